@@ -1,0 +1,101 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Each leaf carries, as its description, the
+ * sentence an operator sees when the value is wrong ("what is allowed").
+ * Defaults are the embedded default (config/default.yaml says the same; a
+ * test keeps the two equal).
+ */
+
+function leaf<T extends z.ZodType>(schema: T, allowed: string): T {
+  return schema.describe(allowed);
+}
+
+const ipAddress = leaf(
+  z.string().refine((s) => isIP(s) !== 0),
+  'an IPv4 or IPv6 address such as 127.0.0.1',
+);
+
+const hostName = leaf(
+  z.string().regex(/^[A-Za-z0-9.:_-]+$/),
+  'a host name or IP address',
+);
+
+const portNumber = leaf(
+  z.number().int().min(1).max(65535),
+  'an integer port from 1 to 65535',
+);
+
+export function isStoreUrl(url: string): boolean {
+  if (url.startsWith('sqlite:')) return url.length > 'sqlite:'.length;
+  return parsesAs(url, 'mysql:', (u) => u.hostname !== '' && /^\/[^/]+$/.test(u.pathname));
+}
+
+export function isCacheUrl(url: string): boolean {
+  if (url === 'memory') return true;
+  return parsesAs(url, 'redis:', (u) => u.hostname !== '' && /^(\/\d*)?$/.test(u.pathname));
+}
+
+function parsesAs(url: string, protocol: string, check: (u: URL) => boolean): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === protocol && check(parsed);
+  } catch {
+    return false;
+  }
+}
+
+const sipSchema = z.strictObject({
+  engine: leaf(z.enum(['native', 'drachtio']), 'one of native, drachtio').default('native'),
+  address: ipAddress.default('127.0.0.1'),
+  port: portNumber.default(5060),
+  transports: leaf(
+    z.array(z.enum(['udp', 'tcp'])).min(1),
+    'a non-empty list of udp, tcp',
+  ).default(['udp', 'tcp']),
+  drachtio: z
+    .strictObject({
+      host: hostName.default('127.0.0.1'),
+      port: portNumber.default(9022),
+      secret: leaf(z.string().min(1), 'a non-empty string').default('cymru'),
+    })
+    .prefault({}),
+});
+
+const adminSchema = z.strictObject({
+  address: ipAddress.default('127.0.0.1'),
+  port: portNumber.default(8080),
+});
+
+const storeSchema = z.strictObject({
+  url: leaf(
+    z.string().refine(isStoreUrl),
+    'sqlite:PATH or mysql://user:pass@host:port/db',
+  ).default('sqlite:data/drouter.db'),
+  seedExample: leaf(z.boolean(), 'true or false').default(true),
+});
+
+const cacheSchema = z.strictObject({
+  url: leaf(z.string().refine(isCacheUrl), 'memory or redis://host:port/db').default('memory'),
+});
+
+const logSchema = z.strictObject({
+  level: leaf(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    'one of fatal, error, warn, info, debug, trace, silent',
+  ).default('info'),
+});
+
+export const configSchema = z.strictObject({
+  sip: sipSchema.prefault({}),
+  admin: adminSchema.prefault({}),
+  store: storeSchema.prefault({}),
+  cache: cacheSchema.prefault({}),
+  log: logSchema.prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type SipConfig = Config['sip'];
+export type AdminConfig = Config['admin'];
+export type StoreConfig = Config['store'];

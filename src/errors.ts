@@ -1,0 +1,97 @@
+/**
+ * Coded errors. Each code is documented in the README (a test keeps them in
+ * step); each message says what was wrong, where, and what to change.
+ */
+
+export type ErrorCode =
+  | 'DROUTER_ERR_CONFIG'
+  | 'DROUTER_ERR_STORE_UNREACHABLE'
+  | 'DROUTER_ERR_STORE_URL'
+  | 'DROUTER_ERR_ROW'
+  | 'DROUTER_ERR_SEED';
+
+export class DrouterError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** One configuration violation: the key path, the offending value, what is allowed. */
+export interface ConfigViolation {
+  key: string;
+  value: unknown;
+  allowed: string;
+  /** Where the value came from: a file path or an environment variable name. */
+  source: string;
+}
+
+export class ConfigError extends DrouterError {
+  readonly violations: readonly ConfigViolation[];
+
+  constructor(violations: readonly ConfigViolation[]) {
+    super('DROUTER_ERR_CONFIG', formatViolations(violations));
+    this.violations = violations;
+  }
+}
+
+function formatViolations(violations: readonly ConfigViolation[]): string {
+  const lines = violations.map(
+    (v) => `  ${v.key} = ${describeValue(v.value)} (from ${v.source}): ${v.allowed}`,
+  );
+  const noun = violations.length === 1 ? 'problem' : 'problems';
+  return `invalid configuration, ${violations.length} ${noun}:\n${lines.join('\n')}`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return '(missing)';
+  return redactUrlPassword(JSON.stringify(value) ?? String(value));
+}
+
+/** Hides the password of any `scheme://user:password@host` inside a string. */
+export function redactUrlPassword(text: string): string {
+  return text.replace(/(\/\/[^:/@\s"]*:)[^@\s"]*@/g, '$1***@');
+}
+
+/** A database row whose value does not fit its column. */
+export interface RowProblem {
+  table: string;
+  /** The row's key (`id`, `ruleid`, `gwid` …) as `column=value`. */
+  row: string;
+  column: string;
+  value: unknown;
+  problem: string;
+}
+
+export function formatRowProblem(p: RowProblem): string {
+  return `${p.table} row ${p.row}: column ${p.column} = ${JSON.stringify(p.value)}: ${p.problem}`;
+}
+
+export class RowError extends DrouterError {
+  readonly problems: readonly RowProblem[];
+
+  constructor(problems: readonly RowProblem[]) {
+    super('DROUTER_ERR_ROW', problems.map(formatRowProblem).join('\n'));
+    this.problems = problems;
+  }
+}
+
+export class StoreUnreachableError extends DrouterError {
+  constructor(redactedUrl: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'DROUTER_ERR_STORE_UNREACHABLE',
+      `cannot reach the store at ${redactedUrl}: ${reason} (check store.url and that the database server runs)`,
+      { cause },
+    );
+  }
+}
+
+export class StoreUrlError extends DrouterError {
+  constructor(redactedUrl: string, reason: string) {
+    super('DROUTER_ERR_STORE_URL', `store.url ${redactedUrl} is not usable: ${reason}`);
+  }
+}

@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import { redactUrlPassword, StoreUnreachableError, StoreUrlError } from '../../errors.js';
+
+export type Dialect = 'sqlite' | 'mysql';
+
+export interface KnexHandle {
+  knex: Knex;
+  dialect: Dialect;
+  displayUrl: string;
+}
+
+const CONNECT_TIMEOUT_MS = 5000;
+
+/** Builds the knex configuration for a `sqlite:PATH` or `mysql://…` URL. */
+export function knexConfigFor(url: string): { dialect: Dialect; config: Knex.Config } {
+  if (url.startsWith('sqlite:')) {
+    const filename = url.slice('sqlite:'.length);
+    return {
+      dialect: 'sqlite',
+      config: { client: 'better-sqlite3', connection: { filename }, useNullAsDefault: true },
+    };
+  }
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'mysql:') throw new StoreUrlError(redactUrlPassword(url), 'the scheme must be sqlite: or mysql://');
+  return {
+    dialect: 'mysql',
+    config: {
+      client: 'mysql2',
+      connection: {
+        host: parsed.hostname,
+        port: parsed.port === '' ? 3306 : Number(parsed.port),
+        user: decodeURIComponent(parsed.username),
+        password: decodeURIComponent(parsed.password),
+        database: decodeURIComponent(parsed.pathname.slice(1)),
+        connectTimeout: CONNECT_TIMEOUT_MS,
+      },
+      pool: { min: 0, max: 10 },
+      acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
+    },
+  };
+}
+
+/**
+ * Opens the database and checks that it answers. An unreachable server, a
+ * wrong password or an unwritable SQLite file all become
+ * StoreUnreachableError naming the URL with its password hidden.
+ */
+export async function openKnex(url: string): Promise<KnexHandle> {
+  const displayUrl = redactUrlPassword(url);
+  const { dialect, config } = knexConfigFor(url);
+  if (dialect === 'sqlite') ensureParentDirectory(url.slice('sqlite:'.length), displayUrl);
+  const knex = knexFactory(config);
+  try {
+    await knex.raw('select 1');
+  } catch (error) {
+    await knex.destroy();
+    throw new StoreUnreachableError(displayUrl, error);
+  }
+  return { knex, dialect, displayUrl };
+}
+
+function ensureParentDirectory(filename: string, displayUrl: string): void {
+  if (filename === ':memory:') return;
+  try {
+    mkdirSync(dirname(filename), { recursive: true });
+  } catch (error) {
+    throw new StoreUnreachableError(displayUrl, error);
+  }
+}

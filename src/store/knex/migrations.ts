@@ -1,0 +1,93 @@
+import type { Knex } from 'knex';
+import { ALL_TABLES } from '../../model/tables.js';
+import type { ColumnSpec, TableSpec } from '../../model/columns.js';
+import { versionTable } from '../../model/drouting-tables.js';
+import type { Dialect } from './connect.js';
+
+/**
+ * Schema migrations, kept in code (not files) so they run the same from
+ * src/ under the tests and from dist/ in production. Tables that already
+ * exist are left alone: an operator's OpenSIPS or Asterisk tables are used
+ * as they are.
+ */
+
+const MIGRATIONS_TABLE = 'drouter_migrations';
+
+interface Migration {
+  name: string;
+  up(knex: Knex, dialect: Dialect): Promise<void>;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    name: '001_opensips_drouting_and_asterisk_sippeers',
+    async up(knex, dialect) {
+      for (const table of ALL_TABLES) {
+        if (!(await knex.schema.hasTable(table.name))) await createTable(knex, dialect, table);
+      }
+      await insertMissingVersions(knex);
+    },
+  },
+];
+
+async function createTable(knex: Knex, dialect: Dialect, table: TableSpec): Promise<void> {
+  await knex.schema.createTable(table.name, (builder) => {
+    for (const column of table.columns) addColumn(builder, dialect, column);
+    for (const unique of table.uniques) builder.unique([...unique.columns], { indexName: unique.name });
+    for (const index of table.indexes) builder.index([...index.columns], index.name);
+  });
+}
+
+function addColumn(builder: Knex.CreateTableBuilder, dialect: Dialect, column: ColumnSpec): void {
+  if (column.autoIncrement) {
+    // SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid alias).
+    if (dialect === 'sqlite') builder.increments(column.name);
+    else builder.specificType(column.name, `${column.mysqlType} not null auto_increment primary key`);
+    return;
+  }
+  const created = column.enumValues
+    ? builder.enu(column.name, [...column.enumValues])
+    : builder.specificType(column.name, dialect === 'sqlite' ? sqliteType(column) : column.mysqlType);
+  if (column.defaultValue !== undefined) created.defaultTo(column.defaultValue);
+  if (column.nullable) created.nullable();
+  else created.notNullable();
+}
+
+/** SQLite takes `char(64)` but not `int(10) unsigned`; integers become INTEGER. */
+function sqliteType(column: ColumnSpec): string {
+  return column.kind === 'int' || column.kind === 'uint' ? 'integer' : column.mysqlType;
+}
+
+async function insertMissingVersions(knex: Knex): Promise<void> {
+  const present = new Set(
+    (await knex(versionTable.name).select('table_name')).map((row: { table_name: string }) => row.table_name),
+  );
+  const missing = ALL_TABLES.filter((table) => table.version !== undefined && !present.has(table.name));
+  if (missing.length === 0) return;
+  await knex(versionTable.name).insert(missing.map((table) => ({ table_name: table.name, table_version: table.version })));
+}
+
+/**
+ * knex insists on a down step. Ours refuses: the tables may be an operator's
+ * OpenSIPS and Asterisk tables, which no rollback of ours may drop.
+ */
+async function refuseDown(): Promise<never> {
+  throw new Error('sip-drouter migrations cannot be rolled back: drop the tables yourself if you mean to');
+}
+
+function migrationSource(dialect: Dialect): Knex.MigrationSource<Migration> {
+  return {
+    getMigrations: async () => [...MIGRATIONS],
+    getMigrationName: (migration) => migration.name,
+    getMigration: async (migration) => ({ up: (knex: Knex) => migration.up(knex, dialect), down: refuseDown }),
+  };
+}
+
+/** Brings the schema up to date; returns the names of the migrations it ran. */
+export async function migrateToLatest(knex: Knex, dialect: Dialect): Promise<string[]> {
+  const [, ran] = (await knex.migrate.latest({
+    tableName: MIGRATIONS_TABLE,
+    migrationSource: migrationSource(dialect),
+  })) as [number, string[]];
+  return ran;
+}
