@@ -13,13 +13,27 @@ export interface KnexHandle {
 
 const CONNECT_TIMEOUT_MS = 5000;
 
+/**
+ * knex prints its own warnings to stdout. A failed connection is reported
+ * by us as StoreUnreachableError, so that warning is dropped; the rest go
+ * to Node's warning channel (stderr), off the JSON log stream.
+ */
+const knexLog: Knex.Config['log'] = {
+  warn: (message: string) => {
+    if (!String(message).startsWith('Acquire connection error')) process.emitWarning(String(message), 'KnexWarning');
+  },
+  error: (message: string) => process.emitWarning(String(message), 'KnexError'),
+  deprecate: (message: string) => process.emitWarning(String(message), 'DeprecationWarning'),
+  debug: () => undefined,
+};
+
 /** Builds the knex configuration for a `sqlite:PATH` or `mysql://…` URL. */
 export function knexConfigFor(url: string): { dialect: Dialect; config: Knex.Config } {
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length);
     return {
       dialect: 'sqlite',
-      config: { client: 'better-sqlite3', connection: { filename }, useNullAsDefault: true },
+      config: { client: 'better-sqlite3', connection: { filename }, useNullAsDefault: true, log: knexLog },
     };
   }
   const parsed = new URL(url);
@@ -38,6 +52,7 @@ export function knexConfigFor(url: string): { dialect: Dialect; config: Knex.Con
       },
       pool: { min: 0, max: 10 },
       acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
+      log: knexLog,
     },
   };
 }

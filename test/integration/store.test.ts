@@ -1,0 +1,190 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RowError, StoreUnreachableError } from '../../src/errors.js';
+import { prepareStore, seedStore } from '../../src/store/knex/open-store.js';
+import { type DatabaseKind, databaseKinds, type ScratchDatabase } from '../support/databases.js';
+
+/** Lets a test plant a value the column type would refuse on MySQL (SQLite takes anything). */
+async function loosenColumn(kind: DatabaseKind, db: ScratchDatabase, table: string, column: string): Promise<void> {
+  if (kind.name === 'mysql') await db.exec(`ALTER TABLE ${table} MODIFY ${column} VARCHAR(64)`);
+}
+
+describe.each(databaseKinds())('store on $name', (kind) => {
+  let db: ScratchDatabase;
+
+  beforeEach(async () => {
+    db = await kind.create('store');
+  });
+  afterEach(async () => {
+    await db.drop();
+  });
+
+  it('creates the schema on a first start and loads the example data', async () => {
+    const { store, schemaCreated, seeded } = await prepareStore(db.url, { seedExample: true });
+    try {
+      expect(schemaCreated).toBe(true);
+      expect(seeded).toEqual({ gateways: 2, gwLists: 1, rules: 3, groups: 4, peers: 4 });
+      const rows = await store.loadRoutingRows();
+      expect(rows.problems).toEqual([]);
+      expect(rows.gateways.map((g) => [g.gwid, g.address, g.probe_mode, g.strip, g.pri_prefix])).toEqual([
+        ['1', '127.0.0.2:5060', 2, 0, null],
+        ['2', '127.0.0.3:5060', 2, 0, null],
+      ]);
+      expect(rows.rules.map((r) => [r.groupid, r.prefix, r.gwlist, r.priority, r.sort_alg])).toEqual([
+        ['0', '011', '#1', 0, 'N'],
+        ['0', '12025551234', '#1', 0, 'N'],
+        ['0', '', '#1', 0, 'N'],
+      ]);
+      expect(rows.gwLists).toEqual([{ id: 1, gwlist: '1,2', description: 'My Media Servers' }]);
+      expect(rows.groups.every((g) => g.groupid === 0)).toBe(true);
+      expect(rows.carriers).toEqual([]);
+      expect(await store.countPeers()).toBe(4);
+      const versions = await db.exec('SELECT table_name, table_version FROM version ORDER BY table_name');
+      expect(versions.map((v) => [v.table_name, Number(v.table_version)])).toEqual([
+        ['dr_carriers', 3],
+        ['dr_gateways', 6],
+        ['dr_groups', 2],
+        ['dr_gw_lists', 1],
+        ['dr_rules', 4],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a second start changes nothing: no new tables, no second copy of the example', async () => {
+    const first = await prepareStore(db.url, { seedExample: true });
+    await first.store.close();
+    const second = await prepareStore(db.url, { seedExample: true });
+    try {
+      expect(second.schemaCreated).toBe(false);
+      expect(second.seeded).toBeUndefined();
+      expect((await second.store.loadRoutingRows()).gateways).toHaveLength(2);
+      expect(await db.exec('SELECT table_name FROM version')).toHaveLength(5);
+    } finally {
+      await second.store.close();
+    }
+  });
+
+  it("keeps an operator's existing table as it is and reads it", async () => {
+    await db.exec(
+      `CREATE TABLE dr_gateways (id INTEGER PRIMARY KEY, gwid CHAR(64) NOT NULL, type INTEGER NOT NULL DEFAULT 0,
+        address CHAR(128) NOT NULL, strip INTEGER NOT NULL DEFAULT 0, pri_prefix CHAR(16), attrs CHAR(255),
+        probe_mode INTEGER NOT NULL DEFAULT 0, state INTEGER NOT NULL DEFAULT 0, socket CHAR(128),
+        description CHAR(128), operator_note CHAR(32))`,
+    );
+    await db.exec("INSERT INTO dr_gateways (id, gwid, address, operator_note) VALUES (9, 'ast9', '10.0.0.9', 'mine')");
+    const { store, schemaCreated, seeded } = await prepareStore(db.url, { seedExample: true });
+    try {
+      expect(schemaCreated).toBe(false);
+      expect(seeded).toBeUndefined();
+      const rows = await store.loadRoutingRows();
+      expect(rows.gateways.map((g) => [g.id, g.gwid, g.address])).toEqual([[9, 'ast9', '10.0.0.9']]);
+      expect(await db.exec('SELECT operator_note FROM dr_gateways')).toEqual([{ operator_note: 'mine' }]);
+      expect(rows.rules).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports a wrong value with table, row and column instead of dropping the row silently', async () => {
+    const { store } = await prepareStore(db.url, { seedExample: true });
+    try {
+      await loosenColumn(kind, db, 'dr_gateways', 'strip');
+      await db.exec("INSERT INTO dr_gateways (gwid, address, strip) VALUES ('bad', '127.0.0.9', 'abc')");
+      const rows = await store.loadRoutingRows();
+      expect(rows.gateways.map((g) => g.gwid)).toEqual(['1', '2']);
+      expect(rows.problems).toEqual([
+        {
+          table: 'dr_gateways',
+          row: 'id=3 (gwid "bad")',
+          column: 'strip',
+          value: 'abc',
+          problem: 'is not an integer (column type int(11) unsigned)',
+        },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reads a peer by name as a typed row and writes the registration columns back', async () => {
+    const { store } = await prepareStore(db.url, { seedExample: true });
+    try {
+      const peer = await store.findPeerByName('1001');
+      expect(peer).toMatchObject({ name: '1001', type: 'friend', host: 'dynamic', secret: 'secret1001', ipaddr: null, regseconds: null });
+      expect(await store.findPeerByName('nobody')).toBeUndefined();
+
+      const written = await store.writeRegistration('1001', {
+        ipaddr: '127.0.0.10',
+        port: 5062,
+        regseconds: 1_800_000_000,
+        fullcontact: 'sip:1001@127.0.0.10:5062;transport=udp',
+        useragent: 'Zoiper rv2.10',
+        defaultuser: '1001',
+        regserver: 'node-a',
+        lastms: 12,
+      });
+      expect(written).toBe(true);
+      const [row] = await db.exec(
+        "SELECT ipaddr, port, regseconds, fullcontact, useragent, defaultuser, regserver, lastms FROM sippeers WHERE name = '1001'",
+      );
+      expect(row).toEqual({
+        ipaddr: '127.0.0.10',
+        port: 5062,
+        regseconds: 1_800_000_000,
+        fullcontact: 'sip:1001@127.0.0.10:5062;transport=udp',
+        useragent: 'Zoiper rv2.10',
+        defaultuser: '1001',
+        regserver: 'node-a',
+        lastms: 12,
+      });
+      expect(await store.writeRegistration('nobody', { port: 1 })).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a peer row whose value does not fit, naming the column', async () => {
+    const { store } = await prepareStore(db.url, { seedExample: true });
+    try {
+      await loosenColumn(kind, db, 'sippeers', 'port');
+      await db.exec("UPDATE sippeers SET port = 'fivethousand' WHERE name = '1002'");
+      const error = await store.findPeerByName('1002').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RowError);
+      expect((error as RowError).code).toBe('DROUTER_ERR_ROW');
+      expect((error as RowError).message).toMatch(/^sippeers row id=\d+ \(name "1002"\): column port = "fivethousand": is not an integer/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('drouter seed refuses tables that already hold rows', async () => {
+    await seedStore(db.url);
+    await expect(seedStore(db.url)).rejects.toMatchObject({ code: 'DROUTER_ERR_SEED', message: expect.stringContaining('dr_gateways already has rows') });
+    const [count] = await db.exec('SELECT COUNT(*) AS n FROM dr_gateways');
+    expect(Number(count?.n)).toBe(2);
+  });
+});
+
+describe('an unreachable store', () => {
+  it('gives a typed error naming the MySQL URL with the password hidden', async () => {
+    const error = await prepareStore('mysql://root:hunter2@127.0.0.1:1/test', { seedExample: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnreachableError);
+    const message = (error as Error).message;
+    expect(message).toContain('mysql://root:***@127.0.0.1:1/test');
+    expect(message).not.toContain('hunter2');
+    expect((error as StoreUnreachableError).code).toBe('DROUTER_ERR_STORE_UNREACHABLE');
+  });
+
+  it('gives a typed error for a SQLite file that cannot be created', async () => {
+    const notADirectory = join(mkdtempSync(join(tmpdir(), 'drouter-file-')), 'plain-file');
+    writeFileSync(notADirectory, '');
+    const url = `sqlite:${notADirectory}/data/none.db`;
+    const error = await prepareStore(url, { seedExample: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnreachableError);
+    expect((error as Error).message).toContain(`cannot reach the store at ${url}`);
+  });
+});

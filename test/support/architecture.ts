@@ -1,0 +1,101 @@
+import ts from 'typescript';
+
+/**
+ * The shape rules of STYLE.md as code: which files may import which
+ * libraries, and what the pure folders may not touch.
+ */
+
+export interface SourceFile {
+  /** Path relative to the repository root, with forward slashes. */
+  path: string;
+  text: string;
+}
+
+/** Libraries that only their adapter folder may import. */
+export const ADAPTER_OWNERS: Readonly<Record<string, string>> = {
+  knex: 'src/store/knex/',
+  mysql2: 'src/store/knex/',
+  'better-sqlite3': 'src/store/knex/',
+  fastify: 'src/admin/',
+  ioredis: 'src/cache/redis/',
+  'prom-client': 'src/metrics/',
+  sip: 'src/sip/native/',
+  'drachtio-srf': 'src/sip/drachtio/',
+  pino: 'src/log.ts',
+};
+
+/** Folders of pure logic: data in, data out. */
+export const PURE_FOLDERS = ['src/model/', 'src/routing/', 'src/registrar/rfc/', 'src/probe/state/'];
+
+/** Packages (and node: built-ins) a pure module may import: none yet. */
+const PURE_ALLOWED_PACKAGES = new Set<string>([]);
+
+const IMPURE_CALLS: readonly [RegExp, string][] = [
+  [/\bDate\.now\(/, 'reads the clock (Date.now()); take the time as an argument'],
+  [/\bnew Date\(\s*\)/, 'reads the clock (new Date()); take the time as an argument'],
+  [/\bMath\.random\(/, 'draws randomness (Math.random()); take a random function as an argument'],
+  [/\bprocess\.env\b/, 'reads process.env; configuration comes in as an argument'],
+  [/\bperformance\.now\(/, 'reads the clock (performance.now())'],
+];
+
+/** Error classes are plain data, shared by pure and I/O code. */
+const PURE_SHARED_FILE = 'src/errors.ts';
+
+/** Only the CLI (the process edge) reads the environment. */
+const ENV_READERS = new Set(['src/cli.ts']);
+
+export function importsOf(text: string): string[] {
+  return ts.preProcessFile(text, true, true).importedFiles.map((file) => file.fileName);
+}
+
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
+}
+
+function isPure(path: string): boolean {
+  return PURE_FOLDERS.some((folder) => path.startsWith(folder));
+}
+
+function resolveRelative(from: string, specifier: string): string {
+  const parts = from.split('/').slice(0, -1);
+  for (const segment of specifier.split('/')) {
+    if (segment === '..') parts.pop();
+    else if (segment !== '.') parts.push(segment);
+  }
+  return parts.join('/').replace(/\.js$/, '.ts');
+}
+
+function stripComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
+}
+
+export function findViolations(files: readonly SourceFile[]): string[] {
+  const violations: string[] = [];
+  for (const file of files) {
+    for (const specifier of importsOf(file.text)) {
+      const relative = specifier.startsWith('.');
+      const name = relative ? specifier : packageName(specifier);
+      const owner = ADAPTER_OWNERS[name];
+      if (owner && !file.path.startsWith(owner)) {
+        violations.push(`${file.path} imports ${name}, which only ${owner} may import`);
+      }
+      if (!isPure(file.path)) continue;
+      if (relative) {
+        const target = resolveRelative(file.path, specifier);
+        if (!isPure(target) && target !== PURE_SHARED_FILE) {
+          violations.push(`${file.path} (pure) imports ${specifier}, which is not pure`);
+        }
+      } else if (!PURE_ALLOWED_PACKAGES.has(name)) {
+        violations.push(`${file.path} (pure) imports ${specifier}; pure code takes what it needs as arguments`);
+      }
+    }
+    const code = stripComments(file.text);
+    for (const [pattern, why] of IMPURE_CALLS) {
+      const envRule = pattern.source.includes('process');
+      const applies = envRule ? !ENV_READERS.has(file.path) : isPure(file.path);
+      if (applies && pattern.test(code)) violations.push(`${file.path} ${why}`);
+    }
+  }
+  return violations;
+}

@@ -1,0 +1,66 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findViolations, type SourceFile } from '../support/architecture.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+function sourceFiles(dir: string): SourceFile[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => {
+      const full = join(entry.parentPath, entry.name);
+      return { path: relative(ROOT, full).split('\\').join('/'), text: readFileSync(full, 'utf8') };
+    });
+}
+
+describe('architecture rules', () => {
+  it('hold for every file under src/', () => {
+    const files = sourceFiles('src');
+    expect(files.length).toBeGreaterThan(10);
+    expect(findViolations(files)).toEqual([]);
+  });
+
+  it('catch an adapter library imported outside its folder', () => {
+    const files = [{ path: 'src/main.ts', text: "import knex from 'knex';\nimport { pino } from 'pino';" }];
+    expect(findViolations(files)).toEqual([
+      'src/main.ts imports knex, which only src/store/knex/ may import',
+      'src/main.ts imports pino, which only src/log.ts may import',
+    ]);
+  });
+
+  it('catch a pure folder doing I/O, reading the clock or the environment', () => {
+    const files = [
+      {
+        path: 'src/routing/trie.ts',
+        text: [
+          "import { readFileSync } from 'node:fs';",
+          "import { KnexStore } from '../store/knex/knex-store.js';",
+          "import type { RowProblem } from '../errors.js';",
+          "import { decodeRows } from '../model/decode-rows.js';",
+          'export const now = () => Date.now();',
+          'export const pick = () => Math.random();',
+          'export const today = () => new Date();',
+          'export const port = () => process.env.PORT;',
+          '// new Date() in a comment is fine',
+        ].join('\n'),
+      },
+    ];
+    expect(findViolations(files)).toEqual([
+      'src/routing/trie.ts (pure) imports node:fs; pure code takes what it needs as arguments',
+      'src/routing/trie.ts (pure) imports ../store/knex/knex-store.js, which is not pure',
+      'src/routing/trie.ts reads the clock (Date.now()); take the time as an argument',
+      'src/routing/trie.ts reads the clock (new Date()); take the time as an argument',
+      'src/routing/trie.ts draws randomness (Math.random()); take a random function as an argument',
+      'src/routing/trie.ts reads process.env; configuration comes in as an argument',
+    ]);
+  });
+
+  it('let only the CLI read process.env, even outside pure folders', () => {
+    const files = [
+      { path: 'src/cli.ts', text: 'const env = process.env;' },
+      { path: 'src/main.ts', text: 'const port = process.env.PORT;' },
+    ];
+    expect(findViolations(files)).toEqual(['src/main.ts reads process.env; configuration comes in as an argument']);
+  });
+});

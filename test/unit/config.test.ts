@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/load.js';
+import { CONFIG_LEAVES } from '../../src/config/schema-leaves.js';
+import { configSchema } from '../../src/config/schema.js';
+import { ConfigError } from '../../src/errors.js';
+
+const CONFIG_DIR = join(import.meta.dirname, '..', '..', 'config');
+
+function configErrorOf(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('config/default.yaml states exactly the defaults built into the schema', () => {
+    const fromFile = resolveConfig(readFileSync(join(CONFIG_DIR, 'default.yaml'), 'utf8'), 'default.yaml', {});
+    expect(fromFile).toEqual(configSchema.parse({}));
+    expect(fromFile.store.url).toBe('sqlite:data/drouter.db');
+    expect(fromFile.sip).toMatchObject({ engine: 'native', address: '127.0.0.1', port: 5060, transports: ['udp', 'tcp'] });
+    expect(fromFile.admin).toEqual({ address: '127.0.0.1', port: 8080 });
+    expect(fromFile.cache.url).toBe('memory');
+  });
+
+  it('config/production.example.yaml is valid and uses MariaDB, Redis and drachtio', () => {
+    const config = resolveConfig(readFileSync(join(CONFIG_DIR, 'production.example.yaml'), 'utf8'), 'production.example.yaml', {});
+    expect(config.store.url).toMatch(/^mysql:\/\//);
+    expect(config.cache.url).toMatch(/^redis:\/\//);
+    expect(config.sip.engine).toBe('drachtio');
+  });
+
+  it('an environment variable overrides the file, typed by the schema', () => {
+    const config = resolveConfig('sip:\n  port: 5060\n', 'test.yaml', {
+      DROUTER_SIP__PORT: '5070',
+      DROUTER_STORE__URL: 'mysql://root@127.0.0.1:3306/test',
+      DROUTER_ADMIN__PORT: '9090',
+      DROUTER_SIP__TRANSPORTS: 'udp',
+      DROUTER_STORE__SEED_EXAMPLE: 'no',
+      DROUTER_SIP__DRACHTIO__SECRET: '12345',
+    });
+    expect(config.sip.port).toBe(5070);
+    expect(config.sip.transports).toEqual(['udp']);
+    expect(config.admin.port).toBe(9090);
+    expect(config.store).toEqual({ url: 'mysql://root@127.0.0.1:3306/test', seedExample: false });
+    expect(config.sip.drachtio.secret).toBe('12345');
+  });
+
+  it('names every environment variable after its key path', () => {
+    const names = Object.fromEntries(CONFIG_LEAVES.map((leaf) => [leaf.key, leaf.envName]));
+    expect(names['store.url']).toBe('DROUTER_STORE__URL');
+    expect(names['sip.port']).toBe('DROUTER_SIP__PORT');
+    expect(names['store.seedExample']).toBe('DROUTER_STORE__SEED_EXAMPLE');
+    expect(names['sip.drachtio.secret']).toBe('DROUTER_SIP__DRACHTIO__SECRET');
+  });
+
+  it('reports every violation at once, with key, value, source and what is allowed', () => {
+    const error = configErrorOf(() =>
+      resolveConfig('sip:\n  engine: kamailio\n  port: 99999\nadmin:\n  adress: 1.2.3.4\n', 'bad.yaml', {
+        DROUTER_STORE__URL: 'postgres://u:topsecret@h/db',
+        DROUTER_CACHE__URL: 'memcached://x',
+      }),
+    );
+    expect(error.code).toBe('DROUTER_ERR_CONFIG');
+    const byKey = Object.fromEntries(error.violations.map((v) => [v.key, v]));
+    expect(Object.keys(byKey).sort()).toEqual(['admin.adress', 'cache.url', 'sip.engine', 'sip.port', 'store.url']);
+    expect(byKey['sip.engine']).toMatchObject({ value: 'kamailio', allowed: 'one of native, drachtio', source: 'bad.yaml' });
+    expect(byKey['sip.port']).toMatchObject({ value: 99999, allowed: 'an integer port from 1 to 65535' });
+    expect(byKey['store.url']).toMatchObject({ source: 'DROUTER_STORE__URL', allowed: 'sqlite:PATH or mysql://user:pass@host:port/db' });
+    expect(byKey['admin.adress']?.allowed).toBe('not a configuration key');
+    expect(error.message).toContain('sip.port = 99999 (from bad.yaml): an integer port from 1 to 65535');
+    expect(error.message).toContain('cache.url = "memcached://x" (from DROUTER_CACHE__URL): memory or redis://host:port/db');
+  });
+
+  it('never prints a password from a URL', () => {
+    const error = configErrorOf(() => resolveConfig('', 'x.yaml', { DROUTER_STORE__URL: 'postgres://u:topsecret@h/db' }));
+    expect(error.message).toContain('postgres://u:***@h/db');
+    expect(error.message).not.toContain('topsecret');
+  });
+
+  it('rejects a number that is not a number and an unknown DROUTER_ variable', () => {
+    const error = configErrorOf(() => resolveConfig('', 'x.yaml', { DROUTER_SIP__PORT: 'fivethousand', DROUTER_SIP__PROT: '5060' }));
+    expect(error.violations.map((v) => [v.key, v.value])).toEqual([
+      ['DROUTER_SIP__PROT', '5060'],
+      ['sip.port', 'fivethousand'],
+    ]);
+  });
+
+  it('accepts the DROUTER_CONFIG and DROUTER_TEST_* variables that are not keys', () => {
+    const config = resolveConfig('', 'x.yaml', { DROUTER_CONFIG: 'x.yaml', DROUTER_TEST_MYSQL_URL: 'mysql://x/y' });
+    expect(config.sip.port).toBe(5060);
+  });
+
+  it('rejects YAML that does not parse and a file that is not a mapping', () => {
+    expect(configErrorOf(() => resolveConfig('sip: [unclosed', 'broken.yaml', {})).message).toMatch(/broken\.yaml.*valid YAML/);
+    expect(configErrorOf(() => resolveConfig('- a\n- b\n', 'list.yaml', {})).violations[0]?.allowed).toMatch(/mapping/);
+  });
+
+  it('returns a frozen configuration', () => {
+    const config = resolveConfig('', 'x.yaml', {});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.sip.transports)).toBe(true);
+  });
+});
