@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { databaseKinds, MYSQL_TEST_URL } from '../support/databases.js';
+import { freePort, runDrouter, waitForOutput } from '../support/drouter-process.js';
+import { startTcpRelay } from '../support/tcp-relay.js';
+
+describe('the drouter process', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'drouter-process-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function startOnFreshStore() {
+    const port = await freePort();
+    const run = runDrouter(['start'], { DROUTER_STORE__URL: `sqlite:${join(dir, 'data', 'drouter.db')}`, DROUTER_ADMIN__PORT: String(port) });
+    const line = await waitForOutput(run, /drouter started/);
+    return { run, port, line };
+  }
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`starts on the embedded default, serves /health, and exits 0 on ${signal} within 2 s`, async () => {
+      const { run, port, line } = await startOnFreshStore();
+      const logged = JSON.parse(line) as { msg: string; loaded: Record<string, unknown> };
+      expect(logged.msg).toMatch(/schema created, example data loaded\): 2 gateways, 3 rules, 0 carriers, 4 groups, 1 gateway list, 4 peers; admin http:\/\/127\.0\.0\.1:\d+/);
+
+      const response = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toEqual({
+        status: 'ok',
+        store: { ok: true, url: `sqlite:${join(dir, 'data', 'drouter.db')}` },
+        loaded: { gateways: 2, rules: 3, carriers: 0, groups: 4, gwLists: 1, peers: 4, rowProblems: [] },
+      });
+
+      const sentAt = performance.now();
+      run.child.kill(signal);
+      const finished = await run.finished;
+      expect(finished.code).toBe(0);
+      expect(performance.now() - sentAt).toBeLessThan(2000);
+    });
+  }
+
+  it('on a second start finds the schema and does not load the example again', async () => {
+    const first = await startOnFreshStore();
+    first.run.child.kill('SIGTERM');
+    await first.run.finished;
+    const { run, line } = await startOnFreshStore();
+    expect(line).not.toContain('schema created');
+    expect(line).toContain('2 gateways, 3 rules');
+    run.child.kill('SIGTERM');
+    expect((await run.finished).code).toBe(0);
+  });
+
+  it('with bad configuration values exits 2 naming each key, value and what is allowed', async () => {
+    const run = runDrouter(['start'], {
+      DROUTER_SIP__PORT: '70000',
+      DROUTER_STORE__URL: 'postgres://drouter:s3cret@db/x',
+      DROUTER_SIP__ENGINE: 'asterisk',
+    });
+    const finished = await run.finished;
+    expect(finished.code).toBe(2);
+    expect(finished.stderr).toContain('DROUTER_ERR_CONFIG');
+    expect(finished.stderr).toContain('sip.port = 70000 (from DROUTER_SIP__PORT): an integer port from 1 to 65535');
+    expect(finished.stderr).toContain('sip.engine = "asterisk" (from DROUTER_SIP__ENGINE): one of native, drachtio');
+    expect(finished.stderr).toContain('store.url = "postgres://drouter:***@db/x" (from DROUTER_STORE__URL)');
+    expect(finished.stderr).not.toContain('s3cret');
+    expect(finished.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('with a --config file that does not exist exits 2 naming it', async () => {
+    const missing = join(dir, 'nope.yaml');
+    const finished = await runDrouter(['start', '--config', missing], {}).finished;
+    expect(finished.code).toBe(2);
+    expect(finished.stderr).toContain(`--config = "${missing}"`);
+  });
+
+  it('with an unreachable database exits 2 with the URL, password hidden, and no stack trace', async () => {
+    const finished = await runDrouter(['start'], { DROUTER_STORE__URL: 'mysql://root:pw1234@127.0.0.1:1/test' }).finished;
+    expect(finished.code).toBe(2);
+    expect(finished.stderr).toContain('DROUTER_ERR_STORE_UNREACHABLE: cannot reach the store at mysql://root:***@127.0.0.1:1/test');
+    expect(finished.stderr).not.toContain('pw1234');
+    expect(finished.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('drouter migrate creates the schema and drouter seed loads the example once', async () => {
+    const env = { DROUTER_STORE__URL: `sqlite:${join(dir, 'm.db')}` };
+    const migrated = await runDrouter(['migrate'], env).finished;
+    expect(migrated).toMatchObject({ code: 0 });
+    expect(migrated.stdout).toContain('is up to date (tables created)');
+    const seeded = await runDrouter(['seed'], env).finished;
+    expect(seeded.code).toBe(0);
+    expect(seeded.stdout).toContain('example data loaded: 2 gateways');
+    const again = await runDrouter(['seed'], env).finished;
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('DROUTER_ERR_SEED');
+  });
+
+  it.runIf(MYSQL_TEST_URL !== undefined)('on MariaDB reports a lost database on /health with 503 and keeps running', async () => {
+    const mysql = databaseKinds().find((kind) => kind.name === 'mysql');
+    if (!mysql) throw new Error('no mysql kind');
+    const db = await mysql.create('health');
+    const target = new URL(db.url);
+    const relay = await startTcpRelay(target.hostname, Number(target.port || 3306));
+    try {
+      target.host = `127.0.0.1:${relay.port}`;
+      const port = await freePort();
+      const run = runDrouter(['start'], { DROUTER_STORE__URL: target.toString(), DROUTER_ADMIN__PORT: String(port) });
+      await waitForOutput(run, /drouter started/);
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+
+      await relay.cut();
+      const response = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as { status: string; store: { ok: boolean; error: string } };
+      expect(body.status).toBe('degraded');
+      expect(body.store.ok).toBe(false);
+      expect(body.store.error).toContain('cannot reach the store at mysql://');
+      expect(run.child.exitCode).toBeNull();
+
+      run.child.kill('SIGTERM');
+      expect((await run.finished).code).toBe(0);
+    } finally {
+      await relay.close();
+      await db.drop();
+    }
+  });
+});

@@ -1,0 +1,71 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** The built CLI, as `npm start` and the Dockerfile run it. */
+export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningDrouter {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when the process exits. */
+  finished: Promise<Finished>;
+}
+
+/** A port on 127.0.0.1 that nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
+
+/** Environment for a child: the parent's, minus DROUTER_ keys that would leak into the run. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('DROUTER_')) env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+export function runDrouter(args: string[], env: Record<string, string>): RunningDrouter {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const finished = new Promise<Finished>((resolve) => {
+    child.on('exit', (code, signal) => {
+      // Let the pipes drain what the process wrote last.
+      setImmediate(() => resolve({ code, signal, stdout, stderr }));
+    });
+  });
+  return { child, stdout: () => stdout, stderr: () => stderr, finished };
+}
+
+/** Waits until stdout holds a line matching `pattern`, or the process dies, or time runs out. */
+export async function waitForOutput(run: RunningDrouter, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const line = run.stdout().split('\n').find((l) => pattern.test(l));
+    if (line) return line;
+    if (run.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no output matching ${pattern} (exit ${run.child.exitCode}); stdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
+}

@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_LEAVES } from '../../src/config/schema-leaves.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+describe('the README keeps up with the code', () => {
+  it('documents every configuration key', () => {
+    const missing = CONFIG_LEAVES.map((leaf) => leaf.key).filter((key) => !README.includes(`\`${key}\``));
+    expect(CONFIG_LEAVES.length).toBeGreaterThan(10);
+    expect(missing).toEqual([]);
+  });
+
+  it('documents every error code', () => {
+    const source = readFileSync(join(ROOT, 'src', 'errors.ts'), 'utf8');
+    const codes = [...source.matchAll(/'(DROUTER_ERR_[A-Z_]+)'/g)].map((match) => match[1]);
+    expect(codes.length).toBeGreaterThan(3);
+    expect(codes.filter((code) => !README.includes(`\`${code}\``))).toEqual([]);
+  });
+
+  it('documents every SQL file', () => {
+    const files = ['01-version.sql', '02-drouting.sql', '03-dr_gw_lists.sql', '04-sippeers.sql'];
+    expect(files.filter((file) => !README.includes(`sql/${file}`))).toEqual([]);
+  });
+});
