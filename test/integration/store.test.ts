@@ -111,36 +111,28 @@ describe.each(databaseKinds())('store on $name', (kind) => {
   });
 
   it('reads a peer by name as a typed row and writes the registration columns back', async () => {
+    const registration = {
+      ipaddr: '127.0.0.10',
+      port: 5062,
+      regseconds: 1_800_000_000,
+      fullcontact: 'sip:1001@127.0.0.10:5062;transport=udp',
+      useragent: 'Zoiper rv2.10',
+      defaultuser: '1001',
+      regserver: 'node-a',
+      lastms: 12,
+    };
     const { store } = await prepareStore(db.url, { seedExample: true });
     try {
       const peer = await store.findPeerByName('1001');
       expect(peer).toMatchObject({ name: '1001', type: 'friend', host: 'dynamic', secret: 'secret1001', ipaddr: null, regseconds: null });
       expect(await store.findPeerByName('nobody')).toBeUndefined();
 
-      const written = await store.writeRegistration('1001', {
-        ipaddr: '127.0.0.10',
-        port: 5062,
-        regseconds: 1_800_000_000,
-        fullcontact: 'sip:1001@127.0.0.10:5062;transport=udp',
-        useragent: 'Zoiper rv2.10',
-        defaultuser: '1001',
-        regserver: 'node-a',
-        lastms: 12,
-      });
+      const written = await store.writeRegistration('1001', registration);
       expect(written).toBe(true);
       const [row] = await db.exec(
         "SELECT ipaddr, port, regseconds, fullcontact, useragent, defaultuser, regserver, lastms FROM sippeers WHERE name = '1001'",
       );
-      expect(row).toEqual({
-        ipaddr: '127.0.0.10',
-        port: 5062,
-        regseconds: 1_800_000_000,
-        fullcontact: 'sip:1001@127.0.0.10:5062;transport=udp',
-        useragent: 'Zoiper rv2.10',
-        defaultuser: '1001',
-        regserver: 'node-a',
-        lastms: 12,
-      });
+      expect(row).toEqual(registration);
       expect(await store.writeRegistration('nobody', { port: 1 })).toBe(false);
     } finally {
       await store.close();
