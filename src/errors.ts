@@ -8,7 +8,10 @@ export type ErrorCode =
   | 'DROUTER_ERR_STORE_UNREACHABLE'
   | 'DROUTER_ERR_STORE_URL'
   | 'DROUTER_ERR_ROW'
-  | 'DROUTER_ERR_SEED';
+  | 'DROUTER_ERR_SEED'
+  | 'DROUTER_ERR_ROUTING'
+  | 'DROUTER_ERR_SCHEMA'
+  | 'DROUTER_ERR_USAGE';
 
 export class DrouterError extends Error {
   readonly code: ErrorCode;
@@ -93,5 +96,22 @@ export class StoreUnreachableError extends DrouterError {
 export class StoreUrlError extends DrouterError {
   constructor(redactedUrl: string, reason: string) {
     super('DROUTER_ERR_STORE_URL', `store.url ${redactedUrl} is not usable: ${reason}`);
+  }
+}
+
+/** The routing data does not build: every row problem, one per line. */
+export class RoutingDataError extends DrouterError {
+  readonly problems: readonly RowProblem[];
+
+  constructor(problems: readonly RowProblem[]) {
+    const noun = problems.length === 1 ? 'error' : 'errors';
+    super('DROUTER_ERR_ROUTING', `routing data has ${problems.length} ${noun}:\n${problems.map((p) => `  ${formatRowProblem(p)}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+export class SchemaMissingError extends DrouterError {
+  constructor(redactedUrl: string, detail: string) {
+    super('DROUTER_ERR_SCHEMA', `the store at ${redactedUrl} lacks a table (${detail}): run drouter migrate`);
   }
 }

@@ -1,43 +1,19 @@
 import { formatRowProblem } from './errors.js';
-import type { RoutingRows } from './store/store.js';
-
-/** What the store held at start-up, as /health and the start-up line report it. */
-export interface LoadSummary {
-  gateways: number;
-  rules: number;
-  carriers: number;
-  groups: number;
-  gwLists: number;
-  peers: number;
-  /** Rows left out because a value does not fit its column, one line each. */
-  rowProblems: string[];
-}
-
-export function summarizeLoad(rows: RoutingRows, peers: number): LoadSummary {
-  return {
-    gateways: rows.gateways.length,
-    rules: rows.rules.length,
-    carriers: rows.carriers.length,
-    groups: rows.groups.length,
-    gwLists: rows.gwLists.length,
-    peers,
-    rowProblems: rows.problems.map(formatRowProblem),
-  };
-}
+import type { ReloadReport } from './routing/routing-service.js';
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-export function describeLoad(summary: LoadSummary): string {
-  const parts = [
-    plural(summary.gateways, 'gateway'),
-    plural(summary.rules, 'rule'),
-    plural(summary.carriers, 'carrier'),
-    plural(summary.groups, 'group'),
-    plural(summary.gwLists, 'gateway list'),
-    plural(summary.peers, 'peer'),
-  ];
-  const problems = summary.rowProblems.length > 0 ? `; ${plural(summary.rowProblems.length, 'bad row value')} (see the warnings above)` : '';
-  return parts.join(', ') + problems;
+/** One line saying what a (re)load took in: the start-up line and the reload log. */
+export function describeLoad(report: ReloadReport, peers?: number): string {
+  const { gateways, carriers, rules, callers } = report.counts;
+  const parts = [plural(gateways, 'gateway'), plural(carriers, 'carrier'), plural(rules, 'rule'), `${plural(callers, 'caller')} in dr_groups`];
+  if (peers !== undefined) parts.push(plural(peers, 'peer'));
+  const warnings = report.warnings.length > 0 ? `; ${plural(report.warnings.length, 'warning')}` : '';
+  return parts.join(', ') + warnings;
+}
+
+export function warningLines(report: ReloadReport): string[] {
+  return report.warnings.map(formatRowProblem);
 }

@@ -1,7 +1,11 @@
 import { type AdminServer, startAdminServer } from './admin/admin-server.js';
+import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
-import { describeLoad, type LoadSummary, summarizeLoad } from './load-summary.js';
+import { formatRowProblem } from './errors.js';
+import { describeLoad, warningLines } from './load-summary.js';
 import type { Logger } from './log.js';
+import { routingServiceOptions } from './routing/routing-options.js';
+import { type ReloadReport, RoutingService } from './routing/routing-service.js';
 import { prepareStore } from './store/knex/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -12,7 +16,15 @@ import type { Store } from './store/store.js';
 
 export interface RunningServer {
   readonly adminUrl: string;
+  /** Rebuilds the routing snapshot (SIGHUP; the admin API later). */
+  reload(): Promise<ReloadReport>;
   stop(): Promise<void>;
+}
+
+const SYSTEM_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+export function createRoutingService(config: Readonly<Config>, store: Pick<Store, 'loadRoutingRows'>, clock: Clock = systemClock): RoutingService {
+  return new RoutingService(store, routingServiceOptions(config.routing, SYSTEM_TIME_ZONE), clock);
 }
 
 export async function startServer(config: Readonly<Config>, log: Logger): Promise<RunningServer> {
@@ -20,38 +32,68 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
   const { store } = prepared;
   let admin: AdminServer | undefined;
   try {
-    const rows = await store.loadRoutingRows();
-    const loaded = summarizeLoad(rows, await store.countPeers());
-    for (const problem of loaded.rowProblems) log.warn({ problem }, `bad row value: ${problem}`);
+    const routing = createRoutingService(config, store);
+    const loaded = await routing.load();
+    for (const warning of warningLines(loaded)) log.warn({ warning }, `routing data: ${warning}`);
+    const peers = await store.countPeers();
 
-    admin = await startAdminServer(config.admin, { health: () => healthReply(store, loaded) });
+    admin = await startAdminServer(config.admin, { health: () => healthReply(store, routing) });
 
     const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
     log.info(
-      { store: store.displayUrl, schemaCreated: prepared.schemaCreated, seeded: prepared.seeded !== undefined, loaded, admin: admin.url },
-      `drouter started: store ${store.displayUrl}${schemaNote}: ${describeLoad(loaded)}; admin ${admin.url}`,
+      { store: store.displayUrl, schemaCreated: prepared.schemaCreated, seeded: prepared.seeded !== undefined, routing: loaded.counts, peers, admin: admin.url },
+      `drouter started: store ${store.displayUrl}${schemaNote}: ${describeLoad(loaded, peers)}; admin ${admin.url}`,
     );
+    const adminServer = admin;
+    return {
+      adminUrl: adminServer.url,
+      reload: () => reloadRouting(routing, log),
+      async stop() {
+        await adminServer.close();
+        await store.close();
+      },
+    };
   } catch (error) {
     await admin?.close();
     await store.close();
     throw error;
   }
-  const adminServer = admin;
-  return {
-    adminUrl: adminServer.url,
-    async stop() {
-      await adminServer.close();
-      await store.close();
-    },
-  };
 }
 
-async function healthReply(store: Store, loaded: LoadSummary) {
+async function reloadRouting(routing: RoutingService, log: Logger): Promise<ReloadReport> {
+  try {
+    const report = await routing.reload();
+    if (report.ok) {
+      log.info({ generation: report.generation, durationMs: Math.round(report.durationMs), counts: report.counts }, `routing reloaded: ${describeLoad(report)}`);
+      for (const warning of warningLines(report)) log.warn({ warning }, `routing data: ${warning}`);
+    } else {
+      for (const error of report.errors) log.error({ error: formatRowProblem(error) }, `routing reload refused: ${formatRowProblem(error)}`);
+      log.error({ generation: report.generation, errors: report.errors.length }, `routing reload failed with ${report.errors.length} errors: generation ${report.generation} stays in use`);
+    }
+    return report;
+  } catch (error) {
+    log.error({ err: error }, `routing reload failed: ${error instanceof Error ? error.message : String(error)}; the current snapshot stays in use`);
+    throw error;
+  }
+}
+
+async function healthReply(store: Store, routing: RoutingService) {
+  const snapshot = routing.current;
+  const table = snapshot.table;
+  const routingBody = {
+    generation: snapshot.generation,
+    loadedAt: snapshot.loadedAt.toISOString(),
+    gateways: table.gateways.size,
+    carriers: table.carriers.size,
+    rules: table.ruleCount,
+    callers: table.callerGroups.size,
+    warnings: snapshot.warnings.map(formatRowProblem),
+  };
   try {
     await store.ping();
-    return { status: 200, body: { status: 'ok', store: { ok: true, url: store.displayUrl }, loaded } };
+    return { status: 200, body: { status: 'ok', store: { ok: true, url: store.displayUrl }, routing: routingBody } };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { status: 503, body: { status: 'degraded', store: { ok: false, url: store.displayUrl, error: message }, loaded } };
+    return { status: 503, body: { status: 'degraded', store: { ok: false, url: store.displayUrl, error: message }, routing: routingBody } };
   }
 }

@@ -46,6 +46,8 @@ const KIND_BY_TYPE: Record<string, LeafKind> = {
   number: 'number',
   boolean: 'boolean',
   array: 'list',
+  // The only unions are "a word or a number" (defaultGroup: none | N).
+  union: 'number',
 };
 
 export function envNameOf(path: readonly string[]): string {

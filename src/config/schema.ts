@@ -37,6 +37,16 @@ export function isCacheUrl(url: string): boolean {
   return parsesAs(url, 'redis:', (u) => u.hostname !== '' && /^(\/\d*)?$/.test(u.pathname));
 }
 
+export function isTimeZone(name: string): boolean {
+  if (name === 'system') return true;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function parsesAs(url: string, protocol: string, check: (u: URL) => boolean): boolean {
   try {
     const parsed = new URL(url);
@@ -80,6 +90,32 @@ const cacheSchema = z.strictObject({
   url: leaf(z.string().refine(isCacheUrl), 'memory or redis://host:port/db').default('memory'),
 });
 
+const routingSchema = z.strictObject({
+  hashRefers: leaf(
+    z.enum(['carrier', 'gwlist', 'auto']),
+    'one of carrier (OpenSIPS 1.8+), gwlist (OpenSIPS 1.x dr_gw_lists), auto',
+  ).default('auto'),
+  useDomain: leaf(z.boolean(), 'true or false').default(true),
+  defaultGroup: leaf(
+    z.union([z.literal('none'), z.number().int().min(0)]),
+    'none or a group number (an integer >= 0)',
+  ).default('none'),
+  extraPrefixChars: leaf(
+    z.string().regex(/^[\x21-\x7e]*$/).refine((s) => !/[0-9+*#]/.test(s)),
+    'printable ASCII characters other than digits and + * # (those are always allowed)',
+  ).default(''),
+  timerecDialect: leaf(
+    z.enum(['opensips-3.2', 'legacy']),
+    'opensips-3.2 (OpenSIPS 3.2+) or legacy (OpenSIPS <= 3.1, Kamailio)',
+  ).default('opensips-3.2'),
+  timeZone: leaf(
+    z.string().refine(isTimeZone),
+    'system, or an IANA time zone name such as Europe/London',
+  ).default('system'),
+  strictLength: leaf(z.boolean(), 'true or false').default(false),
+  ruleFallback: leaf(z.boolean(), 'true or false').default(false),
+});
+
 const logSchema = z.strictObject({
   level: leaf(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -92,6 +128,7 @@ export const configSchema = z.strictObject({
   admin: adminSchema.prefault({}),
   store: storeSchema.prefault({}),
   cache: cacheSchema.prefault({}),
+  routing: routingSchema.prefault({}),
   log: logSchema.prefault({}),
 });
 
@@ -99,3 +136,4 @@ export type Config = z.infer<typeof configSchema>;
 export type SipConfig = Config['sip'];
 export type AdminConfig = Config['admin'];
 export type StoreConfig = Config['store'];
+export type RoutingConfig = Config['routing'];

@@ -32,7 +32,8 @@ export function decodeRows<T extends TableSpec>(table: T, records: readonly Reco
   return { rows, problems };
 }
 
-function rowLabel(table: TableSpec, record: Record<string, unknown>): string {
+/** How a row is named in messages: `id=3 (gwid "gw3")`. */
+export function rowLabel(table: TableSpec, record: Readonly<Record<string, unknown>>): string {
   const key = `${table.keyColumn}=${String(record[table.keyColumn])}`;
   if (!table.labelColumn) return key;
   return `${key} (${table.labelColumn} ${JSON.stringify(record[table.labelColumn])})`;

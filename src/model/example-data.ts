@@ -26,13 +26,15 @@ export const exampleRules: Insert<DrRuleRow>[] = [
 
 /**
  * The tutorial's `(".*", ".*", 0)` row never matches (dr_groups is an exact
- * match, reader comment #7), so each example phone is put in group 0 by name.
+ * match, reader comment #7), so each example phone is put in group 0 by
+ * name, in the domain the phones use: the embedded default's SIP address.
  */
 const PHONES = ['1001', '1002', '1003', '1004'] as const;
+const PHONE_DOMAIN = '127.0.0.1';
 
 export const exampleGroups: Insert<DrGroupRow>[] = PHONES.map((username) => ({
   username,
-  domain: null,
+  domain: PHONE_DOMAIN,
   groupid: 0,
   description: 'Everyone',
 }));

@@ -1,16 +1,7 @@
-import type { RowProblem } from '../errors.js';
-import type { DrCarrierRow, DrGatewayRow, DrGroupRow, DrGwListRow, DrRuleRow } from '../model/drouting-tables.js';
+import type { RoutingRows } from '../model/routing-rows.js';
 import type { RegistrationColumns, SipPeerRow } from '../model/sippeers-table.js';
 
-/** Every drouting row that fits its columns, and every one that does not. */
-export interface RoutingRows {
-  gateways: DrGatewayRow[];
-  rules: DrRuleRow[];
-  carriers: DrCarrierRow[];
-  groups: DrGroupRow[];
-  gwLists: DrGwListRow[];
-  problems: RowProblem[];
-}
+export type { RoutingRows };
 
 /** The store port: what the core needs from the database, nothing more. */
 export interface Store {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseKinds, MYSQL_TEST_URL } from '../support/databases.js';
 import { freePort, runDrouter, waitForOutput } from '../support/drouter-process.js';
@@ -26,17 +27,18 @@ describe('the drouter process', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`starts on the embedded default, serves /health, and exits 0 on ${signal} within 2 s`, async () => {
       const { run, port, line } = await startOnFreshStore();
-      const logged = JSON.parse(line) as { msg: string; loaded: Record<string, unknown> };
-      expect(logged.msg).toMatch(/schema created, example data loaded\): 2 gateways, 3 rules, 0 carriers, 4 groups, 1 gateway list, 4 peers; admin http:\/\/127\.0\.0\.1:\d+/);
+      const logged = JSON.parse(line) as { msg: string };
+      expect(logged.msg).toMatch(
+        /schema created, example data loaded\): 2 gateways, 0 carriers, 3 rules, 4 callers in dr_groups, 4 peers; 1 warning; admin http:\/\/127\.0\.0\.1:\d+/,
+      );
 
       const response = await fetch(`http://127.0.0.1:${port}/health`);
       expect(response.status).toBe(200);
-      const body = (await response.json()) as Record<string, unknown>;
-      expect(body).toEqual({
-        status: 'ok',
-        store: { ok: true, url: `sqlite:${join(dir, 'data', 'drouter.db')}` },
-        loaded: { gateways: 2, rules: 3, carriers: 0, groups: 4, gwLists: 1, peers: 4, rowProblems: [] },
-      });
+      const body = (await response.json()) as { status: string; store: unknown; routing: Record<string, unknown> };
+      expect(body.status).toBe('ok');
+      expect(body.store).toEqual({ ok: true, url: `sqlite:${join(dir, 'data', 'drouter.db')}` });
+      expect(body.routing).toMatchObject({ generation: 1, gateways: 2, carriers: 0, rules: 3, callers: 4 });
+      expect(body.routing.warnings).toEqual([expect.stringContaining('dr_rules row ruleid=3: column prefix = "": is empty')]);
 
       const sentAt = performance.now();
       run.child.kill(signal);
@@ -52,7 +54,7 @@ describe('the drouter process', () => {
     await first.run.finished;
     const { run, line } = await startOnFreshStore();
     expect(line).not.toContain('schema created');
-    expect(line).toContain('2 gateways, 3 rules');
+    expect(line).toContain('2 gateways, 0 carriers, 3 rules');
     run.child.kill('SIGTERM');
     expect((await run.finished).code).toBe(0);
   });
@@ -86,6 +88,19 @@ describe('the drouter process', () => {
     expect(finished.stderr).toContain('DROUTER_ERR_STORE_UNREACHABLE: cannot reach the store at mysql://root:***@127.0.0.1:1/test');
     expect(finished.stderr).not.toContain('pw1234');
     expect(finished.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a first start whose routing data does not build exits 2 listing every error', async () => {
+    const env = { DROUTER_STORE__URL: `sqlite:${join(dir, 'bad.db')}` };
+    expect((await runDrouter(['seed'], env).finished).code).toBe(0);
+    const db = new Database(join(dir, 'bad.db'));
+    db.exec("UPDATE dr_gateways SET probe_mode = 5 WHERE gwid = '2'; UPDATE dr_rules SET prefix = '01a' WHERE ruleid = 1");
+    db.close();
+    const finished = await runDrouter(['start'], { ...env, DROUTER_ADMIN__PORT: String(await freePort()) }).finished;
+    expect(finished.code).toBe(2);
+    expect(finished.stderr).toContain('DROUTER_ERR_ROUTING: routing data has 6 errors:');
+    expect(finished.stderr).toContain('dr_gateways row id=2 (gwid "2"): column probe_mode = 5: allowed: 0 (never probe), 1 (probe while disabled), 2 (always probe)');
+    expect(finished.stderr).toContain('dr_rules row ruleid=1: column prefix = "01a": character "a" at position 3 is not allowed');
   });
 
   it('drouter migrate creates the schema and drouter seed loads the example once', async () => {

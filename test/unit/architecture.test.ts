@@ -37,6 +37,7 @@ describe('architecture rules', () => {
           "import { readFileSync } from 'node:fs';",
           "import { KnexStore } from '../store/knex/knex-store.js';",
           "import type { RowProblem } from '../errors.js';",
+          "import type { Store } from '../store/store.js';",
           "import { decodeRows } from '../model/decode-rows.js';",
           'export const now = () => Date.now();',
           'export const pick = () => Math.random();',
@@ -54,6 +55,14 @@ describe('architecture rules', () => {
       'src/routing/trie.ts draws randomness (Math.random()); take a random function as an argument',
       'src/routing/trie.ts reads process.env; configuration comes in as an argument',
     ]);
+  });
+
+  it('let the service file of a pure folder do I/O, and nothing else there', () => {
+    const files = [
+      { path: 'src/routing/routing-service.ts', text: "import { readFileSync } from 'node:fs';\nconst t = Date.now();" },
+      { path: 'src/routing/route-call.ts', text: "import { readFileSync } from 'node:fs';" },
+    ];
+    expect(findViolations(files)).toEqual(['src/routing/route-call.ts (pure) imports node:fs; pure code takes what it needs as arguments']);
   });
 
   it('let only the CLI read process.env, even outside pure folders', () => {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { RowError, StoreUnreachableError } from '../../errors.js';
+import { RowError, SchemaMissingError, StoreUnreachableError } from '../../errors.js';
 import { decodeRows } from '../../model/decode-rows.js';
 import { drCarriersTable, drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable } from '../../model/drouting-tables.js';
 import { type RegistrationColumns, type SipPeerRow, sippeersTable } from '../../model/sippeers-table.js';
@@ -77,6 +77,7 @@ export class KnexStore implements Store {
       return await query();
     } catch (error) {
       if (isConnectionFailure(error)) throw new StoreUnreachableError(this.displayUrl, error);
+      if (isMissingTable(error)) throw new SchemaMissingError(this.displayUrl, (error as Error).message);
       throw error;
     }
   }
@@ -99,4 +100,9 @@ function isConnectionFailure(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
   return error instanceof Error && error.name === 'KnexTimeoutError';
+}
+
+function isMissingTable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (error as { code?: unknown }).code === 'ER_NO_SUCH_TABLE' || /no such table/.test(error.message);
 }

@@ -39,3 +39,8 @@ export async function seedStore(url: string): Promise<SeedSummary> {
     await store.close();
   }
 }
+
+/** Opens an existing store for reading (the CLI's route and check): no schema changes. */
+export async function openStore(url: string): Promise<KnexStore> {
+  return new KnexStore(await openKnex(url));
+}

@@ -1,0 +1,83 @@
+import { formatRowProblem, type RowProblem } from '../errors.js';
+import type { Destination, RouteDecision } from './route-call.js';
+
+/** The decision as plain JSON (`drouter route --json`, the admin API). */
+export function decisionJson(decision: RouteDecision) {
+  return {
+    outcome: decision.outcome,
+    number: decision.number,
+    group: decision.group.group,
+    groupSource: decision.group.source,
+    groupReason: decision.group.detail,
+    prefix: decision.prefix,
+    ruleId: decision.ruleId,
+    rules: decision.rules,
+    destinations: decision.destinations.map(destinationJson),
+    notes: decision.notes,
+  };
+}
+
+function destinationJson(destination: Destination) {
+  return {
+    gwid: destination.gateway.gwid,
+    ruleId: destination.ruleId,
+    carrierid: destination.carrierid ?? null,
+    via: destination.via ?? null,
+    address: destination.gateway.address.hostPort,
+    state: destination.state,
+    usable: destination.skipped === undefined,
+    skipped: destination.skipped ?? null,
+    uri: destination.uri ?? null,
+  };
+}
+
+const OUTCOME_TEXT: Record<RouteDecision['outcome'], string> = {
+  routed: 'routed',
+  'no-rule': 'no rule matches (a call gets 404)',
+  'no-gateway': 'a rule matches but no gateway is usable (a call gets 503)',
+};
+
+function table(rows: readonly string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => `  ${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')}`.trimEnd());
+}
+
+/** The decision as a readable report (`drouter route`). */
+export function decisionText(decision: RouteDecision, at: Date): string {
+  const lines = [
+    `number   ${decision.number}`,
+    `at       ${at.toISOString()}`,
+    `group    ${decision.group.group ?? 'none'} (${decision.group.detail})`,
+    `outcome  ${OUTCOME_TEXT[decision.outcome]}`,
+  ];
+  if (decision.ruleId !== null) lines.push(`rule     ${decision.ruleId}, prefix ${decision.prefix === '' ? '(none: default rule)' : `"${decision.prefix}"`}`);
+  for (const note of decision.notes) lines.push(`note     ${note}`);
+  if (decision.rules.length > 0) {
+    lines.push('', 'rules looked at:');
+    lines.push(...table([
+      ['rule', 'prefix', 'priority', 'timerec', 'verdict'],
+      ...decision.rules.map((rule) => [String(rule.ruleId), rule.prefix === '' ? '(default)' : rule.prefix, String(rule.priority), rule.timerec ?? '-', `${rule.verdict}: ${rule.reason}`]),
+    ]));
+  }
+  if (decision.destinations.length > 0) {
+    lines.push('', 'gateways, in trying order:');
+    lines.push(...table([
+      ['#', 'gwid', 'from', 'address', 'state', 'Request-URI or why skipped'],
+      ...decision.destinations.map((d, i) => [
+        String(i + 1),
+        d.gateway.gwid,
+        d.carrierid ? `carrier ${d.carrierid}` : (d.via ?? `rule ${d.ruleId}`),
+        d.gateway.address.hostPort,
+        d.state,
+        d.uri ?? `skipped: ${d.skipped ?? ''}`,
+      ]),
+    ]));
+  }
+  return lines.join('\n');
+}
+
+/** `drouter check`: every error and warning, one per line. */
+export function problemsText(errors: readonly RowProblem[], warnings: readonly RowProblem[]): string {
+  return [...errors.map((p) => `error    ${formatRowProblem(p)}`), ...warnings.map((p) => `warning  ${formatRowProblem(p)}`)].join('\n');
+}

@@ -1,0 +1,92 @@
+import type { GatewayAddress } from './gateway-address.js';
+import type { Timerec } from './timerec/index.js';
+
+/**
+ * The immutable routing snapshot: what a reload builds beside the old one
+ * and swaps in. Nothing here changes after the build; gateway state lives
+ * outside (it comes into each lookup as a function).
+ */
+
+/** OpenSIPS dr_gateways.state: 0 active, 1 disabled by admin, 2 disabled by probing. */
+export type GatewayState = 'active' | 'admin-disabled' | 'probing-disabled';
+
+export const GATEWAY_STATE_BY_COLUMN: Readonly<Record<number, GatewayState>> = {
+  0: 'active',
+  1: 'admin-disabled',
+  2: 'probing-disabled',
+};
+
+export type SortAlgorithm = 'N' | 'W';
+
+export interface Gateway {
+  readonly id: number;
+  readonly gwid: string;
+  readonly type: number;
+  readonly address: GatewayAddress;
+  readonly strip: number;
+  readonly priPrefix: string;
+  readonly attrs: string | null;
+  /** 0 never probe, 1 probe only while disabled, 2 always probe. */
+  readonly probeMode: 0 | 1 | 2;
+  /** The state column as loaded; the live state is kept by the prober. */
+  readonly storedState: GatewayState;
+  readonly socket: string | null;
+  readonly description: string | null;
+}
+
+export interface WeightedGateway {
+  readonly gateway: Gateway;
+  readonly weight: number;
+}
+
+export interface Carrier {
+  readonly id: number;
+  readonly carrierid: string;
+  readonly members: readonly WeightedGateway[];
+  readonly sortAlg: SortAlgorithm;
+  /** flags 0x1: use only the first usable gateway after sorting. */
+  readonly firstOnly: boolean;
+  /** flags 0x2 (disabled) or a non-zero state column. */
+  readonly enabled: boolean;
+  readonly attrs: string | null;
+}
+
+/** One entry of a rule's destination list; a carrier counts as one entry. */
+export type RuleDestination =
+  | { readonly kind: 'gateway'; readonly gateway: Gateway; readonly weight: number; readonly via: string | undefined }
+  | { readonly kind: 'carrier'; readonly carrier: Carrier; readonly weight: number };
+
+export interface Rule {
+  readonly ruleid: number;
+  readonly groups: readonly number[];
+  /** '' for a prefix-less (default) rule. */
+  readonly prefix: string;
+  readonly timerec: Timerec | null;
+  readonly priority: number;
+  readonly routeid: string | null;
+  readonly destinations: readonly RuleDestination[];
+  readonly sortAlg: SortAlgorithm;
+  readonly attrs: string | null;
+  readonly description: string | null;
+}
+
+export interface GroupRules {
+  /** Rules by prefix, each list in priority order (higher first, then ruleid). */
+  readonly byPrefix: ReadonlyMap<string, readonly Rule[]>;
+  readonly defaults: readonly Rule[];
+  readonly longestPrefix: number;
+}
+
+export interface RoutingTable {
+  readonly gateways: ReadonlyMap<string, Gateway>;
+  readonly carriers: ReadonlyMap<string, Carrier>;
+  readonly groups: ReadonlyMap<number, GroupRules>;
+  /** dr_groups: `user@domain` (or `user` without useDomain) → group. */
+  readonly callerGroups: ReadonlyMap<string, number>;
+  readonly useDomain: boolean;
+  /** Characters a prefix may hold: digits, + * # and the configured extras. */
+  readonly prefixAlphabet: ReadonlySet<string>;
+  /** Every distinct rule prefix, sorted: tells whether a trie walk would reach a position. */
+  readonly sortedPrefixes: readonly string[];
+  readonly ruleCount: number;
+}

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort, runDrouter, waitForOutput } from '../support/drouter-process.js';
+
+async function health(port: number) {
+  const response = await fetch(`http://127.0.0.1:${port}/health`);
+  return (await response.json()) as { routing: { generation: number; rules: number } };
+}
+
+function sql(file: string, statement: string): void {
+  const db = new Database(file);
+  try {
+    db.exec(statement);
+  } finally {
+    db.close();
+  }
+}
+
+describe('reload on SIGHUP', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'drouter-reload-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the old snapshot when a row is bad and logs the row; swaps in a good one', async () => {
+    const file = join(dir, 'drouter.db');
+    const port = await freePort();
+    const run = runDrouter(['start'], { DROUTER_STORE__URL: `sqlite:${file}`, DROUTER_ADMIN__PORT: String(port) });
+    try {
+      await waitForOutput(run, /drouter started/);
+      expect((await health(port)).routing).toMatchObject({ generation: 1, rules: 3 });
+
+      sql(file, "INSERT INTO dr_rules (ruleid, groupid, prefix, gwlist) VALUES (40, '0', '44x', '1')");
+      run.child.kill('SIGHUP');
+      const refused = await waitForOutput(run, /routing reload refused/);
+      expect(JSON.parse(refused).msg).toBe(
+        'routing reload refused: dr_rules row ruleid=40: column prefix = "44x": character "x" at position 3 is not allowed (digits, + * # and routing.extraPrefixChars)',
+      );
+      await waitForOutput(run, /generation 1 stays in use/);
+      expect((await health(port)).routing).toMatchObject({ generation: 1, rules: 3 });
+
+      sql(file, "UPDATE dr_rules SET prefix = '44' WHERE ruleid = 40");
+      run.child.kill('SIGHUP');
+      await waitForOutput(run, /routing reloaded/);
+      expect((await health(port)).routing).toMatchObject({ generation: 2, rules: 4 });
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.finished;
+    }
+  });
+});
