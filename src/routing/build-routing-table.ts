@@ -6,7 +6,8 @@ import { buildGateways } from './build-gateways.js';
 import { buildRule, type HashRefers, type RuleBuildContext } from './build-rules.js';
 import { buildCallerGroups } from './caller-groups.js';
 import { LoadProblems } from './load-problems.js';
-import type { GroupRules, Rule, RoutingTable } from './routing-table.js';
+import { PrefixTrie } from './prefix-trie.js';
+import type { NodeRules, Rule, RoutingTable } from './routing-table.js';
 import { parseTimerec, type TimerecOptions, type TimerecParse } from './timerec/index.js';
 
 export interface RoutingBuildOptions {
@@ -61,7 +62,7 @@ export function buildRoutingTable(rows: RoutingRows, options: RoutingBuildOption
     if (rule) rules.push(rule);
   }
   const callerGroups = buildCallerGroups(rows.groups, options.useDomain, problems);
-  const groups = indexRulesByGroup(rules, problems);
+  const index = indexRules(rules, alphabet, problems);
   if (problems.errors.length > 0) return { ok: false, errors: problems.errors, warnings: problems.warnings };
   return {
     ok: true,
@@ -69,20 +70,12 @@ export function buildRoutingTable(rows: RoutingRows, options: RoutingBuildOption
     table: {
       gateways,
       carriers,
-      groups,
+      ...index,
       callerGroups,
       useDomain: options.useDomain,
-      prefixAlphabet: alphabet,
-      sortedPrefixes: [...new Set(rules.map((rule) => rule.prefix))].sort(),
       ruleCount: rules.length,
     },
   };
-}
-
-interface MutableGroupRules {
-  byPrefix: Map<string, Rule[]>;
-  defaults: Rule[];
-  longestPrefix: number;
 }
 
 /** Priority first (higher wins), then ruleid: deterministic where OpenSIPS keeps DB order. */
@@ -90,36 +83,57 @@ function byPriorityThenId(a: Rule, b: Rule): number {
   return b.priority - a.priority || a.ruleid - b.ruleid;
 }
 
-function indexRulesByGroup(rules: readonly Rule[], problems: LoadProblems): Map<number, GroupRules> {
-  const groups = new Map<number, MutableGroupRules>();
+interface RuleIndex {
+  trie: PrefixTrie<NodeRules>;
+  defaults: Map<number, Rule[]>;
+  groupIds: Set<number>;
+}
+
+/** Puts every rule into the trie node of its prefix, once per group it names. */
+function indexRules(rules: readonly Rule[], alphabet: ReadonlySet<string>, problems: LoadProblems): RuleIndex {
+  const trie = new PrefixTrie<NodeRules>(alphabet);
+  const byNode = new Map<number, Map<number, Rule[]>>();
+  const defaults = new Map<number, Rule[]>();
+  const groupIds = new Set<number>();
   for (const rule of rules) {
     if (rule.prefix === '') {
       problems.warn(drRulesTable, ruleRow(rule), 'prefix', `is empty: this rule catches every number of group ${rule.groups.join(', ')} that no longer prefix matches (OpenSIPS #1961 cost a user money)`);
     }
-    for (const groupId of rule.groups) {
-      let group = groups.get(groupId);
-      if (!group) {
-        group = { byPrefix: new Map(), defaults: [], longestPrefix: 0 };
-        groups.set(groupId, group);
-      }
-      if (rule.prefix === '') {
-        group.defaults.push(rule);
-        continue;
-      }
-      const list = group.byPrefix.get(rule.prefix);
+    const perGroup = rule.prefix === '' ? defaults : nodeLists(byNode, trie.insert(rule.prefix));
+    for (const group of rule.groups) {
+      groupIds.add(group);
+      const list = perGroup.get(group);
       if (list) list.push(rule);
-      else group.byPrefix.set(rule.prefix, [rule]);
-      if (rule.prefix.length > group.longestPrefix) group.longestPrefix = rule.prefix.length;
+      else perGroup.set(group, [rule]);
     }
   }
-  for (const [groupId, group] of groups) {
-    for (const list of [...group.byPrefix.values(), group.defaults]) {
-      if (list.length < 2) continue;
-      list.sort(byPriorityThenId);
-      warnDuplicates(groupId, list, problems);
+  const chains = new Map<number, NodeRules>();
+  for (const [node, perGroup] of byNode) {
+    let chain: NodeRules | undefined;
+    for (const [group, list] of perGroup) {
+      sortAndCheck(group, list, problems);
+      chain = { group, rules: list, next: chain };
     }
+    if (chain) chains.set(node, chain);
   }
-  return groups;
+  for (const [group, list] of defaults) sortAndCheck(group, list, problems);
+  trie.seal(chains);
+  return { trie, defaults, groupIds };
+}
+
+function nodeLists(byNode: Map<number, Map<number, Rule[]>>, node: number): Map<number, Rule[]> {
+  let perGroup = byNode.get(node);
+  if (!perGroup) {
+    perGroup = new Map();
+    byNode.set(node, perGroup);
+  }
+  return perGroup;
+}
+
+function sortAndCheck(group: number, list: Rule[], problems: LoadProblems): void {
+  if (list.length < 2) return;
+  list.sort(byPriorityThenId);
+  warnDuplicates(group, list, problems);
 }
 
 function warnDuplicates(groupId: number, sorted: readonly Rule[], problems: LoadProblems): void {

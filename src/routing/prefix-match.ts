@@ -1,62 +1,39 @@
-import type { GroupRules, Rule, RoutingTable } from './routing-table.js';
+import { type Rule, type RoutingTable, rulesOfGroup } from './routing-table.js';
 
-/** A trie node on the number's path that holds rules of the group. */
-export interface PrefixNode {
-  /** '' for the group's prefix-less (default) rules. */
-  readonly prefix: string;
-  readonly rules: readonly Rule[];
-}
-
-export interface PrefixWalk {
-  /** Deepest first, the default rules last. */
-  nodes: PrefixNode[];
-  /** Set when the walk met a character outside the prefix alphabet and gave up on prefixes. */
-  abandonedAt: { position: number; character: string } | undefined;
-}
+/** A dr_rules prefix is CHAR(64): no walk goes deeper. */
+const MAX_PREFIX_LENGTH = 64;
 
 /**
- * Does a trie walk get to look at the character after `path`? At the start
- * always; further on only if some rule's prefix goes on past `path` (the
- * walk stops at a leaf before reading the next character).
+ * The trie nodes on a number's path, read deepest first, then the group's
+ * defaults: the longest-prefix order of OpenSIPS get_prefix. One instance
+ * is reused call after call (a walk is synchronous), so a lookup allocates
+ * nothing here.
  */
-function walkReadsPast(sortedPrefixes: readonly string[], path: string): boolean {
-  if (path === '') return true;
-  let low = 0;
-  let high = sortedPrefixes.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((sortedPrefixes[middle] ?? '') < path) low = middle + 1;
-    else high = middle;
-  }
-  for (let i = low; i < sortedPrefixes.length; i++) {
-    const prefix = sortedPrefixes[i] ?? '';
-    if (!prefix.startsWith(path)) return false;
-    if (prefix.length > path.length) return true;
-  }
-  return false;
-}
+export class PrefixWalk {
+  private readonly path = new Int32Array(MAX_PREFIX_LENGTH);
+  private depth = 0;
+  /** 1-based position of a character outside the alphabet that abandoned the prefixes, else 0. */
+  abandonedAt = 0;
 
-/**
- * The nodes a longest-prefix walk visits for `number`, deepest first, then
- * the defaults. As in OpenSIPS (prefix_tree.c), a character outside the
- * alphabet that the walk reaches abandons the prefix match altogether:
- * only the default rules remain (`+44…` against a digits-only alphabet).
- */
-export function walkPrefixes(table: RoutingTable, group: GroupRules, number: string): PrefixWalk {
-  let validLength = 0;
-  while (validLength < number.length && table.prefixAlphabet.has(number[validLength] ?? '')) validLength++;
-
-  const nodes: PrefixNode[] = [];
-  let abandonedAt: PrefixWalk['abandonedAt'];
-  if (validLength < number.length && walkReadsPast(table.sortedPrefixes, number.slice(0, validLength))) {
-    abandonedAt = { position: validLength + 1, character: number[validLength] ?? '' };
-  } else {
-    for (let length = Math.min(validLength, group.longestPrefix); length > 0; length--) {
-      const prefix = number.slice(0, length);
-      const rules = group.byPrefix.get(prefix);
-      if (rules) nodes.push({ prefix, rules });
-    }
+  /**
+   * Starts a walk. As in OpenSIPS (prefix_tree.c get_prefix), a character
+   * outside the alphabet that the walk reads abandons the prefix match
+   * altogether: only the default rules remain (`+44…` with `+` not allowed).
+   */
+  start(table: RoutingTable, number: string): void {
+    const depth = table.trie.walk(number, this.path);
+    this.depth = Math.max(depth, 0);
+    this.abandonedAt = depth < 0 ? -depth : 0;
   }
-  if (group.defaults.length > 0) nodes.push({ prefix: '', rules: group.defaults });
-  return { nodes, abandonedAt };
+
+  /** Prefix lengths to visit, deepest first; 0 stands for the default rules. */
+  get deepest(): number {
+    return this.depth;
+  }
+
+  /** The group's rules at the prefix of this length (0: the defaults), in priority order. */
+  rulesAt(table: RoutingTable, group: number, length: number): readonly Rule[] | undefined {
+    if (length === 0) return table.defaults.get(group);
+    return rulesOfGroup(table.trie.valueAt(this.path[length - 1] ?? 0), group);
+  }
 }

@@ -1,6 +1,6 @@
 import type { SipUri } from '../sip/uri.js';
 import { type CallerGroup, resolveCallerGroup } from './caller-groups.js';
-import { walkPrefixes } from './prefix-match.js';
+import { PrefixWalk } from './prefix-match.js';
 import { rewriteRequestUri } from './rewrite-uri.js';
 import type { Gateway, GatewayState, Rule, RoutingTable } from './routing-table.js';
 import { type DestinationCheck, selectDestinations } from './select-destinations.js';
@@ -22,6 +22,12 @@ export interface RouteRequest {
   /** OpenSIPS flag F: a rule without usable gateways (or whose gateways all fail) gives way to the next. */
   ruleFallback: boolean;
   whitelist?: ReadonlySet<string> | undefined;
+  /**
+   * true: record every rule looked at and every gateway skipped (the CLI,
+   * the admin API). false: only what the proxy needs (targets, rule,
+   * prefix, outcome), which is several times cheaper.
+   */
+  explain: boolean;
 }
 
 export type RuleVerdict = 'taken' | 'fallback' | 'out-of-time' | 'lower-priority' | 'no-usable-gateway' | 'too-short';
@@ -35,10 +41,7 @@ export interface RuleConsidered {
   reason: string;
 }
 
-export interface Destination extends DestinationCheck {
-  /** The rewritten Request-URI, for a usable gateway. */
-  readonly uri: string | undefined;
-}
+export type Destination = DestinationCheck;
 
 export type RouteOutcome = 'routed' | 'no-rule' | 'no-gateway';
 
@@ -50,7 +53,7 @@ export interface RouteDecision {
   prefix: string | null;
   ruleId: number | null;
   rules: RuleConsidered[];
-  /** Every gateway looked at, usable ones with their URI, in trying order. */
+  /** Every gateway looked at (with `explain`; else the usable ones), usable ones with their URI, in trying order. */
   destinations: Destination[];
   /** The usable gateways only, in trying order: what the proxy tries. */
   targets: Destination[];
@@ -61,9 +64,7 @@ function considered(rule: Rule, verdict: RuleVerdict, reason: string): RuleConsi
   return { ruleId: rule.ruleid, prefix: rule.prefix, priority: rule.priority, timerec: rule.timerec?.source ?? null, verdict, reason };
 }
 
-function withUris(checks: readonly DestinationCheck[], request: RouteRequest): Destination[] {
-  return checks.map((check) => ({ ...check, uri: check.skipped ? undefined : rewriteRequestUri(request.requestUri, request.number, check.gateway) }));
-}
+const walk = new PrefixWalk();
 
 /**
  * The routing decision of OpenSIPS do_routing, explained: the caller's
@@ -76,49 +77,67 @@ export function decideRoute(table: RoutingTable, request: RouteRequest): RouteDe
   const group = resolveCallerGroup(table, request);
   const decision: RouteDecision = { outcome: 'no-rule', number: request.number, group, prefix: null, ruleId: null, rules: [], destinations: [], targets: [], notes: [] };
   if (group.group === null) return decision;
-  const groupRules = table.groups.get(group.group);
-  if (!groupRules) {
+  if (!table.groupIds.has(group.group)) {
     decision.notes.push(`group ${group.group} has no rules`);
     return decision;
   }
-  const walk = walkPrefixes(table, groupRules, request.number);
-  if (walk.abandonedAt) {
-    const { character, position } = walk.abandonedAt;
-    decision.notes.push(`character ${JSON.stringify(character)} at position ${position} is not a prefix character: prefix rules skipped, default rules only`);
+  walk.start(table, request.number);
+  if (walk.abandonedAt > 0) {
+    const character = request.number[walk.abandonedAt - 1] ?? '';
+    decision.notes.push(`character ${JSON.stringify(character)} at position ${walk.abandonedAt} is not a prefix character: prefix rules skipped, default rules only`);
   }
   const offered = new Set<string>();
-  const context = { random: request.random, gatewayState: request.gatewayState, whitelist: request.whitelist, offered };
+  const context = {
+    random: request.random,
+    gatewayState: request.gatewayState,
+    whitelist: request.whitelist,
+    offered,
+    explain: request.explain,
+    uriFor: (gateway: Gateway) => rewriteRequestUri(request.requestUri, request.number, gateway),
+  };
   // The first time-valid rule decides, unless rule fallback lets the next one
   // in when it has no usable gateway (and, for the proxy, when all fail).
   let chosen: Rule | undefined;
   let withGateways: Rule | undefined;
+  const explain = (rule: Rule, verdict: RuleVerdict, reason: () => string) => {
+    if (request.explain) decision.rules.push(considered(rule, verdict, reason()));
+  };
 
-  for (const node of walk.nodes) {
-    for (const rule of node.rules) {
+  for (let length = walk.deepest; length >= 0; length--) {
+    const rules = walk.rulesAt(table, group.group, length);
+    if (!rules) continue;
+    for (const rule of rules) {
       if (chosen && !request.ruleFallback) {
-        decision.rules.push(considered(rule, 'lower-priority', `rule ${chosen.ruleid} was taken first`));
+        if (!request.explain) break;
+        const taken = chosen;
+        explain(rule, 'lower-priority', () => `rule ${taken.ruleid} was taken first`);
         continue;
       }
       if (rule.timerec && !rule.timerec.matches(request.at)) {
-        decision.rules.push(considered(rule, 'out-of-time', `timerec does not match ${request.at.toISOString()}`));
+        explain(rule, 'out-of-time', () => `timerec does not match ${request.at.toISOString()}`);
         continue;
       }
-      if (request.strictLength && node.prefix.length !== request.number.length) {
-        decision.rules.push(considered(rule, 'too-short', `strict length: prefix "${node.prefix}" is not the whole number`));
+      if (request.strictLength && length !== request.number.length) {
+        explain(rule, 'too-short', () => `strict length: prefix "${rule.prefix}" is not the whole number`);
         return decision;
       }
       chosen ??= rule;
-      const destinations = withUris(selectDestinations(rule, context), request);
-      const usable = destinations.filter((destination) => !destination.skipped);
-      decision.destinations.push(...destinations);
-      decision.targets.push(...usable);
-      if (usable.length === 0) {
-        decision.rules.push(considered(rule, 'no-usable-gateway', 'none of its gateways is usable'));
+      const firstNew = decision.destinations.length;
+      selectDestinations(decision.destinations, rule, context);
+      let usable = 0;
+      for (let i = firstNew; i < decision.destinations.length; i++) {
+        const destination = decision.destinations[i];
+        if (!destination || destination.skipped) continue;
+        decision.targets.push(destination);
+        usable++;
+      }
+      if (usable === 0) {
+        explain(rule, 'no-usable-gateway', () => 'none of its gateways is usable');
         continue;
       }
       const verdict: RuleVerdict = withGateways ? 'fallback' : 'taken';
       withGateways ??= rule;
-      decision.rules.push(considered(rule, verdict, `${usable.length} usable gateway${usable.length === 1 ? '' : 's'}`));
+      explain(rule, verdict, () => `${usable} usable gateway${usable === 1 ? '' : 's'}`);
     }
     if (chosen && !request.ruleFallback) break;
   }

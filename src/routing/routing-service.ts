@@ -37,7 +37,7 @@ export interface ReloadReport {
 }
 
 export type RouteQuery = Pick<RouteRequest, 'number' | 'requestUri' | 'caller' | 'group' | 'whitelist'> &
-  Partial<Pick<RouteRequest, 'at' | 'strictLength' | 'ruleFallback'>>;
+  Partial<Pick<RouteRequest, 'at' | 'strictLength' | 'ruleFallback' | 'explain'>>;
 
 export class RoutingService {
   private snapshot: RoutingSnapshot | undefined;
@@ -75,10 +75,15 @@ export class RoutingService {
 
   route(query: RouteQuery): RouteDecision {
     return decideRoute(this.current.table, {
-      ...query,
+      number: query.number,
+      requestUri: query.requestUri,
+      caller: query.caller,
+      group: query.group,
+      whitelist: query.whitelist,
       defaultGroup: this.options.defaultGroup,
       strictLength: query.strictLength ?? this.options.strictLength,
       ruleFallback: query.ruleFallback ?? this.options.ruleFallback,
+      explain: query.explain ?? true,
       at: query.at ?? this.clock.now(),
       random: this.random,
       gatewayState: this.gatewayState,

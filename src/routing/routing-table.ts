@@ -1,4 +1,5 @@
 import type { GatewayAddress } from './gateway-address.js';
+import type { PrefixTrie } from './prefix-trie.js';
 import type { Timerec } from './timerec/index.js';
 
 /**
@@ -70,23 +71,31 @@ export interface Rule {
   readonly description: string | null;
 }
 
-export interface GroupRules {
-  /** Rules by prefix, each list in priority order (higher first, then ruleid). */
-  readonly byPrefix: ReadonlyMap<string, readonly Rule[]>;
-  readonly defaults: readonly Rule[];
-  readonly longestPrefix: number;
+/**
+ * The rules at one trie node, per group: a short chain, since most data
+ * has one group. Each list is in priority order (higher first, then ruleid).
+ */
+export interface NodeRules {
+  readonly group: number;
+  readonly rules: readonly Rule[];
+  readonly next: NodeRules | undefined;
+}
+
+export function rulesOfGroup(chain: NodeRules | undefined, group: number): readonly Rule[] | undefined {
+  for (let link = chain; link; link = link.next) if (link.group === group) return link.rules;
+  return undefined;
 }
 
 export interface RoutingTable {
   readonly gateways: ReadonlyMap<string, Gateway>;
   readonly carriers: ReadonlyMap<string, Carrier>;
-  readonly groups: ReadonlyMap<number, GroupRules>;
+  readonly trie: PrefixTrie<NodeRules>;
+  /** Prefix-less rules by group, in priority order. */
+  readonly defaults: ReadonlyMap<number, readonly Rule[]>;
+  /** Groups that have at least one rule. */
+  readonly groupIds: ReadonlySet<number>;
   /** dr_groups: `user@domain` (or `user` without useDomain) → group. */
   readonly callerGroups: ReadonlyMap<string, number>;
   readonly useDomain: boolean;
-  /** Characters a prefix may hold: digits, + * # and the configured extras. */
-  readonly prefixAlphabet: ReadonlySet<string>;
-  /** Every distinct rule prefix, sorted: tells whether a trie walk would reach a position. */
-  readonly sortedPrefixes: readonly string[];
   readonly ruleCount: number;
 }

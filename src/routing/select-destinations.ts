@@ -8,6 +8,10 @@ export interface DestinationContext {
   whitelist: ReadonlySet<string> | undefined;
   /** gwids already offered by an earlier rule of this decision (rule fallback never retries one). */
   offered: Set<string>;
+  /** The Request-URI for a usable gateway. */
+  uriFor: (gateway: Gateway) => string;
+  /** Keep the skipped gateways too (with why), not only the usable ones. */
+  explain: boolean;
 }
 
 /** One gateway as the decision saw it: usable, or skipped and why. */
@@ -19,26 +23,33 @@ export interface DestinationCheck {
   readonly via: string | undefined;
   readonly state: GatewayState;
   readonly skipped: string | undefined;
+  /** The rewritten Request-URI, for a usable gateway. */
+  readonly uri: string | undefined;
 }
 
 function ordered<T extends { readonly weight: number }>(items: readonly T[], sortAlg: 'N' | 'W', random: () => number): readonly T[] {
   return sortAlg === 'W' ? weightedOrder(items, random) : items;
 }
 
+/** Checks one gateway, adds it to `out` if usable (or if explaining); says whether it was usable. */
 function checkGateway(
+  out: DestinationCheck[],
   rule: Rule,
   gateway: Gateway,
-  from: { carrierid: string | undefined; via: string | undefined },
+  carrierid: string | undefined,
+  via: string | undefined,
   context: DestinationContext,
   skippedByParent: string | undefined,
-): DestinationCheck {
+): boolean {
   const state = context.gatewayState(gateway);
   let skipped = skippedByParent;
-  if (!skipped && from.carrierid === undefined && context.whitelist && !context.whitelist.has(gateway.gwid)) skipped = 'not in the whitelist';
+  if (!skipped && carrierid === undefined && context.whitelist && !context.whitelist.has(gateway.gwid)) skipped = 'not in the whitelist';
   if (!skipped && state !== 'active') skipped = state === 'admin-disabled' ? 'disabled by admin' : 'down (disabled by probing)';
   if (!skipped && context.offered.has(gateway.gwid)) skipped = 'already offered by an earlier rule';
   if (!skipped) context.offered.add(gateway.gwid);
-  return { gateway, ruleId: rule.ruleid, carrierid: from.carrierid, via: from.via, state, skipped };
+  if (skipped && !context.explain) return false;
+  out.push({ gateway, ruleId: rule.ruleid, carrierid, via, state, skipped, uri: skipped ? undefined : context.uriFor(gateway) });
+  return !skipped;
 }
 
 function carrierSkipReason(carrier: Carrier, context: DestinationContext): string | undefined {
@@ -47,30 +58,25 @@ function carrierSkipReason(carrier: Carrier, context: DestinationContext): strin
   return undefined;
 }
 
-function checkCarrier(rule: Rule, carrier: Carrier, context: DestinationContext): DestinationCheck[] {
+function checkCarrier(out: DestinationCheck[], rule: Rule, carrier: Carrier, context: DestinationContext): void {
   const parentSkip = carrierSkipReason(carrier, context);
-  const checks: DestinationCheck[] = [];
   let usableSeen = false;
   for (const member of ordered<WeightedGateway>(carrier.members, carrier.sortAlg, context.random)) {
     const firstOnlySkip = usableSeen && carrier.firstOnly ? `carrier ${carrier.carrierid} uses only its first usable gateway` : undefined;
-    const check = checkGateway(rule, member.gateway, { carrierid: carrier.carrierid, via: undefined }, context, parentSkip ?? firstOnlySkip);
-    if (!check.skipped) usableSeen = true;
-    checks.push(check);
+    if (checkGateway(out, rule, member.gateway, carrier.carrierid, undefined, context, parentSkip ?? firstOnlySkip)) usableSeen = true;
   }
-  return checks;
 }
 
 /**
  * The rule's destinations in the order its sort_alg gives, each gateway
  * checked for state, whitelist and carrier flags (OpenSIPS do_routing
  * step 8). A carrier is one entry of the rule's list and expands in its own
- * order.
+ * order. Appends to `out`: the usable gateways, and with `explain` the
+ * skipped ones too.
  */
-export function selectDestinations(rule: Rule, context: DestinationContext): DestinationCheck[] {
-  const checks: DestinationCheck[] = [];
+export function selectDestinations(out: DestinationCheck[], rule: Rule, context: DestinationContext): void {
   for (const destination of ordered<RuleDestination>(rule.destinations, rule.sortAlg, context.random)) {
-    if (destination.kind === 'carrier') checks.push(...checkCarrier(rule, destination.carrier, context));
-    else checks.push(checkGateway(rule, destination.gateway, { carrierid: undefined, via: destination.via }, context, undefined));
+    if (destination.kind === 'carrier') checkCarrier(out, rule, destination.carrier, context);
+    else checkGateway(out, rule, destination.gateway, undefined, destination.via, context, undefined);
   }
-  return checks;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RowProblem } from '../../../src/errors.js';
 import { buildRoutingTable } from '../../../src/routing/build-routing-table.js';
+import { rulesOfGroup } from '../../../src/routing/routing-table.js';
 import { BUILD_OPTIONS, carrierRow, gatewayRow, groupRow, gwListRow, ruleRow, rows } from '../../support/routing-rows.js';
 
 function errorsOf(parts: Parameters<typeof rows>[0], options = {}): Omit<RowProblem, 'value'>[] {
@@ -90,7 +91,8 @@ describe('#X in a gwlist: carrier or dr_gw_lists row', () => {
   function firstTarget(hashRefers: 'carrier' | 'gwlist' | 'auto', parts: Parameters<typeof rows>[0]) {
     const built = buildRoutingTable(rows(parts), { ...BUILD_OPTIONS, hashRefers });
     if (!built.ok) return built.errors.map((e) => e.problem);
-    const destination = built.table.groups.get(0)?.byPrefix.get('1')?.[0]?.destinations[0];
+    const node = built.table.trie.find('1');
+    const destination = rulesOfGroup(built.table.trie.valueAt(node), 0)?.[0]?.destinations[0];
     return destination?.kind;
   }
 

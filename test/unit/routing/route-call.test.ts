@@ -19,6 +19,7 @@ function request(overrides: Partial<RouteRequest> & { number: string }): RouteRe
     gatewayState: (gateway: Gateway) => gateway.storedState,
     strictLength: false,
     ruleFallback: false,
+    explain: true,
     ...overrides,
   };
 }
@@ -234,6 +235,21 @@ describe('destinations: lists, carriers, weights, states', () => {
     const many = Array.from({ length: 100 }, (_, i) => gatewayRow(`g${i}`, { id: 100 + i }));
     const table = tableOf({ gateways: many, rules: [ruleRow(1, '44', many.map((g) => g.gwid).join(','))] });
     expect(route(table, { number: '44' }).gateways).toHaveLength(100);
+  });
+});
+
+describe('lean decisions (explain off, as the proxy asks)', () => {
+  it('give the same outcome, rule and targets, without the rules looked at or the skipped gateways', () => {
+    const table = tableOf({ gateways, rules: [ruleRow(1, '44', 'a', { timerec: EXPIRED }), ruleRow(2, '4', 'a,b,c'), ruleRow(3, '4', 'd')] });
+    const state = (gateway: Gateway): GatewayState => (gateway.gwid === 'a' ? 'probing-disabled' : 'active');
+    const full = route(table, { number: '441', gatewayState: state });
+    const lean = route(table, { number: '441', gatewayState: state, explain: false });
+    expect(lean).toMatchObject({ outcome: full.outcome, ruleId: 2, prefix: '4', gateways: ['b', 'c'] });
+    expect(lean.decision.targets.map((t) => t.uri)).toEqual(full.decision.targets.map((t) => t.uri));
+    expect(full.decision.rules).toHaveLength(3);
+    expect(lean.decision.rules).toEqual([]);
+    expect(full.decision.destinations).toHaveLength(3);
+    expect(lean.decision.destinations.map((d) => d.gateway.gwid)).toEqual(['b', 'c']);
   });
 });
 
