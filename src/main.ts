@@ -23,7 +23,7 @@ export interface RunningServer {
 
 const SYSTEM_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-export function createRoutingService(config: Readonly<Config>, store: Pick<Store, 'loadRoutingRows'>, clock: Clock = systemClock): RoutingService {
+export function createRoutingService(config: Readonly<Config>, store: Pick<Store, 'streamRoutingRows'>, clock: Clock = systemClock): RoutingService {
   return new RoutingService(store, routingServiceOptions(config.routing, SYSTEM_TIME_ZONE), clock);
 }
 

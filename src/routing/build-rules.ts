@@ -17,6 +17,8 @@ export interface RuleBuildContext {
   parseTimerec(text: string): TimerecParse;
   /** Rules share gwlist texts by the thousand: each is resolved once, and its destinations shared. */
   destinationCache: Map<string, Resolved>;
+  /** The same for groupid texts: one group array per distinct text. */
+  groupCache: Map<string, readonly number[] | undefined>;
 }
 
 export type Resolved = { ok: true; destinations: RuleDestination[] } | { ok: false; error: string };
@@ -64,7 +66,7 @@ function resolveDestinations(text: string, context: RuleBuildContext): Resolved 
 }
 
 /** dr_rules.groupid is a list: `0`, `1,2`, `3|4 5` (OpenSIPS dr_load.c). */
-export function parseGroupList(text: string): number[] | undefined {
+export function parseGroupList(text: string): readonly number[] | undefined {
   const parts = text.split(/[,|\s]+/).filter((part) => part !== '');
   if (parts.length === 0 || !parts.every((part) => /^\d+$/.test(part))) return undefined;
   return [...new Set(parts.map(Number))];
@@ -89,7 +91,11 @@ function cachedDestinations(text: string, context: RuleBuildContext): Resolved {
 
 export function buildRule(row: DrRuleRow, context: RuleBuildContext, problems: LoadProblems): Rule | undefined {
   const before = problems.errors.length;
-  const groups = parseGroupList(row.groupid);
+  let groups = context.groupCache.get(row.groupid);
+  if (groups === undefined && !context.groupCache.has(row.groupid)) {
+    groups = parseGroupList(row.groupid);
+    context.groupCache.set(row.groupid, groups);
+  }
   if (!groups) problems.error(drRulesTable, row, 'groupid', 'a list of group numbers separated by , | or blanks');
   const prefix = row.prefix.trim();
   const badChar = badPrefixCharacter(prefix, context.prefixAlphabet);

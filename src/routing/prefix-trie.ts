@@ -35,11 +35,16 @@ class TrieBuilder {
     return node;
   }
 
-  /** Children of a node, sorted by character. */
-  children(node: number): number[] {
-    const children: number[] = [];
-    for (let child = this.nodes[node * 3] ?? NONE; child !== NONE; child = this.nodes[child * 3 + 1] ?? NONE) children.push(child);
-    return children.sort((a, b) => (this.nodes[a * 3 + 2] ?? 0) - (this.nodes[b * 3 + 2] ?? 0));
+  firstChild(node: number): number {
+    return this.nodes[node * 3] ?? NONE;
+  }
+
+  nextSibling(node: number): number {
+    return this.nodes[node * 3 + 1] ?? NONE;
+  }
+
+  code(node: number): number {
+    return this.nodes[node * 3 + 2] ?? 0;
   }
 }
 
@@ -84,19 +89,20 @@ export class PrefixTrie<T> {
     this.label = new Uint8Array(count);
     this.hasValue = new Uint8Array(count);
     this.values = new Array<T | undefined>(count).fill(undefined);
+    const valueByBuildId = new Array<T | undefined>(count).fill(undefined);
+    for (const [node, value] of values) valueByBuildId[node] = value;
     // order[i] is the build id of sealed node i; children are appended in one run per parent.
     const order = new Int32Array(count);
     let next = 1;
     for (let sealed = 0; sealed < next; sealed++) {
       const built = order[sealed] ?? 0;
-      const children = builder.children(built);
       this.childStart[sealed] = next;
-      this.childCount[sealed] = children.length;
-      for (const child of children) {
-        this.label[next] = builder.nodes[child * 3 + 2] ?? 0;
+      for (let child = builder.firstChild(built); child !== NONE; child = builder.nextSibling(child)) {
+        this.label[next] = builder.code(child);
         order[next++] = child;
       }
-      const value = values.get(built);
+      this.childCount[sealed] = next - (this.childStart[sealed] ?? next);
+      const value = valueByBuildId[built];
       if (value !== undefined) {
         this.values[sealed] = value;
         this.hasValue[sealed] = 1;

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { RoutingDataError, type RowProblem } from '../errors.js';
-import type { RoutingRows } from '../model/routing-rows.js';
-import { buildRoutingTable, type RoutingBuildOptions } from './build-routing-table.js';
+import type { RoutingRowStream } from '../model/routing-rows.js';
+import { type RoutingBuildOptions, RoutingTableBuilder } from './build-routing-table.js';
 import { decideRoute, type RouteDecision, type RouteRequest } from './route-call.js';
 import type { Gateway, GatewayState, RoutingTable } from './routing-table.js';
 
@@ -45,7 +45,7 @@ export class RoutingService {
   private reloadChain: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly store: { loadRoutingRows(): Promise<RoutingRows> },
+    private readonly store: { streamRoutingRows(): Promise<RoutingRowStream> },
     private readonly options: RoutingServiceOptions,
     private readonly clock: Clock,
     private readonly random: () => number = Math.random,
@@ -92,8 +92,10 @@ export class RoutingService {
 
   private async rebuild(): Promise<ReloadReport> {
     const startedAt = performance.now();
-    const rows = await this.store.loadRoutingRows();
-    const built = buildRoutingTable(rows, this.options.build);
+    const { rulePages, ...base } = await this.store.streamRoutingRows();
+    const builder = new RoutingTableBuilder(base, this.options.build);
+    for await (const page of rulePages) builder.addRules(page.rows, page.problems);
+    const built = builder.finish();
     const durationMs = performance.now() - startedAt;
     if (!built.ok) {
       return { ok: false, generation: this.snapshot?.generation ?? 0, durationMs, counts: countsOf(this.snapshot?.table), warnings: built.warnings, errors: built.errors };

@@ -1,7 +1,7 @@
-import type { RoutingRows } from '../model/routing-rows.js';
+import type { RoutingRows, RoutingRowStream } from '../model/routing-rows.js';
 import type { RegistrationColumns, SipPeerRow } from '../model/sippeers-table.js';
 
-export type { RoutingRows };
+export type { RoutingRows, RoutingRowStream };
 
 /** The store port: what the core needs from the database, nothing more. */
 export interface Store {
@@ -10,6 +10,8 @@ export interface Store {
   /** Throws StoreUnreachableError when the database does not answer. */
   ping(): Promise<void>;
   loadRoutingRows(): Promise<RoutingRows>;
+  /** The same rows with dr_rules read in pages, so a large table never sits in memory whole. */
+  streamRoutingRows(): Promise<RoutingRowStream>;
   /** Throws RowError when the row exists but a value does not fit its column. */
   findPeerByName(name: string): Promise<SipPeerRow | undefined>;
   /** Writes registration state; resolves false when no peer has that name. */

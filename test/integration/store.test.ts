@@ -153,6 +153,38 @@ describe.each(databaseKinds())('store on $name', (kind) => {
     }
   });
 
+  it('streams a large dr_rules in pages, in ruleid order, with nothing lost between pages', async () => {
+    const { store } = await prepareStore(db.url, { seedExample: true });
+    try {
+      const count = 120_005;
+      const sequence = 'seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ' + count + ')';
+      const select = `SELECT '0', ${kind.name === 'mysql' ? "CONCAT('9', n)" : "'9' || n"}, '1' FROM seq`;
+      if (kind.name === 'mysql') await db.exec(`SET SESSION max_recursive_iterations = ${count + 1}`);
+      await db.exec(
+        kind.name === 'mysql'
+          ? `INSERT INTO dr_rules (groupid, prefix, gwlist) WITH RECURSIVE ${sequence} ${select}`
+          : `WITH RECURSIVE ${sequence} INSERT INTO dr_rules (groupid, prefix, gwlist) ${select}`,
+      );
+      const stream = await store.streamRoutingRows();
+      const pageSizes: number[] = [];
+      let previous = 0;
+      let ordered = true;
+      for await (const page of stream.rulePages) {
+        pageSizes.push(page.rows.length);
+        for (const row of page.rows) {
+          if (row.ruleid <= previous) ordered = false;
+          previous = row.ruleid;
+        }
+      }
+      expect(pageSizes.length).toBeGreaterThan(2);
+      expect(pageSizes.reduce((a, b) => a + b, 0)).toBe(count + 3);
+      expect(ordered).toBe(true);
+      expect((await store.loadRoutingRows()).rules).toHaveLength(count + 3);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('drouter seed refuses tables that already hold rows', async () => {
     await seedStore(db.url);
     await expect(seedStore(db.url)).rejects.toMatchObject({ code: 'DROUTER_ERR_SEED', message: expect.stringContaining('dr_gateways already has rows') });

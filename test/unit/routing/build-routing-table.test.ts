@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RowProblem } from '../../../src/errors.js';
-import { buildRoutingTable } from '../../../src/routing/build-routing-table.js';
+import { buildRoutingTable, RoutingTableBuilder } from '../../../src/routing/build-routing-table.js';
 import { rulesOfGroup } from '../../../src/routing/routing-table.js';
 import { BUILD_OPTIONS, carrierRow, gatewayRow, groupRow, gwListRow, ruleRow, rows } from '../../support/routing-rows.js';
 
@@ -116,6 +116,20 @@ describe('#X in a gwlist: carrier or dr_gw_lists row', () => {
   });
 });
 
+describe('rules in pages', () => {
+  it('build the same table as rules all at once, and page problems stop the build', () => {
+    const gateways = [gw1, gw2];
+    const rules = [ruleRow(1, '44', 'gw1'), ruleRow(2, '4', 'gw2'), ruleRow(3, '', 'gw1')];
+    const whole = buildRoutingTable(rows({ gateways, rules }), BUILD_OPTIONS);
+    const paged = new RoutingTableBuilder(rows({ gateways }), BUILD_OPTIONS).addRules(rules.slice(0, 1)).addRules(rules.slice(1)).finish();
+    if (!whole.ok || !paged.ok) throw new Error('both builds should succeed');
+    expect(paged.table.ruleCount).toBe(3);
+    expect(rulesOfGroup(paged.table.trie.valueAt(paged.table.trie.find('44')), 0)).toEqual(rulesOfGroup(whole.table.trie.valueAt(whole.table.trie.find('44')), 0));
+    const problem = { table: 'dr_rules', row: 'ruleid=9', column: 'priority', value: 'x', problem: 'is not an integer' };
+    expect(new RoutingTableBuilder(rows({ gateways }), BUILD_OPTIONS).addRules(rules, [problem]).finish()).toMatchObject({ ok: false, errors: [problem] });
+  });
+});
+
 describe('warnings: loaded, but worth a look', () => {
   it('an empty-prefix catch-all rule, duplicate rules, a script routeid, Q sorting, a duplicate caller', () => {
     const warnings = warningsOf({
@@ -129,9 +143,9 @@ describe('warnings: loaded, but worth a look', () => {
       groups: [groupRow('1001', 'example.com', 0, { id: 1 }), groupRow('1001', 'EXAMPLE.com', 2, { id: 2 })],
     });
     expect(warnings).toEqual([
+      'dr_groups id=2 (username "1001") username: 1001@example.com is also in row id=1 (group 0), which wins',
       'dr_rules ruleid=4 sort_alg: Q (quality-based, OpenSIPS qrouting) is not supported: the list keeps its order (N)',
       'dr_rules ruleid=4 routeid: names an OpenSIPS script route; sip-drouter runs no scripts, so it is shown but not run',
-      'dr_groups id=2 (username "1001") username: 1001@example.com is also in row id=1 (group 0), which wins',
       'dr_rules ruleid=1 prefix: is empty: this rule catches every number of group 0 that no longer prefix matches (OpenSIPS #1961 cost a user money)',
       'dr_rules ruleid=3 prefix: duplicates rule 2 in group 0 (same prefix, priority and timerec): it is used only when rule 2 yields no gateway and routing.ruleFallback is on',
     ]);
