@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { timerecMatches } from '../support/timerec.js';
 import { parseTimerec, type TimerecDialect } from '../../src/routing/timerec/index.js';
 
 /**
@@ -16,11 +17,6 @@ interface Row {
   expected: boolean;
 }
 
-function matchesAt(timerec: string, dialect: TimerecDialect, at: string): boolean {
-  const parsed = parseTimerec(timerec, { dialect, defaultTimeZone: 'UTC' });
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.timerec.matches(new Date(at));
-}
 
 const V32 = 'opensips-3.2' as const;
 const LEGACY = 'legacy' as const;
@@ -111,6 +107,6 @@ const rows: Row[] = [
 
 describe('timerec interval and byxxx, both dialects', () => {
   it.each(rows)('$rule [$dialect] ($at → $expected)', ({ timerec, dialect, at, expected }) => {
-    expect(matchesAt(timerec, dialect, at)).toBe(expected);
+    expect(timerecMatches(timerec, dialect, at)).toBe(expected);
   });
 });

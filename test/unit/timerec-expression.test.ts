@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { timerecMatches, type TimerecRow } from '../support/timerec.js';
 import { parseTimerec } from '../../src/routing/timerec/index.js';
 
 /**
@@ -8,18 +9,7 @@ import { parseTimerec } from '../../src/routing/timerec/index.js';
  * Rows: (rule pinned, timerec, instant in UTC, expected). Default zone UTC.
  */
 
-interface Row {
-  rule: string;
-  timerec: string;
-  at: string;
-  expected: boolean;
-}
 
-function matchesAt(timerec: string, at: string): boolean {
-  const parsed = parseTimerec(timerec, { dialect: 'opensips-3.2', defaultTimeZone: 'UTC' });
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.timerec.matches(new Date(at));
-}
 
 const NOW = '2020-06-05T11:51:35Z';
 const ONE = 'UTC|20200605T115135|20200605T115136';
@@ -32,7 +22,7 @@ const LUNCH_A = '20210104T080000|20211231T180000||WEEKLY|||MO,TU,WE,TH,FR';
 const HOLIDAYS =
   'America/New_York|20210104T090000|20210104T170000||WEEKLY|||MO,TU,WE,TH,FR & !(Europe/Amsterdam|20210427T000000|20210428T000000 / Europe/London|20211227T000000|20211228T000000)';
 
-const rows: Row[] = [
+const rows: TimerecRow[] = [
   { rule: 'or: one of two', timerec: `${ONE}/${ZERO}`, at: NOW, expected: true },
   { rule: 'or: the other of two', timerec: `${ZERO} / ${ONE}`, at: NOW, expected: true },
   { rule: 'or: neither', timerec: `${ZERO}/${ZERO}`, at: NOW, expected: false },
@@ -76,6 +66,6 @@ const rows: Row[] = [
 
 describe('timerec expressions (opensips-3.2)', () => {
   it.each(rows)('$rule ($at → $expected)', ({ timerec, at, expected }) => {
-    expect(matchesAt(timerec, at)).toBe(expected);
+    expect(timerecMatches(timerec, 'opensips-3.2', at)).toBe(expected);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { timerecMatches, type TimerecRow } from '../support/timerec.js';
 import { parseTimerec } from '../../src/routing/timerec/index.js';
 
 /**
@@ -7,22 +8,11 @@ import { parseTimerec } from '../../src/routing/timerec/index.js';
  * Rows: (rule pinned, timerec, instant in UTC, expected). Default zone UTC.
  */
 
-interface Row {
-  rule: string;
-  timerec: string;
-  at: string;
-  expected: boolean;
-}
 
-function matchesAt(timerec: string, at: string, defaultTimeZone = 'UTC'): boolean {
-  const parsed = parseTimerec(timerec, { dialect: 'legacy', defaultTimeZone });
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.timerec.matches(new Date(at));
-}
 
 const WEEKDAYS = '20040101T083000|10H|weekly|||MO,TU,WE,TH,FR';
 
-const rows: Row[] = [
+const rows: TimerecRow[] = [
   // The anchors' "Rule 1": weekdays 08:30–18:30. 2004-01-01 is a Thursday.
   { rule: 'weekday 08:30-18:30: before dtstart never matches', timerec: WEEKDAYS, at: '2004-01-01T08:29:59Z', expected: false },
   { rule: 'weekday 08:30-18:30: dtstart is inclusive', timerec: WEEKDAYS, at: '2004-01-01T08:30:00Z', expected: true },
@@ -84,16 +74,16 @@ const rows: Row[] = [
 
 describe('timerec, legacy dialect', () => {
   it.each(rows)('$rule ($at → $expected)', ({ timerec, at, expected }) => {
-    expect(matchesAt(timerec, at)).toBe(expected);
+    expect(timerecMatches(timerec, 'legacy', at)).toBe(expected);
   });
 
   it('reads date-times in the default zone (no timezone field)', () => {
     // 09:00-17:00 New York, daily: 13:00Z-21:00Z in summer.
     expect([
-      matchesAt('20260101T090000|8H|daily', '2026-07-15T12:59:59Z', 'America/New_York'),
-      matchesAt('20260101T090000|8H|daily', '2026-07-15T13:00:00Z', 'America/New_York'),
-      matchesAt('20260101T090000|8H|daily', '2026-07-15T20:59:59Z', 'America/New_York'),
-      matchesAt('20260101T090000|8H|daily', '2026-07-15T21:00:00Z', 'America/New_York'),
+      timerecMatches('20260101T090000|8H|daily', 'legacy', '2026-07-15T12:59:59Z', 'America/New_York'),
+      timerecMatches('20260101T090000|8H|daily', 'legacy', '2026-07-15T13:00:00Z', 'America/New_York'),
+      timerecMatches('20260101T090000|8H|daily', 'legacy', '2026-07-15T20:59:59Z', 'America/New_York'),
+      timerecMatches('20260101T090000|8H|daily', 'legacy', '2026-07-15T21:00:00Z', 'America/New_York'),
     ]).toEqual([false, true, true, false]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { timerecMatches, type TimerecRow } from '../support/timerec.js';
 import { parseTimerec } from '../../src/routing/timerec/index.js';
 
 /**
@@ -9,23 +10,12 @@ import { parseTimerec } from '../../src/routing/timerec/index.js';
  * whose `now` is 2020-06-05T11:51:35Z (a Friday).
  */
 
-interface Row {
-  rule: string;
-  timerec: string;
-  at: string;
-  expected: boolean;
-}
 
-function matchesAt(timerec: string, at: string, defaultTimeZone = 'UTC'): boolean {
-  const parsed = parseTimerec(timerec, { dialect: 'opensips-3.2', defaultTimeZone });
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.timerec.matches(new Date(at));
-}
 
 const WEEKDAYS = '20040101T083000||10H|weekly|||MO,TU,WE,TH,FR';
 const NOW = '2020-06-05T11:51:35Z';
 
-const rows: Row[] = [
+const rows: TimerecRow[] = [
   // The legacy "Rule 1" ported: an empty dtend inserted. 2004-01-01 is a Thursday.
   { rule: 'weekday 08:30-18:30: start-1s', timerec: WEEKDAYS, at: '2004-01-01T08:29:59Z', expected: false },
   { rule: 'weekday 08:30-18:30: start inclusive', timerec: WEEKDAYS, at: '2004-01-01T08:30:00Z', expected: true },
@@ -110,6 +100,6 @@ const rows: Row[] = [
 
 describe('timerec, opensips-3.2 dialect, one recurrence', () => {
   it.each(rows)('$rule ($at → $expected)', ({ timerec, at, expected }) => {
-    expect(matchesAt(timerec, at)).toBe(expected);
+    expect(timerecMatches(timerec, 'opensips-3.2', at)).toBe(expected);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { timerecMatches } from '../support/timerec.js';
 import { parseTimerec, type TimerecDialect } from '../../src/routing/timerec/index.js';
 
 /**
@@ -17,11 +18,6 @@ interface Row {
   expected: boolean;
 }
 
-function matchesAt(timerec: string, dialect: TimerecDialect, defaultTimeZone: string, at: string): boolean {
-  const parsed = parseTimerec(timerec, { dialect, defaultTimeZone });
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.timerec.matches(new Date(at));
-}
 
 const V32 = 'opensips-3.2' as const;
 const LEGACY = 'legacy' as const;
@@ -87,7 +83,7 @@ const rows: Row[] = [
 
 describe('timerec zones and DST', () => {
   it.each(rows)('$rule [$dialect, default $zone] ($at → $expected)', ({ timerec, dialect, zone, at, expected }) => {
-    expect(matchesAt(timerec, dialect, zone, at)).toBe(expected);
+    expect(timerecMatches(timerec, dialect, at, zone)).toBe(expected);
   });
 
   it('gives the same answers when instants of several zones interleave (per-zone caches stay apart)', () => {

@@ -1,0 +1,17 @@
+import { parseTimerec, type TimerecDialect } from '../../src/routing/timerec/index.js';
+
+/** One pinned case of a table-driven timerec test. */
+export interface TimerecRow {
+  rule: string;
+  timerec: string;
+  /** An instant in UTC, ISO-8601. */
+  at: string;
+  expected: boolean;
+}
+
+/** Parses (the parse must succeed) and evaluates at one instant. */
+export function timerecMatches(timerec: string, dialect: TimerecDialect, at: string, defaultTimeZone = 'UTC'): boolean {
+  const parsed = parseTimerec(timerec, { dialect, defaultTimeZone });
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.timerec.matches(new Date(at));
+}
