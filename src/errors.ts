@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'DROUTER_ERR_SEED'
   | 'DROUTER_ERR_ROUTING'
   | 'DROUTER_ERR_SCHEMA'
-  | 'DROUTER_ERR_USAGE';
+  | 'DROUTER_ERR_USAGE'
+  | 'DROUTER_ERR_SIP_BIND';
 
 export class DrouterError extends Error {
   readonly code: ErrorCode;

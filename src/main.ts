@@ -1,7 +1,11 @@
 import { type AdminServer, startAdminServer } from './admin/admin-server.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
-import { formatRowProblem } from './errors.js';
+import { ConfigError, formatRowProblem } from './errors.js';
+import { optionsStep } from './proxy/options-step.js';
+import type { SipEngine } from './sip/engine.js';
+import { NativeEngine } from './sip/native/native-engine.js';
+import { createPipeline, type MethodStep } from './sip/pipeline.js';
 import { describeLoad, warningLines } from './load-summary.js';
 import type { Logger } from './log.js';
 import { routingServiceOptions } from './routing/routing-options.js';
@@ -31,29 +35,38 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
   const prepared = await prepareStore(config.store.url, { seedExample: config.store.seedExample });
   const { store } = prepared;
   let admin: AdminServer | undefined;
+  let engine: SipEngine | undefined;
   try {
     const routing = createRoutingService(config, store);
     const loaded = await routing.load();
     for (const warning of warningLines(loaded)) log.warn({ warning }, `routing data: ${warning}`);
     const peers = await store.countPeers();
 
-    admin = await startAdminServer(config.admin, { health: () => healthReply(store, routing) });
+    engine = createEngine(config, log);
+    const steps: Record<string, MethodStep> = {};
+    steps.OPTIONS = optionsStep(() => Object.keys(steps));
+    await engine.start(createPipeline({ local: engine.local, steps, log }));
+
+    const sipEngine = engine;
+    admin = await startAdminServer(config.admin, { health: () => healthReply(store, routing, sipEngine, config.sip.engine) });
 
     const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
     log.info(
       { store: store.displayUrl, schemaCreated: prepared.schemaCreated, seeded: prepared.seeded !== undefined, routing: loaded.counts, peers, admin: admin.url },
-      `drouter started: store ${store.displayUrl}${schemaNote}: ${describeLoad(loaded, peers)}; admin ${admin.url}`,
+      `drouter started: store ${store.displayUrl}${schemaNote}: ${describeLoad(loaded, peers)}; SIP ${describeEngine(sipEngine)}; admin ${admin.url}`,
     );
     const adminServer = admin;
     return {
       adminUrl: adminServer.url,
       reload: () => reloadRouting(routing, log),
       async stop() {
+        await sipEngine.stop();
         await adminServer.close();
         await store.close();
       },
     };
   } catch (error) {
+    await engine?.stop();
     await admin?.close();
     await store.close();
     throw error;
@@ -77,7 +90,23 @@ async function reloadRouting(routing: RoutingService, log: Logger): Promise<Relo
   }
 }
 
-async function healthReply(store: Store, routing: RoutingService) {
+function createEngine(config: Readonly<Config>, log: Logger): SipEngine {
+  if (config.sip.engine === 'drachtio') {
+    throw new ConfigError([{ key: 'sip.engine', value: 'drachtio', allowed: 'native (this build has no drachtio engine yet)', source: 'the configuration' }]);
+  }
+  return new NativeEngine({
+    address: config.sip.address,
+    port: config.sip.port,
+    transports: config.sip.transports,
+    onError: (error) => log.error({ err: error }, `SIP engine fault: ${error instanceof Error ? error.message : String(error)}`),
+  });
+}
+
+function describeEngine(engine: SipEngine): string {
+  return `${engine.local.transports.join('+')} ${engine.local.address}:${engine.local.port}`;
+}
+
+async function healthReply(store: Store, routing: RoutingService, engine: SipEngine, engineName: string) {
   const snapshot = routing.current;
   const table = snapshot.table;
   const routingBody = {
@@ -89,11 +118,12 @@ async function healthReply(store: Store, routing: RoutingService) {
     callers: table.callerGroups.size,
     warnings: snapshot.warnings.map(formatRowProblem),
   };
+  const sipBody = { ok: true, engine: engineName, listening: describeEngine(engine) };
   try {
     await store.ping();
-    return { status: 200, body: { status: 'ok', store: { ok: true, url: store.displayUrl }, routing: routingBody } };
+    return { status: 200, body: { status: 'ok', store: { ok: true, url: store.displayUrl }, sip: sipBody, routing: routingBody } };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { status: 503, body: { status: 'degraded', store: { ok: false, url: store.displayUrl, error: message }, routing: routingBody } };
+    return { status: 503, body: { status: 'degraded', store: { ok: false, url: store.displayUrl, error: message }, sip: sipBody, routing: routingBody } };
   }
 }

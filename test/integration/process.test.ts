@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseKinds, MYSQL_TEST_URL } from '../support/databases.js';
@@ -19,7 +21,7 @@ describe('the drouter process', () => {
 
   async function startOnFreshStore() {
     const port = await freePort();
-    const run = runDrouter(['start'], { DROUTER_STORE__URL: `sqlite:${join(dir, 'data', 'drouter.db')}`, DROUTER_ADMIN__PORT: String(port) });
+    const run = runDrouter(['start'], { DROUTER_STORE__URL: `sqlite:${join(dir, 'data', 'drouter.db')}`, DROUTER_ADMIN__PORT: String(port), DROUTER_SIP__PORT: String(await freePort()) });
     const line = await waitForOutput(run, /drouter started/);
     return { run, port, line };
   }
@@ -29,15 +31,16 @@ describe('the drouter process', () => {
       const { run, port, line } = await startOnFreshStore();
       const logged = JSON.parse(line) as { msg: string };
       expect(logged.msg).toMatch(
-        /schema created, example data loaded\): 2 gateways, 0 carriers, 3 rules, 4 callers in dr_groups, 4 peers; 1 warning; admin http:\/\/127\.0\.0\.1:\d+/,
+        /schema created, example data loaded\): 2 gateways, 0 carriers, 3 rules, 4 callers in dr_groups, 4 peers; 1 warning; SIP udp\+tcp 127\.0\.0\.1:\d+; admin http:\/\/127\.0\.0\.1:\d+/,
       );
 
       const response = await fetch(`http://127.0.0.1:${port}/health`);
       expect(response.status).toBe(200);
-      const body = (await response.json()) as { status: string; store: unknown; routing: Record<string, unknown> };
+      const body = (await response.json()) as { status: string; store: unknown; sip: unknown; routing: Record<string, unknown> };
       expect(body.status).toBe('ok');
       expect(body.store).toEqual({ ok: true, url: `sqlite:${join(dir, 'data', 'drouter.db')}` });
       expect(body.routing).toMatchObject({ generation: 1, gateways: 2, carriers: 0, rules: 3, callers: 4 });
+      expect(body.sip).toMatchObject({ ok: true, engine: 'native', listening: expect.stringMatching(/^udp\+tcp 127\.0\.0\.1:\d+$/) });
       expect(body.routing.warnings).toEqual([expect.stringContaining('dr_rules row ruleid=3: column prefix = "": is empty')]);
 
       const sentAt = performance.now();
@@ -75,6 +78,26 @@ describe('the drouter process', () => {
     expect(finished.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('with the SIP port taken exits 2 naming the address, not a stack trace', async () => {
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const address = taken.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const finished = await runDrouter(['start'], {
+        DROUTER_STORE__URL: `sqlite:${join(dir, 'taken.db')}`,
+        DROUTER_ADMIN__PORT: String(await freePort()),
+        DROUTER_SIP__PORT: String(port),
+      }).finished;
+      expect(finished.code).toBe(2);
+      expect(finished.stderr).toContain(`DROUTER_ERR_SIP_BIND: cannot listen for SIP on 127.0.0.1:${port} (udp+tcp)`);
+      expect(finished.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      taken.close();
+    }
+  });
+
   it('with a --config file that does not exist exits 2 naming it', async () => {
     const missing = join(dir, 'nope.yaml');
     const finished = await runDrouter(['start', '--config', missing], {}).finished;
@@ -96,7 +119,7 @@ describe('the drouter process', () => {
     const db = new Database(join(dir, 'bad.db'));
     db.exec("UPDATE dr_gateways SET probe_mode = 5 WHERE gwid = '2'; UPDATE dr_rules SET prefix = '01a' WHERE ruleid = 1");
     db.close();
-    const finished = await runDrouter(['start'], { ...env, DROUTER_ADMIN__PORT: String(await freePort()) }).finished;
+    const finished = await runDrouter(['start'], { ...env, DROUTER_ADMIN__PORT: String(await freePort()), DROUTER_SIP__PORT: String(await freePort()) }).finished;
     expect(finished.code).toBe(2);
     expect(finished.stderr).toContain('DROUTER_ERR_ROUTING: routing data has 6 errors:');
     expect(finished.stderr).toContain('dr_gateways row id=2 (gwid "2"): column probe_mode = 5: allowed: 0 (never probe), 1 (probe while disabled), 2 (always probe)');
@@ -125,7 +148,7 @@ describe('the drouter process', () => {
     try {
       target.host = `127.0.0.1:${relay.port}`;
       const port = await freePort();
-      const run = runDrouter(['start'], { DROUTER_STORE__URL: target.toString(), DROUTER_ADMIN__PORT: String(port) });
+      const run = runDrouter(['start'], { DROUTER_STORE__URL: target.toString(), DROUTER_ADMIN__PORT: String(port), DROUTER_SIP__PORT: String(await freePort()) });
       await waitForOutput(run, /drouter started/);
       expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
 

@@ -32,7 +32,7 @@ describe('reload on SIGHUP', () => {
   it('keeps the old snapshot when a row is bad and logs the row; swaps in a good one', async () => {
     const file = join(dir, 'drouter.db');
     const port = await freePort();
-    const run = runDrouter(['start'], { DROUTER_STORE__URL: `sqlite:${file}`, DROUTER_ADMIN__PORT: String(port) });
+    const run = runDrouter(['start'], { DROUTER_STORE__URL: `sqlite:${file}`, DROUTER_ADMIN__PORT: String(port), DROUTER_SIP__PORT: String(await freePort()) });
     try {
       await waitForOutput(run, /drouter started/);
       expect((await health(port)).routing).toMatchObject({ generation: 1, rules: 3 });

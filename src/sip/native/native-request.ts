@@ -1,0 +1,61 @@
+import type { Message, Remote } from 'sip';
+import type { Endpoint, SipRequest, ViaHop } from '../engine.js';
+
+/** The engine-neutral view of a `sip` package request. */
+export class NativeRequest implements SipRequest {
+  readonly source: Endpoint;
+
+  constructor(
+    readonly message: Message,
+    remote: Remote,
+  ) {
+    this.source = { address: remote.address, port: remote.port, transport: remote.protocol.toLowerCase() === 'tcp' ? 'tcp' : 'udp' };
+  }
+
+  get method(): string {
+    return this.message.method ?? '';
+  }
+
+  get uri(): string {
+    return typeof this.message.uri === 'string' ? this.message.uri : '';
+  }
+
+  get version(): string {
+    return this.message.version;
+  }
+
+  get callId(): string | undefined {
+    const value = this.message.headers['call-id'];
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  get cseq(): { seq: number; method: string } | undefined {
+    const cseq = this.message.headers.cseq;
+    if (!cseq || typeof cseq !== 'object' || !Number.isFinite(cseq.seq)) return undefined;
+    return { seq: cseq.seq, method: cseq.method };
+  }
+
+  get vias(): readonly ViaHop[] {
+    return (this.message.headers.via ?? []).map((via) => ({
+      protocol: via.protocol,
+      host: via.host,
+      port: via.port,
+      branch: typeof via.params.branch === 'string' ? via.params.branch : undefined,
+    }));
+  }
+
+  get body(): string {
+    return this.message.content ?? '';
+  }
+
+  hasHeader(name: string): boolean {
+    return this.message.headers[name.toLowerCase()] !== undefined;
+  }
+
+  header(name: string): string | undefined {
+    const value = this.message.headers[name.toLowerCase()];
+    // Structured headers (Via, To, From, CSeq, Contact, Route) have getters of their own.
+    if (typeof value === 'string') return value;
+    return typeof value === 'number' ? String(value) : undefined;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The parts of the npm `sip` package (0.0.6, no types of its own) that the
+ * native engine uses. Only src/sip/native/ imports `sip`.
+ */
+declare module 'sip' {
+  export interface SipUriObject {
+    schema: string;
+    user?: string;
+    password?: string;
+    host: string;
+    port?: number;
+    params: Record<string, string | null>;
+    headers: Record<string, string>;
+  }
+
+  export interface Via {
+    version: string;
+    protocol: string;
+    host: string;
+    port?: number;
+    params: Record<string, string | null | undefined>;
+  }
+
+  export interface NameAddr {
+    name?: string;
+    uri: string;
+    params: Record<string, string | null | undefined>;
+  }
+
+  export interface CSeq {
+    seq: number;
+    method: string;
+  }
+
+  /** Parsed headers: known ones structured, others the raw text (repeats joined by commas). */
+  export interface Headers {
+    via?: Via[];
+    to?: NameAddr;
+    from?: NameAddr;
+    'call-id'?: string;
+    cseq?: CSeq;
+    contact?: NameAddr[] | '*';
+    route?: NameAddr[];
+    'record-route'?: NameAddr[];
+    'content-length'?: number;
+    [name: string]: unknown;
+  }
+
+  export interface Message {
+    method?: string;
+    uri?: string;
+    status?: number;
+    reason?: string;
+    version: string;
+    headers: Headers;
+    content?: string;
+  }
+
+  export interface Remote {
+    protocol: string;
+    address: string;
+    port: number;
+    local: { address: string; port: number };
+  }
+
+  export interface Connection {
+    send(message: Message): void;
+    release(): void;
+    protocol: string;
+  }
+
+  export interface Transport {
+    open(target: { protocol: string; address: string; port: number }, onError?: (error: Error) => void): Connection;
+    get(target: Remote, onError?: (error: Error) => void): Connection | undefined;
+    destroy(): void;
+  }
+
+  export interface ServerTransaction {
+    send(message: Message): void;
+    message(message: Message, remote?: Remote): void;
+    shutdown(): void;
+  }
+
+  export interface TransactionLayer {
+    createServerTransaction(request: Message, connection: Connection): ServerTransaction;
+    getServer(message: Message): ServerTransaction | undefined;
+    destroy(): void;
+  }
+
+  export interface TransportOptions {
+    address?: string;
+    port?: number;
+    publicAddress?: string;
+    udp?: boolean;
+    tcp?: boolean;
+    rport?: boolean;
+    maxBytesHeaders?: number;
+    maxContentLength?: number;
+  }
+
+  export function makeTransport(options: TransportOptions, onMessage: (message: Message, remote: Remote, stream?: import('node:net').Socket) => void): Transport;
+  export function makeTransactionLayer(options: TransportOptions, open: Transport['open']): TransactionLayer;
+  export function makeResponse(request: Message, status: number, reason?: string, extension?: { headers?: Record<string, unknown>; content?: string }): Message;
+  export function stringify(message: Message): string;
+  export function parse(data: string | Buffer): Message | undefined;
+  export function parseUri(text: string): SipUriObject | undefined;
+  export function stringifyUri(uri: SipUriObject | string): string;
+}

@@ -1,0 +1,49 @@
+import { StoreUnreachableError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { RequestHandler, ServerExchange } from './engine.js';
+import { checkRequest } from './request-sanity.js';
+
+/** A method's handler; it must send a final response (or relay one) before it resolves. */
+export type MethodStep = (exchange: ServerExchange) => Promise<void>;
+
+export interface PipelineOptions {
+  local: { address: string; port: number };
+  steps: Readonly<Record<string, MethodStep>>;
+  log: Logger;
+}
+
+/**
+ * Every request flows through the same steps: sanity checks, then the step
+ * of its method. The runner guarantees exactly one final response: 405 for
+ * a method without a step, 503 when the store is down, 500 for any other
+ * throw or for a step that answered nothing. ACK is never answered.
+ */
+export function createPipeline(options: PipelineOptions): RequestHandler {
+  const allow = Object.keys(options.steps).filter((method) => method !== 'ACK').join(', ');
+  return async (exchange) => {
+    const { request } = exchange;
+    const callId = request.callId ?? '(no Call-ID)';
+    try {
+      const rejection = checkRequest(request, options.local);
+      if (rejection) {
+        options.log.debug({ callId, method: request.method, status: rejection.status }, `${request.method} rejected: ${rejection.reason}`);
+        if (request.method !== 'ACK') exchange.reply(rejection.status, { reason: rejection.reason, headers: rejection.headers ?? {} });
+        return;
+      }
+      const step = options.steps[request.method];
+      if (!step) {
+        exchange.reply(405, { headers: { Allow: allow } });
+        return;
+      }
+      await step(exchange);
+      if (!exchange.finalSent && request.method !== 'ACK') {
+        options.log.error({ callId, method: request.method }, `${request.method} ${callId}: the ${request.method} step sent no final response; answering 500`);
+        exchange.reply(500);
+      }
+    } catch (error) {
+      const storeDown = error instanceof StoreUnreachableError;
+      options.log.error({ callId, method: request.method, err: error }, `${request.method} ${callId} failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!exchange.finalSent && request.method !== 'ACK') exchange.reply(storeDown ? 503 : 500);
+    }
+  };
+}

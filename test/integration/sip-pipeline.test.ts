@@ -1,0 +1,101 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { sipRequest, UdpPeer } from '../support/udp-peer.js';
+
+const SERVER_ADDRESS = '127.0.0.20';
+const PHONE_ADDRESS = '127.0.0.21';
+
+let counter = 0;
+
+function request(method: string, phone: { address: string; port: number }, extra: { lines?: string[]; uri?: string; cseqMethod?: string; version?: string } = {}): string {
+  counter++;
+  return sipRequest([
+    `${method} ${extra.uri ?? `sip:${SERVER_ADDRESS}`} SIP/${extra.version ?? '2.0'}`,
+    `Via: SIP/2.0/UDP ${phone.address}:${phone.port};branch=z9hG4bK-test-${counter}`,
+    'Max-Forwards: 70',
+    `From: <sip:1001@${SERVER_ADDRESS}>;tag=from-${counter}`,
+    `To: <sip:${SERVER_ADDRESS}>`,
+    `Call-ID: pipeline-${counter}@${phone.address}`,
+    `CSeq: 1 ${extra.cseqMethod ?? method}`,
+    ...(extra.lines ?? []),
+  ]).replace('Max-Forwards: 70\r\n', (extra.lines ?? []).some((line) => line.startsWith('Max-Forwards')) ? '' : 'Max-Forwards: 70\r\n');
+}
+
+function statusOf(response: string | undefined): number | undefined {
+  const match = response ? /^SIP\/2\.0 (\d{3})/.exec(response) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+describe('request pipeline on the native engine (real UDP and TCP on loopback)', () => {
+  let server: TestServer;
+  let phone: UdpPeer;
+
+  beforeAll(async () => {
+    server = await startTestServer(SERVER_ADDRESS);
+    phone = await UdpPeer.bind(PHONE_ADDRESS);
+  });
+  afterAll(async () => {
+    phone?.close();
+    await server?.close();
+  });
+
+  async function exchange(text: string): Promise<string | undefined> {
+    const callId = /Call-ID: (\S+)/.exec(text)?.[1] ?? '';
+    phone.send(text, server.sip);
+    return phone.receive(new RegExp(`Call-ID: ${callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i'));
+  }
+
+  it('answers OPTIONS to itself with 200, Allow and Accept, a To tag and our Via back', async () => {
+    const response = await exchange(request('OPTIONS', phone.address));
+    expect(statusOf(response)).toBe(200);
+    expect(response).toMatch(/\r\nAllow: OPTIONS\r\n/i);
+    expect(response).toMatch(/\r\nAccept: application\/sdp\r\n/i);
+    expect(response).toMatch(/\r\nTo:\s+<sip:127\.0\.0\.20>;tag=[0-9a-f]+\r\n/);
+    expect(response).toMatch(/\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.21:\d+;branch=z9hG4bK-test-\d+;received=127\.0\.0\.21\r\n/);
+  });
+
+  it('answers a retransmission from the transaction, with the same To tag', async () => {
+    const text = request('OPTIONS', phone.address);
+    const first = await exchange(text);
+    const second = await exchange(text);
+    expect(statusOf(second)).toBe(200);
+    expect(/tag=([0-9a-f]+)/.exec(second ?? '')?.[1]).toBe(/tag=([0-9a-f]+)/.exec(first ?? '')?.[1]);
+  });
+
+  it.each([
+    ['a method it does not handle', request('SUBSCRIBE', { address: PHONE_ADDRESS, port: 1 }), 405, /\r\nAllow: OPTIONS\r\n/],
+    ['Max-Forwards 0', request('INVITE', { address: PHONE_ADDRESS, port: 1 }, { lines: ['Max-Forwards: 0'] }), 483, /Too Many Hops/],
+    ['a CSeq method that is not the request method', request('INVITE', { address: PHONE_ADDRESS, port: 1 }, { cseqMethod: 'ACK' }), 400, /CSeq Method Does Not Match/],
+    ['SIP/7.0', request('OPTIONS', { address: PHONE_ADDRESS, port: 1 }, { version: '7.0' }), 505, /Version Not Supported/],
+    ['a Via of our own (a loop)', request('OPTIONS', { address: PHONE_ADDRESS, port: 1 }, { lines: ['Via: SIP/2.0/UDP 127.0.0.20:PORT;branch=z9hG4bK-loop'] }), 482, /Loop Detected/],
+    ['a Proxy-Require it does not support', request('OPTIONS', { address: PHONE_ADDRESS, port: 1 }, { lines: ['Proxy-Require: foo, bar'] }), 420, /\r\nUnsupported: foo, bar\r\n/],
+    ['a tel: Request-URI', request('OPTIONS', { address: PHONE_ADDRESS, port: 1 }, { uri: 'tel:+12025551234' }), 416, /Unsupported URI Scheme/],
+  ])('rejects %s', async (_what, template, status, detail) => {
+    const text = template.replace(`${PHONE_ADDRESS}:1;`, `${phone.address.address}:${phone.address.port};`).replace('127.0.0.20:PORT', `127.0.0.20:${server.sip.port}`);
+    const response = await exchange(text);
+    expect(statusOf(response)).toBe(status);
+    expect(response).toMatch(detail);
+  });
+
+  it('drops UDP garbage silently and keeps serving', async () => {
+    phone.send('this is not SIP at all\r\n\r\n', server.sip);
+    phone.send(Buffer.from([0, 1, 2, 3, 255, 254]), server.sip);
+    expect(await phone.receive(/./, 300)).toBeUndefined();
+    expect(statusOf(await exchange(request('OPTIONS', phone.address)))).toBe(200);
+  });
+
+  it('answers over TCP on the same port', async () => {
+    const socket = connect({ host: SERVER_ADDRESS, port: server.sip.port, localAddress: PHONE_ADDRESS });
+    await once(socket, 'connect');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.write(request('OPTIONS', { address: PHONE_ADDRESS, port: socket.localPort ?? 0 }).replace('SIP/2.0/UDP', 'SIP/2.0/TCP'));
+    const deadline = Date.now() + 2000;
+    while (!/\r\n\r\n/.test(received) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    socket.destroy();
+    expect(statusOf(received)).toBe(200);
+    expect(received).toMatch(/Via: SIP\/2\.0\/TCP 127\.0\.0\.21/);
+  });
+});

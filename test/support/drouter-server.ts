@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configSchema } from '../../src/config/schema.js';
+import { createLogger } from '../../src/log.js';
+import { type RunningServer, startServer } from '../../src/main.js';
+import { freePort } from './drouter-process.js';
+
+export interface TestServer {
+  server: RunningServer;
+  sip: { address: string; port: number };
+  close(): Promise<void>;
+}
+
+/**
+ * The whole product in this process, on a fresh SQLite file with the
+ * example data, SIP on `address` (a 127.0.0.N of its own) and a free port.
+ * The engine is the configured default unless DROUTER_TEST_ENGINE names one.
+ */
+export async function startTestServer(address: string, overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'drouter-sip-'));
+  const port = await freePort();
+  const config = configSchema.parse({
+    sip: { address, port, engine: process.env.DROUTER_TEST_ENGINE ?? 'native' },
+    admin: { port: await freePort() },
+    store: { url: `sqlite:${join(dir, 'drouter.db')}` },
+    log: { level: 'silent' },
+    ...overrides,
+  });
+  const server = await startServer(config, createLogger(config.log.level));
+  return {
+    server,
+    sip: { address, port },
+    async close() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
