@@ -2,6 +2,7 @@ import { type AdminServer, startAdminServer } from './admin/admin-server.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
 import { ConfigError, formatRowProblem } from './errors.js';
+import { callRouterStep } from './proxy/call-router.js';
 import { optionsStep } from './proxy/options-step.js';
 import type { SipEngine } from './sip/engine.js';
 import { NativeEngine } from './sip/native/native-engine.js';
@@ -45,6 +46,8 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     engine = createEngine(config, log);
     const steps: Record<string, MethodStep> = {};
     steps.OPTIONS = optionsStep(() => Object.keys(steps));
+    const callRouter = callRouterStep({ routing, locate: async () => [], proxy: config.proxy, local: engine.local, log });
+    for (const method of ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE']) steps[method] = callRouter;
     await engine.start(createPipeline({ local: engine.local, steps, log }));
 
     const sipEngine = engine;

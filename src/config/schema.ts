@@ -116,6 +116,23 @@ const routingSchema = z.strictObject({
   ruleFallback: leaf(z.boolean(), 'true or false').default(false),
 });
 
+const failoverCode = z.union([
+  z.number().int().min(300).max(699),
+  z.string().regex(/^[3-6]xx$/),
+  z.literal('timeout'),
+]);
+
+const proxySchema = z.strictObject({
+  timeoutMs: leaf(z.number().int().min(100).max(64_000), 'milliseconds from 100 to 64000').default(5000),
+  inviteTimeoutMs: leaf(z.number().int().min(1000).max(300_000), 'milliseconds from 1000 to 300000').default(30_000),
+  failoverCodes: leaf(
+    z.array(failoverCode),
+    'a list of final codes (503), classes (5xx) and timeout (no answer in time, a local 408)',
+  ).default(['5xx', 'timeout']),
+  relayLastFailure: leaf(z.boolean(), 'true or false').default(false),
+  recordRoute: leaf(z.boolean(), 'true or false').default(true),
+});
+
 const logSchema = z.strictObject({
   level: leaf(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -129,6 +146,7 @@ export const configSchema = z.strictObject({
   store: storeSchema.prefault({}),
   cache: cacheSchema.prefault({}),
   routing: routingSchema.prefault({}),
+  proxy: proxySchema.prefault({}),
   log: logSchema.prefault({}),
 });
 
@@ -137,3 +155,4 @@ export type SipConfig = Config['sip'];
 export type AdminConfig = Config['admin'];
 export type StoreConfig = Config['store'];
 export type RoutingConfig = Config['routing'];
+export type ProxyConfig = Config['proxy'];

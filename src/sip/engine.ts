@@ -29,6 +29,11 @@ export interface SipRequest {
   /** undefined when the CSeq header is missing or does not parse. */
   readonly cseq: { seq: number; method: string } | undefined;
   readonly vias: readonly ViaHop[];
+  /** From and To URIs and tags; the To tag is set inside a dialog. */
+  readonly from: { uri: string; tag: string | undefined } | undefined;
+  readonly to: { uri: string; tag: string | undefined } | undefined;
+  /** The Route header set, top first, as URIs. */
+  readonly routes: readonly string[];
   /** Where the request came from (the transport source, not the Via). */
   readonly source: Endpoint;
   readonly body: string;
@@ -44,12 +49,70 @@ export interface ReplyOptions {
   body?: string;
 }
 
-/** One request handed to the core, with the way to answer it. */
+/** One destination of a proxied request. */
+export interface ProxyTarget {
+  /** The Request-URI to send (already rewritten for this gateway). */
+  uri: string;
+  /** Where to send it. */
+  destination: Endpoint;
+  /** A name for logs and reports (the gwid). */
+  label: string;
+  /**
+   * Route headers to send instead of the request's own (in-dialog requests:
+   * the route set with our own entry removed). Undefined keeps the request's.
+   */
+  routes?: readonly string[];
+}
+
+/** How one attempt ended. */
+export interface AttemptReport {
+  target: ProxyTarget;
+  /** The final status seen (a local timeout is 408 with `local` set). */
+  status: number;
+  reason: string;
+  /** True when we generated the status ourselves (no answer in time, send failure). */
+  local: boolean;
+  /** Whether a provisional response (>100) came before the end. */
+  provisional: boolean;
+  durationMs: number;
+}
+
+export interface ProxyOptions {
+  /** Add our Record-Route (`;lr`), doubled when the two sides use different transports. */
+  recordRoute: boolean;
+  /** Give up on an attempt with no response at all after this long. */
+  noResponseTimeoutMs: number;
+  /** Give up on an INVITE attempt this long after its first provisional response. */
+  inviteTimeoutMs: number;
+  /** After a non-2xx final (or a local timeout): move on to the next target? Else it goes upstream. */
+  tryNext(report: AttemptReport): boolean;
+  /** Each attempt as it ends (logging, passive gateway state). */
+  onAttempt?(report: AttemptReport): void;
+  /** The status sent upstream when every target failed (503 when not given). */
+  whenExhausted?(attempts: readonly AttemptReport[]): number;
+}
+
+export interface ProxyResult {
+  /** answered: a 2xx went upstream; failed: a non-2xx did; cancelled: the caller cancelled. */
+  outcome: 'answered' | 'failed' | 'cancelled';
+  attempts: AttemptReport[];
+  /** The final status sent upstream. */
+  status: number;
+}
+
+/** One request handed to the core, with the ways to answer it. */
 export interface ServerExchange {
   readonly request: SipRequest;
   /** True once a final response (>= 200) was sent. */
   readonly finalSent: boolean;
   reply(status: number, options?: ReplyOptions): void;
+  /**
+   * Forwards the request statefully to each target in turn (RFC 3261 §16):
+   * 100 Trying at once for INVITE, provisionals relayed, a 2xx relayed at
+   * once, a CANCEL from upstream passed to the pending attempt. Resolves
+   * when the final response has gone upstream.
+   */
+  proxy(targets: readonly ProxyTarget[], options: ProxyOptions): Promise<ProxyResult>;
 }
 
 export type RequestHandler = (exchange: ServerExchange) => Promise<void>;

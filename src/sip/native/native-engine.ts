@@ -2,10 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import sip, { type Message, type Remote, type ServerTransaction } from 'sip';
 import { DrouterError } from '../../errors.js';
-import type { ReplyOptions, RequestHandler, ServerExchange, SipEngine, Transport } from '../engine.js';
+import { isIP } from 'node:net';
+import type { Endpoint, ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, RequestHandler, ServerExchange, SipEngine, Transport } from '../engine.js';
+import { findParam, parseSipUri } from '../uri.js';
+import type { AttemptHooks } from './client-attempt.js';
+import { newBranch, proxySequentially } from './native-proxy.js';
 import { reasonPhrase } from '../reason-phrases.js';
 import { checkCanBind } from './bind-check.js';
-import { NativeRequest } from './native-request.js';
+import { NativeRequest, routeUri } from './native-request.js';
 
 export interface NativeEngineOptions {
   address: string;
@@ -28,6 +32,10 @@ export class NativeEngine implements SipEngine {
   private transactions: sip.TransactionLayer | undefined;
   /** TCP connections seen: the package's destroy() leaves them open (120 s idle timeout). */
   private readonly streams = new Set<Socket>();
+  /** Our client transactions, by `branch|CSeq method`. */
+  private readonly attempts = new Map<string, (response: Message) => void>();
+  /** INVITEs being proxied, by `Call-ID|top Via branch`, for the caller's CANCEL. */
+  private readonly proxied = new Map<string, () => void>();
 
   constructor(private readonly options: NativeEngineOptions) {
     this.local = { address: options.address, port: options.port, transports: options.transports };
@@ -68,19 +76,105 @@ export class NativeEngine implements SipEngine {
   private receive(message: Message, remote: Remote, onRequest: RequestHandler): void {
     const transactions = this.transactions;
     const transport = this.transport;
-    if (!transactions || !transport || message.method === undefined) return;
+    if (!transactions || !transport) return;
+    if (message.method === undefined) {
+      this.attempts.get(`${topBranch(message)}|${message.headers.cseq?.method ?? ''}`)?.(message);
+      return;
+    }
     const existing = transactions.getServer(message);
     if (existing) {
       existing.message(message, remote);
       return;
     }
-    // An ACK outside a transaction (for a 2xx) is routed by the dialog logic of a later step.
-    if (message.method === 'ACK') return;
+    if (message.method === 'ACK') {
+      this.forwardAck(message);
+      return;
+    }
     const connection = transport.get(remote) ?? transport.open(remote);
     const transaction = transactions.createServerTransaction(message, connection);
-    const exchange = new NativeExchange(message, remote, transaction);
+    if (message.method === 'CANCEL') {
+      this.cancel(message, transaction);
+      return;
+    }
+    const exchange = new NativeExchange(message, remote, transaction, this);
     onRequest(exchange).catch((error: unknown) => this.options.onError(error));
   }
+
+  /** RFC 3261 §16.10: 200 to the CANCEL, then the pending attempt is cancelled; 481 when nothing matches. */
+  private cancel(message: Message, transaction: ServerTransaction): void {
+    const stop = this.proxied.get(`${message.headers['call-id']}|${topBranch(message)}`);
+    const response = sip.makeResponse(message, stop ? 200 : 481, stop ? 'OK' : reasonPhrase(481));
+    response.version = '2.0';
+    transaction.send(response);
+    stop?.();
+  }
+
+  /**
+   * The ACK of a 2xx is a request of its own (RFC 3261 §13.2.2.4): it
+   * follows the route set statelessly. Our Route entry is removed; the next
+   * Route, else the Request-URI, is the next hop.
+   */
+  private forwardAck(message: Message): void {
+    const routes = [...(message.headers.route ?? [])];
+    while (routes[0] && this.isOwnUri(routeUri(routes[0]))) routes.shift();
+    const next = parseHop(routes[0] ? routeUri(routes[0]) : (message.uri ?? ''));
+    if (!next) return;
+    const via = { version: '2.0', protocol: next.transport.toUpperCase(), host: this.local.address, port: this.local.port, params: { branch: newBranch() } };
+    const headers: Message['headers'] = { ...message.headers, via: [via, ...(message.headers.via ?? [])], route: routes.length > 0 ? routes : undefined };
+    headers['max-forwards'] = String(Math.max(0, Number(message.headers['max-forwards'] ?? 70) - 1));
+    this.send({ ...message, headers }, next);
+  }
+
+  isOwnUri(uri: string): boolean {
+    const hop = parseHop(uri);
+    return hop !== undefined && hop.address === this.local.address && hop.port === this.local.port;
+  }
+
+  /** Sends a message to an address (never through the package's flow-token logic). */
+  send(message: Message, to: Endpoint): void {
+    const transport = this.transport;
+    if (!transport) return;
+    try {
+      const connection = transport.open({ protocol: to.transport.toUpperCase(), address: to.address, port: to.port }, (error) => this.options.onError(error));
+      try {
+        connection.send(message);
+      } finally {
+        connection.release();
+      }
+    } catch (error) {
+      this.options.onError(error);
+    }
+  }
+
+  attemptHooks(relay: (response: Message) => void): AttemptHooks {
+    return {
+      send: (message, to) => this.send(message, to),
+      relay,
+      register: (branch, method, onResponse) => this.attempts.set(`${branch}|${method}`, onResponse),
+      unregister: (branch, method) => this.attempts.delete(`${branch}|${method}`),
+      now: () => performance.now(),
+    };
+  }
+
+  /** Registers a proxied INVITE for the caller's CANCEL; returns the way to unregister it. */
+  watchCancel(message: Message, onCancel: () => void): () => void {
+    const key = `${message.headers['call-id']}|${topBranch(message)}`;
+    this.proxied.set(key, onCancel);
+    return () => this.proxied.delete(key);
+  }
+}
+
+function topBranch(message: Message): string {
+  const branch = message.headers.via?.[0]?.params.branch;
+  return typeof branch === 'string' ? branch : '';
+}
+
+/** Where a SIP URI points: its host and port, and the transport param (UDP by default). */
+function parseHop(uri: string): Endpoint | undefined {
+  const parsed = parseSipUri(uri);
+  if (!parsed.ok || isIP(parsed.uri.host.replace(/^\[|\]$/g, '')) === 0) return undefined;
+  const transport = findParam(parsed.uri.params, 'transport')?.value?.toLowerCase() === 'tcp' ? 'tcp' : 'udp';
+  return { address: parsed.uri.host.replace(/^\[|\]$/g, ''), port: parsed.uri.port ?? 5060, transport };
 }
 
 /** A request and its server transaction. */
@@ -93,8 +187,37 @@ class NativeExchange implements ServerExchange {
     private readonly message: Message,
     remote: Remote,
     private readonly transaction: ServerTransaction,
+    private readonly engine: NativeEngine,
   ) {
     this.request = new NativeRequest(message, remote);
+  }
+
+  async proxy(targets: readonly ProxyTarget[], options: ProxyOptions): Promise<ProxyResult> {
+    let onCancel: () => void = () => undefined;
+    const cancelled = new Promise<void>((resolve) => (onCancel = resolve));
+    const unwatch = this.message.method === 'INVITE' ? this.engine.watchCancel(this.message, onCancel) : () => undefined;
+    try {
+      return await proxySequentially(
+        {
+          request: this.message,
+          inbound: this.request.source,
+          local: this.engine.local,
+          hooks: this.engine.attemptHooks((response) => this.relay(response)),
+          respond: (status, reason) => this.reply(status, reason === undefined ? {} : { reason }),
+          cancelled,
+        },
+        targets,
+        options,
+      );
+    } finally {
+      unwatch();
+    }
+  }
+
+  private relay(response: Message): void {
+    if (this.final && (response.status ?? 0) >= 300) return;
+    if ((response.status ?? 0) >= 200) this.final = true;
+    this.transaction.send(response);
   }
 
   get finalSent(): boolean {
@@ -102,6 +225,7 @@ class NativeExchange implements ServerExchange {
   }
 
   reply(status: number, options: ReplyOptions = {}): void {
+    if (this.final && status < 200) return;
     if (this.final) throw new Error(`${this.message.method} ${this.message.headers['call-id']}: a final response was already sent`);
     const response = sip.makeResponse(this.message, status, options.reason ?? reasonPhrase(status), {
       headers: { ...options.headers },

@@ -1,4 +1,4 @@
-import type { Message, Remote } from 'sip';
+import sip, { type Message, type NameAddr, type Remote, type RouteEntry } from 'sip';
 import type { Endpoint, SipRequest, ViaHop } from '../engine.js';
 
 /** The engine-neutral view of a `sip` package request. */
@@ -44,6 +44,18 @@ export class NativeRequest implements SipRequest {
     }));
   }
 
+  get from(): { uri: string; tag: string | undefined } | undefined {
+    return nameAddr(this.message.headers.from);
+  }
+
+  get to(): { uri: string; tag: string | undefined } | undefined {
+    return nameAddr(this.message.headers.to);
+  }
+
+  get routes(): readonly string[] {
+    return (this.message.headers.route ?? []).map(routeUri);
+  }
+
   get body(): string {
     return this.message.content ?? '';
   }
@@ -58,4 +70,15 @@ export class NativeRequest implements SipRequest {
     if (typeof value === 'string') return value;
     return typeof value === 'number' ? String(value) : undefined;
   }
+}
+
+function nameAddr(value: NameAddr | undefined): { uri: string; tag: string | undefined } | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const tag = value.params.tag;
+  return { uri: value.uri, tag: typeof tag === 'string' ? tag : undefined };
+}
+
+/** A Route entry's URI as text (the parser gives an object). */
+export function routeUri(route: RouteEntry): string {
+  return typeof route.uri === 'string' ? route.uri : sip.stringifyUri(route.uri);
 }

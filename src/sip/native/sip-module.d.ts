@@ -27,6 +27,13 @@ declare module 'sip' {
     params: Record<string, string | null | undefined>;
   }
 
+  /** Route, Record-Route and Path entries: the parser turns their URI into an object. */
+  export interface RouteEntry {
+    name?: string;
+    uri: SipUriObject | string;
+    params: Record<string, string | null | undefined>;
+  }
+
   export interface CSeq {
     seq: number;
     method: string;
@@ -40,8 +47,8 @@ declare module 'sip' {
     'call-id'?: string;
     cseq?: CSeq;
     contact?: NameAddr[] | '*';
-    route?: NameAddr[];
-    'record-route'?: NameAddr[];
+    route?: RouteEntry[];
+    'record-route'?: RouteEntry[];
     'content-length'?: number;
     [name: string]: unknown;
   }

@@ -1,0 +1,88 @@
+import type { ProxyConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { decisionJson } from '../routing/format-decision.js';
+import type { Gateway } from '../routing/routing-table.js';
+import type { RoutingService } from '../routing/routing-service.js';
+import type { Endpoint, ProxyTarget, ServerExchange } from '../sip/engine.js';
+import type { MethodStep } from '../sip/pipeline.js';
+import { findParam, parseSipUri, type SipUri } from '../sip/uri.js';
+import { exhaustedStatus, shouldFailover } from './failover-policy.js';
+import { inDialogTarget } from './in-dialog.js';
+
+/** Finds where a registered user is (the registrar fills it in); nobody until then. */
+export type LocationLookup = (requestUri: SipUri) => Promise<readonly ProxyTarget[]>;
+
+export interface CallRouterDeps {
+  routing: RoutingService;
+  locate: LocationLookup;
+  proxy: Readonly<ProxyConfig>;
+  local: { address: string; port: number };
+  log: Logger;
+}
+
+function gatewayEndpoint(gateway: Gateway): Endpoint {
+  const transport = findParam(gateway.address.params, 'transport')?.value?.toLowerCase() === 'tcp' ? 'tcp' : 'udp';
+  const defaultPort = gateway.address.scheme === 'sips' ? 5061 : 5060;
+  return { address: gateway.address.host.replace(/^\[|\]$/g, ''), port: gateway.address.port ?? defaultPort, transport };
+}
+
+/**
+ * INVITE and the other requests that start something: a dialog's requests
+ * follow its route set; a new request goes to a registered user if the
+ * location service knows one, else where the routing decision says, with
+ * failover between the gateways.
+ */
+export function callRouterStep(deps: CallRouterDeps): MethodStep {
+  const proxyOptions = {
+    recordRoute: deps.proxy.recordRoute,
+    noResponseTimeoutMs: deps.proxy.timeoutMs,
+    inviteTimeoutMs: deps.proxy.inviteTimeoutMs,
+    tryNext: (report: { status: number; local: boolean }) => shouldFailover(report, deps.proxy.failoverCodes),
+    whenExhausted: (attempts: readonly { status: number }[]) => exhaustedStatus(attempts, deps.proxy.relayLastFailure),
+  };
+
+  async function inDialog(exchange: ServerExchange): Promise<void> {
+    const target = inDialogTarget(exchange.request, deps.local);
+    if (!target) {
+      exchange.reply(481, { reason: 'Call/Transaction Does Not Exist (not routed through this proxy)' });
+      return;
+    }
+    await exchange.proxy([target], { ...proxyOptions, recordRoute: false, tryNext: () => false });
+  }
+
+  async function newRequest(exchange: ServerExchange): Promise<void> {
+    const { request } = exchange;
+    const parsed = parseSipUri(request.uri);
+    if (!parsed.ok || !parsed.uri.user) {
+      exchange.reply(404, { reason: 'Not Found (no user part to route)' });
+      return;
+    }
+    const requestUri = parsed.uri;
+    const registered = await deps.locate(requestUri);
+    if (registered.length > 0) {
+      await exchange.proxy(registered, proxyOptions);
+      return;
+    }
+    const from = request.from ? parseSipUri(request.from.uri) : undefined;
+    const caller = from?.ok && from.uri.user ? { user: from.uri.user, domain: from.uri.host } : undefined;
+    const explain = deps.log.isLevelEnabled('debug');
+    const decision = deps.routing.route({ number: requestUri.user ?? '', requestUri, caller, explain });
+    if (explain) deps.log.debug({ callId: request.callId, decision: decisionJson(decision) }, `routing ${request.callId}: ${decision.outcome}`);
+    if (decision.outcome === 'no-rule') {
+      exchange.reply(404, { reason: 'Not Found (no route)' });
+      return;
+    }
+    if (decision.outcome === 'no-gateway') {
+      exchange.reply(503, { reason: 'Service Unavailable (no gateway up)' });
+      return;
+    }
+    const targets = decision.targets.map((target) => ({ uri: target.uri ?? '', destination: gatewayEndpoint(target.gateway), label: target.gateway.gwid }));
+    const result = await exchange.proxy(targets, {
+      ...proxyOptions,
+      onAttempt: (report) => deps.log.info({ callId: request.callId, gateway: report.target.label, status: report.status, local: report.local, ms: Math.round(report.durationMs) }, `${request.method} ${request.callId} via gateway ${report.target.label}: ${report.status}${report.local ? ' (no answer in time)' : ''}`),
+    });
+    deps.log.info({ callId: request.callId, outcome: result.outcome, status: result.status, attempts: result.attempts.length }, `${request.method} ${request.callId}: ${result.outcome} (${result.status})`);
+  }
+
+  return async (exchange) => (exchange.request.to?.tag ? inDialog(exchange) : newRequest(exchange));
+}

@@ -1,0 +1,28 @@
+import type { Endpoint, ProxyTarget, SipRequest } from '../sip/engine.js';
+import { findParam, parseSipUri } from '../sip/uri.js';
+
+function endpointOf(uri: string): Endpoint | undefined {
+  const parsed = parseSipUri(uri);
+  if (!parsed.ok) return undefined;
+  const transport = findParam(parsed.uri.params, 'transport')?.value?.toLowerCase() === 'tcp' ? 'tcp' : 'udp';
+  return { address: parsed.uri.host.replace(/^\[|\]$/g, ''), port: parsed.uri.port ?? (parsed.uri.scheme === 'sips' ? 5061 : 5060), transport };
+}
+
+/**
+ * Loose routing of a request inside a dialog (RFC 3261 §16.4, §16.12): the
+ * top Route must be us (we Record-Routed the dialog); it is removed and the
+ * request goes to the next Route, else to its Request-URI. Two entries of
+ * ours (double Record-Route) are both removed. Pure.
+ */
+export function inDialogTarget(request: Pick<SipRequest, 'uri' | 'routes'>, local: { address: string; port: number }): ProxyTarget | undefined {
+  const isOwn = (uri: string) => {
+    const hop = endpointOf(uri);
+    return hop !== undefined && hop.address === local.address && hop.port === local.port;
+  };
+  const routes = [...request.routes];
+  if (routes.length === 0 || !isOwn(routes[0] ?? '')) return undefined;
+  while (routes.length > 0 && isOwn(routes[0] ?? '')) routes.shift();
+  const destination = endpointOf(routes[0] ?? request.uri);
+  if (!destination) return undefined;
+  return { uri: request.uri, destination, label: 'dialog', routes };
+}

@@ -1,0 +1,168 @@
+import type { Message } from 'sip';
+import type { AttemptReport, Endpoint, ProxyTarget } from '../engine.js';
+import { reasonPhrase } from '../reason-phrases.js';
+
+/** RFC 3261 §17.1.1.1 T1, and timer B/F (64·T1): the longest any attempt may live. */
+const T1_MS = 500;
+const TIMER_B_MS = 64 * T1_MS;
+
+export interface AttemptHooks {
+  send(message: Message, to: Endpoint): void;
+  /** A response to relay upstream (our Via already removed). */
+  relay(response: Message): void;
+  /** Responses are matched on our branch and the CSeq method (a CANCEL shares the INVITE's branch). */
+  register(branch: string, method: string, onResponse: (response: Message) => void): void;
+  unregister(branch: string, method: string): void;
+  now(): number;
+}
+
+export interface AttemptTimers {
+  noResponseTimeoutMs: number;
+  inviteTimeoutMs: number;
+}
+
+/**
+ * One client transaction of a proxied request toward one target (RFC 3261
+ * §17.1), with the per-attempt timers of the failover policy: no response
+ * at all within `noResponseTimeoutMs`, or (INVITE) no final response within
+ * `inviteTimeoutMs` of the first provisional, ends it as a local 408.
+ * Non-2xx finals are ACKed here (hop by hop); 2xx go upstream at once.
+ */
+export class ClientAttempt {
+  private readonly startedAt: number;
+  private provisional = false;
+  private ended = false;
+  private cancelWanted = false;
+  private cancelSent = false;
+  private retransmit: NodeJS.Timeout | undefined;
+  private deadline: NodeJS.Timeout | undefined;
+  private resolveEnd!: (report: AttemptReport & { response: Message | undefined }) => void;
+  readonly finished: Promise<AttemptReport & { response: Message | undefined }>;
+
+  constructor(
+    private readonly request: Message,
+    private readonly branch: string,
+    private readonly target: ProxyTarget,
+    private readonly hooks: AttemptHooks,
+    private readonly timers: AttemptTimers,
+  ) {
+    this.startedAt = hooks.now();
+    this.finished = new Promise((resolve) => (this.resolveEnd = resolve));
+  }
+
+  private get isInvite(): boolean {
+    return this.request.method === 'INVITE';
+  }
+
+  start(): void {
+    this.hooks.register(this.branch, this.request.method ?? '', (response) => this.onResponse(response));
+    this.transmit();
+    if (this.target.destination.transport === 'udp') this.scheduleRetransmit(T1_MS);
+    this.deadline = setTimeout(() => this.timeOut(), Math.min(this.timers.noResponseTimeoutMs, TIMER_B_MS));
+  }
+
+  /** Stops the attempt for the caller's CANCEL: CANCEL downstream once it may be sent (after a provisional). */
+  cancel(): void {
+    this.cancelWanted = true;
+    if (this.provisional) this.sendCancel();
+  }
+
+  private transmit(): void {
+    this.hooks.send(this.request, this.target.destination);
+  }
+
+  private scheduleRetransmit(intervalMs: number): void {
+    this.retransmit = setTimeout(() => {
+      this.transmit();
+      // Timer A doubles without bound for INVITE; timer E caps at T2 (4 s) for the rest.
+      this.scheduleRetransmit(this.isInvite ? intervalMs * 2 : Math.min(intervalMs * 2, 4000));
+    }, intervalMs);
+  }
+
+  private onResponse(response: Message): void {
+    const status = response.status ?? 0;
+    if (this.ended) {
+      // A retransmitted final: ACK a non-2xx again; a late 2xx is the caller's to ACK end to end.
+      if (this.isInvite && status >= 300) this.sendAck(response);
+      else if (status >= 200 && status < 300) this.hooks.relay(stripOwnVia(response));
+      return;
+    }
+    clearTimeout(this.retransmit);
+    if (status < 200) {
+      if (!this.provisional) {
+        this.provisional = true;
+        clearTimeout(this.deadline);
+        if (this.isInvite) this.deadline = setTimeout(() => this.timeOut(), this.timers.inviteTimeoutMs);
+        if (this.cancelWanted) this.sendCancel();
+      }
+      if (status > 100) this.hooks.relay(stripOwnVia(response));
+      return;
+    }
+    if (this.isInvite && status >= 300) this.sendAck(response);
+    this.end(status, response.reason ?? reasonPhrase(status), false, response);
+  }
+
+  private timeOut(): void {
+    if (this.ended) return;
+    clearTimeout(this.retransmit);
+    if (this.isInvite && this.provisional) this.sendCancel();
+    this.end(408, 'Request Timeout (no answer from the gateway)', true, undefined);
+  }
+
+  private end(status: number, reason: string, local: boolean, response: Message | undefined): void {
+    this.ended = true;
+    clearTimeout(this.deadline);
+    // Keep listening for retransmitted finals for timer D/K (RFC 3261 §17.1.1.2), then forget the branch.
+    setTimeout(() => this.hooks.unregister(this.branch, this.request.method ?? ''), TIMER_B_MS).unref();
+    this.resolveEnd({ target: this.target, status, reason, local, provisional: this.provisional, durationMs: this.hooks.now() - this.startedAt, response });
+  }
+
+  private sendAck(response: Message): void {
+    const headers = this.request.headers;
+    this.hooks.send(
+      {
+        method: 'ACK',
+        uri: this.request.uri,
+        version: '2.0',
+        headers: {
+          via: headers.via?.slice(0, 1),
+          'max-forwards': '70',
+          from: headers.from,
+          to: response.headers.to,
+          'call-id': headers['call-id'],
+          cseq: { seq: headers.cseq?.seq ?? 0, method: 'ACK' },
+          ...(headers.route ? { route: headers.route } : {}),
+        },
+      },
+      this.target.destination,
+    );
+  }
+
+  /** RFC 3261 §9.1: same Request-URI, Call-ID, From, To, CSeq number and top Via as the INVITE. */
+  private sendCancel(): void {
+    if (this.cancelSent || !this.isInvite) return;
+    this.cancelSent = true;
+    const headers = this.request.headers;
+    const cancel: Message = {
+      method: 'CANCEL',
+      uri: this.request.uri,
+      version: '2.0',
+      headers: {
+        via: headers.via?.slice(0, 1),
+        'max-forwards': '70',
+        from: headers.from,
+        to: headers.to,
+        'call-id': headers['call-id'],
+        cseq: { seq: headers.cseq?.seq ?? 0, method: 'CANCEL' },
+        ...(headers.route ? { route: headers.route } : {}),
+      },
+    };
+    this.hooks.send(cancel, this.target.destination);
+  }
+}
+
+/** A response as it goes upstream: without the Via we added (RFC 3261 §16.7 step 3). */
+export function stripOwnVia(response: Message): Message {
+  return { ...response, headers: { ...response.headers, via: (response.headers.via ?? []).slice(1) } };
+}
+

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import type { Message, NameAddr } from 'sip';
+import type { AttemptReport, Endpoint, ProxyOptions, ProxyResult, ProxyTarget } from '../engine.js';
+import { type AttemptHooks, ClientAttempt, stripOwnVia } from './client-attempt.js';
+
+/** RFC 3261 §8.1.1.7: a branch starts with the magic cookie; ours carry 80 random bits. */
+export function newBranch(): string {
+  return `z9hG4bK${randomBytes(10).toString('hex')}`;
+}
+
+export interface ProxyContext {
+  request: Message;
+  inbound: Endpoint;
+  local: { address: string; port: number };
+  hooks: AttemptHooks;
+  /** Sends a response upstream through the server transaction. */
+  respond(status: number, reason?: string): void;
+  /** Resolves when the caller CANCELs this request. */
+  cancelled: Promise<void>;
+}
+
+function recordRoutes(local: { address: string; port: number }, inbound: Endpoint, outbound: Endpoint): NameAddr[] {
+  const entry = (transport: string): NameAddr => ({ uri: `sip:${local.address}:${local.port};transport=${transport};lr`, params: {} });
+  // RFC 5658: one entry per side when the two sides use different transports.
+  if (inbound.transport === outbound.transport) return [entry(outbound.transport)];
+  return [entry(outbound.transport), entry(inbound.transport)];
+}
+
+/** The request as it goes to one target (RFC 3261 §16.6). */
+function outgoingRequest(context: ProxyContext, target: ProxyTarget, options: ProxyOptions, branch: string): Message {
+  const { request, local } = context;
+  const headers = { ...request.headers };
+  const maxForwards = Number(headers['max-forwards'] ?? 70);
+  headers['max-forwards'] = String(Number.isFinite(maxForwards) ? maxForwards - 1 : 69);
+  if (options.recordRoute && request.method === 'INVITE') {
+    headers['record-route'] = [...recordRoutes(local, context.inbound, target.destination), ...(headers['record-route'] ?? [])];
+  }
+  if (target.routes) {
+    if (target.routes.length > 0) headers.route = target.routes.map((uri) => ({ uri, params: {} }));
+    else delete headers.route;
+  }
+  headers.via = [{ version: '2.0', protocol: target.destination.transport.toUpperCase(), host: local.address, port: local.port, params: { branch } }, ...(headers.via ?? [])];
+  return { method: request.method, uri: target.uri, version: '2.0', headers, content: request.content ?? '' };
+}
+
+/**
+ * Tries each target in turn (RFC 3261 §16, serial forking): the first 2xx
+ * goes upstream and ends it; a non-2xx final or a local timeout asks
+ * `tryNext`, which either moves on or sends that response upstream. A
+ * CANCEL from the caller stops the pending attempt and answers 487.
+ */
+export async function proxySequentially(context: ProxyContext, targets: readonly ProxyTarget[], options: ProxyOptions): Promise<ProxyResult> {
+  const attempts: AttemptReport[] = [];
+  let cancelled = false;
+  let current: ClientAttempt | undefined;
+  void context.cancelled.then(() => {
+    cancelled = true;
+    current?.cancel();
+  });
+  if (context.request.method === 'INVITE') context.respond(100);
+
+  for (const target of targets) {
+    if (cancelled) break;
+    const branch = newBranch();
+    const attempt = new ClientAttempt(outgoingRequest(context, target, options, branch), branch, target, context.hooks, options);
+    current = attempt;
+    attempt.start();
+    const ended = await Promise.race([attempt.finished, context.cancelled.then(() => undefined)]);
+    if (!ended) break;
+    const { response, ...report } = ended;
+    attempts.push(report);
+    options.onAttempt?.(report);
+    if (report.status >= 200 && report.status < 300 && response) {
+      context.hooks.relay(stripOwnVia(response));
+      return { outcome: 'answered', attempts, status: report.status };
+    }
+    if (!options.tryNext(report)) {
+      if (response) context.hooks.relay(stripOwnVia(response));
+      else context.respond(report.status, report.reason);
+      return { outcome: 'failed', attempts, status: report.status };
+    }
+  }
+  if (cancelled) {
+    context.respond(487);
+    return { outcome: 'cancelled', attempts, status: 487 };
+  }
+  const status = options.whenExhausted?.(attempts) ?? 503;
+  context.respond(status);
+  return { outcome: 'failed', attempts, status };
+}

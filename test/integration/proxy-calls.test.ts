@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { ScriptedGateway } from '../support/scripted-gateway.js';
+import { sipRequest, UdpPeer } from '../support/udp-peer.js';
+
+/**
+ * Calls through the proxy on the example data: gateways 1 and 2 of list #1
+ * are real UDP peers on 127.0.0.2:5060 and 127.0.0.3:5060, the phone another
+ * on 127.0.0.31, the proxy on 127.0.0.30.
+ */
+const PROXY = '127.0.0.30';
+const PHONE = '127.0.0.31';
+
+let sequence = 0;
+
+interface Call {
+  callId: string;
+  invite: string;
+}
+
+function invite(phone: UdpPeer, number: string): Call {
+  sequence++;
+  const callId = `call-${sequence}-${Date.now()}@${PHONE}`;
+  const { address, port } = phone.address;
+  const text = sipRequest(
+    [
+      `INVITE sip:${number}@${PROXY} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK-inv-${sequence};rport`,
+      'Max-Forwards: 70',
+      `From: "Phone 1001" <sip:1001@127.0.0.1>;tag=ph-${sequence}`,
+      `To: <sip:${number}@${PROXY}>`,
+      `Call-ID: ${callId}`,
+      'CSeq: 1 INVITE',
+      `Contact: <sip:1001@${address}:${port}>`,
+      'Content-Type: application/sdp',
+    ],
+    'v=0\r\no=- 1 1 IN IP4 127.0.0.31\r\ns=-\r\nc=IN IP4 127.0.0.31\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n',
+  );
+  return { callId, invite: text };
+}
+
+function status(response: string | undefined): number | undefined {
+  const match = response ? /^SIP\/2\.0 (\d{3})/.exec(response) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+function header(message: string | undefined, name: string): string[] {
+  return [...(message ?? '').matchAll(new RegExp(`^${name}:\\s*(.*)$`, 'gim'))].map((m) => (m[1] ?? '').trim());
+}
+
+describe('calls through the proxy (native engine, real UDP on loopback)', () => {
+  let server: TestServer;
+  let phone: UdpPeer;
+  let gateway1: ScriptedGateway;
+  let gateway2: ScriptedGateway;
+
+  beforeAll(async () => {
+    server = await startTestServer(PROXY, { proxy: { timeoutMs: 800, inviteTimeoutMs: 1500 } });
+    phone = await UdpPeer.bind(PHONE);
+    gateway1 = await ScriptedGateway.start('127.0.0.2');
+    gateway2 = await ScriptedGateway.start('127.0.0.3');
+  });
+  afterAll(async () => {
+    phone?.close();
+    gateway1?.close();
+    gateway2?.close();
+    await server?.close();
+  });
+  beforeEach(() => {
+    gateway1.received.length = 0;
+    gateway2.received.length = 0;
+    gateway1.script = 'answer';
+    gateway2.script = 'answer';
+  });
+
+  async function finalFor(call: Call, timeoutMs = 4000): Promise<string | undefined> {
+    const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return phone.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${escaped}`, 'i'), timeoutMs);
+  }
+
+  it('sets up and tears down a call to gateway 1: 100, 180, 200, ACK and BYE through Record-Route', async () => {
+    const call = invite(phone, '01144201234567');
+    phone.send(call.invite, server.sip);
+    const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 100 [\\s\\S]*${escaped}`)))).toBe(100);
+    expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 180 [\\s\\S]*${escaped}`)))).toBe(180);
+    const ok = await finalFor(call);
+    expect(status(ok)).toBe(200);
+    const recordRoute = header(ok, 'Record-Route');
+    expect(recordRoute).toEqual([`<sip:${PROXY}:${server.sip.port};transport=udp;lr>`]);
+    expect(header(ok, 'Via')).toHaveLength(1);
+
+    const [forwarded] = gateway1.requests('INVITE');
+    expect(forwarded?.uri).toBe('sip:01144201234567@127.0.0.2:5060');
+    expect(forwarded?.headers['max-forwards']).toBe('69');
+    expect(forwarded?.headers.via).toHaveLength(2);
+    expect(gateway2.requests('INVITE')).toHaveLength(0);
+
+    const toTag = /tag=([^;>\s]+)/.exec(header(ok, 'To')[0] ?? '')?.[1];
+    const dialog = (method: string, cseq: number, branch: string) =>
+      sipRequest([
+        `${method} sip:asterisk@127.0.0.2:5060 SIP/2.0`,
+        `Via: SIP/2.0/UDP ${phone.address.address}:${phone.address.port};branch=${branch}`,
+        'Max-Forwards: 70',
+        `Route: <sip:${PROXY}:${server.sip.port};transport=udp;lr>`,
+        `From: "Phone 1001" <sip:1001@127.0.0.1>;tag=ph-${sequence}`,
+        `To: <sip:01144201234567@${PROXY}>;tag=${toTag}`,
+        `Call-ID: ${call.callId}`,
+        `CSeq: ${cseq} ${method}`,
+      ]);
+    phone.send(dialog('ACK', 1, 'z9hG4bK-ack-1'), server.sip);
+    phone.send(dialog('BYE', 2, 'z9hG4bK-bye-1'), server.sip);
+    const byeOk = await phone.receive(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*CSeq: 2 BYE`, 'i'));
+    expect(status(byeOk)).toBe(200);
+    const deadline = Date.now() + 1000;
+    while (gateway1.requests('ACK').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(gateway1.requests('ACK')).toHaveLength(1);
+    expect(gateway1.requests('ACK')[0]?.headers.route ?? []).toEqual([]);
+    expect(gateway1.requests('BYE')).toHaveLength(1);
+  });
+
+  it.each([
+    ['503', 'unavailable' as const],
+    ['500', 'error' as const],
+    ['no answer (timeout)', 'silent' as const],
+  ])('fails over to gateway 2 on %s from gateway 1', async (_what, script) => {
+    gateway1.script = script;
+    const call = invite(phone, '01144209999999');
+    phone.send(call.invite, server.sip);
+    expect(status(await finalFor(call))).toBe(200);
+    expect(gateway1.requests('INVITE').length).toBeGreaterThanOrEqual(1);
+    expect(gateway2.requests('INVITE')).toHaveLength(1);
+    if (script !== 'silent') expect(gateway1.requests('ACK')).toHaveLength(1);
+  });
+
+  it.each([['486', 'busy' as const, 486]])('does not fail over on %s: it goes back to the caller', async (_what, script, code) => {
+    gateway1.script = script;
+    const call = invite(phone, '01144208888888');
+    phone.send(call.invite, server.sip);
+    expect(status(await finalFor(call))).toBe(code);
+    expect(gateway2.requests('INVITE')).toHaveLength(0);
+  });
+
+  it('answers 503 when every gateway fails', async () => {
+    gateway1.script = 'unavailable';
+    gateway2.script = 'error';
+    const call = invite(phone, '01144207777777');
+    phone.send(call.invite, server.sip);
+    expect(status(await finalFor(call))).toBe(503);
+    expect(gateway1.requests('INVITE')).toHaveLength(1);
+    expect(gateway2.requests('INVITE')).toHaveLength(1);
+  });
+
+  it('passes a CANCEL before the answer to the ringing gateway and answers 487', async () => {
+    gateway1.script = 'ring';
+    const call = invite(phone, '01144206666666');
+    phone.send(call.invite, server.sip);
+    const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 180 [\\s\\S]*${escaped}`)))).toBe(180);
+    const cancel = call.invite
+      .replace(/^INVITE (\S+) SIP\/2\.0/, 'CANCEL $1 SIP/2.0')
+      .replace('CSeq: 1 INVITE', 'CSeq: 1 CANCEL')
+      .replace(/Content-Type: application\/sdp\r\n/, '')
+      .replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n');
+    phone.send(cancel, server.sip);
+    expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*CSeq: 1 CANCEL`)))).toBe(200);
+    expect(status(await finalFor(call))).toBe(487);
+    const deadline = Date.now() + 1000;
+    while (gateway1.requests('CANCEL').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(gateway1.requests('CANCEL')).toHaveLength(1);
+    expect(gateway2.requests('INVITE')).toHaveLength(0);
+  });
+});
