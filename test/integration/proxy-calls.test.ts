@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
+import { TcpPeer } from '../support/tcp-peer.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 
 /**
@@ -75,7 +76,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
 
   async function finalFor(call: Call, timeoutMs = 4000): Promise<string | undefined> {
     const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    return phone.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${escaped}`, 'i'), timeoutMs);
+    return phone.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${escaped}\\r\\nCSeq: 1 INVITE`, 'i'), timeoutMs);
   }
 
   it('sets up and tears down a call to gateway 1: 100, 180, 200, ACK and BYE through Record-Route', async () => {
@@ -169,5 +170,58 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     while (gateway1.requests('CANCEL').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(gateway1.requests('CANCEL')).toHaveLength(1);
     expect(gateway2.requests('INVITE')).toHaveLength(0);
+  });
+
+  it('answers 404 when the caller has no group (no rule applies)', async () => {
+    const call = invite(phone, '01144205555555');
+    const stranger = call.invite.replace(/From: "Phone 1001" <sip:1001@127\.0\.0\.1>/, 'From: <sip:stranger@127.0.0.1>');
+    phone.send(stranger, server.sip);
+    const response = await finalFor(call);
+    expect(status(response)).toBe(404);
+    expect(gateway1.requests('INVITE')).toHaveLength(0);
+  });
+
+  it('stops failover when the caller cancels while the first gateway is silent', async () => {
+    gateway1.script = 'silent';
+    const call = invite(phone, '01144204444444');
+    phone.send(call.invite, server.sip);
+    const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 100 [\\s\\S]*${escaped}`)))).toBe(100);
+    const cancel = call.invite
+      .replace(/^INVITE (\S+) SIP\/2\.0/, 'CANCEL $1 SIP/2.0')
+      .replace('CSeq: 1 INVITE', 'CSeq: 1 CANCEL')
+      .replace(/Content-Type: application\/sdp\r\n/, '')
+      .replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n');
+    phone.send(cancel, server.sip);
+    expect(status(await finalFor(call))).toBe(487);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(gateway2.requests('INVITE')).toHaveLength(0);
+  });
+
+  it('relays a 200 the gateway retransmits, and the call still works', async () => {
+    const call = invite(phone, '01144203333333');
+    phone.send(call.invite, server.sip);
+    const first = await finalFor(call);
+    expect(status(first)).toBe(200);
+    const forwarded = gateway1.requests('INVITE')[0];
+    if (!forwarded) throw new Error('no INVITE reached gateway 1');
+    gateway1.resend(forwarded, 200, server.sip);
+    expect(status(await finalFor(call))).toBe(200);
+  });
+
+  it('carries a TCP phone to a UDP gateway, with a Record-Route for each side', async () => {
+    const tcpPhone = await TcpPeer.connect(PHONE, server.sip);
+    try {
+      const call = invite(phone, '01144202222222');
+      const text = call.invite.replace(/Via: SIP\/2\.0\/UDP [^;]+/, `Via: SIP/2.0/TCP ${PHONE}:${tcpPhone.localPort}`);
+      tcpPhone.send(text);
+      const ok = await tcpPhone.receive(/^SIP\/2\.0 200 /m);
+      expect(status(ok)).toBe(200);
+      const entries = header(ok, 'Record-Route').flatMap((value) => value.split(/,\s*/));
+      expect(entries).toEqual([`<sip:${PROXY}:${server.sip.port};transport=udp;lr>`, `<sip:${PROXY}:${server.sip.port};transport=tcp;lr>`]);
+      expect(gateway1.requests('INVITE')[0]?.headers.via?.[0]?.protocol).toBe('UDP');
+    } finally {
+      tcpPhone.close();
+    }
   });
 });

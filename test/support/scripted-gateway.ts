@@ -36,6 +36,11 @@ export class ScriptedGateway {
     return this.received.filter((message) => message.method === method);
   }
 
+  /** Sends a response to a request again, as a gateway retransmitting its final does. */
+  resend(request: sip.Message, status: number, to: { address: string; port: number }): void {
+    this.reply(request, status, to);
+  }
+
   close(): void {
     this.socket.close();
   }
