@@ -112,10 +112,13 @@ export class NativeEngine implements SipEngine {
   /**
    * The ACK of a 2xx is a request of its own (RFC 3261 §13.2.2.4): it
    * follows the route set statelessly. Our Route entry is removed; the next
-   * Route, else the Request-URI, is the next hop.
+   * Route, else the Request-URI, is the next hop. An ACK whose top Route is
+   * not us is not ours to forward.
    */
   private forwardAck(message: Message): void {
     const routes = [...(message.headers.route ?? [])];
+    // Only dialogs we Record-Routed are ours to carry; any other ACK is dropped.
+    if (!routes[0] || !this.isOwnUri(routeUri(routes[0]))) return;
     while (routes[0] && this.isOwnUri(routeUri(routes[0]))) routes.shift();
     const next = parseHop(routes[0] ? routeUri(routes[0]) : (message.uri ?? ''));
     if (!next) return;

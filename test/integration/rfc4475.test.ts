@@ -1,0 +1,83 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { sipRequest, UdpPeer } from '../support/udp-peer.js';
+
+/**
+ * The 50 RFC 4475 torture messages, byte for byte over UDP to the running
+ * server (no caller in them is in dr_groups, so nothing is forwarded).
+ * Every one: the server stays up and answers the next request. For the
+ * messages whose handling is in place, the exact handling of INDEX.md.
+ */
+const DATA = join(import.meta.dirname, '..', '..', '..', 'shared', 'testdata', 'rfc4475');
+const SERVER = '127.0.0.40';
+const SENDER = '127.0.0.41';
+
+/** INDEX.md's expectation, for the messages it is checked for: a status, or null for a silent drop. */
+const EXPECTED: Readonly<Record<string, number | null>> = {
+  'badvers.dat': 505,
+  'mismatch01.dat': 400,
+  'mismatch02.dat': 400,
+  'bext01.dat': 420,
+  'unkscm.dat': 416,
+  'novelsc.dat': 416,
+  'zeromf.dat': 200,
+  'bcast.dat': null,
+  'bigcode.dat': null,
+  'scalarlg.dat': null,
+  'unreason.dat': null,
+  'noreason.dat': null,
+};
+
+function statusOf(response: string | undefined): number | null {
+  const match = response ? /^SIP\/2\.0 (\d{3})/.exec(response) : null;
+  return match ? Number(match[1]) : null;
+}
+
+describe('RFC 4475 torture messages against the running server (UDP)', () => {
+  let server: TestServer;
+  let sender: UdpPeer;
+  const files = readdirSync(DATA).filter((file) => file.endsWith('.dat')).sort();
+
+  beforeAll(async () => {
+    server = await startTestServer(SERVER, { proxy: { timeoutMs: 300 } });
+    sender = await UdpPeer.bind(SENDER);
+  });
+  afterAll(async () => {
+    sender?.close();
+    await server?.close();
+  });
+
+  let probe = 0;
+  async function stillServing(): Promise<boolean> {
+    probe++;
+    const { address, port } = sender.address;
+    sender.send(
+      sipRequest([
+        `OPTIONS sip:${SERVER} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK-alive-${probe}`,
+        'Max-Forwards: 70',
+        `From: <sip:probe@${SENDER}>;tag=p${probe}`,
+        `To: <sip:${SERVER}>`,
+        `Call-ID: alive-${probe}@${SENDER}`,
+        'CSeq: 1 OPTIONS',
+      ]),
+      server.sip,
+    );
+    return statusOf(await sender.receive(new RegExp(`Call-ID: alive-${probe}@`), 2000)) === 200;
+  }
+
+  it('has all 50 messages', () => {
+    expect(files).toHaveLength(50);
+  });
+
+  it.each(readdirSync(DATA).filter((file) => file.endsWith('.dat')).sort())('%s: the server survives and keeps serving', async (file) => {
+    const bytes = readFileSync(join(DATA, file));
+    const callId = /Call-ID:\s*(\S+)/i.exec(bytes.toString('latin1'))?.[1] ?? '';
+    sender.send(bytes, server.sip);
+    const response = callId ? await sender.receive(new RegExp(`Call-ID:\\s*${callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i'), 700) : undefined;
+    if (file in EXPECTED) expect(statusOf(response)).toBe(EXPECTED[file]);
+    expect(await stillServing()).toBe(true);
+  });
+});
