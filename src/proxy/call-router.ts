@@ -79,7 +79,12 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
     const targets = decision.targets.map((target) => ({ uri: target.uri ?? '', destination: gatewayEndpoint(target.gateway), label: target.gateway.gwid }));
     const result = await exchange.proxy(targets, {
       ...proxyOptions,
-      onAttempt: (report) => deps.log.info({ callId: request.callId, gateway: report.target.label, status: report.status, local: report.local, ms: Math.round(report.durationMs) }, `${request.method} ${request.callId} via gateway ${report.target.label}: ${report.status}${report.local ? ' (no answer in time)' : ''}`),
+      onAttempt: (report) => {
+        deps.log.info({ callId: request.callId, gateway: report.target.label, status: report.status, local: report.local, ms: Math.round(report.durationMs) }, `${request.method} ${request.callId} via gateway ${report.target.label}: ${report.status}${report.local ? ' (no answer in time)' : ''}`);
+        if (report.local && deps.routing.markGatewayDown(report.target.label)) {
+          deps.log.warn({ gateway: report.target.label, callId: request.callId }, `gateway ${report.target.label} marked down: a call got no answer in time`);
+        }
+      },
     });
     deps.log.info({ callId: request.callId, outcome: result.outcome, status: result.status, attempts: result.attempts.length }, `${request.method} ${request.callId}: ${result.outcome} (${result.status})`);
   }

@@ -73,6 +73,19 @@ export class RoutingService {
   /** The live state of a gateway: carried over reloads, the stored column for a new one. */
   readonly gatewayState = (gateway: Gateway): GatewayState => this.states.get(gateway.gwid) ?? gateway.storedState;
 
+  /**
+   * Passive failure marking (OpenSIPS dr_disable): a call that got no answer
+   * in time takes an active gateway down. Only gateways the prober watches
+   * (probe_mode 1 or 2) are marked, since only probing brings one back.
+   * Returns whether the state changed.
+   */
+  markGatewayDown(gwid: string): boolean {
+    const gateway = this.snapshot?.table.gateways.get(gwid);
+    if (!gateway || gateway.probeMode === 0 || this.gatewayState(gateway) !== 'active') return false;
+    this.states.set(gwid, 'probing-disabled');
+    return true;
+  }
+
   route(query: RouteQuery): RouteDecision {
     return decideRoute(this.current.table, {
       number: query.number,

@@ -48,6 +48,12 @@ export class TcpPeer {
     return messages;
   }
 
+  /** Resolves when the other side closes the connection. */
+  closed(): Promise<void> {
+    if (this.socket.destroyed || this.socket.readableEnded) return Promise.resolve();
+    return once(this.socket, 'close').then(() => undefined);
+  }
+
   close(): void {
     this.socket.destroy();
   }
