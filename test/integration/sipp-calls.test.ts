@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { ScriptedGateway } from '../support/scripted-gateway.js';
+import { sippAvailable, sippCall } from '../support/sipp.js';
+
+/**
+ * The example data with sipp as the phone (127.0.0.37) and stand-in
+ * Asterisk gateways 1 and 2 on 127.0.0.2 and 127.0.0.3, proxy on 127.0.0.36.
+ */
+const PROXY = '127.0.0.36';
+const PHONE = '127.0.0.37';
+
+describe.runIf(sippAvailable())('sipp calls on the example data', () => {
+  let server: TestServer;
+  let gateway1: ScriptedGateway;
+  let gateway2: ScriptedGateway;
+
+  beforeAll(async () => {
+    server = await startTestServer(PROXY, { proxy: { timeoutMs: 800 } });
+    gateway1 = await ScriptedGateway.start('127.0.0.2');
+    gateway2 = await ScriptedGateway.start('127.0.0.3');
+  });
+  afterAll(async () => {
+    gateway1?.close();
+    gateway2?.close();
+    await server?.close();
+  });
+  beforeEach(() => {
+    gateway1.received.length = 0;
+    gateway2.received.length = 0;
+    gateway1.script = 'answer';
+    gateway2.script = 'answer';
+  });
+
+  const call = () => sippCall({ scenario: 'uac-call.xml', localIp: PHONE, target: server.sip, service: '01144201234567' });
+  const rejected = (status: number, caller = '1001') =>
+    sippCall({ scenario: 'uac-rejected.xml', localIp: PHONE, target: server.sip, service: '01144201234567', replace: { STATUS: String(status), CALLER: caller } });
+
+  it('routes a call to gateway 1 (011 → list #1) and tears it down', async () => {
+    const run = await call();
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(gateway1.requests('INVITE')).toHaveLength(1);
+    expect(gateway1.requests('BYE')).toHaveLength(1);
+    expect(gateway2.requests('INVITE')).toHaveLength(0);
+  });
+
+  it('goes to gateway 2 when gateway 1 answers 503', async () => {
+    gateway1.script = 'unavailable';
+    const run = await call();
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(gateway2.requests('INVITE')).toHaveLength(1);
+    expect(gateway2.requests('BYE')).toHaveLength(1);
+  });
+
+  it('gives the phone 503 when both gateways fail', async () => {
+    gateway1.script = 'unavailable';
+    gateway2.script = 'error';
+    const run = await rejected(503);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+  });
+
+  it('gives the phone 404 when no rule applies (a caller in no group)', async () => {
+    const run = await rejected(404, 'stranger');
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(gateway1.requests('INVITE')).toHaveLength(0);
+  });
+
+  it('goes to gateway 2 when gateway 1 does not answer', async () => {
+    gateway1.script = 'silent';
+    const run = await call();
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(gateway2.requests('INVITE')).toHaveLength(1);
+  });
+});

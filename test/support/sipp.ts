@@ -1,0 +1,61 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const SCENARIOS = join(import.meta.dirname, '..', 'sipp');
+
+/** sipp is there, or CI said it must be (DROUTER_TEST_SIPP set: missing = failure). */
+export function sippAvailable(): boolean {
+  // `sipp -v` prints its version and exits 1; only a missing binary is "not available".
+  const found = spawnSync('sipp', ['-v']).error === undefined;
+  if (!found && process.env.DROUTER_TEST_SIPP) throw new Error('DROUTER_TEST_SIPP is set but sipp is not installed (apt-get install sip-tester)');
+  return found;
+}
+
+
+export interface SippRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs one bounded sipp call as the phone: scenario from test/sipp with
+ * its placeholders (STATUS, CALLER) filled, from `localIp`, to the proxy.
+ */
+export async function sippCall(options: {
+  scenario: 'uac-call.xml' | 'uac-rejected.xml';
+  localIp: string;
+  target: { address: string; port: number };
+  service: string;
+  replace?: Record<string, string>;
+  timeoutSeconds?: number;
+}): Promise<SippRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'drouter-sipp-'));
+  let text = readFileSync(join(SCENARIOS, options.scenario), 'utf8');
+  for (const [placeholder, value] of Object.entries(options.replace ?? {})) text = text.split(placeholder).join(value);
+  const scenario = join(dir, options.scenario);
+  writeFileSync(scenario, text);
+  const args = [
+    `${options.target.address}:${options.target.port}`,
+    '-sf', scenario,
+    '-s', options.service,
+    '-i', options.localIp,
+    '-m', '1',
+    '-nostdin',
+    '-timeout', `${options.timeoutSeconds ?? 15}s`,
+    '-timeout_error',
+    '-max_retrans', '3',
+  ];
+  try {
+    return await new Promise<SippRun>((resolve) => {
+      execFile('sipp', args, { cwd: dir, timeout: ((options.timeoutSeconds ?? 15) + 5) * 1000 }, (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      });
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
