@@ -1,2 +1,4 @@
-/** `npm run bench`: every benchmark, figures printed (see README, Benchmarks). */
-await import('./routing.js');
+/** `npm run bench`: every benchmark, figures printed (see README, Benchmarks). `--only routing|calls` picks one. */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (!only || only === 'routing') await import('./routing.js');
+if (!only || only === 'calls') await import('./calls.js');

@@ -96,7 +96,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
 
   const finalFor = (call: Call) => finalResponse(phone, call);
 
-  it('sets up and tears down a call to gateway 1: 100, 180, 200, ACK and BYE through Record-Route', async () => {
+  it('sets up and tears down a call to gateway 1: 100, 180, 200, ACK, re-INVITE and BYE through Record-Route', async () => {
     const call = invite(phone, '01144201234567');
     phone.send(call.invite, server.sip);
     const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -127,12 +127,20 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
         `CSeq: ${cseq} ${method}`,
       ]);
     phone.send(dialog('ACK', 1, 'z9hG4bK-ack-1'), server.sip);
-    phone.send(dialog('BYE', 2, 'z9hG4bK-bye-1'), server.sip);
-    const byeOk = await phone.receive(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*CSeq: 2 BYE`, 'i'));
+    // A re-INVITE inside the dialog follows the route set too, and is not Record-Routed again.
+    phone.send(dialog('INVITE', 2, 'z9hG4bK-reinvite-1'), server.sip);
+    const reinviteOk = await phone.receive(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*CSeq: 2 INVITE`, 'i'));
+    expect(status(reinviteOk)).toBe(200);
+    const reinvite = gateway1.requests('INVITE')[1];
+    expect(reinvite?.headers['record-route']).toBeUndefined();
+    expect(reinvite?.headers.route ?? []).toEqual([]);
+    phone.send(dialog('ACK', 2, 'z9hG4bK-ack-2'), server.sip);
+    phone.send(dialog('BYE', 3, 'z9hG4bK-bye-1'), server.sip);
+    const byeOk = await phone.receive(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*CSeq: 3 BYE`, 'i'));
     expect(status(byeOk)).toBe(200);
     const deadline = Date.now() + 1000;
-    while (gateway1.requests('ACK').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(gateway1.requests('ACK')).toHaveLength(1);
+    while (gateway1.requests('ACK').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(gateway1.requests('ACK')).toHaveLength(2);
     expect(gateway1.requests('ACK')[0]?.headers.route ?? []).toEqual([]);
     expect(gateway1.requests('BYE')).toHaveLength(1);
   });

@@ -32,7 +32,7 @@ describe.runIf(sippAvailable())('sipp calls on the example data', () => {
     gateway2.script = 'answer';
   });
 
-  const call = () => sippCall({ scenario: 'uac-call.xml', localIp: PHONE, target: server.sip, service: '01144201234567' });
+  const call = () => sippCall({ scenario: 'uac-call.xml', localIp: PHONE, target: server.sip, service: '01144201234567', replace: { HOLD_MS: '100' } });
   const rejected = (status: number, caller = '1001') =>
     sippCall({ scenario: 'uac-rejected.xml', localIp: PHONE, target: server.sip, service: '01144201234567', replace: { STATUS: String(status), CALLER: caller } });
 
