@@ -101,16 +101,25 @@ function runStep(proxyPid: number, rate: number): Step {
   return step;
 }
 
-function print(step: Step): void {
+function print(step: Step & { peakRssMb: number }): void {
   console.log(
-    `  ${String(step.rate).padStart(6)} calls/s  ${step.ok ? 'ok  ' : 'FAIL'}  completed ${step.calls}, failed ${step.failed}, retrans ${(step.retransmissionShare * 100).toFixed(2)} %, INVITE→200 p50/p95/p99 ${step.p50}/${step.p95}/${step.p99} ms, ${Math.round(step.cpuUsPerCall)} µs CPU/call`,
+    `  ${String(step.rate).padStart(6)} calls/s  ${step.ok ? 'ok  ' : 'FAIL'}  completed ${step.calls}, failed ${step.failed}, retrans ${(step.retransmissionShare * 100).toFixed(2)} %, INVITE→200 p50/p95/p99 ${step.p50}/${step.p95}/${step.p99} ms, ${Math.round(step.cpuUsPerCall)} µs CPU/call, peak RSS ${step.peakRssMb} MB`,
   );
 }
 
-async function measure(label: string, gateway1Scenario: string): Promise<void> {
-  const db = join(work, `${label.replace(/\W+/g, '-')}.db`);
-  const proxyArgs = [join(ROOT, 'dist', 'cli.js'), 'start'];
-  const [command, args] = onCore(0, process.execPath, proxyArgs);
+interface Rig {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A fresh proxy and fresh gateways for every step: a step that overloads
+ * the proxy lets calls time out, which marks gateways down (passive
+ * marking), and without the prober nothing brings them back.
+ */
+async function startRig(label: string, rate: number, gateway1Scenario: string): Promise<Rig> {
+  const db = join(work, `${label.replace(/\W+/g, '-')}-${rate}.db`);
+  const [command, args] = onCore(0, process.execPath, [join(ROOT, 'dist', 'cli.js'), 'start']);
   const proxy = spawn(command, args, {
     cwd: ROOT,
     stdio: 'ignore',
@@ -125,32 +134,46 @@ async function measure(label: string, gateway1Scenario: string): Promise<void> {
     },
   });
   const gateways = [startGateway('127.0.0.2', scenario(gateway1Scenario)), startGateway('127.0.0.3', scenario('uas-answer.xml'))];
-  await new Promise((resolve) => setTimeout(resolve, 3000));
+  await new Promise((resolve) => setTimeout(resolve, 2500));
   if (proxy.exitCode !== null) throw new Error(`the proxy exited with ${proxy.exitCode} (is ${PROXY.address}:${PROXY.port} taken?)`);
-  // taskset execs into the command: the child's pid is the proxy's.
-  const pid = proxy.pid ?? 0;
-  console.log(`${label}:`);
+  return {
+    // taskset execs into the command: the child's pid is the proxy's.
+    pid: proxy.pid ?? 0,
+    async stop() {
+      for (const gateway of gateways) gateway.kill('SIGKILL');
+      proxy.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    },
+  };
+}
+
+async function measuredStep(label: string, rate: number, gateway1Scenario: string): Promise<Step & { peakRssMb: number }> {
+  const rig = await startRig(label, rate, gateway1Scenario);
   try {
-    let good: Step | undefined;
-    let bad: Step | undefined;
-    for (let rate = 100; rate <= 12_800 && !bad; rate *= 2) {
-      const step = runStep(pid, rate);
-      print(step);
-      if (step.ok) good = step;
-      else bad = step;
-    }
-    for (let i = 0; i < 3 && good && bad && bad.rate - good.rate > 50; i++) {
-      const step = runStep(pid, Math.round((good.rate + bad.rate) / 2));
-      print(step);
-      if (step.ok) good = step;
-      else bad = step;
-    }
-    console.log(`  => sustains ${good?.rate ?? 0} calls/s; proxy peak RSS ${peakRssMb(pid)} MB`);
+    const step = runStep(rig.pid, rate);
+    const result = { ...step, peakRssMb: peakRssMb(rig.pid) };
+    print(result);
+    return result;
   } finally {
-    for (const gateway of gateways) gateway.kill('SIGKILL');
-    proxy.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await rig.stop();
   }
+}
+
+async function measure(label: string, gateway1Scenario: string): Promise<void> {
+  console.log(`${label}:`);
+  let good: (Step & { peakRssMb: number }) | undefined;
+  let bad: Step | undefined;
+  for (let rate = 100; rate <= 12_800 && !bad; rate *= 2) {
+    const step = await measuredStep(label, rate, gateway1Scenario);
+    if (step.ok) good = step;
+    else bad = step;
+  }
+  for (let i = 0; i < 3 && good && bad && bad.rate - good.rate > 50; i++) {
+    const step = await measuredStep(label, Math.round((good.rate + bad.rate) / 2), gateway1Scenario);
+    if (step.ok) good = step;
+    else bad = step;
+  }
+  console.log(`  => sustains ${good?.rate ?? 0} calls/s (p50/p95/p99 ${good?.p50}/${good?.p95}/${good?.p99} ms, ${Math.round(good?.cpuUsPerCall ?? 0)} µs CPU/call, proxy peak RSS ${good?.peakRssMb} MB)`);
 }
 
 if (spawnSync('sipp', ['-v']).error) {

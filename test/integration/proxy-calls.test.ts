@@ -49,6 +49,15 @@ function header(message: string | undefined, name: string): string[] {
   return [...(message ?? '').matchAll(new RegExp(`^${name}:\\s*(.*)$`, 'gim'))].map((m) => (m[1] ?? '').trim());
 }
 
+/** The caller's CANCEL of a call's INVITE (RFC 3261 §9.1: same Request-URI, Via, Call-ID, From, To, CSeq number). */
+function cancelOf(call: Call): string {
+  return call.invite
+    .replace(/^INVITE (\S+) SIP\/2\.0/, 'CANCEL $1 SIP/2.0')
+    .replace('CSeq: 1 INVITE', 'CSeq: 1 CANCEL')
+    .replace(/Content-Type: application\/sdp\r\n/, '')
+    .replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n');
+}
+
 /** The final response to the call's INVITE (not to a CANCEL of it). */
 function finalResponse(phone: UdpPeer, call: Call, timeoutMs = 4000): Promise<string | undefined> {
   const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -182,12 +191,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     phone.send(call.invite, server.sip);
     const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 180 [\\s\\S]*${escaped}`)))).toBe(180);
-    const cancel = call.invite
-      .replace(/^INVITE (\S+) SIP\/2\.0/, 'CANCEL $1 SIP/2.0')
-      .replace('CSeq: 1 INVITE', 'CSeq: 1 CANCEL')
-      .replace(/Content-Type: application\/sdp\r\n/, '')
-      .replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n');
-    phone.send(cancel, server.sip);
+    phone.send(cancelOf(call), server.sip);
     expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*CSeq: 1 CANCEL`)))).toBe(200);
     expect(status(await finalFor(call))).toBe(487);
     const deadline = Date.now() + 1000;
@@ -211,12 +215,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     phone.send(call.invite, server.sip);
     const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 100 [\\s\\S]*${escaped}`)))).toBe(100);
-    const cancel = call.invite
-      .replace(/^INVITE (\S+) SIP\/2\.0/, 'CANCEL $1 SIP/2.0')
-      .replace('CSeq: 1 INVITE', 'CSeq: 1 CANCEL')
-      .replace(/Content-Type: application\/sdp\r\n/, '')
-      .replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n');
-    phone.send(cancel, server.sip);
+    phone.send(cancelOf(call), server.sip);
     expect(status(await finalFor(call))).toBe(487);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(gateway2.requests('INVITE')).toHaveLength(0);

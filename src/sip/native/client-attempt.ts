@@ -117,47 +117,38 @@ export class ClientAttempt {
     this.resolveEnd({ target: this.target, status, reason, local, provisional: this.provisional, durationMs: this.hooks.now() - this.startedAt, response });
   }
 
+  /** RFC 3261 §17.1.1.3: the ACK of a non-2xx takes the INVITE's top Via and the response's To. */
   private sendAck(response: Message): void {
-    const headers = this.request.headers;
-    this.hooks.send(
-      {
-        method: 'ACK',
-        uri: this.request.uri,
-        version: '2.0',
-        headers: {
-          via: headers.via?.slice(0, 1),
-          'max-forwards': '70',
-          from: headers.from,
-          to: response.headers.to,
-          'call-id': headers['call-id'],
-          cseq: { seq: headers.cseq?.seq ?? 0, method: 'ACK' },
-          ...(headers.route ? { route: headers.route } : {}),
-        },
-      },
-      this.target.destination,
-    );
+    this.sendHopRequest('ACK', response.headers.to);
   }
 
   /** RFC 3261 §9.1: same Request-URI, Call-ID, From, To, CSeq number and top Via as the INVITE. */
   private sendCancel(): void {
     if (this.cancelSent || !this.isInvite) return;
     this.cancelSent = true;
+    this.sendHopRequest('CANCEL', this.request.headers.to);
+  }
+
+  /** A request of this transaction's own hop: ACK or CANCEL, sharing the INVITE's branch. */
+  private sendHopRequest(method: 'ACK' | 'CANCEL', to: Message['headers']['to']): void {
     const headers = this.request.headers;
-    const cancel: Message = {
-      method: 'CANCEL',
-      uri: this.request.uri,
-      version: '2.0',
-      headers: {
-        via: headers.via?.slice(0, 1),
-        'max-forwards': '70',
-        from: headers.from,
-        to: headers.to,
-        'call-id': headers['call-id'],
-        cseq: { seq: headers.cseq?.seq ?? 0, method: 'CANCEL' },
-        ...(headers.route ? { route: headers.route } : {}),
+    this.hooks.send(
+      {
+        method,
+        uri: this.request.uri,
+        version: '2.0',
+        headers: {
+          via: headers.via?.slice(0, 1),
+          'max-forwards': '70',
+          from: headers.from,
+          to,
+          'call-id': headers['call-id'],
+          cseq: { seq: headers.cseq?.seq ?? 0, method },
+          ...(headers.route ? { route: headers.route } : {}),
+        },
       },
-    };
-    this.hooks.send(cancel, this.target.destination);
+      this.target.destination,
+    );
   }
 }
 
