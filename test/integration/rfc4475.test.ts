@@ -10,7 +10,7 @@ import { sipRequest, UdpPeer } from '../support/udp-peer.js';
  * Every one: the server stays up and answers the next request. For the
  * messages whose handling is in place, the exact handling of INDEX.md.
  */
-const DATA = join(import.meta.dirname, '..', '..', '..', 'shared', 'testdata', 'rfc4475');
+const DATA = join(import.meta.dirname, '..', 'data', 'rfc4475');
 const SERVER = '127.0.0.40';
 const SENDER = '127.0.0.41';
 
