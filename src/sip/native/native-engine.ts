@@ -10,6 +10,7 @@ import { newBranch, proxySequentially } from './native-proxy.js';
 import { reasonPhrase } from '../reason-phrases.js';
 import { checkCanBind } from './bind-check.js';
 import { NativeRequest, routeUri } from './native-request.js';
+import { UdpTransport } from './udp-transport.js';
 
 export interface NativeEngineOptions {
   address: string;
@@ -49,13 +50,17 @@ export class NativeEngine implements SipEngine {
       const reason = error instanceof Error ? error.message : String(error);
       throw new DrouterError('DROUTER_ERR_SIP_BIND', `cannot listen for SIP on ${address}:${port} (${transports.join('+')}): ${reason} (check sip.address and sip.port)`);
     }
-    const transportOptions = { address, port, udp: transports.includes('udp'), tcp: transports.includes('tcp') };
-    const transport = sip.makeTransport(transportOptions, (message, remote, stream) => {
-      if (stream) this.trackStream(stream);
-      this.receive(message, remote, onRequest);
-    });
+    const onMessage = (message: Message, remote: Remote) => this.receive(message, remote, onRequest);
+    const udp = transports.includes('udp') ? new UdpTransport({ address, port }, onMessage) : undefined;
+    const tcp = transports.includes('tcp')
+      ? sip.makeTransport({ address, port, udp: false, tcp: true }, (message, remote, stream) => {
+          if (stream) this.trackStream(stream);
+          onMessage(message, remote);
+        })
+      : undefined;
+    const transport = combinedTransport(udp, tcp);
     this.transport = transport;
-    this.transactions = sip.makeTransactionLayer(transportOptions, transport.open.bind(transport));
+    this.transactions = sip.makeTransactionLayer({ address, port }, transport.open.bind(transport));
   }
 
   async stop(): Promise<void> {
@@ -165,6 +170,30 @@ export class NativeEngine implements SipEngine {
     this.proxied.set(key, onCancel);
     return () => this.proxied.delete(key);
   }
+}
+
+/** UDP through our transport, TCP through the package's, behind the package's transport interface. */
+function combinedTransport(udp: UdpTransport | undefined, tcp: sip.Transport | undefined): sip.Transport {
+  const pick = (protocol: string) => {
+    const isUdp = protocol.toUpperCase() === 'UDP';
+    if (isUdp && udp) return { udp };
+    if (!isUdp && tcp) return { tcp };
+    throw new Error(`no ${protocol} transport: sip.transports does not include it`);
+  };
+  return {
+    open(target, onError) {
+      const chosen = pick(target.protocol);
+      return chosen.udp ? chosen.udp.open(target) : chosen.tcp.open(target, onError);
+    },
+    get(remote, onError) {
+      const chosen = pick(remote.protocol);
+      return chosen.udp ? chosen.udp.open(remote) : chosen.tcp.get(remote, onError);
+    },
+    destroy() {
+      udp?.close();
+      tcp?.destroy();
+    },
+  };
 }
 
 function topBranch(message: Message): string {
