@@ -81,7 +81,8 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
       ...proxyOptions,
       onAttempt: (report) => {
         deps.log.info({ callId: request.callId, gateway: report.target.label, status: report.status, local: report.local, ms: Math.round(report.durationMs) }, `${request.method} ${request.callId} via gateway ${report.target.label}: ${report.status}${report.local ? ' (no answer in time)' : ''}`);
-        if (report.local && deps.routing.markGatewayDown(report.target.label)) {
+        // Only silence says a gateway is dead: one that rang and then timed out (nobody answered) is alive.
+        if (report.local && !report.provisional && deps.routing.markGatewayDown(report.target.label)) {
           deps.log.warn({ gateway: report.target.label, callId: request.callId }, `gateway ${report.target.label} marked down: a call got no answer in time`);
         }
       },
