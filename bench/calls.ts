@@ -8,7 +8,7 @@ import { join } from 'node:path';
  * phone (127.0.0.61) and as the gateways (127.0.0.2, 127.0.0.3). Finds the
  * highest call rate (INVITE/180/200/ACK/BYE, 1 s hold) with no failed call,
  * retransmissions <= 1 % and p95 INVITE→200 <= 100 ms: doubling, then
- * bisecting, 10 s a step. Then the same with gateway 1 answering 503
+ * bisecting, 10 s a step after a 2 s warm-up. Then the same with gateway 1 answering 503
  * (every call fails over). Proxy on core 0, sipp on core 1 (taskset).
  */
 
@@ -62,9 +62,16 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
 }
 
+/** Two seconds of calls at 200/s first: a running proxy is measured, not its JIT warming up. */
+function warmUp(file: string): void {
+  const [command, args] = onCore(1, 'sipp', [`${PROXY.address}:${PROXY.port}`, '-sf', file, '-s', '01144201234567', '-i', '127.0.0.61', '-r', '200', '-m', '400', '-nostdin', '-timeout', '20s']);
+  spawnSync(command, args, { cwd: work, stdio: 'ignore', timeout: 30_000 });
+}
+
 function runStep(proxyPid: number, rate: number): Step {
   const calls = rate * STEP_SECONDS;
   const file = scenario('uac-call.xml', { HOLD_MS: '1000' });
+  warmUp(file);
   const ticksBefore = cpuTicks(proxyPid);
   const [command, args] = onCore(1, 'sipp', [
     `${PROXY.address}:${PROXY.port}`, '-sf', file, '-s', '01144201234567', '-i', '127.0.0.61',
