@@ -1,11 +1,11 @@
 import type { ProxyConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { decisionJson } from '../routing/format-decision.js';
-import type { Gateway } from '../routing/routing-table.js';
 import type { RoutingService } from '../routing/routing-service.js';
-import type { Endpoint, ProxyTarget, ServerExchange } from '../sip/engine.js';
+import { endpointOf } from '../sip/endpoint.js';
+import type { ProxyTarget, ServerExchange } from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
-import { findParam, parseSipUri, type SipUri } from '../sip/uri.js';
+import { parseSipUri, type SipUri } from '../sip/uri.js';
 import { exhaustedStatus, shouldFailover } from './failover-policy.js';
 import { inDialogTarget } from './in-dialog.js';
 
@@ -18,12 +18,6 @@ export interface CallRouterDeps {
   proxy: Readonly<ProxyConfig>;
   local: { address: string; port: number };
   log: Logger;
-}
-
-function gatewayEndpoint(gateway: Gateway): Endpoint {
-  const transport = findParam(gateway.address.params, 'transport')?.value?.toLowerCase() === 'tcp' ? 'tcp' : 'udp';
-  const defaultPort = gateway.address.scheme === 'sips' ? 5061 : 5060;
-  return { address: gateway.address.host.replace(/^\[|\]$/g, ''), port: gateway.address.port ?? defaultPort, transport };
 }
 
 /**
@@ -76,7 +70,7 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
       exchange.reply(503, { reason: 'Service Unavailable (no gateway up)' });
       return;
     }
-    const targets = decision.targets.map((target) => ({ uri: target.uri ?? '', destination: gatewayEndpoint(target.gateway), label: target.gateway.gwid }));
+    const targets = decision.targets.map((target) => ({ uri: target.uri ?? '', destination: endpointOf(target.gateway.address), label: target.gateway.gwid }));
     const result = await exchange.proxy(targets, {
       ...proxyOptions,
       onAttempt: (report) => {

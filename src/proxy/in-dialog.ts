@@ -1,12 +1,5 @@
-import type { Endpoint, ProxyTarget, SipRequest } from '../sip/engine.js';
-import { findParam, parseSipUri } from '../sip/uri.js';
-
-function endpointOf(uri: string): Endpoint | undefined {
-  const parsed = parseSipUri(uri);
-  if (!parsed.ok) return undefined;
-  const transport = findParam(parsed.uri.params, 'transport')?.value?.toLowerCase() === 'tcp' ? 'tcp' : 'udp';
-  return { address: parsed.uri.host.replace(/^\[|\]$/g, ''), port: parsed.uri.port ?? (parsed.uri.scheme === 'sips' ? 5061 : 5060), transport };
-}
+import { endpointOfText } from '../sip/endpoint.js';
+import type { ProxyTarget, SipRequest } from '../sip/engine.js';
 
 /**
  * Loose routing of a request inside a dialog (RFC 3261 §16.4, §16.12): the
@@ -16,13 +9,13 @@ function endpointOf(uri: string): Endpoint | undefined {
  */
 export function inDialogTarget(request: Pick<SipRequest, 'uri' | 'routes'>, local: { address: string; port: number }): ProxyTarget | undefined {
   const isOwn = (uri: string) => {
-    const hop = endpointOf(uri);
+    const hop = endpointOfText(uri);
     return hop !== undefined && hop.address === local.address && hop.port === local.port;
   };
   const routes = [...request.routes];
   if (routes.length === 0 || !isOwn(routes[0] ?? '')) return undefined;
   while (routes.length > 0 && isOwn(routes[0] ?? '')) routes.shift();
-  const destination = endpointOf(routes[0] ?? request.uri);
+  const destination = endpointOfText(routes[0] ?? request.uri);
   if (!destination) return undefined;
   return { uri: request.uri, destination, label: 'dialog', routes };
 }

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import sip, { type Message, type Remote, type ServerTransaction } from 'sip';
 import { DrouterError } from '../../errors.js';
-import { isIP } from 'node:net';
 import type { Endpoint, ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, RequestHandler, ServerExchange, SipEngine, Transport } from '../engine.js';
-import { findParam, parseSipUri } from '../uri.js';
 import type { AttemptHooks } from './client-attempt.js';
 import { newBranch, proxySequentially } from './native-proxy.js';
 import { reasonPhrase } from '../reason-phrases.js';
 import { checkCanBind } from './bind-check.js';
 import { NativeRequest, routeUri } from './native-request.js';
+import { combinedTransport } from './combined-transport.js';
+import { parseHop, topBranch } from './hops.js';
 import { UdpTransport } from './udp-transport.js';
 
 export interface NativeEngineOptions {
@@ -170,43 +170,6 @@ export class NativeEngine implements SipEngine {
     this.proxied.set(key, onCancel);
     return () => this.proxied.delete(key);
   }
-}
-
-/** UDP through our transport, TCP through the package's, behind the package's transport interface. */
-function combinedTransport(udp: UdpTransport | undefined, tcp: sip.Transport | undefined): sip.Transport {
-  const pick = (protocol: string) => {
-    const isUdp = protocol.toUpperCase() === 'UDP';
-    if (isUdp && udp) return { udp };
-    if (!isUdp && tcp) return { tcp };
-    throw new Error(`no ${protocol} transport: sip.transports does not include it`);
-  };
-  return {
-    open(target, onError) {
-      const chosen = pick(target.protocol);
-      return chosen.udp ? chosen.udp.open(target) : chosen.tcp.open(target, onError);
-    },
-    get(remote, onError) {
-      const chosen = pick(remote.protocol);
-      return chosen.udp ? chosen.udp.open(remote) : chosen.tcp.get(remote, onError);
-    },
-    destroy() {
-      udp?.close();
-      tcp?.destroy();
-    },
-  };
-}
-
-function topBranch(message: Message): string {
-  const branch = message.headers.via?.[0]?.params.branch;
-  return typeof branch === 'string' ? branch : '';
-}
-
-/** Where a SIP URI points: its host and port, and the transport param (UDP by default). */
-function parseHop(uri: string): Endpoint | undefined {
-  const parsed = parseSipUri(uri);
-  if (!parsed.ok || isIP(parsed.uri.host.replace(/^\[|\]$/g, '')) === 0) return undefined;
-  const transport = findParam(parsed.uri.params, 'transport')?.value?.toLowerCase() === 'tcp' ? 'tcp' : 'udp';
-  return { address: parsed.uri.host.replace(/^\[|\]$/g, ''), port: parsed.uri.port ?? 5060, transport };
 }
 
 /** A request and its server transaction. */
