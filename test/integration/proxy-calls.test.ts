@@ -209,6 +209,21 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     expect(gateway1.requests('INVITE')).toHaveLength(0);
   });
 
+  it('retransmits its CANCEL to a gateway until it answers (UDP)', async () => {
+    gateway1.script = 'ring-drop-first-cancel';
+    const call = invite(phone, '01144206666667');
+    phone.send(call.invite, server.sip);
+    const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 180 [\\s\\S]*${escaped}`)))).toBe(180);
+    phone.send(cancelOf(call), server.sip);
+    expect(status(await finalFor(call))).toBe(487);
+    const deadline = Date.now() + 2000;
+    while (gateway1.requests('CANCEL').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(gateway1.requests('CANCEL')).toHaveLength(2);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(gateway1.requests('CANCEL')).toHaveLength(2);
+  });
+
   it('stops failover when the caller cancels while the first gateway is silent', async () => {
     gateway1.script = 'silent';
     const call = invite(phone, '01144204444444');

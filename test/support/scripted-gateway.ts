@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import sip from 'sip';
 
 /** What the stand-in Asterisk does with an INVITE. */
-export type GatewayScript = 'answer' | 'busy' | 'unavailable' | 'error' | 'silent' | 'ring';
+export type GatewayScript = 'answer' | 'busy' | 'unavailable' | 'error' | 'silent' | 'ring' | 'ring-drop-first-cancel';
 
 /**
  * A UDP SIP peer standing in for an Asterisk gateway on its own 127.0.0.N,
@@ -65,6 +65,8 @@ export class ScriptedGateway {
         this.onInvite(message, remote, key);
         break;
       case 'CANCEL': {
+        // As if the first CANCEL were lost on the way: only a retransmission gets through.
+        if (this.script === 'ring-drop-first-cancel' && this.requests('CANCEL').length === 1) break;
         this.reply(message, 200, remote);
         const invite = this.pendingInvites.get(key);
         if (invite) this.reply(invite, 487, remote);
@@ -92,6 +94,7 @@ export class ScriptedGateway {
         this.reply(message, 500, remote);
         return;
       case 'ring':
+      case 'ring-drop-first-cancel':
         this.pendingInvites.set(key, message);
         this.reply(message, 100, remote);
         this.reply(message, 180, remote, contact);

@@ -4,6 +4,7 @@ import { reasonPhrase } from '../reason-phrases.js';
 
 /** RFC 3261 §17.1.1.1 T1, and timer B/F (64·T1): the longest any attempt may live. */
 const T1_MS = 500;
+const T2_MS = 4000;
 const TIMER_B_MS = 64 * T1_MS;
 
 export interface AttemptHooks {
@@ -74,8 +75,8 @@ export class ClientAttempt {
   private scheduleRetransmit(intervalMs: number): void {
     this.retransmit = setTimeout(() => {
       this.transmit();
-      // Timer A doubles without bound for INVITE; timer E caps at T2 (4 s) for the rest.
-      this.scheduleRetransmit(this.isInvite ? intervalMs * 2 : Math.min(intervalMs * 2, 4000));
+      // Timer A doubles without bound for INVITE; timer E caps at T2 for the rest.
+      this.scheduleRetransmit(this.isInvite ? intervalMs * 2 : Math.min(intervalMs * 2, T2_MS));
     }, intervalMs);
   }
 
@@ -127,6 +128,23 @@ export class ClientAttempt {
     if (this.cancelSent || !this.isInvite) return;
     this.cancelSent = true;
     this.sendHopRequest('CANCEL', this.request.headers.to);
+    if (this.target.destination.transport !== 'udp') return;
+    // The CANCEL is a non-INVITE transaction of its own (RFC 3261 §9.1): timer E
+    // retransmissions until any response to it, for at most timer F.
+    let interval = T1_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      clearTimeout(timer);
+      this.hooks.unregister(this.branch, 'CANCEL');
+    };
+    const resend = () => {
+      this.sendHopRequest('CANCEL', this.request.headers.to);
+      interval = Math.min(interval * 2, T2_MS);
+      timer = setTimeout(resend, interval);
+    };
+    timer = setTimeout(resend, interval);
+    this.hooks.register(this.branch, 'CANCEL', stop);
+    setTimeout(stop, TIMER_B_MS).unref();
   }
 
   /** A request of this transaction's own hop: ACK or CANCEL, sharing the INVITE's branch. */
