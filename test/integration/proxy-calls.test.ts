@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
@@ -324,5 +325,33 @@ describe('the sip package traps, handled', () => {
     await server.close();
     await closedAt;
     expect(Date.now() - stoppedAt).toBeLessThan(1000);
+  });
+});
+
+describe('a gateway over TCP', () => {
+  it('carries a UDP phone to it, with a Record-Route for each side', async () => {
+    const server = await startTestServer('127.0.0.38');
+    const phone = await UdpPeer.bind(PHONE);
+    const gateway = await ScriptedGateway.startTcp('127.0.0.4');
+    try {
+      const db = new Database(server.storeFile);
+      db.exec("INSERT INTO dr_gateways (gwid, address) VALUES ('tcpgw', '127.0.0.4:5060;transport=tcp'); INSERT INTO dr_rules (groupid, prefix, gwlist) VALUES ('0', '0044', 'tcpgw')");
+      db.close();
+      expect((await server.server.reload()).ok).toBe(true);
+
+      const call = invite(phone, '00442071234567');
+      phone.send(call.invite, server.sip);
+      const ok = await finalResponse(phone, call);
+      expect(status(ok)).toBe(200);
+      const [forwarded] = gateway.requests('INVITE');
+      expect(forwarded?.uri).toBe('sip:00442071234567@127.0.0.4:5060;transport=tcp');
+      expect(forwarded?.headers.via?.[0]?.protocol).toBe('TCP');
+      const entries = header(ok, 'Record-Route').flatMap((value) => value.split(/,\s*/));
+      expect(entries).toEqual([`<sip:127.0.0.38:${server.sip.port};transport=tcp;lr>`, `<sip:127.0.0.38:${server.sip.port};transport=udp;lr>`]);
+    } finally {
+      phone.close();
+      gateway.close();
+      await server.close();
+    }
   });
 });

@@ -9,6 +9,8 @@ import { freePort } from './drouter-process.js';
 export interface TestServer {
   server: RunningServer;
   sip: { address: string; port: number };
+  /** The SQLite file behind it, for a test to change the data (then server.reload()). */
+  storeFile: string;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startTestServer(address: string, overrides: Record<string,
   return {
     server,
     sip: { address, port },
+    storeFile: join(dir, 'drouter.db'),
     async close() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -1,12 +1,26 @@
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import { createServer, type Socket as TcpSocket } from 'node:net';
 import sip from 'sip';
+
+/** Where a request came from: an address, and for TCP the connection to answer on. */
+interface Peer {
+  address: string;
+  port: number;
+  connection?: TcpSocket;
+}
+
+/** How the gateway sends and stops, over UDP or TCP. */
+interface Link {
+  send(text: string, to: Peer): void;
+  close(): void;
+}
 
 /** What the stand-in Asterisk does with an INVITE. */
 export type GatewayScript = 'answer' | 'busy' | 'unavailable' | 'error' | 'silent' | 'ring' | 'ring-drop-first-cancel';
 
 /**
- * A UDP SIP peer standing in for an Asterisk gateway on its own 127.0.0.N,
+ * A SIP peer (UDP, or TCP) standing in for an Asterisk gateway on its own 127.0.0.N,
  * built on the `sip` package's parser: answers INVITE as scripted, BYE and
  * CANCEL with 200 (and 487 for the cancelled INVITE), and records every
  * request it got.
@@ -17,19 +31,53 @@ export class ScriptedGateway {
   private readonly tag = `gw${Math.floor(Math.random() * 1e9)}`;
   private readonly pendingInvites = new Map<string, sip.Message>();
 
+  private link: Link = { send: () => undefined, close: () => undefined };
+
   private constructor(
-    private readonly socket: Socket,
     readonly address: string,
     readonly port: number,
-  ) {
-    socket.on('message', (data, remote) => this.onMessage(data, remote));
-  }
+  ) {}
 
   static async start(address: string, port = 5060): Promise<ScriptedGateway> {
+    const gateway = new ScriptedGateway(address, port);
     const socket = createSocket('udp4');
+    socket.on('message', (data, remote) => gateway.onMessage(data, remote));
     socket.bind(port, address);
     await once(socket, 'listening');
-    return new ScriptedGateway(socket, address, port);
+    gateway.link = { send: (text, to) => socket.send(Buffer.from(text, 'latin1'), to.port, to.address), close: () => socket.close() };
+    return gateway;
+  }
+
+  /** The same gateway over TCP: answers on the connection each request came in on. */
+  static async startTcp(address: string, port = 5060): Promise<ScriptedGateway> {
+    const gateway = new ScriptedGateway(address, port);
+    const connections = new Set<TcpSocket>();
+    const server = createServer((connection) => {
+      connections.add(connection);
+      let buffer = '';
+      connection.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString('latin1');
+        for (;;) {
+          const end = buffer.indexOf('\r\n\r\n');
+          const length = end < 0 ? 0 : Number(/^content-length:\s*(\d+)/im.exec(buffer.slice(0, end))?.[1] ?? 0);
+          if (end < 0 || buffer.length < end + 4 + length) break;
+          const text = buffer.slice(0, end + 4 + length);
+          buffer = buffer.slice(end + 4 + length);
+          gateway.onMessage(Buffer.from(text, 'latin1'), { address: connection.remoteAddress ?? '', port: connection.remotePort ?? 0, connection });
+        }
+      });
+      connection.on('close', () => connections.delete(connection));
+    });
+    server.listen(port, address);
+    await once(server, 'listening');
+    gateway.link = {
+      send: (text, to) => to.connection?.write(Buffer.from(text, 'latin1')),
+      close: () => {
+        for (const connection of connections) connection.destroy();
+        server.close();
+      },
+    };
+    return gateway;
   }
 
   requests(method: string): sip.Message[] {
@@ -37,25 +85,24 @@ export class ScriptedGateway {
   }
 
   /** Sends a response to a request again, as a gateway retransmitting its final does. */
-  resend(request: sip.Message, status: number, to: { address: string; port: number }): void {
+  resend(request: sip.Message, status: number, to: Peer): void {
     this.reply(request, status, to);
   }
 
   close(): void {
-    this.socket.close();
+    this.link.close();
   }
 
-  private reply(request: sip.Message, status: number, remote: { address: string; port: number }, extra: Record<string, unknown> = {}, content = ''): void {
+  private reply(request: sip.Message, status: number, remote: Peer, extra: Record<string, unknown> = {}, content = ''): void {
     // RFC 3261 §12.1.1: a UAS copies Record-Route into responses that set up a dialog.
     const recordRoute = status > 100 && status < 300 && request.headers['record-route'] ? { 'record-route': request.headers['record-route'] } : {};
     const response = sip.makeResponse(request, status, '', { headers: { ...recordRoute, ...extra }, content });
     const to = request.headers.to;
     if (status > 100 && to) response.headers.to = { ...to, params: { ...to.params, tag: this.tag } };
-    const text = sip.stringify(response);
-    this.socket.send(Buffer.from(text, 'latin1'), remote.port, remote.address);
+    this.link.send(sip.stringify(response), remote);
   }
 
-  private onMessage(data: Buffer, remote: { address: string; port: number }): void {
+  private onMessage(data: Buffer, remote: Peer): void {
     const message = sip.parse(data);
     if (!message || !message.method) return;
     this.received.push(message);
@@ -79,7 +126,7 @@ export class ScriptedGateway {
     }
   }
 
-  private onInvite(message: sip.Message, remote: { address: string; port: number }, key: string): void {
+  private onInvite(message: sip.Message, remote: Peer, key: string): void {
     const contact = { contact: [{ uri: `sip:asterisk@${this.address}:${this.port}`, params: {} }] };
     switch (this.script) {
       case 'silent':
