@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { TcpPeer } from '../support/tcp-peer.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 
 /**
@@ -96,5 +97,34 @@ describe('RFC 4475 torture messages against the running server (UDP)', () => {
     const response = key ? await sender.receive(new RegExp(key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i'), 700) : undefined;
     if (file in EXPECTED) expect(statusOf(response)).toBe(EXPECTED[file]);
     expect(await stillServing()).toBe(true);
+  });
+});
+
+/** Over TCP a Content-Length beyond what was sent only means "wait for more" (clerr); dblreq's extra bytes are the next message. */
+const NOT_OVER_TCP = new Set(['clerr.dat', 'dblreq.dat']);
+
+describe('RFC 4475 torture requests over TCP', () => {
+  let server: TestServer;
+  const requestFiles = readdirSync(DATA)
+    .filter((file) => file.endsWith('.dat') && !NOT_OVER_TCP.has(file))
+    .filter((file) => !readFileSync(join(DATA, file)).toString('latin1').startsWith('SIP/'))
+    .sort();
+
+  beforeAll(async () => {
+    server = await startTestServer('127.0.0.42');
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it.each(requestFiles.filter((file) => file in EXPECTED))('%s gets the same handling as over UDP', async (file) => {
+    const peer = await TcpPeer.connect('127.0.0.43', server.sip);
+    try {
+      peer.send(readFileSync(join(DATA, file)).toString('latin1'));
+      const response = await peer.receive(/^SIP\/2\.0 \d{3} /m, 1500);
+      expect(statusOf(response)).toBe(EXPECTED[file]);
+    } finally {
+      peer.close();
+    }
   });
 });

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
 import sip, { type Message, type Remote, type ServerTransaction } from 'sip';
 import { DrouterError } from '../../errors.js';
 import type { Endpoint, ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, RequestHandler, ServerExchange, SipEngine, Transport } from '../engine.js';
@@ -10,6 +9,7 @@ import { checkCanBind } from './bind-check.js';
 import { NativeRequest, routeUri } from './native-request.js';
 import { combinedTransport } from './combined-transport.js';
 import { parseHop, topBranch } from './hops.js';
+import { TcpTransport } from './tcp-transport.js';
 import { UdpTransport } from './udp-transport.js';
 
 export interface NativeEngineOptions {
@@ -21,18 +21,17 @@ export interface NativeEngineOptions {
 }
 
 /**
- * The embedded engine on the npm `sip` package. It composes the package's
- * transport and server-transaction layers itself rather than using
- * `sip.create()`/`sip.start()`: those treat any next hop on our own address
- * as a flow token (so a gateway on 127.0.0.1:5080 breaks a proxy on
+ * The embedded engine on the npm `sip` package: its parser, serializer and
+ * server transactions, with our own UDP and TCP transports (which check raw
+ * requests and close their connections) and our own client transactions.
+ * Not `sip.create()`/`sip.start()`: those treat any next hop on our own
+ * address as a flow token (so a gateway on 127.0.0.1:5080 breaks a proxy on
  * 127.0.0.1:5060), and `start` is a module singleton.
  */
 export class NativeEngine implements SipEngine {
   readonly local: SipEngine['local'];
   private transport: sip.Transport | undefined;
   private transactions: sip.TransactionLayer | undefined;
-  /** TCP connections seen: the package's destroy() leaves them open (120 s idle timeout). */
-  private readonly streams = new Set<Socket>();
   /** Our client transactions, by `branch|CSeq method`. */
   private readonly attempts = new Map<string, (response: Message) => void>();
   /** INVITEs being proxied, by `Call-ID|top Via branch`, for the caller's CANCEL. */
@@ -52,12 +51,7 @@ export class NativeEngine implements SipEngine {
     }
     const onMessage = (message: Message, remote: Remote) => this.receive(message, remote, onRequest);
     const udp = transports.includes('udp') ? new UdpTransport({ address, port }, onMessage) : undefined;
-    const tcp = transports.includes('tcp')
-      ? sip.makeTransport({ address, port, udp: false, tcp: true }, (message, remote, stream) => {
-          if (stream) this.trackStream(stream);
-          onMessage(message, remote);
-        })
-      : undefined;
+    const tcp = transports.includes('tcp') ? new TcpTransport({ address, port }, onMessage) : undefined;
     const transport = combinedTransport(udp, tcp);
     this.transport = transport;
     this.transactions = sip.makeTransactionLayer({ address, port }, transport.open.bind(transport));
@@ -66,16 +60,8 @@ export class NativeEngine implements SipEngine {
   async stop(): Promise<void> {
     this.transactions?.destroy();
     this.transport?.destroy();
-    for (const stream of this.streams) stream.destroy();
-    this.streams.clear();
     this.transactions = undefined;
     this.transport = undefined;
-  }
-
-  private trackStream(stream: Socket): void {
-    if (this.streams.has(stream)) return;
-    this.streams.add(stream);
-    stream.once('close', () => this.streams.delete(stream));
   }
 
   private receive(message: Message, remote: Remote, onRequest: RequestHandler): void {

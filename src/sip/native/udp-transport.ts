@@ -1,17 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import sip, { type Connection, type Message, type Remote } from 'sip';
-import { checkRawRequest, rawResponse } from '../raw-request-check.js';
+import { inbound } from './inbound.js';
 
-/**
- * Our own UDP transport in place of the `sip` package's: it sees each
- * datagram's raw text before the package's lenient parser, so a request
- * that is malformed gets its 400 (RFC 4475) instead of being guessed at or
- * dropped without a word. Garbage and broken responses are dropped.
- */
 const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
 
+/** SIP over UDP: one socket, each datagram one message (RFC 3261 §18). */
 export class UdpTransport {
   private readonly socket: Socket;
 
@@ -46,23 +40,8 @@ export class UdpTransport {
   }
 
   private receive(data: Buffer, rinfo: { address: string; port: number }): void {
-    const text = data.toString('binary');
-    if (!text.startsWith('SIP/')) {
-      const rejection = checkRawRequest(text, 'udp');
-      if (rejection) {
-        const response = rawResponse(text, rejection, randomBytes(6).toString('hex'));
-        if (response) this.sendText(response, rinfo);
-        return;
-      }
-    }
-    const message = sip.parse(data);
-    const via = message?.headers.via?.[0];
-    if (!message || !via || !message.headers['call-id'] || !message.headers.cseq) return;
-    if (message.method !== undefined) {
-      // RFC 3261 §18.2.1 and RFC 3581: where the request really came from.
-      via.params.received = rinfo.address;
-      if (Object.hasOwn(via.params, 'rport')) via.params.rport = String(rinfo.port);
-    }
-    this.onMessage(message, { protocol: 'UDP', address: rinfo.address, port: rinfo.port, local: this.local });
+    const result = inbound(data.toString('binary'), 'udp', rinfo);
+    if (result.kind === 'reply') this.sendText(result.text, rinfo);
+    else if (result.kind === 'message') this.onMessage(result.message, { protocol: 'UDP', address: rinfo.address, port: rinfo.port, local: this.local });
   }
 }

@@ -1,0 +1,88 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import sip, { type Connection, type Message, type Remote } from 'sip';
+import { inbound } from './inbound.js';
+
+/** A head larger than this is a flood, not SIP (the connection is closed). */
+const MAX_HEAD_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * SIP over TCP (RFC 3261 §18.3): messages framed by Content-Length, one
+ * connection per peer address reused both ways, every connection closed on
+ * close() (the `sip` package's transport left them open for 120 s).
+ */
+export class TcpTransport {
+  private readonly server: Server;
+  private readonly connections = new Map<string, Socket>();
+
+  constructor(
+    private readonly local: { address: string; port: number },
+    private readonly onMessage: (message: Message, remote: Remote) => void,
+  ) {
+    this.server = createServer((socket) => this.adopt(socket));
+    this.server.on('error', () => undefined);
+    this.server.listen(local.port, local.address);
+  }
+
+  open(target: { address: string; port: number }): Connection {
+    const key = `${target.address}:${target.port}`;
+    let socket = this.connections.get(key);
+    if (!socket || socket.destroyed) {
+      socket = connect({ host: target.address, port: target.port, localAddress: this.local.address });
+      this.adopt(socket, key);
+    }
+    const chosen = socket;
+    return { protocol: 'TCP', send: (message) => chosen.write(Buffer.from(sip.stringify(message), 'binary')), release: () => undefined };
+  }
+
+  close(): void {
+    this.server.close();
+    for (const socket of this.connections.values()) socket.destroy();
+    this.connections.clear();
+  }
+
+  private adopt(socket: Socket, knownKey?: string): void {
+    const key = knownKey ?? `${socket.remoteAddress}:${socket.remotePort}`;
+    this.connections.set(key, socket);
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      if (this.connections.get(key) === socket) this.connections.delete(key);
+    });
+    let buffer = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('binary');
+      buffer = this.frames(buffer, socket);
+    });
+  }
+
+  /** Hands on every complete message in `buffer`; returns what is left of it. */
+  private frames(buffer: string, socket: Socket): string {
+    let rest = buffer.replace(/^(\r\n)+/, '');
+    for (;;) {
+      const end = rest.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (rest.length > MAX_HEAD_BYTES) socket.destroy();
+        return rest;
+      }
+      const head = rest.slice(0, end);
+      const lengthText = /^(?:content-length|l)[ \t]*:[ \t]*(\S*)/im.exec(head)?.[1] ?? '0';
+      const length = /^\d+$/.test(lengthText) ? Number(lengthText) : -1;
+      const source = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+      if (length < 0 || length > MAX_BODY_BYTES) {
+        // The stream cannot be resynchronised after a bad length: answer if we can, then close.
+        const result = inbound(rest.slice(0, end + 4), 'tcp', source);
+        if (result.kind === 'reply') socket.end(Buffer.from(result.text, 'binary'));
+        else socket.destroy();
+        return '';
+      }
+      if (rest.length < end + 4 + length) return rest;
+      const text = rest.slice(0, end + 4 + length);
+      rest = rest.slice(end + 4 + length).replace(/^(\r\n)+/, '');
+      const result = inbound(text, 'tcp', source);
+      if (result.kind === 'reply') socket.write(Buffer.from(result.text, 'binary'));
+      else if (result.kind === 'message') {
+        this.onMessage(result.message, { protocol: 'TCP', address: source.address, port: source.port, local: this.local });
+      }
+    }
+  }
+}
