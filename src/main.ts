@@ -21,6 +21,8 @@ import type { Store } from './store/store.js';
 
 export interface RunningServer {
   readonly adminUrl: string;
+  /** The SIP engine, for its state (tests, later the metrics). */
+  readonly engine: SipEngine;
   /** Rebuilds the routing snapshot (SIGHUP; the admin API later). */
   reload(): Promise<ReloadReport>;
   stop(): Promise<void>;
@@ -61,6 +63,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     const adminServer = admin;
     return {
       adminUrl: adminServer.url,
+      engine: sipEngine,
       reload: () => reloadRouting(routing, log),
       async stop() {
         await sipEngine.stop();
@@ -121,7 +124,7 @@ async function healthReply(store: Store, routing: RoutingService, engine: SipEng
     callers: table.callerGroups.size,
     warnings: snapshot.warnings.map(formatRowProblem),
   };
-  const sipBody = { ok: true, engine: engineName, listening: describeEngine(engine) };
+  const sipBody = { ok: true, engine: engineName, listening: describeEngine(engine), ...engine.stats() };
   try {
     await store.ping();
     return { status: 200, body: { status: 'ok', store: { ok: true, url: store.displayUrl }, sip: sipBody, routing: routingBody } };

@@ -121,6 +121,8 @@ export interface SipEngine {
   /** Where the engine listens, as configured (the address goes into Via and Record-Route). */
   readonly local: { address: string; port: number; transports: readonly Transport[] };
   start(onRequest: RequestHandler): Promise<void>;
+  /** State held right now: client transactions (kept a while after they end) and INVITEs being proxied. */
+  stats(): { clientTransactions: number; invitesInProgress: number };
   /** Closes listeners and every connection; pending transactions end. */
   stop(): Promise<void>;
 }

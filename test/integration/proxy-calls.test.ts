@@ -293,6 +293,30 @@ describe('a gateway that does not answer', () => {
 });
 
 describe('the sip package traps, handled', () => {
+  it('keeps no state for ACKs (the package\'s proxy kept a context per ACK): stray ACKs leave nothing behind', async () => {
+    const rig = await startRig('127.0.0.44');
+    try {
+      const call = invite(rig.phone, '01144200000002');
+      rig.phone.send(call.invite, rig.server.sip);
+      expect(status(await finalResponse(rig.phone, call))).toBe(200);
+      const engine = rig.server.server.engine;
+      expect(engine.stats().invitesInProgress).toBe(0);
+      const before = engine.stats().clientTransactions;
+      for (let i = 0; i < 200; i++) {
+        const ack = call.invite
+          .replace(/^INVITE (\S+) SIP\/2\.0/, 'ACK $1 SIP/2.0')
+          .replace(/branch=[^;\r]+/, `branch=z9hG4bK-stray-${i}`)
+          .replace('CSeq: 1 INVITE', 'CSeq: 1 ACK');
+        rig.phone.send(ack, rig.server.sip);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(engine.stats()).toEqual({ clientTransactions: before, invitesInProgress: 0 });
+      expect(rig.gateway1.requests('ACK').length).toBeLessThanOrEqual(1);
+    } finally {
+      await stopRig(rig);
+    }
+  });
+
   it('reaches a gateway on the proxy\'s own address at another port (sip.create() would take it for its own flow)', async () => {
     const rig = await startRig('127.0.0.2');
     try {

@@ -57,6 +57,10 @@ export class NativeEngine implements SipEngine {
     this.transactions = sip.makeTransactionLayer({ address, port }, transport.open.bind(transport));
   }
 
+  stats(): { clientTransactions: number; invitesInProgress: number } {
+    return { clientTransactions: this.attempts.size, invitesInProgress: this.proxied.size };
+  }
+
   async stop(): Promise<void> {
     this.transactions?.destroy();
     this.transport?.destroy();
