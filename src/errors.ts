@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'DROUTER_ERR_ROUTING'
   | 'DROUTER_ERR_SCHEMA'
   | 'DROUTER_ERR_USAGE'
-  | 'DROUTER_ERR_SIP_BIND';
+  | 'DROUTER_ERR_SIP_BIND'
+  | 'DROUTER_ERR_CACHE_UNAVAILABLE';
 
 export class DrouterError extends Error {
   readonly code: ErrorCode;

@@ -1,7 +1,12 @@
 import { type AdminServer, startAdminServer } from './admin/admin-server.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
+import { randomBytes } from 'node:crypto';
+import type { Cache } from './cache/cache.js';
+import { openCache } from './cache/open-cache.js';
 import { ConfigError, formatRowProblem } from './errors.js';
+import { locationLookup } from './registrar/location-service.js';
+import { registerStep } from './registrar/registrar-service.js';
 import { callRouterStep } from './proxy/call-router.js';
 import { optionsStep } from './proxy/options-step.js';
 import type { SipEngine } from './sip/engine.js';
@@ -39,7 +44,9 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
   const { store } = prepared;
   let admin: AdminServer | undefined;
   let engine: SipEngine | undefined;
+  let cache: Cache | undefined;
   try {
+    cache = await openCache(config.cache.url);
     const routing = createRoutingService(config, store);
     const loaded = await routing.load();
     for (const warning of warningLines(loaded)) log.warn({ warning }, `routing data: ${warning}`);
@@ -48,11 +55,14 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     engine = createEngine(config, log);
     const steps: Record<string, MethodStep> = {};
     steps.OPTIONS = optionsStep(() => Object.keys(steps));
-    const callRouter = callRouterStep({ routing, locate: async () => [], proxy: config.proxy, local: engine.local, log });
+    const locate = locationLookup({ cache, store, clock: systemClock });
+    const callRouter = callRouterStep({ routing, locate, proxy: config.proxy, local: engine.local, log });
+    steps.REGISTER = registerStep({ store, cache, config: config.registrar, nonceSecret: config.registrar.nonceSecret || randomBytes(32).toString('hex'), clock: systemClock, salt: () => randomBytes(8), log });
     for (const method of ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE']) steps[method] = callRouter;
     await engine.start(createPipeline({ local: engine.local, steps, log }));
 
     const sipEngine = engine;
+    const openedCache = cache;
     admin = await startAdminServer(config.admin, { health: () => healthReply(store, routing, sipEngine, config.sip.engine) });
 
     const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
@@ -68,12 +78,14 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
       async stop() {
         await sipEngine.stop();
         await adminServer.close();
+        await openedCache.close();
         await store.close();
       },
     };
   } catch (error) {
     await engine?.stop();
     await admin?.close();
+    await cache?.close();
     await store.close();
     throw error;
   }

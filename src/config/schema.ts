@@ -133,6 +133,20 @@ const proxySchema = z.strictObject({
   recordRoute: leaf(z.boolean(), 'true or false').default(true),
 });
 
+const registrarSchema = z.strictObject({
+  realm: leaf(z.string().min(1).regex(/^[^"\\]+$/), 'a realm without quotes or backslashes (Asterisk md5secret values are hashed with it)').default('asterisk'),
+  nonceSecret: leaf(z.string(), 'a shared secret for the nonces (the same on both nodes of a pair); empty: a random one per start').default(''),
+  nonceLifetimeSeconds: leaf(z.number().int().min(10).max(3600), 'seconds from 10 to 3600').default(300),
+  algorithms: leaf(z.array(z.enum(['SHA-256', 'MD5'])).min(1), 'a non-empty list of SHA-256, MD5 (challenges in this order)').default(['SHA-256', 'MD5']),
+  defaultExpiresSeconds: leaf(z.number().int().min(1).max(86_400), 'seconds from 1 to 86400').default(120),
+  minExpiresSeconds: leaf(z.number().int().min(0).max(86_400), 'seconds from 0 to 86400').default(60),
+  maxExpiresSeconds: leaf(z.number().int().min(1).max(86_400), 'seconds from 1 to 86400').default(3600),
+  maxContacts: leaf(z.number().int().min(1).max(100), 'an integer from 1 to 100').default(5),
+  systemName: leaf(z.string(), 'the name written to sippeers.regserver (Asterisk systemname); empty: none').default(''),
+  rtupdate: leaf(z.boolean(), 'true or false').default(true),
+  rtsavesysname: leaf(z.boolean(), 'true or false').default(false),
+});
+
 const logSchema = z.strictObject({
   level: leaf(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -147,6 +161,7 @@ export const configSchema = z.strictObject({
   cache: cacheSchema.prefault({}),
   routing: routingSchema.prefault({}),
   proxy: proxySchema.prefault({}),
+  registrar: registrarSchema.prefault({}),
   log: logSchema.prefault({}),
 });
 
@@ -156,3 +171,4 @@ export type AdminConfig = Config['admin'];
 export type StoreConfig = Config['store'];
 export type RoutingConfig = Config['routing'];
 export type ProxyConfig = Config['proxy'];
+export type RegistrarConfig = Config['registrar'];

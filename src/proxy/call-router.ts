@@ -9,8 +9,9 @@ import { parseSipUri, type SipUri } from '../sip/uri.js';
 import { exhaustedStatus, shouldFailover } from './failover-policy.js';
 import { inDialogTarget } from './in-dialog.js';
 
-/** Finds where a registered user is (the registrar fills it in); nobody until then. */
-export type LocationLookup = (requestUri: SipUri) => Promise<readonly ProxyTarget[]>;
+/** Where the Request-URI's user is: registered (its contacts), a known peer that is not, or nobody we know. */
+export type Location = { kind: 'registered'; targets: readonly ProxyTarget[] } | { kind: 'offline' } | { kind: 'unknown' };
+export type LocationLookup = (requestUri: SipUri) => Promise<Location>;
 
 export interface CallRouterDeps {
   routing: RoutingService;
@@ -52,9 +53,13 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
       return;
     }
     const requestUri = parsed.uri;
-    const registered = await deps.locate(requestUri);
-    if (registered.length > 0) {
-      await exchange.proxy(registered, proxyOptions);
+    const located = await deps.locate(requestUri);
+    if (located.kind === 'registered') {
+      await exchange.proxy(located.targets, { ...proxyOptions, tryNext: (report) => report.local || report.status >= 500 });
+      return;
+    }
+    if (located.kind === 'offline') {
+      exchange.reply(480, { reason: 'Temporarily Unavailable (not registered)' });
       return;
     }
     const from = request.from ? parseSipUri(request.from.uri) : undefined;

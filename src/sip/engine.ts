@@ -34,6 +34,10 @@ export interface SipRequest {
   readonly to: { uri: string; tag: string | undefined } | undefined;
   /** The Route header set, top first, as URIs. */
   readonly routes: readonly string[];
+  /** Contact: '*', the entries (URI and parameters), or undefined when absent. */
+  readonly contacts: '*' | readonly { uri: string; params: Readonly<Record<string, string | undefined>> }[] | undefined;
+  /** The first Authorization header as text (`Digest username="…", …`). */
+  readonly authorization: string | undefined;
   /** Where the request came from (the transport source, not the Via). */
   readonly source: Endpoint;
   readonly body: string;
@@ -45,7 +49,8 @@ export interface SipRequest {
 
 export interface ReplyOptions {
   reason?: string;
-  headers?: Readonly<Record<string, string>>;
+  /** A list sends the header once per value (several WWW-Authenticate challenges). */
+  headers?: Readonly<Record<string, string | readonly string[]>>;
   body?: string;
 }
 

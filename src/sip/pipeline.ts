@@ -1,3 +1,4 @@
+import { CacheUnavailableError } from '../cache/cache.js';
 import { StoreUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RequestHandler, ServerExchange } from './engine.js';
@@ -15,8 +16,8 @@ export interface PipelineOptions {
 /**
  * Every request flows through the same steps: sanity checks, then the step
  * of its method. The runner guarantees exactly one final response: 405 for
- * a method without a step, 503 when the store is down, 500 for any other
- * throw or for a step that answered nothing. ACK is never answered.
+ * a method without a step, 503 when the store or the cache is down, 500 for
+ * any other throw or for a step that answered nothing. ACK is never answered.
  */
 export function createPipeline(options: PipelineOptions): RequestHandler {
   const allow = Object.keys(options.steps).filter((method) => method !== 'ACK').join(', ');
@@ -41,7 +42,7 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
         exchange.reply(500);
       }
     } catch (error) {
-      const storeDown = error instanceof StoreUnreachableError;
+      const storeDown = error instanceof StoreUnreachableError || error instanceof CacheUnavailableError;
       options.log.error({ callId, method: request.method, err: error }, `${request.method} ${callId} failed: ${error instanceof Error ? error.message : String(error)}`);
       if (!exchange.finalSent && request.method !== 'ACK') exchange.reply(storeDown ? 503 : 500);
     }

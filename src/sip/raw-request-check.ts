@@ -55,6 +55,12 @@ function nameAddrProblem(value: string): string | undefined {
   return display.split(/\s+/).every((word) => TOKEN.test(word)) ? undefined : 'a display name that needs quotes';
 }
 
+/** RFC 3261 §20.10: a URI with a `?` (or `,` `;`) must sit inside `< >` (RFC 4475 §3.1.2.13). */
+function bareUriProblem(value: string): string | undefined {
+  if (value === '*' || value.includes('<')) return undefined;
+  return value.includes('?') ? 'a URI with headers outside < >' : undefined;
+}
+
 /** Via and Contact parameters: `;name[=value]`, never empty (RFC 4475 §3.1.2.1). */
 function parameterProblem(value: string): string | undefined {
   return /;\s*[;,]|;\s*$|,\s*,|,\s*$/.test(value) ? 'an empty parameter or list element' : undefined;
@@ -80,7 +86,7 @@ export function checkRawRequest(text: string, transport: 'udp' | 'tcp'): Rejecti
       if (problem) return badRequest(`Malformed ${header.name === 'to' ? 'To' : 'From'}: ${problem}`);
     }
     if (header.name === 'via' || header.name === 'contact') {
-      const problem = parameterProblem(header.value);
+      const problem = parameterProblem(header.value) ?? (header.name === 'contact' ? bareUriProblem(header.value) : undefined);
       if (problem) return badRequest(`Malformed ${header.name === 'via' ? 'Via' : 'Contact'}: ${problem}`);
     }
   }

@@ -30,6 +30,8 @@ const EXPECTED: Readonly<Record<string, number | null>> = {
   'badaspec.dat': 400,
   'baddn.dat': 400,
   'insuf.dat': 400,
+  'regbadct.dat': 400,
+  'regaut01.dat': 401,
   'multi01.dat': 400,
   'mcl01.dat': 400,
   'badvers.dat': 505,

@@ -50,7 +50,7 @@ describe('request pipeline on the native engine (real UDP and TCP on loopback)',
   it('answers OPTIONS to itself with 200, Allow and Accept, a To tag and our Via back', async () => {
     const response = await exchange(request('OPTIONS', phone.address));
     expect(statusOf(response)).toBe(200);
-    expect(response).toMatch(/\r\nAllow: OPTIONS, INVITE, BYE, UPDATE, INFO, REFER, NOTIFY, PRACK, MESSAGE\r\n/i);
+    expect(response).toMatch(/\r\nAllow: OPTIONS, REGISTER, INVITE, BYE, UPDATE, INFO, REFER, NOTIFY, PRACK, MESSAGE\r\n/i);
     expect(response).toMatch(/\r\nAccept: application\/sdp\r\n/i);
     expect(response).toMatch(/\r\nTo:\s+<sip:127\.0\.0\.20>;tag=[0-9a-f]+\r\n/);
     expect(response).toMatch(/\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.21:\d+;branch=z9hG4bK-test-\d+;received=127\.0\.0\.21\r\n/);
@@ -65,7 +65,7 @@ describe('request pipeline on the native engine (real UDP and TCP on loopback)',
   });
 
   it.each([
-    ['a method it does not handle', request('SUBSCRIBE', { address: PHONE_ADDRESS, port: 1 }), 405, /\r\nAllow: OPTIONS, INVITE, BYE, [A-Z, ]+\r\n/],
+    ['a method it does not handle', request('SUBSCRIBE', { address: PHONE_ADDRESS, port: 1 }), 405, /\r\nAllow: OPTIONS, REGISTER, INVITE, BYE, [A-Z, ]+\r\n/],
     ['Max-Forwards 0', request('INVITE', { address: PHONE_ADDRESS, port: 1 }, { lines: ['Max-Forwards: 0'] }), 483, /Too Many Hops/],
     ['a CSeq method that is not the request method', request('INVITE', { address: PHONE_ADDRESS, port: 1 }, { cseqMethod: 'ACK' }), 400, /CSeq Method Does Not Match/],
     ['SIP/7.0', request('OPTIONS', { address: PHONE_ADDRESS, port: 1 }, { version: '7.0' }), 505, /Version Not Supported/],

@@ -31,8 +31,8 @@ export const ADAPTER_OWNERS: Readonly<Record<string, string>> = {
  */
 export const PURE_PATHS = ['src/model/', 'src/routing/', 'src/registrar/', 'src/probe/', 'src/sip/uri.ts', 'src/sip/request-sanity.ts', 'src/sip/reason-phrases.ts', 'src/sip/raw-request-check.ts', 'src/sip/endpoint.ts', 'src/proxy/failover-policy.ts', 'src/proxy/in-dialog.ts'];
 
-/** Packages (and node: built-ins) a pure module may import: none yet. */
-const PURE_ALLOWED_PACKAGES = new Set<string>([]);
+/** Packages (and node: built-ins) a pure module may import: hashing only (randomness is caught below). */
+const PURE_ALLOWED_PACKAGES = new Set<string>(['node:crypto']);
 
 const IMPURE_CALLS: readonly [RegExp, string][] = [
   [/\bDate\.now\(/, 'reads the clock (Date.now()); take the time as an argument'],
@@ -40,6 +40,7 @@ const IMPURE_CALLS: readonly [RegExp, string][] = [
   [/\bMath\.random\(/, 'draws randomness (Math.random()); take a random function as an argument'],
   [/\bprocess\.env\b/, 'reads process.env; configuration comes in as an argument'],
   [/\bperformance\.now\(/, 'reads the clock (performance.now())'],
+  [/\b(randomBytes|randomUUID|randomInt|randomFill\w*)\(/, 'draws randomness (node:crypto); take it as an argument'],
 ];
 
 /** Error classes are plain data, shared by pure and I/O code. */

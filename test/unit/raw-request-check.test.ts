@@ -24,6 +24,7 @@ const MALFORMED: Readonly<Record<string, string>> = {
   'multi01.dat': 'More Than One to',
   'mcl01.dat': 'More Than One content-length',
   'test.dat': 'Malformed Request-Line',
+  'regbadct.dat': 'Malformed Contact: a URI with headers outside < >',
 };
 
 const requests = readdirSync(DATA).filter((file) => file.endsWith('.dat') && !read(file).startsWith('SIP/'));

@@ -213,7 +213,7 @@ class NativeExchange implements ServerExchange {
     if (this.final && status < 200) return;
     if (this.final) throw new Error(`${this.message.method} ${this.message.headers['call-id']}: a final response was already sent`);
     const response = sip.makeResponse(this.message, status, options.reason ?? reasonPhrase(status), {
-      headers: { ...options.headers },
+      headers: headerLines(options.headers ?? {}),
       content: options.body ?? '',
     });
     // RFC 3261 §8.2.6.2: a response that may end a dialog attempt carries a To tag, the same one every time.
@@ -227,4 +227,12 @@ class NativeExchange implements ServerExchange {
     if (status >= 200) this.final = true;
     this.transaction.send(response);
   }
+}
+
+/**
+ * The package writes one line per header name; a repeated header is folded
+ * into its value as further lines (`WWW-Authenticate: a\r\nWWW-Authenticate: b`).
+ */
+function headerLines(headers: Readonly<Record<string, string | readonly string[]>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, typeof value === 'string' ? value : value.join(`\r\n${name}: `)]));
 }

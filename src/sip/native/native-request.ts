@@ -52,6 +52,22 @@ export class NativeRequest implements SipRequest {
     return nameAddr(this.message.headers.to);
   }
 
+  get contacts(): SipRequest['contacts'] {
+    const contact = this.message.headers.contact;
+    if (contact === undefined) return undefined;
+    if (contact === '*') return '*';
+    return contact.map((entry) => ({
+      uri: entry.uri,
+      params: Object.fromEntries(Object.entries(entry.params).map(([name, value]) => [name.toLowerCase(), value === null ? undefined : value])),
+    }));
+  }
+
+  get authorization(): string | undefined {
+    const value = this.message.headers.authorization;
+    const first = Array.isArray(value) ? value[0] : undefined;
+    return first ? sip.stringifyAuthHeader(first) : undefined;
+  }
+
   get routes(): readonly string[] {
     return (this.message.headers.route ?? []).map(routeUri);
   }

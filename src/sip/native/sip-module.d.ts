@@ -112,4 +112,5 @@ declare module 'sip' {
   export function parse(data: string | Buffer): Message | undefined;
   export function parseUri(text: string): SipUriObject | undefined;
   export function stringifyUri(uri: SipUriObject | string): string;
+  export function stringifyAuthHeader(header: unknown): string;
 }

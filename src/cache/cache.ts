@@ -1,0 +1,55 @@
+import { DrouterError, redactUrlPassword } from '../errors.js';
+import type { Binding } from '../registrar/bindings.js';
+
+export type { Binding };
+
+/**
+ * The cache port: registrar bindings, digest nonce counts and realtime
+ * peers. `memory` in one process, Redis when several share the state.
+ */
+export interface Cache {
+  /** The stored bindings of an AoR (expired ones too: the caller compares with its clock). */
+  getBindings(aor: string): Promise<Binding[]>;
+  /** Replaces all bindings of an AoR at once (atomic: readers see the old set or the new one); an empty list deletes. The entry lives `ttlMs` (Redis PX). */
+  setBindings(aor: string, bindings: readonly Binding[], ttlMs: number): Promise<void>;
+  /** AoRs whose earliest binding expiry is <= `at` (the expiry sweep's work list). setBindings maintains this index (Redis: a sorted set scored by the earliest expiresAt). */
+  dueAors(at: number, limit: number): Promise<string[]>;
+  /** Digest nonce-count replay check: true and remembered when `nc` is greater than the last one seen for this nonce, false otherwise. Entry lives `ttlMs`. Atomic (Redis: a Lua script or WATCH). */
+  acceptNonceCount(nonce: string, nc: number, ttlMs: number): Promise<boolean>;
+  /** Cached realtime peers (chan_sip rtcachefriends): a JSON-able record by peer name. */
+  getPeer(name: string): Promise<Record<string, unknown> | undefined>;
+  setPeer(name: string, peer: Record<string, unknown>, ttlMs: number | undefined): Promise<void>;
+  deletePeer(name: string): Promise<void>;
+  /** Throws CacheUnavailableError when the cache does not answer. */
+  ping(): Promise<void>;
+  readonly displayUrl: string;
+  close(): Promise<void>;
+}
+
+/** The cache did not answer (connect, or any operation after). */
+export class CacheUnavailableError extends DrouterError {
+  /** The cache URL with any password hidden. */
+  readonly displayUrl: string;
+  /** What was being done: `connect`, `ping`, `setBindings` … */
+  readonly operation: string;
+
+  constructor(url: string, operation: string, cause: unknown) {
+    const displayUrl = redactUrlPassword(url);
+    const reason = redactUrlPassword(cause instanceof Error ? cause.message : String(cause));
+    super('DROUTER_ERR_CACHE_UNAVAILABLE', `the cache at ${displayUrl} did not answer ${operation}: ${reason} (check cache.url and that Redis runs)`, {
+      cause,
+    });
+    this.displayUrl = displayUrl;
+    this.operation = operation;
+  }
+}
+
+/**
+ * Redis rejects a PX that is not a positive integer; every cache refuses it
+ * the same way, as the caller's mistake rather than an unavailable cache.
+ */
+export function checkTtl(ttlMs: number): void {
+  if (!Number.isInteger(ttlMs) || ttlMs <= 0) {
+    throw new RangeError(`cache ttlMs must be a positive integer of milliseconds, got ${ttlMs}`);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Every Redis key of the cache, built here and nowhere else, so the layout
+ * can be read (and changed) in one place.
+ *
+ *   sipdr:bindings:<aor>   string, JSON Binding[], PX = the setBindings ttl
+ *   sipdr:bindings-due     sorted set, member <aor>, score = earliest expiresAt
+ *   sipdr:nonce:<nonce>    string, last accepted nonce-count, PX
+ *   sipdr:peer:<name>      string, JSON peer record, optional PX
+ */
+
+export const KEY_PREFIX = 'sipdr:';
+
+export interface CacheKeys {
+  bindings(aor: string): string;
+  /** The expiry index the sweep reads (dueAors). */
+  readonly bindingsDue: string;
+  nonce(nonce: string): string;
+  peer(name: string): string;
+  /** A SCAN pattern matching every key above. */
+  readonly all: string;
+}
+
+/** `prefix` other than the default only lets tests share a Redis database. */
+export function cacheKeys(prefix: string = KEY_PREFIX): CacheKeys {
+  return {
+    bindings: (aor) => `${prefix}bindings:${aor}`,
+    bindingsDue: `${prefix}bindings-due`,
+    nonce: (nonce) => `${prefix}nonce:${nonce}`,
+    peer: (name) => `${prefix}peer:${name}`,
+    all: `${escapeGlob(prefix)}*`,
+  };
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}

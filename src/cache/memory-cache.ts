@@ -1,0 +1,122 @@
+import { CacheUnavailableError, checkTtl, type Binding, type Cache } from './cache.js';
+
+interface Entry<T> {
+  value: T;
+  /** Epoch ms; Infinity for no expiry. */
+  expiresAt: number;
+}
+
+/** Expired entries are also dropped in bulk after this many writes, so unread nonces do not pile up. */
+const PURGE_EVERY_WRITES = 1000;
+
+/**
+ * The embedded default: plain Maps in this process, expiry checked on read.
+ * Behaves like the Redis cache in every observable way (JSON-only peers, an
+ * expiry index that outlives an expired entry until setBindings clears it),
+ * so the same suite runs on both.
+ */
+export class MemoryCache implements Cache {
+  readonly displayUrl = 'memory';
+  private readonly bindings = new Map<string, Entry<Binding[]>>();
+  /** AoR → its earliest binding expiresAt, as the Redis sorted set. */
+  private readonly due = new Map<string, number>();
+  private readonly nonceCounts = new Map<string, Entry<number>>();
+  private readonly peers = new Map<string, Entry<string>>();
+  private writesSincePurge = 0;
+  private closed = false;
+
+  constructor(private readonly now: () => number = () => Date.now()) {}
+
+  async getBindings(aor: string): Promise<Binding[]> {
+    this.assertOpen('getBindings');
+    return structuredClone(this.live(this.bindings, aor) ?? []);
+  }
+
+  async setBindings(aor: string, bindings: readonly Binding[], ttlMs: number): Promise<void> {
+    this.assertOpen('setBindings');
+    if (bindings.length === 0) {
+      this.bindings.delete(aor);
+      this.due.delete(aor);
+      return;
+    }
+    checkTtl(ttlMs);
+    this.write(this.bindings, aor, structuredClone([...bindings]), ttlMs);
+    this.due.set(aor, Math.min(...bindings.map((b) => b.expiresAt)));
+  }
+
+  async dueAors(at: number, limit: number): Promise<string[]> {
+    this.assertOpen('dueAors');
+    const due = [...this.due].filter(([, earliest]) => earliest <= at);
+    // The order of ZRANGEBYSCORE: by score, then by member.
+    due.sort(([aorA, a], [aorB, b]) => a - b || (aorA < aorB ? -1 : aorA > aorB ? 1 : 0));
+    return due.slice(0, Math.max(0, limit)).map(([aor]) => aor);
+  }
+
+  async acceptNonceCount(nonce: string, nc: number, ttlMs: number): Promise<boolean> {
+    this.assertOpen('acceptNonceCount');
+    checkTtl(ttlMs);
+    // No await between the read and the write: atomic within this process.
+    const last = this.live(this.nonceCounts, nonce) ?? 0;
+    if (nc <= last) return false;
+    this.write(this.nonceCounts, nonce, nc, ttlMs);
+    return true;
+  }
+
+  async getPeer(name: string): Promise<Record<string, unknown> | undefined> {
+    this.assertOpen('getPeer');
+    const json = this.live(this.peers, name);
+    return json === undefined ? undefined : (JSON.parse(json) as Record<string, unknown>);
+  }
+
+  async setPeer(name: string, peer: Record<string, unknown>, ttlMs: number | undefined): Promise<void> {
+    this.assertOpen('setPeer');
+    if (ttlMs !== undefined) checkTtl(ttlMs);
+    // Stored as JSON, as Redis does: a Date comes back a string on both.
+    this.write(this.peers, name, JSON.stringify(peer), ttlMs ?? Infinity);
+  }
+
+  async deletePeer(name: string): Promise<void> {
+    this.assertOpen('deletePeer');
+    this.peers.delete(name);
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen('ping');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.bindings.clear();
+    this.due.clear();
+    this.nonceCounts.clear();
+    this.peers.clear();
+  }
+
+  private live<T>(map: Map<string, Entry<T>>, key: string): T | undefined {
+    const entry = map.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  private write<T>(map: Map<string, Entry<T>>, key: string, value: T, ttlMs: number): void {
+    map.set(key, { value, expiresAt: this.now() + ttlMs });
+    if (++this.writesSincePurge >= PURGE_EVERY_WRITES) this.purgeExpired();
+  }
+
+  private purgeExpired(): void {
+    this.writesSincePurge = 0;
+    const now = this.now();
+    for (const map of [this.bindings, this.nonceCounts, this.peers] as Map<string, Entry<unknown>>[]) {
+      for (const [key, entry] of map) if (entry.expiresAt <= now) map.delete(key);
+    }
+  }
+
+  /** A closed cache fails like a Redis one whose connection has ended. */
+  private assertOpen(operation: string): void {
+    if (this.closed) throw new CacheUnavailableError(this.displayUrl, operation, 'the cache is closed');
+  }
+}

@@ -1,0 +1,129 @@
+import { findParam, parseSipUri } from '../sip/uri.js';
+
+/**
+ * RFC 3261 §10.3 steps 6-8: how one REGISTER changes the bindings of an
+ * address of record. Pure: the stored bindings, the request and the time in;
+ * the new set (to be stored all at once) or the rejection out.
+ */
+
+export interface Binding {
+  aor: string;
+  contact: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  callId: string;
+  cseq: number;
+  q: number;
+  source: { address: string; port: number; transport: 'udp' | 'tcp' };
+  userAgent: string | undefined;
+}
+
+export interface ContactEntry {
+  uri: string;
+  /** The contact's own `expires` parameter, when it has one (NaN when malformed). */
+  expires: number | undefined;
+  q: number | undefined;
+}
+
+export interface RegisterRequest {
+  aor: string;
+  /** undefined: no Contact (a fetch); '*': remove all. */
+  contacts: readonly ContactEntry[] | '*' | undefined;
+  /** The Expires header (NaN when malformed, undefined when absent). */
+  expiresHeader: number | undefined;
+  callId: string;
+  cseq: number;
+  source: Binding['source'];
+  userAgent: string | undefined;
+}
+
+export interface RegistrarLimits {
+  defaultExpiresSeconds: number;
+  minExpiresSeconds: number;
+  maxExpiresSeconds: number;
+  maxContacts: number;
+}
+
+export type RegisterResult =
+  | { ok: true; bindings: Binding[]; changed: boolean }
+  | { ok: false; status: number; reason: string; headers?: Record<string, string> };
+
+const MAX_EXPIRES = 2 ** 32 - 1;
+/** RFC 3261 §10.3 step 7: a malformed expiry is taken as 3600 s. */
+const MALFORMED_EXPIRES = 3600;
+
+/** §19.1.4, simplified to what tells two contacts of one phone apart: scheme, user, host, port, transport. */
+export function sameContact(a: string, b: string): boolean {
+  const left = parseSipUri(a);
+  const right = parseSipUri(b);
+  if (!left.ok || !right.ok) return a === b;
+  const key = (uri: typeof left.uri) =>
+    [uri.scheme, uri.user ?? '', uri.host.toLowerCase(), uri.port ?? '', (findParam(uri.params, 'transport')?.value ?? '').toLowerCase()].join('|');
+  return key(left.uri) === key(right.uri);
+}
+
+function grantedSeconds(requested: number | undefined, limits: RegistrarLimits): number {
+  if (requested === undefined) return limits.defaultExpiresSeconds;
+  if (Number.isNaN(requested)) return MALFORMED_EXPIRES;
+  return Math.min(requested, MAX_EXPIRES);
+}
+
+/** R7/R10: the same Call-ID must come with a higher CSeq, or the request is out of order. */
+function outOfOrder(binding: Binding, request: RegisterRequest): boolean {
+  return binding.callId === request.callId && request.cseq <= binding.cseq;
+}
+
+const OUT_OF_ORDER = { ok: false, status: 400, reason: 'CSeq Out Of Order' } as const;
+
+export function applyRegister(stored: readonly Binding[], request: RegisterRequest, limits: RegistrarLimits, now: number): RegisterResult {
+  const live = stored.filter((binding) => binding.expiresAt > now);
+  const changedByExpiry = live.length !== stored.length;
+  const { contacts } = request;
+  if (contacts === undefined) return { ok: true, bindings: live, changed: changedByExpiry };
+
+  if (contacts === '*') {
+    // R6: `*` only with Expires: 0.
+    if (request.expiresHeader !== 0) return { ok: false, status: 400, reason: 'Contact * Needs Expires: 0' };
+    if (live.some((binding) => outOfOrder(binding, request))) return OUT_OF_ORDER;
+    return { ok: true, bindings: [], changed: stored.length > 0 };
+  }
+
+  const next = [...live];
+  for (const contact of contacts) {
+    const seconds = grantedSeconds(contact.expires ?? request.expiresHeader, limits);
+    // R9: 423 only below the minimum and below an hour; zero is a removal.
+    if (seconds > 0 && seconds < limits.minExpiresSeconds && seconds < 3600) {
+      return { ok: false, status: 423, reason: 'Interval Too Brief', headers: { 'Min-Expires': String(limits.minExpiresSeconds) } };
+    }
+    const granted = Math.min(seconds, limits.maxExpiresSeconds);
+    const index = next.findIndex((binding) => sameContact(binding.contact, contact.uri));
+    const existing = index >= 0 ? next[index] : undefined;
+    if (existing && outOfOrder(existing, request)) return OUT_OF_ORDER;
+    if (existing) next.splice(index, 1);
+    if (granted === 0) continue;
+    next.push({
+      aor: request.aor,
+      contact: contact.uri,
+      expiresAt: now + granted * 1000,
+      callId: request.callId,
+      cseq: request.cseq,
+      q: contact.q ?? 1,
+      source: request.source,
+      userAgent: request.userAgent,
+    });
+  }
+  if (next.length > limits.maxContacts) {
+    return { ok: false, status: 403, reason: `Too Many Contacts (at most ${limits.maxContacts})` };
+  }
+  return { ok: true, bindings: next, changed: true };
+}
+
+/** R14: the 200 lists every binding with what is left of its expiry, in whole seconds. */
+export function contactHeaderValues(bindings: readonly Binding[], now: number): string[] {
+  return bindings.map((binding) => `<${binding.contact}>;expires=${Math.max(0, Math.ceil((binding.expiresAt - now) / 1000))}`);
+}
+
+/** Highest q first, then the newest registration (RFC 3261 §16.6 ordering of targets). */
+export function byPreference(bindings: readonly Binding[]): Binding[] {
+  return [...bindings].sort((a, b) => b.q - a.q || b.expiresAt - a.expiresAt);
+}

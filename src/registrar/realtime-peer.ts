@@ -1,0 +1,49 @@
+import type { RegistrationColumns, SipPeerRow } from '../model/sippeers-table.js';
+import { parseSipUri } from '../sip/uri.js';
+import type { Binding } from './bindings.js';
+
+/**
+ * What chan_sip writes to a realtime sippeers row (research §1.1, §1.3):
+ * `realtime_update_peer` after a REGISTER, `destroy_association` on
+ * unregister and expiry. Pure.
+ */
+
+/** chan_sip destroy_association: these columns, and not defaultuser. */
+export const CLEARED_REGISTRATION: Readonly<Partial<RegistrationColumns>> = {
+  fullcontact: '',
+  ipaddr: '',
+  port: 0,
+  regseconds: 0,
+  regserver: '',
+  useragent: '',
+  lastms: 0,
+};
+
+/** The peer may register: chan_sip wants host=dynamic and a type that accepts registrations. */
+export function mayRegister(peer: Pick<SipPeerRow, 'host' | 'type'>): boolean {
+  return peer.host === 'dynamic' && (peer.type === 'friend' || peer.type === 'peer' || peer.type === null);
+}
+
+/**
+ * The columns after a successful REGISTER: the first binding (chan_sip keeps
+ * one), its source address (nat=force_rport, the usual setting behind NAT),
+ * the absolute expiry, the raw Contact, User-Agent, defaultuser when empty,
+ * and regserver with rtsavesysname.
+ */
+export function registeredColumns(
+  peer: Pick<SipPeerRow, 'defaultuser'>,
+  binding: Binding,
+  options: { systemName: string; saveSystemName: boolean },
+): Partial<RegistrationColumns> {
+  const contact = parseSipUri(binding.contact);
+  const columns: Partial<RegistrationColumns> = {
+    ipaddr: binding.source.address,
+    port: binding.source.port,
+    regseconds: Math.floor(binding.expiresAt / 1000),
+    fullcontact: binding.contact,
+    useragent: binding.userAgent ?? '',
+  };
+  if (!peer.defaultuser && contact.ok && contact.uri.user) columns.defaultuser = contact.uri.user;
+  if (options.saveSystemName && options.systemName !== '') columns.regserver = options.systemName;
+  return columns;
+}

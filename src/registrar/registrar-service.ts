@@ -1,0 +1,164 @@
+import type { Cache } from '../cache/cache.js';
+import type { Clock } from '../clock.js';
+import type { RegistrarConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { SipPeerRow } from '../model/sippeers-table.js';
+import type { ServerExchange, SipRequest } from '../sip/engine.js';
+import type { MethodStep } from '../sip/pipeline.js';
+import { parseSipUri } from '../sip/uri.js';
+import type { Store } from '../store/store.js';
+import { applyRegister, type Binding, byPreference, type ContactEntry, contactHeaderValues } from './bindings.js';
+import { challenges, checkNonce, computeHa1, type DigestCredentials, makeNonce, parseAuthorization, verifyDigest } from './digest.js';
+import { CLEARED_REGISTRATION, mayRegister, registeredColumns } from './realtime-peer.js';
+
+export interface RegistrarDeps {
+  store: Pick<Store, 'findPeerByName' | 'writeRegistration'>;
+  cache: Cache;
+  config: Readonly<RegistrarConfig>;
+  /** registrar.nonceSecret, or a random one made at start. */
+  nonceSecret: string;
+  clock: Clock;
+  /** 8 random bytes per challenge (see makeNonce). */
+  salt: () => Uint8Array;
+  log: Logger;
+}
+
+/** Bindings outlive their expiry a little in the cache, so an expired one can still be cleared from the row. */
+const BINDING_GRACE_MS = 60_000;
+
+function numberOrUndefined(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  return /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+}
+
+function contactEntries(request: SipRequest): readonly ContactEntry[] | '*' | undefined {
+  const { contacts } = request;
+  if (contacts === undefined || contacts === '*') return contacts;
+  return contacts.map((contact) => ({
+    uri: contact.uri,
+    expires: numberOrUndefined(contact.params.expires),
+    q: contact.params.q === undefined ? undefined : Math.min(1, Math.max(0, Number(contact.params.q) || 0)),
+  }));
+}
+
+/**
+ * REGISTER (RFC 3261 §10.3) against the Asterisk realtime peer table:
+ * digest with stateless nonces, the sippeers row for credentials and
+ * registration state, bindings in the cache. Every failure logs chan_sip's
+ * security line so fail2ban's asterisk filter keeps working.
+ */
+export function registerStep(deps: RegistrarDeps): MethodStep {
+  const { config, log } = deps;
+
+  function securityLine(request: SipRequest, reason: string): void {
+    const to = request.to?.uri ?? '';
+    log.warn({ callId: request.callId, source: request.source.address }, `Registration from '<${to}>' failed for '${request.source.address}:${request.source.port}' - ${reason}`);
+  }
+
+  function challenge(exchange: ServerExchange, stale: boolean): void {
+    const now = deps.clock.now();
+    const nonce = makeNonce({ secret: deps.nonceSecret, now, source: exchange.request.source.address, salt: deps.salt() });
+    exchange.reply(401, { headers: { 'WWW-Authenticate': challenges(config.realm, nonce, config.algorithms, stale) } });
+  }
+
+  function ha1For(peer: SipPeerRow, credentials: DigestCredentials): string | undefined {
+    if (peer.secret) return computeHa1(credentials.algorithm, credentials.username, config.realm, peer.secret);
+    // Asterisk's md5secret is MD5(user:realm:secret): usable for MD5 digests only.
+    if (peer.md5secret && credentials.algorithm === 'MD5') return peer.md5secret.toLowerCase();
+    return undefined;
+  }
+
+  async function authenticate(exchange: ServerExchange, user: string): Promise<SipPeerRow | undefined> {
+    const { request } = exchange;
+    const credentials = request.authorization ? parseAuthorization(request.authorization) : undefined;
+    if (!credentials) {
+      challenge(exchange, false);
+      return undefined;
+    }
+    const peer = await deps.store.findPeerByName(credentials.username);
+    // Asterisk alwaysauthreject: an unknown or unfit peer gets the same 401 as a wrong password.
+    if (!peer || !mayRegister(peer)) {
+      securityLine(request, peer ? 'Peer is not supposed to register' : 'No matching peer found');
+      challenge(exchange, false);
+      return undefined;
+    }
+    const ha1 = ha1For(peer, credentials);
+    const now = deps.clock.now();
+    const nonceState = checkNonce(credentials.nonce, { secret: deps.nonceSecret, now, source: request.source.address, lifetimeSeconds: config.nonceLifetimeSeconds });
+    const digestRight = ha1 !== undefined && credentials.realm === config.realm && verifyDigest(credentials, 'REGISTER', ha1);
+    if (nonceState !== 'valid' || !digestRight) {
+      if (!digestRight) securityLine(request, 'Wrong password');
+      challenge(exchange, nonceState === 'stale' && digestRight);
+      return undefined;
+    }
+    if (credentials.nc !== undefined && !(await deps.cache.acceptNonceCount(credentials.nonce, Number.parseInt(credentials.nc, 16), config.nonceLifetimeSeconds * 1000))) {
+      securityLine(request, 'Nonce count replayed');
+      challenge(exchange, true);
+      return undefined;
+    }
+    // The digest user must be the user being registered (chan_sip AUTH_USERNAME_MISMATCH).
+    if (credentials.username !== user) {
+      securityLine(request, 'Username/auth name mismatch');
+      exchange.reply(403, { reason: 'Forbidden (authentication name does not match the To user)' });
+      return undefined;
+    }
+    return peer;
+  }
+
+  async function store(peer: SipPeerRow, before: readonly Binding[], after: readonly Binding[], now: number): Promise<void> {
+    const ttl = Math.max(0, ...after.map((binding) => binding.expiresAt - now)) + BINDING_GRACE_MS;
+    await deps.cache.setBindings(peer.name, after, ttl);
+    if (!config.rtupdate) return;
+    const [first] = byPreference(after);
+    const columns = first ? registeredColumns(peer, first, { systemName: config.systemName, saveSystemName: config.rtsavesysname }) : CLEARED_REGISTRATION;
+    try {
+      await deps.store.writeRegistration(peer.name, columns);
+    } catch (error) {
+      // All or nothing (RFC 3261 §10.3 R12): put the cache back as it was.
+      const ttlBefore = Math.max(0, ...before.map((binding) => binding.expiresAt - now)) + BINDING_GRACE_MS;
+      await deps.cache.setBindings(peer.name, before, ttlBefore).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  return async (exchange) => {
+    const { request } = exchange;
+    const to = request.to ? parseSipUri(request.to.uri) : undefined;
+    const user = to?.ok ? to.uri.user : undefined;
+    if (!user) {
+      exchange.reply(404, { reason: 'Not Found (no user in To)' });
+      return;
+    }
+    const peer = await authenticate(exchange, user);
+    if (!peer) return;
+    const now = deps.clock.now().getTime();
+    const before = await deps.cache.getBindings(peer.name);
+    const result = applyRegister(
+      before,
+      {
+        aor: peer.name,
+        contacts: contactEntries(request),
+        expiresHeader: numberOrUndefined(request.header('expires')),
+        callId: request.callId ?? '',
+        cseq: request.cseq?.seq ?? 0,
+        source: request.source,
+        userAgent: request.header('user-agent'),
+      },
+      {
+        defaultExpiresSeconds: config.defaultExpiresSeconds,
+        minExpiresSeconds: config.minExpiresSeconds,
+        maxExpiresSeconds: config.maxExpiresSeconds,
+        maxContacts: config.maxContacts,
+      },
+      now,
+    );
+    if (!result.ok) {
+      securityLine(request, result.reason);
+      exchange.reply(result.status, { reason: result.reason, headers: result.headers ?? {} });
+      return;
+    }
+    if (result.changed) await store(peer, before, result.bindings, now);
+    const contacts = contactHeaderValues(result.bindings, now);
+    exchange.reply(200, { headers: { ...(contacts.length > 0 ? { Contact: contacts.join(', ') } : {}), Date: new Date(now).toUTCString() } });
+  };
+}

@@ -1,0 +1,299 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CacheUnavailableError, type Binding, type Cache } from '../../src/cache/cache.js';
+import { cacheKeys } from '../../src/cache/keys.js';
+import { MemoryCache } from '../../src/cache/memory-cache.js';
+import { openCache } from '../../src/cache/open-cache.js';
+import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.js';
+
+/**
+ * One suite over every cache: memory always, Redis when
+ * DROUTER_TEST_REDIS_URL is set (set but unreachable fails, never skips).
+ * Each Redis test works under its own key prefix, so suites sharing the
+ * database do not see each other, and deletes its keys afterwards.
+ */
+const REDIS_TEST_URL = process.env.DROUTER_TEST_REDIS_URL;
+
+interface CacheKind {
+  name: 'memory' | 'redis';
+  open(): Promise<Cache>;
+  /** Removes what the test left in a shared server. */
+  cleanup(): Promise<void>;
+}
+
+let testNumber = 0;
+
+function cacheKinds(): CacheKind[] {
+  const kinds: CacheKind[] = [{ name: 'memory', open: () => openCache('memory'), cleanup: async () => undefined }];
+  if (REDIS_TEST_URL) {
+    let prefix: string | undefined;
+    kinds.push({
+      name: 'redis',
+      open: async () => {
+        const cache = await openCache(REDIS_TEST_URL, { keyPrefix: `sipdr-test:${process.pid}:${++testNumber}:` });
+        prefix = `sipdr-test:${process.pid}:${testNumber}:`;
+        return cache;
+      },
+      cleanup: async () => {
+        if (prefix !== undefined) await deleteKeys(REDIS_TEST_URL, cacheKeys(prefix).all);
+        prefix = undefined;
+      },
+    });
+  }
+  return kinds;
+}
+
+async function deleteKeys(url: string, pattern: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    for await (const keys of redis.scanStream({ match: pattern, count: 500 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.del(...keys);
+    }
+  } finally {
+    await redis.quit();
+  }
+}
+
+function binding(aor: string, contact: string, overrides: Partial<Binding> = {}): Binding {
+  return {
+    aor,
+    contact,
+    expiresAt: 1_700_000_000_000,
+    callId: `call-${contact}`,
+    cseq: 1,
+    q: 1,
+    source: { address: '127.0.0.7', port: 5060, transport: 'udp' },
+    userAgent: 'sipp',
+    ...overrides,
+  };
+}
+
+const MINUTE_MS = 60_000;
+const SHORT_TTL_MS = 150;
+const PAST_SHORT_TTL_MS = 350;
+
+describe.each(cacheKinds())('the $name cache', (kind) => {
+  const opened: Cache[] = [];
+  async function open(): Promise<Cache> {
+    const cache = await kind.open();
+    opened.push(cache);
+    return cache;
+  }
+
+  afterEach(async () => {
+    for (const cache of opened.splice(0)) await cache.close();
+    await kind.cleanup();
+  });
+
+  it('answers ping and shows its URL without a password', async () => {
+    const cache = await open();
+    await expect(cache.ping()).resolves.toBeUndefined();
+    expect(cache.displayUrl).toBe(kind.name === 'memory' ? 'memory' : REDIS_TEST_URL?.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@'));
+  });
+
+  it('returns the bindings it stored, every field intact, and none for another AoR', async () => {
+    const cache = await open();
+    const stored = [
+      binding('alice@example.com', 'sip:alice@127.0.0.7:5060', { q: 0.5, cseq: 42 }),
+      binding('alice@example.com', 'sip:alice@127.0.0.8:5070;transport=tcp', {
+        userAgent: undefined,
+        source: { address: '127.0.0.8', port: 5070, transport: 'tcp' },
+      }),
+    ];
+    await cache.setBindings('alice@example.com', stored, MINUTE_MS);
+    expect(await cache.getBindings('alice@example.com')).toStrictEqual(stored);
+    expect(await cache.getBindings('bob@example.com')).toEqual([]);
+  });
+
+  it('replaces the whole set: contacts missing from the new set are gone', async () => {
+    const cache = await open();
+    await cache.setBindings('alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7'), binding('alice@example.com', 'sip:b@127.0.0.8')], MINUTE_MS);
+    const replacement = [binding('alice@example.com', 'sip:c@127.0.0.9', { cseq: 2 })];
+    await cache.setBindings('alice@example.com', replacement, MINUTE_MS);
+    expect(await cache.getBindings('alice@example.com')).toStrictEqual(replacement);
+  });
+
+  it('deletes an AoR given an empty list, and drops it from the expiry index', async () => {
+    const cache = await open();
+    await cache.setBindings('alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7', { expiresAt: 1000 })], MINUTE_MS);
+    expect(await cache.dueAors(1000, 10)).toEqual(['alice@example.com']);
+    await cache.setBindings('alice@example.com', [], MINUTE_MS);
+    expect(await cache.getBindings('alice@example.com')).toEqual([]);
+    expect(await cache.dueAors(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+  });
+
+  it('forgets bindings once their ttl has passed', async () => {
+    const cache = await open();
+    await cache.setBindings('alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7')], SHORT_TTL_MS);
+    await cache.setBindings('bob@example.com', [binding('bob@example.com', 'sip:b@127.0.0.8')], MINUTE_MS);
+    expect(await cache.getBindings('alice@example.com')).toHaveLength(1);
+    await sleep(PAST_SHORT_TTL_MS);
+    expect(await cache.getBindings('alice@example.com')).toEqual([]);
+    expect(await cache.getBindings('bob@example.com')).toHaveLength(1);
+  });
+
+  it('lists due AoRs by earliest binding expiry, oldest first, up to the limit', async () => {
+    const cache = await open();
+    const set = (aor: string, ...expiries: number[]) =>
+      cache.setBindings(aor, expiries.map((expiresAt, i) => binding(aor, `sip:${aor}-${i}`, { expiresAt })), MINUTE_MS);
+    await set('a@example.com', 3000, 9000);
+    await set('b@example.com', 9000, 1000); // scored by its earliest: 1000
+    await set('c@example.com', 2000);
+    await set('d@example.com', 2000); // ties go in AoR order, as ZRANGEBYSCORE does
+
+    expect(await cache.dueAors(2500, 10)).toEqual(['b@example.com', 'c@example.com', 'd@example.com']);
+    expect(await cache.dueAors(2500, 2)).toEqual(['b@example.com', 'c@example.com']);
+    expect(await cache.dueAors(3000, 10)).toEqual(['b@example.com', 'c@example.com', 'd@example.com', 'a@example.com']);
+    expect(await cache.dueAors(999, 10)).toEqual([]);
+
+    await set('b@example.com', 5000); // a re-REGISTER moves it later
+    expect(await cache.dueAors(2500, 10)).toEqual(['c@example.com', 'd@example.com']);
+  });
+
+  it('accepts a nonce-count only when greater than the last one seen for that nonce', async () => {
+    const cache = await open();
+    expect(await cache.acceptNonceCount('n1', 1, MINUTE_MS)).toBe(true);
+    expect(await cache.acceptNonceCount('n1', 1, MINUTE_MS)).toBe(false);
+    expect(await cache.acceptNonceCount('n1', 2, MINUTE_MS)).toBe(true);
+    expect(await cache.acceptNonceCount('n1', 1, MINUTE_MS)).toBe(false);
+    expect(await cache.acceptNonceCount('n1', 5, MINUTE_MS)).toBe(true);
+    expect(await cache.acceptNonceCount('n1', 4, MINUTE_MS)).toBe(false);
+    expect(await cache.acceptNonceCount('n2', 1, MINUTE_MS)).toBe(true);
+  });
+
+  it('accepts exactly one of two identical nonce-counts sent at once', async () => {
+    const cache = await open();
+    for (let nonce = 0; nonce < 20; nonce++) {
+      const results = await Promise.all([
+        cache.acceptNonceCount(`race-${nonce}`, 3, MINUTE_MS),
+        cache.acceptNonceCount(`race-${nonce}`, 3, MINUTE_MS),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+    }
+  });
+
+  it('forgets a nonce once its ttl has passed', async () => {
+    const cache = await open();
+    expect(await cache.acceptNonceCount('n1', 7, SHORT_TTL_MS)).toBe(true);
+    await sleep(PAST_SHORT_TTL_MS);
+    expect(await cache.acceptNonceCount('n1', 1, MINUTE_MS)).toBe(true);
+  });
+
+  it('keeps a peer without ttl, drops one with ttl when it passes, and stores JSON', async () => {
+    const cache = await open();
+    const peer = { name: '1001', host: 'dynamic', port: 5060, nat: ['force_rport', 'comedia'], lastms: null };
+    await cache.setPeer('1001', peer, undefined);
+    await cache.setPeer('1002', { name: '1002', regseconds: new Date(0) }, SHORT_TTL_MS);
+    expect(await cache.getPeer('1001')).toEqual(peer);
+    // Both caches keep JSON: a Date comes back as its ISO string.
+    expect(await cache.getPeer('1002')).toEqual({ name: '1002', regseconds: '1970-01-01T00:00:00.000Z' });
+    await sleep(PAST_SHORT_TTL_MS);
+    expect(await cache.getPeer('1002')).toBeUndefined();
+    expect(await cache.getPeer('1001')).toEqual(peer);
+    expect(await cache.getPeer('1003')).toBeUndefined();
+  });
+
+  it('overwrites a peer, and a later set without ttl keeps it', async () => {
+    const cache = await open();
+    await cache.setPeer('1001', { host: 'a' }, SHORT_TTL_MS);
+    await cache.setPeer('1001', { host: 'b' }, undefined);
+    await sleep(PAST_SHORT_TTL_MS);
+    expect(await cache.getPeer('1001')).toEqual({ host: 'b' });
+  });
+
+  it('deletes a peer, and deleting an absent one is no error', async () => {
+    const cache = await open();
+    await cache.setPeer('1001', { host: 'dynamic' }, undefined);
+    await cache.deletePeer('1001');
+    expect(await cache.getPeer('1001')).toBeUndefined();
+    await expect(cache.deletePeer('1001')).resolves.toBeUndefined();
+  });
+
+  it('refuses a ttl that is not a positive integer of milliseconds', async () => {
+    const cache = await open();
+    const one = [binding('alice@example.com', 'sip:a@127.0.0.7')];
+    await expect(cache.setBindings('alice@example.com', one, 0)).rejects.toThrow(RangeError);
+    await expect(cache.acceptNonceCount('n1', 1, 1.5)).rejects.toThrow(/positive integer.*1\.5/);
+    await expect(cache.setPeer('1001', {}, -1)).rejects.toThrow(RangeError);
+    expect(await cache.getBindings('alice@example.com')).toEqual([]);
+  });
+
+  it('once closed, fails every operation with CacheUnavailableError naming it', async () => {
+    const cache = await open();
+    await cache.close();
+    const error = await cache.getBindings('alice@example.com').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CacheUnavailableError);
+    expect(error).toMatchObject({ code: 'DROUTER_ERR_CACHE_UNAVAILABLE', operation: 'getBindings' });
+    await expect(cache.ping()).rejects.toThrow(/did not answer ping/);
+  });
+});
+
+describe('the memory cache clock', () => {
+  it('expires entries by the injected clock, at exactly the ttl', async () => {
+    let now = 1_000_000;
+    const cache = new MemoryCache(() => now);
+    await cache.setBindings('alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7')], 1000);
+    await cache.setPeer('1001', { host: 'dynamic' }, 1000);
+    expect(await cache.acceptNonceCount('n1', 3, 1000)).toBe(true);
+    now += 999;
+    expect(await cache.getBindings('alice@example.com')).toHaveLength(1);
+    expect(await cache.getPeer('1001')).toEqual({ host: 'dynamic' });
+    expect(await cache.acceptNonceCount('n1', 3, 1000)).toBe(false);
+    now += 1;
+    expect(await cache.getBindings('alice@example.com')).toEqual([]);
+    expect(await cache.getPeer('1001')).toBeUndefined();
+    // Expired with the refused check above: a refusal does not renew the entry.
+    expect(await cache.acceptNonceCount('n1', 3, 1000)).toBe(true);
+    await cache.close();
+  });
+});
+
+if (REDIS_TEST_URL) {
+  const redisTestUrl = REDIS_TEST_URL;
+
+  describe('the redis cache when Redis does not answer', () => {
+    let relay: TcpRelay | undefined;
+    let cache: Cache | undefined;
+
+    afterEach(async () => {
+      await cache?.close();
+      await relay?.close();
+      cache = undefined;
+      relay = undefined;
+    });
+
+    it('fails openCache on a dead server within 5 s, naming the URL', async () => {
+      const startedAt = performance.now();
+      const error = await openCache('redis://127.0.0.1:1/0').catch((e: unknown) => e);
+      expect(performance.now() - startedAt).toBeLessThan(5000);
+      expect(error).toBeInstanceOf(CacheUnavailableError);
+      expect(error).toMatchObject({ code: 'DROUTER_ERR_CACHE_UNAVAILABLE', operation: 'connect' });
+      expect((error as Error).message).toContain('redis://127.0.0.1:1/0');
+    });
+
+    it('hides the password of the URL in the message', async () => {
+      const error = await openCache('redis://:secret@127.0.0.1:1/0').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CacheUnavailableError);
+      expect((error as Error).message).toContain('redis://:***@127.0.0.1:1/0');
+      expect((error as Error).message).not.toContain('secret');
+    });
+
+    it('fails an operation with CacheUnavailableError when the connection is cut, and close still returns', async () => {
+      const target = new URL(redisTestUrl);
+      relay = await startTcpRelay(target.hostname, target.port === '' ? 6379 : Number(target.port));
+      const viaRelay = new URL(redisTestUrl);
+      viaRelay.hostname = '127.0.0.1';
+      viaRelay.port = String(relay.port);
+      cache = await openCache(viaRelay.toString(), { keyPrefix: `sipdr-test:${process.pid}:cut:` });
+      await cache.ping();
+
+      await relay.cut();
+      const error = await cache.getBindings('alice@example.com').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CacheUnavailableError);
+      expect((error as Error).message).toContain(`127.0.0.1:${relay.port}`);
+      expect((error as Error).message).toMatch(/did not answer getBindings/);
+      await expect(cache.ping()).rejects.toThrow(CacheUnavailableError);
+    });
+  });
+}

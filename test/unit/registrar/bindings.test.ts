@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { applyRegister, type Binding, byPreference, contactHeaderValues, type RegisterRequest, sameContact } from '../../../src/registrar/bindings.js';
+
+const NOW = 1_800_000_000_000;
+const LIMITS = { defaultExpiresSeconds: 3600, minExpiresSeconds: 60, maxExpiresSeconds: 7200, maxContacts: 3 };
+const SOURCE = { address: '127.0.0.10', port: 5062, transport: 'udp' as const };
+
+function request(overrides: Partial<RegisterRequest>): RegisterRequest {
+  return { aor: '1001@example.com', contacts: undefined, expiresHeader: undefined, callId: 'c1', cseq: 2, source: SOURCE, userAgent: 'test', ...overrides };
+}
+
+function binding(contact: string, overrides: Partial<Binding> = {}): Binding {
+  return { aor: '1001@example.com', contact, expiresAt: NOW + 600_000, callId: 'c1', cseq: 1, q: 1, source: SOURCE, userAgent: 'test', ...overrides };
+}
+
+const contact = (uri: string, expires?: number, q?: number) => ({ uri, expires, q });
+
+describe('applyRegister (RFC 3261 §10.3)', () => {
+  it('adds a binding with the Expires header, the contact param winning over it', () => {
+    const result = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10:5062'), contact('sip:1001@127.0.0.11', 120)], expiresHeader: 300 }), LIMITS, NOW);
+    expect(result).toMatchObject({ ok: true, changed: true });
+    if (!result.ok) throw new Error('rejected');
+    expect(result.bindings.map((b) => [b.contact, (b.expiresAt - NOW) / 1000])).toEqual([
+      ['sip:1001@127.0.0.10:5062', 300],
+      ['sip:1001@127.0.0.11', 120],
+    ]);
+  });
+
+  it.each([
+    ['no expiry anywhere: the default', undefined, undefined, 3600],
+    ['above the maximum: clamped', 100_000, undefined, 7200],
+    ['a malformed expiry: 3600 (then clamped no further)', Number.NaN, undefined, 3600],
+    ['over 2^32-1: taken as the maximum', 2 ** 40, undefined, 7200],
+  ])('%s', (_what, header, param, granted) => {
+    const result = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10', param)], expiresHeader: header }), LIMITS, NOW);
+    if (!result.ok) throw new Error('rejected');
+    expect((result.bindings[0]?.expiresAt ?? 0) - NOW).toBe(granted * 1000);
+  });
+
+  it('answers 423 with Min-Expires below the minimum', () => {
+    expect(applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10', 30)] }), LIMITS, NOW)).toEqual({
+      ok: false,
+      status: 423,
+      reason: 'Interval Too Brief',
+      headers: { 'Min-Expires': '60' },
+    });
+  });
+
+  it('a fetch returns the live bindings unchanged, dropping expired ones', () => {
+    const stored = [binding('sip:a@127.0.0.10'), binding('sip:b@127.0.0.10', { expiresAt: NOW - 1 })];
+    expect(applyRegister(stored, request({}), LIMITS, NOW)).toEqual({ ok: true, bindings: [stored[0]], changed: true });
+  });
+
+  it('refreshes a binding of the same contact, and removes one with expires 0', () => {
+    const stored = [binding('sip:1001@127.0.0.10:5062'), binding('sip:1001@127.0.0.11')];
+    const result = applyRegister(stored, request({ contacts: [contact('sip:1001@127.0.0.10:5062', 900), contact('sip:1001@127.0.0.11', 0)], cseq: 5 }), LIMITS, NOW);
+    if (!result.ok) throw new Error('rejected');
+    expect(result.bindings.map((b) => [b.contact, b.cseq, (b.expiresAt - NOW) / 1000])).toEqual([['sip:1001@127.0.0.10:5062', 5, 900]]);
+  });
+
+  it('rejects a CSeq that is not higher on the same Call-ID; another Call-ID replaces', () => {
+    const stored = [binding('sip:1001@127.0.0.10', { cseq: 7 })];
+    expect(applyRegister(stored, request({ contacts: [contact('sip:1001@127.0.0.10')], cseq: 7 }), LIMITS, NOW)).toMatchObject({ ok: false, status: 400 });
+    expect(applyRegister(stored, request({ contacts: [contact('sip:1001@127.0.0.10')], cseq: 1, callId: 'rebooted' }), LIMITS, NOW)).toMatchObject({ ok: true });
+  });
+
+  it('Contact * with Expires 0 removes everything; without Expires 0 it is a 400', () => {
+    const stored = [binding('sip:a@127.0.0.10'), binding('sip:b@127.0.0.10', { callId: 'other' })];
+    expect(applyRegister(stored, request({ contacts: '*', expiresHeader: 0, cseq: 9 }), LIMITS, NOW)).toEqual({ ok: true, bindings: [], changed: true });
+    expect(applyRegister(stored, request({ contacts: '*', expiresHeader: 60 }), LIMITS, NOW)).toMatchObject({ ok: false, status: 400 });
+    expect(applyRegister(stored, request({ contacts: '*', expiresHeader: 0, cseq: 1 }), LIMITS, NOW)).toMatchObject({ ok: false, status: 400, reason: 'CSeq Out Of Order' });
+  });
+
+  it('refuses more contacts than the limit, storing none of them', () => {
+    const many = ['a', 'b', 'c', 'd'].map((user) => contact(`sip:${user}@127.0.0.10`));
+    expect(applyRegister([], request({ contacts: many }), LIMITS, NOW)).toMatchObject({ ok: false, status: 403 });
+  });
+});
+
+describe('binding helpers', () => {
+  it('compares contacts by scheme, user, host (any case), port and transport', () => {
+    expect(sameContact('sip:1001@Host.Example:5060;transport=UDP', 'sip:1001@host.example:5060;transport=udp;ob')).toBe(true);
+    expect(sameContact('sip:1001@host.example:5060', 'sip:1001@host.example:5062')).toBe(false);
+  });
+
+  it('lists each binding with its remaining seconds, and orders by q then recency', () => {
+    const bindings = [binding('sip:a@x', { q: 0.5, expiresAt: NOW + 1500 }), binding('sip:b@x', { q: 1, expiresAt: NOW + 30_000 })];
+    expect(contactHeaderValues(bindings, NOW)).toEqual(['<sip:a@x>;expires=2', '<sip:b@x>;expires=30']);
+    expect(byPreference(bindings).map((b) => b.contact)).toEqual(['sip:b@x', 'sip:a@x']);
+  });
+});
