@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Cache } from './cache/cache.js';
 import { openCache } from './cache/open-cache.js';
 import { ConfigError, formatRowProblem } from './errors.js';
+import { ExpirySweeper } from './registrar/expiry-service.js';
 import { locationLookup } from './registrar/location-service.js';
 import { registerStep } from './registrar/registrar-service.js';
 import { callRouterStep } from './proxy/call-router.js';
@@ -45,6 +46,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
   let admin: AdminServer | undefined;
   let engine: SipEngine | undefined;
   let cache: Cache | undefined;
+  let sweeper: ExpirySweeper | undefined;
   try {
     cache = await openCache(config.cache.url);
     const routing = createRoutingService(config, store);
@@ -58,11 +60,14 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     const locate = locationLookup({ cache, store, clock: systemClock });
     const callRouter = callRouterStep({ routing, locate, proxy: config.proxy, local: engine.local, log });
     steps.REGISTER = registerStep({ store, cache, config: config.registrar, nonceSecret: config.registrar.nonceSecret || randomBytes(32).toString('hex'), clock: systemClock, salt: () => randomBytes(8), log });
+    sweeper = new ExpirySweeper({ cache, store, clock: systemClock, log, intervalMs: config.registrar.sweepIntervalMs, rtupdate: config.registrar.rtupdate });
+    sweeper.start();
     for (const method of ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE']) steps[method] = callRouter;
     await engine.start(createPipeline({ local: engine.local, steps, log }));
 
     const sipEngine = engine;
     const openedCache = cache;
+    const expirySweeper = sweeper;
     admin = await startAdminServer(config.admin, { health: () => healthReply(store, routing, sipEngine, config.sip.engine) });
 
     const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
@@ -76,6 +81,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
       engine: sipEngine,
       reload: () => reloadRouting(routing, log),
       async stop() {
+        await expirySweeper.stop();
         await sipEngine.stop();
         await adminServer.close();
         await openedCache.close();
@@ -83,6 +89,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
       },
     };
   } catch (error) {
+    await sweeper?.stop();
     await engine?.stop();
     await admin?.close();
     await cache?.close();

@@ -144,6 +144,7 @@ const registrarSchema = z.strictObject({
   maxContacts: leaf(z.number().int().min(1).max(100), 'an integer from 1 to 100').default(5),
   systemName: leaf(z.string(), 'the name written to sippeers.regserver (Asterisk systemname); empty: none').default(''),
   rtupdate: leaf(z.boolean(), 'true or false').default(true),
+  sweepIntervalMs: leaf(z.number().int().min(100).max(600_000), 'milliseconds from 100 to 600000').default(1000),
   rtsavesysname: leaf(z.boolean(), 'true or false').default(false),
 });
 

@@ -51,7 +51,7 @@ describe.each(CACHES)('registrar on the native engine (SQLite, cache %s)', (cach
 
   beforeAll(async () => {
     await clearRegistrarKeys(cacheUrl);
-    server = await startTestServer(PROXY, { cache: { url: cacheUrl } });
+    server = await startTestServer(PROXY, { cache: { url: cacheUrl }, registrar: { minExpiresSeconds: 0, sweepIntervalMs: 200 } });
     phone = await UdpPeer.bind(PHONE);
     asterisk = await UdpPeer.bind(ASTERISK);
   });
@@ -172,5 +172,15 @@ describe.each(CACHES)('registrar on the native engine (SQLite, cache %s)', (cach
     expect(status(ok)).toBe(200);
     expect(ok).not.toMatch(/^Contact:/im);
     expect(peerRow('1001')).toEqual({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1001', regserver: '', lastms: 0 });
+  });
+
+  it('lets a short registration expire on its own and clears the row, with no request arriving', async () => {
+    const challenge = challengesOf(await send(register('1002')))[1];
+    if (!challenge) throw new Error('no challenge');
+    expect(status(await send(register('1002', [authorization('1002', 'secret1002', challenge), 'Expires: 1'])))).toBe(200);
+    expect(peerRow('1002')).toMatchObject({ ipaddr: PHONE, fullcontact: `sip:1002@${PHONE}:${phone.address.port}` });
+    const deadline = Date.now() + 4000;
+    while (peerRow('1002').fullcontact !== '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(peerRow('1002')).toMatchObject({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1002' });
   });
 });
