@@ -1,5 +1,8 @@
 import { parseTimerec, type TimerecDialect } from '../../src/routing/timerec/index.js';
 
+export const V32 = 'opensips-3.2' as const;
+export const LEGACY = 'legacy' as const;
+
 /** One pinned case of a table-driven timerec test. */
 export interface TimerecRow {
   rule: string;
@@ -15,3 +18,6 @@ export function timerecMatches(timerec: string, dialect: TimerecDialect, at: str
   if (!parsed.ok) throw new Error(parsed.error);
   return parsed.timerec.matches(new Date(at));
 }
+
+/** A case that names its dialect. */
+export type DialectRow = TimerecRow & { dialect: TimerecDialect };

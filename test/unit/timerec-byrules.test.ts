@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { timerecMatches } from '../support/timerec.js';
+import { type DialectRow, LEGACY, timerecMatches, V32 } from '../support/timerec.js';
 import { parseTimerec, type TimerecDialect } from '../../src/routing/timerec/index.js';
 
 /**
@@ -9,17 +9,9 @@ import { parseTimerec, type TimerecDialect } from '../../src/routing/timerec/ind
  * "cfgutils" vectors: OpenSIPS modules/cfgutils/test/cfgutils.c, now = 2020-06-05T11:51:35Z.
  */
 
-interface Row {
-  rule: string;
-  timerec: string;
-  dialect: TimerecDialect;
-  at: string;
-  expected: boolean;
-}
+type Row = DialectRow;
 
 
-const V32 = 'opensips-3.2' as const;
-const LEGACY = 'legacy' as const;
 const NOW = '2020-06-05T11:51:35Z';
 
 const rows: Row[] = [

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LEGACY, V32 } from '../support/timerec.js';
 import { parseTimerec, type TimerecDialect } from '../../src/routing/timerec/index.js';
 
 /**
@@ -20,8 +21,6 @@ function errorOf(timerec: string, dialect: TimerecDialect, defaultTimeZone = 'UT
   return parsed.ok ? '(parsed)' : parsed.error;
 }
 
-const V32 = 'opensips-3.2' as const;
-const LEGACY = 'legacy' as const;
 const ONE = 'UTC|20200605T115135|20200605T115136';
 const ZERO = 'UTC|20200605T115135|20200605T115135';
 const FREQS = 'allowed daily, weekly, monthly, yearly';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { timerecMatches } from '../support/timerec.js';
+import { type DialectRow, LEGACY, timerecMatches, V32 } from '../support/timerec.js';
 import { parseTimerec, type TimerecDialect } from '../../src/routing/timerec/index.js';
 
 /**
@@ -9,18 +9,9 @@ import { parseTimerec, type TimerecDialect } from '../../src/routing/timerec/ind
  * Rows: (rule pinned, timerec, dialect, default zone, instant in UTC, expected).
  */
 
-interface Row {
-  rule: string;
-  timerec: string;
-  dialect: TimerecDialect;
-  zone: string;
-  at: string;
-  expected: boolean;
-}
+type Row = DialectRow & { zone: string };
 
 
-const V32 = 'opensips-3.2' as const;
-const LEGACY = 'legacy' as const;
 const NOW = '2020-06-05T11:51:35Z';
 const NY_9_TO_5 = 'America/New_York|20260101T090000||8H|daily';
 const AMS_8_TO_6 = 'Europe/Amsterdam|20260101T080000||10H|daily';
