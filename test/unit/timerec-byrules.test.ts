@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { type DialectRow, LEGACY, timerecMatches, V32 } from '../support/timerec.js';
-import { parseTimerec, type TimerecDialect } from '../../src/routing/timerec/index.js';
 
 /**
  * interval and the byxxx filters, in both dialects (same RFC 5545 meaning
