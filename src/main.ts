@@ -7,6 +7,7 @@ import { openCache } from './cache/open-cache.js';
 import { ConfigError, formatRowProblem } from './errors.js';
 import { ExpirySweeper } from './registrar/expiry-service.js';
 import { locationLookup } from './registrar/location-service.js';
+import { PeerLookup } from './registrar/peer-service.js';
 import { registerStep } from './registrar/registrar-service.js';
 import { callRouterStep } from './proxy/call-router.js';
 import { optionsStep } from './proxy/options-step.js';
@@ -52,15 +53,17 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     const routing = createRoutingService(config, store);
     const loaded = await routing.load();
     for (const warning of warningLines(loaded)) log.warn({ warning }, `routing data: ${warning}`);
-    const peers = await store.countPeers();
+    const peerCount = await store.countPeers();
 
     engine = createEngine(config, log);
     const steps: Record<string, MethodStep> = {};
     steps.OPTIONS = optionsStep(() => Object.keys(steps));
-    const locate = locationLookup({ cache, store, clock: systemClock });
+    const registrar = config.registrar;
+    const peers = new PeerLookup(store, cache, { rtcachefriends: registrar.rtcachefriends, rtautoclearSeconds: registrar.rtautoclearSeconds });
+    const locate = locationLookup({ cache, peers, clock: systemClock, ignoreregexpire: registrar.ignoreregexpire });
     const callRouter = callRouterStep({ routing, locate, proxy: config.proxy, local: engine.local, log });
-    steps.REGISTER = registerStep({ store, cache, config: config.registrar, nonceSecret: config.registrar.nonceSecret || randomBytes(32).toString('hex'), clock: systemClock, salt: () => randomBytes(8), log });
-    sweeper = new ExpirySweeper({ cache, store, clock: systemClock, log, intervalMs: config.registrar.sweepIntervalMs, rtupdate: config.registrar.rtupdate });
+    steps.REGISTER = registerStep({ store, peers, cache, config: registrar, nonceSecret: registrar.nonceSecret || randomBytes(32).toString('hex'), clock: systemClock, salt: () => randomBytes(8), log });
+    sweeper = new ExpirySweeper({ cache, store, peers, clock: systemClock, log, intervalMs: registrar.sweepIntervalMs, rtupdate: registrar.rtupdate, ignoreregexpire: registrar.ignoreregexpire });
     sweeper.start();
     for (const method of ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE']) steps[method] = callRouter;
     await engine.start(createPipeline({ local: engine.local, steps, log }));
@@ -72,8 +75,8 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
 
     const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
     log.info(
-      { store: store.displayUrl, schemaCreated: prepared.schemaCreated, seeded: prepared.seeded !== undefined, routing: loaded.counts, peers, admin: admin.url },
-      `drouter started: store ${store.displayUrl}${schemaNote}: ${describeLoad(loaded, peers)}; SIP ${describeEngine(sipEngine)}; admin ${admin.url}`,
+      { store: store.displayUrl, schemaCreated: prepared.schemaCreated, seeded: prepared.seeded !== undefined, routing: loaded.counts, peers: peerCount, admin: admin.url },
+      `drouter started: store ${store.displayUrl}${schemaNote}: ${describeLoad(loaded, peerCount)}; SIP ${describeEngine(sipEngine)}; admin ${admin.url}`,
     );
     const adminServer = admin;
     return {

@@ -146,6 +146,9 @@ const registrarSchema = z.strictObject({
   rtupdate: leaf(z.boolean(), 'true or false').default(true),
   sweepIntervalMs: leaf(z.number().int().min(100).max(600_000), 'milliseconds from 100 to 600000').default(1000),
   rtsavesysname: leaf(z.boolean(), 'true or false').default(false),
+  rtcachefriends: leaf(z.boolean(), 'true or false').default(false),
+  rtautoclearSeconds: leaf(z.number().int().min(0).max(86_400), 'seconds from 0 (off) to 86400; chan_sip rtautoclear=yes is 120').default(0),
+  ignoreregexpire: leaf(z.boolean(), 'true or false').default(false),
 });
 
 const logSchema = z.strictObject({

@@ -2,6 +2,7 @@ import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import type { PeerLookup } from './peer-service.js';
 import { CLEARED_REGISTRATION } from './realtime-peer.js';
 
 export interface ExpirySweeperDeps {
@@ -12,6 +13,9 @@ export interface ExpirySweeperDeps {
   intervalMs: number;
   /** Write the cleared columns back (registrar.rtupdate). */
   rtupdate: boolean;
+  /** chan_sip ignoreregexpire: expiry leaves the row (and its last contact) as it is. */
+  ignoreregexpire: boolean;
+  peers: PeerLookup;
 }
 
 /** AoRs handled per sweep: a burst of expiries is spread over several ticks. */
@@ -57,7 +61,8 @@ export class ExpirySweeper {
       await cache.setBindings(aor, live, ttl);
       if (live.length > 0) continue;
       emptied.push(aor);
-      if (this.deps.rtupdate) await store.writeRegistration(aor, CLEARED_REGISTRATION);
+      await this.deps.peers.registrationEnded(aor);
+      if (this.deps.rtupdate && !this.deps.ignoreregexpire) await store.writeRegistration(aor, CLEARED_REGISTRATION);
       log.info({ peer: aor }, `registration of ${aor} expired`);
     }
     return emptied;

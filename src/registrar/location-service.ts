@@ -2,17 +2,18 @@ import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { Location, LocationLookup } from '../proxy/call-router.js';
 import type { SipUri } from '../sip/uri.js';
-import type { Store } from '../store/store.js';
 import { byPreference } from './bindings.js';
+import type { PeerLookup } from './peer-service.js';
 import { mayRegister } from './realtime-peer.js';
 
 /**
  * The location service: a Request-URI user who is a registered peer is
  * reached at its contacts, highest q first, sent to the address the
  * REGISTER came from (the NAT's, chan_sip nat=force_rport). A peer that may
- * register but has no live binding is offline (480).
+ * register but has no live binding is offline (480), unless ignoreregexpire
+ * keeps its last contact (from the row) usable.
  */
-export function locationLookup(deps: { cache: Cache; store: Pick<Store, 'findPeerByName'>; clock: Clock }): LocationLookup {
+export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: Clock; ignoreregexpire: boolean }): LocationLookup {
   return async (requestUri: SipUri): Promise<Location> => {
     const user = requestUri.user;
     if (!user) return { kind: 'unknown' };
@@ -24,7 +25,12 @@ export function locationLookup(deps: { cache: Cache; store: Pick<Store, 'findPee
         targets: byPreference(live).map((binding) => ({ uri: binding.contact, destination: binding.source, label: `peer ${user}` })),
       };
     }
-    const peer = await deps.store.findPeerByName(user);
-    return peer && mayRegister(peer) ? { kind: 'offline' } : { kind: 'unknown' };
+    const peer = await deps.peers.find(user);
+    if (!peer || !mayRegister(peer)) return { kind: 'unknown' };
+    // ignoreregexpire: the row's last contact stays usable after its registration expired.
+    if (deps.ignoreregexpire && peer.fullcontact && peer.ipaddr && peer.port) {
+      return { kind: 'registered', targets: [{ uri: peer.fullcontact, destination: { address: peer.ipaddr, port: peer.port, transport: 'udp' }, label: `peer ${user}` }] };
+    }
+    return { kind: 'offline' };
   };
 }

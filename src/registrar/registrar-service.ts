@@ -9,10 +9,12 @@ import { parseSipUri } from '../sip/uri.js';
 import type { Store } from '../store/store.js';
 import { applyRegister, type Binding, byPreference, type ContactEntry, contactHeaderValues } from './bindings.js';
 import { challenges, checkNonce, computeHa1, type DigestCredentials, makeNonce, parseAuthorization, verifyDigest } from './digest.js';
+import type { PeerLookup } from './peer-service.js';
 import { CLEARED_REGISTRATION, mayRegister, registeredColumns } from './realtime-peer.js';
 
 export interface RegistrarDeps {
-  store: Pick<Store, 'findPeerByName' | 'writeRegistration'>;
+  store: Pick<Store, 'writeRegistration'>;
+  peers: PeerLookup;
   cache: Cache;
   config: Readonly<RegistrarConfig>;
   /** registrar.nonceSecret, or a random one made at start. */
@@ -75,7 +77,7 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
       challenge(exchange, false);
       return undefined;
     }
-    const peer = await deps.store.findPeerByName(credentials.username);
+    const peer = await deps.peers.find(credentials.username);
     // Asterisk alwaysauthreject: an unknown or unfit peer gets the same 401 as a wrong password.
     if (!peer || !mayRegister(peer)) {
       securityLine(request, peer ? 'Peer is not supposed to register' : 'No matching peer found');
@@ -109,6 +111,7 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
     const ttl = Math.max(0, ...after.map((binding) => binding.expiresAt - now)) + BINDING_GRACE_MS;
     await deps.cache.setBindings(peer.name, after, ttl);
     if (!config.rtupdate) return;
+    if (after.length === 0) await deps.peers.registrationEnded(peer.name);
     const [first] = byPreference(after);
     const columns = first ? registeredColumns(peer, first, { systemName: config.systemName, saveSystemName: config.rtsavesysname }) : CLEARED_REGISTRATION;
     try {

@@ -1,28 +1,12 @@
-import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { challengesOf, peerRow, RegisteringPhone, statusOf } from '../support/registering-phone.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 
-const PROXY = '127.0.0.50';
 const PHONE = '127.0.0.51';
 const ASTERISK = '127.0.0.52';
-
-const hash = (algorithm: 'md5' | 'sha256', text: string) => createHash(algorithm).update(text).digest('hex');
-
-function status(message: string | undefined): number | undefined {
-  const match = message ? /^SIP\/2\.0 (\d{3})/.exec(message) : null;
-  return match ? Number(match[1]) : undefined;
-}
-
-function challengesOf(message: string | undefined): { algorithm: string; nonce: string; realm: string }[] {
-  return [...(message ?? '').matchAll(/^WWW-Authenticate:\s*Digest (.*)$/gim)].map((m) => ({
-    algorithm: /algorithm=([\w-]+)/.exec(m[1] ?? '')?.[1] ?? '',
-    nonce: /nonce="([^"]+)"/.exec(m[1] ?? '')?.[1] ?? '',
-    realm: /realm="([^"]+)"/.exec(m[1] ?? '')?.[1] ?? '',
-  }));
-}
 
 /** The memory cache always; Redis too when DROUTER_TEST_REDIS_URL is set (set and down = failure). */
 const CACHES = ['memory', ...(process.env.DROUTER_TEST_REDIS_URL ? [process.env.DROUTER_TEST_REDIS_URL] : [])];
@@ -42,69 +26,68 @@ async function clearRegistrarKeys(url: string): Promise<void> {
   }
 }
 
+function setSecret(storeFile: string, name: string, secret: string): void {
+  const db = new Database(storeFile);
+  try {
+    db.prepare('UPDATE sippeers SET secret = ? WHERE name = ?').run(secret, name);
+  } finally {
+    db.close();
+  }
+}
+
+let inviteNumber = 0;
+
+/** An INVITE from the stand-in Asterisk to a peer, through the proxy. */
+function inviteFromAsterisk(asterisk: UdpPeer, proxy: string, user: string): string {
+  inviteNumber++;
+  return sipRequest([
+    `INVITE sip:${user}@${proxy} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${ASTERISK}:${asterisk.address.port};branch=z9hG4bK-ast-${inviteNumber}`,
+    'Max-Forwards: 70',
+    `From: <sip:asterisk@${ASTERISK}>;tag=ast-${inviteNumber}`,
+    `To: <sip:${user}@${proxy}>`,
+    `Call-ID: ast-${inviteNumber}-${Date.now()}@${ASTERISK}`,
+    'CSeq: 1 INVITE',
+    `Contact: <sip:asterisk@${ASTERISK}:${asterisk.address.port}>`,
+  ]);
+}
+
+interface Rig {
+  server: TestServer;
+  phone: RegisteringPhone;
+  asterisk: UdpPeer;
+  close(): Promise<void>;
+}
+
+async function startRig(address: string, overrides: Record<string, unknown>): Promise<Rig> {
+  const server = await startTestServer(address, overrides);
+  const udp = await UdpPeer.bind(PHONE);
+  const asterisk = await UdpPeer.bind(ASTERISK);
+  return {
+    server,
+    phone: new RegisteringPhone(udp, server.sip),
+    asterisk,
+    async close() {
+      udp.close();
+      asterisk.close();
+      await server.close();
+    },
+  };
+}
+
 describe.each(CACHES)('registrar on the native engine (SQLite, cache %s)', (cacheUrl) => {
-  let server: TestServer;
-  let phone: UdpPeer;
-  let asterisk: UdpPeer;
-  let cseq = 0;
-  const callId = `reg-${Date.now()}@${PHONE}`;
+  let rig: Rig;
+  const row = (name: string) => peerRow(rig.server.storeFile, name);
 
   beforeAll(async () => {
     await clearRegistrarKeys(cacheUrl);
-    server = await startTestServer(PROXY, { cache: { url: cacheUrl }, registrar: { minExpiresSeconds: 0, sweepIntervalMs: 200 } });
-    phone = await UdpPeer.bind(PHONE);
-    asterisk = await UdpPeer.bind(ASTERISK);
+    rig = await startRig('127.0.0.50', { cache: { url: cacheUrl }, registrar: { minExpiresSeconds: 0, sweepIntervalMs: 200 } });
   });
-  afterAll(async () => {
-    phone?.close();
-    asterisk?.close();
-    await server?.close();
-  });
-
-  function register(user: string, extra: string[] = []): string {
-    cseq++;
-    const { address, port } = phone.address;
-    return sipRequest([
-      `REGISTER sip:${PROXY} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK-reg-${cseq};rport`,
-      'Max-Forwards: 70',
-      `From: <sip:${user}@${PROXY}>;tag=reg-${cseq}`,
-      `To: <sip:${user}@${PROXY}>`,
-      `Call-ID: ${callId}`,
-      `CSeq: ${cseq} REGISTER`,
-      `Contact: <sip:${user}@${address}:${port}>`,
-      'User-Agent: Zoiper rv2.10',
-      ...extra,
-    ]);
-  }
-
-  async function send(text: string): Promise<string | undefined> {
-    phone.send(text, server.sip);
-    const seq = /CSeq: (\d+)/.exec(text)?.[1];
-    return phone.receive(new RegExp(`CSeq: ${seq} REGISTER`), 2000);
-  }
-
-  function authorization(user: string, password: string, challenge: { algorithm: string; nonce: string; realm: string }): string {
-    const algorithm = challenge.algorithm === 'SHA-256' ? 'sha256' : 'md5';
-    const uri = `sip:${PROXY}`;
-    const ha1 = hash(algorithm, `${user}:${challenge.realm}:${password}`);
-    const ha2 = hash(algorithm, `REGISTER:${uri}`);
-    const response = hash(algorithm, `${ha1}:${challenge.nonce}:00000001:abcdef:auth:${ha2}`);
-    return `Authorization: Digest username="${user}", realm="${challenge.realm}", nonce="${challenge.nonce}", uri="${uri}", response="${response}", algorithm=${challenge.algorithm}, qop=auth, nc=00000001, cnonce="abcdef"`;
-  }
-
-  function peerRow(name: string): Record<string, unknown> {
-    const db = new Database(server.storeFile, { readonly: true });
-    try {
-      return db.prepare('SELECT ipaddr, port, regseconds, fullcontact, useragent, defaultuser, regserver, lastms FROM sippeers WHERE name = ?').get(name) as Record<string, unknown>;
-    } finally {
-      db.close();
-    }
-  }
+  afterAll(() => rig?.close());
 
   it('challenges with SHA-256 then MD5, qop auth, realm asterisk', async () => {
-    const response = await send(register('1001'));
-    expect(status(response)).toBe(401);
+    const response = await rig.phone.send(rig.phone.request('1001'));
+    expect(statusOf(response)).toBe(401);
     expect(challengesOf(response).map((c) => [c.algorithm, c.realm])).toEqual([
       ['SHA-256', 'asterisk'],
       ['MD5', 'asterisk'],
@@ -114,73 +97,102 @@ describe.each(CACHES)('registrar on the native engine (SQLite, cache %s)', (cach
 
   for (const algorithm of ['MD5', 'SHA-256']) {
     it(`registers with ${algorithm} digest and writes the Asterisk columns`, async () => {
-      const challenge = challengesOf(await send(register('1001'))).find((c) => c.algorithm === algorithm);
-      if (!challenge) throw new Error(`no ${algorithm} challenge`);
       const before = Date.now();
-      const ok = await send(register('1001', [authorization('1001', 'secret1001', challenge), 'Expires: 300']));
-      expect(status(ok)).toBe(200);
-      expect(ok).toMatch(new RegExp(`Contact:\\s*<sip:1001@${PHONE}:${phone.address.port}>;expires=(300|299)`));
-      const row = peerRow('1001');
-      expect(row).toMatchObject({ ipaddr: PHONE, port: phone.address.port, fullcontact: `sip:1001@${PHONE}:${phone.address.port}`, useragent: 'Zoiper rv2.10', defaultuser: '1001' });
-      expect(Number(row.regseconds)).toBeGreaterThanOrEqual(Math.floor(before / 1000) + 299);
-      expect(Number(row.regseconds)).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 301);
+      const ok = await rig.phone.register('1001', 'secret1001', ['Expires: 300'], algorithm);
+      const port = rig.phone.peer.address.port;
+      expect(statusOf(ok)).toBe(200);
+      expect(ok).toMatch(new RegExp(`Contact:\\s*<sip:1001@${PHONE}:${port}>;expires=(300|299)`));
+      const written = row('1001');
+      expect(written).toMatchObject({ ipaddr: PHONE, port, fullcontact: `sip:1001@${PHONE}:${port}`, useragent: 'Zoiper rv2.10', defaultuser: '1001' });
+      expect(Number(written.regseconds)).toBeGreaterThanOrEqual(Math.floor(before / 1000) + 299);
+      expect(Number(written.regseconds)).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 301);
     });
   }
 
-  it('gives a wrong password and an unknown user the same 401, and logs nothing into the row', async () => {
-    const rowBefore = peerRow('1002');
-    const challenge = challengesOf(await send(register('1002')))[1];
-    if (!challenge) throw new Error('no challenge');
-    const wrong = await send(register('1002', [authorization('1002', 'not-the-secret', challenge)]));
-    const unknown = await send(register('nobody', [authorization('nobody', 'whatever', challenge)]));
-    expect(status(wrong)).toBe(401);
-    expect(status(unknown)).toBe(401);
+  it('gives a wrong password and an unknown user the same 401, and writes nothing', async () => {
+    const rowBefore = row('1002');
+    const wrong = await rig.phone.register('1002', 'not-the-secret');
+    const unknown = await rig.phone.register('nobody', 'whatever');
+    expect(statusOf(wrong)).toBe(401);
+    expect(statusOf(unknown)).toBe(401);
     expect(challengesOf(wrong).map((c) => c.algorithm)).toEqual(challengesOf(unknown).map((c) => c.algorithm));
-    expect(peerRow('1002')).toEqual(rowBefore);
+    expect(row('1002')).toEqual(rowBefore);
   });
 
   it('answers 403 when the digest user is not the To user', async () => {
-    const challenge = challengesOf(await send(register('1003')))[1];
+    const challenge = challengesOf(await rig.phone.send(rig.phone.request('1003')))[1];
     if (!challenge) throw new Error('no challenge');
-    const text = register('1003', [authorization('1004', 'secret1004', challenge)]);
-    expect(status(await send(text))).toBe(403);
+    expect(statusOf(await rig.phone.send(rig.phone.request('1003', [rig.phone.authorization('1004', 'secret1004', challenge)])))).toBe(403);
+  });
+
+  it('reads the sippeers row every time without rtcachefriends: a changed secret counts at once', async () => {
+    setSecret(rig.server.storeFile, '1004', 'renewed1004');
+    expect(statusOf(await rig.phone.register('1004', 'secret1004'))).toBe(401);
+    expect(statusOf(await rig.phone.register('1004', 'renewed1004'))).toBe(200);
   });
 
   it('routes an INVITE from Asterisk to the registered phone, and answers 480 for a peer that is not registered', async () => {
-    const inviteFrom = (user: string, n: number) =>
-      sipRequest([
-        `INVITE sip:${user}@${PROXY} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${ASTERISK}:${asterisk.address.port};branch=z9hG4bK-ast-${n}`,
-        'Max-Forwards: 70',
-        `From: <sip:asterisk@${ASTERISK}>;tag=ast-${n}`,
-        `To: <sip:${user}@${PROXY}>`,
-        `Call-ID: ast-${n}-${Date.now()}@${ASTERISK}`,
-        'CSeq: 1 INVITE',
-        `Contact: <sip:asterisk@${ASTERISK}:${asterisk.address.port}>`,
-      ]);
-    asterisk.send(inviteFrom('1001', 1), server.sip);
-    const atPhone = await phone.receive(/^INVITE sip:1001@/, 2000);
-    expect(atPhone).toMatch(new RegExp(`^INVITE sip:1001@${PHONE}:${phone.address.port} SIP/2\\.0`));
-    asterisk.send(inviteFrom('1004', 2), server.sip);
-    expect(status(await asterisk.receive(/^SIP\/2\.0 4\d\d [\s\S]*CSeq: 1 INVITE/, 2000))).toBe(480);
+    const { asterisk, server, phone } = rig;
+    asterisk.send(inviteFromAsterisk(asterisk, server.sip.address, '1001'), server.sip);
+    const atPhone = await phone.peer.receive(/^INVITE sip:1001@/, 2000);
+    expect(atPhone).toMatch(new RegExp(`^INVITE sip:1001@${PHONE}:${phone.peer.address.port} SIP/2\\.0`));
+    asterisk.send(inviteFromAsterisk(asterisk, server.sip.address, '1003'), server.sip);
+    expect(statusOf(await asterisk.receive(/^SIP\/2\.0 4\d\d [\s\S]*CSeq: 1 INVITE/, 2000))).toBe(480);
   });
 
   it('unregisters with Expires: 0 and clears exactly the columns chan_sip clears', async () => {
-    const challenge = challengesOf(await send(register('1001')))[1];
-    if (!challenge) throw new Error('no challenge');
-    const ok = await send(register('1001', [authorization('1001', 'secret1001', challenge), 'Expires: 0']));
-    expect(status(ok)).toBe(200);
+    const ok = await rig.phone.register('1001', 'secret1001', ['Expires: 0']);
+    expect(statusOf(ok)).toBe(200);
     expect(ok).not.toMatch(/^Contact:/im);
-    expect(peerRow('1001')).toEqual({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1001', regserver: '', lastms: 0 });
+    expect(row('1001')).toEqual({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1001', regserver: '', lastms: 0 });
   });
 
   it('lets a short registration expire on its own and clears the row, with no request arriving', async () => {
-    const challenge = challengesOf(await send(register('1002')))[1];
-    if (!challenge) throw new Error('no challenge');
-    expect(status(await send(register('1002', [authorization('1002', 'secret1002', challenge), 'Expires: 1'])))).toBe(200);
-    expect(peerRow('1002')).toMatchObject({ ipaddr: PHONE, fullcontact: `sip:1002@${PHONE}:${phone.address.port}` });
+    expect(statusOf(await rig.phone.register('1002', 'secret1002', ['Expires: 1']))).toBe(200);
+    expect(row('1002')).toMatchObject({ ipaddr: PHONE, fullcontact: `sip:1002@${PHONE}:${rig.phone.peer.address.port}` });
     const deadline = Date.now() + 4000;
-    while (peerRow('1002').fullcontact !== '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(peerRow('1002')).toMatchObject({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1002' });
+    while (row('1002').fullcontact !== '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(row('1002')).toMatchObject({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1002' });
+  });
+});
+
+describe('chan_sip realtime options, each against its default', () => {
+  it('rtcachefriends: after the first REGISTER the cached peer is used, so a changed secret is not seen', async () => {
+    const rig = await startRig('127.0.0.60', { registrar: { rtcachefriends: true } });
+    try {
+      expect(statusOf(await rig.phone.register('1003', 'secret1003'))).toBe(200);
+      setSecret(rig.server.storeFile, '1003', 'renewed1003');
+      expect(statusOf(await rig.phone.register('1003', 'secret1003'))).toBe(200);
+      expect(statusOf(await rig.phone.register('1003', 'renewed1003'))).toBe(401);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('rtautoclear: the cached peer goes after its time, and the row is read again', async () => {
+    const rig = await startRig('127.0.0.61', { registrar: { rtcachefriends: true, rtautoclearSeconds: 1 } });
+    try {
+      expect(statusOf(await rig.phone.register('1003', 'secret1003'))).toBe(200);
+      setSecret(rig.server.storeFile, '1003', 'renewed1003');
+      expect(statusOf(await rig.phone.register('1003', 'secret1003'))).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1300));
+      expect(statusOf(await rig.phone.register('1003', 'secret1003'))).toBe(401);
+      expect(statusOf(await rig.phone.register('1003', 'renewed1003'))).toBe(200);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('ignoreregexpire: an expired registration keeps its row and its last contact takes calls', async () => {
+    const rig = await startRig('127.0.0.62', { registrar: { ignoreregexpire: true, minExpiresSeconds: 0, sweepIntervalMs: 200 } });
+    try {
+      expect(statusOf(await rig.phone.register('1003', 'secret1003', ['Expires: 1']))).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1800));
+      expect(peerRow(rig.server.storeFile, '1003')).toMatchObject({ ipaddr: PHONE, fullcontact: `sip:1003@${PHONE}:${rig.phone.peer.address.port}` });
+      rig.asterisk.send(inviteFromAsterisk(rig.asterisk, rig.server.sip.address, '1003'), rig.server.sip);
+      expect(await rig.phone.peer.receive(/^INVITE sip:1003@/, 2000)).toMatch(/^INVITE sip:1003@127\.0\.0\.51:\d+ SIP\/2\.0/);
+    } finally {
+      await rig.close();
+    }
   });
 });

@@ -1,0 +1,41 @@
+import type { Cache } from '../cache/cache.js';
+import type { SipPeerRow } from '../model/sippeers-table.js';
+import type { Store } from '../store/store.js';
+
+export interface PeerLookupOptions {
+  /** chan_sip rtcachefriends: a peer read once stays in the cache. */
+  rtcachefriends: boolean;
+  /** chan_sip rtautoclear: how long a cached peer lives; 0 keeps it until its registration expires. */
+  rtautoclearSeconds: number;
+}
+
+/**
+ * Peers by name, as chan_sip finds realtime peers: from the sippeers row
+ * every time, or with rtcachefriends from the cache after the first read
+ * (so a changed row is not seen until the cached copy goes: rtautoclear,
+ * or the registration's expiry).
+ */
+export class PeerLookup {
+  constructor(
+    private readonly store: Pick<Store, 'findPeerByName'>,
+    private readonly cache: Cache,
+    private readonly options: PeerLookupOptions,
+  ) {}
+
+  async find(name: string): Promise<SipPeerRow | undefined> {
+    if (!this.options.rtcachefriends) return this.store.findPeerByName(name);
+    const cached = await this.cache.getPeer(name);
+    if (cached) return cached as unknown as SipPeerRow;
+    const peer = await this.store.findPeerByName(name);
+    if (peer) {
+      const ttlMs = this.options.rtautoclearSeconds > 0 ? this.options.rtautoclearSeconds * 1000 : undefined;
+      await this.cache.setPeer(name, peer as unknown as Record<string, unknown>, ttlMs);
+    }
+    return peer;
+  }
+
+  /** rtautoclear: the registration ended, so the cached peer goes. */
+  async registrationEnded(name: string): Promise<void> {
+    if (this.options.rtcachefriends && this.options.rtautoclearSeconds > 0) await this.cache.deletePeer(name);
+  }
+}

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { sipRequest, type UdpPeer } from './udp-peer.js';
+
+export interface Challenge {
+  algorithm: string;
+  nonce: string;
+  realm: string;
+}
+
+export function statusOf(message: string | undefined): number | undefined {
+  const match = message ? /^SIP\/2\.0 (\d{3})/.exec(message) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+export function challengesOf(message: string | undefined): Challenge[] {
+  return [...(message ?? '').matchAll(/^WWW-Authenticate:\s*Digest (.*)$/gim)].map((m) => ({
+    algorithm: /algorithm=([\w-]+)/.exec(m[1] ?? '')?.[1] ?? '',
+    nonce: /nonce="([^"]+)"/.exec(m[1] ?? '')?.[1] ?? '',
+    realm: /realm="([^"]+)"/.exec(m[1] ?? '')?.[1] ?? '',
+  }));
+}
+
+/** The registration columns of a sippeers row, read straight from the SQLite file. */
+export function peerRow(storeFile: string, name: string): Record<string, unknown> {
+  const db = new Database(storeFile, { readonly: true });
+  try {
+    return db.prepare('SELECT ipaddr, port, regseconds, fullcontact, useragent, defaultuser, regserver, lastms FROM sippeers WHERE name = ?').get(name) as Record<string, unknown>;
+  } finally {
+    db.close();
+  }
+}
+
+/** A phone that REGISTERs over a bare UDP peer, computing its own digests (RFC 2617/7616, qop=auth). */
+export class RegisteringPhone {
+  private cseq = 0;
+  private readonly callId = `reg-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+
+  constructor(
+    readonly peer: UdpPeer,
+    private readonly proxy: { address: string; port: number },
+  ) {}
+
+  request(user: string, extra: readonly string[] = []): string {
+    this.cseq++;
+    const { address, port } = this.peer.address;
+    return sipRequest([
+      `REGISTER sip:${this.proxy.address} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK-reg-${this.callId}-${this.cseq};rport`,
+      'Max-Forwards: 70',
+      `From: <sip:${user}@${this.proxy.address}>;tag=reg-${this.cseq}`,
+      `To: <sip:${user}@${this.proxy.address}>`,
+      `Call-ID: ${this.callId}@${address}`,
+      `CSeq: ${this.cseq} REGISTER`,
+      `Contact: <sip:${user}@${address}:${port}>`,
+      'User-Agent: Zoiper rv2.10',
+      ...extra,
+    ]);
+  }
+
+  async send(text: string): Promise<string | undefined> {
+    this.peer.send(text, this.proxy);
+    const seq = /CSeq: (\d+)/.exec(text)?.[1];
+    return this.peer.receive(new RegExp(`CSeq: ${seq} REGISTER`), 2000);
+  }
+
+  authorization(user: string, password: string, challenge: Challenge): string {
+    const algorithm = challenge.algorithm === 'SHA-256' ? 'sha256' : 'md5';
+    const hash = (text: string) => createHash(algorithm).update(text).digest('hex');
+    const uri = `sip:${this.proxy.address}`;
+    const response = hash(`${hash(`${user}:${challenge.realm}:${password}`)}:${challenge.nonce}:00000001:abcdef:auth:${hash(`REGISTER:${uri}`)}`);
+    return `Authorization: Digest username="${user}", realm="${challenge.realm}", nonce="${challenge.nonce}", uri="${uri}", response="${response}", algorithm=${challenge.algorithm}, qop=auth, nc=00000001, cnonce="abcdef"`;
+  }
+
+  /** The whole exchange: REGISTER, 401, REGISTER with credentials for the challenge of `algorithm`. */
+  async register(user: string, password: string, extra: readonly string[] = [], algorithm = 'MD5'): Promise<string | undefined> {
+    const challenge = challengesOf(await this.send(this.request(user))).find((c) => c.algorithm === algorithm);
+    if (!challenge) throw new Error(`no ${algorithm} challenge`);
+    return this.send(this.request(user, [this.authorization(user, password, challenge), ...extra]));
+  }
+}
