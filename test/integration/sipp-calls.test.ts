@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { peerRow } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { sippAvailable, sippCall } from '../support/sipp.js';
 
@@ -70,5 +71,36 @@ describe.runIf(sippAvailable())('sipp calls on the example data', () => {
     const run = await call();
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(gateway2.requests('INVITE')).toHaveLength(1);
+  });
+});
+
+describe.runIf(sippAvailable())('a sipp phone registers with digest and unregisters', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    // sipp's [authentication] answers MD5 challenges.
+    server = await startTestServer('127.0.0.53', { registrar: { algorithms: ['MD5'] } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('fills the Asterisk columns, then clears them as chan_sip does', async () => {
+    const phone = sippCall({
+      scenario: 'phone-register.xml',
+      localIp: '127.0.0.54',
+      target: server.sip,
+      service: '1001',
+      replace: { USER: '1001', PASSWORD: 'secret1001', PROXY: `${server.sip.address}:${server.sip.port}`, HOLD_MS: '1500' },
+    });
+    const deadline = Date.now() + 5000;
+    while (!peerRow(server.storeFile, '1001').fullcontact && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const registered = peerRow(server.storeFile, '1001');
+    expect(registered).toMatchObject({ ipaddr: '127.0.0.54', useragent: 'sipp phone', defaultuser: '1001' });
+    expect(String(registered.fullcontact)).toMatch(/^sip:1001@127\.0\.0\.54:\d+$/);
+    expect(Number(registered.regseconds)).toBeGreaterThan(Date.now() / 1000 + 290);
+    const run = await phone;
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(peerRow(server.storeFile, '1001')).toMatchObject({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1001' });
   });
 });

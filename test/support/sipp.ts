@@ -25,7 +25,7 @@ export interface SippRun {
  * its placeholders (STATUS, CALLER) filled, from `localIp`, to the proxy.
  */
 export async function sippCall(options: {
-  scenario: 'uac-call.xml' | 'uac-rejected.xml';
+  scenario: 'uac-call.xml' | 'uac-rejected.xml' | 'phone-register.xml';
   localIp: string;
   target: { address: string; port: number };
   service: string;
