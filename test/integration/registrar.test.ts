@@ -2,14 +2,22 @@ import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { databaseKinds, MYSQL_TEST_URL } from '../support/databases.js';
 import { challengesOf, peerRow, RegisteringPhone, statusOf } from '../support/registering-phone.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 
 const PHONE = '127.0.0.51';
 const ASTERISK = '127.0.0.52';
 
-/** The memory cache always; Redis too when DROUTER_TEST_REDIS_URL is set (set and down = failure). */
-const CACHES = ['memory', ...(process.env.DROUTER_TEST_REDIS_URL ? [process.env.DROUTER_TEST_REDIS_URL] : [])];
+/**
+ * SQLite with the memory cache always; Redis when DROUTER_TEST_REDIS_URL is
+ * set, MariaDB when DROUTER_TEST_MYSQL_URL is (set and down = failure).
+ */
+const VARIANTS: { cache: string; store: 'sqlite' | 'mysql' }[] = [
+  { cache: 'memory', store: 'sqlite' },
+  ...(process.env.DROUTER_TEST_REDIS_URL ? [{ cache: process.env.DROUTER_TEST_REDIS_URL, store: 'sqlite' as const }] : []),
+  ...(MYSQL_TEST_URL ? [{ cache: 'memory', store: 'mysql' as const }] : []),
+];
 
 /** Bindings and nonce counts of earlier runs would change what a fresh run sees. */
 async function clearRegistrarKeys(url: string): Promise<void> {
@@ -26,14 +34,6 @@ async function clearRegistrarKeys(url: string): Promise<void> {
   }
 }
 
-function setSecret(storeFile: string, name: string, secret: string): void {
-  const db = new Database(storeFile);
-  try {
-    db.prepare('UPDATE sippeers SET secret = ? WHERE name = ?').run(secret, name);
-  } finally {
-    db.close();
-  }
-}
 
 let inviteNumber = 0;
 
@@ -56,32 +56,58 @@ interface Rig {
   server: TestServer;
   phone: RegisteringPhone;
   asterisk: UdpPeer;
+  /** The registration columns of a peer's row, read from the database itself. */
+  row(name: string): Promise<Record<string, unknown>>;
+  setSecret(name: string, secret: string): Promise<void>;
   close(): Promise<void>;
 }
 
-async function startRig(address: string, overrides: Record<string, unknown>): Promise<Rig> {
-  const server = await startTestServer(address, overrides);
+const COLUMNS = 'ipaddr, port, regseconds, fullcontact, useragent, defaultuser, regserver, lastms';
+
+async function startRig(address: string, overrides: Record<string, unknown>, store: 'sqlite' | 'mysql' = 'sqlite'): Promise<Rig> {
+  const mysqlKind = databaseKinds().find((kind) => kind.name === 'mysql');
+  const scratch = store === 'mysql' && mysqlKind ? await mysqlKind.create('registrar') : undefined;
+  if (store === 'mysql' && !scratch) throw new Error('the MariaDB variant needs DROUTER_TEST_MYSQL_URL');
+  const server = await startTestServer(address, scratch ? { ...overrides, store: { url: scratch.url } } : overrides);
   const udp = await UdpPeer.bind(PHONE);
   const asterisk = await UdpPeer.bind(ASTERISK);
   return {
     server,
     phone: new RegisteringPhone(udp, server.sip),
     asterisk,
+    async row(name) {
+      if (!scratch) return peerRow(server.storeFile, name);
+      const [found] = await scratch.exec(`SELECT ${COLUMNS} FROM sippeers WHERE name = ?`, [name]);
+      return found ?? {};
+    },
+    async setSecret(name, secret) {
+      if (scratch) {
+        await scratch.exec('UPDATE sippeers SET secret = ? WHERE name = ?', [secret, name]);
+        return;
+      }
+      const db = new Database(server.storeFile);
+      try {
+        db.prepare('UPDATE sippeers SET secret = ? WHERE name = ?').run(secret, name);
+      } finally {
+        db.close();
+      }
+    },
     async close() {
       udp.close();
       asterisk.close();
       await server.close();
+      await scratch?.drop();
     },
   };
 }
 
-describe.each(CACHES)('registrar on the native engine (SQLite, cache %s)', (cacheUrl) => {
+describe.each(VARIANTS)('registrar on the native engine (store $store, cache $cache)', ({ cache, store }) => {
   let rig: Rig;
-  const row = (name: string) => peerRow(rig.server.storeFile, name);
+  const row = (name: string) => rig.row(name);
 
   beforeAll(async () => {
-    await clearRegistrarKeys(cacheUrl);
-    rig = await startRig('127.0.0.50', { cache: { url: cacheUrl }, registrar: { minExpiresSeconds: 0, sweepIntervalMs: 200 } });
+    await clearRegistrarKeys(cache);
+    rig = await startRig('127.0.0.50', { cache: { url: cache }, registrar: { minExpiresSeconds: 0, sweepIntervalMs: 200 } }, store);
   });
   afterAll(() => rig?.close());
 
@@ -102,7 +128,7 @@ describe.each(CACHES)('registrar on the native engine (SQLite, cache %s)', (cach
       const port = rig.phone.peer.address.port;
       expect(statusOf(ok)).toBe(200);
       expect(ok).toMatch(new RegExp(`Contact:\\s*<sip:1001@${PHONE}:${port}>;expires=(300|299)`));
-      const written = row('1001');
+      const written = await row('1001');
       expect(written).toMatchObject({ ipaddr: PHONE, port, fullcontact: `sip:1001@${PHONE}:${port}`, useragent: 'Zoiper rv2.10', defaultuser: '1001' });
       expect(Number(written.regseconds)).toBeGreaterThanOrEqual(Math.floor(before / 1000) + 299);
       expect(Number(written.regseconds)).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 301);
@@ -110,13 +136,13 @@ describe.each(CACHES)('registrar on the native engine (SQLite, cache %s)', (cach
   }
 
   it('gives a wrong password and an unknown user the same 401, and writes nothing', async () => {
-    const rowBefore = row('1002');
+    const rowBefore = await row('1002');
     const wrong = await rig.phone.register('1002', 'not-the-secret');
     const unknown = await rig.phone.register('nobody', 'whatever');
     expect(statusOf(wrong)).toBe(401);
     expect(statusOf(unknown)).toBe(401);
     expect(challengesOf(wrong).map((c) => c.algorithm)).toEqual(challengesOf(unknown).map((c) => c.algorithm));
-    expect(row('1002')).toEqual(rowBefore);
+    expect(await row('1002')).toEqual(rowBefore);
   });
 
   it('answers 403 when the digest user is not the To user', async () => {
@@ -126,7 +152,7 @@ describe.each(CACHES)('registrar on the native engine (SQLite, cache %s)', (cach
   });
 
   it('reads the sippeers row every time without rtcachefriends: a changed secret counts at once', async () => {
-    setSecret(rig.server.storeFile, '1004', 'renewed1004');
+    await rig.setSecret('1004', 'renewed1004');
     expect(statusOf(await rig.phone.register('1004', 'secret1004'))).toBe(401);
     expect(statusOf(await rig.phone.register('1004', 'renewed1004'))).toBe(200);
   });
@@ -144,15 +170,15 @@ describe.each(CACHES)('registrar on the native engine (SQLite, cache %s)', (cach
     const ok = await rig.phone.register('1001', 'secret1001', ['Expires: 0']);
     expect(statusOf(ok)).toBe(200);
     expect(ok).not.toMatch(/^Contact:/im);
-    expect(row('1001')).toEqual({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1001', regserver: '', lastms: 0 });
+    expect(await row('1001')).toEqual({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1001', regserver: '', lastms: 0 });
   });
 
   it('lets a short registration expire on its own and clears the row, with no request arriving', async () => {
     expect(statusOf(await rig.phone.register('1002', 'secret1002', ['Expires: 1']))).toBe(200);
-    expect(row('1002')).toMatchObject({ ipaddr: PHONE, fullcontact: `sip:1002@${PHONE}:${rig.phone.peer.address.port}` });
+    expect(await row('1002')).toMatchObject({ ipaddr: PHONE, fullcontact: `sip:1002@${PHONE}:${rig.phone.peer.address.port}` });
     const deadline = Date.now() + 4000;
-    while (row('1002').fullcontact !== '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(row('1002')).toMatchObject({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1002' });
+    while ((await row('1002')).fullcontact !== '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await row('1002')).toMatchObject({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1002' });
   });
 });
 
@@ -161,7 +187,7 @@ describe('chan_sip realtime options, each against its default', () => {
     const rig = await startRig('127.0.0.60', { registrar: { rtcachefriends: true } });
     try {
       expect(statusOf(await rig.phone.register('1003', 'secret1003'))).toBe(200);
-      setSecret(rig.server.storeFile, '1003', 'renewed1003');
+      await rig.setSecret('1003', 'renewed1003');
       expect(statusOf(await rig.phone.register('1003', 'secret1003'))).toBe(200);
       expect(statusOf(await rig.phone.register('1003', 'renewed1003'))).toBe(401);
     } finally {
@@ -173,7 +199,7 @@ describe('chan_sip realtime options, each against its default', () => {
     const rig = await startRig('127.0.0.61', { registrar: { rtcachefriends: true, rtautoclearSeconds: 1 } });
     try {
       expect(statusOf(await rig.phone.register('1003', 'secret1003'))).toBe(200);
-      setSecret(rig.server.storeFile, '1003', 'renewed1003');
+      await rig.setSecret('1003', 'renewed1003');
       expect(statusOf(await rig.phone.register('1003', 'secret1003'))).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 1300));
       expect(statusOf(await rig.phone.register('1003', 'secret1003'))).toBe(401);
@@ -188,7 +214,7 @@ describe('chan_sip realtime options, each against its default', () => {
     try {
       expect(statusOf(await rig.phone.register('1003', 'secret1003', ['Expires: 1']))).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 1800));
-      expect(peerRow(rig.server.storeFile, '1003')).toMatchObject({ ipaddr: PHONE, fullcontact: `sip:1003@${PHONE}:${rig.phone.peer.address.port}` });
+      expect(await rig.row('1003')).toMatchObject({ ipaddr: PHONE, fullcontact: `sip:1003@${PHONE}:${rig.phone.peer.address.port}` });
       rig.asterisk.send(inviteFromAsterisk(rig.asterisk, rig.server.sip.address, '1003'), rig.server.sip);
       expect(await rig.phone.peer.receive(/^INVITE sip:1003@/, 2000)).toMatch(/^INVITE sip:1003@127\.0\.0\.51:\d+ SIP\/2\.0/);
     } finally {
