@@ -130,3 +130,55 @@ describe('RFC 4475 torture requests over TCP', () => {
     }
   });
 });
+
+/** A small seeded generator, so a failing run can be replayed. */
+function mulberry(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('mangled torture messages (bounded, seeded)', () => {
+  let server: TestServer;
+  let sender: UdpPeer;
+
+  beforeAll(async () => {
+    server = await startTestServer('127.0.0.45', { proxy: { timeoutMs: 300 } });
+    sender = await UdpPeer.bind('127.0.0.46');
+  });
+  afterAll(async () => {
+    sender?.close();
+    await server?.close();
+  });
+
+  it('survives 3000 messages with random bytes flipped, cut or duplicated, and keeps serving', async () => {
+    const random = mulberry(4475);
+    const messages = readdirSync(DATA).filter((file) => file.endsWith('.dat')).map((file) => readFileSync(join(DATA, file)));
+    for (let i = 0; i < 3000; i++) {
+      const original = messages[Math.floor(random() * messages.length)] ?? Buffer.alloc(0);
+      const mangled = Buffer.from(original);
+      for (let flips = Math.floor(random() * 8); flips > 0; flips--) mangled[Math.floor(random() * mangled.length)] = Math.floor(random() * 256);
+      const cut = random() < 0.3 ? mangled.subarray(0, Math.floor(random() * mangled.length)) : mangled;
+      sender.send(random() < 0.1 ? Buffer.concat([cut, cut]) : cut, server.sip);
+      if (i % 200 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const { address, port } = sender.address;
+    sender.send(
+      sipRequest([
+        `OPTIONS sip:127.0.0.45 SIP/2.0`,
+        `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK-after-mangling`,
+        'Max-Forwards: 70',
+        `From: <sip:probe@127.0.0.46>;tag=m1`,
+        'To: <sip:127.0.0.45>',
+        'Call-ID: after-mangling@127.0.0.46',
+        'CSeq: 1 OPTIONS',
+      ]),
+      server.sip,
+    );
+    expect(statusOf(await sender.receive(/Call-ID: after-mangling@/, 5000))).toBe(200);
+  });
+});

@@ -19,7 +19,12 @@ export function inbound(text: string, transport: 'udp' | 'tcp', source: { addres
       return reply ? { kind: 'reply', text: reply } : { kind: 'drop' };
     }
   }
-  const message = sip.parse(text);
+  let message: Message | undefined;
+  try {
+    message = sip.parse(text);
+  } catch {
+    return { kind: 'drop' };
+  }
   const via = message?.headers.via?.[0];
   if (!message || !via || !message.headers['call-id'] || !message.headers.cseq) return { kind: 'drop' };
   if (message.method !== undefined) {

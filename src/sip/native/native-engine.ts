@@ -49,7 +49,14 @@ export class NativeEngine implements SipEngine {
       const reason = error instanceof Error ? error.message : String(error);
       throw new DrouterError('DROUTER_ERR_SIP_BIND', `cannot listen for SIP on ${address}:${port} (${transports.join('+')}): ${reason} (check sip.address and sip.port)`);
     }
-    const onMessage = (message: Message, remote: Remote) => this.receive(message, remote, onRequest);
+    // Whatever a message does to the code below, it must not take the process down.
+    const onMessage = (message: Message, remote: Remote) => {
+      try {
+        this.receive(message, remote, onRequest);
+      } catch (error) {
+        this.options.onError(error);
+      }
+    };
     const udp = transports.includes('udp') ? new UdpTransport({ address, port }, onMessage) : undefined;
     const tcp = transports.includes('tcp') ? new TcpTransport({ address, port }, onMessage) : undefined;
     const transport = combinedTransport(udp, tcp);
