@@ -1,0 +1,175 @@
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * The shared method of the sipp-driven benchmarks: the proxy (`node
+ * dist/cli.js start`) on core 0, sipp on core 1 (taskset); for each rate a
+ * fresh proxy (and fresh sipp servers), a 2 s warm-up, then `STEP_SECONDS`
+ * of load; the highest rate with no failure, retransmissions <= 1 % and
+ * p95 <= 100 ms, found by doubling then bisecting three times.
+ */
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+const SCENARIOS = join(ROOT, 'test', 'sipp');
+export const PROXY = { address: '127.0.0.60', port: 5060 };
+export const STEP_SECONDS = Number(process.env.DROUTER_BENCH_STEP_SECONDS ?? 10);
+export const work = mkdtempSync(join(tmpdir(), 'drouter-bench-sipp-'));
+export const hasTaskset = spawnSync('taskset', ['--version']).error === undefined;
+export const hasSipp = spawnSync('sipp', ['-v']).error === undefined;
+
+export function onCore(core: number, command: string, args: string[]): [string, string[]] {
+  return hasTaskset ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
+}
+
+/** A scenario of test/sipp with its placeholders filled, written to the work folder. */
+export function scenario(name: string, replace: Record<string, string> = {}): string {
+  let text = readFileSync(join(SCENARIOS, name), 'utf8');
+  for (const [key, value] of Object.entries(replace)) text = text.split(key).join(value);
+  const file = join(work, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** A sipp server (a stand-in gateway) on `address`:5060, until killed. */
+export function startSippServer(address: string, file: string): ChildProcess {
+  const [command, args] = onCore(1, 'sipp', ['-sf', file, '-i', address, '-p', '5060', '-nostdin']);
+  return spawn(command, args, { cwd: work, stdio: 'ignore' });
+}
+
+export interface LoadProfile {
+  label: string;
+  unit: string;
+  /** Messages a successful item exchanges, for the retransmission share. */
+  messagesPerItem: number;
+  /** The client scenario (filled) and its extra sipp arguments (service, -inf …). */
+  client(): { file: string; args: string[] };
+  /** Servers the proxy talks to (gateways); killed after each step. */
+  servers(): ChildProcess[];
+  /** Extra environment of the proxy. */
+  proxyEnv: Record<string, string>;
+  /** Prepares the SQLite file before the proxy starts (it creates the schema and example data otherwise). */
+  prepareStore?(file: string): Promise<void>;
+}
+
+interface Step {
+  rate: number;
+  ok: boolean;
+  completed: number;
+  failed: number;
+  retransmissionShare: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  cpuUsPerItem: number;
+  peakRssMb: number;
+}
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function peakRssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:')) ?? '';
+  return Math.round(Number(/(\d+)/.exec(line)?.[1] ?? 0) / 1024);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
+}
+
+function runSipp(client: { file: string; args: string[] }, extra: string[], timeoutSeconds: number): void {
+  const [command, args] = onCore(1, 'sipp', [`${PROXY.address}:${PROXY.port}`, '-sf', client.file, '-i', '127.0.0.61', '-nostdin', ...client.args, ...extra]);
+  spawnSync(command, args, { cwd: work, stdio: 'ignore', timeout: timeoutSeconds * 1000 });
+}
+
+async function measuredStep(profile: LoadProfile, rate: number): Promise<Step> {
+  const db = join(work, `${profile.label.replace(/\W+/g, '-')}-${rate}.db`);
+  await profile.prepareStore?.(db);
+  const [command, args] = onCore(0, process.execPath, [join(ROOT, 'dist', 'cli.js'), 'start']);
+  const proxy = spawn(command, args, {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      DROUTER_STORE__URL: `sqlite:${db}`,
+      DROUTER_SIP__ADDRESS: PROXY.address,
+      DROUTER_SIP__PORT: String(PROXY.port),
+      DROUTER_SIP__TRANSPORTS: 'udp',
+      DROUTER_ADMIN__PORT: '18080',
+      DROUTER_LOG__LEVEL: 'error',
+      ...profile.proxyEnv,
+    },
+  });
+  const servers = profile.servers();
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    if (proxy.exitCode !== null) throw new Error(`the proxy exited with ${proxy.exitCode} (is ${PROXY.address}:${PROXY.port} taken?)`);
+    // taskset execs into the command: the child's pid is the proxy's.
+    const pid = proxy.pid ?? 0;
+    const client = profile.client();
+    runSipp(client, ['-r', '200', '-m', '400', '-timeout', '20s'], 30);
+    const items = rate * STEP_SECONDS;
+    const ticksBefore = cpuTicks(pid);
+    const stats = join(work, `stat-${rate}.csv`);
+    runSipp(client, ['-r', String(rate), '-m', String(items), '-l', String(rate * 4), '-timeout', `${STEP_SECONDS + 20}s`, '-max_retrans', '5', '-trace_stat', '-stf', stats, '-fd', '1', '-trace_rtt', '-rtt_freq', '1'], STEP_SECONDS + 30);
+    const cpuUs = ((cpuTicks(pid) - ticksBefore) * 1e6) / 100;
+    const lines = readFileSync(stats, 'utf8').trim().split('\n');
+    const names = (lines[0] ?? '').split(';');
+    const last = (lines[lines.length - 1] ?? '').split(';');
+    const value = (name: string) => Number(last[names.indexOf(name)] ?? 0);
+    const completed = value('SuccessfulCall(C)');
+    const rttFiles = readdirSync(work).filter((f) => f.endsWith('_rtt.csv'));
+    const rtts = rttFiles
+      .flatMap((f) => readFileSync(join(work, f), 'utf8').trim().split('\n').slice(1))
+      .map((l) => Number(l.split(';')[1]))
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
+    for (const f of rttFiles) execFileSync('rm', ['-f', join(work, f)]);
+    const step: Step = {
+      rate,
+      completed,
+      failed: value('FailedCall(C)') + Math.max(0, items - completed - value('FailedCall(C)')),
+      retransmissionShare: value('Retransmissions(C)') / Math.max(1, items * profile.messagesPerItem),
+      p50: percentile(rtts, 0.5),
+      p95: percentile(rtts, 0.95),
+      p99: percentile(rtts, 0.99),
+      cpuUsPerItem: cpuUs / Math.max(1, completed),
+      peakRssMb: peakRssMb(pid),
+      ok: false,
+    };
+    step.ok = step.failed === 0 && step.retransmissionShare <= 0.01 && step.p95 <= 100;
+    console.log(
+      `  ${String(rate).padStart(6)} ${profile.unit}  ${step.ok ? 'ok  ' : 'FAIL'}  completed ${step.completed}, failed ${step.failed}, retrans ${(step.retransmissionShare * 100).toFixed(2)} %, p50/p95/p99 ${step.p50}/${step.p95}/${step.p99} ms, ${Math.round(step.cpuUsPerItem)} µs CPU each, peak RSS ${step.peakRssMb} MB`,
+    );
+    return step;
+  } finally {
+    for (const server of servers) server.kill('SIGKILL');
+    proxy.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+export async function findSustainedRate(profile: LoadProfile, startRate: number): Promise<void> {
+  console.log(`${profile.label}:`);
+  let good: Step | undefined;
+  let bad: Step | undefined;
+  // Doubling while steps pass, halving while they fail, until one of each.
+  for (let rate = startRate; !(good && bad) && rate <= startRate * 128 && rate >= startRate / 16; rate = good ? rate * 2 : Math.round(rate / 2)) {
+    const step = await measuredStep(profile, rate);
+    if (step.ok) good = step;
+    else bad = step;
+  }
+  for (let i = 0; i < 3 && good && bad && bad.rate - good.rate > good.rate / 8; i++) {
+    const step = await measuredStep(profile, Math.round((good.rate + bad.rate) / 2));
+    if (step.ok) good = step;
+    else bad = step;
+  }
+  if (!good) {
+    console.log(`  => sustains less than ${bad?.rate} ${profile.unit}`);
+    return;
+  }
+  console.log(`  => sustains ${good.rate} ${profile.unit} (p50/p95/p99 ${good.p50}/${good.p95}/${good.p99} ms, ${Math.round(good.cpuUsPerItem)} µs CPU each, proxy peak RSS ${good.peakRssMb} MB)`);
+}
