@@ -21,19 +21,23 @@ export interface RawHeader {
 }
 
 /** Splits the head of a message into its start line and unfolded headers. */
-export function splitHead(text: string): { startLine: string; headers: RawHeader[]; body: string } {
+export function splitHead(text: string): { startLine: string; headers: RawHeader[]; body: string; linesWithoutColon: number } {
   const end = text.indexOf('\r\n\r\n');
   const head = end >= 0 ? text.slice(0, end) : text;
   const body = end >= 0 ? text.slice(end + 4) : '';
   const [startLine = '', ...rest] = head.split(/\r\n(?![ \t])/);
   const headers: RawHeader[] = [];
+  let linesWithoutColon = 0;
   for (const line of rest) {
     const colon = line.indexOf(':');
-    if (colon <= 0) continue;
+    if (colon <= 0) {
+      linesWithoutColon++;
+      continue;
+    }
     const raw = line.slice(0, colon).trim().toLowerCase();
     headers.push({ name: COMPACT[raw] ?? raw, value: line.slice(colon + 1).replace(/\r\n[ \t]+/g, ' ').trim() });
   }
-  return { startLine, headers, body };
+  return { startLine, headers, body, linesWithoutColon };
 }
 
 function badRequest(reason: string): Rejection {
@@ -67,13 +71,15 @@ function parameterProblem(value: string): string | undefined {
 }
 
 export function checkRawRequest(text: string, transport: 'udp' | 'tcp'): Rejection | undefined {
-  const { startLine, headers, body } = splitHead(text);
+  const { startLine, headers, body, linesWithoutColon } = splitHead(text);
   const requestLine = /^([A-Za-z0-9.!%*_+`'~-]+) (\S+) SIP\/(\d+\.\d+)$/.exec(startLine);
   if (!requestLine) return badRequest('Malformed Request-Line');
   const uri = requestLine[2] ?? '';
   if (/[<>]/.test(uri)) return badRequest('Malformed Request-URI');
   // RFC 3261 §19.1.5: a Request-URI carries no headers (a `?` after the host; the user part may hold one).
   if (uri.slice(uri.lastIndexOf('@') + 1).includes('?')) return badRequest('Request-URI With Headers');
+  // RFC 3261 §7.3: every header line is name HCOLON value; the lenient parser would lose such a line silently.
+  if (linesWithoutColon > 0) return badRequest('Header Line Without A Colon');
 
   const count = new Map<string, number>();
   for (const header of headers) count.set(header.name, (count.get(header.name) ?? 0) + 1);

@@ -37,6 +37,24 @@ describe('raw request checks on the RFC 4475 messages', () => {
     if (expected) expect(verdict?.status).toBe(400);
   });
 
+  it('rejects a header line without a colon, and still answers it from the other headers', () => {
+    const text = [
+      'REGISTER sip:127.0.0.1 SIP/2.0',
+      'Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK-nocolon',
+      'From: <sip:1001@127.0.0.1>;tag=a',
+      'To: <sip:1001@127.0.0.1>',
+      'Call-ID: nocolon',
+      'CSeq: 2 REGISTER',
+      '1001[authentication username= password=secret]',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    const verdict = checkRawRequest(text, 'udp');
+    expect(verdict).toEqual({ status: 400, reason: 'Header Line Without A Colon' });
+    expect(rawResponse(text, verdict ?? { status: 0, reason: '' }, 'tag1')).toMatch(/^SIP\/2\.0 400 Header Line Without A Colon\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.2:5060;branch=z9hG4bK-nocolon\r\n/);
+  });
+
   it('builds a 400 from the raw headers, with a To tag, even without a Call-ID', () => {
     const response = rawResponse(read('insuf.dat'), { status: 400, reason: 'Missing to' }, 'abc123');
     expect(response).toBe(
