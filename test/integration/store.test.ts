@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RowError, StoreUnreachableError } from '../../src/errors.js';
+import { openKnex } from '../../src/store/knex/connect.js';
 import { prepareStore, seedStore } from '../../src/store/knex/open-store.js';
 import { type DatabaseKind, databaseKinds, type ScratchDatabase } from '../support/databases.js';
 
@@ -190,6 +191,21 @@ describe.each(databaseKinds())('store on $name', (kind) => {
     await expect(seedStore(db.url)).rejects.toMatchObject({ code: 'DROUTER_ERR_SEED', message: expect.stringContaining('dr_gateways already has rows') });
     const [count] = await db.exec('SELECT COUNT(*) AS n FROM dr_gateways');
     expect(Number(count?.n)).toBe(2);
+  });
+});
+
+describe('a SQLite store', () => {
+  it('writes through a write-ahead log that keeps every commit synced', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'drouter-wal-')), 'store.db');
+    const { store } = await prepareStore(`sqlite:${file}`, { seedExample: true });
+    await store.close();
+    const { knex } = await openKnex(`sqlite:${file}`);
+    try {
+      expect(await knex.raw('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+      expect(await knex.raw('PRAGMA synchronous')).toEqual([{ synchronous: 2 }]);
+    } finally {
+      await knex.destroy();
+    }
   });
 });
 
