@@ -140,6 +140,28 @@ describe.each(databaseKinds())('store on $name', (kind) => {
     }
   });
 
+  it('writes registrations sent together in one go, each answered on its own, a failing one alone', async () => {
+    const { store } = await prepareStore(db.url, { seedExample: true });
+    try {
+      const outcomes = await Promise.allSettled([
+        store.writeRegistration('1001', { port: 5071 }),
+        store.writeRegistration('nobody', { port: 5072 }),
+        // A column the table lacks makes the shared transaction fail: the others must still land.
+        store.writeRegistration('1002', { nosuchcolumn: 1 } as never),
+        store.writeRegistration('1002', { port: 5073 }),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status === 'fulfilled' && outcome.value)).toEqual([true, false, false, true]);
+      expect(outcomes[2]?.status).toBe('rejected');
+      const rows = await db.exec("SELECT name, port FROM sippeers WHERE name IN ('1001', '1002') ORDER BY name");
+      expect(rows).toEqual([
+        { name: '1001', port: 5071 },
+        { name: '1002', port: 5073 },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a peer row whose value does not fit, naming the column', async () => {
     const { store } = await prepareStore(db.url, { seedExample: true });
     try {
