@@ -1,4 +1,4 @@
-import { findSustainedRate, hasSipp, hasTaskset, type LoadProfile, scenario, STEP_SECONDS, startSippServer } from './sipp-load.js';
+import { announceSippBenchmark, findSustainedRate, type LoadProfile, scenario, startSippServer } from './sipp-load.js';
 
 /**
  * `npm run bench` (calls part): sipp as the phone (127.0.0.61) and as the
@@ -17,10 +17,7 @@ function callProfile(label: string, gateway1Scenario: string): LoadProfile {
   };
 }
 
-if (!hasSipp) {
-  console.log('calls benchmark: sipp is not installed (apt-get install sip-tester); skipped');
-} else {
-  console.log(`calls benchmark: ${STEP_SECONDS} s a step, ${hasTaskset ? 'proxy on core 0, sipp on core 1' : 'no taskset: cores shared'}`);
+if (announceSippBenchmark('calls')) {
   await findSustainedRate(callProfile('calls to gateway 1', 'uas-answer.xml'), 100);
   await findSustainedRate(callProfile('calls failing over (gateway 1 answers 503)', 'uas-503.xml'), 100);
 }

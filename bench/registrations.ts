@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { prepareStore } from '../src/store/knex/open-store.js';
-import { findSustainedRate, hasSipp, hasTaskset, scenario, STEP_SECONDS, work } from './sipp-load.js';
+import { announceSippBenchmark, findSustainedRate, scenario, work } from './sipp-load.js';
 
 /**
  * `npm run bench` (registrations part): REGISTER with MD5 digest (401, then
@@ -24,15 +24,11 @@ async function prepareUsers(file: string): Promise<void> {
   db.close();
 }
 
-// sipp expands no keyword inside another, so each line carries its whole
-// [authentication] keyword rather than a password for the scenario to place.
-const users = join(work, 'users.csv');
-writeFileSync(users, `SEQUENTIAL\n${Array.from({ length: USERS }, (_, i) => `${FIRST + i};[authentication username=${FIRST + i} password=pw${FIRST + i}]`).join('\n')}\n`);
-
-if (!hasSipp) {
-  console.log('registrations benchmark: sipp is not installed (apt-get install sip-tester); skipped');
-} else {
-  console.log(`registrations benchmark: ${STEP_SECONDS} s a step, ${USERS} users, ${hasTaskset ? 'proxy on core 0, sipp on core 1' : 'no taskset: cores shared'}`);
+if (announceSippBenchmark('registrations', `${USERS} users`)) {
+  // sipp expands no keyword inside another, so each line carries its whole
+  // [authentication] keyword rather than a password for the scenario to place.
+  const users = join(work, 'users.csv');
+  writeFileSync(users, `SEQUENTIAL\n${Array.from({ length: USERS }, (_, i) => `${FIRST + i};[authentication username=${FIRST + i} password=pw${FIRST + i}]`).join('\n')}\n`);
   await findSustainedRate(
     {
       label: 'REGISTER with digest, rtupdate on SQLite',

@@ -11,15 +11,15 @@ import { join } from 'node:path';
  * p95 <= 100 ms, found by doubling then bisecting three times.
  */
 
-export const ROOT = join(import.meta.dirname, '..', '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 const SCENARIOS = join(ROOT, 'test', 'sipp');
-export const PROXY = { address: '127.0.0.60', port: 5060 };
-export const STEP_SECONDS = Number(process.env.DROUTER_BENCH_STEP_SECONDS ?? 10);
+const PROXY = { address: '127.0.0.60', port: 5060 };
+const STEP_SECONDS = Number(process.env.DROUTER_BENCH_STEP_SECONDS ?? 10);
 export const work = mkdtempSync(join(tmpdir(), 'drouter-bench-sipp-'));
-export const hasTaskset = spawnSync('taskset', ['--version']).error === undefined;
-export const hasSipp = spawnSync('sipp', ['-v']).error === undefined;
+const hasTaskset = spawnSync('taskset', ['--version']).error === undefined;
+const hasSipp = spawnSync('sipp', ['-v']).error === undefined;
 
-export function onCore(core: number, command: string, args: string[]): [string, string[]] {
+function onCore(core: number, command: string, args: string[]): [string, string[]] {
   return hasTaskset ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
 }
 
@@ -36,6 +36,20 @@ export function scenario(name: string, replace: Record<string, string> = {}): st
 export function startSippServer(address: string, file: string): ChildProcess {
   const [command, args] = onCore(1, 'sipp', ['-sf', file, '-i', address, '-p', '5060', '-nostdin']);
   return spawn(command, args, { cwd: work, stdio: 'ignore' });
+}
+
+/**
+ * Prints a sipp benchmark's heading (step length, what runs where, `detail`)
+ * or, without sipp, why it is skipped; true when it can run.
+ */
+export function announceSippBenchmark(name: string, detail?: string): boolean {
+  if (!hasSipp) {
+    console.log(`${name} benchmark: sipp is not installed (apt-get install sip-tester); skipped`);
+    return false;
+  }
+  const placement = hasTaskset ? 'proxy on core 0, sipp on core 1' : 'no taskset: cores shared';
+  console.log(`${name} benchmark: ${[`${STEP_SECONDS} s a step`, detail, placement].filter(Boolean).join(', ')}`);
+  return true;
 }
 
 export interface LoadProfile {
