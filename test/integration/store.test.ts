@@ -7,6 +7,16 @@ import { openKnex } from '../../src/store/knex/connect.js';
 import { prepareStore, seedStore } from '../../src/store/knex/open-store.js';
 import { type DatabaseKind, databaseKinds, type ScratchDatabase } from '../support/databases.js';
 
+/** Opens the store on `url` as a first start does (schema, example data), runs `action`, closes the store. */
+async function withPreparedStore(url: string, action: (prepared: Awaited<ReturnType<typeof prepareStore>>) => Promise<void>): Promise<void> {
+  const prepared = await prepareStore(url, { seedExample: true });
+  try {
+    await action(prepared);
+  } finally {
+    await prepared.store.close();
+  }
+}
+
 /** Lets a test plant a value the column type would refuse on MySQL (SQLite takes anything). */
 async function loosenColumn(kind: DatabaseKind, db: ScratchDatabase, table: string, column: string): Promise<void> {
   if (kind.name === 'mysql') await db.exec(`ALTER TABLE ${table} MODIFY ${column} VARCHAR(64)`);
@@ -23,8 +33,7 @@ describe.each(databaseKinds())('store on $name', (kind) => {
   });
 
   it('creates the schema on a first start and loads the example data', async () => {
-    const { store, schemaCreated, seeded } = await prepareStore(db.url, { seedExample: true });
-    try {
+    await withPreparedStore(db.url, async ({ store, schemaCreated, seeded }) => {
       expect(schemaCreated).toBe(true);
       expect(seeded).toEqual({ gateways: 2, gwLists: 1, rules: 3, groups: 4, peers: 4 });
       const rows = await store.loadRoutingRows();
@@ -50,9 +59,7 @@ describe.each(databaseKinds())('store on $name', (kind) => {
         ['dr_gw_lists', 1],
         ['dr_rules', 4],
       ]);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('a second start changes nothing: no new tables, no second copy of the example', async () => {
@@ -77,22 +84,18 @@ describe.each(databaseKinds())('store on $name', (kind) => {
         description CHAR(128), operator_note CHAR(32))`,
     );
     await db.exec("INSERT INTO dr_gateways (id, gwid, address, operator_note) VALUES (9, 'ast9', '10.0.0.9', 'mine')");
-    const { store, schemaCreated, seeded } = await prepareStore(db.url, { seedExample: true });
-    try {
+    await withPreparedStore(db.url, async ({ store, schemaCreated, seeded }) => {
       expect(schemaCreated).toBe(false);
       expect(seeded).toBeUndefined();
       const rows = await store.loadRoutingRows();
       expect(rows.gateways.map((g) => [g.id, g.gwid, g.address])).toEqual([[9, 'ast9', '10.0.0.9']]);
       expect(await db.exec('SELECT operator_note FROM dr_gateways')).toEqual([{ operator_note: 'mine' }]);
       expect(rows.rules).toEqual([]);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('reports a wrong value with table, row and column instead of dropping the row silently', async () => {
-    const { store } = await prepareStore(db.url, { seedExample: true });
-    try {
+    await withPreparedStore(db.url, async ({ store }) => {
       await loosenColumn(kind, db, 'dr_gateways', 'strip');
       await db.exec("INSERT INTO dr_gateways (gwid, address, strip) VALUES ('bad', '127.0.0.9', 'abc')");
       const rows = await store.loadRoutingRows();
@@ -106,9 +109,7 @@ describe.each(databaseKinds())('store on $name', (kind) => {
           problem: 'is not an integer (column type int(11) unsigned)',
         },
       ]);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('reads a peer by name as a typed row and writes the registration columns back', async () => {
@@ -122,8 +123,7 @@ describe.each(databaseKinds())('store on $name', (kind) => {
       regserver: 'node-a',
       lastms: 12,
     };
-    const { store } = await prepareStore(db.url, { seedExample: true });
-    try {
+    await withPreparedStore(db.url, async ({ store }) => {
       const peer = await store.findPeerByName('1001');
       expect(peer).toMatchObject({ name: '1001', type: 'friend', host: 'dynamic', secret: 'secret1001', ipaddr: null, regseconds: null });
       expect(await store.findPeerByName('nobody')).toBeUndefined();
@@ -135,14 +135,11 @@ describe.each(databaseKinds())('store on $name', (kind) => {
       );
       expect(row).toEqual(registration);
       expect(await store.writeRegistration('nobody', { port: 1 })).toBe(false);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('writes registrations sent together in one go, each answered on its own, a failing one alone', async () => {
-    const { store } = await prepareStore(db.url, { seedExample: true });
-    try {
+    await withPreparedStore(db.url, async ({ store }) => {
       const outcomes = await Promise.allSettled([
         store.writeRegistration('1001', { port: 5071 }),
         store.writeRegistration('nobody', { port: 5072 }),
@@ -157,28 +154,22 @@ describe.each(databaseKinds())('store on $name', (kind) => {
         { name: '1001', port: 5071 },
         { name: '1002', port: 5073 },
       ]);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('refuses a peer row whose value does not fit, naming the column', async () => {
-    const { store } = await prepareStore(db.url, { seedExample: true });
-    try {
+    await withPreparedStore(db.url, async ({ store }) => {
       await loosenColumn(kind, db, 'sippeers', 'port');
       await db.exec("UPDATE sippeers SET port = 'fivethousand' WHERE name = '1002'");
       const error = await store.findPeerByName('1002').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RowError);
       expect((error as RowError).code).toBe('DROUTER_ERR_ROW');
       expect((error as RowError).message).toMatch(/^sippeers row id=\d+ \(name "1002"\): column port = "fivethousand": is not an integer/);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('streams a large dr_rules in pages, in ruleid order, with nothing lost between pages', async () => {
-    const { store } = await prepareStore(db.url, { seedExample: true });
-    try {
+    await withPreparedStore(db.url, async ({ store }) => {
       const count = 120_005;
       const sequence = 'seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ' + count + ')';
       const select = `SELECT '0', ${kind.name === 'mysql' ? "CONCAT('9', n)" : "'9' || n"}, '1' FROM seq`;
@@ -203,9 +194,7 @@ describe.each(databaseKinds())('store on $name', (kind) => {
       expect(pageSizes.reduce((a, b) => a + b, 0)).toBe(count + 3);
       expect(ordered).toBe(true);
       expect((await store.loadRoutingRows()).rules).toHaveLength(count + 3);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('drouter seed refuses tables that already hold rows', async () => {
