@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { escapeRegExp } from '../support/regexp.js';
+import { statusOf } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { TcpPeer } from '../support/tcp-peer.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
@@ -41,11 +43,6 @@ function invite(phone: UdpPeer, number: string): Call {
   return { callId, invite: text };
 }
 
-function status(response: string | undefined): number | undefined {
-  const match = response ? /^SIP\/2\.0 (\d{3})/.exec(response) : null;
-  return match ? Number(match[1]) : undefined;
-}
-
 function header(message: string | undefined, name: string): string[] {
   return [...(message ?? '').matchAll(new RegExp(`^${name}:\\s*(.*)$`, 'gim'))].map((m) => (m[1] ?? '').trim());
 }
@@ -61,8 +58,12 @@ function cancelOf(call: Call): string {
 
 /** The final response to the call's INVITE (not to a CANCEL of it). */
 function finalResponse(phone: UdpPeer, call: Call, timeoutMs = 4000): Promise<string | undefined> {
-  const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return phone.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${escaped}\\r\\nCSeq: 1 INVITE`, 'i'), timeoutMs);
+  return phone.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${escapeRegExp(call.callId)}\\r\\nCSeq: 1 INVITE`, 'i'), timeoutMs);
+}
+
+/** A provisional response (100, 180) naming the call. */
+function provisionalResponse(phone: UdpPeer, call: Call, code: number): Promise<string | undefined> {
+  return phone.receive(new RegExp(`^SIP/2\\.0 ${code} [\\s\\S]*${escapeRegExp(call.callId)}`));
 }
 
 interface Rig {
@@ -109,11 +110,10 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
   it('sets up and tears down a call to gateway 1: 100, 180, 200, ACK, re-INVITE and BYE through Record-Route', async () => {
     const call = invite(phone, '01144201234567');
     phone.send(call.invite, server.sip);
-    const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 100 [\\s\\S]*${escaped}`)))).toBe(100);
-    expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 180 [\\s\\S]*${escaped}`)))).toBe(180);
+    expect(statusOf(await provisionalResponse(phone, call, 100))).toBe(100);
+    expect(statusOf(await provisionalResponse(phone, call, 180))).toBe(180);
     const ok = await finalFor(call);
-    expect(status(ok)).toBe(200);
+    expect(statusOf(ok)).toBe(200);
     const recordRoute = header(ok, 'Record-Route');
     expect(recordRoute).toEqual([`<sip:${PROXY}:${server.sip.port};transport=udp;lr>`]);
     expect(header(ok, 'Via')).toHaveLength(1);
@@ -140,14 +140,14 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     // A re-INVITE inside the dialog follows the route set too, and is not Record-Routed again.
     phone.send(dialog('INVITE', 2, 'z9hG4bK-reinvite-1'), server.sip);
     const reinviteOk = await phone.receive(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*CSeq: 2 INVITE`, 'i'));
-    expect(status(reinviteOk)).toBe(200);
+    expect(statusOf(reinviteOk)).toBe(200);
     const reinvite = gateway1.requests('INVITE')[1];
     expect(reinvite?.headers['record-route']).toBeUndefined();
     expect(reinvite?.headers.route ?? []).toEqual([]);
     phone.send(dialog('ACK', 2, 'z9hG4bK-ack-2'), server.sip);
     phone.send(dialog('BYE', 3, 'z9hG4bK-bye-1'), server.sip);
     const byeOk = await phone.receive(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*CSeq: 3 BYE`, 'i'));
-    expect(status(byeOk)).toBe(200);
+    expect(statusOf(byeOk)).toBe(200);
     const deadline = Date.now() + 1000;
     while (gateway1.requests('ACK').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(gateway1.requests('ACK')).toHaveLength(2);
@@ -162,7 +162,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     gateway1.script = script;
     const call = invite(phone, '01144209999999');
     phone.send(call.invite, server.sip);
-    expect(status(await finalFor(call))).toBe(200);
+    expect(statusOf(await finalFor(call))).toBe(200);
     expect(gateway1.requests('INVITE')).toHaveLength(1);
     expect(gateway1.requests('ACK')).toHaveLength(1);
     expect(gateway2.requests('INVITE')).toHaveLength(1);
@@ -172,7 +172,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     gateway1.script = script;
     const call = invite(phone, '01144208888888');
     phone.send(call.invite, server.sip);
-    expect(status(await finalFor(call))).toBe(code);
+    expect(statusOf(await finalFor(call))).toBe(code);
     expect(gateway2.requests('INVITE')).toHaveLength(0);
   });
 
@@ -181,7 +181,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     gateway2.script = 'error';
     const call = invite(phone, '01144207777777');
     phone.send(call.invite, server.sip);
-    expect(status(await finalFor(call))).toBe(503);
+    expect(statusOf(await finalFor(call))).toBe(503);
     expect(gateway1.requests('INVITE')).toHaveLength(1);
     expect(gateway2.requests('INVITE')).toHaveLength(1);
   });
@@ -190,11 +190,10 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     gateway1.script = 'ring';
     const call = invite(phone, '01144206666666');
     phone.send(call.invite, server.sip);
-    const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 180 [\\s\\S]*${escaped}`)))).toBe(180);
+    expect(statusOf(await provisionalResponse(phone, call, 180))).toBe(180);
     phone.send(cancelOf(call), server.sip);
-    expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*CSeq: 1 CANCEL`)))).toBe(200);
-    expect(status(await finalFor(call))).toBe(487);
+    expect(statusOf(await phone.receive(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*CSeq: 1 CANCEL`)))).toBe(200);
+    expect(statusOf(await finalFor(call))).toBe(487);
     const deadline = Date.now() + 1000;
     while (gateway1.requests('CANCEL').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(gateway1.requests('CANCEL')).toHaveLength(1);
@@ -206,7 +205,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     const stranger = call.invite.replace(/From: "Phone 1001" <sip:1001@127\.0\.0\.1>/, 'From: <sip:stranger@127.0.0.1>');
     phone.send(stranger, server.sip);
     const response = await finalFor(call);
-    expect(status(response)).toBe(404);
+    expect(statusOf(response)).toBe(404);
     expect(gateway1.requests('INVITE')).toHaveLength(0);
   });
 
@@ -214,10 +213,9 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     gateway1.script = 'ring-drop-first-cancel';
     const call = invite(phone, '01144206666667');
     phone.send(call.invite, server.sip);
-    const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 180 [\\s\\S]*${escaped}`)))).toBe(180);
+    expect(statusOf(await provisionalResponse(phone, call, 180))).toBe(180);
     phone.send(cancelOf(call), server.sip);
-    expect(status(await finalFor(call))).toBe(487);
+    expect(statusOf(await finalFor(call))).toBe(487);
     const deadline = Date.now() + 2000;
     while (gateway1.requests('CANCEL').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(gateway1.requests('CANCEL')).toHaveLength(2);
@@ -229,10 +227,9 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     gateway1.script = 'silent';
     const call = invite(phone, '01144204444444');
     phone.send(call.invite, server.sip);
-    const escaped = call.callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    expect(status(await phone.receive(new RegExp(`^SIP/2\\.0 100 [\\s\\S]*${escaped}`)))).toBe(100);
+    expect(statusOf(await provisionalResponse(phone, call, 100))).toBe(100);
     phone.send(cancelOf(call), server.sip);
-    expect(status(await finalFor(call))).toBe(487);
+    expect(statusOf(await finalFor(call))).toBe(487);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(gateway2.requests('INVITE')).toHaveLength(0);
   });
@@ -241,11 +238,11 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     const call = invite(phone, '01144203333333');
     phone.send(call.invite, server.sip);
     const first = await finalFor(call);
-    expect(status(first)).toBe(200);
+    expect(statusOf(first)).toBe(200);
     const forwarded = gateway1.requests('INVITE')[0];
     if (!forwarded) throw new Error('no INVITE reached gateway 1');
     gateway1.resend(forwarded, 200, server.sip);
-    expect(status(await finalFor(call))).toBe(200);
+    expect(statusOf(await finalFor(call))).toBe(200);
   });
 
   it('carries a TCP phone to a UDP gateway, with a Record-Route for each side', async () => {
@@ -255,7 +252,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
       const text = call.invite.replace(/Via: SIP\/2\.0\/UDP [^;]+/, `Via: SIP/2.0/TCP ${PHONE}:${tcpPhone.localPort}`);
       tcpPhone.send(text);
       const ok = await tcpPhone.receive(/^SIP\/2\.0 200 /m);
-      expect(status(ok)).toBe(200);
+      expect(statusOf(ok)).toBe(200);
       const entries = header(ok, 'Record-Route').flatMap((value) => value.split(/,\s*/));
       expect(entries).toEqual([`<sip:${PROXY}:${server.sip.port};transport=udp;lr>`, `<sip:${PROXY}:${server.sip.port};transport=tcp;lr>`]);
       expect(gateway1.requests('INVITE')[0]?.headers.via?.[0]?.protocol).toBe('UDP');
@@ -279,14 +276,14 @@ describe('a gateway that does not answer', () => {
     gateway1.script = 'silent';
     const first = invite(phone, '01144201111111');
     phone.send(first.invite, server.sip);
-    expect(status(await finalResponse(phone, first))).toBe(200);
+    expect(statusOf(await finalResponse(phone, first))).toBe(200);
     expect(gateway1.requests('INVITE').length).toBeGreaterThanOrEqual(1);
     expect(gateway2.requests('INVITE')).toHaveLength(1);
 
     const tried = gateway1.requests('INVITE').length;
     const second = invite(phone, '01144201111112');
     phone.send(second.invite, server.sip);
-    expect(status(await finalResponse(phone, second))).toBe(200);
+    expect(statusOf(await finalResponse(phone, second))).toBe(200);
     expect(gateway1.requests('INVITE')).toHaveLength(tried);
     expect(gateway2.requests('INVITE')).toHaveLength(2);
   });
@@ -298,7 +295,7 @@ describe('the sip package traps, handled', () => {
     try {
       const call = invite(rig.phone, '01144200000002');
       rig.phone.send(call.invite, rig.server.sip);
-      expect(status(await finalResponse(rig.phone, call))).toBe(200);
+      expect(statusOf(await finalResponse(rig.phone, call))).toBe(200);
       const engine = rig.server.server.engine;
       expect(engine.stats().invitesInProgress).toBe(0);
       const before = engine.stats().clientTransactions;
@@ -322,7 +319,7 @@ describe('the sip package traps, handled', () => {
     try {
       const call = invite(rig.phone, '01144200000001');
       rig.phone.send(call.invite, rig.server.sip);
-      expect(status(await finalResponse(rig.phone, call))).toBe(200);
+      expect(statusOf(await finalResponse(rig.phone, call))).toBe(200);
       expect(rig.gateway1.requests('INVITE')).toHaveLength(1);
     } finally {
       await stopRig(rig);
@@ -343,7 +340,7 @@ describe('the sip package traps, handled', () => {
         'CSeq: 1 OPTIONS',
       ]),
     );
-    expect(status(await peer.receive(/^SIP\/2\.0 200 /m))).toBe(200);
+    expect(statusOf(await peer.receive(/^SIP\/2\.0 200 /m))).toBe(200);
     const closedAt = peer.closed();
     const stoppedAt = Date.now();
     await server.close();
@@ -366,7 +363,7 @@ describe('a gateway over TCP', () => {
       const call = invite(phone, '00442071234567');
       phone.send(call.invite, server.sip);
       const ok = await finalResponse(phone, call);
-      expect(status(ok)).toBe(200);
+      expect(statusOf(ok)).toBe(200);
       const [forwarded] = gateway.requests('INVITE');
       expect(forwarded?.uri).toBe('sip:00442071234567@127.0.0.4:5060;transport=tcp');
       expect(forwarded?.headers.via?.[0]?.protocol).toBe('TCP');

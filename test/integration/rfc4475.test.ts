@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { escapeRegExp } from '../support/regexp.js';
 import { TcpPeer } from '../support/tcp-peer.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 
@@ -96,7 +97,7 @@ describe('RFC 4475 torture messages against the running server (UDP)', () => {
     // A response is matched on the message's Call-ID, or on its CSeq when it has none (insuf.dat).
     const key = /^(?:Call-ID|i):\s*(\S+)/im.exec(text)?.[1] ?? /^CSeq:\s*(.+?)\s*$/im.exec(text)?.[1] ?? '';
     sender.send(bytes, server.sip);
-    const response = key ? await sender.receive(new RegExp(key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i'), 700) : undefined;
+    const response = key ? await sender.receive(new RegExp(escapeRegExp(key), 'i'), 700) : undefined;
     if (file in EXPECTED) expect(statusOf(response)).toBe(EXPECTED[file]);
     expect(await stillServing()).toBe(true);
   });

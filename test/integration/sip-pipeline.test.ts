@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { escapeRegExp } from '../support/regexp.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 
 const SERVER_ADDRESS = '127.0.0.20';
@@ -44,7 +45,7 @@ describe('request pipeline on the native engine (real UDP and TCP on loopback)',
   async function exchange(text: string): Promise<string | undefined> {
     const callId = /Call-ID: (\S+)/.exec(text)?.[1] ?? '';
     phone.send(text, server.sip);
-    return phone.receive(new RegExp(`Call-ID: ${callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i'));
+    return phone.receive(new RegExp(`Call-ID: ${escapeRegExp(callId)}`, 'i'));
   }
 
   it('answers OPTIONS to itself with 200, Allow and Accept, a To tag and our Via back', async () => {
