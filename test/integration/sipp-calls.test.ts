@@ -74,7 +74,7 @@ describe.runIf(sippAvailable())('sipp calls on the example data', () => {
   });
 });
 
-describe.runIf(sippAvailable())('a sipp phone registers with digest and unregisters', () => {
+describe.runIf(sippAvailable())('a sipp phone registers with digest, takes a call from a sipp Asterisk, unregisters', () => {
   let server: TestServer;
 
   beforeAll(async () => {
@@ -85,13 +85,14 @@ describe.runIf(sippAvailable())('a sipp phone registers with digest and unregist
     await server?.close();
   });
 
-  it('fills the Asterisk columns, then clears them as chan_sip does', async () => {
+  it('fills the Asterisk columns, reaches the phone at its contact, then clears them as chan_sip does', async () => {
     const phone = sippCall({
       scenario: 'phone-register.xml',
+      answerIncoming: 'uas-answer.xml',
       localIp: '127.0.0.54',
       target: server.sip,
       service: '1001',
-      replace: { USER: '1001', PASSWORD: 'secret1001', PROXY: `${server.sip.address}:${server.sip.port}`, HOLD_MS: '1500' },
+      replace: { USER: '1001', PASSWORD: 'secret1001', PROXY: `${server.sip.address}:${server.sip.port}`, HOLD_MS: '4000' },
     });
     const deadline = Date.now() + 5000;
     while (!peerRow(server.storeFile, '1001').fullcontact && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -99,6 +100,12 @@ describe.runIf(sippAvailable())('a sipp phone registers with digest and unregist
     expect(registered).toMatchObject({ ipaddr: '127.0.0.54', useragent: 'sipp phone', defaultuser: '1001' });
     expect(String(registered.fullcontact)).toMatch(/^sip:1001@127\.0\.0\.54:\d+$/);
     expect(Number(registered.regseconds)).toBeGreaterThan(Date.now() / 1000 + 290);
+
+    // 1001 matches the example's catch-all rule too, whose gateways are not
+    // running here: only the location service reaching the phone gives a 200.
+    const asterisk = await sippCall({ scenario: 'uac-call.xml', localIp: '127.0.0.55', target: server.sip, service: '1001', replace: { HOLD_MS: '100' } });
+    expect(asterisk.code, asterisk.stderr + asterisk.stdout).toBe(0);
+
     const run = await phone;
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(peerRow(server.storeFile, '1001')).toMatchObject({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1001' });

@@ -23,9 +23,12 @@ export interface SippRun {
 /**
  * Runs one bounded sipp call as the phone: scenario from test/sipp with
  * its placeholders (STATUS, CALLER) filled, from `localIp`, to the proxy.
+ * `answerIncoming` loads a scenario for requests outside that call (sipp's
+ * out-of-call scenario), so a registered phone can answer a call to it.
  */
 export async function sippCall(options: {
   scenario: 'uac-call.xml' | 'uac-rejected.xml' | 'phone-register.xml';
+  answerIncoming?: 'uas-answer.xml';
   localIp: string;
   target: { address: string; port: number };
   service: string;
@@ -37,6 +40,7 @@ export async function sippCall(options: {
   for (const [placeholder, value] of Object.entries(options.replace ?? {})) text = text.split(placeholder).join(value);
   const scenario = join(dir, options.scenario);
   writeFileSync(scenario, text);
+  const outOfCall = options.answerIncoming ? ['-oocsf', join(SCENARIOS, options.answerIncoming)] : [];
   const args = [
     `${options.target.address}:${options.target.port}`,
     '-sf', scenario,
@@ -47,6 +51,7 @@ export async function sippCall(options: {
     '-timeout', `${options.timeoutSeconds ?? 15}s`,
     '-timeout_error',
     '-max_retrans', '3',
+    ...outOfCall,
   ];
   try {
     return await new Promise<SippRun>((resolve) => {
