@@ -33,4 +33,33 @@ describe('group commit', () => {
     expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as Error).message))).toEqual(['A', 'bad write', 'C']);
     expect(batches).toEqual([['a', 'bad', 'c'], ['a'], ['bad'], ['c']]);
   });
+
+  it('commits one batch at a time: writes submitted meanwhile go together into the next, in order', async () => {
+    const batches: string[][] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    let finishFirst: () => void = () => undefined;
+    const firstDone = new Promise<void>((resolve) => {
+      finishFirst = resolve;
+    });
+    const group = new GroupCommit(async (writes: readonly string[]) => {
+      batches.push([...writes]);
+      running++;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      if (batches.length === 1) await firstDone;
+      running--;
+      return writes.map((write) => write.toUpperCase());
+    });
+    const first = group.submit('a');
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [group.submit('b'), group.submit('c')];
+    await new Promise((resolve) => setImmediate(resolve));
+    const last = group.submit('d');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(batches).toEqual([['a']]);
+    finishFirst();
+    expect(await Promise.all([first, ...later, last])).toEqual(['A', 'B', 'C', 'D']);
+    expect(batches).toEqual([['a'], ['b', 'c', 'd']]);
+    expect(mostAtOnce).toBe(1);
+  });
 });
