@@ -15,6 +15,10 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const SCENARIOS = join(ROOT, 'test', 'sipp');
 const PROXY = { address: '127.0.0.60', port: 5060 };
 const STEP_SECONDS = Number(process.env.DROUTER_BENCH_STEP_SECONDS ?? 10);
+/** Where each step's proxy writes a `--cpu-prof` profile (see profile-summary.ts), when set. */
+const PROFILE_DIR = process.env.DROUTER_BENCH_PROFILE_DIR;
+/** `--at RATE`: one step at that rate instead of the search (for profiles). */
+const FIXED_RATE = process.argv.includes('--at') ? Number(process.argv[process.argv.indexOf('--at') + 1]) : undefined;
 export const work = mkdtempSync(join(tmpdir(), 'drouter-bench-sipp-'));
 const hasTaskset = spawnSync('taskset', ['--version']).error === undefined;
 const hasSipp = spawnSync('sipp', ['-v']).error === undefined;
@@ -77,12 +81,15 @@ interface Step {
   p95: number;
   p99: number;
   cpuUsPerItem: number;
+  /** The kernel's part of it (system calls: sockets, syncs). */
+  systemCpuUsPerItem: number;
   peakRssMb: number;
 }
 
-function cpuTicks(pid: number): number {
+/** The process's user and system CPU so far, in clock ticks (1/100 s), all threads. */
+function cpuTicks(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return Number(fields[11]) + Number(fields[12]);
+  return { user: Number(fields[11]), system: Number(fields[12]) };
 }
 
 function peakRssMb(pid: number): number {
@@ -102,7 +109,8 @@ function runSipp(client: { file: string; args: string[] }, extra: string[], time
 async function measuredStep(profile: LoadProfile, rate: number): Promise<Step> {
   const db = join(work, `${profile.label.replace(/\W+/g, '-')}-${rate}.db`);
   await profile.prepareStore?.(db);
-  const [command, args] = onCore(0, process.execPath, [join(ROOT, 'dist', 'cli.js'), 'start']);
+  const profiling = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profile.label.replace(/\W+/g, '-')}-${rate}.cpuprofile`] : [];
+  const [command, args] = onCore(0, process.execPath, [...profiling, join(ROOT, 'dist', 'cli.js'), 'start']);
   const proxy = spawn(command, args, {
     cwd: ROOT,
     stdio: 'ignore',
@@ -129,7 +137,9 @@ async function measuredStep(profile: LoadProfile, rate: number): Promise<Step> {
     const ticksBefore = cpuTicks(pid);
     const stats = join(work, `stat-${rate}.csv`);
     runSipp(client, ['-r', String(rate), '-m', String(items), '-l', String(rate * 4), '-timeout', `${STEP_SECONDS + 20}s`, '-max_retrans', '5', '-trace_stat', '-stf', stats, '-fd', '1', '-trace_rtt', '-rtt_freq', '1'], STEP_SECONDS + 30);
-    const cpuUs = ((cpuTicks(pid) - ticksBefore) * 1e6) / 100;
+    const ticksAfter = cpuTicks(pid);
+    const systemCpuUs = ((ticksAfter.system - ticksBefore.system) * 1e6) / 100;
+    const cpuUs = ((ticksAfter.user - ticksBefore.user) * 1e6) / 100 + systemCpuUs;
     const lines = readFileSync(stats, 'utf8').trim().split('\n');
     const names = (lines[0] ?? '').split(';');
     const last = (lines[lines.length - 1] ?? '').split(';');
@@ -151,23 +161,29 @@ async function measuredStep(profile: LoadProfile, rate: number): Promise<Step> {
       p95: percentile(rtts, 0.95),
       p99: percentile(rtts, 0.99),
       cpuUsPerItem: cpuUs / Math.max(1, completed),
+      systemCpuUsPerItem: systemCpuUs / Math.max(1, completed),
       peakRssMb: peakRssMb(pid),
       ok: false,
     };
     step.ok = step.failed === 0 && step.retransmissionShare <= 0.01 && step.p95 <= 100;
     console.log(
-      `  ${String(rate).padStart(6)} ${profile.unit}  ${step.ok ? 'ok  ' : 'FAIL'}  completed ${step.completed}, failed ${step.failed}, retrans ${(step.retransmissionShare * 100).toFixed(2)} %, p50/p95/p99 ${step.p50}/${step.p95}/${step.p99} ms, ${Math.round(step.cpuUsPerItem)} µs CPU each, peak RSS ${step.peakRssMb} MB`,
+      `  ${String(rate).padStart(6)} ${profile.unit}  ${step.ok ? 'ok  ' : 'FAIL'}  completed ${step.completed}, failed ${step.failed}, retrans ${(step.retransmissionShare * 100).toFixed(2)} %, p50/p95/p99 ${step.p50}/${step.p95}/${step.p99} ms, ${Math.round(step.cpuUsPerItem)} µs CPU each (${Math.round(step.systemCpuUsPerItem)} µs system), peak RSS ${step.peakRssMb} MB`,
     );
     return step;
   } finally {
     for (const server of servers) server.kill('SIGKILL');
     proxy.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // A profiled proxy writes its profile on the way out.
+    await new Promise((resolve) => setTimeout(resolve, PROFILE_DIR ? 3000 : 1000));
   }
 }
 
 export async function findSustainedRate(profile: LoadProfile, startRate: number): Promise<void> {
   console.log(`${profile.label}:`);
+  if (FIXED_RATE !== undefined) {
+    await measuredStep(profile, FIXED_RATE);
+    return;
+  }
   let good: Step | undefined;
   let bad: Step | undefined;
   // Doubling while steps pass, halving while they fail, until one of each.
