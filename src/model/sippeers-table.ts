@@ -133,8 +133,22 @@ export const sippeersTable = {
 
 export type SipPeerRow = RowOf<typeof sippeersTable>;
 
+/**
+ * The columns the registrar and the location service read. chan_sip reads
+ * the whole row; building 89 columns into an object cost more than the
+ * rest of the lookup (41 µs against 6 µs on SQLite), once per REGISTER.
+ */
+export const PEER_COLUMN_NAMES = ['id', 'name', 'type', 'host', 'secret', 'md5secret', 'defaultuser', 'ipaddr', 'port', 'regseconds', 'fullcontact', 'useragent', 'regserver', 'lastms'] as const;
+
+export type PeerRow = Pick<SipPeerRow, (typeof PEER_COLUMN_NAMES)[number]>;
+
+/** sippeers as far as PeerRow goes: what a peer lookup reads and checks. */
+export const peerColumnsOfSippeers = {
+  ...sippeersTable,
+  columns: sippeersTable.columns.filter((column) => (PEER_COLUMN_NAMES as readonly string[]).includes(column.name)),
+} as const satisfies TableSpec;
+
 /** The columns a registration writes (chan_sip `realtime_update_peer`). */
-export type RegistrationColumns = Pick<
-  SipPeerRow,
-  'ipaddr' | 'port' | 'regseconds' | 'fullcontact' | 'useragent' | 'defaultuser' | 'regserver' | 'lastms'
->;
+export const REGISTRATION_COLUMN_NAMES = ['ipaddr', 'port', 'regseconds', 'fullcontact', 'useragent', 'defaultuser', 'regserver', 'lastms'] as const;
+
+export type RegistrationColumns = Pick<SipPeerRow, (typeof REGISTRATION_COLUMN_NAMES)[number]>;

@@ -1,5 +1,5 @@
 import type { Cache } from '../cache/cache.js';
-import type { SipPeerRow } from '../model/sippeers-table.js';
+import type { PeerRow } from '../model/sippeers-table.js';
 import type { Store } from '../store/store.js';
 
 export interface PeerLookupOptions {
@@ -22,10 +22,10 @@ export class PeerLookup {
     private readonly options: PeerLookupOptions,
   ) {}
 
-  async find(name: string): Promise<SipPeerRow | undefined> {
+  async find(name: string): Promise<PeerRow | undefined> {
     if (!this.options.rtcachefriends) return this.store.findPeerByName(name);
     const cached = await this.cache.getPeer(name);
-    if (cached) return cached as unknown as SipPeerRow;
+    if (cached) return cached as unknown as PeerRow;
     const peer = await this.store.findPeerByName(name);
     if (peer) {
       const ttlMs = this.options.rtautoclearSeconds > 0 ? this.options.rtautoclearSeconds * 1000 : undefined;

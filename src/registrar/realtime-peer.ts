@@ -1,4 +1,4 @@
-import type { RegistrationColumns, SipPeerRow } from '../model/sippeers-table.js';
+import type { PeerRow, RegistrationColumns } from '../model/sippeers-table.js';
 import { parseSipUri } from '../sip/uri.js';
 import type { Binding } from './bindings.js';
 
@@ -20,7 +20,7 @@ export const CLEARED_REGISTRATION: Readonly<Partial<RegistrationColumns>> = {
 };
 
 /** The peer may register: chan_sip wants host=dynamic and a type that accepts registrations. */
-export function mayRegister(peer: Pick<SipPeerRow, 'host' | 'type'>): boolean {
+export function mayRegister(peer: Pick<PeerRow, 'host' | 'type'>): boolean {
   return peer.host === 'dynamic' && (peer.type === 'friend' || peer.type === 'peer' || peer.type === null);
 }
 
@@ -31,7 +31,7 @@ export function mayRegister(peer: Pick<SipPeerRow, 'host' | 'type'>): boolean {
  * and regserver with rtsavesysname.
  */
 export function registeredColumns(
-  peer: Pick<SipPeerRow, 'defaultuser'>,
+  peer: Pick<PeerRow, 'defaultuser'>,
   binding: Binding,
   options: { systemName: string; saveSystemName: boolean },
 ): Partial<RegistrationColumns> {

@@ -2,7 +2,7 @@ import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { RegistrarConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { SipPeerRow } from '../model/sippeers-table.js';
+import type { PeerRow } from '../model/sippeers-table.js';
 import type { ServerExchange, SipRequest } from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
 import { parseSipUri } from '../sip/uri.js';
@@ -63,14 +63,14 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
     exchange.reply(401, { headers: { 'WWW-Authenticate': challenges(config.realm, nonce, config.algorithms, stale) } });
   }
 
-  function ha1For(peer: SipPeerRow, credentials: DigestCredentials): string | undefined {
+  function ha1For(peer: PeerRow, credentials: DigestCredentials): string | undefined {
     if (peer.secret) return computeHa1(credentials.algorithm, credentials.username, config.realm, peer.secret);
     // Asterisk's md5secret is MD5(user:realm:secret): usable for MD5 digests only.
     if (peer.md5secret && credentials.algorithm === 'MD5') return peer.md5secret.toLowerCase();
     return undefined;
   }
 
-  async function authenticate(exchange: ServerExchange, user: string): Promise<SipPeerRow | undefined> {
+  async function authenticate(exchange: ServerExchange, user: string): Promise<PeerRow | undefined> {
     const { request } = exchange;
     const credentials = request.authorization ? parseAuthorization(request.authorization) : undefined;
     if (!credentials) {
@@ -107,7 +107,7 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
     return peer;
   }
 
-  async function store(peer: SipPeerRow, before: readonly Binding[], after: readonly Binding[], now: number): Promise<void> {
+  async function store(peer: PeerRow, before: readonly Binding[], after: readonly Binding[], now: number): Promise<void> {
     const ttl = Math.max(0, ...after.map((binding) => binding.expiresAt - now)) + BINDING_GRACE_MS;
     await deps.cache.setBindings(peer.name, after, ttl);
     if (!config.rtupdate) return;

@@ -1,5 +1,5 @@
 import type { RoutingRows, RoutingRowStream } from '../model/routing-rows.js';
-import type { RegistrationColumns, SipPeerRow } from '../model/sippeers-table.js';
+import type { PeerRow, RegistrationColumns } from '../model/sippeers-table.js';
 
 export type { RoutingRows, RoutingRowStream };
 
@@ -13,7 +13,7 @@ export interface Store {
   /** The same rows with dr_rules read in pages, so a large table never sits in memory whole. */
   streamRoutingRows(): Promise<RoutingRowStream>;
   /** Throws RowError when the row exists but a value does not fit its column. */
-  findPeerByName(name: string): Promise<SipPeerRow | undefined>;
+  findPeerByName(name: string): Promise<PeerRow | undefined>;
   /** Writes registration state; resolves false when no peer has that name. */
   writeRegistration(name: string, columns: Partial<RegistrationColumns>): Promise<boolean>;
   countPeers(): Promise<number>;

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RowError, StoreUnreachableError } from '../../src/errors.js';
 import { openKnex } from '../../src/store/knex/connect.js';
@@ -217,6 +218,28 @@ describe('a SQLite store', () => {
     } finally {
       await knex.destroy();
     }
+  });
+
+  it('commits write-backs off the SIP thread: a locked database holds up the write, not the event loop', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'drouter-writer-')), 'store.db');
+    await withPreparedStore(`sqlite:${file}`, async ({ store }) => {
+      const locker = new Database(file);
+      locker.exec('BEGIN IMMEDIATE');
+      try {
+        const write = store.writeRegistration('1001', { port: 5099 });
+        // On the SIP thread, better-sqlite3 would busy-wait for the lock here, timers and all.
+        const started = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(Date.now() - started).toBeLessThan(1000);
+        expect((await store.findPeerByName('1001'))?.port).not.toBe(5099);
+        locker.exec('COMMIT');
+        expect(await write).toBe(true);
+        expect((await store.findPeerByName('1001'))?.port).toBe(5099);
+      } finally {
+        if (locker.inTransaction) locker.exec('ROLLBACK');
+        locker.close();
+      }
+    });
   });
 });
 

@@ -9,6 +9,8 @@ export interface KnexHandle {
   knex: Knex;
   dialect: Dialect;
   displayUrl: string;
+  /** The SQLite database file; undefined for MySQL and for SQLite's :memory:. */
+  sqliteFile: string | undefined;
 }
 
 const CONNECT_TIMEOUT_MS = 5000;
@@ -90,7 +92,8 @@ export async function openKnex(url: string): Promise<KnexHandle> {
     await knex.destroy();
     throw new StoreUnreachableError(displayUrl, error);
   }
-  return { knex, dialect, displayUrl };
+  const sqliteFile = dialect === 'sqlite' && url !== 'sqlite::memory:' ? url.slice('sqlite:'.length) : undefined;
+  return { knex, dialect, displayUrl, sqliteFile };
 }
 
 function ensureParentDirectory(filename: string, displayUrl: string): void {

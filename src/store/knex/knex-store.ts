@@ -2,13 +2,15 @@ import type { Knex } from 'knex';
 import { RowError, SchemaMissingError, StoreUnreachableError } from '../../errors.js';
 import { decodeRows } from '../../model/decode-rows.js';
 import { type DrRuleRow, drCarriersTable, drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable } from '../../model/drouting-tables.js';
-import { type RegistrationColumns, type SipPeerRow, sippeersTable } from '../../model/sippeers-table.js';
+import { PEER_COLUMN_NAMES, type PeerRow, peerColumnsOfSippeers, sippeersTable } from '../../model/sippeers-table.js';
 import type { TableSpec } from '../../model/columns.js';
 import type { RulePage } from '../../model/routing-rows.js';
 import { GroupCommit } from '../group-commit.js';
 import type { RoutingRows, RoutingRowStream, Store } from '../store.js';
 import type { Dialect, KnexHandle } from './connect.js';
 import { type SeedSummary, seedExample } from './seed.js';
+import { SqlitePeerReader } from './sqlite-peer-reader.js';
+import { type RegistrationWrite, SqliteWriterThread } from './sqlite-writer.js';
 
 /** The Store port over knex: SQLite (better-sqlite3) or MySQL/MariaDB (mysql2). */
 export class KnexStore implements Store {
@@ -16,21 +18,23 @@ export class KnexStore implements Store {
   private readonly knex: Knex;
   private readonly dialect: Dialect;
 
+  /** SQLite files get their write-backs committed off the SIP thread. */
+  private readonly writerThread: SqliteWriterThread | undefined;
+  /** SQLite files: peer lookups on a connection of their own, opened at the first lookup. */
+  private peerReader: SqlitePeerReader | undefined;
+  private readonly sqliteFile: string | undefined;
+
   /** rtupdate's write-backs, grouped: the REGISTER benchmark's cost was one synced commit each. */
-  private readonly registrationWrites = new GroupCommit<{ name: string; columns: Partial<RegistrationColumns> }, boolean>((writes) =>
-    this.guard(() =>
-      this.knex.transaction(async (trx) => {
-        const updated: boolean[] = [];
-        for (const { name, columns } of writes) updated.push((await trx(sippeersTable.name).where({ name }).update(columns)) > 0);
-        return updated;
-      }),
-    ),
+  private readonly registrationWrites = new GroupCommit<RegistrationWrite, boolean>((writes) =>
+    this.guard(() => (this.writerThread ? this.writerThread.commit(writes) : this.writeInTransaction(writes))),
   );
 
   constructor(handle: KnexHandle) {
     this.knex = handle.knex;
     this.dialect = handle.dialect;
     this.displayUrl = handle.displayUrl;
+    this.sqliteFile = handle.sqliteFile;
+    this.writerThread = handle.sqliteFile === undefined ? undefined : new SqliteWriterThread(handle.sqliteFile, handle.displayUrl);
   }
 
   async ping(): Promise<void> {
@@ -79,15 +83,27 @@ export class KnexStore implements Store {
     }
   }
 
-  async findPeerByName(name: string): Promise<SipPeerRow | undefined> {
-    const records = await this.guard(() => this.knex(sippeersTable.name).where({ name }).limit(1));
-    const { rows, problems } = decodeRows(sippeersTable, records);
+  async findPeerByName(name: string): Promise<PeerRow | undefined> {
+    const records = await this.guard(async () => {
+      if (this.sqliteFile === undefined) return this.knex(sippeersTable.name).select(PEER_COLUMN_NAMES).where({ name }).limit(1);
+      this.peerReader ??= new SqlitePeerReader(this.sqliteFile);
+      return this.peerReader.rowsNamed(name);
+    });
+    const { rows, problems } = decodeRows(peerColumnsOfSippeers, records);
     if (problems.length > 0) throw new RowError(problems);
-    return rows[0];
+    return rows[0] as PeerRow | undefined;
   }
 
-  writeRegistration(name: string, columns: Partial<RegistrationColumns>): Promise<boolean> {
+  writeRegistration(name: string, columns: RegistrationWrite['columns']): Promise<boolean> {
     return this.registrationWrites.submit({ name, columns });
+  }
+
+  private writeInTransaction(writes: readonly RegistrationWrite[]): Promise<boolean[]> {
+    return this.knex.transaction(async (trx) => {
+      const updated: boolean[] = [];
+      for (const { name, columns } of writes) updated.push((await trx(sippeersTable.name).where({ name }).update(columns)) > 0);
+      return updated;
+    });
   }
 
   async countPeers(): Promise<number> {
@@ -101,6 +117,8 @@ export class KnexStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.writerThread?.close();
+    this.peerReader?.close();
     await this.knex.destroy();
   }
 

@@ -1,0 +1,55 @@
+// @ts-check
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+/*
+ * The SQLite writer thread (see sqlite-writer.ts). It has its own
+ * connection, so a commit's sync waits here instead of stalling the SIP
+ * event loop. Plain JavaScript, so the same file runs from src under the
+ * tests and from dist.
+ *
+ * In:  { batch, writes: [{ name, columns }] }, one transaction per batch.
+ * Out: { batch, updated: boolean[] } or { batch, error: { message, code } }.
+ */
+
+const { filename, table, columnNames } = /** @type {{ filename: string, table: string, columnNames: string[] }} */ (workerData);
+const allowed = new Set(columnNames);
+const db = new Database(filename, { timeout: 5000 });
+db.pragma('journal_mode = WAL');
+// As on the main connection (connect.ts): every commit synced.
+db.pragma('synchronous = FULL');
+
+/** @type {Map<string, import('better-sqlite3').Statement>} */
+const updates = new Map();
+
+/** @param {string[]} names */
+function updateStatement(names) {
+  const key = names.join(',');
+  let statement = updates.get(key);
+  if (!statement) {
+    if (names.length === 0) throw new Error(`an update of ${table} needs at least one column`);
+    const unknown = names.find((name) => !allowed.has(name));
+    if (unknown !== undefined) throw new Error(`${table} has no registration column ${JSON.stringify(unknown)}`);
+    statement = db.prepare(`UPDATE "${table}" SET ${names.map((name) => `"${name}" = ?`).join(', ')} WHERE name = ?`);
+    updates.set(key, statement);
+  }
+  return statement;
+}
+
+const writeBatch = db.transaction(
+  /** @param {{ name: string, columns: Record<string, unknown> }[]} writes */
+  (writes) =>
+    writes.map(({ name, columns }) => {
+      const names = Object.keys(columns).filter((column) => columns[column] !== undefined).sort();
+      return updateStatement(names).run(...names.map((column) => columns[column]), name).changes > 0;
+    }),
+);
+
+parentPort?.on('message', (/** @type {{ batch: number, writes: { name: string, columns: Record<string, unknown> }[] }} */ { batch, writes }) => {
+  try {
+    parentPort?.postMessage({ batch, updated: writeBatch(writes) });
+  } catch (error) {
+    const { message, code } = /** @type {{ message?: string, code?: string }} */ (error);
+    parentPort?.postMessage({ batch, error: { message: String(message), code } });
+  }
+});
