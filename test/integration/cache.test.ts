@@ -106,6 +106,18 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
     expect(await cache.getBindings('bob@example.com')).toEqual([]);
   });
 
+  it('keeps its own copies: changing what it was given or what it returned changes nothing stored', async () => {
+    const cache = await open();
+    const given = [binding('alice@example.com', 'sip:alice@127.0.0.7:5060')];
+    await cache.setBindings('alice@example.com', given, MINUTE_MS);
+    const expected = structuredClone(given);
+    (given[0] as Binding).source.port = 1;
+    const returned = await cache.getBindings('alice@example.com');
+    (returned[0] as Binding).source.port = 2;
+    (returned[0] as Binding).cseq = 99;
+    expect(await cache.getBindings('alice@example.com')).toStrictEqual(expected);
+  });
+
   it('replaces the whole set: contacts missing from the new set are gone', async () => {
     const cache = await open();
     await cache.setBindings('alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7'), binding('alice@example.com', 'sip:b@127.0.0.8')], MINUTE_MS);
