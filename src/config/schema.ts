@@ -151,6 +151,19 @@ const registrarSchema = z.strictObject({
   ignoreregexpire: leaf(z.boolean(), 'true or false').default(false),
 });
 
+const probeSchema = z.strictObject({
+  enabled: leaf(z.boolean(), 'true or false').default(true),
+  intervalMs: leaf(z.number().int().min(100).max(3_600_000), 'milliseconds from 100 to 3600000').default(30_000),
+  timeoutMs: leaf(z.number().int().min(100).max(64_000), 'milliseconds from 100 to 64000').default(2000),
+  from: leaf(z.string().regex(/^sips?:[^\s<>"]+$/), 'a SIP URI such as sip:prober@localhost').default('sip:prober@localhost'),
+  replyCodes: leaf(z.array(z.number().int().min(200).max(699)), 'a list of final codes (200-699) that also mean alive; 200 always does').default([]),
+  downAfter: leaf(z.number().int().min(1).max(100), 'an integer from 1 to 100').default(1),
+  upAfter: leaf(z.number().int().min(1).max(100), 'an integer from 1 to 100').default(1),
+  persistState: leaf(z.boolean(), 'true or false').default(true),
+  persistIntervalMs: leaf(z.number().int().min(100).max(600_000), 'milliseconds from 100 to 600000').default(1000),
+  inheritState: leaf(z.boolean(), 'true or false').default(true),
+});
+
 const logSchema = z.strictObject({
   level: leaf(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -166,6 +179,7 @@ export const configSchema = z.strictObject({
   routing: routingSchema.prefault({}),
   proxy: proxySchema.prefault({}),
   registrar: registrarSchema.prefault({}),
+  probe: probeSchema.prefault({}),
   log: logSchema.prefault({}),
 });
 
@@ -176,3 +190,4 @@ export type StoreConfig = Config['store'];
 export type RoutingConfig = Config['routing'];
 export type ProxyConfig = Config['proxy'];
 export type RegistrarConfig = Config['registrar'];
+export type ProbeConfig = Config['probe'];
