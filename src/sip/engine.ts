@@ -122,10 +122,31 @@ export interface ServerExchange {
 
 export type RequestHandler = (exchange: ServerExchange) => Promise<void>;
 
+/**
+ * A request we originate outside any dialog (the prober's OPTIONS). The
+ * engine adds Via, the From tag, Call-ID, CSeq and Max-Forwards, and runs
+ * the client transaction (retransmissions over UDP).
+ */
+export interface OutgoingRequest {
+  method: string;
+  uri: string;
+  destination: Endpoint;
+  /** The From URI. */
+  from: string;
+}
+
+/** How an originated request ended: its final response, no final within the timeout, or not sent at all (DNS, no transport). */
+export type RequestOutcome =
+  | { kind: 'response'; status: number; reason: string; rttMs: number }
+  | { kind: 'timeout'; rttMs: number }
+  | { kind: 'send-failed'; error: string };
+
 export interface SipEngine {
   /** Where the engine listens, as configured (the address goes into Via and Record-Route). */
   readonly local: { address: string; port: number; transports: readonly Transport[] };
   start(onRequest: RequestHandler): Promise<void>;
+  /** Sends a request of our own and resolves with its outcome (never rejects). */
+  request(request: OutgoingRequest, options: { timeoutMs: number }): Promise<RequestOutcome>;
   /** State held right now: client transactions (kept a while after they end) and INVITEs being proxied. */
   stats(): { clientTransactions: number; invitesInProgress: number };
   /** Closes listeners and every connection; pending transactions end. */

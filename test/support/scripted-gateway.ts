@@ -22,12 +22,14 @@ export type GatewayScript = 'answer' | 'busy' | 'unavailable' | 'error' | 'silen
 /**
  * A SIP peer (UDP, or TCP) standing in for an Asterisk gateway on its own 127.0.0.N,
  * built on the `sip` package's parser: answers INVITE as scripted, BYE and
- * CANCEL with 200 (and 487 for the cancelled INVITE), and records every
- * request it got.
+ * CANCEL with 200 (and 487 for the cancelled INVITE), OPTIONS as set in
+ * `optionsReply`, and records every request it got.
  */
 export class ScriptedGateway {
   readonly received: sip.Message[] = [];
   script: GatewayScript = 'answer';
+  /** What it answers an OPTIONS (a probe) with: a status, or nothing at all. */
+  optionsReply: number | 'silent' = 200;
   private readonly tag = `gw${Math.floor(Math.random() * 1e9)}`;
   private readonly pendingInvites = new Map<string, sip.Message>();
 
@@ -120,6 +122,9 @@ export class ScriptedGateway {
         break;
       }
       case 'ACK':
+        break;
+      case 'OPTIONS':
+        if (this.optionsReply !== 'silent') this.reply(message, this.optionsReply, remote);
         break;
       default:
         this.reply(message, 200, remote);

@@ -68,6 +68,14 @@ export class ClientAttempt {
     if (this.provisional) this.sendCancel();
   }
 
+  /** Ends it without an outcome (`finished` never settles): the request could not be sent at all. */
+  abandon(): void {
+    this.ended = true;
+    clearTimeout(this.retransmit);
+    clearTimeout(this.deadline);
+    this.hooks.unregister(this.branch, this.request.method ?? '');
+  }
+
   private transmit(): void {
     this.hooks.send(this.request, this.target.destination);
   }

@@ -1,8 +1,22 @@
 import { randomBytes } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import sip, { type Message, type Remote, type ServerTransaction } from 'sip';
 import { DrouterError } from '../../errors.js';
-import type { Endpoint, ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, RequestHandler, ServerExchange, SipEngine, Transport } from '../engine.js';
-import type { AttemptHooks } from './client-attempt.js';
+import type {
+  Endpoint,
+  OutgoingRequest,
+  ProxyOptions,
+  ProxyResult,
+  ProxyTarget,
+  ReplyOptions,
+  RequestHandler,
+  RequestOutcome,
+  ServerExchange,
+  SipEngine,
+  Transport,
+} from '../engine.js';
+import { type AttemptHooks, ClientAttempt } from './client-attempt.js';
 import { newBranch, proxySequentially } from './native-proxy.js';
 import { reasonPhrase } from '../reason-phrases.js';
 import { checkCanBind } from './bind-check.js';
@@ -62,6 +76,50 @@ export class NativeEngine implements SipEngine {
     const transport = combinedTransport(udp, tcp);
     this.transport = transport;
     this.transactions = sip.makeTransactionLayer({ address, port }, transport.open.bind(transport));
+  }
+
+  async request(request: OutgoingRequest, options: { timeoutMs: number }): Promise<RequestOutcome> {
+    let destination = request.destination;
+    if (isIP(destination.address) === 0) {
+      try {
+        destination = { ...destination, address: (await lookup(destination.address)).address };
+      } catch (error) {
+        return { kind: 'send-failed', error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    const branch = newBranch();
+    const message: Message = {
+      method: request.method,
+      uri: request.uri,
+      version: '2.0',
+      headers: {
+        via: [{ version: '2.0', protocol: destination.transport.toUpperCase(), host: this.local.address, port: this.local.port, params: { branch } }],
+        'max-forwards': '70',
+        from: { uri: request.from, params: { tag: randomBytes(6).toString('hex') } },
+        to: { uri: request.uri, params: {} },
+        'call-id': `${randomBytes(10).toString('hex')}@${this.local.address}`,
+        cseq: { seq: 1, method: request.method },
+        'content-length': 0,
+      },
+      content: '',
+    };
+    let sendError: unknown;
+    const hooks: AttemptHooks = {
+      ...this.attemptHooks(() => undefined),
+      send: (outgoing, to) => this.send(outgoing, to, (error) => (sendError ??= error)),
+    };
+    const attempt = new ClientAttempt(message, branch, { uri: request.uri, destination, label: request.uri }, hooks, {
+      noResponseTimeoutMs: options.timeoutMs,
+      inviteTimeoutMs: options.timeoutMs,
+    });
+    attempt.start();
+    if (sendError !== undefined) {
+      attempt.abandon();
+      return { kind: 'send-failed', error: sendError instanceof Error ? sendError.message : String(sendError) };
+    }
+    const report = await attempt.finished;
+    if (report.local) return { kind: 'timeout', rttMs: report.durationMs };
+    return { kind: 'response', status: report.status, reason: report.reason, rttMs: report.durationMs };
   }
 
   stats(): { clientTransactions: number; invitesInProgress: number } {
@@ -135,19 +193,22 @@ export class NativeEngine implements SipEngine {
     return hop !== undefined && hop.address === this.local.address && hop.port === this.local.port;
   }
 
-  /** Sends a message to an address (never through the package's flow-token logic). */
-  send(message: Message, to: Endpoint): void {
+  /** Sends a message to an address (never through the package's flow-token logic); a failure goes to `onError`. */
+  send(message: Message, to: Endpoint, onError: (error: unknown) => void = this.options.onError): void {
     const transport = this.transport;
-    if (!transport) return;
+    if (!transport) {
+      onError(new Error('the SIP engine is not running'));
+      return;
+    }
     try {
-      const connection = transport.open({ protocol: to.transport.toUpperCase(), address: to.address, port: to.port }, (error) => this.options.onError(error));
+      const connection = transport.open({ protocol: to.transport.toUpperCase(), address: to.address, port: to.port }, onError);
       try {
         connection.send(message);
       } finally {
         connection.release();
       }
     } catch (error) {
-      this.options.onError(error);
+      onError(error);
     }
   }
 
