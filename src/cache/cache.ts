@@ -1,11 +1,16 @@
 import { DrouterError, redactUrlPassword } from '../errors.js';
+import type { GatewayHealth, StateChange } from '../probe/gateway-health.js';
 import type { Binding } from '../registrar/bindings.js';
 
-export type { Binding };
+export type { Binding, GatewayHealth, StateChange };
+
+/** Run-time switches every node shares (`drouter probing on|off`). */
+export type SwitchName = 'probing';
 
 /**
- * The cache port: registrar bindings, digest nonce counts and realtime
- * peers. `memory` in one process, Redis when several share the state.
+ * The cache port: registrar bindings, digest nonce counts, realtime peers,
+ * gateway health with its history, and shared switches. `memory` in one
+ * process, Redis when several share the state.
  */
 export interface Cache {
   /** The stored bindings of an AoR (expired ones too: the caller compares with its clock). */
@@ -20,6 +25,18 @@ export interface Cache {
   getPeer(name: string): Promise<Record<string, unknown> | undefined>;
   setPeer(name: string, peer: Record<string, unknown>, ttlMs: number | undefined): Promise<void>;
   deletePeer(name: string): Promise<void>;
+  /** Every gateway's health, by gwid. */
+  getGatewayHealth(): Promise<Map<string, GatewayHealth>>;
+  setGatewayHealth(gwid: string, health: GatewayHealth): Promise<void>;
+  /** Forgets gateways a reload removed. */
+  deleteGatewayHealth(gwids: readonly string[]): Promise<void>;
+  /** Adds a state change to the history, keeping the newest `keep`. */
+  addStateChange(change: StateChange, keep: number): Promise<void>;
+  /** The newest `limit` state changes, newest first. */
+  stateChanges(limit: number): Promise<StateChange[]>;
+  /** undefined when never set (the configuration's value applies). */
+  getSwitch(name: SwitchName): Promise<boolean | undefined>;
+  setSwitch(name: SwitchName, on: boolean): Promise<void>;
   /** Throws CacheUnavailableError when the cache does not answer. */
   ping(): Promise<void>;
   readonly displayUrl: string;

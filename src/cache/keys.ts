@@ -6,6 +6,9 @@
  *   sipdr:bindings-due     sorted set, member <aor>, score = earliest expiresAt
  *   sipdr:nonce:<nonce>    string, last accepted nonce-count, PX
  *   sipdr:peer:<name>      string, JSON peer record, optional PX
+ *   sipdr:gateway-health   hash, field <gwid>, JSON GatewayHealth
+ *   sipdr:gateway-history  list, JSON StateChange, newest first, trimmed
+ *   sipdr:switch:<name>    string, "on" or "off"
  */
 
 export const KEY_PREFIX = 'sipdr:';
@@ -16,6 +19,9 @@ export interface CacheKeys {
   readonly bindingsDue: string;
   nonce(nonce: string): string;
   peer(name: string): string;
+  readonly gatewayHealth: string;
+  readonly gatewayHistory: string;
+  switch(name: string): string;
   /** A SCAN pattern matching every key above. */
   readonly all: string;
 }
@@ -27,6 +33,9 @@ export function cacheKeys(prefix: string = KEY_PREFIX): CacheKeys {
     bindingsDue: `${prefix}bindings-due`,
     nonce: (nonce) => `${prefix}nonce:${nonce}`,
     peer: (name) => `${prefix}peer:${name}`,
+    gatewayHealth: `${prefix}gateway-health`,
+    gatewayHistory: `${prefix}gateway-history`,
+    switch: (name) => `${prefix}switch:${name}`,
     all: `${escapeGlob(prefix)}*`,
   };
 }

@@ -1,4 +1,4 @@
-import { CacheUnavailableError, checkTtl, type Binding, type Cache } from './cache.js';
+import { CacheUnavailableError, checkTtl, type Binding, type Cache, type GatewayHealth, type StateChange, type SwitchName } from './cache.js';
 
 interface Entry<T> {
   value: T;
@@ -27,6 +27,10 @@ export class MemoryCache implements Cache {
   private readonly due = new Map<string, number>();
   private readonly nonceCounts = new Map<string, Entry<number>>();
   private readonly peers = new Map<string, Entry<string>>();
+  private readonly gatewayHealth = new Map<string, GatewayHealth>();
+  /** Newest first, as the Redis list. */
+  private history: StateChange[] = [];
+  private readonly switches = new Map<SwitchName, boolean>();
   private writesSincePurge = 0;
   private closed = false;
 
@@ -85,6 +89,42 @@ export class MemoryCache implements Cache {
     this.peers.delete(name);
   }
 
+  async getGatewayHealth(): Promise<Map<string, GatewayHealth>> {
+    this.assertOpen('getGatewayHealth');
+    // Objects are frozen on the way in, so handing them out shares nothing mutable.
+    return new Map(this.gatewayHealth);
+  }
+
+  async setGatewayHealth(gwid: string, health: GatewayHealth): Promise<void> {
+    this.assertOpen('setGatewayHealth');
+    this.gatewayHealth.set(gwid, Object.freeze({ ...health }));
+  }
+
+  async deleteGatewayHealth(gwids: readonly string[]): Promise<void> {
+    this.assertOpen('deleteGatewayHealth');
+    for (const gwid of gwids) this.gatewayHealth.delete(gwid);
+  }
+
+  async addStateChange(change: StateChange, keep: number): Promise<void> {
+    this.assertOpen('addStateChange');
+    this.history = [Object.freeze({ ...change }), ...this.history].slice(0, keep);
+  }
+
+  async stateChanges(limit: number): Promise<StateChange[]> {
+    this.assertOpen('stateChanges');
+    return this.history.slice(0, Math.max(0, limit));
+  }
+
+  async getSwitch(name: SwitchName): Promise<boolean | undefined> {
+    this.assertOpen('getSwitch');
+    return this.switches.get(name);
+  }
+
+  async setSwitch(name: SwitchName, on: boolean): Promise<void> {
+    this.assertOpen('setSwitch');
+    this.switches.set(name, on);
+  }
+
   async ping(): Promise<void> {
     this.assertOpen('ping');
   }
@@ -95,6 +135,9 @@ export class MemoryCache implements Cache {
     this.due.clear();
     this.nonceCounts.clear();
     this.peers.clear();
+    this.gatewayHealth.clear();
+    this.history = [];
+    this.switches.clear();
   }
 
   private live<T>(map: Map<string, Entry<T>>, key: string): T | undefined {

@@ -22,6 +22,16 @@ export interface GatewayHealth {
   readonly lastProbeAt: number | null;
 }
 
+/** One state change, as the history keeps it (OpenSIPS keeps the last 200 with reasons). */
+export interface StateChange {
+  readonly gwid: string;
+  readonly from: GatewayState;
+  readonly to: GatewayState;
+  readonly reason: string;
+  /** Epoch ms. */
+  readonly at: number;
+}
+
 export type HealthEvent =
   | { kind: 'probe-reply'; status: number; rttMs: number }
   | { kind: 'probe-timeout'; timeoutMs: number }

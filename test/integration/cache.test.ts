@@ -222,6 +222,37 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
     await expect(cache.deletePeer('1001')).resolves.toBeUndefined();
   });
 
+  it('keeps every gateway\'s health, overwrites one, forgets the ones a reload removed', async () => {
+    const cache = await open();
+    const up = { state: 'active', reason: 'probe answered 200', since: 1_700_000_000_000, failures: 1, successes: 0, lastRttMs: 3.5, lastProbeAt: 1_700_000_001_000 } as const;
+    const down = { state: 'probing-disabled', reason: 'no answer to the probe within 2000 ms', since: 1_700_000_002_000, failures: 0, successes: 0, lastRttMs: null, lastProbeAt: null } as const;
+    await cache.setGatewayHealth('1', up);
+    await cache.setGatewayHealth('gw-2', down);
+    expect(await cache.getGatewayHealth()).toEqual(new Map([['1', up], ['gw-2', down]]));
+    await cache.setGatewayHealth('1', { ...up, state: 'admin-disabled', reason: 'disabled by admin' });
+    await cache.deleteGatewayHealth(['gw-2', 'never-there']);
+    expect(await cache.getGatewayHealth()).toEqual(new Map([['1', { ...up, state: 'admin-disabled', reason: 'disabled by admin' }]]));
+    await cache.deleteGatewayHealth([]);
+    expect((await cache.getGatewayHealth()).size).toBe(1);
+  });
+
+  it('keeps the newest state changes, newest first, up to the number asked to keep', async () => {
+    const cache = await open();
+    for (let i = 1; i <= 5; i++) await cache.addStateChange({ gwid: String(i), from: 'active', to: 'probing-disabled', reason: `change ${i}`, at: i }, 3);
+    expect((await cache.stateChanges(10)).map((change) => change.reason)).toEqual(['change 5', 'change 4', 'change 3']);
+    expect(await cache.stateChanges(1)).toEqual([{ gwid: '5', from: 'active', to: 'probing-disabled', reason: 'change 5', at: 5 }]);
+    expect(await cache.stateChanges(0)).toEqual([]);
+  });
+
+  it('keeps a shared switch: unset until set, then on or off', async () => {
+    const cache = await open();
+    expect(await cache.getSwitch('probing')).toBeUndefined();
+    await cache.setSwitch('probing', false);
+    expect(await cache.getSwitch('probing')).toBe(false);
+    await cache.setSwitch('probing', true);
+    expect(await cache.getSwitch('probing')).toBe(true);
+  });
+
   it('refuses a ttl that is not a positive integer of milliseconds', async () => {
     const cache = await open();
     const one = [binding('alice@example.com', 'sip:a@127.0.0.7')];
@@ -238,6 +269,8 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
     expect(error).toBeInstanceOf(CacheUnavailableError);
     expect(error).toMatchObject({ code: 'DROUTER_ERR_CACHE_UNAVAILABLE', operation: 'getBindings' });
     await expect(cache.ping()).rejects.toThrow(/did not answer ping/);
+    await expect(cache.getGatewayHealth()).rejects.toMatchObject({ operation: 'getGatewayHealth' });
+    await expect(cache.setSwitch('probing', true)).rejects.toMatchObject({ operation: 'setSwitch' });
   });
 });
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { redactUrlPassword } from '../../errors.js';
-import { CacheUnavailableError, checkTtl, type Binding, type Cache } from '../cache.js';
+import { CacheUnavailableError, checkTtl, type Binding, type Cache, type GatewayHealth, type StateChange, type SwitchName } from '../cache.js';
 import { cacheKeys, type CacheKeys } from '../keys.js';
 
 export interface RedisCacheOptions {
@@ -140,6 +140,40 @@ export class RedisCache implements Cache {
 
   async deletePeer(name: string): Promise<void> {
     await this.run('deletePeer', () => this.redis.del(this.keys.peer(name)));
+  }
+
+  async getGatewayHealth(): Promise<Map<string, GatewayHealth>> {
+    const fields = await this.run('getGatewayHealth', () => this.redis.hgetall(this.keys.gatewayHealth));
+    return new Map(Object.entries(fields).map(([gwid, json]) => [gwid, JSON.parse(json) as GatewayHealth]));
+  }
+
+  async setGatewayHealth(gwid: string, health: GatewayHealth): Promise<void> {
+    await this.run('setGatewayHealth', () => this.redis.hset(this.keys.gatewayHealth, gwid, JSON.stringify(health)));
+  }
+
+  async deleteGatewayHealth(gwids: readonly string[]): Promise<void> {
+    if (gwids.length === 0) return;
+    await this.run('deleteGatewayHealth', () => this.redis.hdel(this.keys.gatewayHealth, ...gwids));
+  }
+
+  async addStateChange(change: StateChange, keep: number): Promise<void> {
+    const key = this.keys.gatewayHistory;
+    await this.exec('addStateChange', this.redis.multi().lpush(key, JSON.stringify(change)).ltrim(key, 0, keep - 1));
+  }
+
+  async stateChanges(limit: number): Promise<StateChange[]> {
+    if (limit <= 0) return [];
+    const entries = await this.run('stateChanges', () => this.redis.lrange(this.keys.gatewayHistory, 0, limit - 1));
+    return entries.map((json) => JSON.parse(json) as StateChange);
+  }
+
+  async getSwitch(name: SwitchName): Promise<boolean | undefined> {
+    const value = await this.run('getSwitch', () => this.redis.get(this.keys.switch(name)));
+    return value === null ? undefined : value === 'on';
+  }
+
+  async setSwitch(name: SwitchName, on: boolean): Promise<void> {
+    await this.run('setSwitch', () => this.redis.set(this.keys.switch(name), on ? 'on' : 'off'));
   }
 
   async ping(): Promise<void> {
