@@ -5,6 +5,9 @@ import { randomBytes } from 'node:crypto';
 import type { Cache } from './cache/cache.js';
 import { openCache } from './cache/open-cache.js';
 import { ConfigError, formatRowProblem } from './errors.js';
+import { Metrics } from './metrics/metrics.js';
+import { GatewayStateService } from './probe/gateway-state-service.js';
+import { Prober } from './probe/prober-service.js';
 import { ExpirySweeper } from './registrar/expiry-service.js';
 import { locationLookup } from './registrar/location-service.js';
 import { PeerLookup } from './registrar/peer-service.js';
@@ -18,6 +21,7 @@ import { describeLoad, warningLines } from './load-summary.js';
 import type { Logger } from './log.js';
 import { routingServiceOptions } from './routing/routing-options.js';
 import { type ReloadReport, RoutingService } from './routing/routing-service.js';
+import type { Gateway, GatewayState } from './routing/routing-table.js';
 import { prepareStore } from './store/knex/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -30,15 +34,20 @@ export interface RunningServer {
   readonly adminUrl: string;
   /** The SIP engine, for its state (tests, later the metrics). */
   readonly engine: SipEngine;
-  /** Rebuilds the routing snapshot (SIGHUP; the admin API later). */
-  reload(): Promise<ReloadReport>;
+  /** Rebuilds the routing snapshot (SIGHUP, the admin API); `inheritState` false takes dr_gateways.state. */
+  reload(options?: { inheritState?: boolean }): Promise<ReloadReport>;
   stop(): Promise<void>;
 }
 
 const SYSTEM_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-export function createRoutingService(config: Readonly<Config>, store: Pick<Store, 'streamRoutingRows'>, clock: Clock = systemClock): RoutingService {
-  return new RoutingService(store, routingServiceOptions(config.routing, SYSTEM_TIME_ZONE), clock);
+export function createRoutingService(
+  config: Readonly<Config>,
+  store: Pick<Store, 'streamRoutingRows'>,
+  clock: Clock = systemClock,
+  gatewayState?: (gateway: Gateway) => GatewayState,
+): RoutingService {
+  return new RoutingService(store, routingServiceOptions(config.routing, SYSTEM_TIME_ZONE), clock, gatewayState);
 }
 
 export async function startServer(config: Readonly<Config>, log: Logger): Promise<RunningServer> {
@@ -48,10 +57,17 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
   let engine: SipEngine | undefined;
   let cache: Cache | undefined;
   let sweeper: ExpirySweeper | undefined;
+  let states: GatewayStateService | undefined;
+  let prober: Prober | undefined;
   try {
     cache = await openCache(config.cache.url);
-    const routing = createRoutingService(config, store);
+    const metrics = new Metrics();
+    const probe = config.probe;
+    states = new GatewayStateService({ cache, store, clock: systemClock, log, observer: metrics, options: probe });
+    const routing = createRoutingService(config, store, systemClock, states.stateOf);
     const loaded = await routing.load();
+    await states.adopt(routing.current.table, { inheritState: true });
+    states.startPersisting();
     for (const warning of warningLines(loaded)) log.warn({ warning }, `routing data: ${warning}`);
     const peerCount = await store.countPeers();
 
@@ -61,16 +77,31 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     const registrar = config.registrar;
     const peers = new PeerLookup(store, cache, { rtcachefriends: registrar.rtcachefriends, rtautoclearSeconds: registrar.rtautoclearSeconds });
     const locate = locationLookup({ cache, peers, clock: systemClock, ignoreregexpire: registrar.ignoreregexpire });
-    const callRouter = callRouterStep({ routing, locate, proxy: config.proxy, local: engine.local, log });
+    const gatewayStates = states;
+    const callRouter = callRouterStep({
+      routing,
+      locate,
+      proxy: config.proxy,
+      local: engine.local,
+      log,
+      observer: metrics,
+      gatewaySilent: (gwid) => {
+        const gateway = routing.current.table.gateways.get(gwid);
+        if (gateway) void gatewayStates.apply(gateway, { kind: 'call-timeout' });
+      },
+    });
     steps.REGISTER = registerStep({ store, peers, cache, config: registrar, nonceSecret: registrar.nonceSecret || randomBytes(32).toString('hex'), clock: systemClock, salt: () => randomBytes(8), log });
     sweeper = new ExpirySweeper({ cache, store, peers, clock: systemClock, log, intervalMs: registrar.sweepIntervalMs, rtupdate: registrar.rtupdate, ignoreregexpire: registrar.ignoreregexpire });
     sweeper.start();
     for (const method of ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE']) steps[method] = callRouter;
     await engine.start(createPipeline({ local: engine.local, steps, log }));
+    prober = new Prober({ engine, states, table: () => routing.current.table, cache, config: probe, log, observer: metrics });
+    prober.start();
 
     const sipEngine = engine;
     const openedCache = cache;
     const expirySweeper = sweeper;
+    const gatewayProber = prober;
     admin = await startAdminServer(config.admin, { health: () => healthReply(store, routing, sipEngine, config.sip.engine) });
 
     const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
@@ -82,8 +113,18 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     return {
       adminUrl: adminServer.url,
       engine: sipEngine,
-      reload: () => reloadRouting(routing, log),
+      reload: async (options = {}) => {
+        const report = await reloadRouting(routing, log).catch((error: unknown) => {
+          metrics.reload('failed');
+          throw error;
+        });
+        metrics.reload(report.ok ? 'ok' : 'failed');
+        if (report.ok) await gatewayStates.adopt(routing.current.table, { inheritState: options.inheritState ?? probe.inheritState });
+        return report;
+      },
       async stop() {
+        gatewayProber.stop();
+        await gatewayStates.stop();
         await expirySweeper.stop();
         await sipEngine.stop();
         await adminServer.close();
@@ -92,6 +133,8 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
       },
     };
   } catch (error) {
+    prober?.stop();
+    await states?.stop();
     await sweeper?.stop();
     await engine?.stop();
     await admin?.close();

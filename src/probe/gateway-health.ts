@@ -65,20 +65,27 @@ export function wantsProbe(probeMode: ProbeMode, state: GatewayState): boolean {
   return probeMode === 2 || (probeMode === 1 && state === 'probing-disabled');
 }
 
+/**
+ * What a probe's final says: 200 and the listed codes are alive; any other
+ * final from 400 up (a 408 from the gateway too) is dead; other 2xx and
+ * 3xx say nothing (OpenSIPS ignores them as well).
+ */
+export function replyVerdict(status: number, replyCodes: readonly number[]): 'alive' | 'dead' | 'neutral' {
+  if (status === 200 || replyCodes.includes(status)) return 'alive';
+  return status >= 400 ? 'dead' : 'neutral';
+}
+
 type Verdict = { alive: true; what: string } | { alive: false; what: string } | undefined;
 
-/**
- * What an event says about the gateway. 200 and the listed codes are
- * alive; any other final from 400 up (a 408 from the gateway too), no
- * answer, or a probe that could not be sent is dead. Other 2xx and 3xx
- * say nothing (OpenSIPS ignores them as well).
- */
+/** What an event says about the gateway: no answer, or a probe that could not be sent, is dead too. */
 function verdictOf(event: Exclude<HealthEvent, { kind: 'admin' }>, rules: HealthRules): Verdict {
   switch (event.kind) {
-    case 'probe-reply':
-      if (event.status === 200 || rules.replyCodes.includes(event.status)) return { alive: true, what: `probe answered ${event.status}` };
-      if (event.status >= 400) return { alive: false, what: `probe answered ${event.status} (not 200 or in probe.replyCodes)` };
+    case 'probe-reply': {
+      const verdict = replyVerdict(event.status, rules.replyCodes);
+      if (verdict === 'alive') return { alive: true, what: `probe answered ${event.status}` };
+      if (verdict === 'dead') return { alive: false, what: `probe answered ${event.status} (not 200 or in probe.replyCodes)` };
       return undefined;
+    }
     case 'probe-timeout':
       return { alive: false, what: `no answer to the probe within ${event.timeoutMs} ms` };
     case 'probe-send-failed':

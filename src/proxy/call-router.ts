@@ -13,12 +13,22 @@ import { inDialogTarget } from './in-dialog.js';
 export type Location = { kind: 'registered'; targets: readonly ProxyTarget[] } | { kind: 'offline' } | { kind: 'unknown' };
 export type LocationLookup = (requestUri: SipUri) => Promise<Location>;
 
+/** What the metrics learn from routing calls (src/metrics implements it). */
+export interface CallObserver {
+  routingDecision(outcome: 'routed' | 'no-rule' | 'no-gateway' | 'registered' | 'offline'): void;
+  /** A call moved on from this gateway to the next destination. */
+  failover(gwid: string): void;
+}
+
 export interface CallRouterDeps {
   routing: RoutingService;
   locate: LocationLookup;
   proxy: Readonly<ProxyConfig>;
   local: { address: string; port: number };
   log: Logger;
+  /** A gateway gave no response at all in time: passive marking (OpenSIPS dr_disable). */
+  gatewaySilent(gwid: string): void;
+  observer: CallObserver;
 }
 
 /**
@@ -54,6 +64,7 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
     }
     const requestUri = parsed.uri;
     const located = await deps.locate(requestUri);
+    if (located.kind !== 'unknown') deps.observer.routingDecision(located.kind);
     if (located.kind === 'registered') {
       await exchange.proxy(located.targets, { ...proxyOptions, tryNext: (report) => report.local || report.status >= 500 });
       return;
@@ -67,6 +78,7 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
     const explain = deps.log.isLevelEnabled('debug');
     const decision = deps.routing.route({ number: requestUri.user ?? '', requestUri, caller, explain });
     if (explain) deps.log.debug({ callId: request.callId, decision: decisionJson(decision) }, `routing ${request.callId}: ${decision.outcome}`);
+    deps.observer.routingDecision(decision.outcome);
     if (decision.outcome === 'no-rule') {
       exchange.reply(404, { reason: 'Not Found (no route)' });
       return;
@@ -76,14 +88,16 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
       return;
     }
     const targets = decision.targets.map((target) => ({ uri: target.uri ?? '', destination: endpointOf(target.gateway.address), label: target.gateway.gwid }));
+    let attemptsMade = 0;
     const result = await exchange.proxy(targets, {
       ...proxyOptions,
       onAttempt: (report) => {
+        attemptsMade++;
         deps.log.info({ callId: request.callId, gateway: report.target.label, status: report.status, local: report.local, ms: Math.round(report.durationMs) }, `${request.method} ${request.callId} via gateway ${report.target.label}: ${report.status}${report.local ? ' (no answer in time)' : ''}`);
         // Only silence says a gateway is dead: one that rang and then timed out (nobody answered) is alive.
-        if (report.local && !report.provisional && deps.routing.markGatewayDown(report.target.label)) {
-          deps.log.warn({ gateway: report.target.label, callId: request.callId }, `gateway ${report.target.label} marked down: a call got no answer in time`);
-        }
+        if (report.local && !report.provisional) deps.gatewaySilent(report.target.label);
+        const failedOver = (report.status < 200 || report.status >= 300) && proxyOptions.tryNext(report) && attemptsMade < targets.length;
+        if (failedOver) deps.observer.failover(report.target.label);
       },
     });
     deps.log.info({ callId: request.callId, outcome: result.outcome, status: result.status, attempts: result.attempts.length }, `${request.method} ${request.callId}: ${result.outcome} (${result.status})`);

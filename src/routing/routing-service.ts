@@ -9,7 +9,8 @@ import type { Gateway, GatewayState, RoutingTable } from './routing-table.js';
  * Holds the current routing snapshot: loads it from the store, rebuilds it
  * beside the old one on reload and swaps one reference. A decision keeps
  * the table it was made with, so a call in flight is not touched by a
- * reload. Gateway state carries over by gwid.
+ * reload. Gateway state comes from outside (the probe's state service),
+ * as a function of the gateway.
  */
 
 export interface RoutingServiceOptions {
@@ -41,13 +42,14 @@ export type RouteQuery = Pick<RouteRequest, 'number' | 'requestUri' | 'caller' |
 
 export class RoutingService {
   private snapshot: RoutingSnapshot | undefined;
-  private readonly states = new Map<string, GatewayState>();
   private reloadChain: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: { streamRoutingRows(): Promise<RoutingRowStream> },
     private readonly options: RoutingServiceOptions,
     private readonly clock: Clock,
+    /** The live state; without a prober, the state column as loaded. */
+    private readonly gatewayState: (gateway: Gateway) => GatewayState = (gateway) => gateway.storedState,
     private readonly random: () => number = Math.random,
   ) {}
 
@@ -68,22 +70,6 @@ export class RoutingService {
   get current(): RoutingSnapshot {
     if (!this.snapshot) throw new Error('routing: no snapshot loaded yet (load() first)');
     return this.snapshot;
-  }
-
-  /** The live state of a gateway: carried over reloads, the stored column for a new one. */
-  readonly gatewayState = (gateway: Gateway): GatewayState => this.states.get(gateway.gwid) ?? gateway.storedState;
-
-  /**
-   * Passive failure marking (OpenSIPS dr_disable): a call that got no answer
-   * in time takes an active gateway down. Only gateways the prober watches
-   * (probe_mode 1 or 2) are marked, since only probing brings one back.
-   * Returns whether the state changed.
-   */
-  markGatewayDown(gwid: string): boolean {
-    const gateway = this.snapshot?.table.gateways.get(gwid);
-    if (!gateway || gateway.probeMode === 0 || this.gatewayState(gateway) !== 'active') return false;
-    this.states.set(gwid, 'probing-disabled');
-    return true;
   }
 
   route(query: RouteQuery): RouteDecision {
@@ -113,15 +99,9 @@ export class RoutingService {
     if (!built.ok) {
       return { ok: false, generation: this.snapshot?.generation ?? 0, durationMs, counts: countsOf(this.snapshot?.table), warnings: built.warnings, errors: built.errors };
     }
-    this.carryOverStates(built.table);
     const generation = (this.snapshot?.generation ?? 0) + 1;
     this.snapshot = { table: built.table, generation, loadedAt: this.clock.now(), warnings: built.warnings };
     return { ok: true, generation, durationMs, counts: countsOf(built.table), warnings: built.warnings, errors: [] };
-  }
-
-  private carryOverStates(table: RoutingTable): void {
-    for (const gwid of [...this.states.keys()]) if (!table.gateways.has(gwid)) this.states.delete(gwid);
-    for (const [gwid, gateway] of table.gateways) if (!this.states.has(gwid)) this.states.set(gwid, gateway.storedState);
   }
 }
 

@@ -17,5 +17,7 @@ export interface Store {
   /** Writes registration state; resolves false when no peer has that name. */
   writeRegistration(name: string, columns: Partial<RegistrationColumns>): Promise<boolean>;
   countPeers(): Promise<number>;
+  /** Writes dr_gateways.state by gwid in one transaction (probe.persistState); a gwid no row has is skipped. */
+  writeGatewayStates(states: ReadonlyMap<string, number>): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CacheUnavailableError, type Binding, type Cache } from '../../src/cache/cache.js';
+import { CacheUnavailableError, type Binding, type Cache, type GatewayHealth } from '../../src/cache/cache.js';
 import { cacheKeys } from '../../src/cache/keys.js';
 import { MemoryCache } from '../../src/cache/memory-cache.js';
 import { openCache } from '../../src/cache/open-cache.js';
@@ -224,8 +224,8 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
 
   it('keeps every gateway\'s health, overwrites one, forgets the ones a reload removed', async () => {
     const cache = await open();
-    const up = { state: 'active', reason: 'probe answered 200', since: 1_700_000_000_000, failures: 1, successes: 0, lastRttMs: 3.5, lastProbeAt: 1_700_000_001_000 } as const;
-    const down = { state: 'probing-disabled', reason: 'no answer to the probe within 2000 ms', since: 1_700_000_002_000, failures: 0, successes: 0, lastRttMs: null, lastProbeAt: null } as const;
+    const up: GatewayHealth = { state: 'active', reason: 'probe answered 200', since: 1_700_000_000_000, failures: 1, successes: 0, lastRttMs: 3.5, lastProbeAt: 1_700_000_001_000 };
+    const down: GatewayHealth = { state: 'probing-disabled', reason: 'no answer to the probe within 2000 ms', since: 1_700_000_002_000, failures: 0, successes: 0, lastRttMs: null, lastProbeAt: null };
     await cache.setGatewayHealth('1', up);
     await cache.setGatewayHealth('gw-2', down);
     expect(await cache.getGatewayHealth()).toEqual(new Map([['1', up], ['gw-2', down]]));

@@ -106,6 +106,15 @@ export class KnexStore implements Store {
     });
   }
 
+  async writeGatewayStates(states: ReadonlyMap<string, number>): Promise<void> {
+    if (states.size === 0) return;
+    await this.guard(() =>
+      this.knex.transaction(async (trx) => {
+        for (const [gwid, state] of states) await trx(drGatewaysTable.name).where({ gwid }).update({ state });
+      }),
+    );
+  }
+
   async countPeers(): Promise<number> {
     const [row] = await this.guard(() => this.knex(sippeersTable.name).count({ count: '*' }));
     return Number(row?.count ?? 0);

@@ -1,0 +1,190 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GatewayState } from '../routing/routing-table.js';
+
+/**
+ * The product's Prometheus metrics. Each instance owns its registry, so two
+ * servers in one process (as in the tests) never share or collide on series.
+ * Labels are closed sets or gateway ids: never a phone number, a caller or a URI.
+ */
+
+export type GatewayStateName = GatewayState;
+
+// The compiler checks this object has exactly one key per state, so a new state cannot miss its series.
+const GATEWAY_STATES = Object.keys({ active: 0, 'probing-disabled': 0, 'admin-disabled': 0 } satisfies Record<GatewayStateName, 0>) as GatewayStateName[];
+
+const PROBE_FAILURE_REASONS = ['timeout', 'negative-reply', 'send-failed'] as const;
+export type ProbeFailureReason = (typeof PROBE_FAILURE_REASONS)[number];
+
+const ROUTING_OUTCOMES = ['routed', 'no-rule', 'no-gateway', 'registered', 'offline'] as const;
+export type RoutingOutcome = (typeof ROUTING_OUTCOMES)[number];
+
+const REGISTRATION_RESULTS = ['registered', 'refreshed', 'unregistered', 'challenged', 'failed'] as const;
+export type RegistrationResult = (typeof REGISTRATION_RESULTS)[number];
+
+const RELOAD_RESULTS = ['ok', 'failed'] as const;
+export type ReloadResult = (typeof RELOAD_RESULTS)[number];
+
+const SIP_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'UPDATE', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE', 'SUBSCRIBE', 'PUBLISH'] as const;
+const KNOWN_METHODS = new Set<string>(SIP_METHODS);
+const OTHER = 'other';
+
+/** Probe round trips from a LAN gateway (~1 ms) to one about to time out (seconds). */
+const PROBE_RTT_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export interface MetricDescription {
+  name: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  labels: string[];
+  help: string;
+}
+
+/** Any method we do not know shares one label value, so a peer cannot grow the series without bound. */
+function methodLabel(method: string): string {
+  // RFC 3261 §7.1: the method token is case-sensitive, so 'invite' is not INVITE.
+  return KNOWN_METHODS.has(method) ? method : OTHER;
+}
+
+function codeLabel(status: number): string {
+  // RFC 3261 §7.2: a status code is three digits whose first, 1 to 6, is its class.
+  return Number.isInteger(status) && status >= 100 && status <= 699 ? String(status) : OTHER;
+}
+
+export class Metrics {
+  private readonly registry = new Registry();
+  private readonly descriptions: MetricDescription[] = [];
+  private bindingsSource: (() => Promise<number>) | undefined;
+
+  private readonly gatewayUp = this.gauge('sipdr_gateway_up', 'Whether the gateway takes calls: 1 when active, 0 when disabled by probing or by admin.', ['gateway']);
+  private readonly gatewayStates = this.gauge('sipdr_gateway_state', "The gateway's state: 1 on the series of its current state, 0 on the two others.", ['gateway', 'state']);
+  private readonly gatewayStateChanges = this.counter('sipdr_gateway_state_changes_total', 'Changes of gateway state, labelled with the state entered.', ['gateway', 'state']);
+  private readonly probeRttSeconds = this.histogram('sipdr_probe_rtt_seconds', 'Round-trip time of the OPTIONS probes a gateway answered.', ['gateway'], PROBE_RTT_BUCKETS_SECONDS);
+  private readonly probeFailures = this.counter('sipdr_probe_failures_total', 'OPTIONS probes that failed, by reason: timeout, negative-reply or send-failed.', ['gateway', 'reason']);
+  private readonly routingDecisions = this.counter('sipdr_routing_decisions_total', 'Routing decisions for new requests, by outcome: routed, no-rule, no-gateway, registered or offline.', ['outcome']);
+  private readonly failovers = this.counter('sipdr_failovers_total', 'Calls that moved on from this gateway to their next destination.', ['gateway']);
+  private readonly registrations = this.counter('sipdr_registrations_total', 'REGISTER requests handled, by result.', ['result']);
+  private readonly bindings: Gauge = this.gauge('sipdr_bindings', 'Addresses of record with at least one live binding, read from the location store at each scrape (absent when it cannot be read).', [], () => this.readBindings());
+  private readonly sipRequests = this.counter('sipdr_sip_requests_total', 'SIP requests received, by method (a method we do not know counts as other).', ['method']);
+  private readonly sipResponses = this.counter('sipdr_sip_responses_total', 'SIP responses sent upstream, by method of the request and status code.', ['method', 'code']);
+  private readonly reloads = this.counter('sipdr_reloads_total', 'Reloads of the routing data, by result.', ['result']);
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    // Series known in advance start at 0, so the first increment shows in rate() (Prometheus "avoid missing metrics").
+    for (const outcome of ROUTING_OUTCOMES) this.routingDecisions.inc({ outcome }, 0);
+    for (const result of REGISTRATION_RESULTS) this.registrations.inc({ result }, 0);
+    for (const result of RELOAD_RESULTS) this.reloads.inc({ result }, 0);
+    for (const method of [...SIP_METHODS, OTHER]) this.sipRequests.inc({ method }, 0);
+  }
+
+  /** Current state of a gateway: sipdr_gateway_up (1 when active) and sipdr_gateway_state (1 for this state, 0 for the others). */
+  gatewayState(gwid: string, state: GatewayStateName): void {
+    this.gatewayUp.set({ gateway: gwid }, state === 'active' ? 1 : 0);
+    for (const each of GATEWAY_STATES) this.gatewayStates.set({ gateway: gwid, state: each }, each === state ? 1 : 0);
+  }
+
+  /** A gateway entered `state`: sipdr_gateway_state_changes_total. */
+  gatewayStateChanged(gwid: string, state: GatewayStateName): void {
+    this.gatewayStateChanges.inc({ gateway: gwid, state });
+  }
+
+  /** Drops every series of a gateway that a reload removed, so it stops being scraped. */
+  forgetGateway(gwid: string): void {
+    const gateway = gwid;
+    this.gatewayUp.remove({ gateway });
+    for (const state of GATEWAY_STATES) {
+      this.gatewayStates.remove({ gateway, state });
+      this.gatewayStateChanges.remove({ gateway, state });
+    }
+    this.probeRttSeconds.remove({ gateway });
+    for (const reason of PROBE_FAILURE_REASONS) this.probeFailures.remove({ gateway, reason });
+    this.failovers.remove({ gateway });
+  }
+
+  /** A probe got a reply after `seconds`: sipdr_probe_rtt_seconds. */
+  probeRtt(gwid: string, seconds: number): void {
+    this.probeRttSeconds.observe({ gateway: gwid }, seconds);
+  }
+
+  /** A probe failed: sipdr_probe_failures_total. */
+  probeFailed(gwid: string, reason: ProbeFailureReason): void {
+    this.probeFailures.inc({ gateway: gwid, reason });
+  }
+
+  /** The router decided what to do with a new request: sipdr_routing_decisions_total. */
+  routingDecision(outcome: RoutingOutcome): void {
+    this.routingDecisions.inc({ outcome });
+  }
+
+  /** A call moved on from this gateway to the next destination: sipdr_failovers_total. */
+  failover(gwid: string): void {
+    this.failovers.inc({ gateway: gwid });
+  }
+
+  /** The registrar handled a REGISTER: sipdr_registrations_total. */
+  registration(result: RegistrationResult): void {
+    this.registrations.inc({ result });
+  }
+
+  /**
+   * Where sipdr_bindings comes from, asked at each scrape. When the source
+   * throws (or none is set) the gauge has no sample in that scrape: a count
+   * we cannot read is neither 0 nor NaN (which would pass silently through
+   * sums and comparisons), and `absent(sipdr_bindings)` can alert on it. The
+   * rest of the scrape still succeeds; the store's failure shows in /health.
+   */
+  countBindingsWith(source: () => Promise<number>): void {
+    this.bindingsSource = source;
+  }
+
+  /** A SIP request arrived: sipdr_sip_requests_total, unknown methods as 'other'. */
+  sipRequest(method: string): void {
+    this.sipRequests.inc({ method: methodLabel(method) });
+  }
+
+  /** We sent a response upstream: sipdr_sip_responses_total, unknown methods and codes outside 100–699 as 'other'. */
+  sipResponse(method: string, status: number): void {
+    this.sipResponses.inc({ method: methodLabel(method), code: codeLabel(status) });
+  }
+
+  /** A reload of the routing data finished: sipdr_reloads_total. */
+  reload(result: ReloadResult): void {
+    this.reloads.inc({ result });
+  }
+
+  /** The exposition text and its content type, for GET /metrics. */
+  async exposition(): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+
+  /** Name, type, label names and help of every sipdr_* metric, in the order they are exposed. */
+  describe(): MetricDescription[] {
+    return this.descriptions.map((description) => ({ ...description, labels: [...description.labels] }));
+  }
+
+  private async readBindings(): Promise<void> {
+    try {
+      if (this.bindingsSource) {
+        this.bindings.set(await this.bindingsSource());
+        return;
+      }
+    } catch {
+      // Left out of this scrape, as countBindingsWith says.
+    }
+    this.bindings.remove();
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+    this.descriptions.push({ name, type: 'counter', labels: [...labelNames], help });
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect?: () => Promise<void>): Gauge<L> {
+    this.descriptions.push({ name, type: 'gauge', labels: [...labelNames], help });
+    return new Gauge({ name, help, labelNames, registers: [this.registry], collect });
+  }
+
+  private histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]): Histogram<L> {
+    this.descriptions.push({ name, type: 'histogram', labels: [...labelNames], help });
+    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
+  }
+}
