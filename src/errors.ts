@@ -13,7 +13,11 @@ export type ErrorCode =
   | 'DROUTER_ERR_SCHEMA'
   | 'DROUTER_ERR_USAGE'
   | 'DROUTER_ERR_SIP_BIND'
-  | 'DROUTER_ERR_CACHE_UNAVAILABLE';
+  | 'DROUTER_ERR_CACHE_UNAVAILABLE'
+  | 'DROUTER_ERR_NOT_FOUND'
+  | 'DROUTER_ERR_UNAUTHORIZED'
+  | 'DROUTER_ERR_ADMIN_UNREACHABLE'
+  | 'DROUTER_ERR_INTERNAL';
 
 export class DrouterError extends Error {
   readonly code: ErrorCode;
@@ -22,6 +26,13 @@ export class DrouterError extends Error {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+  }
+}
+
+/** A command or an admin request was given something it cannot use (a bad option, a bad query parameter). */
+export class UsageError extends DrouterError {
+  constructor(message: string) {
+    super('DROUTER_ERR_USAGE', message);
   }
 }
 

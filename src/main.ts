@@ -1,3 +1,4 @@
+import { adminRoutes } from './admin/admin-api.js';
 import { type AdminServer, startAdminServer } from './admin/admin-server.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
@@ -6,6 +7,7 @@ import type { Cache } from './cache/cache.js';
 import { openCache } from './cache/open-cache.js';
 import { ConfigError, formatRowProblem } from './errors.js';
 import { Metrics } from './metrics/metrics.js';
+import { CarrierStateService } from './probe/carrier-state-service.js';
 import { GatewayStateService } from './probe/gateway-state-service.js';
 import { Prober } from './probe/prober-service.js';
 import { ExpirySweeper } from './registrar/expiry-service.js';
@@ -20,8 +22,7 @@ import { createPipeline, type MethodStep } from './sip/pipeline.js';
 import { describeLoad, warningLines } from './load-summary.js';
 import type { Logger } from './log.js';
 import { routingServiceOptions } from './routing/routing-options.js';
-import { type ReloadReport, RoutingService } from './routing/routing-service.js';
-import type { Gateway, GatewayState } from './routing/routing-table.js';
+import { type LiveState, type ReloadReport, RoutingService } from './routing/routing-service.js';
 import { prepareStore } from './store/knex/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -41,13 +42,16 @@ export interface RunningServer {
 
 const SYSTEM_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
+/** How often a node takes the gateway and carrier states other nodes shared (one cache read each). */
+const SHARED_STATE_REFRESH_MS = 1000;
+
 export function createRoutingService(
   config: Readonly<Config>,
   store: Pick<Store, 'streamRoutingRows'>,
   clock: Clock = systemClock,
-  gatewayState?: (gateway: Gateway) => GatewayState,
+  live: LiveState = {},
 ): RoutingService {
-  return new RoutingService(store, routingServiceOptions(config.routing, SYSTEM_TIME_ZONE), clock, gatewayState);
+  return new RoutingService(store, routingServiceOptions(config.routing, SYSTEM_TIME_ZONE), clock, live);
 }
 
 export async function startServer(config: Readonly<Config>, log: Logger): Promise<RunningServer> {
@@ -59,15 +63,26 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
   let sweeper: ExpirySweeper | undefined;
   let states: GatewayStateService | undefined;
   let prober: Prober | undefined;
+  let refresher: NodeJS.Timeout | undefined;
   try {
     cache = await openCache(config.cache.url);
     const metrics = new Metrics();
     const probe = config.probe;
     states = new GatewayStateService({ cache, store, clock: systemClock, log, observer: metrics, options: probe });
-    const routing = createRoutingService(config, store, systemClock, states.stateOf);
+    const carriers = new CarrierStateService({ cache, store, log, persistState: probe.persistState });
+    const routing = createRoutingService(config, store, systemClock, { gatewayState: states.stateOf, carrierEnabled: carriers.enabledOf });
     const loaded = await routing.load();
+    let lastReload = loaded;
     await states.adopt(routing.current.table, { inheritState: true });
+    await carriers.adopt(routing.current.table, { inheritState: true });
     states.startPersisting();
+    const sharedStates = states;
+    refresher = setInterval(() => {
+      Promise.all([sharedStates.refresh(), carriers.refresh()]).catch((error: unknown) =>
+        log.error({ err: error }, `shared gateway/carrier states not refreshed: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    }, SHARED_STATE_REFRESH_MS);
+    refresher.unref();
     for (const warning of warningLines(loaded)) log.warn({ warning }, `routing data: ${warning}`);
     const peerCount = await store.countPeers();
 
@@ -90,11 +105,22 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
         if (gateway) void gatewayStates.apply(gateway, { kind: 'call-timeout' });
       },
     });
-    steps.REGISTER = registerStep({ store, peers, cache, config: registrar, nonceSecret: registrar.nonceSecret || randomBytes(32).toString('hex'), clock: systemClock, salt: () => randomBytes(8), log });
+    steps.REGISTER = registerStep({
+      store,
+      peers,
+      cache,
+      config: registrar,
+      nonceSecret: registrar.nonceSecret || randomBytes(32).toString('hex'),
+      clock: systemClock,
+      salt: () => randomBytes(8),
+      log,
+      observer: metrics,
+    });
+    metrics.countBindingsWith(() => cache?.countBoundAors() ?? Promise.resolve(0));
     sweeper = new ExpirySweeper({ cache, store, peers, clock: systemClock, log, intervalMs: registrar.sweepIntervalMs, rtupdate: registrar.rtupdate, ignoreregexpire: registrar.ignoreregexpire });
     sweeper.start();
     for (const method of ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE']) steps[method] = callRouter;
-    await engine.start(createPipeline({ local: engine.local, steps, log }));
+    await engine.start(createPipeline({ local: engine.local, steps, log, observer: metrics }));
     prober = new Prober({ engine, states, table: () => routing.current.table, cache, config: probe, log, observer: metrics });
     prober.start();
 
@@ -102,7 +128,37 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     const openedCache = cache;
     const expirySweeper = sweeper;
     const gatewayProber = prober;
-    admin = await startAdminServer(config.admin, { health: () => healthReply(store, routing, sipEngine, config.sip.engine) });
+    const reload = async (options: { inheritState?: boolean } = {}): Promise<ReloadReport> => {
+      const report = await reloadRouting(routing, log).catch((error: unknown) => {
+        metrics.reload('failed');
+        throw error;
+      });
+      metrics.reload(report.ok ? 'ok' : 'failed');
+      lastReload = report;
+      if (report.ok) {
+        const inheritState = options.inheritState ?? probe.inheritState;
+        await gatewayStates.adopt(routing.current.table, { inheritState });
+        await carriers.adopt(routing.current.table, { inheritState });
+      }
+      return report;
+    };
+    const routes = adminRoutes({
+      routing,
+      gateways: gatewayStates,
+      carriers,
+      prober: gatewayProber,
+      store,
+      cache: openedCache,
+      peers,
+      locate,
+      engine: sipEngine,
+      engineName: config.sip.engine,
+      metrics,
+      clock: systemClock,
+      reload,
+      lastReload: () => lastReload,
+    });
+    admin = await startAdminServer(config.admin, routes, log);
 
     const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
     log.info(
@@ -113,16 +169,9 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     return {
       adminUrl: adminServer.url,
       engine: sipEngine,
-      reload: async (options = {}) => {
-        const report = await reloadRouting(routing, log).catch((error: unknown) => {
-          metrics.reload('failed');
-          throw error;
-        });
-        metrics.reload(report.ok ? 'ok' : 'failed');
-        if (report.ok) await gatewayStates.adopt(routing.current.table, { inheritState: options.inheritState ?? probe.inheritState });
-        return report;
-      },
+      reload,
       async stop() {
+        clearInterval(refresher);
         gatewayProber.stop();
         await gatewayStates.stop();
         await expirySweeper.stop();
@@ -133,6 +182,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
       },
     };
   } catch (error) {
+    clearInterval(refresher);
     prober?.stop();
     await states?.stop();
     await sweeper?.stop();
@@ -175,26 +225,4 @@ function createEngine(config: Readonly<Config>, log: Logger): SipEngine {
 
 function describeEngine(engine: SipEngine): string {
   return `${engine.local.transports.join('+')} ${engine.local.address}:${engine.local.port}`;
-}
-
-async function healthReply(store: Store, routing: RoutingService, engine: SipEngine, engineName: string) {
-  const snapshot = routing.current;
-  const table = snapshot.table;
-  const routingBody = {
-    generation: snapshot.generation,
-    loadedAt: snapshot.loadedAt.toISOString(),
-    gateways: table.gateways.size,
-    carriers: table.carriers.size,
-    rules: table.ruleCount,
-    callers: table.callerGroups.size,
-    warnings: snapshot.warnings.map(formatRowProblem),
-  };
-  const sipBody = { ok: true, engine: engineName, listening: describeEngine(engine), ...engine.stats() };
-  try {
-    await store.ping();
-    return { status: 200, body: { status: 'ok', store: { ok: true, url: store.displayUrl }, sip: sipBody, routing: routingBody } };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { status: 503, body: { status: 'degraded', store: { ok: false, url: store.displayUrl, error: message }, sip: sipBody, routing: routingBody } };
-  }
 }

@@ -1,15 +1,9 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AdminConfig } from '../config/schema.js';
-
-/** A JSON reply with its HTTP status, as the core produces it. */
-export interface JsonReply {
-  status: number;
-  body: unknown;
-}
-
-export interface AdminRoutes {
-  health(): Promise<JsonReply>;
-}
+import { DrouterError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { AdminError, type AdminReply, type AdminRoute, errorBody } from './admin-api.js';
 
 export interface AdminServer {
   /** `http://address:port` actually bound (port 0 resolves to the real one). */
@@ -17,13 +11,67 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-/** The admin HTTP API. Routes are handed in; this file only speaks HTTP. */
-export async function startAdminServer(config: AdminConfig, routes: AdminRoutes): Promise<AdminServer> {
+/** The HTTP status of an error a route threw: its own, 400 for bad input, 503 when a store or cache is down, else 500. */
+function statusOf(error: unknown): number {
+  if (error instanceof AdminError) return error.status;
+  if (error instanceof DrouterError) {
+    if (error.code === 'DROUTER_ERR_USAGE') return 400;
+    if (error.code === 'DROUTER_ERR_STORE_UNREACHABLE' || error.code === 'DROUTER_ERR_CACHE_UNAVAILABLE' || error.code === 'DROUTER_ERR_SCHEMA') return 503;
+  }
+  return 500;
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+function send(reply: FastifyReply, result: AdminReply): FastifyReply {
+  if ('text' in result) return reply.code(result.status).type(result.contentType).send(result.text);
+  return reply.code(result.status).send(result.body);
+}
+
+/**
+ * The admin HTTP API. Routes come in (admin-api.ts); this file only speaks
+ * HTTP: JSON in and out, errors as `{ error: { code, message } }`, and a
+ * bearer token on every route when `admin.token` is set.
+ */
+export async function startAdminServer(config: AdminConfig, routes: readonly AdminRoute[], log: Logger): Promise<AdminServer> {
   const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
-  app.get('/health', async (_request, reply) => {
-    const { status, body } = await routes.health();
-    return reply.code(status).send(body);
-  });
+  if (config.token !== '') {
+    app.addHook('onRequest', async (request, reply) => {
+      if (!tokenMatches(request.headers.authorization, config.token)) {
+        await reply.code(401).header('www-authenticate', 'Bearer').send(errorBody('DROUTER_ERR_UNAUTHORIZED', 'a valid bearer token is required (Authorization: Bearer <admin.token>)'));
+      }
+    });
+  }
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (request, reply) => {
+        try {
+          const result = await route.handler({
+            params: request.params as Record<string, string>,
+            query: request.query as Record<string, string | undefined>,
+            body: request.body,
+          });
+          return send(reply, result);
+        } catch (error) {
+          const status = statusOf(error);
+          const message = error instanceof Error ? error.message : String(error);
+          if (status >= 500) log.error({ err: error, route: route.path }, `admin ${route.method} ${request.url} failed: ${message}`);
+          return reply.code(status).send(errorBody(error instanceof DrouterError ? error.code : 'DROUTER_ERR_INTERNAL', message));
+        }
+      },
+    });
+  }
+  app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody('DROUTER_ERR_NOT_FOUND', `no admin route ${request.method} ${request.url}`)));
+  // A body that is not JSON (or not JSON at all) is the caller's mistake, said the same way as the others.
+  app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) =>
+    reply.code(error.statusCode ?? 500).send(errorBody(error.statusCode !== undefined && error.statusCode < 500 ? 'DROUTER_ERR_USAGE' : 'DROUTER_ERR_INTERNAL', error.message)),
+  );
   await app.listen({ host: config.address, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

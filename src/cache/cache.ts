@@ -19,6 +19,8 @@ export interface Cache {
   setBindings(aor: string, bindings: readonly Binding[], ttlMs: number): Promise<void>;
   /** AoRs whose earliest binding expiry is <= `at` (the expiry sweep's work list). setBindings maintains this index (Redis: a sorted set scored by the earliest expiresAt). */
   dueAors(at: number, limit: number): Promise<string[]>;
+  /** How many AoRs have bindings (the expiry index's size: expired ones not swept yet count too). */
+  countBoundAors(): Promise<number>;
   /** Digest nonce-count replay check: true and remembered when `nc` is greater than the last one seen for this nonce, false otherwise. Entry lives `ttlMs`. Atomic (Redis: a Lua script or WATCH). */
   acceptNonceCount(nonce: string, nc: number, ttlMs: number): Promise<boolean>;
   /** Cached realtime peers (chan_sip rtcachefriends): a JSON-able record by peer name. */
@@ -34,6 +36,10 @@ export interface Cache {
   addStateChange(change: StateChange, keep: number): Promise<void>;
   /** The newest `limit` state changes, newest first. */
   stateChanges(limit: number): Promise<StateChange[]>;
+  /** Carriers an operator enabled or disabled at run time, by carrierid (true: enabled). */
+  getCarrierStates(): Promise<Map<string, boolean>>;
+  setCarrierState(carrierid: string, enabled: boolean): Promise<void>;
+  deleteCarrierStates(carrierids: readonly string[]): Promise<void>;
   /** undefined when never set (the configuration's value applies). */
   getSwitch(name: SwitchName): Promise<boolean | undefined>;
   setSwitch(name: SwitchName, on: boolean): Promise<void>;

@@ -8,6 +8,7 @@
  *   sipdr:peer:<name>      string, JSON peer record, optional PX
  *   sipdr:gateway-health   hash, field <gwid>, JSON GatewayHealth
  *   sipdr:gateway-history  list, JSON StateChange, newest first, trimmed
+ *   sipdr:carrier-state    hash, field <carrierid>, "on" or "off"
  *   sipdr:switch:<name>    string, "on" or "off"
  */
 
@@ -21,6 +22,7 @@ export interface CacheKeys {
   peer(name: string): string;
   readonly gatewayHealth: string;
   readonly gatewayHistory: string;
+  readonly carrierState: string;
   switch(name: string): string;
   /** A SCAN pattern matching every key above. */
   readonly all: string;
@@ -35,6 +37,7 @@ export function cacheKeys(prefix: string = KEY_PREFIX): CacheKeys {
     peer: (name) => `${prefix}peer:${name}`,
     gatewayHealth: `${prefix}gateway-health`,
     gatewayHistory: `${prefix}gateway-history`,
+    carrierState: `${prefix}carrier-state`,
     switch: (name) => `${prefix}switch:${name}`,
     all: `${escapeGlob(prefix)}*`,
   };

@@ -31,6 +31,7 @@ export class MemoryCache implements Cache {
   /** Newest first, as the Redis list. */
   private history: StateChange[] = [];
   private readonly switches = new Map<SwitchName, boolean>();
+  private readonly carrierStates = new Map<string, boolean>();
   private writesSincePurge = 0;
   private closed = false;
 
@@ -59,6 +60,11 @@ export class MemoryCache implements Cache {
     // The order of ZRANGEBYSCORE: by score, then by member.
     due.sort(([aorA, a], [aorB, b]) => a - b || (aorA < aorB ? -1 : aorA > aorB ? 1 : 0));
     return due.slice(0, Math.max(0, limit)).map(([aor]) => aor);
+  }
+
+  async countBoundAors(): Promise<number> {
+    this.assertOpen('countBoundAors');
+    return this.due.size;
   }
 
   async acceptNonceCount(nonce: string, nc: number, ttlMs: number): Promise<boolean> {
@@ -115,6 +121,21 @@ export class MemoryCache implements Cache {
     return this.history.slice(0, Math.max(0, limit));
   }
 
+  async getCarrierStates(): Promise<Map<string, boolean>> {
+    this.assertOpen('getCarrierStates');
+    return new Map(this.carrierStates);
+  }
+
+  async setCarrierState(carrierid: string, enabled: boolean): Promise<void> {
+    this.assertOpen('setCarrierState');
+    this.carrierStates.set(carrierid, enabled);
+  }
+
+  async deleteCarrierStates(carrierids: readonly string[]): Promise<void> {
+    this.assertOpen('deleteCarrierStates');
+    for (const carrierid of carrierids) this.carrierStates.delete(carrierid);
+  }
+
   async getSwitch(name: SwitchName): Promise<boolean | undefined> {
     this.assertOpen('getSwitch');
     return this.switches.get(name);
@@ -138,6 +159,7 @@ export class MemoryCache implements Cache {
     this.gatewayHealth.clear();
     this.history = [];
     this.switches.clear();
+    this.carrierStates.clear();
   }
 
   private live<T>(map: Map<string, Entry<T>>, key: string): T | undefined {

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
-import { DrouterError } from '../errors.js';
 import { createRoutingService } from '../main.js';
 import { decisionJson, decisionText, problemsText } from '../routing/format-decision.js';
+import { parseRouteQuery } from '../routing/route-query.js';
 import { openStore } from '../store/knex/open-store.js';
 
 export interface RouteOptions {
@@ -12,29 +12,6 @@ export interface RouteOptions {
   strict?: boolean;
   fallback?: boolean;
   whitelist?: string;
-}
-
-class UsageError extends DrouterError {
-  constructor(message: string) {
-    super('DROUTER_ERR_USAGE', message);
-  }
-}
-
-function parseCaller(from: string): { user: string; domain: string } {
-  const [user, domain = ''] = from.replace(/^sips?:/, '').split('@');
-  if (!user) throw new UsageError(`--from ${JSON.stringify(from)}: expected user@domain`);
-  return { user, domain };
-}
-
-function parseInstant(at: string): Date {
-  const instant = new Date(at);
-  if (Number.isNaN(instant.getTime())) throw new UsageError(`--at ${JSON.stringify(at)}: expected an ISO-8601 time such as 2026-11-26T09:30:00Z`);
-  return instant;
-}
-
-function parseGroup(group: string): number {
-  if (!/^\d+$/.test(group)) throw new UsageError(`--group ${JSON.stringify(group)}: expected a group number`);
-  return Number(group);
 }
 
 async function withRouting<T>(config: Readonly<Config>, action: (routing: ReturnType<typeof createRoutingService>) => Promise<T>): Promise<T> {
@@ -48,17 +25,16 @@ async function withRouting<T>(config: Readonly<Config>, action: (routing: Return
 
 /** `drouter route NUMBER`: where the number goes, and why. */
 export async function routeCommand(config: Readonly<Config>, number: string, options: RouteOptions): Promise<void> {
-  const caller = options.from === undefined ? undefined : parseCaller(options.from);
-  const group = options.group === undefined ? undefined : parseGroup(options.group);
-  const at = options.at === undefined ? new Date() : parseInstant(options.at);
+  const query = parseRouteQuery(options);
+  const at = query.at ?? new Date();
   await withRouting(config, async (routing) => {
     await routing.load();
     const decision = routing.route({
       number,
-      caller,
-      group,
+      caller: query.caller,
+      group: query.group,
       at,
-      whitelist: options.whitelist === undefined ? undefined : new Set(options.whitelist.split(',').map((id) => id.trim())),
+      whitelist: query.whitelist,
       ...(options.strict ? { strictLength: true } : {}),
       ...(options.fallback ? { ruleFallback: true } : {}),
     });

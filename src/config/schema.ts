@@ -12,6 +12,10 @@ function leaf<T extends z.ZodType>(schema: T, allowed: string): T {
   return schema.describe(allowed);
 }
 
+function isLoopback(address: string): boolean {
+  return address === '::1' || /^127\./.test(address);
+}
+
 const ipAddress = leaf(
   z.string().refine((s) => isIP(s) !== 0),
   'an IPv4 or IPv6 address such as 127.0.0.1',
@@ -76,6 +80,7 @@ const sipSchema = z.strictObject({
 const adminSchema = z.strictObject({
   address: ipAddress.default('127.0.0.1'),
   port: portNumber.default(8080),
+  token: leaf(z.string().regex(/^[\x21-\x7e]*$/), 'printable ASCII without spaces; required when admin.address is not a loopback address').default(''),
 });
 
 const storeSchema = z.strictObject({
@@ -181,6 +186,11 @@ export const configSchema = z.strictObject({
   registrar: registrarSchema.prefault({}),
   probe: probeSchema.prefault({}),
   log: logSchema.prefault({}),
+}).superRefine((config, context) => {
+  // An admin API reachable from elsewhere steers the gateways: it must not be open.
+  if (config.admin.token === '' && !isLoopback(config.admin.address)) {
+    context.addIssue({ code: 'custom', path: ['admin', 'token'], input: config.admin.token, message: 'required when admin.address is not a loopback address' });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

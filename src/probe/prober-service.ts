@@ -29,8 +29,7 @@ export interface ProberDeps {
  * OPTIONS to the gateways every `probe.intervalMs` (OpenSIPS
  * probing_interval): all due probes at once, never two outstanding to one
  * gateway, and never a gateway given up for good (Kamailio #3028): each
- * tick looks at every gateway again. Each tick also takes the states
- * other nodes shared.
+ * tick looks at every gateway again.
  */
 export class Prober {
   private readonly outstanding = new Set<string>();
@@ -60,9 +59,8 @@ export class Prober {
     this.deps.log.info({ probing: on }, `probing switched ${on ? 'on' : 'off'}`);
   }
 
-  /** One round: refresh shared states, then probe every gateway that wants it and has no probe out. */
+  /** One round: probe every gateway that wants it and has no probe out. */
   async tick(): Promise<void> {
-    await this.deps.states.refresh();
     let on: boolean;
     try {
       on = await this.enabled();

@@ -12,6 +12,11 @@ import { challenges, checkNonce, computeHa1, type DigestCredentials, makeNonce, 
 import type { PeerLookup } from './peer-service.js';
 import { CLEARED_REGISTRATION, mayRegister, registeredColumns } from './realtime-peer.js';
 
+/** What the metrics learn from the registrar (src/metrics implements it). */
+export interface RegistrationObserver {
+  registration(result: 'registered' | 'refreshed' | 'unregistered' | 'challenged' | 'failed'): void;
+}
+
 export interface RegistrarDeps {
   store: Pick<Store, 'writeRegistration'>;
   peers: PeerLookup;
@@ -23,6 +28,7 @@ export interface RegistrarDeps {
   /** 8 random bytes per challenge (see makeNonce). */
   salt: () => Uint8Array;
   log: Logger;
+  observer: RegistrationObserver;
 }
 
 /** Bindings outlive their expiry a little in the cache, so an expired one can still be cleared from the row. */
@@ -52,7 +58,9 @@ function contactEntries(request: SipRequest): readonly ContactEntry[] | '*' | un
 export function registerStep(deps: RegistrarDeps): MethodStep {
   const { config, log } = deps;
 
+  /** A failed registration: chan_sip's line for fail2ban, and the count. */
   function securityLine(request: SipRequest, reason: string): void {
+    deps.observer.registration('failed');
     const to = request.to?.uri ?? '';
     log.warn({ callId: request.callId, source: request.source.address }, `Registration from '<${to}>' failed for '${request.source.address}:${request.source.port}' - ${reason}`);
   }
@@ -74,6 +82,7 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
     const { request } = exchange;
     const credentials = request.authorization ? parseAuthorization(request.authorization) : undefined;
     if (!credentials) {
+      deps.observer.registration('challenged');
       challenge(exchange, false);
       return undefined;
     }
@@ -89,7 +98,8 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
     const nonceState = checkNonce(credentials.nonce, { secret: deps.nonceSecret, now, source: request.source.address, lifetimeSeconds: config.nonceLifetimeSeconds });
     const digestRight = ha1 !== undefined && credentials.realm === config.realm && verifyDigest(credentials, 'REGISTER', ha1);
     if (nonceState !== 'valid' || !digestRight) {
-      if (!digestRight) securityLine(request, 'Wrong password');
+      if (digestRight) deps.observer.registration('challenged');
+      else securityLine(request, 'Wrong password');
       challenge(exchange, nonceState === 'stale' && digestRight);
       return undefined;
     }
@@ -160,7 +170,11 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
       exchange.reply(result.status, { reason: result.reason, headers: result.headers ?? {} });
       return;
     }
-    if (result.changed) await store(peer, before, result.bindings, now);
+    if (result.changed) {
+      await store(peer, before, result.bindings, now);
+      const hadLive = before.some((binding) => binding.expiresAt > now);
+      deps.observer.registration(result.bindings.length === 0 ? 'unregistered' : hadLive ? 'refreshed' : 'registered');
+    }
     const contacts = contactHeaderValues(result.bindings, now);
     exchange.reply(200, { headers: { ...(contacts.length > 0 ? { Contact: contacts.join(', ') } : {}), Date: new Date(now).toUTCString() } });
   };

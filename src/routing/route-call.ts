@@ -2,7 +2,7 @@ import type { SipUri } from '../sip/uri.js';
 import { type CallerGroup, resolveCallerGroup } from './caller-groups.js';
 import { PrefixWalk } from './prefix-match.js';
 import { rewriteRequestUri } from './rewrite-uri.js';
-import type { Gateway, GatewayState, Rule, RoutingTable } from './routing-table.js';
+import type { Carrier, Gateway, GatewayState, Rule, RoutingTable } from './routing-table.js';
 import { type DestinationCheck, selectDestinations } from './select-destinations.js';
 
 export interface RouteRequest {
@@ -17,6 +17,8 @@ export interface RouteRequest {
   at: Date;
   random: () => number;
   gatewayState: (gateway: Gateway) => GatewayState;
+  /** The live carrier state (admin enable/disable); without it, the loaded flags and state. */
+  carrierEnabled?: ((carrier: Carrier) => boolean) | undefined;
   /** OpenSIPS flag L: the matched prefix must be the whole number. */
   strictLength: boolean;
   /** OpenSIPS flag F: a rule without usable gateways (or whose gateways all fail) gives way to the next. */
@@ -90,6 +92,7 @@ export function decideRoute(table: RoutingTable, request: RouteRequest): RouteDe
   const context = {
     random: request.random,
     gatewayState: request.gatewayState,
+    carrierEnabled: request.carrierEnabled ?? ((carrier: Carrier) => carrier.enabled),
     whitelist: request.whitelist,
     offered,
     explain: request.explain,

@@ -3,7 +3,7 @@ import { RoutingDataError, type RowProblem } from '../errors.js';
 import type { RoutingRowStream } from '../model/routing-rows.js';
 import { type RoutingBuildOptions, RoutingTableBuilder } from './build-routing-table.js';
 import { decideRoute, type RouteDecision, type RouteRequest } from './route-call.js';
-import type { Gateway, GatewayState, RoutingTable } from './routing-table.js';
+import type { Carrier, Gateway, GatewayState, RoutingTable } from './routing-table.js';
 
 /**
  * Holds the current routing snapshot: loads it from the store, rebuilds it
@@ -37,6 +37,14 @@ export interface ReloadReport {
   errors: RowProblem[];
 }
 
+/** Where the live gateway and carrier states come from (the probe's state services). */
+export interface LiveState {
+  gatewayState?: (gateway: Gateway) => GatewayState;
+  carrierEnabled?: (carrier: Carrier) => boolean;
+}
+
+const storedState = (gateway: Gateway): GatewayState => gateway.storedState;
+
 export type RouteQuery = Pick<RouteRequest, 'number' | 'requestUri' | 'caller' | 'group' | 'whitelist'> &
   Partial<Pick<RouteRequest, 'at' | 'strictLength' | 'ruleFallback' | 'explain'>>;
 
@@ -48,8 +56,8 @@ export class RoutingService {
     private readonly store: { streamRoutingRows(): Promise<RoutingRowStream> },
     private readonly options: RoutingServiceOptions,
     private readonly clock: Clock,
-    /** The live state; without a prober, the state column as loaded. */
-    private readonly gatewayState: (gateway: Gateway) => GatewayState = (gateway) => gateway.storedState,
+    /** The live states; without them, the state columns and flags as loaded. */
+    private readonly live: LiveState = {},
     private readonly random: () => number = Math.random,
   ) {}
 
@@ -85,7 +93,8 @@ export class RoutingService {
       explain: query.explain ?? true,
       at: query.at ?? this.clock.now(),
       random: this.random,
-      gatewayState: this.gatewayState,
+      gatewayState: this.live.gatewayState ?? storedState,
+      carrierEnabled: this.live.carrierEnabled,
     });
   }
 

@@ -4,6 +4,7 @@ import { weightedOrder } from './weighted-order.js';
 export interface DestinationContext {
   random: () => number;
   gatewayState: (gateway: Gateway) => GatewayState;
+  carrierEnabled: (carrier: Carrier) => boolean;
   /** Gateway and carrier ids a call may use; undefined allows all (OpenSIPS do_routing whitelist). */
   whitelist: ReadonlySet<string> | undefined;
   /** gwids already offered by an earlier rule of this decision (rule fallback never retries one). */
@@ -54,7 +55,7 @@ function checkGateway(
 
 function carrierSkipReason(carrier: Carrier, context: DestinationContext): string | undefined {
   if (context.whitelist && !context.whitelist.has(carrier.carrierid)) return `carrier ${carrier.carrierid} is not in the whitelist`;
-  if (!carrier.enabled) return `carrier ${carrier.carrierid} is disabled`;
+  if (!context.carrierEnabled(carrier)) return `carrier ${carrier.carrierid} is disabled`;
   return undefined;
 }
 

@@ -7,10 +7,37 @@ import { checkRequest } from './request-sanity.js';
 /** A method's handler; it must send a final response (or relay one) before it resolves. */
 export type MethodStep = (exchange: ServerExchange) => Promise<void>;
 
+/** What the metrics learn from the pipeline (src/metrics implements it). */
+export interface SipObserver {
+  sipRequest(method: string): void;
+  sipResponse(method: string, status: number): void;
+}
+
 export interface PipelineOptions {
   local: { address: string; port: number };
   steps: Readonly<Record<string, MethodStep>>;
   log: Logger;
+  observer: SipObserver;
+}
+
+/** The exchange as the steps see it, counting every response sent upstream. */
+function observed(exchange: ServerExchange, observer: SipObserver): ServerExchange {
+  const { method } = exchange.request;
+  return {
+    request: exchange.request,
+    get finalSent() {
+      return exchange.finalSent;
+    },
+    reply(status, options) {
+      exchange.reply(status, options);
+      observer.sipResponse(method, status);
+    },
+    async proxy(targets, options) {
+      const result = await exchange.proxy(targets, options);
+      observer.sipResponse(method, result.status);
+      return result;
+    },
+  };
 }
 
 /**
@@ -21,7 +48,9 @@ export interface PipelineOptions {
  */
 export function createPipeline(options: PipelineOptions): RequestHandler {
   const allow = Object.keys(options.steps).filter((method) => method !== 'ACK').join(', ');
-  return async (exchange) => {
+  return async (received) => {
+    options.observer.sipRequest(received.request.method);
+    const exchange = observed(received, options.observer);
     const { request } = exchange;
     const callId = request.callId ?? '(no Call-ID)';
     try {

@@ -17,7 +17,11 @@ export interface Store {
   /** Writes registration state; resolves false when no peer has that name. */
   writeRegistration(name: string, columns: Partial<RegistrationColumns>): Promise<boolean>;
   countPeers(): Promise<number>;
+  /** Every peer (the registrar's columns), by name (`GET /peers`). */
+  listPeers(): Promise<PeerRow[]>;
   /** Writes dr_gateways.state by gwid in one transaction (probe.persistState); a gwid no row has is skipped. */
   writeGatewayStates(states: ReadonlyMap<string, number>): Promise<void>;
+  /** Writes dr_carriers.state of one carrier (0 enabled, 1 disabled). */
+  writeCarrierState(carrierid: string, state: number): Promise<void>;
   close(): Promise<void>;
 }

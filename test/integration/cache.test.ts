@@ -244,6 +244,18 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
     expect(await cache.stateChanges(0)).toEqual([]);
   });
 
+  it('keeps carrier states set at run time, and forgets the ones asked to', async () => {
+    const cache = await open();
+    expect(await cache.getCarrierStates()).toEqual(new Map());
+    await cache.setCarrierState('cr1', false);
+    await cache.setCarrierState('cr2', true);
+    await cache.setCarrierState('cr1', true);
+    expect(await cache.getCarrierStates()).toEqual(new Map([['cr1', true], ['cr2', true]]));
+    await cache.deleteCarrierStates(['cr2', 'never-there']);
+    await cache.deleteCarrierStates([]);
+    expect(await cache.getCarrierStates()).toEqual(new Map([['cr1', true]]));
+  });
+
   it('keeps a shared switch: unset until set, then on or off', async () => {
     const cache = await open();
     expect(await cache.getSwitch('probing')).toBeUndefined();

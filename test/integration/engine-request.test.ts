@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
+import { Metrics } from '../../src/metrics/metrics.js';
 import type { SipEngine } from '../../src/sip/engine.js';
 import { NativeEngine } from '../../src/sip/native/native-engine.js';
 import { createPipeline } from '../../src/sip/pipeline.js';
@@ -14,7 +15,7 @@ describe('the engine sends a request of its own', () => {
 
   beforeAll(async () => {
     engine = new NativeEngine({ address: '127.0.0.70', port: await freePort(), transports: ['udp'], onError: (error) => faults.push(error) });
-    await engine.start(createPipeline({ local: engine.local, steps: {}, log: createLogger('silent') }));
+    await engine.start(createPipeline({ local: engine.local, steps: {}, log: createLogger('silent'), observer: new Metrics() }));
     gateway = await ScriptedGateway.start('127.0.0.71');
   });
   afterAll(async () => {

@@ -64,7 +64,7 @@ describe('drouter route and drouter check on the example data', () => {
   it('rejects a bad --at with exit 2', async () => {
     const finished = await runDrouter(['route', '011', '--at', 'tomorrow'], env).finished;
     expect(finished.code).toBe(2);
-    expect(finished.stderr).toContain('DROUTER_ERR_USAGE: --at "tomorrow"');
+    expect(finished.stderr).toContain('DROUTER_ERR_USAGE: at "tomorrow"');
   });
 
   it('drouter check prints the warnings and exits 0; with a bad row it lists it and exits 1', async () => {

@@ -40,9 +40,9 @@ describe('routing service on a real SQLite store', () => {
   }
 
   it('takes gateway state from the function it was given: a down gateway is skipped', async () => {
-    const down = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC'), { now: () => AT }, (gateway) =>
-      gateway.gwid === '1' ? 'probing-disabled' : 'active',
-    );
+    const down = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC'), { now: () => AT }, {
+      gatewayState: (gateway) => (gateway.gwid === '1' ? 'probing-disabled' : 'active'),
+    });
     await down.load();
     await routing.load();
     expect(routing.route({ number: '01144', group: 0 }).targets.map((target) => target.gateway.gwid)).toEqual(['1', '2']);

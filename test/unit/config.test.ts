@@ -24,7 +24,7 @@ describe('configuration', () => {
     expect(fromFile).toEqual(configSchema.parse({}));
     expect(fromFile.store.url).toBe('sqlite:data/drouter.db');
     expect(fromFile.sip).toMatchObject({ engine: 'native', address: '127.0.0.1', port: 5060, transports: ['udp', 'tcp'] });
-    expect(fromFile.admin).toEqual({ address: '127.0.0.1', port: 8080 });
+    expect(fromFile.admin).toEqual({ address: '127.0.0.1', port: 8080, token: '' });
     expect(fromFile.cache.url).toBe('memory');
   });
 
@@ -75,6 +75,15 @@ describe('configuration', () => {
     expect(byKey['admin.adress']?.allowed).toBe('not a configuration key');
     expect(error.message).toContain('sip.port = 99999 (from bad.yaml): an integer port from 1 to 65535');
     expect(error.message).toContain('cache.url = "memcached://x" (from DROUTER_CACHE__URL): memory or redis://host:port/db');
+  });
+
+  it('requires an admin token when the admin API listens beyond loopback', () => {
+    const error = configErrorOf(() => resolveConfig('admin:\n  address: 198.18.0.1\n', 'open.yaml', {}));
+    expect(error.violations).toEqual([
+      { key: 'admin.token', value: undefined, allowed: 'printable ASCII without spaces; required when admin.address is not a loopback address', source: 'open.yaml' },
+    ]);
+    expect(resolveConfig('admin:\n  address: 198.18.0.1\n', 'open.yaml', { DROUTER_ADMIN__TOKEN: 's3cret' }).admin.token).toBe('s3cret');
+    expect(resolveConfig('admin:\n  address: 127.0.0.9\n', 'local.yaml', {}).admin.token).toBe('');
   });
 
   it('never prints a password from a URL', () => {

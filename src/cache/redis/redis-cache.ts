@@ -107,6 +107,10 @@ export class RedisCache implements Cache {
     return this.run('dueAors', () => this.redis.zrangebyscore(this.keys.bindingsDue, '-inf', at, 'LIMIT', 0, limit));
   }
 
+  async countBoundAors(): Promise<number> {
+    return this.run('countBoundAors', () => this.redis.zcard(this.keys.bindingsDue));
+  }
+
   async acceptNonceCount(nonce: string, nc: number, ttlMs: number): Promise<boolean> {
     checkTtl(ttlMs);
     const key = this.keys.nonce(nonce);
@@ -165,6 +169,20 @@ export class RedisCache implements Cache {
     if (limit <= 0) return [];
     const entries = await this.run('stateChanges', () => this.redis.lrange(this.keys.gatewayHistory, 0, limit - 1));
     return entries.map((json) => JSON.parse(json) as StateChange);
+  }
+
+  async getCarrierStates(): Promise<Map<string, boolean>> {
+    const fields = await this.run('getCarrierStates', () => this.redis.hgetall(this.keys.carrierState));
+    return new Map(Object.entries(fields).map(([carrierid, value]) => [carrierid, value === 'on']));
+  }
+
+  async setCarrierState(carrierid: string, enabled: boolean): Promise<void> {
+    await this.run('setCarrierState', () => this.redis.hset(this.keys.carrierState, carrierid, enabled ? 'on' : 'off'));
+  }
+
+  async deleteCarrierStates(carrierids: readonly string[]): Promise<void> {
+    if (carrierids.length === 0) return;
+    await this.run('deleteCarrierStates', () => this.redis.hdel(this.keys.carrierState, ...carrierids));
   }
 
   async getSwitch(name: SwitchName): Promise<boolean | undefined> {

@@ -115,6 +115,17 @@ export class KnexStore implements Store {
     );
   }
 
+  async writeCarrierState(carrierid: string, state: number): Promise<void> {
+    await this.guard(() => this.knex(drCarriersTable.name).where({ carrierid }).update({ state }));
+  }
+
+  async listPeers(): Promise<PeerRow[]> {
+    const query = this.knex(sippeersTable.name).select(PEER_COLUMN_NAMES).orderBy('name');
+    const { rows, problems } = decodeRows(peerColumnsOfSippeers, await this.guard(() => this.runSelect(query)));
+    if (problems.length > 0) throw new RowError(problems);
+    return rows as PeerRow[];
+  }
+
   async countPeers(): Promise<number> {
     const [row] = await this.guard(() => this.knex(sippeersTable.name).count({ count: '*' }));
     return Number(row?.count ?? 0);

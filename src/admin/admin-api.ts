@@ -1,0 +1,270 @@
+import type { Cache } from '../cache/cache.js';
+import type { Clock } from '../clock.js';
+import { DrouterError, formatRowProblem, UsageError } from '../errors.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { CarrierStateService } from '../probe/carrier-state-service.js';
+import type { GatewayStateService } from '../probe/gateway-state-service.js';
+import type { Prober } from '../probe/prober-service.js';
+import type { LocationLookup } from '../proxy/call-router.js';
+import type { PeerLookup } from '../registrar/peer-service.js';
+import { mayRegister } from '../registrar/realtime-peer.js';
+import { decisionJson } from '../routing/format-decision.js';
+import { parseRouteQuery } from '../routing/route-query.js';
+import type { ReloadReport, RoutingService } from '../routing/routing-service.js';
+import type { Gateway } from '../routing/routing-table.js';
+import type { SipEngine } from '../sip/engine.js';
+import type { Store } from '../store/store.js';
+
+/** What a route handler gets from HTTP: path parameters, query string, JSON body. */
+export interface AdminRequest {
+  params: Readonly<Record<string, string>>;
+  query: Readonly<Record<string, string | undefined>>;
+  body: unknown;
+}
+
+export type AdminReply = { status: number; body: unknown } | { status: number; text: string; contentType: string };
+
+export interface AdminRoute {
+  method: 'GET' | 'POST';
+  /** fastify syntax: `/gateways/:gwid/enable`. */
+  path: string;
+  handler(request: AdminRequest): Promise<AdminReply>;
+}
+
+export interface AdminDeps {
+  routing: RoutingService;
+  gateways: GatewayStateService;
+  carriers: CarrierStateService;
+  prober: Prober;
+  store: Pick<Store, 'ping' | 'listPeers' | 'displayUrl'>;
+  cache: Pick<Cache, 'ping' | 'getBindings' | 'displayUrl'>;
+  peers: PeerLookup;
+  locate: LocationLookup;
+  engine: SipEngine;
+  engineName: string;
+  metrics: Metrics;
+  clock: Clock;
+  reload(options: { inheritState?: boolean }): Promise<ReloadReport>;
+  lastReload(): ReloadReport;
+}
+
+/** A 4xx with a coded JSON body: `{ error: { code, message } }`. */
+export class AdminError extends DrouterError {
+  constructor(
+    readonly status: number,
+    code: ConstructorParameters<typeof DrouterError>[0],
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
+  return { error: { code, message } };
+}
+
+const ok = (body: unknown): AdminReply => ({ status: 200, body });
+
+function iso(epochMs: number | null): string | null {
+  return epochMs === null ? null : new Date(epochMs).toISOString();
+}
+
+/**
+ * The admin API's routes, independent of the HTTP server (admin-server.ts
+ * serves them): the live picture of gateways, carriers, peers and routing,
+ * and the operator's levers.
+ */
+export function adminRoutes(deps: AdminDeps): AdminRoute[] {
+  const table = () => deps.routing.current.table;
+
+  function gateway(gwid: string | undefined): Gateway {
+    const found = table().gateways.get(gwid ?? '');
+    if (!found) throw new AdminError(404, 'DROUTER_ERR_NOT_FOUND', `no gateway with gwid ${JSON.stringify(gwid)} in the routing data`);
+    return found;
+  }
+
+  function gatewayJson(gw: Gateway) {
+    const health = deps.gateways.healthOf(gw.gwid);
+    return {
+      gwid: gw.gwid,
+      address: gw.address.hostPort,
+      state: deps.gateways.stateOf(gw),
+      reason: health?.reason ?? null,
+      since: iso(health?.since ?? null),
+      lastRttMs: health?.lastRttMs ?? null,
+      lastProbeAt: iso(health?.lastProbeAt ?? null),
+      probeMode: gw.probeMode,
+      description: gw.description,
+    };
+  }
+
+  function carrierJson(carrierid: string) {
+    const carrier = table().carriers.get(carrierid);
+    if (!carrier) throw new AdminError(404, 'DROUTER_ERR_NOT_FOUND', `no carrier with carrierid ${JSON.stringify(carrierid)} in the routing data`);
+    return { carrier, json: { carrierid, enabled: deps.carriers.enabledOf(carrier), gateways: carrier.members.map((member) => member.gateway.gwid), sortAlg: carrier.sortAlg, firstOnly: carrier.firstOnly } };
+  }
+
+  async function setGateway(request: AdminRequest, enable: boolean): Promise<AdminReply> {
+    const gw = gateway(request.params.gwid);
+    await deps.gateways.apply(gw, { kind: 'admin', enable });
+    return ok(gatewayJson(gw));
+  }
+
+  async function setCarrier(request: AdminRequest, enabled: boolean): Promise<AdminReply> {
+    const { carrier } = carrierJson(request.params.id ?? '');
+    await deps.carriers.set(carrier, enabled);
+    return ok(carrierJson(carrier.carrierid).json);
+  }
+
+  async function peerStatus(name: string) {
+    const location = await deps.locate({ scheme: 'sip', user: name, password: undefined, host: deps.engine.local.address, port: undefined, params: [], headers: undefined });
+    return location.kind === 'registered' ? 'registered' : 'unregistered';
+  }
+
+  function reloadJson(report: ReloadReport) {
+    return {
+      ok: report.ok,
+      generation: report.generation,
+      loadedAt: deps.routing.current.loadedAt.toISOString(),
+      durationMs: Math.round(report.durationMs),
+      counts: report.counts,
+      warnings: report.warnings.map(formatRowProblem),
+      errors: report.errors.map(formatRowProblem),
+    };
+  }
+
+  return [
+    {
+      method: 'GET',
+      path: '/metrics',
+      handler: async () => {
+        const { contentType, text } = await deps.metrics.exposition();
+        return { status: 200, text, contentType };
+      },
+    },
+    { method: 'GET', path: '/gateways', handler: async () => ok([...table().gateways.values()].map(gatewayJson)) },
+    { method: 'GET', path: '/gateways/:gwid', handler: async (request) => ok(gatewayJson(gateway(request.params.gwid))) },
+    { method: 'POST', path: '/gateways/:gwid/enable', handler: (request) => setGateway(request, true) },
+    { method: 'POST', path: '/gateways/:gwid/disable', handler: (request) => setGateway(request, false) },
+    { method: 'GET', path: '/carriers', handler: async () => ok([...table().carriers.keys()].map((carrierid) => carrierJson(carrierid).json)) },
+    { method: 'POST', path: '/carriers/:id/enable', handler: (request) => setCarrier(request, true) },
+    { method: 'POST', path: '/carriers/:id/disable', handler: (request) => setCarrier(request, false) },
+    {
+      method: 'POST',
+      path: '/reload',
+      handler: async (request) => {
+        const body = (request.body ?? {}) as { inheritState?: unknown };
+        if (body.inheritState !== undefined && typeof body.inheritState !== 'boolean') throw new UsageError('inheritState: expected true or false');
+        const report = await deps.reload(body.inheritState === undefined ? {} : { inheritState: body.inheritState });
+        return { status: report.ok ? 200 : 422, body: reloadJson(report) };
+      },
+    },
+    { method: 'GET', path: '/reload', handler: async () => ok(reloadJson(deps.lastReload())) },
+    {
+      method: 'GET',
+      path: '/route',
+      handler: async (request) => {
+        const number = request.query.number;
+        if (!number) throw new UsageError('number: the number to route is required (?number=…)');
+        const query = parseRouteQuery(request.query);
+        const at = query.at ?? deps.clock.now();
+        const decision = deps.routing.route({ number, caller: query.caller, group: query.group, at, whitelist: query.whitelist, explain: true });
+        return ok({ at: at.toISOString(), ...decisionJson(decision) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/peers',
+      handler: async () => {
+        const rows = await deps.store.listPeers();
+        return ok(
+          await Promise.all(
+            rows.map(async (row) => ({
+              name: row.name,
+              host: row.ipaddr || null,
+              dynamic: row.host === 'dynamic',
+              port: row.port || null,
+              status: mayRegister(row) ? await peerStatus(row.name) : 'unmonitored',
+              realtime: true,
+            })),
+          ),
+        );
+      },
+    },
+    {
+      method: 'GET',
+      path: '/peers/:name',
+      handler: async (request) => {
+        const name = request.params.name ?? '';
+        const row = await deps.peers.find(name);
+        if (!row) throw new AdminError(404, 'DROUTER_ERR_NOT_FOUND', `no peer named ${JSON.stringify(name)} in sippeers`);
+        const now = deps.clock.now().getTime();
+        const bindings = (await deps.cache.getBindings(name)).filter((binding) => binding.expiresAt > now);
+        return ok({
+          ...row,
+          // Credentials never leave the process.
+          secret: row.secret ? '***' : null,
+          md5secret: row.md5secret ? '***' : null,
+          status: mayRegister(row) ? await peerStatus(name) : 'unmonitored',
+          bindings: bindings.map((binding) => ({
+            contact: binding.contact,
+            expiresInSeconds: Math.round((binding.expiresAt - now) / 1000),
+            q: binding.q,
+            source: `${binding.source.transport}:${binding.source.address}:${binding.source.port}`,
+            userAgent: binding.userAgent ?? null,
+          })),
+        });
+      },
+    },
+    { method: 'GET', path: '/probing', handler: async () => ok({ probing: await deps.prober.enabled() }) },
+    {
+      method: 'POST',
+      path: '/probing',
+      handler: async (request) => {
+        const on = (request.body as { on?: unknown } | undefined)?.on;
+        if (typeof on !== 'boolean') throw new UsageError('on: expected {"on": true} or {"on": false}');
+        await deps.prober.setEnabled(on);
+        return ok({ probing: on });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/events',
+      handler: async (request) => {
+        const limit = request.query.limit === undefined ? 200 : Number(request.query.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`limit ${JSON.stringify(request.query.limit)}: expected a whole number from 1 to 200`);
+        const changes = await deps.gateways.history(limit);
+        return ok(changes.map((change) => ({ ...change, at: new Date(change.at).toISOString() })));
+      },
+    },
+    { method: 'GET', path: '/health', handler: () => health(deps) },
+  ];
+}
+
+async function health(deps: AdminDeps): Promise<AdminReply> {
+  const snapshot = deps.routing.current;
+  const { table } = snapshot;
+  const routing = {
+    generation: snapshot.generation,
+    loadedAt: snapshot.loadedAt.toISOString(),
+    gateways: table.gateways.size,
+    carriers: table.carriers.size,
+    rules: table.ruleCount,
+    callers: table.callerGroups.size,
+    warnings: snapshot.warnings.map(formatRowProblem),
+  };
+  const local = deps.engine.local;
+  const sip = { ok: true, engine: deps.engineName, listening: `${local.transports.join('+')} ${local.address}:${local.port}`, ...deps.engine.stats() };
+  const [store, cache] = await Promise.all([check(deps.store.displayUrl, () => deps.store.ping()), check(deps.cache.displayUrl, () => deps.cache.ping())]);
+  const healthy = store.ok && cache.ok;
+  return { status: healthy ? 200 : 503, body: { status: healthy ? 'ok' : 'degraded', store, cache, sip, routing } };
+}
+
+async function check(url: string, ping: () => Promise<void>): Promise<{ ok: boolean; url: string; error?: string }> {
+  try {
+    await ping();
+    return { ok: true, url };
+  } catch (error) {
+    return { ok: false, url, error: error instanceof Error ? error.message : String(error) };
+  }
+}
