@@ -65,7 +65,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
   let prober: Prober | undefined;
   let refresher: NodeJS.Timeout | undefined;
   try {
-    cache = await openCache(config.cache.url);
+    cache = await openCache(config.cache.url, { keyPrefix: config.cache.keyPrefix });
     const metrics = new Metrics();
     const probe = config.probe;
     states = new GatewayStateService({ cache, store, clock: systemClock, log, observer: metrics, options: probe });

@@ -93,6 +93,7 @@ const storeSchema = z.strictObject({
 
 const cacheSchema = z.strictObject({
   url: leaf(z.string().refine(isCacheUrl), 'memory or redis://host:port/db').default('memory'),
+  keyPrefix: leaf(z.string().regex(/^[\x21-\x7e]+$/), 'printable ASCII without spaces').default('sipdr:'),
 });
 
 const routingSchema = z.strictObject({

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
-import { escapeRegExp } from '../support/regexp.js';
+import { type Call, cancelOf, finalResponse, inviteFrom, provisionalResponse } from '../support/calling-phone.js';
 import { statusOf } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { TcpPeer } from '../support/tcp-peer.js';
@@ -15,55 +15,10 @@ import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 const PROXY = '127.0.0.30';
 const PHONE = '127.0.0.31';
 
-let sequence = 0;
-
-interface Call {
-  callId: string;
-  invite: string;
-}
-
-function invite(phone: UdpPeer, number: string): Call {
-  sequence++;
-  const callId = `call-${sequence}-${Date.now()}@${PHONE}`;
-  const { address, port } = phone.address;
-  const text = sipRequest(
-    [
-      `INVITE sip:${number}@${PROXY} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK-inv-${sequence};rport`,
-      'Max-Forwards: 70',
-      `From: "Phone 1001" <sip:1001@127.0.0.1>;tag=ph-${sequence}`,
-      `To: <sip:${number}@${PROXY}>`,
-      `Call-ID: ${callId}`,
-      'CSeq: 1 INVITE',
-      `Contact: <sip:1001@${address}:${port}>`,
-      'Content-Type: application/sdp',
-    ],
-    'v=0\r\no=- 1 1 IN IP4 127.0.0.31\r\ns=-\r\nc=IN IP4 127.0.0.31\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n',
-  );
-  return { callId, invite: text };
-}
+const invite = (phone: UdpPeer, number: string): Call => inviteFrom(phone, PROXY, number);
 
 function header(message: string | undefined, name: string): string[] {
   return [...(message ?? '').matchAll(new RegExp(`^${name}:\\s*(.*)$`, 'gim'))].map((m) => (m[1] ?? '').trim());
-}
-
-/** The caller's CANCEL of a call's INVITE (RFC 3261 §9.1: same Request-URI, Via, Call-ID, From, To, CSeq number). */
-function cancelOf(call: Call): string {
-  return call.invite
-    .replace(/^INVITE (\S+) SIP\/2\.0/, 'CANCEL $1 SIP/2.0')
-    .replace('CSeq: 1 INVITE', 'CSeq: 1 CANCEL')
-    .replace(/Content-Type: application\/sdp\r\n/, '')
-    .replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n');
-}
-
-/** The final response to the call's INVITE (not to a CANCEL of it). */
-function finalResponse(phone: UdpPeer, call: Call, timeoutMs = 4000): Promise<string | undefined> {
-  return phone.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${escapeRegExp(call.callId)}\\r\\nCSeq: 1 INVITE`, 'i'), timeoutMs);
-}
-
-/** A provisional response (100, 180) naming the call. */
-function provisionalResponse(phone: UdpPeer, call: Call, code: number): Promise<string | undefined> {
-  return phone.receive(new RegExp(`^SIP/2\\.0 ${code} [\\s\\S]*${escapeRegExp(call.callId)}`));
 }
 
 interface Rig {
@@ -131,7 +86,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
         `Via: SIP/2.0/UDP ${phone.address.address}:${phone.address.port};branch=${branch}`,
         'Max-Forwards: 70',
         `Route: <sip:${PROXY}:${server.sip.port};transport=udp;lr>`,
-        `From: "Phone 1001" <sip:1001@127.0.0.1>;tag=ph-${sequence}`,
+        `From: "Phone 1001" <sip:1001@127.0.0.1>;tag=${call.fromTag}`,
         `To: <sip:01144201234567@${PROXY}>;tag=${toTag}`,
         `Call-ID: ${call.callId}`,
         `CSeq: ${cseq} ${method}`,

@@ -18,6 +18,7 @@ export interface TestServer {
  * The whole product in this process, on a fresh SQLite file with the
  * example data, SIP on `address` (a 127.0.0.N of its own) and a free port.
  * The engine is the configured default unless DROUTER_TEST_ENGINE names one.
+ * Probing is off unless the overrides turn it on.
  */
 export async function startTestServer(address: string, overrides: Record<string, unknown> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'drouter-sip-'));
@@ -27,6 +28,8 @@ export async function startTestServer(address: string, overrides: Record<string,
     admin: { port: await freePort() },
     store: { url: `sqlite:${join(dir, 'drouter.db')}` },
     log: { level: 'silent' },
+    // Probes of the example gateways (127.0.0.2/3) would mark them down under tests that do not run them.
+    probe: { enabled: false },
     ...overrides,
   });
   const server = await startServer(config, createLogger(config.log.level));
