@@ -92,7 +92,8 @@ export class Prober {
         { method: 'OPTIONS', uri: probeUri(gateway), destination: endpointOf(gateway.address), from: this.deps.config.from },
         { timeoutMs: this.deps.config.timeoutMs },
       );
-      if (!this.running) return;
+      // A reload meanwhile may have moved the gateway: this outcome says nothing about its new address.
+      if (!this.running || this.deps.table().gateways.get(gateway.gwid) !== gateway) return;
       this.observe(gateway, outcome);
       await this.deps.states.apply(gateway, eventOf(outcome, this.deps.config.timeoutMs));
     } finally {

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
 import { peerRow } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
-import { sippAvailable, sippCall } from '../support/sipp.js';
+import { type SippGateway, sippAvailable, sippCall, startSippGateway } from '../support/sipp.js';
+import Database from 'better-sqlite3';
+import { parseExposition, sampleValue } from '../support/exposition.js';
 
 /**
  * The example data with sipp as the phone (127.0.0.37) and stand-in
@@ -109,5 +111,63 @@ describe.runIf(sippAvailable())('a sipp phone registers with digest, takes a cal
     const run = await phone;
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(peerRow(server.storeFile, '1001')).toMatchObject({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1001' });
+  });
+});
+
+describe.runIf(sippAvailable())('a sipp gateway that dies and comes back, under probing', () => {
+  const PROBE_INTERVAL_MS = 500;
+  let server: TestServer;
+  let gateway1: SippGateway | undefined;
+  let gateway2: SippGateway | undefined;
+
+  async function gatewayUp(gwid: string): Promise<number | undefined> {
+    const text = await (await fetch(`${server.server.adminUrl}/metrics`)).text();
+    return sampleValue(parseExposition(text), 'sipdr_gateway_up', { gateway: gwid });
+  }
+
+  async function waitForUp(value: 0 | 1, withinMs: number, gwid = '1'): Promise<number> {
+    const started = Date.now();
+    while (Date.now() - started < withinMs) {
+      if ((await gatewayUp(gwid)) === value) return Date.now() - started;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`sipdr_gateway_up{gateway="${gwid}"} did not become ${value} within ${withinMs} ms`);
+  }
+
+  beforeAll(async () => {
+    // proxy.timeoutMs is long, so a call that waited for the dead gateway would show it.
+    server = await startTestServer('127.0.0.94', { probe: { enabled: true, intervalMs: PROBE_INTERVAL_MS, timeoutMs: 300 }, proxy: { timeoutMs: 3000 } });
+    const db = new Database(server.storeFile);
+    db.exec("UPDATE dr_gateways SET address = '127.0.0.95:5060' WHERE gwid = '1'; UPDATE dr_gateways SET address = '127.0.0.96:5060' WHERE gwid = '2'");
+    db.close();
+    gateway1 = await startSippGateway('127.0.0.95', 'uas-answer.xml');
+    gateway2 = await startSippGateway('127.0.0.96', 'uas-answer.xml');
+    await server.server.reload({ inheritState: false });
+    // The first probes went to the old addresses and may land after the reload: wait until both answer as themselves.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await waitForUp(1, 3 * PROBE_INTERVAL_MS, '1');
+    await waitForUp(1, 3 * PROBE_INTERVAL_MS, '2');
+  });
+  afterAll(async () => {
+    await gateway1?.stop();
+    await gateway2?.stop();
+    await server?.close();
+  });
+
+  const call = () => sippCall({ scenario: 'uac-call.xml', localIp: '127.0.0.97', target: server.sip, service: '01144201234567', replace: { HOLD_MS: '100' } });
+
+  it('is down within one interval of its death, calls go straight to gateway 2, and it is back within one interval of its return', async () => {
+    await gateway1?.stop();
+    // The next probe goes unanswered: one interval plus the probe timeout at most.
+    expect(await waitForUp(0, PROBE_INTERVAL_MS + 300 + 300)).toBeLessThanOrEqual(PROBE_INTERVAL_MS + 300 + 300);
+
+    const started = Date.now();
+    const run = await call();
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    // INVITE → 200 → ACK → 100 ms hold → BYE: well under the 3 s gateway 1 would have cost.
+    expect(Date.now() - started).toBeLessThan(2000);
+
+    gateway1 = await startSippGateway('127.0.0.95', 'uas-answer.xml');
+    expect(await waitForUp(1, PROBE_INTERVAL_MS + 300 + 300)).toBeLessThanOrEqual(PROBE_INTERVAL_MS + 300 + 300);
   });
 });

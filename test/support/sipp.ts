@@ -1,4 +1,5 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,4 +64,27 @@ export async function sippCall(options: {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A sipp stand-in Asterisk, running until stopped (or `lifetimeSeconds` at most). */
+export interface SippGateway {
+  stop(): Promise<void>;
+}
+
+/**
+ * sipp as a gateway on `address`:5060 with a UAS scenario of test/sipp,
+ * answering OPTIONS with 200 (`-aa`) as Asterisk answers probes.
+ */
+export async function startSippGateway(address: string, scenario: 'uas-answer.xml', lifetimeSeconds = 60): Promise<SippGateway> {
+  const child: ChildProcess = spawn('sipp', ['-sf', join(SCENARIOS, scenario), '-i', address, '-p', '5060', '-aa', '-nostdin', '-timeout', `${lifetimeSeconds}s`], { stdio: 'ignore' });
+  // sipp binds at once; give it that moment before anything is sent to it.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  if (child.exitCode !== null) throw new Error(`sipp gateway on ${address}:5060 exited at once with ${child.exitCode}`);
+  return {
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    },
+  };
 }
