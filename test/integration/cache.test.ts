@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CacheUnavailableError, type Binding, type Cache, type GatewayHealth } from '../../src/cache/cache.js';
 import { cacheKeys } from '../../src/cache/keys.js';
 import { MemoryCache } from '../../src/cache/memory-cache.js';
 import { openCache } from '../../src/cache/open-cache.js';
+import { deleteKeys } from '../support/redis-keys.js';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.js';
 
 /**
@@ -42,17 +42,6 @@ function cacheKinds(): CacheKind[] {
     });
   }
   return kinds;
-}
-
-async function deleteKeys(url: string, pattern: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
-  try {
-    for await (const keys of redis.scanStream({ match: pattern, count: 500 }) as AsyncIterable<string[]>) {
-      if (keys.length > 0) await redis.del(...keys);
-    }
-  } finally {
-    await redis.quit();
-  }
 }
 
 function binding(aor: string, contact: string, overrides: Partial<Binding> = {}): Binding {
