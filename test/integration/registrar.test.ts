@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { captureLog } from '../support/log-capture.js';
 import { databaseKinds, MYSQL_TEST_URL } from '../support/databases.js';
 import { challengesOf, peerRow, RegisteringPhone, statusOf } from '../support/registering-phone.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
@@ -52,6 +53,9 @@ function inviteFromAsterisk(asterisk: UdpPeer, proxy: string, user: string): str
   ]);
 }
 
+/** fail2ban's filter.d/asterisk.conf failregex for chan_sip registrations (the message part). */
+const FAIL2BAN_ASTERISK = /^Registration from '[^']*' failed for '(?<host>[\d.]+)(?::\d+)?' - (?:Wrong password|Username\/auth name mismatch|No matching peer found|Not a local domain|Device does not match ACL|Peer is not supposed to register|ACL error \(permit\/deny\))$/;
+
 interface Rig {
   server: TestServer;
   phone: RegisteringPhone;
@@ -59,6 +63,8 @@ interface Rig {
   /** The registration columns of a peer's row, read from the database itself. */
   row(name: string): Promise<Record<string, unknown>>;
   setSecret(name: string, secret: string): Promise<void>;
+  /** The server's log messages so far. */
+  logMessages(): string[];
   close(): Promise<void>;
 }
 
@@ -68,7 +74,8 @@ async function startRig(address: string, overrides: Record<string, unknown>, sto
   const mysqlKind = databaseKinds().find((kind) => kind.name === 'mysql');
   const scratch = store === 'mysql' && mysqlKind ? await mysqlKind.create('registrar') : undefined;
   if (store === 'mysql' && !scratch) throw new Error('the MariaDB variant needs DROUTER_TEST_MYSQL_URL');
-  const server = await startTestServer(address, scratch ? { ...overrides, store: { url: scratch.url } } : overrides);
+  const captured = captureLog();
+  const server = await startTestServer(address, scratch ? { ...overrides, store: { url: scratch.url } } : overrides, captured.log);
   const udp = await UdpPeer.bind(PHONE);
   const asterisk = await UdpPeer.bind(ASTERISK);
   return {
@@ -92,6 +99,7 @@ async function startRig(address: string, overrides: Record<string, unknown>, sto
         db.close();
       }
     },
+    logMessages: () => captured.messages(),
     async close() {
       udp.close();
       asterisk.close();
@@ -143,12 +151,21 @@ describe.each(VARIANTS)('registrar on the native engine (store $store, cache $ca
     expect(statusOf(unknown)).toBe(401);
     expect(challengesOf(wrong).map((c) => c.algorithm)).toEqual(challengesOf(unknown).map((c) => c.algorithm));
     expect(await row('1002')).toEqual(rowBefore);
+    // chan_sip's lines, which fail2ban's asterisk filter reads.
+    const source = `${rig.phone.peer.address.address}:${rig.phone.peer.address.port}`;
+    const lines = rig.logMessages().filter((message) => message.startsWith('Registration from'));
+    expect(lines).toEqual([
+      `Registration from '<sip:1002@${rig.server.sip.address}>' failed for '${source}' - Wrong password`,
+      `Registration from '<sip:nobody@${rig.server.sip.address}>' failed for '${source}' - No matching peer found`,
+    ]);
+    for (const line of lines) expect(line).toMatch(FAIL2BAN_ASTERISK);
   });
 
   it('answers 403 when the digest user is not the To user', async () => {
     const challenge = challengesOf(await rig.phone.send(rig.phone.request('1003')))[1];
     if (!challenge) throw new Error('no challenge');
     expect(statusOf(await rig.phone.send(rig.phone.request('1003', [rig.phone.authorization('1004', 'secret1004', challenge)])))).toBe(403);
+    expect(rig.logMessages().at(-1)).toMatch(/^Registration from '<sip:1003@[^>]+>' failed for '[\d.]+:\d+' - Username\/auth name mismatch$/);
   });
 
   it('reads the sippeers row every time without rtcachefriends: a changed secret counts at once', async () => {

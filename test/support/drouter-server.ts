@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema } from '../../src/config/schema.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { type RunningServer, startServer } from '../../src/main.js';
 import { freePort } from './drouter-process.js';
 
@@ -18,9 +18,10 @@ export interface TestServer {
  * The whole product in this process, on a fresh SQLite file with the
  * example data, SIP on `address` (a 127.0.0.N of its own) and a free port.
  * The engine is the configured default unless DROUTER_TEST_ENGINE names one.
- * Probing is off unless the overrides turn it on.
+ * Probing is off unless the overrides turn it on. `log` replaces the silent
+ * logger when a test reads the log lines.
  */
-export async function startTestServer(address: string, overrides: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startTestServer(address: string, overrides: Record<string, unknown> = {}, log?: Logger): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'drouter-sip-'));
   const port = await freePort();
   const config = configSchema.parse({
@@ -32,7 +33,7 @@ export async function startTestServer(address: string, overrides: Record<string,
     probe: { enabled: false },
     ...overrides,
   });
-  const server = await startServer(config, createLogger(config.log.level));
+  const server = await startServer(config, log ?? createLogger(config.log.level));
   return {
     server,
     sip: { address, port },
