@@ -16,10 +16,14 @@ export interface Binding {
   q: number;
   source: { address: string; port: number; transport: 'udp' | 'tcp' };
   userAgent: string | undefined;
+  /** The Contact's own parameters other than expires and q (`;+sip.instance="…"`), given back as registered (RFC 4475 §3.3.12). */
+  contactParams: string;
 }
 
 export interface ContactEntry {
   uri: string;
+  /** Contact parameters other than expires and q, as text: `;name` or `;name=value` each. */
+  params: string;
   /** The contact's own `expires` parameter, when it has one (NaN when malformed). */
   expires: number | undefined;
   q: number | undefined;
@@ -110,6 +114,7 @@ export function applyRegister(stored: readonly Binding[], request: RegisterReque
       q: contact.q ?? 1,
       source: request.source,
       userAgent: request.userAgent,
+      contactParams: contact.params,
     });
   }
   if (next.length > limits.maxContacts) {
@@ -120,7 +125,7 @@ export function applyRegister(stored: readonly Binding[], request: RegisterReque
 
 /** R14: the 200 lists every binding with what is left of its expiry, in whole seconds. */
 export function contactHeaderValues(bindings: readonly Binding[], now: number): string[] {
-  return bindings.map((binding) => `<${binding.contact}>;expires=${Math.max(0, Math.ceil((binding.expiresAt - now) / 1000))}`);
+  return bindings.map((binding) => `<${binding.contact}>${binding.contactParams};expires=${Math.max(0, Math.ceil((binding.expiresAt - now) / 1000))}`);
 }
 
 /** Highest q first, then the newest registration (RFC 3261 §16.6 ordering of targets). */

@@ -44,6 +44,10 @@ function contactEntries(request: SipRequest): readonly ContactEntry[] | '*' | un
   if (contacts === undefined || contacts === '*') return contacts;
   return contacts.map((contact) => ({
     uri: contact.uri,
+    params: Object.entries(contact.params)
+      .filter(([name]) => name !== 'expires' && name !== 'q')
+      .map(([name, value]) => (value === undefined ? `;${name}` : `;${name}=${value}`))
+      .join(''),
     expires: numberOrUndefined(contact.params.expires),
     q: contact.params.q === undefined ? undefined : Math.min(1, Math.max(0, Number(contact.params.q) || 0)),
   }));

@@ -54,6 +54,7 @@ function binding(aor: string, contact: string, overrides: Partial<Binding> = {})
     q: 1,
     source: { address: '127.0.0.7', port: 5060, transport: 'udp' },
     userAgent: 'sipp',
+    contactParams: ';+sip.instance="<urn:uuid:00000000-0000-1000-8000-000000000001>"',
     ...overrides,
   };
 }

@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
 import { escapeRegExp } from '../support/regexp.js';
+import { challengesOf, registerAuthorization } from '../support/registering-phone.js';
 import { TcpPeer } from '../support/tcp-peer.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 
@@ -100,6 +102,52 @@ describe('RFC 4475 torture messages against the running server (UDP)', () => {
     const response = key ? await sender.receive(new RegExp(escapeRegExp(key), 'i'), 700) : undefined;
     if (file in EXPECTED) expect(statusOf(response)).toBe(EXPECTED[file]);
     expect(await stillServing()).toBe(true);
+  });
+});
+
+/**
+ * The three REGISTER messages INDEX.md says to "register, keep params":
+ * answered with digest for peers made for them, their contacts given back
+ * in the 200 as written (a contact-param outside the URI, a URI param
+ * inside it, an escaped header in it).
+ */
+describe('RFC 4475 REGISTER messages completed with digest', () => {
+  let server: TestServer;
+  let sender: UdpPeer;
+
+  beforeAll(async () => {
+    server = await startTestServer('127.0.0.44', { registrar: { algorithms: ['MD5'] } });
+    sender = await UdpPeer.bind('127.0.0.45');
+    const db = new Database(server.storeFile);
+    db.exec("INSERT INTO sippeers (name, type, host, secret) VALUES ('watson', 'friend', 'dynamic', 'elementary'), ('user', 'friend', 'dynamic', 'elementary')");
+    db.close();
+  });
+  afterAll(async () => {
+    sender?.close();
+    await server?.close();
+  });
+
+  it.each([
+    ['cparam01.dat', 'watson', '<sip:+19725552222@gw1.example.net>;unknownparam;expires=120'],
+    ['cparam02.dat', 'watson', '<sip:+19725552222@gw1.example.net;unknownparam>;expires=120'],
+    ['regescrt.dat', 'user', '<sip:user@example.com?Route=%3Csip:sip.example.com%3E>;expires=120'],
+  ])('%s registers %s and keeps the contact: %s', async (file, user, contact) => {
+    const text = readFileSync(join(DATA, file)).toString('latin1');
+    const callId = /^Call-ID:\s*(\S+)/im.exec(text)?.[1] ?? '';
+    sender.send(text, server.sip);
+    const challenged = await sender.receive(new RegExp(escapeRegExp(callId)), 1000);
+    expect(statusOf(challenged)).toBe(401);
+    const [challenge] = challengesOf(challenged);
+    if (!challenge) throw new Error('no challenge');
+    const uri = /^REGISTER (\S+) SIP\/2\.0/.exec(text)?.[1] ?? '';
+    // The same request again with credentials: a new transaction (branch, CSeq + 1).
+    const withCredentials = text
+      .replace(/branch=(\S+)/, 'branch=$1-auth')
+      .replace(/^CSeq: (\d+) REGISTER/m, (_, seq: string) => `CSeq: ${Number(seq) + 1} REGISTER\r\n${registerAuthorization(user, 'elementary', challenge, uri)}`);
+    sender.send(withCredentials, server.sip);
+    const registered = await sender.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*${escapeRegExp(callId)}`), 1000);
+    expect(statusOf(registered)).toBe(200);
+    expect(/^Contact: (.*)\r$/m.exec(registered ?? '')?.[1]).toBe(contact);
   });
 });
 

@@ -32,6 +32,14 @@ export function peerRow(storeFile: string, name: string): Record<string, unknown
 }
 
 /** A phone that REGISTERs over a bare UDP peer, computing its own digests (RFC 2617/7616, qop=auth). */
+/** The Authorization header line answering `challenge` for a REGISTER to `uri` (qop auth, nc 1). */
+export function registerAuthorization(user: string, password: string, challenge: Challenge, uri: string): string {
+  const algorithm = challenge.algorithm === 'SHA-256' ? 'sha256' : 'md5';
+  const hash = (text: string) => createHash(algorithm).update(text).digest('hex');
+  const response = hash(`${hash(`${user}:${challenge.realm}:${password}`)}:${challenge.nonce}:00000001:abcdef:auth:${hash(`REGISTER:${uri}`)}`);
+  return `Authorization: Digest username="${user}", realm="${challenge.realm}", nonce="${challenge.nonce}", uri="${uri}", response="${response}", algorithm=${challenge.algorithm}, qop=auth, nc=00000001, cnonce="abcdef"`;
+}
+
 export class RegisteringPhone {
   private cseq = 0;
   private readonly callId = `reg-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
@@ -65,11 +73,7 @@ export class RegisteringPhone {
   }
 
   authorization(user: string, password: string, challenge: Challenge): string {
-    const algorithm = challenge.algorithm === 'SHA-256' ? 'sha256' : 'md5';
-    const hash = (text: string) => createHash(algorithm).update(text).digest('hex');
-    const uri = `sip:${this.proxy.address}`;
-    const response = hash(`${hash(`${user}:${challenge.realm}:${password}`)}:${challenge.nonce}:00000001:abcdef:auth:${hash(`REGISTER:${uri}`)}`);
-    return `Authorization: Digest username="${user}", realm="${challenge.realm}", nonce="${challenge.nonce}", uri="${uri}", response="${response}", algorithm=${challenge.algorithm}, qop=auth, nc=00000001, cnonce="abcdef"`;
+    return registerAuthorization(user, password, challenge, `sip:${this.proxy.address}`);
   }
 
   /** The whole exchange: REGISTER, 401, REGISTER with credentials for the challenge of `algorithm`. */

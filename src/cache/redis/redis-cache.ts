@@ -85,8 +85,8 @@ export class RedisCache implements Cache {
   async getBindings(aor: string): Promise<Binding[]> {
     const json = await this.run('getBindings', () => this.redis.get(this.keys.bindings(aor)));
     if (json === null) return [];
-    // JSON drops an undefined userAgent; the port promises the property.
-    return (JSON.parse(json) as Binding[]).map((binding) => ({ ...binding, userAgent: binding.userAgent ?? undefined }));
+    // JSON drops an undefined userAgent; the port promises the property. Bindings stored before contactParams existed have none.
+    return (JSON.parse(json) as Binding[]).map((binding) => ({ ...binding, userAgent: binding.userAgent ?? undefined, contactParams: binding.contactParams ?? '' }));
   }
 
   async setBindings(aor: string, bindings: readonly Binding[], ttlMs: number): Promise<void> {

@@ -10,10 +10,10 @@ function request(overrides: Partial<RegisterRequest>): RegisterRequest {
 }
 
 function binding(contact: string, overrides: Partial<Binding> = {}): Binding {
-  return { aor: '1001@example.com', contact, expiresAt: NOW + 600_000, callId: 'c1', cseq: 1, q: 1, source: SOURCE, userAgent: 'test', ...overrides };
+  return { aor: '1001@example.com', contact, expiresAt: NOW + 600_000, callId: 'c1', cseq: 1, q: 1, source: SOURCE, userAgent: 'test', contactParams: '', ...overrides };
 }
 
-const contact = (uri: string, expires?: number, q?: number) => ({ uri, expires, q });
+const contact = (uri: string, expires?: number, q?: number, params = '') => ({ uri, params, expires, q });
 
 describe('applyRegister (RFC 3261 §10.3)', () => {
   it('adds a binding with the Expires header, the contact param winning over it', () => {
@@ -87,5 +87,12 @@ describe('binding helpers', () => {
     const bindings = [binding('sip:a@x', { q: 0.5, expiresAt: NOW + 1500 }), binding('sip:b@x', { q: 1, expiresAt: NOW + 30_000 })];
     expect(contactHeaderValues(bindings, NOW)).toEqual(['<sip:a@x>;expires=2', '<sip:b@x>;expires=30']);
     expect(byPreference(bindings).map((b) => b.contact)).toEqual(['sip:b@x', 'sip:a@x']);
+  });
+
+  it('keeps a contact\'s own parameters and gives them back outside the URI (RFC 4475 §3.3.12)', () => {
+    const result = applyRegister([], request({ contacts: [contact('sip:+19725552222@gw1.example.net', 60, undefined, ';unknownparam')] }), LIMITS, NOW);
+    if (!result.ok) throw new Error('rejected');
+    expect(result.bindings[0]).toMatchObject({ contact: 'sip:+19725552222@gw1.example.net', contactParams: ';unknownparam' });
+    expect(contactHeaderValues(result.bindings, NOW)).toEqual(['<sip:+19725552222@gw1.example.net>;unknownparam;expires=60']);
   });
 });
