@@ -36,9 +36,9 @@ export function scenario(name: string, replace: Record<string, string> = {}): st
   return file;
 }
 
-/** A sipp server (a stand-in gateway) on `address`:5060, until killed. */
+/** A sipp server (a stand-in gateway) on `address`:5060, until killed; it answers the prober's OPTIONS with 200 as Asterisk does (`-aa`). */
 export function startSippServer(address: string, file: string): ChildProcess {
-  const [command, args] = onCore(1, 'sipp', ['-sf', file, '-i', address, '-p', '5060', '-nostdin']);
+  const [command, args] = onCore(1, 'sipp', ['-sf', file, '-i', address, '-p', '5060', '-aa', '-nostdin']);
   return spawn(command, args, { cwd: work, stdio: 'ignore' });
 }
 
@@ -122,6 +122,8 @@ async function measuredStep(profile: LoadProfile, rate: number): Promise<Step> {
       DROUTER_SIP__TRANSPORTS: 'udp',
       DROUTER_ADMIN__PORT: '18080',
       DROUTER_LOG__LEVEL: 'error',
+      // Probing runs as in production, every second so that a probe sent before the gateways listened is soon corrected.
+      DROUTER_PROBE__INTERVAL_MS: '1000',
       ...profile.proxyEnv,
     },
   });
