@@ -1,16 +1,40 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
 import { fileURLToPath } from 'node:url';
-import { checkCommand, type RouteOptions, routeCommand } from './commands/route-commands.js';
-import { startCommand } from './commands/start.js';
-import { migrateCommand, seedCommand } from './commands/store-commands.js';
+import { AdminError } from './admin/admin-api.js';
+import { AdminClient, configuredAdminUrl } from './admin/admin-client.js';
+import {
+  carriersCommand,
+  eventsCommand,
+  gatewaysCommand,
+  type OutputOptions,
+  peerCommand,
+  peersCommand,
+  probingCommand,
+  reloadCommand,
+  setCarrierCommand,
+  setGatewayCommand,
+} from './commands/admin-commands.js';
+import type { RouteOptions } from './commands/route-commands.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { DrouterError } from './errors.js';
 
-/** Exit codes: 0 done, 1 unexpected failure (or `check` found errors), 2 the operator must fix something. */
+/** Exit codes; EXIT_CODES_HELP says them to the operator. */
+const EXIT_FAILURE = 1;
 const EXIT_OPERATOR_ERROR = 2;
-const EXIT_UNEXPECTED = 1;
+const EXIT_ADMIN_UNREACHABLE = 3;
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  done
+  1  the server refused or failed the request (no such gateway, carrier or
+     peer; a reload refused; a 5xx), \`drouter check\` found errors, or an
+     unexpected failure
+  2  the operator must fix something: a bad option or value, the
+     configuration, a request the admin API rejects (400), a missing or
+     wrong --token (401)
+  3  no admin API at --url (the server does not run there, or --url is wrong)`;
 
 const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../config/default.yaml', import.meta.url));
 
@@ -18,11 +42,29 @@ interface ConfigOption {
   config?: string;
 }
 
+interface AdminOptions extends ConfigOption, OutputOptions {
+  url?: string;
+  token?: string;
+}
+
 function readConfig(options: ConfigOption): Readonly<Config> {
   return loadConfig({ configFile: options.config, defaultFile: DEFAULT_CONFIG_FILE, env: process.env });
 }
 
-/** Runs a command; a DrouterError ends the process with its message and exit 2, never a stack trace. */
+function adminClient(config: Readonly<Config>, options: AdminOptions): AdminClient {
+  return new AdminClient(options.url ?? configuredAdminUrl(config.admin), options.token ?? config.admin.token);
+}
+
+const connect = (options: AdminOptions): AdminClient => adminClient(readConfig(options), options);
+
+/** A request the admin API rejected as malformed (400) or unauthorised (401) is the operator's to fix; any other refusal is the server's. */
+function exitCodeOf(error: DrouterError): number {
+  if (error.code === 'DROUTER_ERR_ADMIN_UNREACHABLE') return EXIT_ADMIN_UNREACHABLE;
+  if (error instanceof AdminError && error.status !== 400 && error.status !== 401) return EXIT_FAILURE;
+  return EXIT_OPERATOR_ERROR;
+}
+
+/** Runs a command; a DrouterError ends the process with its message and exit code, never a stack trace. */
 async function run(action: () => Promise<number | void>): Promise<void> {
   try {
     const code = await action();
@@ -30,49 +72,117 @@ async function run(action: () => Promise<number | void>): Promise<void> {
   } catch (error) {
     if (error instanceof DrouterError) {
       console.error(`drouter: ${error.code}: ${error.message}`);
-      process.exit(EXIT_OPERATOR_ERROR);
+      process.exit(exitCodeOf(error));
     }
     console.error('drouter: unexpected failure:', error);
-    process.exit(EXIT_UNEXPECTED);
+    process.exit(EXIT_FAILURE);
   }
 }
 
-const program = new Command('drouter').description('SIP registrar and dynamic-routing proxy');
+const program = new Command('drouter').description('SIP registrar and dynamic-routing proxy').addHelpText('after', EXIT_CODES_HELP);
+// Subcommands inherit both: commander's own complaints (unknown option, missing argument) read and exit like ours.
+program.configureOutput({ outputError: (text, write) => write(`drouter: DROUTER_ERR_USAGE: ${text.replace(/^error: /, '')}`) });
+program.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_OPERATOR_ERROR));
+// The commands that open the store load the whole server (a third of a second); those that only ask the admin API need not wait for it.
+const storeCommands = () => import('./commands/store-commands.js');
+const routeCommands = () => import('./commands/route-commands.js');
 const configFlag = '--config <file>';
 const configHelp = 'configuration file (default: DROUTER_CONFIG, else config/default.yaml)';
+
+/** The options of every command that asks the admin API of a running server. */
+function adminOptions(command: Command): Command {
+  return command
+    .option('--url <url>', 'the admin API (default: http://admin.address:admin.port of the configuration)')
+    .option('--token <token>', 'its bearer token (default: admin.token, e.g. from DROUTER_ADMIN__TOKEN)')
+    .option('--json', 'print the JSON answer instead of text for people')
+    .option(configFlag, configHelp)
+    .addHelpText('after', EXIT_CODES_HELP);
+}
 
 program
   .command('start')
   .description('start the server (SIGHUP reloads the routing data)')
   .option(configFlag, configHelp)
-  .action((options: ConfigOption) => run(() => startCommand(readConfig(options))));
+  .action((options: ConfigOption) => run(async () => (await import('./commands/start.js')).startCommand(readConfig(options))));
 program
   .command('migrate')
   .description('create the tables that are missing')
   .option(configFlag, configHelp)
-  .action((options: ConfigOption) => run(() => migrateCommand(readConfig(options))));
+  .action((options: ConfigOption) => run(async () => (await storeCommands()).migrateCommand(readConfig(options))));
 program
   .command('seed')
   .description('load the example data into empty tables')
   .option(configFlag, configHelp)
-  .action((options: ConfigOption) => run(() => seedCommand(readConfig(options))));
-program
-  .command('route')
-  .description('show where a number would be routed, and why')
-  .argument('<number>', 'the Request-URI user part, e.g. 01144201234567')
-  .option('--from <user@domain>', 'the caller, for the dr_groups lookup')
-  .option('--group <n>', 'the routing group, skipping dr_groups')
-  .option('--at <time>', 'ISO-8601 time for the timerecs (default: now)')
-  .option('--strict', 'OpenSIPS flag L: the prefix must be the whole number')
-  .option('--fallback', 'OpenSIPS flag F: a rule without usable gateways gives way to the next')
-  .option('--whitelist <ids>', 'comma list of gateway/carrier ids the call may use')
-  .option('--json', 'print JSON instead of a report')
-  .option(configFlag, configHelp)
-  .action((number: string, options: RouteOptions & ConfigOption) => run(() => routeCommand(readConfig(options), number, options)));
+  .action((options: ConfigOption) => run(async () => (await storeCommands()).seedCommand(readConfig(options))));
+adminOptions(
+  program
+    .command('route')
+    .description('show where a number would be routed, and why: asks the running server (live gateway states), else reads the database')
+    .argument('<number>', 'the Request-URI user part, e.g. 01144201234567')
+    .option('--from <user@domain>', 'the caller, for the dr_groups lookup')
+    .option('--group <n>', 'the routing group, skipping dr_groups')
+    .option('--at <time>', 'ISO-8601 time for the timerecs (default: now)')
+    .option('--strict', 'OpenSIPS flag L: the prefix must be the whole number')
+    .option('--fallback', 'OpenSIPS flag F: a rule without usable gateways gives way to the next')
+    .option('--whitelist <ids>', 'comma list of gateway/carrier ids the call may use'),
+).action((number: string, options: RouteOptions & AdminOptions) =>
+  run(async () => {
+    const config = readConfig(options);
+    return (await routeCommands()).routeCommand(config, adminClient(config, options), number, options);
+  }),
+);
 program
   .command('check')
   .description('validate the routing data: every error and warning (exit 1 on errors)')
   .option(configFlag, configHelp)
-  .action((options: ConfigOption) => run(() => checkCommand(readConfig(options))));
+  .action((options: ConfigOption) => run(async () => (await routeCommands()).checkCommand(readConfig(options))));
+
+/** `drouter gateway enable|disable GWID` and the same for carriers. */
+function enableDisableCommands(
+  noun: 'gateway' | 'carrier',
+  idName: string,
+  idHelp: string,
+  set: (client: AdminClient, id: string, enable: boolean, options: OutputOptions) => Promise<void>,
+): void {
+  const parent = program.command(noun).description(`take a ${noun} out of routing, or put it back`);
+  for (const action of ['enable', 'disable'] as const) {
+    adminOptions(parent.command(action).description(`${action} a ${noun} and print it`).argument(`<${idName}>`, idHelp)).action((id: string, options: AdminOptions) =>
+      run(() => set(connect(options), id, action === 'enable', options)),
+    );
+  }
+}
+
+adminOptions(program.command('gateways').description('list the gateways with their live state, since when, the last probe RTT and why')).action((options: AdminOptions) =>
+  run(() => gatewaysCommand(connect(options), options)),
+);
+enableDisableCommands('gateway', 'gwid', 'the gateway id (dr_gateways.gwid)', setGatewayCommand);
+adminOptions(program.command('carriers').description('list the carriers: enabled or not, sorting, gateways')).action((options: AdminOptions) =>
+  run(() => carriersCommand(connect(options), options)),
+);
+enableDisableCommands('carrier', 'id', 'the carrier id (dr_carriers.carrierid)', setCarrierCommand);
+adminOptions(
+  program
+    .command('reload')
+    .description('reload the routing data on the running server (exit 1 when it refuses the data and keeps the old)')
+    .option('--no-inherit-state', 'gateways take their dr_gateways.state column again instead of keeping their live state'),
+).action((options: AdminOptions & { inheritState: boolean }) => run(() => reloadCommand(connect(options), options)));
+adminOptions(program.command('peers').description('list the sippeers peers and whether they are registered, like sip show peers')).action(
+  (options: AdminOptions) => run(() => peersCommand(connect(options), options)),
+);
+adminOptions(program.command('peer').description("show one peer's columns and its live bindings").argument('<name>', 'sippeers.name')).action(
+  (name: string, options: AdminOptions) => run(() => peerCommand(connect(options), name, options)),
+);
+adminOptions(
+  program
+    .command('probing')
+    .description('show the switch of OPTIONS probing, or turn it on or off on the running server')
+    .addArgument(new Argument('[on|off]', 'the new setting; without it, show the current one').choices(['on', 'off'])),
+).action((change: 'on' | 'off' | undefined, options: AdminOptions) => run(() => probingCommand(connect(options), change, options)));
+adminOptions(
+  program
+    .command('events')
+    .description('the latest gateway state changes, newest first')
+    .option('--limit <n>', 'how many, 1 to 200 (default: 200)'),
+).action((options: AdminOptions & { limit?: string }) => run(() => eventsCommand(connect(options), options)));
 
 await program.parseAsync(process.argv);

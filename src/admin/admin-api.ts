@@ -8,7 +8,7 @@ import type { Prober } from '../probe/prober-service.js';
 import type { LocationLookup } from '../proxy/call-router.js';
 import type { PeerLookup } from '../registrar/peer-service.js';
 import { mayRegister } from '../registrar/realtime-peer.js';
-import { decisionJson } from '../routing/format-decision.js';
+import { routeAnswerJson } from '../routing/format-decision.js';
 import { parseRouteQuery } from '../routing/route-query.js';
 import type { ReloadReport, RoutingService } from '../routing/routing-service.js';
 import type { Gateway } from '../routing/routing-table.js';
@@ -48,7 +48,7 @@ export interface AdminDeps {
   lastReload(): ReloadReport;
 }
 
-/** A 4xx with a coded JSON body: `{ error: { code, message } }`. */
+/** An error with its HTTP status, sent as a coded JSON body: `{ error: { code, message } }`. */
 export class AdminError extends DrouterError {
   constructor(
     readonly status: number,
@@ -168,8 +168,17 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
         if (!number) throw new UsageError('number: the number to route is required (?number=…)');
         const query = parseRouteQuery(request.query);
         const at = query.at ?? deps.clock.now();
-        const decision = deps.routing.route({ number, caller: query.caller, group: query.group, at, whitelist: query.whitelist, explain: true });
-        return ok({ at: at.toISOString(), ...decisionJson(decision) });
+        const decision = deps.routing.route({
+          number,
+          caller: query.caller,
+          group: query.group,
+          at,
+          whitelist: query.whitelist,
+          strictLength: routeFlag('strict', request.query.strict),
+          ruleFallback: routeFlag('fallback', request.query.fallback),
+          explain: true,
+        });
+        return ok(routeAnswerJson(decision, at));
       },
     },
     {
@@ -239,6 +248,13 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
     },
     { method: 'GET', path: '/health', handler: () => health(deps) },
   ];
+}
+
+/** `?strict=` (OpenSIPS flag L) and `?fallback=` (flag F) of `GET /route`: absent, the configuration decides. */
+function routeFlag(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false') throw new UsageError(`${name} ${JSON.stringify(value)}: expected true or false`);
+  return value === 'true';
 }
 
 async function health(deps: AdminDeps): Promise<AdminReply> {

@@ -1,7 +1,8 @@
+import { type AdminClient, AdminUnreachableError } from '../admin/admin-client.js';
 import type { Config } from '../config/schema.js';
 import { createRoutingService } from '../main.js';
-import { decisionJson, decisionText, problemsText } from '../routing/format-decision.js';
-import { parseRouteQuery } from '../routing/route-query.js';
+import { decisionText, problemsText, type RouteAnswerJson, routeAnswerJson } from '../routing/format-decision.js';
+import { type ParsedRouteQuery, parseRouteQuery } from '../routing/route-query.js';
 import { openStore } from '../store/knex/open-store.js';
 
 export interface RouteOptions {
@@ -23,11 +24,36 @@ async function withRouting<T>(config: Readonly<Config>, action: (routing: Return
   }
 }
 
-/** `drouter route NUMBER`: where the number goes, and why. */
-export async function routeCommand(config: Readonly<Config>, number: string, options: RouteOptions): Promise<void> {
+/**
+ * `drouter route NUMBER`: where the number goes, and why. The running
+ * server answers with the gateways' live states; when nothing listens at
+ * its URL the answer comes from the database, with the stored states.
+ */
+export async function routeCommand(config: Readonly<Config>, client: AdminClient, number: string, options: RouteOptions): Promise<void> {
+  // A bad option is reported as such before any server is asked.
   const query = parseRouteQuery(options);
+  let answer: RouteAnswerJson;
+  try {
+    answer = await client.get<RouteAnswerJson>('/route', {
+      number,
+      from: options.from,
+      group: options.group,
+      at: options.at,
+      whitelist: options.whitelist,
+      strict: options.strict ? 'true' : undefined,
+      fallback: options.fallback ? 'true' : undefined,
+    });
+  } catch (error) {
+    if (!(error instanceof AdminUnreachableError && error.connectionRefused)) throw error;
+    console.error(`drouter: no server at ${client.url}; routing from the database without live gateway state`);
+    answer = await routeFromDatabase(config, number, query, options);
+  }
+  console.log(options.json ? JSON.stringify(answer, null, 2) : decisionText(answer));
+}
+
+async function routeFromDatabase(config: Readonly<Config>, number: string, query: ParsedRouteQuery, options: RouteOptions): Promise<RouteAnswerJson> {
   const at = query.at ?? new Date();
-  await withRouting(config, async (routing) => {
+  return withRouting(config, async (routing) => {
     await routing.load();
     const decision = routing.route({
       number,
@@ -35,10 +61,10 @@ export async function routeCommand(config: Readonly<Config>, number: string, opt
       group: query.group,
       at,
       whitelist: query.whitelist,
-      ...(options.strict ? { strictLength: true } : {}),
-      ...(options.fallback ? { ruleFallback: true } : {}),
+      strictLength: options.strict,
+      ruleFallback: options.fallback,
     });
-    console.log(options.json ? JSON.stringify(decisionJson(decision), null, 2) : decisionText(decision, at));
+    return routeAnswerJson(decision, at);
   });
 }
 

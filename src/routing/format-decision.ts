@@ -17,6 +17,13 @@ export function decisionJson(decision: RouteDecision) {
   };
 }
 
+/** What `drouter route --json` prints and `GET /route` answers: the decision and the time it was made for. */
+export function routeAnswerJson(decision: RouteDecision, at: Date) {
+  return { at: at.toISOString(), ...decisionJson(decision) };
+}
+
+export type RouteAnswerJson = ReturnType<typeof routeAnswerJson>;
+
 function destinationJson(destination: Destination) {
   return {
     gwid: destination.gateway.gwid,
@@ -37,18 +44,23 @@ const OUTCOME_TEXT: Record<RouteDecision['outcome'], string> = {
   'no-gateway': 'a rule matches but no gateway is usable (a call gets 503)',
 };
 
-function table(rows: readonly string[][]): string[] {
+/** Rows as aligned columns, two spaces apart (the CLI's tables). */
+export function table(rows: readonly string[][]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => `  ${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')}`.trimEnd());
 }
 
-/** The decision as a readable report (`drouter route`). */
-export function decisionText(decision: RouteDecision, at: Date): string {
+/**
+ * The decision as a readable report (`drouter route`). It reads the JSON
+ * form so that an answer from the running server and one computed from the
+ * database print alike.
+ */
+export function decisionText(decision: RouteAnswerJson): string {
   const lines = [
     `number   ${decision.number}`,
-    `at       ${at.toISOString()}`,
-    `group    ${decision.group.group ?? 'none'} (${decision.group.detail})`,
+    `at       ${decision.at}`,
+    `group    ${decision.group ?? 'none'} (${decision.groupReason})`,
     `outcome  ${OUTCOME_TEXT[decision.outcome]}`,
   ];
   if (decision.ruleId !== null) lines.push(`rule     ${decision.ruleId}, prefix ${decision.prefix === '' ? '(none: default rule)' : `"${decision.prefix}"`}`);
@@ -66,9 +78,9 @@ export function decisionText(decision: RouteDecision, at: Date): string {
       ['#', 'gwid', 'from', 'address', 'state', 'Request-URI or why skipped'],
       ...decision.destinations.map((d, i) => [
         String(i + 1),
-        d.gateway.gwid,
+        d.gwid,
         d.carrierid ? `carrier ${d.carrierid}` : (d.via ?? `rule ${d.ruleId}`),
-        d.gateway.address.hostPort,
+        d.address,
         d.state,
         d.uri ?? `skipped: ${d.skipped ?? ''}`,
       ]),

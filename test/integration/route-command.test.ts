@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDrouter } from '../support/drouter-process.js';
+import { freePort, runDrouter } from '../support/drouter-process.js';
 
 interface RouteJson {
   outcome: string;
@@ -19,7 +19,8 @@ describe('drouter route and drouter check on the example data', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'drouter-route-'));
-    env = { DROUTER_STORE__URL: `sqlite:${join(dir, 'drouter.db')}` };
+    // No server listens at this admin port: `drouter route` answers from the database.
+    env = { DROUTER_STORE__URL: `sqlite:${join(dir, 'drouter.db')}`, DROUTER_ADMIN__PORT: String(await freePort()) };
     expect((await runDrouter(['seed'], env).finished).code).toBe(0);
   });
   afterAll(() => {
