@@ -211,6 +211,32 @@ describe('gateway probing, live state and the admin API', () => {
     expect(sampleValue(families, 'sipdr_bindings')).toBe(0);
   });
 
+  it('never has two probes out to one gateway: a silent one gets one transaction at a time', async () => {
+    await api('POST', '/gateways/1/disable');
+    gateway2.optionsReply = 'silent';
+    gateway2.received.length = 0;
+    // Three intervals while each probe takes 300 ms to time out: at most one new transaction per interval, never overlapping.
+    await new Promise((resolve) => setTimeout(resolve, 3 * INTERVAL_MS));
+    const branches = new Set(gateway2.requests('OPTIONS').map((request) => request.headers.via?.[0]?.params.branch));
+    expect(branches.size).toBeGreaterThanOrEqual(1);
+    expect(branches.size).toBeLessThanOrEqual(2);
+  });
+
+  it('counts a failover away from a gateway, and answers GET /gateways/:gwid, GET /reload and /health', async () => {
+    gateway1.script = 'unavailable';
+    const before = sampleValue(await metrics(), 'sipdr_failovers_total', { gateway: '1' }) ?? 0;
+    const call = inviteFrom(phone, PROXY, '01144201234567');
+    phone.send(call.invite, server.sip);
+    expect(statusOf(await finalResponse(phone, call))).toBe(200);
+    expect(sampleValue(await metrics(), 'sipdr_failovers_total', { gateway: '1' })).toBe(before + 1);
+
+    expect((await api<GatewayJson>('GET', '/gateways/2')).body).toMatchObject({ gwid: '2', state: 'active' });
+    const reload = (await api<{ ok: boolean; generation: number; counts: { gateways: number }; errors: string[] }>('GET', '/reload')).body;
+    expect(reload).toMatchObject({ ok: true, counts: { gateways: 2 }, errors: [] });
+    expect(reload.generation).toBeGreaterThanOrEqual(2);
+    expect((await api('GET', '/health')).body).toMatchObject({ status: 'ok', store: { ok: true }, cache: { ok: true, url: 'memory' }, sip: { engine: 'native' } });
+  });
+
   it('answers unknown gateways and bad input with coded JSON errors', async () => {
     expect(await api('POST', '/gateways/nope/disable')).toEqual({
       status: 404,

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { parseExposition, sampleValue } from '../support/exposition.js';
 import { captureLog } from '../support/log-capture.js';
 import { databaseKinds, MYSQL_TEST_URL } from '../support/databases.js';
 import { challengesOf, peerRow, RegisteringPhone, statusOf } from '../support/registering-phone.js';
@@ -181,6 +182,22 @@ describe.each(VARIANTS)('registrar on the native engine (store $store, cache $ca
     expect(atPhone).toMatch(new RegExp(`^INVITE sip:1001@${PHONE}:${phone.peer.address.port} SIP/2\\.0`));
     asterisk.send(inviteFromAsterisk(asterisk, server.sip.address, '1003'), server.sip);
     expect(statusOf(await asterisk.receive(/^SIP\/2\.0 4\d\d [\s\S]*CSeq: 1 INVITE/, 2000))).toBe(480);
+  });
+
+  it('counts registrations by result, and the AoRs with bindings, in /metrics (1004 has the secret an earlier test gave it)', async () => {
+    const scrape = async () => parseExposition(await (await fetch(`${rig.server.server.adminUrl}/metrics`)).text());
+    const count = (families: Awaited<ReturnType<typeof scrape>>, result: string) => sampleValue(families, 'sipdr_registrations_total', { result }) ?? 0;
+    expect(statusOf(await rig.phone.register('1004', 'renewed1004', ['Expires: 0']))).toBe(200);
+    const before = await scrape();
+    const first = await rig.phone.register('1004', 'renewed1004', ['Expires: 300']);
+    expect(statusOf(first), first).toBe(200);
+    const registered = await scrape();
+    expect(sampleValue(registered, 'sipdr_bindings')).toBeGreaterThanOrEqual(1);
+    expect(statusOf(await rig.phone.register('1004', 'renewed1004', ['Expires: 300']))).toBe(200);
+    expect(statusOf(await rig.phone.register('1004', 'wrong'))).toBe(401);
+    expect(statusOf(await rig.phone.register('1004', 'renewed1004', ['Expires: 0']))).toBe(200);
+    const after = await scrape();
+    expect(['challenged', 'registered', 'refreshed', 'failed', 'unregistered'].map((result) => count(after, result) - count(before, result))).toEqual([4, 1, 1, 1, 1]);
   });
 
   it('unregisters with Expires: 0 and clears exactly the columns chan_sip clears', async () => {
