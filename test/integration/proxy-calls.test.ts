@@ -269,6 +269,39 @@ describe('the sip package traps, handled', () => {
     }
   });
 
+  it('forgets a BYE\'s client transaction after timer K (5 s over UDP), an INVITE\'s only after 32 s', async () => {
+    // A server of its own: other tests' transactions would expire meanwhile and move the count.
+    const rig = await startRig('127.0.0.39');
+    try {
+      const engine = rig.server.server.engine;
+      const call = inviteFrom(rig.phone, '127.0.0.39', '01144201230000');
+      rig.phone.send(call.invite, rig.server.sip);
+      const ok = await finalResponse(rig.phone, call);
+      expect(statusOf(ok)).toBe(200);
+      const before = engine.stats().clientTransactions;
+      const toTag = /tag=([^;>\s]+)/.exec(header(ok, 'To')[0] ?? '')?.[1];
+      rig.phone.send(
+        sipRequest([
+          'BYE sip:asterisk@127.0.0.2:5060 SIP/2.0',
+          `Via: SIP/2.0/UDP ${rig.phone.address.address}:${rig.phone.address.port};branch=z9hG4bK-bye-k`,
+          'Max-Forwards: 70',
+          `Route: <sip:127.0.0.39:${rig.server.sip.port};transport=udp;lr>`,
+          `From: "Phone 1001" <sip:1001@127.0.0.1>;tag=${call.fromTag}`,
+          `To: <sip:01144201230000@127.0.0.39>;tag=${toTag}`,
+          `Call-ID: ${call.callId}`,
+          'CSeq: 2 BYE',
+        ]),
+        rig.server.sip,
+      );
+      expect(statusOf(await rig.phone.receive(/^SIP\/2\.0 200 [\s\S]*CSeq: 2 BYE/i))).toBe(200);
+      expect(engine.stats().clientTransactions).toBe(before + 1);
+      await new Promise((resolve) => setTimeout(resolve, 5300));
+      expect(engine.stats().clientTransactions).toBe(before);
+    } finally {
+      await stopRig(rig);
+    }
+  }, 10_000);
+
   it('reaches a gateway on the proxy\'s own address at another port (sip.create() would take it for its own flow)', async () => {
     const rig = await startRig('127.0.0.2');
     try {

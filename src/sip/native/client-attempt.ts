@@ -6,6 +6,10 @@ import { reasonPhrase } from '../reason-phrases.js';
 const T1_MS = 500;
 const T2_MS = 4000;
 const TIMER_B_MS = 64 * T1_MS;
+/** After an INVITE's final: timer D (RFC 3261), and timer M for late 2xx (RFC 6026), whatever the transport. */
+const INVITE_LINGER_MS = 64 * T1_MS;
+/** After another request's final: timer K, T4 over UDP; nothing is retransmitted over TCP. */
+const T4_MS = 5000;
 
 export interface AttemptHooks {
   send(message: Message, to: Endpoint): void;
@@ -14,8 +18,33 @@ export interface AttemptHooks {
   /** Responses are matched on our branch and the CSeq method (a CANCEL shares the INVITE's branch). */
   register(branch: string, method: string, onResponse: (response: Message) => void): void;
   unregister(branch: string, method: string): void;
+  /** Replaces the branch's handler with `onResponse` for `ms`, then forgets the branch. */
+  linger(branch: string, method: string, onResponse: (response: Message) => void, ms: number): void;
   now(): number;
 }
+
+/** What a hop-by-hop ACK or CANCEL needs of the INVITE (RFC 3261 §9.1, §17.1.1.3): a few headers, not the whole call. */
+type HopBase = Pick<Message, 'uri'> & { headers: Pick<Message['headers'], 'via' | 'from' | 'call-id' | 'cseq' | 'route'> };
+
+function hopRequest(base: HopBase, method: 'ACK' | 'CANCEL', to: Message['headers']['to']): Message {
+  const { headers } = base;
+  return {
+    method,
+    uri: base.uri,
+    version: '2.0',
+    headers: {
+      via: headers.via?.slice(0, 1),
+      'max-forwards': '70',
+      from: headers.from,
+      to,
+      'call-id': headers['call-id'],
+      cseq: { seq: headers.cseq?.seq ?? 0, method },
+      ...(headers.route ? { route: headers.route } : {}),
+    },
+  };
+}
+
+const absorb = (): void => undefined;
 
 export interface AttemptTimers {
   noResponseTimeoutMs: number;
@@ -121,9 +150,28 @@ export class ClientAttempt {
   private end(status: number, reason: string, local: boolean, response: Message | undefined): void {
     this.ended = true;
     clearTimeout(this.deadline);
-    // Keep listening for retransmitted finals for timer D/K (RFC 3261 §17.1.1.2), then forget the branch.
-    setTimeout(() => this.hooks.unregister(this.branch, this.request.method ?? ''), TIMER_B_MS).unref();
+    const lingerMs = this.isInvite ? INVITE_LINGER_MS : this.target.destination.transport === 'udp' ? T4_MS : 0;
+    this.hooks.linger(this.branch, this.request.method ?? '', this.afterEnd(), lingerMs);
     this.resolveEnd({ target: this.target, status, reason, local, provisional: this.provisional, durationMs: this.hooks.now() - this.startedAt, response });
+  }
+
+  /**
+   * What answers retransmitted finals after the end: an INVITE's non-2xx is
+   * ACKed again, a 2xx (retransmitted, or late after a timeout) still goes
+   * upstream (RFC 3261 §16.7); another request's are absorbed. Built from a
+   * few headers only, so the call's objects are not held for the 32 s.
+   */
+  private afterEnd(): (response: Message) => void {
+    if (!this.isInvite) return absorb;
+    const { hooks } = this;
+    const destination = this.target.destination;
+    const { via, from, route } = this.request.headers;
+    const base: HopBase = { uri: this.request.uri, headers: { via, from, 'call-id': this.request.headers['call-id'], cseq: this.request.headers.cseq, route } };
+    return (response) => {
+      const status = response.status ?? 0;
+      if (status >= 300) hooks.send(hopRequest(base, 'ACK', response.headers.to), destination);
+      else if (status >= 200) hooks.relay(stripOwnVia(response));
+    };
   }
 
   /** RFC 3261 §17.1.1.3: the ACK of a non-2xx takes the INVITE's top Via and the response's To. */
@@ -141,8 +189,11 @@ export class ClientAttempt {
     // retransmissions until any response to it, for at most timer F.
     let interval = T1_MS;
     let timer: NodeJS.Timeout | undefined;
+    // Cleared once the CANCEL is answered, so nothing of the call waits out timer F.
+    let giveUp: NodeJS.Timeout | undefined;
     const stop = () => {
       clearTimeout(timer);
+      clearTimeout(giveUp);
       this.hooks.unregister(this.branch, 'CANCEL');
     };
     const resend = () => {
@@ -152,29 +203,12 @@ export class ClientAttempt {
     };
     timer = setTimeout(resend, interval);
     this.hooks.register(this.branch, 'CANCEL', stop);
-    setTimeout(stop, TIMER_B_MS).unref();
+    giveUp = setTimeout(stop, TIMER_B_MS).unref();
   }
 
   /** A request of this transaction's own hop: ACK or CANCEL, sharing the INVITE's branch. */
   private sendHopRequest(method: 'ACK' | 'CANCEL', to: Message['headers']['to']): void {
-    const headers = this.request.headers;
-    this.hooks.send(
-      {
-        method,
-        uri: this.request.uri,
-        version: '2.0',
-        headers: {
-          via: headers.via?.slice(0, 1),
-          'max-forwards': '70',
-          from: headers.from,
-          to,
-          'call-id': headers['call-id'],
-          cseq: { seq: headers.cseq?.seq ?? 0, method },
-          ...(headers.route ? { route: headers.route } : {}),
-        },
-      },
-      this.target.destination,
-    );
+    this.hooks.send(hopRequest(this.request, method, to), this.target.destination);
   }
 }
 

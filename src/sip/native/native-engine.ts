@@ -50,6 +50,7 @@ export class NativeEngine implements SipEngine {
   private readonly attempts = new Map<string, (response: Message) => void>();
   /** INVITEs being proxied, by `Call-ID|top Via branch`, for the caller's CANCEL. */
   private readonly proxied = new Map<string, () => void>();
+  private readonly forgetAttempt = (key: string): void => void this.attempts.delete(key);
 
   constructor(private readonly options: NativeEngineOptions) {
     this.local = { address: options.address, port: options.port, transports: options.transports };
@@ -218,6 +219,16 @@ export class NativeEngine implements SipEngine {
       relay,
       register: (branch, method, onResponse) => this.attempts.set(`${branch}|${method}`, onResponse),
       unregister: (branch, method) => this.attempts.delete(`${branch}|${method}`),
+      linger: (branch, method, onResponse, ms) => {
+        const key = `${branch}|${method}`;
+        if (ms <= 0) {
+          this.attempts.delete(key);
+          return;
+        }
+        this.attempts.set(key, onResponse);
+        // The timer holds the key only, never the call.
+        setTimeout(this.forgetAttempt, ms, key).unref();
+      },
       now: () => performance.now(),
     };
   }
@@ -255,7 +266,7 @@ class NativeExchange implements ServerExchange {
           request: this.message,
           inbound: this.request.source,
           local: this.engine.local,
-          hooks: this.engine.attemptHooks((response) => this.relay(response)),
+          hooks: this.relayingHooks(),
           respond: (status, reason) => this.reply(status, reason === undefined ? {} : { reason }),
           cancelled,
         },
@@ -265,6 +276,15 @@ class NativeExchange implements ServerExchange {
     } finally {
       unwatch();
     }
+  }
+
+  /**
+   * Made apart from proxy(): an attempt's hooks outlive the call (retransmitted
+   * finals, 32 s), and a closure made in proxy() would share its scope, holding
+   * the CANCEL promise and through it the whole call.
+   */
+  private relayingHooks(): AttemptHooks {
+    return this.engine.attemptHooks((response) => this.relay(response));
   }
 
   private relay(response: Message): void {
