@@ -5,7 +5,7 @@ import type { Config } from './config/schema.js';
 import { randomBytes } from 'node:crypto';
 import type { Cache } from './cache/cache.js';
 import { openCache } from './cache/open-cache.js';
-import { ConfigError, formatRowProblem } from './errors.js';
+import { formatRowProblem } from './errors.js';
 import { Metrics } from './metrics/metrics.js';
 import { CarrierStateService } from './probe/carrier-state-service.js';
 import { GatewayStateService } from './probe/gateway-state-service.js';
@@ -17,6 +17,8 @@ import { registerStep } from './registrar/registrar-service.js';
 import { callRouterStep } from './proxy/call-router.js';
 import { optionsStep } from './proxy/options-step.js';
 import type { SipEngine } from './sip/engine.js';
+import type { ConnectionEvent } from './sip/drachtio/connection.js';
+import { DrachtioEngine } from './sip/drachtio/drachtio-engine.js';
 import { NativeEngine } from './sip/native/native-engine.js';
 import { createPipeline, type MethodStep } from './sip/pipeline.js';
 import { describeLoad, warningLines } from './load-summary.js';
@@ -163,7 +165,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
     log.info(
       { store: store.displayUrl, schemaCreated: prepared.schemaCreated, seeded: prepared.seeded !== undefined, routing: loaded.counts, peers: peerCount, admin: admin.url },
-      `drouter started: store ${store.displayUrl}${schemaNote}: ${describeLoad(loaded, peerCount)}; SIP ${describeEngine(sipEngine)}; admin ${admin.url}`,
+      `drouter started: store ${store.displayUrl}${schemaNote}: ${describeLoad(loaded, peerCount)}; SIP ${describeEngine(sipEngine, config)}; admin ${admin.url}`,
     );
     const adminServer = admin;
     return {
@@ -212,17 +214,41 @@ async function reloadRouting(routing: RoutingService, log: Logger): Promise<Relo
 }
 
 function createEngine(config: Readonly<Config>, log: Logger): SipEngine {
+  const onError = (error: unknown) => log.error({ err: error }, `SIP engine fault: ${error instanceof Error ? error.message : String(error)}`);
   if (config.sip.engine === 'drachtio') {
-    throw new ConfigError([{ key: 'sip.engine', value: 'drachtio', allowed: 'native (this build has no drachtio engine yet)', source: 'the configuration' }]);
+    const { host, port, secret } = config.sip.drachtio;
+    return new DrachtioEngine(
+      { host, port, secret, preferredAddress: config.sip.address, onError, onConnection: (event) => logConnection(log, `${host}:${port}`, event) },
+      { address: config.sip.address, port: config.sip.port },
+    );
   }
   return new NativeEngine({
     address: config.sip.address,
     port: config.sip.port,
     transports: config.sip.transports,
-    onError: (error) => log.error({ err: error }, `SIP engine fault: ${error instanceof Error ? error.message : String(error)}`),
+    onError,
   });
 }
 
-function describeEngine(engine: SipEngine): string {
-  return `${engine.local.transports.join('+')} ${engine.local.address}:${engine.local.port}`;
+/** The drachtio connection's life after start: losing it is an error (no SIP flows), getting it back is news. */
+function logConnection(log: Logger, server: string, event: ConnectionEvent): void {
+  switch (event.kind) {
+    case 'connected':
+      log.info({ drachtio: server, contacts: event.hostports }, `connected to drachtio-server ${server} again (${event.hostports.map((h) => `${h.transport}/${h.address}:${h.port}`).join(', ')})`);
+      return;
+    case 'lost':
+      log.error({ drachtio: server, reason: event.reason }, `lost the connection to drachtio-server ${server} (${event.reason}); no SIP is handled until it is back, reconnecting`);
+      return;
+    case 'reconnecting':
+      log.debug({ drachtio: server, delayMs: event.delayMs, attempt: event.attempt }, `reconnecting to drachtio-server ${server} in ${event.delayMs} ms (attempt ${event.attempt})`);
+      return;
+    case 'refused':
+      log.error({ drachtio: server, reason: event.reason }, `drachtio-server ${server} refused us: ${event.reason}`);
+  }
+}
+
+function describeEngine(engine: SipEngine, config: Readonly<Config>): string {
+  const listening = `${engine.local.transports.join('+')} ${engine.local.address}:${engine.local.port}`;
+  if (config.sip.engine !== 'drachtio') return listening;
+  return `${listening} through drachtio-server ${config.sip.drachtio.host}:${config.sip.drachtio.port}`;
 }

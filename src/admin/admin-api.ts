@@ -270,9 +270,17 @@ async function health(deps: AdminDeps): Promise<AdminReply> {
     warnings: snapshot.warnings.map(formatRowProblem),
   };
   const local = deps.engine.local;
-  const sip = { ok: true, engine: deps.engineName, listening: `${local.transports.join('+')} ${local.address}:${local.port}`, ...deps.engine.stats() };
+  // The drachtio engine cannot carry SIP while its drachtio-server is unreachable: the node is then not healthy.
+  const engineHealth = deps.engine.health?.();
+  const sip = {
+    ok: engineHealth?.ok ?? true,
+    engine: deps.engineName,
+    listening: `${local.transports.join('+')} ${local.address}:${local.port}`,
+    ...(engineHealth ? { detail: engineHealth.detail } : {}),
+    ...deps.engine.stats(),
+  };
   const [store, cache] = await Promise.all([check(deps.store.displayUrl, () => deps.store.ping()), check(deps.cache.displayUrl, () => deps.cache.ping())]);
-  const healthy = store.ok && cache.ok;
+  const healthy = store.ok && cache.ok && sip.ok;
   return { status: healthy ? 200 : 503, body: { status: healthy ? 'ok' : 'degraded', store, cache, sip, routing } };
 }
 

@@ -141,14 +141,25 @@ export type RequestOutcome =
   | { kind: 'timeout'; rttMs: number }
   | { kind: 'send-failed'; error: string };
 
+/** Whether the engine can carry SIP now, and why not (an engine that drives another process can lose it). */
+export interface EngineHealth {
+  ok: boolean;
+  detail: string;
+}
+
 export interface SipEngine {
-  /** Where the engine listens, as configured (the address goes into Via and Record-Route). */
+  /**
+   * Where the engine listens, as configured (the address goes into Via and Record-Route); the drachtio
+   * engine's is its server's contact, filled in place at each connection (keep the object, not a copy).
+   */
   readonly local: { address: string; port: number; transports: readonly Transport[] };
   start(onRequest: RequestHandler): Promise<void>;
   /** Sends a request of our own and resolves with its outcome (never rejects). */
   request(request: OutgoingRequest, options: { timeoutMs: number }): Promise<RequestOutcome>;
   /** State held right now: client transactions (kept a while after they end) and INVITEs being proxied. */
   stats(): { clientTransactions: number; invitesInProgress: number };
+  /** Absent: always able (the embedded engine). The drachtio engine is not while its server is unreachable. */
+  health?(): EngineHealth;
   /** Closes listeners and every connection; pending transactions end. */
   stop(): Promise<void>;
 }

@@ -1,0 +1,141 @@
+import Srf from 'drachtio-srf';
+import type { EngineHealth, OutgoingRequest, RequestHandler, RequestOutcome, SipEngine, Transport } from '../engine.js';
+import { type ConnectionEvent, DrachtioConnection } from './connection.js';
+import { DrachtioExchange } from './drachtio-exchange.js';
+import type { RunningProxy } from './drachtio-proxy.js';
+import { localContact } from './hostports.js';
+import { sendOutgoing } from './outgoing-request.js';
+import type { SrfInboundRequest, SrfResponse } from './srf-shapes.js';
+
+export interface DrachtioEngineOptions {
+  /** drachtio-server's admin endpoint and secret (its `<admin>` element). */
+  host: string;
+  port: number;
+  secret: string;
+  /** sip.address: the contact of drachtio-server that stands for us, when it has several. */
+  preferredAddress: string;
+  /** Called for engine faults no request owns. */
+  onError: (error: unknown) => void;
+  /** The connection's life after start (connected again, lost, reconnecting), for the log. */
+  onConnection: (event: ConnectionEvent) => void;
+}
+
+/** Start-up gives up on a drachtio-server that does not answer within this. */
+const CONNECT_TIMEOUT_MS = 5000;
+/** Reconnection attempts back off up to this (drachtio-srf's own curve: ×1.7 from 150 ms). */
+const RETRY_MAX_DELAY_MS = 2000;
+
+/**
+ * Methods drachtio-server is asked to send us. It passes new requests of
+ * these methods outside a dialog to an app that asked for them
+ * (controller.cpp `processMessageStatelessly`); requests inside a dialog we
+ * Record-Routed it proxies itself, BYE/UPDATE outside one it answers 481.
+ */
+const ROUTED_METHODS = ['INVITE', 'REGISTER', 'OPTIONS', 'MESSAGE', 'INFO', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH', 'BYE', 'UPDATE', 'REFER', 'PRACK'];
+
+/**
+ * The engine on drachtio-srf and a drachtio-server: the server holds the SIP
+ * sockets and transactions, we hold the decisions. The connection is ours
+ * (outbound, to its admin port); `local` is the SIP contact it announces.
+ */
+export class DrachtioEngine implements SipEngine {
+  /**
+   * Filled from drachtio-server's contacts at each connection (until then
+   * sip.address/port). Updated in place: the pipeline and the call router
+   * keep this object, not a copy.
+   */
+  readonly local: { address: string; port: number; transports: readonly Transport[] };
+  private readonly srf = new Srf();
+  private readonly connection: DrachtioConnection;
+  private readonly proxies = new Set<RunningProxy>();
+  private outgoing = 0;
+  private started = false;
+
+  constructor(
+    private readonly options: DrachtioEngineOptions,
+    initialLocal: { address: string; port: number },
+  ) {
+    this.local = { address: initialLocal.address, port: initialLocal.port, transports: ['udp', 'tcp'] };
+    this.connection = new DrachtioConnection(
+      this.srf,
+      { host: options.host, port: options.port, secret: options.secret, connectTimeoutMs: CONNECT_TIMEOUT_MS, retryMaxDelayMs: RETRY_MAX_DELAY_MS },
+      (event) => this.onConnectionEvent(event),
+    );
+  }
+
+  async start(onRequest: RequestHandler): Promise<void> {
+    const handle = (req: SrfInboundRequest, res: SrfResponse) => {
+      try {
+        const exchange = new DrachtioExchange(req, res, { now: () => performance.now(), track: (running) => this.track(running) });
+        onRequest(exchange).catch((error: unknown) => this.options.onError(error));
+      } catch (error) {
+        this.options.onError(error);
+      }
+    };
+    // One route per method: drachtio-server sends an app only the methods it asked for.
+    for (const method of ROUTED_METHODS) this.srf.use(method.toLowerCase(), handle as unknown as Parameters<Srf['use']>[1]);
+    const hostports = await this.connection.open();
+    this.started = true;
+    this.adoptContacts(hostports);
+  }
+
+  request(request: OutgoingRequest, options: { timeoutMs: number }): Promise<RequestOutcome> {
+    return sendOutgoing(
+      {
+        srf: this.srf,
+        now: () => performance.now(),
+        whenConnected: () => this.connection.whenConnected(),
+        connected: () => this.connection.connected,
+        track: () => {
+          this.outgoing++;
+          return () => this.outgoing--;
+        },
+      },
+      request,
+      options,
+    );
+  }
+
+  stats(): { clientTransactions: number; invitesInProgress: number } {
+    return { clientTransactions: this.outgoing, invitesInProgress: [...this.proxies].filter((p) => p.invite).length };
+  }
+
+  health(): EngineHealth {
+    const { connection } = this;
+    const since = connection.since.getTime() > 0 ? ` since ${connection.since.toISOString()}` : '';
+    if (connection.connected) {
+      return { ok: true, detail: `connected to drachtio-server ${connection.server}${since} (${connection.disconnects} disconnections since start)` };
+    }
+    const problem = connection.problem ? `: ${connection.problem}` : '';
+    return { ok: false, detail: `not connected to drachtio-server ${connection.server}${since}${problem}; reconnecting (${connection.disconnects} disconnections since start)` };
+  }
+
+  async stop(): Promise<void> {
+    this.connection.close();
+    // Nothing more will come for the calls in flight: end them now.
+    for (const proxy of [...this.proxies]) proxy.end('lost');
+  }
+
+  private track(running: RunningProxy): () => void {
+    this.proxies.add(running);
+    return () => this.proxies.delete(running);
+  }
+
+  private onConnectionEvent(event: ConnectionEvent): void {
+    if (event.kind === 'lost') {
+      // drachtio-srf forgets the operations of a closed socket: their results will never come.
+      for (const proxy of [...this.proxies]) proxy.end('lost');
+    }
+    if (event.kind === 'connected') this.adoptContacts(event.hostports);
+    // Until start() has connected, its own result (or error) says it all.
+    if (this.started) this.options.onConnection(event);
+  }
+
+  private adoptContacts(hostports: Parameters<typeof localContact>[0]): void {
+    const contact = localContact(hostports, this.options.preferredAddress);
+    if (!contact) return;
+    this.local.address = contact.address;
+    this.local.port = contact.port;
+    this.local.transports = contact.transports.length > 0 ? contact.transports : this.local.transports;
+  }
+}
