@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { finalResponse, inviteFrom } from '../support/calling-phone.js';
-import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { statusOf } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
@@ -234,7 +234,7 @@ describe('gateway probing, live state and the admin API', () => {
     const reload = (await api<{ ok: boolean; generation: number; counts: { gateways: number }; errors: string[] }>('GET', '/reload')).body;
     expect(reload).toMatchObject({ ok: true, counts: { gateways: 2 }, errors: [] });
     expect(reload.generation).toBeGreaterThanOrEqual(2);
-    expect((await api('GET', '/health')).body).toMatchObject({ status: 'ok', store: { ok: true }, cache: { ok: true, url: 'memory' }, sip: { engine: 'native' } });
+    expect((await api('GET', '/health')).body).toMatchObject({ status: 'ok', store: { ok: true }, cache: { ok: true, url: 'memory' }, sip: { ok: true, engine: testEngine } });
   });
 
   it('answers unknown gateways and bad input with coded JSON errors', async () => {

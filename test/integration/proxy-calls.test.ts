@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { type Call, cancelOf, finalResponse, inviteFrom, provisionalResponse } from '../support/calling-phone.js';
 import { statusOf } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
@@ -15,7 +15,24 @@ import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 const PROXY = '127.0.0.30';
 const PHONE = '127.0.0.31';
 
-const invite = (phone: UdpPeer, number: string): Call => inviteFrom(phone, PROXY, number);
+/**
+ * A call addressed to the proxy itself, port included: drachtio-server puts the gateway's Request-URI in
+ * only when the caller's Request-URI names one of its own contacts (sip-proxy-controller.cpp, isLocalSipUri).
+ */
+const invite = (phone: UdpPeer, server: TestServer, number: string): Call => inviteFrom(phone, `${server.sip.address}:${server.sip.port}`, number);
+
+/**
+ * Our Record-Route entries, as the phone sees them: the native engine writes one per transport side
+ * (RFC 5658); drachtio-server writes one, its contact on the gateway's side (transport=udp left out).
+ */
+function recordRoutes(server: TestServer, outbound: string, inbound: string): string[] {
+  const { address, port } = server.sip;
+  if (testEngine === 'drachtio') return [`<sip:${address}:${port}${outbound === 'udp' ? '' : `;transport=${outbound}`};lr>`];
+  return outbound === inbound ? [`<sip:${address}:${port};transport=${outbound};lr>`] : [`<sip:${address}:${port};transport=${outbound};lr>`, `<sip:${address}:${port};transport=${inbound};lr>`];
+}
+
+/** drachtio-server holds the SIP side: what only our own stack can do is not there to test. */
+const onDrachtio = testEngine === 'drachtio';
 
 function header(message: string | undefined, name: string): string[] {
   return [...(message ?? '').matchAll(new RegExp(`^${name}:\\s*(.*)$`, 'gim'))].map((m) => (m[1] ?? '').trim());
@@ -41,7 +58,7 @@ async function stopRig(rig: Rig | undefined): Promise<void> {
   await rig?.server.close();
 }
 
-describe('calls through the proxy (native engine, real UDP on loopback)', () => {
+describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`, () => {
   let server: TestServer;
   let phone: UdpPeer;
   let gateway1: ScriptedGateway;
@@ -63,14 +80,14 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
   const finalFor = (call: Call) => finalResponse(phone, call);
 
   it('sets up and tears down a call to gateway 1: 100, 180, 200, ACK, re-INVITE and BYE through Record-Route', async () => {
-    const call = invite(phone, '01144201234567');
+    const call = invite(phone, server, '01144201234567');
     phone.send(call.invite, server.sip);
     expect(statusOf(await provisionalResponse(phone, call, 100))).toBe(100);
     expect(statusOf(await provisionalResponse(phone, call, 180))).toBe(180);
     const ok = await finalFor(call);
     expect(statusOf(ok)).toBe(200);
     const recordRoute = header(ok, 'Record-Route');
-    expect(recordRoute).toEqual([`<sip:${PROXY}:${server.sip.port};transport=udp;lr>`]);
+    expect(recordRoute).toEqual(recordRoutes(server, 'udp', 'udp'));
     expect(header(ok, 'Via')).toHaveLength(1);
 
     const [forwarded] = gateway1.requests('INVITE');
@@ -85,9 +102,9 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
         `${method} sip:asterisk@127.0.0.2:5060 SIP/2.0`,
         `Via: SIP/2.0/UDP ${phone.address.address}:${phone.address.port};branch=${branch}`,
         'Max-Forwards: 70',
-        `Route: <sip:${PROXY}:${server.sip.port};transport=udp;lr>`,
+        `Route: ${recordRoute[0]}`,
         `From: "Phone 1001" <sip:1001@127.0.0.1>;tag=${call.fromTag}`,
-        `To: <sip:01144201234567@${PROXY}>;tag=${toTag}`,
+        `To: <sip:01144201234567@${server.sip.address}:${server.sip.port}>;tag=${toTag}`,
         `Call-ID: ${call.callId}`,
         `CSeq: ${cseq} ${method}`,
       ]);
@@ -115,7 +132,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     ['500', 'error' as const],
   ])('fails over to gateway 2 on %s from gateway 1', async (_what, script) => {
     gateway1.script = script;
-    const call = invite(phone, '01144209999999');
+    const call = invite(phone, server, '01144209999999');
     phone.send(call.invite, server.sip);
     expect(statusOf(await finalFor(call))).toBe(200);
     expect(gateway1.requests('INVITE')).toHaveLength(1);
@@ -123,18 +140,20 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     expect(gateway2.requests('INVITE')).toHaveLength(1);
   });
 
-  it.each([['486', 'busy' as const, 486]])('does not fail over on %s: it goes back to the caller', async (_what, script, code) => {
+  // drachtio-server moves to the next destination on any final above 200 (ProxyCore::processResponse): tryNext cannot stop it.
+  it.skipIf(onDrachtio).each([['486', 'busy' as const, 486]])('does not fail over on %s: it goes back to the caller', async (_what, script, code) => {
     gateway1.script = script;
-    const call = invite(phone, '01144208888888');
+    const call = invite(phone, server, '01144208888888');
     phone.send(call.invite, server.sip);
     expect(statusOf(await finalFor(call))).toBe(code);
     expect(gateway2.requests('INVITE')).toHaveLength(0);
   });
 
-  it('answers 503 when every gateway fails', async () => {
+  // drachtio-server sends its own pick of the gateways' finals upstream (forwardBestResponse), not our 503.
+  it.skipIf(onDrachtio)('answers 503 when every gateway fails', async () => {
     gateway1.script = 'unavailable';
     gateway2.script = 'error';
-    const call = invite(phone, '01144207777777');
+    const call = invite(phone, server, '01144207777777');
     phone.send(call.invite, server.sip);
     expect(statusOf(await finalFor(call))).toBe(503);
     expect(gateway1.requests('INVITE')).toHaveLength(1);
@@ -143,7 +162,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
 
   it('passes a CANCEL before the answer to the ringing gateway and answers 487', async () => {
     gateway1.script = 'ring';
-    const call = invite(phone, '01144206666666');
+    const call = invite(phone, server, '01144206666666');
     phone.send(call.invite, server.sip);
     expect(statusOf(await provisionalResponse(phone, call, 180))).toBe(180);
     phone.send(cancelOf(call), server.sip);
@@ -156,7 +175,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
   });
 
   it('answers 404 when the caller has no group (no rule applies)', async () => {
-    const call = invite(phone, '01144205555555');
+    const call = invite(phone, server, '01144205555555');
     const stranger = call.invite.replace(/From: "Phone 1001" <sip:1001@127\.0\.0\.1>/, 'From: <sip:stranger@127.0.0.1>');
     phone.send(stranger, server.sip);
     const response = await finalFor(call);
@@ -164,9 +183,10 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
     expect(gateway1.requests('INVITE')).toHaveLength(0);
   });
 
-  it('retransmits its CANCEL to a gateway until it answers (UDP)', async () => {
+  // drachtio-server sends its CANCEL once, statelessly (ClientTransaction::cancelRequest, nta_msg_tsend).
+  it.skipIf(onDrachtio)('retransmits its CANCEL to a gateway until it answers (UDP)', async () => {
     gateway1.script = 'ring-drop-first-cancel';
-    const call = invite(phone, '01144206666667');
+    const call = invite(phone, server, '01144206666667');
     phone.send(call.invite, server.sip);
     expect(statusOf(await provisionalResponse(phone, call, 180))).toBe(180);
     phone.send(cancelOf(call), server.sip);
@@ -180,9 +200,12 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
 
   it('stops failover when the caller cancels while the first gateway is silent', async () => {
     gateway1.script = 'silent';
-    const call = invite(phone, '01144204444444');
+    const call = invite(phone, server, '01144204444444');
     phone.send(call.invite, server.sip);
     expect(statusOf(await provisionalResponse(phone, call, 100))).toBe(100);
+    // While gateway 1 is tried (drachtio-server sends 100 Trying before the app has routed the call, and
+    // proxies a request whose CANCEL came in meanwhile all the same: README, "The drachtio engine").
+    await new Promise((resolve) => setTimeout(resolve, 100));
     phone.send(cancelOf(call), server.sip);
     expect(statusOf(await finalFor(call))).toBe(487);
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -190,7 +213,7 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
   });
 
   it('relays a 200 the gateway retransmits, and the call still works', async () => {
-    const call = invite(phone, '01144203333333');
+    const call = invite(phone, server, '01144203333333');
     phone.send(call.invite, server.sip);
     const first = await finalFor(call);
     expect(statusOf(first)).toBe(200);
@@ -203,13 +226,13 @@ describe('calls through the proxy (native engine, real UDP on loopback)', () => 
   it('carries a TCP phone to a UDP gateway, with a Record-Route for each side', async () => {
     const tcpPhone = await TcpPeer.connect(PHONE, server.sip);
     try {
-      const call = invite(phone, '01144202222222');
+      const call = invite(phone, server, '01144202222222');
       const text = call.invite.replace(/Via: SIP\/2\.0\/UDP [^;]+/, `Via: SIP/2.0/TCP ${PHONE}:${tcpPhone.localPort}`);
       tcpPhone.send(text);
       const ok = await tcpPhone.receive(/^SIP\/2\.0 200 /m);
       expect(statusOf(ok)).toBe(200);
       const entries = header(ok, 'Record-Route').flatMap((value) => value.split(/,\s*/));
-      expect(entries).toEqual([`<sip:${PROXY}:${server.sip.port};transport=udp;lr>`, `<sip:${PROXY}:${server.sip.port};transport=tcp;lr>`]);
+      expect(entries).toEqual(recordRoutes(server, 'udp', 'tcp'));
       expect(gateway1.requests('INVITE')[0]?.headers.via?.[0]?.protocol).toBe('UDP');
     } finally {
       tcpPhone.close();
@@ -229,14 +252,14 @@ describe('a gateway that does not answer', () => {
     if (!rig) throw new Error('no rig');
     const { server, phone, gateway1, gateway2 } = rig;
     gateway1.script = 'silent';
-    const first = invite(phone, '01144201111111');
+    const first = invite(phone, server, '01144201111111');
     phone.send(first.invite, server.sip);
     expect(statusOf(await finalResponse(phone, first))).toBe(200);
     expect(gateway1.requests('INVITE').length).toBeGreaterThanOrEqual(1);
     expect(gateway2.requests('INVITE')).toHaveLength(1);
 
     const tried = gateway1.requests('INVITE').length;
-    const second = invite(phone, '01144201111112');
+    const second = invite(phone, server, '01144201111112');
     phone.send(second.invite, server.sip);
     expect(statusOf(await finalResponse(phone, second))).toBe(200);
     expect(gateway1.requests('INVITE')).toHaveLength(tried);
@@ -248,10 +271,13 @@ describe('the sip package traps, handled', () => {
   it('keeps no state for ACKs (the package\'s proxy kept a context per ACK): stray ACKs leave nothing behind', async () => {
     const rig = await startRig('127.0.0.44');
     try {
-      const call = invite(rig.phone, '01144200000002');
+      const call = invite(rig.phone, rig.server, '01144200000002');
       rig.phone.send(call.invite, rig.server.sip);
       expect(statusOf(await finalResponse(rig.phone, call))).toBe(200);
       const engine = rig.server.server.engine;
+      // drachtio-server relays the 200 before it tells us the proxy is done.
+      const settled = Date.now() + 500;
+      while (engine.stats().invitesInProgress > 0 && Date.now() < settled) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(engine.stats().invitesInProgress).toBe(0);
       const before = engine.stats().clientTransactions;
       for (let i = 0; i < 200; i++) {
@@ -269,7 +295,8 @@ describe('the sip package traps, handled', () => {
     }
   });
 
-  it('forgets a BYE\'s client transaction after timer K (5 s over UDP), an INVITE\'s only after 32 s', async () => {
+  // drachtio-server forwards in-dialog requests itself (statelessly): our engine holds no transaction for the BYE.
+  it.skipIf(onDrachtio)('forgets a BYE\'s client transaction after timer K (5 s over UDP), an INVITE\'s only after 32 s', async () => {
     // A server of its own: other tests' transactions would expire meanwhile and move the count.
     const rig = await startRig('127.0.0.39');
     try {
@@ -305,7 +332,7 @@ describe('the sip package traps, handled', () => {
   it('reaches a gateway on the proxy\'s own address at another port (sip.create() would take it for its own flow)', async () => {
     const rig = await startRig('127.0.0.2');
     try {
-      const call = invite(rig.phone, '01144200000001');
+      const call = invite(rig.phone, rig.server, '01144200000001');
       rig.phone.send(call.invite, rig.server.sip);
       expect(statusOf(await finalResponse(rig.phone, call))).toBe(200);
       expect(rig.gateway1.requests('INVITE')).toHaveLength(1);
@@ -314,7 +341,8 @@ describe('the sip package traps, handled', () => {
     }
   });
 
-  it('closes established TCP connections on stop (the package leaves them open for 120 s)', async () => {
+  // drachtio-server owns the SIP sockets: stopping us leaves its connections to the phones as they are.
+  it.skipIf(onDrachtio)('closes established TCP connections on stop (the package leaves them open for 120 s)', async () => {
     const server = await startTestServer('127.0.0.34');
     const peer = await TcpPeer.connect('127.0.0.35', server.sip);
     peer.send(
@@ -348,7 +376,7 @@ describe('a gateway over TCP', () => {
       db.close();
       expect((await server.server.reload()).ok).toBe(true);
 
-      const call = invite(phone, '00442071234567');
+      const call = invite(phone, server, '00442071234567');
       phone.send(call.invite, server.sip);
       const ok = await finalResponse(phone, call);
       expect(statusOf(ok)).toBe(200);
@@ -356,7 +384,7 @@ describe('a gateway over TCP', () => {
       expect(forwarded?.uri).toBe('sip:00442071234567@127.0.0.4:5060;transport=tcp');
       expect(forwarded?.headers.via?.[0]?.protocol).toBe('TCP');
       const entries = header(ok, 'Record-Route').flatMap((value) => value.split(/,\s*/));
-      expect(entries).toEqual([`<sip:127.0.0.38:${server.sip.port};transport=tcp;lr>`, `<sip:127.0.0.38:${server.sip.port};transport=udp;lr>`]);
+      expect(entries).toEqual(recordRoutes(server, 'tcp', 'udp'));
     } finally {
       phone.close();
       gateway.close();

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { captureLog } from '../support/log-capture.js';
 import { databaseKinds, MYSQL_TEST_URL } from '../support/databases.js';
@@ -110,7 +110,7 @@ async function startRig(address: string, overrides: Record<string, unknown>, sto
   };
 }
 
-describe.each(VARIANTS)('registrar on the native engine (store $store, cache $cache)', ({ cache, store }) => {
+describe.each(VARIANTS)(`registrar on the ${testEngine} engine (store $store, cache $cache)`, ({ cache, store }) => {
   let rig: Rig;
   const row = (name: string) => rig.row(name);
 

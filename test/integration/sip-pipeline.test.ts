@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { escapeRegExp } from '../support/regexp.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 
@@ -29,7 +29,7 @@ function statusOf(response: string | undefined): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-describe('request pipeline on the native engine (real UDP and TCP on loopback)', () => {
+describe(`request pipeline on the ${testEngine} engine (real UDP and TCP on loopback)`, () => {
   let server: TestServer;
   let phone: UdpPeer;
 
@@ -42,10 +42,11 @@ describe('request pipeline on the native engine (real UDP and TCP on loopback)',
     await server?.close();
   });
 
+  /** Sends a request and returns its final response (drachtio-server sends 100 Trying to an INVITE before the app sees it). */
   async function exchange(text: string): Promise<string | undefined> {
     const callId = /Call-ID: (\S+)/.exec(text)?.[1] ?? '';
     phone.send(text, server.sip);
-    return phone.receive(new RegExp(`Call-ID: ${escapeRegExp(callId)}`, 'i'));
+    return phone.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${escapeRegExp(callId)}`, 'i'));
   }
 
   it('answers OPTIONS to itself with 200, Allow and Accept, a To tag and our Via back', async () => {
@@ -53,8 +54,11 @@ describe('request pipeline on the native engine (real UDP and TCP on loopback)',
     expect(statusOf(response)).toBe(200);
     expect(response).toMatch(/\r\nAllow: OPTIONS, REGISTER, INVITE, BYE, UPDATE, INFO, REFER, NOTIFY, PRACK, MESSAGE\r\n/i);
     expect(response).toMatch(/\r\nAccept: application\/sdp\r\n/i);
-    expect(response).toMatch(/\r\nTo:\s+<sip:127\.0\.0\.20>;tag=[0-9a-f]+\r\n/);
-    expect(response).toMatch(/\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.21:\d+;branch=z9hG4bK-test-\d+;received=127\.0\.0\.21\r\n/);
+    expect(response).toMatch(/\r\nTo:\s+<sip:127\.0\.0\.20>;tag=[0-9A-Za-z]+\r\n/);
+    // The native engine always stamps received=; drachtio-server (sofia-sip) adds it only when the Via host is not
+    // the source (RFC 3261 §18.2.1), and adds rport= even when the client did not ask.
+    const echoedVia = testEngine === 'drachtio' ? /\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.21:\d+;branch=z9hG4bK-test-\d+;rport=\d+\r\n/ : /\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.21:\d+;branch=z9hG4bK-test-\d+;received=127\.0\.0\.21\r\n/;
+    expect(response).toMatch(echoedVia);
   });
 
   it('answers a retransmission from the transaction, with the same To tag', async () => {
@@ -62,25 +66,28 @@ describe('request pipeline on the native engine (real UDP and TCP on loopback)',
     const first = await exchange(text);
     const second = await exchange(text);
     expect(statusOf(second)).toBe(200);
-    expect(/tag=([0-9a-f]+)/.exec(second ?? '')?.[1]).toBe(/tag=([0-9a-f]+)/.exec(first ?? '')?.[1]);
+    expect(/To: [^\r]*tag=([0-9A-Za-z]+)/.exec(second ?? '')?.[1]).toBe(/To: [^\r]*tag=([0-9A-Za-z]+)/.exec(first ?? '')?.[1]);
   });
 
   it.each([
     ['a method it does not handle', request('SUBSCRIBE', { address: PHONE_ADDRESS, port: 1 }), 405, /\r\nAllow: OPTIONS, REGISTER, INVITE, BYE, [A-Z, ]+\r\n/],
     ['Max-Forwards 0', request('INVITE', { address: PHONE_ADDRESS, port: 1 }, { lines: ['Max-Forwards: 0'] }), 483, /Too Many Hops/],
-    ['a CSeq method that is not the request method', request('INVITE', { address: PHONE_ADDRESS, port: 1 }, { cseqMethod: 'ACK' }), 400, /CSeq Method Does Not Match/],
+    // drachtio-server's sofia-sip answers this one itself (its sanity check), with the bare reason phrase.
+    ['a CSeq method that is not the request method', request('INVITE', { address: PHONE_ADDRESS, port: 1 }, { cseqMethod: 'ACK' }), 400, testEngine === 'drachtio' ? /400 Bad Request/ : /CSeq Method Does Not Match/],
     ['SIP/7.0', request('OPTIONS', { address: PHONE_ADDRESS, port: 1 }, { version: '7.0' }), 505, /Version Not Supported/],
-    ['a Via of our own (a loop)', request('OPTIONS', { address: PHONE_ADDRESS, port: 1 }, { lines: ['Via: SIP/2.0/UDP 127.0.0.20:PORT;branch=z9hG4bK-loop'] }), 482, /Loop Detected/],
+    ['a Via of our own (a loop)', request('OPTIONS', { address: PHONE_ADDRESS, port: 1 }, { lines: ['Via: SIP/2.0/UDP OWN_ADDRESS:PORT;branch=z9hG4bK-loop'] }), 482, /Loop Detected/],
     ['a Proxy-Require it does not support', request('OPTIONS', { address: PHONE_ADDRESS, port: 1 }, { lines: ['Proxy-Require: foo, bar'] }), 420, /\r\nUnsupported: foo, bar\r\n/],
     ['a tel: Request-URI', request('OPTIONS', { address: PHONE_ADDRESS, port: 1 }, { uri: 'tel:+12025551234' }), 416, /Unsupported URI Scheme/],
   ])('rejects %s', async (_what, template, status, detail) => {
-    const text = template.replace(`${PHONE_ADDRESS}:1;`, `${phone.address.address}:${phone.address.port};`).replace('127.0.0.20:PORT', `127.0.0.20:${server.sip.port}`);
+    const text = template.replace(`${PHONE_ADDRESS}:1;`, `${phone.address.address}:${phone.address.port};`).replace('OWN_ADDRESS:PORT', `${server.sip.address}:${server.sip.port}`);
     const response = await exchange(text);
     expect(statusOf(response)).toBe(status);
     expect(response).toMatch(detail);
   });
 
   it('drops UDP garbage silently and keeps serving', async () => {
+    // Provisionals of earlier tests (drachtio-server's 100 Trying to an INVITE) are not answers to the garbage.
+    while ((await phone.receive(/./, 0)) !== undefined);
     phone.send('this is not SIP at all\r\n\r\n', server.sip);
     phone.send(Buffer.from([0, 1, 2, 3, 255, 254]), server.sip);
     expect(await phone.receive(/./, 300)).toBeUndefined();
@@ -88,7 +95,7 @@ describe('request pipeline on the native engine (real UDP and TCP on loopback)',
   });
 
   it('answers over TCP on the same port', async () => {
-    const socket = connect({ host: SERVER_ADDRESS, port: server.sip.port, localAddress: PHONE_ADDRESS });
+    const socket = connect({ host: server.sip.address, port: server.sip.port, localAddress: PHONE_ADDRESS });
     await once(socket, 'connect');
     let received = '';
     socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));

@@ -6,6 +6,27 @@ import { createLogger, type Logger } from '../../src/log.js';
 import { type RunningServer, startServer } from '../../src/main.js';
 import { freePort } from './drouter-process.js';
 
+/** The engine the behaviour suites run on: DROUTER_TEST_ENGINE, `native` by default. */
+export const testEngine: 'native' | 'drachtio' = engineUnderTest(process.env.DROUTER_TEST_ENGINE);
+
+function engineUnderTest(value: string | undefined): 'native' | 'drachtio' {
+  if (value === undefined || value === '' || value === 'native') return 'native';
+  if (value === 'drachtio') return 'drachtio';
+  throw new Error(`DROUTER_TEST_ENGINE=${value}: expected native or drachtio`);
+}
+
+/**
+ * The drachtio-server the drachtio runs use: DROUTER_TEST_DRACHTIO=host:port:secret
+ * (its <admin> element). Required when DROUTER_TEST_ENGINE=drachtio; set and
+ * unreachable makes startTestServer fail, never skip.
+ */
+export function drachtioUnderTest(): { host: string; port: number; secret: string } {
+  const value = process.env.DROUTER_TEST_DRACHTIO ?? '';
+  const match = /^([^:]+):(\d+):(.+)$/.exec(value);
+  if (!match) throw new Error(`DROUTER_TEST_ENGINE=drachtio needs DROUTER_TEST_DRACHTIO=host:port:secret naming a running drachtio-server (got ${JSON.stringify(value)})`);
+  return { host: match[1] ?? '', port: Number(match[2]), secret: match[3] ?? '' };
+}
+
 export interface TestServer {
   server: RunningServer;
   sip: { address: string; port: number };
@@ -17,15 +38,19 @@ export interface TestServer {
 /**
  * The whole product in this process, on a fresh SQLite file with the
  * example data, SIP on `address` (a 127.0.0.N of its own) and a free port.
- * The engine is the configured default unless DROUTER_TEST_ENGINE names one.
+ * The engine is native unless DROUTER_TEST_ENGINE names drachtio: then SIP
+ * is the drachtio-server's contact (`sip` says where to send), whatever
+ * `address` says, and the tests must not run in parallel against one
+ * drachtio-server (it shares requests among the apps connected to it).
  * Probing is off unless the overrides turn it on. `log` replaces the silent
  * logger when a test reads the log lines.
  */
 export async function startTestServer(address: string, overrides: Record<string, unknown> = {}, log?: Logger): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'drouter-sip-'));
   const port = await freePort();
+  const drachtio = testEngine === 'drachtio' ? drachtioUnderTest() : undefined;
   const config = configSchema.parse({
-    sip: { address, port, engine: process.env.DROUTER_TEST_ENGINE ?? 'native' },
+    sip: { address, port, engine: testEngine, ...(drachtio ? { drachtio } : {}) },
     admin: { port: await freePort() },
     store: { url: `sqlite:${join(dir, 'drouter.db')}` },
     log: { level: 'silent' },
@@ -36,7 +61,8 @@ export async function startTestServer(address: string, overrides: Record<string,
   const server = await startServer(config, log ?? createLogger(config.log.level));
   return {
     server,
-    sip: { address, port },
+    // The drachtio engine learns its address from drachtio-server's contacts at connection.
+    sip: { address: server.engine.local.address, port: server.engine.local.port },
     storeFile: join(dir, 'drouter.db'),
     async close() {
       await server.stop();

@@ -1,0 +1,182 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { DrouterError } from '../../src/errors.js';
+import { type RunningServer, startServer } from '../../src/main.js';
+import { DRACHTIO_BINARY, DrachtioServerProcess } from '../support/drachtio-server.js';
+import { freePort, runDrouter } from '../support/drouter-process.js';
+import { captureLog } from '../support/log-capture.js';
+import Database from 'better-sqlite3';
+import { inviteFrom, provisionalResponse } from '../support/calling-phone.js';
+import { ScriptedGateway } from '../support/scripted-gateway.js';
+import { sipRequest, UdpPeer } from '../support/udp-peer.js';
+
+/**
+ * The connection to drachtio-server, against drachtio-server processes of
+ * this file's own (DROUTER_TEST_DRACHTIO_BINARY; skipped without it), on
+ * 127.0.0.215 for SIP, a phone on 127.0.0.216, gateway 1 moved to 127.0.0.217.
+ */
+const SIP_ADDRESS = '127.0.0.215';
+const PHONE = '127.0.0.216';
+const GATEWAY = '127.0.0.217';
+const SECRET = 'connection-test-secret';
+
+function drachtioConfig(dir: string, drachtioAdminPort: number, secret: string, httpPort: number) {
+  return configSchema.parse({
+    sip: { engine: 'drachtio', drachtio: { host: '127.0.0.1', port: drachtioAdminPort, secret } },
+    admin: { port: httpPort },
+    store: { url: `sqlite:${join(dir, 'drouter.db')}` },
+    probe: { enabled: false },
+    log: { level: 'debug' },
+  });
+}
+
+describe('drouter start with an unreachable drachtio-server', () => {
+  it('exits 2 with a message naming the server and the keys to check, and no stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drouter-drachtio-'));
+    try {
+      const adminPort = await freePort();
+      const run = runDrouter(['start'], {
+        DROUTER_STORE__URL: `sqlite:${join(dir, 'drouter.db')}`,
+        DROUTER_ADMIN__PORT: String(await freePort()),
+        DROUTER_SIP__ENGINE: 'drachtio',
+        DROUTER_SIP__DRACHTIO__PORT: String(adminPort),
+      });
+      const finished = await run.finished;
+      expect(finished.code).toBe(2);
+      expect(finished.stderr).toContain(`drouter: DROUTER_ERR_DRACHTIO: cannot connect to drachtio-server at 127.0.0.1:${adminPort}: connection refused`);
+      expect(finished.stderr).toContain('check sip.drachtio.host and sip.drachtio.port');
+      expect(finished.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!DRACHTIO_BINARY)('the connection to a drachtio-server of our own', () => {
+  let drachtio: DrachtioServerProcess;
+  let dir: string;
+  const servers: RunningServer[] = [];
+
+  beforeAll(async () => {
+    drachtio = new DrachtioServerProcess(DRACHTIO_BINARY ?? '', { adminPort: await freePort(), secret: SECRET, sipAddress: SIP_ADDRESS, sipPort: 5060 });
+    await drachtio.start();
+  });
+  afterAll(async () => {
+    await drachtio?.close();
+  });
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function start(secret: string, log = captureLog().log): Promise<RunningServer> {
+    dir = mkdtempSync(join(tmpdir(), 'drouter-drachtio-'));
+    const server = await startServer(drachtioConfig(dir, drachtio.options.adminPort, secret, await freePort()), log);
+    servers.push(server);
+    return server;
+  }
+
+  async function health(server: RunningServer): Promise<{ status: number; body: { status: string; sip: { ok: boolean; detail: string; listening: string } } }> {
+    const response = await fetch(`${server.adminUrl}/health`);
+    return { status: response.status, body: (await response.json()) as { status: string; sip: { ok: boolean; detail: string; listening: string } } };
+  }
+
+  async function until<T>(what: string, probe: () => Promise<T | undefined>, withinMs: number): Promise<T> {
+    const deadline = Date.now() + withinMs;
+    while (Date.now() < deadline) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`${what} within ${withinMs} ms; drachtio-server said:\n${drachtio.log}`);
+  }
+
+  async function optionsAnswered(phone: UdpPeer, server: RunningServer, n: number): Promise<number | undefined> {
+    const callId = `conn-${n}-${Date.now()}@${PHONE}`;
+    phone.send(
+      sipRequest([
+        `OPTIONS sip:${SIP_ADDRESS} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${PHONE}:${phone.address.port};branch=z9hG4bK-conn-${n}-${Date.now()}`,
+        'Max-Forwards: 70',
+        `From: <sip:probe@${PHONE}>;tag=c${n}`,
+        `To: <sip:${SIP_ADDRESS}>`,
+        `Call-ID: ${callId}`,
+        'CSeq: 1 OPTIONS',
+      ]),
+      { address: server.engine.local.address, port: server.engine.local.port },
+    );
+    const response = await phone.receive(new RegExp(`Call-ID: ${callId.replace(/[.]/g, '\\.')}`), 1000);
+    const status = /^SIP\/2\.0 (\d{3})/.exec(response ?? '')?.[1];
+    return status === undefined ? undefined : Number(status);
+  }
+
+  it('refuses to start with a wrong secret, saying which key to fix', async () => {
+    const error = await start('not-the-secret').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DrouterError);
+    expect(error).toMatchObject({ code: 'DROUTER_ERR_DRACHTIO' });
+    expect((error as Error).message).toBe(
+      `cannot connect to drachtio-server at 127.0.0.1:${drachtio.options.adminPort}: it refused the secret (failed to authenticate to server): sip.drachtio.secret must be the secret of its <admin> element`,
+    );
+  });
+
+  it('takes its SIP address from the server, shows a lost server on /health, and reconnects when it is back', async () => {
+    const captured = captureLog();
+    const server = await start(SECRET, captured.log);
+    const phone = await UdpPeer.bind(PHONE);
+    const gateway = await ScriptedGateway.start(GATEWAY);
+    try {
+      const db = new Database(join(dir, 'drouter.db'));
+      db.exec(`UPDATE dr_gateways SET address = '${GATEWAY}:5060' WHERE gwid = '1'`);
+      db.close();
+      expect((await server.reload()).ok).toBe(true);
+      expect(server.engine.local).toMatchObject({ address: SIP_ADDRESS, port: 5060 });
+      const up = await health(server);
+      expect(up.status).toBe(200);
+      expect(up.body.sip).toMatchObject({ ok: true, listening: `udp+tcp ${SIP_ADDRESS}:5060` });
+      expect(up.body.sip.detail).toMatch(/^connected to drachtio-server 127\.0\.0\.1:\d+ since \S+ \(0 disconnections since start\)$/);
+      expect(await optionsAnswered(phone, server, 1)).toBe(200);
+      // A call ringing at the gateway when the server goes: it must not stay "in progress" for ever.
+      gateway.script = 'ring';
+      const call = inviteFrom(phone, `${SIP_ADDRESS}:5060`, '01144201234567');
+      phone.send(call.invite, { address: SIP_ADDRESS, port: 5060 });
+      expect(await provisionalResponse(phone, call, 180)).toBeDefined();
+      expect(server.engine.stats().invitesInProgress).toBe(1);
+
+      await drachtio.kill();
+      const down = await until('/health did not show the lost server', async () => {
+        const now = await health(server);
+        return now.body.sip.ok ? undefined : now;
+      }, 2000);
+      expect(down.status).toBe(503);
+      expect(down.body.status).toBe('degraded');
+      expect(down.body.sip.detail).toMatch(/^not connected to drachtio-server 127\.0\.0\.1:\d+ since \S+; reconnecting \(1 disconnections since start\)$/);
+      expect(captured.messages()).toContainEqual(expect.stringMatching(/^lost the connection to drachtio-server 127\.0\.0\.1:\d+ /));
+      expect(server.engine.stats().invitesInProgress).toBe(0);
+      // A probe meanwhile waits for the server rather than counting as a failure (which would mark the gateway down).
+      let probed: unknown;
+      const probe = server.engine
+        .request({ method: 'OPTIONS', uri: `sip:${GATEWAY}:5060`, destination: { address: GATEWAY, port: 5060, transport: 'udp' }, from: 'sip:prober@localhost' }, { timeoutMs: 1000 })
+        .then((outcome) => (probed = outcome));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(probed).toBeUndefined();
+
+      await drachtio.start();
+      // Reconnection backs off to at most 2 s between attempts.
+      const back = await until('no reconnection', async () => {
+        const now = await health(server);
+        return now.body.sip.ok ? now : undefined;
+      }, 5000);
+      expect(back.status).toBe(200);
+      expect(back.body.sip.detail).toMatch(/\(1 disconnections since start\)$/);
+      expect(captured.messages()).toContainEqual(expect.stringMatching(/^connected to drachtio-server 127\.0\.0\.1:\d+ again /));
+      expect(await until('no answer to OPTIONS after the reconnection', () => optionsAnswered(phone, server, 2), 3000)).toBe(200);
+      expect(await probe).toMatchObject({ kind: 'response', status: 200 });
+    } finally {
+      phone.close();
+      gateway.close();
+    }
+  });
+});

@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * The drachtio-server binary for tests that start and kill their own
+ * (DROUTER_TEST_DRACHTIO_BINARY). drachtio-server is in no package registry:
+ * build it from its public source (README, "The drachtio engine").
+ */
+export const DRACHTIO_BINARY = process.env.DROUTER_TEST_DRACHTIO_BINARY;
+
+export interface DrachtioServerOptions {
+  /** Its admin port (on 127.0.0.1) and secret: the <admin> element. */
+  adminPort: number;
+  secret: string;
+  /** The SIP contact it listens on, UDP and TCP. */
+  sipAddress: string;
+  sipPort: number;
+}
+
+/** A drachtio-server child process with a config file of its own in a temp folder. */
+export class DrachtioServerProcess {
+  private child: ChildProcess | undefined;
+  private output = '';
+  private readonly dir = mkdtempSync(join(tmpdir(), 'drouter-drachtio-'));
+  private readonly configFile = join(this.dir, 'drachtio.conf.xml');
+
+  constructor(
+    private readonly binary: string,
+    readonly options: DrachtioServerOptions,
+  ) {
+    writeFileSync(
+      this.configFile,
+      `<drachtio>
+  <admin port="${options.adminPort}" secret="${options.secret}">127.0.0.1</admin>
+  <sip>
+    <contacts>
+      <contact>sip:${options.sipAddress}:${options.sipPort};transport=udp,tcp</contact>
+    </contacts>
+  </sip>
+  <cdrs>false</cdrs>
+  <logging>
+    <console/>
+    <sofia-loglevel>0</sofia-loglevel>
+    <loglevel>notice</loglevel>
+  </logging>
+</drachtio>
+`,
+    );
+  }
+
+  /** What it printed, for a failing test's message. */
+  get log(): string {
+    return this.output;
+  }
+
+  /** Starts it and waits until its admin port takes connections. */
+  async start(timeoutMs = 5000): Promise<void> {
+    const child = spawn(this.binary, ['-f', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
+    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) break;
+      if (await accepts(this.options.adminPort)) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`drachtio-server (${this.binary}) did not open its admin port ${this.options.adminPort}; it said:\n${this.output}`);
+  }
+
+  /** Ends it the hard way (a crash, as the tests mean it) and waits for the exit. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async close(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function accepts(port: number): Promise<boolean> {
+  const socket = connect({ host: '127.0.0.1', port });
+  try {
+    await once(socket, 'connect');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    socket.destroy();
+  }
+}
