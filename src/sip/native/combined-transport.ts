@@ -1,9 +1,19 @@
 import type sip from 'sip';
+import type { ResponseLink } from './server-transactions.js';
 import type { TcpTransport } from './tcp-transport.js';
 import type { UdpTransport } from './udp-transport.js';
 
-/** Our UDP and TCP transports behind the `sip` package's transport interface (its transaction layer wants one). */
-export function combinedTransport(udp: UdpTransport | undefined, tcp: TcpTransport | undefined): sip.Transport {
+/** A connection that can also send text already serialized (a server transaction's stored response). */
+export type TextConnection = sip.Connection & ResponseLink;
+
+export interface NativeTransport {
+  open(target: { protocol: string; address: string; port: number }, onError?: (error: Error) => void): TextConnection;
+  get(remote: sip.Remote): TextConnection | undefined;
+  destroy(): void;
+}
+
+/** Our UDP and TCP transports behind one interface, picked by the target's protocol. */
+export function combinedTransport(udp: UdpTransport | undefined, tcp: TcpTransport | undefined): NativeTransport {
   const pick = (protocol: string): UdpTransport | TcpTransport => {
     const chosen = protocol.toUpperCase() === 'UDP' ? udp : tcp;
     if (!chosen) throw new Error(`no ${protocol} transport: sip.transports does not include it`);

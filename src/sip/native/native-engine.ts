@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import sip, { type Message, type Remote, type ServerTransaction } from 'sip';
+import sip, { type Message, type Remote } from 'sip';
 import { DrouterError } from '../../errors.js';
 import type {
   Endpoint,
@@ -21,7 +21,8 @@ import { newBranch, proxySequentially } from './native-proxy.js';
 import { reasonPhrase } from '../reason-phrases.js';
 import { checkCanBind } from './bind-check.js';
 import { NativeRequest, routeUri } from './native-request.js';
-import { combinedTransport } from './combined-transport.js';
+import { combinedTransport, type NativeTransport } from './combined-transport.js';
+import { type ServerTransaction, ServerTransactions } from './server-transactions.js';
 import { parseHop, topBranch } from './hops.js';
 import { TcpTransport } from './tcp-transport.js';
 import { UdpTransport } from './udp-transport.js';
@@ -44,8 +45,8 @@ export interface NativeEngineOptions {
  */
 export class NativeEngine implements SipEngine {
   readonly local: SipEngine['local'];
-  private transport: sip.Transport | undefined;
-  private transactions: sip.TransactionLayer | undefined;
+  private transport: NativeTransport | undefined;
+  private transactions: ServerTransactions | undefined;
   /** Our client transactions, by `branch|CSeq method`. */
   private readonly attempts = new Map<string, (response: Message) => void>();
   /** INVITEs being proxied, by `Call-ID|top Via branch`, for the caller's CANCEL. */
@@ -76,7 +77,7 @@ export class NativeEngine implements SipEngine {
     const tcp = transports.includes('tcp') ? new TcpTransport({ address, port }, onMessage) : undefined;
     const transport = combinedTransport(udp, tcp);
     this.transport = transport;
-    this.transactions = sip.makeTransactionLayer({ address, port }, transport.open.bind(transport));
+    this.transactions = new ServerTransactions();
   }
 
   async request(request: OutgoingRequest, options: { timeoutMs: number }): Promise<RequestOutcome> {
@@ -142,17 +143,13 @@ export class NativeEngine implements SipEngine {
       this.attempts.get(`${topBranch(message)}|${message.headers.cseq?.method ?? ''}`)?.(message);
       return;
     }
-    const existing = transactions.getServer(message);
-    if (existing) {
-      existing.message(message, remote);
-      return;
-    }
+    if (transactions.absorb(message)) return;
     if (message.method === 'ACK') {
       this.forwardAck(message);
       return;
     }
     const connection = transport.get(remote) ?? transport.open(remote);
-    const transaction = transactions.createServerTransaction(message, connection);
+    const transaction = transactions.create(message, connection);
     if (message.method === 'CANCEL') {
       this.cancel(message, transaction);
       return;

@@ -76,37 +76,6 @@ declare module 'sip' {
     protocol: string;
   }
 
-  export interface Transport {
-    open(target: { protocol: string; address: string; port: number }, onError?: (error: Error) => void): Connection;
-    get(target: Remote, onError?: (error: Error) => void): Connection | undefined;
-    destroy(): void;
-  }
-
-  export interface ServerTransaction {
-    send(message: Message): void;
-    message(message: Message, remote?: Remote): void;
-    shutdown(): void;
-  }
-
-  export interface TransactionLayer {
-    createServerTransaction(request: Message, connection: Connection): ServerTransaction;
-    getServer(message: Message): ServerTransaction | undefined;
-    destroy(): void;
-  }
-
-  export interface TransportOptions {
-    address?: string;
-    port?: number;
-    publicAddress?: string;
-    udp?: boolean;
-    tcp?: boolean;
-    rport?: boolean;
-    maxBytesHeaders?: number;
-    maxContentLength?: number;
-  }
-
-  export function makeTransport(options: TransportOptions, onMessage: (message: Message, remote: Remote, stream?: import('node:net').Socket) => void): Transport;
-  export function makeTransactionLayer(options: TransportOptions, open: Transport['open']): TransactionLayer;
   export function makeResponse(request: Message, status: number, reason?: string, extension?: { headers?: Record<string, unknown>; content?: string }): Message;
   export function stringify(message: Message): string;
   export function parse(data: string | Buffer): Message | undefined;

@@ -1,5 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import sip, { type Connection, type Message, type Remote } from 'sip';
+import sip, { type Message, type Remote } from 'sip';
+import type { TextConnection } from './combined-transport.js';
 import { inbound } from './inbound.js';
 
 /** A head larger than this is a flood, not SIP (the connection is closed). */
@@ -24,7 +25,7 @@ export class TcpTransport {
     this.server.listen(local.port, local.address);
   }
 
-  open(target: { address: string; port: number }): Connection {
+  open(target: { address: string; port: number }): TextConnection {
     const key = `${target.address}:${target.port}`;
     let socket = this.connections.get(key);
     if (!socket || socket.destroyed) {
@@ -32,7 +33,8 @@ export class TcpTransport {
       this.adopt(socket, key);
     }
     const chosen = socket;
-    return { protocol: 'TCP', send: (message) => chosen.write(Buffer.from(sip.stringify(message), 'binary')), release: () => undefined };
+    const sendText = (text: string) => void chosen.write(Buffer.from(text, 'binary'));
+    return { protocol: 'TCP', reliable: true, send: (message) => sendText(sip.stringify(message)), sendText, release: () => undefined };
   }
 
   close(): void {

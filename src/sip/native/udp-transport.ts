@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import sip, { type Connection, type Message, type Remote } from 'sip';
+import sip, { type Message, type Remote } from 'sip';
+import type { TextConnection } from './combined-transport.js';
 import { inbound } from './inbound.js';
 
 const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -23,10 +24,12 @@ export class UdpTransport {
     this.socket.bind(local.port, local.address);
   }
 
-  open(target: { address: string; port: number }): Connection {
+  open(target: { address: string; port: number }): TextConnection {
     return {
       protocol: 'UDP',
+      reliable: false,
       send: (message) => this.sendText(sip.stringify(message), target),
+      sendText: (text) => this.sendText(text, target),
       release: () => undefined,
     };
   }
