@@ -88,7 +88,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     for (const warning of warningLines(loaded)) log.warn({ warning }, `routing data: ${warning}`);
     const peerCount = await store.countPeers();
 
-    engine = createEngine(config, log);
+    engine = createEngine(config, log, metrics);
     const steps: Record<string, MethodStep> = {};
     steps.OPTIONS = optionsStep(() => Object.keys(steps));
     const registrar = config.registrar;
@@ -123,6 +123,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     sweeper.start();
     for (const method of ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE']) steps[method] = callRouter;
     await engine.start(createPipeline({ local: engine.local, steps, log, observer: metrics }));
+    if (config.sip.engine === 'drachtio') metrics.drachtioStarted(drachtioServer(config));
     prober = new Prober({ engine, states, table: () => routing.current.table, cache, config: probe, log, observer: metrics });
     prober.start();
 
@@ -213,12 +214,19 @@ async function reloadRouting(routing: RoutingService, log: Logger): Promise<Relo
   }
 }
 
-function createEngine(config: Readonly<Config>, log: Logger): SipEngine {
+function createEngine(config: Readonly<Config>, log: Logger, metrics: Metrics): SipEngine {
   const onError = (error: unknown) => log.error({ err: error }, `SIP engine fault: ${error instanceof Error ? error.message : String(error)}`);
   if (config.sip.engine === 'drachtio') {
-    const { host, port, secret } = config.sip.drachtio;
+    const { host, port, secret, listen } = config.sip.drachtio;
+    const server = drachtioServer(config);
+    const onConnection = (event: ConnectionEvent) => {
+      logConnection(log, server, event);
+      // Events come only after start: a connection then is a reconnection.
+      if (event.kind === 'lost') metrics.drachtioLost(server);
+      if (event.kind === 'connected') metrics.drachtioReconnected(server);
+    };
     return new DrachtioEngine(
-      { host, port, secret, preferredAddress: config.sip.address, onError, onConnection: (event) => logConnection(log, `${host}:${port}`, event) },
+      { host, port, secret, ...(listen.port > 0 ? { listen } : {}), preferredAddress: config.sip.address, onError, onConnection },
       { address: config.sip.address, port: config.sip.port },
     );
   }
@@ -230,11 +238,25 @@ function createEngine(config: Readonly<Config>, log: Logger): SipEngine {
   });
 }
 
+/**
+ * The drachtio link as the log lines and the metrics' `server` label name it:
+ * drachtio-server's admin host:port, or in inbound mode where we listen for it.
+ */
+function drachtioServer(config: Readonly<Config>): string {
+  const { host, port, listen } = config.sip.drachtio;
+  return listen.port > 0 ? `${listen.address}:${listen.port}` : `${host}:${port}`;
+}
+
 /** The drachtio connection's life after start: losing it is an error (no SIP flows), getting it back is news. */
 function logConnection(log: Logger, server: string, event: ConnectionEvent): void {
   switch (event.kind) {
-    case 'connected':
-      log.info({ drachtio: server, contacts: event.hostports }, `connected to drachtio-server ${server} again (${event.hostports.map((h) => `${h.transport}/${h.address}:${h.port}`).join(', ')})`);
+    case 'connected': {
+      const contacts = event.hostports.length > 0 ? ` (${event.hostports.map((h) => `${h.transport}/${h.address}:${h.port}`).join(', ')})` : '';
+      log.info({ drachtio: server, contacts: event.hostports }, `connected to drachtio-server ${server} again${contacts}`);
+      return;
+    }
+    case 'session':
+      log.debug({ drachtio: server, contacts: event.hostports }, `drachtio-server opened a connection to ${server} for a request`);
       return;
     case 'lost':
       log.error({ drachtio: server, reason: event.reason }, `lost the connection to drachtio-server ${server} (${event.reason}); no SIP is handled until it is back, reconnecting`);
@@ -250,5 +272,7 @@ function logConnection(log: Logger, server: string, event: ConnectionEvent): voi
 function describeEngine(engine: SipEngine, config: Readonly<Config>): string {
   const listening = `${engine.local.transports.join('+')} ${engine.local.address}:${engine.local.port}`;
   if (config.sip.engine !== 'drachtio') return listening;
+  const { listen } = config.sip.drachtio;
+  if (listen.port > 0) return `${listening} through drachtio-server, which connects to us on ${listen.address}:${listen.port}`;
   return `${listening} through drachtio-server ${config.sip.drachtio.host}:${config.sip.drachtio.port}`;
 }

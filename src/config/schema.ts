@@ -73,6 +73,13 @@ const sipSchema = z.strictObject({
       host: hostName.default('127.0.0.1'),
       port: portNumber.default(9022),
       secret: leaf(z.string().min(1), 'a non-empty string').default('cymru'),
+      // Inbound mode: drachtio-server connects to us (its <request-handler> tcp://ADDRESS:PORT) instead.
+      listen: z
+        .strictObject({
+          address: ipAddress.default('127.0.0.1'),
+          port: leaf(z.number().int().min(0).max(65535), 'an integer port from 1 to 65535, or 0 for off').default(0),
+        })
+        .prefault({}),
     })
     .prefault({}),
 });

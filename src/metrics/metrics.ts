@@ -66,6 +66,9 @@ export class Metrics {
   private readonly sipRequests = this.counter('sipdr_sip_requests_total', 'SIP requests received, by method (a method we do not know counts as other).', ['method']);
   private readonly sipResponses = this.counter('sipdr_sip_responses_total', 'SIP responses sent upstream, by method of the request and status code.', ['method', 'code']);
   private readonly reloads = this.counter('sipdr_reloads_total', 'Reloads of the routing data, by result.', ['result']);
+  private readonly drachtioConnected = this.gauge('sipdr_drachtio_connected', 'drachtio engine: 1 while the link to the drachtio-server is up, 0 while it is lost (absent on the native engine; in inbound mode it follows /health sip.ok).', ['server']);
+  private readonly drachtioDisconnections = this.counter('sipdr_drachtio_disconnections_total', 'drachtio engine: times the connection to the drachtio-server was lost after start.', ['server']);
+  private readonly drachtioReconnections = this.counter('sipdr_drachtio_reconnections_total', 'drachtio engine: times the connection to the drachtio-server came back after a loss.', ['server']);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -149,6 +152,29 @@ export class Metrics {
   /** A reload of the routing data finished: sipdr_reloads_total. */
   reload(result: ReloadResult): void {
     this.reloads.inc({ result });
+  }
+
+  /**
+   * The drachtio engine connected to `server` (its admin host:port) at start:
+   * the connected gauge at 1 and both counters at 0, so that the first loss
+   * shows in rate().
+   */
+  drachtioStarted(server: string): void {
+    this.drachtioConnected.set({ server }, 1);
+    this.drachtioDisconnections.inc({ server }, 0);
+    this.drachtioReconnections.inc({ server }, 0);
+  }
+
+  /** The connection to drachtio-server was lost: sipdr_drachtio_disconnections_total, the gauge at 0. */
+  drachtioLost(server: string): void {
+    this.drachtioConnected.set({ server }, 0);
+    this.drachtioDisconnections.inc({ server });
+  }
+
+  /** The connection came back after a loss: sipdr_drachtio_reconnections_total, the gauge at 1. */
+  drachtioReconnected(server: string): void {
+    this.drachtioConnected.set({ server }, 1);
+    this.drachtioReconnections.inc({ server });
   }
 
   /** The exposition text and its content type, for GET /metrics. */

@@ -6,7 +6,8 @@ import { configSchema } from '../../src/config/schema.js';
 import { DrouterError } from '../../src/errors.js';
 import { type RunningServer, startServer } from '../../src/main.js';
 import { DRACHTIO_BINARY, DrachtioServerProcess } from '../support/drachtio-server.js';
-import { freePort, runDrouter } from '../support/drouter-process.js';
+import { freePort, runDrouter, waitForOutput } from '../support/drouter-process.js';
+import { parseExposition, sampleValue } from '../support/exposition.js';
 import { captureLog } from '../support/log-capture.js';
 import Database from 'better-sqlite3';
 import { inviteFrom, provisionalResponse } from '../support/calling-phone.js';
@@ -94,7 +95,8 @@ describe.skipIf(!DRACHTIO_BINARY)('the connection to a drachtio-server of our ow
     throw new Error(`${what} within ${withinMs} ms; drachtio-server said:\n${drachtio.log}`);
   }
 
-  async function optionsAnswered(phone: UdpPeer, server: RunningServer, n: number): Promise<number | undefined> {
+  /** Sends an OPTIONS to `to` (drachtio-server's contact); its status, or undefined when none came within 1 s. */
+  async function optionsAnswered(phone: UdpPeer, to: { address: string; port: number }, n: number): Promise<number | undefined> {
     const callId = `conn-${n}-${Date.now()}@${PHONE}`;
     phone.send(
       sipRequest([
@@ -106,7 +108,7 @@ describe.skipIf(!DRACHTIO_BINARY)('the connection to a drachtio-server of our ow
         `Call-ID: ${callId}`,
         'CSeq: 1 OPTIONS',
       ]),
-      { address: server.engine.local.address, port: server.engine.local.port },
+      to,
     );
     const response = await phone.receive(new RegExp(`Call-ID: ${callId.replace(/[.]/g, '\\.')}`), 1000);
     const status = /^SIP\/2\.0 (\d{3})/.exec(response ?? '')?.[1];
@@ -137,7 +139,7 @@ describe.skipIf(!DRACHTIO_BINARY)('the connection to a drachtio-server of our ow
       expect(up.status).toBe(200);
       expect(up.body.sip).toMatchObject({ ok: true, listening: `udp+tcp ${SIP_ADDRESS}:5060` });
       expect(up.body.sip.detail).toMatch(/^connected to drachtio-server 127\.0\.0\.1:\d+ since \S+ \(0 disconnections since start\)$/);
-      expect(await optionsAnswered(phone, server, 1)).toBe(200);
+      expect(await optionsAnswered(phone, server.engine.local, 1)).toBe(200);
       // A call ringing at the gateway when the server goes: it must not stay "in progress" for ever.
       gateway.script = 'ring';
       const call = inviteFrom(phone, `${SIP_ADDRESS}:5060`, '01144201234567');
@@ -172,11 +174,54 @@ describe.skipIf(!DRACHTIO_BINARY)('the connection to a drachtio-server of our ow
       expect(back.status).toBe(200);
       expect(back.body.sip.detail).toMatch(/\(1 disconnections since start\)$/);
       expect(captured.messages()).toContainEqual(expect.stringMatching(/^connected to drachtio-server 127\.0\.0\.1:\d+ again /));
-      expect(await until('no answer to OPTIONS after the reconnection', () => optionsAnswered(phone, server, 2), 3000)).toBe(200);
+      expect(await until('no answer to OPTIONS after the reconnection', () => optionsAnswered(phone, server.engine.local, 2), 3000)).toBe(200);
       expect(await probe).toMatchObject({ kind: 'response', status: 200 });
     } finally {
       phone.close();
       gateway.close();
+    }
+  });
+
+  it('drouter start stays up while drachtio-server is killed and started again: /health shows the outage, /metrics counts it, SIP comes back', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'drouter-drachtio-'));
+    const adminPort = await freePort();
+    const admin = `http://127.0.0.1:${adminPort}`;
+    const server = `127.0.0.1:${drachtio.options.adminPort}`;
+    const run = runDrouter(['start'], {
+      DROUTER_STORE__URL: `sqlite:${join(dir, 'drouter.db')}`,
+      DROUTER_ADMIN__PORT: String(adminPort),
+      DROUTER_SIP__ENGINE: 'drachtio',
+      DROUTER_SIP__DRACHTIO__PORT: String(drachtio.options.adminPort),
+      DROUTER_SIP__DRACHTIO__SECRET: SECRET,
+      DROUTER_PROBE__ENABLED: 'false',
+    });
+    const phone = await UdpPeer.bind(PHONE);
+    const sipAt = { address: SIP_ADDRESS, port: 5060 };
+    const connection = async () => {
+      const families = parseExposition(await (await fetch(`${admin}/metrics`)).text());
+      return ['connected', 'disconnections_total', 'reconnections_total'].map((name) => sampleValue(families, `sipdr_drachtio_${name}`, { server }));
+    };
+    const healthStatus = async () => (await fetch(`${admin}/health`)).status;
+    try {
+      await waitForOutput(run, /drouter started/);
+      expect(await healthStatus()).toBe(200);
+      expect(await connection()).toEqual([1, 0, 0]);
+      expect(await optionsAnswered(phone, sipAt, 3)).toBe(200);
+
+      await drachtio.kill();
+      await until('/health did not show the outage', async () => ((await healthStatus()) === 503 ? true : undefined), 2000);
+      expect(await connection()).toEqual([0, 1, 0]);
+      await waitForOutput(run, /"msg":"lost the connection to drachtio-server/);
+
+      await drachtio.start();
+      await until('no reconnection', async () => ((await healthStatus()) === 200 ? true : undefined), 5000);
+      expect(await connection()).toEqual([1, 1, 1]);
+      expect(await until('no answer to OPTIONS after the reconnection', () => optionsAnswered(phone, sipAt, 4), 3000)).toBe(200);
+      expect(run.child.exitCode).toBeNull();
+    } finally {
+      phone.close();
+      run.child.kill('SIGTERM');
+      await run.finished;
     }
   });
 });

@@ -19,6 +19,11 @@ export interface DrachtioServerOptions {
   /** The SIP contact it listens on, UDP and TCP. */
   sipAddress: string;
   sipPort: number;
+  /**
+   * Inbound mode: its <request-handler> for every method, e.g. tcp://127.0.0.1:9023,
+   * so that it connects to the app there for each new request instead of waiting for it on <admin>.
+   */
+  requestHandler?: string;
 }
 
 /** A drachtio-server child process with a config file of its own in a temp folder. */
@@ -36,7 +41,7 @@ export class DrachtioServerProcess {
       this.configFile,
       `<drachtio>
   <admin port="${options.adminPort}" secret="${options.secret}">127.0.0.1</admin>
-  <sip>
+${options.requestHandler ? `  <request-handlers>\n    <request-handler sip-method="*">${options.requestHandler}</request-handler>\n  </request-handlers>\n` : ''}  <sip>
     <contacts>
       <contact>sip:${options.sipAddress}:${options.sipPort};transport=udp,tcp</contact>
     </contacts>

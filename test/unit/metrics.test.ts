@@ -250,6 +250,7 @@ describe('metrics', () => {
     metrics.failover('gw1');
     metrics.sipResponse('INVITE', 200);
     metrics.countBindingsWith(async () => 1);
+    metrics.drachtioStarted('127.0.0.1:9022');
     const exposed = [...(await scrape(metrics)).values()].filter((family) => family.name.startsWith('sipdr_'));
     const described = metrics.describe();
     expect(described.map((metric) => metric.name)).toEqual(exposed.map((family) => family.name));
@@ -261,7 +262,28 @@ describe('metrics', () => {
         expect(Object.keys(sample.labels).filter((label) => label !== 'le').sort()).toEqual([...(metric?.labels ?? [])].sort());
       }
     }
-    expect(described).toHaveLength(12);
+    expect(described).toHaveLength(15);
+  });
+
+  it('follows the drachtio connection: connected at start, each loss and return counted, nothing on the native engine', async () => {
+    const server = '127.0.0.1:9022';
+    const metrics = new Metrics();
+    const connection = (families: ReadonlyMap<string, MetricFamily>) =>
+      ['connected', 'disconnections_total', 'reconnections_total'].map((name) => sampleValue(families, `sipdr_drachtio_${name}`, { server }));
+    expect([...(await scrape(metrics)).values()].filter((family) => family.name.startsWith('sipdr_drachtio_')).flatMap((family) => family.samples)).toEqual([]);
+    metrics.drachtioStarted(server);
+    let families = await scrape(metrics);
+    expect(families.get('sipdr_drachtio_connected')?.type).toBe('gauge');
+    expect(families.get('sipdr_drachtio_disconnections_total')?.type).toBe('counter');
+    expect(connection(families)).toEqual([1, 0, 0]);
+    metrics.drachtioLost(server);
+    families = await scrape(metrics);
+    expect(connection(families)).toEqual([0, 1, 0]);
+    metrics.drachtioReconnected(server);
+    metrics.drachtioLost(server);
+    metrics.drachtioReconnected(server);
+    families = await scrape(metrics);
+    expect(connection(families)).toEqual([1, 2, 2]);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type Srf from 'drachtio-srf';
 import { DrouterError } from '../../errors.js';
+import type { EngineHealth } from '../engine.js';
 import { type Hostport, parseHostports } from './hostports.js';
 
 export interface ConnectionOptions {
@@ -13,12 +14,34 @@ export interface ConnectionOptions {
   retryMaxDelayMs: number;
 }
 
-/** What happens to the connection after start, for the log and /health. */
+/**
+ * What happens to the link after start, for the log, the metrics and /health.
+ * `session` is inbound mode's: drachtio-server opened a connection to us for a request.
+ */
 export type ConnectionEvent =
   | { kind: 'connected'; hostports: Hostport[]; serverVersion: string | undefined }
   | { kind: 'lost'; reason: string }
   | { kind: 'reconnecting'; delayMs: number; attempt: number }
-  | { kind: 'refused'; reason: string };
+  | { kind: 'refused'; reason: string }
+  | { kind: 'session'; hostports: Hostport[] };
+
+/**
+ * The engine's link to drachtio-server: our connection to its admin port
+ * (DrachtioConnection), or its connections to us (DrachtioListener, inbound mode).
+ */
+export interface DrachtioLink {
+  /** Set up at start; resolves with drachtio-server's SIP contacts when they are known by then. */
+  open(): Promise<Hostport[]>;
+  close(): void;
+  readonly connected: boolean;
+  /** Resolves once requests of our own can go out (at once if now), or when the link is closed for good. */
+  whenConnected(): Promise<void>;
+  /** What srf.request needs besides the request to send one of ours. */
+  outgoingOptions(): object;
+  /** A request that came on `socket` has its final answer or its proxying ended. */
+  requestDone(socket: unknown): void;
+  health(): EngineHealth;
+}
 
 /** drachtio-srf internals reached for: the wire protocol's pending reconnection (see `close`). */
 interface WireInternals {
@@ -31,7 +54,7 @@ interface WireInternals {
  * fix; after that, drachtio-srf's wire protocol reconnects by itself (with
  * back-off) and this class keeps the state /health reports.
  */
-export class DrachtioConnection {
+export class DrachtioConnection implements DrachtioLink {
   private connectedNow = false;
   private closed = false;
   private lostCount = 0;
@@ -51,20 +74,6 @@ export class DrachtioConnection {
 
   get connected(): boolean {
     return this.connectedNow;
-  }
-
-  /** Times the connection was lost since start. */
-  get disconnects(): number {
-    return this.lostCount;
-  }
-
-  /** When the connection last came up or went down. */
-  get since(): Date {
-    return this.changedAt;
-  }
-
-  get problem(): string | undefined {
-    return this.lastProblem;
   }
 
   /** Resolves once connected (at once if connected now), or when the connection is closed for good. */
@@ -139,6 +148,20 @@ export class DrachtioConnection {
       this.close();
       throw error;
     }
+  }
+
+  outgoingOptions(): object {
+    return {};
+  }
+
+  /** One connection carries every request: nothing to do. */
+  requestDone(): void {}
+
+  health(): EngineHealth {
+    const since = this.changedAt.getTime() > 0 ? ` since ${this.changedAt.toISOString()}` : '';
+    if (this.connectedNow) return { ok: true, detail: `connected to drachtio-server ${this.server}${since} (${this.lostCount} disconnections since start)` };
+    const problem = this.lastProblem ? `: ${this.lastProblem}` : '';
+    return { ok: false, detail: `not connected to drachtio-server ${this.server}${since}${problem}; reconnecting (${this.lostCount} disconnections since start)` };
   }
 
   /** Disconnects for good: no reconnection after this. */

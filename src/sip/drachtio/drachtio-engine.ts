@@ -1,9 +1,10 @@
 import Srf from 'drachtio-srf';
 import type { EngineHealth, OutgoingRequest, RequestHandler, RequestOutcome, SipEngine, Transport } from '../engine.js';
-import { type ConnectionEvent, DrachtioConnection } from './connection.js';
+import { type ConnectionEvent, DrachtioConnection, type DrachtioLink } from './connection.js';
 import { DrachtioExchange } from './drachtio-exchange.js';
 import type { RunningProxy } from './drachtio-proxy.js';
 import { localContact } from './hostports.js';
+import { DrachtioListener } from './listener.js';
 import { sendOutgoing } from './outgoing-request.js';
 import type { SrfInboundRequest, SrfResponse } from './srf-shapes.js';
 
@@ -12,6 +13,8 @@ export interface DrachtioEngineOptions {
   host: string;
   port: number;
   secret: string;
+  /** Inbound mode: where drachtio-server connects to us (its `<request-handler>` tcp://address:port); host and port are then unused. */
+  listen?: { address: string; port: number };
   /** sip.address: the contact of drachtio-server that stands for us, when it has several. */
   preferredAddress: string;
   /** Called for engine faults no request owns. */
@@ -36,7 +39,8 @@ const ROUTED_METHODS = ['INVITE', 'REGISTER', 'OPTIONS', 'MESSAGE', 'INFO', 'NOT
 /**
  * The engine on drachtio-srf and a drachtio-server: the server holds the SIP
  * sockets and transactions, we hold the decisions. The connection is ours
- * (outbound, to its admin port); `local` is the SIP contact it announces.
+ * (outbound, to its admin port), or in inbound mode its own to us, one per
+ * request; `local` is the SIP contact it announces.
  */
 export class DrachtioEngine implements SipEngine {
   /**
@@ -46,8 +50,9 @@ export class DrachtioEngine implements SipEngine {
    */
   readonly local: { address: string; port: number; transports: readonly Transport[] };
   private readonly srf = new Srf();
-  private readonly connection: DrachtioConnection;
-  private readonly proxies = new Set<RunningProxy>();
+  private readonly link: DrachtioLink;
+  /** Proxy operations in flight, with the connection their request came on. */
+  private readonly proxies = new Map<RunningProxy, unknown>();
   private outgoing = 0;
   private started = false;
 
@@ -56,25 +61,30 @@ export class DrachtioEngine implements SipEngine {
     initialLocal: { address: string; port: number },
   ) {
     this.local = { address: initialLocal.address, port: initialLocal.port, transports: ['udp', 'tcp'] };
-    this.connection = new DrachtioConnection(
-      this.srf,
-      { host: options.host, port: options.port, secret: options.secret, connectTimeoutMs: CONNECT_TIMEOUT_MS, retryMaxDelayMs: RETRY_MAX_DELAY_MS },
-      (event) => this.onConnectionEvent(event),
-    );
+    const onEvent = (event: ConnectionEvent) => this.onConnectionEvent(event);
+    this.link = options.listen
+      ? new DrachtioListener(this.srf, { ...options.listen, secret: options.secret }, onEvent, (socket) => this.endProxiesOn(socket))
+      : new DrachtioConnection(
+          this.srf,
+          { host: options.host, port: options.port, secret: options.secret, connectTimeoutMs: CONNECT_TIMEOUT_MS, retryMaxDelayMs: RETRY_MAX_DELAY_MS },
+          onEvent,
+        );
   }
 
   async start(onRequest: RequestHandler): Promise<void> {
     const handle = (req: SrfInboundRequest, res: SrfResponse) => {
       try {
-        const exchange = new DrachtioExchange(req, res, { now: () => performance.now(), track: (running) => this.track(running) });
-        onRequest(exchange).catch((error: unknown) => this.options.onError(error));
+        const exchange = new DrachtioExchange(req, res, { now: () => performance.now(), track: (running) => this.track(running, req.socket) });
+        onRequest(exchange)
+          .catch((error: unknown) => this.options.onError(error))
+          .finally(() => this.link.requestDone(req.socket));
       } catch (error) {
         this.options.onError(error);
       }
     };
     // One route per method: drachtio-server sends an app only the methods it asked for.
     for (const method of ROUTED_METHODS) this.srf.use(method.toLowerCase(), handle as unknown as Parameters<Srf['use']>[1]);
-    const hostports = await this.connection.open();
+    const hostports = await this.link.open();
     this.started = true;
     this.adoptContacts(hostports);
   }
@@ -84,8 +94,9 @@ export class DrachtioEngine implements SipEngine {
       {
         srf: this.srf,
         now: () => performance.now(),
-        whenConnected: () => this.connection.whenConnected(),
-        connected: () => this.connection.connected,
+        whenConnected: () => this.link.whenConnected(),
+        connected: () => this.link.connected,
+        sendOptions: () => this.link.outgoingOptions(),
         track: () => {
           this.outgoing++;
           return () => this.outgoing--;
@@ -97,36 +108,33 @@ export class DrachtioEngine implements SipEngine {
   }
 
   stats(): { clientTransactions: number; invitesInProgress: number } {
-    return { clientTransactions: this.outgoing, invitesInProgress: [...this.proxies].filter((p) => p.invite).length };
+    return { clientTransactions: this.outgoing, invitesInProgress: [...this.proxies.keys()].filter((p) => p.invite).length };
   }
 
   health(): EngineHealth {
-    const { connection } = this;
-    const since = connection.since.getTime() > 0 ? ` since ${connection.since.toISOString()}` : '';
-    if (connection.connected) {
-      return { ok: true, detail: `connected to drachtio-server ${connection.server}${since} (${connection.disconnects} disconnections since start)` };
-    }
-    const problem = connection.problem ? `: ${connection.problem}` : '';
-    return { ok: false, detail: `not connected to drachtio-server ${connection.server}${since}${problem}; reconnecting (${connection.disconnects} disconnections since start)` };
+    return this.link.health();
   }
 
   async stop(): Promise<void> {
-    this.connection.close();
+    this.link.close();
     // Nothing more will come for the calls in flight: end them now.
-    for (const proxy of [...this.proxies]) proxy.end('lost');
+    for (const proxy of [...this.proxies.keys()]) proxy.end('lost');
   }
 
-  private track(running: RunningProxy): () => void {
-    this.proxies.add(running);
+  private track(running: RunningProxy, socket: unknown): () => void {
+    this.proxies.set(running, socket);
     return () => this.proxies.delete(running);
   }
 
+  /** drachtio-srf forgets the operations of a closed socket: their results will never come. */
+  private endProxiesOn(socket: unknown): void {
+    for (const [proxy, on] of [...this.proxies]) if (on === socket) proxy.end('lost');
+  }
+
   private onConnectionEvent(event: ConnectionEvent): void {
-    if (event.kind === 'lost') {
-      // drachtio-srf forgets the operations of a closed socket: their results will never come.
-      for (const proxy of [...this.proxies]) proxy.end('lost');
-    }
-    if (event.kind === 'connected') this.adoptContacts(event.hostports);
+    // Outbound mode: the one connection carried every call. (Inbound mode ends them per session.)
+    if (event.kind === 'lost' && !this.options.listen) for (const proxy of [...this.proxies.keys()]) proxy.end('lost');
+    if (event.kind === 'connected' || event.kind === 'session') this.adoptContacts(event.hostports);
     // Until start() has connected, its own result (or error) says it all.
     if (this.started) this.options.onConnection(event);
   }

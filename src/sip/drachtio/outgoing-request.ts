@@ -10,6 +10,8 @@ export interface OutgoingDeps {
   /** Resolves when the connection to drachtio-server is up (or the engine stopped). */
   whenConnected(): Promise<void>;
   connected(): boolean;
+  /** What srf.request needs besides the request (inbound mode: the connection to send it on). */
+  sendOptions(): object;
   /** Counts the request while it waits for its final (engine stats). */
   track(): () => void;
 }
@@ -51,6 +53,7 @@ export async function sendOutgoing(deps: OutgoingDeps, request: OutgoingRequest,
         resolve(outcome);
       };
       const opts = {
+        ...deps.sendOptions(),
         method: request.method,
         headers: { From: `<${request.from}>` },
         // drachtio-srf passes `proxy` to drachtio-server as the next hop (not in its typings).

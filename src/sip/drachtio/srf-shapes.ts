@@ -50,6 +50,8 @@ export interface SrfInboundRequest {
   readonly stackTxnId: string;
   readonly msg: { version?: string; headers: Record<string, string> };
   readonly agent: SrfAgent;
+  /** The connection to drachtio-server it came on (one per request in inbound mode). */
+  readonly socket: unknown;
   get(name: string): string | undefined;
   has(name: string): boolean;
   getParsedHeader(name: string): unknown;
