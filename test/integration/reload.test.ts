@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort, runDrouter, waitForOutput } from '../support/drouter-process.js';
+import { engineEnv, testEngine } from '../support/drouter-server.js';
 
 async function health(port: number) {
   const response = await fetch(`http://127.0.0.1:${port}/health`);
-  return (await response.json()) as { routing: { generation: number; rules: number } };
+  return (await response.json()) as { routing: { generation: number; rules: number }; sip: { engine: string } };
 }
 
 function sql(file: string, statement: string): void {
@@ -32,10 +33,10 @@ describe('reload on SIGHUP', () => {
   it('keeps the old snapshot when a row is bad and logs the row; swaps in a good one', async () => {
     const file = join(dir, 'drouter.db');
     const port = await freePort();
-    const run = runDrouter(['start'], { DROUTER_STORE__URL: `sqlite:${file}`, DROUTER_ADMIN__PORT: String(port), DROUTER_SIP__PORT: String(await freePort()) });
+    const run = runDrouter(['start'], { DROUTER_STORE__URL: `sqlite:${file}`, DROUTER_ADMIN__PORT: String(port), DROUTER_SIP__PORT: String(await freePort()), ...engineEnv() });
     try {
       await waitForOutput(run, /drouter started/);
-      expect((await health(port)).routing).toMatchObject({ generation: 1, rules: 3 });
+      expect(await health(port)).toMatchObject({ routing: { generation: 1, rules: 3 }, sip: { engine: testEngine } });
 
       sql(file, "INSERT INTO dr_rules (ruleid, groupid, prefix, gwlist) VALUES (40, '0', '44x', '1')");
       run.child.kill('SIGHUP');

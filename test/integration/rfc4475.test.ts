@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { escapeRegExp } from '../support/regexp.js';
 import { challengesOf, registerAuthorization } from '../support/registering-phone.js';
 import { TcpPeer } from '../support/tcp-peer.js';
@@ -50,6 +50,71 @@ const EXPECTED: Readonly<Record<string, number | null>> = {
   'unreason.dat': null,
   'noreason.dat': null,
 };
+
+/**
+ * On drachtio, sofia-sip inside drachtio-server parses every message first and
+ * answers or drops what it refuses; only the rest reaches us. The messages
+ * whose handling differs from EXPECTED, per transport (the raw checks of
+ * raw-request-check.ts are the native engine's: on drachtio these messages
+ * meet sofia's parser instead). README, "The drachtio engine", difference 12.
+ */
+const VIA_ELSEWHERE = null; // the top Via names another transport than the one it came on: sofia drops it (nta.c agent_check_request_via)
+const SOFIA_DROPS = null; // sofia cannot parse the Via or the request line and has no Via to answer to
+const ON_DRACHTIO: Readonly<Record<'udp' | 'tcp', Readonly<Record<string, number | null>>>> = {
+  udp: {
+    'badinv01.dat': SOFIA_DROPS,
+    'lwsruri.dat': SOFIA_DROPS,
+    // drachtio-server sends 100 Trying, then drachtio-srf's parser refuses the request line (two spaces) and drops it: no final.
+    'lwsstart.dat': null,
+    // sofia takes these, they reach us and are answered as any other (routed: 404; OPTIONS: 200).
+    'escruri.dat': 404,
+    'badaspec.dat': 200,
+    // sofia's 505 goes to the Via's sent-by (c.example.com), not to the source.
+    'badvers.dat': null,
+    'scalar02.dat': VIA_ELSEWHERE,
+    'trws.dat': VIA_ELSEWHERE,
+    'regaut01.dat': VIA_ELSEWHERE,
+    'bext01.dat': VIA_ELSEWHERE,
+    'unkscm.dat': VIA_ELSEWHERE,
+    'novelsc.dat': VIA_ELSEWHERE,
+  },
+  tcp: {
+    'badinv01.dat': SOFIA_DROPS,
+    'lwsruri.dat': SOFIA_DROPS,
+    // It reaches us; sofia's parser allows the trailing space the raw checks refuse.
+    'trws.dat': 200,
+    'badaspec.dat': VIA_ELSEWHERE,
+    'bext01.dat': VIA_ELSEWHERE,
+    'escruri.dat': VIA_ELSEWHERE,
+    'lwsstart.dat': VIA_ELSEWHERE,
+    'zeromf.dat': VIA_ELSEWHERE,
+  },
+};
+
+/** The final response (or drop) a message gets on the engine under test, over `transport`. */
+function expectedFor(file: string, transport: 'udp' | 'tcp'): number | null | undefined {
+  const onDrachtio = ON_DRACHTIO[transport];
+  if (testEngine === 'drachtio' && file in onDrachtio) return onDrachtio[file];
+  return EXPECTED[file];
+}
+
+/**
+ * drachtio-server v0.9.4 dies (SIGSEGV) on a REGISTER whose first Contact has no
+ * URI scheme (controller.cpp:1580, strcmp on a NULL url_scheme), and on an
+ * INVITE whose Contact has no host when the app answers it (sip-dialog.cpp:102,
+ * a NULL url_host compared); both still in its newest source. On drachtio the
+ * mangled run leaves out every REGISTER and INVITE whose Contact has no scheme.
+ */
+function crashesDrachtioServer(message: Buffer): boolean {
+  const text = message.toString('latin1');
+  if (!/^(?:REGISTER|INVITE) /.test(text)) return false;
+  return [...text.matchAll(/^(?:contact|m)[ \t]*:[ \t]*([^\r\n]*)/gim)].some(([, value = '']) =>
+    value.split(',').some((part) => !/^\s*(?:\*|[a-z][a-z0-9+.-]*:)/i.test(/<([^>]*)>?/.exec(part)?.[1] ?? part)),
+  );
+}
+
+/** A final response (drachtio-server sends 100 Trying to an INVITE before we see it). */
+const FINAL = /^SIP\/2\.0 [2-6]\d\d /;
 
 function statusOf(response: string | undefined): number | null {
   const match = response ? /^SIP\/2\.0 (\d{3})/.exec(response) : null;
@@ -99,8 +164,8 @@ describe('RFC 4475 torture messages against the running server (UDP)', () => {
     // A response is matched on the message's Call-ID, or on its CSeq when it has none (insuf.dat).
     const key = /^(?:Call-ID|i):\s*(\S+)/im.exec(text)?.[1] ?? /^CSeq:\s*(.+?)\s*$/im.exec(text)?.[1] ?? '';
     sender.send(bytes, server.sip);
-    const response = key ? await sender.receive(new RegExp(escapeRegExp(key), 'i'), 700) : undefined;
-    if (file in EXPECTED) expect(statusOf(response)).toBe(EXPECTED[file]);
+    const response = key ? await sender.receive(new RegExp(`${FINAL.source}[\\s\\S]*${escapeRegExp(key)}`, 'i'), 700) : undefined;
+    if (file in EXPECTED) expect(statusOf(response)).toBe(expectedFor(file, 'udp'));
     expect(await stillServing()).toBe(true);
   });
 });
@@ -132,7 +197,9 @@ describe('RFC 4475 REGISTER messages completed with digest', () => {
     ['cparam02.dat', 'watson', '<sip:+19725552222@gw1.example.net;unknownparam>;expires=120'],
     ['regescrt.dat', 'user', '<sip:user@example.com?Route=%3Csip:sip.example.com%3E>;expires=120'],
   ])('%s registers %s and keeps the contact: %s', async (file, user, contact) => {
-    const text = readFileSync(join(DATA, file)).toString('latin1');
+    // Its own branch: the first suite sent these very bytes, and a server that keeps transactions by
+    // branch and sent-by (RFC 3261 §17.2.3; sofia does, for 32 s) would take this for a retransmission.
+    const text = readFileSync(join(DATA, file)).toString('latin1').replace(/branch=(\S+)/, 'branch=$1-digest');
     const callId = /^Call-ID:\s*(\S+)/im.exec(text)?.[1] ?? '';
     sender.send(text, server.sip);
     const challenged = await sender.receive(new RegExp(escapeRegExp(callId)), 1000);
@@ -172,8 +239,8 @@ describe('RFC 4475 torture requests over TCP', () => {
     const peer = await TcpPeer.connect('127.0.0.43', server.sip);
     try {
       peer.send(readFileSync(join(DATA, file)).toString('latin1'));
-      const response = await peer.receive(/^SIP\/2\.0 \d{3} /m, 1500);
-      expect(statusOf(response)).toBe(EXPECTED[file]);
+      const response = await peer.receive(new RegExp(FINAL.source, 'm'), 1500);
+      expect(statusOf(response)).toBe(expectedFor(file, 'tcp'));
     } finally {
       peer.close();
     }
@@ -207,27 +274,37 @@ describe('mangled torture messages (bounded, seeded)', () => {
   it('survives 3000 messages with random bytes flipped, cut or duplicated, and keeps serving', async () => {
     const random = mulberry(4475);
     const messages = readdirSync(DATA).filter((file) => file.endsWith('.dat')).map((file) => readFileSync(join(DATA, file)));
+    let left = 0;
     for (let i = 0; i < 3000; i++) {
       const original = messages[Math.floor(random() * messages.length)] ?? Buffer.alloc(0);
       const mangled = Buffer.from(original);
       for (let flips = Math.floor(random() * 8); flips > 0; flips--) mangled[Math.floor(random() * mangled.length)] = Math.floor(random() * 256);
       const cut = random() < 0.3 ? mangled.subarray(0, Math.floor(random() * mangled.length)) : mangled;
-      sender.send(random() < 0.1 ? Buffer.concat([cut, cut]) : cut, server.sip);
+      const message = random() < 0.1 ? Buffer.concat([cut, cut]) : cut;
+      if (testEngine === 'drachtio' && crashesDrachtioServer(message)) left++;
+      else sender.send(message, server.sip);
       if (i % 200 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const { address, port } = sender.address;
-    sender.send(
-      sipRequest([
-        `OPTIONS sip:127.0.0.45 SIP/2.0`,
-        `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK-after-mangling`,
-        'Max-Forwards: 70',
-        `From: <sip:probe@127.0.0.46>;tag=m1`,
-        'To: <sip:127.0.0.45>',
-        'Call-ID: after-mangling@127.0.0.46',
-        'CSeq: 1 OPTIONS',
-      ]),
-      server.sip,
-    );
-    expect(statusOf(await sender.receive(/Call-ID: after-mangling@/, 5000))).toBe(200);
+    const options = sipRequest([
+      `OPTIONS sip:127.0.0.45 SIP/2.0`,
+      `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK-after-mangling`,
+      'Max-Forwards: 70',
+      `From: <sip:probe@127.0.0.46>;tag=m1`,
+      'To: <sip:127.0.0.45>',
+      'Call-ID: after-mangling@127.0.0.46',
+      'CSeq: 1 OPTIONS',
+    ]);
+    // Retransmitted as a UAC does over UDP (RFC 3261 §17.1.2.2, timer E): the burst can fill the
+    // server's socket buffer, and a datagram dropped there is not a server that stopped serving.
+    let answer: string | undefined;
+    for (const waitMs of [500, 1000, 2000, 4000]) {
+      sender.send(options, server.sip);
+      answer = await sender.receive(/Call-ID: after-mangling@/, waitMs);
+      if (answer) break;
+    }
+    expect(statusOf(answer)).toBe(200);
+    // 78 of the 3000 (seed 4475) are left out on drachtio.
+    expect(left).toBe(testEngine === 'drachtio' ? 78 : 0);
   });
 });

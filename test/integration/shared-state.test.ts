@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheKeys } from '../../src/cache/keys.js';
 import { deleteKeys } from '../support/redis-keys.js';
+import { DRACHTIO_BINARY, DrachtioServerProcess } from '../support/drachtio-server.js';
 import { freePort, type RunningDrouter, runDrouter, waitForOutput } from '../support/drouter-process.js';
+import { testEngine } from '../support/drouter-server.js';
 
 const REDIS_TEST_URL = process.env.DROUTER_TEST_REDIS_URL;
 
@@ -14,11 +16,31 @@ interface Node {
 }
 
 /**
+ * On drachtio each node has a drachtio-server of its own, on the node's SIP
+ * address, as a pair runs in production (DROUTER_TEST_DRACHTIO_BINARY; the
+ * file is skipped without it). It outlives a restart of its node.
+ */
+const ownDrachtio = testEngine === 'drachtio';
+const drachtioServers = new Map<string, DrachtioServerProcess>();
+
+async function drachtioEnv(sipAddress: string): Promise<Record<string, string>> {
+  if (!ownDrachtio) return {};
+  let server = drachtioServers.get(sipAddress);
+  if (!server) {
+    server = new DrachtioServerProcess(DRACHTIO_BINARY ?? '', { adminPort: await freePort(), secret: 'pair-secret', sipAddress, sipPort: 5060 });
+    await server.start();
+    drachtioServers.set(sipAddress, server);
+  }
+  const { adminPort, secret } = server.options;
+  return { DROUTER_SIP__ENGINE: 'drachtio', DROUTER_SIP__DRACHTIO__PORT: String(adminPort), DROUTER_SIP__DRACHTIO__SECRET: secret };
+}
+
+/**
  * Two `drouter start` processes sharing one database and one Redis, as the
  * nodes of a pair do: what an operator or the prober changes on one, the
  * other routes by within the refresh second.
  */
-describe.runIf(REDIS_TEST_URL)('two server processes on one Redis', () => {
+describe.runIf(REDIS_TEST_URL && (!ownDrachtio || DRACHTIO_BINARY))(`two server processes on one Redis (${testEngine} engine)`, () => {
   const prefix = `sipdr-test:${process.pid}:pair:`;
   let dir: string;
   const nodes: Node[] = [];
@@ -26,6 +48,7 @@ describe.runIf(REDIS_TEST_URL)('two server processes on one Redis', () => {
   async function startNode(sipAddress: string): Promise<Node> {
     const adminPort = await freePort();
     const run = runDrouter(['start'], {
+      ...(await drachtioEnv(sipAddress)),
       DROUTER_STORE__URL: `sqlite:${join(dir, 'drouter.db')}`,
       DROUTER_CACHE__URL: REDIS_TEST_URL ?? '',
       DROUTER_CACHE__KEY_PREFIX: prefix,
@@ -35,7 +58,10 @@ describe.runIf(REDIS_TEST_URL)('two server processes on one Redis', () => {
       DROUTER_PROBE__ENABLED: 'false',
     });
     await waitForOutput(run, /drouter started/);
-    return { run, admin: `http://127.0.0.1:${adminPort}` };
+    const node = { run, admin: `http://127.0.0.1:${adminPort}` };
+    // Each node serves SIP on its own address: its own socket, or its own drachtio-server's contact.
+    expect(await call(node, 'GET', '/health')).toMatchObject({ sip: { ok: true, engine: testEngine, listening: expect.stringContaining(`${sipAddress}:`) } });
+    return node;
   }
 
   async function call<T>(node: Node, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
@@ -71,6 +97,8 @@ describe.runIf(REDIS_TEST_URL)('two server processes on one Redis', () => {
       node.run.child.kill('SIGTERM');
       await node.run.finished;
     }
+    for (const server of drachtioServers.values()) await server.close();
+    drachtioServers.clear();
     await deleteKeys(REDIS_TEST_URL ?? '', cacheKeys(prefix).all);
     rmSync(dir, { recursive: true, force: true });
   });

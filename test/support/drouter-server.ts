@@ -27,6 +27,16 @@ export function drachtioUnderTest(): { host: string; port: number; secret: strin
   return { host: match[1] ?? '', port: Number(match[2]), secret: match[3] ?? '' };
 }
 
+/**
+ * The environment that puts a `drouter start` child on the engine under test:
+ * nothing for native; for drachtio, the engine and DROUTER_TEST_DRACHTIO's server.
+ */
+export function engineEnv(): Record<string, string> {
+  if (testEngine !== 'drachtio') return {};
+  const { host, port, secret } = drachtioUnderTest();
+  return { DROUTER_SIP__ENGINE: 'drachtio', DROUTER_SIP__DRACHTIO__HOST: host, DROUTER_SIP__DRACHTIO__PORT: String(port), DROUTER_SIP__DRACHTIO__SECRET: secret };
+}
+
 export interface TestServer {
   server: RunningServer;
   sip: { address: string; port: number };

@@ -75,7 +75,7 @@ export interface SippGateway {
  * sipp as a gateway on `address`:5060 with a UAS scenario of test/sipp,
  * answering OPTIONS with 200 (`-aa`) as Asterisk answers probes.
  */
-export async function startSippGateway(address: string, scenario: 'uas-answer.xml', lifetimeSeconds = 60): Promise<SippGateway> {
+export async function startSippGateway(address: string, scenario: 'uas-answer.xml' | 'uas-503.xml', lifetimeSeconds = 60): Promise<SippGateway> {
   const child: ChildProcess = spawn('sipp', ['-sf', join(SCENARIOS, scenario), '-i', address, '-p', '5060', '-aa', '-nostdin', '-timeout', `${lifetimeSeconds}s`], { stdio: 'ignore' });
   // sipp binds at once; give it that moment before anything is sent to it.
   await new Promise((resolve) => setTimeout(resolve, 300));
