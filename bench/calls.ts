@@ -1,4 +1,4 @@
-import { announceSippBenchmark, findSustainedRate, type LoadProfile, scenario, startSippServer } from './sipp-load.js';
+import { announceSippBenchmark, findSustainedRates, type LoadProfile, scenario, startSippServer } from './sipp-load.js';
 
 /**
  * `npm run bench` (calls part): sipp as the phone (127.0.0.61) and as the
@@ -18,6 +18,6 @@ function callProfile(label: string, gateway1Scenario: string): LoadProfile {
 }
 
 if (announceSippBenchmark('calls')) {
-  await findSustainedRate(callProfile('calls to gateway 1', 'uas-answer.xml'), 100);
-  await findSustainedRate(callProfile('calls failing over (gateway 1 answers 503)', 'uas-503.xml'), 100);
+  await findSustainedRates(callProfile('calls to gateway 1', 'uas-answer.xml'), 100);
+  await findSustainedRates(callProfile('calls failing over (gateway 1 answers 503)', 'uas-503.xml'), 100);
 }

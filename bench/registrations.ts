@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { prepareStore } from '../src/store/knex/open-store.js';
-import { announceSippBenchmark, findSustainedRate, scenario, work } from './sipp-load.js';
+import { announceSippBenchmark, findSustainedRates, scenario, work } from './sipp-load.js';
 
 /**
  * `npm run bench` (registrations part): REGISTER with MD5 digest (401, then
@@ -29,7 +29,7 @@ if (announceSippBenchmark('registrations', `${USERS} users`)) {
   // [authentication] keyword rather than a password for the scenario to place.
   const users = join(work, 'users.csv');
   writeFileSync(users, `SEQUENTIAL\n${Array.from({ length: USERS }, (_, i) => `${FIRST + i};[authentication username=${FIRST + i} password=pw${FIRST + i}]`).join('\n')}\n`);
-  await findSustainedRate(
+  await findSustainedRates(
     {
       label: 'REGISTER with digest, rtupdate on SQLite',
       unit: 'registrations/s',

@@ -1,5 +1,10 @@
-/** `npm run bench`: every benchmark, figures printed (see README, Benchmarks). `--only routing|calls|registrations` picks one. */
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (!only || only === 'routing') await import('./routing.js');
-if (!only || only === 'calls') await import('./calls.js');
-if (!only || only === 'registrations') await import('./registrations.js');
+/**
+ * `npm run bench`: every benchmark, figures printed (see README, Benchmarks).
+ * `--only routing|calls|registrations` (or a comma list) picks parts;
+ * `--engine drachtio` runs the calls and registrations on the native engine, then through a drachtio-server.
+ */
+const only = process.argv.includes('--only') ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',') : undefined;
+const wanted = (part: string) => !only || only.includes(part);
+if (wanted('routing')) await import('./routing.js');
+if (wanted('calls')) await import('./calls.js');
+if (wanted('registrations')) await import('./registrations.js');

@@ -2,13 +2,16 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DRACHTIO_ADMIN, drachtioMissing, enginesToRun, startDrachtioServer } from './drachtio-server.js';
 
 /**
  * The shared method of the sipp-driven benchmarks: the proxy (`node
  * dist/cli.js start`) on core 0, sipp on core 1 (taskset); for each rate a
  * fresh proxy (and fresh sipp servers), a 2 s warm-up, then `STEP_SECONDS`
  * of load; the highest rate with no failure, retransmissions <= 1 % and
- * p95 <= 100 ms, found by doubling then bisecting three times.
+ * p95 <= 100 ms, found by doubling then bisecting three times. On the
+ * drachtio engine a fresh drachtio-server per step holds the proxy's SIP
+ * address, on core 0 beside the proxy, and its CPU is counted apart.
  */
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -22,6 +25,8 @@ const FIXED_RATE = process.argv.includes('--at') ? Number(process.argv[process.a
 export const work = mkdtempSync(join(tmpdir(), 'drouter-bench-sipp-'));
 const hasTaskset = spawnSync('taskset', ['--version']).error === undefined;
 const hasSipp = spawnSync('sipp', ['-v']).error === undefined;
+
+export type Engine = 'native' | 'drachtio';
 
 function onCore(core: number, command: string, args: string[]): [string, string[]] {
   return hasTaskset ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
@@ -84,6 +89,8 @@ interface Step {
   /** The kernel's part of it (system calls: sockets, syncs). */
   systemCpuUsPerItem: number;
   peakRssMb: number;
+  /** drachtio-server's share, on the drachtio engine. */
+  server?: { cpuUsPerItem: number; peakRssMb: number };
 }
 
 /** The process's user and system CPU so far, in clock ticks (1/100 s), all threads. */
@@ -106,9 +113,17 @@ function runSipp(client: { file: string; args: string[] }, extra: string[], time
   spawnSync(command, args, { cwd: work, stdio: 'ignore', timeout: timeoutSeconds * 1000 });
 }
 
-async function measuredStep(profile: LoadProfile, rate: number): Promise<Step> {
-  const db = join(work, `${profile.label.replace(/\W+/g, '-')}-${rate}.db`);
+function ticksToUs(ticks: { user: number; system: number }): number {
+  return ((ticks.user + ticks.system) * 1e6) / 100;
+}
+
+async function measuredStep(profile: LoadProfile, rate: number, engine: Engine): Promise<Step> {
+  const db = join(work, `${profile.label.replace(/\W+/g, '-')}-${engine}-${rate}.db`);
   await profile.prepareStore?.(db);
+  const drachtio = engine === 'drachtio' ? await startDrachtioServer(work, PROXY, (command, args) => onCore(0, command, args)) : undefined;
+  const engineEnv = drachtio
+    ? { DROUTER_SIP__ENGINE: 'drachtio', DROUTER_SIP__DRACHTIO__PORT: String(DRACHTIO_ADMIN.port), DROUTER_SIP__DRACHTIO__SECRET: DRACHTIO_ADMIN.secret }
+    : {};
   const profiling = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profile.label.replace(/\W+/g, '-')}-${rate}.cpuprofile`] : [];
   const [command, args] = onCore(0, process.execPath, [...profiling, join(ROOT, 'dist', 'cli.js'), 'start']);
   const proxy = spawn(command, args, {
@@ -124,6 +139,7 @@ async function measuredStep(profile: LoadProfile, rate: number): Promise<Step> {
       DROUTER_LOG__LEVEL: 'error',
       // Probing runs as in production, every second so that a probe sent before the gateways listened is soon corrected.
       DROUTER_PROBE__INTERVAL_MS: '1000',
+      ...engineEnv,
       ...profile.proxyEnv,
     },
   });
@@ -137,9 +153,12 @@ async function measuredStep(profile: LoadProfile, rate: number): Promise<Step> {
     runSipp(client, ['-r', '200', '-m', '400', '-timeout', '20s'], 30);
     const items = rate * STEP_SECONDS;
     const ticksBefore = cpuTicks(pid);
+    const serverPid = drachtio?.pid ?? 0;
+    const serverTicksBefore = drachtio ? cpuTicks(serverPid) : undefined;
     const stats = join(work, `stat-${rate}.csv`);
     runSipp(client, ['-r', String(rate), '-m', String(items), '-l', String(rate * 4), '-timeout', `${STEP_SECONDS + 20}s`, '-max_retrans', '5', '-trace_stat', '-stf', stats, '-fd', '1', '-trace_rtt', '-rtt_freq', '1'], STEP_SECONDS + 30);
     const ticksAfter = cpuTicks(pid);
+    const serverTicksAfter = drachtio ? cpuTicks(serverPid) : undefined;
     const systemCpuUs = ((ticksAfter.system - ticksBefore.system) * 1e6) / 100;
     const cpuUs = ((ticksAfter.user - ticksBefore.user) * 1e6) / 100 + systemCpuUs;
     const lines = readFileSync(stats, 'utf8').trim().split('\n');
@@ -165,11 +184,19 @@ async function measuredStep(profile: LoadProfile, rate: number): Promise<Step> {
       cpuUsPerItem: cpuUs / Math.max(1, completed),
       systemCpuUsPerItem: systemCpuUs / Math.max(1, completed),
       peakRssMb: peakRssMb(pid),
+      ...(serverTicksBefore && serverTicksAfter
+        ? {
+            server: {
+              cpuUsPerItem: (ticksToUs(serverTicksAfter) - ticksToUs(serverTicksBefore)) / Math.max(1, completed),
+              peakRssMb: peakRssMb(serverPid),
+            },
+          }
+        : {}),
       ok: false,
     };
     step.ok = step.failed === 0 && step.retransmissionShare <= 0.01 && step.p95 <= 100;
     console.log(
-      `  ${String(rate).padStart(6)} ${profile.unit}  ${step.ok ? 'ok  ' : 'FAIL'}  completed ${step.completed}, failed ${step.failed}, retrans ${(step.retransmissionShare * 100).toFixed(2)} %, p50/p95/p99 ${step.p50}/${step.p95}/${step.p99} ms, ${Math.round(step.cpuUsPerItem)} µs CPU each (${Math.round(step.systemCpuUsPerItem)} µs system), peak RSS ${step.peakRssMb} MB`,
+      `  ${String(rate).padStart(6)} ${profile.unit}  ${step.ok ? 'ok  ' : 'FAIL'}  completed ${step.completed}, failed ${step.failed}, retrans ${(step.retransmissionShare * 100).toFixed(2)} %, p50/p95/p99 ${step.p50}/${step.p95}/${step.p99} ms, ${Math.round(step.cpuUsPerItem)} µs CPU each (${Math.round(step.systemCpuUsPerItem)} µs system), peak RSS ${step.peakRssMb} MB${serverPart(step)}`,
     );
     return step;
   } finally {
@@ -177,25 +204,43 @@ async function measuredStep(profile: LoadProfile, rate: number): Promise<Step> {
     proxy.kill('SIGTERM');
     // A profiled proxy writes its profile on the way out.
     await new Promise((resolve) => setTimeout(resolve, PROFILE_DIR ? 3000 : 1000));
+    drachtio?.kill('SIGKILL');
+    if (drachtio) await new Promise((resolve) => setTimeout(resolve, 300));
   }
 }
 
-export async function findSustainedRate(profile: LoadProfile, startRate: number): Promise<void> {
-  console.log(`${profile.label}:`);
+function serverPart(step: Step): string {
+  return step.server ? `; drachtio-server ${Math.round(step.server.cpuUsPerItem)} µs CPU each, peak RSS ${step.server.peakRssMb} MB` : '';
+}
+
+/** Runs `profile` on each engine `--engine` asks for (README, Benchmarks); a drachtio run without its binary says so. */
+export async function findSustainedRates(profile: LoadProfile, startRate: number): Promise<void> {
+  for (const engine of enginesToRun()) {
+    const missing = engine === 'drachtio' ? drachtioMissing() : undefined;
+    if (missing) {
+      console.log(`${profile.label} (drachtio engine): skipped: ${missing}`);
+      continue;
+    }
+    await findSustainedRate(profile, startRate, engine);
+  }
+}
+
+async function findSustainedRate(profile: LoadProfile, startRate: number, engine: Engine): Promise<void> {
+  console.log(`${profile.label} (${engine} engine):`);
   if (FIXED_RATE !== undefined) {
-    await measuredStep(profile, FIXED_RATE);
+    await measuredStep(profile, FIXED_RATE, engine);
     return;
   }
   let good: Step | undefined;
   let bad: Step | undefined;
   // Doubling while steps pass, halving while they fail, until one of each.
   for (let rate = startRate; !(good && bad) && rate <= startRate * 128 && rate >= startRate / 16; rate = good ? rate * 2 : Math.round(rate / 2)) {
-    const step = await measuredStep(profile, rate);
+    const step = await measuredStep(profile, rate, engine);
     if (step.ok) good = step;
     else bad = step;
   }
   for (let i = 0; i < 3 && good && bad && bad.rate - good.rate > good.rate / 8; i++) {
-    const step = await measuredStep(profile, Math.round((good.rate + bad.rate) / 2));
+    const step = await measuredStep(profile, Math.round((good.rate + bad.rate) / 2), engine);
     if (step.ok) good = step;
     else bad = step;
   }
@@ -203,5 +248,7 @@ export async function findSustainedRate(profile: LoadProfile, startRate: number)
     console.log(`  => sustains less than ${bad?.rate} ${profile.unit}`);
     return;
   }
-  console.log(`  => sustains ${good.rate} ${profile.unit} (p50/p95/p99 ${good.p50}/${good.p95}/${good.p99} ms, ${Math.round(good.cpuUsPerItem)} µs CPU each, proxy peak RSS ${good.peakRssMb} MB)`);
+  console.log(
+    `  => ${engine}: sustains ${good.rate} ${profile.unit} (p50/p95/p99 ${good.p50}/${good.p95}/${good.p99} ms, ${Math.round(good.cpuUsPerItem)} µs CPU each, proxy peak RSS ${good.peakRssMb} MB${serverPart(good)})`,
+  );
 }

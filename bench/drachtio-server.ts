@@ -1,0 +1,78 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+
+/**
+ * The drachtio-server of the drachtio runs: DROUTER_BENCH_DRACHTIO_BINARY
+ * names the binary (it is in no package registry: README, "The drachtio
+ * engine"); the bench writes its config file to its work folder and starts
+ * one per step, as it does the proxy.
+ */
+export const DRACHTIO_BINARY = process.env.DROUTER_BENCH_DRACHTIO_BINARY;
+export const DRACHTIO_ADMIN = { port: 19022, secret: 'bench-secret' };
+
+/** The engines `--engine` asks for: `native` (the default), or `drachtio`, which runs native and then drachtio. */
+export function enginesToRun(): ('native' | 'drachtio')[] {
+  const index = process.argv.indexOf('--engine');
+  const asked = index >= 0 ? process.argv[index + 1] : 'native';
+  if (asked === 'native') return ['native'];
+  if (asked === 'drachtio') return ['native', 'drachtio'];
+  throw new Error(`--engine ${asked}: expected native or drachtio`);
+}
+
+/** Says why the drachtio runs cannot happen, or undefined when they can. */
+export function drachtioMissing(): string | undefined {
+  return DRACHTIO_BINARY ? undefined : 'DROUTER_BENCH_DRACHTIO_BINARY is not set (the path of a drachtio-server binary)';
+}
+
+/**
+ * Starts drachtio-server with its SIP contact on `sip` (UDP only, as the
+ * native runs) and its admin port on loopback, quiet (warnings only: its
+ * per-message log lines would be a cost the native engine does not pay);
+ * resolves once the admin port takes connections.
+ */
+export async function startDrachtioServer(work: string, sip: { address: string; port: number }, onCore: (command: string, args: string[]) => [string, string[]]): Promise<ChildProcess> {
+  const config = join(work, 'drachtio.conf.xml');
+  writeFileSync(
+    config,
+    `<drachtio>
+  <admin port="${DRACHTIO_ADMIN.port}" secret="${DRACHTIO_ADMIN.secret}">127.0.0.1</admin>
+  <sip>
+    <contacts>
+      <contact>sip:${sip.address}:${sip.port};transport=udp</contact>
+    </contacts>
+  </sip>
+  <cdrs>false</cdrs>
+  <logging>
+    <console/>
+    <sofia-loglevel>0</sofia-loglevel>
+    <loglevel>warning</loglevel>
+  </logging>
+</drachtio>
+`,
+  );
+  const [command, args] = onCore(DRACHTIO_BINARY ?? '', ['-f', config]);
+  const child = spawn(command, args, { cwd: work, stdio: 'ignore' });
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    if (await accepts(DRACHTIO_ADMIN.port)) return child;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`drachtio-server (${DRACHTIO_BINARY}) did not open its admin port ${DRACHTIO_ADMIN.port} within 5 s`);
+}
+
+async function accepts(port: number): Promise<boolean> {
+  const socket = connect({ host: '127.0.0.1', port });
+  try {
+    await once(socket, 'connect');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    socket.destroy();
+  }
+}
