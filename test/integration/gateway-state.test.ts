@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execSql } from '../support/sqlite-file.js';
 import type { Cache } from '../../src/cache/cache.js';
 import { openCache } from '../../src/cache/open-cache.js';
 import { configSchema } from '../../src/config/schema.js';
@@ -48,14 +49,6 @@ describe('gateway state service on SQLite and the memory cache', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function sql(statement: string): void {
-    const db = new Database(file);
-    try {
-      db.exec(statement);
-    } finally {
-      db.close();
-    }
-  }
 
   function stateColumn(gwid: string): number {
     const db = new Database(file, { readonly: true });
@@ -83,7 +76,7 @@ describe('gateway state service on SQLite and the memory cache', () => {
   }
 
   it('starts from dr_gateways.state, or every gateway active with persistState off', async () => {
-    sql("UPDATE dr_gateways SET state = 1 WHERE gwid = '2'");
+    execSql(file, "UPDATE dr_gateways SET state = 1 WHERE gwid = '2'");
     const persisted = await start();
     expect(persisted.states.stateOf(persisted.gateway('2'))).toBe('admin-disabled');
     expect(persisted.states.healthOf('2')?.reason).toBe('dr_gateways.state is 1');
@@ -124,7 +117,7 @@ describe('gateway state service on SQLite and the memory cache', () => {
   it('keeps live states over a reload by default; inheritState false takes the column; removed gateways are forgotten', async () => {
     const { states, routing, gateway, forgotten } = await start();
     await states.apply(gateway('1'), { kind: 'probe-timeout', timeoutMs: 2000 });
-    sql("UPDATE dr_gateways SET state = 0 WHERE gwid = '1'; DELETE FROM dr_gateways WHERE gwid = '2'; UPDATE dr_gw_lists SET gwlist = '1'; INSERT INTO dr_gateways (gwid, address, state) VALUES ('3', '127.0.0.4', 1)");
+    execSql(file, "UPDATE dr_gateways SET state = 0 WHERE gwid = '1'; DELETE FROM dr_gateways WHERE gwid = '2'; UPDATE dr_gw_lists SET gwlist = '1'; INSERT INTO dr_gateways (gwid, address, state) VALUES ('3', '127.0.0.4', 1)");
     expect((await routing.reload()).ok).toBe(true);
     await states.adopt(routing.current.table, { inheritState: true });
     expect(states.stateOf(gateway('1'))).toBe('probing-disabled');

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { execSql } from '../support/sqlite-file.js';
 import { finalResponse, inviteFrom } from '../support/calling-phone.js';
 import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { parseExposition, sampleValue } from '../support/exposition.js';
@@ -60,14 +61,6 @@ describe('gateway probing, live state and the admin API', () => {
     return parseExposition((await api<string>('GET', '/metrics')).body);
   }
 
-  function sql(statement: string): void {
-    const db = new Database(server.storeFile);
-    try {
-      db.exec(statement);
-    } finally {
-      db.close();
-    }
-  }
 
   beforeAll(async () => {
     server = await startTestServer(PROXY, {
@@ -77,7 +70,7 @@ describe('gateway probing, live state and the admin API', () => {
     gateway1 = await ScriptedGateway.start('127.0.0.91');
     gateway2 = await ScriptedGateway.start('127.0.0.92');
     phone = await UdpPeer.bind('127.0.0.93');
-    sql("UPDATE dr_gateways SET address = '127.0.0.91:5060' WHERE gwid = '1'; UPDATE dr_gateways SET address = '127.0.0.92:5060' WHERE gwid = '2'");
+    execSql(server.storeFile, "UPDATE dr_gateways SET address = '127.0.0.91:5060' WHERE gwid = '1'; UPDATE dr_gateways SET address = '127.0.0.92:5060' WHERE gwid = '2'");
     expect((await api<{ ok: boolean }>('POST', '/reload', {})).body.ok).toBe(true);
   });
   afterAll(async () => {
@@ -152,7 +145,7 @@ describe('gateway probing, live state and the admin API', () => {
   });
 
   it('probes a probe_mode 0 gateway never, a probe_mode 1 gateway only while it is down', async () => {
-    sql("UPDATE dr_gateways SET probe_mode = 0 WHERE gwid = '1'; UPDATE dr_gateways SET probe_mode = 1, state = 2 WHERE gwid = '2'");
+    execSql(server.storeFile, "UPDATE dr_gateways SET probe_mode = 0 WHERE gwid = '1'; UPDATE dr_gateways SET probe_mode = 1, state = 2 WHERE gwid = '2'");
     try {
       expect((await api<{ ok: boolean }>('POST', '/reload', { inheritState: false })).body.ok).toBe(true);
       expect((await gatewayState('2')).state).toBe('probing-disabled');
@@ -163,7 +156,7 @@ describe('gateway probing, live state and the admin API', () => {
       expect(gateway1.requests('OPTIONS')).toHaveLength(0);
       expect(gateway2.requests('OPTIONS')).toHaveLength(0);
     } finally {
-      sql("UPDATE dr_gateways SET probe_mode = 2, state = 0 WHERE gwid IN ('1', '2')");
+      execSql(server.storeFile, "UPDATE dr_gateways SET probe_mode = 2, state = 0 WHERE gwid IN ('1', '2')");
       expect((await api<{ ok: boolean }>('POST', '/reload', { inheritState: false })).body.ok).toBe(true);
     }
   });

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execSql } from '../support/sqlite-file.js';
 import { freePort, runDrouter, waitForOutput } from '../support/drouter-process.js';
 import { engineEnv, testEngine } from '../support/drouter-server.js';
 
@@ -11,14 +11,6 @@ async function health(port: number) {
   return (await response.json()) as { routing: { generation: number; rules: number }; sip: { engine: string } };
 }
 
-function sql(file: string, statement: string): void {
-  const db = new Database(file);
-  try {
-    db.exec(statement);
-  } finally {
-    db.close();
-  }
-}
 
 describe('reload on SIGHUP', () => {
   let dir: string;
@@ -38,7 +30,7 @@ describe('reload on SIGHUP', () => {
       await waitForOutput(run, /drouter started/);
       expect(await health(port)).toMatchObject({ routing: { generation: 1, rules: 3 }, sip: { engine: testEngine } });
 
-      sql(file, "INSERT INTO dr_rules (ruleid, groupid, prefix, gwlist) VALUES (40, '0', '44x', '1')");
+      execSql(file, "INSERT INTO dr_rules (ruleid, groupid, prefix, gwlist) VALUES (40, '0', '44x', '1')");
       run.child.kill('SIGHUP');
       const refused = await waitForOutput(run, /routing reload refused/);
       expect(JSON.parse(refused).msg).toBe(
@@ -47,7 +39,7 @@ describe('reload on SIGHUP', () => {
       await waitForOutput(run, /generation 1 stays in use/);
       expect((await health(port)).routing).toMatchObject({ generation: 1, rules: 3 });
 
-      sql(file, "UPDATE dr_rules SET prefix = '44' WHERE ruleid = 40");
+      execSql(file, "UPDATE dr_rules SET prefix = '44' WHERE ruleid = 40");
       run.child.kill('SIGHUP');
       await waitForOutput(run, /routing reloaded/);
       expect((await health(port)).routing).toMatchObject({ generation: 2, rules: 4 });

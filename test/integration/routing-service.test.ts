@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execSql } from '../support/sqlite-file.js';
 import { configSchema } from '../../src/config/schema.js';
 import { RoutingDataError } from '../../src/errors.js';
 import { routingServiceOptions } from '../../src/routing/routing-options.js';
@@ -30,14 +30,6 @@ describe('routing service on a real SQLite store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function sql(statement: string): void {
-    const db = new Database(file);
-    try {
-      db.exec(statement);
-    } finally {
-      db.close();
-    }
-  }
 
   it('takes gateway state from the function it was given: a down gateway is skipped', async () => {
     const down = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC'), { now: () => AT }, {
@@ -53,7 +45,7 @@ describe('routing service on a real SQLite store', () => {
     await routing.load();
     const before = routing.current.table;
     const decision = routing.route({ number: '01144', group: 0 });
-    sql("UPDATE dr_gateways SET address = '127.0.0.9:5080' WHERE gwid = '1'");
+    execSql(file, "UPDATE dr_gateways SET address = '127.0.0.9:5080' WHERE gwid = '1'");
     await routing.reload();
     expect(routing.current.table).not.toBe(before);
     expect(decision.targets[0]?.uri).toBe('sip:01144@127.0.0.2:5060');
@@ -64,7 +56,7 @@ describe('routing service on a real SQLite store', () => {
   it('a failed reload keeps generation and table; a first load that fails throws every error', async () => {
     await routing.load();
     const before = routing.current;
-    sql("UPDATE dr_rules SET gwlist = '#7' WHERE ruleid = 2");
+    execSql(file, "UPDATE dr_rules SET gwlist = '#7' WHERE ruleid = 2");
     const report = await routing.reload();
     expect(report.ok).toBe(false);
     expect(report.errors.map((e) => e.row)).toEqual(['ruleid=2']);
