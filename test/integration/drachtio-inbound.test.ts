@@ -13,7 +13,7 @@ import { parseExposition, sampleValue } from '../support/exposition.js';
 import { captureLog } from '../support/log-capture.js';
 import { peerRow, RegisteringPhone, statusOf } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
-import { sipRequest, UdpPeer } from '../support/udp-peer.js';
+import { optionsStatus, UdpPeer } from '../support/udp-peer.js';
 
 /**
  * Inbound mode against a drachtio-server of this file's own
@@ -68,25 +68,7 @@ describe.skipIf(!DRACHTIO_BINARY)('inbound mode: drachtio-server connects to us 
     throw new Error(`${what} within ${withinMs} ms; drachtio-server said:\n${drachtio.log}`);
   }
 
-  let sent = 0;
-  async function options(): Promise<number | undefined> {
-    sent++;
-    const callId = `inbound-${sent}-${Date.now()}@${PHONE}`;
-    phone.send(
-      sipRequest([
-        `OPTIONS sip:${SIP_ADDRESS} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${PHONE}:${phone.address.port};branch=z9hG4bK-inbound-${sent}-${Date.now()}`,
-        'Max-Forwards: 70',
-        `From: <sip:probe@${PHONE}>;tag=i${sent}`,
-        `To: <sip:${SIP_ADDRESS}>`,
-        `Call-ID: ${callId}`,
-        'CSeq: 1 OPTIONS',
-      ]),
-      sip,
-    );
-    const status = /^SIP\/2\.0 (\d{3})/.exec((await phone.receive(new RegExp(`Call-ID: ${callId.replace(/[.]/g, '\\.')}`), 1000)) ?? '')?.[1];
-    return status === undefined ? undefined : Number(status);
-  }
+  const options = () => optionsStatus(phone, sip, `sip:${SIP_ADDRESS}`);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'drouter-inbound-'));

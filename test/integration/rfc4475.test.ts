@@ -6,7 +6,7 @@ import { startTestServer, type TestServer, testEngine } from '../support/drouter
 import { escapeRegExp } from '../support/regexp.js';
 import { challengesOf, registerAuthorization } from '../support/registering-phone.js';
 import { TcpPeer } from '../support/tcp-peer.js';
-import { sipRequest, UdpPeer } from '../support/udp-peer.js';
+import { optionsStatus, sipRequest, UdpPeer } from '../support/udp-peer.js';
 
 /**
  * The 50 RFC 4475 torture messages, byte for byte over UDP to the running
@@ -135,23 +135,8 @@ describe('RFC 4475 torture messages against the running server (UDP)', () => {
     await server?.close();
   });
 
-  let probe = 0;
   async function stillServing(): Promise<boolean> {
-    probe++;
-    const { address, port } = sender.address;
-    sender.send(
-      sipRequest([
-        `OPTIONS sip:${SERVER} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK-alive-${probe}`,
-        'Max-Forwards: 70',
-        `From: <sip:probe@${SENDER}>;tag=p${probe}`,
-        `To: <sip:${SERVER}>`,
-        `Call-ID: alive-${probe}@${SENDER}`,
-        'CSeq: 1 OPTIONS',
-      ]),
-      server.sip,
-    );
-    return statusOf(await sender.receive(new RegExp(`Call-ID: alive-${probe}@`), 2000)) === 200;
+    return (await optionsStatus(sender, server.sip, `sip:${SERVER}`, 2000)) === 200;
   }
 
   it('has all 50 messages', () => {

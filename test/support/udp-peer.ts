@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { escapeRegExp } from './regexp.js';
 
 /**
  * A bare UDP SIP peer on its own 127.0.0.N: sends message text as given
@@ -59,4 +60,27 @@ export class UdpPeer {
 /** A request's text with CRLF line ends, a fresh branch and the sender's Via. */
 export function sipRequest(lines: readonly string[], body = ''): string {
   return `${lines.join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+let optionsSent = 0;
+
+/** Sends an OPTIONS for `requestUri` from `peer` to `to`; the status of its answer, or undefined when none came within `timeoutMs`. */
+export async function optionsStatus(peer: UdpPeer, to: { address: string; port: number }, requestUri: string, timeoutMs = 1000): Promise<number | undefined> {
+  optionsSent++;
+  const { address, port } = peer.address;
+  const callId = `options-${optionsSent}-${Date.now()}@${address}`;
+  peer.send(
+    sipRequest([
+      `OPTIONS ${requestUri} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK-options-${optionsSent}-${Date.now()}`,
+      'Max-Forwards: 70',
+      `From: <sip:probe@${address}>;tag=o${optionsSent}`,
+      `To: <${requestUri}>`,
+      `Call-ID: ${callId}`,
+      'CSeq: 1 OPTIONS',
+    ]),
+    to,
+  );
+  const status = /^SIP\/2\.0 (\d{3})/.exec((await peer.receive(new RegExp(`Call-ID: ${escapeRegExp(callId)}`), timeoutMs)) ?? '')?.[1];
+  return status === undefined ? undefined : Number(status);
 }
