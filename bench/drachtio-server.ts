@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { drachtioConfigXml } from '../test/support/drachtio-config.js';
 
 /**
  * The drachtio-server of the drachtio runs: DROUTER_BENCH_DRACHTIO_BINARY
@@ -37,21 +38,7 @@ export async function startDrachtioServer(work: string, sip: { address: string; 
   const config = join(work, 'drachtio.conf.xml');
   writeFileSync(
     config,
-    `<drachtio>
-  <admin port="${DRACHTIO_ADMIN.port}" secret="${DRACHTIO_ADMIN.secret}">127.0.0.1</admin>
-  <sip>
-    <contacts>
-      <contact>sip:${sip.address}:${sip.port};transport=udp</contact>
-    </contacts>
-  </sip>
-  <cdrs>false</cdrs>
-  <logging>
-    <console/>
-    <sofia-loglevel>0</sofia-loglevel>
-    <loglevel>warning</loglevel>
-  </logging>
-</drachtio>
-`,
+    drachtioConfigXml({ adminPort: DRACHTIO_ADMIN.port, secret: DRACHTIO_ADMIN.secret, sip: { ...sip, transports: 'udp' }, logLevel: 'warning' }),
   );
   const [command, args] = onCore(DRACHTIO_BINARY ?? '', ['-f', config]);
   const child = spawn(command, args, { cwd: work, stdio: 'ignore' });

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { drachtioConfigXml } from './drachtio-config.js';
 
 /**
  * The drachtio-server binary for tests that start and kill their own
@@ -39,21 +40,13 @@ export class DrachtioServerProcess {
   ) {
     writeFileSync(
       this.configFile,
-      `<drachtio>
-  <admin port="${options.adminPort}" secret="${options.secret}">127.0.0.1</admin>
-${options.requestHandler ? `  <request-handlers>\n    <request-handler sip-method="*">${options.requestHandler}</request-handler>\n  </request-handlers>\n` : ''}  <sip>
-    <contacts>
-      <contact>sip:${options.sipAddress}:${options.sipPort};transport=udp,tcp</contact>
-    </contacts>
-  </sip>
-  <cdrs>false</cdrs>
-  <logging>
-    <console/>
-    <sofia-loglevel>0</sofia-loglevel>
-    <loglevel>notice</loglevel>
-  </logging>
-</drachtio>
-`,
+      drachtioConfigXml({
+        adminPort: options.adminPort,
+        secret: options.secret,
+        sip: { address: options.sipAddress, port: options.sipPort, transports: 'udp,tcp' },
+        requestHandler: options.requestHandler,
+        logLevel: 'notice',
+      }),
     );
   }
 
