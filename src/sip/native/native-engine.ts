@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import sip, { type Message, type Remote } from 'sip';
 import { DrouterError } from '../../errors.js';
 import type {
@@ -16,7 +14,8 @@ import type {
   SipEngine,
   Transport,
 } from '../engine.js';
-import { type AttemptHooks, ClientAttempt } from './client-attempt.js';
+import type { AttemptHooks } from './client-attempt.js';
+import { originate } from './originate.js';
 import { newBranch, proxySequentially } from './native-proxy.js';
 import { reasonPhrase } from '../reason-phrases.js';
 import { checkCanBind } from './bind-check.js';
@@ -80,48 +79,11 @@ export class NativeEngine implements SipEngine {
     this.transactions = new ServerTransactions();
   }
 
-  async request(request: OutgoingRequest, options: { timeoutMs: number }): Promise<RequestOutcome> {
-    let destination = request.destination;
-    if (isIP(destination.address) === 0) {
-      try {
-        destination = { ...destination, address: (await lookup(destination.address)).address };
-      } catch (error) {
-        return { kind: 'send-failed', error: error instanceof Error ? error.message : String(error) };
-      }
-    }
-    const branch = newBranch();
-    const message: Message = {
-      method: request.method,
-      uri: request.uri,
-      version: '2.0',
-      headers: {
-        via: [{ version: '2.0', protocol: destination.transport.toUpperCase(), host: this.local.address, port: this.local.port, params: { branch } }],
-        'max-forwards': '70',
-        from: { uri: request.from, params: { tag: randomBytes(6).toString('hex') } },
-        to: { uri: request.uri, params: {} },
-        'call-id': `${randomBytes(10).toString('hex')}@${this.local.address}`,
-        cseq: { seq: 1, method: request.method },
-        'content-length': 0,
-      },
-      content: '',
-    };
-    let sendError: unknown;
-    const hooks: AttemptHooks = {
-      ...this.attemptHooks(() => undefined),
-      send: (outgoing, to) => this.send(outgoing, to, (error) => (sendError ??= error)),
-    };
-    const attempt = new ClientAttempt(message, branch, { uri: request.uri, destination, label: request.uri }, hooks, {
-      noResponseTimeoutMs: options.timeoutMs,
-      inviteTimeoutMs: options.timeoutMs,
+  request(request: OutgoingRequest, options: { timeoutMs: number }): Promise<RequestOutcome> {
+    return originate(request, options, {
+      local: this.local,
+      hooks: (onSendError) => ({ ...this.attemptHooks(() => undefined), send: (message, to) => this.send(message, to, onSendError) }),
     });
-    attempt.start();
-    if (sendError !== undefined) {
-      attempt.abandon();
-      return { kind: 'send-failed', error: sendError instanceof Error ? sendError.message : String(sendError) };
-    }
-    const report = await attempt.finished;
-    if (report.local) return { kind: 'timeout', rttMs: report.durationMs };
-    return { kind: 'response', status: report.status, reason: report.reason, rttMs: report.durationMs };
   }
 
   stats(): { clientTransactions: number; invitesInProgress: number } {

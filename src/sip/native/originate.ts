@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Message } from 'sip';
+import type { OutgoingRequest, RequestOutcome } from '../engine.js';
+import { type AttemptHooks, ClientAttempt } from './client-attempt.js';
+import { newBranch } from './native-proxy.js';
+
+export interface OriginateDeps {
+  /** Our address and port, for the Via and the Call-ID. */
+  local: { address: string; port: number };
+  /** The engine's attempt hooks, with sends whose failure goes to `onSendError`. */
+  hooks(onSendError: (error: unknown) => void): AttemptHooks;
+}
+
+/**
+ * A request of our own (the prober's OPTIONS) as a client transaction:
+ * a host name is resolved first (a failure is `send-failed` at once, as is
+ * a transport that is not running); otherwise its final response, or a
+ * timeout after `timeoutMs` with UDP retransmissions meanwhile.
+ */
+export async function originate(request: OutgoingRequest, options: { timeoutMs: number }, deps: OriginateDeps): Promise<RequestOutcome> {
+  let destination = request.destination;
+  if (isIP(destination.address) === 0) {
+    try {
+      destination = { ...destination, address: (await lookup(destination.address)).address };
+    } catch (error) {
+      return { kind: 'send-failed', error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+  const branch = newBranch();
+  const message: Message = {
+    method: request.method,
+    uri: request.uri,
+    version: '2.0',
+    headers: {
+      via: [{ version: '2.0', protocol: destination.transport.toUpperCase(), host: deps.local.address, port: deps.local.port, params: { branch } }],
+      'max-forwards': '70',
+      from: { uri: request.from, params: { tag: randomBytes(6).toString('hex') } },
+      to: { uri: request.uri, params: {} },
+      'call-id': `${randomBytes(10).toString('hex')}@${deps.local.address}`,
+      cseq: { seq: 1, method: request.method },
+      'content-length': 0,
+    },
+    content: '',
+  };
+  let sendError: unknown;
+  const hooks = deps.hooks((error) => (sendError ??= error));
+  const attempt = new ClientAttempt(message, branch, { uri: request.uri, destination, label: request.uri }, hooks, {
+    noResponseTimeoutMs: options.timeoutMs,
+    inviteTimeoutMs: options.timeoutMs,
+  });
+  attempt.start();
+  if (sendError !== undefined) {
+    attempt.abandon();
+    return { kind: 'send-failed', error: sendError instanceof Error ? sendError.message : String(sendError) };
+  }
+  const report = await attempt.finished;
+  if (report.local) return { kind: 'timeout', rttMs: report.durationMs };
+  return { kind: 'response', status: report.status, reason: report.reason, rttMs: report.durationMs };
+}
