@@ -43,8 +43,13 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export function runDrouter(args: string[], env: Record<string, string>): RunningDrouter {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `drouter ARGS` as a child process. `launcher` goes before the node
+ * binary: the HA lab runs nodes with `ip netns exec NAMESPACE`.
+ */
+export function runDrouter(args: string[], env: Record<string, string>, launcher: readonly string[] = []): RunningDrouter {
+  const [command = process.execPath, ...commandArgs] = [...launcher, process.execPath, CLI, ...args];
+  const child = spawn(command, commandArgs, { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -15,6 +15,15 @@ export function sippAvailable(): boolean {
 }
 
 
+/** Writes scenario `name` of test/sipp into `dir` with its placeholders replaced; returns the written file. */
+export function renderScenario(name: string, replace: Readonly<Record<string, string>>, dir: string): string {
+  let text = readFileSync(join(SCENARIOS, name), 'utf8');
+  for (const [placeholder, value] of Object.entries(replace)) text = text.split(placeholder).join(value);
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
 export interface SippRun {
   code: number | null;
   stdout: string;
@@ -37,10 +46,7 @@ export async function sippCall(options: {
   timeoutSeconds?: number;
 }): Promise<SippRun> {
   const dir = mkdtempSync(join(tmpdir(), 'drouter-sipp-'));
-  let text = readFileSync(join(SCENARIOS, options.scenario), 'utf8');
-  for (const [placeholder, value] of Object.entries(options.replace ?? {})) text = text.split(placeholder).join(value);
-  const scenario = join(dir, options.scenario);
-  writeFileSync(scenario, text);
+  const scenario = renderScenario(options.scenario, options.replace ?? {}, dir);
   const outOfCall = options.answerIncoming ? ['-oocsf', join(SCENARIOS, options.answerIncoming)] : [];
   const args = [
     `${options.target.address}:${options.target.port}`,

@@ -1,0 +1,111 @@
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { configSchema } from '../../../src/config/schema.js';
+import { CLI, type RunningDrouter, runDrouter, waitForOutput } from '../drouter-process.js';
+import { type MetricFamily, parseExposition } from '../exposition.js';
+import type { CommandResult, Namespace } from './namespaces.js';
+
+/**
+ * One sip-drouter node of the lab: `drouter start` in its own namespace,
+ * with a configuration file written for it. Its admin API listens on the
+ * namespace's own loopback, which only a process inside the namespace can
+ * reach, so the test asks through `ip netns exec`.
+ */
+
+/** Each namespace has its own loopback: both nodes use the same admin port. */
+export const ADMIN_PORT = 8080;
+
+export interface HaHealth {
+  status: string;
+  store: { ok: boolean };
+  cache: { ok: boolean };
+  sip: { ok: boolean };
+  ha: { role: 'leader' | 'standby'; keepalived: string; holder: string | null };
+}
+
+export interface AdminAnswer {
+  status: number;
+  body: string;
+}
+
+/** A fetch from inside the namespace, printed as "STATUS\nBODY"; status 0 when nothing answers. */
+const FETCH_SCRIPT = `fetch(process.argv[1], { method: process.argv[2], signal: AbortSignal.timeout(3000) })
+  .then(async (r) => process.stdout.write(r.status + '\\n' + (await r.text())))
+  .catch(() => process.stdout.write('0\\n'));`;
+
+export class LabNode {
+  private running: RunningDrouter | undefined;
+  readonly configFile: string;
+
+  /** `config` is validated by the product's own schema before the file is written. */
+  constructor(
+    readonly name: string,
+    readonly namespace: Namespace,
+    dir: string,
+    config: Record<string, unknown>,
+  ) {
+    const parsed = configSchema.safeParse(config);
+    if (!parsed.success) throw new Error(`lab node ${name}: invalid configuration: ${parsed.error.message}`);
+    this.configFile = join(dir, `node-${name}.yaml`);
+    writeFileSync(this.configFile, stringify(config));
+  }
+
+  /** `drouter start` until its start-up line. */
+  async start(): Promise<void> {
+    if (this.alive) throw new Error(`node ${this.name} is already running`);
+    this.running = runDrouter(['start', '--config', this.configFile], {}, ['ip', 'netns', 'exec', this.namespace.name]);
+    await waitForOutput(this.running, /drouter started/, 20_000);
+  }
+
+  get alive(): boolean {
+    const child = this.running?.child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  /** The process's exit code or signal, for a test that asserts it did not crash. */
+  get exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    const child = this.running?.child;
+    if (!child || this.alive) return undefined;
+    return { code: child.exitCode, signal: child.signalCode };
+  }
+
+  /** SIGKILL: a crash, nothing cleaned up. SIGTERM: the clean stop. */
+  async kill(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
+    const child = this.running?.child;
+    if (!child || !this.alive) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    await exited;
+  }
+
+  /** What the node wrote so far (JSON log lines), for a failure message. */
+  output(): string {
+    return this.running ? this.running.stdout() + this.running.stderr() : '';
+  }
+
+  /** A request to its admin API. */
+  async admin(path: string, method: 'GET' | 'POST' = 'GET'): Promise<AdminAnswer> {
+    const result = await this.namespace.run(process.execPath, ['-e', FETCH_SCRIPT, `http://127.0.0.1:${ADMIN_PORT}${path}`, method]);
+    const newline = result.stdout.indexOf('\n');
+    return { status: Number(result.stdout.slice(0, newline)), body: result.stdout.slice(newline + 1) };
+  }
+
+  async health(): Promise<HaHealth> {
+    const answer = await this.admin('/health');
+    if (answer.status === 0) throw new Error(`node ${this.name}: no admin API answers`);
+    return JSON.parse(answer.body) as HaHealth;
+  }
+
+  async metrics(): Promise<Map<string, MetricFamily>> {
+    const answer = await this.admin('/metrics');
+    if (answer.status !== 200) throw new Error(`node ${this.name}: /metrics answered ${answer.status}`);
+    return parseExposition(answer.body);
+  }
+
+  /** `drouter ARGS --config FILE` inside the node's namespace, as keepalived's scripts run it. */
+  cli(...args: string[]): Promise<CommandResult> {
+    return this.namespace.run(process.execPath, [CLI, ...args, '--config', this.configFile], 20_000);
+  }
+}
