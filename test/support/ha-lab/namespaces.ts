@@ -107,9 +107,13 @@ export class LabNetwork {
     return found;
   }
 
-  /** Deletes the namespaces (their veth ends go with them). Processes still inside keep theirs alive: stop them first. */
+  /**
+   * Deletes the namespaces (their veth ends go with them). A process still
+   * inside one (the lab's own, left by a failed test) would keep it alive,
+   * so whatever is left is killed first.
+   */
   async destroy(): Promise<void> {
-    for (const namespace of [...this.hosts.values(), this.switchNamespace]) await run('ip', ['netns', 'delete', namespace.name]);
+    for (const namespace of [...this.hosts.values(), this.switchNamespace]) await deleteNamespace(namespace.name);
   }
 }
 
@@ -146,16 +150,20 @@ export async function removeStaleNamespaces(): Promise<void> {
     if (!match) continue;
     const owner = Number(match[1]);
     if (owner !== process.pid && processAlive(owner)) continue;
-    const pids = await run('ip', ['netns', 'pids', name]);
-    for (const pid of pids.stdout.split('\n').filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    await run('ip', ['netns', 'delete', name]);
+    await deleteNamespace(name);
   }
+}
+
+async function deleteNamespace(name: string): Promise<void> {
+  const pids = await run('ip', ['netns', 'pids', name]);
+  for (const pid of pids.stdout.split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  await run('ip', ['netns', 'delete', name]);
 }
 
 function processAlive(pid: number): boolean {
