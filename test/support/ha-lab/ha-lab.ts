@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +56,21 @@ export interface HaLab {
   virtualIpHolders(): Promise<NodeName[]>;
   /** Everything stopped, the namespaces deleted, the files removed; safe to call after a failed start. */
   close(): Promise<void>;
+}
+
+/** What the lab runs, besides node: each must be on the PATH. */
+const LAB_COMMANDS = ['ip', 'keepalived', 'redis-server', 'mariadbd', 'mariadb-install-db', 'sipp'];
+
+/**
+ * The lab needs root (namespaces) and the commands above. Without them the
+ * HA tests are skipped, unless DROUTER_TEST_HA is set (as .ci/run sets it):
+ * then a missing piece is a failure naming it.
+ */
+export function haLabAvailable(): boolean {
+  const missing = LAB_COMMANDS.filter((command) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);
+  if (process.getuid?.() !== 0) missing.unshift('root');
+  if (missing.length > 0 && process.env.DROUTER_TEST_HA) throw new Error(`DROUTER_TEST_HA is set but the HA lab lacks: ${missing.join(', ')}`);
+  return missing.length === 0;
 }
 
 export async function startHaLab(): Promise<HaLab> {

@@ -37,6 +37,8 @@ const FETCH_SCRIPT = `fetch(process.argv[1], { method: process.argv[2], signal: 
 
 export class LabNode {
   private running: RunningDrouter | undefined;
+  /** What the node's earlier runs (before a kill and a restart) wrote. */
+  private earlierOutput = '';
   readonly configFile: string;
 
   /** `config` is validated by the product's own schema before the file is written. */
@@ -55,6 +57,7 @@ export class LabNode {
   /** `drouter start` until its start-up line. */
   async start(): Promise<void> {
     if (this.alive) throw new Error(`node ${this.name} is already running`);
+    this.earlierOutput = this.output();
     this.running = runDrouter(['start', '--config', this.configFile], {}, ['ip', 'netns', 'exec', this.namespace.name]);
     await waitForOutput(this.running, /drouter started/, 20_000);
   }
@@ -80,9 +83,20 @@ export class LabNode {
     await exited;
   }
 
-  /** What the node wrote so far (JSON log lines), for a failure message. */
+  /** What the node wrote so far in all its runs: JSON log lines on stdout, anything else on stderr. */
   output(): string {
-    return this.running ? this.running.stdout() + this.running.stderr() : '';
+    return this.earlierOutput + (this.running ? this.running.stdout() + this.running.stderr() : '');
+  }
+
+  /** The `msg` of every JSON log line so far, in all runs. */
+  logMessages(): string[] {
+    return this.output().split('\n').flatMap((line) => {
+      try {
+        return [String((JSON.parse(line) as { msg?: unknown }).msg ?? '')];
+      } catch {
+        return [];
+      }
+    });
   }
 
   /** A request to its admin API. */

@@ -10,8 +10,8 @@ import type { Namespace } from './namespaces.js';
  * bounded (`-timeout`, and `-m` for the ones that end by themselves) and
  * leaves its statistics in files of its own directory: the cumulative
  * counters (`-trace_stat`, every second and at the end), the response
- * times with when they were measured (`-trace_rtt`) and the scenario's
- * `<log>` lines (`-trace_logs`).
+ * times with when they were measured (`-trace_rtt`), the scenario's
+ * `<log>` lines (`-trace_logs`) and what went wrong (`-trace_err`).
  */
 
 export interface LabSippOptions {
@@ -70,7 +70,7 @@ export class LabSipp {
       ...(options.calls !== undefined ? ['-m', String(options.calls)] : []),
       ...(options.answerIncoming ? ['-oocsf', renderScenario(options.answerIncoming, {}, dir)] : []),
       ...(options.rtt ? ['-trace_rtt', '-rtt_freq', '1'] : []),
-      '-trace_stat', '-fd', '1', '-trace_logs',
+      '-trace_stat', '-fd', '1', '-trace_logs', '-trace_err',
       '-timeout', `${options.timeoutSeconds}s`, '-timeout_error',
       '-nostdin', '-max_retrans', '5',
     ];
@@ -117,9 +117,10 @@ export class LabSipp {
     return file ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
   }
 
-  /** sipp's screen output, for a failure message. */
+  /** sipp's screen output and its error log (unexpected messages, in full), for a failure message. */
   screen(): string {
-    return this.output;
+    const errors = this.file('_errors.log');
+    return `${this.output}\n${errors ? readFileSync(errors, 'utf8').slice(0, 20_000) : ''}`;
   }
 
   /** Ends it now (a run that outlived its purpose: the phones, a load cut short). */
