@@ -29,8 +29,8 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0  done
   1  the server refused or failed the request (no such gateway, carrier or
-     peer; a reload refused; a 5xx), \`drouter check\` found errors, or an
-     unexpected failure
+     peer; a reload refused; a 5xx), \`drouter check\` found errors,
+     \`drouter ha check\` found the node unhealthy, or an unexpected failure
   2  the operator must fix something: a bad option or value, the
      configuration, a request the admin API rejects (400), a missing or
      wrong --token (401)
@@ -186,3 +186,23 @@ adminOptions(
 ).action((options: AdminOptions & { limit?: string }) => run(() => eventsCommand(connect(options), options)));
 
 await program.parseAsync(process.argv);
+const haCommands = () => import('./commands/ha-commands.js');
+const ha = program.command('ha').description("a node of a keepalived pair: keepalived's track and notify scripts, and the node's role");
+adminOptions(ha.command('check').description('exit 0 when the SIP engine, store and cache are healthy, 1 when not, 3 when the node does not answer (keepalived track_script)')).action(
+  (options: AdminOptions) => run(async () => (await haCommands()).haCheckCommand(connect(options), options)),
+);
+adminOptions(
+  ha
+    .command('notify')
+    .description("record keepalived's state for this node (its notify script) and tell the running node; only a MASTER contends for the leader lease")
+    .argument('<state...>', 'MASTER, BACKUP, FAULT or STOP; or what keepalived passes a notify script: TYPE NAME STATE PRIORITY'),
+).action((args: string[], options: AdminOptions) =>
+  run(async () => {
+    const config = readConfig(options);
+    return (await haCommands()).haNotifyCommand(config.ha, adminClient(config, options), args, options);
+  }),
+);
+adminOptions(ha.command('status').description("this node's role (leader or standby), keepalived's state and who holds the leader lease")).action((options: AdminOptions) =>
+  run(async () => (await haCommands()).haStatusCommand(connect(options), options)),
+);
+

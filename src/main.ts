@@ -3,9 +3,12 @@ import { type AdminServer, startAdminServer } from './admin/admin-server.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { Cache } from './cache/cache.js';
 import { openCache } from './cache/open-cache.js';
 import { formatRowProblem } from './errors.js';
+import { Leadership } from './ha/leadership.js';
 import { Metrics } from './metrics/metrics.js';
 import { CarrierStateService } from './probe/carrier-state-service.js';
 import { GatewayStateService } from './probe/gateway-state-service.js';
@@ -66,6 +69,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
   let states: GatewayStateService | undefined;
   let prober: Prober | undefined;
   let refresher: NodeJS.Timeout | undefined;
+  let leadership: Leadership | undefined;
   try {
     cache = await openCache(config.cache.url, { keyPrefix: config.cache.keyPrefix });
     const metrics = new Metrics();
@@ -112,25 +116,37 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
       peers,
       cache,
       config: registrar,
-      nonceSecret: registrar.nonceSecret || randomBytes(32).toString('hex'),
+      nonceSecret: await nonceSecret(config, cache),
       clock: systemClock,
       salt: () => randomBytes(8),
       log,
       observer: metrics,
     });
     metrics.countBindingsWith(() => cache?.countBoundAors() ?? Promise.resolve(0));
-    sweeper = new ExpirySweeper({ cache, store, peers, clock: systemClock, log, intervalMs: registrar.sweepIntervalMs, rtupdate: registrar.rtupdate, ignoreregexpire: registrar.ignoreregexpire });
-    sweeper.start();
+    const leaderOf = () => leadership;
+    sweeper = new ExpirySweeper({
+      cache,
+      store,
+      peers,
+      clock: systemClock,
+      log,
+      intervalMs: registrar.sweepIntervalMs,
+      rtupdate: registrar.rtupdate,
+      ignoreregexpire: registrar.ignoreregexpire,
+      fence: () => leaderOf()?.fence(),
+    });
     for (const method of ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE']) steps[method] = callRouter;
     await engine.start(createPipeline({ local: engine.local, steps, log, observer: metrics }));
     if (config.sip.engine === 'drachtio') metrics.drachtioStarted(drachtioServer(config));
     prober = new Prober({ engine, states, table: () => routing.current.table, cache, config: probe, log, observer: metrics });
-    prober.start();
+    leadership = singletonWork(config, cache, log, metrics, [prober, sweeper]);
+    await leadership.start();
 
     const sipEngine = engine;
     const openedCache = cache;
     const expirySweeper = sweeper;
     const gatewayProber = prober;
+    const leader = leadership;
     const reload = async (options: { inheritState?: boolean } = {}): Promise<ReloadReport> => {
       const report = await reloadRouting(routing, log).catch((error: unknown) => {
         metrics.reload('failed');
@@ -160,6 +176,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
       clock: systemClock,
       reload,
       lastReload: () => lastReload,
+      leadership: leader,
     });
     admin = await startAdminServer(config.admin, routes, log);
 
@@ -175,6 +192,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
       reload,
       async stop() {
         clearInterval(refresher);
+        await leader.stop();
         gatewayProber.stop();
         await gatewayStates.stop();
         await expirySweeper.stop();
@@ -186,6 +204,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     };
   } catch (error) {
     clearInterval(refresher);
+    await leadership?.stop();
     prober?.stop();
     await states?.stop();
     await sweeper?.stop();
@@ -195,6 +214,43 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     await store.close();
     throw error;
   }
+}
+
+/** The work only the leader does; the others stand by, ready to take it over when the lease comes to them. */
+interface SingletonWork {
+  start(): void;
+  stop(): void | Promise<void>;
+}
+
+/** The leader lease, starting and stopping the singleton work as this node gains and loses it. */
+function singletonWork(config: Readonly<Config>, cache: Cache, log: Logger, metrics: Metrics, work: readonly SingletonWork[]): Leadership {
+  const { nodeName, lease, keepalivedStateFile } = config.ha;
+  const holder = `${nodeName || hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+  return new Leadership(
+    { holder, ttlMs: lease.ttlMs, renewIntervalMs: lease.renewIntervalMs, keepalivedStateFile },
+    {
+      cache,
+      now: () => performance.now(),
+      log,
+      onChange(leader, reason) {
+        metrics.leaderRole(leader);
+        log.info({ holder, role: leader ? 'leader' : 'standby', reason }, `${holder} is ${leader ? 'the leader: probing and sweeping here' : 'standing by: no probing or sweeping here'} (${reason})`);
+        for (const each of work) {
+          if (leader) each.start();
+          else void each.stop();
+        }
+      },
+    },
+  );
+}
+
+/**
+ * The nonces' secret: the configured one, else one the nodes sharing the
+ * cache agree on (the first node's random one), so a nonce issued by one
+ * node of a pair verifies on the other after a failover.
+ */
+async function nonceSecret(config: Readonly<Config>, cache: Cache): Promise<string> {
+  return config.registrar.nonceSecret || cache.sharedValue('nonce-secret', randomBytes(32).toString('hex'));
 }
 
 async function reloadRouting(routing: RoutingService, log: Logger): Promise<ReloadReport> {

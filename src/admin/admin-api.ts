@@ -1,6 +1,8 @@
 import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import { DrouterError, formatRowProblem, UsageError } from '../errors.js';
+import { parseNotifyArguments } from '../ha/keepalived-state.js';
+import type { Leadership } from '../ha/leadership.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CarrierStateService } from '../probe/carrier-state-service.js';
 import type { GatewayStateService } from '../probe/gateway-state-service.js';
@@ -46,6 +48,7 @@ export interface AdminDeps {
   clock: Clock;
   reload(options: { inheritState?: boolean }): Promise<ReloadReport>;
   lastReload(): ReloadReport;
+  leadership: Pick<Leadership, 'status' | 'keepalivedSaid'>;
 }
 
 /** An error with its HTTP status, sent as a coded JSON body: `{ error: { code, message } }`. */
@@ -247,6 +250,17 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
       },
     },
     { method: 'GET', path: '/health', handler: () => health(deps) },
+    { method: 'GET', path: '/ha', handler: async () => ok(await deps.leadership.status()) },
+    {
+      method: 'POST',
+      path: '/ha/keepalived',
+      handler: async (request) => {
+        const state = (request.body as { state?: unknown } | undefined)?.state;
+        if (typeof state !== 'string') throw new UsageError('state: expected {"state": "MASTER"} (or BACKUP, FAULT, STOP)');
+        await deps.leadership.keepalivedSaid(parseNotifyArguments([state]));
+        return ok(await deps.leadership.status());
+      },
+    },
   ];
 }
 
@@ -279,9 +293,13 @@ async function health(deps: AdminDeps): Promise<AdminReply> {
     ...(engineHealth ? { detail: engineHealth.detail } : {}),
     ...deps.engine.stats(),
   };
-  const [store, cache] = await Promise.all([check(deps.store.displayUrl, () => deps.store.ping()), check(deps.cache.displayUrl, () => deps.cache.ping())]);
+  const [store, cache, ha] = await Promise.all([
+    check(deps.store.displayUrl, () => deps.store.ping()),
+    check(deps.cache.displayUrl, () => deps.cache.ping()),
+    deps.leadership.status(),
+  ]);
   const healthy = store.ok && cache.ok && sip.ok;
-  return { status: healthy ? 200 : 503, body: { status: healthy ? 'ok' : 'degraded', store, cache, sip, routing } };
+  return { status: healthy ? 200 : 503, body: { status: healthy ? 'ok' : 'degraded', store, cache, sip, routing, ha } };
 }
 
 async function check(url: string, ping: () => Promise<void>): Promise<{ ok: boolean; url: string; error?: string }> {

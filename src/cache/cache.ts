@@ -7,6 +7,21 @@ export type { Binding, GatewayHealth, StateChange };
 /** Run-time switches every node shares (`drouter probing on|off`). */
 export type SwitchName = 'probing';
 
+/** Leases the nodes contend for: `leader` runs the singleton work (probing, the expiry sweep). */
+export type LeaseName = 'leader';
+
+/** Values the nodes agree on at start (the first node's candidate wins). */
+export type SharedValueName = 'nonce-secret';
+
+/** A write that only the holder of a lease may make: a node that lost the lease is refused (fencing). */
+export interface Fence {
+  lease: LeaseName;
+  holder: string;
+}
+
+/** swapBindings: written; refused because another writer changed the bindings first; refused because the fence's holder no longer holds the lease. */
+export type SwapOutcome = 'swapped' | 'changed' | 'fenced';
+
 /**
  * The cache port: registrar bindings, digest nonce counts, realtime peers,
  * gateway health with its history, and shared switches. `memory` in one
@@ -15,8 +30,16 @@ export type SwitchName = 'probing';
 export interface Cache {
   /** The stored bindings of an AoR (expired ones too: the caller compares with its clock). */
   getBindings(aor: string): Promise<Binding[]>;
-  /** Replaces all bindings of an AoR at once (atomic: readers see the old set or the new one); an empty list deletes. The entry lives `ttlMs` (Redis PX). */
-  setBindings(aor: string, bindings: readonly Binding[], ttlMs: number): Promise<void>;
+  /**
+   * Replaces all bindings of an AoR at once, if they are still `expected`
+   * (the array getBindings returned, or `[]` for none): a REGISTER on
+   * another node or worker, or the expiry sweep, that wrote in between
+   * makes this 'changed' and writes nothing, so no refresh is lost to a
+   * stale read. Atomic (Redis: one Lua script). An empty `next` deletes; the
+   * entry lives `ttlMs` (Redis PX). With `fence`, only while its holder
+   * holds the lease.
+   */
+  swapBindings(aor: string, expected: readonly Binding[], next: readonly Binding[], ttlMs: number, fence?: Fence): Promise<SwapOutcome>;
   /** AoRs whose earliest binding expiry is <= `at` (the expiry sweep's work list). setBindings maintains this index (Redis: a sorted set scored by the earliest expiresAt). */
   dueAors(at: number, limit: number): Promise<string[]>;
   /** How many AoRs have bindings (the expiry index's size: expired ones not swept yet count too). */
@@ -43,6 +66,14 @@ export interface Cache {
   /** undefined when never set (the configuration's value applies). */
   getSwitch(name: SwitchName): Promise<boolean | undefined>;
   setSwitch(name: SwitchName, on: boolean): Promise<void>;
+  /** Takes the lease when nobody holds it, or extends it when `holder` does: true when `holder` holds it for `ttlMs` from now (Redis SET NX PX). */
+  claimLease(name: LeaseName, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up, if `holder` holds it (so the other node need not wait for it to run out). */
+  releaseLease(name: LeaseName, holder: string): Promise<void>;
+  /** Who holds the lease now, if anyone. */
+  leaseHolder(name: LeaseName): Promise<string | undefined>;
+  /** The value stored under `name`, storing `candidate` first when there is none. */
+  sharedValue(name: SharedValueName, candidate: string): Promise<string>;
   /** Throws CacheUnavailableError when the cache does not answer. */
   ping(): Promise<void>;
   readonly displayUrl: string;

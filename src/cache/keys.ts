@@ -10,6 +10,8 @@
  *   sipdr:gateway-history  list, JSON StateChange, newest first, trimmed
  *   sipdr:carrier-state    hash, field <carrierid>, "on" or "off"
  *   sipdr:switch:<name>    string, "on" or "off"
+ *   sipdr:lease:<name>     string, the holder, PX = the lease time
+ *   sipdr:shared:<name>    string, a value the nodes agreed on (SET NX)
  */
 
 export const KEY_PREFIX = 'sipdr:';
@@ -24,6 +26,8 @@ export interface CacheKeys {
   readonly gatewayHistory: string;
   readonly carrierState: string;
   switch(name: string): string;
+  lease(name: string): string;
+  shared(name: string): string;
   /** A SCAN pattern matching every key above. */
   readonly all: string;
 }
@@ -39,6 +43,8 @@ export function cacheKeys(prefix: string = KEY_PREFIX): CacheKeys {
     gatewayHistory: `${prefix}gateway-history`,
     carrierState: `${prefix}carrier-state`,
     switch: (name) => `${prefix}switch:${name}`,
+    lease: (name) => `${prefix}lease:${name}`,
+    shared: (name) => `${prefix}shared:${name}`,
     all: `${escapeGlob(prefix)}*`,
   };
 }

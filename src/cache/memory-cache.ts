@@ -1,4 +1,16 @@
-import { CacheUnavailableError, checkTtl, type Binding, type Cache, type GatewayHealth, type StateChange, type SwitchName } from './cache.js';
+import {
+  CacheUnavailableError,
+  checkTtl,
+  type Binding,
+  type Cache,
+  type Fence,
+  type GatewayHealth,
+  type LeaseName,
+  type SharedValueName,
+  type StateChange,
+  type SwapOutcome,
+  type SwitchName,
+} from './cache.js';
 
 interface Entry<T> {
   value: T;
@@ -32,6 +44,10 @@ export class MemoryCache implements Cache {
   private history: StateChange[] = [];
   private readonly switches = new Map<SwitchName, boolean>();
   private readonly carrierStates = new Map<string, boolean>();
+  private readonly leases = new Map<string, Entry<string>>();
+  private readonly sharedValues = new Map<SharedValueName, string>();
+  /** The stored array each array getBindings returned was copied from (undefined: none was stored). */
+  private readonly readFrom = new WeakMap<readonly Binding[], Binding[] | undefined>();
   private writesSincePurge = 0;
   private closed = false;
 
@@ -39,19 +55,28 @@ export class MemoryCache implements Cache {
 
   async getBindings(aor: string): Promise<Binding[]> {
     this.assertOpen('getBindings');
-    return (this.live(this.bindings, aor) ?? []).map(copyBinding);
+    const stored = this.live(this.bindings, aor);
+    const copies = (stored ?? []).map(copyBinding);
+    this.readFrom.set(copies, stored);
+    return copies;
   }
 
-  async setBindings(aor: string, bindings: readonly Binding[], ttlMs: number): Promise<void> {
-    this.assertOpen('setBindings');
-    if (bindings.length === 0) {
+  async swapBindings(aor: string, expected: readonly Binding[], next: readonly Binding[], ttlMs: number, fence?: Fence): Promise<SwapOutcome> {
+    this.assertOpen('swapBindings');
+    if (next.length > 0) checkTtl(ttlMs);
+    // No await from here on: atomic within this process.
+    if (fence && this.live(this.leases, fence.lease) !== fence.holder) return 'fenced';
+    const stored = this.live(this.bindings, aor);
+    const unchanged = this.readFrom.has(expected) ? this.readFrom.get(expected) === stored : JSON.stringify(expected) === JSON.stringify(stored ?? []);
+    if (!unchanged) return 'changed';
+    if (next.length === 0) {
       this.bindings.delete(aor);
       this.due.delete(aor);
-      return;
+      return 'swapped';
     }
-    checkTtl(ttlMs);
-    this.write(this.bindings, aor, bindings.map(copyBinding), ttlMs);
-    this.due.set(aor, Math.min(...bindings.map((b) => b.expiresAt)));
+    this.write(this.bindings, aor, next.map(copyBinding), ttlMs);
+    this.due.set(aor, Math.min(...next.map((b) => b.expiresAt)));
+    return 'swapped';
   }
 
   async dueAors(at: number, limit: number): Promise<string[]> {
@@ -146,6 +171,31 @@ export class MemoryCache implements Cache {
     this.switches.set(name, on);
   }
 
+  async claimLease(name: LeaseName, holder: string, ttlMs: number): Promise<boolean> {
+    this.assertOpen('claimLease');
+    checkTtl(ttlMs);
+    const current = this.live(this.leases, name);
+    if (current !== undefined && current !== holder) return false;
+    this.write(this.leases, name, holder, ttlMs);
+    return true;
+  }
+
+  async releaseLease(name: LeaseName, holder: string): Promise<void> {
+    this.assertOpen('releaseLease');
+    if (this.live(this.leases, name) === holder) this.leases.delete(name);
+  }
+
+  async leaseHolder(name: LeaseName): Promise<string | undefined> {
+    this.assertOpen('leaseHolder');
+    return this.live(this.leases, name);
+  }
+
+  async sharedValue(name: SharedValueName, candidate: string): Promise<string> {
+    this.assertOpen('sharedValue');
+    if (!this.sharedValues.has(name)) this.sharedValues.set(name, candidate);
+    return this.sharedValues.get(name) ?? candidate;
+  }
+
   async ping(): Promise<void> {
     this.assertOpen('ping');
   }
@@ -160,6 +210,8 @@ export class MemoryCache implements Cache {
     this.history = [];
     this.switches.clear();
     this.carrierStates.clear();
+    this.leases.clear();
+    this.sharedValues.clear();
   }
 
   private live<T>(map: Map<string, Entry<T>>, key: string): T | undefined {

@@ -177,6 +177,17 @@ const probeSchema = z.strictObject({
   inheritState: leaf(z.boolean(), 'true or false').default(true),
 });
 
+const haSchema = z.strictObject({
+  nodeName: leaf(z.string().regex(/^[\x21-\x7e]*$/), 'printable ASCII without spaces; empty: the host name').default(''),
+  lease: z
+    .strictObject({
+      ttlMs: leaf(z.number().int().min(500).max(60_000), 'milliseconds from 500 to 60000').default(3000),
+      renewIntervalMs: leaf(z.number().int().min(100).max(30_000), 'milliseconds from 100 to 30000, less than ha.lease.ttlMs').default(1000),
+    })
+    .prefault({}),
+  keepalivedStateFile: leaf(z.string(), 'a file path that drouter ha notify writes; empty: every node contends for the leader lease').default(''),
+});
+
 const logSchema = z.strictObject({
   level: leaf(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -193,11 +204,16 @@ export const configSchema = z.strictObject({
   proxy: proxySchema.prefault({}),
   registrar: registrarSchema.prefault({}),
   probe: probeSchema.prefault({}),
+  ha: haSchema.prefault({}),
   log: logSchema.prefault({}),
 }).superRefine((config, context) => {
   // An admin API reachable from elsewhere steers the gateways: it must not be open.
   if (config.admin.token === '' && !isLoopback(config.admin.address)) {
     context.addIssue({ code: 'custom', path: ['admin', 'token'], input: config.admin.token, message: 'required when admin.address is not a loopback address' });
+  }
+  // A renewal must come while the lease still runs, or leadership flaps.
+  if (config.ha.lease.renewIntervalMs >= config.ha.lease.ttlMs) {
+    context.addIssue({ code: 'custom', path: ['ha', 'lease', 'renewIntervalMs'], input: config.ha.lease.renewIntervalMs, message: `must be less than ha.lease.ttlMs (${config.ha.lease.ttlMs})` });
   }
 });
 
@@ -209,3 +225,4 @@ export type RoutingConfig = Config['routing'];
 export type ProxyConfig = Config['proxy'];
 export type RegistrarConfig = Config['registrar'];
 export type ProbeConfig = Config['probe'];
+export type HaConfig = Config['ha'];

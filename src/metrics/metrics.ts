@@ -69,6 +69,8 @@ export class Metrics {
   private readonly drachtioConnected = this.gauge('sipdr_drachtio_connected', 'drachtio engine: 1 while the link to the drachtio-server is up, 0 while it is lost (absent on the native engine; in inbound mode it follows /health sip.ok).', ['server']);
   private readonly drachtioDisconnections = this.counter('sipdr_drachtio_disconnections_total', 'drachtio engine: times the connection to the drachtio-server was lost after start.', ['server']);
   private readonly drachtioReconnections = this.counter('sipdr_drachtio_reconnections_total', 'drachtio engine: times the connection to the drachtio-server came back after a loss.', ['server']);
+  private readonly haLeader = this.gauge('sipdr_ha_leader', 'Whether this process holds the leader lease and so runs the probing and the expiry sweep: 1 or 0.', []);
+  private readonly haLeaderChanges = this.counter('sipdr_ha_leader_changes_total', 'Times this process became the leader or stopped being it, labelled with the role entered.', ['role']);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -77,6 +79,14 @@ export class Metrics {
     for (const result of REGISTRATION_RESULTS) this.registrations.inc({ result }, 0);
     for (const result of RELOAD_RESULTS) this.reloads.inc({ result }, 0);
     for (const method of [...SIP_METHODS, OTHER]) this.sipRequests.inc({ method }, 0);
+    this.haLeader.set(0);
+    for (const role of ['leader', 'standby']) this.haLeaderChanges.inc({ role }, 0);
+  }
+
+  /** This process's role changed: sipdr_ha_leader and sipdr_ha_leader_changes_total. */
+  leaderRole(leader: boolean): void {
+    this.haLeader.set(leader ? 1 : 0);
+    this.haLeaderChanges.inc({ role: leader ? 'leader' : 'standby' });
   }
 
   /** Current state of a gateway: sipdr_gateway_up (1 when active) and sipdr_gateway_state (1 for this state, 0 for the others). */

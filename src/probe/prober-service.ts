@@ -39,6 +39,7 @@ export class Prober {
   constructor(private readonly deps: ProberDeps) {}
 
   start(): void {
+    if (this.running) return;
     this.running = true;
     this.schedule(0);
   }

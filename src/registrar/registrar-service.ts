@@ -32,7 +32,15 @@ export interface RegistrarDeps {
 }
 
 /** Bindings outlive their expiry a little in the cache, so an expired one can still be cleared from the row. */
-const BINDING_GRACE_MS = 60_000;
+export const BINDING_GRACE_MS = 60_000;
+
+/** How long the cache keeps an AoR's bindings: until the last one expires, and the grace. */
+export function bindingTtl(bindings: readonly Binding[], now: number): number {
+  return Math.max(0, ...bindings.map((binding) => binding.expiresAt - now)) + BINDING_GRACE_MS;
+}
+
+/** A REGISTER whose bindings another writer changed this many times running gets a 500 with Retry-After. */
+const SWAP_ATTEMPTS = 3;
 
 function numberOrUndefined(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -121,21 +129,68 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
     return peer;
   }
 
-  async function store(peer: PeerRow, before: readonly Binding[], after: readonly Binding[], now: number): Promise<void> {
-    const ttl = Math.max(0, ...after.map((binding) => binding.expiresAt - now)) + BINDING_GRACE_MS;
-    await deps.cache.setBindings(peer.name, after, ttl);
-    if (!config.rtupdate) return;
+  /**
+   * Writes the new bindings if nobody changed them since `before` was read,
+   * then the row; a row that cannot be written puts the bindings back (all
+   * or nothing, RFC 3261 §10.3 R12). 'changed': another REGISTER or the
+   * sweep came first, nothing was written.
+   */
+  async function store(peer: PeerRow, before: readonly Binding[], after: readonly Binding[], now: number): Promise<'stored' | 'changed'> {
+    if ((await deps.cache.swapBindings(peer.name, before, after, bindingTtl(after, now))) !== 'swapped') return 'changed';
+    if (!config.rtupdate) return 'stored';
     if (after.length === 0) await deps.peers.registrationEnded(peer.name);
     const [first] = byPreference(after);
     const columns = first ? registeredColumns(peer, first, { systemName: config.systemName, saveSystemName: config.rtsavesysname }) : CLEARED_REGISTRATION;
     try {
       await deps.store.writeRegistration(peer.name, columns);
     } catch (error) {
-      // All or nothing (RFC 3261 §10.3 R12): put the cache back as it was.
-      const ttlBefore = Math.max(0, ...before.map((binding) => binding.expiresAt - now)) + BINDING_GRACE_MS;
-      await deps.cache.setBindings(peer.name, before, ttlBefore).catch(() => undefined);
+      await deps.cache.swapBindings(peer.name, after, before, bindingTtl(before, now)).catch(() => undefined);
       throw error;
     }
+    return 'stored';
+  }
+
+  /** Applies one REGISTER to the AoR's bindings, reading them again when a concurrent writer came first. */
+  async function register(exchange: ServerExchange, peer: PeerRow): Promise<void> {
+    const { request } = exchange;
+    for (let attempt = 1; attempt <= SWAP_ATTEMPTS; attempt++) {
+      const now = deps.clock.now().getTime();
+      const before = await deps.cache.getBindings(peer.name);
+      const result = applyRegister(
+        before,
+        {
+          aor: peer.name,
+          contacts: contactEntries(request),
+          expiresHeader: numberOrUndefined(request.header('expires')),
+          callId: request.callId ?? '',
+          cseq: request.cseq?.seq ?? 0,
+          source: request.source,
+          userAgent: request.header('user-agent'),
+        },
+        {
+          defaultExpiresSeconds: config.defaultExpiresSeconds,
+          minExpiresSeconds: config.minExpiresSeconds,
+          maxExpiresSeconds: config.maxExpiresSeconds,
+          maxContacts: config.maxContacts,
+        },
+        now,
+      );
+      if (!result.ok) {
+        securityLine(request, result.reason);
+        exchange.reply(result.status, { reason: result.reason, headers: result.headers ?? {} });
+        return;
+      }
+      if (result.changed) {
+        if ((await store(peer, before, result.bindings, now)) === 'changed') continue;
+        const hadLive = before.some((binding) => binding.expiresAt > now);
+        deps.observer.registration(result.bindings.length === 0 ? 'unregistered' : hadLive ? 'refreshed' : 'registered');
+      }
+      const contacts = contactHeaderValues(result.bindings, now);
+      exchange.reply(200, { headers: { ...(contacts.length > 0 ? { Contact: contacts.join(', ') } : {}), Date: new Date(now).toUTCString() } });
+      return;
+    }
+    log.warn({ callId: request.callId, peer: peer.name }, `REGISTER of ${peer.name} not applied: its bindings changed under it ${SWAP_ATTEMPTS} times in a row`);
+    exchange.reply(500, { reason: 'Server Internal Error (concurrent REGISTERs for this AoR, try again)', headers: { 'Retry-After': '1' } });
   }
 
   return async (exchange) => {
@@ -147,39 +202,6 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
       return;
     }
     const peer = await authenticate(exchange, user);
-    if (!peer) return;
-    const now = deps.clock.now().getTime();
-    const before = await deps.cache.getBindings(peer.name);
-    const result = applyRegister(
-      before,
-      {
-        aor: peer.name,
-        contacts: contactEntries(request),
-        expiresHeader: numberOrUndefined(request.header('expires')),
-        callId: request.callId ?? '',
-        cseq: request.cseq?.seq ?? 0,
-        source: request.source,
-        userAgent: request.header('user-agent'),
-      },
-      {
-        defaultExpiresSeconds: config.defaultExpiresSeconds,
-        minExpiresSeconds: config.minExpiresSeconds,
-        maxExpiresSeconds: config.maxExpiresSeconds,
-        maxContacts: config.maxContacts,
-      },
-      now,
-    );
-    if (!result.ok) {
-      securityLine(request, result.reason);
-      exchange.reply(result.status, { reason: result.reason, headers: result.headers ?? {} });
-      return;
-    }
-    if (result.changed) {
-      await store(peer, before, result.bindings, now);
-      const hadLive = before.some((binding) => binding.expiresAt > now);
-      deps.observer.registration(result.bindings.length === 0 ? 'unregistered' : hadLive ? 'refreshed' : 'registered');
-    }
-    const contacts = contactHeaderValues(result.bindings, now);
-    exchange.reply(200, { headers: { ...(contacts.length > 0 ? { Contact: contacts.join(', ') } : {}), Date: new Date(now).toUTCString() } });
+    if (peer) await register(exchange, peer);
   };
 }

@@ -14,8 +14,12 @@ export interface Store {
   streamRoutingRows(): Promise<RoutingRowStream>;
   /** Throws RowError when the row exists but a value does not fit its column. */
   findPeerByName(name: string): Promise<PeerRow | undefined>;
-  /** Writes registration state; resolves false when no peer has that name. */
-  writeRegistration(name: string, columns: Partial<RegistrationColumns>): Promise<boolean>;
+  /**
+   * Writes registration state; resolves false when no peer has that name
+   * (or, with `expiredBy`, when its regseconds is later than that epoch
+   * second: the expiry sweep clears only a registration still expired).
+   */
+  writeRegistration(name: string, columns: Partial<RegistrationColumns>, options?: { expiredBy?: number }): Promise<boolean>;
   countPeers(): Promise<number>;
   /** Every peer (the registrar's columns), by name (`GET /peers`). */
   listPeers(): Promise<PeerRow[]>;

@@ -59,6 +59,11 @@ function binding(aor: string, contact: string, overrides: Partial<Binding> = {})
   };
 }
 
+/** Writes an AoR's bindings over whatever it has, as one writer alone would. */
+async function put(cache: Cache, aor: string, bindings: readonly Binding[], ttlMs: number): Promise<void> {
+  expect(await cache.swapBindings(aor, await cache.getBindings(aor), bindings, ttlMs)).toBe('swapped');
+}
+
 const MINUTE_MS = 60_000;
 const SHORT_TTL_MS = 150;
 const PAST_SHORT_TTL_MS = 350;
@@ -91,7 +96,7 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
         source: { address: '127.0.0.8', port: 5070, transport: 'tcp' },
       }),
     ];
-    await cache.setBindings('alice@example.com', stored, MINUTE_MS);
+    await put(cache, 'alice@example.com', stored, MINUTE_MS);
     expect(await cache.getBindings('alice@example.com')).toStrictEqual(stored);
     expect(await cache.getBindings('bob@example.com')).toEqual([]);
   });
@@ -99,7 +104,7 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
   it('keeps its own copies: changing what it was given or what it returned changes nothing stored', async () => {
     const cache = await open();
     const given = [binding('alice@example.com', 'sip:alice@127.0.0.7:5060')];
-    await cache.setBindings('alice@example.com', given, MINUTE_MS);
+    await put(cache, 'alice@example.com', given, MINUTE_MS);
     const expected = structuredClone(given);
     (given[0] as Binding).source.port = 1;
     const returned = await cache.getBindings('alice@example.com');
@@ -110,25 +115,25 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
 
   it('replaces the whole set: contacts missing from the new set are gone', async () => {
     const cache = await open();
-    await cache.setBindings('alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7'), binding('alice@example.com', 'sip:b@127.0.0.8')], MINUTE_MS);
+    await put(cache, 'alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7'), binding('alice@example.com', 'sip:b@127.0.0.8')], MINUTE_MS);
     const replacement = [binding('alice@example.com', 'sip:c@127.0.0.9', { cseq: 2 })];
-    await cache.setBindings('alice@example.com', replacement, MINUTE_MS);
+    await put(cache, 'alice@example.com', replacement, MINUTE_MS);
     expect(await cache.getBindings('alice@example.com')).toStrictEqual(replacement);
   });
 
   it('deletes an AoR given an empty list, and drops it from the expiry index', async () => {
     const cache = await open();
-    await cache.setBindings('alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7', { expiresAt: 1000 })], MINUTE_MS);
+    await put(cache, 'alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7', { expiresAt: 1000 })], MINUTE_MS);
     expect(await cache.dueAors(1000, 10)).toEqual(['alice@example.com']);
-    await cache.setBindings('alice@example.com', [], MINUTE_MS);
+    await put(cache, 'alice@example.com', [], MINUTE_MS);
     expect(await cache.getBindings('alice@example.com')).toEqual([]);
     expect(await cache.dueAors(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
   });
 
   it('forgets bindings once their ttl has passed', async () => {
     const cache = await open();
-    await cache.setBindings('alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7')], SHORT_TTL_MS);
-    await cache.setBindings('bob@example.com', [binding('bob@example.com', 'sip:b@127.0.0.8')], MINUTE_MS);
+    await put(cache, 'alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7')], SHORT_TTL_MS);
+    await put(cache, 'bob@example.com', [binding('bob@example.com', 'sip:b@127.0.0.8')], MINUTE_MS);
     expect(await cache.getBindings('alice@example.com')).toHaveLength(1);
     await sleep(PAST_SHORT_TTL_MS);
     expect(await cache.getBindings('alice@example.com')).toEqual([]);
@@ -138,7 +143,7 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
   it('lists due AoRs by earliest binding expiry, oldest first, up to the limit', async () => {
     const cache = await open();
     const set = (aor: string, ...expiries: number[]) =>
-      cache.setBindings(aor, expiries.map((expiresAt, i) => binding(aor, `sip:${aor}-${i}`, { expiresAt })), MINUTE_MS);
+      put(cache, aor, expiries.map((expiresAt, i) => binding(aor, `sip:${aor}-${i}`, { expiresAt })), MINUTE_MS);
     await set('a@example.com', 3000, 9000);
     await set('b@example.com', 9000, 1000); // scored by its earliest: 1000
     await set('c@example.com', 2000);
@@ -151,6 +156,63 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
 
     await set('b@example.com', 5000); // a re-REGISTER moves it later
     expect(await cache.dueAors(2500, 10)).toEqual(['c@example.com', 'd@example.com']);
+  });
+
+  it('swaps bindings only if nobody wrote since they were read: a concurrent REGISTER wins over a stale write', async () => {
+    const cache = await open();
+    const aor = 'alice@example.com';
+    const none = await cache.getBindings(aor);
+    expect(await cache.swapBindings(aor, none, [binding(aor, 'sip:a@127.0.0.7')], MINUTE_MS)).toBe('swapped');
+    const read = await cache.getBindings(aor);
+    const readToo = await cache.getBindings(aor);
+    expect(await cache.swapBindings(aor, read, [binding(aor, 'sip:b@127.0.0.8', { cseq: 2 })], MINUTE_MS)).toBe('swapped');
+    // Read before the write above: refused, and the first writer's bindings stay.
+    expect(await cache.swapBindings(aor, readToo, [], MINUTE_MS)).toBe('changed');
+    expect(await cache.swapBindings(aor, none, [binding(aor, 'sip:c@127.0.0.9')], MINUTE_MS)).toBe('changed');
+    expect((await cache.getBindings(aor)).map((b) => b.contact)).toEqual(['sip:b@127.0.0.8']);
+    // An array the cache did not hand out is compared by value (the registrar's undo passes the set it wrote).
+    expect(await cache.swapBindings(aor, [binding(aor, 'sip:b@127.0.0.8', { cseq: 2 })], [], MINUTE_MS)).toBe('swapped');
+    expect(await cache.getBindings(aor)).toEqual([]);
+    expect(await cache.dueAors(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+  });
+
+  it('refuses a fenced swap once the fence holder has lost the lease, and writes nothing', async () => {
+    const cache = await open();
+    const aor = 'alice@example.com';
+    await put(cache, aor, [binding(aor, 'sip:a@127.0.0.7', { expiresAt: 1000 })], MINUTE_MS);
+    expect(await cache.claimLease('leader', 'node-a', MINUTE_MS)).toBe(true);
+    const read = await cache.getBindings(aor);
+    expect(await cache.swapBindings(aor, read, [], MINUTE_MS, { lease: 'leader', holder: 'node-b' })).toBe('fenced');
+    expect(await cache.getBindings(aor)).toHaveLength(1);
+    expect(await cache.swapBindings(aor, read, [], MINUTE_MS, { lease: 'leader', holder: 'node-a' })).toBe('swapped');
+    expect(await cache.getBindings(aor)).toEqual([]);
+  });
+
+  it('grants a lease to one holder at a time, extends it for that holder, and frees it on release or after its ttl', async () => {
+    const cache = await open();
+    expect(await cache.leaseHolder('leader')).toBeUndefined();
+    expect(await cache.claimLease('leader', 'node-a', SHORT_TTL_MS)).toBe(true);
+    expect(await cache.claimLease('leader', 'node-b', MINUTE_MS)).toBe(false);
+    expect(await cache.leaseHolder('leader')).toBe('node-a');
+    // node-a's claim extends its own lease past the first ttl.
+    await sleep(SHORT_TTL_MS / 2);
+    expect(await cache.claimLease('leader', 'node-a', SHORT_TTL_MS)).toBe(true);
+    await sleep(SHORT_TTL_MS * 0.75);
+    expect(await cache.leaseHolder('leader')).toBe('node-a');
+    await sleep(PAST_SHORT_TTL_MS);
+    expect(await cache.leaseHolder('leader')).toBeUndefined();
+    expect(await cache.claimLease('leader', 'node-b', MINUTE_MS)).toBe(true);
+    // A release by another holder leaves the lease where it is.
+    await cache.releaseLease('leader', 'node-a');
+    expect(await cache.leaseHolder('leader')).toBe('node-b');
+    await cache.releaseLease('leader', 'node-b');
+    expect(await cache.leaseHolder('leader')).toBeUndefined();
+  });
+
+  it('agrees on a shared value: the first candidate stays', async () => {
+    const cache = await open();
+    expect(await cache.sharedValue('nonce-secret', 'first')).toBe('first');
+    expect(await cache.sharedValue('nonce-secret', 'second')).toBe('first');
   });
 
   it('accepts a nonce-count only when greater than the last one seen for that nonce', async () => {
@@ -258,7 +320,7 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
   it('refuses a ttl that is not a positive integer of milliseconds', async () => {
     const cache = await open();
     const one = [binding('alice@example.com', 'sip:a@127.0.0.7')];
-    await expect(cache.setBindings('alice@example.com', one, 0)).rejects.toThrow(RangeError);
+    await expect(cache.swapBindings('alice@example.com', [], one, 0)).rejects.toThrow(RangeError);
     await expect(cache.acceptNonceCount('n1', 1, 1.5)).rejects.toThrow(/positive integer.*1\.5/);
     await expect(cache.setPeer('1001', {}, -1)).rejects.toThrow(RangeError);
     expect(await cache.getBindings('alice@example.com')).toEqual([]);
@@ -280,7 +342,7 @@ describe('the memory cache clock', () => {
   it('expires entries by the injected clock, at exactly the ttl', async () => {
     let now = 1_000_000;
     const cache = new MemoryCache(() => now);
-    await cache.setBindings('alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7')], 1000);
+    await put(cache, 'alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7')], 1000);
     await cache.setPeer('1001', { host: 'dynamic' }, 1000);
     expect(await cache.acceptNonceCount('n1', 3, 1000)).toBe(true);
     now += 999;

@@ -262,7 +262,22 @@ describe('metrics', () => {
         expect(Object.keys(sample.labels).filter((label) => label !== 'le').sort()).toEqual([...(metric?.labels ?? [])].sort());
       }
     }
-    expect(described).toHaveLength(15);
+    expect(described).toHaveLength(17);
+  });
+
+  it('shows the leader role: 0 at start, 1 while leader, each change counted by the role entered', async () => {
+    const metrics = new Metrics();
+    const role = (families: ReadonlyMap<string, MetricFamily>) => [
+      sampleValue(families, 'sipdr_ha_leader', {}),
+      sampleValue(families, 'sipdr_ha_leader_changes_total', { role: 'leader' }),
+      sampleValue(families, 'sipdr_ha_leader_changes_total', { role: 'standby' }),
+    ];
+    expect(role(await scrape(metrics))).toEqual([0, 0, 0]);
+    metrics.leaderRole(true);
+    expect(role(await scrape(metrics))).toEqual([1, 1, 0]);
+    metrics.leaderRole(false);
+    metrics.leaderRole(true);
+    expect(role(await scrape(metrics))).toEqual([1, 2, 1]);
   });
 
   it('follows the drachtio connection: connected at start, each loss and return counted, nothing on the native engine', async () => {

@@ -1,7 +1,19 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { redactUrlPassword } from '../../errors.js';
-import { CacheUnavailableError, checkTtl, type Binding, type Cache, type GatewayHealth, type StateChange, type SwitchName } from '../cache.js';
+import {
+  CacheUnavailableError,
+  checkTtl,
+  type Binding,
+  type Cache,
+  type Fence,
+  type GatewayHealth,
+  type LeaseName,
+  type SharedValueName,
+  type StateChange,
+  type SwapOutcome,
+  type SwitchName,
+} from '../cache.js';
 import { cacheKeys, type CacheKeys } from '../keys.js';
 
 export interface RedisCacheOptions {
@@ -18,18 +30,67 @@ const COMMAND_TIMEOUT_MS = 3000;
 /** Back-off of a live connection that dropped: 100 ms, 200 ms … capped here. */
 const MAX_RECONNECT_DELAY_MS = 2000;
 
+/** A Lua script sent by its SHA1 (EVALSHA), and whole only when the server does not know it yet. */
+interface LuaScript {
+  lua: string;
+  sha: string;
+}
+
+function luaScript(lua: string): LuaScript {
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
 /**
  * Compare-and-set of a digest nonce-count (RFC 7616 §3.4: the client
  * increments nc on each reuse of a nonce, a replay repeats one). One script,
  * so two proxies checking the same (nonce, nc) cannot both accept it.
  */
-const ACCEPT_NONCE_COUNT_LUA = `
+const ACCEPT_NONCE_COUNT = luaScript(`
 local last = tonumber(redis.call('GET', KEYS[1])) or 0
 if tonumber(ARGV[1]) <= last then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
-`;
-const ACCEPT_NONCE_COUNT_SHA = createHash('sha1').update(ACCEPT_NONCE_COUNT_LUA).digest('hex');
+`);
+
+/**
+ * swapBindings: KEYS bindings, expiry index, lease; ARGV expected JSON ('' =
+ * no entry), next JSON ('' = delete), PX, earliest expiry, AoR, fence holder
+ * ('' = no fence). Returns 1 swapped, 0 changed meanwhile, -1 fenced.
+ */
+const SWAP_BINDINGS = luaScript(`
+if ARGV[6] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[6] then return -1 end
+if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[5])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+end
+return 1
+`);
+
+/** claimLease: take the lease when free, extend it when ARGV[1] holds it. */
+const CLAIM_LEASE = luaScript(`
+local holder = redis.call('GET', KEYS[1])
+if holder == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`);
+
+/** releaseLease: delete only our own lease, never the next holder's. */
+const RELEASE_LEASE = luaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+const SWAP_OUTCOMES = new Map<unknown, SwapOutcome>([[1, 'swapped'], [0, 'changed'], [-1, 'fenced']]);
 
 /**
  * Connects to `redis://[:password@]host:port/db`. The first connect is tried
@@ -76,6 +137,9 @@ export async function openRedisCache(url: string, options: RedisCacheOptions = {
  * REGISTER and the index never points at a set it does not describe.
  */
 export class RedisCache implements Cache {
+  /** The JSON each array getBindings returned was read from; swapBindings compares the stored value with it. */
+  private readonly readAs = new WeakMap<readonly Binding[], string>();
+
   constructor(
     private readonly redis: Redis,
     readonly displayUrl: string,
@@ -84,23 +148,22 @@ export class RedisCache implements Cache {
 
   async getBindings(aor: string): Promise<Binding[]> {
     const json = await this.run('getBindings', () => this.redis.get(this.keys.bindings(aor)));
-    if (json === null) return [];
+    if (json === null) return this.remember([], '');
     // JSON drops an undefined userAgent; the port promises the property. Bindings stored before contactParams existed have none.
-    return (JSON.parse(json) as Binding[]).map((binding) => ({ ...binding, userAgent: binding.userAgent ?? undefined, contactParams: binding.contactParams ?? '' }));
+    const bindings = (JSON.parse(json) as Binding[]).map((binding) => ({ ...binding, userAgent: binding.userAgent ?? undefined, contactParams: binding.contactParams ?? '' }));
+    return this.remember(bindings, json);
   }
 
-  async setBindings(aor: string, bindings: readonly Binding[], ttlMs: number): Promise<void> {
-    const key = this.keys.bindings(aor);
-    if (bindings.length === 0) {
-      await this.exec('setBindings', this.redis.multi().del(key).zrem(this.keys.bindingsDue, aor));
-      return;
-    }
-    checkTtl(ttlMs);
-    const earliest = Math.min(...bindings.map((binding) => binding.expiresAt));
-    await this.exec(
-      'setBindings',
-      this.redis.multi().set(key, JSON.stringify(bindings), 'PX', ttlMs).zadd(this.keys.bindingsDue, earliest, aor),
-    );
+  async swapBindings(aor: string, expected: readonly Binding[], next: readonly Binding[], ttlMs: number, fence?: Fence): Promise<SwapOutcome> {
+    if (next.length > 0) checkTtl(ttlMs);
+    const expectedJson = this.readAs.get(expected) ?? (expected.length === 0 ? '' : JSON.stringify(expected));
+    const nextJson = next.length === 0 ? '' : JSON.stringify(next);
+    const earliest = next.length === 0 ? 0 : Math.min(...next.map((binding) => binding.expiresAt));
+    const keys = [this.keys.bindings(aor), this.keys.bindingsDue, this.keys.lease(fence?.lease ?? 'leader')];
+    const reply = await this.script('swapBindings', SWAP_BINDINGS, keys, [expectedJson, nextJson, next.length === 0 ? 1 : ttlMs, earliest, aor, fence?.holder ?? '']);
+    const outcome = SWAP_OUTCOMES.get(reply);
+    if (outcome === undefined) throw new CacheUnavailableError(this.displayUrl, 'swapBindings', `unexpected script reply ${String(reply)}`);
+    return outcome;
   }
 
   async dueAors(at: number, limit: number): Promise<string[]> {
@@ -113,17 +176,7 @@ export class RedisCache implements Cache {
 
   async acceptNonceCount(nonce: string, nc: number, ttlMs: number): Promise<boolean> {
     checkTtl(ttlMs);
-    const key = this.keys.nonce(nonce);
-    const accepted = await this.run('acceptNonceCount', async () => {
-      try {
-        return await this.redis.evalsha(ACCEPT_NONCE_COUNT_SHA, 1, key, nc, ttlMs);
-      } catch (error) {
-        // First use on this server (or after SCRIPT FLUSH): send the script itself.
-        if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-        return await this.redis.eval(ACCEPT_NONCE_COUNT_LUA, 1, key, nc, ttlMs);
-      }
-    });
-    return accepted === 1;
+    return (await this.script('acceptNonceCount', ACCEPT_NONCE_COUNT, [this.keys.nonce(nonce)], [nc, ttlMs])) === 1;
   }
 
   async getPeer(name: string): Promise<Record<string, unknown> | undefined> {
@@ -194,6 +247,27 @@ export class RedisCache implements Cache {
     await this.run('setSwitch', () => this.redis.set(this.keys.switch(name), on ? 'on' : 'off'));
   }
 
+  async claimLease(name: LeaseName, holder: string, ttlMs: number): Promise<boolean> {
+    checkTtl(ttlMs);
+    return (await this.script('claimLease', CLAIM_LEASE, [this.keys.lease(name)], [holder, ttlMs])) === 1;
+  }
+
+  async releaseLease(name: LeaseName, holder: string): Promise<void> {
+    await this.script('releaseLease', RELEASE_LEASE, [this.keys.lease(name)], [holder]);
+  }
+
+  async leaseHolder(name: LeaseName): Promise<string | undefined> {
+    return (await this.run('leaseHolder', () => this.redis.get(this.keys.lease(name)))) ?? undefined;
+  }
+
+  async sharedValue(name: SharedValueName, candidate: string): Promise<string> {
+    const key = this.keys.shared(name);
+    const replies = await this.run('sharedValue', () => this.redis.multi().set(key, candidate, 'NX').get(key).exec());
+    const value = replies?.[1]?.[1];
+    if (typeof value !== 'string') throw new CacheUnavailableError(this.displayUrl, 'sharedValue', `no value under ${key}`);
+    return value;
+  }
+
   async ping(): Promise<void> {
     await this.run('ping', () => this.redis.ping());
   }
@@ -213,6 +287,24 @@ export class RedisCache implements Cache {
     } catch (error) {
       throw new CacheUnavailableError(this.displayUrl, operation, error);
     }
+  }
+
+  /** Runs a script by its SHA, sending it whole the first time (or after SCRIPT FLUSH). */
+  private script(operation: string, script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    return this.run(operation, async () => {
+      try {
+        return await this.redis.evalsha(script.sha, keys.length, ...keys, ...args);
+      } catch (error) {
+        if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+        return await this.redis.eval(script.lua, keys.length, ...keys, ...args);
+      }
+    });
+  }
+
+  /** What swapBindings compares with: the exact JSON these bindings were read as. */
+  private remember(bindings: Binding[], json: string): Binding[] {
+    this.readAs.set(bindings, json);
+    return bindings;
   }
 
   /** A MULTI resolves even when one of its commands failed: look at each reply. */

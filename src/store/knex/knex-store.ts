@@ -94,14 +94,18 @@ export class KnexStore implements Store {
     return rows[0] as PeerRow | undefined;
   }
 
-  writeRegistration(name: string, columns: RegistrationWrite['columns']): Promise<boolean> {
-    return this.registrationWrites.submit({ name, columns });
+  writeRegistration(name: string, columns: RegistrationWrite['columns'], options: { expiredBy?: number } = {}): Promise<boolean> {
+    return this.registrationWrites.submit({ name, columns, expiredBy: options.expiredBy });
   }
 
   private writeInTransaction(writes: readonly RegistrationWrite[]): Promise<boolean[]> {
     return this.knex.transaction(async (trx) => {
       const updated: boolean[] = [];
-      for (const { name, columns } of writes) updated.push((await trx(sippeersTable.name).where({ name }).update(columns)) > 0);
+      for (const { name, columns, expiredBy } of writes) {
+        const row = trx(sippeersTable.name).where({ name });
+        if (expiredBy !== undefined) row.andWhere('regseconds', '<=', expiredBy);
+        updated.push((await row.update(columns)) > 0);
+      }
       return updated;
     });
   }

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
  * event loop. Plain JavaScript, so the same file runs from src under the
  * tests and from dist.
  *
- * In:  { batch, writes: [{ name, columns }] }, one transaction per batch.
+ * In:  { batch, writes: [{ name, columns, expiredBy? }] }, one transaction per batch.
  * Out: { batch, updated: boolean[] } or { batch, error: { message, code } }.
  */
 
@@ -22,30 +22,34 @@ db.pragma('synchronous = FULL');
 /** @type {Map<string, import('better-sqlite3').Statement>} */
 const updates = new Map();
 
-/** @param {string[]} names */
-function updateStatement(names) {
-  const key = names.join(',');
+/**
+ * @param {string[]} names
+ * @param {boolean} onlyExpired the row's regseconds must be at most a bound
+ */
+function updateStatement(names, onlyExpired) {
+  const key = `${names.join(',')}${onlyExpired ? '/expired' : ''}`;
   let statement = updates.get(key);
   if (!statement) {
     if (names.length === 0) throw new Error(`an update of ${table} needs at least one column`);
     const unknown = names.find((name) => !allowed.has(name));
     if (unknown !== undefined) throw new Error(`${table} has no registration column ${JSON.stringify(unknown)}`);
-    statement = db.prepare(`UPDATE "${table}" SET ${names.map((name) => `"${name}" = ?`).join(', ')} WHERE name = ?`);
+    statement = db.prepare(`UPDATE "${table}" SET ${names.map((name) => `"${name}" = ?`).join(', ')} WHERE name = ?${onlyExpired ? ' AND regseconds <= ?' : ''}`);
     updates.set(key, statement);
   }
   return statement;
 }
 
 const writeBatch = db.transaction(
-  /** @param {{ name: string, columns: Record<string, unknown> }[]} writes */
+  /** @param {{ name: string, columns: Record<string, unknown>, expiredBy?: number }[]} writes */
   (writes) =>
-    writes.map(({ name, columns }) => {
+    writes.map(({ name, columns, expiredBy }) => {
       const names = Object.keys(columns).filter((column) => columns[column] !== undefined).sort();
-      return updateStatement(names).run(...names.map((column) => columns[column]), name).changes > 0;
+      const bound = expiredBy === undefined ? [] : [expiredBy];
+      return updateStatement(names, expiredBy !== undefined).run(...names.map((column) => columns[column]), name, ...bound).changes > 0;
     }),
 );
 
-parentPort?.on('message', (/** @type {{ batch: number, writes: { name: string, columns: Record<string, unknown> }[] }} */ { batch, writes }) => {
+parentPort?.on('message', (/** @type {{ batch: number, writes: { name: string, columns: Record<string, unknown>, expiredBy?: number }[] }} */ { batch, writes }) => {
   try {
     parentPort?.postMessage({ batch, updated: writeBatch(writes) });
   } catch (error) {

@@ -5,6 +5,8 @@ import { REGISTRATION_COLUMN_NAMES, type RegistrationColumns, sippeersTable } fr
 export interface RegistrationWrite {
   name: string;
   columns: Partial<RegistrationColumns>;
+  /** Only a row whose regseconds is at most this (epoch seconds): the expiry sweep must not clear a registration refreshed meanwhile. */
+  expiredBy?: number | undefined;
 }
 
 type Reply = { batch: number; updated: boolean[] } | { batch: number; error: { message: string; code?: string } };
