@@ -155,6 +155,7 @@ const registrarSchema = z.strictObject({
   minExpiresSeconds: leaf(z.number().int().min(0).max(86_400), 'seconds from 0 to 86400').default(60),
   maxExpiresSeconds: leaf(z.number().int().min(1).max(86_400), 'seconds from 1 to 86400').default(3600),
   maxContacts: leaf(z.number().int().min(1).max(100), 'an integer from 1 to 100').default(5),
+  expiresJitter: leaf(z.number().int().min(0).max(50), 'a percentage from 0 to 50').default(0),
   systemName: leaf(z.string(), 'the name written to sippeers.regserver (Asterisk systemname); empty: none').default(''),
   rtupdate: leaf(z.boolean(), 'true or false').default(true),
   sweepIntervalMs: leaf(z.number().int().min(100).max(600_000), 'milliseconds from 100 to 600000').default(1000),

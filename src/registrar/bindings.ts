@@ -46,6 +46,8 @@ export interface RegistrarLimits {
   minExpiresSeconds: number;
   maxExpiresSeconds: number;
   maxContacts: number;
+  /** registrar.expiresJitter: each granted expiry is shortened by a random 0 to this many percent. */
+  expiresJitterPercent: number;
 }
 
 export type RegisterResult =
@@ -72,6 +74,18 @@ function grantedSeconds(requested: number | undefined, limits: RegistrarLimits):
   return Math.min(requested, MAX_EXPIRES);
 }
 
+/**
+ * Shortens a granted expiry by a random share of up to `percent` (Kamailio
+ * expires_range, OpenSIPS expires_max_deviation): phones that all
+ * registered at once after a failover (TCP ones must) then refresh spread
+ * out instead of in one storm. Never below the minimum the phone was held to.
+ */
+function jittered(seconds: number, percent: number, minimum: number, random: () => number): number {
+  if (percent === 0) return seconds;
+  const shortened = seconds - Math.floor((seconds * percent * random()) / 100);
+  return Math.max(shortened, Math.min(seconds, Math.max(minimum, 1)));
+}
+
 /** R7/R10: the same Call-ID must come with a higher CSeq, or the request is out of order. */
 function outOfOrder(binding: Binding, request: RegisterRequest): boolean {
   return binding.callId === request.callId && request.cseq <= binding.cseq;
@@ -79,7 +93,8 @@ function outOfOrder(binding: Binding, request: RegisterRequest): boolean {
 
 const OUT_OF_ORDER = { ok: false, status: 400, reason: 'CSeq Out Of Order' } as const;
 
-export function applyRegister(stored: readonly Binding[], request: RegisterRequest, limits: RegistrarLimits, now: number): RegisterResult {
+/** `random` in [0, 1) for registrar.expiresJitter. */
+export function applyRegister(stored: readonly Binding[], request: RegisterRequest, limits: RegistrarLimits, now: number, random: () => number = Math.random): RegisterResult {
   const live = stored.filter((binding) => binding.expiresAt > now);
   const changedByExpiry = live.length !== stored.length;
   const { contacts } = request;
@@ -99,7 +114,7 @@ export function applyRegister(stored: readonly Binding[], request: RegisterReque
     if (seconds > 0 && seconds < limits.minExpiresSeconds && seconds < 3600) {
       return { ok: false, status: 423, reason: 'Interval Too Brief', headers: { 'Min-Expires': String(limits.minExpiresSeconds) } };
     }
-    const granted = Math.min(seconds, limits.maxExpiresSeconds);
+    const granted = jittered(Math.min(seconds, limits.maxExpiresSeconds), limits.expiresJitterPercent, limits.minExpiresSeconds, random);
     const index = next.findIndex((binding) => sameContact(binding.contact, contact.uri));
     const existing = index >= 0 ? next[index] : undefined;
     if (existing && outOfOrder(existing, request)) return OUT_OF_ORDER;

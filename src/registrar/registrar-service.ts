@@ -172,6 +172,7 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
           minExpiresSeconds: config.minExpiresSeconds,
           maxExpiresSeconds: config.maxExpiresSeconds,
           maxContacts: config.maxContacts,
+          expiresJitterPercent: config.expiresJitter,
         },
         now,
       );

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyRegister, type Binding, byPreference, contactHeaderValues, type RegisterRequest, sameContact } from '../../../src/registrar/bindings.js';
 
 const NOW = 1_800_000_000_000;
-const LIMITS = { defaultExpiresSeconds: 3600, minExpiresSeconds: 60, maxExpiresSeconds: 7200, maxContacts: 3 };
+const LIMITS = { defaultExpiresSeconds: 3600, minExpiresSeconds: 60, maxExpiresSeconds: 7200, maxContacts: 3, expiresJitterPercent: 0 };
 const SOURCE = { address: '127.0.0.10', port: 5062, transport: 'udp' as const };
 
 function request(overrides: Partial<RegisterRequest>): RegisterRequest {
@@ -35,6 +35,33 @@ describe('applyRegister (RFC 3261 §10.3)', () => {
     const result = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10', param)], expiresHeader: header }), LIMITS, NOW);
     if (!result.ok) throw new Error('rejected');
     expect((result.bindings[0]?.expiresAt ?? 0) - NOW).toBe(granted * 1000);
+  });
+
+  it.each([
+    ['the largest draw: shortened by the whole share', 0.999, 3600, 20, 2881],
+    ['no draw: the full expiry', 0, 3600, 20, 3600],
+    ['half the share', 0.5, 1000, 10, 950],
+    ['never below the minimum the phone was held to', 0.999, 70, 50, 60],
+    ['a requested expiry under the minimum (an hour and more is allowed) stays as it is', 0.999, 60, 50, 60],
+  ])('registrar.expiresJitter: %s', (_what, draw, requested, percent, granted) => {
+    const limits = { ...LIMITS, expiresJitterPercent: percent };
+    const result = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10', requested)] }), limits, NOW, () => draw);
+    if (!result.ok) throw new Error('rejected');
+    expect((result.bindings[0]?.expiresAt ?? 0) - NOW).toBe(granted * 1000);
+  });
+
+  it('registrar.expiresJitter spreads a burst of equal registrations over the share', () => {
+    const limits = { ...LIMITS, expiresJitterPercent: 20 };
+    let seed = 7;
+    // A fixed linear congruential sequence: the same spread every run.
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const granted = Array.from({ length: 200 }, () => {
+      const result = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10', 3600)] }), limits, NOW, random);
+      return result.ok ? ((result.bindings[0]?.expiresAt ?? 0) - NOW) / 1000 : Number.NaN;
+    });
+    expect(Math.min(...granted)).toBeGreaterThanOrEqual(2881);
+    expect(Math.max(...granted)).toBeLessThanOrEqual(3600);
+    expect(new Set(granted).size).toBeGreaterThan(150);
   });
 
   it('answers 423 with Min-Expires below the minimum', () => {
