@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import { applyRegister, type Binding, byPreference, type ContactEntry, contactHeaderValues } from './bindings.js';
 import { challenges, checkNonce, computeHa1, type DigestCredentials, makeNonce, parseAuthorization, verifyDigest } from './digest.js';
 import type { PeerLookup } from './peer-service.js';
+import { PerAorQueue } from './per-aor-queue.js';
 import { CLEARED_REGISTRATION, mayRegister, registeredColumns } from './realtime-peer.js';
 
 /** What the metrics learn from the registrar (src/metrics implements it). */
@@ -39,8 +40,12 @@ export function bindingTtl(bindings: readonly Binding[], now: number): number {
   return Math.max(0, ...bindings.map((binding) => binding.expiresAt - now)) + BINDING_GRACE_MS;
 }
 
-/** A REGISTER whose bindings another writer changed this many times running gets a 500 with Retry-After. */
-const SWAP_ATTEMPTS = 3;
+/**
+ * A REGISTER whose bindings another process changed this many times running
+ * gets a 500 with Retry-After: REGISTERs of one AoR are serialised within a
+ * process, so each rival is another node or worker writing at that moment.
+ */
+const SWAP_ATTEMPTS = 5;
 
 function numberOrUndefined(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -69,6 +74,7 @@ function contactEntries(request: SipRequest): readonly ContactEntry[] | '*' | un
  */
 export function registerStep(deps: RegistrarDeps): MethodStep {
   const { config, log } = deps;
+  const queue = new PerAorQueue();
 
   /** A failed registration: chan_sip's line for fail2ban, and the count. */
   function securityLine(request: SipRequest, reason: string): void {
@@ -203,6 +209,6 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
       return;
     }
     const peer = await authenticate(exchange, user);
-    if (peer) await register(exchange, peer);
+    if (peer) await queue.run(peer.name, () => register(exchange, peer));
   };
 }

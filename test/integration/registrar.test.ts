@@ -214,6 +214,21 @@ describe.each(VARIANTS)(`registrar on the ${testEngine} engine (store $store, ca
     while ((await row('1002')).fullcontact !== '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await row('1002')).toMatchObject({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1002' });
   });
+
+  it('keeps every binding when several phones register one peer at the same moment: no REGISTER overwrites another', async () => {
+    const phones = await Promise.all(Array.from({ length: 5 }, async () => new RegisteringPhone(await UdpPeer.bind(PHONE), rig.server.sip)));
+    try {
+      for (let round = 0; round < 3; round++) {
+        const answers = await Promise.all(phones.map((phone) => phone.register('1003', 'secret1003', ['Expires: 300'])));
+        expect(answers.map(statusOf)).toEqual([200, 200, 200, 200, 200]);
+        const peer = (await (await fetch(`${rig.server.server.adminUrl}/peers/1003`)).json()) as { bindings: { contact: string }[] };
+        expect(peer.bindings.map((binding) => binding.contact).sort()).toEqual(phones.map((phone) => `sip:1003@${PHONE}:${phone.peer.address.port}`).sort());
+      }
+      expect(statusOf(await (phones[0] as RegisteringPhone).register('1003', 'secret1003', ['Expires: 0']))).toBe(200);
+    } finally {
+      for (const phone of phones) phone.peer.close();
+    }
+  });
 });
 
 describe('chan_sip realtime options, each against its default', () => {
