@@ -103,7 +103,13 @@ program
   .command('start')
   .description('start the server (SIGHUP reloads the routing data)')
   .option(configFlag, configHelp)
-  .action((options: ConfigOption) => run(async () => (await import('./commands/start.js')).startCommand(readConfig(options))));
+  .option('--workers <n>', 'worker processes sharing the SIP address, to use more cores (default 1: one process; more need cache.url redis://)')
+  .action((options: ConfigOption & { workers?: string }) =>
+    run(async () => {
+      const workers = (await import('./cluster/workers-config.js')).parseWorkers(options.workers);
+      return (await import('./commands/start.js')).startCommand(readConfig(options), { workers });
+    }),
+  );
 program
   .command('migrate')
   .description('create the tables that are missing')

@@ -23,6 +23,7 @@ import type { SipEngine } from './sip/engine.js';
 import type { ConnectionEvent } from './sip/drachtio/connection.js';
 import { DrachtioEngine } from './sip/drachtio/drachtio-engine.js';
 import { NativeEngine } from './sip/native/native-engine.js';
+import type { WorkerSteering } from './sip/native/worker-steering.js';
 import { createPipeline, type MethodStep } from './sip/pipeline.js';
 import { describeLoad, warningLines } from './load-summary.js';
 import type { Logger } from './log.js';
@@ -59,7 +60,17 @@ export function createRoutingService(
   return new RoutingService(store, routingServiceOptions(config.routing, SYSTEM_TIME_ZONE), clock, live);
 }
 
-export async function startServer(config: Readonly<Config>, log: Logger): Promise<RunningServer> {
+/** A worker process of `drouter start --workers N` (src/cluster/worker-main.ts); absent for the one process of a node. */
+export interface WorkerRole {
+  /** Names the process in its start line: `drouter worker 2`. */
+  name: string;
+  /** How the engine shares the SIP address with the other workers. */
+  steering: WorkerSteering;
+  /** The metrics the cluster's primary gathers from this worker. */
+  metrics: Metrics;
+}
+
+export async function startServer(config: Readonly<Config>, log: Logger, worker?: WorkerRole): Promise<RunningServer> {
   const prepared = await prepareStore(config.store.url, { seedExample: config.store.seedExample });
   const { store } = prepared;
   let admin: AdminServer | undefined;
@@ -72,7 +83,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
   let leadership: Leadership | undefined;
   try {
     cache = await openCache(config.cache.url, { keyPrefix: config.cache.keyPrefix });
-    const metrics = new Metrics();
+    const metrics = worker?.metrics ?? new Metrics();
     const probe = config.probe;
     states = new GatewayStateService({ cache, store, clock: systemClock, log, observer: metrics, options: probe });
     const carriers = new CarrierStateService({ cache, store, log, persistState: probe.persistState });
@@ -92,7 +103,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     for (const warning of warningLines(loaded)) log.warn({ warning }, `routing data: ${warning}`);
     const peerCount = await store.countPeers();
 
-    engine = createEngine(config, log, metrics);
+    engine = createEngine(config, log, metrics, worker?.steering);
     const steps: Record<string, MethodStep> = {};
     steps.OPTIONS = optionsStep(() => Object.keys(steps));
     const registrar = config.registrar;
@@ -183,7 +194,7 @@ export async function startServer(config: Readonly<Config>, log: Logger): Promis
     const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
     log.info(
       { store: store.displayUrl, schemaCreated: prepared.schemaCreated, seeded: prepared.seeded !== undefined, routing: loaded.counts, peers: peerCount, admin: admin.url },
-      `drouter started: store ${store.displayUrl}${schemaNote}: ${describeLoad(loaded, peerCount)}; SIP ${describeEngine(sipEngine, config)}; admin ${admin.url}`,
+      `${worker?.name ?? 'drouter'} started: store ${store.displayUrl}${schemaNote}: ${describeLoad(loaded, peerCount)}; SIP ${describeEngine(sipEngine, config)}; admin ${admin.url}`,
     );
     const adminServer = admin;
     return {
@@ -270,7 +281,7 @@ async function reloadRouting(routing: RoutingService, log: Logger): Promise<Relo
   }
 }
 
-function createEngine(config: Readonly<Config>, log: Logger, metrics: Metrics): SipEngine {
+function createEngine(config: Readonly<Config>, log: Logger, metrics: Metrics, steering: WorkerSteering | undefined): SipEngine {
   const onError = (error: unknown) => log.error({ err: error }, `SIP engine fault: ${error instanceof Error ? error.message : String(error)}`);
   if (config.sip.engine === 'drachtio') {
     const { host, port, secret, listen } = config.sip.drachtio;
@@ -291,6 +302,7 @@ function createEngine(config: Readonly<Config>, log: Logger, metrics: Metrics): 
     port: config.sip.port,
     transports: config.sip.transports,
     onError,
+    ...(steering ? { steering } : {}),
   });
 }
 

@@ -1,9 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AdminConfig } from '../config/schema.js';
 import { DrouterError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { AdminError, type AdminReply, type AdminRoute, errorBody } from './admin-api.js';
+import { tokenMatches, UNAUTHORIZED_BODY } from './bearer-token.js';
 
 export interface AdminServer {
   /** `http://address:port` actually bound (port 0 resolves to the real one). */
@@ -21,12 +21,6 @@ function statusOf(error: unknown): number {
   return 500;
 }
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
-}
-
 function send(reply: FastifyReply, result: AdminReply): FastifyReply {
   if ('text' in result) return reply.code(result.status).type(result.contentType).send(result.text);
   return reply.code(result.status).send(result.body);
@@ -42,7 +36,7 @@ export async function startAdminServer(config: AdminConfig, routes: readonly Adm
   if (config.token !== '') {
     app.addHook('onRequest', async (request, reply) => {
       if (!tokenMatches(request.headers.authorization, config.token)) {
-        await reply.code(401).header('www-authenticate', 'Bearer').send(errorBody('DROUTER_ERR_UNAUTHORIZED', 'a valid bearer token is required (Authorization: Bearer <admin.token>)'));
+        await reply.code(401).header('www-authenticate', 'Bearer').send(UNAUTHORIZED_BODY);
       }
     });
   }
@@ -72,7 +66,8 @@ export async function startAdminServer(config: AdminConfig, routes: readonly Adm
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) =>
     reply.code(error.statusCode ?? 500).send(errorBody(error.statusCode !== undefined && error.statusCode < 500 ? 'DROUTER_ERR_USAGE' : 'DROUTER_ERR_INTERNAL', error.message)),
   );
-  await app.listen({ host: config.address, port: config.port });
+  // exclusive: a worker of --workers N serves its own port (0: any), not one shared through the cluster's primary.
+  await app.listen({ host: config.address, port: config.port, exclusive: true });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.address.includes(':') ? `[${config.address}]` : config.address;

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type Aggregator, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MetricsSnapshot } from './cluster-metrics.js';
 import type { GatewayState } from '../routing/routing-table.js';
 
 /**
@@ -23,6 +24,10 @@ export type RegistrationResult = (typeof REGISTRATION_RESULTS)[number];
 
 const RELOAD_RESULTS = ['ok', 'failed'] as const;
 export type ReloadResult = (typeof RELOAD_RESULTS)[number];
+
+const HANDOFF_KINDS = ['request', 'response', 'tcp-send'] as const;
+/** What a worker handed to another (--workers N): a request or response it owns, or a send over a TCP connection it holds. */
+export type HandoffKind = (typeof HANDOFF_KINDS)[number];
 
 const SIP_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'UPDATE', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE', 'SUBSCRIBE', 'PUBLISH'] as const;
 const KNOWN_METHODS = new Set<string>(SIP_METHODS);
@@ -54,18 +59,24 @@ export class Metrics {
   private readonly descriptions: MetricDescription[] = [];
   private bindingsSource: (() => Promise<number>) | undefined;
 
-  private readonly gatewayUp = this.gauge('sipdr_gateway_up', 'Whether the gateway takes calls: 1 when active, 0 when disabled by probing or by admin.', ['gateway']);
-  private readonly gatewayStates = this.gauge('sipdr_gateway_state', "The gateway's state: 1 on the series of its current state, 0 on the two others.", ['gateway', 'state']);
+  // Every worker of a node shows the same shared state: summed over workers it would count N times, so the node shows one worker's.
+  private readonly gatewayUp = this.gauge('sipdr_gateway_up', 'Whether the gateway takes calls: 1 when active, 0 when disabled by probing or by admin.', ['gateway'], undefined, 'first');
+  private readonly gatewayStates = this.gauge('sipdr_gateway_state', "The gateway's state: 1 on the series of its current state, 0 on the two others.", ['gateway', 'state'], undefined, 'first');
   private readonly gatewayStateChanges = this.counter('sipdr_gateway_state_changes_total', 'Changes of gateway state, labelled with the state entered.', ['gateway', 'state']);
   private readonly probeRttSeconds = this.histogram('sipdr_probe_rtt_seconds', 'Round-trip time of the OPTIONS probes a gateway answered.', ['gateway'], PROBE_RTT_BUCKETS_SECONDS);
   private readonly probeFailures = this.counter('sipdr_probe_failures_total', 'OPTIONS probes that failed, by reason: timeout, negative-reply or send-failed.', ['gateway', 'reason']);
   private readonly routingDecisions = this.counter('sipdr_routing_decisions_total', 'Routing decisions for new requests, by outcome: routed, no-rule, no-gateway, registered or offline.', ['outcome']);
   private readonly failovers = this.counter('sipdr_failovers_total', 'Calls that moved on from this gateway to their next destination.', ['gateway']);
   private readonly registrations = this.counter('sipdr_registrations_total', 'REGISTER requests handled, by result.', ['result']);
-  private readonly bindings: Gauge = this.gauge('sipdr_bindings', 'Addresses of record with at least one live binding, read from the location store at each scrape (absent when it cannot be read).', [], () => this.readBindings());
+  private readonly bindings: Gauge = this.gauge('sipdr_bindings', 'Addresses of record with at least one live binding, read from the location store at each scrape (absent when it cannot be read).', [], () => this.readBindings(), 'first');
   private readonly sipRequests = this.counter('sipdr_sip_requests_total', 'SIP requests received, by method (a method we do not know counts as other).', ['method']);
   private readonly sipResponses = this.counter('sipdr_sip_responses_total', 'SIP responses sent upstream, by method of the request and status code.', ['method', 'code']);
   private readonly reloads = this.counter('sipdr_reloads_total', 'Reloads of the routing data, by result.', ['result']);
+  private readonly workerHandoffs = this.counter(
+    'sipdr_worker_handoffs_total',
+    'With --workers N: messages a worker handed to the worker that owns them, by kind: request (owned by its branch), response (to that worker\'s request), tcp-send (over a TCP connection that worker holds).',
+    ['kind'],
+  );
   private readonly drachtioConnected = this.gauge('sipdr_drachtio_connected', 'drachtio engine: 1 while the link to the drachtio-server is up, 0 while it is lost (absent on the native engine; in inbound mode it follows /health sip.ok).', ['server']);
   private readonly drachtioDisconnections = this.counter('sipdr_drachtio_disconnections_total', 'drachtio engine: times the connection to the drachtio-server was lost after start.', ['server']);
   private readonly drachtioReconnections = this.counter('sipdr_drachtio_reconnections_total', 'drachtio engine: times the connection to the drachtio-server came back after a loss.', ['server']);
@@ -78,6 +89,7 @@ export class Metrics {
     for (const outcome of ROUTING_OUTCOMES) this.routingDecisions.inc({ outcome }, 0);
     for (const result of REGISTRATION_RESULTS) this.registrations.inc({ result }, 0);
     for (const result of RELOAD_RESULTS) this.reloads.inc({ result }, 0);
+    for (const kind of HANDOFF_KINDS) this.workerHandoffs.inc({ kind }, 0);
     for (const method of [...SIP_METHODS, OTHER]) this.sipRequests.inc({ method }, 0);
     this.haLeader.set(0);
     for (const role of ['leader', 'standby']) this.haLeaderChanges.inc({ role }, 0);
@@ -187,6 +199,16 @@ export class Metrics {
     this.drachtioReconnections.inc({ server });
   }
 
+  /** A worker handed a message to the worker that owns it: sipdr_worker_handoffs_total. */
+  handedOff(kind: HandoffKind): void {
+    this.workerHandoffs.inc({ kind });
+  }
+
+  /** Every series with its aggregation across workers, for the cluster's primary to combine (cluster-metrics.ts). */
+  snapshot(): Promise<MetricsSnapshot> {
+    return this.registry.getMetricsAsJSON();
+  }
+
   /** The exposition text and its content type, for GET /metrics. */
   async exposition(): Promise<{ contentType: string; text: string }> {
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
@@ -214,9 +236,10 @@ export class Metrics {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
-  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect?: () => Promise<void>): Gauge<L> {
+  /** `aggregator`: how the cluster's primary combines the workers' values (prom-client sums by default). */
+  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect?: () => Promise<void>, aggregator: Aggregator = 'sum'): Gauge<L> {
     this.descriptions.push({ name, type: 'gauge', labels: [...labelNames], help });
-    return new Gauge({ name, help, labelNames, registers: [this.registry], collect });
+    return new Gauge({ name, help, labelNames, registers: [this.registry], collect, aggregator });
   }
 
   private histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]): Histogram<L> {

@@ -25,6 +25,7 @@ import { type ServerTransaction, ServerTransactions } from './server-transaction
 import { parseHop, topBranch } from './hops.js';
 import { TcpTransport } from './tcp-transport.js';
 import { UdpTransport } from './udp-transport.js';
+import type { WorkerSteering } from './worker-steering.js';
 
 export interface NativeEngineOptions {
   address: string;
@@ -32,6 +33,8 @@ export interface NativeEngineOptions {
   transports: readonly Transport[];
   /** Called for engine faults that no request owns (a send that threw). */
   onError: (error: unknown) => void;
+  /** A worker of `drouter start --workers N`: how it shares the SIP address with the others. */
+  steering?: WorkerSteering;
 }
 
 /**
@@ -72,8 +75,13 @@ export class NativeEngine implements SipEngine {
         this.options.onError(error);
       }
     };
-    const udp = transports.includes('udp') ? new UdpTransport({ address, port }, onMessage) : undefined;
-    const tcp = transports.includes('tcp') ? new TcpTransport({ address, port }, onMessage) : undefined;
+    const { steering } = this.options;
+    const udp = transports.includes('udp') ? new UdpTransport({ address, port }, onMessage, steering) : undefined;
+    const tcp = transports.includes('tcp') ? new TcpTransport({ address, port }, onMessage, steering) : undefined;
+    steering?.attach({
+      receive: (text, transport, source) => (transport === 'udp' ? udp : tcp)?.deliver(text, source),
+      writeToFlow: (remote, text) => tcp?.writeToFlow(remote, text) ?? false,
+    });
     const transport = combinedTransport(udp, tcp);
     this.transport = transport;
     this.transactions = new ServerTransactions();
@@ -82,6 +90,7 @@ export class NativeEngine implements SipEngine {
   request(request: OutgoingRequest, options: { timeoutMs: number }): Promise<RequestOutcome> {
     return originate(request, options, {
       local: this.local,
+      branchPrefix: this.branchPrefix,
       hooks: (onSendError) => ({ ...this.attemptHooks(() => undefined), send: (message, to) => this.send(message, to, onSendError) }),
     });
   }
@@ -142,10 +151,15 @@ export class NativeEngine implements SipEngine {
     while (routes[0] && this.isOwnUri(routeUri(routes[0]))) routes.shift();
     const next = parseHop(routes[0] ? routeUri(routes[0]) : (message.uri ?? ''));
     if (!next) return;
-    const via = { version: '2.0', protocol: next.transport.toUpperCase(), host: this.local.address, port: this.local.port, params: { branch: newBranch() } };
+    const via = { version: '2.0', protocol: next.transport.toUpperCase(), host: this.local.address, port: this.local.port, params: { branch: newBranch(this.branchPrefix) } };
     const headers: Message['headers'] = { ...message.headers, via: [via, ...(message.headers.via ?? [])], route: routes.length > 0 ? routes : undefined };
     headers['max-forwards'] = String(Math.max(0, Number(message.headers['max-forwards'] ?? 70) - 1));
     this.send({ ...message, headers }, next);
+  }
+
+  /** Our branches' start: a worker's carries its number, so that responses find their way back to it. */
+  get branchPrefix(): string | undefined {
+    return this.options.steering?.branchPrefix;
   }
 
   isOwnUri(uri: string): boolean {
@@ -225,6 +239,7 @@ class NativeExchange implements ServerExchange {
           request: this.message,
           inbound: this.request.source,
           local: this.engine.local,
+          branchPrefix: this.engine.branchPrefix,
           hooks: this.relayingHooks(),
           respond: (status, reason) => this.reply(status, reason === undefined ? {} : { reason }),
           cancelled,

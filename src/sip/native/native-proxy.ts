@@ -3,15 +3,17 @@ import type { Message, NameAddr } from 'sip';
 import type { AttemptReport, Endpoint, ProxyOptions, ProxyResult, ProxyTarget } from '../engine.js';
 import { type AttemptHooks, ClientAttempt, stripOwnVia } from './client-attempt.js';
 
-/** RFC 3261 §8.1.1.7: a branch starts with the magic cookie; ours carry 80 random bits. */
-export function newBranch(): string {
-  return `z9hG4bK${randomBytes(10).toString('hex')}`;
+/** RFC 3261 §8.1.1.7: a branch starts with the magic cookie (a worker's with its number too, `prefix`); ours carry 80 random bits. */
+export function newBranch(prefix = 'z9hG4bK'): string {
+  return `${prefix}${randomBytes(10).toString('hex')}`;
 }
 
 export interface ProxyContext {
   request: Message;
   inbound: Endpoint;
   local: { address: string; port: number };
+  /** The start of our branches (a worker's names it); undefined: the plain magic cookie. */
+  branchPrefix: string | undefined;
   hooks: AttemptHooks;
   /** Sends a response upstream through the server transaction. */
   respond(status: number, reason?: string): void;
@@ -61,7 +63,7 @@ export async function proxySequentially(context: ProxyContext, targets: readonly
 
   for (const target of targets) {
     if (cancelled) break;
-    const branch = newBranch();
+    const branch = newBranch(context.branchPrefix);
     const attempt = new ClientAttempt(outgoingRequest(context, target, options, branch), branch, target, context.hooks, options);
     current = attempt;
     attempt.start();

@@ -9,6 +9,8 @@ import { newBranch } from './native-proxy.js';
 export interface OriginateDeps {
   /** Our address and port, for the Via and the Call-ID. */
   local: { address: string; port: number };
+  /** The start of our branches (a worker's names it, so the response comes back to it). */
+  branchPrefix: string | undefined;
   /** The engine's attempt hooks, with sends whose failure goes to `onSendError`. */
   hooks(onSendError: (error: unknown) => void): AttemptHooks;
 }
@@ -28,7 +30,7 @@ export async function originate(request: OutgoingRequest, options: { timeoutMs: 
       return { kind: 'send-failed', error: error instanceof Error ? error.message : String(error) };
     }
   }
-  const branch = newBranch();
+  const branch = newBranch(deps.branchPrefix);
   const message: Message = {
     method: request.method,
     uri: request.uri,

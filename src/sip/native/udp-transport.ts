@@ -1,8 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import sip, { type Message, type Remote } from 'sip';
+import sip, { type Message, type Remote as SipRemote } from 'sip';
 import type { TextConnection } from './combined-transport.js';
 import { inbound } from './inbound.js';
+import type { Remote, WorkerSteering } from './worker-steering.js';
 
 const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
 
@@ -12,7 +13,9 @@ export class UdpTransport {
 
   constructor(
     private readonly local: { address: string; port: number },
-    private readonly onMessage: (message: Message, remote: Remote) => void,
+    private readonly onMessage: (message: Message, remote: SipRemote) => void,
+    /** With several workers: moves a datagram to the worker that owns it. */
+    private readonly steering?: WorkerSteering,
   ) {
     // A GC pause at a few hundred calls/s outlasts the default ~200 kB socket
     // buffer: ask for 8 MB (the kernel caps it at net.core.rmem_max).
@@ -21,6 +24,9 @@ export class UdpTransport {
       (data, rinfo) => this.receive(data, rinfo),
     );
     this.socket.on('error', () => undefined);
+    // In a cluster worker this bind (exclusive: false, the default) asks the
+    // primary, which binds one socket and shares its handle with every
+    // worker: each datagram goes to whichever worker reads it first.
     this.socket.bind(local.port, local.address);
   }
 
@@ -42,9 +48,16 @@ export class UdpTransport {
     this.socket.send(Buffer.from(text, 'binary'), to.port, to.address);
   }
 
-  private receive(data: Buffer, rinfo: { address: string; port: number }): void {
-    const result = inbound(data.toString('binary'), 'udp', rinfo);
-    if (result.kind === 'reply') this.sendText(result.text, rinfo);
-    else if (result.kind === 'message') this.onMessage(result.message, { protocol: 'UDP', address: rinfo.address, port: rinfo.port, local: this.local });
+  private receive(data: Buffer, rinfo: Remote): void {
+    const text = data.toString('binary');
+    if (this.steering?.steer(text, 'udp', rinfo)) return;
+    this.deliver(text, rinfo);
+  }
+
+  /** A datagram that is ours: read here, or handed over by the worker that read it (answers still leave from the shared socket). */
+  deliver(text: string, source: Remote): void {
+    const result = inbound(text, 'udp', source);
+    if (result.kind === 'reply') this.sendText(result.text, source);
+    else if (result.kind === 'message') this.onMessage(result.message, { protocol: 'UDP', address: source.address, port: source.port, local: this.local });
   }
 }
