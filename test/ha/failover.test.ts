@@ -99,6 +99,8 @@ describe.runIf(haLabAvailable())('two sip-drouter nodes behind a keepalived virt
       firstRegisterAnsweredByBMs: firstAnsweredByB ? Math.round(firstAnsweredByB.atMs - killedAt) : null,
       registers: registerStats['SuccessfulCall(C)'],
       registersFailed: registerStats['FailedCall(C)'],
+      // A retransmitted REGISTER whose 200 died with node a finds its nonce-count used on b: 401 stale, and the phone retries.
+      registersChallengedAgain: registerLoad.logLines().filter((line) => line.startsWith('challenged again')).length,
       callsUpAtKill: callsUp.stats()['SuccessfulCall(C)'],
       callsUpFailed: callsUp.stats()['FailedCall(C)'],
       newCalls: newCalls.stats()['SuccessfulCall(C)'],

@@ -111,7 +111,9 @@ export async function startHaLab(): Promise<HaLab> {
       b: new LabNode('b', network.host('b'), dir, nodeConfig('b', dir, redis, mariadb)),
     };
     started.push({ close: () => nodes.a.kill() }, { close: () => nodes.b.kill() });
-    await Promise.all([nodes.a.start(), nodes.b.start()]);
+    // One after the other: two first starts at once race to create knex's migration tables.
+    await nodes.a.start();
+    await nodes.b.start();
 
     const keepalived = {
       a: new LabKeepalived(network.host('a'), dir, keepalivedValues('a', LAB.a, LAB.b, 150, nodes.a.configFile)),
