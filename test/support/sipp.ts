@@ -31,7 +31,7 @@ export interface SippRun {
 }
 
 /**
- * Runs one bounded sipp call as the phone: scenario from test/sipp with
+ * Runs bounded sipp calls (one by default) as the phone: scenario from test/sipp with
  * its placeholders (STATUS, CALLER) filled, from `localIp`, to the proxy.
  * `answerIncoming` loads a scenario for requests outside that call (sipp's
  * out-of-call scenario), so a registered phone can answer a call to it.
@@ -44,6 +44,9 @@ export async function sippCall(options: {
   service: string;
   replace?: Record<string, string>;
   timeoutSeconds?: number;
+  /** Calls to place (default 1), at `ratePerSecond` (sipp's default 10/s). */
+  calls?: number;
+  ratePerSecond?: number;
 }): Promise<SippRun> {
   const dir = mkdtempSync(join(tmpdir(), 'drouter-sipp-'));
   const scenario = renderScenario(options.scenario, options.replace ?? {}, dir);
@@ -53,7 +56,8 @@ export async function sippCall(options: {
     '-sf', scenario,
     '-s', options.service,
     '-i', options.localIp,
-    '-m', '1',
+    '-m', String(options.calls ?? 1),
+    ...(options.ratePerSecond === undefined ? [] : ['-r', String(options.ratePerSecond)]),
     '-nostdin',
     '-timeout', `${options.timeoutSeconds ?? 15}s`,
     '-timeout_error',
