@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark, figures printed (see README, Benchmarks).
  * `--only routing|calls|registrations` (or a comma list) picks parts;
- * `--engine drachtio` runs the calls and registrations on the native engine, then through a drachtio-server.
+ * `--engine drachtio` runs the calls and registrations on the native engine, then through a drachtio-server;
+ * `--workers N` runs them as one process and as N worker processes, both on Redis (bench/workers.ts).
  */
 const only = process.argv.includes('--only') ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',') : undefined;
 const wanted = (part: string) => !only || only.includes(part);

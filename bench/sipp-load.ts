@@ -1,8 +1,10 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DRACHTIO_ADMIN, drachtioMissing, enginesToRun, startDrachtioServer } from './drachtio-server.js';
+import { BENCH_REDIS_URL, deleteBenchKeys, PROXY_CORES, processTree, workerCountsToRun } from './workers.js';
 
 /**
  * The shared method of the sipp-driven benchmarks: the proxy (`node
@@ -28,8 +30,21 @@ const hasSipp = spawnSync('sipp', ['-v']).error === undefined;
 
 export type Engine = 'native' | 'drachtio';
 
-function onCore(core: number, command: string, args: string[]): [string, string[]] {
-  return hasTaskset ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
+/** How the proxy runs in a step: its engine, and with `--workers`, how many worker processes (on Redis). */
+interface Variant {
+  engine: Engine;
+  /** undefined: one process on the in-process cache, as without `--workers`. */
+  workers: number | undefined;
+}
+
+function describeVariant(variant: Variant): string {
+  const workers = variant.workers === undefined ? '' : `, ${variant.workers} worker${variant.workers === 1 ? '' : 's'}`;
+  return `${variant.engine} engine${workers}`;
+}
+
+/** `cores`: taskset's list (`1`, `0-1`). */
+function onCore(cores: number | string, command: string, args: string[]): [string, string[]] {
+  return hasTaskset ? ['taskset', ['-c', String(cores), command, ...args]] : [command, args];
 }
 
 /** A scenario of test/sipp with its placeholders filled, written to the work folder. */
@@ -56,7 +71,8 @@ export function announceSippBenchmark(name: string, detail?: string): boolean {
     console.log(`${name} benchmark: sipp is not installed (apt-get install sip-tester); skipped`);
     return false;
   }
-  const placement = hasTaskset ? 'proxy on core 0, sipp on core 1' : 'no taskset: cores shared';
+  const proxyCores = workerCountsToRun() ? PROXY_CORES : '0';
+  const placement = hasTaskset ? `proxy on core${proxyCores.length > 1 ? 's' : ''} ${proxyCores}, sipp on core 1` : 'no taskset: cores shared';
   console.log(`${name} benchmark: ${[`${STEP_SECONDS} s a step`, detail, placement].filter(Boolean).join(', ')}`);
   return true;
 }
@@ -93,15 +109,25 @@ interface Step {
   server?: { cpuUsPerItem: number; peakRssMb: number };
 }
 
-/** The process's user and system CPU so far, in clock ticks (1/100 s), all threads. */
-function cpuTicks(pid: number): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return { user: Number(fields[11]), system: Number(fields[12]) };
+/** The processes' user and system CPU so far, in clock ticks (1/100 s), all threads, summed. */
+function cpuTicks(pids: readonly number[]): { user: number; system: number } {
+  const total = { user: 0, system: 0 };
+  for (const pid of pids) {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    total.user += Number(fields[11]);
+    total.system += Number(fields[12]);
+  }
+  return total;
 }
 
-function peakRssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:')) ?? '';
-  return Math.round(Number(/(\d+)/.exec(line)?.[1] ?? 0) / 1024);
+/** The processes' peak resident sets, summed (a cluster's workers each hold their own heap). */
+function peakRssMb(pids: readonly number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:')) ?? '';
+    kb += Number(/(\d+)/.exec(line)?.[1] ?? 0);
+  }
+  return Math.round(kb / 1024);
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -117,15 +143,23 @@ function ticksToUs(ticks: { user: number; system: number }): number {
   return ((ticks.user + ticks.system) * 1e6) / 100;
 }
 
-async function measuredStep(profile: LoadProfile, rate: number, engine: Engine): Promise<Step> {
-  const db = join(work, `${profile.label.replace(/\W+/g, '-')}-${engine}-${rate}.db`);
+let steps = 0;
+
+async function measuredStep(profile: LoadProfile, rate: number, variant: Variant): Promise<Step> {
+  const { engine, workers } = variant;
+  steps++;
+  const db = join(work, `${profile.label.replace(/\W+/g, '-')}-${engine}-${workers ?? 0}w-${rate}.db`);
   await profile.prepareStore?.(db);
   const drachtio = engine === 'drachtio' ? await startDrachtioServer(work, PROXY, (command, args) => onCore(0, command, args)) : undefined;
   const engineEnv = drachtio
     ? { DROUTER_SIP__ENGINE: 'drachtio', DROUTER_SIP__DRACHTIO__PORT: String(DRACHTIO_ADMIN.port), DROUTER_SIP__DRACHTIO__SECRET: DRACHTIO_ADMIN.secret }
     : {};
   const profiling = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profile.label.replace(/\W+/g, '-')}-${rate}.cpuprofile`] : [];
-  const [command, args] = onCore(0, process.execPath, [...profiling, join(ROOT, 'dist', 'cli.js'), 'start']);
+  // A fresh Redis namespace per step, as a fresh database file.
+  const keyPrefix = `sipdr-bench:${process.pid}:${steps}:`;
+  const clusterEnv = workers === undefined ? {} : { DROUTER_CACHE__URL: BENCH_REDIS_URL, DROUTER_CACHE__KEY_PREFIX: keyPrefix };
+  const workerArgs = workers !== undefined && workers > 1 ? ['--workers', String(workers)] : [];
+  const [command, args] = onCore(workers === undefined ? 0 : PROXY_CORES, process.execPath, [...profiling, join(ROOT, 'dist', 'cli.js'), 'start', ...workerArgs]);
   const proxy = spawn(command, args, {
     cwd: ROOT,
     stdio: 'ignore',
@@ -140,6 +174,7 @@ async function measuredStep(profile: LoadProfile, rate: number, engine: Engine):
       // Probing runs as in production, every second so that a probe sent before the gateways listened is soon corrected.
       DROUTER_PROBE__INTERVAL_MS: '1000',
       ...engineEnv,
+      ...clusterEnv,
       ...profile.proxyEnv,
     },
   });
@@ -147,18 +182,18 @@ async function measuredStep(profile: LoadProfile, rate: number, engine: Engine):
   try {
     await new Promise((resolve) => setTimeout(resolve, 2500));
     if (proxy.exitCode !== null) throw new Error(`the proxy exited with ${proxy.exitCode} (is ${PROXY.address}:${PROXY.port} taken?)`);
-    // taskset execs into the command: the child's pid is the proxy's.
-    const pid = proxy.pid ?? 0;
+    // taskset execs into the command: the child's pid is the proxy's (with --workers, the primary's: its workers are its children).
+    const pids = processTree(proxy.pid ?? 0);
     const client = profile.client();
     runSipp(client, ['-r', '200', '-m', '400', '-timeout', '20s'], 30);
     const items = rate * STEP_SECONDS;
-    const ticksBefore = cpuTicks(pid);
+    const ticksBefore = cpuTicks(pids);
     const serverPid = drachtio?.pid ?? 0;
-    const serverTicksBefore = drachtio ? cpuTicks(serverPid) : undefined;
+    const serverTicksBefore = drachtio ? cpuTicks([serverPid]) : undefined;
     const stats = join(work, `stat-${rate}.csv`);
     runSipp(client, ['-r', String(rate), '-m', String(items), '-l', String(rate * 4), '-timeout', `${STEP_SECONDS + 20}s`, '-max_retrans', '5', '-trace_stat', '-stf', stats, '-fd', '1', '-trace_rtt', '-rtt_freq', '1'], STEP_SECONDS + 30);
-    const ticksAfter = cpuTicks(pid);
-    const serverTicksAfter = drachtio ? cpuTicks(serverPid) : undefined;
+    const ticksAfter = cpuTicks(pids);
+    const serverTicksAfter = drachtio ? cpuTicks([serverPid]) : undefined;
     const systemCpuUs = ((ticksAfter.system - ticksBefore.system) * 1e6) / 100;
     const cpuUs = ((ticksAfter.user - ticksBefore.user) * 1e6) / 100 + systemCpuUs;
     const lines = readFileSync(stats, 'utf8').trim().split('\n');
@@ -183,12 +218,12 @@ async function measuredStep(profile: LoadProfile, rate: number, engine: Engine):
       p99: percentile(rtts, 0.99),
       cpuUsPerItem: cpuUs / Math.max(1, completed),
       systemCpuUsPerItem: systemCpuUs / Math.max(1, completed),
-      peakRssMb: peakRssMb(pid),
+      peakRssMb: peakRssMb(pids),
       ...(serverTicksBefore && serverTicksAfter
         ? {
             server: {
               cpuUsPerItem: (ticksToUs(serverTicksAfter) - ticksToUs(serverTicksBefore)) / Math.max(1, completed),
-              peakRssMb: peakRssMb(serverPid),
+              peakRssMb: peakRssMb([serverPid]),
             },
           }
         : {}),
@@ -202,8 +237,11 @@ async function measuredStep(profile: LoadProfile, rate: number, engine: Engine):
   } finally {
     for (const server of servers) server.kill('SIGKILL');
     proxy.kill('SIGTERM');
-    // A profiled proxy writes its profile on the way out.
-    await new Promise((resolve) => setTimeout(resolve, PROFILE_DIR ? 3000 : 1000));
+    // A profiled proxy writes its profile on the way out; a cluster stops its workers first. The next step binds the same address.
+    const exited = proxy.exitCode !== null || proxy.signalCode !== null ? Promise.resolve() : once(proxy, 'exit');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, PROFILE_DIR ? 3000 : 2500))]);
+    await new Promise((resolve) => setTimeout(resolve, PROFILE_DIR ? 0 : 200));
+    if (workers !== undefined) await deleteBenchKeys(keyPrefix);
     drachtio?.kill('SIGKILL');
     if (drachtio) await new Promise((resolve) => setTimeout(resolve, 300));
   }
@@ -213,34 +251,43 @@ function serverPart(step: Step): string {
   return step.server ? `; drachtio-server ${Math.round(step.server.cpuUsPerItem)} µs CPU each, peak RSS ${step.server.peakRssMb} MB` : '';
 }
 
-/** Runs `profile` on each engine `--engine` asks for (README, Benchmarks); a drachtio run without its binary says so. */
+/**
+ * Runs `profile` on each engine `--engine` asks for, or with `--workers N`
+ * as one process and as N workers (README, Benchmarks); a drachtio run
+ * without its binary says so.
+ */
 export async function findSustainedRates(profile: LoadProfile, startRate: number): Promise<void> {
+  const workerCounts = workerCountsToRun();
+  if (workerCounts) {
+    for (const workers of workerCounts) await findSustainedRate(profile, startRate, { engine: 'native', workers });
+    return;
+  }
   for (const engine of enginesToRun()) {
     const missing = engine === 'drachtio' ? drachtioMissing() : undefined;
     if (missing) {
       console.log(`${profile.label} (drachtio engine): skipped: ${missing}`);
       continue;
     }
-    await findSustainedRate(profile, startRate, engine);
+    await findSustainedRate(profile, startRate, { engine, workers: undefined });
   }
 }
 
-async function findSustainedRate(profile: LoadProfile, startRate: number, engine: Engine): Promise<void> {
-  console.log(`${profile.label} (${engine} engine):`);
+async function findSustainedRate(profile: LoadProfile, startRate: number, variant: Variant): Promise<void> {
+  console.log(`${profile.label} (${describeVariant(variant)}):`);
   if (FIXED_RATE !== undefined) {
-    await measuredStep(profile, FIXED_RATE, engine);
+    await measuredStep(profile, FIXED_RATE, variant);
     return;
   }
   let good: Step | undefined;
   let bad: Step | undefined;
   // Doubling while steps pass, halving while they fail, until one of each.
   for (let rate = startRate; !(good && bad) && rate <= startRate * 128 && rate >= startRate / 16; rate = good ? rate * 2 : Math.round(rate / 2)) {
-    const step = await measuredStep(profile, rate, engine);
+    const step = await measuredStep(profile, rate, variant);
     if (step.ok) good = step;
     else bad = step;
   }
   for (let i = 0; i < 3 && good && bad && bad.rate - good.rate > good.rate / 8; i++) {
-    const step = await measuredStep(profile, Math.round((good.rate + bad.rate) / 2), engine);
+    const step = await measuredStep(profile, Math.round((good.rate + bad.rate) / 2), variant);
     if (step.ok) good = step;
     else bad = step;
   }
@@ -249,6 +296,6 @@ async function findSustainedRate(profile: LoadProfile, startRate: number, engine
     return;
   }
   console.log(
-    `  => ${engine}: sustains ${good.rate} ${profile.unit} (p50/p95/p99 ${good.p50}/${good.p95}/${good.p99} ms, ${Math.round(good.cpuUsPerItem)} µs CPU each, proxy peak RSS ${good.peakRssMb} MB${serverPart(good)})`,
+    `  => ${describeVariant(variant)}: sustains ${good.rate} ${profile.unit} (p50/p95/p99 ${good.p50}/${good.p95}/${good.p99} ms, ${Math.round(good.cpuUsPerItem)} µs CPU each, proxy peak RSS ${good.peakRssMb} MB${serverPart(good)})`,
   );
 }
