@@ -38,7 +38,11 @@ const FORWARD_TIMEOUT_MS = 60_000;
  * - GET /metrics: every worker's metrics, combined (counters summed);
  * - POST /reload: to every worker (each holds its own routing snapshot),
  *   answered with the first's report and each worker's outcome;
- * - GET /health: one worker's, with every worker's line added;
+ * - GET /ha, POST /ha/keepalived: to every worker (each is a contender for
+ *   the leader lease and must hear keepalived at once), answered with the
+ *   leader's view when one of them leads;
+ * - GET /health: every worker's, answered with the worst, the leader's
+ *   `ha` block and every worker's line;
  * - anything else to one worker in turn. State-changing calls (gateway,
  *   carrier, probing) write the shared state in Redis, which every worker
  *   reads back within a second, as the nodes of a pair do.
@@ -77,14 +81,9 @@ export async function startAdminFront(config: AdminConfig, pool: WorkerPool, log
       return;
     }
     const forward = (worker: ReadyWorker) => forwardTo(worker, request, body);
-    if (method === 'POST' && path === '/reload') {
-      const answers = await Promise.all(workers.map(forward));
-      send(response, combineReloads(answers));
-      return;
-    }
-    if (method === 'GET' && path === '/health') {
-      const answer = await forward(first);
-      send(response, withWorkers(answer, pool.status()));
+    const combine = FAN_OUT[`${method} ${path}`];
+    if (combine) {
+      send(response, combine(await Promise.all(workers.map(forward)), pool.status()));
       return;
     }
     send(response, await forward(workers[turn++ % workers.length] ?? first));
@@ -140,15 +139,29 @@ async function forwardTo(worker: ReadyWorker, request: IncomingMessage, body: Bu
   }
 }
 
+/** A worker's answer with its body read as JSON (undefined when it is not an object). */
+interface Parsed {
+  answer: Answer;
+  body: Record<string, unknown> | undefined;
+}
+
+/** How the answers of every worker to one route become the node's. */
+type Combine = (answers: readonly Answer[], workers: readonly WorkerStatus[]) => Answer;
+
+const FAN_OUT: Readonly<Record<string, Combine>> = {
+  'POST /reload': combineReloads,
+  'GET /ha': combineHa,
+  'POST /ha/keepalived': combineHa,
+  'GET /health': combineHealth,
+};
+
 /**
- * One reload report for the node: the first worker's, with every worker's
- * outcome under `workers`; 200 only when every worker reloaded, else the
- * worst status (422: the data was refused and the old snapshot stays).
+ * One reload report for the node: the worst worker's (the first when all
+ * did), with every worker's outcome under `workers`; 200 only when every
+ * worker reloaded (422: a worker refused the data and keeps its snapshot).
  */
 function combineReloads(answers: readonly Answer[]): Answer {
-  const [first] = answers;
-  if (!first) throw new Error('no worker answered the reload');
-  const parsed = answers.map((answer) => ({ answer, body: parseJson(answer.body) }));
+  const parsed = parseAll(answers);
   const workers = parsed.map(({ answer, body }) => ({
     worker: answer.worker,
     status: answer.status,
@@ -156,15 +169,44 @@ function combineReloads(answers: readonly Answer[]): Answer {
     generation: body?.generation ?? null,
     ...(body?.error ? { error: body.error } : {}),
   }));
-  const status = Math.max(...answers.map((answer) => answer.status));
-  const report = parsed.find(({ answer }) => answer.status === status)?.body ?? parsed[0]?.body ?? {};
-  return { worker: first.worker, status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ ...report, workers }) };
+  const worst = worstOf(parsed);
+  return json(worst.answer, worst.answer.status, { ...worst.body, workers });
 }
 
-function withWorkers(answer: Answer, workers: readonly WorkerStatus[]): Answer {
-  const body = parseJson(answer.body);
-  if (!body) return answer;
-  return { ...answer, body: JSON.stringify({ ...body, workers }) };
+/** The node's role: the leader's view when a worker leads (any worker of the node may), every worker's role beside. */
+function combineHa(answers: readonly Answer[]): Answer {
+  const parsed = parseAll(answers);
+  const chosen = leaderOf(parsed) ?? worstOf(parsed);
+  const workers = parsed.map(({ answer, body }) => ({ worker: answer.worker, status: answer.status, role: body?.role ?? null, holder: body?.holder ?? null }));
+  return json(chosen.answer, chosen.answer.status, { ...chosen.body, workers });
+}
+
+/** The node is as healthy as its least healthy worker; its `ha` block is the leader's, when one leads. */
+function combineHealth(answers: readonly Answer[], statuses: readonly WorkerStatus[]): Answer {
+  const parsed = parseAll(answers);
+  const worst = worstOf(parsed);
+  const leaderHa = parsed.map(({ body }) => body?.ha as { role?: unknown } | undefined).find((ha) => ha?.role === 'leader');
+  const roles = new Map(parsed.map(({ answer, body }) => [answer.worker, (body?.ha as { role?: unknown } | undefined)?.role ?? null]));
+  const workers = statuses.map((status) => ({ ...status, role: roles.get(status.worker) ?? null }));
+  return json(worst.answer, worst.answer.status, { ...worst.body, ...(leaderHa ? { ha: leaderHa } : {}), workers });
+}
+
+function parseAll(answers: readonly Answer[]): Parsed[] {
+  if (answers.length === 0) throw new Error('no worker answered');
+  return answers.map((answer) => ({ answer, body: parseJson(answer.body) }));
+}
+
+/** The answer with the highest status (the first of those): an error anywhere is the node's error. */
+function worstOf(parsed: readonly Parsed[]): Parsed {
+  return parsed.reduce((worst, each) => (each.answer.status > worst.answer.status ? each : worst));
+}
+
+function leaderOf(parsed: readonly Parsed[]): Parsed | undefined {
+  return parsed.find(({ answer, body }) => answer.status === 200 && body?.role === 'leader');
+}
+
+function json(from: Answer, status: number, body: unknown): Answer {
+  return { worker: from.worker, status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) };
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {

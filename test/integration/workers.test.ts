@@ -348,6 +348,21 @@ describe.runIf(REDIS_TEST_URL)(`drouter start --workers ${WORKERS} (real process
     }
     expect(sampleValue(front, 'sipdr_gateway_up', { gateway: '1' })).toBe(1);
     expect(sampleValue(front, 'sipdr_bindings')).toBe(2);
+    // Each worker contends for the leader lease on its own: exactly one of them leads (probes, sweeps).
+    expect(sampleValue(front, 'sipdr_ha_leader')).toBe(1);
+  });
+
+  it('answers GET /ha and /health for the node: the leading worker\'s view, every worker\'s role beside', async () => {
+    const lines = await workers();
+    const ha = await adminGet<{ role: string; holder: string; workers: { worker: number; role: string; holder: string }[] }>('/ha');
+    expect(ha.role).toBe('leader');
+    expect(ha.workers.map((w) => w.role).sort()).toEqual(['leader', 'standby', 'standby']);
+    // A holder is named after its process: the workers of one node are separate contenders.
+    for (const line of lines) expect(ha.workers.find((w) => w.worker === line.worker)?.holder).toContain(`/${line.pid}/`);
+    const health = await adminGet<{ status: string; ha: { role: string }; workers: { role: string }[] }>('/health');
+    expect(health.status).toBe('ok');
+    expect(health.ha.role).toBe('leader');
+    expect(health.workers.filter((w) => w.role === 'leader')).toHaveLength(1);
   });
 
   it('restarts a killed worker, which then takes its share of calls again', async () => {
