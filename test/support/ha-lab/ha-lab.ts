@@ -33,6 +33,8 @@ export const LAB = {
 } as const;
 
 const PREFIX = '/24';
+/** A locally administered MAC no lab interface has. */
+const NOWHERE_MAC = '02:00:5e:00:de:ad';
 export const SIP_TARGET = `${LAB.virtualIp}:5060`;
 export type NodeName = 'a' | 'b';
 
@@ -54,6 +56,16 @@ export interface HaLab {
   sipp(options: LabSippOptions): LabSipp;
   /** Which node's namespace holds the virtual IP now. */
   virtualIpHolders(): Promise<NodeName[]>;
+  /**
+   * Cuts the nodes off from each other, or joins them again: a split brain
+   * on demand. Each node gets a permanent neighbour entry giving the other's
+   * address a MAC that nobody has, so their unicast VRRP adverts (the only
+   * traffic between them) go nowhere; everything else still reaches both.
+   * (A blackhole route would not do: keepalived sends bound to the
+   * interface, which skips it; tc and nft filters need tools or modules the
+   * machine may lack.)
+   */
+  separateNodes(separated: boolean): Promise<void>;
   /** Everything stopped, the namespaces deleted, the files removed; safe to call after a failed start. */
   close(): Promise<void>;
 }
@@ -141,6 +153,12 @@ export async function startHaLab(): Promise<HaLab> {
         for (const name of ['a', 'b'] as const) if (await nodes[name].namespace.holds(LAB.virtualIp)) holders.push(name);
         return holders;
       },
+      async separateNodes(separated) {
+        for (const [node, other] of [[nodes.a, LAB.b], [nodes.b, LAB.a]] as const) {
+          if (separated) await node.namespace.ip('neigh', 'replace', other, 'lladdr', NOWHERE_MAC, 'dev', 'eth0', 'nud', 'permanent');
+          else await node.namespace.ip('neigh', 'del', other, 'dev', 'eth0');
+        }
+      },
       close,
     };
     return lab;
@@ -161,7 +179,8 @@ function nodeConfig(name: NodeName, dir: string, redis: PrivateRedis, mariadb: P
     routing: { defaultGroup: 0 },
     proxy: { timeoutMs: 1000 },
     // The same nonce secret on both nodes: a challenge from one verifies on the other. sipp answers MD5 only.
-    registrar: { nonceSecret: 'ha-lab-shared-nonce-secret', algorithms: ['MD5'], sweepIntervalMs: 500 },
+    // minExpiresSeconds 1: the brief registrations of the sweep test.
+    registrar: { nonceSecret: 'ha-lab-shared-nonce-secret', algorithms: ['MD5'], minExpiresSeconds: 1, sweepIntervalMs: 500 },
     probe: { enabled: true, intervalMs: PROBE_INTERVAL_MS, timeoutMs: 400 },
     ha: { nodeName: name, lease: LEASE, keepalivedStateFile: join(dir, `keepalived-state-${name}`) },
     log: { level: 'info' },

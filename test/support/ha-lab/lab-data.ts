@@ -15,6 +15,9 @@ export const PHONES = Array.from({ length: 200 }, (_, index) => `phone${String(i
 /** Users of the REGISTER load, apart from the phones so that their bindings stay as first written. */
 export const LOAD_USERS = Array.from({ length: 100 }, (_, index) => `load${String(index + 1).padStart(3, '0')}`);
 
+/** Users registered for a moment only, whose expiry the sweep must handle once: brief01 … brief20. */
+export const BRIEF_USERS = Array.from({ length: 20 }, (_, index) => `brief${String(index + 1).padStart(2, '0')}`);
+
 export function secretOf(user: string): string {
   return `pw-${user}`;
 }
@@ -41,6 +44,6 @@ export async function seedLabData(mariadb: PrivateMariaDb, gateways: readonly La
     await mariadb.query('INSERT INTO dr_gateways (gwid, type, address, probe_mode, description) VALUES (?, 1, ?, 2, ?)', [gateway.gwid, gateway.address, `lab gateway ${gateway.gwid}`], LAB_DATABASE);
   }
   await mariadb.query("INSERT INTO dr_rules (groupid, prefix, gwlist, description) VALUES ('0', '', ?, 'every number, gateways in order')", [gateways.map((g) => g.gwid).join(',')], LAB_DATABASE);
-  const peers = [...PHONES, ...LOAD_USERS].map((name) => [name, 'friend', 'dynamic', secretOf(name), 'from-phones']);
+  const peers = [...PHONES, ...LOAD_USERS, ...BRIEF_USERS].map((name) => [name, 'friend', 'dynamic', secretOf(name), 'from-phones']);
   await mariadb.query('INSERT INTO sippeers (name, type, host, secret, context) VALUES ?', [peers], LAB_DATABASE);
 }

@@ -22,7 +22,8 @@ export interface HaHealth {
   store: { ok: boolean };
   cache: { ok: boolean };
   sip: { ok: boolean };
-  ha: { role: 'leader' | 'standby'; keepalived: string; holder: string | null };
+  /** This process's lease name, its role, what keepalived last said, who holds the lease by the cache. */
+  ha: { holder: string; role: 'leader' | 'standby'; keepalived: string; leaseHolder: string | null };
 }
 
 export interface AdminAnswer {
@@ -65,6 +66,11 @@ export class LabNode {
   get alive(): boolean {
     const child = this.running?.child;
     return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  /** The running process's pid: the same before and after an outage means it was not restarted. */
+  get pid(): number | undefined {
+    return this.alive ? this.running?.child.pid : undefined;
   }
 
   /** The process's exit code or signal, for a test that asserts it did not crash. */

@@ -117,6 +117,22 @@ export class LabSipp {
     return file ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
   }
 
+  /**
+   * Why calls failed, from sipp's error log: the status of each unexpected
+   * response that ended one (a 503 where a 401 or 200 was due), and how many
+   * ended on a retransmission timeout (no answer at all).
+   */
+  failures(): { unexpectedStatus: Record<string, number>; retransmissionTimeouts: number } {
+    const file = this.file('_errors.log');
+    const text = file ? readFileSync(file, 'utf8') : '';
+    const unexpectedStatus: Record<string, number> = {};
+    for (const match of text.matchAll(/Aborting call on unexpected message for Call-Id '[^']*': while expecting '[^']*' \(index \d+\), received 'SIP\/2\.0 (\d{3})/g)) {
+      const status = match[1] ?? '';
+      unexpectedStatus[status] = (unexpectedStatus[status] ?? 0) + 1;
+    }
+    return { unexpectedStatus, retransmissionTimeouts: [...text.matchAll(/Aborting call on UDP retransmission timeout/g)].length };
+  }
+
   /** sipp's screen output and its error log (unexpected messages, in full), for a failure message. */
   screen(): string {
     const errors = this.file('_errors.log');

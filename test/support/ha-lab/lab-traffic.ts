@@ -1,0 +1,87 @@
+import type { HaLab } from './ha-lab.js';
+import { LAB, SIP_TARGET } from './ha-lab.js';
+import { credentialsRow, PHONES } from './lab-data.js';
+import type { LabSipp } from './lab-sipp.js';
+
+/**
+ * The sipp runs the HA tests use, each bounded: the phones, the REGISTER
+ * and call loads, the gateways, and a stand-in Asterisk calling each phone.
+ */
+
+/** Any number: the lab's one rule sends it to gateway 1, then gateway 2. */
+export const GATEWAY_NUMBER = '5551000';
+
+/** A stand-in Asterisk on `address`:5060 that answers calls, and probes with `optionsStatus`, logging both (test/sipp/gateway.xml). */
+export function startGateway(lab: HaLab, address: string, optionsStatus: 200 | 503): LabSipp {
+  return lab.sipp({ scenario: 'gateway.xml', replace: { OPTIONS_STATUS: String(optionsStatus) }, localIp: address, localPort: 5060, timeoutSeconds: 600 });
+}
+
+/**
+ * The 200 phones, one sipp call each on LAB.phones:5060: REGISTER with
+ * digest, then registered (and answering calls to them) until stopped.
+ */
+export function startPhones(lab: HaLab): LabSipp {
+  return lab.sipp({
+    scenario: 'phone-register.xml',
+    // Each phone's user and credentials come from the injection file; it unregisters only after HOLD_MS, long past the test.
+    replace: { '[authentication username=USER password=PASSWORD]': '[field1]', USER: '[field0]', PROXY: SIP_TARGET, HOLD_MS: '600000' },
+    injection: PHONES.map(credentialsRow),
+    localIp: LAB.phones,
+    localPort: 5060,
+    target: SIP_TARGET,
+    rate: 100,
+    limit: PHONES.length,
+    calls: PHONES.length,
+    answerIncoming: 'uas-answer.xml',
+    timeoutSeconds: 600,
+  });
+}
+
+/** REGISTERs of `users` in turn (test/sipp/uac-register.xml), `rate` per second, `calls` in all, response times kept. */
+export function registerLoad(lab: HaLab, options: { users: readonly string[]; rate: number; calls: number; expiresSeconds?: number; timeoutSeconds?: number }): LabSipp {
+  return lab.sipp({
+    scenario: 'uac-register.xml',
+    replace: options.expiresSeconds === undefined ? {} : { 'Expires: 3600': `Expires: ${options.expiresSeconds}` },
+    injection: options.users.map(credentialsRow),
+    localIp: LAB.registerLoad,
+    target: SIP_TARGET,
+    rate: options.rate,
+    limit: 100,
+    calls: options.calls,
+    rtt: true,
+    timeoutSeconds: options.timeoutSeconds ?? 30,
+  });
+}
+
+/** Calls to the gateways (test/sipp/uac-call.xml), each held `holdMs` then ended with BYE through the Record-Route. */
+export function callLoad(lab: HaLab, options: { rate: number; calls: number; holdMs: number; timeoutSeconds?: number }): LabSipp {
+  return lab.sipp({
+    scenario: 'uac-call.xml',
+    replace: { HOLD_MS: String(options.holdMs) },
+    service: GATEWAY_NUMBER,
+    localIp: LAB.callLoad,
+    target: SIP_TARGET,
+    rate: options.rate,
+    limit: Math.max(options.calls, 1),
+    calls: options.calls,
+    rtt: true,
+    timeoutSeconds: options.timeoutSeconds ?? 30,
+  });
+}
+
+/** A stand-in Asterisk calling each of `phones` once through the virtual IP. */
+export function callPhones(lab: HaLab, phones: readonly string[], options: { rate: number; timeoutSeconds?: number }): LabSipp {
+  return lab.sipp({
+    scenario: 'uac-call.xml',
+    // The callee of each call from the injection file instead of -s.
+    replace: { '[service]': '[field0]', HOLD_MS: '100' },
+    injection: phones.map((phone) => [phone]),
+    localIp: LAB.asterisk,
+    target: SIP_TARGET,
+    rate: options.rate,
+    limit: 50,
+    calls: phones.length,
+    rtt: true,
+    timeoutSeconds: options.timeoutSeconds ?? 30,
+  });
+}
