@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LAB_DATABASE, seedLabData } from './lab-data.js';
 import { LabKeepalived } from './lab-keepalived.js';
 import { ADMIN_PORT, LabNode } from './lab-node.js';
 import { LabSipp, type LabSippOptions } from './lab-sipp.js';
-import { LabNetwork, type Namespace } from './namespaces.js';
+import { LabNetwork, type Namespace, processAlive } from './namespaces.js';
 import { PrivateMariaDb, PrivateRedis } from './private-services.js';
 
 /**
@@ -85,8 +85,12 @@ export function haLabAvailable(): boolean {
   return missing.length === 0;
 }
 
+/** The lab's files live in sipdr-ha-<pid>-XXXXXX under the temporary folder. */
+const DIR_PREFIX = 'sipdr-ha-';
+
 export async function startHaLab(): Promise<HaLab> {
-  const dir = mkdtempSync(join(tmpdir(), 'sipdr-ha-'));
+  removeStaleLabDirs();
+  const dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${process.pid}-`));
   const started: { close(): Promise<void> }[] = [];
   const sipps: LabSipp[] = [];
   let network: LabNetwork | undefined;
@@ -165,6 +169,15 @@ export async function startHaLab(): Promise<HaLab> {
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/** Folders of labs whose test process died before its close() (the MariaDB data alone is some 30 MB). */
+function removeStaleLabDirs(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const owner = new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name)?.[1];
+    if (owner === undefined || (Number(owner) !== process.pid && processAlive(Number(owner)))) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }
 }
 

@@ -166,7 +166,7 @@ async function deleteNamespace(name: string): Promise<void> {
   await run('ip', ['netns', 'delete', name]);
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
