@@ -57,6 +57,10 @@ describe.runIf(haLabAvailable())('two sip-drouter nodes behind a keepalived virt
     return { ok: stats['SuccessfulCall(C)'] ?? 0, failed: stats['FailedCall(C)'] ?? 0, ...run.failures() };
   };
 
+  it('is closed: no route out of any lab namespace, nothing of the lab in the root namespace', async () => {
+    expect(await lab.network.waysOut()).toEqual([]);
+  });
+
   it('registers 200 phones through the virtual IP, on node a', async () => {
     expect(await lab.virtualIpHolders()).toEqual(['a']);
     phones = startPhones(lab);

@@ -101,6 +101,22 @@ export class LabNetwork {
     return network;
   }
 
+  /**
+   * Every way out of the lab there is, which must be none: a route other
+   * than the lab's own connected subnet in any of its namespaces, or an
+   * interface of the lab's in the root namespace.
+   */
+  async waysOut(): Promise<string[]> {
+    const found: string[] = [];
+    for (const namespace of [...this.hosts.values(), this.switchNamespace]) {
+      const routes = (await namespace.ip('-4', 'route', 'show')).split('\n').filter(Boolean);
+      found.push(...routes.filter((route) => !/^198\.(18|19)\.\d+\.\d+\/\d+ dev \S+ proto kernel scope link/.test(route)).map((route) => `${namespace.name}: ${route}`));
+    }
+    const rootLinks = await mustRun('ip', ['-o', 'link', 'show']);
+    found.push(...rootLinks.split('\n').filter((line) => / p-[\w-]+[@:]/.test(line)).map((line) => `root namespace: ${line}`));
+    return found;
+  }
+
   host(name: string): Namespace {
     const found = this.hosts.get(name);
     if (!found) throw new Error(`no lab host ${name}`);
