@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HaLab, haLabAvailable, LAB, startHaLab, waitFor } from '../support/ha-lab/ha-lab.js';
-import { BRIEF_USERS, LOAD_USERS, PHONES } from '../support/ha-lab/lab-data.js';
+import { BRIEF_USERS, LOAD_USERS, PHONES, SLOW_GATEWAY_PREFIX } from '../support/ha-lab/lab-data.js';
 import { metric, probesSent, received, registrationRows, storedBindings } from '../support/ha-lab/lab-observations.js';
 import type { LabSipp } from '../support/ha-lab/lab-sipp.js';
 import { callLoad, callPhones, registerLoad, startGateway, startPhones } from '../support/ha-lab/lab-traffic.js';
@@ -16,6 +16,7 @@ describe.runIf(haLabAvailable())('two sip-drouter nodes behind a keepalived virt
   let lab: HaLab;
   let gateway1: LabSipp;
   let gateway2: LabSipp;
+  let gateway3: LabSipp;
   let phones: LabSipp;
   /** The phones' bindings and rows as first registered: a phone that registered again would change them. */
   let phoneBindings: Map<string, string>;
@@ -28,6 +29,7 @@ describe.runIf(haLabAvailable())('two sip-drouter nodes behind a keepalived virt
     // a call reaching it shows a node routing without the state learnt on a.
     gateway1 = startGateway(lab, LAB.gateway1, 503);
     gateway2 = startGateway(lab, LAB.gateway2, 200);
+    gateway3 = startGateway(lab, LAB.gateway3, 200, 8000);
   }, 60_000);
 
   afterAll(async () => {
@@ -89,6 +91,9 @@ describe.runIf(haLabAvailable())('two sip-drouter nodes behind a keepalived virt
     await waitFor('the 20 calls to be up', 10_000, async () => (callsUp.stats()['CurrentCall'] === 20 && received(gateway2, 'INVITE', 0) >= 20 ? true : undefined));
     const registers = registerLoad(lab, { users: LOAD_USERS, rate: 50, calls: 500 });
     const newCalls = callLoad(lab, { rate: 10, calls: 100, holdMs: 300 });
+    // A call ringing when a dies: gateway 3 answers it 8 s later, when b holds the address.
+    const ringing = callLoad(lab, { rate: 1, calls: 1, holdMs: 300, number: `${SLOW_GATEWAY_PREFIX}0001` });
+    await waitFor('the call to ring at gateway 3', 5000, async () => (received(gateway3, 'INVITE', 0) === 1 ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 2000));
 
     killedAt = Date.now();
@@ -97,7 +102,7 @@ describe.runIf(haLabAvailable())('two sip-drouter nodes behind a keepalived virt
     const deadAt = Date.now() + 50;
     const movedAt = await waitFor('node b to hold the virtual IP', 15_000, async () => ((await lab.virtualIpHolders()).join() === 'b' ? Date.now() : undefined), 50);
     await waitFor('node b to lead', 10_000, async () => ((await lab.nodes.b.health()).ha.role === 'leader' ? true : undefined));
-    await Promise.all([registers.finished, callsUp.finished, newCalls.finished]);
+    await Promise.all([registers.finished, callsUp.finished, newCalls.finished, ringing.finished]);
 
     const firstAnsweredByB = registers.rtt().filter((sample) => sample.atMs > deadAt).sort((x, y) => x.atMs - y.atMs)[0];
     const figures = {
@@ -108,12 +113,14 @@ describe.runIf(haLabAvailable())('two sip-drouter nodes behind a keepalived virt
       registersChallengedAgain: registers.logLines().filter((line) => line.startsWith('challenged again')).length,
       callsUpAtKill: outcome(callsUp),
       newCalls: outcome(newCalls),
+      ringingAtKill: outcome(ringing),
     };
     console.log(`HA failover figures: ${JSON.stringify(figures)}`);
 
     expect(figures.registers, registers.screen().slice(-6000)).toMatchObject({ ok: 500, failed: 0 });
     expect(figures.callsUpAtKill, callsUp.screen().slice(-6000)).toMatchObject({ ok: 20, failed: 0 });
     expect(figures.newCalls, newCalls.screen().slice(-6000)).toMatchObject({ ok: 100, failed: 0 });
+    expect(figures.ringingAtKill, ringing.screen().slice(-6000)).toMatchObject({ ok: 1, failed: 0 });
     expect(figures.firstRegisterAnsweredByBMs).not.toBeNull();
     // No phone registered again, and nothing was lost: bindings and rows as first written.
     expect(await bindingsOfPhones()).toEqual(phoneBindings);

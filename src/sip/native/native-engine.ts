@@ -23,6 +23,7 @@ import { NativeRequest, routeUri } from './native-request.js';
 import { combinedTransport, type NativeTransport } from './combined-transport.js';
 import { type ServerTransaction, ServerTransactions } from './server-transactions.js';
 import { parseHop, topBranch } from './hops.js';
+import { strayResponseHop } from './stray-response.js';
 import { TcpTransport } from './tcp-transport.js';
 import { UdpTransport } from './udp-transport.js';
 import type { WorkerSteering } from './worker-steering.js';
@@ -111,7 +112,10 @@ export class NativeEngine implements SipEngine {
     const transport = this.transport;
     if (!transactions || !transport) return;
     if (message.method === undefined) {
-      this.attempts.get(`${topBranch(message)}|${message.headers.cseq?.method ?? ''}`)?.(message);
+      const attempt = this.attempts.get(`${topBranch(message)}|${message.headers.cseq?.method ?? ''}`);
+      const stray = attempt ? undefined : strayResponseHop(message, this.local);
+      if (attempt) attempt(message);
+      else if (stray) this.send(stray.message, stray.to);
       return;
     }
     if (transactions.absorb(message)) return;

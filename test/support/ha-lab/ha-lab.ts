@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LAB_DATABASE, seedLabData } from './lab-data.js';
+import { LAB_DATABASE, seedLabData, SLOW_GATEWAY_PREFIX } from './lab-data.js';
 import { LabKeepalived } from './lab-keepalived.js';
 import { ADMIN_PORT, LabNode } from './lab-node.js';
 import { LabSipp, type LabSippOptions } from './lab-sipp.js';
@@ -30,6 +30,8 @@ export const LAB = {
   asterisk: '198.18.0.24',
   gateway1: '198.18.0.31',
   gateway2: '198.18.0.32',
+  /** A gateway that rings a while before it answers. */
+  gateway3: '198.18.0.33',
 } as const;
 
 const PREFIX = '/24';
@@ -105,7 +107,7 @@ export async function startHaLab(): Promise<HaLab> {
       { name: 'services', addresses: [`${LAB.services}${PREFIX}`] },
       { name: 'a', addresses: [`${LAB.a}${PREFIX}`], nonlocalBind: true },
       { name: 'b', addresses: [`${LAB.b}${PREFIX}`], nonlocalBind: true },
-      { name: 'peers', addresses: [LAB.phones, LAB.registerLoad, LAB.callLoad, LAB.asterisk, LAB.gateway1, LAB.gateway2].map((a) => `${a}${PREFIX}`) },
+      { name: 'peers', addresses: [LAB.phones, LAB.registerLoad, LAB.callLoad, LAB.asterisk, LAB.gateway1, LAB.gateway2, LAB.gateway3].map((a) => `${a}${PREFIX}`) },
     ]);
     const services = network.host('services');
     const [redis, mariadb] = await Promise.all([PrivateRedis.create(services, dir, LAB.services), PrivateMariaDb.create(services, dir, LAB.services)]);
@@ -113,7 +115,7 @@ export async function startHaLab(): Promise<HaLab> {
     await seedLabData(mariadb, [
       { gwid: '1', address: `${LAB.gateway1}:5060` },
       { gwid: '2', address: `${LAB.gateway2}:5060` },
-    ]);
+    ], { prefix: SLOW_GATEWAY_PREFIX, gateway: { gwid: '3', address: `${LAB.gateway3}:5060` } });
 
     const peers = network.host('peers');
     const sipp = (options: LabSippOptions) => {

@@ -11,9 +11,13 @@ import type { LabSipp } from './lab-sipp.js';
 /** Any number: the lab's one rule sends it to gateway 1, then gateway 2. */
 export const GATEWAY_NUMBER = '5551000';
 
-/** A stand-in Asterisk on `address`:5060 that answers calls, and probes with `optionsStatus`, logging both (test/sipp/gateway.xml). */
-export function startGateway(lab: HaLab, address: string, optionsStatus: 200 | 503): LabSipp {
-  return lab.sipp({ scenario: 'gateway.xml', replace: { OPTIONS_STATUS: String(optionsStatus) }, localIp: address, localPort: 5060, timeoutSeconds: 600 });
+/**
+ * A stand-in Asterisk on `address`:5060 that answers calls (ringing
+ * `answerDelayMs` first) and probes with `optionsStatus`, logging both
+ * (test/sipp/gateway.xml).
+ */
+export function startGateway(lab: HaLab, address: string, optionsStatus: 200 | 503, answerDelayMs = 0): LabSipp {
+  return lab.sipp({ scenario: 'gateway.xml', replace: { OPTIONS_STATUS: String(optionsStatus), ANSWER_DELAY_MS: String(answerDelayMs) }, localIp: address, localPort: 5060, timeoutSeconds: 600 });
 }
 
 /**
@@ -54,11 +58,11 @@ export function registerLoad(lab: HaLab, options: { users: readonly string[]; ra
 }
 
 /** Calls to the gateways (test/sipp/uac-call.xml), each held `holdMs` then ended with BYE through the Record-Route. */
-export function callLoad(lab: HaLab, options: { rate: number; calls: number; holdMs: number; timeoutSeconds?: number }): LabSipp {
+export function callLoad(lab: HaLab, options: { rate: number; calls: number; holdMs: number; number?: string; timeoutSeconds?: number }): LabSipp {
   return lab.sipp({
     scenario: 'uac-call.xml',
     replace: { HOLD_MS: String(options.holdMs) },
-    service: GATEWAY_NUMBER,
+    service: options.number ?? GATEWAY_NUMBER,
     localIp: LAB.callLoad,
     target: SIP_TARGET,
     rate: options.rate,
