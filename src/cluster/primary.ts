@@ -1,11 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
+import { serveUntilSignalled } from '../commands/start.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { aggregateSnapshots } from '../metrics/cluster-metrics.js';
 import { prepareStore } from '../store/knex/open-store.js';
-import { startAdminFront } from './admin-front.js';
+import { type AdminFront, startAdminFront } from './admin-front.js';
 import { WorkerSupervisor } from './worker-supervisor.js';
 import { workerConfigViolations } from './workers-config.js';
 
@@ -31,11 +32,29 @@ export async function runPrimary(config: Readonly<Config>, workers: number, log:
   await prepared.store.close();
 
   const supervisor = new WorkerSupervisor({ count: workers, config: workerConfig(config), exec: WORKER_ENTRY, log, now: () => performance.now() });
-  let front: Awaited<ReturnType<typeof startAdminFront>>;
+  let front: AdminFront | undefined;
+  // From the first fork on: a stop signal while the workers start must stop them too.
+  const shutdown = serveUntilSignalled(
+    {
+      reload: async () => {
+        const signalled = supervisor.signalAll('SIGHUP');
+        log.info({ signal: 'SIGHUP', workers: signalled }, `SIGHUP: each of ${signalled} workers reloads the routing data`);
+      },
+      stop: async () => {
+        await Promise.all([front?.close(), supervisor.stop(Math.min(WORKERS_STOP_MS, shutdownDeadlineMs - 100))]);
+      },
+    },
+    log,
+    shutdownDeadlineMs,
+  );
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
   try {
     await supervisor.start();
     front = await startAdminFront(config.admin, { ready: () => supervisor.ready(), status: () => supervisor.status(), metrics: async () => aggregateSnapshots(await supervisor.metrics(METRICS_TIMEOUT_MS)) }, log);
   } catch (error) {
+    process.removeListener('SIGINT', shutdown);
+    process.removeListener('SIGTERM', shutdown);
     await supervisor.stop(WORKERS_STOP_MS);
     throw error;
   }
@@ -47,30 +66,6 @@ export async function runPrimary(config: Readonly<Config>, workers: number, log:
     { workers, pids, store: storeUrl, admin: front.url },
     `drouter started with ${workers} workers (pids ${pids.join(', ')}) sharing SIP ${sip}; store ${storeUrl}${schemaNote}; admin ${front.url}`,
   );
-
-  process.on('SIGHUP', () => {
-    const signalled = supervisor.signalAll('SIGHUP');
-    log.info({ signal: 'SIGHUP', workers: signalled }, `SIGHUP: each of ${signalled} workers reloads the routing data`);
-  });
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, `drouter stopping on ${signal}: stopping ${workers} workers`);
-    setTimeout(() => {
-      log.warn('shutdown deadline passed; exiting with work unfinished');
-      process.exit(0);
-    }, shutdownDeadlineMs).unref();
-    Promise.all([front.close(), supervisor.stop(Math.min(WORKERS_STOP_MS, shutdownDeadlineMs - 100))]).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, 'error while stopping');
-        process.exit(0);
-      },
-    );
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
 }
 
 /** What the workers run with: the admin API each on a port of its own on loopback, behind the front. */

@@ -33,6 +33,8 @@ interface Running {
 }
 
 let running: Running | undefined;
+/** Set once the server runs: how to stop it. Until then a lost primary ends the process at once. */
+let shutdown: ((signal: NodeJS.Signals | 'disconnect') => void) | undefined;
 /** The latest table of hand-off ports, which may come before our own link is open. */
 let handoffPorts: number[] = [];
 
@@ -55,7 +57,7 @@ async function runWorker(start: Extract<ToWorker, { kind: 'start' }>): Promise<v
   running = { link, steering, metrics };
   tell({ kind: 'handoff-port', port: link.port });
   const server = await startServer(config, log, { name: `drouter worker ${index}`, steering, metrics });
-  const shutdown = serveUntilSignalled(
+  shutdown = serveUntilSignalled(
     {
       reload: () => server.reload(),
       stop: async () => {
@@ -67,10 +69,8 @@ async function runWorker(start: Extract<ToWorker, { kind: 'start' }>): Promise<v
     WORKER_SHUTDOWN_DEADLINE_MS,
   );
   process.on('SIGTERM', shutdown);
-  // Ctrl-C reaches every process of the group: the primary stops the workers (SIGTERM), in order.
-  process.on('SIGINT', () => undefined);
-  // The primary is gone (killed): no worker outlives it.
-  process.on('disconnect', () => shutdown('disconnect'));
+  // The primary went while we started: stop now.
+  if (!process.connected) shutdown('disconnect');
   tell({ kind: 'ready', adminUrl: server.adminUrl });
 }
 
@@ -109,5 +109,11 @@ if (!cluster.isWorker) {
   process.exit(2);
 }
 process.on('message', onPrimaryMessage);
+// Ctrl-C reaches every process of the group: the primary stops the workers (SIGTERM), in order.
+process.on('SIGINT', () => undefined);
+// The primary is gone (killed): no worker outlives it, started or not.
+process.on('disconnect', () => (shutdown ? shutdown('disconnect') : process.exit(1)));
+// node:cluster's own messages to a primary that is gone fail with EPIPE: the disconnect above ends the worker.
+cluster.worker?.on('error', () => undefined);
 // Only now may the primary write to us: a message that came while the modules loaded, before the listener, would be lost.
 tell({ kind: 'waiting' });

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../log.js';
-import { type RunningServer, startServer } from '../main.js';
+import { startServer } from '../main.js';
 
 /** SIGINT/SIGTERM must end the process within 2 s even if a close hangs. */
 export const SHUTDOWN_DEADLINE_MS = 1500;
@@ -28,7 +28,7 @@ export async function startCommand(config: Readonly<Config>, options: { workers?
  * Reloads on SIGHUP; returns the shutdown to call on a stop signal: the
  * server stops and the process exits 0, by `deadlineMs` at the latest.
  */
-export function serveUntilSignalled(server: Pick<RunningServer, 'reload' | 'stop'>, log: Logger, deadlineMs: number): (signal: NodeJS.Signals | 'disconnect') => void {
+export function serveUntilSignalled(server: { reload(): Promise<unknown>; stop(): Promise<void> }, log: Logger, deadlineMs: number): (signal: NodeJS.Signals | 'disconnect') => void {
   let stopping = false;
   // The reload logs its own outcome; a failure leaves the old snapshot in use.
   process.on('SIGHUP', () => void server.reload().catch(() => undefined));

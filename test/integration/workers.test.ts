@@ -20,7 +20,7 @@ import { sipRequest, UdpPeer } from '../support/udp-peer.js';
  * (127.0.0.180:5060, UDP and TCP), one Redis, one SQLite file with the
  * example data; gateways 1 and 2 on 127.0.0.181 and .182, a calling phone
  * on .183, a UDP phone registering on .184, "Asterisk" calling the phones
- * from .185, a TCP phone on .186, sipp on .187. The kernel hands each
+ * from .185, a TCP phone on .186, sipp on .187 (.188: a second node). The kernel hands each
  * datagram to any worker: every call, CANCEL, retransmission and
  * registration must still complete exactly once, and the hand-off counter
  * shows the workers passed messages to their owners.
@@ -427,6 +427,45 @@ describe.runIf(REDIS_TEST_URL)(`drouter start --workers ${WORKERS} (real process
     });
     expect(alive).toEqual([]);
   });
+});
+
+describe.runIf(REDIS_TEST_URL)('drouter start --workers 2 whose primary is killed', () => {
+  it('leaves no worker behind: each stops when its channel to the primary closes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drouter-workers-orphan-'));
+    const prefix = `sipdr-test:${process.pid}:orphans:`;
+    const adminPort = await freePort();
+    const node = runDrouter(['start', '--workers', '2'], {
+      DROUTER_STORE__URL: `sqlite:${join(dir, 'drouter.db')}`,
+      DROUTER_CACHE__URL: REDIS_TEST_URL ?? '',
+      DROUTER_CACHE__KEY_PREFIX: prefix,
+      DROUTER_SIP__ADDRESS: '127.0.0.188',
+      DROUTER_SIP__PORT: String(SIP.port),
+      DROUTER_ADMIN__PORT: String(adminPort),
+      DROUTER_PROBE__ENABLED: 'false',
+    });
+    try {
+      await waitForOutput(node, /drouter started with 2 workers/, 20_000);
+      const health = (await (await fetch(`http://127.0.0.1:${adminPort}/health`)).json()) as { workers: WorkerLine[] };
+      const pids = health.workers.map((line) => line.pid ?? 0);
+      expect(pids.every((pid) => pid > 0)).toBe(true);
+      node.child.kill('SIGKILL');
+      await node.finished;
+      const isAlive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const alive = await eventually(async () => pids.filter(isAlive), (left) => left.length === 0, 3000);
+      expect(alive).toEqual([]);
+    } finally {
+      if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGKILL');
+      await deleteKeys(REDIS_TEST_URL ?? '', cacheKeys(prefix).all);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe('drouter start --workers: what it refuses', () => {
