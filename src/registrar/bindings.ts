@@ -18,6 +18,8 @@ export interface Binding {
   userAgent: string | undefined;
   /** The Contact's own parameters other than expires and q (`;+sip.instance="…"`), given back as registered (RFC 4475 §3.3.12). */
   contactParams: string;
+  /** Epoch milliseconds of the REGISTER that made it; absent on bindings stored before it was kept. */
+  registeredAt?: number;
 }
 
 export interface ContactEntry {
@@ -91,6 +93,27 @@ function outOfOrder(binding: Binding, request: RegisterRequest): boolean {
   return binding.callId === request.callId && request.cseq <= binding.cseq;
 }
 
+/**
+ * How long a REGISTER with the Call-ID and CSeq of the one that made a
+ * binding counts as its retransmission: a UAC retransmits a non-INVITE
+ * request for 64*T1 = 32 s (RFC 3261 Timer F).
+ */
+const RETRANSMISSION_WINDOW_MS = 32_000;
+
+/**
+ * The request is a retransmission of the REGISTER that made one of these
+ * bindings (Kamailio usrloc cseq_delay). The transaction layer absorbs
+ * retransmissions, but not on the node of a pair that took over: there it
+ * gets the same answer again instead of 400 CSeq Out Of Order (or a stale
+ * challenge for its used nonce count).
+ */
+export function isRetransmission(bindings: readonly Binding[], request: Pick<RegisterRequest, 'callId' | 'cseq'>, now: number): boolean {
+  return bindings.some(
+    (binding) =>
+      binding.callId === request.callId && binding.cseq === request.cseq && binding.registeredAt !== undefined && now - binding.registeredAt <= RETRANSMISSION_WINDOW_MS,
+  );
+}
+
 const OUT_OF_ORDER = { ok: false, status: 400, reason: 'CSeq Out Of Order' } as const;
 
 /** `random` in [0, 1) for registrar.expiresJitter. */
@@ -98,7 +121,7 @@ export function applyRegister(stored: readonly Binding[], request: RegisterReque
   const live = stored.filter((binding) => binding.expiresAt > now);
   const changedByExpiry = live.length !== stored.length;
   const { contacts } = request;
-  if (contacts === undefined) return { ok: true, bindings: live, changed: changedByExpiry };
+  if (contacts === undefined || isRetransmission(live, request, now)) return { ok: true, bindings: live, changed: changedByExpiry };
 
   if (contacts === '*') {
     // R6: `*` only with Expires: 0.
@@ -130,6 +153,7 @@ export function applyRegister(stored: readonly Binding[], request: RegisterReque
       source: request.source,
       userAgent: request.userAgent,
       contactParams: contact.params,
+      registeredAt: now,
     });
   }
   if (next.length > limits.maxContacts) {

@@ -7,7 +7,7 @@ import type { ServerExchange, SipRequest } from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
 import { parseSipUri } from '../sip/uri.js';
 import type { Store } from '../store/store.js';
-import { applyRegister, type Binding, byPreference, type ContactEntry, contactHeaderValues } from './bindings.js';
+import { applyRegister, type Binding, byPreference, type ContactEntry, contactHeaderValues, isRetransmission } from './bindings.js';
 import { challenges, checkNonce, computeHa1, type DigestCredentials, makeNonce, parseAuthorization, verifyDigest } from './digest.js';
 import type { PeerLookup } from './peer-service.js';
 import { PerAorQueue } from './per-aor-queue.js';
@@ -121,7 +121,11 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
       challenge(exchange, nonceState === 'stale' && digestRight);
       return undefined;
     }
-    if (credentials.nc !== undefined && !(await deps.cache.acceptNonceCount(credentials.nonce, Number.parseInt(credentials.nc, 16), config.nonceLifetimeSeconds * 1000))) {
+    if (
+      credentials.nc !== undefined &&
+      !(await deps.cache.acceptNonceCount(credentials.nonce, Number.parseInt(credentials.nc, 16), config.nonceLifetimeSeconds * 1000)) &&
+      !isRetransmission(await deps.cache.getBindings(peer.name), { callId: request.callId ?? '', cseq: request.cseq?.seq ?? 0 }, now.getTime())
+    ) {
       securityLine(request, 'Nonce count replayed');
       challenge(exchange, true);
       return undefined;

@@ -215,6 +215,18 @@ describe.each(VARIANTS)(`registrar on the ${testEngine} engine (store $store, ca
     expect(await row('1002')).toMatchObject({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1002' });
   });
 
+  it('answers a REGISTER retransmitted to a node that never saw it (as after a failover) with 200, not a stale challenge or 400', async () => {
+    const challenge = challengesOf(await rig.phone.send(rig.phone.request('1002'))).find((c) => c.algorithm === 'MD5');
+    if (!challenge) throw new Error('no MD5 challenge');
+    const original = rig.phone.request('1002', [rig.phone.authorization('1002', 'secret1002', challenge), 'Expires: 300']);
+    expect(statusOf(await rig.phone.send(original))).toBe(200);
+    // The same request (Call-ID, CSeq, nonce count) in a new transaction: the node taking over has no transaction to absorb it.
+    const retransmitted = await rig.phone.send(original.replace(/branch=[^;\r\n]+/, 'branch=z9hG4bK-after-failover'));
+    expect(statusOf(retransmitted)).toBe(200);
+    expect(retransmitted).toMatch(new RegExp(`Contact:\\s*<sip:1002@${PHONE}:${rig.phone.peer.address.port}>;expires=(300|299)`));
+    expect(statusOf(await rig.phone.register('1002', 'secret1002', ['Expires: 0']))).toBe(200);
+  });
+
   it('keeps every binding when several phones register one peer at the same moment: no REGISTER overwrites another', async () => {
     const phones = await Promise.all(Array.from({ length: 5 }, async () => new RegisteringPhone(await UdpPeer.bind(PHONE), rig.server.sip)));
     try {

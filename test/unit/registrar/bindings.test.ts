@@ -91,6 +91,16 @@ describe('applyRegister (RFC 3261 §10.3)', () => {
     expect(applyRegister(stored, request({ contacts: [contact('sip:1001@127.0.0.10')], cseq: 1, callId: 'rebooted' }), LIMITS, NOW)).toMatchObject({ ok: true });
   });
 
+  it('answers a retransmission of the REGISTER that made a binding (same Call-ID and CSeq, within 32 s) with the bindings unchanged', () => {
+    const stored = [binding('sip:1001@127.0.0.10', { cseq: 7, registeredAt: NOW - 5000 }), binding('sip:1001@127.0.0.11', { callId: 'other' })];
+    const again = request({ contacts: [contact('sip:1001@127.0.0.10', 900)], cseq: 7 });
+    expect(applyRegister(stored, again, LIMITS, NOW)).toEqual({ ok: true, bindings: stored, changed: false });
+    // Past Timer F it is no retransmission: out of order, as RFC 3261 §10.3 step 7 says.
+    expect(applyRegister(stored, again, LIMITS, NOW + 28_000)).toMatchObject({ ok: false, status: 400, reason: 'CSeq Out Of Order' });
+    const stamped = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.12')], cseq: 3 }), LIMITS, NOW);
+    expect(stamped).toMatchObject({ ok: true, bindings: [{ registeredAt: NOW }] });
+  });
+
   it('Contact * with Expires 0 removes everything; without Expires 0 it is a 400', () => {
     const stored = [binding('sip:a@127.0.0.10'), binding('sip:b@127.0.0.10', { callId: 'other' })];
     expect(applyRegister(stored, request({ contacts: '*', expiresHeader: 0, cseq: 9 }), LIMITS, NOW)).toEqual({ ok: true, bindings: [], changed: true });
