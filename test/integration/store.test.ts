@@ -63,6 +63,16 @@ describe.each(databaseKinds())('store on $name', (kind) => {
     });
   });
 
+  it('two nodes starting together on a new database both come up: one migrates, the other waits for it', async () => {
+    const both = await Promise.all([prepareStore(db.url, { seedExample: false }), prepareStore(db.url, { seedExample: false })]);
+    try {
+      expect(both.filter((prepared) => prepared.schemaCreated).length).toBeGreaterThanOrEqual(1);
+      for (const { store } of both) expect(await store.countPeers()).toBe(0);
+    } finally {
+      for (const { store } of both) await store.close();
+    }
+  });
+
   it('a second start changes nothing: no new tables, no second copy of the example', async () => {
     const first = await prepareStore(db.url, { seedExample: true });
     await first.store.close();

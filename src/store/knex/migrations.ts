@@ -83,11 +83,44 @@ function migrationSource(dialect: Dialect): Knex.MigrationSource<Migration> {
   };
 }
 
-/** Brings the schema up to date; returns the names of the migrations it ran. */
+/** A second node starting on a new database meanwhile: it creates knex's tables or holds the lock. */
+const CONCURRENT_MIGRATION_WAIT_MS = 20_000;
+
+/**
+ * The other node of a pair is migrating the same database right now: knex
+ * found its own tables missing and lost the race to create them, or found
+ * the migration lock taken. Either way waiting and trying again is right.
+ */
+function migratingElsewhere(error: unknown): boolean {
+  if ((error as { name?: unknown } | null)?.name === 'MigrationLocked') return true;
+  const message = error instanceof Error ? error.message : String(error);
+  return new RegExp(`${MIGRATIONS_TABLE}(_lock)?\\W* already exists`, 'i').test(message);
+}
+
+/**
+ * Brings the schema up to date; returns the names of the migrations it ran.
+ * Two nodes started together on a new database take turns: the second waits
+ * for the first (up to CONCURRENT_MIGRATION_WAIT_MS) and then finds nothing
+ * left to do.
+ */
 export async function migrateToLatest(knex: Knex, dialect: Dialect): Promise<string[]> {
-  const [, ran] = (await knex.migrate.latest({
-    tableName: MIGRATIONS_TABLE,
-    migrationSource: migrationSource(dialect),
-  })) as [number, string[]];
-  return ran;
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [, ran] = (await knex.migrate.latest({
+        tableName: MIGRATIONS_TABLE,
+        migrationSource: migrationSource(dialect),
+      })) as [number, string[]];
+      return ran;
+    } catch (error) {
+      if (!migratingElsewhere(error)) throw error;
+      if (Date.now() - started > CONCURRENT_MIGRATION_WAIT_MS) {
+        throw new Error(
+          `the schema migration lock (${MIGRATIONS_TABLE}_lock) stayed taken for ${CONCURRENT_MIGRATION_WAIT_MS / 1000} s: another drouter is migrating this database, or one died while it did (then set is_locked = 0 in ${MIGRATIONS_TABLE}_lock)`,
+          { cause: error },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1000)));
+    }
+  }
 }
