@@ -108,7 +108,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     steps.OPTIONS = optionsStep(() => Object.keys(steps));
     const registrar = config.registrar;
     const peers = new PeerLookup(store, cache, { rtcachefriends: registrar.rtcachefriends, rtautoclearSeconds: registrar.rtautoclearSeconds });
-    const locate = locationLookup({ cache, peers, clock: systemClock, ignoreregexpire: registrar.ignoreregexpire });
+    const locate = locationLookup({ cache, peers, clock: systemClock, ignoreregexpire: registrar.ignoreregexpire, log });
     const gatewayStates = states;
     const callRouter = callRouterStep({
       routing,

@@ -1,5 +1,7 @@
 import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
+import { StoreUnreachableError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { Location, LocationLookup } from '../proxy/call-router.js';
 import type { SipUri } from '../sip/uri.js';
 import { byPreference } from './bindings.js';
@@ -11,9 +13,22 @@ import { mayRegister } from './realtime-peer.js';
  * reached at its contacts, highest q first, sent to the address the
  * REGISTER came from (the NAT's, chan_sip nat=force_rport). A peer that may
  * register but has no live binding is offline (480), unless ignoreregexpire
- * keeps its last contact (from the row) usable.
+ * keeps its last contact (from the row) usable. While the database is
+ * unreachable a number with no binding is routed by the rules, as Asterisk
+ * goes on to its dialplan when a realtime lookup fails: calls to the
+ * gateways go on through an outage of the peer table.
  */
-export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: Clock; ignoreregexpire: boolean }): LocationLookup {
+export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: Clock; ignoreregexpire: boolean; log: Logger }): LocationLookup {
+  async function findPeer(user: string) {
+    try {
+      return await deps.peers.find(user);
+    } catch (error) {
+      if (!(error instanceof StoreUnreachableError)) throw error;
+      deps.log.warn({ err: error, user }, `peer ${user} not looked up (${error.message}): routing the call by the rules`);
+      return undefined;
+    }
+  }
+
   return async (requestUri: SipUri): Promise<Location> => {
     const user = requestUri.user;
     if (!user) return { kind: 'unknown' };
@@ -25,7 +40,7 @@ export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: C
         targets: byPreference(live).map((binding) => ({ uri: binding.contact, destination: binding.source, label: `peer ${user}` })),
       };
     }
-    const peer = await deps.peers.find(user);
+    const peer = await findPeer(user);
     if (!peer || !mayRegister(peer)) return { kind: 'unknown' };
     // ignoreregexpire: the row's last contact stays usable after its registration expired.
     if (deps.ignoreregexpire && peer.fullcontact && peer.ipaddr && peer.port) {
