@@ -23,6 +23,9 @@ export class AdminUnreachableError extends DrouterError {
 
 type Query = Readonly<Record<string, string | undefined>>;
 
+/** Longer than any admin request takes (a reload of a large table included), short enough for a script. */
+const ANSWER_TIMEOUT_MS = 10_000;
+
 interface ErrorBody {
   error: { code: string; message: string };
 }
@@ -63,7 +66,12 @@ export class AdminClient {
   readonly url: string;
   private readonly base: string;
 
-  constructor(url: string, private readonly token: string) {
+  constructor(
+    url: string,
+    private readonly token: string,
+    /** A server that accepts the connection and never answers (a node being killed, or hung) fails after this. */
+    private readonly timeoutMs = ANSWER_TIMEOUT_MS,
+  ) {
     this.base = checkedBaseUrl(url);
     this.url = redactUrlPassword(this.base);
   }
@@ -84,15 +92,22 @@ export class AdminClient {
     const headers: Record<string, string> = {};
     if (this.token !== '') headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // A timer of our own, not AbortSignal.timeout: its timer does not keep the process alive, and a fetch
+    // whose socket dies unanswered would leave nothing that does (Node then exits 13, "unsettled top-level await").
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.timeoutMs);
     let response: Response;
+    let text: string;
     try {
-      response = await fetch(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      response = await fetch(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: abort.signal });
+      text = await response.text();
     } catch (error) {
-      const { what, refused } = failureOf(error);
+      const { what, refused } = abort.signal.aborted ? { what: `no answer within ${this.timeoutMs} ms`, refused: false } : failureOf(error);
       throw new AdminUnreachableError(this.url, what, refused);
+    } finally {
+      clearTimeout(timer);
     }
     const request = `${method} ${this.url}${path}`;
-    const text = await response.text();
     let answer: unknown;
     try {
       answer = JSON.parse(text);
