@@ -9,6 +9,7 @@ import type { Cache } from './cache/cache.js';
 import { openCache } from './cache/open-cache.js';
 import { formatRowProblem } from './errors.js';
 import { Leadership } from './ha/leadership.js';
+import { hostAddresses, unheldAddressWarning } from './ha/virtual-address.js';
 import { Metrics } from './metrics/metrics.js';
 import { CarrierStateService } from './probe/carrier-state-service.js';
 import { GatewayStateService } from './probe/gateway-state-service.js';
@@ -150,6 +151,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     await engine.start(createPipeline({ local: engine.local, steps, log, observer: metrics }));
     if (config.sip.engine === 'drachtio') metrics.drachtioStarted(drachtioServer(config));
     prober = new Prober({ engine, states, table: () => routing.current.table, cache, config: probe, log, observer: metrics });
+    const unheld = config.sip.engine === 'native' ? unheldAddressWarning(config.sip.address, hostAddresses(), config.ha.keepalivedStateFile) : undefined;
+    if (unheld) log.warn({ address: config.sip.address }, unheld);
     leadership = singletonWork(config, cache, log, metrics, [prober, sweeper]);
     await leadership.start();
 

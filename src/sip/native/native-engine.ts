@@ -77,7 +77,7 @@ export class NativeEngine implements SipEngine {
       }
     };
     const { steering } = this.options;
-    const udp = transports.includes('udp') ? new UdpTransport({ address, port }, onMessage, steering) : undefined;
+    const udp = transports.includes('udp') ? new UdpTransport({ address, port }, onMessage, steering, this.options.onError) : undefined;
     const tcp = transports.includes('tcp') ? new TcpTransport({ address, port }, onMessage, steering) : undefined;
     steering?.attach({
       receive: (text, transport, source) => (transport === 'udp' ? udp : tcp)?.deliver(text, source),

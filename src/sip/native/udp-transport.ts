@@ -6,16 +6,22 @@ import { inbound } from './inbound.js';
 import type { Remote, WorkerSteering } from './worker-steering.js';
 
 const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
+/** Send failures repeat per datagram (a whole call's worth in a second): one report per this, with the count since. */
+const SEND_ERROR_REPORT_MS = 5000;
 
 /** SIP over UDP: one socket, each datagram one message (RFC 3261 §18). */
 export class UdpTransport {
   private readonly socket: Socket;
+  private lastSendErrorReport = 0;
+  private unreportedSendErrors = 0;
 
   constructor(
     private readonly local: { address: string; port: number },
     private readonly onMessage: (message: Message, remote: SipRemote) => void,
     /** With several workers: moves a datagram to the worker that owns it. */
-    private readonly steering?: WorkerSteering,
+    private readonly steering: WorkerSteering | undefined,
+    /** A datagram the kernel would not send (ENETUNREACH while this node does not hold a virtual IP it binds). */
+    private readonly onSendError: (error: Error) => void,
   ) {
     // A GC pause at a few hundred calls/s outlasts the default ~200 kB socket
     // buffer: ask for 8 MB (the kernel caps it at net.core.rmem_max).
@@ -45,7 +51,24 @@ export class UdpTransport {
   }
 
   private sendText(text: string, to: { address: string; port: number }): void {
-    this.socket.send(Buffer.from(text, 'binary'), to.port, to.address);
+    // Node reports a failed send only to a callback: one shared function, no closure per datagram.
+    this.socket.send(Buffer.from(text, 'binary'), to.port, to.address, this.sent);
+  }
+
+  private readonly sent = (error: Error | null): void => {
+    if (error) this.sendFailed(error);
+  };
+
+  private sendFailed(error: Error): void {
+    const now = Date.now();
+    if (now - this.lastSendErrorReport < SEND_ERROR_REPORT_MS) {
+      this.unreportedSendErrors++;
+      return;
+    }
+    const since = this.unreportedSendErrors > 0 ? ` (and ${this.unreportedSendErrors} more failed sends since the last report)` : '';
+    this.lastSendErrorReport = now;
+    this.unreportedSendErrors = 0;
+    this.onSendError(new Error(`SIP over UDP from ${this.local.address}:${this.local.port} not sent: ${error.message}${since}`, { cause: error }));
   }
 
   private receive(data: Buffer, rinfo: Remote): void {
