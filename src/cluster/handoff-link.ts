@@ -55,11 +55,14 @@ export class HandoffLink {
   send(index: number, frame: HandoffFrame): boolean {
     const port = this.ports[index - 1] ?? 0;
     if (port === 0) return false;
-    this.socket.send(encodeFrame(frame), port, LOOPBACK, (error) => {
-      if (error) this.onDropped(`hand-off to worker ${index} (port ${port}) failed: ${error.message}`);
-    });
+    this.socket.send(encodeFrame(frame), port, LOOPBACK, this.sent);
     return true;
   }
+
+  // One callback for every send (Node reports a failed send only there), no closure per datagram; the error names the port.
+  private readonly sent = (error: Error | null): void => {
+    if (error) this.onDropped(`hand-off failed: ${error.message}`);
+  };
 
   close(): void {
     this.socket.close();
