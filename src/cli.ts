@@ -191,7 +191,6 @@ adminOptions(
     .option('--limit <n>', 'how many, 1 to 200 (default: 200)'),
 ).action((options: AdminOptions & { limit?: string }) => run(() => eventsCommand(connect(options), options)));
 
-await program.parseAsync(process.argv);
 const haCommands = () => import('./commands/ha-commands.js');
 const ha = program.command('ha').description("a node of a keepalived pair: keepalived's track and notify scripts, and the node's role");
 adminOptions(ha.command('check').description('exit 0 when the SIP engine, store and cache are healthy, 1 when not, 3 when the node does not answer (keepalived track_script)')).action(
@@ -212,3 +211,4 @@ adminOptions(ha.command('status').description("this node's role (leader or stand
   run(async () => (await haCommands()).haStatusCommand(connect(options), options)),
 );
 
+await program.parseAsync(process.argv);
