@@ -9,6 +9,7 @@ import type { Cache } from './cache/cache.js';
 import { openCache } from './cache/open-cache.js';
 import { formatRowProblem } from './errors.js';
 import { Leadership } from './ha/leadership.js';
+import { randomBytesPooled } from './random-pool.js';
 import { hostAddresses, unheldAddressWarning } from './ha/virtual-address.js';
 import { Metrics } from './metrics/metrics.js';
 import { CarrierStateService } from './probe/carrier-state-service.js';
@@ -130,7 +131,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       config: registrar,
       nonceSecret: await nonceSecret(config, cache),
       clock: systemClock,
-      salt: () => randomBytes(8),
+      salt: () => randomBytesPooled(8),
       log,
       observer: metrics,
     });

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import sip, { type Message } from 'sip';
 import { checkRawRequest, rawResponse } from '../raw-request-check.js';
+import { randomHex } from '../../random-pool.js';
 
 /** What to do with one received message's text. */
 export type Inbound = { kind: 'message'; message: Message } | { kind: 'reply'; text: string } | { kind: 'drop' };
@@ -15,7 +15,7 @@ export function inbound(text: string, transport: 'udp' | 'tcp', source: { addres
   if (!text.startsWith('SIP/')) {
     const rejection = checkRawRequest(text, transport);
     if (rejection) {
-      const reply = rawResponse(text, rejection, randomBytes(6).toString('hex'));
+      const reply = rawResponse(text, rejection, randomHex(6));
       return reply ? { kind: 'reply', text: reply } : { kind: 'drop' };
     }
   }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import sip, { type Message, type Remote } from 'sip';
 import { DrouterError } from '../../errors.js';
 import type {
@@ -16,6 +15,7 @@ import type {
 } from '../engine.js';
 import type { AttemptHooks } from './client-attempt.js';
 import { originate } from './originate.js';
+import { randomHex } from '../../random-pool.js';
 import { newBranch, proxySequentially } from './native-proxy.js';
 import { reasonPhrase } from '../reason-phrases.js';
 import { checkCanBind } from './bind-check.js';
@@ -285,7 +285,7 @@ class NativeExchange implements ServerExchange {
     // RFC 3261 §8.2.6.2: a response that may end a dialog attempt carries a To tag, the same one every time.
     const to = this.message.headers.to;
     if (status > 100 && to && to.params.tag === undefined) {
-      this.toTag ??= randomBytes(6).toString('hex');
+      this.toTag ??= randomHex(6);
       response.headers.to = { ...to, params: { ...to.params, tag: this.toTag } };
     }
     // We speak SIP/2.0 whatever the request claimed (a 505 to SIP/7.0 is itself SIP/2.0).

@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import type { Message, NameAddr } from 'sip';
 import type { AttemptReport, Endpoint, ProxyOptions, ProxyResult, ProxyTarget } from '../engine.js';
 import { type AttemptHooks, ClientAttempt, stripOwnVia } from './client-attempt.js';
+import { randomHex } from '../../random-pool.js';
 
 /** RFC 3261 §8.1.1.7: a branch starts with the magic cookie (a worker's with its number too, `prefix`); ours carry 80 random bits. */
 export function newBranch(prefix = 'z9hG4bK'): string {
-  return `${prefix}${randomBytes(10).toString('hex')}`;
+  return `${prefix}${randomHex(10)}`;
 }
 
 export interface ProxyContext {

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Message } from 'sip';
 import type { OutgoingRequest, RequestOutcome } from '../engine.js';
 import { type AttemptHooks, ClientAttempt } from './client-attempt.js';
 import { newBranch } from './native-proxy.js';
+import { randomHex } from '../../random-pool.js';
 
 export interface OriginateDeps {
   /** Our address and port, for the Via and the Call-ID. */
@@ -38,9 +38,9 @@ export async function originate(request: OutgoingRequest, options: { timeoutMs: 
     headers: {
       via: [{ version: '2.0', protocol: destination.transport.toUpperCase(), host: deps.local.address, port: deps.local.port, params: { branch } }],
       'max-forwards': '70',
-      from: { uri: request.from, params: { tag: randomBytes(6).toString('hex') } },
+      from: { uri: request.from, params: { tag: randomHex(6) } },
       to: { uri: request.uri, params: {} },
-      'call-id': `${randomBytes(10).toString('hex')}@${deps.local.address}`,
+      'call-id': `${randomHex(10)}@${deps.local.address}`,
       cseq: { seq: 1, method: request.method },
       'content-length': 0,
     },
