@@ -97,7 +97,9 @@ describe('drouter ha notify, status and check', () => {
     const server = await node('127.0.0.92', {});
     const healthy = await cli(server)('ha', 'check');
     expect(healthy.code).toBe(0);
-    expect(healthy.stdout).toMatch(/^healthy: SIP udp\+tcp 127\.0\.0\.92:\d+, store and cache answer; .*: leader; keepalived unknown/);
+    // The engine's address: ours on the native engine, drachtio-server's contact on the drachtio engine.
+    const listening = `${server.sip.address}:${server.sip.port}`.replace(/\./g, '\\.');
+    expect(healthy.stdout).toMatch(new RegExp(`^healthy: SIP udp\\+tcp ${listening}, store and cache answer; .*: leader; keepalived unknown`));
     const gone = await cli(`http://127.0.0.1:${await freePort()}`)('ha', 'check');
     expect(gone.code).toBe(3);
     expect(gone.stderr).toMatch(/DROUTER_ERR_ADMIN_UNREACHABLE/);
