@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -22,16 +23,39 @@ export interface RunningDrouter {
   finished: Promise<Finished>;
 }
 
-/** A port on 127.0.0.1 that nothing listens on right now. */
-export async function freePort(): Promise<number> {
+/**
+ * Below the kernel's ephemeral range (32768–60999 here): a port the kernel
+ * picked for us (listen on port 0) could be handed next to any outgoing
+ * connection (a Redis or MariaDB client, a worker's hand-off socket) before
+ * the test's server binds it, which CI saw as EADDRINUSE. Ports here are
+ * only ever taken by a test that picked them.
+ */
+const TEST_PORTS = { from: 20_000, to: 32_000 };
+
+async function bindable(port: number): Promise<boolean> {
   const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
+  const udp = createSocket('udp4');
+  try {
+    server.listen(port, '127.0.0.1');
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
+    udp.bind(port, '127.0.0.1');
+    await Promise.race([once(udp, 'listening'), once(udp, 'error').then(([error]) => Promise.reject(error))]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    udp.close();
+    if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** A port on 127.0.0.1 that nothing listens on right now, over TCP or UDP. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = TEST_PORTS.from + Math.floor(Math.random() * (TEST_PORTS.to - TEST_PORTS.from));
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port on 127.0.0.1 between ${TEST_PORTS.from} and ${TEST_PORTS.to} after 100 tries`);
 }
 
 /** Environment for a child: the parent's, minus DROUTER_ keys that would leak into the run. */
