@@ -36,6 +36,20 @@ describe.runIf(haLabAvailable())('two sip-drouter nodes behind a keepalived virt
     await lab?.close();
   }, 60_000);
 
+  /** Moments after `from` when both nodes led at once, replaying their role changes in time order (a step down first on a tie). */
+  const overlappingLeadership = (roleAt: Record<'a' | 'b', 'leader' | 'standby'>, from: number): string[] => {
+    const events = (['a', 'b'] as const)
+      .flatMap((node) => lab.nodes[node].leadership().map((change) => ({ node, ...change })))
+      .filter((event) => event.time >= from)
+      .sort((x, y) => x.time - y.time || (x.role === 'standby' ? -1 : 1) - (y.role === 'standby' ? -1 : 1));
+    const overlaps: string[] = [];
+    for (const event of events) {
+      roleAt[event.node] = event.role;
+      if (roleAt.a === 'leader' && roleAt.b === 'leader') overlaps.push(`${event.node} led at ${new Date(event.time).toISOString()} while the other led`);
+    }
+    return overlaps;
+  };
+
   const bindingsOfPhones = async () => {
     const all = await storedBindings(lab.redis);
     return new Map([...all].filter(([aor]) => PHONES.some((phone) => aor.includes(phone))));
@@ -164,13 +178,16 @@ describe.runIf(haLabAvailable())('two sip-drouter nodes behind a keepalived virt
     // Registrations that expire during the hand-over: the sweep must end each exactly once, on one node.
     const brief = registerLoad(lab, { users: BRIEF_USERS, rate: 20, calls: BRIEF_USERS.length, expiresSeconds: 2 });
 
-    const roles: string[] = [];
     await waitFor('node a to hold the virtual IP and lead', 20_000, async () => {
-      const [a, b] = await Promise.all([lab.nodes.a.health(), lab.nodes.b.health()]);
-      roles.push(`${a.ha.role}/${b.ha.role}`);
+      const a = await lab.nodes.a.health();
       return a.ha.role === 'leader' && (await lab.virtualIpHolders()).join() === 'a' ? true : undefined;
     }, 200);
-    expect(roles).not.toContain('leader/leader');
+    // Never two leaders: by the nodes' own log times (two /health calls, each a process in its namespace, are no snapshot).
+    // At `from` b led (it took over) and a was down (killed while leading, so its last line says leader).
+    expect(lab.nodes.b.leadership().filter((change) => change.time < from).at(-1)?.role).toBe('leader');
+    expect(lab.nodes.a.leadership().filter((change) => change.time >= from).map((change) => change.role)).toContain('leader');
+    expect(lab.nodes.b.leadership().filter((change) => change.time >= from).map((change) => change.role)).toContain('standby');
+    expect(overlappingLeadership({ b: 'leader', a: 'standby' }, from)).toEqual([]);
     await brief.finished;
     expect(outcome(brief), brief.screen().slice(-6000)).toMatchObject({ ok: BRIEF_USERS.length, failed: 0 });
 

@@ -94,15 +94,32 @@ export class LabNode {
     return this.earlierOutput + (this.running ? this.running.stdout() + this.running.stderr() : '');
   }
 
-  /** The `msg` of every JSON log line so far, in all runs. */
-  logMessages(): string[] {
+  /** Every JSON log line so far, in all runs, parsed. */
+  logLines(): Record<string, unknown>[] {
     return this.output().split('\n').flatMap((line) => {
       try {
-        return [String((JSON.parse(line) as { msg?: unknown }).msg ?? '')];
+        return [JSON.parse(line) as Record<string, unknown>];
       } catch {
         return [];
       }
     });
+  }
+
+  /** The `msg` of every JSON log line so far, in all runs. */
+  logMessages(): string[] {
+    return this.logLines().map((line) => String(line.msg ?? ''));
+  }
+
+  /**
+   * When this node became the leader and when it stopped being it, by its
+   * own log lines (pino's `time`), in all runs. The node logs becoming the
+   * leader after Redis granted the lease and stepping down before it gives
+   * the lease up, so these spans lie within its true leadership.
+   */
+  leadership(): { role: 'leader' | 'standby'; time: number }[] {
+    return this.logLines().flatMap((line) =>
+      (line.role === 'leader' || line.role === 'standby') && typeof line.time === 'number' ? [{ role: line.role, time: line.time }] : [],
+    );
   }
 
   /** A request to its admin API. */
