@@ -1,9 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
-import { drachtioConfigXml } from '../test/support/drachtio-config.js';
+import { adminPortOpened, drachtioConfigXml } from '../test/support/drachtio-launch.js';
 
 /**
  * The drachtio-server of the drachtio runs: DROUTER_BENCH_DRACHTIO_BINARY
@@ -42,24 +40,7 @@ export async function startDrachtioServer(work: string, sip: { address: string; 
   );
   const [command, args] = onCore(DRACHTIO_BINARY ?? '', ['-f', config]);
   const child = spawn(command, args, { cwd: work, stdio: 'ignore' });
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    if (await accepts(DRACHTIO_ADMIN.port)) return child;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  if (await adminPortOpened(child, DRACHTIO_ADMIN.port, 5000)) return child;
   child.kill('SIGKILL');
   throw new Error(`drachtio-server (${DRACHTIO_BINARY}) did not open its admin port ${DRACHTIO_ADMIN.port} within 5 s`);
-}
-
-async function accepts(port: number): Promise<boolean> {
-  const socket = connect({ host: '127.0.0.1', port });
-  try {
-    await once(socket, 'connect');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    socket.destroy();
-  }
 }

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HaLab, haLabAvailable, LAB, startHaLab, waitFor } from '../support/ha-lab/ha-lab.js';
+import { type HaLab, haLabAvailable, LAB, startHaLab } from '../support/ha-lab/ha-lab.js';
 import { BRIEF_USERS, LOAD_USERS, PHONES, SLOW_GATEWAY_PREFIX } from '../support/ha-lab/lab-data.js';
 import { metric, probesSent, received, registrationRows, storedBindings } from '../support/ha-lab/lab-observations.js';
 import type { LabSipp } from '../support/ha-lab/lab-sipp.js';
 import { callLoad, callPhones, registerLoad, startGateway, startPhones } from '../support/ha-lab/lab-traffic.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * Issue 9's scenarios on the lab (test/support/ha-lab/): node a (keepalived
@@ -114,7 +115,7 @@ describe.runIf(haLabAvailable())('two sip-drouter nodes behind a keepalived virt
     await lab.nodes.a.kill('SIGKILL');
     // A 200 that node a sent just before it died may arrive after killedAt; nothing of a's arrives after this.
     const deadAt = Date.now() + 50;
-    const movedAt = await waitFor('node b to hold the virtual IP', 15_000, async () => ((await lab.virtualIpHolders()).join() === 'b' ? Date.now() : undefined), 50);
+    const movedAt = await waitFor('node b to hold the virtual IP', 15_000, async () => ((await lab.virtualIpHolders()).join() === 'b' ? Date.now() : undefined), { pollMs: 50 });
     await waitFor('node b to lead', 10_000, async () => ((await lab.nodes.b.health()).ha.role === 'leader' ? true : undefined));
     await Promise.all([registers.finished, callsUp.finished, newCalls.finished, ringing.finished]);
 
@@ -181,7 +182,7 @@ describe.runIf(haLabAvailable())('two sip-drouter nodes behind a keepalived virt
     await waitFor('node a to hold the virtual IP and lead', 20_000, async () => {
       const a = await lab.nodes.a.health();
       return a.ha.role === 'leader' && (await lab.virtualIpHolders()).join() === 'a' ? true : undefined;
-    }, 200);
+    }, { pollMs: 200 });
     // Never two leaders: by the nodes' own log times (two /health calls, each a process in its namespace, are no snapshot).
     // At `from` b led (it took over) and a was down (killed while leading, so its last line says leader).
     expect(lab.nodes.b.leadership().filter((change) => change.time < from).at(-1)?.role).toBe('leader');

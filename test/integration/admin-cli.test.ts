@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Finished, freePort, runDrouter } from '../support/drouter-process.js';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface GatewayJson {
   gwid: string;
@@ -39,11 +40,7 @@ function gatewayStateColumn(file: string, gwid: string): number {
 
 /** persistState writes dr_gateways.state in batches: waits until the column says `state`. */
 async function waitForStateColumn(file: string, gwid: string, state: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (gatewayStateColumn(file, gwid) !== state) {
-    if (Date.now() > deadline) throw new Error(`dr_gateways.state of gateway ${gwid} never became ${state}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitFor(`dr_gateways.state of gateway ${gwid} to become ${state}`, 5000, () => (gatewayStateColumn(file, gwid) === state ? true : undefined), { pollMs: 50, rethrow: true });
 }
 
 /** The CLI as a child process against `server`'s admin API; a fallback to the database would read its SQLite file. */

@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { inviteFrom, provisionalResponse } from '../support/calling-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { optionsStatus, UdpPeer } from '../support/udp-peer.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * The connection to drachtio-server, against drachtio-server processes of
@@ -85,15 +86,8 @@ describe.skipIf(!DRACHTIO_BINARY)('the connection to a drachtio-server of our ow
     return { status: response.status, body: (await response.json()) as { status: string; sip: { ok: boolean; detail: string; listening: string } } };
   }
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, withinMs: number): Promise<T> {
-    const deadline = Date.now() + withinMs;
-    while (Date.now() < deadline) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`${what} within ${withinMs} ms; drachtio-server said:\n${drachtio.log}`);
-  }
+  const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, withinMs: number): Promise<T> =>
+    waitFor(what, withinMs, probe, { pollMs: 50, rethrow: true, detail: () => `drachtio-server said:\n${drachtio.log}` });
 
   /** An OPTIONS to `to` (drachtio-server's contact): its status, or undefined when none came within 1 s. */
   const optionsAnswered = (phone: UdpPeer, to: { address: string; port: number }) => optionsStatus(phone, to, `sip:${SIP_ADDRESS}`);
@@ -131,7 +125,7 @@ describe.skipIf(!DRACHTIO_BINARY)('the connection to a drachtio-server of our ow
       expect(server.engine.stats().invitesInProgress).toBe(1);
 
       await drachtio.kill();
-      const down = await until('/health did not show the lost server', async () => {
+      const down = await until('/health to show the lost server', async () => {
         const now = await health(server);
         return now.body.sip.ok ? undefined : now;
       }, 2000);
@@ -150,14 +144,14 @@ describe.skipIf(!DRACHTIO_BINARY)('the connection to a drachtio-server of our ow
 
       await drachtio.start();
       // Reconnection backs off to at most 2 s between attempts.
-      const back = await until('no reconnection', async () => {
+      const back = await until('a reconnection', async () => {
         const now = await health(server);
         return now.body.sip.ok ? now : undefined;
       }, 5000);
       expect(back.status).toBe(200);
       expect(back.body.sip.detail).toMatch(/\(1 disconnections since start\)$/);
       expect(captured.messages()).toContainEqual(expect.stringMatching(/^connected to drachtio-server 127\.0\.0\.1:\d+ again /));
-      expect(await until('no answer to OPTIONS after the reconnection', () => optionsAnswered(phone, server.engine.local), 3000)).toBe(200);
+      expect(await until('an answer to OPTIONS after the reconnection', () => optionsAnswered(phone, server.engine.local), 3000)).toBe(200);
       expect(await probe).toMatchObject({ kind: 'response', status: 200 });
     } finally {
       phone.close();
@@ -192,14 +186,14 @@ describe.skipIf(!DRACHTIO_BINARY)('the connection to a drachtio-server of our ow
       expect(await optionsAnswered(phone, sipAt)).toBe(200);
 
       await drachtio.kill();
-      await until('/health did not show the outage', async () => ((await healthStatus()) === 503 ? true : undefined), 2000);
+      await until('/health to show the outage', async () => ((await healthStatus()) === 503 ? true : undefined), 2000);
       expect(await connection()).toEqual([0, 1, 0]);
       await waitForOutput(run, /"msg":"lost the connection to drachtio-server/);
 
       await drachtio.start();
-      await until('no reconnection', async () => ((await healthStatus()) === 200 ? true : undefined), 5000);
+      await until('a reconnection', async () => ((await healthStatus()) === 200 ? true : undefined), 5000);
       expect(await connection()).toEqual([1, 1, 1]);
-      expect(await until('no answer to OPTIONS after the reconnection', () => optionsAnswered(phone, sipAt), 3000)).toBe(200);
+      expect(await until('an answer to OPTIONS after the reconnection', () => optionsAnswered(phone, sipAt), 3000)).toBe(200);
       expect(run.child.exitCode).toBeNull();
     } finally {
       phone.close();

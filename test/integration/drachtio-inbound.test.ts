@@ -14,6 +14,7 @@ import { captureLog } from '../support/log-capture.js';
 import { peerRow, RegisteringPhone, statusOf } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { optionsStatus, UdpPeer } from '../support/udp-peer.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * Inbound mode against a drachtio-server of this file's own
@@ -58,15 +59,8 @@ describe.skipIf(!DRACHTIO_BINARY)('inbound mode: drachtio-server connects to us 
     return ['connected', 'disconnections_total', 'reconnections_total'].map((name) => sampleValue(families, `sipdr_drachtio_${name}`, { server: `127.0.0.1:${listenPort}` }));
   }
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, withinMs: number): Promise<T> {
-    const deadline = Date.now() + withinMs;
-    while (Date.now() < deadline) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`${what} within ${withinMs} ms; drachtio-server said:\n${drachtio.log}`);
-  }
+  const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, withinMs: number): Promise<T> =>
+    waitFor(what, withinMs, probe, { pollMs: 50, rethrow: true, detail: () => `drachtio-server said:\n${drachtio.log}` });
 
   const options = () => optionsStatus(phone, sip, `sip:${SIP_ADDRESS}`);
 
@@ -107,7 +101,7 @@ describe.skipIf(!DRACHTIO_BINARY)('inbound mode: drachtio-server connects to us 
 
     expect(await options()).toBe(200);
     expect((await health()).sip.detail).toMatch(new RegExp(`^drachtio-server connected to us on 127\\.0\\.0\\.1:${listenPort} since \\S+ \\(0 disconnections since start\\)$`));
-    await until('no probe reached the gateway', () => (gateway.requests('OPTIONS').length > 0 ? true : undefined), 3 * PROBE_INTERVAL_MS);
+    await until('a probe to reach the gateway', () => (gateway.requests('OPTIONS').length > 0 ? true : undefined), 3 * PROBE_INTERVAL_MS);
 
     const registering = new RegisteringPhone(phone, sip);
     expect(statusOf(await registering.register('1001', 'secret1001'))).toBe(200);
@@ -117,12 +111,12 @@ describe.skipIf(!DRACHTIO_BINARY)('inbound mode: drachtio-server connects to us 
     phone.send(call.invite, sip);
     expect(statusOf(await finalResponse(phone, call))).toBe(200);
     expect(gateway.requests('INVITE')).toHaveLength(1);
-    await until('the call still counted in progress', () => (server.engine.stats().invitesInProgress === 0 ? true : undefined), 1000);
+    await until('the call to stop counting as in progress', () => (server.engine.stats().invitesInProgress === 0 ? true : undefined), 1000);
   });
 
   it('shows a drachtio-server that went on /health and /metrics; its next connection brings it back', async () => {
     await drachtio.kill();
-    const down = await until('/health did not show the lost server', async () => {
+    const down = await until('/health to show the lost server', async () => {
       const now = await health();
       return now.sip.ok ? undefined : now;
     }, 2000);
@@ -131,7 +125,7 @@ describe.skipIf(!DRACHTIO_BINARY)('inbound mode: drachtio-server connects to us 
     expect(await connection()).toEqual([0, 1, 0]);
 
     await drachtio.start();
-    expect(await until('no answer to OPTIONS after its return', options, 3000)).toBe(200);
+    expect(await until('an answer to OPTIONS after its return', options, 3000)).toBe(200);
     expect((await health()).sip.ok).toBe(true);
     expect(await connection()).toEqual([1, 1, 1]);
   });

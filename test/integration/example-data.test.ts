@@ -8,6 +8,7 @@ import { drachtioUnderTest, engineEnv, testEngine } from '../support/drouter-ser
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { peerRow } from '../support/registering-phone.js';
 import { type SippGateway, sippAvailable, sippCall, startSippGateway } from '../support/sipp.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * The product as an operator runs it: `drouter start` on the example data,
@@ -38,12 +39,10 @@ describe.runIf(sippAvailable())(`drouter start on the example data (${testEngine
   }
 
   async function waitForGatewayUp(gwid: string, value: 0 | 1, withinMs: number): Promise<void> {
-    const deadline = Date.now() + withinMs;
-    while (Date.now() < deadline) {
-      if (sampleValue(await metrics(), 'sipdr_gateway_up', { gateway: gwid }) === value) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`sipdr_gateway_up{gateway="${gwid}"} did not become ${value} within ${withinMs} ms`);
+    await waitFor(`sipdr_gateway_up{gateway="${gwid}"} to become ${value}`, withinMs, async () => (sampleValue(await metrics(), 'sipdr_gateway_up', { gateway: gwid }) === value ? true : undefined), {
+      pollMs: 20,
+      rethrow: true,
+    });
   }
 
   beforeAll(async () => {

@@ -7,6 +7,7 @@ import { parseExposition, sampleValue } from '../support/exposition.js';
 import { statusOf } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { UdpPeer } from '../support/udp-peer.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * Probing on the example data with real OPTIONS: the proxy on 127.0.0.90,
@@ -50,11 +51,13 @@ describe('gateway probing, live state and the admin API', () => {
   /** Polls GET /gateways until `gwid` is in `state`; returns how long it took. */
   async function waitForState(gwid: string, state: string, withinMs = 5 * INTERVAL_MS): Promise<number> {
     const started = Date.now();
-    while (Date.now() - started < withinMs) {
-      if ((await gatewayState(gwid)).state === state) return Date.now() - started;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`gateway ${gwid} did not become ${state} within ${withinMs} ms (now ${JSON.stringify(await gatewayState(gwid))})`);
+    let seen: unknown;
+    await waitFor(`gateway ${gwid} to become ${state}`, withinMs, async () => {
+      const now = await gatewayState(gwid);
+      seen = now;
+      return now.state === state ? true : undefined;
+    }, { pollMs: 25, rethrow: true, detail: () => `it is ${JSON.stringify(seen)}` });
+    return Date.now() - started;
   }
 
   async function metrics() {

@@ -7,6 +7,7 @@ import { deleteKeys } from '../support/redis-keys.js';
 import { DRACHTIO_BINARY, DrachtioServerProcess } from '../support/drachtio-server.js';
 import { freePort, type RunningDrouter, runDrouter, waitForOutput } from '../support/drouter-process.js';
 import { testEngine } from '../support/drouter-server.js';
+import { waitFor } from '../support/wait-for.js';
 
 const REDIS_TEST_URL = process.env.DROUTER_TEST_REDIS_URL;
 
@@ -77,12 +78,12 @@ describe.runIf(REDIS_TEST_URL && (!ownDrachtio || DRACHTIO_BINARY))(`two server 
   }
 
   async function waitForState(node: Node, gwid: string, state: string, withinMs = 3000): Promise<void> {
-    const started = Date.now();
-    while (Date.now() - started < withinMs) {
-      if ((await stateOn(node, gwid)) === state) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`gateway ${gwid} is ${await stateOn(node, gwid)} on ${node.admin}, not ${state}, after ${withinMs} ms`);
+    let seen: string | undefined;
+    await waitFor(`gateway ${gwid} to be ${state} on ${node.admin}`, withinMs, async () => ((seen = await stateOn(node, gwid)) === state ? true : undefined), {
+      pollMs: 50,
+      rethrow: true,
+      detail: () => `it is ${seen}`,
+    });
   }
 
   beforeAll(async () => {

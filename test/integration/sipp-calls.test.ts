@@ -5,6 +5,7 @@ import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { type SippGateway, sippAvailable, sippCall, startSippGateway } from '../support/sipp.js';
 import Database from 'better-sqlite3';
 import { parseExposition, sampleValue } from '../support/exposition.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * The example data with sipp as the phone (127.0.0.37) and stand-in
@@ -136,11 +137,8 @@ describe.runIf(sippAvailable())('a sipp gateway that dies and comes back, under 
 
   async function waitForUp(value: 0 | 1, withinMs: number, gwid = '1'): Promise<number> {
     const started = Date.now();
-    while (Date.now() - started < withinMs) {
-      if ((await gatewayUp(gwid)) === value) return Date.now() - started;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`sipdr_gateway_up{gateway="${gwid}"} did not become ${value} within ${withinMs} ms`);
+    await waitFor(`sipdr_gateway_up{gateway="${gwid}"} to become ${value}`, withinMs, async () => ((await gatewayUp(gwid)) === value ? true : undefined), { pollMs: 20, rethrow: true });
+    return Date.now() - started;
   }
 
   beforeAll(async () => {

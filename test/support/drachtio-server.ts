@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { drachtioConfigXml } from './drachtio-config.js';
+import { adminPortOpened, drachtioConfigXml } from './drachtio-launch.js';
 
 /**
  * The drachtio-server binary for tests that start and kill their own
@@ -61,12 +60,7 @@ export class DrachtioServerProcess {
     this.child = child;
     child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
     child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) break;
-      if (await accepts(this.options.adminPort)) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    if (await adminPortOpened(child, this.options.adminPort, timeoutMs)) return;
     throw new Error(`drachtio-server (${this.binary}) did not open its admin port ${this.options.adminPort}; it said:\n${this.output}`);
   }
 
@@ -83,17 +77,5 @@ export class DrachtioServerProcess {
   async close(): Promise<void> {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-async function accepts(port: number): Promise<boolean> {
-  const socket = connect({ host: '127.0.0.1', port });
-  try {
-    await once(socket, 'connect');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    socket.destroy();
   }
 }

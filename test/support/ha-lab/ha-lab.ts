@@ -8,6 +8,7 @@ import { ADMIN_PORT, LabNode } from './lab-node.js';
 import { LabSipp, type LabSippOptions } from './lab-sipp.js';
 import { LabNetwork, type Namespace, processAlive } from './namespaces.js';
 import { PrivateMariaDb, PrivateRedis } from './private-services.js';
+import { waitFor } from '../wait-for.js';
 
 /**
  * The HA lab: two sip-drouter nodes (a, b) behind a keepalived virtual IP,
@@ -204,15 +205,4 @@ function nodeConfig(name: NodeName, dir: string, redis: PrivateRedis, mariadb: P
 
 function keepalivedValues(name: NodeName, own: string, peer: string, priority: number, config: string) {
   return { nodeName: name, interface: 'eth0', sourceIp: own, peer, virtualIp: `${LAB.virtualIp}${PREFIX}`, priority, config };
-}
-
-/** Polls `check` until it returns something other than undefined, or fails naming `what`. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, pollMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
 }

@@ -1,3 +1,12 @@
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+
+/**
+ * Starting a drachtio-server of our own, for a test or a benchmark: the
+ * config file it is given, and the wait for it to take connections.
+ */
+
 /** What a drachtio-server config file written for a test or a benchmark says. */
 export interface DrachtioConfig {
   adminPort: number;
@@ -28,4 +37,27 @@ ${handler}  <sip>
   </logging>
 </drachtio>
 `;
+}
+
+/** Waits until the started drachtio-server takes connections on its admin port: false when it exited or `timeoutMs` passed first. */
+export async function adminPortOpened(child: ChildProcess, adminPort: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) return false;
+    if (await accepts(adminPort)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+async function accepts(port: number): Promise<boolean> {
+  const socket = connect({ host: '127.0.0.1', port });
+  try {
+    await once(socket, 'connect');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    socket.destroy();
+  }
 }
