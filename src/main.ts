@@ -132,6 +132,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       nonceSecret: await nonceSecret(config, cache),
       clock: systemClock,
       salt: () => randomBytesPooled(8),
+      random: Math.random,
       log,
       observer: metrics,
     });

@@ -116,8 +116,8 @@ export function isRetransmission(bindings: readonly Binding[], request: Pick<Reg
 
 const OUT_OF_ORDER = { ok: false, status: 400, reason: 'CSeq Out Of Order' } as const;
 
-/** `random` in [0, 1) for registrar.expiresJitter. */
-export function applyRegister(stored: readonly Binding[], request: RegisterRequest, limits: RegistrarLimits, now: number, random: () => number = Math.random): RegisterResult {
+/** `random` draws from [0, 1) for registrar.expiresJitter. */
+export function applyRegister(stored: readonly Binding[], request: RegisterRequest, limits: RegistrarLimits, now: number, random: () => number): RegisterResult {
   const live = stored.filter((binding) => binding.expiresAt > now);
   const changedByExpiry = live.length !== stored.length;
   const { contacts } = request;

@@ -28,6 +28,8 @@ export interface RegistrarDeps {
   clock: Clock;
   /** 8 random bytes per challenge (see makeNonce). */
   salt: () => Uint8Array;
+  /** A draw from [0, 1) per granted expiry (registrar.expiresJitter). */
+  random: () => number;
   log: Logger;
   observer: RegistrationObserver;
 }
@@ -185,6 +187,7 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
           expiresJitterPercent: config.expiresJitter,
         },
         now,
+        deps.random,
       );
       if (!result.ok) {
         securityLine(request, result.reason);

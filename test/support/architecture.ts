@@ -37,7 +37,7 @@ const PURE_ALLOWED_PACKAGES = new Set<string>(['node:crypto']);
 const IMPURE_CALLS: readonly [RegExp, string][] = [
   [/\bDate\.now\(/, 'reads the clock (Date.now()); take the time as an argument'],
   [/\bnew Date\(\s*\)/, 'reads the clock (new Date()); take the time as an argument'],
-  [/\bMath\.random\(/, 'draws randomness (Math.random()); take a random function as an argument'],
+  [/\bMath\.random\b/, 'draws randomness (Math.random()); take a random function as an argument'],
   [/\bprocess\.env\b/, 'reads process.env; configuration comes in as an argument'],
   [/\bperformance\.now\(/, 'reads the clock (performance.now())'],
   [/\b(randomBytes|randomUUID|randomInt|randomFill\w*)\(/, 'draws randomness (node:crypto); take it as an argument'],

@@ -3,6 +3,8 @@ import { applyRegister, type Binding, byPreference, contactHeaderValues, type Re
 
 const NOW = 1_800_000_000_000;
 const LIMITS = { defaultExpiresSeconds: 3600, minExpiresSeconds: 60, maxExpiresSeconds: 7200, maxContacts: 3, expiresJitterPercent: 0 };
+/** registrar.expiresJitter is 0 in LIMITS: the draw is never used. */
+const NO_DRAW = () => 0;
 const SOURCE = { address: '127.0.0.10', port: 5062, transport: 'udp' as const };
 
 function request(overrides: Partial<RegisterRequest>): RegisterRequest {
@@ -17,7 +19,7 @@ const contact = (uri: string, expires?: number, q?: number, params = '') => ({ u
 
 describe('applyRegister (RFC 3261 §10.3)', () => {
   it('adds a binding with the Expires header, the contact param winning over it', () => {
-    const result = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10:5062'), contact('sip:1001@127.0.0.11', 120)], expiresHeader: 300 }), LIMITS, NOW);
+    const result = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10:5062'), contact('sip:1001@127.0.0.11', 120)], expiresHeader: 300 }), LIMITS, NOW, NO_DRAW);
     expect(result).toMatchObject({ ok: true, changed: true });
     if (!result.ok) throw new Error('rejected');
     expect(result.bindings.map((b) => [b.contact, (b.expiresAt - NOW) / 1000])).toEqual([
@@ -32,7 +34,7 @@ describe('applyRegister (RFC 3261 §10.3)', () => {
     ['a malformed expiry: 3600 (then clamped no further)', Number.NaN, undefined, 3600],
     ['over 2^32-1: taken as the maximum', 2 ** 40, undefined, 7200],
   ])('%s', (_what, header, param, granted) => {
-    const result = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10', param)], expiresHeader: header }), LIMITS, NOW);
+    const result = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10', param)], expiresHeader: header }), LIMITS, NOW, NO_DRAW);
     if (!result.ok) throw new Error('rejected');
     expect((result.bindings[0]?.expiresAt ?? 0) - NOW).toBe(granted * 1000);
   });
@@ -65,7 +67,7 @@ describe('applyRegister (RFC 3261 §10.3)', () => {
   });
 
   it('answers 423 with Min-Expires below the minimum', () => {
-    expect(applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10', 30)] }), LIMITS, NOW)).toEqual({
+    expect(applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10', 30)] }), LIMITS, NOW, NO_DRAW)).toEqual({
       ok: false,
       status: 423,
       reason: 'Interval Too Brief',
@@ -75,42 +77,42 @@ describe('applyRegister (RFC 3261 §10.3)', () => {
 
   it('a fetch returns the live bindings unchanged, dropping expired ones', () => {
     const stored = [binding('sip:a@127.0.0.10'), binding('sip:b@127.0.0.10', { expiresAt: NOW - 1 })];
-    expect(applyRegister(stored, request({}), LIMITS, NOW)).toEqual({ ok: true, bindings: [stored[0]], changed: true });
+    expect(applyRegister(stored, request({}), LIMITS, NOW, NO_DRAW)).toEqual({ ok: true, bindings: [stored[0]], changed: true });
   });
 
   it('refreshes a binding of the same contact, and removes one with expires 0', () => {
     const stored = [binding('sip:1001@127.0.0.10:5062'), binding('sip:1001@127.0.0.11')];
-    const result = applyRegister(stored, request({ contacts: [contact('sip:1001@127.0.0.10:5062', 900), contact('sip:1001@127.0.0.11', 0)], cseq: 5 }), LIMITS, NOW);
+    const result = applyRegister(stored, request({ contacts: [contact('sip:1001@127.0.0.10:5062', 900), contact('sip:1001@127.0.0.11', 0)], cseq: 5 }), LIMITS, NOW, NO_DRAW);
     if (!result.ok) throw new Error('rejected');
     expect(result.bindings.map((b) => [b.contact, b.cseq, (b.expiresAt - NOW) / 1000])).toEqual([['sip:1001@127.0.0.10:5062', 5, 900]]);
   });
 
   it('rejects a CSeq that is not higher on the same Call-ID; another Call-ID replaces', () => {
     const stored = [binding('sip:1001@127.0.0.10', { cseq: 7 })];
-    expect(applyRegister(stored, request({ contacts: [contact('sip:1001@127.0.0.10')], cseq: 7 }), LIMITS, NOW)).toMatchObject({ ok: false, status: 400 });
-    expect(applyRegister(stored, request({ contacts: [contact('sip:1001@127.0.0.10')], cseq: 1, callId: 'rebooted' }), LIMITS, NOW)).toMatchObject({ ok: true });
+    expect(applyRegister(stored, request({ contacts: [contact('sip:1001@127.0.0.10')], cseq: 7 }), LIMITS, NOW, NO_DRAW)).toMatchObject({ ok: false, status: 400 });
+    expect(applyRegister(stored, request({ contacts: [contact('sip:1001@127.0.0.10')], cseq: 1, callId: 'rebooted' }), LIMITS, NOW, NO_DRAW)).toMatchObject({ ok: true });
   });
 
   it('answers a retransmission of the REGISTER that made a binding (same Call-ID and CSeq, within 32 s) with the bindings unchanged', () => {
     const stored = [binding('sip:1001@127.0.0.10', { cseq: 7, registeredAt: NOW - 5000 }), binding('sip:1001@127.0.0.11', { callId: 'other' })];
     const again = request({ contacts: [contact('sip:1001@127.0.0.10', 900)], cseq: 7 });
-    expect(applyRegister(stored, again, LIMITS, NOW)).toEqual({ ok: true, bindings: stored, changed: false });
+    expect(applyRegister(stored, again, LIMITS, NOW, NO_DRAW)).toEqual({ ok: true, bindings: stored, changed: false });
     // Past Timer F it is no retransmission: out of order, as RFC 3261 §10.3 step 7 says.
-    expect(applyRegister(stored, again, LIMITS, NOW + 28_000)).toMatchObject({ ok: false, status: 400, reason: 'CSeq Out Of Order' });
-    const stamped = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.12')], cseq: 3 }), LIMITS, NOW);
+    expect(applyRegister(stored, again, LIMITS, NOW + 28_000, NO_DRAW)).toMatchObject({ ok: false, status: 400, reason: 'CSeq Out Of Order' });
+    const stamped = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.12')], cseq: 3 }), LIMITS, NOW, NO_DRAW);
     expect(stamped).toMatchObject({ ok: true, bindings: [{ registeredAt: NOW }] });
   });
 
   it('Contact * with Expires 0 removes everything; without Expires 0 it is a 400', () => {
     const stored = [binding('sip:a@127.0.0.10'), binding('sip:b@127.0.0.10', { callId: 'other' })];
-    expect(applyRegister(stored, request({ contacts: '*', expiresHeader: 0, cseq: 9 }), LIMITS, NOW)).toEqual({ ok: true, bindings: [], changed: true });
-    expect(applyRegister(stored, request({ contacts: '*', expiresHeader: 60 }), LIMITS, NOW)).toMatchObject({ ok: false, status: 400 });
-    expect(applyRegister(stored, request({ contacts: '*', expiresHeader: 0, cseq: 1 }), LIMITS, NOW)).toMatchObject({ ok: false, status: 400, reason: 'CSeq Out Of Order' });
+    expect(applyRegister(stored, request({ contacts: '*', expiresHeader: 0, cseq: 9 }), LIMITS, NOW, NO_DRAW)).toEqual({ ok: true, bindings: [], changed: true });
+    expect(applyRegister(stored, request({ contacts: '*', expiresHeader: 60 }), LIMITS, NOW, NO_DRAW)).toMatchObject({ ok: false, status: 400 });
+    expect(applyRegister(stored, request({ contacts: '*', expiresHeader: 0, cseq: 1 }), LIMITS, NOW, NO_DRAW)).toMatchObject({ ok: false, status: 400, reason: 'CSeq Out Of Order' });
   });
 
   it('refuses more contacts than the limit, storing none of them', () => {
     const many = ['a', 'b', 'c', 'd'].map((user) => contact(`sip:${user}@127.0.0.10`));
-    expect(applyRegister([], request({ contacts: many }), LIMITS, NOW)).toMatchObject({ ok: false, status: 403 });
+    expect(applyRegister([], request({ contacts: many }), LIMITS, NOW, NO_DRAW)).toMatchObject({ ok: false, status: 403 });
   });
 });
 
@@ -127,7 +129,7 @@ describe('binding helpers', () => {
   });
 
   it('keeps a contact\'s own parameters and gives them back outside the URI (RFC 4475 §3.3.12)', () => {
-    const result = applyRegister([], request({ contacts: [contact('sip:+19725552222@gw1.example.net', 60, undefined, ';unknownparam')] }), LIMITS, NOW);
+    const result = applyRegister([], request({ contacts: [contact('sip:+19725552222@gw1.example.net', 60, undefined, ';unknownparam')] }), LIMITS, NOW, NO_DRAW);
     if (!result.ok) throw new Error('rejected');
     expect(result.bindings[0]).toMatchObject({ contact: 'sip:+19725552222@gw1.example.net', contactParams: ';unknownparam' });
     expect(contactHeaderValues(result.bindings, NOW)).toEqual(['<sip:+19725552222@gw1.example.net>;unknownparam;expires=60']);
