@@ -2,14 +2,12 @@ import { adminRoutes } from './admin/admin-api.js';
 import { type AdminServer, startAdminServer } from './admin/admin-server.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import type { Cache } from './cache/cache.js';
 import { openCache } from './cache/open-cache.js';
 import { formatRowProblem } from './errors.js';
-import { Leadership } from './ha/leadership.js';
-import { randomBytesPooled } from './random-pool.js';
+import type { Leadership } from './ha/leadership.js';
+import { singletonWork } from './ha/singleton-work.js';
+import { randomBytesPooled, randomHex } from './random-pool.js';
 import { hostAddresses, unheldAddressWarning } from './ha/virtual-address.js';
 import { Metrics } from './metrics/metrics.js';
 import { CarrierStateService } from './probe/carrier-state-service.js';
@@ -22,9 +20,7 @@ import { registerStep } from './registrar/registrar-service.js';
 import { callRouterStep } from './proxy/call-router.js';
 import { optionsStep } from './proxy/options-step.js';
 import type { SipEngine } from './sip/engine.js';
-import type { ConnectionEvent } from './sip/drachtio/connection.js';
-import { DrachtioEngine } from './sip/drachtio/drachtio-engine.js';
-import { NativeEngine } from './sip/native/native-engine.js';
+import { createEngine, describeEngine, drachtioServer } from './sip/engine-choice.js';
 import type { WorkerSteering } from './sip/native/worker-steering.js';
 import { createPipeline, type MethodStep } from './sip/pipeline.js';
 import { describeLoad, warningLines } from './load-summary.js';
@@ -232,41 +228,13 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
   }
 }
 
-/** The work only the leader does; the others stand by, ready to take it over when the lease comes to them. */
-interface SingletonWork {
-  start(): void;
-  stop(): void | Promise<void>;
-}
-
-/** The leader lease, starting and stopping the singleton work as this node gains and loses it. */
-function singletonWork(config: Readonly<Config>, cache: Cache, log: Logger, metrics: Metrics, work: readonly SingletonWork[]): Leadership {
-  const { nodeName, lease, keepalivedStateFile } = config.ha;
-  const holder = `${nodeName || hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
-  return new Leadership(
-    { holder, ttlMs: lease.ttlMs, renewIntervalMs: lease.renewIntervalMs, keepalivedStateFile },
-    {
-      cache,
-      now: () => performance.now(),
-      log,
-      onChange(leader, reason) {
-        metrics.leaderRole(leader);
-        log.info({ holder, role: leader ? 'leader' : 'standby', reason }, `${holder} is ${leader ? 'the leader: probing and sweeping here' : 'standing by: no probing or sweeping here'} (${reason})`);
-        for (const each of work) {
-          if (leader) each.start();
-          else void each.stop();
-        }
-      },
-    },
-  );
-}
-
 /**
  * The nonces' secret: the configured one, else one the nodes sharing the
  * cache agree on (the first node's random one), so a nonce issued by one
  * node of a pair verifies on the other after a failover.
  */
 async function nonceSecret(config: Readonly<Config>, cache: Cache): Promise<string> {
-  return config.registrar.nonceSecret || cache.sharedValue('nonce-secret', randomBytes(32).toString('hex'));
+  return config.registrar.nonceSecret || cache.sharedValue('nonce-secret', randomHex(32));
 }
 
 async function reloadRouting(routing: RoutingService, log: Logger): Promise<ReloadReport> {
@@ -284,68 +252,4 @@ async function reloadRouting(routing: RoutingService, log: Logger): Promise<Relo
     log.error({ err: error }, `routing reload failed: ${error instanceof Error ? error.message : String(error)}; the current snapshot stays in use`);
     throw error;
   }
-}
-
-function createEngine(config: Readonly<Config>, log: Logger, metrics: Metrics, steering: WorkerSteering | undefined): SipEngine {
-  const onError = (error: unknown) => log.error({ err: error }, `SIP engine fault: ${error instanceof Error ? error.message : String(error)}`);
-  if (config.sip.engine === 'drachtio') {
-    const { host, port, secret, listen } = config.sip.drachtio;
-    const server = drachtioServer(config);
-    const onConnection = (event: ConnectionEvent) => {
-      logConnection(log, server, event);
-      // Events come only after start: a connection then is a reconnection.
-      if (event.kind === 'lost') metrics.drachtioLost(server);
-      if (event.kind === 'connected') metrics.drachtioReconnected(server);
-    };
-    return new DrachtioEngine(
-      { host, port, secret, ...(listen.port > 0 ? { listen } : {}), preferredAddress: config.sip.address, onError, onConnection },
-      { address: config.sip.address, port: config.sip.port },
-    );
-  }
-  return new NativeEngine({
-    address: config.sip.address,
-    port: config.sip.port,
-    transports: config.sip.transports,
-    onError,
-    ...(steering ? { steering } : {}),
-  });
-}
-
-/**
- * The drachtio link as the log lines and the metrics' `server` label name it:
- * drachtio-server's admin host:port, or in inbound mode where we listen for it.
- */
-function drachtioServer(config: Readonly<Config>): string {
-  const { host, port, listen } = config.sip.drachtio;
-  return listen.port > 0 ? `${listen.address}:${listen.port}` : `${host}:${port}`;
-}
-
-/** The drachtio connection's life after start: losing it is an error (no SIP flows), getting it back is news. */
-function logConnection(log: Logger, server: string, event: ConnectionEvent): void {
-  switch (event.kind) {
-    case 'connected': {
-      const contacts = event.hostports.length > 0 ? ` (${event.hostports.map((h) => `${h.transport}/${h.address}:${h.port}`).join(', ')})` : '';
-      log.info({ drachtio: server, contacts: event.hostports }, `connected to drachtio-server ${server} again${contacts}`);
-      return;
-    }
-    case 'session':
-      log.debug({ drachtio: server, contacts: event.hostports }, `drachtio-server opened a connection to ${server} for a request`);
-      return;
-    case 'lost':
-      log.error({ drachtio: server, reason: event.reason }, `lost the connection to drachtio-server ${server} (${event.reason}); no SIP is handled until it is back, reconnecting`);
-      return;
-    case 'reconnecting':
-      log.debug({ drachtio: server, delayMs: event.delayMs, attempt: event.attempt }, `reconnecting to drachtio-server ${server} in ${event.delayMs} ms (attempt ${event.attempt})`);
-      return;
-    case 'refused':
-      log.error({ drachtio: server, reason: event.reason }, `drachtio-server ${server} refused us: ${event.reason}`);
-  }
-}
-
-function describeEngine(engine: SipEngine, config: Readonly<Config>): string {
-  const listening = `${engine.local.transports.join('+')} ${engine.local.address}:${engine.local.port}`;
-  if (config.sip.engine !== 'drachtio') return listening;
-  const { listen } = config.sip.drachtio;
-  if (listen.port > 0) return `${listening} through drachtio-server, which connects to us on ${listen.address}:${listen.port}`;
-  return `${listening} through drachtio-server ${config.sip.drachtio.host}:${config.sip.drachtio.port}`;
 }
