@@ -16,6 +16,7 @@ import type { ReloadReport, RoutingService } from '../routing/routing-service.js
 import type { Gateway } from '../routing/routing-table.js';
 import type { SipEngine } from '../sip/engine.js';
 import type { Store } from '../store/store.js';
+import { health } from './health.js';
 
 /** What a route handler gets from HTTP: path parameters, query string, JSON body. */
 export interface AdminRequest {
@@ -269,44 +270,4 @@ function routeFlag(name: string, value: string | undefined): boolean | undefined
   if (value === undefined) return undefined;
   if (value !== 'true' && value !== 'false') throw new UsageError(`${name} ${JSON.stringify(value)}: expected true or false`);
   return value === 'true';
-}
-
-async function health(deps: AdminDeps): Promise<AdminReply> {
-  const snapshot = deps.routing.current;
-  const { table } = snapshot;
-  const routing = {
-    generation: snapshot.generation,
-    loadedAt: snapshot.loadedAt.toISOString(),
-    gateways: table.gateways.size,
-    carriers: table.carriers.size,
-    rules: table.ruleCount,
-    callers: table.callerGroups.size,
-    warnings: snapshot.warnings.map(formatRowProblem),
-  };
-  const local = deps.engine.local;
-  // The drachtio engine cannot carry SIP while its drachtio-server is unreachable: the node is then not healthy.
-  const engineHealth = deps.engine.health?.();
-  const sip = {
-    ok: engineHealth?.ok ?? true,
-    engine: deps.engineName,
-    listening: `${local.transports.join('+')} ${local.address}:${local.port}`,
-    ...(engineHealth ? { detail: engineHealth.detail } : {}),
-    ...deps.engine.stats(),
-  };
-  const [store, cache, ha] = await Promise.all([
-    check(deps.store.displayUrl, () => deps.store.ping()),
-    check(deps.cache.displayUrl, () => deps.cache.ping()),
-    deps.leadership.status(),
-  ]);
-  const healthy = store.ok && cache.ok && sip.ok;
-  return { status: healthy ? 200 : 503, body: { status: healthy ? 'ok' : 'degraded', store, cache, sip, routing, ha } };
-}
-
-async function check(url: string, ping: () => Promise<void>): Promise<{ ok: boolean; url: string; error?: string }> {
-  try {
-    await ping();
-    return { ok: true, url };
-  } catch (error) {
-    return { ok: false, url, error: error instanceof Error ? error.message : String(error) };
-  }
 }
