@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, figures printed (see README, Benchmarks).
- * `--only routing|calls|registrations` (or a comma list) picks parts;
+ * `--only routing|calls|registrations|floor` (or a comma list) picks parts;
  * `--engine drachtio` runs the calls and registrations on the native engine, then through a drachtio-server;
  * `--workers N` runs them as one process and as N worker processes, both on Redis (bench/workers.ts).
  */
@@ -9,3 +9,4 @@ const wanted = (part: string) => !only || only.includes(part);
 if (wanted('routing')) await import('./routing.js');
 if (wanted('calls')) await import('./calls.js');
 if (wanted('registrations')) await import('./registrations.js');
+if (wanted('floor')) await import('./floor.js');

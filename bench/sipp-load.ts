@@ -18,7 +18,7 @@ import { BENCH_REDIS_URL, deleteBenchKeys, PROXY_CORES, processTree, workerCount
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SCENARIOS = join(ROOT, 'test', 'sipp');
-const PROXY = { address: '127.0.0.60', port: 5060 };
+export const PROXY = { address: '127.0.0.60', port: 5060 };
 const STEP_SECONDS = Number(process.env.DROUTER_BENCH_STEP_SECONDS ?? 10);
 /** Where each step's proxy writes a `--cpu-prof` profile (see profile-summary.ts), when set. */
 const PROFILE_DIR = process.env.DROUTER_BENCH_PROFILE_DIR;
@@ -90,6 +90,8 @@ export interface LoadProfile {
   proxyEnv: Record<string, string>;
   /** Prepares the SQLite file before the proxy starts (it creates the schema and example data otherwise). */
   prepareStore?(file: string): Promise<void>;
+  /** A program run in the proxy's place (the runtime floor's bare Node.js relay, bench/floor.ts): its name in the output and its command line. */
+  standIn?: { name: string; command: readonly [string, ...string[]] };
 }
 
 interface Step {
@@ -136,7 +138,8 @@ function percentile(sorted: number[], p: number): number {
 
 function runSipp(client: { file: string; args: string[] }, extra: string[], timeoutSeconds: number): void {
   const [command, args] = onCore(1, 'sipp', [`${PROXY.address}:${PROXY.port}`, '-sf', client.file, '-i', '127.0.0.61', '-nostdin', ...client.args, ...extra]);
-  spawnSync(command, args, { cwd: work, stdio: 'ignore', timeout: timeoutSeconds * 1000 });
+  // An overloaded sipp can outlive its own -timeout and ignore SIGTERM.
+  spawnSync(command, args, { cwd: work, stdio: 'ignore', timeout: timeoutSeconds * 1000, killSignal: 'SIGKILL' });
 }
 
 function ticksToUs(ticks: { user: number; system: number }): number {
@@ -159,7 +162,8 @@ async function measuredStep(profile: LoadProfile, rate: number, variant: Variant
   const keyPrefix = `sipdr-bench:${process.pid}:${steps}:`;
   const clusterEnv = workers === undefined ? {} : { DROUTER_CACHE__URL: BENCH_REDIS_URL, DROUTER_CACHE__KEY_PREFIX: keyPrefix };
   const workerArgs = workers !== undefined && workers > 1 ? ['--workers', String(workers)] : [];
-  const [command, args] = onCore(workers === undefined ? 0 : PROXY_CORES, process.execPath, [...profiling, join(ROOT, 'dist', 'cli.js'), 'start', ...workerArgs]);
+  const [program, ...programArgs] = profile.standIn?.command ?? [process.execPath, ...profiling, join(ROOT, 'dist', 'cli.js'), 'start', ...workerArgs];
+  const [command, args] = onCore(workers === undefined ? 0 : PROXY_CORES, program, programArgs);
   const proxy = spawn(command, args, {
     cwd: ROOT,
     stdio: 'ignore',
@@ -257,6 +261,10 @@ function serverPart(step: Step): string {
  * without its binary says so.
  */
 export async function findSustainedRates(profile: LoadProfile, startRate: number): Promise<void> {
+  if (profile.standIn) {
+    await findSustainedRate(profile, startRate, { engine: 'native', workers: undefined });
+    return;
+  }
   const workerCounts = workerCountsToRun();
   if (workerCounts) {
     for (const workers of workerCounts) await findSustainedRate(profile, startRate, { engine: 'native', workers });
@@ -273,7 +281,8 @@ export async function findSustainedRates(profile: LoadProfile, startRate: number
 }
 
 async function findSustainedRate(profile: LoadProfile, startRate: number, variant: Variant): Promise<void> {
-  console.log(`${profile.label} (${describeVariant(variant)}):`);
+  const runner = profile.standIn?.name ?? describeVariant(variant);
+  console.log(`${profile.label} (${runner}):`);
   if (FIXED_RATE !== undefined) {
     await measuredStep(profile, FIXED_RATE, variant);
     return;
@@ -296,6 +305,6 @@ async function findSustainedRate(profile: LoadProfile, startRate: number, varian
     return;
   }
   console.log(
-    `  => ${describeVariant(variant)}: sustains ${good.rate} ${profile.unit} (p50/p95/p99 ${good.p50}/${good.p95}/${good.p99} ms, ${Math.round(good.cpuUsPerItem)} µs CPU each, proxy peak RSS ${good.peakRssMb} MB${serverPart(good)})`,
+    `  => ${runner}: sustains ${good.rate} ${profile.unit} (p50/p95/p99 ${good.p50}/${good.p95}/${good.p99} ms, ${Math.round(good.cpuUsPerItem)} µs CPU each, proxy peak RSS ${good.peakRssMb} MB${serverPart(good)})`,
   );
 }
