@@ -1,3 +1,4 @@
+import type { MessageHead } from './message-head.js';
 import type { Rejection } from './request-sanity.js';
 
 /**
@@ -5,40 +6,14 @@ import type { Rejection } from './request-sanity.js';
  * through or drops without a word (RFC 4475 §3.1.2, §3.3): the request line
  * to the letter, required headers present, single-valued headers single,
  * From/To name-addr syntax, parameter lists, Content-Length against the
- * body, scalars in range. Pure: text in, a 400 (or nothing) out. The text
- * is the datagram as latin1, so one character is one octet.
+ * body, scalars in range. Pure: the split head (message-head.ts) in, a 400
+ * (or nothing) out.
  */
 
 const SINGLE_VALUED = ['to', 'from', 'call-id', 'cseq', 'content-length', 'max-forwards', 'content-type'];
 const REQUIRED = ['to', 'from', 'call-id', 'cseq', 'via'];
-const COMPACT: Readonly<Record<string, string>> = { t: 'to', f: 'from', i: 'call-id', l: 'content-length', v: 'via', c: 'content-type', m: 'contact' };
 const TOKEN = /^[A-Za-z0-9.!%*_+`'~-]+$/;
 const MAX_CSEQ = 2 ** 31 - 1;
-
-export interface RawHeader {
-  name: string;
-  value: string;
-}
-
-/** Splits the head of a message into its start line and unfolded headers. */
-export function splitHead(text: string): { startLine: string; headers: RawHeader[]; body: string; linesWithoutColon: number } {
-  const end = text.indexOf('\r\n\r\n');
-  const head = end >= 0 ? text.slice(0, end) : text;
-  const body = end >= 0 ? text.slice(end + 4) : '';
-  const [startLine = '', ...rest] = head.split(/\r\n(?![ \t])/);
-  const headers: RawHeader[] = [];
-  let linesWithoutColon = 0;
-  for (const line of rest) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) {
-      linesWithoutColon++;
-      continue;
-    }
-    const raw = line.slice(0, colon).trim().toLowerCase();
-    headers.push({ name: COMPACT[raw] ?? raw, value: line.slice(colon + 1).replace(/\r\n[ \t]+/g, ' ').trim() });
-  }
-  return { startLine, headers, body, linesWithoutColon };
-}
 
 function badRequest(reason: string): Rejection {
   return { status: 400, reason };
@@ -70,8 +45,8 @@ function parameterProblem(value: string): string | undefined {
   return /;\s*[;,]|;\s*$|,\s*,|,\s*$/.test(value) ? 'an empty parameter or list element' : undefined;
 }
 
-export function checkRawRequest(text: string, transport: 'udp' | 'tcp'): Rejection | undefined {
-  const { startLine, headers, body, linesWithoutColon } = splitHead(text);
+export function checkRawRequest(head: MessageHead, transport: 'udp' | 'tcp'): Rejection | undefined {
+  const { startLine, headers, body, linesWithoutColon } = head;
   const requestLine = /^([A-Za-z0-9.!%*_+`'~-]+) (\S+) SIP\/(\d+\.\d+)$/.exec(startLine);
   if (!requestLine) return badRequest('Malformed Request-Line');
   const uri = requestLine[2] ?? '';
@@ -112,13 +87,13 @@ export function checkRawRequest(text: string, transport: 'udp' | 'tcp'): Rejecti
 }
 
 /**
- * A response built from a request's raw text, for a request too broken to
+ * A response built from a request's split head, for a request too broken to
  * parse (RFC 3261 §8.2.6: Via, From, To, Call-ID and CSeq copied, those
  * present). Undefined when the text is not a request or has no Via to answer
  * to: such datagrams are dropped.
  */
-export function rawResponse(text: string, rejection: Rejection, toTag: string): string | undefined {
-  const { startLine, headers } = splitHead(text);
+export function rawResponse(head: MessageHead, rejection: Rejection, toTag: string): string | undefined {
+  const { startLine, headers } = head;
   if (startLine.startsWith('SIP/') || !/ SIP\/\d/.test(startLine)) return undefined;
   const pick = (name: string) => headers.filter((header) => header.name === name);
   const vias = pick('via');

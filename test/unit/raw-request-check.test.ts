@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { splitHead } from '../../src/sip/message-head.js';
 import { checkRawRequest, rawResponse } from '../../src/sip/raw-request-check.js';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'rfc4475');
@@ -31,7 +32,7 @@ const requests = readdirSync(DATA).filter((file) => file.endsWith('.dat') && !re
 
 describe('raw request checks on the RFC 4475 messages', () => {
   it.each(requests)('%s', (file) => {
-    const verdict = checkRawRequest(read(file), 'udp');
+    const verdict = checkRawRequest(splitHead(read(file)), 'udp');
     const expected = MALFORMED[file];
     expect(verdict?.reason).toBe(expected);
     if (expected) expect(verdict?.status).toBe(400);
@@ -50,21 +51,21 @@ describe('raw request checks on the RFC 4475 messages', () => {
       '',
       '',
     ].join('\r\n');
-    const verdict = checkRawRequest(text, 'udp');
+    const verdict = checkRawRequest(splitHead(text), 'udp');
     expect(verdict).toEqual({ status: 400, reason: 'Header Line Without A Colon' });
-    expect(rawResponse(text, verdict ?? { status: 0, reason: '' }, 'tag1')).toMatch(/^SIP\/2\.0 400 Header Line Without A Colon\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.2:5060;branch=z9hG4bK-nocolon\r\n/);
+    expect(rawResponse(splitHead(text), verdict ?? { status: 0, reason: '' }, 'tag1')).toMatch(/^SIP\/2\.0 400 Header Line Without A Colon\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.2:5060;branch=z9hG4bK-nocolon\r\n/);
   });
 
   it('builds a 400 from the raw headers, with a To tag, even without a Call-ID', () => {
-    const response = rawResponse(read('insuf.dat'), { status: 400, reason: 'Missing to' }, 'abc123');
+    const response = rawResponse(splitHead(read('insuf.dat')), { status: 400, reason: 'Missing to' }, 'abc123');
     expect(response).toBe(
       'SIP/2.0 400 Missing to\r\nVia: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf\r\nCSeq: 193942 INVITE\r\nContent-Length: 0\r\n\r\n',
     );
-    expect(rawResponse(read('quotbal.dat'), { status: 400, reason: 'x' }, 'abc123')).toContain('To: "Mr. J. User <sip:j.user@example.com>;tag=abc123\r\n');
+    expect(rawResponse(splitHead(read('quotbal.dat')), { status: 400, reason: 'x' }, 'abc123')).toContain('To: "Mr. J. User <sip:j.user@example.com>;tag=abc123\r\n');
   });
 
   it('answers nothing to a response or to text without a Via', () => {
-    expect(rawResponse(read('bigcode.dat'), { status: 400, reason: 'x' }, 't')).toBeUndefined();
-    expect(rawResponse('hello there\r\n\r\n', { status: 400, reason: 'x' }, 't')).toBeUndefined();
+    expect(rawResponse(splitHead(read('bigcode.dat')), { status: 400, reason: 'x' }, 't')).toBeUndefined();
+    expect(rawResponse(splitHead('hello there\r\n\r\n'), { status: 400, reason: 'x' }, 't')).toBeUndefined();
   });
 });

@@ -1,30 +1,29 @@
-import sip, { type Message } from 'sip';
+import type { Message } from 'sip';
+import { splitHead } from '../message-head.js';
 import { checkRawRequest, rawResponse } from '../raw-request-check.js';
 import { randomHex } from '../../random-pool.js';
+import { parseMessage } from './parse-message.js';
 
 /** What to do with one received message's text. */
 export type Inbound = { kind: 'message'; message: Message } | { kind: 'reply'; text: string } | { kind: 'drop' };
 
 /**
- * Every received message, UDP or TCP, passes here: a request's raw text is
- * checked before the `sip` package's lenient parser sees it, and a
- * malformed one gets its 400 (RFC 4475); garbage and broken responses are
- * dropped; a request is stamped with where it really came from.
+ * Every received message, UDP or TCP, passes here: its head is split once;
+ * a request's raw lines are checked before the lenient parser reads them,
+ * and a malformed one gets its 400 (RFC 4475); garbage and broken
+ * responses are dropped; a request is stamped with where it really came
+ * from.
  */
 export function inbound(text: string, transport: 'udp' | 'tcp', source: { address: string; port: number }): Inbound {
+  const head = splitHead(text);
   if (!text.startsWith('SIP/')) {
-    const rejection = checkRawRequest(text, transport);
+    const rejection = checkRawRequest(head, transport);
     if (rejection) {
-      const reply = rawResponse(text, rejection, randomHex(6));
+      const reply = rawResponse(head, rejection, randomHex(6));
       return reply ? { kind: 'reply', text: reply } : { kind: 'drop' };
     }
   }
-  let message: Message | undefined;
-  try {
-    message = sip.parse(text);
-  } catch {
-    return { kind: 'drop' };
-  }
+  const message = parseMessage(head);
   const via = message?.headers.via?.[0];
   if (!message || !via || !message.headers['call-id'] || !message.headers.cseq) return { kind: 'drop' };
   if (message.method !== undefined) {

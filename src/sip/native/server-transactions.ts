@@ -1,4 +1,5 @@
-import sip, { type Message } from 'sip';
+import type { Message } from 'sip';
+import { writeMessage } from './write-message.js';
 
 /** RFC 3261 §17 timer values. */
 const T1_MS = 500;
@@ -93,7 +94,7 @@ export class ServerTransactions {
 
   private respond(key: string, entry: Entry, response: Message): void {
     const status = response.status ?? 0;
-    const text = sip.stringify(response);
+    const text = writeMessage(response);
     entry.link.sendText(text);
     if (entry.state === 'accepted' || entry.state === 'confirmed' || (entry.state === 'completed' && !entry.invite)) return;
     entry.lastText = text;

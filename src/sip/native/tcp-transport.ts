@@ -1,7 +1,8 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import sip, { type Message, type Remote as SipRemote } from 'sip';
+import type { Message, Remote as SipRemote } from 'sip';
 import type { TextConnection } from './combined-transport.js';
 import { inbound } from './inbound.js';
+import { writeMessage } from './write-message.js';
 import type { Remote, WorkerSteering } from './worker-steering.js';
 
 /** A head larger than this is a flood, not SIP (the connection is closed). */
@@ -115,5 +116,5 @@ export class TcpTransport {
 
 /** A TCP connection as the engine uses it, over a way to write text. */
 function textConnection(sendText: (text: string) => void): TextConnection {
-  return { protocol: 'TCP', reliable: true, send: (message) => sendText(sip.stringify(message)), sendText, release: () => undefined };
+  return { protocol: 'TCP', reliable: true, send: (message) => sendText(writeMessage(message)), sendText, release: () => undefined };
 }

@@ -1,8 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import sip, { type Message, type Remote as SipRemote } from 'sip';
+import type { Message, Remote as SipRemote } from 'sip';
 import type { TextConnection } from './combined-transport.js';
 import { inbound } from './inbound.js';
+import { writeMessage } from './write-message.js';
 import type { Remote, WorkerSteering } from './worker-steering.js';
 
 const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -40,7 +41,7 @@ export class UdpTransport {
     return {
       protocol: 'UDP',
       reliable: false,
-      send: (message) => this.sendText(sip.stringify(message), target),
+      send: (message) => this.sendText(writeMessage(message), target),
       sendText: (text) => this.sendText(text, target),
       release: () => undefined,
     };
