@@ -115,7 +115,10 @@ describe.runIf(haLabAvailable())('two sip-drouter nodes behind a keepalived virt
     await lab.nodes.a.kill('SIGKILL');
     // A 200 that node a sent just before it died may arrive after killedAt; nothing of a's arrives after this.
     const deadAt = Date.now() + 50;
-    const movedAt = await waitFor('node b to hold the virtual IP', 15_000, async () => ((await lab.virtualIpHolders()).join() === 'b' ? Date.now() : undefined), { pollMs: 50 });
+    const movedAt = await waitFor('node b to hold the virtual IP', 15_000, async () => ((await lab.virtualIpHolders()).join() === 'b' ? Date.now() : undefined), {
+      pollMs: 50,
+      detail: () => `keepalived on a:\n${lab.keepalived.a.output().slice(-3000)}\nkeepalived on b:\n${lab.keepalived.b.output().slice(-3000)}`,
+    });
     await waitFor('node b to lead', 10_000, async () => ((await lab.nodes.b.health()).ha.role === 'leader' ? true : undefined));
     await Promise.all([registers.finished, callsUp.finished, newCalls.finished, ringing.finished]);
 
