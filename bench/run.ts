@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, figures printed (see README, Benchmarks).
- * `--only routing|calls|registrations|floor` (or a comma list) picks parts;
+ * `--only routing|calls|registrations|floor|anchor` (or a comma list) picks parts
+ * (anchor: Kamailio 5.6 in the proxy's place, bench/anchor.ts);
  * `--engine drachtio` runs the calls and registrations on the native engine, then through a drachtio-server;
  * `--workers N` runs them as one process and as N worker processes, both on Redis (bench/workers.ts).
  */
@@ -10,3 +11,4 @@ if (wanted('routing')) await import('./routing.js');
 if (wanted('calls')) await import('./calls.js');
 if (wanted('registrations')) await import('./registrations.js');
 if (wanted('floor')) await import('./floor.js');
+if (wanted('anchor')) await import('./anchor.js');
