@@ -207,6 +207,17 @@ describe.each(VARIANTS)(`registrar on the ${testEngine} engine (store $store, ca
     expect(await row('1001')).toEqual({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1001', regserver: '', lastms: 0 });
   });
 
+  it('removes every binding of the peer with Contact: * and Expires: 0, and clears the row', async () => {
+    const second = ['Contact: <sip:1001@127.0.0.99:5070>', 'Expires: 300'];
+    expect(statusOf(await rig.phone.register('1001', 'secret1001', ['Expires: 300']))).toBe(200);
+    const both = await rig.phone.register('1001', 'secret1001', second);
+    expect(both?.match(/<sip:1001@[^>]+>;expires=/g)).toHaveLength(2);
+    const ok = await rig.phone.register('1001', 'secret1001', ['Contact: *', 'Expires: 0']);
+    expect(statusOf(ok)).toBe(200);
+    expect(ok).not.toMatch(/^Contact:/im);
+    expect(await row('1001')).toMatchObject({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '' });
+  });
+
   it('lets a short registration expire on its own and clears the row, with no request arriving', async () => {
     expect(statusOf(await rig.phone.register('1002', 'secret1002', ['Expires: 1']))).toBe(200);
     expect(await row('1002')).toMatchObject({ ipaddr: PHONE, fullcontact: `sip:1002@${PHONE}:${rig.phone.peer.address.port}` });

@@ -49,9 +49,11 @@ export class RegisteringPhone {
     private readonly proxy: { address: string; port: number },
   ) {}
 
+  /** A REGISTER for `user`; a `Contact:` line in `extra` takes the place of the phone's own. */
   request(user: string, extra: readonly string[] = []): string {
     this.cseq++;
     const { address, port } = this.peer.address;
+    const ownContact = extra.some((line) => /^Contact:/i.test(line)) ? [] : [`Contact: <sip:${user}@${address}:${port}>`];
     return sipRequest([
       `REGISTER sip:${this.proxy.address} SIP/2.0`,
       `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK-reg-${this.callId}-${this.cseq};rport`,
@@ -60,7 +62,7 @@ export class RegisteringPhone {
       `To: <sip:${user}@${this.proxy.address}>`,
       `Call-ID: ${this.callId}@${address}`,
       `CSeq: ${this.cseq} REGISTER`,
-      `Contact: <sip:${user}@${address}:${port}>`,
+      ...ownContact,
       'User-Agent: Zoiper rv2.10',
       ...extra,
     ]);
