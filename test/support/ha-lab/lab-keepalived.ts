@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, REPO_ROOT } from '../drouter-process.js';
+import { ADMIN_PORT } from './lab-node.js';
 import type { Namespace } from './namespaces.js';
 
 /**
@@ -35,6 +36,7 @@ export function renderKeepalivedConfig(values: KeepalivedValues): string {
     '@PEER@': values.peer,
     '@VIRTUAL_IP@': values.virtualIp,
     '@PRIORITY@': String(values.priority),
+    '@ADMIN_URL@': `http://127.0.0.1:${ADMIN_PORT}`,
     '@DROUTER@': `${process.execPath} ${CLI}`,
     '@CONFIG@': values.config,
   };
