@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, figures printed (see README, Benchmarks).
- * `--only routing|calls|registrations|floor|anchor` (or a comma list) picks parts
+ * `--only routing|messages|calls|registrations|floor|anchor` (or a comma list) picks parts
  * (anchor: Kamailio 5.6 in the proxy's place, bench/anchor.ts);
  * `--engine drachtio` runs the calls and registrations on the native engine, then through a drachtio-server;
  * `--workers N` runs them as one process and as N worker processes, both on Redis (bench/workers.ts).
@@ -8,6 +8,7 @@
 const only = process.argv.includes('--only') ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',') : undefined;
 const wanted = (part: string) => !only || only.includes(part);
 if (wanted('routing')) await import('./routing.js');
+if (wanted('messages')) await import('./messages.js');
 if (wanted('calls')) await import('./calls.js');
 if (wanted('registrations')) await import('./registrations.js');
 if (wanted('floor')) await import('./floor.js');
