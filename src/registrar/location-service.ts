@@ -1,12 +1,15 @@
 import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import { StoreUnreachableError } from '../errors.js';
+import { ReportThrottle } from '../report-throttle.js';
 import type { Logger } from '../log.js';
 import type { Location, LocationLookup } from '../proxy/call-router.js';
 import type { SipUri } from '../sip/uri.js';
 import { byPreference } from './bindings.js';
 import type { PeerLookup } from './peer-service.js';
 import { mayRegister } from './realtime-peer.js';
+
+const OUTAGE_REPORT_MS = 5000;
 
 /**
  * The location service: a Request-URI user who is a registered peer is
@@ -19,12 +22,18 @@ import { mayRegister } from './realtime-peer.js';
  * gateways go on through an outage of the peer table.
  */
 export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: Clock; ignoreregexpire: boolean; log: Logger }): LocationLookup {
+  // Every call during an outage fails the lookup alike: one line per interval, not one per call.
+  const outageReports = new ReportThrottle(OUTAGE_REPORT_MS);
   async function findPeer(user: string) {
     try {
       return await deps.peers.find(user);
     } catch (error) {
       if (!(error instanceof StoreUnreachableError)) throw error;
-      deps.log.warn({ err: error, user }, `peer ${user} not looked up (${error.message}): routing the call by the rules`);
+      const heldBack = outageReports.admit(deps.clock.now().getTime());
+      if (heldBack !== undefined) {
+        const since = heldBack > 0 ? ` (and ${heldBack} more since the last report)` : '';
+        deps.log.warn({ err: error, user }, `peer ${user} not looked up (${error.message}): routing the call by the rules${since}`);
+      }
       return undefined;
     }
   }

@@ -39,13 +39,22 @@ describe.runIf(MYSQL_TEST_URL !== undefined)('the location service with the data
     store = (await prepareStore(target.toString(), { seedExample: true })).store;
     const cache = await openCache('memory');
     const { log, lines } = captureLog();
-    const locate = locationLookup({ cache, peers: new PeerLookup(store, cache, { rtcachefriends: false, rtautoclearSeconds: 0 }), clock: { now: () => new Date() }, ignoreregexpire: false, log });
+    let nowMs = Date.now();
+    const clock = { now: () => new Date(nowMs) };
+    const locate = locationLookup({ cache, peers: new PeerLookup(store, cache, { rtcachefriends: false, rtautoclearSeconds: 0 }), clock, ignoreregexpire: false, log });
 
     expect(await locate(uri('1001'))).toEqual({ kind: 'offline' });
     expect(await locate(uri('5551000'))).toEqual({ kind: 'unknown' });
     await relay.cut();
     expect(await locate(uri('1001'))).toEqual({ kind: 'unknown' });
     expect(lines.map((line) => [line.level, line.msg])).toEqual([[40, expect.stringMatching(/^peer 1001 not looked up \(cannot reach the store at mysql:\/\/.*\): routing the call by the rules$/)]]);
+    // The outage goes on: one line per 5 s, with how many calls went by the rules unreported meanwhile.
+    expect(await locate(uri('1002'))).toEqual({ kind: 'unknown' });
+    expect(await locate(uri('1003'))).toEqual({ kind: 'unknown' });
+    expect(lines).toHaveLength(1);
+    nowMs += 5000;
+    expect(await locate(uri('1004'))).toEqual({ kind: 'unknown' });
+    expect(lines.map((line) => line.msg).at(-1)).toMatch(/^peer 1004 not looked up \(.*\): routing the call by the rules \(and 2 more since the last report\)$/);
     await cache.close();
   });
 });

@@ -2,6 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Message, Remote as SipRemote } from 'sip';
 import type { TextConnection } from './combined-transport.js';
+import { ReportThrottle } from '../../report-throttle.js';
 import { inbound } from './inbound.js';
 import { writeMessage } from './write-message.js';
 import type { Remote, WorkerSteering } from './worker-steering.js';
@@ -13,8 +14,7 @@ const SEND_ERROR_REPORT_MS = 5000;
 /** SIP over UDP: one socket, each datagram one message (RFC 3261 §18). */
 export class UdpTransport {
   private readonly socket: Socket;
-  private lastSendErrorReport = 0;
-  private unreportedSendErrors = 0;
+  private readonly sendErrors = new ReportThrottle(SEND_ERROR_REPORT_MS);
 
   constructor(
     private readonly local: { address: string; port: number },
@@ -61,14 +61,9 @@ export class UdpTransport {
   };
 
   private sendFailed(error: Error): void {
-    const now = Date.now();
-    if (now - this.lastSendErrorReport < SEND_ERROR_REPORT_MS) {
-      this.unreportedSendErrors++;
-      return;
-    }
-    const since = this.unreportedSendErrors > 0 ? ` (and ${this.unreportedSendErrors} more failed sends since the last report)` : '';
-    this.lastSendErrorReport = now;
-    this.unreportedSendErrors = 0;
+    const heldBack = this.sendErrors.admit(Date.now());
+    if (heldBack === undefined) return;
+    const since = heldBack > 0 ? ` (and ${heldBack} more failed sends since the last report)` : '';
     this.onSendError(new Error(`SIP over UDP from ${this.local.address}:${this.local.port} not sent: ${error.message}${since}`, { cause: error }));
   }
 
