@@ -3,23 +3,18 @@ import { DrouterError } from '../../errors.js';
 import type {
   Endpoint,
   OutgoingRequest,
-  ProxyOptions,
-  ProxyResult,
-  ProxyTarget,
-  ReplyOptions,
   RequestHandler,
   RequestOutcome,
-  ServerExchange,
   SipEngine,
   Transport,
 } from '../engine.js';
 import type { AttemptHooks } from './client-attempt.js';
 import { originate } from './originate.js';
-import { randomHex } from '../../random-pool.js';
-import { newBranch, proxySequentially } from './native-proxy.js';
+import { NativeExchange } from './native-exchange.js';
+import { newBranch } from './native-proxy.js';
 import { reasonPhrase } from '../reason-phrases.js';
 import { checkCanBind } from './bind-check.js';
-import { NativeRequest, routeUri } from './native-request.js';
+import { routeUri } from './native-request.js';
 import { combinedTransport, type NativeTransport } from './combined-transport.js';
 import { type ServerTransaction, ServerTransactions } from './server-transactions.js';
 import { parseHop, topBranch } from './hops.js';
@@ -39,9 +34,9 @@ export interface NativeEngineOptions {
 }
 
 /**
- * The embedded engine on the npm `sip` package: its parser, serializer and
- * server transactions, with our own UDP and TCP transports (which check raw
- * requests and close their connections) and our own client transactions.
+ * The embedded engine on the npm `sip` package's message shapes, with our
+ * own parser and serializer, server and client transactions and UDP and
+ * TCP transports (which check raw requests and close their connections).
  * Not `sip.create()`/`sip.start()`: those treat any next hop on our own
  * address as a flow token (so a gateway on 127.0.0.1:5080 breaks a proxy on
  * 127.0.0.1:5060), and `start` is a module singleton.
@@ -216,89 +211,4 @@ export class NativeEngine implements SipEngine {
     this.proxied.set(key, onCancel);
     return () => this.proxied.delete(key);
   }
-}
-
-/** A request and its server transaction. */
-class NativeExchange implements ServerExchange {
-  readonly request: NativeRequest;
-  private toTag: string | undefined;
-  private final = false;
-
-  constructor(
-    private readonly message: Message,
-    remote: Remote,
-    private readonly transaction: ServerTransaction,
-    private readonly engine: NativeEngine,
-  ) {
-    this.request = new NativeRequest(message, remote);
-  }
-
-  async proxy(targets: readonly ProxyTarget[], options: ProxyOptions): Promise<ProxyResult> {
-    let onCancel: () => void = () => undefined;
-    const cancelled = new Promise<void>((resolve) => (onCancel = resolve));
-    const unwatch = this.message.method === 'INVITE' ? this.engine.watchCancel(this.message, onCancel) : () => undefined;
-    try {
-      return await proxySequentially(
-        {
-          request: this.message,
-          inbound: this.request.source,
-          local: this.engine.local,
-          branchPrefix: this.engine.branchPrefix,
-          hooks: this.relayingHooks(),
-          respond: (status, reason) => this.reply(status, reason === undefined ? {} : { reason }),
-          cancelled,
-        },
-        targets,
-        options,
-      );
-    } finally {
-      unwatch();
-    }
-  }
-
-  /**
-   * Made apart from proxy(): an attempt's hooks outlive the call (retransmitted
-   * finals, 32 s), and a closure made in proxy() would share its scope, holding
-   * the CANCEL promise and through it the whole call.
-   */
-  private relayingHooks(): AttemptHooks {
-    return this.engine.attemptHooks((response) => this.relay(response));
-  }
-
-  private relay(response: Message): void {
-    if (this.final && (response.status ?? 0) >= 300) return;
-    if ((response.status ?? 0) >= 200) this.final = true;
-    this.transaction.send(response);
-  }
-
-  get finalSent(): boolean {
-    return this.final;
-  }
-
-  reply(status: number, options: ReplyOptions = {}): void {
-    if (this.final && status < 200) return;
-    if (this.final) throw new Error(`${this.message.method} ${this.message.headers['call-id']}: a final response was already sent`);
-    const response = sip.makeResponse(this.message, status, options.reason ?? reasonPhrase(status), {
-      headers: headerLines(options.headers ?? {}),
-      content: options.body ?? '',
-    });
-    // RFC 3261 §8.2.6.2: a response that may end a dialog attempt carries a To tag, the same one every time.
-    const to = this.message.headers.to;
-    if (status > 100 && to && to.params.tag === undefined) {
-      this.toTag ??= randomHex(6);
-      response.headers.to = { ...to, params: { ...to.params, tag: this.toTag } };
-    }
-    // We speak SIP/2.0 whatever the request claimed (a 505 to SIP/7.0 is itself SIP/2.0).
-    response.version = '2.0';
-    if (status >= 200) this.final = true;
-    this.transaction.send(response);
-  }
-}
-
-/**
- * The package writes one line per header name; a repeated header is folded
- * into its value as further lines (`WWW-Authenticate: a\r\nWWW-Authenticate: b`).
- */
-function headerLines(headers: Readonly<Record<string, string | readonly string[]>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, typeof value === 'string' ? value : value.join(`\r\n${name}: `)]));
 }

@@ -1,0 +1,97 @@
+import sip, { type Message, type Remote } from 'sip';
+import { randomHex } from '../../random-pool.js';
+import type { ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, ServerExchange } from '../engine.js';
+import { reasonPhrase } from '../reason-phrases.js';
+import type { NativeEngine } from './native-engine.js';
+import { proxySequentially } from './native-proxy.js';
+import { NativeRequest } from './native-request.js';
+import type { ServerTransaction } from './server-transactions.js';
+import type { AttemptHooks } from './client-attempt.js';
+
+/** What an exchange asks of the engine: its address, branch prefix, attempt hooks and CANCEL watch. */
+type ExchangeEngine = Pick<NativeEngine, 'local' | 'branchPrefix' | 'attemptHooks' | 'watchCancel'>;
+
+/** A request and its server transaction. */
+export class NativeExchange implements ServerExchange {
+  readonly request: NativeRequest;
+  private toTag: string | undefined;
+  private final = false;
+
+  constructor(
+    private readonly message: Message,
+    remote: Remote,
+    private readonly transaction: ServerTransaction,
+    private readonly engine: ExchangeEngine,
+  ) {
+    this.request = new NativeRequest(message, remote);
+  }
+
+  async proxy(targets: readonly ProxyTarget[], options: ProxyOptions): Promise<ProxyResult> {
+    let onCancel: () => void = () => undefined;
+    const cancelled = new Promise<void>((resolve) => (onCancel = resolve));
+    const unwatch = this.message.method === 'INVITE' ? this.engine.watchCancel(this.message, onCancel) : () => undefined;
+    try {
+      return await proxySequentially(
+        {
+          request: this.message,
+          inbound: this.request.source,
+          local: this.engine.local,
+          branchPrefix: this.engine.branchPrefix,
+          hooks: this.relayingHooks(),
+          respond: (status, reason) => this.reply(status, reason === undefined ? {} : { reason }),
+          cancelled,
+        },
+        targets,
+        options,
+      );
+    } finally {
+      unwatch();
+    }
+  }
+
+  /**
+   * Made apart from proxy(): an attempt's hooks outlive the call (retransmitted
+   * finals, 32 s), and a closure made in proxy() would share its scope, holding
+   * the CANCEL promise and through it the whole call.
+   */
+  private relayingHooks(): AttemptHooks {
+    return this.engine.attemptHooks((response) => this.relay(response));
+  }
+
+  private relay(response: Message): void {
+    if (this.final && (response.status ?? 0) >= 300) return;
+    if ((response.status ?? 0) >= 200) this.final = true;
+    this.transaction.send(response);
+  }
+
+  get finalSent(): boolean {
+    return this.final;
+  }
+
+  reply(status: number, options: ReplyOptions = {}): void {
+    if (this.final && status < 200) return;
+    if (this.final) throw new Error(`${this.message.method} ${this.message.headers['call-id']}: a final response was already sent`);
+    const response = sip.makeResponse(this.message, status, options.reason ?? reasonPhrase(status), {
+      headers: headerLines(options.headers ?? {}),
+      content: options.body ?? '',
+    });
+    // RFC 3261 §8.2.6.2: a response that may end a dialog attempt carries a To tag, the same one every time.
+    const to = this.message.headers.to;
+    if (status > 100 && to && to.params.tag === undefined) {
+      this.toTag ??= randomHex(6);
+      response.headers.to = { ...to, params: { ...to.params, tag: this.toTag } };
+    }
+    // We speak SIP/2.0 whatever the request claimed (a 505 to SIP/7.0 is itself SIP/2.0).
+    response.version = '2.0';
+    if (status >= 200) this.final = true;
+    this.transaction.send(response);
+  }
+}
+
+/**
+ * The package writes one line per header name; a repeated header is folded
+ * into its value as further lines (`WWW-Authenticate: a\r\nWWW-Authenticate: b`).
+ */
+function headerLines(headers: Readonly<Record<string, string | readonly string[]>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, typeof value === 'string' ? value : value.join(`\r\n${name}: `)]));
+}
