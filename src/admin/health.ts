@@ -1,4 +1,5 @@
 import { formatRowProblem } from '../errors.js';
+import { listeningText } from '../sip/endpoint.js';
 import type { AdminDeps, AdminReply } from './admin-api.js';
 
 /**
@@ -18,13 +19,12 @@ export async function health(deps: AdminDeps): Promise<AdminReply> {
     callers: table.callerGroups.size,
     warnings: snapshot.warnings.map(formatRowProblem),
   };
-  const local = deps.engine.local;
   // The drachtio engine cannot carry SIP while its drachtio-server is unreachable: the node is then not healthy.
   const engineHealth = deps.engine.health?.();
   const sip = {
     ok: engineHealth?.ok ?? true,
     engine: deps.engineName,
-    listening: `${local.transports.join('+')} ${local.address}:${local.port}`,
+    listening: listeningText(deps.engine.local),
     ...(engineHealth ? { detail: engineHealth.detail } : {}),
     ...deps.engine.stats(),
   };

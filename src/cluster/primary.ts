@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
+import { listeningText } from '../sip/endpoint.js';
 import { serveUntilSignalled } from '../commands/start.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -61,7 +62,7 @@ export async function runPrimary(config: Readonly<Config>, workers: number, log:
 
   const pids = supervisor.ready().map((worker) => worker.pid);
   const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
-  const sip = `${config.sip.transports.join('+')} ${config.sip.address}:${config.sip.port}`;
+  const sip = listeningText(config.sip);
   log.info(
     { workers, pids, store: storeUrl, admin: front.url },
     `drouter started with ${workers} workers (pids ${pids.join(', ')}) sharing SIP ${sip}; store ${storeUrl}${schemaNote}; admin ${front.url}`,

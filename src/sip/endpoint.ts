@@ -14,3 +14,8 @@ export function endpointOfText(text: string): Endpoint | undefined {
   const parsed = parseSipUri(text);
   return parsed.ok ? endpointOf(parsed.uri) : undefined;
 }
+
+/** Where SIP is served, as the start line and /health say it: `udp+tcp 127.0.0.1:5060`. */
+export function listeningText(local: { address: string; port: number; transports: readonly string[] }): string {
+  return `${local.transports.join('+')} ${local.address}:${local.port}`;
+}

@@ -4,6 +4,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ConnectionEvent } from './drachtio/connection.js';
 import { DrachtioEngine } from './drachtio/drachtio-engine.js';
 import type { SipEngine } from './engine.js';
+import { listeningText } from './endpoint.js';
 import { NativeEngine } from './native/native-engine.js';
 import type { WorkerSteering } from './native/worker-steering.js';
 
@@ -66,7 +67,7 @@ function logConnection(log: Logger, server: string, event: ConnectionEvent): voi
 
 /** How the start line says where SIP is served. */
 export function describeEngine(engine: SipEngine, config: Readonly<Config>): string {
-  const listening = `${engine.local.transports.join('+')} ${engine.local.address}:${engine.local.port}`;
+  const listening = listeningText(engine.local);
   if (config.sip.engine !== 'drachtio') return listening;
   const { listen } = config.sip.drachtio;
   if (listen.port > 0) return `${listening} through drachtio-server, which connects to us on ${listen.address}:${listen.port}`;
