@@ -193,7 +193,7 @@ adminOptions(
 
 const haCommands = () => import('./commands/ha-commands.js');
 const ha = program.command('ha').description("a node of a keepalived pair: keepalived's track and notify scripts, and the node's role");
-adminOptions(ha.command('check').description('exit 0 when the SIP engine, store and cache are healthy, 1 when not, 3 when the node does not answer (keepalived track_script)')).action(
+adminOptions(ha.command('check').description("exit 0 when the SIP engine, store and cache are healthy, 1 when not, 3 when the node does not answer (the test keepalived's track_script makes with curl on /health)")).action(
   (options: AdminOptions) => run(async () => (await haCommands()).haCheckCommand(connect(options), options)),
 );
 adminOptions(
