@@ -1,3 +1,5 @@
+import { boundedMemo } from '../bounded-memo.js';
+
 /**
  * A SIP message's head cut into its start line and header lines, once per
  * received message: the raw checks (raw-request-check.ts) and the native
@@ -39,18 +41,11 @@ const COMPACT: Readonly<Record<string, string>> = {
   v: 'via',
 };
 
-/** Header names as sent (`Via`, `CSeq`) to their lower-case form; bounded, as names come from the network. */
-const canonicalNames = new Map<string, string>();
-const MAX_CACHED_NAMES = 512;
-
-function canonicalName(raw: string): string {
-  const cached = canonicalNames.get(raw);
-  if (cached !== undefined) return cached;
+/** Header names as sent (`Via`, `CSeq`, `v`) to their lower-case, expanded form. */
+const canonicalName = boundedMemo((raw) => {
   const lower = raw.trim().toLowerCase();
-  const name = COMPACT[lower] ?? lower;
-  if (canonicalNames.size < MAX_CACHED_NAMES) canonicalNames.set(raw, name);
-  return name;
-}
+  return COMPACT[lower] ?? lower;
+}, 512);
 
 /** The end of the logical line starting at `from`: the next CRLF not followed by a space or tab (a fold). */
 function lineEnd(text: string, from: number, headEnd: number): number {

@@ -1,4 +1,5 @@
 import sip, { type Message, type NameAddr, type RouteEntry, type Via } from 'sip';
+import { boundedMemo } from '../../bounded-memo.js';
 
 /**
  * The native engine's serializer: a Message to its text, as `sip.stringify`
@@ -10,17 +11,8 @@ import sip, { type Message, type NameAddr, type RouteEntry, type Via } from 'sip
 
 type Params = Readonly<Record<string, string | null | undefined>>;
 
-const writtenNames = new Map<string, string>([['call-id', 'Call-ID']]);
-const MAX_CACHED_NAMES = 512;
-
-/** `record-route` as `Record-Route`: each word's first letter upper case. */
-function headerName(name: string): string {
-  const known = writtenNames.get(name);
-  if (known !== undefined) return known;
-  const written = name.replace(/\b([a-z])/g, (letter) => letter.toUpperCase());
-  if (writtenNames.size < MAX_CACHED_NAMES) writtenNames.set(name, written);
-  return written;
-}
+/** `record-route` as `Record-Route`: each word's first letter upper case (`Call-ID` as the package writes it). */
+const headerName = boundedMemo((name) => name.replace(/\b([a-z])/g, (letter) => letter.toUpperCase()), 512, [['call-id', 'Call-ID']]);
 
 function params(values: Params | undefined): string {
   let text = '';

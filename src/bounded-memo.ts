@@ -1,0 +1,16 @@
+/**
+ * A function's results remembered by key, for keys that come from the
+ * network (header names): at most `max` of them, so that a flood of new
+ * keys costs the computation again rather than memory. `known` seeds the
+ * exceptions to the rule the function computes.
+ */
+export function boundedMemo(compute: (key: string) => string, max: number, known: Iterable<readonly [string, string]> = []): (key: string) => string {
+  const results = new Map<string, string>(known);
+  return (key) => {
+    const remembered = results.get(key);
+    if (remembered !== undefined) return remembered;
+    const result = compute(key);
+    if (results.size < max) results.set(key, result);
+    return result;
+  };
+}
