@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // On the drachtio engine, one drachtio-server for the whole run (when none is named).
+    globalSetup: ['test/support/drachtio-global-setup.ts'],
   },
 });

@@ -12,7 +12,7 @@ import { waitFor } from '../support/wait-for.js';
 
 /**
  * The product as an operator runs it: `drouter start` on the example data,
- * on the engine under test (on drachtio, against DROUTER_TEST_DRACHTIO's
+ * on the engine under test (on drachtio, against DROUTER_TEST_DRACHTIO_SERVER's
  * drachtio-server, whose contact is then the proxy's address), with probing
  * on. sipp is the phone (1001, digest) on 127.0.0.121 and the two Asterisk
  * gateways of list #1, moved to 127.0.0.122 (answers 503) and 127.0.0.123

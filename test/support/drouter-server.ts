@@ -9,6 +9,12 @@ import { freePort } from './drouter-process.js';
 /** The engine the behaviour suites run on: DROUTER_TEST_ENGINE, `native` by default. */
 export const testEngine: 'native' | 'drachtio' = engineUnderTest(process.env.DROUTER_TEST_ENGINE);
 
+/**
+ * What drachtio-server sends the caller when gateway 1 answered 503 and gateway 2 500: its own pick of the
+ * finals (README "Where it differs" 2, forwardBestResponse), where the native engine answers its 503.
+ */
+export const DRACHTIO_PICK_OF_503_AND_500 = 503;
+
 function engineUnderTest(value: string | undefined): 'native' | 'drachtio' {
   if (value === undefined || value === '' || value === 'native') return 'native';
   if (value === 'drachtio') return 'drachtio';
@@ -16,20 +22,21 @@ function engineUnderTest(value: string | undefined): 'native' | 'drachtio' {
 }
 
 /**
- * The drachtio-server the drachtio runs use: DROUTER_TEST_DRACHTIO=host:port:secret
- * (its <admin> element). Required when DROUTER_TEST_ENGINE=drachtio; set and
- * unreachable makes startTestServer fail, never skip.
+ * The drachtio-server the drachtio runs use: DROUTER_TEST_DRACHTIO_SERVER=host:port:secret
+ * (its <admin> element), given by hand or set by the global setup, which starts
+ * one from DROUTER_TEST_DRACHTIO_BINARY (test/support/drachtio-global-setup.ts).
+ * Unreachable makes startTestServer fail, never skip.
  */
 export function drachtioUnderTest(): { host: string; port: number; secret: string } {
-  const value = process.env.DROUTER_TEST_DRACHTIO ?? '';
+  const value = process.env.DROUTER_TEST_DRACHTIO_SERVER ?? '';
   const match = /^([^:]+):(\d+):(.+)$/.exec(value);
-  if (!match) throw new Error(`DROUTER_TEST_ENGINE=drachtio needs DROUTER_TEST_DRACHTIO=host:port:secret naming a running drachtio-server (got ${JSON.stringify(value)})`);
+  if (!match) throw new Error(`DROUTER_TEST_ENGINE=drachtio needs DROUTER_TEST_DRACHTIO_SERVER=host:port:secret naming a running drachtio-server, or DROUTER_TEST_DRACHTIO_BINARY to start one (got ${JSON.stringify(value)})`);
   return { host: match[1] ?? '', port: Number(match[2]), secret: match[3] ?? '' };
 }
 
 /**
  * The environment that puts a `drouter start` child on the engine under test:
- * nothing for native; for drachtio, the engine and DROUTER_TEST_DRACHTIO's server.
+ * nothing for native; for drachtio, the engine and DROUTER_TEST_DRACHTIO_SERVER's server.
  */
 export function engineEnv(): Record<string, string> {
   if (testEngine !== 'drachtio') return {};

@@ -1,0 +1,124 @@
+import type { DrCarrierRow, DrGatewayRow, DrRuleRow } from '../../../src/model/drouting-tables.js';
+import { seededRandom } from '../seeded-random.js';
+
+/**
+ * A seeded sample of OpenSIPS 3.x drouting rows and the questions to ask of
+ * them, for the differential against OpenSIPS itself: the same seed gives
+ * the same rows and numbers, so a failure is reproduced from the seed alone.
+ *
+ * The sample stays inside what OpenSIPS 3.x loads and what we route the
+ * same way. It leaves out the row shapes where we differ on purpose (README
+ * "Routing": a gateway offered once only, weights of zero, byxxx
+ * off-by-ones, prefix characters beyond digits) and those the issue on
+ * loading OpenSIPS data fixes (a carrier's flag 0x2 against its state, a
+ * first-only carrier repeating a gateway already offered, `;` in a 3.x
+ * gwlist, rows OpenSIPS skips): so every gateway is reachable once per
+ * rule, carriers own disjoint gateways, weights are 1 to 9.
+ */
+
+export interface RoutingQuestion {
+  number: string;
+  group: number;
+}
+
+export interface DroutingSample {
+  seed: number;
+  gateways: DrGatewayRow[];
+  carriers: DrCarrierRow[];
+  rules: DrRuleRow[];
+  questions: RoutingQuestion[];
+}
+
+export interface SampleSize {
+  gateways: number;
+  carriers: number;
+  rules: number;
+  questions: number;
+}
+
+export const DEFAULT_SAMPLE_SIZE: SampleSize = { gateways: 24, carriers: 6, rules: 160, questions: 1000 };
+
+/** Groups 0 to 3 hold rules; group 4 holds none (no match on both sides). */
+const GROUPS_WITH_RULES = 4;
+/** Few prefix digits, so that prefixes nest and overlap. */
+const PREFIX_DIGITS = '01234';
+
+/**
+ * timerec templates in the opensips-3.2 dialect, each made from a draw:
+ * daily and weekly windows at random hours (open or closed at whatever
+ * time the test runs), fixed windows in the past and the future, and an
+ * expression with & and !.
+ */
+const TIMERECS: ((pick: (n: number) => number) => string)[] = [
+  (pick) => `20200101T${two(pick(24))}0000||${1 + pick(12)}H|daily`,
+  (pick) => `20200106T000000||24H|weekly|||${['MO,TU,WE', 'TH,FR', 'SA,SU', 'MO,WE,FR,SU'][pick(4)]}`,
+  (pick) => `20200101T${two(pick(24))}${two(pick(60))}00||${1 + pick(6)}H|daily||${1 + pick(3)}`,
+  (pick) => `20200101T000000||24H|monthly||||${1 + pick(28)}`,
+  () => 'UTC|20200101T000000|20991231T000000',
+  () => '20200101T000000|20210101T000000',
+  (pick) => `20200101T${two(pick(24))}0000||${1 + pick(12)}H|daily&!20200106T000000||24H|weekly|||SA,SU`,
+];
+
+function two(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+export function generateDroutingSample(seed: number, size: SampleSize = DEFAULT_SAMPLE_SIZE): DroutingSample {
+  const random = seededRandom(seed);
+  const pick = (n: number) => Math.floor(random() * n);
+  const chance = (p: number) => random() < p;
+  const digits = (length: number, alphabet = PREFIX_DIGITS) => Array.from({ length }, () => alphabet[pick(alphabet.length)]).join('');
+
+  const gateways: DrGatewayRow[] = Array.from({ length: size.gateways }, (_, i) => ({
+    id: i + 1,
+    gwid: `gw${i + 1}`,
+    type: 0,
+    address: `127.0.${100 + Math.floor(i / 200)}.${(i % 200) + 1}:5060`,
+    strip: pick(3),
+    pri_prefix: [null, '9', '00'][pick(3)] ?? null,
+    attrs: null,
+    probe_mode: pick(3),
+    // 0 active, 1 disabled by admin, 2 disabled by probing: both skip it.
+    state: chance(0.7) ? 0 : 1 + pick(2),
+    socket: null,
+    description: null,
+  }));
+
+  // The first half are used directly by rules; the second half are shared out among the carriers.
+  const direct = gateways.slice(0, Math.ceil(size.gateways / 2)).map((gateway) => gateway.gwid);
+  const owned = gateways.slice(direct.length).map((gateway) => gateway.gwid);
+  const carriers: DrCarrierRow[] = Array.from({ length: size.carriers }, (_, i) => {
+    const own = owned.filter((_, index) => index % size.carriers === i);
+    const firstOnly = chance(0.3);
+    const sortAlg = firstOnly ? 'N' : chance(0.5) ? 'W' : 'N';
+    const gwlist = own.map((gwid) => (sortAlg === 'W' ? `${gwid}=${1 + pick(9)}` : gwid)).join(',');
+    return { id: i + 1, carrierid: `cr${i + 1}`, gwlist, flags: firstOnly ? 1 : 0, sort_alg: sortAlg, state: chance(0.8) ? 0 : 1, attrs: null, description: null };
+  });
+
+  const rules: DrRuleRow[] = Array.from({ length: size.rules }, (_, i) => {
+    const sortAlg = chance(0.3) ? 'W' : 'N';
+    const entries = new Set<string>();
+    const count = 1 + pick(4);
+    while (entries.size < count) entries.add(chance(0.7) ? (direct[pick(direct.length)] ?? '') : `#cr${1 + pick(size.carriers)}`);
+    const groupid = chance(0.2) ? `${pick(GROUPS_WITH_RULES)},${pick(GROUPS_WITH_RULES)}` : String(pick(GROUPS_WITH_RULES));
+    return {
+      ruleid: i + 1,
+      groupid: [...new Set(groupid.split(','))].join(','),
+      prefix: chance(0.05) ? '' : digits(1 + pick(5)),
+      timerec: chance(0.6) ? null : (TIMERECS[pick(TIMERECS.length)]?.(pick) ?? null),
+      priority: pick(4),
+      routeid: null,
+      gwlist: [...entries].map((entry) => (sortAlg === 'W' ? `${entry}=${1 + pick(9)}` : entry)).join(','),
+      sort_alg: sortAlg,
+      sort_profile: null,
+      attrs: null,
+      description: null,
+    };
+  });
+
+  const questions: RoutingQuestion[] = Array.from({ length: size.questions }, () => ({
+    number: digits(1 + pick(9), chance(0.9) ? PREFIX_DIGITS : '0123456789'),
+    group: pick(GROUPS_WITH_RULES + 1),
+  }));
+  return { seed, gateways, carriers, rules, questions };
+}
