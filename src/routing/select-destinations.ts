@@ -61,10 +61,14 @@ function carrierSkipReason(carrier: Carrier, context: DestinationContext): strin
 
 function checkCarrier(out: DestinationCheck[], rule: Rule, carrier: Carrier, context: DestinationContext): void {
   const parentSkip = carrierSkipReason(carrier, context);
-  let usableSeen = false;
+  let firstTaken = false;
   for (const member of ordered<WeightedGateway>(carrier.members, carrier.sortAlg, context.random)) {
-    const firstOnlySkip = usableSeen && carrier.firstOnly ? `carrier ${carrier.carrierid} uses only its first usable gateway` : undefined;
-    if (checkGateway(out, rule, member.gateway, carrier.carrierid, undefined, context, parentSkip ?? firstOnlySkip)) usableSeen = true;
+    const firstOnlySkip = firstTaken && carrier.firstOnly ? `carrier ${carrier.carrierid} uses only its first usable gateway` : undefined;
+    checkGateway(out, rule, member.gateway, carrier.carrierid, undefined, context, parentSkip ?? firstOnlySkip);
+    // OpenSIPS's first-only takes the first gateway that is up, even one an earlier rule offered
+    // (drouting.c do_routing: DR_CR_FLAG_FIRST breaks after the first that is not disabled):
+    // we do not offer that one twice, and do not offer the next one instead.
+    if (!parentSkip && context.gatewayState(member.gateway) === 'active') firstTaken = true;
   }
 }
 

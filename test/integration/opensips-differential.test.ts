@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MYSQL_TEST_URL } from '../support/databases.js';
 import { describeDisagreement, runDifferential } from '../support/opensips/differential.js';
+import { DEFAULT_SAMPLE_SIZE } from '../support/opensips/drouting-sample.js';
 import { OPENSIPS_DIR } from '../support/opensips/opensips-process.js';
 
 /**
@@ -22,8 +23,8 @@ function available(): boolean {
 }
 
 describe.runIf(available())('routing decisions against OpenSIPS 3.5.9 on the same rows', () => {
-  it.each(SEEDS)('agree on every number of sample %i (rule, gateways, carriers, Request-URI users)', async (seed) => {
-    const result = await runDifferential({ mysqlUrl: MYSQL_TEST_URL ?? '', opensipsDir: OPENSIPS_DIR ?? '', address: '127.0.0.150', port: 5060, seed });
+  it.each(SEEDS)('agree on 2 000 numbers and groups of sample %i, with and without strict length (rule, gateways, carriers, Request-URI users)', async (seed) => {
+    const result = await runDifferential({ mysqlUrl: MYSQL_TEST_URL ?? '', opensipsDir: OPENSIPS_DIR ?? '', address: '127.0.0.150', port: 5060, seed, size: { ...DEFAULT_SAMPLE_SIZE, questions: 2000 } });
     const shown = result.disagreements.slice(0, 5).map((disagreement) => describeDisagreement(result.sample, disagreement));
     expect(result.disagreements.length, `${result.disagreements.length} of ${result.asked} disagree; the first:\n${shown.join('\n\n')}`).toBe(0);
     expect(result.agreed).toBe(result.sample.questions.length);

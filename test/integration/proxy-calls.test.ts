@@ -370,7 +370,7 @@ describe('the sip package traps, handled', () => {
     const closedAt = peer.closed().then(() => Date.now());
     const stoppedAt = Date.now();
     await server.close();
-    const closed = await Promise.race([closedAt, new Promise<undefined>((resolve) => setTimeout(resolve, 1500))]);
+    const closed = await Promise.race([closedAt, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1500))]);
     try {
       if (onDrachtio) expect(closed).toBeUndefined();
       else expect((closed ?? Infinity) - stoppedAt).toBeLessThan(1000);

@@ -37,7 +37,7 @@ export interface Disagreement {
   question: RoutingQuestion;
   at: string;
   opensips: RoutingAnswer;
-  ours: RoutingAnswer;
+  ours: OurAnswer;
 }
 
 export interface DifferentialResult {
@@ -63,7 +63,7 @@ export async function runDifferential(setup: DifferentialSetup): Promise<Differe
     try {
       await opensips.start();
       const to = { address: setup.address, port: setup.port };
-      await waitFor('OpenSIPS to answer', 20_000, () => (opensips.running ? askOpenSips(peer, to, { number: '0', group: 0 }, 300) : Promise.reject(new Error('it exited'))), { detail: () => opensips.log });
+      await waitFor('OpenSIPS to answer', 20_000, () => (opensips.running ? askOpenSips(peer, to, { number: '0', group: 0, flags: '' }, 300) : Promise.reject(new Error('it exited'))), { detail: () => opensips.log });
       return await compareAll(sample, (question) => askOpenSips(peer, to, question), routing.service, () => opensips.log);
     } finally {
       await routing.close();
@@ -119,36 +119,43 @@ async function compareAll(
   opensipsLog: () => string,
 ): Promise<DifferentialResult> {
   const result: DifferentialResult = { sample, asked: 0, agreed: 0, outcomes: { routed: 0, 'no-gateway': 0, 'no-rule': 0 }, disagreements: [] };
-  const deterministic = orderIsDeterministic(sample);
+  const fixedOrder = ruleOrderIsFixed(sample);
   for (const question of sample.questions) {
     // Asked at the same instant: ours before and after OpenSIPS's answer; a timerec edge between the two may go either way.
     const before = new Date();
     const theirs = await askOpensips(question);
     const after = new Date();
     if (!theirs) throw new Error(`OpenSIPS did not answer ${JSON.stringify(question)} (seed ${sample.seed}); it said:\n${opensipsLog()}`);
-    const ours = [before, after].map((at) => answerOf(routing.route({ number: question.number, group: question.group, at, explain: false })));
+    const ours = [before, after].map((at) =>
+      ourAnswer(routing.route({ number: question.number, group: question.group, at, strictLength: question.flags === 'L', ruleFallback: false, explain: false }), fixedOrder),
+    );
     result.asked++;
-    const same = ours.find((answer) => sameAnswer(theirs, answer, deterministic));
+    const same = ours.find((answer) => sameAnswer(theirs, answer));
     if (same) {
       result.agreed++;
-      result.outcomes[same.outcome]++;
+      result.outcomes[same.answer.outcome]++;
     } else {
-      result.disagreements.push({ question, at: before.toISOString(), opensips: theirs, ours: ours[0] ?? { outcome: 'no-rule' } });
+      result.disagreements.push({ question, at: before.toISOString(), opensips: theirs, ours: ours[0] ?? { answer: { outcome: 'no-rule' }, orderFixed: true } });
     }
   }
   return result;
 }
 
-/** Our decision in the differential's terms. */
-export function answerOf(decision: RouteDecision): RoutingAnswer {
-  if (decision.outcome === 'no-rule' || decision.ruleId === null) return { outcome: 'no-rule' };
-  if (decision.outcome === 'no-gateway') return { outcome: 'no-gateway', ruleId: decision.ruleId };
-  const gateways = decision.targets.map((target) => ({ gwid: target.gateway.gwid, carrierid: target.carrierid ?? '', user: /^sips?:([^@]*)@/.exec(target.uri ?? '')?.[1] ?? '' }));
-  return { outcome: 'routed', ruleId: decision.ruleId, gateways };
+/** Our decision in the differential's terms; `orderFixed` says whether the order of its gateways is fixed (every sort involved is N). */
+interface OurAnswer {
+  answer: RoutingAnswer;
+  orderFixed: boolean;
 }
 
-/** Whether a rule's gateway order is fixed (every sort involved is N), so that the order must agree; else only the set does. */
-function orderIsDeterministic(sample: DroutingSample): (ruleId: number) => boolean {
+export function ourAnswer(decision: RouteDecision, fixedOrder: (ruleId: number) => boolean): OurAnswer {
+  if (decision.outcome === 'no-rule' || decision.ruleId === null) return { answer: { outcome: 'no-rule' }, orderFixed: true };
+  if (decision.outcome === 'no-gateway') return { answer: { outcome: 'no-gateway', ruleId: decision.ruleId }, orderFixed: true };
+  const gateways = decision.targets.map((target) => ({ gwid: target.gateway.gwid, carrierid: target.carrierid ?? '', user: /^sips?:([^@]*)@/.exec(target.uri ?? '')?.[1] ?? '' }));
+  return { answer: { outcome: 'routed', ruleId: decision.ruleId, gateways }, orderFixed: decision.targets.every((target) => fixedOrder(target.ruleId)) };
+}
+
+/** Whether a rule's gateway order is fixed: its sort and the sort of every carrier it lists are N. */
+function ruleOrderIsFixed(sample: DroutingSample): (ruleId: number) => boolean {
   const weighted = new Set(sample.carriers.filter((carrier) => carrier.sort_alg === 'W').map((carrier) => carrier.carrierid));
   const rules = new Map(sample.rules.map((rule) => [rule.ruleid, rule]));
   return (ruleId) => {
@@ -158,15 +165,17 @@ function orderIsDeterministic(sample: DroutingSample): (ruleId: number) => boole
   };
 }
 
-export function sameAnswer(theirs: RoutingAnswer, ours: RoutingAnswer, deterministic: (ruleId: number) => boolean): boolean {
-  if (theirs.outcome !== ours.outcome) return false;
-  if (theirs.outcome === 'no-rule' || ours.outcome === 'no-rule') return true;
-  if (theirs.ruleId !== ours.ruleId) return false;
-  if (theirs.outcome === 'no-gateway' || ours.outcome === 'no-gateway') return true;
+/** The same outcome and rule, and the same gateways: in the same order where ours is fixed, else as a set. */
+export function sameAnswer(theirs: RoutingAnswer, ours: OurAnswer): boolean {
+  const answer = ours.answer;
+  if (theirs.outcome !== answer.outcome) return false;
+  if (theirs.outcome === 'no-rule' || answer.outcome === 'no-rule') return true;
+  if (theirs.ruleId !== answer.ruleId) return false;
+  if (theirs.outcome === 'no-gateway' || answer.outcome === 'no-gateway') return true;
   const key = (gateway: OfferedGateway) => `${gateway.gwid}/${gateway.carrierid}/${gateway.user}`;
   const theirKeys = theirs.gateways.map(key);
-  const ourKeys = ours.gateways.map(key);
-  if (!deterministic(theirs.ruleId)) {
+  const ourKeys = answer.gateways.map(key);
+  if (!ours.orderFixed) {
     theirKeys.sort();
     ourKeys.sort();
   }
@@ -181,7 +190,7 @@ export function describeDisagreement(sample: DroutingSample, disagreement: Disag
   for (const carrier of carriers) for (const entry of carrier.gwlist.split(',')) ids.add(entry.split('=')[0] ?? '');
   const gateways = sample.gateways.filter((gateway) => ids.has(gateway.gwid));
   return [
-    `seed ${sample.seed}, number ${disagreement.question.number}, group ${disagreement.question.group}, at ${disagreement.at}`,
+    `seed ${sample.seed}, number ${disagreement.question.number}, group ${disagreement.question.group}, flags "${disagreement.question.flags}", at ${disagreement.at}`,
     `  OpenSIPS: ${JSON.stringify(disagreement.opensips)}`,
     `  ours:     ${JSON.stringify(disagreement.ours)}`,
     '  rules whose prefix and group match:',

@@ -16,9 +16,17 @@ import { seededRandom } from '../seeded-random.js';
  * rule, carriers own disjoint gateways, weights are 1 to 9.
  */
 
+/**
+ * do_routing's flags: none or L (strict length). Not F: OpenSIPS 3.5.9's
+ * rule fallback stops where its documentation says it goes on, and ours
+ * follows the documentation (README, "Checked against OpenSIPS").
+ */
+export type RoutingFlags = '' | 'L';
+
 export interface RoutingQuestion {
   number: string;
   group: number;
+  flags: RoutingFlags;
 }
 
 export interface DroutingSample {
@@ -119,6 +127,7 @@ export function generateDroutingSample(seed: number, size: SampleSize = DEFAULT_
   const questions: RoutingQuestion[] = Array.from({ length: size.questions }, () => ({
     number: digits(1 + pick(9), chance(0.9) ? PREFIX_DIGITS : '0123456789'),
     group: pick(GROUPS_WITH_RULES + 1),
+    flags: chance(0.25) ? 'L' : '',
   }));
   return { seed, gateways, carriers, rules, questions };
 }

@@ -24,8 +24,9 @@ export interface OpenSipsOptions {
 }
 
 /**
- * The whole OpenSIPS configuration. For each request, the group is the
- * X-Group header and the number the Request-URI user:
+ * The whole OpenSIPS configuration. For each request, the number is the
+ * Request-URI user, the group the X-Group header, do_routing's flags the
+ * X-Flags header (none or L):
  * - routed: 200 with `X-Rule: <ruleid>` and `X-Gateways:` each gateway
  *   do_routing and use_next_gw gave, as `gwid/carrierid/Request-URI user`;
  * - a rule matched but no gateway is usable: 480 with `X-Rule` (the rule
@@ -54,19 +55,32 @@ modparam("drouting", "carrier_id_avp", "$avp(carrier_id)")
 
 route {
   $var(group) = $(hdr(X-Group){s.int});
-  if (do_routing($var(group))) {
-    $var(gateways) = $avp(gw_id) + "/" + $avp(carrier_id) + "/" + $rU;
-    while (use_next_gw()) {
-      $var(gateways) = $var(gateways) + "," + $avp(gw_id) + "/" + $avp(carrier_id) + "/" + $rU;
-    }
-    append_to_reply("X-Rule: $avp(rule_id)\\r\\nX-Gateways: $var(gateways)\\r\\n");
-    sl_send_reply(200, "Routed");
-  } else if (do_routing($var(group), "C")) {
-    append_to_reply("X-Rule: $avp(rule_id)\\r\\n");
-    sl_send_reply(480, "No Gateway");
+  # do_routing's flags are fixed when the script loads: one call per kind.
+  if ($hdr(X-Flags) == "L") {
+    if (do_routing($var(group), "L")) route(routed);
+    if (do_routing($var(group), "LC")) route(unusable);
   } else {
-    sl_send_reply(404, "No Rule");
+    if (do_routing($var(group))) route(routed);
+    if (do_routing($var(group), "C")) route(unusable);
   }
+  sl_send_reply(404, "No Rule");
+  exit;
+}
+
+route[routed] {
+  $var(rule) = $avp(rule_id);
+  $var(gateways) = $avp(gw_id) + "/" + $avp(carrier_id) + "/" + $rU;
+  while (use_next_gw()) {
+    $var(gateways) = $var(gateways) + "," + $avp(gw_id) + "/" + $avp(carrier_id) + "/" + $rU;
+  }
+  append_to_reply("X-Rule: $var(rule)\\r\\nX-Gateways: $var(gateways)\\r\\n");
+  sl_send_reply(200, "Routed");
+  exit;
+}
+
+route[unusable] {
+  append_to_reply("X-Rule: $avp(rule_id)\\r\\n");
+  sl_send_reply(480, "No Gateway");
   exit;
 }
 `;

@@ -19,8 +19,8 @@ let asked = 0;
 
 /**
  * Asks the OpenSIPS running routingScript (opensips-process.ts) where a
- * number goes: a MESSAGE whose Request-URI user is the number and whose
- * X-Group header is the group; its answer read back. undefined when no
+ * number goes: a MESSAGE whose Request-URI user is the number, with the
+ * group and flags in the X-Group and X-Flags headers; its answer read back. undefined when no
  * answer came within `timeoutMs`.
  */
 export async function askOpenSips(peer: UdpPeer, to: { address: string; port: number }, question: RoutingQuestion, timeoutMs = 1000): Promise<RoutingAnswer | undefined> {
@@ -38,6 +38,7 @@ export async function askOpenSips(peer: UdpPeer, to: { address: string; port: nu
       `Call-ID: ${callId}`,
       'CSeq: 1 MESSAGE',
       `X-Group: ${question.group}`,
+      `X-Flags: ${question.flags}`,
     ]),
     to,
   );

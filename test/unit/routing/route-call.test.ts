@@ -231,6 +231,17 @@ describe('destinations: lists, carriers, weights, states', () => {
     expect(result.decision.destinations[0]?.skipped).toBe('disabled by admin');
   });
 
+  it('a first-only carrier whose first gateway an earlier rule offered offers nothing, not its next gateway (OpenSIPS offers the first again)', () => {
+    const carriers = [carrierRow('cdup', 'b,a', { id: 80, flags: 1 })];
+    const table = tableOf({ gateways, carriers, rules: [ruleRow(1, '44', 'b'), ruleRow(2, '4', '#cdup')] });
+    const result = route(table, { number: '44', ruleFallback: true });
+    expect(result.gateways).toEqual(['b']);
+    expect(result.decision.destinations.filter((d) => d.ruleId === 2).map((d) => [d.gateway.gwid, d.skipped ?? 'usable'])).toEqual([
+      ['b', 'already offered by an earlier rule'],
+      ['a', 'carrier cdup uses only its first usable gateway'],
+    ]);
+  });
+
   it('has no limit on destinations per rule (OpenSIPS broke above 32)', () => {
     const many = Array.from({ length: 100 }, (_, i) => gatewayRow(`g${i}`, { id: 100 + i }));
     const table = tableOf({ gateways: many, rules: [ruleRow(1, '44', many.map((g) => g.gwid).join(','))] });
