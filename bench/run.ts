@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, figures printed (see README, Benchmarks).
- * `--only routing|messages|calls|registrations|floor|anchor` (or a comma list) picks parts
- * (anchor: Kamailio 5.6 in the proxy's place, bench/anchor.ts);
+ * `--only routing|messages|calls|registrations|floor|anchor|opensips` (or a comma list) picks parts
+ * (anchor: Kamailio 5.6 in the proxy's place, bench/anchor.ts; opensips: the differential against OpenSIPS 3.5.9, bench/opensips.ts);
  * `--engine drachtio` runs the calls and registrations on the native engine, then through a drachtio-server;
  * `--workers N` runs them as one process and as N worker processes, both on Redis (bench/workers.ts).
  */
@@ -13,3 +13,4 @@ if (wanted('calls')) await import('./calls.js');
 if (wanted('registrations')) await import('./registrations.js');
 if (wanted('floor')) await import('./floor.js');
 if (wanted('anchor')) await import('./anchor.js');
+if (wanted('opensips')) await import('./opensips.js');

@@ -59,7 +59,8 @@ export class Leadership {
   private renewTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
-  private again = false;
+  /** The round asked for while one runs: it starts when that one ends. */
+  private queued: Promise<void> | undefined;
   private stopped = false;
   private claimFailing = false;
 
@@ -99,22 +100,26 @@ export class Leadership {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.renewTimer);
-    await this.ticking;
+    await (this.queued ?? this.ticking);
     await this.stepDown('this node is stopping', true);
   }
 
-  /** One round at a time; a round asked for meanwhile runs right after. */
+  /**
+   * One round at a time; a round asked for meanwhile runs right after, and
+   * the caller waits for that one (a keepalived notice is acted on by a
+   * round that started after it, not by the one already under way).
+   */
   private tick(): Promise<void> {
+    if (this.queued) return this.queued;
     if (this.ticking) {
-      this.again = true;
-      return this.ticking;
+      this.queued = this.ticking.then(() => {
+        this.queued = undefined;
+        return this.stopped ? undefined : this.tick();
+      });
+      return this.queued;
     }
     this.ticking = this.round().finally(() => {
       this.ticking = undefined;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        void this.tick();
-      }
     });
     return this.ticking;
   }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DRACHTIO_PICK_OF_503_AND_500, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
+import { DRACHTIO_PICKS_OF_503_AND_500, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { type Call, cancelOf, finalResponse, inviteFrom, provisionalResponse } from '../support/calling-phone.js';
 import { statusOf } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
@@ -163,7 +163,9 @@ describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`,
     gateway2.script = 'error';
     const call = invite(phone, server, '01144207777777');
     phone.send(call.invite, server.sip);
-    expect(statusOf(await finalFor(call))).toBe(onDrachtio ? DRACHTIO_PICK_OF_503_AND_500 : 503);
+    const final = statusOf(await finalFor(call));
+    if (onDrachtio) expect(DRACHTIO_PICKS_OF_503_AND_500).toContain(final);
+    else expect(final).toBe(503);
     expect(gateway1.requests('INVITE')).toHaveLength(1);
     expect(gateway2.requests('INVITE')).toHaveLength(1);
   });
@@ -310,7 +312,7 @@ describe('the sip package traps, handled', () => {
     const rig = await startRig('127.0.0.39');
     try {
       const engine = rig.server.server.engine;
-      const call = inviteFrom(rig.phone, '127.0.0.39', '01144201230000');
+      const call = invite(rig.phone, rig.server, '01144201230000');
       rig.phone.send(call.invite, rig.server.sip);
       const ok = await finalResponse(rig.phone, call);
       expect(statusOf(ok)).toBe(200);
@@ -321,7 +323,7 @@ describe('the sip package traps, handled', () => {
           'BYE sip:asterisk@127.0.0.2:5060 SIP/2.0',
           `Via: SIP/2.0/UDP ${rig.phone.address.address}:${rig.phone.address.port};branch=z9hG4bK-bye-k`,
           'Max-Forwards: 70',
-          `Route: <sip:127.0.0.39:${rig.server.sip.port};transport=udp;lr>`,
+          `Route: ${header(ok, 'Record-Route')[0]}`,
           `From: "Phone 1001" <sip:1001@127.0.0.1>;tag=${call.fromTag}`,
           `To: <sip:01144201230000@127.0.0.39>;tag=${toTag}`,
           `Call-ID: ${call.callId}`,
