@@ -71,7 +71,8 @@ describe.each(databaseKinds())('store on $name', (kind) => {
     } finally {
       for (const { store } of both) await store.close();
     }
-  });
+    // The second waits for the first's migration: on a loaded machine that takes longer than a test's usual 20 s.
+  }, 60_000);
 
   it('a second start changes nothing: no new tables, no second copy of the example', async () => {
     const first = await prepareStore(db.url, { seedExample: true });

@@ -89,10 +89,14 @@ const CONCURRENT_MIGRATION_WAIT_MS = 20_000;
 /**
  * The other node of a pair is migrating the same database right now: knex
  * found its own tables missing and lost the race to create them, or found
- * the migration lock taken. Either way waiting and trying again is right.
+ * the migration lock taken; or the database kept us waiting on the other's
+ * transaction (SQLite's busy timeout, a MariaDB lock wait or deadlock, seen
+ * on a loaded machine). Either way waiting and trying again is right.
  */
 function migratingElsewhere(error: unknown): boolean {
   if ((error as { name?: unknown } | null)?.name === 'MigrationLocked') return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_BUSY' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'ER_LOCK_DEADLOCK') return true;
   const message = error instanceof Error ? error.message : String(error);
   return new RegExp(`${MIGRATIONS_TABLE}(_lock)?\\W* already exists`, 'i').test(message);
 }
