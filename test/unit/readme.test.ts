@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_LEAVES } from '../../src/config/schema-leaves.js';
@@ -23,5 +23,12 @@ describe('the README keeps up with the code', () => {
   it('documents every SQL file', () => {
     const files = ['01-version.sql', '02-drouting.sql', '03-dr_gw_lists.sql', '04-sippeers.sql'];
     expect(files.filter((file) => !README.includes(`sql/${file}`))).toEqual([]);
+  });
+
+  it('documents every DROUTER_TEST_* variable the tests and CI read', () => {
+    const files = [join(ROOT, '.ci', 'run'), ...readdirSync(join(ROOT, 'test'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts')).map((file) => join(ROOT, 'test', file))];
+    const variables = new Set(files.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/DROUTER_TEST_[A-Z_]*[A-Z]/g)].map((match) => match[0])));
+    expect(variables.size).toBeGreaterThan(5);
+    expect([...variables].filter((variable) => !new RegExp(`\`${variable}[=\`]`).test(README))).toEqual([]);
   });
 });
