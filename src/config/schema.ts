@@ -150,7 +150,7 @@ const registrarSchema = z.strictObject({
   realm: leaf(z.string().min(1).regex(/^[^"\\]+$/), 'a realm without quotes or backslashes (Asterisk md5secret values are hashed with it)').default('asterisk'),
   nonceSecret: leaf(z.string(), 'a shared secret for the nonces (the same on both nodes of a pair); empty: a random one per start').default(''),
   nonceLifetimeSeconds: leaf(z.number().int().min(10).max(3600), 'seconds from 10 to 3600').default(300),
-  algorithms: leaf(z.array(z.enum(['SHA-256', 'MD5'])).min(1), 'a non-empty list of SHA-256, MD5 (challenges in this order)').default(['SHA-256', 'MD5']),
+  algorithms: leaf(z.array(z.enum(['SHA-256', 'MD5'])).min(1), 'a non-empty list of SHA-256, MD5 (challenges in this order)').default(['MD5']),
   defaultExpiresSeconds: leaf(z.number().int().min(1).max(86_400), 'seconds from 1 to 86400').default(120),
   minExpiresSeconds: leaf(z.number().int().min(0).max(86_400), 'seconds from 0 to 86400').default(60),
   maxExpiresSeconds: leaf(z.number().int().min(1).max(86_400), 'seconds from 1 to 86400').default(3600),

@@ -70,9 +70,12 @@ export function computeHa1(algorithm: DigestAlgorithm, username: string, realm: 
 }
 
 /**
- * RFC 2617 / RFC 7616 response check with qop=auth (or no qop, RFC 2069 style, for old phones),
- * given HA1 (from a plain secret via computeHa1, or Asterisk's md5secret which is an MD5 HA1).
- * Constant-time comparison; false (never a throw) on any mismatch.
+ * RFC 2617 / RFC 7616 response check with qop=auth, given HA1 (from a plain
+ * secret via computeHa1, or Asterisk's md5secret which is an MD5 HA1).
+ * An answer without qop (RFC 2069) is refused: our challenges always offer
+ * qop="auth" (RFC 3261 §22.4 item 8), and without it there is no nonce
+ * count, so a captured answer could be replayed. Constant-time comparison;
+ * false (never a throw) on any mismatch.
  */
 export function verifyDigest(credentials: DigestCredentials, method: string, ha1: string): boolean {
   const { algorithm } = credentials;
@@ -84,15 +87,9 @@ export function verifyDigest(credentials: DigestCredentials, method: string, ha1
 
   // RFC 3261 §22.4: digest-uri-value is the uri parameter as sent, not our Request-URI.
   const ha2 = hash(algorithm, `${method}:${credentials.uri}`);
-  let expected: string;
-  if (credentials.qop === 'auth') {
-    // RFC 7616 §3.4.1 (RFC 2617 §3.2.2.1): H(HA1:nonce:nc:cnonce:qop:HA2).
-    if (credentials.nc === undefined || credentials.cnonce === undefined) return false;
-    expected = hash(algorithm, `${storedHa1}:${credentials.nonce}:${credentials.nc}:${credentials.cnonce}:auth:${ha2}`);
-  } else {
-    // RFC 2069 §2.1.2, kept by RFC 2617 §3.2.2.1 for clients without qop.
-    expected = hash(algorithm, `${storedHa1}:${credentials.nonce}:${ha2}`);
-  }
+  if (credentials.qop !== 'auth' || credentials.nc === undefined || credentials.cnonce === undefined) return false;
+  // RFC 7616 §3.4.1 (RFC 2617 §3.2.2.1): H(HA1:nonce:nc:cnonce:qop:HA2).
+  const expected = hash(algorithm, `${storedHa1}:${credentials.nonce}:${credentials.nc}:${credentials.cnonce}:auth:${ha2}`);
   return timingSafeEqual(Buffer.from(response, 'hex'), Buffer.from(expected, 'hex'));
 }
 

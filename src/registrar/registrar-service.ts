@@ -34,6 +34,9 @@ export interface RegistrarDeps {
   observer: RegistrationObserver;
 }
 
+/** A made-up secret to check an unknown peer's answer against, for the cost only: the result is never used. */
+const UNKNOWN_PEER_SECRET = 'sip-drouter: no such peer';
+
 /** Bindings outlive their expiry a little in the cache, so an expired one can still be cleared from the row. */
 export const BINDING_GRACE_MS = 60_000;
 
@@ -107,16 +110,19 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
       return undefined;
     }
     const peer = await deps.peers.find(credentials.username);
+    const fit = peer && mayRegister(peer) ? peer : undefined;
+    // An unknown or unfit peer's answer is checked against a made-up secret, so that it costs the
+    // same hashing as a wrong password and cannot be told apart by its timing.
+    const ha1 = fit ? ha1For(fit, credentials) : computeHa1(credentials.algorithm, credentials.username, config.realm, UNKNOWN_PEER_SECRET);
+    const now = deps.clock.now();
+    const nonceState = checkNonce(credentials.nonce, { secret: deps.nonceSecret, now, source: request.source.address, lifetimeSeconds: config.nonceLifetimeSeconds });
+    const digestRight = ha1 !== undefined && credentials.realm === config.realm && verifyDigest(credentials, 'REGISTER', ha1);
     // Asterisk alwaysauthreject: an unknown or unfit peer gets the same 401 as a wrong password.
-    if (!peer || !mayRegister(peer)) {
+    if (!fit) {
       securityLine(request, peer ? 'Peer is not supposed to register' : 'No matching peer found');
       challenge(exchange, false);
       return undefined;
     }
-    const ha1 = ha1For(peer, credentials);
-    const now = deps.clock.now();
-    const nonceState = checkNonce(credentials.nonce, { secret: deps.nonceSecret, now, source: request.source.address, lifetimeSeconds: config.nonceLifetimeSeconds });
-    const digestRight = ha1 !== undefined && credentials.realm === config.realm && verifyDigest(credentials, 'REGISTER', ha1);
     if (nonceState !== 'valid' || !digestRight) {
       if (digestRight) deps.observer.registration('challenged');
       else securityLine(request, 'Wrong password');
@@ -126,7 +132,7 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
     if (
       credentials.nc !== undefined &&
       !(await deps.cache.acceptNonceCount(credentials.nonce, Number.parseInt(credentials.nc, 16), config.nonceLifetimeSeconds * 1000)) &&
-      !isRetransmission(await deps.cache.getBindings(peer.name), { callId: request.callId ?? '', cseq: request.cseq?.seq ?? 0 }, now.getTime())
+      !isRetransmission(await deps.cache.getBindings(fit.name), { callId: request.callId ?? '', cseq: request.cseq?.seq ?? 0 }, now.getTime())
     ) {
       securityLine(request, 'Nonce count replayed');
       challenge(exchange, true);
@@ -138,7 +144,7 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
       exchange.reply(403, { reason: 'Forbidden (authentication name does not match the To user)' });
       return undefined;
     }
-    return peer;
+    return fit;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,7 +117,7 @@ describe.each(VARIANTS)(`registrar on the ${testEngine} engine (store $store, ca
 
   beforeAll(async () => {
     await clearRegistrarKeys(cache);
-    rig = await startRig('127.0.0.50', { cache: { url: cache }, registrar: { minExpiresSeconds: 0, sweepIntervalMs: 200 } }, store);
+    rig = await startRig('127.0.0.50', { cache: { url: cache }, registrar: { minExpiresSeconds: 0, sweepIntervalMs: 200, algorithms: ['SHA-256', 'MD5'] } }, store);
   });
   afterAll(() => rig?.close());
 
@@ -160,6 +161,35 @@ describe.each(VARIANTS)(`registrar on the ${testEngine} engine (store $store, ca
       `Registration from '<sip:nobody@${rig.server.sip.address}>' failed for '${source}' - No matching peer found`,
     ]);
     for (const line of lines) expect(line).toMatch(FAIL2BAN_ASTERISK);
+  });
+
+  it('answers a wrong password and an unknown user byte for byte the same, apart from what each request brought and the nonce', async () => {
+    const normalized = (response: string | undefined, user: string) =>
+      (response ?? '')
+        .replaceAll(user, 'USER')
+        .replace(/nonce="[^"]+"/g, 'nonce="NONCE"')
+        .replace(/branch=[^;\r]+/, 'branch=BRANCH')
+        .replace(/tag=[^;\r]+/g, 'tag=TAG')
+        .replace(/CSeq: \d+/, 'CSeq: N');
+    const wrong = await rig.phone.register('1002', 'not-the-secret');
+    const unknown = await rig.phone.register('nobody', 'whatever');
+    expect(statusOf(wrong)).toBe(401);
+    expect(normalized(unknown, 'nobody')).toBe(normalized(wrong, '1002'));
+  });
+
+  it('refuses an answer without qop (RFC 2069), even with the right password, and its replay with another Call-ID and Contact', async () => {
+    const challenge = challengesOf(await rig.phone.send(rig.phone.request('1002'))).find((c) => c.algorithm === 'MD5');
+    if (!challenge) throw new Error('no MD5 challenge');
+    const uri = `sip:${rig.server.sip.address}`;
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    const response = md5(`${md5(`1002:${challenge.realm}:secret1002`)}:${challenge.nonce}:${md5(`REGISTER:${uri}`)}`);
+    const qopless = `Authorization: Digest username="1002", realm="${challenge.realm}", nonce="${challenge.nonce}", uri="${uri}", response="${response}", algorithm=MD5`;
+    const rowBefore = await row('1002');
+    expect(statusOf(await rig.phone.send(rig.phone.request('1002', [qopless])))).toBe(401);
+    const attacker = new RegisteringPhone(rig.phone.peer, rig.server.sip);
+    expect(statusOf(await attacker.send(attacker.request('1002', [qopless, 'Contact: <sip:1002@127.0.0.66:5099>'])))).toBe(401);
+    expect(await row('1002')).toEqual(rowBefore);
+    expect(rig.logMessages().at(-1)).toMatch(/^Registration from '<sip:1002@[^>]+>' failed for '[\d.]+:\d+' - Wrong password$/);
   });
 
   it('answers 403 when the digest user is not the To user', async () => {
