@@ -7,7 +7,7 @@ import type { ProxyTarget, ServerExchange } from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
 import { parseSipUri, type SipUri } from '../sip/uri.js';
 import { exhaustedStatus, shouldFailover } from './failover-policy.js';
-import { inDialogTarget } from './in-dialog.js';
+import { inDialogTarget, routesAfterOurs } from './loose-routing.js';
 
 /** Where the Request-URI's user is: registered (its contacts), a known peer that is not, or nobody we know. */
 export type Location = { kind: 'registered'; targets: readonly ProxyTarget[] } | { kind: 'offline' } | { kind: 'unknown' };
@@ -63,10 +63,12 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
       return;
     }
     const requestUri = parsed.uri;
+    // A phone with us as its outbound proxy puts our Route on top: it is not sent on (§16.4).
+    const routes = request.routes.length > 0 ? routesAfterOurs(request.routes, deps.local) : undefined;
     const located = await deps.locate(requestUri);
     if (located.kind !== 'unknown') deps.observer.routingDecision(located.kind);
     if (located.kind === 'registered') {
-      await exchange.proxy(located.targets, { ...proxyOptions, tryNext: (report) => report.local || report.status >= 500 });
+      await exchange.proxy(routes ? located.targets.map((target) => ({ ...target, routes })) : located.targets, { ...proxyOptions, tryNext: (report) => report.local || report.status >= 500 });
       return;
     }
     if (located.kind === 'offline') {
@@ -87,7 +89,7 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
       exchange.reply(503, { reason: 'Service Unavailable (no gateway up)' });
       return;
     }
-    const targets = decision.targets.map((target) => ({ uri: target.uri ?? '', destination: endpointOf(target.gateway.address), label: target.gateway.gwid }));
+    const targets = decision.targets.map((target) => ({ uri: target.uri ?? '', destination: endpointOf(target.gateway.address), label: target.gateway.gwid, ...(routes ? { routes } : {}) }));
     let attemptsMade = 0;
     const result = await exchange.proxy(targets, {
       ...proxyOptions,

@@ -127,6 +127,17 @@ describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`,
     expect(gateway1.requests('BYE')).toHaveLength(1);
   });
 
+  it('takes its own Route off an initial INVITE before the gateway sees it (a phone with us as outbound proxy, RFC 3261 §16.4)', async () => {
+    const call = invite(phone, server, '01144201234599');
+    const withOurRoute = call.invite.replace('\r\nMax-Forwards: 70', `\r\nRoute: <sip:${server.sip.address}:${server.sip.port};lr>\r\nMax-Forwards: 70`);
+    expect(withOurRoute).toContain('Route: <sip:');
+    phone.send(withOurRoute, server.sip);
+    expect(statusOf(await finalFor(call))).toBe(200);
+    const [forwarded] = gateway1.requests('INVITE');
+    expect(forwarded?.uri).toBe('sip:01144201234599@127.0.0.2:5060');
+    expect(forwarded?.headers.route ?? []).toEqual([]);
+  });
+
   it.each([
     ['503', 'unavailable' as const],
     ['500', 'error' as const],

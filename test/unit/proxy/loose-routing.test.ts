@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { inDialogTarget, routesAfterOurs } from '../../../src/proxy/loose-routing.js';
+
+const LOCAL = { address: '192.0.2.10', port: 5060 };
+
+describe('loose routing (RFC 3261 §16.4)', () => {
+  it('removes our entries at the top of the route set, both of a double Record-Route, and keeps the rest', () => {
+    expect(routesAfterOurs(['sip:192.0.2.10;lr', 'sip:192.0.2.10:5060;transport=tcp;lr', 'sip:198.51.100.7;lr'], LOCAL)).toEqual(['sip:198.51.100.7;lr']);
+    expect(routesAfterOurs(['sip:192.0.2.10:5070;lr'], LOCAL)).toEqual(['sip:192.0.2.10:5070;lr']);
+    expect(routesAfterOurs(['sip:198.51.100.7;lr', 'sip:192.0.2.10;lr'], LOCAL)).toEqual(['sip:198.51.100.7;lr', 'sip:192.0.2.10;lr']);
+    expect(routesAfterOurs([], LOCAL)).toEqual([]);
+  });
+
+  it('routes a dialog\'s request only when its top Route is ours: to the next Route, else the Request-URI', () => {
+    expect(inDialogTarget({ uri: 'sip:bob@198.51.100.9:5062', routes: ['sip:192.0.2.10;lr'] }, LOCAL)).toMatchObject({ routes: [], destination: { address: '198.51.100.9', port: 5062 } });
+    expect(inDialogTarget({ uri: 'sip:bob@198.51.100.9', routes: ['sip:192.0.2.10;lr', 'sip:198.51.100.7:5080;lr'] }, LOCAL)).toMatchObject({ routes: ['sip:198.51.100.7:5080;lr'], destination: { address: '198.51.100.7', port: 5080 } });
+    expect(inDialogTarget({ uri: 'sip:bob@198.51.100.9', routes: ['sip:198.51.100.7;lr'] }, LOCAL)).toBeUndefined();
+    expect(inDialogTarget({ uri: 'sip:bob@198.51.100.9', routes: [] }, LOCAL)).toBeUndefined();
+  });
+});
