@@ -18,6 +18,8 @@ import { locationLookup } from './registrar/location-service.js';
 import { PeerLookup } from './registrar/peer-service.js';
 import { registerStep } from './registrar/registrar-service.js';
 import { callRouterStep } from './proxy/call-router.js';
+import { DialogGuard } from './proxy/dialog-guard.js';
+import { DialogSigner } from './proxy/dialog-token.js';
 import { optionsStep } from './proxy/options-step.js';
 import type { SipEngine } from './sip/engine.js';
 import { createEngine, describeEngine, drachtioServer } from './sip/engine-choice.js';
@@ -101,7 +103,9 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     for (const warning of warningLines(loaded)) log.warn({ warning }, `routing data: ${warning}`);
     const peerCount = await store.countPeers();
 
-    engine = createEngine(config, log, metrics, worker?.steering);
+    const secret = await sharedSecret(config, store);
+    const dialogs = new DialogGuard(new DialogSigner(secret), log);
+    engine = createEngine(config, log, metrics, worker?.steering, dialogs);
     const steps: Record<string, MethodStep> = {};
     steps.OPTIONS = optionsStep(() => Object.keys(steps));
     const registrar = config.registrar;
@@ -113,6 +117,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       locate,
       proxy: config.proxy,
       local: engine.local,
+      dialogs,
       log,
       observer: metrics,
       gatewaySilent: (gwid) => {
@@ -125,7 +130,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       peers,
       cache,
       config: registrar,
-      nonceSecret: await nonceSecret(config, cache),
+      nonceSecret: secret,
       clock: systemClock,
       salt: () => randomBytesPooled(8),
       random: Math.random,
@@ -233,8 +238,13 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
  * cache agree on (the first node's random one), so a nonce issued by one
  * node of a pair verifies on the other after a failover.
  */
-async function nonceSecret(config: Readonly<Config>, cache: Cache): Promise<string> {
-  return config.registrar.nonceSecret || cache.sharedValue('nonce-secret', randomHex(32));
+/**
+ * The secret of the digest nonces and the dialog tokens: configured, or the
+ * one the nodes agreed on in the store (drouter_shared), which outlives a
+ * restart of any node or of Redis.
+ */
+async function sharedSecret(config: Readonly<Config>, store: Store): Promise<string> {
+  return config.registrar.nonceSecret || store.sharedValue('secret', randomHex(32));
 }
 
 async function reloadRouting(routing: RoutingService, log: Logger): Promise<ReloadReport> {

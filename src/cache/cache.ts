@@ -10,9 +10,6 @@ export type SwitchName = 'probing';
 /** Leases the nodes contend for: `leader` runs the singleton work (probing, the expiry sweep). */
 export type LeaseName = 'leader';
 
-/** Values the nodes agree on at start (the first node's candidate wins). */
-export type SharedValueName = 'nonce-secret';
-
 /** A write that only the holder of a lease may make: a node that lost the lease is refused (fencing). */
 export interface Fence {
   lease: LeaseName;
@@ -72,8 +69,6 @@ export interface Cache {
   releaseLease(name: LeaseName, holder: string): Promise<void>;
   /** Who holds the lease now, if anyone. */
   leaseHolder(name: LeaseName): Promise<string | undefined>;
-  /** The value stored under `name`, storing `candidate` first when there is none. */
-  sharedValue(name: SharedValueName, candidate: string): Promise<string>;
   /** Throws CacheUnavailableError when the cache does not answer. */
   ping(): Promise<void>;
   readonly displayUrl: string;

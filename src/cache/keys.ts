@@ -11,7 +11,6 @@
  *   sipdr:carrier-state    hash, field <carrierid>, "on" or "off"
  *   sipdr:switch:<name>    string, "on" or "off"
  *   sipdr:lease:<name>     string, the holder, PX = the lease time
- *   sipdr:shared:<name>    string, a value the nodes agreed on (SET NX)
  */
 
 export const KEY_PREFIX = 'sipdr:';
@@ -27,7 +26,6 @@ export interface CacheKeys {
   readonly carrierState: string;
   switch(name: string): string;
   lease(name: string): string;
-  shared(name: string): string;
   /** A SCAN pattern matching every key above. */
   readonly all: string;
 }
@@ -44,7 +42,6 @@ export function cacheKeys(prefix: string = KEY_PREFIX): CacheKeys {
     carrierState: `${prefix}carrier-state`,
     switch: (name) => `${prefix}switch:${name}`,
     lease: (name) => `${prefix}lease:${name}`,
-    shared: (name) => `${prefix}shared:${name}`,
     all: `${escapeGlob(prefix)}*`,
   };
 }

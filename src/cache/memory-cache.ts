@@ -6,7 +6,6 @@ import {
   type Fence,
   type GatewayHealth,
   type LeaseName,
-  type SharedValueName,
   type StateChange,
   type SwapOutcome,
   type SwitchName,
@@ -45,7 +44,6 @@ export class MemoryCache implements Cache {
   private readonly switches = new Map<SwitchName, boolean>();
   private readonly carrierStates = new Map<string, boolean>();
   private readonly leases = new Map<string, Entry<string>>();
-  private readonly sharedValues = new Map<SharedValueName, string>();
   /** The stored array each array getBindings returned was copied from (undefined: none was stored). */
   private readonly readFrom = new WeakMap<readonly Binding[], Binding[] | undefined>();
   private writesSincePurge = 0;
@@ -190,12 +188,6 @@ export class MemoryCache implements Cache {
     return this.live(this.leases, name);
   }
 
-  async sharedValue(name: SharedValueName, candidate: string): Promise<string> {
-    this.assertOpen('sharedValue');
-    if (!this.sharedValues.has(name)) this.sharedValues.set(name, candidate);
-    return this.sharedValues.get(name) ?? candidate;
-  }
-
   async ping(): Promise<void> {
     this.assertOpen('ping');
   }
@@ -211,7 +203,6 @@ export class MemoryCache implements Cache {
     this.switches.clear();
     this.carrierStates.clear();
     this.leases.clear();
-    this.sharedValues.clear();
   }
 
   private live<T>(map: Map<string, Entry<T>>, key: string): T | undefined {

@@ -148,7 +148,7 @@ const proxySchema = z.strictObject({
 
 const registrarSchema = z.strictObject({
   realm: leaf(z.string().min(1).regex(/^[^"\\]+$/), 'a realm without quotes or backslashes (Asterisk md5secret values are hashed with it)').default('asterisk'),
-  nonceSecret: leaf(z.string(), 'a shared secret for the nonces (the same on both nodes of a pair); empty: a random one per start').default(''),
+  nonceSecret: leaf(z.string(), 'the secret of the nonces and dialog tokens (the same on both nodes of a pair); empty: the one kept in the store').default(''),
   nonceLifetimeSeconds: leaf(z.number().int().min(10).max(3600), 'seconds from 10 to 3600').default(300),
   algorithms: leaf(z.array(z.enum(['SHA-256', 'MD5'])).min(1), 'a non-empty list of SHA-256, MD5 (challenges in this order)').default(['MD5']),
   defaultExpiresSeconds: leaf(z.number().int().min(1).max(86_400), 'seconds from 1 to 86400').default(120),

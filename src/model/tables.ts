@@ -1,5 +1,6 @@
 import type { TableSpec } from './columns.js';
 import { drCarriersTable, drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable, versionTable } from './drouting-tables.js';
+import { sharedValuesTable } from './shared-values-table.js';
 import { sippeersTable } from './sippeers-table.js';
 
 /** Every table sip-drouter reads or creates, in creation order. */
@@ -11,4 +12,5 @@ export const ALL_TABLES: readonly TableSpec[] = [
   drGroupsTable,
   drGwListsTable,
   sippeersTable,
+  sharedValuesTable,
 ];

@@ -3,10 +3,11 @@ import type { Logger } from '../log.js';
 import { decisionJson } from '../routing/format-decision.js';
 import type { RoutingService } from '../routing/routing-service.js';
 import { endpointOf } from '../sip/endpoint.js';
-import type { ProxyTarget, ServerExchange } from '../sip/engine.js';
+import type { ProxyOptions, ProxyTarget, ServerExchange } from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
 import { parseSipUri, type SipUri } from '../sip/uri.js';
 import { exhaustedStatus, shouldFailover } from './failover-policy.js';
+import type { DialogGuard } from './dialog-guard.js';
 import { inDialogTarget, routesAfterOurs } from './loose-routing.js';
 
 /** Where the Request-URI's user is: registered (its contacts), a known peer that is not, or nobody we know. */
@@ -25,6 +26,8 @@ export interface CallRouterDeps {
   locate: LocationLookup;
   proxy: Readonly<ProxyConfig>;
   local: { address: string; port: number };
+  /** Signs the dialogs we Record-Route and checks the requests inside them. */
+  dialogs: DialogGuard;
   log: Logger;
   /** A gateway gave no response at all in time: passive marking (OpenSIPS dr_disable). */
   gatewaySilent(gwid: string): void;
@@ -38,7 +41,7 @@ export interface CallRouterDeps {
  * failover between the gateways.
  */
 export function callRouterStep(deps: CallRouterDeps): MethodStep {
-  const proxyOptions = {
+  const proxyOptions: ProxyOptions = {
     recordRoute: deps.proxy.recordRoute,
     noResponseTimeoutMs: deps.proxy.timeoutMs,
     inviteTimeoutMs: deps.proxy.inviteTimeoutMs,
@@ -49,7 +52,11 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
   async function inDialog(exchange: ServerExchange): Promise<void> {
     const target = inDialogTarget(exchange.request, deps.local);
     if (!target) {
-      exchange.reply(481, { reason: 'Call/Transaction Does Not Exist (not routed through this proxy)' });
+      exchange.reply(403, { reason: 'Forbidden (not a dialog of this proxy)' });
+      return;
+    }
+    if (!deps.dialogs.accepts(exchange.request)) {
+      exchange.reply(403, { reason: 'Forbidden (no valid dialog token)' });
       return;
     }
     await exchange.proxy([target], { ...proxyOptions, recordRoute: false, tryNext: () => false });
@@ -65,10 +72,12 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
     const requestUri = parsed.uri;
     // A phone with us as its outbound proxy puts our Route on top: it is not sent on (§16.4).
     const routes = request.routes.length > 0 ? routesAfterOurs(request.routes, deps.local) : undefined;
+    // The dialog this request may start is signed in our Record-Route.
+    const signed: ProxyOptions = { ...proxyOptions, recordRouteParam: deps.dialogs.recordRouteParam(request) };
     const located = await deps.locate(requestUri);
     if (located.kind !== 'unknown') deps.observer.routingDecision(located.kind);
     if (located.kind === 'registered') {
-      await exchange.proxy(routes ? located.targets.map((target) => ({ ...target, routes })) : located.targets, { ...proxyOptions, tryNext: (report) => report.local || report.status >= 500 });
+      await exchange.proxy(routes ? located.targets.map((target) => ({ ...target, routes })) : located.targets, { ...signed, tryNext: (report) => report.local || report.status >= 500 });
       return;
     }
     if (located.kind === 'offline') {
@@ -92,7 +101,7 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
     const targets = decision.targets.map((target) => ({ uri: target.uri ?? '', destination: endpointOf(target.gateway.address), label: target.gateway.gwid, ...(routes ? { routes } : {}) }));
     let attemptsMade = 0;
     const result = await exchange.proxy(targets, {
-      ...proxyOptions,
+      ...signed,
       onAttempt: (report) => {
         attemptsMade++;
         deps.log.info({ callId: request.callId, gateway: report.target.label, status: report.status, local: report.local, ms: Math.round(report.durationMs) }, `${request.method} ${request.callId} via gateway ${report.target.label}: ${report.status}${report.local ? ' (no answer in time)' : ''}`);

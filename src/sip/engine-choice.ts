@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { DialogGuard } from '../proxy/dialog-guard.js';
 import type { ConnectionEvent } from './drachtio/connection.js';
 import { DrachtioEngine } from './drachtio/drachtio-engine.js';
 import type { SipEngine } from './engine.js';
@@ -9,7 +10,7 @@ import { NativeEngine } from './native/native-engine.js';
 import type { WorkerSteering } from './native/worker-steering.js';
 
 /** The SIP engine the configuration names (sip.engine), with its log lines and metrics wired. */
-export function createEngine(config: Readonly<Config>, log: Logger, metrics: Metrics, steering: WorkerSteering | undefined): SipEngine {
+export function createEngine(config: Readonly<Config>, log: Logger, metrics: Metrics, steering: WorkerSteering | undefined, dialogs: DialogGuard): SipEngine {
   const onError = (error: unknown) => log.error({ err: error }, `SIP engine fault: ${error instanceof Error ? error.message : String(error)}`);
   if (config.sip.engine === 'drachtio') {
     const { host, port, secret, listen } = config.sip.drachtio;
@@ -30,6 +31,7 @@ export function createEngine(config: Readonly<Config>, log: Logger, metrics: Met
     port: config.sip.port,
     transports: config.sip.transports,
     onError,
+    acceptsDialogAck: (ack) => dialogs.accepts(ack),
     ...(steering ? { steering } : {}),
   });
 }

@@ -85,6 +85,11 @@ export interface AttemptReport {
 export interface ProxyOptions {
   /** Add our Record-Route (`;lr`), doubled when the two sides use different transports. */
   recordRoute: boolean;
+  /**
+   * A URI parameter for each Record-Route entry we add (the dialog token).
+   * The drachtio engine cannot: drachtio-server writes its own Record-Route.
+   */
+  recordRouteParam?: { name: string; value: string };
   /** Give up on an attempt with no response at all after this long. */
   noResponseTimeoutMs: number;
   /** Give up on an INVITE attempt this long after its first provisional response. */

@@ -3,6 +3,9 @@ import type { PeerRow, RegistrationColumns } from '../model/sippeers-table.js';
 
 export type { RoutingRows, RoutingRowStream };
 
+/** The names of the values the nodes share (drouter_shared). */
+export type SharedValueName = 'secret';
+
 /** The store port: what the core needs from the database, nothing more. */
 export interface Store {
   /** The store URL with any password hidden, for logs and /health. */
@@ -25,6 +28,12 @@ export interface Store {
   listPeers(): Promise<PeerRow[]>;
   /** Writes dr_gateways.state by gwid in one transaction (probe.persistState); a gwid no row has is skipped. */
   writeGatewayStates(states: ReadonlyMap<string, number>): Promise<void>;
+  /**
+   * The value every node agrees on under `name` (drouter_shared): the one
+   * stored, else `candidate`, stored now. Two nodes asking at once get the
+   * same answer.
+   */
+  sharedValue(name: SharedValueName, candidate: string): Promise<string>;
   /** Writes dr_carriers.state of one carrier (0 enabled, 1 disabled). */
   writeCarrierState(carrierid: string, state: number): Promise<void>;
   close(): Promise<void>;

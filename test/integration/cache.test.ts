@@ -209,12 +209,6 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
     expect(await cache.leaseHolder('leader')).toBeUndefined();
   });
 
-  it('agrees on a shared value: the first candidate stays', async () => {
-    const cache = await open();
-    expect(await cache.sharedValue('nonce-secret', 'first')).toBe('first');
-    expect(await cache.sharedValue('nonce-secret', 'second')).toBe('first');
-  });
-
   it('accepts a nonce-count only when greater than the last one seen for that nonce', async () => {
     const cache = await open();
     expect(await cache.acceptNonceCount('n1', 1, MINUTE_MS)).toBe(true);

@@ -14,7 +14,7 @@ describe('the engine sends a request of its own', () => {
   const faults: unknown[] = [];
 
   beforeAll(async () => {
-    engine = new NativeEngine({ address: '127.0.0.70', port: await freePort(), transports: ['udp'], onError: (error) => faults.push(error) });
+    engine = new NativeEngine({ address: '127.0.0.70', port: await freePort(), transports: ['udp'], onError: (error) => faults.push(error), acceptsDialogAck: () => false });
     await engine.start(createPipeline({ local: engine.local, steps: {}, log: createLogger('silent'), observer: new Metrics() }));
     gateway = await ScriptedGateway.start('127.0.0.71');
   });

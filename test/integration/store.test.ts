@@ -74,6 +74,25 @@ describe.each(databaseKinds())('store on $name', (kind) => {
     // The second waits for the first's migration: on a loaded machine that takes longer than a test's usual 20 s.
   }, 60_000);
 
+  it('agrees on a shared value: the first candidate stays, for two stores asking at once and after a restart', async () => {
+    const both = await Promise.all([prepareStore(db.url, { seedExample: false }), prepareStore(db.url, { seedExample: false })]);
+    let agreed: string | undefined;
+    try {
+      const [a, b] = both.map((prepared) => prepared.store);
+      const answers = await Promise.all([a?.sharedValue('secret', 'from-a'), b?.sharedValue('secret', 'from-b')]);
+      agreed = answers[0];
+      expect(answers[1]).toBe(agreed);
+      expect(['from-a', 'from-b']).toContain(agreed);
+      expect(await a?.sharedValue('secret', 'later')).toBe(agreed);
+    } finally {
+      for (const { store } of both) await store.close();
+    }
+    await withPreparedStore(db.url, async ({ store }) => {
+      expect(await store.sharedValue('secret', 'after-restart')).toBe(agreed);
+      expect(await db.exec('SELECT name, value FROM drouter_shared')).toHaveLength(1);
+    });
+  }, 60_000);
+
   it('a second start changes nothing: no new tables, no second copy of the example', async () => {
     const first = await prepareStore(db.url, { seedExample: true });
     await first.store.close();

@@ -62,11 +62,12 @@ export interface TestServer {
  * `address` says, and the tests must not run in parallel against one
  * drachtio-server (it shares requests among the apps connected to it).
  * Probing is off unless the overrides turn it on. `log` replaces the silent
- * logger when a test reads the log lines.
+ * logger when a test reads the log lines. `sipPort` fixes the native
+ * engine's port (a restart on the same address and port).
  */
-export async function startTestServer(address: string, overrides: Record<string, unknown> = {}, log?: Logger): Promise<TestServer> {
+export async function startTestServer(address: string, overrides: Record<string, unknown> = {}, log?: Logger, sipPort?: number): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'drouter-sip-'));
-  const port = await freePort();
+  const port = sipPort ?? (await freePort());
   const drachtio = testEngine === 'drachtio' ? drachtioUnderTest() : undefined;
   const config = configSchema.parse({
     sip: { address, port, engine: testEngine, ...(drachtio ? { drachtio } : {}) },

@@ -21,7 +21,8 @@ describe('the README keeps up with the code', () => {
   });
 
   it('documents every SQL file', () => {
-    const files = ['01-version.sql', '02-drouting.sql', '03-dr_gw_lists.sql', '04-sippeers.sql'];
+    const files = readdirSync(join(ROOT, 'sql')).filter((file) => file.endsWith('.sql'));
+    expect(files.length).toBeGreaterThanOrEqual(5);
     expect(files.filter((file) => !README.includes(`sql/${file}`))).toEqual([]);
   });
 

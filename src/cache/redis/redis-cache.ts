@@ -8,7 +8,6 @@ import {
   type Fence,
   type GatewayHealth,
   type LeaseName,
-  type SharedValueName,
   type StateChange,
   type SwapOutcome,
   type SwitchName,
@@ -197,14 +196,6 @@ export class RedisCache implements Cache {
 
   async leaseHolder(name: LeaseName): Promise<string | undefined> {
     return (await this.run('leaseHolder', () => this.redis.get(this.keys.lease(name)))) ?? undefined;
-  }
-
-  async sharedValue(name: SharedValueName, candidate: string): Promise<string> {
-    const key = this.keys.shared(name);
-    const replies = await this.run('sharedValue', () => this.redis.multi().set(key, candidate, 'NX').get(key).exec());
-    const value = replies?.[1]?.[1];
-    if (typeof value !== 'string') throw new CacheUnavailableError(this.displayUrl, 'sharedValue', `no value under ${key}`);
-    return value;
   }
 
   async ping(): Promise<void> {

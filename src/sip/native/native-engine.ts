@@ -6,6 +6,7 @@ import type {
   RequestHandler,
   RequestOutcome,
   SipEngine,
+  SipRequest,
   Transport,
 } from '../engine.js';
 import type { AttemptHooks } from './client-attempt.js';
@@ -14,7 +15,7 @@ import { NativeExchange } from './native-exchange.js';
 import { newBranch } from './native-proxy.js';
 import { reasonPhrase } from '../reason-phrases.js';
 import { checkCanBind } from './bind-check.js';
-import { routeUri } from './native-request.js';
+import { NativeRequest, routeUri } from './native-request.js';
 import { combinedTransport, type NativeTransport } from './combined-transport.js';
 import { type ServerTransaction, ServerTransactions } from './server-transactions.js';
 import { parseHop, topBranch } from './hops.js';
@@ -31,6 +32,12 @@ export interface NativeEngineOptions {
   onError: (error: unknown) => void;
   /** A worker of `drouter start --workers N`: how it shares the SIP address with the others. */
   steering?: WorkerSteering;
+  /**
+   * Whether a 2xx's ACK, which this engine relays by itself, belongs to a
+   * dialog we signed (the call router checks every other request inside a
+   * dialog with the same guard).
+   */
+  acceptsDialogAck: (ack: SipRequest) => boolean;
 }
 
 /**
@@ -115,7 +122,7 @@ export class NativeEngine implements SipEngine {
     }
     if (transactions.absorb(message)) return;
     if (message.method === 'ACK') {
-      this.forwardAck(message);
+      this.forwardAck(message, remote);
       return;
     }
     const connection = transport.get(remote) ?? transport.open(remote);
@@ -141,12 +148,13 @@ export class NativeEngine implements SipEngine {
    * The ACK of a 2xx is a request of its own (RFC 3261 §13.2.2.4): it
    * follows the route set statelessly. Our Route entry is removed; the next
    * Route, else the Request-URI, is the next hop. An ACK whose top Route is
-   * not us is not ours to forward.
+   * not us, or not of a dialog we signed, is not ours to forward.
    */
-  private forwardAck(message: Message): void {
+  private forwardAck(message: Message, remote: Remote): void {
     const routes = [...(message.headers.route ?? [])];
     // Only dialogs we Record-Routed are ours to carry; any other ACK is dropped.
     if (!routes[0] || !this.isOwnUri(routeUri(routes[0]))) return;
+    if (!this.options.acceptsDialogAck(new NativeRequest(message, remote))) return;
     while (routes[0] && this.isOwnUri(routeUri(routes[0]))) routes.shift();
     const next = parseHop(routes[0] ? routeUri(routes[0]) : (message.uri ?? ''));
     if (!next) return;

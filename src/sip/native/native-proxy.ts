@@ -21,8 +21,9 @@ export interface ProxyContext {
   cancelled: Promise<void>;
 }
 
-function recordRoutes(local: { address: string; port: number }, inbound: Endpoint, outbound: Endpoint): NameAddr[] {
-  const entry = (transport: string): NameAddr => ({ uri: `sip:${local.address}:${local.port};transport=${transport};lr`, params: {} });
+function recordRoutes(local: { address: string; port: number }, inbound: Endpoint, outbound: Endpoint, param: ProxyOptions['recordRouteParam']): NameAddr[] {
+  const extra = param ? `;${param.name}=${param.value}` : '';
+  const entry = (transport: string): NameAddr => ({ uri: `sip:${local.address}:${local.port};transport=${transport}${extra};lr`, params: {} });
   // RFC 5658: one entry per side when the two sides use different transports.
   if (inbound.transport === outbound.transport) return [entry(outbound.transport)];
   return [entry(outbound.transport), entry(inbound.transport)];
@@ -35,7 +36,7 @@ function outgoingRequest(context: ProxyContext, target: ProxyTarget, options: Pr
   const maxForwards = Number(headers['max-forwards'] ?? 70);
   headers['max-forwards'] = String(Number.isFinite(maxForwards) ? maxForwards - 1 : 69);
   if (options.recordRoute && request.method === 'INVITE') {
-    headers['record-route'] = [...recordRoutes(local, context.inbound, target.destination), ...(headers['record-route'] ?? [])];
+    headers['record-route'] = [...recordRoutes(local, context.inbound, target.destination, options.recordRouteParam), ...(headers['record-route'] ?? [])];
   }
   if (target.routes) {
     if (target.routes.length > 0) headers.route = target.routes.map((uri) => ({ uri, params: {} }));

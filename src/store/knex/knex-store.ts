@@ -6,7 +6,8 @@ import { PEER_COLUMN_NAMES, type PeerRow, peerColumnsOfSippeers, sippeersTable }
 import type { TableSpec } from '../../model/columns.js';
 import type { RulePage } from '../../model/routing-rows.js';
 import { GroupCommit } from '../group-commit.js';
-import type { RoutingRows, RoutingRowStream, Store } from '../store.js';
+import { type SharedValueRow, sharedValuesTable } from '../../model/shared-values-table.js';
+import type { RoutingRows, RoutingRowStream, SharedValueName, Store } from '../store.js';
 import type { Dialect, KnexHandle } from './connect.js';
 import { type SeedSummary, seedExample } from './seed.js';
 import { SqlitePeerReader } from './sqlite-peer-reader.js';
@@ -117,6 +118,15 @@ export class KnexStore implements Store {
         for (const [gwid, state] of states) await trx(drGatewaysTable.name).where({ gwid }).update({ state });
       }),
     );
+  }
+
+  async sharedValue(name: SharedValueName, candidate: string): Promise<string> {
+    return this.guard(async () => {
+      await this.knex(sharedValuesTable.name).insert({ name, value: candidate }).onConflict('name').ignore();
+      const row = (await this.knex(sharedValuesTable.name).where({ name }).first('value')) as Pick<SharedValueRow, 'value'> | undefined;
+      if (row === undefined) throw new Error(`${sharedValuesTable.name} holds no ${name} after it was written`);
+      return row.value;
+    });
   }
 
   async writeCarrierState(carrierid: string, state: number): Promise<void> {

@@ -18,16 +18,18 @@ interface Migration {
   up(knex: Knex, dialect: Dialect): Promise<void>;
 }
 
+/** Every table of ALL_TABLES that the database lacks, and their `version` rows. */
+async function createMissingTables(knex: Knex, dialect: Dialect): Promise<void> {
+  for (const table of ALL_TABLES) {
+    if (!(await knex.schema.hasTable(table.name))) await createTable(knex, dialect, table);
+  }
+  await insertMissingVersions(knex);
+}
+
 const MIGRATIONS: readonly Migration[] = [
-  {
-    name: '001_opensips_drouting_and_asterisk_sippeers',
-    async up(knex, dialect) {
-      for (const table of ALL_TABLES) {
-        if (!(await knex.schema.hasTable(table.name))) await createTable(knex, dialect, table);
-      }
-      await insertMissingVersions(knex);
-    },
-  },
+  { name: '001_opensips_drouting_and_asterisk_sippeers', up: createMissingTables },
+  // drouter_shared (the shared secret), for databases the first migration made before it existed.
+  { name: '002_drouter_shared', up: createMissingTables },
 ];
 
 async function createTable(knex: Knex, dialect: Dialect, table: TableSpec): Promise<void> {

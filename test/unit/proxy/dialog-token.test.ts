@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { DialogSigner } from '../../../src/proxy/dialog-token.js';
+
+const signer = new DialogSigner('shared-secret');
+const token = signer.token('call-1@192.0.2.5', 'caller-tag');
+const route = (params: string) => `sip:192.0.2.10:5060;transport=udp${params};lr`;
+
+describe('dialog tokens', () => {
+  it('are 22 base64url characters, the same for the same dialog and secret, different for any other', () => {
+    expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(signer.token('call-1@192.0.2.5', 'caller-tag')).toBe(token);
+    expect(new Set([token, signer.token('call-2@192.0.2.5', 'caller-tag'), signer.token('call-1@192.0.2.5', 'other-tag'), new DialogSigner('other-secret').token('call-1@192.0.2.5', 'caller-tag')]).size).toBe(4);
+  });
+
+  it('verify for a request from the caller (its From tag) and from the callee (its To tag)', () => {
+    expect(signer.verify(route(`;drt=${token}`), 'call-1@192.0.2.5', 'caller-tag', 'callee-tag')).toBe(true);
+    expect(signer.verify(route(`;drt=${token}`), 'call-1@192.0.2.5', 'callee-tag', 'caller-tag')).toBe(true);
+  });
+
+  it('do not verify without the parameter, for another dialog, cut short, or under another secret', () => {
+    expect(signer.verify(route(''), 'call-1@192.0.2.5', 'caller-tag', 'callee-tag')).toBe(false);
+    expect(signer.verify(route(`;drt=${token}`), 'call-2@192.0.2.5', 'caller-tag', 'callee-tag')).toBe(false);
+    expect(signer.verify(route(`;drt=${token}`), 'call-1@192.0.2.5', 'someone', undefined)).toBe(false);
+    expect(signer.verify(route(`;drt=${token.slice(0, 21)}`), 'call-1@192.0.2.5', 'caller-tag', undefined)).toBe(false);
+    expect(new DialogSigner('other-secret').verify(route(`;drt=${token}`), 'call-1@192.0.2.5', 'caller-tag', undefined)).toBe(false);
+    expect(signer.verify('not a uri', 'call-1@192.0.2.5', 'caller-tag', undefined)).toBe(false);
+  });
+
+  it('refuse an empty secret', () => {
+    expect(() => new DialogSigner('')).toThrow(/secret is empty/);
+  });
+});
