@@ -16,6 +16,7 @@ import { Prober } from './probe/prober-service.js';
 import { ExpirySweeper } from './registrar/expiry-service.js';
 import { locationLookup } from './registrar/location-service.js';
 import { PeerLookup } from './registrar/peer-service.js';
+import { DigestAuthenticator } from './registrar/authentication-service.js';
 import { registerStep } from './registrar/registrar-service.js';
 import { callRouterStep } from './proxy/call-router.js';
 import { DialogGuard } from './proxy/dialog-guard.js';
@@ -125,14 +126,23 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
         if (gateway) void gatewayStates.apply(gateway, { kind: 'call-timeout' });
       },
     });
+    const authenticator = new DigestAuthenticator({
+      peers,
+      cache,
+      realm: registrar.realm,
+      algorithms: registrar.algorithms,
+      nonceLifetimeSeconds: registrar.nonceLifetimeSeconds,
+      nonceSecret: secret,
+      clock: systemClock,
+      salt: () => randomBytesPooled(8),
+    });
     steps.REGISTER = registerStep({
       store,
       peers,
       cache,
       config: registrar,
-      nonceSecret: secret,
+      authenticator,
       clock: systemClock,
-      salt: () => randomBytesPooled(8),
       random: Math.random,
       log,
       observer: metrics,

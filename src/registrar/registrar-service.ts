@@ -8,7 +8,7 @@ import type { MethodStep } from '../sip/pipeline.js';
 import { parseSipUri } from '../sip/uri.js';
 import type { Store } from '../store/store.js';
 import { applyRegister, type Binding, byPreference, type ContactEntry, contactHeaderValues, isRetransmission } from './bindings.js';
-import { challenges, checkNonce, computeHa1, type DigestCredentials, makeNonce, parseAuthorization, verifyDigest } from './digest.js';
+import type { DigestAuthenticator } from './authentication-service.js';
 import type { PeerLookup } from './peer-service.js';
 import { PerAorQueue } from './per-aor-queue.js';
 import { CLEARED_REGISTRATION, mayRegister, registeredColumns } from './realtime-peer.js';
@@ -23,19 +23,14 @@ export interface RegistrarDeps {
   peers: PeerLookup;
   cache: Cache;
   config: Readonly<RegistrarConfig>;
-  /** registrar.nonceSecret, or a random one made at start. */
-  nonceSecret: string;
+  /** The digest check (401, Authorization) against the sippeers peers. */
+  authenticator: DigestAuthenticator;
   clock: Clock;
-  /** 8 random bytes per challenge (see makeNonce). */
-  salt: () => Uint8Array;
   /** A draw from [0, 1) per granted expiry (registrar.expiresJitter). */
   random: () => number;
   log: Logger;
   observer: RegistrationObserver;
 }
-
-/** A made-up secret to check an unknown peer's answer against, for the cost only: the result is never used. */
-const UNKNOWN_PEER_SECRET = 'sip-drouter: no such peer';
 
 /** Bindings outlive their expiry a little in the cache, so an expired one can still be cleared from the row. */
 export const BINDING_GRACE_MS = 60_000;
@@ -89,62 +84,33 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
   }
 
   function challenge(exchange: ServerExchange, stale: boolean): void {
-    const now = deps.clock.now();
-    const nonce = makeNonce({ secret: deps.nonceSecret, now, source: exchange.request.source.address, salt: deps.salt() });
-    exchange.reply(401, { headers: { 'WWW-Authenticate': challenges(config.realm, nonce, config.algorithms, stale) } });
-  }
-
-  function ha1For(peer: PeerRow, credentials: DigestCredentials): string | undefined {
-    if (peer.secret) return computeHa1(credentials.algorithm, credentials.username, config.realm, peer.secret);
-    // Asterisk's md5secret is MD5(user:realm:secret): usable for MD5 digests only.
-    if (peer.md5secret && credentials.algorithm === 'MD5') return peer.md5secret.toLowerCase();
-    return undefined;
+    exchange.reply(401, { headers: { 'WWW-Authenticate': deps.authenticator.challenge(exchange.request.source.address, stale) } });
   }
 
   async function authenticate(exchange: ServerExchange, user: string): Promise<PeerRow | undefined> {
     const { request } = exchange;
-    const credentials = request.authorization ? parseAuthorization(request.authorization) : undefined;
-    if (!credentials) {
-      deps.observer.registration('challenged');
-      challenge(exchange, false);
-      return undefined;
-    }
-    const peer = await deps.peers.find(credentials.username);
-    const fit = peer && mayRegister(peer) ? peer : undefined;
-    // An unknown or unfit peer's answer is checked against a made-up secret, so that it costs the
-    // same hashing as a wrong password and cannot be told apart by its timing.
-    const ha1 = fit ? ha1For(fit, credentials) : computeHa1(credentials.algorithm, credentials.username, config.realm, UNKNOWN_PEER_SECRET);
-    const now = deps.clock.now();
-    const nonceState = checkNonce(credentials.nonce, { secret: deps.nonceSecret, now, source: request.source.address, lifetimeSeconds: config.nonceLifetimeSeconds });
-    const digestRight = ha1 !== undefined && credentials.realm === config.realm && verifyDigest(credentials, 'REGISTER', ha1);
-    // Asterisk alwaysauthreject: an unknown or unfit peer gets the same 401 as a wrong password.
-    if (!fit) {
-      securityLine(request, peer ? 'Peer is not supposed to register' : 'No matching peer found');
-      challenge(exchange, false);
-      return undefined;
-    }
-    if (nonceState !== 'valid' || !digestRight) {
-      if (digestRight) deps.observer.registration('challenged');
-      else securityLine(request, 'Wrong password');
-      challenge(exchange, nonceState === 'stale' && digestRight);
-      return undefined;
-    }
-    if (
-      credentials.nc !== undefined &&
-      !(await deps.cache.acceptNonceCount(credentials.nonce, Number.parseInt(credentials.nc, 16), config.nonceLifetimeSeconds * 1000)) &&
-      !isRetransmission(await deps.cache.getBindings(fit.name), { callId: request.callId ?? '', cseq: request.cseq?.seq ?? 0 }, now.getTime())
-    ) {
-      securityLine(request, 'Nonce count replayed');
-      challenge(exchange, true);
+    const verdict = await deps.authenticator.check({
+      credentials: request.authorization,
+      method: 'REGISTER',
+      source: request.source.address,
+      fit: mayRegister,
+      unfitReason: 'Peer is not supposed to register',
+      // A REGISTER retransmitted to a node that never saw it (a failover) carries a count already used.
+      retransmission: async (peer) => isRetransmission(await deps.cache.getBindings(peer.name), { callId: request.callId ?? '', cseq: request.cseq?.seq ?? 0 }, deps.clock.now().getTime()),
+    });
+    if (!verdict.ok) {
+      if (verdict.securityReason) securityLine(request, verdict.securityReason);
+      else deps.observer.registration('challenged');
+      challenge(exchange, verdict.stale);
       return undefined;
     }
     // The digest user must be the user being registered (chan_sip AUTH_USERNAME_MISMATCH).
-    if (credentials.username !== user) {
+    if (verdict.credentials.username !== user) {
       securityLine(request, 'Username/auth name mismatch');
       exchange.reply(403, { reason: 'Forbidden (authentication name does not match the To user)' });
       return undefined;
     }
-    return fit;
+    return verdict.peer;
   }
 
   /**

@@ -38,6 +38,8 @@ export interface SipRequest {
   readonly contacts: '*' | readonly { uri: string; params: Readonly<Record<string, string | undefined>> }[] | undefined;
   /** The first Authorization header as text (`Digest username="…", …`). */
   readonly authorization: string | undefined;
+  /** The first Proxy-Authorization header as text, the same way. */
+  readonly proxyAuthorization: string | undefined;
   /** Where the request came from (the transport source, not the Via). */
   readonly source: Endpoint;
   readonly body: string;

@@ -74,8 +74,16 @@ export class DrachtioRequest implements SipRequest {
   }
 
   get authorization(): string | undefined {
-    // Repeated Authorization headers arrive joined by commas, which digest values contain too: take the parser's first entry.
-    const [first] = this.parsed<Record<string, string | undefined>[]>('authorization', []);
+    return this.firstAuthHeader('authorization');
+  }
+
+  get proxyAuthorization(): string | undefined {
+    return this.firstAuthHeader('proxy-authorization');
+  }
+
+  private firstAuthHeader(name: 'authorization' | 'proxy-authorization'): string | undefined {
+    // Repeated headers arrive joined by commas, which digest values contain too: take the parser's first entry.
+    const [first] = this.parsed<Record<string, string | undefined>[]>(name, []);
     if (!first) return undefined;
     const { scheme, ...fields } = first;
     const pairs = Object.entries(fields)

@@ -63,7 +63,15 @@ export class NativeRequest implements SipRequest {
   }
 
   get authorization(): string | undefined {
-    const value = this.message.headers.authorization;
+    return this.firstAuthHeader('authorization');
+  }
+
+  get proxyAuthorization(): string | undefined {
+    return this.firstAuthHeader('proxy-authorization');
+  }
+
+  private firstAuthHeader(name: 'authorization' | 'proxy-authorization'): string | undefined {
+    const value = this.message.headers[name];
     const first = Array.isArray(value) ? value[0] : undefined;
     return first ? sip.stringifyAuthHeader(first) : undefined;
   }

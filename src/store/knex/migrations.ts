@@ -116,6 +116,10 @@ export async function migrateToLatest(knex: Knex, dialect: Dialect): Promise<str
       const [, ran] = (await knex.migrate.latest({
         tableName: MIGRATIONS_TABLE,
         migrationSource: migrationSource(dialect),
+        // MariaDB commits at every CREATE TABLE, so knex's wrapping transaction protects nothing there,
+        // and a migration that failed in it rolled back knex's own release of the lock, leaving it
+        // taken for good (the other node then waited in vain). Without it the lock is freed on failure.
+        disableTransactions: dialect === 'mysql',
       })) as [number, string[]];
       return ran;
     } catch (error) {
