@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { prepareStore } from '../src/store/knex/open-store.js';
-import { type LoadProfile, scenario, startSippServer, work } from './sipp-load.js';
+import { type LoadProfile, SIPP_PHONE, scenario, startSippServer, work } from './sipp-load.js';
 
 /**
  * The sipp benchmarks' loads, shared by the proxy's runs (calls.ts,
@@ -12,16 +12,23 @@ import { type LoadProfile, scenario, startSippServer, work } from './sipp-load.j
 /**
  * Calls from sipp as the phone (127.0.0.61) through the proxy to sipp as
  * gateways 1 and 2 (127.0.0.2, 127.0.0.3): INVITE/180/200/ACK/BYE with a
- * 1 s hold; `gateway1Scenario` is how gateway 1 answers.
+ * 1 s hold; `gateway1Scenario` is how gateway 1 answers. `authenticated`:
+ * the phone answers the proxy's 407 with peer 1001's credentials
+ * (uac-call-auth.xml: INVITE, 407, ACK before the rest); otherwise its
+ * address is a trusted source (auth.trustedSources), as behind an SBC.
  */
-export function callProfile(label: string, gateway1Scenario: string): LoadProfile {
+export function callProfile(label: string, gateway1Scenario: string, options: { authenticated?: boolean } = {}): LoadProfile {
+  const authenticated = options.authenticated ?? false;
   return {
     label,
     unit: 'calls/s',
-    messagesPerItem: 6,
-    client: () => ({ file: scenario('uac-call.xml', { HOLD_MS: '1000' }), args: ['-s', '01144201234567'] }),
+    messagesPerItem: authenticated ? 9 : 6,
+    client: () =>
+      authenticated
+        ? { file: scenario('uac-call-auth.xml', { HOLD_MS: '1000', CALLER: '1001', PASSWORD: 'secret1001' }), args: ['-s', '01144201234567'] }
+        : { file: scenario('uac-call.xml', { HOLD_MS: '1000' }), args: ['-s', '01144201234567'] },
     servers: () => [startSippServer('127.0.0.2', scenario(gateway1Scenario)), startSippServer('127.0.0.3', scenario('uas-answer.xml'))],
-    proxyEnv: {},
+    proxyEnv: authenticated ? {} : { DROUTER_AUTH__TRUSTED_SOURCES: SIPP_PHONE },
   };
 }
 

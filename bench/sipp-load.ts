@@ -48,6 +48,9 @@ function onCore(cores: number | string, command: string, args: string[]): [strin
 }
 
 /** A scenario of test/sipp with its placeholders filled, written to the work folder. */
+/** Where the sipp client (the phone) sends from. */
+export const SIPP_PHONE = '127.0.0.61';
+
 export function scenario(name: string, replace: Record<string, string> = {}): string {
   let text = readFileSync(join(SCENARIOS, name), 'utf8');
   for (const [key, value] of Object.entries(replace)) text = text.split(key).join(value);
@@ -137,7 +140,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function runSipp(client: { file: string; args: string[] }, extra: string[], timeoutSeconds: number): void {
-  const [command, args] = onCore(1, 'sipp', [`${PROXY.address}:${PROXY.port}`, '-sf', client.file, '-i', '127.0.0.61', '-nostdin', ...client.args, ...extra]);
+  const [command, args] = onCore(1, 'sipp', [`${PROXY.address}:${PROXY.port}`, '-sf', client.file, '-i', SIPP_PHONE, '-nostdin', ...client.args, ...extra]);
   // An overloaded sipp can outlive its own -timeout and ignore SIGTERM.
   spawnSync(command, args, { cwd: work, stdio: 'ignore', timeout: timeoutSeconds * 1000, killSignal: 'SIGKILL' });
 }

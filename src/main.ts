@@ -19,9 +19,11 @@ import { PeerLookup } from './registrar/peer-service.js';
 import { DigestAuthenticator } from './registrar/authentication-service.js';
 import { registerStep } from './registrar/registrar-service.js';
 import { callRouterStep } from './proxy/call-router.js';
+import { CallerAuthentication } from './proxy/caller-authentication.js';
 import { DialogGuard } from './proxy/dialog-guard.js';
 import { DialogSigner } from './proxy/dialog-token.js';
 import { optionsStep } from './proxy/options-step.js';
+import { TrustedSources } from './proxy/trusted-sources.js';
 import type { SipEngine } from './sip/engine.js';
 import { createEngine, describeEngine, drachtioServer } from './sip/engine-choice.js';
 import type { WorkerSteering } from './sip/native/worker-steering.js';
@@ -112,20 +114,6 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     const registrar = config.registrar;
     const peers = new PeerLookup(store, cache, { rtcachefriends: registrar.rtcachefriends, rtautoclearSeconds: registrar.rtautoclearSeconds });
     const locate = locationLookup({ cache, peers, clock: systemClock, ignoreregexpire: registrar.ignoreregexpire, log });
-    const gatewayStates = states;
-    const callRouter = callRouterStep({
-      routing,
-      locate,
-      proxy: config.proxy,
-      local: engine.local,
-      dialogs,
-      log,
-      observer: metrics,
-      gatewaySilent: (gwid) => {
-        const gateway = routing.current.table.gateways.get(gwid);
-        if (gateway) void gatewayStates.apply(gateway, { kind: 'call-timeout' });
-      },
-    });
     const authenticator = new DigestAuthenticator({
       peers,
       cache,
@@ -135,6 +123,23 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       nonceSecret: secret,
       clock: systemClock,
       salt: () => randomBytesPooled(8),
+    });
+    const trustedSources = new TrustedSources(config.auth.trustedSources, () => routing.current.table);
+    const gatewayStates = states;
+    const callRouter = callRouterStep({
+      routing,
+      locate,
+      proxy: config.proxy,
+      local: engine.local,
+      dialogs,
+      callers: new CallerAuthentication({ authenticator, trusted: (address) => trustedSources.has(address), log }),
+      unauthenticatedMayReach: config.auth.unauthenticatedMayReach,
+      log,
+      observer: metrics,
+      gatewaySilent: (gwid) => {
+        const gateway = routing.current.table.gateways.get(gwid);
+        if (gateway) void gatewayStates.apply(gateway, { kind: 'call-timeout' });
+      },
     });
     steps.REGISTER = registerStep({
       store,

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseNetwork } from '../sip/source-networks.js';
 
 /**
  * The one configuration schema. Each leaf carries, as its description, the
@@ -146,6 +147,14 @@ const proxySchema = z.strictObject({
   recordRoute: leaf(z.boolean(), 'true or false').default(true),
 });
 
+/** An IPv4 or IPv6 address, or a network in CIDR form (192.0.2.0/24, 2001:db8::/32). */
+const sourceNetwork = z.string().refine((text) => parseNetwork(text) !== undefined);
+
+const authSchema = z.strictObject({
+  trustedSources: leaf(z.array(sourceNetwork), 'a list of addresses and CIDR networks (192.0.2.10, 198.51.100.0/24) whose requests are not challenged').default([]),
+  unauthenticatedMayReach: leaf(z.enum(['nothing', 'registered-phones']), 'nothing (every call is challenged) or registered-phones (a call to a registered phone needs no credentials)').default('nothing'),
+});
+
 const registrarSchema = z.strictObject({
   realm: leaf(z.string().min(1).regex(/^[^"\\]+$/), 'a realm without quotes or backslashes (Asterisk md5secret values are hashed with it)').default('asterisk'),
   nonceSecret: leaf(z.string(), 'the secret of the nonces and dialog tokens (the same on both nodes of a pair); empty: the one kept in the store').default(''),
@@ -203,6 +212,7 @@ export const configSchema = z.strictObject({
   cache: cacheSchema.prefault({}),
   routing: routingSchema.prefault({}),
   proxy: proxySchema.prefault({}),
+  auth: authSchema.prefault({}),
   registrar: registrarSchema.prefault({}),
   probe: probeSchema.prefault({}),
   ha: haSchema.prefault({}),
@@ -224,6 +234,7 @@ export type AdminConfig = Config['admin'];
 export type StoreConfig = Config['store'];
 export type RoutingConfig = Config['routing'];
 export type ProxyConfig = Config['proxy'];
+export type AuthConfig = Config['auth'];
 export type RegistrarConfig = Config['registrar'];
 export type ProbeConfig = Config['probe'];
 export type HaConfig = Config['ha'];

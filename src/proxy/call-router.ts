@@ -1,4 +1,4 @@
-import type { ProxyConfig } from '../config/schema.js';
+import type { AuthConfig, ProxyConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { decisionJson } from '../routing/format-decision.js';
 import type { RoutingService } from '../routing/routing-service.js';
@@ -7,6 +7,7 @@ import type { ProxyOptions, ProxyTarget, ServerExchange } from '../sip/engine.js
 import type { MethodStep } from '../sip/pipeline.js';
 import { parseSipUri, type SipUri } from '../sip/uri.js';
 import { exhaustedStatus, shouldFailover } from './failover-policy.js';
+import type { CallerAuthentication } from './caller-authentication.js';
 import type { DialogGuard } from './dialog-guard.js';
 import { inDialogTarget, routesAfterOurs } from './loose-routing.js';
 
@@ -28,6 +29,10 @@ export interface CallRouterDeps {
   local: { address: string; port: number };
   /** Signs the dialogs we Record-Route and checks the requests inside them. */
   dialogs: DialogGuard;
+  /** Who may start a call: trusted sources, or a peer's credentials (407). */
+  callers: CallerAuthentication;
+  /** What a request from an untrusted source without credentials may reach (auth.unauthenticatedMayReach). */
+  unauthenticatedMayReach: AuthConfig['unauthenticatedMayReach'];
   log: Logger;
   /** A gateway gave no response at all in time: passive marking (OpenSIPS dr_disable). */
   gatewaySilent(gwid: string): void;
@@ -70,11 +75,23 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
       return;
     }
     const requestUri = parsed.uri;
+    // Before any lookup, so that the answer to a stranger never depends on who exists.
+    const who = await deps.callers.check(exchange);
+    if (who.kind === 'refused') return;
+    if (who.kind === 'anonymous' && deps.unauthenticatedMayReach === 'nothing') {
+      deps.callers.challenge(exchange);
+      return;
+    }
     // A phone with us as its outbound proxy puts our Route on top: it is not sent on (§16.4).
     const routes = request.routes.length > 0 ? routesAfterOurs(request.routes, deps.local) : undefined;
     // The dialog this request may start is signed in our Record-Route.
-    const signed: ProxyOptions = { ...proxyOptions, recordRouteParam: deps.dialogs.recordRouteParam(request) };
+    const signed: ProxyOptions = { ...proxyOptions, recordRouteParam: deps.dialogs.recordRouteParam(request), consumeCredentials: who.kind === 'authenticated' };
     const located = await deps.locate(requestUri);
+    if (who.kind === 'anonymous' && located.kind !== 'registered') {
+      // Only registered phones are open to strangers: anything else gets the same challenge.
+      deps.callers.challenge(exchange);
+      return;
+    }
     if (located.kind !== 'unknown') deps.observer.routingDecision(located.kind);
     if (located.kind === 'registered') {
       await exchange.proxy(routes ? located.targets.map((target) => ({ ...target, routes })) : located.targets, { ...signed, tryNext: (report) => report.local || report.status >= 500 });

@@ -92,6 +92,12 @@ export interface ProxyOptions {
    * The drachtio engine cannot: drachtio-server writes its own Record-Route.
    */
   recordRouteParam?: { name: string; value: string };
+  /**
+   * Take the Proxy-Authorization off before forwarding: it answered our own
+   * challenge (RFC 3261 §22.3), and a gateway has no use for it. The drachtio
+   * engine cannot: drachtio-server forwards the request as it came.
+   */
+  consumeCredentials?: boolean;
   /** Give up on an attempt with no response at all after this long. */
   noResponseTimeoutMs: number;
   /** Give up on an INVITE attempt this long after its first provisional response. */

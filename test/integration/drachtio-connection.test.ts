@@ -7,6 +7,7 @@ import { DrouterError } from '../../src/errors.js';
 import { type RunningServer, startServer } from '../../src/main.js';
 import { DRACHTIO_BINARY, DrachtioServerProcess } from '../support/drachtio-server.js';
 import { freePort, runDrouter, waitForOutput } from '../support/drouter-process.js';
+import { TRUSTED_TEST_SOURCES } from '../support/drouter-server.js';
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { captureLog } from '../support/log-capture.js';
 import Database from 'better-sqlite3';
@@ -31,6 +32,7 @@ function drachtioConfig(dir: string, drachtioAdminPort: number, secret: string, 
     admin: { port: httpPort },
     store: { url: `sqlite:${join(dir, 'drouter.db')}` },
     probe: { enabled: false },
+    auth: { trustedSources: [TRUSTED_TEST_SOURCES] },
     log: { level: 'debug' },
   });
 }
@@ -171,6 +173,7 @@ describe.skipIf(!DRACHTIO_BINARY)('the connection to a drachtio-server of our ow
       DROUTER_SIP__DRACHTIO__PORT: String(drachtio.options.adminPort),
       DROUTER_SIP__DRACHTIO__SECRET: SECRET,
       DROUTER_PROBE__ENABLED: 'false',
+      DROUTER_AUTH__TRUSTED_SOURCES: TRUSTED_TEST_SOURCES,
     });
     const phone = await UdpPeer.bind(PHONE);
     const sipAt = { address: SIP_ADDRESS, port: 5060 };

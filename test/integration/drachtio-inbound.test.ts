@@ -9,6 +9,7 @@ import { type RunningServer, startServer } from '../../src/main.js';
 import { finalResponse, inviteFrom } from '../support/calling-phone.js';
 import { DRACHTIO_BINARY, DrachtioServerProcess } from '../support/drachtio-server.js';
 import { freePort } from '../support/drouter-process.js';
+import { TRUSTED_TEST_SOURCES } from '../support/drouter-server.js';
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { captureLog } from '../support/log-capture.js';
 import { peerRow, RegisteringPhone, statusOf } from '../support/registering-phone.js';
@@ -45,6 +46,7 @@ describe.skipIf(!DRACHTIO_BINARY)('inbound mode: drachtio-server connects to us 
       store: { url: `sqlite:${join(dir, 'drouter.db')}` },
       probe: { enabled: true, intervalMs: PROBE_INTERVAL_MS, timeoutMs: 300 },
       registrar: { algorithms: ['MD5'] },
+      auth: { trustedSources: [TRUSTED_TEST_SOURCES] },
       log: { level: 'silent' },
     });
   }

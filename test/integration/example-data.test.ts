@@ -95,8 +95,9 @@ describe.runIf(sippAvailable())(`drouter start on the example data (${testEngine
     while (!peerRow(storeFile, '1001').fullcontact && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(peerRow(storeFile, '1001')).toMatchObject({ ipaddr: PHONE, useragent: 'sipp phone' });
 
-    // The phone calls while registered (another sipp on its address: the scenario above holds its socket).
-    const call = await sippCall({ scenario: 'uac-call.xml', localIp: PHONE, target: sip, service: '01144201234567', replace: { HOLD_MS: '100' } });
+    // The phone calls while registered (another sipp on its address: the scenario above holds its socket),
+    // answering the proxy's 407 with the peer's credentials: the embedded default trusts no phone.
+    const call = await sippCall({ scenario: 'uac-call-auth.xml', localIp: PHONE, target: sip, service: '01144201234567', replace: { HOLD_MS: '100', CALLER: '1001', PASSWORD: 'secret1001' } });
     expect(call.code, call.stderr + call.stdout).toBe(0);
     const families = await metrics();
     expect(sampleValue(families, 'sipdr_failovers_total', { gateway: '1' })).toBe(1);

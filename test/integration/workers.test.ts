@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cacheKeys } from '../../src/cache/keys.js';
 import { type Call, cancelOf, finalResponse, inviteFrom, provisionalResponse } from '../support/calling-phone.js';
 import { freePort, type RunningDrouter, runDrouter, waitForOutput } from '../support/drouter-process.js';
+import { TRUSTED_TEST_SOURCES } from '../support/drouter-server.js';
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { challengesOf, registerAuthorization, RegisteringPhone, statusOf } from '../support/registering-phone.js';
@@ -119,6 +120,7 @@ describe.runIf(REDIS_TEST_URL)(`drouter start --workers ${WORKERS} (real process
       DROUTER_ADMIN__PORT: String(adminPort),
       DROUTER_PROBE__ENABLED: 'false',
       DROUTER_PROXY__TIMEOUT_MS: '1000',
+      DROUTER_AUTH__TRUSTED_SOURCES: TRUSTED_TEST_SOURCES,
     });
     await waitForOutput(node, new RegExp(`drouter started with ${WORKERS} workers`), 20_000);
     gateway1 = await ScriptedGateway.start(GATEWAY_1);

@@ -46,6 +46,9 @@ export function engineEnv(): Record<string, string> {
   return { DROUTER_SIP__ENGINE: 'drachtio', DROUTER_SIP__DRACHTIO__HOST: host, DROUTER_SIP__DRACHTIO__PORT: String(port), DROUTER_SIP__DRACHTIO__SECRET: secret };
 }
 
+/** Where the behaviour suites' phones are: trusted as an SBC would be (see startTestServer). */
+export const TRUSTED_TEST_SOURCES = '127.0.0.0/8';
+
 export interface TestServer {
   server: RunningServer;
   sip: { address: string; port: number };
@@ -61,7 +64,10 @@ export interface TestServer {
  * is the drachtio-server's contact (`sip` says where to send), whatever
  * `address` says, and the tests must not run in parallel against one
  * drachtio-server (it shares requests among the apps connected to it).
- * Probing is off unless the overrides turn it on. `log` replaces the silent
+ * Probing is off unless the overrides turn it on. The phones of the behaviour
+ * suites stand behind a trusted source (auth.trustedSources 127.0.0.0/8, as
+ * behind an SBC), unless the overrides give an `auth` of their own
+ * (caller-authentication.test.ts challenges its callers). `log` replaces the silent
  * logger when a test reads the log lines. `sipPort` fixes the native
  * engine's port (a restart on the same address and port).
  */
@@ -76,6 +82,7 @@ export async function startTestServer(address: string, overrides: Record<string,
     log: { level: 'silent' },
     // Probes of the example gateways (127.0.0.2/3) would mark them down under tests that do not run them.
     probe: { enabled: false },
+    auth: { trustedSources: [TRUSTED_TEST_SOURCES] },
     ...overrides,
   });
   const server = await startServer(config, log ?? createLogger(config.log.level));

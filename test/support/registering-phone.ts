@@ -13,8 +13,9 @@ export function statusOf(message: string | undefined): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** The digest challenges of a 401 (WWW-Authenticate) or a 407 (Proxy-Authenticate). */
 export function challengesOf(message: string | undefined): Challenge[] {
-  return [...(message ?? '').matchAll(/^WWW-Authenticate:\s*Digest (.*)$/gim)].map((m) => ({
+  return [...(message ?? '').matchAll(/^(?:WWW|Proxy)-Authenticate:\s*Digest (.*)$/gim)].map((m) => ({
     algorithm: /algorithm=([\w-]+)/.exec(m[1] ?? '')?.[1] ?? '',
     nonce: /nonce="([^"]+)"/.exec(m[1] ?? '')?.[1] ?? '',
     realm: /realm="([^"]+)"/.exec(m[1] ?? '')?.[1] ?? '',
@@ -31,15 +32,23 @@ export function peerRow(storeFile: string, name: string): Record<string, unknown
   }
 }
 
-/** A phone that REGISTERs over a bare UDP peer, computing its own digests (RFC 2617/7616, qop=auth). */
-/** The Authorization header line answering `challenge` for a REGISTER to `uri` (qop auth, nc 1). */
-export function registerAuthorization(user: string, password: string, challenge: Challenge, uri: string): string {
+/**
+ * The header line answering `challenge` (RFC 2617/7616, qop auth, nc 1): Authorization for a
+ * REGISTER, Proxy-Authorization for a call.
+ */
+export function digestAuthorization(header: 'Authorization' | 'Proxy-Authorization', method: string, user: string, password: string, challenge: Challenge, uri: string): string {
   const algorithm = challenge.algorithm === 'SHA-256' ? 'sha256' : 'md5';
   const hash = (text: string) => createHash(algorithm).update(text).digest('hex');
-  const response = hash(`${hash(`${user}:${challenge.realm}:${password}`)}:${challenge.nonce}:00000001:abcdef:auth:${hash(`REGISTER:${uri}`)}`);
-  return `Authorization: Digest username="${user}", realm="${challenge.realm}", nonce="${challenge.nonce}", uri="${uri}", response="${response}", algorithm=${challenge.algorithm}, qop=auth, nc=00000001, cnonce="abcdef"`;
+  const response = hash(`${hash(`${user}:${challenge.realm}:${password}`)}:${challenge.nonce}:00000001:abcdef:auth:${hash(`${method}:${uri}`)}`);
+  return `${header}: Digest username="${user}", realm="${challenge.realm}", nonce="${challenge.nonce}", uri="${uri}", response="${response}", algorithm=${challenge.algorithm}, qop=auth, nc=00000001, cnonce="abcdef"`;
 }
 
+/** The Authorization header line answering `challenge` for a REGISTER to `uri`. */
+export function registerAuthorization(user: string, password: string, challenge: Challenge, uri: string): string {
+  return digestAuthorization('Authorization', 'REGISTER', user, password, challenge, uri);
+}
+
+/** A phone that REGISTERs over a bare UDP peer, computing its own digests. */
 export class RegisteringPhone {
   private cseq = 0;
   private readonly callId = `reg-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;

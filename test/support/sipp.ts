@@ -37,7 +37,7 @@ export interface SippRun {
  * out-of-call scenario), so a registered phone can answer a call to it.
  */
 export async function sippCall(options: {
-  scenario: 'uac-call.xml' | 'uac-rejected.xml' | 'phone-register.xml';
+  scenario: 'uac-call.xml' | 'uac-call-auth.xml' | 'uac-rejected.xml' | 'phone-register.xml';
   answerIncoming?: 'uas-answer.xml';
   localIp: string;
   target: { address: string; port: number };

@@ -38,6 +38,7 @@ function outgoingRequest(context: ProxyContext, target: ProxyTarget, options: Pr
   if (options.recordRoute && request.method === 'INVITE') {
     headers['record-route'] = [...recordRoutes(local, context.inbound, target.destination, options.recordRouteParam), ...(headers['record-route'] ?? [])];
   }
+  if (options.consumeCredentials) delete headers['proxy-authorization'];
   if (target.routes) {
     if (target.routes.length > 0) headers.route = target.routes.map((uri) => ({ uri, params: {} }));
     else delete headers.route;

@@ -194,6 +194,9 @@ function nodeConfig(name: NodeName, dir: string, redis: PrivateRedis, mariadb: P
     // The phones of the lab are in no dr_groups row.
     routing: { defaultGroup: 0 },
     proxy: { timeoutMs: 1000 },
+    // The call load stands for phones behind an SBC, the stand-in Asterisk for a PBX: both trusted, as
+    // auth.trustedSources (README "Who may call"); the lab is about the failover, not the challenge.
+    auth: { trustedSources: [LAB.callLoad, LAB.asterisk] },
     // The same nonce secret on both nodes: a challenge from one verifies on the other. sipp answers MD5 only.
     // minExpiresSeconds 1: the brief registrations of the sweep test.
     registrar: { nonceSecret: 'ha-lab-shared-nonce-secret', algorithms: ['MD5'], minExpiresSeconds: 1, sweepIntervalMs: 500 },

@@ -1,0 +1,78 @@
+import type { Logger } from '../log.js';
+import type { PeerRow } from '../model/sippeers-table.js';
+import type { DigestAuthenticator } from '../registrar/authentication-service.js';
+import type { ServerExchange } from '../sip/engine.js';
+import { parseSipUri } from '../sip/uri.js';
+
+/**
+ * Who may start a call (RFC 3261 §22.3, proxy authentication): a request
+ * from a trusted source (a gateway, auth.trustedSources) goes on as it is;
+ * any other is challenged with 407 and must answer with the credentials of
+ * a sippeers peer that may call, whose name is the From user (OpenSIPS
+ * check_from): then the From, and with it the caller's routing group, is
+ * the authenticated peer's. The check comes before anything is looked up
+ * for the request, so its answer never tells who exists.
+ */
+
+export type CallerVerdict =
+  | { kind: 'trusted' }
+  | { kind: 'authenticated'; peer: PeerRow }
+  /** No credentials from an untrusted source: the caller decides between a 407 and letting it through (challenge()). */
+  | { kind: 'anonymous' }
+  /** Answered already (403, or 407 after a failed answer), with a security line. */
+  | { kind: 'refused' };
+
+export interface CallerAuthenticationDeps {
+  authenticator: DigestAuthenticator;
+  /** Sources whose requests are not challenged (the gateways' addresses, auth.trustedSources). */
+  trusted(address: string): boolean;
+  log: Logger;
+}
+
+/** chan_sip: a peer of type peer only receives calls (it is matched by its address); friends and users place them. */
+export function mayCall(peer: Pick<PeerRow, 'type'>): boolean {
+  return peer.type !== 'peer';
+}
+
+export class CallerAuthentication {
+  constructor(private readonly deps: CallerAuthenticationDeps) {}
+
+  async check(exchange: ServerExchange): Promise<CallerVerdict> {
+    const { request } = exchange;
+    if (this.deps.trusted(request.source.address)) return { kind: 'trusted' };
+    const credentials = request.proxyAuthorization;
+    if (credentials === undefined) return { kind: 'anonymous' };
+    const verdict = await this.deps.authenticator.check({
+      credentials,
+      method: request.method,
+      source: request.source.address,
+      fit: mayCall,
+      unfitReason: 'Peer is not supposed to place calls',
+    });
+    if (!verdict.ok) {
+      if (verdict.securityReason) this.securityLine(exchange, verdict.securityReason);
+      this.challenge(exchange, verdict.stale);
+      return { kind: 'refused' };
+    }
+    const from = request.from ? parseSipUri(request.from.uri) : undefined;
+    if (!from?.ok || from.uri.user !== verdict.peer.name) {
+      this.securityLine(exchange, 'Username/auth name mismatch');
+      exchange.reply(403, { reason: 'Forbidden (authentication name does not match the From user)' });
+      return { kind: 'refused' };
+    }
+    return { kind: 'authenticated', peer: verdict.peer };
+  }
+
+  /** 407 with a fresh challenge for the request's source. */
+  challenge(exchange: ServerExchange, stale = false): void {
+    exchange.reply(407, { headers: { 'Proxy-Authenticate': this.deps.authenticator.challenge(exchange.request.source.address, stale) } });
+  }
+
+  private securityLine(exchange: ServerExchange, reason: string): void {
+    const { request } = exchange;
+    const { address, port } = request.source;
+    const callee = parseSipUri(request.uri);
+    const extension = callee.ok ? (callee.uri.user ?? '') : '';
+    this.deps.log.warn({ callId: request.callId, source: address }, `Call from '${request.from?.uri ?? ''}' (${address}:${port}) to extension '${extension}' rejected because ${reason}`);
+  }
+}

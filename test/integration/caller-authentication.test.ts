@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Call, finalResponse, inviteFrom } from '../support/calling-phone.js';
+import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
+import { captureLog, type CapturedLog } from '../support/log-capture.js';
+import { type Challenge, challengesOf, digestAuthorization, RegisteringPhone, statusOf } from '../support/registering-phone.js';
+import { ScriptedGateway } from '../support/scripted-gateway.js';
+import { UdpPeer } from '../support/udp-peer.js';
+
+/**
+ * Who may call (README "Who may call"): a new call from a source that is not
+ * trusted is challenged (407) and must carry the credentials of the From
+ * user's sippeers peer; gateways and auth.trustedSources are trusted. The
+ * example data: peers 1001–1004 (secret<name>), gateways 1 and 2 on
+ * 127.0.0.2/3. Proxy on 127.0.0.90, a phone (the caller, or a stranger) on
+ * 127.0.0.91, a registered phone on 127.0.0.92, an SBC on 127.0.0.93.
+ */
+const PROXY = '127.0.0.90';
+const CALLER = '127.0.0.91';
+const REGISTERED = '127.0.0.92';
+const SBC = '127.0.0.93';
+
+function withProxyAuthorization(call: Call, authorization: string, from = '1001'): string {
+  return call.invite
+    .replace('CSeq: 1 INVITE', 'CSeq: 2 INVITE')
+    .replace(/branch=[^;\r]+/, `branch=z9hG4bK-auth-${call.fromTag}`)
+    .replace('<sip:1001@127.0.0.1>', `<sip:${from}@127.0.0.1>`)
+    .replace('Content-Type: application/sdp', `${authorization}\r\nContent-Type: application/sdp`);
+}
+
+describe(`who may call (${testEngine} engine)`, () => {
+  let server: TestServer;
+  let captured: CapturedLog;
+  let phone: UdpPeer;
+  let gateway1: ScriptedGateway;
+  let gateway2: ScriptedGateway;
+
+  beforeAll(async () => {
+    captured = captureLog();
+    server = await startTestServer(PROXY, { auth: { trustedSources: [`${SBC}/32`] } }, captured.log);
+    phone = await UdpPeer.bind(CALLER);
+    gateway1 = await ScriptedGateway.start('127.0.0.2');
+    gateway2 = await ScriptedGateway.start('127.0.0.3');
+  });
+  afterAll(async () => {
+    phone?.close();
+    gateway1?.close();
+    gateway2?.close();
+    await server?.close();
+  });
+
+  const proxy = () => `${server.sip.address}:${server.sip.port}`;
+
+  async function challenged(call: Call): Promise<Challenge> {
+    phone.send(call.invite, server.sip);
+    const response = await finalResponse(phone, call);
+    expect(statusOf(response)).toBe(407);
+    // The ACK of the 407 ends that INVITE transaction (RFC 3261 §17.1.1.3): same branch, the 407's To.
+    const to = /^To:.*$/im.exec(response ?? '')?.[0] ?? '';
+    phone.send(
+      call.invite
+        .replace(/^INVITE (\S+) SIP\/2\.0/, 'ACK $1 SIP/2.0')
+        .replace(/^To:.*$/im, to)
+        .replace('CSeq: 1 INVITE', 'CSeq: 1 ACK')
+        .replace(/Content-Type: application\/sdp\r\n/, '')
+        .replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n'),
+      server.sip,
+    );
+    const [challenge] = challengesOf(response);
+    if (!challenge) throw new Error(`no Proxy-Authenticate in:\n${response}`);
+    return challenge;
+  }
+
+  /** The final response to the call's second INVITE (CSeq 2, with credentials). */
+  const secondFinal = (call: Call) => phone.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${call.callId.replaceAll('.', '\\.')}\\r\\nCSeq: 2 INVITE`), 4000);
+
+  it('challenges a call from anyone (a From naming a dr_groups user is not enough), and nothing reaches a gateway', async () => {
+    const call = inviteFrom(phone, proxy(), '01144201230001');
+    const challenge = await challenged(call);
+    expect(challenge.realm).toBe('asterisk');
+    expect(gateway1.requests('INVITE').length + gateway2.requests('INVITE').length).toBe(0);
+  });
+
+  it('routes the same call once it carries the From user\'s credentials, and keeps them from the gateway', async () => {
+    const call = inviteFrom(phone, proxy(), '01144201230002');
+    const challenge = await challenged(call);
+    phone.send(withProxyAuthorization(call, digestAuthorization('Proxy-Authorization', 'INVITE', '1001', 'secret1001', challenge, `sip:01144201230002@${proxy()}`)), server.sip);
+    expect(statusOf(await secondFinal(call))).toBe(200);
+    const [forwarded] = gateway1.requests('INVITE').filter((request) => request.headers['call-id'] === call.callId);
+    expect(forwarded?.uri).toBe('sip:01144201230002@127.0.0.2:5060');
+    // drachtio-server forwards the request as it came (README "Who may call").
+    expect(forwarded?.headers['proxy-authorization']).toEqual(testEngine === 'drachtio' ? expect.anything() : undefined);
+  });
+
+  it('refuses credentials of one user for a call From another (403) with a security line', async () => {
+    const call = inviteFrom(phone, proxy(), '01144201230003');
+    const challenge = await challenged(call);
+    phone.send(withProxyAuthorization(call, digestAuthorization('Proxy-Authorization', 'INVITE', '1002', 'secret1002', challenge, `sip:01144201230003@${proxy()}`)), server.sip);
+    expect(statusOf(await secondFinal(call))).toBe(403);
+    expect(captured.messages().at(-1)).toMatch(/^Call from 'sip:1001@127\.0\.0\.1' \(127\.0\.0\.91:\d+\) to extension '01144201230003' rejected because Username\/auth name mismatch$/);
+    expect(gateway1.requests('INVITE').filter((request) => request.headers['call-id'] === call.callId)).toHaveLength(0);
+  });
+
+  it('refuses a wrong password and an answer without qop (RFC 2069) with a new challenge', async () => {
+    const call = inviteFrom(phone, proxy(), '01144201230004');
+    const challenge = await challenged(call);
+    phone.send(withProxyAuthorization(call, digestAuthorization('Proxy-Authorization', 'INVITE', '1001', 'not-the-secret', challenge, `sip:01144201230004@${proxy()}`)), server.sip);
+    expect(statusOf(await secondFinal(call))).toBe(407);
+    expect(captured.messages().at(-1)).toMatch(/rejected because Wrong password$/);
+    const qopless = digestAuthorization('Proxy-Authorization', 'INVITE', '1001', 'secret1001', challenge, `sip:01144201230004@${proxy()}`).replace(/, qop=auth, nc=00000001, cnonce="abcdef"/, '');
+    const again = inviteFrom(phone, proxy(), '01144201230004');
+    phone.send(withProxyAuthorization(again, qopless), server.sip);
+    expect(statusOf(await secondFinal(again))).toBe(407);
+  });
+
+  it('tells a stranger nothing about who exists: the same 407 for a known peer that is not registered and for nobody', async () => {
+    const normalized = (response: string | undefined, callee: string) =>
+      (response ?? '')
+        .replaceAll(callee, 'CALLEE')
+        .replace(/nonce="[^"]+"/g, 'nonce="NONCE"')
+        .replace(/branch=[^;\r]+/, 'branch=BRANCH')
+        .replace(/tag=[^;\r]+/g, 'tag=TAG')
+        .replace(/Call-ID: \S+/, 'Call-ID: ID');
+    const known = inviteFrom(phone, proxy(), '1004');
+    phone.send(known.invite, server.sip);
+    const toKnown = await finalResponse(phone, known);
+    const nobody = inviteFrom(phone, proxy(), 'nobody9');
+    phone.send(nobody.invite, server.sip);
+    const toNobody = await finalResponse(phone, nobody);
+    expect(statusOf(toKnown)).toBe(407);
+    expect(normalized(toNobody, 'nobody9')).toBe(normalized(toKnown, '1004'));
+  });
+
+  it('lets a gateway call a registered phone and an auth.trustedSources SBC call a gateway number, without a challenge', async () => {
+    const registered = await UdpPeer.bind(REGISTERED);
+    const sbc = await UdpPeer.bind(SBC);
+    const fromGateway = await UdpPeer.bind('127.0.0.3');
+    try {
+      expect(statusOf(await new RegisteringPhone(registered, server.sip).register('1003', 'secret1003', ['Expires: 60']))).toBe(200);
+      const toPhone = inviteFrom(fromGateway, proxy(), '1003');
+      fromGateway.send(toPhone.invite, server.sip);
+      const reached = await registered.receive(/^INVITE sip:1003@/, 3000);
+      expect(reached).toMatch(new RegExp(`Call-ID: ${toPhone.callId.replaceAll('.', '\\.')}`));
+      const fromSbc = inviteFrom(sbc, proxy(), '01144201230005');
+      sbc.send(fromSbc.invite, server.sip);
+      expect(statusOf(await finalResponse(sbc, fromSbc))).toBe(200);
+    } finally {
+      registered.close();
+      sbc.close();
+      fromGateway.close();
+    }
+  });
+});
+
+describe(`auth.unauthenticatedMayReach: registered-phones (${testEngine} engine)`, () => {
+  it('lets a stranger call a registered phone, and challenges the same stranger for a gateway number or a peer that is not registered', async () => {
+    const server = await startTestServer('127.0.0.94', { auth: { trustedSources: [], unauthenticatedMayReach: 'registered-phones' } });
+    const stranger = await UdpPeer.bind('127.0.0.95');
+    const registered = await UdpPeer.bind('127.0.0.96');
+    const gateway = await ScriptedGateway.start('127.0.0.2');
+    try {
+      const proxy = `${server.sip.address}:${server.sip.port}`;
+      expect(statusOf(await new RegisteringPhone(registered, server.sip).register('1002', 'secret1002', ['Expires: 60']))).toBe(200);
+      const toPhone = inviteFrom(stranger, proxy, '1002');
+      stranger.send(toPhone.invite, server.sip);
+      expect(await registered.receive(/^INVITE sip:1002@/, 3000)).toMatch(new RegExp(`Call-ID: ${toPhone.callId.replaceAll('.', '\\.')}`));
+      for (const number of ['01144201230006', '1004']) {
+        const call = inviteFrom(stranger, proxy, number);
+        stranger.send(call.invite, server.sip);
+        expect(statusOf(await finalResponse(stranger, call))).toBe(407);
+      }
+      expect(gateway.requests('INVITE')).toHaveLength(0);
+    } finally {
+      stranger.close();
+      registered.close();
+      gateway.close();
+      await server.close();
+    }
+  });
+});
