@@ -124,7 +124,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       clock: systemClock,
       salt: () => randomBytesPooled(8),
     });
-    const trustedSources = new TrustedSources(config.auth.trustedSources, () => routing.current.table);
+    const trustedSources = new TrustedSources(config.auth.trustedSources, () => routing.current.table, config.auth.addressGroups);
+    await adoptAddresses(trustedSources, store, log);
     const gatewayStates = states;
     const callRouter = callRouterStep({
       routing,
@@ -132,7 +133,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       proxy: config.proxy,
       local: engine.local,
       dialogs,
-      callers: new CallerAuthentication({ authenticator, trusted: (address) => trustedSources.has(address), log }),
+      callers: new CallerAuthentication({ authenticator, trusted: (source) => trustedSources.has(source), log }),
       unauthenticatedMayReach: config.auth.unauthenticatedMayReach,
       log,
       observer: metrics,
@@ -191,6 +192,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
         await gatewayStates.adopt(routing.current.table, { inheritState });
         await carriers.adopt(routing.current.table, { inheritState });
       }
+      // The trusted sources of the `address` table are read again with every reload (SIGHUP, POST /reload).
+      await adoptAddresses(trustedSources, store, log);
       return report;
     };
     const routes = adminRoutes({
@@ -253,6 +256,13 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
  * cache agree on (the first node's random one), so a nonce issued by one
  * node of a pair verifies on the other after a failover.
  */
+/** Reads the `address` table into the trusted sources; a row that cannot be used is logged and left out. */
+async function adoptAddresses(trusted: TrustedSources, store: Store, log: Logger): Promise<void> {
+  const { rows, problems } = await store.loadAddresses();
+  const unusable = [...problems, ...trusted.adopt(rows)];
+  for (const problem of unusable) log.warn({ problem }, `trusted sources: ${formatRowProblem(problem)}`);
+}
+
 /**
  * The secret of the digest nonces and the dialog tokens: configured, or the
  * one the nodes agreed on in the store (drouter_shared), which outlives a

@@ -152,6 +152,7 @@ const sourceNetwork = z.string().refine((text) => parseNetwork(text) !== undefin
 
 const authSchema = z.strictObject({
   trustedSources: leaf(z.array(sourceNetwork), 'a list of addresses and CIDR networks (192.0.2.10, 198.51.100.0/24) whose requests are not challenged').default([]),
+  addressGroups: leaf(z.array(z.number().int().min(0).max(65_535)), 'a list of address.grp values whose rows are trusted; empty: every row').default([]),
   unauthenticatedMayReach: leaf(z.enum(['nothing', 'registered-phones']), 'nothing (every call is challenged) or registered-phones (a call to a registered phone needs no credentials)').default('nothing'),
 });
 

@@ -1,5 +1,6 @@
 import type { TableSpec } from './columns.js';
 import { drCarriersTable, drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable, versionTable } from './drouting-tables.js';
+import { addressTable } from './address-table.js';
 import { sharedValuesTable } from './shared-values-table.js';
 import { sippeersTable } from './sippeers-table.js';
 
@@ -13,4 +14,5 @@ export const ALL_TABLES: readonly TableSpec[] = [
   drGwListsTable,
   sippeersTable,
   sharedValuesTable,
+  addressTable,
 ];

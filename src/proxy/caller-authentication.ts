@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import type { PeerRow } from '../model/sippeers-table.js';
 import type { DigestAuthenticator } from '../registrar/authentication-service.js';
-import type { ServerExchange } from '../sip/engine.js';
+import type { Endpoint, ServerExchange } from '../sip/engine.js';
 import { parseSipUri } from '../sip/uri.js';
 
 /**
@@ -24,8 +24,8 @@ export type CallerVerdict =
 
 export interface CallerAuthenticationDeps {
   authenticator: DigestAuthenticator;
-  /** Sources whose requests are not challenged (the gateways' addresses, auth.trustedSources). */
-  trusted(address: string): boolean;
+  /** Sources whose requests are not challenged (the gateways, auth.trustedSources, the `address` table). */
+  trusted(source: Endpoint): boolean;
   log: Logger;
 }
 
@@ -39,7 +39,7 @@ export class CallerAuthentication {
 
   async check(exchange: ServerExchange): Promise<CallerVerdict> {
     const { request } = exchange;
-    if (this.deps.trusted(request.source.address)) return { kind: 'trusted' };
+    if (this.deps.trusted(request.source)) return { kind: 'trusted' };
     const credentials = request.proxyAuthorization;
     if (credentials === undefined) return { kind: 'anonymous' };
     const verdict = await this.deps.authenticator.check({

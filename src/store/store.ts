@@ -1,4 +1,6 @@
 import type { RoutingRows, RoutingRowStream } from '../model/routing-rows.js';
+import type { RowProblem } from '../errors.js';
+import type { AddressRow } from '../model/address-table.js';
 import type { PeerRow, RegistrationColumns } from '../model/sippeers-table.js';
 
 export type { RoutingRows, RoutingRowStream };
@@ -34,6 +36,8 @@ export interface Store {
    * same answer.
    */
   sharedValue(name: SharedValueName, candidate: string): Promise<string>;
+  /** The `address` table (trusted sources); a row with a wrong value is left out and named in `problems`. */
+  loadAddresses(): Promise<{ rows: AddressRow[]; problems: RowProblem[] }>;
   /** Writes dr_carriers.state of one carrier (0 enabled, 1 disabled). */
   writeCarrierState(carrierid: string, state: number): Promise<void>;
   close(): Promise<void>;

@@ -6,7 +6,7 @@ import { startTestServer, type TestServer, testEngine } from '../support/drouter
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { captureLog } from '../support/log-capture.js';
 import { databaseKinds, MYSQL_TEST_URL } from '../support/databases.js';
-import { challengesOf, peerRow, RegisteringPhone, statusOf } from '../support/registering-phone.js';
+import { challengesOf, peerRow, RegisteringPhone, statusOf, withRequestDetailsHidden } from '../support/registering-phone.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 
 const PHONE = '127.0.0.51';
@@ -164,17 +164,10 @@ describe.each(VARIANTS)(`registrar on the ${testEngine} engine (store $store, ca
   });
 
   it('answers a wrong password and an unknown user byte for byte the same, apart from what each request brought and the nonce', async () => {
-    const normalized = (response: string | undefined, user: string) =>
-      (response ?? '')
-        .replaceAll(user, 'USER')
-        .replace(/nonce="[^"]+"/g, 'nonce="NONCE"')
-        .replace(/branch=[^;\r]+/, 'branch=BRANCH')
-        .replace(/tag=[^;\r]+/g, 'tag=TAG')
-        .replace(/CSeq: \d+/, 'CSeq: N');
     const wrong = await rig.phone.register('1002', 'not-the-secret');
     const unknown = await rig.phone.register('nobody', 'whatever');
     expect(statusOf(wrong)).toBe(401);
-    expect(normalized(unknown, 'nobody')).toBe(normalized(wrong, '1002'));
+    expect(withRequestDetailsHidden(unknown, 'nobody')).toBe(withRequestDetailsHidden(wrong, '1002'));
   });
 
   it('refuses an answer without qop (RFC 2069), even with the right password, and its replay with another Call-ID and Contact', async () => {

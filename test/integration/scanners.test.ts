@@ -1,6 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/drouter-process.js';
 import { startTestServer, type TestServer } from '../support/drouter-server.js';
 
 /**
@@ -29,8 +30,10 @@ describe.runIf(sipviciousAvailable())('svwar against the proxy on its default (n
   afterAll(() => server?.close());
 
   async function svwar(args: readonly string[]): Promise<string> {
-    // -b/-x: the scanner's own loopback address, in its Via too, so that the answers come back to it.
-    const run = await promisify(execFile)('svwar', [...args, '-p', String(server.sip.port), '-b', SCANNER, '-x', SCANNER, server.sip.address], { encoding: 'utf8', timeout: 60_000 });
+    // -b/-x: the scanner's loopback address, in its Via too. -P: a port of its own, for it listens on
+    // every address (its -b did not take here), and its default, 5060, is every gateway's in the other tests.
+    const localPort = String(await freePort());
+    const run = await promisify(execFile)('svwar', [...args, '-p', String(server.sip.port), '-b', SCANNER, '-x', SCANNER, '-P', localPort, server.sip.address], { encoding: 'utf8', timeout: 60_000 });
     return `${run.stdout}\n${run.stderr}`;
   }
 

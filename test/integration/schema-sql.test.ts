@@ -72,7 +72,7 @@ describe.runIf(MYSQL_TEST_URL !== undefined)('sql/*.sql against the migrations o
   it('write the same version rows', async () => {
     const query = 'SELECT table_name, table_version FROM version ORDER BY table_name';
     const expected = await fromSqlFiles.exec(query);
-    expect(expected).toHaveLength(5);
+    expect(expected).toHaveLength(6);
     expect(await fromMigrations.exec(query)).toEqual(expected);
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DialogSigner } from '../../src/proxy/dialog-token.js';
 import { type Call, finalResponse, inviteFrom } from '../support/calling-phone.js';
 import { freePort } from '../support/drouter-process.js';
-import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
+import { moveExampleGateways, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { captureLog, type CapturedLog } from '../support/log-capture.js';
 import { statusOf } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
@@ -15,11 +15,15 @@ import { sipRequest, UdpPeer } from '../support/udp-peer.js';
  * token. A stranger's forged in-dialog request (the To tag and our Route
  * are all it takes to look like one) must not reach its Request-URI.
  * Proxy on 127.0.0.80, phone on 127.0.0.81, the victim a forged request
- * names on 127.0.0.77, gateways 1 and 2 of the example data.
+ * names on 127.0.0.77, gateways 1 and 2 of the example data moved to
+ * 127.0.0.104/105 (127.0.0.106 for the restart).
  */
 const PROXY = '127.0.0.80';
 const PHONE = '127.0.0.81';
 const VICTIM = '127.0.0.77';
+const GATEWAY_1 = '127.0.0.104';
+const GATEWAY_2 = '127.0.0.105';
+const RESTART_GATEWAY = '127.0.0.106';
 /** drachtio-server relays whatever carries its own Route, statelessly, without asking us (README "Where it differs" 6). */
 const onDrachtio = testEngine === 'drachtio';
 
@@ -38,10 +42,11 @@ describe(`signed dialogs (${testEngine} engine)`, () => {
   beforeAll(async () => {
     captured = captureLog();
     server = await startTestServer(PROXY, {}, captured.log);
+    await moveExampleGateways(server, GATEWAY_1, GATEWAY_2);
     phone = await UdpPeer.bind(PHONE);
     victim = await UdpPeer.bind(VICTIM);
-    gateway1 = await ScriptedGateway.start('127.0.0.2');
-    gateway2 = await ScriptedGateway.start('127.0.0.3');
+    gateway1 = await ScriptedGateway.start(GATEWAY_1);
+    gateway2 = await ScriptedGateway.start(GATEWAY_2);
   });
   afterAll(async () => {
     phone?.close();
@@ -107,7 +112,7 @@ describe(`signed dialogs (${testEngine} engine)`, () => {
     if (!onDrachtio) expect(recordRoute).toMatch(/;drt=[A-Za-z0-9_-]{22};lr>$/);
     const inDialog = (method: string, cseq: number, branch: string) =>
       sipRequest([
-        `${method} sip:asterisk@127.0.0.2:5060 SIP/2.0`,
+        `${method} sip:asterisk@${GATEWAY_1}:5060 SIP/2.0`,
         `Via: SIP/2.0/UDP ${PHONE}:${phone.address.port};branch=z9hG4bK-${branch}`,
         'Max-Forwards: 70',
         `Route: ${recordRoute}`,
@@ -119,12 +124,12 @@ describe(`signed dialogs (${testEngine} engine)`, () => {
     const before = gateway1.requests('ACK').length;
     phone.send(inDialog('ACK', 1, 'signed-ack'), server.sip);
     // The callee's side: From and To swapped, to the phone's contact, through the same Record-Route.
-    const callee = await UdpPeer.bind('127.0.0.2');
+    const callee = await UdpPeer.bind(GATEWAY_1);
     try {
       callee.send(
         sipRequest([
           `INFO sip:1001@${PHONE}:${phone.address.port} SIP/2.0`,
-          `Via: SIP/2.0/UDP 127.0.0.2:${callee.address.port};branch=z9hG4bK-callee-info`,
+          `Via: SIP/2.0/UDP ${GATEWAY_1}:${callee.address.port};branch=z9hG4bK-callee-info`,
           'Max-Forwards: 70',
           `Route: ${recordRoute}`,
           `From: <sip:01144201234000@${server.sip.address}:${server.sip.port}>;tag=${toTag}`,
@@ -149,9 +154,10 @@ describe(`a signed dialog across a restart (${testEngine} engine)`, () => {
   // On drachtio the BYE goes through drachtio-server, which needs nothing of us for it.
   it('takes the BYE of a call set up before the restart: the secret is kept in the store (drouter_shared)', async () => {
     const first = await startTestServer('127.0.0.82', {}, undefined, await freePort());
+    await moveExampleGateways(first, RESTART_GATEWAY, RESTART_GATEWAY);
     const { port } = first.sip;
     const phone = await UdpPeer.bind('127.0.0.83');
-    const gateway = await ScriptedGateway.start('127.0.0.2');
+    const gateway = await ScriptedGateway.start(RESTART_GATEWAY);
     let second: TestServer | undefined;
     try {
       const made = inviteFrom(phone, `${first.sip.address}:${port}`, '01144201234001');
@@ -164,7 +170,7 @@ describe(`a signed dialog across a restart (${testEngine} engine)`, () => {
       second = await startTestServer('127.0.0.82', { store: { url: `sqlite:${first.storeFile}` } }, undefined, port);
       phone.send(
         sipRequest([
-          'BYE sip:asterisk@127.0.0.2:5060 SIP/2.0',
+          `BYE sip:asterisk@${RESTART_GATEWAY}:5060 SIP/2.0`,
           `Via: SIP/2.0/UDP 127.0.0.83:${phone.address.port};branch=z9hG4bK-after-restart`,
           'Max-Forwards: 70',
           `Route: ${recordRoute}`,

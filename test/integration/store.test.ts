@@ -54,6 +54,7 @@ describe.each(databaseKinds())('store on $name', (kind) => {
       expect(await store.countPeers()).toBe(4);
       const versions = await db.exec('SELECT table_name, table_version FROM version ORDER BY table_name');
       expect(versions.map((v) => [v.table_name, Number(v.table_version)])).toEqual([
+        ['address', 5],
         ['dr_carriers', 3],
         ['dr_gateways', 6],
         ['dr_groups', 2],
@@ -101,7 +102,7 @@ describe.each(databaseKinds())('store on $name', (kind) => {
       expect(second.schemaCreated).toBe(false);
       expect(second.seeded).toBeUndefined();
       expect((await second.store.loadRoutingRows()).gateways).toHaveLength(2);
-      expect(await db.exec('SELECT table_name FROM version')).toHaveLength(5);
+      expect(await db.exec('SELECT table_name FROM version')).toHaveLength(6);
     } finally {
       await second.store.close();
     }

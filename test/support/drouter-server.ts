@@ -5,6 +5,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { type RunningServer, startServer } from '../../src/main.js';
 import { freePort } from './drouter-process.js';
+import { execSql } from './sqlite-file.js';
 
 /** The engine the behaviour suites run on: DROUTER_TEST_ENGINE, `native` by default. */
 export const testEngine: 'native' | 'drachtio' = engineUnderTest(process.env.DROUTER_TEST_ENGINE);
@@ -48,6 +49,17 @@ export function engineEnv(): Record<string, string> {
 
 /** Where the behaviour suites' phones are: trusted as an SBC would be (see startTestServer). */
 export const TRUSTED_TEST_SOURCES = '127.0.0.0/8';
+
+/**
+ * Moves the example data's gateways 1 and 2 (127.0.0.2/3 as seeded) to
+ * addresses of the test's own, and reloads: test files run in parallel, and
+ * only one of them can hold 127.0.0.2:5060 at a time.
+ */
+export async function moveExampleGateways(server: TestServer, gateway1: string, gateway2: string): Promise<void> {
+  execSql(server.storeFile, `UPDATE dr_gateways SET address = '${gateway1}:5060' WHERE gwid = '1'; UPDATE dr_gateways SET address = '${gateway2}:5060' WHERE gwid = '2'`);
+  const report = await server.server.reload();
+  if (!report.ok) throw new Error(`the example data did not reload with gateways on ${gateway1} and ${gateway2}: ${JSON.stringify(report.errors)}`);
+}
 
 export interface TestServer {
   server: RunningServer;

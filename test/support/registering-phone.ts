@@ -13,6 +13,22 @@ export function statusOf(message: string | undefined): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/**
+ * A response with what differs from one request to the next made the same:
+ * the user `name` its URIs echo, nonces, the branch, tags, the Call-ID and the
+ * CSeq number. Two challenges that must not tell their users apart are
+ * equal after this.
+ */
+export function withRequestDetailsHidden(response: string | undefined, name: string): string {
+  return (response ?? '')
+    .replaceAll(`sip:${name}@`, 'sip:NAME@')
+    .replace(/nonce="[^"]+"/g, 'nonce="NONCE"')
+    .replace(/branch=[^;\r]+/, 'branch=BRANCH')
+    .replace(/tag=[^;\r]+/g, 'tag=TAG')
+    .replace(/Call-ID: \S+/, 'Call-ID: ID')
+    .replace(/CSeq: \d+/, 'CSeq: N');
+}
+
 /** The digest challenges of a 401 (WWW-Authenticate) or a 407 (Proxy-Authenticate). */
 export function challengesOf(message: string | undefined): Challenge[] {
   return [...(message ?? '').matchAll(/^(?:WWW|Proxy)-Authenticate:\s*Digest (.*)$/gim)].map((m) => ({

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { RowError, SchemaMissingError, StoreUnreachableError } from '../../errors.js';
+import { RowError, type RowProblem, SchemaMissingError, StoreUnreachableError } from '../../errors.js';
 import { decodeRows } from '../../model/decode-rows.js';
 import { type DrRuleRow, drCarriersTable, drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable } from '../../model/drouting-tables.js';
 import { PEER_COLUMN_NAMES, type PeerRow, peerColumnsOfSippeers, sippeersTable } from '../../model/sippeers-table.js';
@@ -7,6 +7,7 @@ import type { TableSpec } from '../../model/columns.js';
 import type { RulePage } from '../../model/routing-rows.js';
 import { GroupCommit } from '../group-commit.js';
 import { type SharedValueRow, sharedValuesTable } from '../../model/shared-values-table.js';
+import { type AddressRow, addressTable } from '../../model/address-table.js';
 import type { RoutingRows, RoutingRowStream, SharedValueName, Store } from '../store.js';
 import type { Dialect, KnexHandle } from './connect.js';
 import { type SeedSummary, seedExample } from './seed.js';
@@ -118,6 +119,10 @@ export class KnexStore implements Store {
         for (const [gwid, state] of states) await trx(drGatewaysTable.name).where({ gwid }).update({ state });
       }),
     );
+  }
+
+  async loadAddresses(): Promise<{ rows: AddressRow[]; problems: RowProblem[] }> {
+    return this.readTable(addressTable);
   }
 
   async sharedValue(name: SharedValueName, candidate: string): Promise<string> {

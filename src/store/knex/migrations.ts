@@ -30,6 +30,8 @@ const MIGRATIONS: readonly Migration[] = [
   { name: '001_opensips_drouting_and_asterisk_sippeers', up: createMissingTables },
   // drouter_shared (the shared secret), for databases the first migration made before it existed.
   { name: '002_drouter_shared', up: createMissingTables },
+  // OpenSIPS's permissions `address` table, the sources trusted without a challenge.
+  { name: '003_address', up: createMissingTables },
 ];
 
 async function createTable(knex: Knex, dialect: Dialect, table: TableSpec): Promise<void> {
@@ -110,6 +112,30 @@ function migratingElsewhere(error: unknown): boolean {
  * left to do.
  */
 export async function migrateToLatest(knex: Knex, dialect: Dialect): Promise<string[]> {
+  return dialect === 'mysql' ? withServerLock(knex, () => migrateWithRetries(knex, dialect)) : migrateWithRetries(knex, dialect);
+}
+
+/**
+ * On MariaDB the nodes take turns through a server lock (GET_LOCK) held on
+ * one connection for the whole migration: knex's own lock is a table row
+ * that knex creates with a select-then-insert, so two nodes starting
+ * together could each insert one, and knex's "lock" (an UPDATE expecting one
+ * row) then failed for both, for good.
+ */
+async function withServerLock<T>(knex: Knex, run: () => Promise<T>): Promise<T> {
+  const connection: unknown = await knex.client.acquireConnection();
+  const name = `CONCAT(DATABASE(), '.${MIGRATIONS_TABLE}')`;
+  try {
+    const [rows] = (await knex.raw(`SELECT GET_LOCK(${name}, ?) AS got`, [CONCURRENT_MIGRATION_WAIT_MS / 1000]).connection(connection)) as [{ got: number | null }[]];
+    if (rows[0]?.got !== 1) throw new Error(`another drouter held the schema migration lock (GET_LOCK ${MIGRATIONS_TABLE}) for ${CONCURRENT_MIGRATION_WAIT_MS / 1000} s`);
+    return await run();
+  } finally {
+    await knex.raw(`SELECT RELEASE_LOCK(${name})`).connection(connection).catch(() => undefined);
+    knex.client.releaseConnection(connection);
+  }
+}
+
+async function migrateWithRetries(knex: Knex, dialect: Dialect): Promise<string[]> {
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
