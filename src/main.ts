@@ -23,6 +23,7 @@ import { CallerAuthentication } from './proxy/caller-authentication.js';
 import { DialogGuard } from './proxy/dialog-guard.js';
 import { DialogSigner } from './proxy/dialog-token.js';
 import { optionsStep } from './proxy/options-step.js';
+import { PeersByAddress } from './proxy/peers-by-address.js';
 import { TrustedSources } from './proxy/trusted-sources.js';
 import type { SipEngine } from './sip/engine.js';
 import { createEngine, describeEngine, drachtioServer } from './sip/engine-choice.js';
@@ -125,7 +126,9 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       salt: () => randomBytesPooled(8),
     });
     const trustedSources = new TrustedSources(config.auth.trustedSources, () => routing.current.table, config.auth.addressGroups);
+    const peersByAddress = new PeersByAddress();
     await adoptAddresses(trustedSources, store, log);
+    await adoptStaticPeers(peersByAddress, store, log);
     const gatewayStates = states;
     const callRouter = callRouterStep({
       routing,
@@ -133,7 +136,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       proxy: config.proxy,
       local: engine.local,
       dialogs,
-      callers: new CallerAuthentication({ authenticator, trusted: (source) => trustedSources.has(source), log }),
+      callers: new CallerAuthentication({ authenticator, trusted: (source) => trustedSources.has(source), peerAt: (address) => peersByAddress.at(address), log }),
       unauthenticatedMayReach: config.auth.unauthenticatedMayReach,
       log,
       observer: metrics,
@@ -194,6 +197,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       }
       // The trusted sources of the `address` table are read again with every reload (SIGHUP, POST /reload).
       await adoptAddresses(trustedSources, store, log);
+      await adoptStaticPeers(peersByAddress, store, log);
       return report;
     };
     const routes = adminRoutes({
@@ -261,6 +265,15 @@ async function adoptAddresses(trusted: TrustedSources, store: Store, log: Logger
   const { rows, problems } = await store.loadAddresses();
   const unusable = [...problems, ...trusted.adopt(rows)];
   for (const problem of unusable) log.warn({ problem }, `trusted sources: ${formatRowProblem(problem)}`);
+}
+
+/** Reads the peers matched by their address (a static `host`); a table that does not read keeps the last ones, logged. */
+async function adoptStaticPeers(peers: PeersByAddress, store: Store, log: Logger): Promise<void> {
+  try {
+    peers.adopt(await store.listPeers({ staticHostsOnly: true }));
+  } catch (error) {
+    log.warn({ err: error }, `peers with a static host not read (the last ones stay in use): ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /**

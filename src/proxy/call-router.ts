@@ -102,7 +102,9 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
       return;
     }
     const from = request.from ? parseSipUri(request.from.uri) : undefined;
-    const caller = from?.ok && from.uri.user ? { user: from.uri.user, domain: from.uri.host } : undefined;
+    // The caller's group (dr_groups) is the authenticated peer's: a trunk's From names its callers, not itself.
+    const user = who.kind === 'authenticated' ? who.peer.name : from?.ok ? from.uri.user : undefined;
+    const caller = user && from?.ok ? { user, domain: from.uri.host } : undefined;
     const explain = deps.log.isLevelEnabled('debug');
     const decision = deps.routing.route({ number: requestUri.user ?? '', requestUri, caller, explain });
     if (explain) deps.log.debug({ callId: request.callId, decision: decisionJson(decision) }, `routing ${request.callId}: ${decision.outcome}`);

@@ -1,8 +1,9 @@
 import type { Logger } from '../log.js';
 import type { PeerRow } from '../model/sippeers-table.js';
-import type { DigestAuthenticator } from '../registrar/authentication-service.js';
+import { type DigestAuthenticator, peerAllows } from '../registrar/authentication-service.js';
 import type { Endpoint, ServerExchange } from '../sip/engine.js';
 import { parseSipUri } from '../sip/uri.js';
+import { insecureInvite } from './peers-by-address.js';
 
 /**
  * Who may start a call (RFC 3261 §22.3, proxy authentication): a request
@@ -26,6 +27,8 @@ export interface CallerAuthenticationDeps {
   authenticator: DigestAuthenticator;
   /** Sources whose requests are not challenged (the gateways, auth.trustedSources, the `address` table). */
   trusted(source: Endpoint): boolean;
+  /** The peer whose static `host` is this address, if any (chan_sip's match by address). */
+  peerAt(address: string): PeerRow | undefined;
   log: Logger;
 }
 
@@ -40,13 +43,17 @@ export class CallerAuthentication {
   async check(exchange: ServerExchange): Promise<CallerVerdict> {
     const { request } = exchange;
     if (this.deps.trusted(request.source)) return { kind: 'trusted' };
+    // chan_sip matches a call from a peer's static host to that peer: insecure=invite lets it in unchallenged.
+    const sourcePeer = this.deps.peerAt(request.source.address);
+    if (sourcePeer && insecureInvite(sourcePeer) && peerAllows(sourcePeer, request.source.address)) return { kind: 'authenticated', peer: sourcePeer };
     const credentials = request.proxyAuthorization;
     if (credentials === undefined) return { kind: 'anonymous' };
     const verdict = await this.deps.authenticator.check({
       credentials,
       method: request.method,
       source: request.source.address,
-      fit: mayCall,
+      // A type=peer row places calls only from its own host (a trunk), as chan_sip matches it.
+      fit: (peer) => mayCall(peer) || peer.name === sourcePeer?.name,
       unfitReason: 'Peer is not supposed to place calls',
     });
     if (!verdict.ok) {
@@ -55,7 +62,9 @@ export class CallerAuthentication {
       return { kind: 'refused' };
     }
     const from = request.from ? parseSipUri(request.from.uri) : undefined;
-    if (!from?.ok || from.uri.user !== verdict.peer.name) {
+    // A peer matched by its address (a trunk) sends its callers' numbers in From, not its own name.
+    const matchedByAddress = verdict.peer.name === sourcePeer?.name;
+    if (!matchedByAddress && (!from?.ok || from.uri.user !== verdict.peer.name)) {
       this.securityLine(exchange, 'Username/auth name mismatch');
       exchange.reply(403, { reason: 'Forbidden (authentication name does not match the From user)' });
       return { kind: 'refused' };

@@ -2,6 +2,7 @@ import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { PeerRow } from '../model/sippeers-table.js';
 import { challenges, checkNonce, computeHa1, type DigestAlgorithm, type DigestCredentials, makeNonce, parseAuthorization, verifyDigest } from './digest.js';
+import { parseNetwork, SourceNetworks } from '../sip/source-networks.js';
 import type { PeerLookup } from './peer-service.js';
 
 /**
@@ -70,12 +71,52 @@ export class DigestAuthenticator {
     if (!fit) return { ok: false, stale: false, securityReason: peer ? request.unfitReason : 'No matching peer found' };
     if (!digestRight) return { ok: false, stale: false, securityReason: 'Wrong password' };
     if (nonceState !== 'valid') return { ok: false, stale: nonceState === 'stale', securityReason: undefined };
+    // chan_sip's permit/deny on the peer (checked once the password is known right, so that it tells a guesser nothing).
+    if (!peerAllows(fit, request.source)) return { ok: false, stale: false, securityReason: 'Device does not match ACL' };
     const count = Number.parseInt(credentials.nc ?? '', 16);
     if (!(await deps.cache.acceptNonceCount(credentials.nonce, count, deps.nonceLifetimeSeconds * 1000)) && !(await request.retransmission?.(fit))) {
       return { ok: false, stale: true, securityReason: 'Nonce count replayed' };
     }
     return { ok: true, peer: fit, credentials };
   }
+}
+
+/**
+ * chan_sip's permit/deny of a peer: `ip/mask` entries (a dotted netmask or a
+ * prefix length; a bare address is one host), several joined by `;` or `,`.
+ * As sip.conf is usually written (deny first, then permit), a source that
+ * `deny` matches is refused unless `permit` matches it too; with no `deny`
+ * every source is allowed. An entry that does not parse matches nothing.
+ */
+export function peerAllows(peer: Pick<PeerRow, 'permit' | 'deny'>, address: string): boolean {
+  if (!peer.deny) return true;
+  if (!aclNetworks(peer.deny).has(address)) return true;
+  return peer.permit ? aclNetworks(peer.permit).has(address) : false;
+}
+
+function aclNetworks(text: string): SourceNetworks {
+  const entries = text
+    .split(/[;,]/)
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const [address = '', mask] = entry.split('/');
+      if (mask === undefined) return address;
+      const prefix = mask.includes('.') ? dottedMaskLength(mask) : mask;
+      return prefix === undefined ? '' : `${address}/${prefix}`;
+    })
+    .filter((entry) => parseNetwork(entry) !== undefined);
+  return new SourceNetworks(entries);
+}
+
+/** 255.255.255.0 → 24; undefined for a mask whose bits are not contiguous. */
+function dottedMaskLength(mask: string): number | undefined {
+  const octets = mask.split('.').map(Number);
+  if (octets.length !== 4 || octets.some((octet) => !Number.isInteger(octet) || octet < 0 || octet > 255)) return undefined;
+  const bits = octets.map((octet) => octet.toString(2).padStart(8, '0')).join('');
+  if (!/^1*0*$/.test(bits)) return undefined;
+  const firstZero = bits.indexOf('0');
+  return firstZero === -1 ? 32 : firstZero;
 }
 
 function ha1For(peer: PeerRow, credentials: DigestCredentials, realm: string): string | undefined {

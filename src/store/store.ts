@@ -26,8 +26,8 @@ export interface Store {
    */
   writeRegistration(name: string, columns: Partial<RegistrationColumns>, options?: { expiredBy?: number }): Promise<boolean>;
   countPeers(): Promise<number>;
-  /** Every peer (the registrar's columns), by name (`GET /peers`). */
-  listPeers(): Promise<PeerRow[]>;
+  /** Every peer (the registrar's columns), by name (`GET /peers`); `staticHostsOnly`: those whose `host` is not `dynamic` (matched by their address). */
+  listPeers(options?: { staticHostsOnly?: boolean }): Promise<PeerRow[]>;
   /** Writes dr_gateways.state by gwid in one transaction (probe.persistState); a gwid no row has is skipped. */
   writeGatewayStates(states: ReadonlyMap<string, number>): Promise<void>;
   /**

@@ -30,6 +30,17 @@ function withProxyAuthorization(call: Call, authorization: string, from = '1001'
     .replace('Content-Type: application/sdp', `${authorization}\r\nContent-Type: application/sdp`);
 }
 
+/** The ACK of a non-2xx final to `invite`: it ends that INVITE transaction (RFC 3261 §17.1.1.3): same branch, the final's To. */
+function ackOf(invite: string, final: string | undefined): string {
+  const to = /^To:.*$/im.exec(final ?? '')?.[0] ?? '';
+  return invite
+    .replace(/^INVITE (\S+) SIP\/2\.0/, 'ACK $1 SIP/2.0')
+    .replace(/^To:.*$/im, to)
+    .replace('CSeq: 1 INVITE', 'CSeq: 1 ACK')
+    .replace(/Content-Type: application\/sdp\r\n/, '')
+    .replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n');
+}
+
 describe(`who may call (${testEngine} engine)`, () => {
   let server: TestServer;
   let captured: CapturedLog;
@@ -58,17 +69,7 @@ describe(`who may call (${testEngine} engine)`, () => {
     phone.send(call.invite, server.sip);
     const response = await finalResponse(phone, call);
     expect(statusOf(response)).toBe(407);
-    // The ACK of the 407 ends that INVITE transaction (RFC 3261 §17.1.1.3): same branch, the 407's To.
-    const to = /^To:.*$/im.exec(response ?? '')?.[0] ?? '';
-    phone.send(
-      call.invite
-        .replace(/^INVITE (\S+) SIP\/2\.0/, 'ACK $1 SIP/2.0')
-        .replace(/^To:.*$/im, to)
-        .replace('CSeq: 1 INVITE', 'CSeq: 1 ACK')
-        .replace(/Content-Type: application\/sdp\r\n/, '')
-        .replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n'),
-      server.sip,
-    );
+    phone.send(ackOf(call.invite, response), server.sip);
     const [challenge] = challengesOf(response);
     if (!challenge) throw new Error(`no Proxy-Authenticate in:\n${response}`);
     return challenge;
@@ -179,6 +180,75 @@ describe(`the address table (OpenSIPS permissions) as trusted sources (${testEng
       gateway.close();
       await server.close();
     }
+  });
+});
+
+describe(`chan_sip's peer options: insecure=invite, a type=peer trunk matched by its address, permit/deny (${testEngine} engine)`, () => {
+  let server: TestServer;
+  let captured: CapturedLog;
+  let gateway: ScriptedGateway;
+  const peers: UdpPeer[] = [];
+  const TRUNK_OPEN = '127.0.0.108';
+  const TRUNK = '127.0.0.109';
+  const ELSEWHERE = '127.0.0.110';
+  const PERMITTED = '127.0.0.111';
+
+  beforeAll(async () => {
+    captured = captureLog();
+    server = await startTestServer('127.0.0.107', { auth: { trustedSources: [] } }, captured.log);
+    await moveExampleGateways(server, GATEWAY_1, GATEWAY_2);
+    execSql(
+      server.storeFile,
+      `INSERT INTO sippeers (name, type, host, secret, insecure) VALUES ('trunk-open', 'peer', '${TRUNK_OPEN}', 'unused', 'port,invite'), ('trunk', 'peer', '${TRUNK}', 'trunksecret', NULL);
+       INSERT INTO dr_groups (username, domain, groupid) VALUES ('trunk-open', '127.0.0.1', 0), ('trunk', '127.0.0.1', 0);
+       UPDATE sippeers SET deny = '0.0.0.0/0.0.0.0', permit = '${PERMITTED}/255.255.255.255' WHERE name = '1002'`,
+    );
+    expect((await server.server.reload()).ok).toBe(true);
+    gateway = await ScriptedGateway.start(GATEWAY_1);
+  });
+  afterAll(async () => {
+    for (const peer of peers) peer.close();
+    gateway?.close();
+    await server?.close();
+  });
+
+  async function peerAt(address: string): Promise<UdpPeer> {
+    const peer = await UdpPeer.bind(address);
+    peers.push(peer);
+    return peer;
+  }
+
+  /** A call from `from` with `caller` in From; with credentials, the answer to the 407 the first attempt got. */
+  async function call(from: UdpPeer, number: string, caller: string, credentials?: { user: string; password: string }): Promise<number | undefined> {
+    const proxy = `${server.sip.address}:${server.sip.port}`;
+    const made = inviteFrom(from, proxy, number);
+    const invite = made.invite.replace('<sip:1001@127.0.0.1>', `<sip:${caller}@127.0.0.1>`);
+    from.send(invite, server.sip);
+    const first = await finalResponse(from, made);
+    const [challenge] = challengesOf(first);
+    if (!credentials || !challenge) return statusOf(first);
+    from.send(ackOf(invite, first), server.sip);
+    const authorization = digestAuthorization('Proxy-Authorization', 'INVITE', credentials.user, credentials.password, challenge, `sip:${number}@${proxy}`);
+    from.send(withProxyAuthorization({ ...made, invite }, authorization, caller), server.sip);
+    return statusOf(await from.receive(/^SIP\/2\.0 [2-6]\d\d [\s\S]*CSeq: 2 INVITE/, 4000));
+  }
+
+  it('lets an insecure=invite peer call from its host without a challenge, whatever its From', async () => {
+    expect(await call(await peerAt(TRUNK_OPEN), '01144201230020', '5551234')).toBe(200);
+  });
+
+  it('takes a type=peer trunk\'s credentials from its host only, with any From', async () => {
+    expect(await call(await peerAt(TRUNK), '01144201230021', '5551234', { user: 'trunk', password: 'trunksecret' })).toBe(200);
+    expect(await call(await peerAt(ELSEWHERE), '01144201230022', 'trunk', { user: 'trunk', password: 'trunksecret' })).toBe(407);
+    expect(captured.messages().at(-1)).toMatch(/rejected because Peer is not supposed to place calls$/);
+  });
+
+  it('refuses a peer\'s right credentials from outside its permit/deny, for calls and registrations alike', async () => {
+    const outside = await peerAt(ELSEWHERE);
+    expect(await call(outside, '01144201230023', '1002', { user: '1002', password: 'secret1002' })).toBe(407);
+    expect(captured.messages().at(-1)).toMatch(/rejected because Device does not match ACL$/);
+    expect(statusOf(await new RegisteringPhone(outside, server.sip).register('1002', 'secret1002'))).toBe(401);
+    expect(await call(await peerAt(PERMITTED), '01144201230024', '1002', { user: '1002', password: 'secret1002' })).toBe(200);
   });
 });
 

@@ -138,8 +138,9 @@ export class KnexStore implements Store {
     await this.guard(() => this.knex(drCarriersTable.name).where({ carrierid }).update({ state }));
   }
 
-  async listPeers(): Promise<PeerRow[]> {
+  async listPeers(options: { staticHostsOnly?: boolean } = {}): Promise<PeerRow[]> {
     const query = this.knex(sippeersTable.name).select(PEER_COLUMN_NAMES).orderBy('name');
+    if (options.staticHostsOnly) query.whereNotNull('host').whereNot('host', 'dynamic');
     const { rows, problems } = decodeRows(peerColumnsOfSippeers, await this.guard(() => this.runSelect(query)));
     if (problems.length > 0) throw new RowError(problems);
     return rows as PeerRow[];
