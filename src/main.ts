@@ -23,6 +23,7 @@ import { CallerAuthentication } from './proxy/caller-authentication.js';
 import { DialogGuard } from './proxy/dialog-guard.js';
 import { DialogSigner } from './proxy/dialog-token.js';
 import { optionsStep } from './proxy/options-step.js';
+import { readCallerSources } from './proxy/caller-sources.js';
 import { PeersByAddress } from './proxy/peers-by-address.js';
 import { TrustedSources } from './proxy/trusted-sources.js';
 import type { SipEngine } from './sip/engine.js';
@@ -125,10 +126,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       clock: systemClock,
       salt: () => randomBytesPooled(8),
     });
-    const trustedSources = new TrustedSources(config.auth.trustedSources, () => routing.current.table, config.auth.addressGroups);
-    const peersByAddress = new PeersByAddress();
-    await adoptAddresses(trustedSources, store, log);
-    await adoptStaticPeers(peersByAddress, store, log);
+    const callerSources = { trusted: new TrustedSources(config.auth.trustedSources, () => routing.current.table, config.auth.addressGroups), peers: new PeersByAddress() };
+    await readCallerSources(callerSources, store, log);
     const gatewayStates = states;
     const callRouter = callRouterStep({
       routing,
@@ -136,7 +135,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       proxy: config.proxy,
       local: engine.local,
       dialogs,
-      callers: new CallerAuthentication({ authenticator, trusted: (source) => trustedSources.has(source), peerAt: (address) => peersByAddress.at(address), log }),
+      callers: new CallerAuthentication({ authenticator, trusted: (source) => callerSources.trusted.has(source), peerAt: (address) => callerSources.peers.at(address), log }),
       unauthenticatedMayReach: config.auth.unauthenticatedMayReach,
       log,
       observer: metrics,
@@ -195,9 +194,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
         await gatewayStates.adopt(routing.current.table, { inheritState });
         await carriers.adopt(routing.current.table, { inheritState });
       }
-      // The trusted sources of the `address` table are read again with every reload (SIGHUP, POST /reload).
-      await adoptAddresses(trustedSources, store, log);
-      await adoptStaticPeers(peersByAddress, store, log);
+      // The caller check's sources are read again with every reload (SIGHUP, POST /reload).
+      await readCallerSources(callerSources, store, log);
       return report;
     };
     const routes = adminRoutes({
@@ -252,27 +250,6 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     await cache?.close();
     await store.close();
     throw error;
-  }
-}
-
-/**
- * The nonces' secret: the configured one, else one the nodes sharing the
- * cache agree on (the first node's random one), so a nonce issued by one
- * node of a pair verifies on the other after a failover.
- */
-/** Reads the `address` table into the trusted sources; a row that cannot be used is logged and left out. */
-async function adoptAddresses(trusted: TrustedSources, store: Store, log: Logger): Promise<void> {
-  const { rows, problems } = await store.loadAddresses();
-  const unusable = [...problems, ...trusted.adopt(rows)];
-  for (const problem of unusable) log.warn({ problem }, `trusted sources: ${formatRowProblem(problem)}`);
-}
-
-/** Reads the peers matched by their address (a static `host`); a table that does not read keeps the last ones, logged. */
-async function adoptStaticPeers(peers: PeersByAddress, store: Store, log: Logger): Promise<void> {
-  try {
-    peers.adopt(await store.listPeers({ staticHostsOnly: true }));
-  } catch (error) {
-    log.warn({ err: error }, `peers with a static host not read (the last ones stay in use): ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

@@ -82,16 +82,16 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
       deps.callers.challenge(exchange);
       return;
     }
-    // A phone with us as its outbound proxy puts our Route on top: it is not sent on (§16.4).
-    const routes = request.routes.length > 0 ? routesAfterOurs(request.routes, deps.local) : undefined;
-    // The dialog this request may start is signed in our Record-Route.
-    const signed: ProxyOptions = { ...proxyOptions, recordRouteParam: deps.dialogs.recordRouteParam(request), consumeCredentials: who.kind === 'authenticated' };
     const located = await deps.locate(requestUri);
     if (who.kind === 'anonymous' && located.kind !== 'registered') {
       // Only registered phones are open to strangers: anything else gets the same challenge.
       deps.callers.challenge(exchange);
       return;
     }
+    // A phone with us as its outbound proxy puts our Route on top: it is not sent on (§16.4).
+    const routes = request.routes.length > 0 ? routesAfterOurs(request.routes, deps.local) : undefined;
+    // The dialog this request may start is signed in our Record-Route.
+    const signed: ProxyOptions = { ...proxyOptions, recordRouteParam: deps.dialogs.recordRouteParam(request), consumeCredentials: who.kind === 'authenticated' };
     if (located.kind !== 'unknown') deps.observer.routingDecision(located.kind);
     if (located.kind === 'registered') {
       await exchange.proxy(routes ? located.targets.map((target) => ({ ...target, routes })) : located.targets, { ...signed, tryNext: (report) => report.local || report.status >= 500 });

@@ -2,6 +2,7 @@ import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { PeerRow } from '../model/sippeers-table.js';
 import { challenges, checkNonce, computeHa1, type DigestAlgorithm, type DigestCredentials, makeNonce, parseAuthorization, verifyDigest } from './digest.js';
+import { boundedMemo } from '../bounded-memo.js';
 import { parseNetwork, SourceNetworks } from '../sip/source-networks.js';
 import type { PeerLookup } from './peer-service.js';
 
@@ -94,7 +95,10 @@ export function peerAllows(peer: Pick<PeerRow, 'permit' | 'deny'>, address: stri
   return peer.permit ? aclNetworks(peer.permit).has(address) : false;
 }
 
-function aclNetworks(text: string): SourceNetworks {
+/** A peer's permit or deny as networks, parsed once per distinct text: it is asked on every REGISTER and call of the peer. */
+const aclNetworks = boundedMemo(parseAcl, 1024);
+
+function parseAcl(text: string): SourceNetworks {
   const entries = text
     .split(/[;,]/)
     .map((entry) => entry.trim())
