@@ -85,6 +85,25 @@ describe(`who may call (${testEngine} engine)`, () => {
     expect(gateway1.requests('INVITE').length + gateway2.requests('INVITE').length).toBe(0);
   });
 
+  it('answers a stranger\'s flood of 500 INVITEs with 500 challenges, lets none through, and still takes a real call', async () => {
+    const flooder = await UdpPeer.bind('127.0.0.85');
+    try {
+      const calls = Array.from({ length: 500 }, (_, i) => inviteFrom(flooder, proxy(), `0114420123${String(i).padStart(4, '0')}`));
+      for (const call of calls) flooder.send(call.invite, server.sip);
+      let challenges = 0;
+      const deadline = Date.now() + 10_000;
+      while (challenges < calls.length && Date.now() < deadline) if (statusOf(await flooder.receive(/^SIP\/2\.0 407 /, 500)) === 407) challenges++;
+      expect(challenges).toBe(calls.length);
+      expect(gateway1.requests('INVITE').filter((request) => calls.some((call) => call.callId === request.headers['call-id']))).toHaveLength(0);
+    } finally {
+      flooder.close();
+    }
+    const call = inviteFrom(phone, proxy(), '01144201230009');
+    const challenge = await challenged(call);
+    phone.send(withProxyAuthorization(call, digestAuthorization('Proxy-Authorization', 'INVITE', '1001', 'secret1001', challenge, `sip:01144201230009@${proxy()}`)), server.sip);
+    expect(statusOf(await secondFinal(call))).toBe(200);
+  }, 20_000);
+
   it('routes the same call once it carries the From user\'s credentials, and keeps them from the gateway', async () => {
     const call = inviteFrom(phone, proxy(), '01144201230002');
     const challenge = await challenged(call);
