@@ -1,3 +1,4 @@
+import { parseMaxForwards } from './max-forwards.js';
 import type { MessageHead } from './message-head.js';
 import type { Rejection } from './request-sanity.js';
 
@@ -76,7 +77,7 @@ export function checkRawRequest(head: MessageHead, transport: 'udp' | 'tcp'): Re
   const cseq = /^(\d+)\s+\S+$/.exec(value('cseq') ?? '');
   if (!cseq || Number(cseq[1]) > MAX_CSEQ) return badRequest('Bad CSeq');
   const maxForwards = value('max-forwards');
-  if (maxForwards !== undefined && (!/^\d+$/.test(maxForwards) || Number(maxForwards) > 255)) return badRequest('Bad Max-Forwards');
+  if (maxForwards !== undefined && parseMaxForwards(maxForwards) === undefined) return badRequest('Bad Max-Forwards');
   const contentLength = value('content-length');
   if (contentLength !== undefined) {
     if (!/^\d+$/.test(contentLength)) return badRequest('Bad Content-Length');

@@ -1,4 +1,5 @@
 import type { SipRequest } from './engine.js';
+import { parseMaxForwards } from './max-forwards.js';
 
 /**
  * RFC 3261 §16.3 request validation (and §8.2 for what a UAS checks),
@@ -36,9 +37,10 @@ export function checkRequest(request: SipRequest, local: { address: string; port
   if (contentLength !== undefined && !/^\s*\d+\s*$/.test(contentLength)) return { status: 400, reason: 'Bad Content-Length' };
   if (!/^sips?:/i.test(request.uri)) return { status: 416, reason: 'Unsupported URI Scheme' };
   const maxForwards = request.header('max-forwards');
-  if (maxForwards !== undefined && !/^\s*\d{1,3}\s*$/.test(maxForwards)) return { status: 400, reason: 'Bad Max-Forwards' };
+  const hops = maxForwards === undefined ? undefined : parseMaxForwards(maxForwards);
+  if (maxForwards !== undefined && hops === undefined) return { status: 400, reason: 'Bad Max-Forwards' };
   // RFC 3261 §16.3 step 3: OPTIONS with Max-Forwards 0 may be answered here; others get 483.
-  if (maxForwards !== undefined && Number(maxForwards) === 0 && request.method !== 'OPTIONS') return { status: 483, reason: 'Too Many Hops' };
+  if (hops === 0 && request.method !== 'OPTIONS') return { status: 483, reason: 'Too Many Hops' };
   const unsupported = (request.header('proxy-require') ?? '')
     .split(',')
     .map((tag) => tag.trim())

@@ -44,6 +44,8 @@ const EXPECTED: Readonly<Record<string, number | null>> = {
   'unkscm.dat': 416,
   'novelsc.dat': 416,
   'zeromf.dat': 200,
+  // Max-Forwards 0068 is 1*DIGIT: it passes the checks; its To tag makes it an in-dialog request of no dialog of ours.
+  'wsinv.dat': 403,
   'bcast.dat': null,
   'bigcode.dat': null,
   'scalarlg.dat': null,
@@ -88,6 +90,7 @@ const ON_DRACHTIO: Readonly<Record<'udp' | 'tcp', Readonly<Record<string, number
     'escruri.dat': VIA_ELSEWHERE,
     'lwsstart.dat': VIA_ELSEWHERE,
     'zeromf.dat': VIA_ELSEWHERE,
+    'wsinv.dat': VIA_ELSEWHERE,
   },
 };
 

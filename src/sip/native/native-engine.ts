@@ -14,6 +14,7 @@ import { originate } from './originate.js';
 import { NativeExchange } from './native-exchange.js';
 import { newBranch } from './native-proxy.js';
 import { reasonPhrase } from '../reason-phrases.js';
+import { forwardedMaxForwards } from '../max-forwards.js';
 import { checkCanBind } from './bind-check.js';
 import { NativeRequest, routeUri } from './native-request.js';
 import { combinedTransport, type NativeTransport } from './combined-transport.js';
@@ -160,7 +161,7 @@ export class NativeEngine implements SipEngine {
     if (!next) return;
     const via = { version: '2.0', protocol: next.transport.toUpperCase(), host: this.local.address, port: this.local.port, params: { branch: newBranch(this.branchPrefix) } };
     const headers: Message['headers'] = { ...message.headers, via: [via, ...(message.headers.via ?? [])], route: routes.length > 0 ? routes : undefined };
-    headers['max-forwards'] = String(Math.max(0, Number(message.headers['max-forwards'] ?? 70) - 1));
+    headers['max-forwards'] = forwardedMaxForwards(message.headers['max-forwards']);
     this.send({ ...message, headers }, next);
   }
 

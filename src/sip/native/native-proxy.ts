@@ -1,6 +1,7 @@
 import type { Message, NameAddr } from 'sip';
 import type { AttemptReport, Endpoint, ProxyOptions, ProxyResult, ProxyTarget } from '../engine.js';
 import { type AttemptHooks, ClientAttempt, stripOwnVia } from './client-attempt.js';
+import { forwardedMaxForwards } from '../max-forwards.js';
 import { randomHex } from '../../random-pool.js';
 
 /** RFC 3261 §8.1.1.7: a branch starts with the magic cookie (a worker's with its number too, `prefix`); ours carry 80 random bits. */
@@ -33,8 +34,7 @@ function recordRoutes(local: { address: string; port: number }, inbound: Endpoin
 function outgoingRequest(context: ProxyContext, target: ProxyTarget, options: ProxyOptions, branch: string): Message {
   const { request, local } = context;
   const headers = { ...request.headers };
-  const maxForwards = Number(headers['max-forwards'] ?? 70);
-  headers['max-forwards'] = String(Number.isFinite(maxForwards) ? maxForwards - 1 : 69);
+  headers['max-forwards'] = forwardedMaxForwards(headers['max-forwards']);
   if (options.recordRoute && request.method === 'INVITE') {
     headers['record-route'] = [...recordRoutes(local, context.inbound, target.destination, options.recordRouteParam), ...(headers['record-route'] ?? [])];
   }

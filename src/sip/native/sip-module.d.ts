@@ -50,6 +50,8 @@ declare module 'sip' {
     route?: RouteEntry[];
     'record-route'?: RouteEntry[];
     'content-length'?: number;
+    /** Left as text by the parser (`0068` stays `0068`); read it with parseMaxForwards. */
+    'max-forwards'?: string;
     [name: string]: unknown;
   }
 
