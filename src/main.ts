@@ -76,7 +76,7 @@ export interface WorkerRole {
 }
 
 export async function startServer(config: Readonly<Config>, log: Logger, worker?: WorkerRole): Promise<RunningServer> {
-  const prepared = await prepareStore(config.store.url, { seedExample: config.store.seedExample });
+  const prepared = await prepareStore(config.store.url, { seedExample: config.store.seedExample, log });
   const { store } = prepared;
   let admin: AdminServer | undefined;
   let engine: SipEngine | undefined;

@@ -28,7 +28,7 @@ export async function runPrimary(config: Readonly<Config>, workers: number, log:
   const violations = workerConfigViolations(config, workers);
   if (violations.length > 0) throw new ConfigError(violations);
   // Once, here: N workers creating a fresh schema at the same moment would collide.
-  const prepared = await prepareStore(config.store.url, { seedExample: config.store.seedExample });
+  const prepared = await prepareStore(config.store.url, { seedExample: config.store.seedExample, log });
   const storeUrl = prepared.store.displayUrl;
   await prepared.store.close();
 

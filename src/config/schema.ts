@@ -69,6 +69,17 @@ const sipSchema = z.strictObject({
     z.array(z.enum(['udp', 'tcp'])).min(1),
     'a non-empty list of udp, tcp',
   ).default(['udp', 'tcp']),
+  // The native engine's TCP connections (README "TCP limits"); drachtio-server keeps its own.
+  tcp: z
+    .strictObject({
+      maxConnections: leaf(z.number().int().min(1).max(1_000_000), 'an integer from 1 to 1000000, below the open-file limit').default(4096),
+      maxConnectionsPerSource: leaf(z.number().int().min(1).max(1_000_000), 'an integer from 1 to 1000000').default(64),
+      idleTimeoutMs: leaf(z.number().int().min(1000).max(86_400_000), 'milliseconds from 1000 to 86400000').default(180_000),
+      messageTimeoutMs: leaf(z.number().int().min(100).max(600_000), 'milliseconds from 100 to 600000').default(10_000),
+      maxHeadBytes: leaf(z.number().int().min(1024).max(1_048_576), 'bytes from 1024 to 1048576').default(16_384),
+      maxBodyBytes: leaf(z.number().int().min(0).max(16_777_216), 'bytes from 0 to 16777216').default(32_768),
+    })
+    .prefault({}),
   drachtio: z
     .strictObject({
       host: hostName.default('127.0.0.1'),

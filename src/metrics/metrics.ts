@@ -29,6 +29,14 @@ const HANDOFF_KINDS = ['request', 'response', 'tcp-send'] as const;
 /** What a worker handed to another (--workers N): a request or response it owns, or a send over a TCP connection it holds. */
 export type HandoffKind = (typeof HANDOFF_KINDS)[number];
 
+const TCP_CAPS = ['total', 'per-source'] as const;
+/** Which cap of sip.tcp turned an accepted TCP connection away. */
+export type TcpCap = (typeof TCP_CAPS)[number];
+
+const TCP_CLOSE_REASONS = ['idle', 'message-timeout', 'oversized'] as const;
+/** Why we closed a TCP connection: idle past sip.tcp.idleTimeoutMs, a message not whole within messageTimeoutMs, a head or body over its cap. */
+export type TcpCloseReason = (typeof TCP_CLOSE_REASONS)[number];
+
 const SIP_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'UPDATE', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE', 'SUBSCRIBE', 'PUBLISH'] as const;
 const KNOWN_METHODS = new Set<string>(SIP_METHODS);
 const OTHER = 'other';
@@ -77,6 +85,8 @@ export class Metrics {
     'With --workers N: messages a worker handed to the worker that owns them, by kind: request (owned by its branch), response (to that worker\'s request), tcp-send (over a TCP connection that worker holds).',
     ['kind'],
   );
+  private readonly tcpRefusals = this.counter('sipdr_tcp_connections_refused_total', 'Native engine: accepted TCP connections closed at once because a cap was reached, by cap: total (sip.tcp.maxConnections) or per-source (sip.tcp.maxConnectionsPerSource).', ['cap']);
+  private readonly tcpClosures = this.counter('sipdr_tcp_connections_closed_total', 'Native engine: TCP connections closed by a limit, by reason: idle (sip.tcp.idleTimeoutMs), message-timeout (a message not whole within sip.tcp.messageTimeoutMs), oversized (a head or body over its cap).', ['reason']);
   private readonly drachtioConnected = this.gauge('sipdr_drachtio_connected', 'drachtio engine: 1 while the link to the drachtio-server is up, 0 while it is lost (absent on the native engine; in inbound mode it follows /health sip.ok).', ['server']);
   private readonly drachtioDisconnections = this.counter('sipdr_drachtio_disconnections_total', 'drachtio engine: times the connection to the drachtio-server was lost after start.', ['server']);
   private readonly drachtioReconnections = this.counter('sipdr_drachtio_reconnections_total', 'drachtio engine: times the connection to the drachtio-server came back after a loss.', ['server']);
@@ -90,6 +100,8 @@ export class Metrics {
     for (const result of REGISTRATION_RESULTS) this.registrations.inc({ result }, 0);
     for (const result of RELOAD_RESULTS) this.reloads.inc({ result }, 0);
     for (const kind of HANDOFF_KINDS) this.workerHandoffs.inc({ kind }, 0);
+    for (const cap of TCP_CAPS) this.tcpRefusals.inc({ cap }, 0);
+    for (const reason of TCP_CLOSE_REASONS) this.tcpClosures.inc({ reason }, 0);
     for (const method of [...SIP_METHODS, OTHER]) this.sipRequests.inc({ method }, 0);
     this.haLeader.set(0);
     for (const role of ['leader', 'standby']) this.haLeaderChanges.inc({ role }, 0);
@@ -202,6 +214,16 @@ export class Metrics {
   /** A worker handed a message to the worker that owns it: sipdr_worker_handoffs_total. */
   handedOff(kind: HandoffKind): void {
     this.workerHandoffs.inc({ kind });
+  }
+
+  /** A TCP connection was turned away by a cap: sipdr_tcp_connections_refused_total. */
+  tcpRefused(cap: TcpCap): void {
+    this.tcpRefusals.inc({ cap });
+  }
+
+  /** We closed a TCP connection for breaking a limit: sipdr_tcp_connections_closed_total. */
+  tcpClosed(reason: TcpCloseReason): void {
+    this.tcpClosures.inc({ reason });
   }
 
   /** Every series with its aggregation across workers, for the cluster's primary to combine (cluster-metrics.ts). */

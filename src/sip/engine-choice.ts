@@ -30,6 +30,8 @@ export function createEngine(config: Readonly<Config>, log: Logger, metrics: Met
     address: config.sip.address,
     port: config.sip.port,
     transports: config.sip.transports,
+    tcp: config.sip.tcp,
+    tcpObserver: { refused: (cap) => metrics.tcpRefused(cap), closed: (reason) => metrics.tcpClosed(reason) },
     onError,
     acceptsDialogAck: (ack) => dialogs.accepts(ack),
     ...(steering ? { steering } : {}),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import type { SipEngine } from '../../src/sip/engine.js';
@@ -14,7 +15,7 @@ describe('the engine sends a request of its own', () => {
   const faults: unknown[] = [];
 
   beforeAll(async () => {
-    engine = new NativeEngine({ address: '127.0.0.70', port: await freePort(), transports: ['udp'], onError: (error) => faults.push(error), acceptsDialogAck: () => false });
+    engine = new NativeEngine({ address: '127.0.0.70', port: await freePort(), transports: ['udp'], tcp: configSchema.parse({}).sip.tcp, onError: (error) => faults.push(error), acceptsDialogAck: () => false });
     await engine.start(createPipeline({ local: engine.local, steps: {}, log: createLogger('silent'), observer: new Metrics() }));
     gateway = await ScriptedGateway.start('127.0.0.71');
   });

@@ -87,15 +87,17 @@ export async function startTestServer(address: string, overrides: Record<string,
   const dir = mkdtempSync(join(tmpdir(), 'drouter-sip-'));
   const port = sipPort ?? (await freePort());
   const drachtio = testEngine === 'drachtio' ? drachtioUnderTest() : undefined;
+  // A `sip` in the overrides adds to the address, port and engine chosen here.
+  const { sip, ...rest } = overrides;
   const config = configSchema.parse({
-    sip: { address, port, engine: testEngine, ...(drachtio ? { drachtio } : {}) },
+    sip: { address, port, engine: testEngine, ...(drachtio ? { drachtio } : {}), ...(sip as object | undefined) },
     admin: { port: await freePort() },
     store: { url: `sqlite:${join(dir, 'drouter.db')}` },
     log: { level: 'silent' },
     // Probes of the example gateways (127.0.0.2/3) would mark them down under tests that do not run them.
     probe: { enabled: false },
     auth: { trustedSources: [TRUSTED_TEST_SOURCES] },
-    ...overrides,
+    ...rest,
   });
   const server = await startServer(config, log ?? createLogger(config.log.level));
   return {

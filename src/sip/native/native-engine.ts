@@ -21,7 +21,7 @@ import { combinedTransport, type NativeTransport } from './combined-transport.js
 import { type ServerTransaction, ServerTransactions } from './server-transactions.js';
 import { parseHop, topBranch } from './hops.js';
 import { strayResponseHop } from './stray-response.js';
-import { TcpTransport } from './tcp-transport.js';
+import { type TcpLimits, type TcpObserver, TcpTransport } from './tcp-transport.js';
 import { UdpTransport } from './udp-transport.js';
 import type { WorkerSteering } from './worker-steering.js';
 
@@ -29,6 +29,10 @@ export interface NativeEngineOptions {
   address: string;
   port: number;
   transports: readonly Transport[];
+  /** sip.tcp: the caps, timeouts and size limits of the TCP connections. */
+  tcp: TcpLimits;
+  /** Told of the TCP connections refused by a cap or closed by a limit (the metrics). */
+  tcpObserver?: TcpObserver;
   /** Called for engine faults that no request owns (a send that threw). */
   onError: (error: unknown) => void;
   /** A worker of `drouter start --workers N`: how it shares the SIP address with the others. */
@@ -79,9 +83,9 @@ export class NativeEngine implements SipEngine {
         this.options.onError(error);
       }
     };
-    const { steering } = this.options;
+    const { steering, tcp: limits, tcpObserver: observer } = this.options;
     const udp = transports.includes('udp') ? new UdpTransport({ address, port }, onMessage, steering, this.options.onError) : undefined;
-    const tcp = transports.includes('tcp') ? new TcpTransport({ address, port }, onMessage, steering) : undefined;
+    const tcp = transports.includes('tcp') ? new TcpTransport({ local: { address, port }, limits, onMessage, steering, observer }) : undefined;
     steering?.attach({
       receive: (text, transport, source) => (transport === 'udp' ? udp : tcp)?.deliver(text, source),
       writeToFlow: (remote, text) => tcp?.writeToFlow(remote, text) ?? false,

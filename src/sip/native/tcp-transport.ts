@@ -1,33 +1,65 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Message, Remote as SipRemote } from 'sip';
+import type { TcpCap, TcpCloseReason } from '../../metrics/metrics.js';
+import { randomHex } from '../../random-pool.js';
+import { splitHead } from '../message-head.js';
+import { rawResponse } from '../raw-request-check.js';
 import type { TextConnection } from './combined-transport.js';
+import { ConnectionCounts } from './connection-counts.js';
 import { inbound } from './inbound.js';
+import { type FramingFault, frameMessages } from './tcp-framing.js';
 import { writeMessage } from './write-message.js';
 import type { Remote, WorkerSteering } from './worker-steering.js';
 
-/** A head larger than this is a flood, not SIP (the connection is closed). */
-const MAX_HEAD_BYTES = 64 * 1024;
-const MAX_BODY_BYTES = 1024 * 1024;
+/** sip.tcp: what every connection is held to (README "TCP limits"). */
+export interface TcpLimits {
+  /** Accepted connections at once; our own connections out are not counted. */
+  maxConnections: number;
+  maxConnectionsPerSource: number;
+  /** Nothing read or written for this long closes a connection (ours to gateways too). */
+  idleTimeoutMs: number;
+  /** A message must be whole (head and body) this long after its first byte. */
+  messageTimeoutMs: number;
+  maxHeadBytes: number;
+  maxBodyBytes: number;
+}
+
+/** What the transport reports to the metrics. */
+export interface TcpObserver {
+  refused(cap: TcpCap): void;
+  closed(reason: TcpCloseReason): void;
+}
+
+export interface TcpTransportOptions {
+  local: { address: string; port: number };
+  limits: TcpLimits;
+  onMessage: (message: Message, remote: SipRemote) => void;
+  /** With several workers: responses move to the worker that owns them, sends to the worker holding the connection. */
+  steering?: WorkerSteering;
+  observer?: TcpObserver;
+}
+
+/** RFC 3261 §21.4.11. */
+const TOO_LARGE = { status: 413, reason: 'Request Entity Too Large' };
 
 /**
- * SIP over TCP (RFC 3261 §18.3): messages framed by Content-Length, one
- * connection per peer address reused both ways, every connection closed on
- * close() (the `sip` package's transport left them open for 120 s).
+ * SIP over TCP (RFC 3261 §18.3): messages framed by Content-Length
+ * (tcp-framing.ts), one connection per peer address reused both ways,
+ * accepted connections capped in total and per source, idle connections
+ * and slow messages closed, every connection closed on close() (the `sip`
+ * package's transport left them open for 120 s).
  */
 export class TcpTransport {
   private readonly server: Server;
   private readonly connections = new Map<string, Socket>();
+  private readonly counts: ConnectionCounts;
 
-  constructor(
-    private readonly local: { address: string; port: number },
-    private readonly onMessage: (message: Message, remote: SipRemote) => void,
-    /** With several workers: responses move to the worker that owns them, sends to the worker holding the connection. */
-    private readonly steering?: WorkerSteering,
-  ) {
+  constructor(private readonly options: TcpTransportOptions) {
+    this.counts = new ConnectionCounts(options.limits);
     // In a cluster worker the primary listens and hands each accepted connection to one worker.
-    this.server = createServer((socket) => this.adopt(socket, undefined, true));
+    this.server = createServer((socket) => this.accept(socket));
     this.server.on('error', () => undefined);
-    this.server.listen(local.port, local.address);
+    this.server.listen(options.local.port, options.local.address);
   }
 
   open(target: { address: string; port: number }): TextConnection {
@@ -35,9 +67,9 @@ export class TcpTransport {
     let socket = this.connections.get(key);
     if (!socket || socket.destroyed) {
       // A phone's connection, accepted by another worker: its port takes no new connection, so the holder sends.
-      const steering = this.steering;
+      const steering = this.options.steering;
       if (steering?.flowElsewhere(target)) return textConnection((text) => steering.sendOverFlow(target, text));
-      socket = connect({ host: target.address, port: target.port, localAddress: this.local.address });
+      socket = connect({ host: target.address, port: target.port, localAddress: this.options.local.address });
       this.adopt(socket, key);
     }
     const chosen = socket;
@@ -60,7 +92,7 @@ export class TcpTransport {
   deliver(text: string, source: Remote, connection?: Socket): void {
     const result = inbound(text, 'tcp', source);
     if (result.kind === 'reply') connection?.write(Buffer.from(result.text, 'binary'));
-    else if (result.kind === 'message') this.onMessage(result.message, { protocol: 'TCP', address: source.address, port: source.port, local: this.local });
+    else if (result.kind === 'message') this.options.onMessage(result.message, { protocol: 'TCP', address: source.address, port: source.port, local: this.options.local });
   }
 
   close(): void {
@@ -69,49 +101,100 @@ export class TcpTransport {
     this.connections.clear();
   }
 
+  /** A connection a peer opened: turned away at once over a cap, else ours (the caps count per process: per worker with --workers N). */
+  private accept(socket: Socket): void {
+    const source = socket.remoteAddress ?? '';
+    const cap = this.counts.admit(source);
+    if (cap) {
+      this.options.observer?.refused(cap);
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => this.counts.release(source));
+    this.adopt(socket, undefined, true);
+  }
+
   private adopt(socket: Socket, knownKey?: string, accepted = false): void {
-    const remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    const remote = remoteOf(socket);
     const key = knownKey ?? `${remote.address}:${remote.port}`;
     this.connections.set(key, socket);
-    if (accepted) this.steering?.flowOpened(remote);
+    if (accepted) this.options.steering?.flowOpened(remote);
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       if (this.connections.get(key) === socket) this.connections.delete(key);
-      if (accepted) this.steering?.flowClosed(remote);
+      if (accepted) this.options.steering?.flowClosed(remote);
     });
+    // Reads and writes (CRLF keep-alives too) are activity.
+    socket.setTimeout(this.options.limits.idleTimeoutMs, () => this.closeFor(socket, 'idle'));
+    this.read(socket);
+  }
+
+  /** Hands on every whole message read; holds each to the message deadline; refuses what cannot be framed. */
+  private read(socket: Socket): void {
+    const { limits, steering } = this.options;
     let buffer = '';
+    let deadline: NodeJS.Timeout | undefined;
+    const stopDeadline = () => {
+      clearTimeout(deadline);
+      deadline = undefined;
+    };
+    const startDeadline = (onExpiry: () => void) => {
+      stopDeadline();
+      deadline = setTimeout(onExpiry, limits.messageTimeoutMs).unref();
+    };
+    let closing = false;
+    socket.on('close', stopDeadline);
     socket.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('binary');
-      buffer = this.frames(buffer, socket);
+      // After a refusal's answer the rest of the stream is read and dropped (see refuse).
+      if (closing) return;
+      const framed = frameMessages(buffer + chunk.toString('binary'), limits);
+      buffer = framed.rest;
+      const source = remoteOf(socket);
+      for (const text of framed.messages) if (!steering?.steer(text, 'tcp', source)) this.deliver(text, source, socket);
+      if (framed.fault) {
+        closing = true;
+        if (this.refuse(socket, framed.fault, source)) startDeadline(() => socket.destroy());
+        else stopDeadline();
+      } else if (buffer === '') stopDeadline();
+      // The deadline runs from a message's first byte: from now when the previous message ended in this chunk.
+      else if (framed.messages.length > 0 || !deadline) startDeadline(() => this.closeFor(socket, 'message-timeout'));
     });
   }
 
-  /** Hands on every complete message in `buffer`; returns what is left of it. */
-  private frames(buffer: string, socket: Socket): string {
-    let rest = buffer.replace(/^(\r\n)+/, '');
-    for (;;) {
-      const end = rest.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (rest.length > MAX_HEAD_BYTES) socket.destroy();
-        return rest;
-      }
-      const head = rest.slice(0, end);
-      const lengthText = /^(?:content-length|l)[ \t]*:[ \t]*(\S*)/im.exec(head)?.[1] ?? '0';
-      const length = /^\d+$/.test(lengthText) ? Number(lengthText) : -1;
-      const source = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-      if (length < 0 || length > MAX_BODY_BYTES) {
-        // The stream cannot be resynchronised after a bad length: answer if we can, then close.
-        const result = inbound(rest.slice(0, end + 4), 'tcp', source);
-        if (result.kind === 'reply') socket.end(Buffer.from(result.text, 'binary'));
-        else socket.destroy();
-        return '';
-      }
-      if (rest.length < end + 4 + length) return rest;
-      const text = rest.slice(0, end + 4 + length);
-      rest = rest.slice(end + 4 + length).replace(/^(\r\n)+/, '');
-      if (!this.steering?.steer(text, 'tcp', source)) this.deliver(text, source, socket);
+  /**
+   * A message the stream cannot carry: answered when it can be (413 for a
+   * body over the cap, the 400 of a Content-Length that is no number), and
+   * the connection closed. True when an answer went out: the connection
+   * then closes by the peer or at the message deadline, as closing at once
+   * with its unread bytes would reset it and could lose the answer.
+   */
+  private refuse(socket: Socket, fault: FramingFault, source: Remote): boolean {
+    if (fault.kind !== 'bad-length') this.options.observer?.closed('oversized');
+    const reply = replyTo(fault, source);
+    if (reply === undefined) {
+      socket.destroy();
+      return false;
     }
+    socket.end(Buffer.from(reply, 'binary'));
+    return true;
   }
+
+  private closeFor(socket: Socket, reason: TcpCloseReason): void {
+    this.options.observer?.closed(reason);
+    socket.destroy();
+  }
+}
+
+/** The answer to a message that cannot be framed, written from its head as for any malformed request; undefined when there is none. */
+function replyTo(fault: FramingFault, source: Remote): string | undefined {
+  if (fault.kind === 'head-too-large') return undefined;
+  if (fault.kind === 'body-too-large') return rawResponse(splitHead(fault.head), TOO_LARGE, randomHex(6));
+  const result = inbound(fault.head, 'tcp', source);
+  return result.kind === 'reply' ? result.text : undefined;
+}
+
+function remoteOf(socket: Socket): Remote {
+  return { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
 }
 
 /** A TCP connection as the engine uses it, over a way to write text. */

@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { redactUrlPassword, StoreUnreachableError, StoreUrlError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { knexLog } from './driver-log.js';
 
 export type Dialect = 'sqlite' | 'mysql';
 
@@ -14,20 +16,6 @@ export interface KnexHandle {
 }
 
 const CONNECT_TIMEOUT_MS = 5000;
-
-/**
- * knex prints its own warnings to stdout. A failed connection is reported
- * by us as StoreUnreachableError, so that warning is dropped; the rest go
- * to Node's warning channel (stderr), off the JSON log stream.
- */
-const knexLog: Knex.Config['log'] = {
-  warn: (message: string) => {
-    if (!String(message).startsWith('Acquire connection error')) process.emitWarning(String(message), 'KnexWarning');
-  },
-  error: (message: string) => process.emitWarning(String(message), 'KnexError'),
-  deprecate: (message: string) => process.emitWarning(String(message), 'DeprecationWarning'),
-  debug: () => undefined,
-};
 
 /**
  * SQLite in WAL mode: a registration's write-back costs one sync of the log
@@ -46,13 +34,13 @@ function useWriteAheadLog(connection: { pragma(source: string): unknown }, done:
   }
 }
 
-/** Builds the knex configuration for a `sqlite:PATH` or `mysql://…` URL. */
-export function knexConfigFor(url: string): { dialect: Dialect; config: Knex.Config } {
+/** Builds the knex configuration for a `sqlite:PATH` or `mysql://…` URL; knex's own messages go to `log` when given. */
+export function knexConfigFor(url: string, log?: Logger): { dialect: Dialect; config: Knex.Config } {
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length);
     return {
       dialect: 'sqlite',
-      config: { client: 'better-sqlite3', connection: { filename }, useNullAsDefault: true, log: knexLog, pool: { afterCreate: useWriteAheadLog } },
+      config: { client: 'better-sqlite3', connection: { filename }, useNullAsDefault: true, log: knexLog(log), pool: { afterCreate: useWriteAheadLog } },
     };
   }
   const parsed = new URL(url);
@@ -71,7 +59,7 @@ export function knexConfigFor(url: string): { dialect: Dialect; config: Knex.Con
       },
       pool: { min: 0, max: 10 },
       acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
-      log: knexLog,
+      log: knexLog(log),
     },
   };
 }
@@ -79,11 +67,12 @@ export function knexConfigFor(url: string): { dialect: Dialect; config: Knex.Con
 /**
  * Opens the database and checks that it answers. An unreachable server, a
  * wrong password or an unwritable SQLite file all become
- * StoreUnreachableError naming the URL with its password hidden.
+ * StoreUnreachableError naming the URL with its password hidden. knex's
+ * own warnings go to `log` when given (see knexLog).
  */
-export async function openKnex(url: string): Promise<KnexHandle> {
+export async function openKnex(url: string, log?: Logger): Promise<KnexHandle> {
   const displayUrl = redactUrlPassword(url);
-  const { dialect, config } = knexConfigFor(url);
+  const { dialect, config } = knexConfigFor(url, log);
   if (dialect === 'sqlite') ensureParentDirectory(url.slice('sqlite:'.length), displayUrl);
   const knex = knexFactory(config);
   try {

@@ -1,3 +1,4 @@
+import type { Logger } from '../../log.js';
 import { drGatewaysTable } from '../../model/drouting-tables.js';
 import { openKnex } from './connect.js';
 import { KnexStore } from './knex-store.js';
@@ -14,10 +15,11 @@ export interface PreparedStore {
 
 /**
  * Opens the store, creates the schema where it is missing and, on a first
- * start with `seedExample`, loads the example data.
+ * start with `seedExample`, loads the example data. With `log`, the database
+ * driver's own warnings are lines of that log (else Node warnings on stderr).
  */
-export async function prepareStore(url: string, options: { seedExample: boolean }): Promise<PreparedStore> {
-  const handle = await openKnex(url);
+export async function prepareStore(url: string, options: { seedExample: boolean; log?: Logger }): Promise<PreparedStore> {
+  const handle = await openKnex(url, options.log);
   try {
     const schemaCreated = !(await handle.knex.schema.hasTable(drGatewaysTable.name));
     await migrateToLatest(handle.knex, handle.dialect);
