@@ -33,7 +33,7 @@ Exit codes:
      \`drouter ha check\` found the node unhealthy, or an unexpected failure
   2  the operator must fix something: a bad option or value, the
      configuration, a request the admin API rejects (400), a missing or
-     wrong --token (401)
+     wrong --token (401), a --url host the server does not answer to (403)
   3  no admin API at --url (the server does not run there, or --url is wrong)`;
 
 const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../config/default.yaml', import.meta.url));
@@ -57,10 +57,12 @@ function adminClient(config: Readonly<Config>, options: AdminOptions): AdminClie
 
 const connect = (options: AdminOptions): AdminClient => adminClient(readConfig(options), options);
 
-/** A request the admin API rejected as malformed (400) or unauthorised (401) is the operator's to fix; any other refusal is the server's. */
+/** A request the admin API rejected as malformed (400), unauthorised (401) or to a name it does not answer to (403) is the operator's to fix; any other refusal is the server's. */
+const OPERATOR_FIXES = new Set([400, 401, 403]);
+
 function exitCodeOf(error: DrouterError): number {
   if (error.code === 'DROUTER_ERR_ADMIN_UNREACHABLE') return EXIT_ADMIN_UNREACHABLE;
-  if (error instanceof AdminError && error.status !== 400 && error.status !== 401) return EXIT_FAILURE;
+  if (error instanceof AdminError && !OPERATOR_FIXES.has(error.status)) return EXIT_FAILURE;
   return EXIT_OPERATOR_ERROR;
 }
 

@@ -61,6 +61,12 @@ function failureOf(error: unknown): { what: string; refused: boolean } {
   return { what: detail, refused: false };
 }
 
+/** What the operator can do about a refusal of the admin API's guard (request-guard.ts). */
+const HINTS: Readonly<Record<number, string>> = {
+  401: '; give --token or set admin.token (DROUTER_ADMIN__TOKEN)',
+  403: "; use the admin address in --url, or add the URL's host name to the server's admin.allowedHosts",
+};
+
 export class AdminClient {
   /** The base URL, without a trailing slash and with any password hidden, for messages. */
   readonly url: string;
@@ -91,7 +97,8 @@ export class AdminClient {
   private async send<T>(method: 'GET' | 'POST', path: string, body: unknown): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.token !== '') headers.authorization = `Bearer ${this.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // The server refuses a POST not declared JSON (request-guard.ts), one without a body included.
+    if (method === 'POST') headers['content-type'] = 'application/json';
     // A timer of our own, not AbortSignal.timeout: its timer does not keep the process alive, and a fetch
     // whose socket dies unanswered would leave nothing that does (Node then exits 13, "unsettled top-level await").
     const abort = new AbortController();
@@ -116,7 +123,7 @@ export class AdminClient {
     }
     // Any other JSON is an answer, whatever the status: a refused reload is a 422 with its report.
     if (!isErrorBody(answer)) return answer as T;
-    const hint = response.status === 401 ? '; give --token or set admin.token (DROUTER_ADMIN__TOKEN)' : '';
+    const hint = HINTS[response.status] ?? '';
     // The server only sends codes of ErrorCode; one from a newer server still prints as it came.
     throw new AdminError(response.status, answer.error.code as ErrorCode, `${answer.error.message} (${request} answered ${response.status}${hint})`);
   }

@@ -3,7 +3,7 @@ import type { AdminConfig } from '../config/schema.js';
 import { DrouterError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { AdminError, type AdminReply, type AdminRoute, errorBody } from './admin-api.js';
-import { tokenMatches, UNAUTHORIZED_BODY } from './bearer-token.js';
+import { adminRequestGuard } from './request-guard.js';
 
 export interface AdminServer {
   /** `http://address:port` actually bound (port 0 resolves to the real one). */
@@ -28,18 +28,25 @@ function send(reply: FastifyReply, result: AdminReply): FastifyReply {
 
 /**
  * The admin HTTP API. Routes come in (admin-api.ts); this file only speaks
- * HTTP: JSON in and out, errors as `{ error: { code, message } }`, and a
- * bearer token on every route when `admin.token` is set.
+ * HTTP: JSON in and out, errors as `{ error: { code, message } }`, and
+ * request-guard.ts's checks (Host, bearer token, JSON mutations) before
+ * any route.
  */
 export async function startAdminServer(config: AdminConfig, routes: readonly AdminRoute[], log: Logger): Promise<AdminServer> {
   const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
-  if (config.token !== '') {
-    app.addHook('onRequest', async (request, reply) => {
-      if (!tokenMatches(request.headers.authorization, config.token)) {
-        await reply.code(401).header('www-authenticate', 'Bearer').send(UNAUTHORIZED_BODY);
-      }
-    });
-  }
+  const refusalOf = adminRequestGuard(config);
+  app.addHook('onRequest', async (request, reply) => {
+    const refusal = refusalOf(request.raw);
+    if (refusal) await reply.code(refusal.status).headers(refusal.headers).send(refusal.body);
+  });
+  // Every mutation is declared JSON, also `POST /gateways/1/disable` without a body: an empty one is no body, not bad JSON.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text === '') done(null, undefined);
+    else parseJson(request, text, done);
+  });
   for (const route of routes) {
     app.route({
       method: route.method,

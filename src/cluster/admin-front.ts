@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { errorBody } from '../admin/admin-api.js';
-import { tokenMatches, UNAUTHORIZED_BODY } from '../admin/bearer-token.js';
+import { adminRequestGuard } from '../admin/request-guard.js';
 import type { AdminConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { ReadyWorker, WorkerStatus } from './worker-supervisor.js';
@@ -46,10 +46,12 @@ const FORWARD_TIMEOUT_MS = 60_000;
  * - anything else to one worker in turn. State-changing calls (gateway,
  *   carrier, probing) write the shared state in Redis, which every worker
  *   reads back within a second, as the nodes of a pair do.
- * The bearer token is checked here and again by the worker.
+ * The admin server's checks (Host, bearer token, JSON mutations:
+ * request-guard.ts) are made here and again by the worker.
  */
 export async function startAdminFront(config: AdminConfig, pool: WorkerPool, log: Logger): Promise<AdminFront> {
   let turn = 0;
+  const refusalOf = adminRequestGuard(config);
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       log.error({ err: error }, `admin ${request.method} ${request.url} failed in the primary: ${error instanceof Error ? error.message : String(error)}`);
@@ -58,8 +60,9 @@ export async function startAdminFront(config: AdminConfig, pool: WorkerPool, log
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (config.token !== '' && !tokenMatches(request.headers.authorization, config.token)) {
-      sendJson(response, 401, UNAUTHORIZED_BODY, { 'www-authenticate': 'Bearer' });
+    const refusal = refusalOf(request);
+    if (refusal) {
+      sendJson(response, refusal.status, refusal.body, refusal.headers);
       return;
     }
     const body = await readBody(request);

@@ -13,7 +13,8 @@ function leaf<T extends z.ZodType>(schema: T, allowed: string): T {
   return schema.describe(allowed);
 }
 
-function isLoopback(address: string): boolean {
+/** Whether an IP address is a loopback address (127.0.0.0/8, ::1). */
+export function isLoopback(address: string): boolean {
   return address === '::1' || /^127\./.test(address);
 }
 
@@ -100,6 +101,10 @@ const adminSchema = z.strictObject({
   address: ipAddress.default('127.0.0.1'),
   port: portNumber.default(8080),
   token: leaf(z.string().regex(/^[\x21-\x7e]*$/), 'printable ASCII without spaces; required when admin.address is not a loopback address').default(''),
+  allowedHosts: leaf(
+    z.array(z.string().refine((s) => /^[A-Za-z0-9._-]+$/.test(s) || isIP(s) === 6)),
+    'a list of host names or IP addresses without a port (admin.example.net, 192.0.2.10) that the Host header of an admin request may name',
+  ).default([]),
 });
 
 const storeSchema = z.strictObject({

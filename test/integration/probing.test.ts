@@ -35,7 +35,9 @@ describe('gateway probing, live state and the admin API', () => {
   async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const response = await fetch(`${server.server.adminUrl}${path}`, {
       method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      // Every POST is declared JSON, one without a body too (the admin API refuses it otherwise: 415).
+      ...(method === 'POST' ? { headers: { 'content-type': 'application/json' } } : {}),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
     return { status: response.status, body: (response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T };

@@ -399,7 +399,7 @@ describe.runIf(REDIS_TEST_URL)(`drouter start --workers ${WORKERS} (real process
       expect(route.destinations.map((d) => d.gwid), `worker ${line.worker}`).toEqual(['2']);
     }
 
-    const posted = await fetch(`${admin}/reload`, { method: 'POST' });
+    const posted = await fetch(`${admin}/reload`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     expect(posted.status).toBe(200);
     const body = (await posted.json()) as { ok: boolean; workers: { worker: number; ok: boolean; generation: number }[] };
     expect(body.ok).toBe(true);

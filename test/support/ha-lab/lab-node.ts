@@ -125,7 +125,8 @@ export class LabNode {
    * each) starved the nodes and keepalived's checks.
    */
   async admin(path: string, method: 'GET' | 'POST' = 'GET'): Promise<AdminAnswer> {
-    const result = await this.namespace.run('curl', ['-s', '-m', '3', '-X', method, '-w', '\n%{http_code}', `http://127.0.0.1:${ADMIN_PORT}${path}`]);
+    const json = method === 'POST' ? ['-H', 'Content-Type: application/json'] : [];
+    const result = await this.namespace.run('curl', ['-s', '-m', '3', '-X', method, ...json, '-w', '\n%{http_code}', `http://127.0.0.1:${ADMIN_PORT}${path}`]);
     const newline = result.stdout.lastIndexOf('\n');
     if (newline < 0) return { status: 0, body: '' };
     return { status: Number(result.stdout.slice(newline + 1)), body: result.stdout.slice(0, newline) };
