@@ -2,8 +2,15 @@ import { adminRoutes } from './admin/admin-api.js';
 import { type AdminServer, startAdminServer } from './admin/admin-server.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
+import type { BanStore } from './cache/ban-store.js';
 import type { Cache } from './cache/cache.js';
+import { MemoryCache } from './cache/memory-cache.js';
+import { nonceCountsWithFallback } from './cache/nonce-count-fallback.js';
 import { openCache } from './cache/open-cache.js';
+import { banRoutes } from './admin/ban-routes.js';
+import { OverloadGuard } from './defence/overload-service.js';
+import { SourceGuard } from './defence/source-guard-service.js';
+import { ReportThrottle } from './report-throttle.js';
 import { formatRowProblem } from './errors.js';
 import type { Leadership } from './ha/leadership.js';
 import { singletonWork } from './ha/singleton-work.js';
@@ -35,6 +42,7 @@ import type { Logger } from './log.js';
 import { routingServiceOptions } from './routing/routing-options.js';
 import { type LiveState, type ReloadReport, RoutingService } from './routing/routing-service.js';
 import { prepareStore } from './store/knex/open-store.js';
+import { openSecurityLog, type SecurityLog } from './security-log/security-log.js';
 import type { Store } from './store/store.js';
 
 /**
@@ -48,10 +56,18 @@ export interface RunningServer {
   readonly engine: SipEngine;
   /** Rebuilds the routing snapshot (SIGHUP, the admin API); `inheritState` false takes dr_gateways.state. */
   reload(options?: { inheritState?: boolean }): Promise<ReloadReport>;
+  /** Opens log.securityFile again (SIGHUP, after logrotate moved it). */
+  reopenLogs(): void;
   stop(): Promise<void>;
 }
 
 const SYSTEM_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** A gateway's silence is not held against it when we ran late within its timeout and this much before. */
+const SILENCE_MARGIN_MS = 1000;
+
+/** While the cache does not answer, the fall-back of the nonce counts is said once per this. */
+const NONCE_FALLBACK_REPORT_MS = 30_000;
 
 /** How often a node takes the gateway and carrier states other nodes shared (one cache read each). */
 const SHARED_STATE_REFRESH_MS = 1000;
@@ -80,13 +96,18 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
   const { store } = prepared;
   let admin: AdminServer | undefined;
   let engine: SipEngine | undefined;
-  let cache: Cache | undefined;
+  let cache: (Cache & BanStore) | undefined;
   let sweeper: ExpirySweeper | undefined;
   let states: GatewayStateService | undefined;
   let prober: Prober | undefined;
   let refresher: NodeJS.Timeout | undefined;
   let leadership: Leadership | undefined;
+  let security: SecurityLog | undefined;
+  let guard: SourceGuard | undefined;
+  let overload: OverloadGuard | undefined;
   try {
+    const securityLog = openSecurityLog(config.log.securityFile, log, systemClock);
+    security = securityLog;
     cache = await openCache(config.cache.url, { keyPrefix: config.cache.keyPrefix });
     const metrics = worker?.metrics ?? new Metrics();
     const probe = config.probe;
@@ -109,16 +130,20 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     const peerCount = await store.countPeers();
 
     const secret = await sharedSecret(config, store);
-    const dialogs = new DialogGuard(new DialogSigner(secret), log);
+    const dialogs = new DialogGuard(new DialogSigner(secret), securityLog);
     engine = createEngine(config, log, metrics, worker?.steering, dialogs);
     const steps: Record<string, MethodStep> = {};
     steps.OPTIONS = optionsStep(() => Object.keys(steps));
     const registrar = config.registrar;
     const peers = new PeerLookup(store, cache, { rtcachefriends: registrar.rtcachefriends, rtautoclearSeconds: registrar.rtautoclearSeconds });
     const locate = locationLookup({ cache, peers, clock: systemClock, ignoreregexpire: registrar.ignoreregexpire, log });
+    const nonceFallbackReports = new ReportThrottle(NONCE_FALLBACK_REPORT_MS);
     const authenticator = new DigestAuthenticator({
       peers,
-      cache,
+      cache: nonceCountsWithFallback(cache, new MemoryCache(), (error) => {
+        const heldBack = nonceFallbackReports.admit(Date.now());
+        if (heldBack !== undefined) log.warn({ err: error, heldBack }, `${error.message}: digest nonce counts are kept in this process until it answers again`);
+      }),
       realm: registrar.realm,
       algorithms: registrar.algorithms,
       nonceLifetimeSeconds: registrar.nonceLifetimeSeconds,
@@ -128,6 +153,12 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     });
     const callerSources = { trusted: new TrustedSources(config.auth.trustedSources, () => routing.current.table, config.auth.addressGroups), peers: new PeersByAddress() };
     await readCallerSources(callerSources, store, log);
+    const sourceGuard = new SourceGuard({ bans: cache, config: config.limits, trusted: (source) => callerSources.trusted.has(source), log, notices: securityLog, observer: metrics, now: Date.now });
+    guard = sourceGuard;
+    securityLog.onRefusal((source, user) => sourceGuard.authFailed(source, user));
+    const sipEngineForLoad = engine;
+    const overloadGuard = new OverloadGuard({ config: config.overload, invitesInProgress: () => sipEngineForLoad.stats().invitesInProgress, log, observer: metrics, random: Math.random });
+    overload = overloadGuard;
     const gatewayStates = states;
     const callRouter = callRouterStep({
       routing,
@@ -135,11 +166,13 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       proxy: config.proxy,
       local: engine.local,
       dialogs,
-      callers: new CallerAuthentication({ authenticator, trusted: (source) => callerSources.trusted.has(source), peerAt: (address) => callerSources.peers.at(address), log }),
+      callers: new CallerAuthentication({ authenticator, trusted: (source) => callerSources.trusted.has(source), peerAt: (address) => callerSources.peers.at(address), security: securityLog }),
       unauthenticatedMayReach: config.auth.unauthenticatedMayReach,
       log,
       observer: metrics,
       gatewaySilent: (gwid) => {
+        // A timeout while we ran late says nothing about the gateway (overload: the answer waited in our queue).
+        if (overloadGuard.lateWithin(config.proxy.timeoutMs + SILENCE_MARGIN_MS)) return;
         const gateway = routing.current.table.gateways.get(gwid);
         if (gateway) void gatewayStates.apply(gateway, { kind: 'call-timeout' });
       },
@@ -153,6 +186,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       clock: systemClock,
       random: Math.random,
       log,
+      security: securityLog,
       observer: metrics,
     });
     metrics.countBindingsWith(() => cache?.countBoundAors() ?? Promise.resolve(0));
@@ -169,9 +203,11 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       fence: () => leaderOf()?.fence(),
     });
     for (const method of ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE']) steps[method] = callRouter;
-    await engine.start(createPipeline({ local: engine.local, steps, log, observer: metrics }));
+    await sourceGuard.start();
+    overloadGuard.start();
+    await engine.start(createPipeline({ local: engine.local, steps, log, observer: metrics, sheds: (method, inDialog) => overloadGuard.sheds(method, inDialog) }), sourceGuard);
     if (config.sip.engine === 'drachtio') metrics.drachtioStarted(drachtioServer(config));
-    prober = new Prober({ engine, states, table: () => routing.current.table, cache, config: probe, log, observer: metrics });
+    prober = new Prober({ engine, states, table: () => routing.current.table, cache, config: probe, log, observer: metrics, lateWithin: (ms) => overloadGuard.lateWithin(ms) });
     const unheld = config.sip.engine === 'native' ? unheldAddressWarning(config.sip.address, hostAddresses(), config.ha.keepalivedStateFile) : undefined;
     if (unheld) log.warn({ address: config.sip.address }, unheld);
     leadership = singletonWork(config, cache, log, metrics, [prober, sweeper]);
@@ -215,7 +251,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       lastReload: () => lastReload,
       leadership: leader,
     });
-    admin = await startAdminServer(config.admin, routes, log);
+    admin = await startAdminServer(config.admin, [...routes, ...banRoutes(sourceGuard, Date.now)], log);
 
     const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
     log.info(
@@ -227,6 +263,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       adminUrl: adminServer.url,
       engine: sipEngine,
       reload,
+      reopenLogs: () => securityLog.reopen(),
       async stop() {
         clearInterval(refresher);
         await leader.stop();
@@ -234,6 +271,9 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
         await gatewayStates.stop();
         await expirySweeper.stop();
         await sipEngine.stop();
+        sourceGuard.stop();
+        overloadGuard.stop();
+        await securityLog.close();
         await adminServer.close();
         await openedCache.close();
         await store.close();
@@ -246,6 +286,9 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     await states?.stop();
     await sweeper?.stop();
     await engine?.stop();
+    guard?.stop();
+    overload?.stop();
+    await security?.close();
     await admin?.close();
     await cache?.close();
     await store.close();

@@ -60,6 +60,7 @@ async function runWorker(start: Extract<ToWorker, { kind: 'start' }>): Promise<v
   shutdown = serveUntilSignalled(
     {
       reload: () => server.reload(),
+      reopenLogs: () => server.reopenLogs(),
       stop: async () => {
         await server.stop();
         link.close();

@@ -6,9 +6,10 @@ import { startServer } from '../main.js';
 export const SHUTDOWN_DEADLINE_MS = 1500;
 
 /**
- * `drouter start`: run until SIGINT/SIGTERM; SIGHUP reloads the routing
- * data. With `workers` > 1 this process becomes the primary of a cluster
- * of that many worker processes (src/cluster/).
+ * `drouter start`: run until SIGINT/SIGTERM; SIGHUP reopens the security
+ * log and reloads the routing data. With `workers` > 1 this process
+ * becomes the primary of a cluster of that many worker processes
+ * (src/cluster/).
  */
 export async function startCommand(config: Readonly<Config>, options: { workers?: number } = {}): Promise<void> {
   const log = createLogger(config.log.level);
@@ -25,13 +26,17 @@ export async function startCommand(config: Readonly<Config>, options: { workers?
 }
 
 /**
- * Reloads on SIGHUP; returns the shutdown to call on a stop signal: the
- * server stops and the process exits 0, by `deadlineMs` at the latest.
+ * Reopens the security log and reloads on SIGHUP; returns the shutdown to
+ * call on a stop signal: the server stops and the process exits 0, by
+ * `deadlineMs` at the latest.
  */
-export function serveUntilSignalled(server: { reload(): Promise<unknown>; stop(): Promise<void> }, log: Logger, deadlineMs: number): (signal: NodeJS.Signals | 'disconnect') => void {
+export function serveUntilSignalled(server: { reload(): Promise<unknown>; reopenLogs?(): void; stop(): Promise<void> }, log: Logger, deadlineMs: number): (signal: NodeJS.Signals | 'disconnect') => void {
   let stopping = false;
-  // The reload logs its own outcome; a failure leaves the old snapshot in use.
-  process.on('SIGHUP', () => void server.reload().catch(() => undefined));
+  // The security log is reopened for logrotate. The reload logs its own outcome; a failure leaves the old snapshot in use.
+  process.on('SIGHUP', () => {
+    server.reopenLogs?.();
+    void server.reload().catch(() => undefined);
+  });
   return (signal) => {
     if (stopping) return;
     stopping = true;

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_SCANNER_AGENTS } from '../defence/scanner-agents.js';
 import { parseNetwork } from '../sip/source-networks.js';
 
 /**
@@ -172,6 +173,43 @@ const authSchema = z.strictObject({
   unauthenticatedMayReach: leaf(z.enum(['nothing', 'registered-phones']), 'nothing (every call is challenged) or registered-phones (a call to a registered phone needs no credentials)').default('nothing'),
 });
 
+/** A token bucket: requests per second a source earns back, and how many it may send at once; 0 per second: no limit. */
+function requestRate(perSecond: number, burst: number) {
+  return z
+    .strictObject({
+      perSecond: leaf(z.number().min(0).max(100_000), 'requests per second from 0 (no limit) to 100000').default(perSecond),
+      burst: leaf(z.number().int().min(1).max(100_000), 'an integer from 1 to 100000').default(burst),
+    })
+    .prefault({});
+}
+
+const limitsSchema = z.strictObject({
+  enabled: leaf(z.boolean(), 'true or false').default(true),
+  register: requestRate(20, 60),
+  invite: requestRate(10, 30),
+  other: requestRate(50, 100),
+  exemptSources: leaf(z.array(sourceNetwork), 'a list of addresses and CIDR networks (an office NAT) exempt from the rates and bans, like the trusted sources').default([]),
+  scannerUserAgents: leaf(z.array(z.string().min(1)), 'a list of User-Agent fragments (case-insensitive) whose requests are dropped; empty: none').default([...DEFAULT_SCANNER_AGENTS]),
+  maxTrackedSources: leaf(z.number().int().min(100).max(10_000_000), 'an integer from 100 to 10000000').default(100_000),
+  ban: z
+    .strictObject({
+      failures: leaf(z.number().int().min(0).max(10_000), 'failed authentications (and scanner requests) from one source in ban.windowSeconds that ban it; 0: never').default(10),
+      userFailures: leaf(z.number().int().min(0).max(100_000), "failed authentications against one user from any source in ban.windowSeconds after which each source failing for it is banned; 0: never").default(30),
+      windowSeconds: leaf(z.number().int().min(1).max(86_400), 'seconds from 1 to 86400').default(60),
+      seconds: leaf(z.number().int().min(1).max(31_536_000), 'seconds from 1 to 31536000').default(300),
+      maxSeconds: leaf(z.number().int().min(1).max(31_536_000), 'seconds from 1 to 31536000, at least ban.seconds').default(86_400),
+      memorySeconds: leaf(z.number().int().min(0).max(31_536_000), 'seconds from 0 to 31536000').default(86_400),
+    })
+    .prefault({}),
+});
+
+const overloadSchema = z.strictObject({
+  enabled: leaf(z.boolean(), 'true or false').default(true),
+  maxLagMs: leaf(z.number().int().min(0).max(10_000), 'milliseconds from 0 (never for lag) to 10000').default(100),
+  maxInvitesInProgress: leaf(z.number().int().min(0).max(1_000_000), 'an integer from 0 (no cap) to 1000000').default(0),
+  retryAfterSeconds: leaf(z.number().int().min(1).max(3600), 'seconds from 1 to 3600').default(5),
+});
+
 const registrarSchema = z.strictObject({
   realm: leaf(z.string().min(1).regex(/^[^"\\]+$/), 'a realm without quotes or backslashes (Asterisk md5secret values are hashed with it)').default('asterisk'),
   nonceSecret: leaf(z.string(), 'the secret of the nonces and dialog tokens (the same on both nodes of a pair); empty: the one kept in the store').default(''),
@@ -220,6 +258,7 @@ const logSchema = z.strictObject({
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     'one of fatal, error, warn, info, debug, trace, silent',
   ).default('info'),
+  securityFile: leaf(z.string(), "a file path the security lines (failed authentications, refused requests, bans) are appended to in Asterisk's format, for fail2ban; empty: none").default(''),
 });
 
 export const configSchema = z.strictObject({
@@ -230,6 +269,8 @@ export const configSchema = z.strictObject({
   routing: routingSchema.prefault({}),
   proxy: proxySchema.prefault({}),
   auth: authSchema.prefault({}),
+  limits: limitsSchema.prefault({}),
+  overload: overloadSchema.prefault({}),
   registrar: registrarSchema.prefault({}),
   probe: probeSchema.prefault({}),
   ha: haSchema.prefault({}),
@@ -238,6 +279,9 @@ export const configSchema = z.strictObject({
   // An admin API reachable from elsewhere steers the gateways: it must not be open.
   if (config.admin.token === '' && !isLoopback(config.admin.address)) {
     context.addIssue({ code: 'custom', path: ['admin', 'token'], input: config.admin.token, message: 'required when admin.address is not a loopback address' });
+  }
+  if (config.limits.ban.maxSeconds < config.limits.ban.seconds) {
+    context.addIssue({ code: 'custom', path: ['limits', 'ban', 'maxSeconds'], input: config.limits.ban.maxSeconds, message: `must be at least limits.ban.seconds (${config.limits.ban.seconds})` });
   }
   // A renewal must come while the lease still runs, or leadership flaps.
   if (config.ha.lease.renewIntervalMs >= config.ha.lease.ttlMs) {
@@ -252,6 +296,8 @@ export type StoreConfig = Config['store'];
 export type RoutingConfig = Config['routing'];
 export type ProxyConfig = Config['proxy'];
 export type AuthConfig = Config['auth'];
+export type LimitsConfig = Config['limits'];
+export type OverloadConfig = Config['overload'];
 export type RegistrarConfig = Config['registrar'];
 export type ProbeConfig = Config['probe'];
 export type HaConfig = Config['ha'];

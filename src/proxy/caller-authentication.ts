@@ -1,6 +1,6 @@
-import type { Logger } from '../log.js';
 import type { PeerRow } from '../model/sippeers-table.js';
 import { type DigestAuthenticator, peerAllows } from '../registrar/authentication-service.js';
+import type { SecurityLog } from '../security-log/security-log.js';
 import type { Endpoint, ServerExchange } from '../sip/engine.js';
 import { parseSipUri } from '../sip/uri.js';
 import { insecureInvite } from './peers-by-address.js';
@@ -29,7 +29,8 @@ export interface CallerAuthenticationDeps {
   trusted(source: Endpoint): boolean;
   /** The peer whose static `host` is this address, if any (chan_sip's match by address). */
   peerAt(address: string): PeerRow | undefined;
-  log: Logger;
+  /** Where a refused call is told (the JSON log, and the plain file fail2ban reads). */
+  security: Pick<SecurityLog, 'callRejected'>;
 }
 
 /** chan_sip: a peer of type peer only receives calls (it is matched by its address); friends and users place them. */
@@ -57,7 +58,7 @@ export class CallerAuthentication {
       unfitReason: 'Peer is not supposed to place calls',
     });
     if (!verdict.ok) {
-      if (verdict.securityReason) this.securityLine(exchange, verdict.securityReason);
+      if (verdict.securityReason) this.deps.security.callRejected(request, verdict.securityReason);
       this.challenge(exchange, verdict.stale);
       return { kind: 'refused' };
     }
@@ -65,7 +66,7 @@ export class CallerAuthentication {
     // A peer matched by its address (a trunk) sends its callers' numbers in From, not its own name.
     const matchedByAddress = verdict.peer.name === sourcePeer?.name;
     if (!matchedByAddress && (!from?.ok || from.uri.user !== verdict.peer.name)) {
-      this.securityLine(exchange, 'Username/auth name mismatch');
+      this.deps.security.callRejected(request, 'Username/auth name mismatch');
       exchange.reply(403, { reason: 'Forbidden (authentication name does not match the From user)' });
       return { kind: 'refused' };
     }
@@ -75,13 +76,5 @@ export class CallerAuthentication {
   /** 407 with a fresh challenge for the request's source. */
   challenge(exchange: ServerExchange, stale = false): void {
     exchange.reply(407, { headers: { 'Proxy-Authenticate': this.deps.authenticator.challenge(exchange.request.source.address, stale) } });
-  }
-
-  private securityLine(exchange: ServerExchange, reason: string): void {
-    const { request } = exchange;
-    const { address, port } = request.source;
-    const callee = parseSipUri(request.uri);
-    const extension = callee.ok ? (callee.uri.user ?? '') : '';
-    this.deps.log.warn({ callId: request.callId, source: address }, `Call from '${request.from?.uri ?? ''}' (${address}:${port}) to extension '${extension}' rejected because ${reason}`);
   }
 }

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import type { SecurityLog } from '../security-log/security-log.js';
 import type { SipRequest } from '../sip/engine.js';
 import { DIALOG_TOKEN_PARAM, type DialogSigner } from './dialog-token.js';
 
@@ -8,13 +8,13 @@ export type InDialogRequest = Pick<SipRequest, 'method' | 'callId' | 'from' | 't
 /**
  * The signed-dialog check, one for every path that relays a request inside
  * a dialog: its top Route must carry the token of its dialog
- * (dialog-token.ts). A refused request gets a security line naming its
- * source, for people and for fail2ban.
+ * (dialog-token.ts). A refused request goes to the security log, naming
+ * its source, for people and for fail2ban.
  */
 export class DialogGuard {
   constructor(
     private readonly signer: DialogSigner,
-    private readonly log: Logger,
+    private readonly security: Pick<SecurityLog, 'inDialogRefused'>,
   ) {}
 
   /** The parameter for the Record-Route of a request that starts a dialog. */
@@ -25,8 +25,7 @@ export class DialogGuard {
   accepts(request: InDialogRequest): boolean {
     const top = request.routes[0];
     if (top !== undefined && this.signer.verify(top, request.callId ?? '', request.from?.tag, request.to?.tag)) return true;
-    const { address, port } = request.source;
-    this.log.warn({ callId: request.callId, source: address }, `In-dialog ${request.method} from '${address}:${port}' refused - its Route carries no valid dialog token (forged, or of another dialog)`);
+    this.security.inDialogRefused(request);
     return false;
   }
 }

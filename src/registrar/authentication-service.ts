@@ -28,6 +28,19 @@ export interface AuthenticationDeps {
   salt: () => Uint8Array;
 }
 
+/**
+ * Why an authentication was refused, in chan_sip's words where it has them
+ * (the reasons of its handle_request_register), for the security lines.
+ */
+export type AuthenticationFailure =
+  | 'No matching peer found'
+  | 'Wrong password'
+  | 'Username/auth name mismatch'
+  | 'Device does not match ACL'
+  | 'Peer is not supposed to register'
+  | 'Peer is not supposed to place calls'
+  | 'Nonce count replayed';
+
 export interface AuthenticationRequest {
   /** The Authorization (REGISTER) or Proxy-Authorization (calls) header's text. */
   credentials: string | undefined;
@@ -37,7 +50,7 @@ export interface AuthenticationRequest {
   /** Whether the peer may use this request at all (chan_sip: may register, may call). */
   fit(peer: PeerRow): boolean;
   /** chan_sip's reason when it may not. */
-  unfitReason: string;
+  unfitReason: AuthenticationFailure;
   /** A nonce count seen before is refused, unless this says the request is a retransmission of an accepted one. */
   retransmission?(peer: PeerRow): Promise<boolean>;
 }
@@ -45,7 +58,7 @@ export interface AuthenticationRequest {
 export type AuthenticationVerdict =
   | { ok: true; peer: PeerRow; credentials: DigestCredentials }
   /** Challenge again; `securityReason` is chan_sip's reason for the security line, absent for a plain first challenge or a stale nonce. */
-  | { ok: false; stale: boolean; securityReason: string | undefined };
+  | { ok: false; stale: boolean; securityReason: AuthenticationFailure | undefined };
 
 /** A made-up secret to check an unknown peer's answer against, for the cost only: the result is never used. */
 const UNKNOWN_PEER_SECRET = 'sip-drouter: no such peer';

@@ -2,13 +2,15 @@ import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { RegistrarConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { SecurityLog } from '../security-log/security-log.js';
 import type { PeerRow } from '../model/sippeers-table.js';
 import type { ServerExchange, SipRequest } from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
 import { parseSipUri } from '../sip/uri.js';
+import { registrationFailed } from '../security-log/asterisk-lines.js';
 import type { Store } from '../store/store.js';
 import { applyRegister, type Binding, byPreference, type ContactEntry, contactHeaderValues, isRetransmission } from './bindings.js';
-import type { DigestAuthenticator } from './authentication-service.js';
+import type { AuthenticationFailure, DigestAuthenticator } from './authentication-service.js';
 import type { PeerLookup } from './peer-service.js';
 import { PerAorQueue } from './per-aor-queue.js';
 import { CLEARED_REGISTRATION, mayRegister, registeredColumns } from './realtime-peer.js';
@@ -29,6 +31,8 @@ export interface RegistrarDeps {
   /** A draw from [0, 1) per granted expiry (registrar.expiresJitter). */
   random: () => number;
   log: Logger;
+  /** Where a failed authentication is told (the JSON log, and the plain file fail2ban reads). */
+  security: Pick<SecurityLog, 'registrationFailed'>;
   observer: RegistrationObserver;
 }
 
@@ -70,17 +74,22 @@ function contactEntries(request: SipRequest): readonly ContactEntry[] | '*' | un
  * REGISTER (RFC 3261 §10.3) against the Asterisk realtime peer table:
  * digest with stateless nonces, the sippeers row for credentials and
  * registration state, bindings in the cache. Every failure logs chan_sip's
- * security line so fail2ban's asterisk filter keeps working.
+ * line; a failed authentication also goes to the security log, for fail2ban.
  */
 export function registerStep(deps: RegistrarDeps): MethodStep {
   const { config, log } = deps;
   const queue = new PerAorQueue();
 
-  /** A failed registration: chan_sip's line for fail2ban, and the count. */
-  function securityLine(request: SipRequest, reason: string): void {
+  /** A registration whose authentication failed: the security log's line, and the count. */
+  function authenticationFailed(request: SipRequest, reason: AuthenticationFailure): void {
     deps.observer.registration('failed');
-    const to = request.to?.uri ?? '';
-    log.warn({ callId: request.callId, source: request.source.address }, `Registration from '<${to}>' failed for '${request.source.address}:${request.source.port}' - ${reason}`);
+    deps.security.registrationFailed(request, reason);
+  }
+
+  /** A registration refused after a right authentication (its bindings): chan_sip's line in the JSON log only, for it is no attack. */
+  function bindingsRefused(request: SipRequest, reason: string): void {
+    deps.observer.registration('failed');
+    log.warn({ callId: request.callId, source: request.source.address }, registrationFailed(request, reason).text);
   }
 
   function challenge(exchange: ServerExchange, stale: boolean): void {
@@ -99,14 +108,14 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
       retransmission: async (peer) => isRetransmission(await deps.cache.getBindings(peer.name), { callId: request.callId ?? '', cseq: request.cseq?.seq ?? 0 }, deps.clock.now().getTime()),
     });
     if (!verdict.ok) {
-      if (verdict.securityReason) securityLine(request, verdict.securityReason);
+      if (verdict.securityReason) authenticationFailed(request, verdict.securityReason);
       else deps.observer.registration('challenged');
       challenge(exchange, verdict.stale);
       return undefined;
     }
     // The digest user must be the user being registered (chan_sip AUTH_USERNAME_MISMATCH).
     if (verdict.credentials.username !== user) {
-      securityLine(request, 'Username/auth name mismatch');
+      authenticationFailed(request, 'Username/auth name mismatch');
       exchange.reply(403, { reason: 'Forbidden (authentication name does not match the To user)' });
       return undefined;
     }
@@ -162,7 +171,7 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
         deps.random,
       );
       if (!result.ok) {
-        securityLine(request, result.reason);
+        bindingsRefused(request, result.reason);
         exchange.reply(result.status, { reason: result.reason, headers: result.headers ?? {} });
         return;
       }
