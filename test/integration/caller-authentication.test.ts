@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Call, finalResponse, inviteFrom } from '../support/calling-phone.js';
+import { ackOf, type Call, finalResponse, inviteFrom, withProxyAuthorization } from '../support/calling-phone.js';
 import { moveExampleGateways, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { captureLog, type CapturedLog } from '../support/log-capture.js';
 import { type Challenge, challengesOf, digestAuthorization, RegisteringPhone, statusOf, withRequestDetailsHidden } from '../support/registering-phone.js';
@@ -21,25 +21,6 @@ const REGISTERED = '127.0.0.92';
 const SBC = '127.0.0.93';
 const GATEWAY_1 = '127.0.0.102';
 const GATEWAY_2 = '127.0.0.103';
-
-function withProxyAuthorization(call: Call, authorization: string, from = '1001'): string {
-  return call.invite
-    .replace('CSeq: 1 INVITE', 'CSeq: 2 INVITE')
-    .replace(/branch=[^;\r]+/, `branch=z9hG4bK-auth-${call.fromTag}`)
-    .replace('<sip:1001@127.0.0.1>', `<sip:${from}@127.0.0.1>`)
-    .replace('Content-Type: application/sdp', `${authorization}\r\nContent-Type: application/sdp`);
-}
-
-/** The ACK of a non-2xx final to `invite`: it ends that INVITE transaction (RFC 3261 §17.1.1.3): same branch, the final's To. */
-function ackOf(invite: string, final: string | undefined): string {
-  const to = /^To:.*$/im.exec(final ?? '')?.[0] ?? '';
-  return invite
-    .replace(/^INVITE (\S+) SIP\/2\.0/, 'ACK $1 SIP/2.0')
-    .replace(/^To:.*$/im, to)
-    .replace('CSeq: 1 INVITE', 'CSeq: 1 ACK')
-    .replace(/Content-Type: application\/sdp\r\n/, '')
-    .replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n');
-}
 
 describe(`who may call (${testEngine} engine)`, () => {
   let server: TestServer;

@@ -43,6 +43,26 @@ export function cancelOf(call: Call): string {
     .replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n');
 }
 
+/** The call's INVITE again (CSeq 2) with a Proxy-Authorization line, From the `from` user (inviteFrom's is 1001). */
+export function withProxyAuthorization(call: Call, authorization: string, from = '1001'): string {
+  return call.invite
+    .replace('CSeq: 1 INVITE', 'CSeq: 2 INVITE')
+    .replace(/branch=[^;\r]+/, `branch=z9hG4bK-auth-${call.fromTag}`)
+    .replace('<sip:1001@127.0.0.1>', `<sip:${from}@127.0.0.1>`)
+    .replace('Content-Type: application/sdp', `${authorization}\r\nContent-Type: application/sdp`);
+}
+
+/** The ACK of a non-2xx final to `invite`: it ends that INVITE transaction (RFC 3261 §17.1.1.3): same branch, the final's To. */
+export function ackOf(invite: string, final: string | undefined): string {
+  const to = /^To:.*$/im.exec(final ?? '')?.[0] ?? '';
+  return invite
+    .replace(/^INVITE (\S+) SIP\/2\.0/, 'ACK $1 SIP/2.0')
+    .replace(/^To:.*$/im, to)
+    .replace('CSeq: 1 INVITE', 'CSeq: 1 ACK')
+    .replace(/Content-Type: application\/sdp\r\n/, '')
+    .replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n');
+}
+
 /** The final response to the call's INVITE (not to a CANCEL of it). */
 export function finalResponse(phone: UdpPeer, call: Call, timeoutMs = 4000): Promise<string | undefined> {
   return phone.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${escapeRegExp(call.callId)}\\r\\nCSeq: 1 INVITE`, 'i'), timeoutMs);
