@@ -11,6 +11,7 @@
  *   sipdr:carrier-state    hash, field <carrierid>, "on" or "off"
  *   sipdr:switch:<name>    string, "on" or "off"
  *   sipdr:lease:<name>     string, the holder, PX = the lease time
+ *   sipdr:bans             hash, field <address>, JSON Ban (src/defence/ban-policy.ts)
  */
 
 export const KEY_PREFIX = 'sipdr:';
@@ -26,6 +27,8 @@ export interface CacheKeys {
   readonly carrierState: string;
   switch(name: string): string;
   lease(name: string): string;
+  /** The bans the nodes share. */
+  readonly bans: string;
   /** A SCAN pattern matching every key above. */
   readonly all: string;
 }
@@ -42,6 +45,7 @@ export function cacheKeys(prefix: string = KEY_PREFIX): CacheKeys {
     carrierState: `${prefix}carrier-state`,
     switch: (name) => `${prefix}switch:${name}`,
     lease: (name) => `${prefix}lease:${name}`,
+    bans: `${prefix}bans`,
     all: `${escapeGlob(prefix)}*`,
   };
 }

@@ -10,6 +10,7 @@ import {
   type SwapOutcome,
   type SwitchName,
 } from './cache.js';
+import { type Ban, type BanStore, parseBan } from './ban-store.js';
 
 interface Entry<T> {
   value: T;
@@ -31,7 +32,7 @@ function copyBinding(binding: Binding): Binding {
  * expiry index that outlives an expired entry until setBindings clears it),
  * so the same suite runs on both.
  */
-export class MemoryCache implements Cache {
+export class MemoryCache implements Cache, BanStore {
   readonly displayUrl = 'memory';
   private readonly bindings = new Map<string, Entry<Binding[]>>();
   /** AoR → its earliest binding expiresAt, as the Redis sorted set. */
@@ -44,6 +45,8 @@ export class MemoryCache implements Cache {
   private readonly switches = new Map<SwitchName, boolean>();
   private readonly carrierStates = new Map<string, boolean>();
   private readonly leases = new Map<string, Entry<string>>();
+  /** By address, as JSON, as Redis keeps them. */
+  private readonly bans = new Map<string, string>();
   /** The stored array each array getBindings returned was copied from (undefined: none was stored). */
   private readonly readFrom = new WeakMap<readonly Binding[], Binding[] | undefined>();
   private writesSincePurge = 0;
@@ -111,6 +114,27 @@ export class MemoryCache implements Cache {
     if (ttlMs !== undefined) checkTtl(ttlMs);
     // Stored as JSON, as Redis does: a Date comes back a string on both.
     this.write(this.peers, name, JSON.stringify(peer), ttlMs ?? Infinity);
+  }
+
+  async listBans(): Promise<Ban[]> {
+    this.assertOpen('listBans');
+    return [...this.bans.values()].flatMap((json) => parseBan(json) ?? []);
+  }
+
+  async getBan(address: string): Promise<Ban | undefined> {
+    this.assertOpen('getBan');
+    const json = this.bans.get(address);
+    return json === undefined ? undefined : parseBan(json);
+  }
+
+  async putBan(ban: Ban): Promise<void> {
+    this.assertOpen('putBan');
+    this.bans.set(ban.address, JSON.stringify(ban));
+  }
+
+  async deleteBan(address: string): Promise<boolean> {
+    this.assertOpen('deleteBan');
+    return this.bans.delete(address);
   }
 
   async deletePeer(name: string): Promise<void> {

@@ -135,6 +135,29 @@ export interface ServerExchange {
 
 export type RequestHandler = (exchange: ServerExchange) => Promise<void>;
 
+/** What the screen sees of a request: enough to limit it, before anything is built for it. */
+export interface ScreenedRequest {
+  readonly method: string;
+  readonly source: Endpoint;
+  readonly userAgent: string | undefined;
+}
+
+/**
+ * Decides, before any work, whether a request is served or dropped without
+ * an answer (a banned source, a source over its rate, a scanner): dropped
+ * requests get no transaction and reach no handler. Synchronous: it runs
+ * on every packet.
+ */
+export interface RequestScreen {
+  /** Before the message is parsed, where the engine can (UDP): false drops it. */
+  admitsSource(address: string): boolean;
+  /** After parsing, before a transaction is made: false drops it. */
+  admits(request: ScreenedRequest): boolean;
+}
+
+/** The screen that admits everything. */
+export const ADMIT_ALL: RequestScreen = { admitsSource: () => true, admits: () => true };
+
 /**
  * A request we originate outside any dialog (the prober's OPTIONS). The
  * engine adds Via, the From tag, Call-ID, CSeq and Max-Forwards, and runs
@@ -166,7 +189,8 @@ export interface SipEngine {
    * engine's is its server's contact, filled in place at each connection (keep the object, not a copy).
    */
   readonly local: { address: string; port: number; transports: readonly Transport[] };
-  start(onRequest: RequestHandler): Promise<void>;
+  /** Listens; every request passes `screen` before anything is made for it. */
+  start(onRequest: RequestHandler, screen?: RequestScreen): Promise<void>;
   /** Sends a request of our own and resolves with its outcome (never rejects). */
   request(request: OutgoingRequest, options: { timeoutMs: number }): Promise<RequestOutcome>;
   /** State held right now: client transactions (kept a while after they end) and INVITEs being proxied. */

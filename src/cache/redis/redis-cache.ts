@@ -12,6 +12,7 @@ import {
   type SwapOutcome,
   type SwitchName,
 } from '../cache.js';
+import { type Ban, type BanStore, parseBan } from '../ban-store.js';
 import { cacheKeys, type CacheKeys } from '../keys.js';
 import { ACCEPT_NONCE_COUNT, CLAIM_LEASE, type LuaScript, RELEASE_LEASE, SWAP_BINDINGS, SWAP_OUTCOMES } from './scripts.js';
 
@@ -74,7 +75,7 @@ export async function openRedisCache(url: string, options: RedisCacheOptions = {
  * MULTI with its entry in the expiry index, so a reader never sees half a
  * REGISTER and the index never points at a set it does not describe.
  */
-export class RedisCache implements Cache {
+export class RedisCache implements Cache, BanStore {
   /** The JSON each array getBindings returned was read from; swapBindings compares the stored value with it. */
   private readonly readAs = new WeakMap<readonly Binding[], string>();
 
@@ -192,6 +193,24 @@ export class RedisCache implements Cache {
 
   async releaseLease(name: LeaseName, holder: string): Promise<void> {
     await this.script('releaseLease', RELEASE_LEASE, [this.keys.lease(name)], [holder]);
+  }
+
+  async listBans(): Promise<Ban[]> {
+    const stored = await this.run('listBans', () => this.redis.hvals(this.keys.bans));
+    return stored.flatMap((json) => parseBan(json) ?? []);
+  }
+
+  async getBan(address: string): Promise<Ban | undefined> {
+    const json = await this.run('getBan', () => this.redis.hget(this.keys.bans, address));
+    return json === null ? undefined : parseBan(json);
+  }
+
+  async putBan(ban: Ban): Promise<void> {
+    await this.run('putBan', () => this.redis.hset(this.keys.bans, ban.address, JSON.stringify(ban)));
+  }
+
+  async deleteBan(address: string): Promise<boolean> {
+    return (await this.run('deleteBan', () => this.redis.hdel(this.keys.bans, address))) > 0;
   }
 
   async leaseHolder(name: LeaseName): Promise<string | undefined> {

@@ -1,8 +1,9 @@
 import Srf from 'drachtio-srf';
-import type { EngineHealth, OutgoingRequest, RequestHandler, RequestOutcome, SipEngine, Transport } from '../engine.js';
+import { ADMIT_ALL, type EngineHealth, type OutgoingRequest, type RequestHandler, type RequestOutcome, type RequestScreen, type SipEngine, type Transport } from '../engine.js';
 import { type ConnectionEvent, DrachtioConnection, type DrachtioLink } from './connection.js';
 import { DrachtioExchange } from './drachtio-exchange.js';
 import type { RunningProxy } from './drachtio-proxy.js';
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../retry-after.js';
 import { localContact } from './hostports.js';
 import { DrachtioListener } from './listener.js';
 import { sendOutgoing } from './outgoing-request.js';
@@ -21,6 +22,8 @@ export interface DrachtioEngineOptions {
   onError: (error: unknown) => void;
   /** The connection's life after start (connected again, lost, reconnecting), for the log. */
   onConnection: (event: ConnectionEvent) => void;
+  /** The Retry-After of every 503 we send (overload.retryAfterSeconds). */
+  retryAfterSeconds?: number;
 }
 
 /** Start-up gives up on a drachtio-server that does not answer within this. */
@@ -71,10 +74,16 @@ export class DrachtioEngine implements SipEngine {
         );
   }
 
-  async start(onRequest: RequestHandler): Promise<void> {
+  async start(onRequest: RequestHandler, screen: RequestScreen = ADMIT_ALL): Promise<void> {
     const handle = (req: SrfInboundRequest, res: SrfResponse) => {
       try {
-        const exchange = new DrachtioExchange(req, res, { now: () => performance.now(), track: (running) => this.track(running, req.socket) });
+        const exchange = new DrachtioExchange(req, res, { now: () => performance.now(), track: (running) => this.track(running, req.socket) }, this.options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
+        const { request } = exchange;
+        // drachtio-server parsed it already; a dropped request is left unanswered, its transaction to drachtio-server's timers.
+        if (!screen.admitsSource(request.source.address) || !screen.admits({ method: request.method, source: request.source, userAgent: request.header('user-agent') })) {
+          this.link.requestDone(req.socket);
+          return;
+        }
         onRequest(exchange)
           .catch((error: unknown) => this.options.onError(error))
           .finally(() => this.link.requestDone(req.socket));

@@ -1,19 +1,22 @@
 import sip, { type Message, type Remote } from 'sip';
 import { DrouterError } from '../../errors.js';
-import type {
-  Endpoint,
-  OutgoingRequest,
-  RequestHandler,
-  RequestOutcome,
-  SipEngine,
-  SipRequest,
-  Transport,
+import {
+  ADMIT_ALL,
+  type Endpoint,
+  type OutgoingRequest,
+  type RequestHandler,
+  type RequestOutcome,
+  type RequestScreen,
+  type SipEngine,
+  type SipRequest,
+  type Transport,
 } from '../engine.js';
 import type { AttemptHooks } from './client-attempt.js';
 import { originate } from './originate.js';
 import { NativeExchange } from './native-exchange.js';
 import { newBranch } from './native-proxy.js';
 import { reasonPhrase } from '../reason-phrases.js';
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../retry-after.js';
 import { forwardedMaxForwards } from '../max-forwards.js';
 import { checkCanBind } from './bind-check.js';
 import { NativeRequest, routeUri } from './native-request.js';
@@ -43,6 +46,8 @@ export interface NativeEngineOptions {
    * dialog with the same guard).
    */
   acceptsDialogAck: (ack: SipRequest) => boolean;
+  /** The Retry-After of every 503 this engine sends (overload.retryAfterSeconds). */
+  retryAfterSeconds?: number;
 }
 
 /**
@@ -63,11 +68,15 @@ export class NativeEngine implements SipEngine {
   private readonly proxied = new Map<string, () => void>();
   private readonly forgetAttempt = (key: string): void => void this.attempts.delete(key);
 
+  get retryAfterSeconds(): number {
+    return this.options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+  }
+
   constructor(private readonly options: NativeEngineOptions) {
     this.local = { address: options.address, port: options.port, transports: options.transports };
   }
 
-  async start(onRequest: RequestHandler): Promise<void> {
+  async start(onRequest: RequestHandler, screen: RequestScreen = ADMIT_ALL): Promise<void> {
     const { address, port, transports } = this.options;
     try {
       await checkCanBind(address, port, transports);
@@ -78,13 +87,13 @@ export class NativeEngine implements SipEngine {
     // Whatever a message does to the code below, it must not take the process down.
     const onMessage = (message: Message, remote: Remote) => {
       try {
-        this.receive(message, remote, onRequest);
+        this.receive(message, remote, onRequest, screen);
       } catch (error) {
         this.options.onError(error);
       }
     };
     const { steering, tcp: limits, tcpObserver: observer } = this.options;
-    const udp = transports.includes('udp') ? new UdpTransport({ address, port }, onMessage, steering, this.options.onError) : undefined;
+    const udp = transports.includes('udp') ? new UdpTransport({ address, port }, onMessage, steering, this.options.onError, (source) => screen.admitsSource(source)) : undefined;
     const tcp = transports.includes('tcp') ? new TcpTransport({ local: { address, port }, limits, onMessage, steering, observer }) : undefined;
     steering?.attach({
       receive: (text, transport, source) => (transport === 'udp' ? udp : tcp)?.deliver(text, source),
@@ -114,10 +123,11 @@ export class NativeEngine implements SipEngine {
     this.transport = undefined;
   }
 
-  private receive(message: Message, remote: Remote, onRequest: RequestHandler): void {
+  private receive(message: Message, remote: Remote, onRequest: RequestHandler, screen: RequestScreen): void {
     const transactions = this.transactions;
     const transport = this.transport;
     if (!transactions || !transport) return;
+    if (message.method !== undefined && !this.screened(message, remote, screen)) return;
     if (message.method === undefined) {
       const attempt = this.attempts.get(`${topBranch(message)}|${message.headers.cseq?.method ?? ''}`);
       const stray = attempt ? undefined : strayResponseHop(message, this.local);
@@ -138,6 +148,14 @@ export class NativeEngine implements SipEngine {
     }
     const exchange = new NativeExchange(message, remote, transaction, this);
     onRequest(exchange).catch((error: unknown) => this.options.onError(error));
+  }
+
+  /** Whether the screen lets a request in (over TCP its source is checked here; over UDP before parsing too). */
+  private screened(message: Message, remote: Remote, screen: RequestScreen): boolean {
+    if (!screen.admitsSource(remote.address)) return false;
+    const userAgent = message.headers['user-agent'];
+    const source: Endpoint = { address: remote.address, port: remote.port, transport: remote.protocol === 'TCP' ? 'tcp' : 'udp' };
+    return screen.admits({ method: message.method ?? '', source, userAgent: typeof userAgent === 'string' ? userAgent : undefined });
   }
 
   /** RFC 3261 §16.10: 200 to the CANCEL, then the pending attempt is cancelled; 481 when nothing matches. */

@@ -23,6 +23,8 @@ export class UdpTransport {
     private readonly steering: WorkerSteering | undefined,
     /** A datagram the kernel would not send (ENETUNREACH while this node does not hold a virtual IP it binds). */
     private readonly onSendError: (error: Error) => void,
+    /** Whether a datagram from this address is read at all (false: a banned source, dropped unparsed). */
+    private readonly admitsSource: (address: string) => boolean = () => true,
   ) {
     // A GC pause at a few hundred calls/s outlasts the default ~200 kB socket
     // buffer: ask for 8 MB (the kernel caps it at net.core.rmem_max).
@@ -68,6 +70,7 @@ export class UdpTransport {
   }
 
   private receive(data: Buffer, rinfo: Remote): void {
+    if (!this.admitsSource(rinfo.address)) return;
     const text = data.toString('binary');
     if (this.steering?.steer(text, 'udp', rinfo)) return;
     this.deliver(text, rinfo);
