@@ -23,6 +23,8 @@ export interface ProberDeps {
   config: Readonly<ProbeConfig>;
   log: Logger;
   observer: ProbeObserver;
+  /** Whether this process ran late within the last `ms` (overloaded): a timeout then may be ours, not the gateway's. */
+  lateWithin?(ms: number): boolean;
 }
 
 /**
@@ -95,6 +97,8 @@ export class Prober {
       );
       // A reload meanwhile may have moved the gateway: this outcome says nothing about its new address.
       if (!this.running || this.deps.table().gateways.get(gateway.gwid) !== gateway) return;
+      // Our own lateness is not the gateway's silence: a probe that timed out while we were overloaded says nothing.
+      if (outcome.kind === 'timeout' && this.deps.lateWithin?.(outcome.rttMs)) return;
       this.observe(gateway, outcome);
       await this.deps.states.apply(gateway, eventOf(outcome, this.deps.config.timeoutMs));
     } finally {

@@ -22,7 +22,7 @@ export function createEngine(config: Readonly<Config>, log: Logger, metrics: Met
       if (event.kind === 'connected') metrics.drachtioReconnected(server);
     };
     return new DrachtioEngine(
-      { host, port, secret, ...(listen.port > 0 ? { listen } : {}), preferredAddress: config.sip.address, onError, onConnection },
+      { host, port, secret, ...(listen.port > 0 ? { listen } : {}), preferredAddress: config.sip.address, onError, onConnection, retryAfterSeconds: config.overload.retryAfterSeconds },
       { address: config.sip.address, port: config.sip.port },
     );
   }
@@ -34,6 +34,7 @@ export function createEngine(config: Readonly<Config>, log: Logger, metrics: Met
     tcpObserver: { refused: (cap) => metrics.tcpRefused(cap), closed: (reason) => metrics.tcpClosed(reason) },
     onError,
     acceptsDialogAck: (ack) => dialogs.accepts(ack),
+    retryAfterSeconds: config.overload.retryAfterSeconds,
     ...(steering ? { steering } : {}),
   });
 }

@@ -1,6 +1,7 @@
 import { CacheUnavailableError } from '../cache/cache.js';
 import { StoreUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { ReportThrottle } from '../report-throttle.js';
 import type { RequestHandler, ServerExchange } from './engine.js';
 import { checkRequest } from './request-sanity.js';
 
@@ -18,7 +19,12 @@ export interface PipelineOptions {
   steps: Readonly<Record<string, MethodStep>>;
   log: Logger;
   observer: SipObserver;
+  /** Load shedding: whether this new request is turned away (503) before its work. */
+  sheds?(method: string, inDialog: boolean): boolean;
 }
+
+/** A store or cache outage fails every request: one log line per this, with the count held back. */
+const OUTAGE_REPORT_MS = 10_000;
 
 /** The exchange as the steps see it, counting every response sent upstream. */
 function observed(exchange: ServerExchange, observer: SipObserver): ServerExchange {
@@ -48,6 +54,7 @@ function observed(exchange: ServerExchange, observer: SipObserver): ServerExchan
  */
 export function createPipeline(options: PipelineOptions): RequestHandler {
   const allow = Object.keys(options.steps).filter((method) => method !== 'ACK').join(', ');
+  const outageReports = new ReportThrottle(OUTAGE_REPORT_MS);
   return async (received) => {
     options.observer.sipRequest(received.request.method);
     const exchange = observed(received, options.observer);
@@ -58,6 +65,11 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
       if (rejection) {
         options.log.debug({ callId, method: request.method, status: rejection.status }, `${request.method} rejected: ${rejection.reason}`);
         if (request.method !== 'ACK') exchange.reply(rejection.status, { reason: rejection.reason, headers: rejection.headers ?? {} });
+        return;
+      }
+      if (options.sheds?.(request.method, request.to?.tag !== undefined)) {
+        // RFC 3261 §21.5.4: the engine adds Retry-After to every 503.
+        exchange.reply(503, { reason: 'Service Unavailable (overloaded)' });
         return;
       }
       const step = options.steps[request.method];
@@ -72,7 +84,13 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
       }
     } catch (error) {
       const storeDown = error instanceof StoreUnreachableError || error instanceof CacheUnavailableError;
-      options.log.error({ callId, method: request.method, err: error }, `${request.method} ${callId} failed: ${error instanceof Error ? error.message : String(error)}`);
+      const message = `${request.method} ${callId} failed: ${error instanceof Error ? error.message : String(error)}`;
+      if (!storeDown) options.log.error({ callId, method: request.method, err: error }, message);
+      else {
+        // An outage fails every request alike: one line per interval says it, with how many were held back.
+        const heldBack = outageReports.admit(performance.now());
+        if (heldBack !== undefined) options.log.warn({ callId, method: request.method, err: error, heldBack }, `${message}; answering 503${heldBack > 0 ? ` (${heldBack} more requests failed the same way since the last report)` : ''}`);
+      }
       if (!exchange.finalSent && request.method !== 'ACK') exchange.reply(storeDown ? 503 : 500);
     }
   };

@@ -1,5 +1,6 @@
 import type { ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, ServerExchange } from '../engine.js';
 import { reasonPhrase } from '../reason-phrases.js';
+import { withRetryAfter } from '../retry-after.js';
 import { DrachtioRequest } from './drachtio-request.js';
 import { proxyThroughDrachtio, type ProxyRunDeps } from './drachtio-proxy.js';
 import type { SrfInboundRequest, SrfResponse } from './srf-shapes.js';
@@ -19,6 +20,8 @@ export class DrachtioExchange implements ServerExchange {
     private readonly srfRequest: SrfInboundRequest,
     private readonly response: SrfResponse,
     private readonly proxyDeps: ProxyRunDeps,
+    /** The Retry-After of every 503 we send (overload.retryAfterSeconds). */
+    private readonly retryAfterSeconds: number,
   ) {
     this.request = new DrachtioRequest(srfRequest);
     // A CANCEL before we answered or proxied: drachtio-server has already sent 200 and 487.
@@ -40,7 +43,7 @@ export class DrachtioExchange implements ServerExchange {
     if (this.final) throw new Error(`${this.request.method} ${this.request.callId}: a final response was already sent`);
     // drachtio-srf throws on a status it has no phrase for: then nothing went out, and the pipeline may still answer.
     this.response.send(status, options.reason ?? reasonPhrase(status), {
-      headers: headerValues(options.headers ?? {}),
+      headers: headerValues(withRetryAfter(status, options.headers, this.retryAfterSeconds) ?? {}),
       ...(options.body ? { body: options.body } : {}),
     });
     if (status >= 200) this.final = true;

@@ -2,6 +2,7 @@ import sip, { type Message, type Remote } from 'sip';
 import { randomHex } from '../../random-pool.js';
 import type { ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, ServerExchange } from '../engine.js';
 import { reasonPhrase } from '../reason-phrases.js';
+import { withRetryAfter } from '../retry-after.js';
 import type { NativeEngine } from './native-engine.js';
 import { proxySequentially } from './native-proxy.js';
 import { NativeRequest } from './native-request.js';
@@ -9,7 +10,7 @@ import type { ServerTransaction } from './server-transactions.js';
 import type { AttemptHooks } from './client-attempt.js';
 
 /** What an exchange asks of the engine: its address, branch prefix, attempt hooks and CANCEL watch. */
-type ExchangeEngine = Pick<NativeEngine, 'local' | 'branchPrefix' | 'attemptHooks' | 'watchCancel'>;
+type ExchangeEngine = Pick<NativeEngine, 'local' | 'branchPrefix' | 'attemptHooks' | 'watchCancel' | 'retryAfterSeconds'>;
 
 /** A request and its server transaction. */
 export class NativeExchange implements ServerExchange {
@@ -72,7 +73,7 @@ export class NativeExchange implements ServerExchange {
     if (this.final && status < 200) return;
     if (this.final) throw new Error(`${this.message.method} ${this.message.headers['call-id']}: a final response was already sent`);
     const response = sip.makeResponse(this.message, status, options.reason ?? reasonPhrase(status), {
-      headers: headerLines(options.headers ?? {}),
+      headers: headerLines(withRetryAfter(status, options.headers, this.engine.retryAfterSeconds) ?? {}),
       content: options.body ?? '',
     });
     // RFC 3261 §8.2.6.2: a response that may end a dialog attempt carries a To tag, the same one every time.
