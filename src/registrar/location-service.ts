@@ -1,4 +1,4 @@
-import type { Cache } from '../cache/cache.js';
+import { type Binding, type Cache, CacheUnavailableError } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import { StoreUnreachableError } from '../errors.js';
 import { ReportThrottle } from '../report-throttle.js';
@@ -19,7 +19,9 @@ const OUTAGE_REPORT_MS = 5000;
  * keeps its last contact (from the row) usable. While the database is
  * unreachable a number with no binding is routed by the rules, as Asterisk
  * goes on to its dialplan when a realtime lookup fails: calls to the
- * gateways go on through an outage of the peer table.
+ * gateways go on through an outage of the peer table. While the cache is
+ * down, the same: numbers go by the rules, and a phone is reached at the
+ * contact its row holds while the row's registration runs.
  */
 export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: Clock; ignoreregexpire: boolean; log: Logger }): LocationLookup {
   // Every call during an outage fails the lookup alike: one line per interval, not one per call.
@@ -29,11 +31,25 @@ export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: C
       return await deps.peers.find(user);
     } catch (error) {
       if (!(error instanceof StoreUnreachableError)) throw error;
-      const heldBack = outageReports.admit(deps.clock.now().getTime());
-      if (heldBack !== undefined) {
-        const since = heldBack > 0 ? ` (and ${heldBack} more since the last report)` : '';
-        deps.log.warn({ err: error, user }, `peer ${user} not looked up (${error.message}): routing the call by the rules${since}`);
-      }
+      outage(error, `peer ${user} not looked up: routing the call by the rules`);
+      return undefined;
+    }
+  }
+
+  function outage(error: Error, what: string): void {
+    const heldBack = outageReports.admit(deps.clock.now().getTime());
+    if (heldBack === undefined) return;
+    const since = heldBack > 0 ? ` (and ${heldBack} more since the last report)` : '';
+    deps.log.warn({ err: error }, `${what} (${error.message})${since}`);
+  }
+
+  /** The AoR's bindings; undefined while the cache does not answer. */
+  async function bindingsOf(user: string): Promise<Binding[] | undefined> {
+    try {
+      return await deps.cache.getBindings(user);
+    } catch (error) {
+      if (!(error instanceof CacheUnavailableError)) throw error;
+      outage(error, `bindings of ${user} not read: calls to numbers are routed by the rules, calls to phones by their sippeers rows`);
       return undefined;
     }
   }
@@ -42,7 +58,8 @@ export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: C
     const user = requestUri.user;
     if (!user) return { kind: 'unknown' };
     const now = deps.clock.now().getTime();
-    const live = (await deps.cache.getBindings(user)).filter((binding) => binding.expiresAt > now);
+    const bindings = await bindingsOf(user);
+    const live = (bindings ?? []).filter((binding) => binding.expiresAt > now);
     if (live.length > 0) {
       return {
         kind: 'registered',
@@ -51,8 +68,10 @@ export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: C
     }
     const peer = await findPeer(user);
     if (!peer || !mayRegister(peer)) return { kind: 'unknown' };
-    // ignoreregexpire: the row's last contact stays usable after its registration expired.
-    if (deps.ignoreregexpire && peer.fullcontact && peer.ipaddr && peer.port) {
+    // ignoreregexpire: the row's last contact stays usable after its registration expired;
+    // without the cache, the row (written at each REGISTER, rtupdate) is the registration there is.
+    const rowRegistered = bindings === undefined && (peer.regseconds ?? 0) * 1000 > now;
+    if ((deps.ignoreregexpire || rowRegistered) && peer.fullcontact && peer.ipaddr && peer.port) {
       return { kind: 'registered', targets: [{ uri: peer.fullcontact, destination: { address: peer.ipaddr, port: peer.port, transport: 'udp' }, label: `peer ${user}` }] };
     }
     return { kind: 'offline' };

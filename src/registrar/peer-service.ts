@@ -1,4 +1,4 @@
-import type { Cache } from '../cache/cache.js';
+import { type Cache, CacheUnavailableError } from '../cache/cache.js';
 import type { PeerRow } from '../model/sippeers-table.js';
 import type { Store } from '../store/store.js';
 
@@ -24,12 +24,13 @@ export class PeerLookup {
 
   async find(name: string): Promise<PeerRow | undefined> {
     if (!this.options.rtcachefriends) return this.store.findPeerByName(name);
-    const cached = await this.cache.getPeer(name);
+    // A cache that does not answer costs the row read it was there to save, not the call.
+    const cached = await this.cache.getPeer(name).catch(orUndefinedWhenCacheDown);
     if (cached) return cached as unknown as PeerRow;
     const peer = await this.store.findPeerByName(name);
     if (peer) {
       const ttlMs = this.options.rtautoclearSeconds > 0 ? this.options.rtautoclearSeconds * 1000 : undefined;
-      await this.cache.setPeer(name, peer as unknown as Record<string, unknown>, ttlMs);
+      await this.cache.setPeer(name, peer as unknown as Record<string, unknown>, ttlMs).catch(orUndefinedWhenCacheDown);
     }
     return peer;
   }
@@ -38,4 +39,9 @@ export class PeerLookup {
   async registrationEnded(name: string): Promise<void> {
     if (this.options.rtcachefriends && this.options.rtautoclearSeconds > 0) await this.cache.deletePeer(name);
   }
+}
+
+function orUndefinedWhenCacheDown(error: unknown): undefined {
+  if (error instanceof CacheUnavailableError) return undefined;
+  throw error;
 }
