@@ -193,6 +193,14 @@ adminOptions(
     .option('--limit <n>', 'how many, 1 to 200 (default: 200)'),
 ).action((options: AdminOptions & { limit?: string }) => run(() => eventsCommand(connect(options), options)));
 
+const banCommands = () => import('./commands/ban-commands.js');
+adminOptions(program.command('bans').description('list the sources banned now (failed authentications, scanners), on every node sharing the cache')).action((options: AdminOptions) =>
+  run(async () => (await banCommands()).bansCommand(connect(options), options)),
+);
+adminOptions(program.command('unban').description('lift the ban of a source on every node (exit 1 when it is not banned)').argument('<address>', 'the banned IP address')).action(
+  (address: string, options: AdminOptions) => run(async () => (await banCommands()).unbanCommand(connect(options), address, options)),
+);
+
 const haCommands = () => import('./commands/ha-commands.js');
 const ha = program.command('ha').description("a node of a keepalived pair: keepalived's track and notify scripts, and the node's role");
 adminOptions(ha.command('check').description("exit 0 when the SIP engine, store and cache are healthy, 1 when not, 3 when the node does not answer (the test keepalived's track_script makes with curl on /health)")).action(

@@ -204,7 +204,6 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     });
     for (const method of ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE']) steps[method] = callRouter;
     await sourceGuard.start();
-    overloadGuard.start();
     await engine.start(createPipeline({ local: engine.local, steps, log, observer: metrics, sheds: (method, inDialog) => overloadGuard.sheds(method, inDialog) }), sourceGuard);
     if (config.sip.engine === 'drachtio') metrics.drachtioStarted(drachtioServer(config));
     prober = new Prober({ engine, states, table: () => routing.current.table, cache, config: probe, log, observer: metrics, lateWithin: (ms) => overloadGuard.lateWithin(ms) });
@@ -253,6 +252,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     });
     admin = await startAdminServer(config.admin, [...routes, ...banRoutes(sourceGuard, Date.now)], log);
 
+    // Last: the start-up's own work (loading the admin server) would read as lateness.
+    overloadGuard.start();
     const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
     log.info(
       { store: store.displayUrl, schemaCreated: prepared.schemaCreated, seeded: prepared.seeded !== undefined, routing: loaded.counts, peers: peerCount, admin: admin.url },

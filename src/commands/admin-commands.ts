@@ -68,7 +68,7 @@ interface ProbingJson {
   probing: boolean;
 }
 
-function show(answer: unknown, options: OutputOptions, text: () => string): void {
+export function show(answer: unknown, options: OutputOptions, text: () => string): void {
   console.log(options.json ? JSON.stringify(answer, null, 2) : text());
 }
 

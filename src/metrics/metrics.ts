@@ -1,5 +1,6 @@
 import { type Aggregator, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MetricsSnapshot } from './cluster-metrics.js';
+import type { DropReason } from '../defence/source-guard-service.js';
 import type { GatewayState } from '../routing/routing-table.js';
 
 /**
@@ -36,6 +37,9 @@ export type TcpCap = (typeof TCP_CAPS)[number];
 const TCP_CLOSE_REASONS = ['idle', 'message-timeout', 'oversized'] as const;
 /** Why we closed a TCP connection: idle past sip.tcp.idleTimeoutMs, a message not whole within messageTimeoutMs, a head or body over its cap. */
 export type TcpCloseReason = (typeof TCP_CLOSE_REASONS)[number];
+
+const DROP_REASONS = ['banned', 'rate-limited', 'scanner'] as const satisfies readonly DropReason[];
+const SHED_METHODS = ['INVITE', 'REGISTER'] as const;
 
 const SIP_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'UPDATE', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE', 'SUBSCRIBE', 'PUBLISH'] as const;
 const KNOWN_METHODS = new Set<string>(SIP_METHODS);
@@ -87,6 +91,12 @@ export class Metrics {
   );
   private readonly tcpRefusals = this.counter('sipdr_tcp_connections_refused_total', 'Native engine: accepted TCP connections closed at once because a cap was reached, by cap: total (sip.tcp.maxConnections) or per-source (sip.tcp.maxConnectionsPerSource).', ['cap']);
   private readonly tcpClosures = this.counter('sipdr_tcp_connections_closed_total', 'Native engine: TCP connections closed by a limit, by reason: idle (sip.tcp.idleTimeoutMs), message-timeout (a message not whole within sip.tcp.messageTimeoutMs), oversized (a head or body over its cap).', ['reason']);
+  private readonly requestsDropped = this.counter('sipdr_requests_dropped_total', 'Requests dropped without an answer, by reason: banned (the source is banned, dropped before parsing), rate-limited (over its limits.* rate), scanner (a User-Agent of limits.scannerUserAgents).', ['reason']);
+  private readonly bansImposed = this.counter('sipdr_bans_total', 'Sources this process banned (failed authentications or scanner requests past limits.ban.failures).', []);
+  // Every worker of a node reads the same shared list.
+  private readonly bannedSourcesNow = this.gauge('sipdr_banned_sources', 'Sources under a ban now, as this node knows them (the shared list, read every second).', [], undefined, 'first');
+  private readonly requestsShed = this.counter('sipdr_requests_shed_total', 'New INVITEs and REGISTERs answered 503 with Retry-After because the server was overloaded (overload.*), by method.', ['method']);
+  private readonly overloadedNow = this.gauge('sipdr_overloaded', 'Whether the server sheds new work now (1) or not (0): the event loop ran late past overload.maxLagMs, or overload.maxInvitesInProgress was reached, within the last second.', [], undefined, 'max');
   private readonly drachtioConnected = this.gauge('sipdr_drachtio_connected', 'drachtio engine: 1 while the link to the drachtio-server is up, 0 while it is lost (absent on the native engine; in inbound mode it follows /health sip.ok).', ['server']);
   private readonly drachtioDisconnections = this.counter('sipdr_drachtio_disconnections_total', 'drachtio engine: times the connection to the drachtio-server was lost after start.', ['server']);
   private readonly drachtioReconnections = this.counter('sipdr_drachtio_reconnections_total', 'drachtio engine: times the connection to the drachtio-server came back after a loss.', ['server']);
@@ -103,6 +113,11 @@ export class Metrics {
     for (const cap of TCP_CAPS) this.tcpRefusals.inc({ cap }, 0);
     for (const reason of TCP_CLOSE_REASONS) this.tcpClosures.inc({ reason }, 0);
     for (const method of [...SIP_METHODS, OTHER]) this.sipRequests.inc({ method }, 0);
+    for (const reason of DROP_REASONS) this.requestsDropped.inc({ reason }, 0);
+    for (const method of SHED_METHODS) this.requestsShed.inc({ method }, 0);
+    this.bansImposed.inc(0);
+    this.bannedSourcesNow.set(0);
+    this.overloadedNow.set(0);
     this.haLeader.set(0);
     for (const role of ['leader', 'standby']) this.haLeaderChanges.inc({ role }, 0);
   }
@@ -209,6 +224,31 @@ export class Metrics {
   drachtioReconnected(server: string): void {
     this.drachtioConnected.set({ server }, 1);
     this.drachtioReconnections.inc({ server });
+  }
+
+  /** A request dropped unanswered: sipdr_requests_dropped_total. */
+  requestDropped(reason: DropReason): void {
+    this.requestsDropped.inc({ reason });
+  }
+
+  /** This process banned a source: sipdr_bans_total. */
+  sourceBanned(): void {
+    this.bansImposed.inc();
+  }
+
+  /** sipdr_banned_sources. */
+  bannedSources(count: number): void {
+    this.bannedSourcesNow.set(count);
+  }
+
+  /** A new request turned away for overload: sipdr_requests_shed_total. */
+  shed(method: string): void {
+    this.requestsShed.inc({ method });
+  }
+
+  /** sipdr_overloaded. */
+  overloaded(on: boolean): void {
+    this.overloadedNow.set(on ? 1 : 0);
   }
 
   /** A worker handed a message to the worker that owns it: sipdr_worker_handoffs_total. */
