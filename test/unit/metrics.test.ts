@@ -262,7 +262,7 @@ describe('metrics', () => {
         expect(Object.keys(sample.labels).filter((label) => label !== 'le').sort()).toEqual([...(metric?.labels ?? [])].sort());
       }
     }
-    expect(described).toHaveLength(20);
+    expect(described).toHaveLength(25);
   });
 
   it('shows the leader role: 0 at start, 1 while leader, each change counted by the role entered', async () => {
