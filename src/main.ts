@@ -66,8 +66,8 @@ const SYSTEM_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 /** A gateway's silence is not held against it when we ran late within its timeout and this much before. */
 const SILENCE_MARGIN_MS = 1000;
 
-/** While the cache does not answer, the fall-back of the nonce counts is said once per this. */
-const NONCE_FALLBACK_REPORT_MS = 30_000;
+/** While the cache does not answer, its fall-backs (nonce counts, shared states) are said once per this. */
+const OUTAGE_REPORT_MS = 30_000;
 
 /** How often a node takes the gateway and carrier states other nodes shared (one cache read each). */
 const SHARED_STATE_REFRESH_MS = 1000;
@@ -120,10 +120,13 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     await carriers.adopt(routing.current.table, { inheritState: true });
     states.startPersisting();
     const sharedStates = states;
+    // A cache outage fails every refresh: said once per interval, with the count held back.
+    const refreshReports = new ReportThrottle(OUTAGE_REPORT_MS);
     refresher = setInterval(() => {
-      Promise.all([sharedStates.refresh(), carriers.refresh()]).catch((error: unknown) =>
-        log.error({ err: error }, `shared gateway/carrier states not refreshed: ${error instanceof Error ? error.message : String(error)}`),
-      );
+      Promise.all([sharedStates.refresh(), carriers.refresh()]).catch((error: unknown) => {
+        const heldBack = refreshReports.admit(Date.now());
+        if (heldBack !== undefined) log.warn({ err: error, heldBack }, `shared gateway/carrier states not refreshed (${error instanceof Error ? error.message : String(error)}): this node keeps the states it knows${heldBack > 0 ? ` (${heldBack} more failed refreshes since the last report)` : ''}`);
+      });
     }, SHARED_STATE_REFRESH_MS);
     refresher.unref();
     for (const warning of warningLines(loaded)) log.warn({ warning }, `routing data: ${warning}`);
@@ -137,7 +140,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     const registrar = config.registrar;
     const peers = new PeerLookup(store, cache, { rtcachefriends: registrar.rtcachefriends, rtautoclearSeconds: registrar.rtautoclearSeconds });
     const locate = locationLookup({ cache, peers, clock: systemClock, ignoreregexpire: registrar.ignoreregexpire, log });
-    const nonceFallbackReports = new ReportThrottle(NONCE_FALLBACK_REPORT_MS);
+    const nonceFallbackReports = new ReportThrottle(OUTAGE_REPORT_MS);
     const authenticator = new DigestAuthenticator({
       peers,
       cache: nonceCountsWithFallback(cache, new MemoryCache(), (error) => {
@@ -172,7 +175,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       observer: metrics,
       gatewaySilent: (gwid) => {
         // A timeout while we ran late says nothing about the gateway (overload: the answer waited in our queue).
-        if (overloadGuard.lateWithin(config.proxy.timeoutMs + SILENCE_MARGIN_MS)) return;
+        if (overloadGuard.overloadedWithin(config.proxy.timeoutMs + SILENCE_MARGIN_MS)) return;
         const gateway = routing.current.table.gateways.get(gwid);
         if (gateway) void gatewayStates.apply(gateway, { kind: 'call-timeout' });
       },
@@ -206,7 +209,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     await sourceGuard.start();
     await engine.start(createPipeline({ local: engine.local, steps, log, observer: metrics, sheds: (method, inDialog) => overloadGuard.sheds(method, inDialog) }), sourceGuard);
     if (config.sip.engine === 'drachtio') metrics.drachtioStarted(drachtioServer(config));
-    prober = new Prober({ engine, states, table: () => routing.current.table, cache, config: probe, log, observer: metrics, lateWithin: (ms) => overloadGuard.lateWithin(ms) });
+    prober = new Prober({ engine, states, table: () => routing.current.table, cache, config: probe, log, observer: metrics, overloadedWithin: (ms) => overloadGuard.overloadedWithin(ms) });
     const unheld = config.sip.engine === 'native' ? unheldAddressWarning(config.sip.address, hostAddresses(), config.ha.keepalivedStateFile) : undefined;
     if (unheld) log.warn({ address: config.sip.address }, unheld);
     leadership = singletonWork(config, cache, log, metrics, [prober, sweeper]);

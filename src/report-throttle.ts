@@ -22,3 +22,15 @@ export class ReportThrottle {
     return heldBack;
   }
 }
+
+/**
+ * A report made at most once per `intervalMs`: `write` gets the note to end
+ * its line with (empty, or how many reports were held back since the last).
+ */
+export function throttledReport(intervalMs: number, now: () => number): (write: (heldBackNote: string) => void) => void {
+  const throttle = new ReportThrottle(intervalMs);
+  return (write) => {
+    const heldBack = throttle.admit(now());
+    if (heldBack !== undefined) write(heldBack > 0 ? ` (and ${heldBack} more since the last report)` : '');
+  };
+}

@@ -195,6 +195,7 @@ const limitsSchema = z.strictObject({
     .strictObject({
       failures: leaf(z.number().int().min(0).max(10_000), 'failed authentications (and scanner requests) from one source in ban.windowSeconds that ban it; 0: never').default(10),
       userFailures: leaf(z.number().int().min(0).max(100_000), "failed authentications against one user from any source in ban.windowSeconds after which each source failing for it is banned; 0: never").default(30),
+      overRate: leaf(z.number().int().min(0).max(10_000_000), 'requests from one source dropped over its rate in ban.windowSeconds that ban it; 0: never').default(1000),
       windowSeconds: leaf(z.number().int().min(1).max(86_400), 'seconds from 1 to 86400').default(60),
       seconds: leaf(z.number().int().min(1).max(31_536_000), 'seconds from 1 to 31536000').default(300),
       maxSeconds: leaf(z.number().int().min(1).max(31_536_000), 'seconds from 1 to 31536000, at least ban.seconds').default(86_400),
@@ -207,6 +208,7 @@ const overloadSchema = z.strictObject({
   enabled: leaf(z.boolean(), 'true or false').default(true),
   maxLagMs: leaf(z.number().int().min(0).max(10_000), 'milliseconds from 0 (never for lag) to 10000').default(100),
   maxInvitesInProgress: leaf(z.number().int().min(0).max(1_000_000), 'an integer from 0 (no cap) to 1000000').default(0),
+  maxLoopUtilization: leaf(z.number().min(0.1).max(1), 'a share of time from 0.1 to 1 (1: never for utilization)').default(0.9),
   retryAfterSeconds: leaf(z.number().int().min(1).max(3600), 'seconds from 1 to 3600').default(5),
 });
 

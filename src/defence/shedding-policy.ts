@@ -19,6 +19,28 @@ export function shedShare(lagMs: number, invitesInProgress: number, limits: Shed
   return Math.min(1, (lagMs - limits.maxLagMs) / limits.maxLagMs);
 }
 
+/** How far the utilization-driven share moves per sample: up fast, down slower, so that it settles instead of swinging. */
+const UTILIZATION_STEP_UP = 0.1;
+const UTILIZATION_STEP_DOWN = 0.05;
+/** Below the limit by this much before the share comes down (hysteresis). */
+const UTILIZATION_SLACK = 0.1;
+/** Utilization alone never sheds everything: what still gets through shows when the load eases. */
+const UTILIZATION_MAX_SHARE = 0.95;
+
+/**
+ * The share shed for a busy event loop, adjusted once per sample: a loop
+ * busy past `maxUtilization` of its time sheds more, one below it by
+ * UTILIZATION_SLACK sheds less. Over UDP the backlog hides in the socket's
+ * buffer (the loop reads a few datagrams per turn and its timers stay on
+ * time), so the time the loop spends busy is the measure that sees it.
+ */
+export function nextUtilizationShare(previous: number, utilization: number, maxUtilization: number): number {
+  if (maxUtilization >= 1) return 0;
+  if (utilization > maxUtilization) return Math.min(UTILIZATION_MAX_SHARE, previous + UTILIZATION_STEP_UP);
+  if (utilization < maxUtilization - UTILIZATION_SLACK) return Math.max(0, previous - UTILIZATION_STEP_DOWN);
+  return previous;
+}
+
 /** New work that may be shed: a REGISTER, or an INVITE that starts a call (no To tag); never what runs inside a call. */
 export function mayShed(method: string, inDialog: boolean): boolean {
   return method === 'REGISTER' || (method === 'INVITE' && !inDialog);

@@ -60,6 +60,7 @@ export class SourceGuard implements RequestScreen {
   private readonly rates: Record<'REGISTER' | 'INVITE' | 'other', TokenBuckets | undefined>;
   private readonly sourceFailures: FailureWindows;
   private readonly userFailures: FailureWindows;
+  private readonly rateDrops: FailureWindows;
   private readonly exempt: SourceNetworks;
   private readonly scannerOf: (userAgent: string | undefined) => string | undefined;
   private readonly rateReports = new ReportThrottle(RATE_REPORT_MS);
@@ -74,6 +75,7 @@ export class SourceGuard implements RequestScreen {
     const windowMs = config.ban.windowSeconds * 1000;
     this.sourceFailures = new FailureWindows(windowMs, config.maxTrackedSources);
     this.userFailures = new FailureWindows(windowMs, config.maxTrackedSources);
+    this.rateDrops = new FailureWindows(windowMs, config.maxTrackedSources);
     this.exempt = new SourceNetworks(config.exemptSources);
     this.scannerOf = scannerMatcher(config.enabled ? config.scannerUserAgents : []);
   }
@@ -109,12 +111,16 @@ export class SourceGuard implements RequestScreen {
     const buckets = request.method === 'REGISTER' || request.method === 'INVITE' ? this.rates[request.method] : request.method === 'ACK' ? undefined : this.rates.other;
     if (!buckets || buckets.take(address, this.deps.now())) return true;
     this.deps.observer.requestDropped('rate-limited');
+    // A source that goes on far past its rate is a flood, not a busy office: banned too (Kamailio pike's block).
+    const { overRate } = this.deps.config.ban;
+    const drops = this.rateDrops.add(address, this.deps.now());
+    if (overRate > 0 && drops >= overRate) this.impose(address, `${drops} requests over its rate in ${this.deps.config.ban.windowSeconds} s`);
     const heldBack = this.rateReports.admit(this.deps.now());
     if (heldBack !== undefined) this.deps.log.warn({ source: address, method: request.method, heldBack }, `requests from ${address} over the ${request.method} rate dropped${heldBack > 0 ? ` (and ${heldBack} more over-rate requests since the last report)` : ''}`);
     return false;
   }
 
-  /** A failed authentication (wrong password, unknown user, name mismatch, refused dialog token) from `source` for `user`. */
+  /** A refusal the security log reported (a failed authentication, an ACL or peer-type refusal, a forged in-dialog request) from `source` naming `user`. */
   authFailed(source: Endpoint, user: string | undefined): void {
     const { address } = source;
     if (!this.deps.config.enabled || this.isExempt(source)) return;
@@ -165,6 +171,7 @@ export class SourceGuard implements RequestScreen {
     const policy = this.policy();
     this.banned.set(address, nextBan(address, reason, undefined, now, policy).untilMs);
     this.sourceFailures.clear(address);
+    this.rateDrops.clear(address);
     this.recording.add(address);
     void this.record(address, reason, now).finally(() => this.recording.delete(address));
   }
@@ -180,9 +187,9 @@ export class SourceGuard implements RequestScreen {
     }
     this.banned.set(address, ban.untilMs);
     this.deps.observer.sourceBanned();
-    const seconds = Math.round((ban.untilMs - now) / 1000);
-    this.deps.log.warn({ source: address, seconds, strikes: ban.strikes }, `source ${address} banned for ${seconds} s (ban ${ban.strikes}): ${reason}`);
-    this.deps.notices.sourceBanned(address, reason, seconds);
+    // The security log writes the one line of the ban, to the JSON log and for fail2ban.
+    const repeat = ban.strikes > 1 ? ` (ban ${ban.strikes} within limits.ban.memorySeconds)` : '';
+    this.deps.notices.sourceBanned(address, `${reason}${repeat}`, Math.round((ban.untilMs - now) / 1000));
   }
 
   /** Takes the shared list (bans made on other nodes, lifted ones gone) and forgets records past their memory. */

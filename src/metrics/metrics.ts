@@ -91,12 +91,14 @@ export class Metrics {
   );
   private readonly tcpRefusals = this.counter('sipdr_tcp_connections_refused_total', 'Native engine: accepted TCP connections closed at once because a cap was reached, by cap: total (sip.tcp.maxConnections) or per-source (sip.tcp.maxConnectionsPerSource).', ['cap']);
   private readonly tcpClosures = this.counter('sipdr_tcp_connections_closed_total', 'Native engine: TCP connections closed by a limit, by reason: idle (sip.tcp.idleTimeoutMs), message-timeout (a message not whole within sip.tcp.messageTimeoutMs), oversized (a head or body over its cap).', ['reason']);
-  private readonly requestsDropped = this.counter('sipdr_requests_dropped_total', 'Requests dropped without an answer, by reason: banned (the source is banned, dropped before parsing), rate-limited (over its limits.* rate), scanner (a User-Agent of limits.scannerUserAgents).', ['reason']);
-  private readonly bansImposed = this.counter('sipdr_bans_total', 'Sources this process banned (failed authentications or scanner requests past limits.ban.failures).', []);
+  private readonly requestsDropped = this.counter('sipdr_requests_dropped_total', 'Requests dropped without an answer, by reason: banned (the source is banned; on the native engine over UDP dropped before parsing), rate-limited (over its limits.* rate), scanner (a User-Agent of limits.scannerUserAgents).', ['reason']);
+  /** Bound once: a banned flood counts every datagram, and a labelled inc() hashes its labels each time. */
+  private readonly droppedBy = Object.fromEntries(DROP_REASONS.map((reason) => [reason, this.requestsDropped.labels({ reason })])) as Record<DropReason, { inc(): void }>;
+  private readonly bansImposed = this.counter('sipdr_bans_total', 'Sources this process banned: failures or scanner requests past limits.ban.failures, a failure against a user past limits.ban.userFailures, or drops over the rate past limits.ban.overRate.', []);
   // Every worker of a node reads the same shared list.
   private readonly bannedSourcesNow = this.gauge('sipdr_banned_sources', 'Sources under a ban now, as this node knows them (the shared list, read every second).', [], undefined, 'first');
   private readonly requestsShed = this.counter('sipdr_requests_shed_total', 'New INVITEs and REGISTERs answered 503 with Retry-After because the server was overloaded (overload.*), by method.', ['method']);
-  private readonly overloadedNow = this.gauge('sipdr_overloaded', 'Whether the server sheds new work now (1) or not (0): the event loop ran late past overload.maxLagMs, or overload.maxInvitesInProgress was reached, within the last second.', [], undefined, 'max');
+  private readonly overloadedNow = this.gauge('sipdr_overloaded', 'Whether the server sheds new work now (1) or not (0): within the last second the event loop ran late past overload.maxLagMs, was busy past overload.maxLoopUtilization, or overload.maxInvitesInProgress was reached.', [], undefined, 'max');
   private readonly drachtioConnected = this.gauge('sipdr_drachtio_connected', 'drachtio engine: 1 while the link to the drachtio-server is up, 0 while it is lost (absent on the native engine; in inbound mode it follows /health sip.ok).', ['server']);
   private readonly drachtioDisconnections = this.counter('sipdr_drachtio_disconnections_total', 'drachtio engine: times the connection to the drachtio-server was lost after start.', ['server']);
   private readonly drachtioReconnections = this.counter('sipdr_drachtio_reconnections_total', 'drachtio engine: times the connection to the drachtio-server came back after a loss.', ['server']);
@@ -228,7 +230,7 @@ export class Metrics {
 
   /** A request dropped unanswered: sipdr_requests_dropped_total. */
   requestDropped(reason: DropReason): void {
-    this.requestsDropped.inc({ reason });
+    this.droppedBy[reason].inc();
   }
 
   /** This process banned a source: sipdr_bans_total. */

@@ -1,6 +1,7 @@
 import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import { throttledReport } from '../report-throttle.js';
 import { COLUMN_BY_GATEWAY_STATE, type Gateway, type GatewayState, type RoutingTable } from '../routing/routing-table.js';
 import type { Store } from '../store/store.js';
 import { type GatewayHealth, type HealthEvent, type HealthRules, initialHealth, nextHealth, type StateChange } from './gateway-health.js';
@@ -38,11 +39,16 @@ export interface GatewayStateDeps {
  * A cache or database that fails loses no state here: the local copy
  * stays right and the failure is logged.
  */
+/** How often a cache outage is said, at most. */
+const CACHE_REPORT_MS = 30_000;
+
 export class GatewayStateService {
   private readonly health = new Map<string, GatewayHealth>();
   private table: RoutingTable | undefined;
   /** Gateways whose state column is behind (persistState). */
   private readonly unsaved = new Set<string>();
+  /** A cache outage fails every refresh and every change: said once per interval. */
+  private readonly cacheReports = throttledReport(CACHE_REPORT_MS, () => this.deps.clock.now().getTime());
   private persistTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: GatewayStateDeps) {}
@@ -173,7 +179,7 @@ export class GatewayStateService {
     try {
       return await this.deps.cache.getGatewayHealth();
     } catch (error) {
-      this.deps.log.error({ err: error }, `gateway states not read from the cache (this node's own stay in use): ${error instanceof Error ? error.message : String(error)}`);
+      this.cacheReports((since) => this.deps.log.warn({ err: error }, `gateway states not read from the cache (this node's own stay in use): ${error instanceof Error ? error.message : String(error)}${since}`));
       return undefined;
     }
   }
@@ -182,7 +188,7 @@ export class GatewayStateService {
     try {
       await write(this.deps.cache);
     } catch (error) {
-      this.deps.log.error({ err: error }, `gateway state not shared (${operation}): ${error instanceof Error ? error.message : String(error)}`);
+      this.cacheReports((since) => this.deps.log.warn({ err: error }, `gateway state not shared (${operation}): ${error instanceof Error ? error.message : String(error)}${since}`));
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { Cache } from '../cache/cache.js';
 import type { ProbeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import { throttledReport } from '../report-throttle.js';
 import type { Gateway, RoutingTable } from '../routing/routing-table.js';
 import { endpointOf } from '../sip/endpoint.js';
 import type { RequestOutcome, SipEngine } from '../sip/engine.js';
@@ -24,7 +25,7 @@ export interface ProberDeps {
   log: Logger;
   observer: ProbeObserver;
   /** Whether this process ran late within the last `ms` (overloaded): a timeout then may be ours, not the gateway's. */
-  lateWithin?(ms: number): boolean;
+  overloadedWithin?(ms: number): boolean;
 }
 
 /**
@@ -33,10 +34,15 @@ export interface ProberDeps {
  * gateway, and never a gateway given up for good (Kamailio #3028): each
  * tick looks at every gateway again.
  */
+/** How often a switch that cannot be read is said, at most. */
+const SWITCH_REPORT_MS = 30_000;
+
 export class Prober {
   private readonly outstanding = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** A cache outage fails every round's read of the switch: said once per interval. */
+  private readonly switchReports = throttledReport(SWITCH_REPORT_MS, () => Date.now());
 
   constructor(private readonly deps: ProberDeps) {}
 
@@ -69,7 +75,7 @@ export class Prober {
       on = await this.enabled();
     } catch (error) {
       // A dead cache must not stop probing: the configured switch applies.
-      this.deps.log.error({ err: error }, `probing switch not read from the cache; using probe.enabled: ${error instanceof Error ? error.message : String(error)}`);
+      this.switchReports((since) => this.deps.log.warn({ err: error }, `probing switch not read from the cache; using probe.enabled: ${error instanceof Error ? error.message : String(error)}${since}`));
       on = this.deps.config.enabled;
     }
     if (!on) return;
@@ -98,7 +104,7 @@ export class Prober {
       // A reload meanwhile may have moved the gateway: this outcome says nothing about its new address.
       if (!this.running || this.deps.table().gateways.get(gateway.gwid) !== gateway) return;
       // Our own lateness is not the gateway's silence: a probe that timed out while we were overloaded says nothing.
-      if (outcome.kind === 'timeout' && this.deps.lateWithin?.(outcome.rttMs)) return;
+      if (outcome.kind === 'timeout' && this.deps.overloadedWithin?.(outcome.rttMs)) return;
       this.observe(gateway, outcome);
       await this.deps.states.apply(gateway, eventOf(outcome, this.deps.config.timeoutMs));
     } finally {

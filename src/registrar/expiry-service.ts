@@ -1,6 +1,7 @@
 import type { Cache, Fence } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import { throttledReport } from '../report-throttle.js';
 import type { Store } from '../store/store.js';
 import type { PeerLookup } from './peer-service.js';
 import { CLEARED_REGISTRATION } from './realtime-peer.js';
@@ -34,9 +35,15 @@ const BATCH = 500;
  * changed; the row is cleared only while its regseconds is still past).
  * One sweep at a time; a failure is logged and the next tick tries again.
  */
+/** How often a failing sweep is said, at most. */
+const FAILURE_REPORT_MS = 30_000;
+
 export class ExpirySweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+
+  /** An outage fails every sweep (one a second): said once per interval. */
+  private readonly failureReports = throttledReport(FAILURE_REPORT_MS, () => this.deps.clock.now().getTime());
 
   constructor(private readonly deps: ExpirySweeperDeps) {}
 
@@ -45,7 +52,7 @@ export class ExpirySweeper {
     this.timer = setInterval(() => {
       this.running ??= this.sweep()
         .then(() => undefined)
-        .catch((error: unknown) => this.deps.log.error({ err: error }, `expiry sweep failed: ${error instanceof Error ? error.message : String(error)}`))
+        .catch((error: unknown) => this.failureReports((since) => this.deps.log.error({ err: error }, `expiry sweep failed: ${error instanceof Error ? error.message : String(error)}${since}`)))
         .finally(() => (this.running = undefined));
     }, this.deps.intervalMs);
     this.timer.unref();

@@ -33,7 +33,7 @@ export class SecurityLog {
     const message = lines.registrationFailed(request, reason);
     this.log.warn({ callId: request.callId, source: request.source.address }, message.text);
     this.write(message);
-    this.refused(request.source, request.to?.uri);
+    this.refused(request.source, request.to?.uri, reason);
   }
 
   /** A call (a new request) whose caller check failed. */
@@ -43,7 +43,7 @@ export class SecurityLog {
     const extension = callee.ok ? (callee.uri.user ?? '') : '';
     this.log.warn({ callId: request.callId, source: address }, `Call from '${request.from?.uri ?? ''}' (${address}:${port}) to extension '${extension}' rejected because ${reason}`);
     this.write(lines.callRejected(request, reason));
-    this.refused(request.source, request.from?.uri);
+    this.refused(request.source, request.from?.uri, reason);
   }
 
   /** A request inside a dialog whose Route carries no valid dialog token (forged, or of another dialog). */
@@ -51,7 +51,7 @@ export class SecurityLog {
     const { address, port } = request.source;
     this.log.warn({ callId: request.callId, source: address }, `In-dialog ${request.method} from '${address}:${port}' refused - its Route carries no valid dialog token (forged, or of another dialog)`);
     this.write(lines.inDialogRefused(request));
-    this.refused(request.source, undefined);
+    this.refused(request.source, undefined, undefined);
   }
 
   /** A source banned for `seconds`: one line per ban, not per dropped packet. */
@@ -78,8 +78,9 @@ export class SecurityLog {
   }
 
   /** The user a refused request named (its To or From user), for the per-user count. */
-  private refused(source: Endpoint, uri: string | undefined): void {
-    if (!this.refusalListener) return;
+  private refused(source: Endpoint, uri: string | undefined, reason: AuthenticationFailure | undefined): void {
+    // A replayed nonce count is what a phone reusing its counts sends too: it gets a fresh challenge, not a strike (as for fail2ban).
+    if (!this.refusalListener || reason === 'Nonce count replayed') return;
     const parsed = uri === undefined ? undefined : parseSipUri(uri);
     this.refusalListener(source, parsed?.ok ? parsed.uri.user : undefined);
   }

@@ -91,9 +91,9 @@ describe(`bans and rate limits (${testEngine} engine)`, () => {
 
       expect(await metric('sipdr_bans_total')).toBe(1);
       expect(await metric('sipdr_requests_dropped_total', { reason: 'banned' })).toBeGreaterThanOrEqual(3);
-      const banLines = captured.messages().filter((line) => line.includes(`${GUESSER} banned`));
+      const banLines = captured.messages().filter((line) => line.includes(`'${GUESSER}' banned`));
       expect(banLines).toHaveLength(1);
-      expect(banLines[0]).toMatch(new RegExp(`${GUESSER.replaceAll('.', '\\.')} banned for 60 s`));
+      expect(banLines[0]).toMatch(new RegExp(`'${GUESSER.replaceAll('.', '\\.')}' banned for 60 seconds - ${FAILURES} failed authentications`));
     } finally {
       guesser.close();
       phonePeer.close();

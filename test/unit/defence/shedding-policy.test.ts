@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mayShed, shedShare } from '../../../src/defence/shedding-policy.js';
+import { mayShed, nextUtilizationShare, shedShare } from '../../../src/defence/shedding-policy.js';
 
 describe('shedShare', () => {
   const limits = { maxLagMs: 100, maxInvitesInProgress: 0 };
@@ -24,5 +24,24 @@ describe('mayShed', () => {
     expect(mayShed('INVITE', false)).toBe(true);
     expect(mayShed('INVITE', true)).toBe(false);
     expect(['BYE', 'ACK', 'CANCEL', 'OPTIONS'].map((method) => mayShed(method, false))).toEqual([false, false, false, false]);
+  });
+});
+
+describe('nextUtilizationShare', () => {
+  it('sheds more while the loop is busier than the limit, up to 95 %', () => {
+    let share = 0;
+    const shares = Array.from({ length: 12 }, () => (share = nextUtilizationShare(share, 1, 0.9)));
+    expect(shares[0]).toBeCloseTo(0.1);
+    expect(shares.at(-1)).toBeCloseTo(0.95);
+  });
+
+  it('holds the share just under the limit and lowers it well below', () => {
+    expect(nextUtilizationShare(0.5, 0.85, 0.9)).toBe(0.5);
+    expect(nextUtilizationShare(0.5, 0.5, 0.9)).toBeCloseTo(0.45);
+    expect(nextUtilizationShare(0.02, 0.1, 0.9)).toBe(0);
+  });
+
+  it('never sheds for utilization at a limit of 1', () => {
+    expect(nextUtilizationShare(0.5, 1, 1)).toBe(0);
   });
 });
