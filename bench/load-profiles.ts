@@ -28,7 +28,8 @@ export function callProfile(label: string, gateway1Scenario: string, options: { 
         ? { file: scenario('uac-call-auth.xml', { HOLD_MS: '1000', CALLER: '1001', PASSWORD: 'secret1001' }), args: ['-s', '01144201234567'] }
         : { file: scenario('uac-call.xml', { HOLD_MS: '1000' }), args: ['-s', '01144201234567'] },
     servers: () => [startSippServer('127.0.0.2', scenario(gateway1Scenario)), startSippServer('127.0.0.3', scenario('uas-answer.xml'))],
-    proxyEnv: authenticated ? {} : { DROUTER_AUTH__TRUSTED_SOURCES: SIPP_PHONE },
+    // sipp is many phones at one address: exempt from the per-source rate (limits.exemptSources), still challenged.
+    proxyEnv: authenticated ? { DROUTER_LIMITS__EXEMPT_SOURCES: SIPP_PHONE } : { DROUTER_AUTH__TRUSTED_SOURCES: SIPP_PHONE },
   };
 }
 
@@ -64,7 +65,7 @@ export function registrationProfile(): LoadProfile {
     messagesPerItem: 4,
     client: () => ({ file: scenario('uac-register.xml'), args: ['-inf', users] }),
     servers: () => [],
-    proxyEnv: { DROUTER_REGISTRAR__ALGORITHMS: 'MD5' },
+    proxyEnv: { DROUTER_REGISTRAR__ALGORITHMS: 'MD5', DROUTER_LIMITS__EXEMPT_SOURCES: SIPP_PHONE },
     prepareStore: prepareUsers,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark, figures printed (see README, Benchmarks).
- * `--only routing|messages|calls|registrations|floor|anchor|opensips` (or a comma list) picks parts
- * (anchor: Kamailio 5.6 in the proxy's place, bench/anchor.ts; opensips: the differential against OpenSIPS 3.5.9, bench/opensips.ts);
+ * `--only routing|messages|calls|registrations|floor|anchor|opensips|overload` (or a comma list) picks parts
+ * (anchor: Kamailio 5.6 in the proxy's place, bench/anchor.ts; opensips: the differential against OpenSIPS 3.5.9, bench/opensips.ts;
+ * overload: twice the sustained call rate and a REGISTER brute force, bench/overload.ts);
  * `--engine drachtio` runs the calls and registrations on the native engine, then through a drachtio-server;
  * `--workers N` runs them as one process and as N worker processes, both on Redis (bench/workers.ts).
  */
@@ -14,3 +15,4 @@ if (wanted('registrations')) await import('./registrations.js');
 if (wanted('floor')) await import('./floor.js');
 if (wanted('anchor')) await import('./anchor.js');
 if (wanted('opensips')) await import('./opensips.js');
+if (wanted('overload')) await import('./overload.js');

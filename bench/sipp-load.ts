@@ -43,7 +43,7 @@ function describeVariant(variant: Variant): string {
 }
 
 /** `cores`: taskset's list (`1`, `0-1`). */
-function onCore(cores: number | string, command: string, args: string[]): [string, string[]] {
+export function onCore(cores: number | string, command: string, args: string[]): [string, string[]] {
   return hasTaskset ? ['taskset', ['-c', String(cores), command, ...args]] : [command, args];
 }
 
@@ -115,7 +115,7 @@ interface Step {
 }
 
 /** The processes' user and system CPU so far, in clock ticks (1/100 s), all threads, summed. */
-function cpuTicks(pids: readonly number[]): { user: number; system: number } {
+export function cpuTicks(pids: readonly number[]): { user: number; system: number } {
   const total = { user: 0, system: 0 };
   for (const pid of pids) {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -126,7 +126,7 @@ function cpuTicks(pids: readonly number[]): { user: number; system: number } {
 }
 
 /** The processes' peak resident sets, summed (a cluster's workers each hold their own heap). */
-function peakRssMb(pids: readonly number[]): number {
+export function peakRssMb(pids: readonly number[]): number {
   let kb = 0;
   for (const pid of pids) {
     const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:')) ?? '';
@@ -139,35 +139,30 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
 }
 
-function runSipp(client: { file: string; args: string[] }, extra: string[], timeoutSeconds: number): void {
-  const [command, args] = onCore(1, 'sipp', [`${PROXY.address}:${PROXY.port}`, '-sf', client.file, '-i', SIPP_PHONE, '-nostdin', ...client.args, ...extra]);
+/** Runs sipp as the phone (SIPP_PHONE) against the proxy until it ends; true when every call succeeded (exit 0). */
+export function runSipp(client: { file: string; args: string[] }, extra: string[], timeoutSeconds: number, phone = SIPP_PHONE): boolean {
+  const [command, args] = onCore(1, 'sipp', [`${PROXY.address}:${PROXY.port}`, '-sf', client.file, '-i', phone, '-nostdin', ...client.args, ...extra]);
   // An overloaded sipp can outlive its own -timeout and ignore SIGTERM.
-  spawnSync(command, args, { cwd: work, stdio: 'ignore', timeout: timeoutSeconds * 1000, killSignal: 'SIGKILL' });
+  return spawnSync(command, args, { cwd: work, stdio: 'ignore', timeout: timeoutSeconds * 1000, killSignal: 'SIGKILL' }).status === 0;
 }
 
-function ticksToUs(ticks: { user: number; system: number }): number {
+export function ticksToUs(ticks: { user: number; system: number }): number {
   return ((ticks.user + ticks.system) * 1e6) / 100;
 }
 
 let steps = 0;
 
-async function measuredStep(profile: LoadProfile, rate: number, variant: Variant): Promise<Step> {
-  const { engine, workers } = variant;
-  steps++;
-  const db = join(work, `${profile.label.replace(/\W+/g, '-')}-${engine}-${workers ?? 0}w-${rate}.db`);
-  await profile.prepareStore?.(db);
-  const drachtio = engine === 'drachtio' ? await startDrachtioServer(work, PROXY, (command, args) => onCore(0, command, args)) : undefined;
-  const engineEnv = drachtio
-    ? { DROUTER_SIP__ENGINE: 'drachtio', DROUTER_SIP__DRACHTIO__PORT: String(DRACHTIO_ADMIN.port), DROUTER_SIP__DRACHTIO__SECRET: DRACHTIO_ADMIN.secret }
-    : {};
-  const profiling = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profile.label.replace(/\W+/g, '-')}-${rate}.cpuprofile`] : [];
-  // A fresh Redis namespace per step, as a fresh database file.
-  const keyPrefix = `sipdr-bench:${process.pid}:${steps}:`;
-  const clusterEnv = workers === undefined ? {} : { DROUTER_CACHE__URL: BENCH_REDIS_URL, DROUTER_CACHE__KEY_PREFIX: keyPrefix };
-  const workerArgs = workers !== undefined && workers > 1 ? ['--workers', String(workers)] : [];
-  const [program, ...programArgs] = profile.standIn?.command ?? [process.execPath, ...profiling, join(ROOT, 'dist', 'cli.js'), 'start', ...workerArgs];
-  const [command, args] = onCore(workers === undefined ? 0 : PROXY_CORES, program, programArgs);
-  const proxy = spawn(command, args, {
+/** The admin port of every benchmark's proxy. */
+export const BENCH_ADMIN_PORT = 18080;
+
+/**
+ * The proxy of one step (`node dist/cli.js start`, or `options.command`) on
+ * PROXY with UDP only, a fresh SQLite file, probing every second, on core 0.
+ */
+export function startBenchProxy(db: string, env: Record<string, string>, options: { command?: readonly string[]; cores?: number | string } = {}): ChildProcess {
+  const [program = process.execPath, ...programArgs] = options.command ?? [process.execPath, join(ROOT, 'dist', 'cli.js'), 'start'];
+  const [command, args] = onCore(options.cores ?? 0, program, programArgs);
+  return spawn(command, args, {
     cwd: ROOT,
     stdio: 'ignore',
     env: {
@@ -176,14 +171,32 @@ async function measuredStep(profile: LoadProfile, rate: number, variant: Variant
       DROUTER_SIP__ADDRESS: PROXY.address,
       DROUTER_SIP__PORT: String(PROXY.port),
       DROUTER_SIP__TRANSPORTS: 'udp',
-      DROUTER_ADMIN__PORT: '18080',
+      DROUTER_ADMIN__PORT: String(BENCH_ADMIN_PORT),
       DROUTER_LOG__LEVEL: 'error',
       // Probing runs as in production, every second so that a probe sent before the gateways listened is soon corrected.
       DROUTER_PROBE__INTERVAL_MS: '1000',
-      ...engineEnv,
-      ...clusterEnv,
-      ...profile.proxyEnv,
+      ...env,
     },
+  });
+}
+
+async function measuredStep(profile: LoadProfile, rate: number, variant: Variant): Promise<Step> {
+  const { engine, workers } = variant;
+  steps++;
+  const db = join(work, `${profile.label.replace(/\W+/g, '-')}-${engine}-${workers ?? 0}w-${rate}.db`);
+  await profile.prepareStore?.(db);
+  const drachtio = engine === 'drachtio' ? await startDrachtioServer(work, PROXY, (command, args) => onCore(0, command, args)) : undefined;
+  const engineEnv: Record<string, string> = drachtio
+    ? { DROUTER_SIP__ENGINE: 'drachtio', DROUTER_SIP__DRACHTIO__PORT: String(DRACHTIO_ADMIN.port), DROUTER_SIP__DRACHTIO__SECRET: DRACHTIO_ADMIN.secret }
+    : {};
+  const profiling = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profile.label.replace(/\W+/g, '-')}-${rate}.cpuprofile`] : [];
+  // A fresh Redis namespace per step, as a fresh database file.
+  const keyPrefix = `sipdr-bench:${process.pid}:${steps}:`;
+  const clusterEnv: Record<string, string> = workers === undefined ? {} : { DROUTER_CACHE__URL: BENCH_REDIS_URL, DROUTER_CACHE__KEY_PREFIX: keyPrefix };
+  const workerArgs = workers !== undefined && workers > 1 ? ['--workers', String(workers)] : [];
+  const proxy = startBenchProxy(db, { ...engineEnv, ...clusterEnv, ...profile.proxyEnv }, {
+    command: profile.standIn?.command ?? [process.execPath, ...profiling, join(ROOT, 'dist', 'cli.js'), 'start', ...workerArgs],
+    cores: workers === undefined ? 0 : PROXY_CORES,
   });
   const servers = profile.servers();
   try {
@@ -283,12 +296,13 @@ export async function findSustainedRates(profile: LoadProfile, startRate: number
   }
 }
 
-async function findSustainedRate(profile: LoadProfile, startRate: number, variant: Variant): Promise<void> {
+/** The highest rate `profile` sustains on `variant` (undefined when even the lowest tried failed), printed as it is found. */
+export async function findSustainedRate(profile: LoadProfile, startRate: number, variant: Variant = { engine: 'native', workers: undefined }): Promise<number | undefined> {
   const runner = profile.standIn?.name ?? describeVariant(variant);
   console.log(`${profile.label} (${runner}):`);
   if (FIXED_RATE !== undefined) {
-    await measuredStep(profile, FIXED_RATE, variant);
-    return;
+    const step = await measuredStep(profile, FIXED_RATE, variant);
+    return step.ok ? step.rate : undefined;
   }
   let good: Step | undefined;
   let bad: Step | undefined;
@@ -305,9 +319,10 @@ async function findSustainedRate(profile: LoadProfile, startRate: number, varian
   }
   if (!good) {
     console.log(`  => sustains less than ${bad?.rate} ${profile.unit}`);
-    return;
+    return undefined;
   }
   console.log(
     `  => ${runner}: sustains ${good.rate} ${profile.unit} (p50/p95/p99 ${good.p50}/${good.p95}/${good.p99} ms, ${Math.round(good.cpuUsPerItem)} µs CPU each, proxy peak RSS ${good.peakRssMb} MB${serverPart(good)})`,
   );
+  return good.rate;
 }

@@ -197,6 +197,10 @@ function nodeConfig(name: NodeName, dir: string, redis: PrivateRedis, mariadb: P
     // The call load stands for phones behind an SBC, the stand-in Asterisk for a PBX: both trusted, as
     // auth.trustedSources (README "Who may call"); the lab is about the failover, not the challenge.
     auth: { trustedSources: [LAB.callLoad, LAB.asterisk] },
+    // The REGISTER load is 500 phones from one address (sipp): exempt from the per-source rate (README "Under attack").
+    limits: { exemptSources: [LAB.registerLoad] },
+    // The lab's nodes share two cores with MariaDB, Redis, keepalived and sipp: a scheduling stall there is not an overload.
+    overload: { enabled: false },
     // The same nonce secret on both nodes: a challenge from one verifies on the other. sipp answers MD5 only.
     // minExpiresSeconds 1: the brief registrations of the sweep test.
     registrar: { nonceSecret: 'ha-lab-shared-nonce-secret', algorithms: ['MD5'], minExpiresSeconds: 1, sweepIntervalMs: 500 },
