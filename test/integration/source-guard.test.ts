@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ackOf, type Call, finalResponse, inviteFrom, withProxyAuthorization } from '../support/calling-phone.js';
+import { runDrouter } from '../support/drouter-process.js';
 import { moveExampleGateways, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { captureLog, type CapturedLog } from '../support/log-capture.js';
@@ -100,16 +101,22 @@ describe(`bans and rate limits (${testEngine} engine)`, () => {
     }
   }, 30_000);
 
-  it('lists the ban (GET /bans) and lifts it (POST /bans/:address/lift): the source is answered again', async () => {
+  it('lists the ban (GET /bans, drouter bans) and lifts it (drouter unban, POST /bans/:address/lift): the source is answered again', async () => {
     const bans = (await (await admin('/bans')).json()) as { address: string; strikes: number; remainingSeconds: number; reason: string }[];
     expect(bans.map((ban) => ban.address)).toEqual([GUESSER]);
     expect(bans[0]?.strikes).toBe(1);
     expect(bans[0]?.remainingSeconds).toBeGreaterThan(50);
     expect(bans[0]?.reason).toMatch(/failed authentications/);
 
-    const lift = await admin(`/bans/${GUESSER}/lift`, { method: 'POST', headers: { 'content-type': 'application/json' } });
-    expect(lift.status).toBe(200);
+    const drouter = (...args: string[]) => runDrouter([...args, '--url', server.server.adminUrl], {}).finished;
+    const listed = await drouter('bans');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^\\s*address\\s+until\\s+left\\s+ban\\s+reason\\n\\s*${GUESSER.replaceAll('.', '\\.')}\\s+\\S+Z\\s+\\d+ s\\s+1\\s+${FAILURES} failed authentications in 60 s\\n$`));
+    const lifted = await drouter('unban', GUESSER);
+    expect([lifted.code, lifted.stdout]).toEqual([0, `ban of ${GUESSER} lifted\n`]);
     expect(await (await admin('/bans')).json()).toEqual([]);
+    expect((await drouter('bans')).stdout).toBe('no source is banned\n');
+    expect((await drouter('unban', GUESSER)).code).toBe(1);
     const again = await admin(`/bans/${GUESSER}/lift`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     expect(again.status).toBe(404);
 
