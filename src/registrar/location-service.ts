@@ -31,16 +31,17 @@ export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: C
       return await deps.peers.find(user);
     } catch (error) {
       if (!(error instanceof StoreUnreachableError)) throw error;
-      outage(error, `peer ${user} not looked up: routing the call by the rules`);
+      outage(error, `peer ${user} not looked up`, 'routing the call by the rules');
       return undefined;
     }
   }
 
-  function outage(error: Error, what: string): void {
+  /** `what` and `then` around the error's message: `peer 1001 not looked up (…): routing the call by the rules`. */
+  function outage(error: Error, what: string, then: string): void {
     const heldBack = outageReports.admit(deps.clock.now().getTime());
     if (heldBack === undefined) return;
     const since = heldBack > 0 ? ` (and ${heldBack} more since the last report)` : '';
-    deps.log.warn({ err: error }, `${what} (${error.message})${since}`);
+    deps.log.warn({ err: error }, `${what} (${error.message}): ${then}${since}`);
   }
 
   /** The AoR's bindings; undefined while the cache does not answer. */
@@ -49,7 +50,7 @@ export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: C
       return await deps.cache.getBindings(user);
     } catch (error) {
       if (!(error instanceof CacheUnavailableError)) throw error;
-      outage(error, `bindings of ${user} not read: calls to numbers are routed by the rules, calls to phones by their sippeers rows`);
+      outage(error, `bindings of ${user} not read`, 'calls to numbers are routed by the rules, calls to phones by their sippeers rows');
       return undefined;
     }
   }
