@@ -36,7 +36,12 @@ const FAILURES = configSchema.parse({}).limits.ban.failures;
 /** svwar waits 3 s for an answer to its first request, svcrack 10 s; a run must be over well within this. */
 const RUN_TIMEOUT_MS = 40_000;
 
-describe.runIf(sipviciousAvailable())(`sipvicious against the proxy on its default, no trusted sources (${testEngine} engine)`, () => {
+/**
+ * Native engine only: drachtio-server 0.9.4 itself exits with SIGSEGV when
+ * svmap scans it while our app is connected (3 of 3 runs; README "What each
+ * engine does"), which would take the drachtio runs' shared server down.
+ */
+describe.runIf(sipviciousAvailable() && testEngine === 'native')(`sipvicious against the proxy on its default, no trusted sources (native engine; drachtio-server 0.9.4 crashes under svmap)`, () => {
   let server: TestServer;
   let captured: CapturedLog;
 
