@@ -115,7 +115,8 @@ describe.runIf(testEngine === 'native')('load shedding: the event loop running l
   let gateway2: ScriptedGateway;
 
   beforeAll(async () => {
-    server = await startTestServer('127.0.0.165', { overload: { maxLagMs: 50 }, proxy: { timeoutMs: 300 }, probe: { enabled: false } });
+    // The lateness rule alone (maxLoopUtilization 1): the held loop is also busy, and the busy share eases off over a second or two.
+    server = await startTestServer('127.0.0.165', { overload: { maxLagMs: 50, maxLoopUtilization: 1 }, proxy: { timeoutMs: 300 }, probe: { enabled: false } });
     await moveExampleGateways(server, '127.0.0.166', '127.0.0.167');
     gateway1 = await ScriptedGateway.start('127.0.0.166');
     gateway2 = await ScriptedGateway.start('127.0.0.167');
