@@ -71,6 +71,8 @@ const ON_DRACHTIO: Readonly<Record<'udp' | 'tcp', Readonly<Record<string, number
     // sofia takes these, they reach us and are answered as any other (routed: 404; OPTIONS: 200).
     'escruri.dat': 404,
     'badaspec.dat': 200,
+    // Its To tag makes it a request inside a dialog, which drachtio-server matches itself: none, so 481.
+    'wsinv.dat': 481,
     // sofia's 505 goes to the Via's sent-by (c.example.com), not to the source.
     'badvers.dat': null,
     'scalar02.dat': VIA_ELSEWHERE,
