@@ -141,9 +141,10 @@ adminOptions(
 );
 program
   .command('check')
-  .description('validate the routing data: every error and warning (exit 1 on errors)')
+  .description('validate the routing data: every error, row skipped and warning (exit 1 on errors)')
   .option(configFlag, configHelp)
-  .action((options: ConfigOption) => run(async () => (await routeCommands()).checkCommand(readConfig(options))));
+  .option('--strict', 'a row that would be skipped is an error (routing.strict)')
+  .action((options: ConfigOption & { strict?: boolean }) => run(async () => (await routeCommands()).checkCommand(readConfig(options), { strict: options.strict === true })));
 
 /** `drouter gateway enable|disable GWID` and the same for carriers. */
 function enableDisableCommands(

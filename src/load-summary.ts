@@ -10,10 +10,12 @@ export function describeLoad(report: ReloadReport, peers?: number): string {
   const { gateways, carriers, rules, callers } = report.counts;
   const parts = [plural(gateways, 'gateway'), plural(carriers, 'carrier'), plural(rules, 'rule'), `${plural(callers, 'caller')} in dr_groups`];
   if (peers !== undefined) parts.push(plural(peers, 'peer'));
+  const skipped = report.skipped.length > 0 ? `; ${plural(report.skipped.length, 'row')} skipped` : '';
   const warnings = report.warnings.length > 0 ? `; ${plural(report.warnings.length, 'warning')}` : '';
-  return parts.join(', ') + warnings;
+  return parts.join(', ') + skipped + warnings;
 }
 
+/** The log's warning lines of a (re)load: each row skipped, then each warning. */
 export function warningLines(report: ReloadReport): string[] {
-  return report.warnings.map(formatRowProblem);
+  return [...report.skipped.map(formatRowProblem), ...report.warnings.map(formatRowProblem)];
 }

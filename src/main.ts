@@ -44,6 +44,8 @@ import { type LiveState, type ReloadReport, RoutingService } from './routing/rou
 import { prepareStore } from './store/knex/open-store.js';
 import { openSecurityLog, type SecurityLog } from './security-log/security-log.js';
 import type { Store } from './store/store.js';
+import type { StoreLayout } from './model/table-layouts.js';
+import { withoutPeerTable } from './registrar/without-peer-table.js';
 
 /**
  * The composition root: picks the implementations the configuration names
@@ -115,6 +117,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     const carriers = new CarrierStateService({ cache, store, log, persistState: probe.persistState });
     const routing = createRoutingService(config, store, systemClock, { gatewayState: states.stateOf, carrierEnabled: carriers.enabledOf });
     const loaded = await routing.load();
+    metrics.routingRowsSkipped(loaded.skipped.map((row) => row.table));
     let lastReload = loaded;
     await states.adopt(routing.current.table, { inheritState: true });
     await carriers.adopt(routing.current.table, { inheritState: true });
@@ -130,9 +133,10 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     }, SHARED_STATE_REFRESH_MS);
     refresher.unref();
     for (const warning of warningLines(loaded)) log.warn({ warning }, `routing data: ${warning}`);
+    logStoreLayout(store.layout(), log);
     const peerCount = await store.countPeers();
 
-    const secret = await sharedSecret(config, store);
+    const secret = await sharedSecret(config, store, log);
     const dialogs = new DialogGuard(new DialogSigner(secret), securityLog);
     engine = createEngine(config, log, metrics, worker?.steering, dialogs);
     const steps: Record<string, MethodStep> = {};
@@ -180,7 +184,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
         if (gateway) void gatewayStates.apply(gateway, { kind: 'call-timeout' });
       },
     });
-    steps.REGISTER = registerStep({
+    steps.REGISTER = withoutPeerTable(() => store.layout().peers !== undefined, registerStep({
       store,
       peers,
       cache,
@@ -191,7 +195,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       log,
       security: securityLog,
       observer: metrics,
-    });
+    }));
     metrics.countBindingsWith(() => cache?.countBoundAors() ?? Promise.resolve(0));
     const leaderOf = () => leadership;
     sweeper = new ExpirySweeper({
@@ -230,6 +234,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       if (report.ok) {
         const inheritState = options.inheritState ?? probe.inheritState;
         await gatewayStates.adopt(routing.current.table, { inheritState });
+        metrics.routingRowsSkipped(report.skipped.map((row) => row.table));
         await carriers.adopt(routing.current.table, { inheritState });
       }
       // The caller check's sources are read again with every reload (SIGHUP, POST /reload).
@@ -305,8 +310,21 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
  * one the nodes agreed on in the store (drouter_shared), which outlives a
  * restart of any node or of Redis.
  */
-async function sharedSecret(config: Readonly<Config>, store: Store): Promise<string> {
-  return config.registrar.nonceSecret || store.sharedValue('secret', randomHex(32));
+async function sharedSecret(config: Readonly<Config>, store: Store, log: Logger): Promise<string> {
+  if (config.registrar.nonceSecret) return config.registrar.nonceSecret;
+  const candidate = randomHex(32);
+  const shared = await store.sharedValue('secret', candidate);
+  if (shared !== undefined) return shared;
+  log.warn(
+    `the store has no drouter_shared table: this process made a secret of its own for nonces and dialog tokens, which no other node shares and no restart keeps (a failover or restart then refuses in-dialog requests of calls in progress); set registrar.nonceSecret, the same on every node, or run drouter migrate`,
+  );
+  return candidate;
+}
+
+/** Says what differs from sip-drouter's own tables: an operator's layout read as it is (README "Schema"). */
+function logStoreLayout(layout: StoreLayout, log: Logger): void {
+  if (layout.notes.length > 0) log.info({ layout: layout.name, notes: layout.notes }, `store tables read as ${layout.name}: ${layout.notes.join('; ')}`);
+  if (!layout.peers) log.warn('the store has no sippeers table: every REGISTER is answered 404 and calls reach no registered phone; run drouter migrate to create it');
 }
 
 async function reloadRouting(routing: RoutingService, log: Logger): Promise<ReloadReport> {

@@ -133,6 +133,7 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
       durationMs: Math.round(report.durationMs),
       counts: report.counts,
       warnings: report.warnings.map(formatRowProblem),
+      skipped: report.skipped.map(formatRowProblem),
       errors: report.errors.map(formatRowProblem),
     };
   }

@@ -17,6 +17,9 @@ export async function health(deps: AdminDeps): Promise<AdminReply> {
     carriers: table.carriers.size,
     rules: table.ruleCount,
     callers: table.callerGroups.size,
+    // Rows OpenSIPS would skip too: the node serves without them, so still 200.
+    skipped: snapshot.skipped.length,
+    skippedRows: snapshot.skipped.map(formatRowProblem),
     warnings: snapshot.warnings.map(formatRowProblem),
   };
   // The drachtio engine cannot carry SIP while its drachtio-server is unreachable: the node is then not healthy.

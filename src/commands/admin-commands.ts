@@ -33,6 +33,7 @@ interface ReloadJson {
   ok: boolean;
   generation: number;
   counts: { gateways: number; carriers: number; rules: number; callers: number };
+  skipped: string[];
   warnings: string[];
   errors: string[];
 }
@@ -114,8 +115,8 @@ export async function setCarrierCommand(client: AdminClient, carrierid: string, 
 export async function reloadCommand(client: AdminClient, options: OutputOptions & { inheritState: boolean }): Promise<number> {
   const report = await client.post<ReloadJson>('/reload', options.inheritState ? {} : { inheritState: false });
   show(report, options, () => {
-    const problems = [...report.errors.map((line) => `error    ${line}`), ...report.warnings.map((line) => `warning  ${line}`)];
-    const tally = `${report.errors.length} errors, ${report.warnings.length} warnings`;
+    const problems = [...report.errors.map((line) => `error    ${line}`), ...report.skipped.map((line) => `skipped  ${line}`), ...report.warnings.map((line) => `warning  ${line}`)];
+    const tally = `${report.errors.length} errors, ${report.skipped.length} rows skipped, ${report.warnings.length} warnings`;
     const { gateways, carriers, rules, callers } = report.counts;
     const verdict = report.ok
       ? `reloaded: ${tally}; generation ${report.generation} in use (${gateways} gateways, ${carriers} carriers, ${rules} rules, ${callers} callers)`

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { createRoutingService } from '../main.js';
 import { decisionText, problemsText, type RouteAnswerJson, routeAnswerJson } from '../routing/format-decision.js';
 import { type ParsedRouteQuery, parseRouteQuery } from '../routing/route-query.js';
+import type { KnexStore } from '../store/knex/knex-store.js';
 import { openStore } from '../store/knex/open-store.js';
 
 export interface RouteOptions {
@@ -15,10 +16,10 @@ export interface RouteOptions {
   whitelist?: string;
 }
 
-async function withRouting<T>(config: Readonly<Config>, action: (routing: ReturnType<typeof createRoutingService>) => Promise<T>): Promise<T> {
+async function withRouting<T>(config: Readonly<Config>, action: (routing: ReturnType<typeof createRoutingService>, store: KnexStore) => Promise<T>): Promise<T> {
   const store = await openStore(config.store.url);
   try {
-    return await action(createRoutingService(config, store));
+    return await action(createRoutingService(config, store), store);
   } finally {
     await store.close();
   }
@@ -70,10 +71,13 @@ async function routeFromDatabase(config: Readonly<Config>, number: string, query
 
 /** `drouter check`: every error and warning of the routing data; exit 1 on errors. */
 export async function checkCommand(config: Readonly<Config>): Promise<number> {
-  return withRouting(config, async (routing) => {
+  return withRouting(config, async (routing, store) => {
     const report = await routing.reload();
     const text = problemsText(report.errors, report.warnings);
     if (text) console.log(text);
+    // How the tables were read: an operator's OpenSIPS 1.x or Kamailio layout, the optional tables absent.
+    const layout = store.layout();
+    console.log([`layout   ${layout.name}`, ...layout.notes.map((note) => `note     ${note}`)].join('\n'));
     const verdict = report.ok ? 'routing data builds' : 'routing data does not build';
     console.log(`${verdict}: ${report.errors.length} errors, ${report.warnings.length} warnings (${report.counts.gateways} gateways, ${report.counts.carriers} carriers, ${report.counts.rules} rules)`);
     return report.ok ? 0 : 1;

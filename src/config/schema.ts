@@ -145,6 +145,11 @@ const routingSchema = z.strictObject({
   ).default('system'),
   strictLength: leaf(z.boolean(), 'true or false').default(false),
   ruleFallback: leaf(z.boolean(), 'true or false').default(false),
+  dialect: leaf(
+    z.enum(['opensips-3', 'opensips-1', 'kamailio']),
+    'opensips-3 (gwlist separators , |; ids of letters, digits, _ - .), opensips-1 or kamailio (separators , | ;, integer ids)',
+  ).default('opensips-3'),
+  strict: leaf(z.boolean(), 'true or false').default(false),
 });
 
 const failoverCode = z.union([

@@ -20,6 +20,8 @@ export type ProbeFailureReason = (typeof PROBE_FAILURE_REASONS)[number];
 const ROUTING_OUTCOMES = ['routed', 'no-rule', 'no-gateway', 'registered', 'offline'] as const;
 export type RoutingOutcome = (typeof ROUTING_OUTCOMES)[number];
 
+const DROUTING_TABLES = ['dr_gateways', 'dr_rules', 'dr_carriers', 'dr_groups', 'dr_gw_lists'] as const;
+
 const REGISTRATION_RESULTS = ['registered', 'refreshed', 'unregistered', 'challenged', 'failed'] as const;
 export type RegistrationResult = (typeof REGISTRATION_RESULTS)[number];
 
@@ -84,6 +86,8 @@ export class Metrics {
   private readonly sipRequests = this.counter('sipdr_sip_requests_total', 'SIP requests received, by method (a method we do not know counts as other).', ['method']);
   private readonly sipResponses = this.counter('sipdr_sip_responses_total', 'SIP responses sent upstream, by method of the request and status code.', ['method', 'code']);
   private readonly reloads = this.counter('sipdr_reloads_total', 'Reloads of the routing data, by result.', ['result']);
+  // Every worker of a node loads the same rows.
+  private readonly rowsSkipped = this.gauge('sipdr_routing_rows_skipped', 'Drouting rows left out of the routing snapshot in use, as OpenSIPS 3.x leaves them out (a bad timerec, an unparsable gwlist, a probe_mode it does not know …), by table; set at each load.', ['table'], undefined, 'first');
   private readonly workerHandoffs = this.counter(
     'sipdr_worker_handoffs_total',
     'With --workers N: messages a worker handed to the worker that owns them, by kind: request (owned by its branch), response (to that worker\'s request), tcp-send (over a TCP connection that worker holds).',
@@ -119,6 +123,7 @@ export class Metrics {
     for (const method of SHED_METHODS) this.requestsShed.inc({ method }, 0);
     this.bansImposed.inc(0);
     this.bannedSourcesNow.set(0);
+    this.routingRowsSkipped([]);
     this.overloadedNow.set(0);
     this.haLeader.set(0);
     for (const role of ['leader', 'standby']) this.haLeaderChanges.inc({ role }, 0);
@@ -198,6 +203,11 @@ export class Metrics {
   /** We sent a response upstream: sipdr_sip_responses_total, unknown methods and codes outside 100–699 as 'other'. */
   sipResponse(method: string, status: number): void {
     this.sipResponses.inc({ method: methodLabel(method), code: codeLabel(status) });
+  }
+
+  /** A routing snapshot was put in use: sipdr_routing_rows_skipped, every drouting table's count (0 when none). */
+  routingRowsSkipped(tables: readonly string[]): void {
+    for (const table of DROUTING_TABLES) this.rowsSkipped.set({ table }, tables.filter((skipped) => skipped === table).length);
   }
 
   /** A reload of the routing data finished: sipdr_reloads_total. */

@@ -47,7 +47,8 @@ export const drRulesTable = {
     charNull('timerec', 255),
     int('priority', 0),
     charNull('routeid', 255),
-    char('gwlist', 255),
+    // NULL-able since OpenSIPS 3.2 (a rule that only runs its routeid).
+    charNull('gwlist', 255),
     char('sort_alg', 1, 'N'),
     uintNull('sort_profile', 10),
     charNull('attrs', 255),

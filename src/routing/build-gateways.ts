@@ -1,7 +1,7 @@
 import type { DrGatewayRow } from '../model/drouting-tables.js';
 import { drGatewaysTable } from '../model/drouting-tables.js';
 import { parseGatewayAddress } from './gateway-address.js';
-import { ID_PATTERN } from './gateway-list.js';
+import { type GwListGrammar, isValidId } from './gateway-list.js';
 import type { LoadProblems } from './load-problems.js';
 import { GATEWAY_STATE_BY_COLUMN, type Gateway } from './routing-table.js';
 
@@ -9,31 +9,39 @@ function isProbeMode(value: number): value is 0 | 1 | 2 {
   return value === 0 || value === 1 || value === 2;
 }
 
-export function buildGateways(rows: readonly DrGatewayRow[], problems: LoadProblems): Map<string, Gateway> {
+/**
+ * The gateways, each row checked as OpenSIPS 3.x add_dst checks it: a bad
+ * gwid, address, probe_mode or state, or a gwid already loaded, leaves that
+ * gateway out (OpenSIPS: "failed to add destination … -> skipping").
+ */
+export function buildGateways(rows: readonly DrGatewayRow[], grammar: GwListGrammar, problems: LoadProblems): Map<string, Gateway> {
   const gateways = new Map<string, Gateway>();
   for (const row of rows) {
-    const before = problems.errors.length;
-    if (!ID_PATTERN.test(row.gwid)) problems.error(drGatewaysTable, row, 'gwid', 'a gateway id is letters, digits, _ - .');
-    if (gateways.has(row.gwid)) problems.error(drGatewaysTable, row, 'gwid', 'another gateway has the same gwid');
     const address = parseGatewayAddress(row.address);
-    if (!address.ok) problems.error(drGatewaysTable, row, 'address', address.error);
-    if (!isProbeMode(row.probe_mode)) problems.error(drGatewaysTable, row, 'probe_mode', 'allowed: 0 (never probe), 1 (probe while disabled), 2 (always probe)');
     const storedState = GATEWAY_STATE_BY_COLUMN[row.state];
-    if (!storedState) problems.error(drGatewaysTable, row, 'state', 'allowed: 0 (active), 1 (disabled by admin), 2 (disabled by probing)');
-    if (problems.errors.length > before || !address.ok || !storedState || !isProbeMode(row.probe_mode)) continue;
-    gateways.set(row.gwid, {
-      id: row.id,
-      gwid: row.gwid,
-      type: row.type,
-      address: address.address,
-      strip: row.strip,
-      priPrefix: row.pri_prefix ?? '',
-      attrs: row.attrs,
-      probeMode: row.probe_mode,
-      storedState,
-      socket: row.socket,
-      description: row.description,
-    });
+    const skip = (column: string, why: string) => problems.skip(drGatewaysTable, row, column, why);
+    // In add_dst's order, so that a row with two faults is named by the same one.
+    if (!isValidId(row.gwid, grammar)) skip('gwid', `a gateway id is ${grammar.idChars}`);
+    else if (!address.ok) skip('address', address.error);
+    else if (!isProbeMode(row.probe_mode)) skip('probe_mode', 'allowed: 0 (never probe), 1 (probe while disabled), 2 (always probe)');
+    else if (!storedState) skip('state', 'allowed: 0 (active), 1 (disabled by admin), 2 (disabled by probing)');
+    else if (gateways.has(row.gwid)) skip('gwid', `gateway ${row.gwid} is already loaded from an earlier row`);
+    else {
+      gateways.set(row.gwid, {
+        id: row.id,
+        gwid: row.gwid,
+        type: row.type,
+        address: address.address,
+        strip: row.strip,
+        priPrefix: row.pri_prefix ?? '',
+        attrs: row.attrs,
+        probeMode: row.probe_mode,
+        storedState,
+        socket: row.socket,
+        description: row.description,
+      });
+    }
   }
   return gateways;
 }
+

@@ -6,6 +6,7 @@ import { buildCarriers, buildGatewayLists } from './build-carriers.js';
 import { buildGateways } from './build-gateways.js';
 import { buildRule, type HashRefers, type RuleBuildContext } from './build-rules.js';
 import { buildCallerGroups } from './caller-groups.js';
+import { gwListGrammar, type RoutingDialect } from './gateway-list.js';
 import { LoadProblems } from './load-problems.js';
 import { PrefixTrie } from './prefix-trie.js';
 import type { NodeRules, Rule, RoutingTable } from './routing-table.js';
@@ -17,12 +18,20 @@ export interface RoutingBuildOptions {
   /** Prefix characters allowed beyond digits and + * #. */
   extraPrefixChars: string;
   timerec: TimerecOptions;
+  /** Separators and id characters of the gwlists. */
+  dialect: RoutingDialect;
+  /** A skipped row refuses the whole build (today's all-or-nothing), where OpenSIPS loads the rest. */
+  strict: boolean;
 }
 
-/** A build either yields a table, or the errors that keep it from being used. */
+/**
+ * A build either yields a table, or the errors that keep it from being
+ * used (with `strict`, the rows it would skip are among them); `skipped`
+ * names the other rows left out.
+ */
 export type RoutingBuild =
-  | { ok: true; table: RoutingTable; warnings: RowProblem[] }
-  | { ok: false; errors: RowProblem[]; warnings: RowProblem[] };
+  | { ok: true; table: RoutingTable; skipped: RowProblem[]; warnings: RowProblem[] }
+  | { ok: false; errors: RowProblem[]; skipped: RowProblem[]; warnings: RowProblem[] };
 
 export function prefixAlphabet(extraPrefixChars: string): Set<string> {
   return new Set([...'0123456789+*#', ...extraPrefixChars]);
@@ -32,7 +41,9 @@ export function prefixAlphabet(extraPrefixChars: string): Set<string> {
  * Builds the routing snapshot: gateways, then carriers and 1.x gateway
  * lists, then rules (the order OpenSIPS loads them in). Rules may come in
  * pages, so a million of them never sit in memory as rows all at once.
- * Any error makes the whole build unusable; the caller keeps its old one.
+ * A row OpenSIPS 3.x leaves out is left out here too (skipped, and named);
+ * a row that does not fit its columns makes the whole build unusable, as
+ * OpenSIPS's loader refuses the whole load on it; the caller keeps its old one.
  */
 export class RoutingTableBuilder {
   private readonly problems = new LoadProblems();
@@ -46,15 +57,17 @@ export class RoutingTableBuilder {
   ) {
     const problems = this.problems;
     problems.errors.push(...base.problems);
-    const gateways = buildGateways(base.gateways, problems);
-    const carriers = buildCarriers(base.carriers, gateways, problems);
-    const gatewayLists = buildGatewayLists(base.gwLists, gateways, problems);
+    const grammar = gwListGrammar(options.dialect);
+    const gateways = buildGateways(base.gateways, grammar, problems);
+    const carriers = buildCarriers(base.carriers, gateways, grammar, problems);
+    const gatewayLists = buildGatewayLists(base.gwLists, gateways, grammar, problems);
     const timerecCache = new Map<string, TimerecParse>();
     this.context = {
       gateways,
       carriers,
       gatewayLists,
       hashRefers: options.hashRefers,
+      grammar,
       prefixAlphabet: prefixAlphabet(options.extraPrefixChars),
       destinationCache: new Map(),
       groupCache: new Map(),
@@ -83,10 +96,15 @@ export class RoutingTableBuilder {
   finish(): RoutingBuild {
     const { problems, context } = this;
     const index = indexRules(this.rules, context.prefixAlphabet, problems);
-    if (problems.errors.length > 0) return { ok: false, errors: problems.errors, warnings: problems.warnings };
+    const { errors, skipped, warnings } = problems;
+    if (errors.length > 0 || (this.options.strict && skipped.length > 0)) {
+      // With strict, what would have been skipped is an error like the others.
+      return this.options.strict ? { ok: false, errors: [...errors, ...skipped], skipped: [], warnings } : { ok: false, errors, skipped, warnings };
+    }
     return {
       ok: true,
-      warnings: problems.warnings,
+      skipped,
+      warnings,
       table: {
         gateways: context.gateways,
         carriers: context.carriers,

@@ -89,7 +89,11 @@ export function decisionText(decision: RouteAnswerJson): string {
   return lines.join('\n');
 }
 
-/** `drouter check`: every error and warning, one per line. */
-export function problemsText(errors: readonly RowProblem[], warnings: readonly RowProblem[]): string {
-  return [...errors.map((p) => `error    ${formatRowProblem(p)}`), ...warnings.map((p) => `warning  ${formatRowProblem(p)}`)].join('\n');
+/** `drouter check`: every error, skipped row and warning, one per line. */
+export function problemsText(errors: readonly RowProblem[], skipped: readonly RowProblem[], warnings: readonly RowProblem[]): string {
+  return [
+    ...errors.map((p) => `error    ${formatRowProblem(p)}`),
+    ...skipped.map((p) => `skipped  ${formatRowProblem(p)}`),
+    ...warnings.map((p) => `warning  ${formatRowProblem(p)}`),
+  ].join('\n');
 }

@@ -1,9 +1,13 @@
 /**
- * The gwlist grammar of dr_rules, dr_carriers and dr_gw_lists (OpenSIPS
- * routing.c): items separated by `,` or `|` (and the 1.x `;` group
- * separator, read as a plain separator), each `[#]id[=weight]`, blanks
- * allowed around tokens. `#` marks a reference to a carrier or, in
- * OpenSIPS 1.x data, to a dr_gw_lists row.
+ * The gwlist grammar of dr_rules, dr_carriers and dr_gw_lists, as OpenSIPS
+ * 3.x reads it (routing.c parse_destination_list): items `[#]id[=weight]`
+ * separated by `,` or `|`, blanks allowed before an item, around `=` and
+ * after a weight, a separator at the very end ignored. `#` marks a carrier
+ * or, in OpenSIPS 1.x data, a dr_gw_lists row. An empty list is a list of
+ * nothing (a rule that only runs its routeid). The other dialects differ in
+ * their separators and id characters only: OpenSIPS 1.x and Kamailio also
+ * separate with `;` (1.x's group separator, read as a plain one) and their
+ * gateway ids are integers.
  */
 
 export interface GwListItem {
@@ -15,29 +19,72 @@ export interface GwListItem {
 
 export type GwListParse = { ok: true; items: GwListItem[] } | { ok: false; error: string };
 
-/** Gateway and carrier ids: letters, digits and OpenSIPS' default extra_id_chars. */
-export const ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
+/** Which release's tables are read: picks the list separators and the id characters. */
+export type RoutingDialect = 'opensips-3' | 'opensips-1' | 'kamailio';
 
-const ITEM = /^(#?)\s*([^=\s]+)\s*(?:=\s*(\S+))?$/;
+export interface GwListGrammar {
+  readonly separators: string;
+  /** One character of a gateway or carrier id. */
+  readonly idChar: RegExp;
+  /** Said in errors: what an id is made of. */
+  readonly idChars: string;
+}
 
-export function parseGwList(text: string): GwListParse {
-  if (text.trim() === '') return { ok: false, error: 'the list is empty' };
+/** Gateway and carrier ids of 3.x: letters, digits and OpenSIPS' default extra_id_chars `_-.`. */
+export const OPENSIPS_3_GRAMMAR: GwListGrammar = { separators: ',|', idChar: /[A-Za-z0-9_.-]/, idChars: 'letters, digits, _ - .' };
+
+const INTEGER_ID_GRAMMAR: GwListGrammar = { separators: ',|;', idChar: /[0-9]/, idChars: 'digits' };
+
+export function gwListGrammar(dialect: RoutingDialect): GwListGrammar {
+  return dialect === 'opensips-3' ? OPENSIPS_3_GRAMMAR : INTEGER_ID_GRAMMAR;
+}
+
+/** A whole gateway or carrier id of the dialect (dr_gateways.gwid, dr_carriers.carrierid). */
+export function isValidId(id: string, grammar: GwListGrammar): boolean {
+  return id !== '' && [...id].every((char) => grammar.idChar.test(char));
+}
+
+const BLANK = /[ \t\r\n]/;
+
+/** strtol's reading of a weight: blanks, an optional sign, digits. */
+const WEIGHT = /^\s*([+-]?\d+)/;
+
+export function parseGwList(text: string, grammar: GwListGrammar = OPENSIPS_3_GRAMMAR): GwListParse {
   const items: GwListItem[] = [];
-  const pieces = text.split(/[,|;]/);
-  for (const [index, raw] of pieces.entries()) {
-    const piece = raw.trim();
-    if (piece === '') return { ok: false, error: `item ${index + 1} is empty (two separators in a row, or one at an end)` };
-    const match = ITEM.exec(piece);
-    const id = match?.[2] ?? '';
-    if (!match || !ID_PATTERN.test(id)) {
-      return { ok: false, error: `item "${piece}": an id is letters, digits, _ - . with an optional # before it and =weight after it` };
+  let at = 0;
+  const skipBlanks = () => {
+    while (at < text.length && BLANK.test(text[at] ?? '')) at++;
+  };
+  const where = () => `at position ${at + 1}`;
+  while (at < text.length) {
+    skipBlanks();
+    const isReference = text[at] === '#';
+    if (isReference) at++;
+    const idStart = at;
+    while (at < text.length && grammar.idChar.test(text[at] ?? '')) at++;
+    if (at === idStart) {
+      const found = at < text.length ? JSON.stringify(text[at]) : 'the end';
+      return { ok: false, error: `${found} ${where()} where an id (${grammar.idChars}) was expected` };
     }
-    const weightText = match[3];
-    const weight = weightText === undefined ? 1 : Number(weightText);
-    if (weightText !== undefined && !/^\d+$/.test(weightText)) {
-      return { ok: false, error: `item "${piece}": the weight must be a whole number >= 0` };
+    const id = text.slice(idStart, at);
+    skipBlanks();
+    let weight = 1;
+    if (text[at] === '=') {
+      at++;
+      const match = WEIGHT.exec(text.slice(at));
+      if (!match?.[1]) return { ok: false, error: `the weight of ${id} ${where()} is not a whole number` };
+      weight = Number(match[1]);
+      at += match[0].length;
+      skipBlanks();
     }
-    items.push({ id, isReference: match[1] === '#', weight });
+    items.push({ id, isReference, weight });
+    if (at < text.length) {
+      const char = text[at] ?? '';
+      if (!grammar.separators.includes(char)) {
+        return { ok: false, error: `${JSON.stringify(char)} ${where()} is not a separator (${[...grammar.separators].join(' ')})` };
+      }
+      at++;
+    }
   }
   return { ok: true, items };
 }

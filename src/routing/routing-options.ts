@@ -12,6 +12,8 @@ export function routingServiceOptions(config: Readonly<RoutingConfig>, systemTim
         dialect: config.timerecDialect,
         defaultTimeZone: config.timeZone === 'system' ? systemTimeZone : config.timeZone,
       },
+      dialect: config.dialect,
+      strict: config.strict,
     },
     defaultGroup: config.defaultGroup === 'none' ? null : config.defaultGroup,
     strictLength: config.strictLength,

@@ -24,6 +24,8 @@ export interface RoutingSnapshot {
   readonly table: RoutingTable;
   readonly generation: number;
   readonly loadedAt: Date;
+  /** The rows left out of this snapshot, as OpenSIPS 3.x leaves them out. */
+  readonly skipped: readonly RowProblem[];
   readonly warnings: readonly RowProblem[];
 }
 
@@ -33,6 +35,8 @@ export interface ReloadReport {
   generation: number;
   durationMs: number;
   counts: { gateways: number; carriers: number; rules: number; callers: number };
+  /** Rows left out of the new snapshot (or, when it was refused with routing.strict, the rows that refused it too). */
+  skipped: RowProblem[];
   warnings: RowProblem[];
   errors: RowProblem[];
 }
@@ -106,11 +110,11 @@ export class RoutingService {
     const built = builder.finish();
     const durationMs = performance.now() - startedAt;
     if (!built.ok) {
-      return { ok: false, generation: this.snapshot?.generation ?? 0, durationMs, counts: countsOf(this.snapshot?.table), warnings: built.warnings, errors: built.errors };
+      return { ok: false, generation: this.snapshot?.generation ?? 0, durationMs, counts: countsOf(this.snapshot?.table), skipped: built.skipped, warnings: built.warnings, errors: built.errors };
     }
     const generation = (this.snapshot?.generation ?? 0) + 1;
-    this.snapshot = { table: built.table, generation, loadedAt: this.clock.now(), warnings: built.warnings };
-    return { ok: true, generation, durationMs, counts: countsOf(built.table), warnings: built.warnings, errors: [] };
+    this.snapshot = { table: built.table, generation, loadedAt: this.clock.now(), skipped: built.skipped, warnings: built.warnings };
+    return { ok: true, generation, durationMs, counts: countsOf(built.table), skipped: built.skipped, warnings: built.warnings, errors: [] };
   }
 }
 

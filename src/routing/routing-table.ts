@@ -52,7 +52,7 @@ export interface Carrier {
   readonly sortAlg: SortAlgorithm;
   /** flags 0x1: use only the first usable gateway after sorting. */
   readonly firstOnly: boolean;
-  /** flags 0x2 (disabled) or a non-zero state column. */
+  /** The state column at load (0: enabled), which overwrites flag 0x2 as in OpenSIPS 3.x. */
   readonly enabled: boolean;
   readonly attrs: string | null;
 }

@@ -1,6 +1,7 @@
 import type { RoutingRows, RoutingRowStream } from '../model/routing-rows.js';
 import type { RowProblem } from '../errors.js';
 import type { AddressRow } from '../model/address-table.js';
+import type { StoreLayout } from '../model/table-layouts.js';
 import type { PeerRow, RegistrationColumns } from '../model/sippeers-table.js';
 
 export type { RoutingRows, RoutingRowStream };
@@ -15,6 +16,8 @@ export interface Store {
   /** Throws StoreUnreachableError when the database does not answer. */
   ping(): Promise<void>;
   loadRoutingRows(): Promise<RoutingRows>;
+  /** How the tables are read (which are absent, which columns take defaults), as read at start and at the last reload. */
+  layout(): StoreLayout;
   /** The same rows with dr_rules read in pages, so a large table never sits in memory whole. */
   streamRoutingRows(): Promise<RoutingRowStream>;
   /** Throws RowError when the row exists but a value does not fit its column. */
@@ -33,9 +36,10 @@ export interface Store {
   /**
    * The value every node agrees on under `name` (drouter_shared): the one
    * stored, else `candidate`, stored now. Two nodes asking at once get the
-   * same answer.
+   * same answer. Undefined when the database has no drouter_shared (an
+   * operator's database that `drouter migrate` never ran on).
    */
-  sharedValue(name: SharedValueName, candidate: string): Promise<string>;
+  sharedValue(name: SharedValueName, candidate: string): Promise<string | undefined>;
   /** The `address` table (trusted sources); a row with a wrong value is left out and named in `problems`. */
   loadAddresses(): Promise<{ rows: AddressRow[]; problems: RowProblem[] }>;
   /** Writes dr_carriers.state of one carrier (0 enabled, 1 disabled). */

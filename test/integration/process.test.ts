@@ -117,13 +117,25 @@ describe('the drouter process', () => {
     const env = { DROUTER_STORE__URL: `sqlite:${join(dir, 'bad.db')}` };
     expect((await runDrouter(['seed'], env).finished).code).toBe(0);
     const db = new Database(join(dir, 'bad.db'));
-    db.exec("UPDATE dr_gateways SET probe_mode = 5 WHERE gwid = '2'; UPDATE dr_rules SET prefix = '01a' WHERE ruleid = 1");
+    db.exec("UPDATE dr_gateways SET strip = 'abc' WHERE gwid = '2'; UPDATE dr_rules SET priority = 'x' WHERE ruleid = 1");
     db.close();
     const finished = await runDrouter(['start'], { ...env, DROUTER_ADMIN__PORT: String(await freePort()), DROUTER_SIP__PORT: String(await freePort()) }).finished;
     expect(finished.code).toBe(2);
-    expect(finished.stderr).toContain('DROUTER_ERR_ROUTING: routing data has 6 errors:');
-    expect(finished.stderr).toContain('dr_gateways row id=2 (gwid "2"): column probe_mode = 5: allowed: 0 (never probe), 1 (probe while disabled), 2 (always probe)');
-    expect(finished.stderr).toContain('dr_rules row ruleid=1: column prefix = "01a": character "a" at position 3 is not allowed');
+    expect(finished.stderr).toContain('DROUTER_ERR_ROUTING: routing data has 2 errors:');
+    expect(finished.stderr).toContain('dr_gateways row id=2 (gwid "2"): column strip = "abc": is not an integer');
+    expect(finished.stderr).toContain('dr_rules row ruleid=1: column priority = "x": is not an integer');
+  });
+
+  it('with routing.strict a first start whose data has a row OpenSIPS would skip exits 2 naming it', async () => {
+    const env = { DROUTER_STORE__URL: `sqlite:${join(dir, 'strict.db')}` };
+    expect((await runDrouter(['seed'], env).finished).code).toBe(0);
+    const db = new Database(join(dir, 'strict.db'));
+    db.exec("UPDATE dr_gateways SET probe_mode = 5 WHERE gwid = '2'");
+    db.close();
+    const finished = await runDrouter(['start'], { ...env, DROUTER_ROUTING__STRICT: 'true', DROUTER_ADMIN__PORT: String(await freePort()), DROUTER_SIP__PORT: String(await freePort()) }).finished;
+    expect(finished.code).toBe(2);
+    expect(finished.stderr).toContain('DROUTER_ERR_ROUTING: routing data has 1 error:');
+    expect(finished.stderr).toContain('dr_gateways row id=2 (gwid "2"): column probe_mode = 5: allowed: 0 (never probe), 1 (probe while disabled), 2 (always probe): row skipped');
   });
 
   it('drouter migrate creates the schema and drouter seed loads the example once', async () => {

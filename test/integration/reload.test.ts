@@ -8,7 +8,7 @@ import { engineEnv, testEngine } from '../support/drouter-server.js';
 
 async function health(port: number) {
   const response = await fetch(`http://127.0.0.1:${port}/health`);
-  return (await response.json()) as { routing: { generation: number; rules: number }; sip: { engine: string } };
+  return (await response.json()) as { routing: { generation: number; rules: number; skipped: number; skippedRows: string[] }; sip: { engine: string } };
 }
 
 
@@ -22,7 +22,7 @@ describe('reload on SIGHUP', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps the old snapshot when a row is bad and logs the row; swaps in a good one', async () => {
+  it('skips a row OpenSIPS skips and names it; keeps the old snapshot when a value does not fit its column; swaps in a good one', async () => {
     const file = join(dir, 'drouter.db');
     const port = await freePort();
     const run = runDrouter(['start'], { DROUTER_STORE__URL: `sqlite:${file}`, DROUTER_ADMIN__PORT: String(port), DROUTER_SIP__PORT: String(await freePort()), ...engineEnv() });
@@ -30,19 +30,24 @@ describe('reload on SIGHUP', () => {
       await waitForOutput(run, /drouter started/);
       expect(await health(port)).toMatchObject({ routing: { generation: 1, rules: 3 }, sip: { engine: testEngine } });
 
+      const skippedLine = 'dr_rules row ruleid=40: column prefix = "44x": character "x" at position 3 is not allowed (digits, + * # and routing.extraPrefixChars): row skipped';
       execSql(file, "INSERT INTO dr_rules (ruleid, groupid, prefix, gwlist) VALUES (40, '0', '44x', '1')");
       run.child.kill('SIGHUP');
-      const refused = await waitForOutput(run, /routing reload refused/);
-      expect(JSON.parse(refused).msg).toBe(
-        'routing reload refused: dr_rules row ruleid=40: column prefix = "44x": character "x" at position 3 is not allowed (digits, + * # and routing.extraPrefixChars)',
-      );
-      await waitForOutput(run, /generation 1 stays in use/);
-      expect((await health(port)).routing).toMatchObject({ generation: 1, rules: 3 });
+      expect(JSON.parse(await waitForOutput(run, /routing reloaded/)).msg).toMatch(/; 1 row skipped; /);
+      expect(JSON.parse(await waitForOutput(run, /routing data: .*row skipped/)).msg).toBe(`routing data: ${skippedLine}`);
+      expect((await health(port)).routing).toMatchObject({ generation: 2, rules: 3, skipped: 1, skippedRows: [skippedLine] });
 
-      execSql(file, "UPDATE dr_rules SET prefix = '44' WHERE ruleid = 40");
+      execSql(file, "UPDATE dr_rules SET priority = 'x' WHERE ruleid = 40");
       run.child.kill('SIGHUP');
-      await waitForOutput(run, /routing reloaded/);
-      expect((await health(port)).routing).toMatchObject({ generation: 2, rules: 4 });
+      const refused = await waitForOutput(run, /routing reload refused/);
+      expect(JSON.parse(refused).msg).toMatch(/^routing reload refused: dr_rules row ruleid=40: column priority = "x": is not an integer/);
+      await waitForOutput(run, /generation 2 stays in use/);
+      expect((await health(port)).routing).toMatchObject({ generation: 2, rules: 3 });
+
+      execSql(file, "UPDATE dr_rules SET prefix = '44', priority = 0 WHERE ruleid = 40");
+      run.child.kill('SIGHUP');
+      await waitForOutput(run, /routing reloaded: .*4 rules/);
+      expect((await health(port)).routing).toMatchObject({ generation: 3, rules: 4, skipped: 0, skippedRows: [] });
     } finally {
       run.child.kill('SIGTERM');
       await run.finished;

@@ -68,19 +68,24 @@ describe('drouter route and drouter check on the example data', () => {
     expect(finished.stderr).toContain('DROUTER_ERR_USAGE: at "tomorrow"');
   });
 
-  it('drouter check prints the warnings and exits 0; with a bad row it lists it and exits 1', async () => {
+  it('drouter check prints the warnings and exits 0; a row OpenSIPS skips is listed as skipped (exit 0), an error with --strict (exit 1)', async () => {
     const clean = await runDrouter(['check'], env).finished;
     expect(clean.code).toBe(0);
     expect(clean.stdout).toContain('warning  dr_rules row ruleid=3: column prefix = "": is empty');
-    expect(clean.stdout).toContain('routing data builds: 0 errors, 1 warnings');
+    expect(clean.stdout).toContain('routing data builds: 0 errors, 0 rows skipped, 1 warnings');
 
     const db = new Database(join(dir, 'drouter.db'));
-    db.exec("INSERT INTO dr_rules (ruleid, groupid, prefix, gwlist) VALUES (50, '0', '77', '1,9')");
+    db.exec("INSERT INTO dr_rules (ruleid, groupid, prefix, gwlist) VALUES (50, '0', '77', '1,9'), (51, '0', '78', '1;2')");
     db.close();
-    const broken = await runDrouter(['check'], env).finished;
-    expect(broken.code).toBe(1);
-    expect(broken.stdout).toContain('error    dr_rules row ruleid=50: column gwlist = "1,9": gateway 9 is not in dr_gateways (or its row is wrong)');
-    expect(broken.stdout).toContain('routing data does not build: 1 errors');
+    const skipped = await runDrouter(['check'], env).finished;
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout).toContain('warning  dr_rules row ruleid=50: column gwlist = "1,9": gateway 9 is not in dr_gateways (or its row was skipped): left out of the list');
+    expect(skipped.stdout).toContain('skipped  dr_rules row ruleid=51: column gwlist = "1;2": ";" at position 2 is not a separator (, |): row skipped');
+    expect(skipped.stdout).toContain('routing data builds: 0 errors, 1 rows skipped, 2 warnings');
+    const strict = await runDrouter(['check', '--strict'], env).finished;
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain('error    dr_rules row ruleid=51: column gwlist = "1;2": ";" at position 2 is not a separator (, |): row skipped');
+    expect(strict.stdout).toContain('routing data does not build: 1 errors, 0 rows skipped, 2 warnings');
   });
 
   it('on a store without the tables says to run drouter migrate', async () => {

@@ -56,7 +56,7 @@ describe('routing service on a real SQLite store', () => {
   it('a failed reload keeps generation and table; a first load that fails throws every error', async () => {
     await routing.load();
     const before = routing.current;
-    execSql(file, "UPDATE dr_rules SET gwlist = '#7' WHERE ruleid = 2");
+    execSql(file, "UPDATE dr_rules SET priority = 'x' WHERE ruleid = 2");
     const report = await routing.reload();
     expect(report.ok).toBe(false);
     expect(report.errors.map((e) => e.row)).toEqual(['ruleid=2']);

@@ -62,6 +62,8 @@ export const BUILD_OPTIONS: RoutingBuildOptions = {
   useDomain: true,
   extraPrefixChars: '',
   timerec: { dialect: 'opensips-3.2', defaultTimeZone: 'UTC' },
+  dialect: 'opensips-3',
+  strict: false,
 };
 
 /** Builds a table that must build; fails the test with the errors otherwise. */

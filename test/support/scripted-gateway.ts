@@ -152,9 +152,10 @@ export class ScriptedGateway {
         this.reply(message, 180, remote, contact);
         return;
       case 'answer':
+        // The media at the gateway's own address: a real phone sends its RTP there.
         this.reply(message, 100, remote);
         this.reply(message, 180, remote, contact);
-        this.reply(message, 200, remote, { ...contact, 'content-type': 'application/sdp' }, 'v=0\r\no=- 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n');
+        this.reply(message, 200, remote, { ...contact, 'content-type': 'application/sdp' }, `v=0\r\no=- 1 1 IN IP4 ${this.address}\r\ns=-\r\nc=IN IP4 ${this.address}\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n`);
     }
   }
 }

@@ -151,6 +151,16 @@ describe('metrics', () => {
     expect(countsByLabel(counted, 'sipdr_routing_decisions_total')).toEqual({ routed: 2, 'no-rule': 0, 'no-gateway': 0, registered: 0, offline: 1 });
     expect(countsByLabel(counted, 'sipdr_registrations_total')).toEqual({ registered: 1, refreshed: 0, unregistered: 0, challenged: 2, failed: 0 });
     expect(countsByLabel(counted, 'sipdr_reloads_total')).toEqual({ ok: 0, failed: 1 });
+  });
+
+  it('sets the rows skipped per drouting table at each load, 0 for a table with none', async () => {
+    const metrics = new Metrics();
+    const skipped = async () => countsByLabel(await scrape(metrics), 'sipdr_routing_rows_skipped');
+    expect(await skipped()).toEqual({ dr_gateways: 0, dr_rules: 0, dr_carriers: 0, dr_groups: 0, dr_gw_lists: 0 });
+    metrics.routingRowsSkipped(['dr_rules', 'dr_gateways', 'dr_rules']);
+    expect(await skipped()).toEqual({ dr_gateways: 1, dr_rules: 2, dr_carriers: 0, dr_groups: 0, dr_gw_lists: 0 });
+    metrics.routingRowsSkipped([]);
+    expect(await skipped()).toEqual({ dr_gateways: 0, dr_rules: 0, dr_carriers: 0, dr_groups: 0, dr_gw_lists: 0 });
 
   });
 
@@ -268,7 +278,7 @@ describe('metrics', () => {
         expect(Object.keys(sample.labels).filter((label) => label !== 'le').sort()).toEqual([...(metric?.labels ?? [])].sort());
       }
     }
-    expect(described).toHaveLength(25);
+    expect(described).toHaveLength(26);
   });
 
   it('shows the leader role: 0 at start, 1 while leader, each change counted by the role entered', async () => {

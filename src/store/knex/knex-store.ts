@@ -1,15 +1,17 @@
 import type { Knex } from 'knex';
-import { RowError, type RowProblem, SchemaMissingError, StoreUnreachableError } from '../../errors.js';
+import { DrouterError, RowError, type RowProblem, SchemaError, StoreUnreachableError } from '../../errors.js';
 import { decodeRows } from '../../model/decode-rows.js';
-import { type DrRuleRow, drCarriersTable, drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable } from '../../model/drouting-tables.js';
+import { type DrRuleRow, drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable } from '../../model/drouting-tables.js';
 import { PEER_COLUMN_NAMES, type PeerRow, peerColumnsOfSippeers, sippeersTable } from '../../model/sippeers-table.js';
-import type { TableSpec } from '../../model/columns.js';
+import type { RowOf, TableSpec } from '../../model/columns.js';
+import { type ColumnRead, detectLayout, LAYOUT_TABLES, sourceOf, type StoreLayout, type TableRead } from '../../model/table-layouts.js';
 import type { RulePage } from '../../model/routing-rows.js';
 import { GroupCommit } from '../group-commit.js';
 import { type SharedValueRow, sharedValuesTable } from '../../model/shared-values-table.js';
-import { type AddressRow, addressTable } from '../../model/address-table.js';
+import type { AddressRow } from '../../model/address-table.js';
 import type { RoutingRows, RoutingRowStream, SharedValueName, Store } from '../store.js';
 import type { Dialect, KnexHandle } from './connect.js';
+import { readPresentTables } from './present-tables.js';
 import { type SeedSummary, seedExample } from './seed.js';
 import { SqlitePeerReader } from './sqlite-peer-reader.js';
 import { type RegistrationWrite, SqliteWriterThread } from './sqlite-writer.js';
@@ -25,6 +27,8 @@ export class KnexStore implements Store {
   /** SQLite files: peer lookups on a connection of their own, opened at the first lookup. */
   private peerReader: SqlitePeerReader | undefined;
   private readonly sqliteFile: string | undefined;
+  /** How the tables are read: from the database's columns, at start and at every reload (readLayout). */
+  private currentLayout: StoreLayout | undefined;
 
   /** rtupdate's write-backs, grouped: the REGISTER benchmark's cost was one synced commit each. */
   private readonly registrationWrites = new GroupCommit<RegistrationWrite, boolean>((writes) =>
@@ -54,12 +58,33 @@ export class KnexStore implements Store {
     return { ...rest, rules, problems };
   }
 
+  /**
+   * Reads which tables the database has and which columns (README
+   * "Schema"), and so how each table is read. Throws SchemaError naming
+   * every table and column that cannot be read; the layout read before
+   * then stays in use.
+   */
+  async readLayout(): Promise<StoreLayout> {
+    const present = await this.guard(() => readPresentTables(this.knex, this.dialect, LAYOUT_TABLES));
+    const detected = detectLayout(present);
+    if (!detected.ok) throw new SchemaError(this.displayUrl, detected.problems);
+    this.currentLayout = detected.layout;
+    return detected.layout;
+  }
+
+  layout(): StoreLayout {
+    if (!this.currentLayout) throw new Error('store: layout() before the layout was read (readLayout)');
+    return this.currentLayout;
+  }
+
+  /** Every reload reads the layout again: `drouter migrate` or an operator's ALTER may have changed it. */
   async streamRoutingRows(): Promise<RoutingRowStream> {
+    const layout = await this.readLayout();
     const [gateways, carriers, groups, gwLists] = await Promise.all([
-      this.readTable(drGatewaysTable),
-      this.readTable(drCarriersTable),
-      this.readTable(drGroupsTable),
-      this.readTable(drGwListsTable),
+      this.readTable(layout.gateways),
+      this.readTable(layout.carriers),
+      this.readTable(layout.groups),
+      this.readTable(layout.gwLists),
     ]);
     return {
       gateways: gateways.rows,
@@ -67,25 +92,26 @@ export class KnexStore implements Store {
       groups: groups.rows,
       gwLists: gwLists.rows,
       problems: [gateways, carriers, groups, gwLists].flatMap((decoded) => decoded.problems),
-      rulePages: this.readRulePages(),
+      rulePages: this.readRulePages(layout.rules),
     };
   }
 
   /** dr_rules in ruleid order, a page at a time (keyset paging on the primary key). */
-  private async *readRulePages(): AsyncGenerator<RulePage> {
+  private async *readRulePages(rules: StoreLayout['rules']): AsyncGenerator<RulePage> {
     let after = -1;
     for (;;) {
-      const query = this.knex(drRulesTable.name).select('*').where('ruleid', '>', after).orderBy('ruleid').limit(RULE_PAGE_SIZE);
+      const query = this.selectFrom(rules).where(rules.orderBy, '>', after).orderBy(rules.orderBy).limit(RULE_PAGE_SIZE);
       const records = await this.guard(() => this.runSelect(query));
       const last = records[records.length - 1];
       if (!last) return;
-      yield decodeRows(drRulesTable, records);
-      after = Number(last.ruleid);
+      yield decodeRows(rules.spec, records);
+      after = Number(last[rules.spec.keyColumn]);
       if (records.length < RULE_PAGE_SIZE) return;
     }
   }
 
   async findPeerByName(name: string): Promise<PeerRow | undefined> {
+    if (!(await this.layoutRead()).peers) return undefined;
     const records = await this.guard(async () => {
       if (this.sqliteFile === undefined) return this.knex(sippeersTable.name).select(PEER_COLUMN_NAMES).where({ name }).limit(1);
       this.peerReader ??= new SqlitePeerReader(this.sqliteFile);
@@ -96,7 +122,8 @@ export class KnexStore implements Store {
     return rows[0] as PeerRow | undefined;
   }
 
-  writeRegistration(name: string, columns: RegistrationWrite['columns'], options: { expiredBy?: number } = {}): Promise<boolean> {
+  async writeRegistration(name: string, columns: RegistrationWrite['columns'], options: { expiredBy?: number } = {}): Promise<boolean> {
+    if (!(await this.layoutRead()).peers) return false;
     return this.registrationWrites.submit({ name, columns, expiredBy: options.expiredBy });
   }
 
@@ -112,20 +139,25 @@ export class KnexStore implements Store {
     });
   }
 
+  /** A dr_gateways without a state column (Kamailio's) has nowhere to keep the states: nothing is written. */
   async writeGatewayStates(states: ReadonlyMap<string, number>): Promise<void> {
-    if (states.size === 0) return;
+    const { gateways } = await this.layoutRead();
+    const stateColumn = sourceOf(gateways, 'state');
+    const gwidColumn = sourceOf(gateways, 'gwid');
+    if (states.size === 0 || !stateColumn || !gwidColumn) return;
     await this.guard(() =>
       this.knex.transaction(async (trx) => {
-        for (const [gwid, state] of states) await trx(drGatewaysTable.name).where({ gwid }).update({ state });
+        for (const [gwid, state] of states) await trx(gateways.spec.name).where(gwidColumn, gwid).update({ [stateColumn]: state });
       }),
     );
   }
 
   async loadAddresses(): Promise<{ rows: AddressRow[]; problems: RowProblem[] }> {
-    return this.readTable(addressTable);
+    return this.readTable((await this.layoutRead()).addresses);
   }
 
-  async sharedValue(name: SharedValueName, candidate: string): Promise<string> {
+  async sharedValue(name: SharedValueName, candidate: string): Promise<string | undefined> {
+    if (!(await this.layoutRead()).sharedValues) return undefined;
     return this.guard(async () => {
       await this.knex(sharedValuesTable.name).insert({ name, value: candidate }).onConflict('name').ignore();
       const row = (await this.knex(sharedValuesTable.name).where({ name }).first('value')) as Pick<SharedValueRow, 'value'> | undefined;
@@ -134,11 +166,17 @@ export class KnexStore implements Store {
     });
   }
 
+  /** Without dr_carriers, or its state column (OpenSIPS 1.8–1.10), nothing is written. */
   async writeCarrierState(carrierid: string, state: number): Promise<void> {
-    await this.guard(() => this.knex(drCarriersTable.name).where({ carrierid }).update({ state }));
+    const { carriers } = await this.layoutRead();
+    const stateColumn = carriers && sourceOf(carriers, 'state');
+    const idColumn = carriers && sourceOf(carriers, 'carrierid');
+    if (!carriers || !stateColumn || !idColumn) return;
+    await this.guard(() => this.knex(carriers.spec.name).where(idColumn, carrierid).update({ [stateColumn]: state }));
   }
 
   async listPeers(options: { staticHostsOnly?: boolean } = {}): Promise<PeerRow[]> {
+    if (!(await this.layoutRead()).peers) return [];
     const query = this.knex(sippeersTable.name).select(PEER_COLUMN_NAMES).orderBy('name');
     if (options.staticHostsOnly) query.whereNotNull('host').whereNot('host', 'dynamic');
     const { rows, problems } = decodeRows(peerColumnsOfSippeers, await this.guard(() => this.runSelect(query)));
@@ -147,12 +185,27 @@ export class KnexStore implements Store {
   }
 
   async countPeers(): Promise<number> {
+    if (!(await this.layoutRead()).peers) return 0;
     const [row] = await this.guard(() => this.knex(sippeersTable.name).count({ count: '*' }));
     return Number(row?.count ?? 0);
   }
 
-  /** Loads the example data into empty tables (see seed.ts). */
-  seedExample(): Promise<SeedSummary> {
+  /** Loads the example data into empty tables (see seed.ts): OpenSIPS 3.x rows, so only into tables of that layout. */
+  async seedExample(): Promise<SeedSummary> {
+    const layout = await this.readLayout();
+    const seeded: [string, TableRead | undefined][] = [
+      [drGatewaysTable.name, layout.gateways],
+      [drGwListsTable.name, layout.gwLists],
+      [drRulesTable.name, layout.rules],
+      [drGroupsTable.name, layout.groups],
+      [sippeersTable.name, layout.peers],
+    ];
+    const absent = seeded.filter(([, read]) => !read).map(([table]) => ({ table }));
+    if (absent.length > 0) throw new SchemaError(this.displayUrl, absent);
+    const other = seeded.filter(([, read]) => read?.columns.some((column) => !('from' in column) || column.from !== column.name)).map(([table]) => table);
+    if (other.length > 0) {
+      throw new DrouterError('DROUTER_ERR_SEED', `seed: the example is written as OpenSIPS 3.x rows, and ${other.join(', ')} here ${other.length === 1 ? 'is' : 'are'} read as ${layout.name}; seed a database of sip-drouter's own`);
+    }
     return this.guard(() => seedExample(this.knex));
   }
 
@@ -162,9 +215,26 @@ export class KnexStore implements Store {
     await this.knex.destroy();
   }
 
-  private async readTable<T extends TableSpec>(table: T) {
-    const query = this.knex(table.name).select('*').orderBy(table.keyColumn);
-    return decodeRows(table, await this.guard(() => this.runSelect(query)));
+  /** The layout as read last; read now when it never was (a store opened for one command). */
+  private async layoutRead(): Promise<StoreLayout> {
+    return this.currentLayout ?? this.readLayout();
+  }
+
+  /** A table's rows in our row shape, in key order; an absent optional table has none. */
+  private async readTable<T extends TableSpec>(read: TableRead<T> | undefined): Promise<{ rows: RowOf<T>[]; problems: RowProblem[] }> {
+    if (!read) return { rows: [], problems: [] };
+    const query = this.selectFrom(read).orderBy(read.orderBy);
+    return decodeRows(read.spec, await this.guard(() => this.runSelect(query)));
+  }
+
+  /** SELECT of our columns: each from the table's column (renamed where it stands in) or as the default it lacks. */
+  private selectFrom(read: TableRead): Knex.QueryBuilder {
+    return this.knex(read.spec.name).select(read.columns.map((column) => this.selection(column)));
+  }
+
+  private selection(column: ColumnRead): string | Knex.Raw | Knex.Ref<string, Record<string, string>> {
+    if ('from' in column) return column.from === column.name ? column.name : this.knex.ref(column.from).as(column.name);
+    return column.value === null ? this.knex.raw('NULL AS ??', [column.name]) : this.knex.raw('? AS ??', [column.value, column.name]);
   }
 
   private runSelect(query: Knex.QueryBuilder): Promise<Record<string, unknown>[]> {
@@ -198,7 +268,8 @@ export class KnexStore implements Store {
       return await query();
     } catch (error) {
       if (isConnectionFailure(error)) throw new StoreUnreachableError(this.displayUrl, error);
-      if (isMissingTable(error)) throw new SchemaMissingError(this.displayUrl, (error as Error).message);
+      // A table dropped since the layout was read.
+      if (isMissingTable(error)) throw new SchemaError(this.displayUrl, [{ table: missingTableName(error as Error) }]);
       throw error;
     }
   }
@@ -237,4 +308,9 @@ function isConnectionFailure(error: unknown): boolean {
 function isMissingTable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return (error as { code?: unknown }).code === 'ER_NO_SUCH_TABLE' || /no such table/.test(error.message);
+}
+
+/** `no such table: dr_rules` (SQLite), `Table 'db.dr_rules' doesn't exist` (MariaDB); else the whole message. */
+function missingTableName(error: Error): string {
+  return /no such table: (\S+)/.exec(error.message)?.[1] ?? /Table '(?:[^'.]*\.)?([^']+)' doesn't exist/.exec(error.message)?.[1] ?? error.message;
 }

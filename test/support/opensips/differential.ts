@@ -161,7 +161,7 @@ function ruleOrderIsFixed(sample: DroutingSample): (ruleId: number) => boolean {
   return (ruleId) => {
     const rule = rules.get(ruleId);
     if (!rule || rule.sort_alg === 'W') return false;
-    return !rule.gwlist.split(',').some((entry) => entry.startsWith('#') && weighted.has(entry.slice(1).split('=')[0] ?? ''));
+    return !(rule.gwlist ?? '').split(',').some((entry) => entry.startsWith('#') && weighted.has(entry.slice(1).split('=')[0] ?? ''));
   };
 }
 
@@ -185,7 +185,7 @@ export function sameAnswer(theirs: RoutingAnswer, ours: OurAnswer): boolean {
 /** A disagreement with everything needed to see it again: the seed, the question, both answers, the rows involved. */
 export function describeDisagreement(sample: DroutingSample, disagreement: Disagreement): string {
   const rules = sample.rules.filter((rule) => rule.groupid.split(',').includes(String(disagreement.question.group)) && disagreement.question.number.startsWith(rule.prefix));
-  const ids = new Set(rules.flatMap((rule) => rule.gwlist.split(',').map((entry) => entry.split('=')[0] ?? '')));
+  const ids = new Set(rules.flatMap((rule) => (rule.gwlist ?? '').split(',').map((entry) => entry.split('=')[0] ?? '')));
   const carriers = sample.carriers.filter((carrier) => ids.has(`#${carrier.carrierid}`));
   for (const carrier of carriers) for (const entry of carrier.gwlist.split(',')) ids.add(entry.split('=')[0] ?? '');
   const gateways = sample.gateways.filter((gateway) => ids.has(gateway.gwid));

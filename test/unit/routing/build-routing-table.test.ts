@@ -19,68 +19,19 @@ function warningsOf(parts: Parameters<typeof rows>[0], options = {}): string[] {
 const gw1 = gatewayRow('gw1', { id: 1 });
 const gw2 = gatewayRow('gw2', { id: 2 });
 
-describe('routing table build: every bad row is named with table, row, column and value', () => {
-  it('a prefix character outside the alphabet', () => {
-    expect(errorsOf({ gateways: [gw1], rules: [ruleRow(7, '44a1', 'gw1')] })).toEqual([
-      { table: 'dr_rules', row: 'ruleid=7', column: 'prefix', problem: 'character "a" at position 3 is not allowed (digits, + * # and routing.extraPrefixChars)' },
-    ]);
-  });
-
-  it('accepts + * # always and the configured extra characters', () => {
-    const parts = { gateways: [gw1], rules: [ruleRow(1, '+44', 'gw1'), ruleRow(2, '*9#', 'gw1'), ruleRow(3, 'A1', 'gw1')] };
-    expect(errorsOf(parts).map((e) => e.row)).toEqual(['ruleid=3']);
-    expect(warningsOf(parts, { extraPrefixChars: 'A' })).toEqual([]);
-  });
-
-  it('an unknown gateway or carrier in a list', () => {
-    expect(errorsOf({ gateways: [gw1], rules: [ruleRow(3, '1', 'gw1,gw9'), ruleRow(4, '2', '#nope')] })).toEqual([
-      { table: 'dr_rules', row: 'ruleid=3', column: 'gwlist', problem: 'gateway gw9 is not in dr_gateways (or its row is wrong)' },
-      { table: 'dr_rules', row: 'ruleid=4', column: 'gwlist', problem: '#nope is neither a carrier in dr_carriers nor a row of dr_gw_lists' },
-    ]);
-  });
-
-  it('a carrier inside a carrier, and an unknown gateway in a carrier', () => {
-    const carriers = [carrierRow('c1', 'gw1', { id: 11 }), carrierRow('c2', 'gw1,#c1', { id: 12 }), carrierRow('c3', 'gw5', { id: 13 })];
-    expect(errorsOf({ gateways: [gw1], carriers, rules: [ruleRow(1, '1', '#c1')] })).toEqual([
-      { table: 'dr_carriers', row: 'id=12 (carrierid "c2")', column: 'gwlist', problem: '#c1: this list may name gateways only, not another carrier or list' },
-      { table: 'dr_carriers', row: 'id=13 (carrierid "c3")', column: 'gwlist', problem: 'gateway gw5 is not in dr_gateways (or its row is wrong)' },
-    ]);
-  });
-
-  it('a bad probe_mode, a bad state, a bad address and a bad gwid', () => {
-    const gateways = [
-      gatewayRow('gw3', { id: 3, probe_mode: 3 }),
-      gatewayRow('gw4', { id: 4, state: 7 }),
-      gatewayRow('gw5', { id: 5, address: 'bad host name:5060' }),
-      gatewayRow('gw 6', { id: 6 }),
-    ];
-    expect(errorsOf({ gateways }).map((e) => [e.row, e.column])).toEqual([
-      ['id=3 (gwid "gw3")', 'probe_mode'],
-      ['id=4 (gwid "gw4")', 'state'],
-      ['id=5 (gwid "gw5")', 'address'],
-      ['id=6 (gwid "gw 6")', 'gwid'],
-    ]);
-  });
-
-  it('a timerec that does not parse', () => {
-    const errors = errorsOf({ gateways: [gw1], rules: [ruleRow(9, '1', 'gw1', { timerec: '20260101T000000||1H|hourly' })] });
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ table: 'dr_rules', row: 'ruleid=9', column: 'timerec' });
-    expect(errors[0]?.problem).toMatch(/hourly/);
-  });
-
-  it('an empty gwlist, a bad group list and a bad sort_alg', () => {
-    expect(errorsOf({ gateways: [gw1], rules: [ruleRow(1, '1', ''), ruleRow(2, '2', 'gw1', { groupid: 'x' }), ruleRow(3, '3', 'gw1', { sort_alg: 'R' })] })).toEqual([
-      { table: 'dr_rules', row: 'ruleid=1', column: 'gwlist', problem: 'the list is empty' },
-      { table: 'dr_rules', row: 'ruleid=2', column: 'groupid', problem: 'a list of group numbers separated by , | or blanks' },
-      { table: 'dr_rules', row: 'ruleid=3', column: 'sort_alg', problem: 'allowed: N (list order), W (weighted random order), Q (read as N)' },
-    ]);
-  });
-
-  it('rows the store could not decode stop the build too', () => {
+describe('routing table build: rows that do not fit their columns', () => {
+  it('stop the build, as they stop OpenSIPS\'s whole load', () => {
     const problem = { table: 'dr_gateways', row: 'id=4', column: 'strip', value: 'abc', problem: 'is not an integer' };
     const built = buildRoutingTable(rows({ problems: [problem] }), BUILD_OPTIONS);
     expect(built).toMatchObject({ ok: false, errors: [problem] });
+  });
+
+  it('a prefix character outside the alphabet is named; + * # and the configured extra characters are allowed', () => {
+    const parts = { gateways: [gw1], rules: [ruleRow(1, '+44', 'gw1'), ruleRow(2, '*9#', 'gw1'), ruleRow(3, 'A1', 'gw1')] };
+    expect(errorsOf(parts, { strict: true })).toEqual([
+      { table: 'dr_rules', row: 'ruleid=3', column: 'prefix', problem: 'character "A" at position 1 is not allowed (digits, + * # and routing.extraPrefixChars): row skipped' },
+    ]);
+    expect(warningsOf(parts, { extraPrefixChars: 'A', strict: true })).toEqual([]);
   });
 });
 
@@ -102,17 +53,21 @@ describe('#X in a gwlist: carrier or dr_gw_lists row', () => {
     expect(firstTarget('gwlist', parts)).toBe('gateway');
   });
 
-  it('auto picks the one that exists, and refuses when both do', () => {
+  it('auto picks the one that exists, and the carrier (as OpenSIPS 3.x) with a warning when both do', () => {
     expect(firstTarget('auto', { gateways: [gw1, gw2], gwLists, rules: [ruleRow(1, '1', '#1')] })).toBe('gateway');
     expect(firstTarget('auto', { gateways: [gw1, gw2], carriers, rules: [ruleRow(1, '1', '#1')] })).toBe('carrier');
-    expect(firstTarget('auto', { gateways: [gw1, gw2], carriers, gwLists, rules: [ruleRow(1, '1', '#1')] })).toEqual([
-      '#1 names both carrier 1 and dr_gw_lists row 1: set routing.hashRefers to carrier or gwlist',
-    ]);
+    const both = { gateways: [gw1, gw2], carriers, gwLists, rules: [ruleRow(1, '1', '#1')] };
+    expect(firstTarget('auto', both)).toBe('carrier');
+    expect(warningsOf(both)).toContain('dr_rules ruleid=1 gwlist: #1 names both carrier 1 and dr_gw_lists row 1: read as the carrier, as OpenSIPS 3.x reads it (routing.hashRefers picks one)');
   });
 
-  it('names a missing target in the configured meaning', () => {
-    expect(firstTarget('carrier', { gateways: [gw1, gw2], gwLists, rules: [ruleRow(1, '1', '#1')] })).toEqual(['#1: carrier 1 is not in dr_carriers (or its row is wrong)']);
-    expect(firstTarget('gwlist', { gateways: [gw1, gw2], carriers, rules: [ruleRow(1, '1', '#1')] })).toEqual(['#1: dr_gw_lists has no row 1 (or its row is wrong)']);
+  it('leaves a missing target out of the list, named in the configured meaning', () => {
+    expect(warningsOf({ gateways: [gw1, gw2], gwLists, rules: [ruleRow(1, '1', '#1,gw1')] }, { hashRefers: 'carrier' })).toContain(
+      'dr_rules ruleid=1 gwlist: #1: carrier 1 is not in dr_carriers (or its row was skipped): left out of the list',
+    );
+    expect(warningsOf({ gateways: [gw1, gw2], carriers, rules: [ruleRow(1, '1', '#1,gw1')] }, { hashRefers: 'gwlist' })).toContain(
+      'dr_rules ruleid=1 gwlist: #1: dr_gw_lists has no row 1 (or it was skipped): left out of the list',
+    );
   });
 });
 

@@ -1,31 +1,41 @@
 import { describe, expect, it } from 'vitest';
-import { parseGwList } from '../../../src/routing/gateway-list.js';
+import { gwListGrammar, parseGwList } from '../../../src/routing/gateway-list.js';
 
-describe('gwlist grammar', () => {
+const item = (id: string, weight = 1, isReference = false) => ({ id, isReference, weight });
+
+describe('gwlist grammar of OpenSIPS 3.x (routing.c parse_destination_list)', () => {
   it.each([
-    ['1,2', [{ id: '1', isReference: false, weight: 1 }, { id: '2', isReference: false, weight: 1 }]],
-    ['gw1|gw2', [{ id: 'gw1', isReference: false, weight: 1 }, { id: 'gw2', isReference: false, weight: 1 }]],
-    [' #1 ', [{ id: '1', isReference: true, weight: 1 }]],
-    ['gw1=10, #carrier_a=5 ,gw-3.x=0', [
-      { id: 'gw1', isReference: false, weight: 10 },
-      { id: 'carrier_a', isReference: true, weight: 5 },
-      { id: 'gw-3.x', isReference: false, weight: 0 },
-    ]],
-    ['1,2;3', [{ id: '1', isReference: false, weight: 1 }, { id: '2', isReference: false, weight: 1 }, { id: '3', isReference: false, weight: 1 }]],
-  ])('parses %j', (text, items) => {
+    ['1,2', [item('1'), item('2')]],
+    ['gw1|gw2', [item('gw1'), item('gw2')]],
+    [' #1 ', [item('1', 1, true)]],
+    ['gw1=10, #carrier_a=5 ,gw-3.x=0', [item('gw1', 10), item('carrier_a', 5, true), item('gw-3.x', 0)]],
+    ['gw1 = 7', [item('gw1', 7)]],
+    ['gw1=+3,gw2=-2', [item('gw1', 3), item('gw2', -2)]],
+    ['1,', [item('1')]],
+    ['', []],
+  ])('reads %j', (text, items) => {
     expect(parseGwList(text)).toEqual({ ok: true, items });
   });
 
   it.each([
-    ['', 'the list is empty'],
-    ['  ', 'the list is empty'],
-    ['1,,2', 'item 2 is empty (two separators in a row, or one at an end)'],
-    ['1,', 'item 2 is empty (two separators in a row, or one at an end)'],
-    ['gw 1', 'item "gw 1": an id is letters, digits, _ - . with an optional # before it and =weight after it'],
-    ['gw1=x', 'item "gw1=x": the weight must be a whole number >= 0'],
-    ['gw1=-2', 'item "gw1=-2": the weight must be a whole number >= 0'],
-    ['g@w', 'item "g@w": an id is letters, digits, _ - . with an optional # before it and =weight after it'],
+    ['  ', 'the end at position 3 where an id (letters, digits, _ - .) was expected'],
+    ['1,,2', '"," at position 3 where an id (letters, digits, _ - .) was expected'],
+    ['1, ', 'the end at position 4 where an id (letters, digits, _ - .) was expected'],
+    ['gw 1', '"1" at position 4 is not a separator (, |)'],
+    ['gw1=x', 'the weight of gw1 at position 5 is not a whole number'],
+    ['gw1=', 'the weight of gw1 at position 5 is not a whole number'],
+    ['g@w', '"@" at position 2 is not a separator (, |)'],
+    ['# 1', '" " at position 2 where an id (letters, digits, _ - .) was expected'],
+    ['1,2;3', '";" at position 4 is not a separator (, |)'],
   ])('rejects %j', (text, error) => {
     expect(parseGwList(text)).toEqual({ ok: false, error });
+  });
+});
+
+describe('gwlist grammar of OpenSIPS 1.x and Kamailio', () => {
+  it.each(['opensips-1', 'kamailio'] as const)('%s: ; separates too, ids are integers', (dialect) => {
+    const grammar = gwListGrammar(dialect);
+    expect(parseGwList('1,2;3|#4', grammar)).toEqual({ ok: true, items: [item('1'), item('2'), item('3'), item('4', 1, true)] });
+    expect(parseGwList('gw1', grammar)).toEqual({ ok: false, error: '"g" at position 1 where an id (digits) was expected' });
   });
 });

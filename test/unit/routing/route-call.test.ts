@@ -207,19 +207,19 @@ describe('destinations: lists, carriers, weights, states', () => {
     expect(bFirst / draws).toBeLessThan(0.78);
   });
 
-  it('a carrier expands in its own order; first-only and disabled flags; off state', () => {
+  it('a carrier expands in its own order; first-only flag; the state column decides on or off (it overwrites flag 0x2, as in OpenSIPS 3.x)', () => {
     const carriers = [
       carrierRow('first', 'a,b', { id: 60, flags: 1 }),
-      carrierRow('off', 'c', { id: 61, flags: 2 }),
+      carrierRow('flagoff', 'c', { id: 61, flags: 2 }),
       carrierRow('stateoff', 'd', { id: 62, state: 1 }),
     ];
-    const table = tableOf({ gateways, carriers, rules: [ruleRow(1, '44', '#first,#off,#stateoff')] });
+    const table = tableOf({ gateways, carriers, rules: [ruleRow(1, '44', '#first,#flagoff,#stateoff')] });
     const result = route(table, { number: '44' });
-    expect(result.gateways).toEqual(['a']);
+    expect(result.gateways).toEqual(['a', 'c']);
     expect(result.decision.destinations.map((d) => [d.gateway.gwid, d.carrierid, d.skipped ?? 'usable'])).toEqual([
       ['a', 'first', 'usable'],
       ['b', 'first', 'carrier first uses only its first usable gateway'],
-      ['c', 'off', 'carrier off is disabled'],
+      ['c', 'flagoff', 'usable'],
       ['d', 'stateoff', 'carrier stateoff is disabled'],
     ]);
   });

@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { formatRowProblem, RoutingDataError } from '../../src/errors.js';
+import { routingServiceOptions } from '../../src/routing/routing-options.js';
+import { RoutingService } from '../../src/routing/routing-service.js';
+import type { KnexStore } from '../../src/store/knex/knex-store.js';
+import { prepareStore } from '../../src/store/knex/open-store.js';
+import { databaseKinds, type ScratchDatabase } from '../support/databases.js';
+import { OPENSIPS_DIR } from '../support/opensips/opensips-process.js';
+
+/**
+ * Rows OpenSIPS 3.x loads, or skips one by one, on a real store: the node
+ * loads the rest, names each row it skipped, and routes as OpenSIPS would.
+ * On MariaDB the tables are OpenSIPS's own DDL when DROUTER_TEST_OPENSIPS_DIR
+ * names its tree (gwlist NULL-able there since 3.2), else our migrations.
+ */
+
+const AT = new Date('2026-11-26T10:00:00Z');
+
+const ROWS = [
+  "INSERT INTO dr_gateways (id, gwid, type, address, strip, probe_mode, state) VALUES (1, 'gw1', 0, '127.0.0.2:5060', 0, 0, 0), (2, 'gw2', 0, '127.0.0.3:5060', 0, 0, 0), (3, 'gw3', 0, '127.0.0.4:5060', 0, 3, 0)",
+  "INSERT INTO dr_carriers (id, carrierid, gwlist, flags, sort_alg, state) VALUES (1, 'con', 'gw2', 2, 'N', 0), (2, 'cempty', '', 0, 'N', 0), (3, 'cdup', 'gw2,gw1', 1, 'N', 0)",
+  [
+    'INSERT INTO dr_rules (ruleid, groupid, prefix, timerec, priority, routeid, gwlist, sort_alg) VALUES',
+    "(1, '0', '1', NULL, 0, 'only_script', NULL, 'N'),",
+    "(2, '0', '2', NULL, 0, NULL, 'gw1,gwX', 'N'),",
+    "(3, '0', '3', 'garbage', 0, NULL, 'gw1', 'N'),",
+    "(4, '0', '4', NULL, 0, NULL, 'gw3,gw2', 'N'),",
+    "(5, '0', '5', NULL, 0, NULL, 'gw2,gw1', 'w'),",
+    "(6, '0', '6', NULL, 0, NULL, '#cempty,#con', 'N'),",
+    "(7, '0', '7', NULL, 0, NULL, 'gw1,gw2;gw1', 'N'),",
+    "(8, '0', '8', NULL, 0, 'only_script', '', 'N'),",
+    "(9, '0', '9', NULL, 0, NULL, 'gw2,#cdup', 'N')",
+  ].join(' '),
+];
+
+describe.each(databaseKinds())('rows OpenSIPS 3.x skips or accepts, on $name', (kind) => {
+  let scratch: ScratchDatabase;
+  let store: KnexStore;
+
+  beforeEach(async () => {
+    scratch = await kind.create('osrows');
+    if (kind.name === 'mysql' && OPENSIPS_DIR) {
+      for (const file of ['standard-create.sql', 'drouting-create.sql']) await scratch.exec(readFileSync(join(OPENSIPS_DIR, 'scripts', 'mysql', file), 'utf8'));
+    }
+    store = (await prepareStore(scratch.url, { seedExample: false })).store;
+    for (const sql of ROWS) await scratch.exec(sql);
+  }, 30_000);
+  afterEach(async () => {
+    await store.close();
+    await scratch.drop();
+  });
+
+  function service(routing: Record<string, unknown> = {}): RoutingService {
+    return new RoutingService(store, routingServiceOptions(configSchema.parse({ routing }).routing, 'UTC'), { now: () => AT });
+  }
+
+  it('loads the rest, names the rows it skipped, and routes as OpenSIPS does', async () => {
+    const routing = service();
+    const report = await routing.load();
+    expect(report.skipped.map(formatRowProblem)).toEqual([
+      'dr_gateways row id=3 (gwid "gw3"): column probe_mode = 3: allowed: 0 (never probe), 1 (probe while disabled), 2 (always probe): row skipped',
+      expect.stringMatching(/^dr_rules row ruleid=3: column timerec = "garbage": .*: row skipped$/),
+      'dr_rules row ruleid=7: column gwlist = "gw1,gw2;gw1": ";" at position 8 is not a separator (, |): row skipped',
+    ]);
+    expect(report.counts).toMatchObject({ gateways: 2, carriers: 3, rules: 7 });
+    expect(routing.current.skipped).toHaveLength(3);
+    const answer = (number: string) => {
+      const decision = routing.route({ number, group: 0 });
+      return [decision.outcome, ...decision.targets.map((target) => target.gateway.gwid)];
+    };
+    expect(answer('100')).toEqual(['no-gateway']);
+    expect(answer('200')).toEqual(['routed', 'gw1']);
+    expect(answer('300')).toEqual(['no-rule']);
+    expect(answer('400')).toEqual(['routed', 'gw2']);
+    expect(answer('500')).toEqual(['routed', 'gw2', 'gw1']);
+    expect(answer('600')).toEqual(['routed', 'gw2']);
+    expect(answer('700')).toEqual(['no-rule']);
+    expect(answer('800')).toEqual(['no-gateway']);
+    expect(answer('900')).toEqual(['routed', 'gw2']);
+  });
+
+  it('with routing.strict refuses the load, naming every row it would skip', async () => {
+    const error = await service({ strict: true }).load().then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(RoutingDataError);
+    expect((error as RoutingDataError).problems.map((p) => `${p.table} ${p.row} ${p.column}`)).toEqual(['dr_gateways id=3 (gwid "gw3") probe_mode', 'dr_rules ruleid=3 timerec', 'dr_rules ruleid=7 gwlist']);
+  });
+
+  it('with routing.dialect opensips-1 reads ; as a separator (ids are integers there: the gw rows are skipped)', async () => {
+    await scratch.exec("INSERT INTO dr_gateways (id, gwid, type, address, strip, probe_mode, state) VALUES (11, '11', 0, '127.0.0.5:5060', 0, 0, 0), (12, '12', 0, '127.0.0.6:5060', 0, 0, 0)");
+    await scratch.exec("INSERT INTO dr_rules (ruleid, groupid, prefix, priority, gwlist, sort_alg) VALUES (20, '0', '20', 0, '11;12', 'N')");
+    const routing = service({ dialect: 'opensips-1' });
+    await routing.load();
+    expect(routing.route({ number: '2000', group: 0 }).targets.map((target) => target.gateway.gwid)).toEqual(['11', '12']);
+    expect(routing.current.skipped.map((p) => p.row)).toContain('id=1 (gwid "gw1")');
+  });
+});
