@@ -69,17 +69,22 @@ async function routeFromDatabase(config: Readonly<Config>, number: string, query
   });
 }
 
-/** `drouter check`: every error and warning of the routing data; exit 1 on errors. */
-export async function checkCommand(config: Readonly<Config>): Promise<number> {
-  return withRouting(config, async (routing, store) => {
+/**
+ * `drouter check [--strict]`: every error, skipped row and warning of the
+ * routing data; exit 1 on errors. `--strict` checks as routing.strict does:
+ * a row that would be skipped is an error.
+ */
+export async function checkCommand(config: Readonly<Config>, options: { strict?: boolean } = {}): Promise<number> {
+  const checked = options.strict ? { ...config, routing: { ...config.routing, strict: true } } : config;
+  return withRouting(checked, async (routing, store) => {
     const report = await routing.reload();
-    const text = problemsText(report.errors, report.warnings);
+    const text = problemsText(report.errors, report.skipped, report.warnings);
     if (text) console.log(text);
     // How the tables were read: an operator's OpenSIPS 1.x or Kamailio layout, the optional tables absent.
     const layout = store.layout();
     console.log([`layout   ${layout.name}`, ...layout.notes.map((note) => `note     ${note}`)].join('\n'));
     const verdict = report.ok ? 'routing data builds' : 'routing data does not build';
-    console.log(`${verdict}: ${report.errors.length} errors, ${report.warnings.length} warnings (${report.counts.gateways} gateways, ${report.counts.carriers} carriers, ${report.counts.rules} rules)`);
+    console.log(`${verdict}: ${report.errors.length} errors, ${report.skipped.length} rows skipped, ${report.warnings.length} warnings (${report.counts.gateways} gateways, ${report.counts.carriers} carriers, ${report.counts.rules} rules)`);
     return report.ok ? 0 : 1;
   });
 }
