@@ -10,6 +10,7 @@ import {
   type OutputOptions,
   peerCommand,
   peersCommand,
+  prunePeerCommand,
   probingCommand,
   reloadCommand,
   setCarrierCommand,
@@ -178,9 +179,13 @@ adminOptions(
 adminOptions(program.command('peers').description('list the sippeers peers and whether they are registered, like sip show peers')).action(
   (options: AdminOptions) => run(() => peersCommand(connect(options), options)),
 );
-adminOptions(program.command('peer').description("show one peer's columns and its live bindings").argument('<name>', 'sippeers.name')).action(
-  (name: string, options: AdminOptions) => run(() => peerCommand(connect(options), name, options)),
-);
+adminOptions(
+  program
+    .command('peer')
+    .description("show one peer's columns and its live bindings")
+    .argument('<name>', 'sippeers.name')
+    .option('--prune', "drop the peer's cached copy (rtcachefriends) on every node sharing the cache, like sip prune realtime peer; exit 1 when none was cached"),
+).action((name: string, options: AdminOptions & { prune?: boolean }) => run(() => (options.prune ? prunePeerCommand(connect(options), name, options) : peerCommand(connect(options), name, options))));
 adminOptions(
   program
     .command('probing')

@@ -195,6 +195,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       log,
       security: securityLog,
       observer: metrics,
+      // Read once: a column widened while running is used from the next start.
+      columnSizes: await store.registrationColumnSizes(),
     }));
     metrics.countBindingsWith(() => cache?.countBoundAors() ?? Promise.resolve(0));
     const leaderOf = () => leadership;

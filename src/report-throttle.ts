@@ -34,3 +34,33 @@ export function throttledReport(intervalMs: number, now: () => number): (write: 
     if (heldBack !== undefined) write(heldBack > 0 ? ` (and ${heldBack} more since the last report)` : '');
   };
 }
+
+/**
+ * At most one report per key per interval, for problems that belong to one
+ * thing (a peer's column): each key is said on its own, not drowned by the
+ * others, and a repeat of the same one waits out the interval. Remembers at
+ * most `maxKeys`, the oldest forgotten first, so keys taken from requests
+ * cost bounded memory. Pure: the caller gives the time.
+ */
+export class KeyedReportThrottle {
+  private readonly lastReportAt = new Map<string, number>();
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly maxKeys: number,
+  ) {}
+
+  /** True when a report on `key` is to be made now. */
+  admit(key: string, nowMs: number): boolean {
+    const last = this.lastReportAt.get(key);
+    if (last !== undefined && nowMs - last < this.intervalMs) return false;
+    // Re-inserted, so the Map's order stays oldest report first.
+    this.lastReportAt.delete(key);
+    this.lastReportAt.set(key, nowMs);
+    if (this.lastReportAt.size > this.maxKeys) {
+      const oldest = this.lastReportAt.keys().next().value;
+      if (oldest !== undefined) this.lastReportAt.delete(oldest);
+    }
+    return true;
+  }
+}

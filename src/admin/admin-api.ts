@@ -8,6 +8,7 @@ import type { CarrierStateService } from '../probe/carrier-state-service.js';
 import type { GatewayStateService } from '../probe/gateway-state-service.js';
 import type { Prober } from '../probe/prober-service.js';
 import type { LocationLookup } from '../proxy/call-router.js';
+import type { PeerRow } from '../model/sippeers-table.js';
 import type { PeerLookup } from '../registrar/peer-service.js';
 import { mayRegister } from '../registrar/realtime-peer.js';
 import { routeAnswerJson } from '../routing/format-decision.js';
@@ -195,9 +196,8 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
           await Promise.all(
             rows.map(async (row) => ({
               name: row.name,
-              host: row.ipaddr || null,
+              ...peerAddress(row),
               dynamic: row.host === 'dynamic',
-              port: row.port || null,
               status: mayRegister(row) ? await peerStatus(row.name) : 'unmonitored',
               realtime: true,
             })),
@@ -228,6 +228,16 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
             userAgent: binding.userAgent ?? null,
           })),
         });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/peers/:name/prune',
+      handler: async (request) => {
+        const name = request.params.name ?? '';
+        // As `sip prune realtime peer NAME` answers "Peer 'NAME' not found." for a peer not in memory.
+        if (!(await deps.peers.prune(name))) throw new AdminError(404, 'DROUTER_ERR_NOT_FOUND', `no cached peer named ${JSON.stringify(name)}: nothing to prune (registrar.rtcachefriends is off, or the peer was not looked up since it was last dropped)`);
+        return ok({ name, pruned: true });
       },
     },
     { method: 'GET', path: '/probing', handler: async () => ok({ probing: await deps.prober.enabled() }) },
@@ -265,6 +275,19 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
     },
   ];
 }
+
+/**
+ * Where `sip show peers` says a peer is: a dynamic peer at the address it
+ * registered from (none until it does: "(Unspecified)", port 0); a static
+ * peer at its `host` (as written: chan_sip shows the address it resolved)
+ * and its `port`, 5060 when the row has none.
+ */
+function peerAddress(row: Pick<PeerRow, 'host' | 'ipaddr' | 'port'>): { host: string | null; port: number | null } {
+  if (!row.host || row.host === 'dynamic') return { host: row.ipaddr || null, port: row.port || null };
+  return { host: row.host, port: row.port || DEFAULT_SIP_PORT };
+}
+
+const DEFAULT_SIP_PORT = 5060;
 
 /** `?strict=` (OpenSIPS flag L) and `?fallback=` (flag F) of `GET /route`: absent, the configuration decides. */
 function routeFlag(name: string, value: string | undefined): boolean | undefined {

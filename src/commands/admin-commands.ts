@@ -157,6 +157,12 @@ export async function peerCommand(client: AdminClient, name: string, options: Ou
   });
 }
 
+/** `drouter peer NAME --prune`: the cached copy dropped (404, exit 1, when none was cached). */
+export async function prunePeerCommand(client: AdminClient, name: string, options: OutputOptions): Promise<void> {
+  const answer = await client.post<{ name: string; pruned: boolean }>(`/peers/${encodeURIComponent(name)}/prune`);
+  show(answer, options, () => `peer ${answer.name}: cached copy dropped; the next lookup reads its sippeers row`);
+}
+
 /** `drouter probing [on|off]`: shows the switch, or sets it first. */
 export async function probingCommand(client: AdminClient, change: 'on' | 'off' | undefined, options: OutputOptions): Promise<void> {
   const answer = change === undefined ? await client.get<ProbingJson>('/probing') : await client.post<ProbingJson>('/probing', { on: change === 'on' });

@@ -152,3 +152,6 @@ export const peerColumnsOfSippeers = {
 export const REGISTRATION_COLUMN_NAMES = ['ipaddr', 'port', 'regseconds', 'fullcontact', 'useragent', 'defaultuser', 'regserver', 'lastms'] as const;
 
 export type RegistrationColumns = Pick<SipPeerRow, (typeof REGISTRATION_COLUMN_NAMES)[number]>;
+
+/** The size in characters of each registration column that has one (VARCHAR(n)); a column not named is not limited. */
+export type RegistrationColumnSizes = Readonly<Partial<Record<keyof RegistrationColumns, number>>>;

@@ -35,6 +35,18 @@ export class PeerLookup {
     return peer;
   }
 
+  /**
+   * Asterisk's `sip prune realtime peer NAME`: the cached copy goes, so the
+   * next lookup reads the row (a changed secret counts at once). The cache
+   * is the one every node shares (Redis), so it goes for all of them. False
+   * when no copy was cached (rtcachefriends off, or not looked up since).
+   */
+  async prune(name: string): Promise<boolean> {
+    const cached = await this.cache.getPeer(name);
+    await this.cache.deletePeer(name);
+    return cached !== undefined;
+  }
+
   /** rtautoclear: the registration ended, so the cached peer goes. */
   async registrationEnded(name: string): Promise<void> {
     if (this.options.rtcachefriends && this.options.rtautoclearSeconds > 0) await this.cache.deletePeer(name);

@@ -25,10 +25,19 @@ export function mayRegister(peer: Pick<PeerRow, 'host' | 'type'>): boolean {
 }
 
 /**
+ * chan_sip writes the peer's `lastms` with every registration
+ * (realtime_update_peer); for a peer it does not qualify, the poke that
+ * REGISTER triggers has just set it to 0 ("unknown", sip_poke_peer with no
+ * maxms). We never qualify phones, so 0 it is: -1 would say unreachable.
+ */
+export const UNQUALIFIED_LASTMS = 0;
+
+/**
  * The columns after a successful REGISTER: the first binding (chan_sip keeps
  * one), its source address (nat=force_rport, the usual setting behind NAT),
- * the absolute expiry, the raw Contact, User-Agent, defaultuser when empty,
- * and regserver with rtsavesysname.
+ * the absolute expiry, the raw Contact, User-Agent, lastms, defaultuser when
+ * empty, and regserver with rtsavesysname. Whole values: the store's column
+ * sizes cut the row's copy (column-fit.ts).
  */
 export function registeredColumns(
   peer: Pick<PeerRow, 'defaultuser'>,
@@ -42,6 +51,7 @@ export function registeredColumns(
     regseconds: Math.floor(binding.expiresAt / 1000),
     fullcontact: binding.contact,
     useragent: binding.userAgent ?? '',
+    lastms: UNQUALIFIED_LASTMS,
   };
   if (!peer.defaultuser && contact.ok && contact.uri.user) columns.defaultuser = contact.uri.user;
   if (options.saveSystemName && options.systemName !== '') columns.regserver = options.systemName;

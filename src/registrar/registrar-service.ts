@@ -3,14 +3,16 @@ import type { Clock } from '../clock.js';
 import type { RegistrarConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { SecurityLog } from '../security-log/security-log.js';
-import type { PeerRow } from '../model/sippeers-table.js';
+import type { PeerRow, RegistrationColumnSizes } from '../model/sippeers-table.js';
 import type { ServerExchange, SipRequest } from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
 import { parseSipUri } from '../sip/uri.js';
+import { KeyedReportThrottle } from '../report-throttle.js';
 import { registrationFailed } from '../security-log/asterisk-lines.js';
 import type { Store } from '../store/store.js';
 import { applyRegister, type Binding, byPreference, type ContactEntry, contactHeaderValues, isRetransmission } from './bindings.js';
 import type { AuthenticationFailure, DigestAuthenticator } from './authentication-service.js';
+import { fitToColumns, type Truncation } from './column-fit.js';
 import type { PeerLookup } from './peer-service.js';
 import { PerAorQueue } from './per-aor-queue.js';
 import { CLEARED_REGISTRATION, mayRegister, registeredColumns } from './realtime-peer.js';
@@ -34,6 +36,8 @@ export interface RegistrarDeps {
   /** Where a failed authentication is told (the JSON log, and the plain file fail2ban reads). */
   security: Pick<SecurityLog, 'registrationFailed'>;
   observer: RegistrationObserver;
+  /** The sippeers registration columns' sizes (Store.registrationColumnSizes, read at start): longer values are cut in the row only. */
+  columnSizes: RegistrationColumnSizes;
 }
 
 /** Bindings outlive their expiry a little in the cache, so an expired one can still be cleared from the row. */
@@ -50,6 +54,11 @@ export function bindingTtl(bindings: readonly Binding[], now: number): number {
  * process, so each rival is another node or worker writing at that moment.
  */
 const SWAP_ATTEMPTS = 5;
+
+/** A peer's value that does not fit its column is said once per this interval (each REGISTER would repeat it). */
+const TRUNCATION_REPORT_MS = 3_600_000;
+/** Peer/column pairs remembered for that: beyond, the oldest may be said again early. */
+const TRUNCATION_REPORT_KEYS = 10_000;
 
 function numberOrUndefined(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -79,6 +88,19 @@ function contactEntries(request: SipRequest): readonly ContactEntry[] | '*' | un
 export function registerStep(deps: RegistrarDeps): MethodStep {
   const { config, log } = deps;
   const queue = new PerAorQueue();
+  const truncationReports = new KeyedReportThrottle(TRUNCATION_REPORT_MS, TRUNCATION_REPORT_KEYS);
+
+  /** One line per peer and column per interval: the registration went on, the row holds a shortened copy. */
+  function truncated(peer: string, cuts: readonly Truncation[]): void {
+    const now = deps.clock.now().getTime();
+    for (const { column, length, size } of cuts) {
+      if (!truncationReports.admit(`${peer}\n${column}`, now)) continue;
+      log.warn(
+        { peer, column, length, size },
+        `sippeers.${column} of peer ${peer}: ${length} characters do not fit the column's ${size}; the row holds a shortened copy, the registration keeps the whole value`,
+      );
+    }
+  }
 
   /** A registration whose authentication failed: the security log's line, and the count. */
   function authenticationFailed(request: SipRequest, reason: AuthenticationFailure): void {
@@ -133,9 +155,10 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
     if (!config.rtupdate) return 'stored';
     if (after.length === 0) await deps.peers.registrationEnded(peer.name);
     const [first] = byPreference(after);
-    const columns = first ? registeredColumns(peer, first, { systemName: config.systemName, saveSystemName: config.rtsavesysname }) : CLEARED_REGISTRATION;
+    const fitted = fitToColumns(first ? registeredColumns(peer, first, { systemName: config.systemName, saveSystemName: config.rtsavesysname }) : CLEARED_REGISTRATION, deps.columnSizes);
     try {
-      await deps.store.writeRegistration(peer.name, columns);
+      await deps.store.writeRegistration(peer.name, fitted.columns);
+      if (fitted.truncated.length > 0) truncated(peer.name, fitted.truncated);
     } catch (error) {
       await deps.cache.swapBindings(peer.name, after, before, bindingTtl(before, now)).catch(() => undefined);
       throw error;

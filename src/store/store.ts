@@ -2,7 +2,7 @@ import type { RoutingRows, RoutingRowStream } from '../model/routing-rows.js';
 import type { RowProblem } from '../errors.js';
 import type { AddressRow } from '../model/address-table.js';
 import type { StoreLayout } from '../model/table-layouts.js';
-import type { PeerRow, RegistrationColumns } from '../model/sippeers-table.js';
+import type { PeerRow, RegistrationColumnSizes, RegistrationColumns } from '../model/sippeers-table.js';
 
 export type { RoutingRows, RoutingRowStream };
 
@@ -28,6 +28,12 @@ export interface Store {
    * second: the expiry sweep clears only a registration still expired).
    */
   writeRegistration(name: string, columns: Partial<RegistrationColumns>, options?: { expiredBy?: number }): Promise<boolean>;
+  /**
+   * The sizes the database enforces on sippeers' registration columns
+   * (MySQL/MariaDB: information_schema); none on SQLite, which stores a
+   * value of any length whatever the declared VARCHAR(n).
+   */
+  registrationColumnSizes(): Promise<RegistrationColumnSizes>;
   countPeers(): Promise<number>;
   /** Every peer (the registrar's columns), by name (`GET /peers`); `staticHostsOnly`: those whose `host` is not `dynamic` (matched by their address). */
   listPeers(options?: { staticHostsOnly?: boolean }): Promise<PeerRow[]>;

@@ -38,7 +38,7 @@ const STEP_MS = 10_000;
 const EXPIRES_SECONDS = 600;
 
 const missing = missingPhonePrograms();
-const why = missing.length > 0 ? `: skipped, ${missing.join(' and ')} not installed (apt-get install baresip linphone-cli)` : '';
+const why = missing.length > 0 ? `: skipped, ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not installed (apt-get install baresip linphone-cli)` : '';
 
 describe.skipIf(missing.length > 0)(`real phones (baresip, linphonec) register, call a gateway and each other, unregister (${testEngine} engine)${why}`, () => {
   let server: TestServer;

@@ -14,7 +14,7 @@ const PHONE_PROGRAMS = [
 export function missingPhonePrograms(): string[] {
   const missing = PHONE_PROGRAMS.filter(({ program, args }) => spawnSync(program, args, { timeout: 10_000 }).error !== undefined);
   if (missing.length > 0 && process.env.DROUTER_TEST_PHONES) {
-    throw new Error(`DROUTER_TEST_PHONES is set but ${missing.map((m) => m.program).join(' and ')} not installed (apt-get install ${missing.map((m) => m.debianPackage).join(' ')})`);
+    throw new Error(`DROUTER_TEST_PHONES is set but ${missing.map((m) => m.program).join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not installed (apt-get install ${missing.map((m) => m.debianPackage).join(' ')})`);
   }
   return missing.map(({ program }) => program);
 }

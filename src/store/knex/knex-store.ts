@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { DrouterError, RowError, type RowProblem, SchemaError, StoreUnreachableError } from '../../errors.js';
 import { decodeRows } from '../../model/decode-rows.js';
 import { type DrRuleRow, drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable } from '../../model/drouting-tables.js';
-import { PEER_COLUMN_NAMES, type PeerRow, peerColumnsOfSippeers, sippeersTable } from '../../model/sippeers-table.js';
+import { PEER_COLUMN_NAMES, type PeerRow, peerColumnsOfSippeers, REGISTRATION_COLUMN_NAMES, type RegistrationColumnSizes, sippeersTable } from '../../model/sippeers-table.js';
 import type { RowOf, TableSpec } from '../../model/columns.js';
 import { type ColumnRead, detectLayout, LAYOUT_TABLES, sourceOf, type StoreLayout, type TableRead } from '../../model/table-layouts.js';
 import type { RulePage } from '../../model/routing-rows.js';
@@ -125,6 +125,25 @@ export class KnexStore implements Store {
   async writeRegistration(name: string, columns: RegistrationWrite['columns'], options: { expiredBy?: number } = {}): Promise<boolean> {
     if (!(await this.layoutRead()).peers) return false;
     return this.registrationWrites.submit({ name, columns, expiredBy: options.expiredBy });
+  }
+
+  /**
+   * MySQL/MariaDB: CHARACTER_MAXIMUM_LENGTH of the string columns, as the
+   * operator's table has them (Asterisk's DDL, or widened). SQLite: none,
+   * for it enforces no VARCHAR(n) and the whole value is the more useful
+   * row (the location service's fallback sends calls to it).
+   */
+  async registrationColumnSizes(): Promise<RegistrationColumnSizes> {
+    if (this.dialect === 'sqlite') return {};
+    const records = (await this.guard(() =>
+      this.knex('information_schema.COLUMNS')
+        .select({ column: 'COLUMN_NAME', size: 'CHARACTER_MAXIMUM_LENGTH' })
+        .whereRaw('TABLE_SCHEMA = DATABASE()')
+        .andWhere('TABLE_NAME', sippeersTable.name)
+        .whereIn('COLUMN_NAME', [...REGISTRATION_COLUMN_NAMES])
+        .whereNotNull('CHARACTER_MAXIMUM_LENGTH'),
+    )) as { column: string; size: number | string }[];
+    return Object.fromEntries(records.map(({ column, size }) => [column, Number(size)]));
   }
 
   private writeInTransaction(writes: readonly RegistrationWrite[]): Promise<boolean[]> {
