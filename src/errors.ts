@@ -126,8 +126,33 @@ export class RoutingDataError extends DrouterError {
   }
 }
 
-export class SchemaMissingError extends DrouterError {
-  constructor(redactedUrl: string, detail: string) {
-    super('DROUTER_ERR_SCHEMA', `the store at ${redactedUrl} lacks a table (${detail}): run drouter migrate`);
+/** A table the store lacks, or a column of it that cannot be read. */
+export interface SchemaProblem {
+  table: string;
+  /** Absent when the whole table is missing. */
+  column?: string;
+  /** What is wrong with the column: `missing`, or its type and what it should be. */
+  problem?: string;
+}
+
+/**
+ * The database's tables are not a layout sip-drouter reads (README
+ * "Schema"): a required table or column is missing, or a column's type
+ * cannot hold what is read from it. Lists every problem.
+ */
+export class SchemaError extends DrouterError {
+  readonly problems: readonly SchemaProblem[];
+
+  constructor(redactedUrl: string, problems: readonly SchemaProblem[]) {
+    const tables = problems.filter((p) => p.column === undefined).map((p) => p.table);
+    const columns = problems.filter((p) => p.column !== undefined).map((p) => `  ${p.table}.${p.column}: ${p.problem ?? 'missing'}`);
+    const parts: string[] = [];
+    if (tables.length > 0) parts.push(`the store at ${redactedUrl} lacks a table (${tables.join(', ')}): run drouter migrate`);
+    if (columns.length > 0) {
+      const noun = columns.length === 1 ? 'a column' : `${columns.length} columns`;
+      parts.push(`the store at ${redactedUrl} has ${noun} sip-drouter cannot read (it reads the OpenSIPS 1.5–3.x and Kamailio 5.x drouting layouts; README "Schema"):\n${columns.join('\n')}`);
+    }
+    super('DROUTER_ERR_SCHEMA', parts.join('\n'));
+    this.problems = problems;
   }
 }

@@ -1,11 +1,10 @@
 import type { Config } from '../config/schema.js';
-import { prepareStore, seedStore } from '../store/knex/open-store.js';
+import { migrateStore, seedStore } from '../store/knex/open-store.js';
 
-/** `drouter migrate`: create the tables that are missing. */
+/** `drouter migrate`: create the tables that are missing (the only command that adds tables to an operator's database). */
 export async function migrateCommand(config: Readonly<Config>): Promise<void> {
-  const { store, schemaCreated } = await prepareStore(config.store.url, { seedExample: false });
-  await store.close();
-  console.log(`schema of ${store.displayUrl} is up to date${schemaCreated ? ' (tables created)' : ''}`);
+  const { displayUrl, created } = await migrateStore(config.store.url);
+  console.log(`schema of ${displayUrl} is up to date${created.length > 0 ? ` (tables created: ${created.join(', ')})` : ''}`);
 }
 
 /** `drouter seed`: the example data into empty tables. */

@@ -142,7 +142,7 @@ describe('the drouter process', () => {
     const env = { DROUTER_STORE__URL: `sqlite:${join(dir, 'm.db')}` };
     const migrated = await runDrouter(['migrate'], env).finished;
     expect(migrated).toMatchObject({ code: 0 });
-    expect(migrated.stdout).toContain('is up to date (tables created)');
+    expect(migrated.stdout).toContain('is up to date (tables created: version, dr_gateways, dr_rules, dr_carriers, dr_groups, dr_gw_lists, sippeers, drouter_shared, address)');
     const seeded = await runDrouter(['seed'], env).finished;
     expect(seeded.code).toBe(0);
     expect(seeded.stdout).toContain('example data loaded: 2 gateways');

@@ -108,12 +108,17 @@ describe.each(databaseKinds())('store on $name', (kind) => {
     }
   });
 
-  it("keeps an operator's existing table as it is and reads it", async () => {
+  it("keeps an operator's existing tables as they are, reads them and creates none beside them", async () => {
     await db.exec(
       `CREATE TABLE dr_gateways (id INTEGER PRIMARY KEY, gwid CHAR(64) NOT NULL, type INTEGER NOT NULL DEFAULT 0,
         address CHAR(128) NOT NULL, strip INTEGER NOT NULL DEFAULT 0, pri_prefix CHAR(16), attrs CHAR(255),
         probe_mode INTEGER NOT NULL DEFAULT 0, state INTEGER NOT NULL DEFAULT 0, socket CHAR(128),
         description CHAR(128), operator_note CHAR(32))`,
+    );
+    await db.exec(
+      `CREATE TABLE dr_rules (ruleid INTEGER PRIMARY KEY, groupid CHAR(255) NOT NULL, prefix CHAR(64) NOT NULL, timerec CHAR(255),
+        priority INTEGER NOT NULL DEFAULT 0, routeid CHAR(255), gwlist CHAR(255), sort_alg CHAR(1) NOT NULL DEFAULT 'N',
+        sort_profile INTEGER, attrs CHAR(255), description CHAR(128))`,
     );
     await db.exec("INSERT INTO dr_gateways (id, gwid, address, operator_note) VALUES (9, 'ast9', '10.0.0.9', 'mine')");
     await withPreparedStore(db.url, async ({ store, schemaCreated, seeded }) => {
@@ -124,6 +129,12 @@ describe.each(databaseKinds())('store on $name', (kind) => {
       expect(await db.exec('SELECT operator_note FROM dr_gateways')).toEqual([{ operator_note: 'mine' }]);
       expect(rows.rules).toEqual([]);
     });
+    const tables = await db.exec(
+      kind.name === 'mysql'
+        ? 'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME'
+        : "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+    );
+    expect(tables.map((table) => table.name)).toEqual(['dr_gateways', 'dr_rules']);
   });
 
   it('reports a wrong value with table, row and column instead of dropping the row silently', async () => {

@@ -8,10 +8,12 @@ import type { Dialect } from './connect.js';
  * Schema migrations, kept in code (not files) so they run the same from
  * src/ under the tests and from dist/ in production. Tables that already
  * exist are left alone: an operator's OpenSIPS or Asterisk tables are used
- * as they are.
+ * as they are. They run on `drouter migrate`, and at start only on a new
+ * database or one they ran on before (open-store.ts).
  */
 
-const MIGRATIONS_TABLE = 'drouter_migrations';
+/** knex's bookkeeping: its presence marks a database whose schema sip-drouter manages. */
+export const MIGRATIONS_TABLE = 'drouter_migrations';
 
 interface Migration {
   name: string;

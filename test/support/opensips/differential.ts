@@ -99,7 +99,7 @@ async function writeSample(setup: DifferentialSetup, database: string, sample: D
   }
 }
 
-/** Our routing service on the same database; `drouter migrate` adds only the tables OpenSIPS has not. */
+/** Our routing service on the same database, read as OpenSIPS left it (a start creates no table in it). */
 async function ourRouting(url: string): Promise<{ service: RoutingService; close(): Promise<void> }> {
   const { store } = await prepareStore(url, { seedExample: false });
   const service = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC'), { now: () => new Date() });
