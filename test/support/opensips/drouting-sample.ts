@@ -6,14 +6,15 @@ import { seededRandom } from '../seeded-random.js';
  * them, for the differential against OpenSIPS itself: the same seed gives
  * the same rows and numbers, so a failure is reproduced from the seed alone.
  *
- * The sample stays inside what OpenSIPS 3.x loads and what we route the
- * same way. It leaves out the row shapes where we differ on purpose (README
- * "Routing": a gateway offered once only, weights of zero, byxxx
- * off-by-ones, prefix characters beyond digits) and those the issue on
- * loading OpenSIPS data fixes (a carrier's flag 0x2 against its state, a
- * first-only carrier repeating a gateway already offered, `;` in a 3.x
- * gwlist, rows OpenSIPS skips): so every gateway is reachable once per
- * rule, carriers own disjoint gateways, weights are 1 to 9.
+ * The sample leaves out the row shapes where we differ on purpose (README
+ * "Routing": a gateway offered once only, so a first-only carrier never
+ * repeats one already offered; weights of zero, byxxx off-by-ones, prefix
+ * characters beyond digits): every gateway is reachable once per rule,
+ * carriers own disjoint gateways, weights are 1 to 9. It holds rows that
+ * OpenSIPS 3.x loads in its own way or skips one by one: carriers with flag
+ * 0x2 whatever their state (the state decides), an unknown gateway in a
+ * list (left out), a `;` in a rule's list and a garbage timerec (the rule
+ * skipped), a gateway with probe_mode 3 (skipped, and so left out of lists).
  */
 
 /**
@@ -45,6 +46,9 @@ export interface SampleSize {
 }
 
 export const DEFAULT_SAMPLE_SIZE: SampleSize = { gateways: 24, carriers: 6, rules: 160, questions: 1000 };
+
+/** A gateway id no dr_gateways row has. */
+const UNKNOWN_GATEWAY = 'gw999';
 
 /** Groups 0 to 3 hold rules; group 4 holds none (no match on both sides). */
 const GROUPS_WITH_RULES = 4;
@@ -85,7 +89,8 @@ export function generateDroutingSample(seed: number, size: SampleSize = DEFAULT_
     strip: pick(3),
     pri_prefix: [null, '9', '00'][pick(3)] ?? null,
     attrs: null,
-    probe_mode: pick(3),
+    // 3 is no probe_mode: OpenSIPS skips the gateway, and so do we.
+    probe_mode: chance(0.05) ? 3 : pick(3),
     // 0 active, 1 disabled by admin, 2 disabled by probing: both skip it.
     state: chance(0.7) ? 0 : 1 + pick(2),
     socket: null,
@@ -99,24 +104,30 @@ export function generateDroutingSample(seed: number, size: SampleSize = DEFAULT_
     const own = owned.filter((_, index) => index % size.carriers === i);
     const firstOnly = chance(0.3);
     const sortAlg = firstOnly ? 'N' : chance(0.5) ? 'W' : 'N';
-    const gwlist = own.map((gwid) => (sortAlg === 'W' ? `${gwid}=${1 + pick(9)}` : gwid)).join(',');
-    return { id: i + 1, carrierid: `cr${i + 1}`, gwlist, flags: firstOnly ? 1 : 0, sort_alg: sortAlg, state: chance(0.8) ? 0 : 1, attrs: null, description: null };
+    // An unknown gateway is left out of the list by both.
+    const listed = chance(0.2) ? [...own, UNKNOWN_GATEWAY] : own;
+    const gwlist = listed.map((gwid) => (sortAlg === 'W' ? `${gwid}=${1 + pick(9)}` : gwid)).join(',');
+    // Flag 0x2 (disabled) is overwritten by the state column at load.
+    const flags = (firstOnly ? 1 : 0) | (chance(0.3) ? 2 : 0);
+    return { id: i + 1, carrierid: `cr${i + 1}`, gwlist, flags, sort_alg: sortAlg, state: chance(0.8) ? 0 : 1, attrs: null, description: null };
   });
 
   const rules: DrRuleRow[] = Array.from({ length: size.rules }, (_, i) => {
     const sortAlg = chance(0.3) ? 'W' : 'N';
     const entries = new Set<string>();
     const count = 1 + pick(4);
-    while (entries.size < count) entries.add(chance(0.7) ? (direct[pick(direct.length)] ?? '') : `#cr${1 + pick(size.carriers)}`);
+    while (entries.size < count) entries.add(chance(0.05) ? UNKNOWN_GATEWAY : chance(0.7) ? (direct[pick(direct.length)] ?? '') : `#cr${1 + pick(size.carriers)}`);
+    // A 1.x separator: OpenSIPS 3.x skips the rule ("bad char ;"), so do we.
+    const separator = entries.size > 1 && chance(0.03) ? ';' : ',';
     const groupid = chance(0.2) ? `${pick(GROUPS_WITH_RULES)},${pick(GROUPS_WITH_RULES)}` : String(pick(GROUPS_WITH_RULES));
     return {
       ruleid: i + 1,
       groupid: [...new Set(groupid.split(','))].join(','),
       prefix: chance(0.05) ? '' : digits(1 + pick(5)),
-      timerec: chance(0.6) ? null : (TIMERECS[pick(TIMERECS.length)]?.(pick) ?? null),
+      timerec: chance(0.6) ? null : chance(0.03) ? 'garbage' : (TIMERECS[pick(TIMERECS.length)]?.(pick) ?? null),
       priority: pick(4),
       routeid: null,
-      gwlist: [...entries].map((entry) => (sortAlg === 'W' ? `${entry}=${1 + pick(9)}` : entry)).join(','),
+      gwlist: [...entries].map((entry) => (sortAlg === 'W' ? `${entry}=${1 + pick(9)}` : entry)).join(separator),
       sort_alg: sortAlg,
       sort_profile: null,
       attrs: null,
