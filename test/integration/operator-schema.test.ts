@@ -134,7 +134,7 @@ describe.each(databaseKinds())('an operator database on $name', (kind) => {
         expect(rows.groups).toEqual([{ id: 1, username: '1001', domain: 'example.org', groupid: 0, description: '' }]);
         expect(rows.carriers).toEqual([]);
 
-        const routing = createRoutingService(configSchema.parse({ routing: { timerecDialect: 'legacy' } }), store);
+        const routing = createRoutingService(configSchema.parse({ routing: { timerecDialect: 'legacy', dialect: 'kamailio' } }), store);
         await routing.load();
         const gateways = (number: string) => routing.route({ number, group: 0 }).targets.map((target) => target.gateway.gwid);
         expect(gateways('01144201234567')).toEqual(['1', '2']);
@@ -157,7 +157,7 @@ describe.each(databaseKinds())('an operator database on $name', (kind) => {
     });
 
     it('pass drouter check, which names the layout and the tables it lacks', async () => {
-      const checked = await runDrouter(['check'], { DROUTER_STORE__URL: db.url, DROUTER_ROUTING__TIMEREC_DIALECT: 'legacy' }).finished;
+      const checked = await runDrouter(['check'], { DROUTER_STORE__URL: db.url, DROUTER_ROUTING__TIMEREC_DIALECT: 'legacy', DROUTER_ROUTING__DIALECT: 'kamailio' }).finished;
       expect(checked.stderr).toBe('');
       expect(checked.code).toBe(0);
       expect(checked.stdout).toContain('layout   Kamailio 5.x, OpenSIPS 1.5–1.7');
