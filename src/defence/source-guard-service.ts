@@ -197,9 +197,10 @@ export class SourceGuard implements RequestScreen {
     const now = this.deps.now();
     try {
       const records = await this.deps.bans.listBans();
+      const policy = this.policy();
       const next = new Map<string, number>();
       for (const ban of records) {
-        if (forgetAt(ban, this.policy()) <= now) await this.deps.bans.deleteBan(ban.address);
+        if (forgetAt(ban, policy) <= now) await this.deps.bans.deleteBan(ban.address);
         else if (ban.untilMs > now) next.set(ban.address, ban.untilMs);
       }
       // A ban this node made a moment ago may not be written yet: keep it.

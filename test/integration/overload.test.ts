@@ -19,6 +19,28 @@ import { waitFor } from '../support/wait-for.js';
  */
 const PHONE = '127.0.0.161';
 
+interface Setup {
+  server: TestServer;
+  gateway1: ScriptedGateway;
+  gateway2: ScriptedGateway;
+  phone: UdpPeer;
+}
+
+/** A proxy on `address` with the example gateways moved to scripted ones on `gateways`, and the phone. */
+async function proxyWithGateways(address: string, gateways: readonly [string, string], overrides: Record<string, unknown>, log?: CapturedLog['log']): Promise<Setup> {
+  const server = await startTestServer(address, overrides, log);
+  await moveExampleGateways(server, gateways[0], gateways[1]);
+  return { server, gateway1: await ScriptedGateway.start(gateways[0]), gateway2: await ScriptedGateway.start(gateways[1]), phone: await UdpPeer.bind(PHONE) };
+}
+
+/** Closes what a beforeAll got to open. */
+async function closeAll(setup: Partial<Setup>): Promise<void> {
+  setup.phone?.close();
+  setup.gateway1?.close();
+  setup.gateway2?.close();
+  await setup.server?.close();
+}
+
 /** Holds the event loop in `chunks` pieces of `ms`, each in its own turn, so that the lag sampler sees every one; `during` runs in the first. */
 async function busyLoop(chunks: number, ms: number, during: () => void = () => undefined): Promise<void> {
   for (let chunk = 0; chunk < chunks; chunk++) {
@@ -46,18 +68,9 @@ describe(`load shedding: a cap of INVITEs in progress (${testEngine} engine)`, (
 
   beforeAll(async () => {
     captured = captureLog();
-    server = await startTestServer('127.0.0.160', { overload: { maxInvitesInProgress: 1, retryAfterSeconds: 7 } }, captured.log);
-    await moveExampleGateways(server, '127.0.0.162', '127.0.0.163');
-    gateway1 = await ScriptedGateway.start('127.0.0.162');
-    gateway2 = await ScriptedGateway.start('127.0.0.163');
-    phone = await UdpPeer.bind(PHONE);
+    ({ server, gateway1, gateway2, phone } = await proxyWithGateways('127.0.0.160', ['127.0.0.162', '127.0.0.163'], { overload: { maxInvitesInProgress: 1, retryAfterSeconds: 7 } }, captured.log));
   });
-  afterAll(async () => {
-    phone?.close();
-    gateway1?.close();
-    gateway2?.close();
-    await server?.close();
-  });
+  afterAll(() => closeAll({ server, gateway1, gateway2, phone }));
 
   const proxy = () => `${server.sip.address}:${server.sip.port}`;
 
@@ -116,18 +129,9 @@ describe.runIf(testEngine === 'native')('load shedding: the event loop running l
 
   beforeAll(async () => {
     // The lateness rule alone (maxLoopUtilization 1): the held loop is also busy, and the busy share eases off over a second or two.
-    server = await startTestServer('127.0.0.165', { overload: { maxLagMs: 50, maxLoopUtilization: 1 }, proxy: { timeoutMs: 300 }, probe: { enabled: false } });
-    await moveExampleGateways(server, '127.0.0.166', '127.0.0.167');
-    gateway1 = await ScriptedGateway.start('127.0.0.166');
-    gateway2 = await ScriptedGateway.start('127.0.0.167');
-    phone = await UdpPeer.bind(PHONE);
+    ({ server, gateway1, gateway2, phone } = await proxyWithGateways('127.0.0.165', ['127.0.0.166', '127.0.0.167'], { overload: { maxLagMs: 50, maxLoopUtilization: 1 }, proxy: { timeoutMs: 300 }, probe: { enabled: false } }));
   });
-  afterAll(async () => {
-    phone?.close();
-    gateway1?.close();
-    gateway2?.close();
-    await server?.close();
-  });
+  afterAll(() => closeAll({ server, gateway1, gateway2, phone }));
 
   const proxy = () => `${server.sip.address}:${server.sip.port}`;
   const gatewayState = async (gwid: string) => ((await (await fetch(`${server.server.adminUrl}/gateways/${gwid}`)).json()) as { state: string }).state;
