@@ -9,6 +9,8 @@ export interface RoutingRows {
   groups: DrGroupRow[];
   gwLists: DrGwListRow[];
   problems: RowProblem[];
+  /** The drouting layout the store read the tables as (StoreLayout.name); absent for rows not read from tables. */
+  layout?: string;
 }
 
 /** One page of dr_rules rows as the store read and checked them. */

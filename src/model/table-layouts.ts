@@ -65,7 +65,16 @@ interface TableShape<T extends TableSpec> {
   readonly standIn?: { readonly column: string; readonly from: string; readonly layout: string };
 }
 
-const KAMAILIO_KEY = 'Kamailio 5.x, OpenSIPS 1.5–1.7';
+/** The drouting layouts by name (StoreLayout.name), as told apart by droutingLayoutName. */
+export const DROUTING_LAYOUTS = {
+  /** An integer gwid key and no id. */
+  kamailio: 'Kamailio 5.x, OpenSIPS 1.5–1.7',
+  /** dr_rules has sort_alg, which OpenSIPS 2.x and earlier lack. */
+  opensips3: 'OpenSIPS 3.x',
+  opensips18: 'OpenSIPS 1.8–2.x',
+} as const;
+
+const KAMAILIO_KEY = DROUTING_LAYOUTS.kamailio;
 
 const SHAPES = {
   gateways: {
@@ -182,8 +191,8 @@ function tableRead<T extends TableSpec>(shape: TableShape<T>, present: ReadonlyM
 /** The drouting layout's name, from the columns that tell them apart. */
 function droutingLayoutName(gateways: TableRead, rules: TableRead): string {
   if (sourceOf(gateways, 'id')?.toLowerCase() === SHAPES.gateways.standIn.from) return KAMAILIO_KEY;
-  if (sourceOf(rules, 'sort_alg') !== undefined) return 'OpenSIPS 3.x';
-  return 'OpenSIPS 1.8–2.x';
+  if (sourceOf(rules, 'sort_alg') !== undefined) return DROUTING_LAYOUTS.opensips3;
+  return DROUTING_LAYOUTS.opensips18;
 }
 
 /** The table's column our column `name` is read from; undefined when the table lacks it (a fixed value is read). */

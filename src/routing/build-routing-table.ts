@@ -7,6 +7,7 @@ import { buildGateways } from './build-gateways.js';
 import { buildRule, type HashRefers, type RuleBuildContext } from './build-rules.js';
 import { buildCallerGroups } from './caller-groups.js';
 import { gwListGrammar, type RoutingDialect } from './gateway-list.js';
+import { layoutDialectWarnings } from './layout-dialect.js';
 import { LoadProblems } from './load-problems.js';
 import { PrefixTrie } from './prefix-trie.js';
 import type { NodeRules, Rule, RoutingTable } from './routing-table.js';
@@ -57,6 +58,7 @@ export class RoutingTableBuilder {
   ) {
     const problems = this.problems;
     problems.errors.push(...base.problems);
+    problems.warnings.push(...layoutDialectWarnings(base.layout, { dialect: options.dialect, timerecDialect: options.timerec.dialect }));
     const grammar = gwListGrammar(options.dialect);
     const gateways = buildGateways(base.gateways, grammar, problems);
     const carriers = buildCarriers(base.carriers, gateways, grammar, problems);

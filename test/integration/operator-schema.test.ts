@@ -69,8 +69,8 @@ function tablesOf(schema: readonly string[]): string[] {
   return [...new Set(schema.map((column) => column.split('.')[0] ?? ''))];
 }
 
-/** The server in this process on the scratch database, SIP on 127.0.0.211. */
-async function startOn(url: string, log = captureLog()): Promise<{ server: RunningServer; sip: { address: string; port: number }; log: typeof log }> {
+/** The server in this process on the scratch database, SIP on 127.0.0.211; `routing` as the operator sets it. */
+async function startOn(url: string, log = captureLog(), routing: Record<string, unknown> = {}): Promise<{ server: RunningServer; sip: { address: string; port: number }; log: typeof log }> {
   const config = configSchema.parse({
     sip: { address: '127.0.0.211', port: await freePort(), engine: 'native' },
     admin: { port: await freePort() },
@@ -78,6 +78,7 @@ async function startOn(url: string, log = captureLog()): Promise<{ server: Runni
     store: { url, seedExample: true },
     probe: { enabled: false },
     overload: { enabled: false },
+    routing,
   });
   const server = await startServer(config, log.log);
   return { server, sip: { address: config.sip.address, port: config.sip.port }, log };
@@ -90,6 +91,19 @@ async function usableGateways(server: RunningServer, number: string): Promise<st
 }
 
 const noStackTrace = /\n\s+at /;
+
+/** The start of the warning that the layout and routing.dialect / timerecDialect disagree (src/routing/layout-dialect.ts). */
+const LAYOUT_MISMATCH = 'row (every row): column ';
+const KAMAILIO_GWLISTS =
+  'dr_rules row (every row): column gwlist = "Kamailio 5.x, OpenSIPS 1.5–1.7": the drouting tables are this layout (an integer gwid key), whose gwlists routing.dialect opensips-3 reads as OpenSIPS 3.x does (a ; makes the rule skipped, where Kamailio and OpenSIPS 1.x read it as a separator); set routing.dialect: kamailio (or opensips-1)';
+const KAMAILIO_TIMERECS =
+  'dr_rules row (every row): column timerec = "Kamailio 5.x, OpenSIPS 1.5–1.7": the drouting tables are this layout and its releases write legacy timerecs, which routing.timerecDialect opensips-3.2 (OpenSIPS 3.2+) reads otherwise (its second field is dtend, not the duration); set routing.timerecDialect: legacy';
+
+async function healthOf(server: RunningServer): Promise<{ status: number; warnings: string[]; skippedRows: string[] }> {
+  const response = await fetch(`${server.adminUrl}/health`);
+  const body = (await response.json()) as { routing: { warnings: string[]; skippedRows: string[] } };
+  return { status: response.status, ...body.routing };
+}
 
 describe.each(databaseKinds())('an operator database on $name', (kind) => {
   let db: ScratchDatabase;
@@ -165,6 +179,38 @@ describe.each(databaseKinds())('an operator database on $name', (kind) => {
       expect(checked.stdout).toContain('note     dr_gateways: no probe_mode, state, socket, read as 0, 0, null');
       expect(checked.stdout).toContain('note     dr_carriers: absent, read as empty');
       expect(checked.stdout).toMatch(/routing data builds: 0 errors.*\(2 gateways, 0 carriers, 2 rules\)/);
+      // Set as Kamailio's tables want, nothing is said against the layout.
+      expect(checked.stdout).not.toContain(LAYOUT_MISMATCH);
+    });
+
+    it('read with the default dialects (OpenSIPS 3.x gwlists, 3.2 timerecs): the node starts and routes, and the start, a reload, /health and drouter check name the layout, the settings and what to set', async () => {
+      // Kamailio reads ; as a separator; OpenSIPS 3.x grammar skips the rule.
+      await db.exec("INSERT INTO dr_rules (ruleid, groupid, prefix, timerec, priority, routeid, gwlist, description) VALUES (3, '0', '33', '', 0, '', '1;2', 'fr')");
+      const { server, log } = await startOn(db.url);
+      try {
+        const warned = log.messages().filter((message) => message.includes(LAYOUT_MISMATCH));
+        expect(warned).toEqual([`routing data: ${KAMAILIO_GWLISTS}`, `routing data: ${KAMAILIO_TIMERECS}`]);
+        // Integer ids in , lists read the same in both grammars: these rules route.
+        expect(await usableGateways(server, '01144201234567')).toEqual(['1', '2']);
+        expect(await usableGateways(server, '442071234567')).toEqual(['2', '1']);
+        const health = await healthOf(server);
+        expect(health.status).toBe(200);
+        expect(health.warnings).toEqual(expect.arrayContaining([KAMAILIO_GWLISTS, KAMAILIO_TIMERECS]));
+        expect(health.skippedRows).toEqual([expect.stringMatching(/^dr_rules row ruleid=3.*column gwlist = "1;2": .*row skipped$/)]);
+
+        const report = await server.reload();
+        expect(report.ok).toBe(true);
+        expect(report.warnings.map((warning) => warning.column)).toEqual(expect.arrayContaining(['gwlist', 'timerec']));
+        expect(log.messages().filter((message) => message.includes(LAYOUT_MISMATCH))).toHaveLength(4);
+      } finally {
+        await server.stop();
+      }
+
+      const checked = await runDrouter(['check'], { DROUTER_STORE__URL: db.url }).finished;
+      expect(checked.code, checked.stderr).toBe(0);
+      expect(checked.stdout).toContain(`warning  ${KAMAILIO_GWLISTS}\n`);
+      expect(checked.stdout).toContain(`warning  ${KAMAILIO_TIMERECS}\n`);
+      expect(checked.stdout).toContain('layout   Kamailio 5.x, OpenSIPS 1.5–1.7');
     });
   });
 
@@ -186,6 +232,8 @@ describe.each(databaseKinds())('an operator database on $name', (kind) => {
         expect(log.messages()).toContain('the store has no sippeers table: every REGISTER is answered 404 and calls reach no registered phone; run drouter migrate to create it');
         expect(log.messages().some((message) => message.startsWith('the store has no drouter_shared table'))).toBe(true);
         expect(log.messages()).toContain('store tables read as OpenSIPS 3.x: dr_gw_lists: absent, read as empty; sippeers: absent, read as empty; address: absent, read as empty');
+        // The default routing.dialect is these tables' own.
+        expect(log.messages().filter((message) => message.includes(LAYOUT_MISMATCH))).toEqual([]);
 
         const { address, port } = phone.address;
         phone.send(
@@ -216,6 +264,17 @@ describe.each(databaseKinds())('an operator database on $name', (kind) => {
       expect(after).toEqual(before.filter((column) => !column.startsWith('dr_rules.gwlist ')));
       const [count] = await db.exec('SELECT COUNT(*) AS n FROM dr_gateways');
       expect(Number(count?.n)).toBe(2);
+    });
+
+    it('read with routing.dialect kamailio: drouter check names the layout and the setting, and the gateways whose gwid is no integer are skipped', async () => {
+      const checked = await runDrouter(['check'], { DROUTER_STORE__URL: db.url, DROUTER_ROUTING__DIALECT: 'kamailio' }).finished;
+      expect(checked.code, checked.stderr).toBe(0);
+      expect(checked.stdout).toContain(
+        'warning  dr_rules row (every row): column gwlist = "OpenSIPS 3.x": the drouting tables are this layout (dr_rules has sort_alg), whose gwlists routing.dialect kamailio does not read as 3.x does (a gateway or carrier whose id is not an integer is skipped, and a ; separates where 3.x skips the rule); set routing.dialect: opensips-3\n',
+      );
+      expect(checked.stdout).toMatch(/skipped {2}dr_gateways row id=1 \(gwid "gwa"\)/);
+      // 3.x tables hold either timerec format (3.0 and 3.1 write the legacy one): nothing said of the default.
+      expect(checked.stdout).not.toContain('column timerec = ');
     });
 
     it('get the missing tables from drouter migrate only, which names them', async () => {

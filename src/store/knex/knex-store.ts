@@ -92,6 +92,7 @@ export class KnexStore implements Store {
       groups: groups.rows,
       gwLists: gwLists.rows,
       problems: [gateways, carriers, groups, gwLists].flatMap((decoded) => decoded.problems),
+      layout: layout.name,
       rulePages: this.readRulePages(layout.rules),
     };
   }
