@@ -32,7 +32,7 @@ if (!report.ok) throw new Error('reload failed');
 const peakRss = process.resourceUsage().maxRSS * 1024;
 const rssAfterReload = process.memoryUsage().rss;
 
-const table = routing.current.table;
+const { counts } = routing.current;
 const db = new Database(file, { readonly: true });
 const prefixes = (db.prepare("SELECT prefix FROM dr_rules WHERE prefix <> ''").pluck().all() as string[]);
 db.close();
@@ -74,7 +74,7 @@ const overhead = (() => {
 
 console.log(
   JSON.stringify({
-    rules: table.ruleCount,
+    rules: counts.rules,
     usableMs: Math.round(usableMs),
     rssAfterLoadMB: Math.round(rssAfterLoad / MB),
     reloadMs: Math.round(reloadMs),

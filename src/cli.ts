@@ -133,7 +133,8 @@ adminOptions(
     .option('--at <time>', 'ISO-8601 time for the timerecs (default: now)')
     .option('--strict', 'OpenSIPS flag L: the prefix must be the whole number')
     .option('--fallback', 'OpenSIPS flag F: a rule without usable gateways gives way to the next')
-    .option('--whitelist <ids>', 'comma list of gateway/carrier ids the call may use'),
+    .option('--whitelist <ids>', 'comma list of gateway/carrier ids the call may use')
+    .option('--partition <name>', 'the dr_partitions partition to route in (routing.partitions)'),
 ).action((number: string, options: RouteOptions & AdminOptions) =>
   run(async () => {
     const config = readConfig(options);

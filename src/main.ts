@@ -40,8 +40,9 @@ import { createPipeline, type MethodStep } from './sip/pipeline.js';
 import { describeLoad, warningLines } from './load-summary.js';
 import type { Logger } from './log.js';
 import { routingServiceOptions } from './routing/routing-options.js';
-import { type LiveState, type ReloadReport, RoutingService } from './routing/routing-service.js';
+import { type LiveState, type PartitionedRowSource, type ReloadReport, type RoutingRowSource, RoutingService } from './routing/routing-service.js';
 import { prepareStore } from './store/knex/open-store.js';
+import { routingDataOf } from './store/knex/partition-stores.js';
 import { openSecurityLog, type SecurityLog } from './security-log/security-log.js';
 import type { Store } from './store/store.js';
 import type { StoreLayout } from './model/table-layouts.js';
@@ -76,11 +77,11 @@ const SHARED_STATE_REFRESH_MS = 1000;
 
 export function createRoutingService(
   config: Readonly<Config>,
-  store: Pick<Store, 'streamRoutingRows'>,
+  source: RoutingRowSource | PartitionedRowSource,
   clock: Clock = systemClock,
   live: LiveState = {},
 ): RoutingService {
-  return new RoutingService(store, routingServiceOptions(config.routing, SYSTEM_TIME_ZONE), clock, live);
+  return new RoutingService(source, routingServiceOptions(config.routing, SYSTEM_TIME_ZONE), clock, live);
 }
 
 /** A worker process of `drouter start --workers N` (src/cluster/worker-main.ts); absent for the one process of a node. */
@@ -96,6 +97,7 @@ export interface WorkerRole {
 export async function startServer(config: Readonly<Config>, log: Logger, worker?: WorkerRole): Promise<RunningServer> {
   const prepared = await prepareStore(config.store.url, { seedExample: config.store.seedExample, log });
   const { store } = prepared;
+  const routingData = routingDataOf(store, config.store.url, config.routing.partitions);
   let admin: AdminServer | undefined;
   let engine: SipEngine | undefined;
   let cache: (Cache & BanStore) | undefined;
@@ -113,14 +115,14 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     cache = await openCache(config.cache.url, { keyPrefix: config.cache.keyPrefix });
     const metrics = worker?.metrics ?? new Metrics();
     const probe = config.probe;
-    states = new GatewayStateService({ cache, store, clock: systemClock, log, observer: metrics, options: probe });
-    const carriers = new CarrierStateService({ cache, store, log, persistState: probe.persistState });
-    const routing = createRoutingService(config, store, systemClock, { gatewayState: states.stateOf, carrierEnabled: carriers.enabledOf });
+    states = new GatewayStateService({ cache, store: routingData.states, clock: systemClock, log, observer: metrics, options: probe });
+    const carriers = new CarrierStateService({ cache, store: routingData.states, log, persistState: probe.persistState });
+    const routing = createRoutingService(config, routingData.source, systemClock, { gatewayState: states.stateOf, carrierEnabled: carriers.enabledOf });
     const loaded = await routing.load();
     metrics.routingRowsSkipped(loaded.skipped.map((row) => row.table));
     let lastReload = loaded;
-    await states.adopt(routing.current.table, { inheritState: true });
-    await carriers.adopt(routing.current.table, { inheritState: true });
+    await states.adopt(routing.current.destinations, { inheritState: true });
+    await carriers.adopt(routing.current.destinations, { inheritState: true });
     states.startPersisting();
     const sharedStates = states;
     // A cache outage fails every refresh: said once per interval, with the count held back.
@@ -158,7 +160,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       clock: systemClock,
       salt: () => randomBytesPooled(8),
     });
-    const callerSources = { trusted: new TrustedSources(config.auth.trustedSources, () => routing.current.table, config.auth.addressGroups), peers: new PeersByAddress() };
+    const callerSources = { trusted: new TrustedSources(config.auth.trustedSources, () => routing.current.destinations, config.auth.addressGroups), peers: new PeersByAddress() };
     await readCallerSources(callerSources, store, log);
     const sourceGuard = new SourceGuard({ bans: cache, config: config.limits, trusted: (source) => callerSources.trusted.has(source), log, notices: securityLog, observer: metrics, now: Date.now });
     guard = sourceGuard;
@@ -180,7 +182,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       gatewaySilent: (gwid) => {
         // A timeout while we ran late says nothing about the gateway (overload: the answer waited in our queue).
         if (overloadGuard.overloadedWithin(config.proxy.timeoutMs + SILENCE_MARGIN_MS)) return;
-        const gateway = routing.current.table.gateways.get(gwid);
+        const gateway = routing.current.destinations.gateways.get(gwid);
         if (gateway) void gatewayStates.apply(gateway, { kind: 'call-timeout' });
       },
     });
@@ -215,7 +217,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     await sourceGuard.start();
     await engine.start(createPipeline({ local: engine.local, steps, log, observer: metrics, sheds: (method, inDialog) => overloadGuard.sheds(method, inDialog) }), sourceGuard);
     if (config.sip.engine === 'drachtio') metrics.drachtioStarted(drachtioServer(config));
-    prober = new Prober({ engine, states, table: () => routing.current.table, cache, config: probe, log, observer: metrics, overloadedWithin: (ms) => overloadGuard.overloadedWithin(ms) });
+    prober = new Prober({ engine, states, table: () => routing.current.destinations, cache, config: probe, log, observer: metrics, overloadedWithin: (ms) => overloadGuard.overloadedWithin(ms) });
     const unheld = config.sip.engine === 'native' ? unheldAddressWarning(config.sip.address, hostAddresses(), config.ha.keepalivedStateFile) : undefined;
     if (unheld) log.warn({ address: config.sip.address }, unheld);
     leadership = singletonWork(config, cache, log, metrics, [prober, sweeper]);
@@ -235,9 +237,9 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       lastReload = report;
       if (report.ok) {
         const inheritState = options.inheritState ?? probe.inheritState;
-        await gatewayStates.adopt(routing.current.table, { inheritState });
+        await gatewayStates.adopt(routing.current.destinations, { inheritState });
         metrics.routingRowsSkipped(report.skipped.map((row) => row.table));
-        await carriers.adopt(routing.current.table, { inheritState });
+        await carriers.adopt(routing.current.destinations, { inheritState });
       }
       // The caller check's sources are read again with every reload (SIGHUP, POST /reload).
       await readCallerSources(callerSources, store, log);
@@ -287,6 +289,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
         await securityLog.close();
         await adminServer.close();
         await openedCache.close();
+        await routingData.close();
         await store.close();
       },
     };
@@ -302,6 +305,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     await security?.close();
     await admin?.close();
     await cache?.close();
+    await routingData.close();
     await store.close();
     throw error;
   }

@@ -80,7 +80,7 @@ function iso(epochMs: number | null): string | null {
  * and the operator's levers.
  */
 export function adminRoutes(deps: AdminDeps): AdminRoute[] {
-  const table = () => deps.routing.current.table;
+  const table = () => deps.routing.current.destinations;
 
   function gateway(gwid: string | undefined): Gateway {
     const found = table().gateways.get(gwid ?? '');
@@ -180,6 +180,7 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
           group: query.group,
           at,
           whitelist: query.whitelist,
+          partition: query.partition,
           strictLength: routeFlag('strict', request.query.strict),
           ruleFallback: routeFlag('fallback', request.query.fallback),
           explain: true,

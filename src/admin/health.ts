@@ -1,4 +1,5 @@
 import { formatRowProblem } from '../errors.js';
+import { UNPARTITIONED } from '../routing/partitions.js';
 import { listeningText } from '../sip/endpoint.js';
 import type { AdminDeps, AdminReply } from './admin-api.js';
 
@@ -9,14 +10,12 @@ import type { AdminDeps, AdminReply } from './admin-api.js';
  */
 export async function health(deps: AdminDeps): Promise<AdminReply> {
   const snapshot = deps.routing.current;
-  const { table } = snapshot;
   const routing = {
     generation: snapshot.generation,
     loadedAt: snapshot.loadedAt.toISOString(),
-    gateways: table.gateways.size,
-    carriers: table.carriers.size,
-    rules: table.ruleCount,
-    callers: table.callerGroups.size,
+    ...snapshot.counts,
+    // dr_partitions (routing.partitions): their names; none without.
+    partitions: [...snapshot.tables.keys()].filter((name) => name !== UNPARTITIONED),
     // Rows OpenSIPS would skip too: the node serves without them, so still 200.
     skipped: snapshot.skipped.length,
     skippedRows: snapshot.skipped.map(formatRowProblem),

@@ -5,6 +5,7 @@ import { decisionText, problemsText, type RouteAnswerJson, routeAnswerJson } fro
 import { type ParsedRouteQuery, parseRouteQuery } from '../routing/route-query.js';
 import type { KnexStore } from '../store/knex/knex-store.js';
 import { openStore } from '../store/knex/open-store.js';
+import { routingDataOf } from '../store/knex/partition-stores.js';
 
 export interface RouteOptions {
   from?: string;
@@ -14,13 +15,16 @@ export interface RouteOptions {
   strict?: boolean;
   fallback?: boolean;
   whitelist?: string;
+  partition?: string;
 }
 
 async function withRouting<T>(config: Readonly<Config>, action: (routing: ReturnType<typeof createRoutingService>, store: KnexStore) => Promise<T>): Promise<T> {
   const store = await openStore(config.store.url);
+  const data = routingDataOf(store, config.store.url, config.routing.partitions);
   try {
-    return await action(createRoutingService(config, store), store);
+    return await action(createRoutingService(config, data.source), store);
   } finally {
+    await data.close();
     await store.close();
   }
 }
@@ -41,6 +45,7 @@ export async function routeCommand(config: Readonly<Config>, client: AdminClient
       group: options.group,
       at: options.at,
       whitelist: options.whitelist,
+      partition: options.partition,
       strict: options.strict ? 'true' : undefined,
       fallback: options.fallback ? 'true' : undefined,
     });
@@ -62,6 +67,7 @@ async function routeFromDatabase(config: Readonly<Config>, number: string, query
       group: query.group,
       at,
       whitelist: query.whitelist,
+      partition: query.partition,
       strictLength: options.strict,
       ruleFallback: options.fallback,
     });

@@ -150,6 +150,15 @@ const routingSchema = z.strictObject({
     'opensips-3 (gwlist separators , |; ids of letters, digits, _ - .), opensips-1 or kamailio (separators , | ;, integer ids)',
   ).default('opensips-3'),
   strict: leaf(z.boolean(), 'true or false').default(false),
+  partitions: z
+    .strictObject({
+      enabled: leaf(z.boolean(), 'true or false').default(false),
+      table: leaf(z.string().regex(/^[A-Za-z0-9_]+$/), 'a table name (letters, digits, _)').default('dr_partitions'),
+      url: leaf(z.string().refine((url) => url === '' || isStoreUrl(url)), "'' (the store's database) or a store URL (sqlite:PATH, mysql://user:password@host:port/database)").default(''),
+      default: leaf(z.string().min(1), 'none or the name of a partition').default('none'),
+      byDomain: leaf(z.boolean(), 'true or false').default(true),
+    })
+    .prefault({}),
 });
 
 const failoverCode = z.union([

@@ -34,6 +34,8 @@ export type ColumnRead = { readonly name: string; readonly from: string } | { re
 
 export interface TableRead<T extends TableSpec = TableSpec> {
   readonly spec: T;
+  /** The table's name in the database: the spec's, or the one a partition gives it (dr_partitions). */
+  readonly table: string;
   /** In the spec's column order. */
   readonly columns: readonly ColumnRead[];
   /** The table's column that orders (and pages) the rows: the spec's key, or the column standing in for it. */
@@ -97,8 +99,35 @@ const SHAPES = {
   },
 } as const satisfies Record<string, TableShape<TableSpec>>;
 
+/**
+ * The names of the drouting tables a partition may set (OpenSIPS
+ * dr_partitions: drd_table, drr_table, drg_table, drc_table); the other
+ * tables keep their own names.
+ */
+export interface DroutingTableNames {
+  readonly gateways: string;
+  readonly rules: string;
+  readonly groups: string;
+  readonly carriers: string;
+}
+
+export const DEFAULT_DROUTING_TABLE_NAMES: DroutingTableNames = {
+  gateways: drGatewaysTable.name,
+  rules: drRulesTable.name,
+  groups: drGroupsTable.name,
+  carriers: drCarriersTable.name,
+};
+
+type ShapeName = keyof typeof SHAPES;
+
+function tableNameOf(shape: ShapeName, names: DroutingTableNames): string {
+  return shape in names ? names[shape as keyof DroutingTableNames] : SHAPES[shape].spec.name;
+}
+
 /** Every table the layout is read from: what the store asks the database about. */
-export const LAYOUT_TABLES: readonly string[] = [...Object.values(SHAPES).map((shape) => shape.spec.name), sharedValuesTable.name];
+export function layoutTables(names: DroutingTableNames = DEFAULT_DROUTING_TABLE_NAMES): string[] {
+  return [...(Object.keys(SHAPES) as ShapeName[]).map((shape) => tableNameOf(shape, names)), sharedValuesTable.name];
+}
 
 interface Readable {
   holds: readonly ColumnHolds[];
@@ -130,32 +159,32 @@ function readableFrom(column: ColumnSpec, standIn: boolean): Readable {
 export type LayoutResult = { ok: true; layout: StoreLayout } | { ok: false; problems: SchemaProblem[] };
 
 /** Reads the layout off the columns present; every problem when it is none we read. */
-export function detectLayout(present: PresentTables): LayoutResult {
+export function detectLayout(present: PresentTables, names: DroutingTableNames = DEFAULT_DROUTING_TABLE_NAMES): LayoutResult {
   const problems: SchemaProblem[] = [];
   const notes: string[] = [];
-  const read = <T extends TableSpec>(shape: TableShape<T>, required: boolean): TableRead<T> | undefined => {
-    const columns = present.get(shape.spec.name);
+  const read = <T extends TableSpec>(name: ShapeName, shape: TableShape<T>, required: boolean): TableRead<T> | undefined => {
+    const table = tableNameOf(name, names);
+    const columns = present.get(table);
     if (!columns) {
-      if (required) problems.push({ table: shape.spec.name });
-      else notes.push(`${shape.spec.name}: absent, read as empty`);
+      if (required) problems.push({ table });
+      else notes.push(`${table}: absent, read as empty`);
       return undefined;
     }
-    return tableRead(shape, columns, problems, notes);
+    return tableRead(shape, table, columns, problems, notes);
   };
-  const gateways = read(SHAPES.gateways, true);
-  const rules = read(SHAPES.rules, true);
-  const carriers = read(SHAPES.carriers, false);
-  const groups = read(SHAPES.groups, false);
-  const gwLists = read(SHAPES.gwLists, false);
-  const peers = read(SHAPES.peers, false);
-  const addresses = read(SHAPES.addresses, false);
+  const gateways = read('gateways', SHAPES.gateways, true);
+  const rules = read('rules', SHAPES.rules, true);
+  const carriers = read('carriers', SHAPES.carriers, false);
+  const groups = read('groups', SHAPES.groups, false);
+  const gwLists = read('gwLists', SHAPES.gwLists, false);
+  const peers = read('peers', SHAPES.peers, false);
+  const addresses = read('addresses', SHAPES.addresses, false);
   if (!gateways || !rules || problems.length > 0) return { ok: false, problems };
   const sharedValues = present.has(sharedValuesTable.name);
   return { ok: true, layout: { name: droutingLayoutName(gateways, rules), gateways, rules, carriers, groups, gwLists, peers, addresses, sharedValues, notes } };
 }
 
-function tableRead<T extends TableSpec>(shape: TableShape<T>, present: ReadonlyMap<string, PresentColumn>, problems: SchemaProblem[], notes: string[]): TableRead<T> {
-  const table = shape.spec.name;
+function tableRead<T extends TableSpec>(shape: TableShape<T>, table: string, present: ReadonlyMap<string, PresentColumn>, problems: SchemaProblem[], notes: string[]): TableRead<T> {
   const columns: ColumnRead[] = [];
   const defaulted: ColumnSpec[] = [];
   let orderBy = shape.spec.keyColumn;
@@ -185,7 +214,7 @@ function tableRead<T extends TableSpec>(shape: TableShape<T>, present: ReadonlyM
   if (defaulted.length > 0) {
     notes.push(`${table}: no ${defaulted.map((c) => c.name).join(', ')}, read as ${defaulted.map((c) => JSON.stringify(c.defaultValue ?? null)).join(', ')}`);
   }
-  return { spec: shape.spec, columns, orderBy };
+  return { spec: shape.spec, table, columns, orderBy };
 }
 
 /** The drouting layout's name, from the columns that tell them apart. */

@@ -1,6 +1,6 @@
 import type { Cache } from '../cache/cache.js';
 import type { Logger } from '../log.js';
-import type { Carrier, RoutingTable } from '../routing/routing-table.js';
+import type { Carrier, RoutingDestinations } from '../routing/routing-table.js';
 import type { Store } from '../store/store.js';
 
 export interface CarrierStateDeps {
@@ -25,7 +25,7 @@ export class CarrierStateService {
   readonly enabledOf = (carrier: Carrier): boolean => this.overrides.get(carrier.carrierid) ?? carrier.enabled;
 
   /** Takes on a (re)loaded table: with `inheritState` false the loaded flags and column win again. */
-  async adopt(table: RoutingTable, options: { inheritState: boolean }): Promise<void> {
+  async adopt(table: RoutingDestinations, options: { inheritState: boolean }): Promise<void> {
     const shared = await this.deps.cache.getCarrierStates();
     const dropped = [...shared.keys()].filter((carrierid) => !options.inheritState || !table.carriers.has(carrierid));
     if (dropped.length > 0) await this.deps.cache.deleteCarrierStates(dropped);

@@ -2,7 +2,7 @@ import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { throttledReport } from '../report-throttle.js';
-import { COLUMN_BY_GATEWAY_STATE, type Gateway, type GatewayState, type RoutingTable } from '../routing/routing-table.js';
+import { COLUMN_BY_GATEWAY_STATE, type Gateway, type GatewayState, type RoutingDestinations } from '../routing/routing-table.js';
 import type { Store } from '../store/store.js';
 import { type GatewayHealth, type HealthEvent, type HealthRules, initialHealth, nextHealth, type StateChange } from './gateway-health.js';
 
@@ -44,7 +44,7 @@ const CACHE_REPORT_MS = 30_000;
 
 export class GatewayStateService {
   private readonly health = new Map<string, GatewayHealth>();
-  private table: RoutingTable | undefined;
+  private table: RoutingDestinations | undefined;
   /** Gateways whose state column is behind (persistState). */
   private readonly unsaved = new Set<string>();
   /** A cache outage fails every refresh and every change: said once per interval. */
@@ -67,7 +67,7 @@ export class GatewayStateService {
    * (OpenSIPS `inherit_state`); a new gateway starts from its column.
    * Gateways gone from the table are forgotten.
    */
-  async adopt(table: RoutingTable, options: { inheritState: boolean }): Promise<void> {
+  async adopt(table: RoutingDestinations, options: { inheritState: boolean }): Promise<void> {
     this.table = table;
     const now = this.deps.clock.now().getTime();
     const shared = await this.readShared();

@@ -2,7 +2,7 @@ import type { Cache } from '../cache/cache.js';
 import type { ProbeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { throttledReport } from '../report-throttle.js';
-import type { Gateway, RoutingTable } from '../routing/routing-table.js';
+import type { Gateway, RoutingDestinations } from '../routing/routing-table.js';
 import { endpointOf } from '../sip/endpoint.js';
 import type { RequestOutcome, SipEngine } from '../sip/engine.js';
 import { type HealthEvent, replyVerdict, wantsProbe } from './gateway-health.js';
@@ -18,7 +18,7 @@ export interface ProberDeps {
   engine: Pick<SipEngine, 'request'>;
   states: GatewayStateService;
   /** The routing table in use right now (reloads swap it). */
-  table: () => RoutingTable;
+  table: () => RoutingDestinations;
   /** Where the run-time on/off switch is kept, shared by the nodes. */
   cache: Pick<Cache, 'getSwitch' | 'setSwitch'>;
   config: Readonly<ProbeConfig>;

@@ -1,6 +1,6 @@
 import type { RowProblem } from '../errors.js';
 import type { AddressRow } from '../model/address-table.js';
-import type { RoutingTable } from '../routing/routing-table.js';
+import type { RoutingDestinations } from '../routing/routing-table.js';
 import { endpointOf } from '../sip/endpoint.js';
 import type { Endpoint } from '../sip/engine.js';
 import { SourceNetworks } from '../sip/source-networks.js';
@@ -24,14 +24,14 @@ const PROTOCOLS = new Set(['any', 'udp', 'tcp', 'tls', 'sctp', 'ws', 'wss']);
 
 export class TrustedSources {
   private readonly configured: SourceNetworks;
-  private table: RoutingTable | undefined;
+  private table: RoutingDestinations | undefined;
   private gateways: ReadonlySet<string> = new Set();
   private anyPortAddresses = new SourceNetworks([]);
   private narrowAddresses: readonly NarrowAddress[] = [];
 
   constructor(
     configured: readonly string[],
-    private readonly currentTable: () => RoutingTable,
+    private readonly currentTable: () => RoutingDestinations,
     /** The `address` groups (grp) that count; empty: every row. */
     private readonly addressGroups: readonly number[],
   ) {

@@ -3,6 +3,7 @@ import { type DrCarrierRow, type DrGwListRow, drCarriersTable, drGwListsTable } 
 import { type GwListGrammar, parseGwList } from './gateway-list.js';
 import type { LoadProblems } from './load-problems.js';
 import type { Carrier, Gateway, WeightedGateway } from './routing-table.js';
+import { qualifiedId } from './partitions.js';
 import { readSortAlgorithm } from './sort-algorithm.js';
 
 const CARRIER_FIRST_ONLY = 0x1;
@@ -45,7 +46,8 @@ function resolveGatewayOnlyList(
   return members;
 }
 
-export function buildCarriers(rows: readonly DrCarrierRow[], gateways: ReadonlyMap<string, Gateway>, grammar: GwListGrammar, problems: LoadProblems): Map<string, Carrier> {
+/** Keyed by the row's carrierid; the carrier's own carrierid is qualified by its partition. */
+export function buildCarriers(rows: readonly DrCarrierRow[], gateways: ReadonlyMap<string, Gateway>, grammar: GwListGrammar, problems: LoadProblems, partition: string): Map<string, Carrier> {
   const carriers = new Map<string, Carrier>();
   for (const row of rows) {
     if (carriers.has(row.carrierid)) {
@@ -64,7 +66,7 @@ export function buildCarriers(rows: readonly DrCarrierRow[], gateways: ReadonlyM
     }
     carriers.set(row.carrierid, {
       id: row.id,
-      carrierid: row.carrierid,
+      carrierid: qualifiedId(partition, row.carrierid),
       members,
       sortAlg,
       firstOnly: (row.flags & CARRIER_FIRST_ONLY) !== 0,

@@ -3,6 +3,7 @@ import { drGatewaysTable } from '../model/drouting-tables.js';
 import { parseGatewayAddress } from './gateway-address.js';
 import { type GwListGrammar, isValidId } from './gateway-list.js';
 import type { LoadProblems } from './load-problems.js';
+import { qualifiedId } from './partitions.js';
 import { GATEWAY_STATE_BY_COLUMN, type Gateway } from './routing-table.js';
 
 function isProbeMode(value: number): value is 0 | 1 | 2 {
@@ -13,8 +14,9 @@ function isProbeMode(value: number): value is 0 | 1 | 2 {
  * The gateways, each row checked as OpenSIPS 3.x add_dst checks it: a bad
  * gwid, address, probe_mode or state, or a gwid already loaded, leaves that
  * gateway out (OpenSIPS: "failed to add destination … -> skipping").
+ * Keyed by the row's gwid; the gateway's own gwid is qualified by its partition.
  */
-export function buildGateways(rows: readonly DrGatewayRow[], grammar: GwListGrammar, problems: LoadProblems): Map<string, Gateway> {
+export function buildGateways(rows: readonly DrGatewayRow[], grammar: GwListGrammar, problems: LoadProblems, partition: string): Map<string, Gateway> {
   const gateways = new Map<string, Gateway>();
   for (const row of rows) {
     const address = parseGatewayAddress(row.address);
@@ -29,7 +31,7 @@ export function buildGateways(rows: readonly DrGatewayRow[], grammar: GwListGram
     else {
       gateways.set(row.gwid, {
         id: row.id,
-        gwid: row.gwid,
+        gwid: qualifiedId(partition, row.gwid),
         type: row.type,
         address: address.address,
         strip: row.strip,

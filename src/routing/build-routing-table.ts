@@ -9,6 +9,7 @@ import { buildCallerGroups } from './caller-groups.js';
 import { gwListGrammar, type RoutingDialect } from './gateway-list.js';
 import { layoutDialectWarnings } from './layout-dialect.js';
 import { LoadProblems } from './load-problems.js';
+import { UNPARTITIONED } from './partitions.js';
 import { PrefixTrie } from './prefix-trie.js';
 import type { NodeRules, Rule, RoutingTable } from './routing-table.js';
 import { parseTimerec, type TimerecOptions, type TimerecParse } from './timerec/index.js';
@@ -52,16 +53,18 @@ export class RoutingTableBuilder {
   private readonly rules: Rule[] = [];
   private readonly callerGroups: Map<string, number>;
 
+  /** `partition`: the dr_partitions name whose rows these are (its gateway and carrier ids are qualified by it). */
   constructor(
     base: Omit<RoutingRows, 'rules'>,
     private readonly options: RoutingBuildOptions,
+    partition: string = UNPARTITIONED,
   ) {
     const problems = this.problems;
     problems.errors.push(...base.problems);
     problems.warnings.push(...layoutDialectWarnings(base.layout, { dialect: options.dialect, timerecDialect: options.timerec.dialect }));
     const grammar = gwListGrammar(options.dialect);
-    const gateways = buildGateways(base.gateways, grammar, problems);
-    const carriers = buildCarriers(base.carriers, gateways, grammar, problems);
+    const gateways = buildGateways(base.gateways, grammar, problems, partition);
+    const carriers = buildCarriers(base.carriers, gateways, grammar, problems, partition);
     const gatewayLists = buildGatewayLists(base.gwLists, gateways, grammar, problems);
     const timerecCache = new Map<string, TimerecParse>();
     this.context = {
@@ -108,8 +111,9 @@ export class RoutingTableBuilder {
       skipped,
       warnings,
       table: {
-        gateways: context.gateways,
-        carriers: context.carriers,
+        // Rows name ids within their partition; the table, as everything after it, by the qualified ones.
+        gateways: byOwnId(context.gateways, (gateway) => gateway.gwid),
+        carriers: byOwnId(context.carriers, (carrier) => carrier.carrierid),
         ...index,
         callerGroups: this.callerGroups,
         useDomain: this.options.useDomain,
@@ -117,6 +121,11 @@ export class RoutingTableBuilder {
       },
     };
   }
+}
+
+function byOwnId<T>(map: ReadonlyMap<string, T>, idOf: (item: T) => string): ReadonlyMap<string, T> {
+  for (const [key, item] of map) if (idOf(item) !== key) return new Map([...map.values()].map((each) => [idOf(each), each]));
+  return map;
 }
 
 /** Builds a snapshot from rows already in memory. */

@@ -9,6 +9,8 @@ export function decisionJson(decision: RouteDecision) {
     group: decision.group.group,
     groupSource: decision.group.source,
     groupReason: decision.group.detail,
+    partition: decision.partition?.name ?? null,
+    partitionReason: decision.partition?.detail ?? null,
     prefix: decision.prefix,
     ruleId: decision.ruleId,
     rules: decision.rules,
@@ -60,6 +62,7 @@ export function decisionText(decision: RouteAnswerJson): string {
   const lines = [
     `number   ${decision.number}`,
     `at       ${decision.at}`,
+    ...(decision.partition === null ? [] : [`partition ${decision.partition} (${decision.partitionReason ?? ''})`]),
     `group    ${decision.group ?? 'none'} (${decision.groupReason})`,
     `outcome  ${OUTCOME_TEXT[decision.outcome]}`,
   ];

@@ -60,6 +60,13 @@ export interface RouteDecision {
   /** The usable gateways only, in trying order: what the proxy tries. */
   targets: Destination[];
   notes: string[];
+  /** The dr_partitions partition that routed it, and why that one (routing.partitions). */
+  partition?: { name: string; detail: string };
+}
+
+/** A decision before any rule: no rule taken, `note` says why. */
+export function notRouted(number: string, note?: string, group: CallerGroup = { group: null, source: 'none', detail: 'no group looked up' }): RouteDecision {
+  return { outcome: 'no-rule', number, group, prefix: null, ruleId: null, rules: [], destinations: [], targets: [], notes: note === undefined ? [] : [note] };
 }
 
 function considered(rule: Rule, verdict: RuleVerdict, reason: string): RuleConsidered {
@@ -77,7 +84,7 @@ const walk = new PrefixWalk();
  */
 export function decideRoute(table: RoutingTable, request: RouteRequest): RouteDecision {
   const group = resolveCallerGroup(table, request);
-  const decision: RouteDecision = { outcome: 'no-rule', number: request.number, group, prefix: null, ruleId: null, rules: [], destinations: [], targets: [], notes: [] };
+  const decision = notRouted(request.number, undefined, group);
   if (group.group === null) return decision;
   if (!table.groupIds.has(group.group)) {
     decision.notes.push(`group ${group.group} has no rules`);

@@ -11,6 +11,7 @@ export interface RouteQueryText {
   group?: string | undefined;
   at?: string | undefined;
   whitelist?: string | undefined;
+  partition?: string | undefined;
 }
 
 export interface ParsedRouteQuery {
@@ -19,6 +20,8 @@ export interface ParsedRouteQuery {
   /** undefined: now. */
   at: Date | undefined;
   whitelist: ReadonlySet<string> | undefined;
+  /** dr_partitions: the partition to route in; undefined: as routing.partitions picks it. */
+  partition: string | undefined;
 }
 
 function parseCaller(from: string): { user: string; domain: string } {
@@ -38,11 +41,17 @@ function parseInstant(at: string): Date {
   return instant;
 }
 
+function parsePartition(partition: string): string {
+  if (partition.trim() === '') throw new UsageError('partition: expected the name of a dr_partitions partition');
+  return partition.trim();
+}
+
 export function parseRouteQuery(text: RouteQueryText): ParsedRouteQuery {
   return {
     caller: text.from === undefined ? undefined : parseCaller(text.from),
     group: text.group === undefined ? undefined : parseGroup(text.group),
     at: text.at === undefined ? undefined : parseInstant(text.at),
     whitelist: text.whitelist === undefined ? undefined : new Set(text.whitelist.split(',').map((id) => id.trim())),
+    partition: text.partition === undefined ? undefined : parsePartition(text.partition),
   };
 }

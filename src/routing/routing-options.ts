@@ -18,5 +18,8 @@ export function routingServiceOptions(config: Readonly<RoutingConfig>, systemTim
     defaultGroup: config.defaultGroup === 'none' ? null : config.defaultGroup,
     strictLength: config.strictLength,
     ruleFallback: config.ruleFallback,
+    partitions: config.partitions.enabled
+      ? { defaultPartition: config.partitions.default === 'none' ? null : config.partitions.default, byDomain: config.partitions.byDomain }
+      : null,
   };
 }

@@ -91,9 +91,13 @@ export function rulesOfGroup(chain: NodeRules | undefined, group: number): reado
   return undefined;
 }
 
-export interface RoutingTable {
+/** Gateways and carriers by id: what probing, gateway and carrier state, trust and the admin API work on. */
+export interface RoutingDestinations {
   readonly gateways: ReadonlyMap<string, Gateway>;
   readonly carriers: ReadonlyMap<string, Carrier>;
+}
+
+export interface RoutingTable extends RoutingDestinations {
   readonly trie: PrefixTrie<NodeRules>;
   /** Prefix-less rules by group, in priority order. */
   readonly defaults: ReadonlyMap<number, readonly Rule[]>;

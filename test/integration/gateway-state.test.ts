@@ -66,9 +66,9 @@ describe('gateway state service on SQLite and the memory cache', () => {
     const states = new GatewayStateService({ cache: options.cacheOf ?? cache, store, clock: { now: () => AT }, log: captured.log, observer: recorded.observer, options: probe });
     const routing = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC'), { now: () => AT }, { gatewayState: states.stateOf });
     await routing.load();
-    await states.adopt(routing.current.table, { inheritState: true });
+    await states.adopt(routing.current.destinations, { inheritState: true });
     const gateway = (gwid: string): Gateway => {
-      const found = routing.current.table.gateways.get(gwid);
+      const found = routing.current.destinations.gateways.get(gwid);
       if (!found) throw new Error(`no gateway ${gwid}`);
       return found;
     };
@@ -119,14 +119,14 @@ describe('gateway state service on SQLite and the memory cache', () => {
     await states.apply(gateway('1'), { kind: 'probe-timeout', timeoutMs: 2000 });
     execSql(file, "UPDATE dr_gateways SET state = 0 WHERE gwid = '1'; DELETE FROM dr_gateways WHERE gwid = '2'; UPDATE dr_gw_lists SET gwlist = '1'; INSERT INTO dr_gateways (gwid, address, state) VALUES ('3', '127.0.0.4', 1)");
     expect((await routing.reload()).ok).toBe(true);
-    await states.adopt(routing.current.table, { inheritState: true });
+    await states.adopt(routing.current.destinations, { inheritState: true });
     expect(states.stateOf(gateway('1'))).toBe('probing-disabled');
     expect(states.stateOf(gateway('3'))).toBe('admin-disabled');
     expect(states.healthOf('2')).toBeUndefined();
     expect(forgotten).toEqual(['2']);
     expect([...(await cache.getGatewayHealth()).keys()].sort()).toEqual(['1', '3']);
 
-    await states.adopt(routing.current.table, { inheritState: false });
+    await states.adopt(routing.current.destinations, { inheritState: false });
     expect(states.stateOf(gateway('1'))).toBe('active');
     expect((await states.history(1))[0]).toMatchObject({ gwid: '1', from: 'probing-disabled', to: 'active', reason: 'dr_gateways.state is 0' });
     await states.stop();

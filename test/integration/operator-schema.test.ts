@@ -155,7 +155,7 @@ describe.each(databaseKinds())('an operator database on $name', (kind) => {
         expect(gateways('01144201234567')).toEqual(['1', '2']);
         expect(gateways('442071234567')).toEqual(['2', '1']);
         expect(routing.route({ number: '442071234567', group: 0 }).targets[0]?.uri).toBe('sip:92071234567@127.0.0.214:5060');
-        expect(routing.current.table.gateways.get('1')?.attrs).toBe('kamailio=1');
+        expect(routing.current.destinations.gateways.get('1')?.attrs).toBe('kamailio=1');
 
         // What Kamailio's tables have no place for is not written, and no error.
         await store.writeGatewayStates(new Map([['1', 1]]));

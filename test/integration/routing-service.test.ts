@@ -43,11 +43,11 @@ describe('routing service on a real SQLite store', () => {
 
   it('a decision keeps the table it was made with; the reload swaps in a new one', async () => {
     await routing.load();
-    const before = routing.current.table;
+    const before = routing.current.destinations;
     const decision = routing.route({ number: '01144', group: 0 });
     execSql(file, "UPDATE dr_gateways SET address = '127.0.0.9:5080' WHERE gwid = '1'");
     await routing.reload();
-    expect(routing.current.table).not.toBe(before);
+    expect(routing.current.destinations).not.toBe(before);
     expect(decision.targets[0]?.uri).toBe('sip:01144@127.0.0.2:5060');
     expect(decision.targets[0]?.gateway).toBe(before.gateways.get('1'));
     expect(routing.route({ number: '01144', group: 0 }).targets[0]?.uri).toBe('sip:01144@127.0.0.9:5080');

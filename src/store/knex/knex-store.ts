@@ -4,7 +4,7 @@ import { decodeRows } from '../../model/decode-rows.js';
 import { type DrRuleRow, drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable } from '../../model/drouting-tables.js';
 import { PEER_COLUMN_NAMES, type PeerRow, peerColumnsOfSippeers, REGISTRATION_COLUMN_NAMES, type RegistrationColumnSizes, sippeersTable } from '../../model/sippeers-table.js';
 import type { RowOf, TableSpec } from '../../model/columns.js';
-import { type ColumnRead, detectLayout, LAYOUT_TABLES, sourceOf, type StoreLayout, type TableRead } from '../../model/table-layouts.js';
+import { type ColumnRead, DEFAULT_DROUTING_TABLE_NAMES, detectLayout, type DroutingTableNames, layoutTables, sourceOf, type StoreLayout, type TableRead } from '../../model/table-layouts.js';
 import type { RulePage } from '../../model/routing-rows.js';
 import { GroupCommit } from '../group-commit.js';
 import { type SharedValueRow, sharedValuesTable } from '../../model/shared-values-table.js';
@@ -35,7 +35,11 @@ export class KnexStore implements Store {
     this.guard(() => (this.writerThread ? this.writerThread.commit(writes) : this.writeInTransaction(writes))),
   );
 
-  constructor(handle: KnexHandle) {
+  /** `tables`: the drouting tables under other names (a partition's, from dr_partitions). */
+  constructor(
+    handle: KnexHandle,
+    private readonly tables: DroutingTableNames = DEFAULT_DROUTING_TABLE_NAMES,
+  ) {
     this.knex = handle.knex;
     this.dialect = handle.dialect;
     this.displayUrl = handle.displayUrl;
@@ -65,8 +69,8 @@ export class KnexStore implements Store {
    * then stays in use.
    */
   async readLayout(): Promise<StoreLayout> {
-    const present = await this.guard(() => readPresentTables(this.knex, this.dialect, LAYOUT_TABLES));
-    const detected = detectLayout(present);
+    const present = await this.guard(() => readPresentTables(this.knex, this.dialect, layoutTables(this.tables)));
+    const detected = detectLayout(present, this.tables);
     if (!detected.ok) throw new SchemaError(this.displayUrl, detected.problems);
     this.currentLayout = detected.layout;
     return detected.layout;
@@ -167,7 +171,7 @@ export class KnexStore implements Store {
     if (states.size === 0 || !stateColumn || !gwidColumn) return;
     await this.guard(() =>
       this.knex.transaction(async (trx) => {
-        for (const [gwid, state] of states) await trx(gateways.spec.name).where(gwidColumn, gwid).update({ [stateColumn]: state });
+        for (const [gwid, state] of states) await trx(gateways.table).where(gwidColumn, gwid).update({ [stateColumn]: state });
       }),
     );
   }
@@ -192,7 +196,7 @@ export class KnexStore implements Store {
     const stateColumn = carriers && sourceOf(carriers, 'state');
     const idColumn = carriers && sourceOf(carriers, 'carrierid');
     if (!carriers || !stateColumn || !idColumn) return;
-    await this.guard(() => this.knex(carriers.spec.name).where(idColumn, carrierid).update({ [stateColumn]: state }));
+    await this.guard(() => this.knex(carriers.table).where(idColumn, carrierid).update({ [stateColumn]: state }));
   }
 
   async listPeers(options: { staticHostsOnly?: boolean } = {}): Promise<PeerRow[]> {
@@ -249,7 +253,7 @@ export class KnexStore implements Store {
 
   /** SELECT of our columns: each from the table's column (renamed where it stands in) or as the default it lacks. */
   private selectFrom(read: TableRead): Knex.QueryBuilder {
-    return this.knex(read.spec.name).select(read.columns.map((column) => this.selection(column)));
+    return this.knex(read.table).select(read.columns.map((column) => this.selection(column)));
   }
 
   private selection(column: ColumnRead): string | Knex.Raw | Knex.Ref<string, Record<string, string>> {
@@ -282,16 +286,20 @@ export class KnexStore implements Store {
     }
   }
 
-  /** Turns a driver's connection failure into the typed error naming the URL. */
-  private async guard<R>(query: () => Promise<R>): Promise<R> {
-    try {
-      return await query();
-    } catch (error) {
-      if (isConnectionFailure(error)) throw new StoreUnreachableError(this.displayUrl, error);
-      // A table dropped since the layout was read.
-      if (isMissingTable(error)) throw new SchemaError(this.displayUrl, [{ table: missingTableName(error as Error) }]);
-      throw error;
-    }
+  private guard<R>(query: () => Promise<R>): Promise<R> {
+    return guardStoreQuery(this.displayUrl, query);
+  }
+}
+
+/** Runs a query, turning a driver's connection failure into the typed error naming the URL, and a missing table into SchemaError. */
+export async function guardStoreQuery<R>(displayUrl: string, query: () => Promise<R>): Promise<R> {
+  try {
+    return await query();
+  } catch (error) {
+    if (isConnectionFailure(error)) throw new StoreUnreachableError(displayUrl, error);
+    // A table dropped since the layout was read.
+    if (isMissingTable(error)) throw new SchemaError(displayUrl, [{ table: missingTableName(error as Error) }]);
+    throw error;
   }
 }
 
