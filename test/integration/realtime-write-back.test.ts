@@ -22,6 +22,8 @@ const CALLER = '127.0.0.202';
 const STATIC_HOST = '127.0.0.203';
 
 const ROW_COLUMNS = 'fullcontact, useragent, lastms, ipaddr, port';
+/** The longest destination URI drachtio-server 0.9.4 passes on whole (URI_LEN 256, less its NUL). */
+const DRACHTIO_DESTINATION_CHARS = 255;
 const USER_AGENT = `baresip v1.0.0 (x86_64/linux) ${'b'.repeat(400 - 'baresip v1.0.0 (x86_64/linux) '.length)}`;
 
 /** A Contact of exactly 300 characters whose URI parameters run past fullcontact's 80. */
@@ -111,9 +113,11 @@ describe.each(databaseKinds())('realtime write-back on $name', (kind) => {
     expect(truncationLines()).toHaveLength(warnings);
   });
 
-  // Native engine only for now: through drachtio-server 0.9.4 the INVITE to a 300-character Contact reached the
-  // phone with another Request-URI in one run and not within 3 s in the next (not yet understood; issue 18's note).
-  it.runIf(testEngine === 'native')('reaches the phone at its whole Contact when a trusted caller calls it', async () => {
+  // On drachtio, what drachtio-server 0.9.4 makes of it: it copies each proxy destination into a char[URI_LEN]
+  // (drachtio.h:114, URI_LEN 256) with strncpy(…, URI_LEN - 1) (sip-proxy-controller.hpp:351), so a destination
+  // of more than 255 characters goes cut to its first 255, both as next hop and as Request-URI (README, "The
+  // drachtio engine", 14). Asserted, not skipped: a drachtio-server that stops cutting fails this case.
+  it('reaches the phone at its whole Contact when a trusted caller calls it (through drachtio-server: its first 255 characters)', async () => {
     const contact = longContact(phone.peer.address.port);
     const { port } = caller.address;
     const callId = `writeback-${Date.now()}@${CALLER}`;
@@ -131,7 +135,8 @@ describe.each(databaseKinds())('realtime write-back on $name', (kind) => {
       server.sip,
     );
     const atPhone = await phone.peer.receive(new RegExp(`Call-ID: ${callId.replaceAll('.', '\\.')}`), 3000);
-    expect(atPhone?.split('\r\n')[0]).toBe(`INVITE ${contact} SIP/2.0`);
+    const requestUri = testEngine === 'native' ? contact : contact.slice(0, DRACHTIO_DESTINATION_CHARS);
+    expect(atPhone?.split('\r\n')[0]).toBe(`INVITE ${requestUri} SIP/2.0`);
   });
 
   it("drouter peers shows a static peer at its host and port (5060 when the row has none), as sip show peers does", async () => {
