@@ -87,8 +87,9 @@ export async function checkCommand(config: Readonly<Config>, options: { strict?:
     const text = problemsText(report.errors, report.skipped, report.warnings);
     if (text) console.log(text);
     // How the tables were read: an operator's OpenSIPS 1.x or Kamailio layout, the optional tables absent.
-    const layout = store.layout();
+    const layout = await store.readLayout();
     console.log([`layout   ${layout.name}`, ...layout.notes.map((note) => `note     ${note}`)].join('\n'));
+    if (report.ok && config.routing.partitions.enabled) console.log(`partitions ${[...routing.current.tables.keys()].join(', ') || '(none in dr_partitions)'}`);
     const verdict = report.ok ? 'routing data builds' : 'routing data does not build';
     console.log(`${verdict}: ${report.errors.length} errors, ${report.skipped.length} rows skipped, ${report.warnings.length} warnings (${report.counts.gateways} gateways, ${report.counts.carriers} carriers, ${report.counts.rules} rules)`);
     return report.ok ? 0 : 1;

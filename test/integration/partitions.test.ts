@@ -260,7 +260,7 @@ describe(`calls routed by partition (${testEngine} engine, real UDP on loopback)
     expect((await fetch(`${base}/gateways/tenant-b:gw1/enable`, POST_JSON)).status).toBe(200);
   });
 
-  it('drouter route --partition answers from the database when no server runs', async () => {
+  it('drouter route --partition answers from the database when no server runs; drouter check names the partitions and their skipped rows', async () => {
     const env = {
       DROUTER_STORE__URL: main.url,
       DROUTER_ADMIN__PORT: String(await freePort()),
@@ -273,5 +273,8 @@ describe(`calls routed by partition (${testEngine} engine, real UDP on loopback)
     expect(finished.stdout).toMatch(/tenant-b:gw1 +rule 1 +127\.0\.0\.183:5060 +active +sip:4412345@127\.0\.0\.183:5060/);
     const unknown = await runDrouter(['route', '4412345', '--group', '0', '--partition', 'tenant-x'], env).finished;
     expect(unknown.stdout).toContain('note     no partition tenant-x in dr_partitions');
+    const check = await runDrouter(['check'], env).finished;
+    expect(check.stdout).toContain('partitions tenant-a, tenant-b');
+    expect(check.stdout).toMatch(/skipped  tenant-b:dr_rules row ruleid=2: column timerec = "garbage"/);
   });
 });
