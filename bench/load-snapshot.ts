@@ -20,7 +20,7 @@ function percentile(sorted: Float64Array, p: number): number {
 
 const config = configSchema.parse({ store: { url: `sqlite:${file}` } });
 const store = await openStore(config.store.url);
-const routing = new RoutingService(store, routingServiceOptions(config.routing, 'UTC'), systemClock);
+const routing = new RoutingService(store, routingServiceOptions(config.routing, 'UTC', config.sip), systemClock);
 await routing.load();
 const usableMs = performance.now();
 const rssAfterLoad = process.memoryUsage().rss;

@@ -81,7 +81,7 @@ export function createRoutingService(
   clock: Clock = systemClock,
   live: LiveState = {},
 ): RoutingService {
-  return new RoutingService(source, routingServiceOptions(config.routing, SYSTEM_TIME_ZONE), clock, live);
+  return new RoutingService(source, routingServiceOptions(config.routing, SYSTEM_TIME_ZONE, config.sip), clock, live);
 }
 
 /** A worker process of `drouter start --workers N` (src/cluster/worker-main.ts); absent for the one process of a node. */

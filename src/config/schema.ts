@@ -132,8 +132,8 @@ const routingSchema = z.strictObject({
     'none or a group number (an integer >= 0)',
   ).default('none'),
   extraPrefixChars: leaf(
-    z.string().regex(/^[\x21-\x7e]*$/).refine((s) => !/[0-9+*#]/.test(s)),
-    'printable ASCII characters other than digits and + * # (those are always allowed)',
+    z.string().regex(/^[\x21-\x7e]*$/).refine((s) => !/[0-9]/.test(s)),
+    'printable ASCII characters other than digits (those are always allowed), such as +*#',
   ).default(''),
   timerecDialect: leaf(
     z.enum(['opensips-3.2', 'legacy']),
@@ -145,6 +145,14 @@ const routingSchema = z.strictObject({
   ).default('system'),
   strictLength: leaf(z.boolean(), 'true or false').default(false),
   ruleFallback: leaf(z.boolean(), 'true or false').default(false),
+  repeatGateways: leaf(
+    z.enum(['as-listed', 'once']),
+    'as-listed (OpenSIPS: a gateway listed twice is offered twice) or once',
+  ).default('as-listed'),
+  zeroWeightOrder: leaf(
+    z.enum(['list', 'random']),
+    'list (OpenSIPS 3.5.9) or random (OpenSIPS master, PR #3867)',
+  ).default('list'),
   dialect: leaf(
     z.enum(['opensips-3', 'opensips-1', 'kamailio']),
     'opensips-3 (gwlist separators , |; ids of letters, digits, _ - .), opensips-1 or kamailio (separators , | ;, integer ids)',

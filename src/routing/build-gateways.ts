@@ -2,6 +2,7 @@ import type { DrGatewayRow } from '../model/drouting-tables.js';
 import { drGatewaysTable } from '../model/drouting-tables.js';
 import { parseGatewayAddress } from './gateway-address.js';
 import { type GwListGrammar, isValidId } from './gateway-list.js';
+import { ignoredSocket, type LocalSockets } from './gateway-socket.js';
 import type { LoadProblems } from './load-problems.js';
 import { qualifiedId } from './partitions.js';
 import { GATEWAY_STATE_BY_COLUMN, type Gateway } from './routing-table.js';
@@ -13,10 +14,11 @@ function isProbeMode(value: number): value is 0 | 1 | 2 {
 /**
  * The gateways, each row checked as OpenSIPS 3.x add_dst checks it: a bad
  * gwid, address, probe_mode or state, or a gwid already loaded, leaves that
- * gateway out (OpenSIPS: "failed to add destination … -> skipping").
+ * gateway out (OpenSIPS: "failed to add destination … -> skipping"); a
+ * socket that does not parse or is not ours is dropped with a warning.
  * Keyed by the row's gwid; the gateway's own gwid is qualified by its partition.
  */
-export function buildGateways(rows: readonly DrGatewayRow[], grammar: GwListGrammar, problems: LoadProblems, partition: string): Map<string, Gateway> {
+export function buildGateways(rows: readonly DrGatewayRow[], grammar: GwListGrammar, problems: LoadProblems, local: LocalSockets, partition: string): Map<string, Gateway> {
   const gateways = new Map<string, Gateway>();
   for (const row of rows) {
     const address = parseGatewayAddress(row.address);
@@ -29,6 +31,8 @@ export function buildGateways(rows: readonly DrGatewayRow[], grammar: GwListGram
     else if (!storedState) skip('state', 'allowed: 0 (active), 1 (disabled by admin), 2 (disabled by probing)');
     else if (gateways.has(row.gwid)) skip('gwid', `gateway ${row.gwid} is already loaded from an earlier row`);
     else {
+      const socketIgnored = ignoredSocket(row.socket, local);
+      if (socketIgnored) problems.warn(drGatewaysTable, row, 'socket', socketIgnored);
       gateways.set(row.gwid, {
         id: row.id,
         gwid: qualifiedId(partition, row.gwid),
@@ -39,7 +43,7 @@ export function buildGateways(rows: readonly DrGatewayRow[], grammar: GwListGram
         attrs: row.attrs,
         probeMode: row.probe_mode,
         storedState,
-        socket: row.socket,
+        socket: socketIgnored ? null : row.socket,
         description: row.description,
       });
     }

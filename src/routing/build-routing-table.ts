@@ -7,23 +7,29 @@ import { buildGateways } from './build-gateways.js';
 import { buildRule, type HashRefers, type RuleBuildContext } from './build-rules.js';
 import { buildCallerGroups } from './caller-groups.js';
 import { gwListGrammar, type RoutingDialect } from './gateway-list.js';
+import type { LocalSockets } from './gateway-socket.js';
 import { layoutDialectWarnings } from './layout-dialect.js';
 import { LoadProblems } from './load-problems.js';
 import { UNPARTITIONED } from './partitions.js';
 import { PrefixTrie } from './prefix-trie.js';
-import type { NodeRules, Rule, RoutingTable } from './routing-table.js';
+import type { NodeRules, RepeatGateways, Rule, RoutingTable } from './routing-table.js';
 import { parseTimerec, type TimerecOptions, type TimerecParse } from './timerec/index.js';
+import type { ZeroWeightOrder } from './weighted-order.js';
 
 export interface RoutingBuildOptions {
   hashRefers: HashRefers;
   useDomain: boolean;
-  /** Prefix characters allowed beyond digits and + * #. */
+  /** Prefix characters allowed beyond the dialect's (OpenSIPS: digits; Kamailio: digits and * # +). */
   extraPrefixChars: string;
   timerec: TimerecOptions;
-  /** Separators and id characters of the gwlists. */
+  /** Separators and id characters of the gwlists, and the prefix alphabet. */
   dialect: RoutingDialect;
   /** A skipped row refuses the whole build (today's all-or-nothing), where OpenSIPS loads the rest. */
   strict: boolean;
+  repeatGateways: RepeatGateways;
+  zeroWeightOrder: ZeroWeightOrder;
+  /** Our SIP sockets: a dr_gateways.socket naming none of them is ignored, with a warning. */
+  localSockets: LocalSockets;
 }
 
 /**
@@ -35,8 +41,16 @@ export type RoutingBuild =
   | { ok: true; table: RoutingTable; skipped: RowProblem[]; warnings: RowProblem[] }
   | { ok: false; errors: RowProblem[]; skipped: RowProblem[]; warnings: RowProblem[] };
 
-export function prefixAlphabet(extraPrefixChars: string): Set<string> {
-  return new Set([...'0123456789+*#', ...extraPrefixChars]);
+/**
+ * The characters a prefix may hold: OpenSIPS's digits (prefix_tree.c
+ * init_prefix_tree, 1.x to 3.x) or Kamailio's digits, `*`, `#` and `+`
+ * (its fixed 13-child tree: Kamailio 5.6.3 loads `+44` and `*9#`, skips
+ * `4a` and ` 55`), and routing.extraPrefixChars (OpenSIPS
+ * `extra_prefix_chars`). A rule with any other character is skipped at
+ * load; a number reaching one in the walk has only the default rules.
+ */
+export function prefixAlphabet(dialect: RoutingDialect, extraPrefixChars: string): Set<string> {
+  return new Set([...'0123456789', ...(dialect === 'kamailio' ? '*#+' : ''), ...extraPrefixChars]);
 }
 
 /**
@@ -63,7 +77,7 @@ export class RoutingTableBuilder {
     problems.errors.push(...base.problems);
     problems.warnings.push(...layoutDialectWarnings(base.layout, { dialect: options.dialect, timerecDialect: options.timerec.dialect }));
     const grammar = gwListGrammar(options.dialect);
-    const gateways = buildGateways(base.gateways, grammar, problems, partition);
+    const gateways = buildGateways(base.gateways, grammar, problems, options.localSockets, partition);
     const carriers = buildCarriers(base.carriers, gateways, grammar, problems, partition);
     const gatewayLists = buildGatewayLists(base.gwLists, gateways, grammar, problems);
     const timerecCache = new Map<string, TimerecParse>();
@@ -73,7 +87,7 @@ export class RoutingTableBuilder {
       gatewayLists,
       hashRefers: options.hashRefers,
       grammar,
-      prefixAlphabet: prefixAlphabet(options.extraPrefixChars),
+      prefixAlphabet: prefixAlphabet(options.dialect, options.extraPrefixChars),
       destinationCache: new Map(),
       groupCache: new Map(),
       parseTimerec(text) {
@@ -118,6 +132,8 @@ export class RoutingTableBuilder {
         callerGroups: this.callerGroups,
         useDomain: this.options.useDomain,
         ruleCount: this.rules.length,
+        repeatGateways: this.options.repeatGateways,
+        zeroWeightOrder: this.options.zeroWeightOrder,
       },
     };
   }

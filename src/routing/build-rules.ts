@@ -100,10 +100,14 @@ export function parseGroupList(text: string): readonly number[] | undefined {
   return groups.size > 0 ? [...groups] : undefined;
 }
 
+/** A blank counts like any other character: OpenSIPS's add_prefix takes the column as it comes, so ' 44' is skipped. */
 function badPrefixCharacter(prefix: string, alphabet: ReadonlySet<string>): string | undefined {
   for (let index = 0; index < prefix.length; index++) {
     const char = prefix[index] ?? '';
-    if (!alphabet.has(char)) return `character ${JSON.stringify(char)} at position ${index + 1} is not allowed (digits, + * # and routing.extraPrefixChars)`;
+    if (!alphabet.has(char)) {
+      const others = [...alphabet].filter((each) => !/[0-9]/.test(each)).join(' ');
+      return `character ${JSON.stringify(char)} at position ${index + 1} is not a prefix character (digits${others ? `, ${others}` : ''}; routing.extraPrefixChars adds others)`;
+    }
   }
   return undefined;
 }
@@ -143,7 +147,7 @@ export function buildRule(row: DrRuleRow, context: RuleBuildContext, problems: L
     context.groupCache.set(row.groupid, groups);
   }
   if (!groups) return skip('groupid', 'a list of group numbers separated by , | or blanks');
-  const prefix = row.prefix.trim();
+  const prefix = row.prefix;
   const badChar = badPrefixCharacter(prefix, context.prefixAlphabet);
   if (badChar) return skip('prefix', badChar);
   for (const warning of resolved.listWarnings) problems.warn(drRulesTable, row, 'gwlist', warning);

@@ -13,7 +13,7 @@
 export interface GwListItem {
   id: string;
   isReference: boolean;
-  /** Only weighted sorting (`W`) reads it; absent means 1. */
+  /** Only weighted sorting (`W`) reads it; absent means 0, as OpenSIPS zeroes each entry before reading it (routing.c). */
   weight: number;
 }
 
@@ -68,7 +68,7 @@ export function parseGwList(text: string, grammar: GwListGrammar = OPENSIPS_3_GR
     }
     const id = text.slice(idStart, at);
     skipBlanks();
-    let weight = 1;
+    let weight = 0;
     if (text[at] === '=') {
       at++;
       const match = WEIGHT.exec(text.slice(at));

@@ -95,13 +95,13 @@ export function decideRoute(table: RoutingTable, request: RouteRequest): RouteDe
     const character = request.number[walk.abandonedAt - 1] ?? '';
     decision.notes.push(`character ${JSON.stringify(character)} at position ${walk.abandonedAt} is not a prefix character: prefix rules skipped, default rules only`);
   }
-  const offered = new Set<string>();
   const context = {
     random: request.random,
     gatewayState: request.gatewayState,
     carrierEnabled: request.carrierEnabled ?? ((carrier: Carrier) => carrier.enabled),
     whitelist: request.whitelist,
-    offered,
+    offered: table.repeatGateways === 'once' ? new Set<string>() : undefined,
+    zeroWeightOrder: table.zeroWeightOrder,
     explain: request.explain,
     uriFor: (gateway: Gateway) => rewriteRequestUri(request.requestUri, request.number, gateway),
   };

@@ -1,8 +1,9 @@
 import type { RoutingConfig } from '../config/schema.js';
+import type { LocalSockets } from './gateway-socket.js';
 import type { RoutingServiceOptions } from './routing-service.js';
 
-/** The routing slice of the configuration, with `timeZone: system` made concrete. */
-export function routingServiceOptions(config: Readonly<RoutingConfig>, systemTimeZone: string): RoutingServiceOptions {
+/** The routing slice of the configuration, with `timeZone: system` made concrete; `localSockets` from the sip slice. */
+export function routingServiceOptions(config: Readonly<RoutingConfig>, systemTimeZone: string, localSockets: LocalSockets): RoutingServiceOptions {
   return {
     build: {
       hashRefers: config.hashRefers,
@@ -14,6 +15,9 @@ export function routingServiceOptions(config: Readonly<RoutingConfig>, systemTim
       },
       dialect: config.dialect,
       strict: config.strict,
+      repeatGateways: config.repeatGateways,
+      zeroWeightOrder: config.zeroWeightOrder,
+      localSockets,
     },
     defaultGroup: config.defaultGroup === 'none' ? null : config.defaultGroup,
     strictLength: config.strictLength,

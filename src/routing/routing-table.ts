@@ -1,6 +1,7 @@
 import type { GatewayAddress } from './gateway-address.js';
 import type { PrefixTrie } from './prefix-trie.js';
 import type { Timerec } from './timerec/index.js';
+import type { ZeroWeightOrder } from './weighted-order.js';
 
 /**
  * The immutable routing snapshot: what a reload builds beside the old one
@@ -23,6 +24,14 @@ export const COLUMN_BY_GATEWAY_STATE = Object.fromEntries(Object.entries(GATEWAY
 >;
 
 export type SortAlgorithm = 'N' | 'W';
+
+/**
+ * How often a decision offers a gateway listed more than once (`1,1,2`, or
+ * directly and through a carrier, or by two rules under rule fallback):
+ * `as-listed`, once per listing, as OpenSIPS's do_routing pushes every
+ * listing; `once`, only at its first.
+ */
+export type RepeatGateways = 'as-listed' | 'once';
 
 export interface Gateway {
   readonly id: number;
@@ -107,4 +116,8 @@ export interface RoutingTable extends RoutingDestinations {
   readonly callerGroups: ReadonlyMap<string, number>;
   readonly useDomain: boolean;
   readonly ruleCount: number;
+  /** routing.repeatGateways: a gateway listed twice is offered twice, or once. */
+  readonly repeatGateways: RepeatGateways;
+  /** routing.zeroWeightOrder: where W puts the entries of weight 0. */
+  readonly zeroWeightOrder: ZeroWeightOrder;
 }

@@ -1,5 +1,5 @@
 import type { Carrier, Gateway, GatewayState, Rule, RuleDestination, WeightedGateway } from './routing-table.js';
-import { weightedOrder } from './weighted-order.js';
+import { weightedOrder, type ZeroWeightOrder } from './weighted-order.js';
 
 export interface DestinationContext {
   random: () => number;
@@ -7,8 +7,9 @@ export interface DestinationContext {
   carrierEnabled: (carrier: Carrier) => boolean;
   /** Gateway and carrier ids a call may use; undefined allows all (OpenSIPS do_routing whitelist). */
   whitelist: ReadonlySet<string> | undefined;
-  /** gwids already offered by an earlier rule of this decision (rule fallback never retries one). */
-  offered: Set<string>;
+  /** gwids this decision offered so far, when each is offered once (`once`); undefined: as often as listed. */
+  offered: Set<string> | undefined;
+  zeroWeightOrder: ZeroWeightOrder;
   /** The Request-URI for a usable gateway. */
   uriFor: (gateway: Gateway) => string;
   /** Keep the skipped gateways too (with why), not only the usable ones. */
@@ -28,8 +29,8 @@ export interface DestinationCheck {
   readonly uri: string | undefined;
 }
 
-function ordered<T extends { readonly weight: number }>(items: readonly T[], sortAlg: 'N' | 'W', random: () => number): readonly T[] {
-  return sortAlg === 'W' ? weightedOrder(items, random) : items;
+function ordered<T extends { readonly weight: number }>(items: readonly T[], sortAlg: 'N' | 'W', context: DestinationContext): readonly T[] {
+  return sortAlg === 'W' ? weightedOrder(items, context.random, context.zeroWeightOrder) : items;
 }
 
 /** Checks one gateway, adds it to `out` if usable (or if explaining); says whether it was usable. */
@@ -46,8 +47,8 @@ function checkGateway(
   let skipped = skippedByParent;
   if (!skipped && carrierid === undefined && context.whitelist && !context.whitelist.has(gateway.gwid)) skipped = 'not in the whitelist';
   if (!skipped && state !== 'active') skipped = state === 'admin-disabled' ? 'disabled by admin' : 'down (disabled by probing)';
-  if (!skipped && context.offered.has(gateway.gwid)) skipped = 'already offered by an earlier rule';
-  if (!skipped) context.offered.add(gateway.gwid);
+  if (!skipped && context.offered?.has(gateway.gwid)) skipped = 'already offered in this decision (routing.repeatGateways: once)';
+  if (!skipped) context.offered?.add(gateway.gwid);
   if (skipped && !context.explain) return false;
   out.push({ gateway, ruleId: rule.ruleid, carrierid, via, state, skipped, uri: skipped ? undefined : context.uriFor(gateway) });
   return !skipped;
@@ -62,12 +63,12 @@ function carrierSkipReason(carrier: Carrier, context: DestinationContext): strin
 function checkCarrier(out: DestinationCheck[], rule: Rule, carrier: Carrier, context: DestinationContext): void {
   const parentSkip = carrierSkipReason(carrier, context);
   let firstTaken = false;
-  for (const member of ordered<WeightedGateway>(carrier.members, carrier.sortAlg, context.random)) {
+  for (const member of ordered<WeightedGateway>(carrier.members, carrier.sortAlg, context)) {
     const firstOnlySkip = firstTaken && carrier.firstOnly ? `carrier ${carrier.carrierid} uses only its first usable gateway` : undefined;
     checkGateway(out, rule, member.gateway, carrier.carrierid, undefined, context, parentSkip ?? firstOnlySkip);
-    // OpenSIPS's first-only takes the first gateway that is up, even one an earlier rule offered
+    // OpenSIPS's first-only takes the first gateway that is up, even one offered before
     // (drouting.c do_routing: DR_CR_FLAG_FIRST breaks after the first that is not disabled):
-    // we do not offer that one twice, and do not offer the next one instead.
+    // with `once` that one is not offered again, and the next one is not offered instead.
     if (!parentSkip && context.gatewayState(member.gateway) === 'active') firstTaken = true;
   }
 }
@@ -80,7 +81,7 @@ function checkCarrier(out: DestinationCheck[], rule: Rule, carrier: Carrier, con
  * skipped ones too.
  */
 export function selectDestinations(out: DestinationCheck[], rule: Rule, context: DestinationContext): void {
-  for (const destination of ordered<RuleDestination>(rule.destinations, rule.sortAlg, context.random)) {
+  for (const destination of ordered<RuleDestination>(rule.destinations, rule.sortAlg, context)) {
     if (destination.kind === 'carrier') checkCarrier(out, rule, destination.carrier, context);
     else checkGateway(out, rule, destination.gateway, undefined, destination.via, context, undefined);
   }

@@ -64,7 +64,7 @@ describe('gateway state service on SQLite and the memory cache', () => {
     const captured = captureLog();
     const probe = configSchema.parse({ probe: { persistState: options.persistState ?? true, persistIntervalMs: 100 } }).probe;
     const states = new GatewayStateService({ cache: options.cacheOf ?? cache, store, clock: { now: () => AT }, log: captured.log, observer: recorded.observer, options: probe });
-    const routing = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC'), { now: () => AT }, { gatewayState: states.stateOf });
+    const routing = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC', configSchema.parse({}).sip), { now: () => AT }, { gatewayState: states.stateOf });
     await routing.load();
     await states.adopt(routing.current.destinations, { inheritState: true });
     const gateway = (gwid: string): Gateway => {

@@ -54,7 +54,7 @@ describe.each(databaseKinds())('rows OpenSIPS 3.x skips or accepts, on $name', (
   });
 
   function service(routing: Record<string, unknown> = {}): RoutingService {
-    return new RoutingService(store, routingServiceOptions(configSchema.parse({ routing }).routing, 'UTC'), { now: () => AT });
+    return new RoutingService(store, routingServiceOptions(configSchema.parse({ routing }).routing, 'UTC', configSchema.parse({}).sip), { now: () => AT });
   }
 
   it('loads the rest, names the rows it skipped, and routes as OpenSIPS does', async () => {
@@ -79,7 +79,58 @@ describe.each(databaseKinds())('rows OpenSIPS 3.x skips or accepts, on $name', (
     expect(answer('600')).toEqual(['routed', 'gw2']);
     expect(answer('700')).toEqual(['no-rule']);
     expect(answer('800')).toEqual(['no-gateway']);
-    expect(answer('900')).toEqual(['routed', 'gw2']);
+    // cdup is first-only and its first gateway is gw2, which the rule listed already: OpenSIPS offers it again.
+    expect(answer('900')).toEqual(['routed', 'gw2', 'gw2']);
+  });
+
+  it('gateways listed twice, zero weights, prefixes of + or a leading blank, groupid 1,x and sockets: as OpenSIPS 3.5.9 reads them', async () => {
+    await scratch.exec(
+      "INSERT INTO dr_gateways (id, gwid, type, address, strip, probe_mode, state, socket) VALUES (4, 'gw4', 0, '127.0.0.7:5060', 0, 0, 0, 'udp:127.0.0.1:5060'), (5, 'gw5', 0, '127.0.0.8:5060', 0, 0, 0, 'foo:127.0.0.1'), (6, 'gw6', 0, '127.0.0.9:5060', 0, 0, 0, 'udp:192.0.2.1:5060')",
+    );
+    await scratch.exec(
+      [
+        'INSERT INTO dr_rules (ruleid, groupid, prefix, priority, gwlist, sort_alg) VALUES',
+        "(20, '0', '20', 0, 'gw1,gw1,gw2,#con', 'N'),",
+        "(21, '0', '21', 0, 'gw1=0,gw2,gw4=0', 'W'),",
+        "(22, '0', '22', 0, 'gw1=0,gw2=0,gw4=5', 'W'),",
+        "(23, '0', '+23', 0, 'gw1', 'N'),",
+        "(24, '0', ' 24', 0, 'gw1', 'N'),",
+        "(25, '1,x', '25', 0, 'gw1', 'N'),",
+        "(26, '0', '26', 0, 'gw4,gw5,gw6', 'N'),",
+        "(27, '0', '', 0, 'gw2', 'N')",
+      ].join(' '),
+    );
+    const routing = service();
+    const report = await routing.load();
+    expect(report.skipped.map(formatRowProblem).filter((line) => /ruleid=2\d/.test(line))).toEqual([
+      'dr_rules row ruleid=23: column prefix = "+23": character "+" at position 1 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped',
+      'dr_rules row ruleid=24: column prefix = " 24": character " " at position 1 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped',
+      'dr_rules row ruleid=25: column groupid = "1,x": a list of group numbers separated by , | or blanks: row skipped',
+    ]);
+    expect(report.warnings.map(formatRowProblem).filter((line) => line.includes('column socket'))).toEqual([
+      'dr_gateways row id=5 (gwid "gw5"): column socket = "foo:127.0.0.1": is no [proto:]host[:port] socket: ignored, the gateway loads without it, as OpenSIPS 3.x loads it',
+      'dr_gateways row id=6 (gwid "gw6"): column socket = "udp:192.0.2.1:5060": is not one of our sockets (udp:127.0.0.1:5060, tcp:127.0.0.1:5060): ignored, the gateway loads without it, as OpenSIPS 3.x loads it',
+    ]);
+    const answer = (number: string) => {
+      const decision = routing.route({ number, group: 0 });
+      return [decision.outcome, ...decision.targets.map((target) => target.gateway.gwid)];
+    };
+    expect(answer('2000')).toEqual(['routed', 'gw1', 'gw1', 'gw2', 'gw2']);
+    // W with every weight 0 or none keeps the list order, with nothing drawn.
+    expect(answer('2100')).toEqual(['routed', 'gw1', 'gw2', 'gw4']);
+    // The one weighted entry first, then the zeros in the order 3.5.9's swap leaves them.
+    expect(answer('2200')).toEqual(['routed', 'gw4', 'gw2', 'gw1']);
+    // The + and blank rules are not loaded: +2300 has the default rule only, 2400 the rule of prefix 2.
+    expect(routing.route({ number: '+2300', group: 0 }).ruleId).toBe(27);
+    expect(routing.route({ number: '2400', group: 0 }).ruleId).toBe(2);
+    expect(routing.route({ number: '2500', group: 1 }).outcome).toBe('no-rule');
+    expect(answer('2600')).toEqual(['routed', 'gw4', 'gw5', 'gw6']);
+    expect(routing.current.skipped.map((p) => p.row)).not.toContain('id=4 (gwid "gw4")');
+
+    const asBefore = service({ repeatGateways: 'once', extraPrefixChars: '+' });
+    await asBefore.load();
+    expect(asBefore.route({ number: '2000', group: 0 }).targets.map((target) => target.gateway.gwid)).toEqual(['gw1', 'gw2']);
+    expect(asBefore.route({ number: '+2300', group: 0 }).ruleId).toBe(23);
   });
 
   it('with routing.strict refuses the load, naming every row it would skip', async () => {

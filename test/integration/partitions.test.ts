@@ -116,7 +116,7 @@ describe.each(databaseKinds())('dr_partitions on $name', (kind) => {
 
   function service(partitions: Record<string, unknown> = {}): RoutingService {
     const config = configSchema.parse({ routing: { partitions: { enabled: true, default: 'tenant-a', ...partitions } } });
-    return new RoutingService(stores, routingServiceOptions(config.routing, 'UTC'), { now: () => AT });
+    return new RoutingService(stores, routingServiceOptions(config.routing, 'UTC', config.sip), { now: () => AT });
   }
 
   const targets = (routing: RoutingService, query: { partition?: string; host?: string }) =>
@@ -176,7 +176,7 @@ describe.each(databaseKinds())('dr_partitions on $name', (kind) => {
     expect(error).toBeInstanceOf(SchemaError);
     expect((error as Error).message).toContain('nowhere');
     const missing = new PartitionStores({ table: 'no_partitions', url: main.url });
-    const missingError = await new RoutingService(missing, routingServiceOptions(configSchema.parse({ routing: { partitions: { enabled: true } } }).routing, 'UTC'), { now: () => AT })
+    const missingError = await new RoutingService(missing, routingServiceOptions(configSchema.parse({ routing: { partitions: { enabled: true } } }).routing, 'UTC', configSchema.parse({}).sip), { now: () => AT })
       .load()
       .catch((thrown: unknown) => thrown);
     await missing.close();

@@ -156,6 +156,23 @@ describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`,
     expect(gateway2.requests('INVITE')).toHaveLength(1);
   });
 
+  it('tries a gateway listed twice twice (routing.repeatGateways as-listed, as OpenSIPS): 503, 503 again, then gateway 2', async () => {
+    const db = new Database(server.storeFile);
+    db.exec("INSERT INTO dr_rules (groupid, prefix, gwlist) VALUES ('0', '0045', '1,1,2')");
+    db.close();
+    expect((await server.server.reload()).ok).toBe(true);
+    gateway1.script = 'unavailable';
+    const call = invite(phone, server, '00451234');
+    phone.send(call.invite, server.sip);
+    expect(statusOf(await finalFor(call))).toBe(200);
+    const tries = gateway1.requests('INVITE');
+    expect(tries).toHaveLength(2);
+    // Two attempts, two transactions: each its own branch, each 503 acknowledged.
+    expect(new Set(tries.map((request) => request.headers.via?.[0]?.params?.branch)).size).toBe(2);
+    expect(gateway1.requests('ACK')).toHaveLength(2);
+    expect(gateway2.requests('INVITE')).toHaveLength(1);
+  });
+
   // README "Where it differs" 1: drachtio-server moves to the next destination on any final above 200
   // (ProxyCore::processResponse), so tryNext cannot keep a 486 from failing over.
   it('on 486 from gateway 1 goes back to the caller (drachtio-server fails over to gateway 2)', async () => {

@@ -30,7 +30,7 @@ describe('reload on SIGHUP', () => {
       await waitForOutput(run, /drouter started/);
       expect(await health(port)).toMatchObject({ routing: { generation: 1, rules: 3 }, sip: { engine: testEngine } });
 
-      const skippedLine = 'dr_rules row ruleid=40: column prefix = "44x": character "x" at position 3 is not allowed (digits, + * # and routing.extraPrefixChars): row skipped';
+      const skippedLine = 'dr_rules row ruleid=40: column prefix = "44x": character "x" at position 3 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped';
       execSql(file, "INSERT INTO dr_rules (ruleid, groupid, prefix, gwlist) VALUES (40, '0', '44x', '1')");
       run.child.kill('SIGHUP');
       expect(JSON.parse(await waitForOutput(run, /routing reloaded/)).msg).toMatch(/; 1 row skipped; /);

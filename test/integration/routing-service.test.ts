@@ -23,7 +23,7 @@ describe('routing service on a real SQLite store', () => {
     file = join(dir, 'drouter.db');
     store = (await prepareStore(`sqlite:${file}`, { seedExample: true })).store;
     const config = configSchema.parse({});
-    routing = new RoutingService(store, routingServiceOptions(config.routing, 'UTC'), { now: () => AT });
+    routing = new RoutingService(store, routingServiceOptions(config.routing, 'UTC', config.sip), { now: () => AT });
   });
   afterEach(async () => {
     await store.close();
@@ -32,7 +32,7 @@ describe('routing service on a real SQLite store', () => {
 
 
   it('takes gateway state from the function it was given: a down gateway is skipped', async () => {
-    const down = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC'), { now: () => AT }, {
+    const down = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC', configSchema.parse({}).sip), { now: () => AT }, {
       gatewayState: (gateway) => (gateway.gwid === '1' ? 'probing-disabled' : 'active'),
     });
     await down.load();
@@ -62,7 +62,7 @@ describe('routing service on a real SQLite store', () => {
     expect(report.errors.map((e) => e.row)).toEqual(['ruleid=2']);
     expect(routing.current).toBe(before);
 
-    const fresh = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC'), { now: () => AT });
+    const fresh = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC', configSchema.parse({}).sip), { now: () => AT });
     await expect(fresh.load()).rejects.toBeInstanceOf(RoutingDataError);
   });
 

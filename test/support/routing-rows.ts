@@ -64,6 +64,9 @@ export const BUILD_OPTIONS: RoutingBuildOptions = {
   timerec: { dialect: 'opensips-3.2', defaultTimeZone: 'UTC' },
   dialect: 'opensips-3',
   strict: false,
+  repeatGateways: 'as-listed',
+  zeroWeightOrder: 'list',
+  localSockets: { address: '127.0.0.1', port: 5060, transports: ['udp', 'tcp'] },
 };
 
 /** Builds a table that must build; fails the test with the errors otherwise. */

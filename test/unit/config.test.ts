@@ -77,6 +77,16 @@ describe('configuration', () => {
     expect(error.message).toContain('cache.url = "memcached://x" (from DROUTER_CACHE__URL): memory or redis://host:port/db');
   });
 
+  it('routing: extraPrefixChars takes + * # (OpenSIPS\'s alphabet is digits) but no digit; repeatGateways and zeroWeightOrder take their names', () => {
+    expect(resolveConfig("routing:\n  extraPrefixChars: '+*#'\n", 'ok.yaml', {}).routing.extraPrefixChars).toBe('+*#');
+    const error = configErrorOf(() => resolveConfig("routing:\n  extraPrefixChars: '+1'\n  repeatGateways: twice\n  zeroWeightOrder: first\n", 'bad.yaml', {}));
+    expect(error.violations.map((v) => [v.key, v.allowed])).toEqual([
+      ['routing.extraPrefixChars', 'printable ASCII characters other than digits (those are always allowed), such as +*#'],
+      ['routing.repeatGateways', 'as-listed (OpenSIPS: a gateway listed twice is offered twice) or once'],
+      ['routing.zeroWeightOrder', 'list (OpenSIPS 3.5.9) or random (OpenSIPS master, PR #3867)'],
+    ]);
+  });
+
   it('requires an admin token when the admin API listens beyond loopback', () => {
     const error = configErrorOf(() => resolveConfig('admin:\n  address: 198.18.0.1\n', 'open.yaml', {}));
     expect(error.violations).toEqual([

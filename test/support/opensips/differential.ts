@@ -102,7 +102,7 @@ async function writeSample(setup: DifferentialSetup, database: string, sample: D
 /** Our routing service on the same database, read as OpenSIPS left it (a start creates no table in it). */
 async function ourRouting(url: string): Promise<{ service: RoutingService; close(): Promise<void> }> {
   const { store } = await prepareStore(url, { seedExample: false });
-  const service = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC'), { now: () => new Date() });
+  const service = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC', configSchema.parse({}).sip), { now: () => new Date() });
   try {
     await service.load();
   } catch (error) {

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { gwListGrammar, parseGwList } from '../../../src/routing/gateway-list.js';
 
-const item = (id: string, weight = 1, isReference = false) => ({ id, isReference, weight });
+// A weight not written is 0: OpenSIPS zeroes each entry before it reads one (routing.c parse_destination_list).
+const item = (id: string, weight = 0, isReference = false) => ({ id, isReference, weight });
 
 describe('gwlist grammar of OpenSIPS 3.x (routing.c parse_destination_list)', () => {
   it.each([
     ['1,2', [item('1'), item('2')]],
     ['gw1|gw2', [item('gw1'), item('gw2')]],
-    [' #1 ', [item('1', 1, true)]],
+    [' #1 ', [item('1', 0, true)]],
     ['gw1=10, #carrier_a=5 ,gw-3.x=0', [item('gw1', 10), item('carrier_a', 5, true), item('gw-3.x', 0)]],
     ['gw1 = 7', [item('gw1', 7)]],
     ['gw1=+3,gw2=-2', [item('gw1', 3), item('gw2', -2)]],
@@ -35,7 +36,7 @@ describe('gwlist grammar of OpenSIPS 3.x (routing.c parse_destination_list)', ()
 describe('gwlist grammar of OpenSIPS 1.x and Kamailio', () => {
   it.each(['opensips-1', 'kamailio'] as const)('%s: ; separates too, ids are integers', (dialect) => {
     const grammar = gwListGrammar(dialect);
-    expect(parseGwList('1,2;3|#4', grammar)).toEqual({ ok: true, items: [item('1'), item('2'), item('3'), item('4', 1, true)] });
+    expect(parseGwList('1,2;3|#4', grammar)).toEqual({ ok: true, items: [item('1'), item('2'), item('3'), item('4', 0, true)] });
     expect(parseGwList('gw1', grammar)).toEqual({ ok: false, error: '"g" at position 1 where an id (digits) was expected' });
   });
 });

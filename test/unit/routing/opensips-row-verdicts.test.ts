@@ -99,20 +99,57 @@ describe('dr_rules rows: the verdict of OpenSIPS 3.x', () => {
     { case: "groupid '': the rule skipped", rule: ruleRow(1, '1', 'gw1', { groupid: '' }), listed: undefined, skipped: ['dr_rules ruleid=1 groupid: a list of group numbers separated by , | or blanks: row skipped'] },
     { case: 'groupid "0 |1,": loaded', rule: ruleRow(1, '1', 'gw1', { groupid: '0 |1,' }), listed: ['gw1'], skipped: [] },
     {
+      case: 'groupid 1,x: the whole rule skipped (3.5.9 leaves it in group 1, then frees it)',
+      rule: ruleRow(1, '1', 'gw1', { groupid: '1,x' }),
+      listed: undefined,
+      skipped: ['dr_rules ruleid=1 groupid: a list of group numbers separated by , | or blanks: row skipped'],
+    },
+    {
       case: 'a prefix character outside the alphabet: the rule skipped',
       rule: ruleRow(1, '4a', 'gw1'),
       listed: undefined,
-      skipped: ['dr_rules ruleid=1 prefix: character "a" at position 2 is not allowed (digits, + * # and routing.extraPrefixChars): row skipped'],
+      skipped: ['dr_rules ruleid=1 prefix: character "a" at position 2 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped'],
+    },
+    {
+      case: 'a + prefix without extra_prefix_chars: the rule skipped, as OpenSIPS skips it',
+      rule: ruleRow(1, '+44', 'gw1'),
+      listed: undefined,
+      skipped: ['dr_rules ruleid=1 prefix: character "+" at position 1 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped'],
+    },
+    {
+      case: 'a leading blank in the prefix: the rule skipped (add_prefix reads the column as it is)',
+      rule: ruleRow(1, ' 44', 'gw1'),
+      listed: undefined,
+      skipped: ['dr_rules ruleid=1 prefix: character " " at position 1 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped'],
+    },
+    {
+      case: 'a trailing blank in the prefix: the rule skipped too',
+      rule: ruleRow(1, '44 ', 'gw1'),
+      listed: undefined,
+      skipped: ['dr_rules ruleid=1 prefix: character " " at position 3 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped'],
     },
   ])('$case', ({ rule, listed: expected, skipped, warning }) => {
     const other = ruleRow(2, '9', 'gw2');
     const verdict = verdictOf({ gateways: [gw1, gw2], rules: [rule, other] });
-    expect(listed(verdict.table, rule.prefix.trim())).toEqual(expected);
+    expect(listed(verdict.table, rule.prefix.trim().replace(/^\+/, ''))).toEqual(expected);
     expect(verdict.skipped).toEqual(skipped);
     if (warning) expect(verdict.warnings).toContain(warning);
     // The other rule loads whatever this one's verdict is.
     expect(listed(verdict.table, '9')).toEqual(['gw2']);
     expect(verdict.table.ruleCount).toBe(expected === undefined ? 1 : 2);
+  });
+
+  it('routing.extraPrefixChars +*# loads + * # prefixes, and names them in the verdict of another character', () => {
+    const verdict = verdictOf({ gateways: [gw1], rules: [ruleRow(1, '+44', 'gw1'), ruleRow(2, '*9#', 'gw1'), ruleRow(3, '4a', 'gw1')] }, { extraPrefixChars: '+*#' });
+    expect(listed(verdict.table, '+44')).toEqual(['gw1']);
+    expect(listed(verdict.table, '*9#')).toEqual(['gw1']);
+    expect(verdict.skipped).toEqual(['dr_rules ruleid=3 prefix: character "a" at position 2 is not a prefix character (digits, + * #; routing.extraPrefixChars adds others): row skipped']);
+  });
+
+  it('weights: none written is 0, as OpenSIPS reads it', () => {
+    const verdict = verdictOf({ gateways: [gw1, gw2], rules: [ruleRow(1, '1', 'gw1,gw2=5', { sort_alg: 'W' })] });
+    const rule = rulesOfGroup(verdict.table.trie.valueAt(verdict.table.trie.find('1')), 0)?.[0];
+    expect(rule?.destinations.map((d) => d.weight)).toEqual([0, 5]);
   });
 
   it('a rule with no gateway answers no-gateway; the rest route', () => {
@@ -136,6 +173,47 @@ describe('dr_gateways rows: the verdict of OpenSIPS 3.x add_dst', () => {
     expect([...verdict.table.gateways.keys()]).toEqual(['gw1']);
     expect(verdict.table.gateways.get('gw1')?.id).toBe(1);
     expect(listed(verdict.table, '1')).toEqual(['gw1']);
+  });
+});
+
+describe('dr_gateways.socket: the verdict of OpenSIPS 3.x (gw_socket_filter_mode none)', () => {
+  // BUILD_OPTIONS listen on 127.0.0.1:5060, udp and tcp.
+  it.each([
+    { socket: 'udp:127.0.0.1:5060', ours: true },
+    { socket: 'tcp:127.0.0.1', ours: true },
+    { socket: '127.0.0.1:5060', ours: true },
+    { socket: '127.0.0.1', ours: true },
+    { socket: 'UDP:127.0.0.1:5060', ours: true },
+    { socket: 'tls:127.0.0.1:5061', ours: false },
+    { socket: 'udp:127.0.0.1:5070', ours: false },
+    { socket: 'udp:192.0.2.1:5060', ours: false },
+    { socket: 'udp:[::1]:5060', ours: false },
+  ])('$socket: loaded, ours $ours (a socket not ours is ignored with a warning)', ({ socket, ours }) => {
+    const verdict = verdictOf({ gateways: [gatewayRow('gw3', { id: 3, socket })], rules: [ruleRow(1, '1', 'gw3')] });
+    expect(verdict.skipped).toEqual([]);
+    expect(verdict.table.gateways.get('gw3')?.socket).toBe(ours ? socket : null);
+    const warning = `dr_gateways id=3 (gwid "gw3") socket: is not one of our sockets (udp:127.0.0.1:5060, tcp:127.0.0.1:5060): ignored, the gateway loads without it, as OpenSIPS 3.x loads it`;
+    expect(verdict.warnings.includes(warning)).toBe(!ours);
+    expect(route(verdict.table, '1')).toEqual({ outcome: 'routed', gateways: ['gw3'] });
+  });
+
+  it.each(['foo:127.0.0.1', 'udp:127.0.0.1:50x', '127.0.0.1:', 'a:b:c:d', ']127.0.0.1', 'udp:[[::1]]:5060'])('%j does not parse: loaded without it, with a warning', (socket) => {
+    const verdict = verdictOf({ gateways: [gatewayRow('gw3', { id: 3, socket })] });
+    expect(verdict.skipped).toEqual([]);
+    expect(verdict.table.gateways.get('gw3')?.socket).toBeNull();
+    expect(verdict.warnings).toEqual(['dr_gateways id=3 (gwid "gw3") socket: is no [proto:]host[:port] socket: ignored, the gateway loads without it, as OpenSIPS 3.x loads it']);
+  });
+
+  it('NULL and empty say nothing', () => {
+    const verdict = verdictOf({ gateways: [gatewayRow('gw3', { id: 3, socket: null }), gatewayRow('gw4', { id: 4, socket: '' })] });
+    expect(verdict.warnings).toEqual([]);
+  });
+
+  it('an IPv6 socket is compared as an address', () => {
+    const parts = { gateways: [gatewayRow('gw3', { id: 3, socket: 'udp:[::0:1]:5060' })] };
+    const verdict = verdictOf(parts, { localSockets: { address: '::1', port: 5060, transports: ['udp'] } });
+    expect(verdict.warnings).toEqual([]);
+    expect(verdict.table.gateways.get('gw3')?.socket).toBe('udp:[::0:1]:5060');
   });
 });
 
@@ -182,11 +260,10 @@ describe('dr_carriers rows: the verdict of OpenSIPS 3.x add_carrier', () => {
     expect(verdict.table.carriers.get('c')?.sortAlg).toBe('N');
   });
 
-  it('a first-only carrier whose first gateway the rule already offered offers nothing more (never its second)', () => {
-    const carriers = [carrierRow('cdup', '2,1', { id: 21, flags: 1 })];
-    const { table } = verdictOf({ gateways: [g1, g2], carriers, rules: [ruleRow(1, '5', '2,#cdup')] });
-    // OpenSIPS 3.5.9 offers [2, 2]; we offer a gateway once (README, "Where we differ"), never 1.
-    expect(route(table, '5')).toEqual({ outcome: 'routed', gateways: ['2'] });
+  it('a first-only carrier whose first gateway the rule already offered offers it again, as OpenSIPS 3.5.9 offers [2, 2]; with repeatGateways once, nothing more (never its second)', () => {
+    const parts = { gateways: [g1, g2], carriers: [carrierRow('cdup', '2,1', { id: 21, flags: 1 })], rules: [ruleRow(1, '5', '2,#cdup')] };
+    expect(route(verdictOf(parts).table, '5')).toEqual({ outcome: 'routed', gateways: ['2', '2'] });
+    expect(route(verdictOf(parts, { repeatGateways: 'once' }).table, '5')).toEqual({ outcome: 'routed', gateways: ['2'] });
   });
 });
 

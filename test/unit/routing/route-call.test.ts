@@ -38,10 +38,9 @@ function route(table: RoutingTable, overrides: Partial<RouteRequest> & { number:
 const gateways = ['a', 'b', 'c', 'd'].map((gwid, i) => gatewayRow(gwid, { id: i + 1, address: `127.0.0.${i + 2}:5060` }));
 
 describe('longest-prefix match', () => {
-  const table = tableOf({
-    gateways,
-    rules: [ruleRow(1, '2050', 'a'), ruleRow(2, '20505', 'b'), ruleRow(3, '', 'c'), ruleRow(4, '+44', 'd'), ruleRow(5, '*9#', 'd')],
-  });
+  const rules = [ruleRow(1, '2050', 'a'), ruleRow(2, '20505', 'b'), ruleRow(3, '', 'c'), ruleRow(4, '+44', 'd'), ruleRow(5, '*9#', 'd')];
+  // OpenSIPS's alphabet is digits: + * # only with extra_prefix_chars (routing.extraPrefixChars).
+  const table = tableOf({ gateways, rules }, { extraPrefixChars: '+*#' });
 
   it.each([
     ['20505123', '20505', 'b'],
@@ -71,6 +70,19 @@ describe('longest-prefix match', () => {
 
   it('a bad first character always abandons the prefixes (OpenSIPS checks it before any lookup)', () => {
     expect(route(table, { number: 'x2050' })).toMatchObject({ prefix: '', gateways: ['c'] });
+  });
+
+  it('with the default alphabet (digits), + is no prefix character: the +44 rule is not loaded and +4420 takes the default rule', () => {
+    const digitsOnly = tableOf({ gateways, rules });
+    const result = route(digitsOnly, { number: '+4420' });
+    expect(result).toMatchObject({ outcome: 'routed', prefix: '', ruleId: 3, gateways: ['c'] });
+    expect(result.decision.notes).toEqual(['character "+" at position 1 is not a prefix character: prefix rules skipped, default rules only']);
+  });
+
+  it('Kamailio\'s alphabet is digits, * # and +', () => {
+    const kamailio = tableOf({ gateways: gateways.map((g, i) => ({ ...g, gwid: String(i + 1) })), rules: [ruleRow(1, '+44', '4'), ruleRow(2, '*9#', '4')] }, { dialect: 'kamailio' });
+    expect(route(kamailio, { number: '+4420' })).toMatchObject({ prefix: '+44', gateways: ['4'] });
+    expect(route(kamailio, { number: '*9#1' })).toMatchObject({ prefix: '*9#', gateways: ['4'] });
   });
 });
 
@@ -127,11 +139,24 @@ describe('outcomes and flags', () => {
     expect(result.decision.rules.map((r) => [r.ruleId, r.verdict])).toEqual([[1, 'no-usable-gateway'], [2, 'taken'], [3, 'fallback']]);
   });
 
-  it('rule fallback never offers a gateway twice', () => {
-    const table = tableOf({ gateways, rules: [ruleRow(1, '44', 'a,b'), ruleRow(2, '4', 'b,c')] });
-    const result = route(table, { number: '44', ruleFallback: true });
+  it('rule fallback offers a gateway of both rules again, as OpenSIPS pushes each rule\'s list; with repeatGateways once, not', () => {
+    const rules = [ruleRow(1, '44', 'a,b'), ruleRow(2, '4', 'b,c')];
+    expect(route(tableOf({ gateways, rules }), { number: '44', ruleFallback: true }).gateways).toEqual(['a', 'b', 'b', 'c']);
+    const result = route(tableOf({ gateways, rules }, { repeatGateways: 'once' }), { number: '44', ruleFallback: true });
     expect(result.gateways).toEqual(['a', 'b', 'c']);
-    expect(result.decision.destinations.find((d) => d.ruleId === 2 && d.gateway.gwid === 'b')?.skipped).toBe('already offered by an earlier rule');
+    expect(result.decision.destinations.find((d) => d.ruleId === 2 && d.gateway.gwid === 'b')?.skipped).toBe('already offered in this decision (routing.repeatGateways: once)');
+  });
+
+  it('a gateway listed twice in a rule, or directly and through a carrier, is offered at each listing; with repeatGateways once, at its first', () => {
+    const parts = { gateways, carriers: [carrierRow('cb', 'b,c', { id: 51 })], rules: [ruleRow(1, '44', 'a,a,b,#cb')] };
+    expect(route(tableOf(parts), { number: '44' }).decision.targets.map((t) => [t.gateway.gwid, t.carrierid ?? ''])).toEqual([
+      ['a', ''],
+      ['a', ''],
+      ['b', ''],
+      ['b', 'cb'],
+      ['c', 'cb'],
+    ]);
+    expect(route(tableOf(parts, { repeatGateways: 'once' }), { number: '44' }).gateways).toEqual(['a', 'b', 'c']);
   });
 
   it('strict length (L) wants the prefix to be the whole number', () => {
@@ -193,8 +218,23 @@ describe('destinations: lists, carriers, weights, states', () => {
 
   it('weighted order (W) draws by weight with the injected random, zero weights last', () => {
     const table = tableOf({ gateways, rules: [ruleRow(1, '44', 'a=1,b=3,c=0,d=6', { sort_alg: 'W' })] });
-    // Total 10: 0.35 falls in b's share [1,4); then of a=1,d=6 (7): 0.9*7=6.3 falls in d's [1,7); then a; then c (zero weight).
-    expect(route(table, { number: '44', random: replay([0.35, 0.9, 0.0, 0.5]) }).gateways).toEqual(['b', 'd', 'a', 'c']);
+    // Total 10: 0.35 falls in b's share [1,4); then of a=1,d=6 (7): 0.9*7=6.3 falls in d's [1,7); then a; then c (zero weight), not drawn.
+    expect(route(table, { number: '44', random: replay([0.35, 0.9, 0.0]) }).gateways).toEqual(['b', 'd', 'a', 'c']);
+  });
+
+  it('W with every weight 0 or none keeps the list order (OpenSIPS 3.5.9), draws nothing; zeroWeightOrder random draws it', () => {
+    const rules = [ruleRow(1, '44', 'a,b=0,c,d', { sort_alg: 'W' })];
+    const never = () => {
+      throw new Error('no draw expected');
+    };
+    expect(route(tableOf({ gateways, rules }), { number: '44', random: never }).gateways).toEqual(['a', 'b', 'c', 'd']);
+    // 0.99 of 4 is d, then 0.0 of the rest (b, c, a after the swap) is b, then 0.6 of (c, a) is a.
+    expect(route(tableOf({ gateways, rules }, { zeroWeightOrder: 'random' }), { number: '44', random: replay([0.99, 0.0, 0.6]) }).gateways).toEqual(['d', 'b', 'a', 'c']);
+  });
+
+  it('W puts the zero weights after the weighted ones in the order its swaps leave them: 1=0,2=0,3=5 gives 3, 2, 1 as in OpenSIPS 3.5.9', () => {
+    const table = tableOf({ gateways, rules: [ruleRow(1, '44', 'a=0,b=0,c=5', { sort_alg: 'W' })] });
+    expect(route(table, { number: '44', random: replay([0.5]) }).gateways).toEqual(['c', 'b', 'a']);
   });
 
   it('weighted order follows the weights over many draws with a seeded random', () => {
@@ -231,13 +271,13 @@ describe('destinations: lists, carriers, weights, states', () => {
     expect(result.decision.destinations[0]?.skipped).toBe('disabled by admin');
   });
 
-  it('a first-only carrier whose first gateway an earlier rule offered offers nothing, not its next gateway (OpenSIPS offers the first again)', () => {
-    const carriers = [carrierRow('cdup', 'b,a', { id: 80, flags: 1 })];
-    const table = tableOf({ gateways, carriers, rules: [ruleRow(1, '44', 'b'), ruleRow(2, '4', '#cdup')] });
-    const result = route(table, { number: '44', ruleFallback: true });
+  it('a first-only carrier whose first gateway an earlier rule offered offers that one again (OpenSIPS); with repeatGateways once, nothing, never its next gateway', () => {
+    const parts = { gateways, carriers: [carrierRow('cdup', 'b,a', { id: 80, flags: 1 })], rules: [ruleRow(1, '44', 'b'), ruleRow(2, '4', '#cdup')] };
+    expect(route(tableOf(parts), { number: '44', ruleFallback: true }).gateways).toEqual(['b', 'b']);
+    const result = route(tableOf(parts, { repeatGateways: 'once' }), { number: '44', ruleFallback: true });
     expect(result.gateways).toEqual(['b']);
     expect(result.decision.destinations.filter((d) => d.ruleId === 2).map((d) => [d.gateway.gwid, d.skipped ?? 'usable'])).toEqual([
-      ['b', 'already offered by an earlier rule'],
+      ['b', 'already offered in this decision (routing.repeatGateways: once)'],
       ['a', 'carrier cdup uses only its first usable gateway'],
     ]);
   });
