@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { formatRowProblem, RoutingDataError } from '../../src/errors.js';
@@ -8,13 +6,14 @@ import { RoutingService } from '../../src/routing/routing-service.js';
 import type { KnexStore } from '../../src/store/knex/knex-store.js';
 import { prepareStore } from '../../src/store/knex/open-store.js';
 import { databaseKinds, type ScratchDatabase } from '../support/databases.js';
-import { OPENSIPS_DIR } from '../support/opensips/opensips-process.js';
+import { applyOpensipsDdl, opensipsDdlMissing } from '../support/upstream-ddl.js';
 
 /**
  * Rows OpenSIPS 3.x loads, or skips one by one, on a real store: the node
  * loads the rest, names each row it skipped, and routes as OpenSIPS would.
- * On MariaDB the tables are OpenSIPS's own DDL when DROUTER_TEST_OPENSIPS_DIR
- * names its tree (gwlist NULL-able there since 3.2), else our migrations.
+ * On SQLite and on MariaDB the tables are OpenSIPS's own DDL (its
+ * scripts/sqlite and scripts/mysql; gwlist NULL-able there since 3.2) when
+ * DROUTER_TEST_OPENSIPS_DIR names its tree, else our migrations.
  */
 
 const AT = new Date('2026-11-26T10:00:00Z');
@@ -42,9 +41,7 @@ describe.each(databaseKinds())('rows OpenSIPS 3.x skips or accepts, on $name', (
 
   beforeEach(async () => {
     scratch = await kind.create('osrows');
-    if (kind.name === 'mysql' && OPENSIPS_DIR) {
-      for (const file of ['standard-create.sql', 'drouting-create.sql']) await scratch.exec(readFileSync(join(OPENSIPS_DIR, 'scripts', 'mysql', file), 'utf8'));
-    }
+    if (opensipsDdlMissing() === '') await applyOpensipsDdl(kind, scratch);
     store = (await prepareStore(scratch.url, { seedExample: false })).store;
     for (const sql of ROWS) await scratch.exec(sql);
   }, 30_000);

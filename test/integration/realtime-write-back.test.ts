@@ -3,13 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Finished, runDrouter } from '../support/drouter-process.js';
 import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { captureLog, type CapturedLog } from '../support/log-capture.js';
-import { databaseKinds, type ScratchDatabase } from '../support/databases.js';
+import { type DatabaseKind, databaseKinds, type ScratchDatabase } from '../support/databases.js';
 import { challengesOf, RegisteringPhone, statusOf } from '../support/registering-phone.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
+import { applyOpensipsDdl, applySqlFile, opensipsDdlMissing, STANDIN_SIPPEERS_SQL } from '../support/upstream-ddl.js';
+import { migrateStore } from '../../src/store/knex/open-store.js';
 
 /**
- * The Asterisk realtime write-back on the sippeers table drouter creates,
- * whose registration columns have Asterisk's own sizes (alembic
+ * The Asterisk realtime write-back on the sippeers table drouter creates
+ * and on an operator's (see Tables below), whose registration columns have
+ * Asterisk's own sizes (alembic
  * 4da0c5f79a9c: fullcontact VARCHAR(80); 1758e8bbf6b: useragent 255): a
  * value longer than its column never costs the registration (MariaDB in
  * strict mode refuses the whole UPDATE), lastms is written, static peers
@@ -32,7 +35,46 @@ function longContact(port: number): string {
   return `${head}${'a'.repeat(300 - head.length)}`;
 }
 
-describe.each(databaseKinds())('realtime write-back on $name', (kind) => {
+/**
+ * Whose tables: the ones a first start makes (migrations and the example's
+ * phones), or an operator's, made by the projects' own DDL as it is
+ * (test/support/upstream-ddl.ts): OpenSIPS 3.5.9's drouting and, for
+ * Asterisk's sippeers, sql/04-sippeers.sql on MariaDB (Asterisk is not
+ * packaged in Debian) or `drouter migrate`'s table on SQLite (Asterisk has
+ * no SQLite DDL), with two phones of the operator's. Nothing is seeded there.
+ */
+interface Tables {
+  name: string;
+  kind: DatabaseKind;
+  prepare?: (scratch: ScratchDatabase) => Promise<void>;
+}
+
+const opensipsMissing = opensipsDdlMissing();
+
+function tablesToRun(): Tables[] {
+  return databaseKinds().flatMap((kind): Tables[] => [
+    { name: `${kind.name}, tables of a first start`, kind },
+    ...(opensipsMissing
+      ? []
+      : [
+          {
+            name: `${kind.name}, an operator's tables from OpenSIPS's DDL and ${kind.name === 'mysql' ? 'sql/04-sippeers.sql' : 'drouter migrate'}`,
+            kind,
+            prepare: async (scratch: ScratchDatabase) => {
+              await applyOpensipsDdl(kind, scratch);
+              if (kind.name === 'mysql') await applySqlFile(kind, scratch, STANDIN_SIPPEERS_SQL);
+              else await migrateStore(scratch.url);
+              await scratch.exec(
+                "INSERT INTO sippeers (name, type, host, secret, context, nat, transport) VALUES ('1001', 'friend', 'dynamic', 'secret1001', 'from-phones', 'force_rport,comedia', 'udp,tcp'), ('1002', 'friend', 'dynamic', 'secret1002', 'from-phones', 'force_rport,comedia', 'udp,tcp')",
+              );
+            },
+          },
+        ]),
+  ]);
+}
+
+// Without OpenSIPS's tree the operator's-tables runs are left out; the title of the first says so.
+describe.each(tablesToRun())(`realtime write-back on $name${opensipsMissing ? ` (operator's tables skipped: ${opensipsMissing})` : ''}`, ({ kind, prepare }) => {
   let scratch: ScratchDatabase;
   let captured: CapturedLog;
   let server: TestServer;
@@ -53,6 +95,7 @@ describe.each(databaseKinds())('realtime write-back on $name', (kind) => {
 
   beforeAll(async () => {
     scratch = await kind.create('writeback');
+    await prepare?.(scratch);
     captured = captureLog();
     server = await startTestServer(SERVER, { store: { url: scratch.url }, registrar: { rtcachefriends: true } }, captured.log);
     phone = new RegisteringPhone(await UdpPeer.bind(PHONE), server.sip);
