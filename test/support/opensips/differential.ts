@@ -154,14 +154,22 @@ export function ourAnswer(decision: RouteDecision, fixedOrder: (ruleId: number) 
   return { answer: { outcome: 'routed', ruleId: decision.ruleId, gateways }, orderFixed: decision.targets.every((target) => fixedOrder(target.ruleId)) };
 }
 
-/** Whether a rule's gateway order is fixed: its sort and the sort of every carrier it lists are N. */
+/**
+ * Whether a list's order is fixed: N, or W with every weight 0 or none,
+ * which OpenSIPS 3.5.9 keeps in list order (routing.zeroWeightOrder list).
+ */
+function listOrderIsFixed(sortAlg: string, gwlist: string): boolean {
+  return sortAlg !== 'W' || gwlist.split(',').every((entry) => Number(entry.split('=')[1] ?? 0) === 0);
+}
+
+/** Whether a rule's gateway order is fixed: its own list's and that of every carrier it lists. */
 function ruleOrderIsFixed(sample: DroutingSample): (ruleId: number) => boolean {
-  const weighted = new Set(sample.carriers.filter((carrier) => carrier.sort_alg === 'W').map((carrier) => carrier.carrierid));
+  const drawn = new Set(sample.carriers.filter((carrier) => !listOrderIsFixed(carrier.sort_alg, carrier.gwlist)).map((carrier) => carrier.carrierid));
   const rules = new Map(sample.rules.map((rule) => [rule.ruleid, rule]));
   return (ruleId) => {
     const rule = rules.get(ruleId);
-    if (!rule || rule.sort_alg === 'W') return false;
-    return !(rule.gwlist ?? '').split(',').some((entry) => entry.startsWith('#') && weighted.has(entry.slice(1).split('=')[0] ?? ''));
+    if (!rule || !listOrderIsFixed(rule.sort_alg, rule.gwlist ?? '')) return false;
+    return !(rule.gwlist ?? '').split(',').some((entry) => entry.startsWith('#') && drawn.has(entry.slice(1).split('=')[0] ?? ''));
   };
 }
 
