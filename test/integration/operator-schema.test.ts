@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { createRoutingService, type RunningServer, startServer } from '../../src/main.js';
@@ -7,9 +5,8 @@ import { prepareStore } from '../../src/store/knex/open-store.js';
 import { type DatabaseKind, databaseKinds, type ScratchDatabase } from '../support/databases.js';
 import { freePort, runDrouter } from '../support/drouter-process.js';
 import { captureLog } from '../support/log-capture.js';
-import { OPENSIPS_DIR } from '../support/opensips/opensips-process.js';
-import { execSql } from '../support/sqlite-file.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
+import { applyKamailioDdl, applyOpensipsDdl, kamailioDdlMissing, opensipsDdlMissing } from '../support/upstream-ddl.js';
 
 /**
  * An operator's database read as it is (README "Schema"): Kamailio 5.6's
@@ -19,42 +16,8 @@ import { sipRequest, UdpPeer } from '../support/udp-peer.js';
  * The child-process cases run the built CLI (`npm run build` first).
  */
 
-/** Where Debian's kamailio-mysql-modules and kamailio-sqlite-modules put Kamailio's DDL. */
-const KAMAILIO_DDL: Record<DatabaseKind['name'], string> = { mysql: '/usr/share/kamailio/mysql', sqlite: '/usr/share/kamailio/db_sqlite' };
-const OPENSIPS_DDL: Record<DatabaseKind['name'], string> = { mysql: 'mysql', sqlite: 'sqlite' };
-const DDL_FILES = ['standard-create.sql', 'drouting-create.sql'];
-
-/** Why a suite cannot run here (empty: it can); a failure instead when `required` names a variable that is set. */
-function missingFiles(files: readonly string[], required: string, what: string): string {
-  const missing = files.filter((file) => !existsSync(file));
-  if (missing.length === 0) return '';
-  const reason = `${what}: ${missing.join(', ')} not found`;
-  if (process.env[required]) throw new Error(`${required} is set but ${reason}`);
-  return reason;
-}
-
-const kamailioMissing = missingFiles(
-  Object.values(KAMAILIO_DDL).flatMap((dir) => DDL_FILES.map((file) => join(dir, file))),
-  'DROUTER_TEST_KAMAILIO_SCHEMA',
-  "Kamailio 5.6's DDL (apt-get install kamailio-mysql-modules kamailio-sqlite-modules)",
-);
+const kamailioMissing = kamailioDdlMissing();
 const opensipsMissing = opensipsDdlMissing();
-
-/** OpenSIPS's DDL is read from the built tree (DROUTER_TEST_OPENSIPS_DIR), as the differential reads it. */
-function opensipsDdlMissing(): string {
-  if (!OPENSIPS_DIR) {
-    if (process.env.DROUTER_TEST_OPENSIPS) throw new Error('DROUTER_TEST_OPENSIPS is set but DROUTER_TEST_OPENSIPS_DIR is not');
-    return 'no built OpenSIPS tree (DROUTER_TEST_OPENSIPS_DIR)';
-  }
-  const files = Object.values(OPENSIPS_DDL).flatMap((dir) => DDL_FILES.map((file) => join(OPENSIPS_DIR ?? '', 'scripts', dir, file)));
-  return missingFiles(files, 'DROUTER_TEST_OPENSIPS', "OpenSIPS 3.5.9's DDL");
-}
-
-/** Runs a whole SQL file (several statements) as an operator's client would. */
-async function applySql(kind: DatabaseKind, db: ScratchDatabase, sql: string): Promise<void> {
-  if (kind.name === 'mysql') await db.exec(sql);
-  else execSql(db.url.slice('sqlite:'.length), sql);
-}
 
 /** Every column of every table, in order: what "nothing created or altered" is checked against. */
 async function schemaOf(kind: DatabaseKind, db: ScratchDatabase): Promise<string[]> {
@@ -119,7 +82,7 @@ describe.each(databaseKinds())('an operator database on $name', (kind) => {
   // A skip says why in its title.
   describe.runIf(kamailioMissing === '')(`Kamailio 5.6's drouting tables, as its DDL makes them${kamailioMissing ? ` (skipped: ${kamailioMissing})` : ''}`, () => {
     beforeEach(async () => {
-      for (const file of DDL_FILES) await applySql(kind, db, readFileSync(join(KAMAILIO_DDL[kind.name], file), 'utf8'));
+      await applyKamailioDdl(kind, db);
       await db.exec("INSERT INTO dr_gateways (gwid, type, address, strip, pri_prefix, attrs, description) VALUES (1, 0, '127.0.0.213:5060', 0, '', 'kamailio=1', 'one')");
       await db.exec("INSERT INTO dr_gateways (gwid, type, address, strip, pri_prefix, attrs, description) VALUES (2, 0, '127.0.0.214:5060', 2, '9', NULL, 'two')");
       await db.exec("INSERT INTO dr_gw_lists (id, gwlist, description) VALUES (1, '1,2', 'both')");
@@ -216,7 +179,7 @@ describe.each(databaseKinds())('an operator database on $name', (kind) => {
 
   describe.runIf(opensipsMissing === '')(`OpenSIPS 3.5.9's own drouting tables, without dr_gw_lists, sippeers or address${opensipsMissing ? ` (skipped: ${opensipsMissing})` : ''}`, () => {
     beforeEach(async () => {
-      for (const file of DDL_FILES) await applySql(kind, db, readFileSync(join(OPENSIPS_DIR ?? '', 'scripts', OPENSIPS_DDL[kind.name], file), 'utf8'));
+      await applyOpensipsDdl(kind, db);
       await db.exec("INSERT INTO dr_gateways (gwid, address) VALUES ('gwa', '127.0.0.213:5060'), ('gwb', '127.0.0.214:5060')");
       await db.exec("INSERT INTO dr_carriers (carrierid, gwlist) VALUES ('both', 'gwb,gwa')");
       await db.exec("INSERT INTO dr_rules (groupid, prefix, gwlist) VALUES ('0', '011', 'gwa,gwb'), ('0', '44', '#both')");
