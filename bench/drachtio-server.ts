@@ -5,8 +5,8 @@ import { adminPortOpened, drachtioConfigXml } from '../test/support/drachtio-lau
 
 /**
  * The drachtio-server of the drachtio runs: DROUTER_BENCH_DRACHTIO_BINARY
- * names the binary (it is in no package registry: README, "The drachtio
- * engine"); the bench writes its config file to its work folder and starts
+ * names the binary (it is in no package registry: docs/engines.md, "The drachtio
+ * engine""); the bench writes its config file to its work folder and starts
  * one per step, as it does the proxy.
  */
 export const DRACHTIO_BINARY = process.env.DROUTER_BENCH_DRACHTIO_BINARY;

@@ -22,7 +22,7 @@ import {
 import { processTree } from './workers.js';
 
 /**
- * `npm run bench -- --only overload` (README "Under attack"): calls at twice
+ * `npm run bench -- --only overload` (docs/security.md "Under attack"): calls at twice
  * the rate the calls part sustains, for 20 s, with both gateways answering;
  * printed: the goodput (answered calls a second), the 503s and whether each
  * carried Retry-After, gateways marked down, the proxy's peak RSS, and the

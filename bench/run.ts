@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every benchmark, figures printed (see README, Benchmarks).
+ * `npm run bench`: every benchmark, figures printed (see docs/benchmarks.md).
  * `--only routing|messages|calls|registrations|floor|anchor|opensips|overload` (or a comma list) picks parts
  * (anchor: Kamailio 5.6 in the proxy's place, bench/anchor.ts; opensips: the differential against OpenSIPS 3.5.9, bench/opensips.ts;
  * overload: twice the sustained call rate and a REGISTER brute force, bench/overload.ts);

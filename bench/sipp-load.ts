@@ -273,7 +273,7 @@ function serverPart(step: Step): string {
 
 /**
  * Runs `profile` on each engine `--engine` asks for, or with `--workers N`
- * as one process and as N workers (README, Benchmarks); a drachtio run
+ * as one process and as N workers (docs/benchmarks.md); a drachtio run
  * without its binary says so.
  */
 export async function findSustainedRates(profile: LoadProfile, startRate: number): Promise<void> {

@@ -136,7 +136,7 @@ export interface SchemaProblem {
 }
 
 /**
- * The database's tables are not a layout sip-drouter reads (README
+ * The database's tables are not a layout sip-drouter reads (docs/schema.md
  * "Schema"): a required table or column is missing, or a column's type
  * cannot hold what is read from it. Lists every problem.
  */
@@ -150,7 +150,7 @@ export class SchemaError extends DrouterError {
     if (tables.length > 0) parts.push(`the store at ${redactedUrl} lacks a table (${tables.join(', ')}): run drouter migrate`);
     if (columns.length > 0) {
       const noun = columns.length === 1 ? 'a column' : `${columns.length} columns`;
-      parts.push(`the store at ${redactedUrl} has ${noun} sip-drouter cannot read (it reads the OpenSIPS 1.5–3.x and Kamailio 5.x drouting layouts; README "Schema"):\n${columns.join('\n')}`);
+      parts.push(`the store at ${redactedUrl} has ${noun} sip-drouter cannot read (it reads the OpenSIPS 1.5–3.x and Kamailio 5.x drouting layouts; docs/schema.md "Schema"):\n${columns.join('\n')}`);
     }
     super('DROUTER_ERR_SCHEMA', parts.join('\n'));
     this.problems = problems;

@@ -327,7 +327,7 @@ async function sharedSecret(config: Readonly<Config>, store: Store, log: Logger)
   return candidate;
 }
 
-/** Says what differs from sip-drouter's own tables: an operator's layout read as it is (README "Schema"). */
+/** Says what differs from sip-drouter's own tables: an operator's layout read as it is (docs/schema.md "Schema"). */
 function logStoreLayout(layout: StoreLayout, log: Logger): void {
   if (layout.notes.length > 0) log.info({ layout: layout.name, notes: layout.notes }, `store tables read as ${layout.name}: ${layout.notes.join('; ')}`);
   if (!layout.peers) log.warn('the store has no sippeers table: every REGISTER is answered 404 and calls reach no registered phone; run drouter migrate to create it');

@@ -71,7 +71,7 @@ const sipSchema = z.strictObject({
     z.array(z.enum(['udp', 'tcp'])).min(1),
     'a non-empty list of udp, tcp',
   ).default(['udp', 'tcp']),
-  // The native engine's TCP connections (README "TCP limits"); drachtio-server keeps its own.
+  // The native engine's TCP connections (docs/engines.md "TCP limits"); drachtio-server keeps its own.
   tcp: z
     .strictObject({
       maxConnections: leaf(z.number().int().min(1).max(1_000_000), 'an integer from 1 to 1000000, below the open-file limit').default(4096),

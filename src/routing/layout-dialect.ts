@@ -5,7 +5,7 @@ import type { TimerecDialect } from './timerec/index.js';
 
 /**
  * Whether routing.dialect and routing.timerecDialect fit the drouting
- * layout the store read off the columns (README "An operator's database").
+ * layout the store read off the columns (docs/schema.md "An operator's database").
  * Only what the columns prove is said: an integer gwid key is Kamailio's or
  * OpenSIPS 1.5–1.7's (gwlists with `;`, legacy timerecs), a dr_rules
  * sort_alg is OpenSIPS 3.x's (its gwlists reject `;` and take ids of

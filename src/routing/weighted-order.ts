@@ -13,7 +13,7 @@ export type ZeroWeightOrder = 'list' | 'random';
  * with probability weight / sum of remaining weights, swap it with the first
  * remaining one, go on with the rest; the last entry is not drawn. The swap
  * is why `1=0,2=0,3=5` comes out 3, 2, 1. A negative weight counts as 0
- * (3.5.9 reads it as a huge unsigned one: README, "Where we differ").
+ * (3.5.9 reads it as a huge unsigned one: docs/routing.md, "Where we differ"").
  * `random` returns a number in [0, 1).
  */
 export function weightedOrder<T extends { readonly weight: number }>(items: readonly T[], random: () => number, zeroWeightOrder: ZeroWeightOrder): T[] {

@@ -41,7 +41,7 @@ class PrivateRedis {
 }
 
 /**
- * Redis stopped under calls (README "Under attack", cache outage): calls to
+ * Redis stopped under calls (docs/security.md "Under attack", cache outage): calls to
  * gateways go on, a registered phone is reached at its sippeers row's
  * contact, a caller still authenticates (nonce counts in the process
  * meanwhile), REGISTERs get 503 with Retry-After, the outage is logged once
@@ -127,7 +127,7 @@ describe(`a cache outage (${testEngine} engine)`, () => {
 });
 
 /**
- * A ban made on one node reaches the other through Redis (README "Under
+ * A ban made on one node reaches the other through Redis (docs/security.md "Under
  * attack"), and a lift on either lifts it on both: two servers in this
  * process share the test Redis under a key prefix of their own. Nodes on
  * 127.0.0.175 and .176, the guesser on .177.

@@ -10,13 +10,13 @@ import { execSql } from '../support/sqlite-file.js';
 import { UdpPeer } from '../support/udp-peer.js';
 
 /**
- * Who may call (README "Who may call"): a new call from a source that is not
+ * Who may call (docs/security.md "Who may call"): a new call from a source that is not
  * trusted is challenged (407) and must carry the credentials of the From
  * user's sippeers peer; gateways and auth.trustedSources are trusted. The
  * example data: peers 1001–1004 (secret<name>), gateways 1 and 2 moved to
  * 127.0.0.102/103. Proxy on 127.0.0.90, a phone (the caller, or a stranger) on
  * 127.0.0.91, a registered phone on 127.0.0.92, an SBC on 127.0.0.93, a
- * flooder on 127.0.0.85. limits.* are on their defaults (README "Under
+ * flooder on 127.0.0.85. limits.* are on their defaults (docs/security.md "Under
  * attack"): the flood meets the INVITE rate; the phone's few wrong answers
  * here stay well below limits.ban.failures.
  */
@@ -120,7 +120,7 @@ describe(`who may call (${testEngine} engine)`, () => {
     expect(statusOf(await secondFinal(call))).toBe(200);
     const [forwarded] = gateway1.requests('INVITE').filter((request) => request.headers['call-id'] === call.callId);
     expect(forwarded?.uri).toBe(`sip:01144201230002@${GATEWAY_1}:5060`);
-    // drachtio-server forwards the request as it came (README "Who may call").
+    // drachtio-server forwards the request as it came (docs/security.md "Who may call").
     expect(forwarded?.headers['proxy-authorization']).toEqual(testEngine === 'drachtio' ? expect.anything() : undefined);
   });
 

@@ -5,8 +5,8 @@ import { DEFAULT_SAMPLE_SIZE } from '../support/opensips/drouting-sample.js';
 import { OPENSIPS_DIR } from '../support/opensips/opensips-process.js';
 
 /**
- * Our routing against OpenSIPS 3.5.9 itself (README, "Checked against
- * OpenSIPS"): the same seeded drouting rows, written with OpenSIPS's own
+ * Our routing against OpenSIPS 3.5.9 itself (docs/routing.md, "Checked against
+ * OpenSIPS""): the same seeded drouting rows, written with OpenSIPS's own
  * DDL into MariaDB, loaded by both; for each generated number and group,
  * the rule and the gateways (in order where every sort involved is N, else
  * as a set, with each gateway's carrier and rewritten Request-URI user)

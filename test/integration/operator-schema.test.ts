@@ -9,7 +9,7 @@ import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 import { applyKamailioDdl, applyOpensipsDdl, kamailioDdlMissing, opensipsDdlMissing } from '../support/upstream-ddl.js';
 
 /**
- * An operator's database read as it is (README "Schema"): Kamailio 5.6's
+ * An operator's database read as it is (docs/schema.md "Schema"): Kamailio 5.6's
  * and OpenSIPS 3.5.9's own drouting DDL applied untouched, on SQLite and on
  * MariaDB; nothing created or altered at start; a table we cannot read
  * refused with DROUTER_ERR_SCHEMA at start, at `drouter check` and at reload.

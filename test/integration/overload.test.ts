@@ -9,7 +9,7 @@ import { UdpPeer } from '../support/udp-peer.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
- * Load shedding (README "Under attack"), at a small scale so that it is
+ * Load shedding (docs/security.md "Under attack"), at a small scale so that it is
  * deterministic: the cap of INVITEs in progress set to 1, and the event
  * loop held busy by the test (the server runs in this process). Past the
  * limits a new INVITE or REGISTER gets 503 with Retry-After before any work;

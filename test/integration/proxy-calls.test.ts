@@ -36,7 +36,7 @@ function recordRoutes(server: TestServer, outbound: string, inbound: string): st
 /** Record-Route entries with their dialog token (22 base64url characters, test/integration/signed-dialogs.test.ts) shown as TOKEN. */
 const withTokenShown = (entries: readonly string[]) => entries.map((entry) => entry.replace(/;drt=[A-Za-z0-9_-]{22};/, ';drt=TOKEN;'));
 
-/** drachtio-server holds the SIP side: where it differs (README, "Where it differs"), the tests assert its behaviour. */
+/** drachtio-server holds the SIP side: where it differs (docs/engines.md, "Where it differs""), the tests assert its behaviour. */
 const onDrachtio = testEngine === 'drachtio';
 
 function header(message: string | undefined, name: string): string[] {
@@ -173,7 +173,7 @@ describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`,
     expect(gateway2.requests('INVITE')).toHaveLength(1);
   });
 
-  // README "Where it differs" 1: drachtio-server moves to the next destination on any final above 200
+  // docs/engines.md "Where it differs" 1: drachtio-server moves to the next destination on any final above 200
   // (ProxyCore::processResponse), so tryNext cannot keep a 486 from failing over.
   it('on 486 from gateway 1 goes back to the caller (drachtio-server fails over to gateway 2)', async () => {
     gateway1.script = 'busy';
@@ -190,7 +190,7 @@ describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`,
     }
   });
 
-  // README "Where it differs" 2: drachtio-server sends its own pick of the gateways' finals upstream (forwardBestResponse), not our 503.
+  // docs/engines.md "Where it differs" 2: drachtio-server sends its own pick of the gateways' finals upstream (forwardBestResponse), not our 503.
   it('answers 503 when every gateway fails (drachtio-server: its pick of their finals)', async () => {
     gateway1.script = 'unavailable';
     gateway2.script = 'error';
@@ -226,7 +226,7 @@ describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`,
     expect(gateway1.requests('INVITE')).toHaveLength(0);
   });
 
-  // README "Where it differs" 7: drachtio-server sends its CANCEL once, statelessly (ClientTransaction::cancelRequest,
+  // docs/engines.md "Where it differs" 7: drachtio-server sends its CANCEL once, statelessly (ClientTransaction::cancelRequest,
   // nta_msg_tsend), and answers the caller's INVITE 487 itself.
   it('retransmits its CANCEL to a gateway until it answers (UDP; drachtio-server sends it once)', async () => {
     gateway1.script = 'ring-drop-first-cancel';
@@ -248,7 +248,7 @@ describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`,
     phone.send(call.invite, server.sip);
     expect(statusOf(await provisionalResponse(phone, call, 100))).toBe(100);
     // While gateway 1 is tried (drachtio-server sends 100 Trying before the app has routed the call, and
-    // proxies a request whose CANCEL came in meanwhile all the same: README, "The drachtio engine").
+    // proxies a request whose CANCEL came in meanwhile all the same: docs/engines.md, "The drachtio engine"").
     await new Promise((resolve) => setTimeout(resolve, 100));
     phone.send(cancelOf(call), server.sip);
     expect(statusOf(await finalFor(call))).toBe(487);
@@ -339,7 +339,7 @@ describe('the sip package traps, handled', () => {
     }
   });
 
-  // README "Where it differs" 6: drachtio-server forwards in-dialog requests itself (statelessly): our engine holds no transaction for the BYE.
+  // docs/engines.md "Where it differs" 6: drachtio-server forwards in-dialog requests itself (statelessly): our engine holds no transaction for the BYE.
   it('forgets a BYE\'s client transaction after timer K (5 s over UDP), an INVITE\'s only after 32 s (drachtio-server: none of ours)', async () => {
     // A server of its own: other tests' transactions would expire meanwhile and move the count.
     const rig = await startRig('127.0.0.39');
@@ -386,7 +386,7 @@ describe('the sip package traps, handled', () => {
     }
   });
 
-  // README "Where it differs" 11: drachtio-server owns the SIP sockets: stopping us leaves its connections to the phones as they are.
+  // docs/engines.md "Where it differs" 11: drachtio-server owns the SIP sockets: stopping us leaves its connections to the phones as they are.
   it('closes established TCP connections on stop (the package leaves them open for 120 s; drachtio-server keeps its own)', async () => {
     const server = await startTestServer('127.0.0.34');
     const peer = await TcpPeer.connect('127.0.0.35', server.sip);

@@ -16,7 +16,7 @@ import { waitFor } from '../support/wait-for.js';
  * 5.1.65 (a pipe) as peer 1002, Debian's packages. Both register; their
  * sippeers rows carry what chan_sip writes; baresip calls a number that the
  * example data routes to gateway 1; linphonec calls baresip through the
- * location service; both unregister and their rows are cleared. README
+ * location service; both unregister and their rows are cleared. docs/registrar.md
  * "Real phones". Skipped without the programs, unless DROUTER_TEST_PHONES
  * is set (as .ci/run sets it): then missing is a failure.
  *

@@ -158,7 +158,7 @@ describe.each(tablesToRun())(`realtime write-back on $name${opensipsMissing ? ` 
 
   // On drachtio, what drachtio-server 0.9.4 makes of it: it copies each proxy destination into a char[URI_LEN]
   // (drachtio.h:114, URI_LEN 256) with strncpy(…, URI_LEN - 1) (sip-proxy-controller.hpp:351), so a destination
-  // of more than 255 characters goes cut to its first 255, both as next hop and as Request-URI (README, "The
+  // of more than 255 characters goes cut to its first 255, both as next hop and as Request-URI (docs/engines.md, "The
   // drachtio engine", 14). Asserted, not skipped: a drachtio-server that stops cutting fails this case.
   it('reaches the phone at its whole Contact when a trusted caller calls it (through drachtio-server: its first 255 characters)', async () => {
     const contact = longContact(phone.peer.address.port);

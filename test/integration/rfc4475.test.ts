@@ -58,7 +58,7 @@ const EXPECTED: Readonly<Record<string, number | null>> = {
  * answers or drops what it refuses; only the rest reaches us. The messages
  * whose handling differs from EXPECTED, per transport (the raw checks of
  * raw-request-check.ts are the native engine's: on drachtio these messages
- * meet sofia's parser instead). README, "The drachtio engine", difference 12.
+ * meet sofia's parser instead). docs/engines.md, "The drachtio engine"", difference 12.
  */
 const VIA_ELSEWHERE = null; // the top Via names another transport than the one it came on: sofia drops it (nta.c agent_check_request_via)
 const SOFIA_DROPS = null; // sofia cannot parse the Via or the request line and has no Via to answer to

@@ -10,7 +10,7 @@ import { UdpPeer } from '../support/udp-peer.js';
 
 /**
  * sipvicious, the scanner most attacks start with (Debian `sipvicious`),
- * against the proxy on its defaults with no trusted sources (README "Under
+ * against the proxy on its defaults with no trusted sources (docs/security.md "Under
  * attack", limits.scannerUserAgents and limits.ban): svmap, svwar and svcrack
  * send User-Agent friendly-scanner, so each gets no answer at all, finds
  * nothing, is counted in sipdr_requests_dropped_total{reason="scanner"}, and
@@ -38,7 +38,7 @@ const RUN_TIMEOUT_MS = 40_000;
 
 /**
  * Native engine only: drachtio-server 0.9.4 itself exits with SIGSEGV when
- * svmap scans it while our app is connected (3 of 3 runs; README "What each
+ * svmap scans it while our app is connected (3 of 3 runs; docs/security.md "What each
  * engine does"), which would take the drachtio runs' shared server down.
  */
 describe.runIf(sipviciousAvailable() && testEngine === 'native')(`sipvicious against the proxy on its default, no trusted sources (native engine; drachtio-server 0.9.4 crashes under svmap)`, () => {

@@ -16,7 +16,7 @@ import { execSql } from '../support/sqlite-file.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 
 /**
- * The security log (README "Security log and fail2ban"): every failure the
+ * The security log (docs/security.md "Security log and fail2ban"): every failure the
  * proxy refuses over real UDP lands in log.securityFile as a line Debian
  * fail2ban's stock `asterisk` filter matches, with the right source, and
  * nothing else does; the shipped filter and jail work with fail2ban too.
@@ -156,7 +156,7 @@ describe.runIf(fail2banAvailable())(`the security log, read by fail2ban (${testE
     expect(await call(caller, '01144201230144', "o'neil", { user: "o'neil", password: 'whatever' }, `evil)-x@${CALLER}`)).toBe(407);
     const calls = 5;
 
-    // drachtio-server relays in-dialog requests itself, without asking us (README "Where it differs" 6).
+    // drachtio-server relays in-dialog requests itself, without asking us (docs/engines.md "Where it differs" 6).
     let inDialog = 0;
     if (testEngine === 'native') {
       const forger = await peerAt(FORGER);

@@ -9,7 +9,7 @@ import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 
 /**
- * Signed dialogs (README, "Who may call"): our Record-Route carries a token
+ * Signed dialogs (docs/security.md, "Who may call""): our Record-Route carries a token
  * over the dialog's Call-ID and the caller's tag; a request inside a dialog
  * is relayed only when its top Route is ours and carries its dialog's
  * token. A stranger's forged in-dialog request (the To tag and our Route
@@ -24,7 +24,7 @@ const VICTIM = '127.0.0.77';
 const GATEWAY_1 = '127.0.0.104';
 const GATEWAY_2 = '127.0.0.105';
 const RESTART_GATEWAY = '127.0.0.106';
-/** drachtio-server relays whatever carries its own Route, statelessly, without asking us (README "Where it differs" 6). */
+/** drachtio-server relays whatever carries its own Route, statelessly, without asking us (docs/engines.md "Where it differs" 6). */
 const onDrachtio = testEngine === 'drachtio';
 
 function header(message: string | undefined, name: string): string | undefined {

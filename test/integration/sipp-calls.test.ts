@@ -56,7 +56,7 @@ describe.runIf(sippAvailable())('sipp calls on the example data', () => {
     expect(gateway2.requests('BYE')).toHaveLength(1);
   });
 
-  // README "Where it differs" 2: drachtio-server relays its own pick of the gateways' finals, not our 503; its
+  // docs/engines.md "Where it differs" 2: drachtio-server relays its own pick of the gateways' finals, not our 503; its
   // pick between a 503 and a 500 is either (proxy-calls asserts that), so there both gateways answer 503.
   it('gives the phone 503 when both gateways fail (drachtio-server: its pick of their finals)', async () => {
     gateway1.script = 'unavailable';

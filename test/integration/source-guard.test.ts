@@ -9,7 +9,7 @@ import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { UdpPeer } from '../support/udp-peer.js';
 
 /**
- * Per-source limits and bans (README "Under attack"): a password guesser on
+ * Per-source limits and bans (docs/security.md "Under attack"): a password guesser on
  * one 127.0.0.N is banned after limits.ban.failures failures and then gets
  * no answer at all, while a phone on another address goes on registering
  * and calling; `drouter bans` (GET /bans) lists the ban and `drouter unban`

@@ -7,7 +7,7 @@ import { sipRequest } from '../support/udp-peer.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
- * sip.tcp on the native engine (README "TCP limits"), with small settings:
+ * sip.tcp on the native engine (docs/engines.md "TCP limits"), with small settings:
  * the caps on a server on 127.0.0.130 with phones on .131–.134, the
  * timeouts and size caps on one on 127.0.0.135 with phones on .136–.139.
  * drachtio-server owns its TCP, so these run on the native engine only.

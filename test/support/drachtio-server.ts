@@ -8,8 +8,8 @@ import { adminPortOpened, drachtioConfigXml } from './drachtio-launch.js';
 /**
  * The drachtio-server binary for tests that start and kill their own
  * (DROUTER_TEST_DRACHTIO_BINARY). drachtio-server is in no package registry:
- * ../shared/vendor/build-drachtio.sh builds it (README, "The drachtio
- * engine"). Without it those tests are skipped, unless DROUTER_TEST_DRACHTIO
+ * ../shared/vendor/build-drachtio.sh builds it (docs/engines.md, "The drachtio
+ * engine""). Without it those tests are skipped, unless DROUTER_TEST_DRACHTIO
  * is set (as .ci/run sets it): then a missing binary is a failure.
  */
 export const DRACHTIO_BINARY = drachtioBinary(process.env.DROUTER_TEST_DRACHTIO_BINARY);

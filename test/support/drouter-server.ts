@@ -12,7 +12,7 @@ export const testEngine: 'native' | 'drachtio' = engineUnderTest(process.env.DRO
 
 /**
  * What drachtio-server may send the caller when gateway 1 answered 503 and gateway 2 500: its own pick of
- * the finals (README "Where it differs" 2, forwardBestResponse), either of the two, where the native
+ * the finals (docs/engines.md "Where it differs" 2, forwardBestResponse), either of the two, where the native
  * engine answers its own 503. Its order (bestResponseOrder, sip-proxy-controller.cpp:103) ranks two 5xx
  * alike, so std::sort leaves either first.
  */

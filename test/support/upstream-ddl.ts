@@ -6,7 +6,7 @@ import { execSql } from './sqlite-file.js';
 
 /**
  * The projects' own DDL, applied as it is from where it is installed, never
- * copied into this repository (README "An operator's database"): OpenSIPS
+ * copied into this repository (docs/schema.md "An operator's database"): OpenSIPS
  * 3.5.9's from its built tree (DROUTER_TEST_OPENSIPS_DIR/scripts/mysql and
  * scripts/sqlite), Kamailio 5.6's from where Debian's kamailio-mysql-modules
  * and kamailio-sqlite-modules install it. Asterisk is not packaged in

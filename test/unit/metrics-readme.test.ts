@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Metrics, type MetricDescription } from '../../src/metrics/metrics.js';
+import { readDocument } from '../support/documentation.js';
 
-const README = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
-const HEADING = '### Metrics';
+const DOCUMENT = 'docs/admin-api.md';
+const README = readDocument(DOCUMENT);
+const HEADING = '## Metrics';
 const HEADER_ROW = '| name | type | labels | meaning |';
 const NO_LABELS = '—';
 
@@ -12,7 +12,7 @@ const NO_LABELS = '—';
 function metricsTable(markdown: string): MetricDescription[] {
   const lines = markdown.split('\n');
   const heading = lines.indexOf(HEADING);
-  if (heading < 0) throw new Error(`README.md has no "${HEADING}" heading`);
+  if (heading < 0) throw new Error(`${DOCUMENT} has no "${HEADING}" heading`);
   const section = lines.slice(heading + 1);
   const sectionEnd = section.findIndex((line) => line.startsWith('#'));
   const header = section.slice(0, sectionEnd < 0 ? undefined : sectionEnd).findIndex((line) => line.startsWith('|'));
@@ -36,7 +36,7 @@ function readRow(row: string): MetricDescription {
 
 const byName = (a: MetricDescription, b: MetricDescription) => (a.name < b.name ? -1 : 1);
 
-describe('the README metrics table', () => {
+describe('the metrics table of docs/admin-api.md', () => {
   it('lists every metric with its type, labels and help, and nothing else', () => {
     const described = new Metrics().describe();
     expect(described.length).toBeGreaterThan(10);

@@ -1,12 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_LEAVES } from '../../src/config/schema-leaves.js';
+import { allDocumentation, documentationFiles, localLinks, readDocument, REPO as ROOT } from '../support/documentation.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+/** The configuration table and the error table stay in the README (what a newcomer needs); the rest may be in docs/. */
+const README = readDocument('README.md');
+const DOCUMENTATION = allDocumentation();
 
-describe('the README keeps up with the code', () => {
+describe('the documentation keeps up with the code', () => {
   it('documents every configuration key', () => {
     const missing = CONFIG_LEAVES.map((leaf) => leaf.key).filter((key) => !README.includes(`\`${key}\``));
     expect(CONFIG_LEAVES.length).toBeGreaterThan(10);
@@ -23,13 +25,21 @@ describe('the README keeps up with the code', () => {
   it('documents every SQL file', () => {
     const files = readdirSync(join(ROOT, 'sql')).filter((file) => file.endsWith('.sql'));
     expect(files.length).toBeGreaterThanOrEqual(5);
-    expect(files.filter((file) => !README.includes(`sql/${file}`))).toEqual([]);
+    expect(files.filter((file) => !DOCUMENTATION.includes(`sql/${file}`))).toEqual([]);
   });
 
   it('documents every DROUTER_TEST_* variable the tests and CI read', () => {
     const files = [join(ROOT, '.ci', 'run'), ...readdirSync(join(ROOT, 'test'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts')).map((file) => join(ROOT, 'test', file))];
     const variables = new Set(files.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/DROUTER_TEST_[A-Z0-9_]*[A-Z0-9]/g)].map((match) => match[0])));
     expect(variables.size).toBeGreaterThan(5);
-    expect([...variables].filter((variable) => !new RegExp(`\`${variable}[=\`]`).test(README))).toEqual([]);
+    expect([...variables].filter((variable) => !new RegExp(`\`${variable}[=\`]`).test(DOCUMENTATION))).toEqual([]);
+  });
+
+  it('links every document under docs/ from the README, and every link resolves', () => {
+    const docs = documentationFiles().filter((file) => file !== 'README.md');
+    expect(docs.length).toBeGreaterThanOrEqual(10);
+    const linked = new Set(documentationFiles().flatMap(localLinks));
+    expect(docs.filter((file) => !linked.has(file))).toEqual([]);
+    expect([...linked].filter((file) => !existsSync(join(ROOT, file)))).toEqual([]);
   });
 });

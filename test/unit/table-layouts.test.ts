@@ -163,7 +163,7 @@ describe('DROUTER_ERR_SCHEMA', () => {
     expect(error.message).toBe(
       [
         'the store at mysql://root:***@db/opensips lacks a table (dr_gateways): run drouter migrate',
-        'the store at mysql://root:***@db/opensips has 2 columns sip-drouter cannot read (it reads the OpenSIPS 1.5–3.x and Kamailio 5.x drouting layouts; README "Schema"):',
+        'the store at mysql://root:***@db/opensips has 2 columns sip-drouter cannot read (it reads the OpenSIPS 1.5–3.x and Kamailio 5.x drouting layouts; docs/schema.md "Schema"):',
         '  dr_rules.gwlist: missing',
         '  dr_gw_lists.gwlist: is blob: it must be a text type',
       ].join('\n'),

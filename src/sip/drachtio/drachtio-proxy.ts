@@ -48,7 +48,7 @@ export interface ProxyRunDeps {
  * each destination's end as drachtio-server relays it. drachtio-server does
  * the transactions, the 100 Trying, relaying, CANCEL and the choice of the
  * response upstream; `tryNext`, `inviteTimeoutMs` and `whenExhausted` cannot
- * be applied there (README, "The drachtio engine").
+ * be applied there (docs/engines.md, "The drachtio engine"").
  *
  * Uses the agent's `proxy` command directly rather than Request#proxy: that
  * one reports only at the end, and groups responses by a test on the port

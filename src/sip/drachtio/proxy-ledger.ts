@@ -86,7 +86,7 @@ export class ProxyLedger {
     if (last === 487) return { added, result: { outcome: 'cancelled', attempts: this.attempts, status: 487 } };
     // A challenge ends the search at once; otherwise the destinations left were each abandoned
     // after the provisional timeout. Only as many as the time since the last report allows
-    // are counted silent: drachtio-server can send `done` early (see the README) while it
+    // are counted silent: drachtio-server can send `done` early (see docs/engines.md) while it
     // still tries the next destination, which must not be reported dead.
     if (last !== 401 && last !== 407) {
       const silentFits = Math.floor((end.atMs - this.lastAtMs + this.noResponseTimeoutMs / 2) / this.noResponseTimeoutMs);

@@ -11,7 +11,7 @@ import { type FramingFault, frameMessages } from './tcp-framing.js';
 import { writeMessage } from './write-message.js';
 import type { Remote, WorkerSteering } from './worker-steering.js';
 
-/** sip.tcp: what every connection is held to (README "TCP limits"). */
+/** sip.tcp: what every connection is held to (docs/engines.md "TCP limits"). */
 export interface TcpLimits {
   /** Accepted connections at once; our own connections out are not counted. */
   maxConnections: number;

@@ -63,7 +63,7 @@ export class KnexStore implements Store {
   }
 
   /**
-   * Reads which tables the database has and which columns (README
+   * Reads which tables the database has and which columns (docs/schema.md,
    * "Schema"), and so how each table is read. Throws SchemaError naming
    * every table and column that cannot be read; the layout read before
    * then stays in use.

@@ -195,10 +195,10 @@ function nodeConfig(name: NodeName, dir: string, redis: PrivateRedis, mariadb: P
     routing: { defaultGroup: 0 },
     proxy: { timeoutMs: 1000 },
     // The call load stands for phones behind an SBC, the stand-in Asterisk for a PBX: both trusted, as
-    // auth.trustedSources (README "Who may call"); the lab is about the failover, not the challenge.
+    // auth.trustedSources (docs/security.md "Who may call"); the lab is about the failover, not the challenge.
     auth: { trustedSources: [LAB.callLoad, LAB.asterisk] },
     // The lab's phones and REGISTER load are hundreds of phones at one address each (sipp): exempt from the
-    // per-source rates (README "Under attack"), as an office NAT would be.
+    // per-source rates (docs/security.md "Under attack"), as an office NAT would be.
     limits: { exemptSources: [LAB.phones, LAB.registerLoad] },
     // The lab's nodes share two cores with MariaDB, Redis, keepalived and sipp: a scheduling stall there is not an overload.
     overload: { enabled: false },

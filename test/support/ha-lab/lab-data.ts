@@ -5,7 +5,7 @@ import type { PrivateMariaDb } from './private-services.js';
 
 /**
  * The lab's routing data and peers, in the operator's way: the tables from
- * sql/*.sql (what the README tells operators to apply), then rows.
+ * sql/*.sql (what docs/schema.md tells operators to apply), then rows.
  */
 
 export const LAB_DATABASE = 'drouter';

@@ -9,7 +9,7 @@ import type { Namespace } from './namespaces.js';
 /**
  * keepalived (Debian's package) in a node's namespace, on the operator's
  * example configuration, config/keepalived.example.conf, with its
- * placeholders filled: what the HA tests run is what the README tells
+ * placeholders filled: what the HA tests run is what docs/ha.md tells
  * operators to install.
  */
 

@@ -6,7 +6,7 @@ import { seededRandom } from '../seeded-random.js';
  * them, for the differential against OpenSIPS itself: the same seed gives
  * the same rows and numbers, so a failure is reproduced from the seed alone.
  *
- * The sample leaves out the row shapes where we differ on purpose (README
+ * The sample leaves out the row shapes where we differ on purpose (docs/routing.md
  * "Routing": rule fallback, byxxx off-by-ones, negative weights, groupid
  * `1,x`, which 3.5.9 frees while still using it). It holds the shapes where
  * our defaults are OpenSIPS's: gateways listed twice in a rule, and both
@@ -25,7 +25,7 @@ import { seededRandom } from '../seeded-random.js';
 /**
  * do_routing's flags: none or L (strict length). Not F: OpenSIPS 3.5.9's
  * rule fallback stops where its documentation says it goes on, and ours
- * follows the documentation (README, "Checked against OpenSIPS").
+ * follows the documentation (docs/routing.md, "Checked against OpenSIPS"").
  */
 export type RoutingFlags = '' | 'L';
 

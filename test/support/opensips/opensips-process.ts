@@ -105,7 +105,7 @@ export class OpenSipsProcess {
   /** Starts it in the foreground; the caller waits until it answers (its data is loaded before it takes requests). */
   async start(): Promise<void> {
     const binary = join(this.options.dir, 'opensips');
-    if (!existsSync(binary)) throw new Error(`no OpenSIPS binary at ${binary}: build it with ../shared/vendor/build-opensips.sh (README, "Checked against OpenSIPS")`);
+    if (!existsSync(binary)) throw new Error(`no OpenSIPS binary at ${binary}: build it with ../shared/vendor/build-opensips.sh (docs/routing.md, "Checked against OpenSIPS"")`);
     const script = join(this.folder, 'opensips.cfg');
     writeFileSync(script, routingScript(this.options));
     // -F: no daemon, so the process we hold is the one to stop. TZ: its timerecs read in UTC, as ours are asked.
