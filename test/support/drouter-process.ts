@@ -59,7 +59,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Environment for a child: the parent's, minus DROUTER_ keys that would leak into the run. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('DROUTER_')) env[name] = value;

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { databaseKinds } from '../support/databases.js';
+import { databaseClient, runGuide } from '../support/guide-runner.js';
+import { startGuideServer } from '../support/guide-server.js';
+
+const GUIDE = 'docs/guides/gateway-and-rule.md';
+/** Each database's server on its own address. */
+const SIP_ADDRESS = { sqlite: '127.0.0.124', mysql: '127.0.0.125' } as const;
+
+describe.each(databaseKinds())(`${GUIDE}, followed to the letter on $name`, (kind) => {
+  it('the rows typed, drouter route changes at drouter reload and not before', async () => {
+    const database = await kind.create('guide_gw');
+    const server = await startGuideServer(database.url, SIP_ADDRESS[kind.name]);
+    try {
+      const steps = await runGuide(GUIDE, { site: { DROUTER_CONFIG: server.configFile }, sqlClient: databaseClient(database.url) });
+      expect(steps.map((step) => step.block.kind)).toEqual(['sh', 'sql', 'sh', 'sh', 'sh', 'sh', 'sh']);
+      // The rows as the guide's SQL left them, read back from the database.
+      expect(await database.exec("SELECT gwid, address, probe_mode FROM dr_gateways WHERE gwid = 'carrier-b'")).toEqual([{ gwid: 'carrier-b', address: '192.0.2.10:5060', probe_mode: 0 }]);
+      expect(await database.exec("SELECT groupid, prefix, gwlist FROM dr_rules WHERE gwlist = 'carrier-b'")).toEqual([{ groupid: '0', prefix: '44', gwlist: 'carrier-b' }]);
+      // And the server routes by them: its own answer, not the CLI's printing of it.
+      const route = (await (await fetch(`${server.adminUrl}/route?number=442079460000&group=0`)).json()) as { ruleId: number; destinations: { gwid: string }[] };
+      expect({ ruleId: route.ruleId, gateways: route.destinations.map((destination) => destination.gwid) }).toEqual({ ruleId: 4, gateways: ['carrier-b'] });
+    } finally {
+      await server.close();
+      await database.drop();
+    }
+  });
+});
