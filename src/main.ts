@@ -8,6 +8,8 @@ import { MemoryCache } from './cache/memory-cache.js';
 import { nonceCountsWithFallback } from './cache/nonce-count-fallback.js';
 import { openCache } from './cache/open-cache.js';
 import { banRoutes } from './admin/ban-routes.js';
+import { droutingMiCommands } from './admin/mi-drouting.js';
+import { miRoutes } from './admin/mi-http.js';
 import { OverloadGuard } from './defence/overload-service.js';
 import { SourceGuard } from './defence/source-guard-service.js';
 import { ReportThrottle } from './report-throttle.js';
@@ -262,7 +264,17 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       lastReload: () => lastReload,
       leadership: leader,
     });
-    admin = await startAdminServer(config.admin, [...routes, ...banRoutes(sourceGuard, Date.now)], log);
+    const mi = droutingMiCommands({
+      routing,
+      gateways: gatewayStates,
+      carriers,
+      prober: gatewayProber,
+      reload,
+      clock: systemClock,
+      partitioned: config.routing.partitions.enabled,
+      defaultGroup: routingServiceOptions(config.routing, SYSTEM_TIME_ZONE, config.sip).defaultGroup,
+    });
+    admin = await startAdminServer(config.admin, [...routes, ...banRoutes(sourceGuard, Date.now), ...miRoutes(mi, log)], log);
 
     // Last: the start-up's own work (loading the admin server) would read as lateness.
     overloadGuard.start();

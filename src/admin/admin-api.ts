@@ -32,6 +32,8 @@ export interface AdminRoute {
   method: 'GET' | 'POST';
   /** fastify syntax: `/gateways/:gwid/enable`. */
   path: string;
+  /** The body as it came, a string (POST /mi answers what is not JSON itself); else parsed JSON. */
+  bodyText?: boolean;
   handler(request: AdminRequest): Promise<AdminReply>;
 }
 

@@ -5,6 +5,13 @@ import type { Logger } from '../log.js';
 import { AdminError, type AdminReply, type AdminRoute, errorBody } from './admin-api.js';
 import { adminRequestGuard } from './request-guard.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** AdminRoute.bodyText: the JSON parser hands the route the text. */
+    bodyText?: boolean;
+  }
+}
+
 export interface AdminServer {
   /** `http://address:port` actually bound (port 0 resolves to the real one). */
   readonly url: string;
@@ -44,13 +51,15 @@ export async function startAdminServer(config: AdminConfig, routes: readonly Adm
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body.toString();
-    if (text === '') done(null, undefined);
+    if (request.routeOptions.config.bodyText) done(null, text);
+    else if (text === '') done(null, undefined);
     else parseJson(request, text, done);
   });
   for (const route of routes) {
     app.route({
       method: route.method,
       url: route.path,
+      config: { bodyText: route.bodyText === true },
       handler: async (request, reply) => {
         try {
           const result = await route.handler({

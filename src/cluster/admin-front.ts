@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { errorBody } from '../admin/admin-api.js';
+import { MI_PATH, parseMiRequest } from '../admin/mi-http.js';
 import { adminRequestGuard } from '../admin/request-guard.js';
 import type { AdminConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -84,7 +85,7 @@ export async function startAdminFront(config: AdminConfig, pool: WorkerPool, log
       return;
     }
     const forward = (worker: ReadyWorker) => forwardTo(worker, request, body);
-    const combine = FAN_OUT[`${method} ${path}`];
+    const combine = FAN_OUT[`${method} ${path}`] ?? miFanOut(method, path, body);
     if (combine) {
       send(response, combine(await Promise.all(workers.map(forward)), pool.status()));
       return;
@@ -157,6 +158,23 @@ const FAN_OUT: Readonly<Record<string, Combine>> = {
   'POST /ha/keepalived': combineHa,
   'GET /health': combineHealth,
 };
+
+/**
+ * OpenSIPS MI over HTTP (POST /mi): dr_reload goes to every worker, as
+ * POST /reload does (each holds its own snapshot); every other command to
+ * one, its state being shared.
+ */
+function miFanOut(method: string, path: string, body: Buffer): Combine | undefined {
+  if (method !== 'POST' || path !== MI_PATH) return undefined;
+  const request = parseMiRequest(body.toString());
+  return request.kind === 'call' && request.method === 'dr_reload' ? combineMiReloads : undefined;
+}
+
+/** The node's answer to an MI dr_reload: the first worker's error (JSON-RPC or HTTP) when one did not reload, else the first's. */
+function combineMiReloads(answers: readonly Answer[]): Answer {
+  const failed = ({ answer, body }: Parsed) => answer.status >= 300 || body?.error !== undefined;
+  return parseAll(answers).reduce((chosen, each) => (!failed(chosen) && failed(each) ? each : chosen)).answer;
+}
 
 /**
  * One reload report for the node: the worst worker's (the first when all

@@ -405,6 +405,11 @@ describe.runIf(REDIS_TEST_URL)(`drouter start --workers ${WORKERS} (real process
     expect(body.ok).toBe(true);
     expect(body.workers.map((w) => [w.worker, w.ok, w.generation])).toEqual(lines.map((line, i) => [line.worker, true, (before[i] ?? 0) + 2]));
 
+    // OpenSIPS's MI dr_reload reaches every worker too.
+    const mi = await fetch(`${admin}/mi`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","method":"dr_reload","id":1}' });
+    expect(await mi.json()).toEqual({ jsonrpc: '2.0', result: 'OK', id: 1 });
+    expect(await Promise.all(lines.map(generation))).toEqual(before.map((value) => value + 3));
+
     const cli = await runDrouter(['reload', '--url', admin], {}).finished;
     expect(cli.code, cli.stderr).toBe(0);
     const gateways = await runDrouter(['gateways', '--url', admin, '--json'], {}).finished;
