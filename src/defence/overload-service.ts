@@ -67,6 +67,8 @@ export class OverloadGuard {
     const share = this.share();
     if (share <= 0 || (share < 1 && this.deps.random() >= share)) return false;
     this.deps.observer.shed(method);
+    // A cap of INVITEs in progress can be reached and left between two samples: the shed request still says so.
+    this.strained(performance.now());
     return true;
   }
 
@@ -94,8 +96,17 @@ export class OverloadGuard {
       this.utilization = performance.eventLoopUtilization();
       this.utilizationShare = nextUtilizationShare(this.utilizationShare, busy, this.deps.config.maxLoopUtilization);
     }
-    if (this.share() > 0) this.lastStrainedAt = now;
-    const overloaded = now - this.lastStrainedAt < CALM_AFTER_MS;
+    if (this.share() > 0) this.strained(now);
+    else this.enter(now - this.lastStrainedAt < CALM_AFTER_MS);
+  }
+
+  private strained(now: number): void {
+    this.lastStrainedAt = now;
+    this.enter(true);
+  }
+
+  /** The overloaded state's changes: its gauge and one log line each way. */
+  private enter(overloaded: boolean): void {
     if (overloaded === this.overloaded) return;
     this.overloaded = overloaded;
     this.deps.observer.overloaded(overloaded);
