@@ -82,7 +82,7 @@ describe.skipIf(missing.length > 0)(`real phones (baresip, linphonec) register, 
           account: { user: '1001', password: 'secret1001', domain: PHONE_DOMAIN, outboundProxy: server.sip },
           timeoutMs: STEP_MS,
         });
-        return baresip.event('REGISTER_OK', STEP_MS);
+        await baresip.registered(STEP_MS);
       });
       expect(registered.by).toBe(1);
     });

@@ -113,6 +113,18 @@ export class Baresip {
   }
 
   /**
+   * Its account's registration answered 200: the REGISTER_OK event, or
+   * baresip's own line for it (`1001@…: {0/UDP/v4} 200 OK`). baresip
+   * registers as it starts, so on a busy machine the event may be sent
+   * before our ctrl_tcp connection is up, and is then never seen.
+   */
+  async registered(timeoutMs: number): Promise<void> {
+    await waitFor('baresip to register (REGISTER_OK, or its "200 OK" line)', timeoutMs, () => this.events.some((event) => event.type === 'REGISTER_OK') || / \{\d+\/UDP\/v4\} 200 OK /.test(this.output) || undefined, {
+      detail: () => `events: ${this.events.map((event) => `${event.type}(${event.param ?? ''})`).join(', ')}; ${this.printed()}`,
+    });
+  }
+
+  /**
    * Stops it as a user's Ctrl-C would: SIGTERM makes baresip unregister every
    * account and then exit; SIGKILL after `timeoutMs`. Resolves when it is gone.
    */
