@@ -18,12 +18,15 @@ import type { Gateway } from '../routing/routing-table.js';
 import type { SipEngine } from '../sip/engine.js';
 import type { Store } from '../store/store.js';
 import { health } from './health.js';
+import { OPEN_READ_REUSE_MS, reusedFor, statusOnly } from './open-reads.js';
 
 /** What a route handler gets from HTTP: path parameters, query string, JSON body. */
 export interface AdminRequest {
   params: Readonly<Record<string, string>>;
   query: Readonly<Record<string, string | undefined>>;
   body: unknown;
+  /** Let through without the token by admin.openReads (request-guard.ts): answer as open-reads.ts says. */
+  anonymous: boolean;
 }
 
 export type AdminReply = { status: number; body: unknown } | { status: number; text: string; contentType: string };
@@ -141,15 +144,19 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
     };
   }
 
+  const metrics = async (): Promise<AdminReply> => {
+    const { contentType, text } = await deps.metrics.exposition();
+    return { status: 200, text, contentType };
+  };
+  const now = () => deps.clock.now().getTime();
+  const openMetrics = reusedFor(OPEN_READ_REUSE_MS, now, metrics);
+  const openHealth = reusedFor(OPEN_READ_REUSE_MS, now, async (): Promise<AdminReply> => {
+    const full = await health(deps);
+    return { status: full.status, body: statusOnly('body' in full ? full.body : undefined) };
+  });
+
   return [
-    {
-      method: 'GET',
-      path: '/metrics',
-      handler: async () => {
-        const { contentType, text } = await deps.metrics.exposition();
-        return { status: 200, text, contentType };
-      },
-    },
+    { method: 'GET', path: '/metrics', handler: (request) => (request.anonymous ? openMetrics() : metrics()) },
     { method: 'GET', path: '/gateways', handler: async () => ok([...table().gateways.values()].map(gatewayJson)) },
     { method: 'GET', path: '/gateways/:gwid', handler: async (request) => ok(gatewayJson(gateway(request.params.gwid))) },
     { method: 'POST', path: '/gateways/:gwid/enable', handler: (request) => setGateway(request, true) },
@@ -264,7 +271,7 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
         return ok(changes.map((change) => ({ ...change, at: new Date(change.at).toISOString() })));
       },
     },
-    { method: 'GET', path: '/health', handler: () => health(deps) },
+    { method: 'GET', path: '/health', handler: (request) => (request.anonymous ? openHealth() : health(deps)) },
     { method: 'GET', path: '/ha', handler: async () => ok(await deps.leadership.status()) },
     {
       method: 'POST',

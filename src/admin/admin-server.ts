@@ -41,10 +41,13 @@ function send(reply: FastifyReply, result: AdminReply): FastifyReply {
  */
 export async function startAdminServer(config: AdminConfig, routes: readonly AdminRoute[], log: Logger): Promise<AdminServer> {
   const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
-  const refusalOf = adminRequestGuard(config);
+  const verdictOf = adminRequestGuard(config);
+  // Requests let through without the token (admin.openReads), for their routes to answer as open-reads.ts says.
+  const anonymous = new WeakSet<object>();
   app.addHook('onRequest', async (request, reply) => {
-    const refusal = refusalOf(request.raw);
+    const { refusal, anonymous: open } = verdictOf(request.raw);
     if (refusal) await reply.code(refusal.status).headers(refusal.headers).send(refusal.body);
+    else if (open) anonymous.add(request.raw);
   });
   // Every mutation is declared JSON, also `POST /gateways/1/disable` without a body: an empty one is no body, not bad JSON.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -66,6 +69,7 @@ export async function startAdminServer(config: AdminConfig, routes: readonly Adm
             params: request.params as Record<string, string>,
             query: request.query as Record<string, string | undefined>,
             body: request.body,
+            anonymous: anonymous.has(request.raw),
           });
           return send(reply, result);
         } catch (error) {

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { errorBody } from '../admin/admin-api.js';
 import { MI_PATH, parseMiRequest } from '../admin/mi-http.js';
+import { OPEN_READ_REUSE_MS, reusedFor, statusOnly } from '../admin/open-reads.js';
 import { adminRequestGuard } from '../admin/request-guard.js';
 import type { AdminConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -48,11 +49,24 @@ const FORWARD_TIMEOUT_MS = 60_000;
  *   carrier, probing) write the shared state in Redis, which every worker
  *   reads back within a second, as the nodes of a pair do.
  * The admin server's checks (Host, bearer token, JSON mutations:
- * request-guard.ts) are made here and again by the worker.
+ * request-guard.ts) are made here and again by the worker; an anonymous
+ * read of admin.openReads is answered as open-reads.ts says, here too.
  */
 export async function startAdminFront(config: AdminConfig, pool: WorkerPool, log: Logger): Promise<AdminFront> {
   let turn = 0;
-  const refusalOf = adminRequestGuard(config);
+  const verdictOf = adminRequestGuard(config);
+  const nodeMetrics = async (): Promise<Answer> => {
+    const { contentType, text } = await pool.metrics();
+    return { worker: 0, status: 200, contentType, body: text };
+  };
+  const fanOut = async (request: ForwardedHead, body: Buffer, combine: Combine): Promise<Answer> =>
+    combine(await Promise.all(pool.ready().map((worker) => forwardTo(worker, request, body))), pool.status());
+  // Every anonymous read is the same request (a GET or HEAD without a token or a body): one answer serves them all for a second.
+  const openMetrics = reusedFor(OPEN_READ_REUSE_MS, Date.now, nodeMetrics);
+  const openHealth = reusedFor(OPEN_READ_REUSE_MS, Date.now, async () => {
+    const combined = await fanOut({ method: 'GET', url: '/health', headers: {} }, Buffer.alloc(0), combineHealth);
+    return json(combined, combined.status, statusOnly(parseJson(combined.body)));
+  });
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       log.error({ err: error }, `admin ${request.method} ${request.url} failed in the primary: ${error instanceof Error ? error.message : String(error)}`);
@@ -61,7 +75,7 @@ export async function startAdminFront(config: AdminConfig, pool: WorkerPool, log
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const refusal = refusalOf(request);
+    const { refusal, anonymous } = verdictOf(request);
     if (refusal) {
       sendJson(response, refusal.status, refusal.body, refusal.headers);
       return;
@@ -79,18 +93,20 @@ export async function startAdminFront(config: AdminConfig, pool: WorkerPool, log
       sendJson(response, 503, errorBody('DROUTER_ERR_INTERNAL', `no worker is ready to answer ${method} ${path} (${describeWorkers(pool.status())})`));
       return;
     }
-    if (method === 'GET' && path === '/metrics') {
-      const { contentType, text } = await pool.metrics();
-      send(response, { worker: 0, status: 200, contentType, body: text });
+    if (anonymous) {
+      send(response, await (path === '/metrics' ? openMetrics() : openHealth()));
       return;
     }
-    const forward = (worker: ReadyWorker) => forwardTo(worker, request, body);
+    if (method === 'GET' && path === '/metrics') {
+      send(response, await nodeMetrics());
+      return;
+    }
     const combine = FAN_OUT[`${method} ${path}`] ?? miFanOut(method, path, body);
     if (combine) {
-      send(response, combine(await Promise.all(workers.map(forward)), pool.status()));
+      send(response, await fanOut(request, body, combine));
       return;
     }
-    send(response, await forward(workers[turn++ % workers.length] ?? first));
+    send(response, await forwardTo(workers[turn++ % workers.length] ?? first, request, body));
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -121,7 +137,10 @@ async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
-async function forwardTo(worker: ReadyWorker, request: IncomingMessage, body: Buffer): Promise<Answer> {
+/** What a forwarded request takes of the one received. */
+type ForwardedHead = Pick<IncomingMessage, 'method' | 'url' | 'headers'>;
+
+async function forwardTo(worker: ReadyWorker, request: ForwardedHead, body: Buffer): Promise<Answer> {
   const headers: Record<string, string> = {};
   for (const name of ['authorization', 'content-type', 'accept']) {
     const value = request.headers[name];

@@ -106,6 +106,8 @@ const adminSchema = z.strictObject({
     z.array(z.string().refine((s) => /^[A-Za-z0-9._-]+$/.test(s) || isIP(s) === 6)),
     'a list of host names or IP addresses without a port (admin.example.net, 192.0.2.10) that the Host header of an admin request may name',
   ).default([]),
+  // Kubernetes probes and Prometheus read these without a bearer token; docs/admin-api.md says what an open read gets.
+  openReads: leaf(z.array(z.enum(['/health', '/metrics'])), 'a list of /health, /metrics: the reads answered without admin.token').default([]),
 });
 
 const storeSchema = z.strictObject({

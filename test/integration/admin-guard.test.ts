@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient } from '../../src/admin/admin-client.js';
+import { OPEN_READ_REUSE_MS } from '../../src/admin/open-reads.js';
 import { type AdminFront, startAdminFront } from '../../src/cluster/admin-front.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
@@ -35,7 +36,8 @@ function send(url: string, { method = 'GET', headers = {}, body }: Sent = {}): P
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        const isJson = response.headers['content-type']?.includes('json') ?? false;
+        // A HEAD answer declares JSON and carries no body.
+        const isJson = (response.headers['content-type']?.includes('json') ?? false) && text !== '';
         resolve({ status: response.statusCode ?? 0, headers: response.headers, body: isJson ? JSON.parse(text) : text });
       });
       response.on('error', reject);
@@ -171,6 +173,68 @@ describe('the admin API with a token', () => {
   });
 });
 
+describe('the admin API with a token and admin.openReads', () => {
+  const TOKEN = 'probe-and-scrape-token';
+  const bearer = { authorization: `Bearer ${TOKEN}` };
+  let server: TestServer;
+  let base: string;
+
+  beforeAll(async () => {
+    server = await startTestServer('127.0.0.224', { admin: { address: '127.0.0.224', port: await freePort(), token: TOKEN, openReads: ['/health', '/metrics'] } });
+    base = server.server.adminUrl;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('answers /health (its status only) and /metrics without the token, as a probe and a scraper ask; the token still gets the whole /health', async () => {
+    const health = await send(`${base}/health`);
+    expect([health.status, health.body]).toEqual([200, { status: 'ok' }]);
+    const head = await send(`${base}/health`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    const metrics = await send(`${base}/metrics`);
+    expect([metrics.status, String(metrics.headers['content-type']).startsWith('text/plain'), String(metrics.body).includes('sipdr_gateway_up{gateway="1"} 1')]).toEqual([200, true, true]);
+    const full = await send(`${base}/health`, { headers: bearer });
+    expect(full.status).toBe(200);
+    expect(Object.keys(full.body as object)).toEqual(['status', 'store', 'cache', 'sip', 'routing', 'ha']);
+  });
+
+  it('needs the token for everything else: other reads, other spellings, every mutation; a wrong token and a foreign Host are refused on the open reads too', async () => {
+    const refused = await Promise.all([
+      send(`${base}/gateways`),
+      send(`${base}/peers`),
+      send(`${base}/health/`),
+      send(`${base}/HEALTH`),
+      send(`${base}/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+      send(`${base}/gateways/1/disable`, { method: 'POST', headers: { 'content-type': 'application/json' } }),
+      send(`${base}/probing`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"on": true}' }),
+      send(`${base}/metrics`, { headers: { authorization: 'Bearer wrong' } }),
+    ]);
+    expect(refused.map((answer) => answer.status)).toEqual(refused.map(() => 401));
+    expect(refused.map(codeOf)).toEqual(refused.map(() => 'DROUTER_ERR_UNAUTHORIZED'));
+    expect((await send(`${base}/gateways/1`, { headers: bearer })).body).toMatchObject({ state: 'active' });
+    expect((await send(`${base}/probing`, { headers: bearer })).body).toEqual({ probing: false });
+    const foreign = await send(`${base}/metrics`, { headers: { host: 'evil.example' } });
+    expect([foreign.status, codeOf(foreign)]).toEqual([403, 'DROUTER_ERR_FORBIDDEN_HOST']);
+  });
+
+  it('answers a flood of anonymous reads from one result a second, while the token reads the live state', async () => {
+    const up = (answer: Answer) => /sipdr_gateway_up\{gateway="2"\} (\d)/.exec(String(answer.body))?.[1];
+    const before = await send(`${base}/metrics`);
+    const firstAt = Date.now();
+    const disabled = await send(`${base}/gateways/2/disable`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' } });
+    expect(disabled.status).toBe(200);
+    const [anonymous, withToken] = await Promise.all([send(`${base}/metrics`), send(`${base}/metrics`, { headers: bearer })]);
+    // Within the second the anonymous read is the one before the change (a machine too slow for that proves nothing here).
+    expect([up(before), Date.now() - firstAt >= OPEN_READ_REUSE_MS || up(anonymous) === '1', up(withToken)]).toEqual(['1', true, '0']);
+    const flood = await Promise.all(Array.from({ length: 500 }, () => send(`${base}/health`)));
+    expect(new Set(flood.map((answer) => `${answer.status} ${JSON.stringify(answer.body)}`))).toEqual(new Set(['200 {"status":"ok"}']));
+    await new Promise((resolve) => setTimeout(resolve, OPEN_READ_REUSE_MS));
+    expect(up(await send(`${base}/metrics`))).toBe('0');
+    expect((await send(`${base}/gateways/2/enable`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' } })).status).toBe(200);
+  });
+});
+
 describe('the --workers front', () => {
   let worker: TestServer;
   let front: AdminFront;
@@ -209,5 +273,53 @@ describe('the --workers front', () => {
     expect((await new AdminClient(base, '').post<{ state: string }>('/gateways/1/enable')).state).toBe('active');
     expect(await gatewayState(worker.server.adminUrl, '1')).toBe('active');
     expect((await send(`${base}/peers`, { headers: { host: `localhost:${port}` } })).status).toBe(200);
+  });
+});
+
+describe('the --workers front with a token and admin.openReads', () => {
+  const TOKEN = 'front-token';
+  let worker: TestServer;
+  let front: AdminFront;
+  let base: string;
+  let renderings = 0;
+
+  beforeAll(async () => {
+    const admin = { token: TOKEN, openReads: ['/health', '/metrics'] };
+    worker = await startTestServer('127.0.0.225', { admin: { ...admin, port: await freePort() } });
+    const config = configSchema.parse({ admin }).admin;
+    const pool = {
+      ready: () => [{ index: 1, pid: process.pid, adminUrl: worker.server.adminUrl }],
+      status: () => [{ worker: 1, pid: process.pid, ready: true, restarts: 0, admin: worker.server.adminUrl }],
+      // The node's metrics as the primary gathers them from its workers: counted, to see how often a flood has them rendered.
+      metrics: async () => ({ contentType: 'text/plain; version=0.0.4', text: `sipdr_renderings ${++renderings}\n` }),
+    };
+    front = await startAdminFront({ ...config, port: 0 }, pool, createLogger('silent'));
+    base = front.url;
+  });
+  afterAll(async () => {
+    await front.close();
+    await worker.close();
+  });
+
+  it('answers anonymous /health with the status only (no worker list) and /metrics rendered once for a flood; the token gets the whole', async () => {
+    const health = await send(`${base}/health`);
+    expect([health.status, health.body]).toEqual([200, { status: 'ok' }]);
+    const full = await send(`${base}/health`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect([full.status, Object.keys(full.body as object)]).toEqual([200, ['status', 'store', 'cache', 'sip', 'routing', 'ha', 'workers']]);
+    const before = renderings;
+    const startedAt = Date.now();
+    const flood = await Promise.all(Array.from({ length: 200 }, () => send(`${base}/metrics`)));
+    // One rendering per second begun (one, unless the machine took over a second for the 200).
+    const seconds = Math.floor((Date.now() - startedAt) / OPEN_READ_REUSE_MS) + 1;
+    const rendered = renderings - before;
+    expect(rendered >= 1 && rendered <= seconds, `${rendered} renderings in ${seconds} s`).toBe(true);
+    expect(new Set(flood.map((answer) => `${answer.status} ${String(answer.body).split(' ')[0]}`))).toEqual(new Set(['200 sipdr_renderings']));
+  });
+
+  it('needs the token for the rest, mutations above all', async () => {
+    const disable = await send(`${base}/gateways/1/disable`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const gateways = await send(`${base}/gateways`);
+    expect([disable.status, gateways.status]).toEqual([401, 401]);
+    expect((await send(`${worker.server.adminUrl}/gateways/1`, { headers: { authorization: `Bearer ${TOKEN}` } })).body).toMatchObject({ state: 'active' });
   });
 });

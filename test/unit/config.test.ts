@@ -24,7 +24,7 @@ describe('configuration', () => {
     expect(fromFile).toEqual(configSchema.parse({}));
     expect(fromFile.store.url).toBe('sqlite:data/drouter.db');
     expect(fromFile.sip).toMatchObject({ engine: 'native', address: '127.0.0.1', port: 5060, transports: ['udp', 'tcp'] });
-    expect(fromFile.admin).toEqual({ address: '127.0.0.1', port: 8080, token: '', allowedHosts: [] });
+    expect(fromFile.admin).toEqual({ address: '127.0.0.1', port: 8080, token: '', allowedHosts: [], openReads: [] });
     expect(fromFile.cache.url).toBe('memory');
   });
 

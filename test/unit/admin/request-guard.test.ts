@@ -69,9 +69,12 @@ describe('the bearer token', () => {
 });
 
 describe('the admin request guard', () => {
-  const head = (method: string, headers: AdminRequestHead['headers']): AdminRequestHead => ({ method, headers: { host: '127.0.0.1:8080', ...headers } });
-  const open = adminRequestGuard({ address: '127.0.0.1', allowedHosts: [], token: '' });
-  const statusOf = (guard: typeof open, request: AdminRequestHead) => guard(request)?.status ?? 'passed';
+  const head = (method: string, headers: AdminRequestHead['headers'], url = '/gateways'): AdminRequestHead => ({ method, url, headers: { host: '127.0.0.1:8080', ...headers } });
+  const open = adminRequestGuard({ address: '127.0.0.1', allowedHosts: [], token: '', openReads: [] });
+  const statusOf = (guard: typeof open, request: AdminRequestHead) => {
+    const verdict = guard(request);
+    return verdict.refusal?.status ?? (verdict.anonymous ? 'anonymous' : 'passed');
+  };
 
   it('lets reads through without a Content-Type, and JSON mutations with or without parameters', () => {
     expect([
@@ -88,23 +91,56 @@ describe('the admin request guard', () => {
     for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
       expect(types.map((type) => statusOf(open, head(method, type === undefined ? {} : { 'content-type': type }))), method).toEqual(types.map(() => 415));
     }
-    expect(open(head('POST', { 'content-type': 'text/plain' }))?.body).toEqual({
+    expect(open(head('POST', { 'content-type': 'text/plain' })).refusal?.body).toEqual({
       error: { code: 'DROUTER_ERR_UNSUPPORTED_MEDIA_TYPE', message: 'POST with Content-Type "text/plain": a request that changes something must be sent as Content-Type: application/json, even without a body' },
     });
   });
 
   it('refuses a foreign Host first (403), then a missing token (401), then the Content-Type (415)', () => {
-    const guarded = adminRequestGuard({ address: '127.0.0.1', allowedHosts: [], token: 's3cret-token' });
-    const foreign = guarded(head('POST', { host: 'evil.example', 'content-type': 'text/plain' }));
+    const guarded = adminRequestGuard({ address: '127.0.0.1', allowedHosts: [], token: 's3cret-token', openReads: [] });
+    const foreign = guarded(head('POST', { host: 'evil.example', 'content-type': 'text/plain' })).refusal;
     expect(foreign).toEqual({
       status: 403,
       headers: {},
       body: { error: { code: 'DROUTER_ERR_FORBIDDEN_HOST', message: 'Host "evil.example": not a name of this admin API (admin.address, or a name in admin.allowedHosts)' } },
     });
-    expect(guarded({ method: 'GET', headers: {} })?.body.error.message).toBe('no Host header: not a name of this admin API (admin.address, or a name in admin.allowedHosts)');
-    const unauthorised = guarded(head('POST', { 'content-type': 'text/plain' }));
+    expect(guarded({ method: 'GET', headers: {} }).refusal?.body.error.message).toBe('no Host header: not a name of this admin API (admin.address, or a name in admin.allowedHosts)');
+    const unauthorised = guarded(head('POST', { 'content-type': 'text/plain' })).refusal;
     expect([unauthorised?.status, unauthorised?.headers, unauthorised?.body.error.code]).toEqual([401, { 'www-authenticate': 'Bearer' }, 'DROUTER_ERR_UNAUTHORIZED']);
     expect(statusOf(guarded, head('POST', { authorization: 'bearer s3cret-token', 'content-type': 'text/plain' }))).toBe(415);
     expect(statusOf(guarded, head('POST', { authorization: 'bearer s3cret-token', 'content-type': JSON_TYPE }))).toBe('passed');
+  });
+
+  it('lets a GET or HEAD of an admin.openReads path through without a token, as anonymous; anything else still needs it', () => {
+    const guarded = adminRequestGuard({ address: '0.0.0.0', allowedHosts: [], token: 's3cret-token', openReads: ['/health', '/metrics'] });
+    const bearer = { authorization: 'Bearer s3cret-token' };
+    expect([
+      statusOf(guarded, head('GET', {}, '/health')),
+      statusOf(guarded, head('HEAD', {}, '/metrics')),
+      statusOf(guarded, head('GET', {}, '/health?verbose=1')),
+      statusOf(guarded, head('GET', bearer, '/health')),
+    ]).toEqual(['anonymous', 'anonymous', 'anonymous', 'passed']);
+    // Mutations, other paths, spellings a router might still map to the route, and a wrong token: 401.
+    const refused = [
+      head('POST', { 'content-type': JSON_TYPE }, '/health'),
+      head('POST', { 'content-type': JSON_TYPE }, '/reload'),
+      head('OPTIONS', {}, '/health'),
+      head('GET', {}, '/gateways'),
+      head('GET', {}, '/health/'),
+      head('GET', {}, '/HEALTH'),
+      head('GET', {}, '/%68ealth'),
+      head('GET', {}, '//health'),
+      head('GET', {}, 'http://127.0.0.1:8080/health'),
+      { method: 'GET', headers: { host: '127.0.0.1:8080' } },
+      head('GET', { authorization: 'Bearer wrong' }, '/metrics'),
+    ];
+    expect(refused.map((request) => statusOf(guarded, request))).toEqual(refused.map(() => 401));
+    // The Host check comes first, open reads included.
+    expect(statusOf(guarded, head('GET', { host: 'evil.example' }, '/metrics'))).toBe(403);
+  });
+
+  it('has no anonymous reads without a token: every request passes as it did', () => {
+    const loopback = adminRequestGuard({ address: '127.0.0.1', allowedHosts: [], token: '', openReads: ['/health', '/metrics'] });
+    expect([statusOf(loopback, head('GET', {}, '/health')), statusOf(loopback, head('GET', {}, '/metrics'))]).toEqual(['passed', 'passed']);
   });
 });
