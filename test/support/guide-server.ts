@@ -19,14 +19,15 @@ export interface GuideServer {
  * and loads the example data, as `npm start` does), SIP on `sipAddress` (a
  * 127.0.0.N of the test's own) and free ports. Probing is off: the example
  * gateways (127.0.0.2 and .3) answer nothing here, and the guides' outputs
- * show them active. `settings` add to or replace these.
+ * show them active. `settings` add to or replace these (`admin` adds to the port chosen here).
  */
 export async function startGuideServer(storeUrl: string, sipAddress: string, settings: Record<string, unknown> = {}): Promise<GuideServer> {
   const dir = mkdtempSync(join(tmpdir(), 'drouter-guide-'));
   const configFile = join(dir, 'config.yaml');
   const sip = { address: sipAddress, port: await freePort() };
   const adminPort = await freePort();
-  writeFileSync(configFile, stringify({ sip, admin: { port: adminPort }, store: { url: storeUrl }, probe: { enabled: false }, ...settings }));
+  const { admin, ...rest } = settings;
+  writeFileSync(configFile, stringify({ sip, admin: { port: adminPort, ...(admin as object | undefined) }, store: { url: storeUrl }, probe: { enabled: false }, ...rest }));
   const run = runDrouter(['start', '--config', configFile], {});
   const close = async () => {
     run.child.kill('SIGTERM');
