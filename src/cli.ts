@@ -20,8 +20,9 @@ import type { RouteOptions } from './commands/route-commands.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { DrouterError } from './errors.js';
+import { packageVersion } from './version.js';
 
-/** Exit codes; EXIT_CODES_HELP says them to the operator. */
+/** Exit codes; EXIT_CODES_HELP says them to the operator, once, in `drouter --help`. */
 const EXIT_FAILURE = 1;
 const EXIT_OPERATOR_ERROR = 2;
 const EXIT_ADMIN_UNREACHABLE = 3;
@@ -33,8 +34,9 @@ Exit codes:
      peer; a reload refused; a 5xx), \`drouter check\` found errors,
      \`drouter ha check\` found the node unhealthy, or an unexpected failure
   2  the operator must fix something: a bad option or value, the
-     configuration, a request the admin API rejects (400), a missing or
-     wrong --token (401), a --url host the server does not answer to (403)
+     configuration, a SIP or admin address and port that cannot be bound,
+     a request the admin API rejects (400), a missing or wrong --token
+     (401), a --url host the server does not answer to (403)
   3  no admin API at --url (the server does not run there, or --url is wrong)`;
 
 const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../config/default.yaml', import.meta.url));
@@ -82,7 +84,10 @@ async function run(action: () => Promise<number | void>): Promise<void> {
   }
 }
 
-const program = new Command('drouter').description('SIP registrar and dynamic-routing proxy').addHelpText('after', EXIT_CODES_HELP);
+const program = new Command('drouter')
+  .description('SIP registrar and dynamic-routing proxy')
+  .version(`drouter ${packageVersion()} (Node.js ${process.version})`, '-V, --version', 'print the version of drouter and of Node.js')
+  .addHelpText('after', EXIT_CODES_HELP);
 // Subcommands inherit both: commander's own complaints (unknown option, missing argument) read and exit like ours.
 program.configureOutput({ outputError: (text, write) => write(`drouter: DROUTER_ERR_USAGE: ${text.replace(/^error: /, '')}`) });
 program.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_OPERATOR_ERROR));
@@ -98,8 +103,7 @@ function adminOptions(command: Command): Command {
     .option('--url <url>', 'the admin API (default: http://admin.address:admin.port of the configuration)')
     .option('--token <token>', 'its bearer token (default: admin.token, e.g. from DROUTER_ADMIN__TOKEN)')
     .option('--json', 'print the JSON answer instead of text for people')
-    .option(configFlag, configHelp)
-    .addHelpText('after', EXIT_CODES_HELP);
+    .option(configFlag, configHelp);
 }
 
 program

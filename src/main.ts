@@ -49,6 +49,7 @@ import { openSecurityLog, type SecurityLog } from './security-log/security-log.j
 import type { Store } from './store/store.js';
 import type { StoreLayout } from './model/table-layouts.js';
 import { withoutPeerTable } from './registrar/without-peer-table.js';
+import { packageVersion } from './version.js';
 
 /**
  * The composition root: picks the implementations the configuration names
@@ -116,6 +117,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     security = securityLog;
     cache = await openCache(config.cache.url, { keyPrefix: config.cache.keyPrefix });
     const metrics = worker?.metrics ?? new Metrics();
+    metrics.buildInfo({ version: packageVersion(), node: process.version, engine: config.sip.engine });
     const probe = config.probe;
     states = new GatewayStateService({ cache, store: routingData.states, clock: systemClock, log, observer: metrics, options: probe });
     const carriers = new CarrierStateService({ cache, store: routingData.states, log, persistState: probe.persistState });

@@ -3,6 +3,7 @@ import type { AdminConfig } from '../config/schema.js';
 import { DrouterError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { AdminError, type AdminReply, type AdminRoute, errorBody } from './admin-api.js';
+import { adminBindError } from './admin-bind-error.js';
 import { adminRequestGuard } from './request-guard.js';
 
 declare module 'fastify' {
@@ -87,7 +88,11 @@ export async function startAdminServer(config: AdminConfig, routes: readonly Adm
     reply.code(error.statusCode ?? 500).send(errorBody(error.statusCode !== undefined && error.statusCode < 500 ? 'DROUTER_ERR_USAGE' : 'DROUTER_ERR_INTERNAL', error.message)),
   );
   // exclusive: a worker of --workers N serves its own port (0: any), not one shared through the cluster's primary.
-  await app.listen({ host: config.address, port: config.port, exclusive: true });
+  try {
+    await app.listen({ host: config.address, port: config.port, exclusive: true });
+  } catch (error) {
+    throw adminBindError(config, error);
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.address.includes(':') ? `[${config.address}]` : config.address;

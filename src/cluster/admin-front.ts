@@ -4,6 +4,7 @@ import { errorBody } from '../admin/admin-api.js';
 import { MI_PATH, parseMiRequest } from '../admin/mi-http.js';
 import { OPEN_READ_REUSE_MS, reusedFor, statusOnly } from '../admin/open-reads.js';
 import { adminRequestGuard } from '../admin/request-guard.js';
+import { adminBindError } from '../admin/admin-bind-error.js';
 import type { AdminConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { ReadyWorker, WorkerStatus } from './worker-supervisor.js';
@@ -110,7 +111,7 @@ export async function startAdminFront(config: AdminConfig, pool: WorkerPool, log
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => reject(adminBindError(config, error)));
     server.listen(config.port, config.address, () => resolve());
   });
   const address = server.address();

@@ -1,5 +1,6 @@
 import { type AdminClient, AdminUnreachableError } from '../admin/admin-client.js';
 import type { Config } from '../config/schema.js';
+import { redactUrlPassword } from '../errors.js';
 import { createRoutingService } from '../main.js';
 import { decisionText, problemsText, type RouteAnswerJson, routeAnswerJson } from '../routing/format-decision.js';
 import { type ParsedRouteQuery, parseRouteQuery } from '../routing/route-query.js';
@@ -38,6 +39,8 @@ export async function routeCommand(config: Readonly<Config>, client: AdminClient
   // A bad option is reported as such before any server is asked.
   const query = parseRouteQuery(options);
   let answer: RouteAnswerJson;
+  // Said in the report and the JSON: a server on the default admin port may not be the one whose store --config names.
+  let source: RouteSource = { answeredBy: 'server', url: client.url };
   try {
     answer = await client.get<RouteAnswerJson>('/route', {
       number,
@@ -53,8 +56,20 @@ export async function routeCommand(config: Readonly<Config>, client: AdminClient
     if (!(error instanceof AdminUnreachableError && error.connectionRefused)) throw error;
     console.error(`drouter: no server at ${client.url}; routing from the database without live gateway state`);
     answer = await routeFromDatabase(config, number, query, options);
+    source = { answeredBy: 'store', url: redactUrlPassword(config.store.url) };
   }
-  console.log(options.json ? JSON.stringify(answer, null, 2) : decisionText(answer));
+  console.log(options.json ? JSON.stringify({ source, ...answer }, null, 2) : `${sourceText(source)}\n${decisionText(answer)}`);
+}
+
+/** Who answered `drouter route`: the running server (live gateway states) or the store (the states stored in dr_gateways.state). */
+interface RouteSource {
+  answeredBy: 'server' | 'store';
+  /** The admin API's URL, or the store's with its password hidden. */
+  url: string;
+}
+
+function sourceText(source: RouteSource): string {
+  return source.answeredBy === 'server' ? `source   the server at ${source.url} (live gateway states)` : `source   the store ${source.url} (gateway states as stored; no server answered)`;
 }
 
 async function routeFromDatabase(config: Readonly<Config>, number: string, query: ParsedRouteQuery, options: RouteOptions): Promise<RouteAnswerJson> {

@@ -108,6 +108,8 @@ export class Metrics {
   private readonly drachtioReconnections = this.counter('sipdr_drachtio_reconnections_total', 'drachtio engine: times the connection to the drachtio-server came back after a loss.', ['server']);
   private readonly haLeader = this.gauge('sipdr_ha_leader', 'Whether this process holds the leader lease and so runs the probing and the expiry sweep: 1 or 0.', []);
   private readonly haLeaderChanges = this.counter('sipdr_ha_leader_changes_total', 'Times this process became the leader or stopped being it, labelled with the role entered.', ['role']);
+  // The workers of a node run one build: summed, a node of N workers would show N.
+  private readonly build = this.gauge('sipdr_build_info', 'Always 1; its labels say what runs: version (package.json), node (Node.js version), engine (sip.engine).', ['version', 'node', 'engine'], undefined, 'first');
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -127,6 +129,11 @@ export class Metrics {
     this.overloadedNow.set(0);
     this.haLeader.set(0);
     for (const role of ['leader', 'standby']) this.haLeaderChanges.inc({ role }, 0);
+  }
+
+  /** What this process runs, set once at start: sipdr_build_info (the Prometheus *_info convention: the labels carry it, the value is 1). */
+  buildInfo(labels: { version: string; node: string; engine: string }): void {
+    this.build.set(labels, 1);
   }
 
   /** This process's role changed: sipdr_ha_leader and sipdr_ha_leader_changes_total. */

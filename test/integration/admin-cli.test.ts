@@ -90,12 +90,13 @@ describe('drouter CLI over the admin API of a running server', () => {
     ]);
     expect(ok(gateways)).toMatch(/\n\s+1\s+127\.0\.0\.2:5060\s+admin-disabled\s/);
     const route = JSON.parse(ok(routeJson)) as RouteJson;
-    expect(route).toMatchObject({ outcome: 'routed', ruleId: 1 });
+    expect(route).toMatchObject({ source: { answeredBy: 'server', url: server.server.adminUrl }, outcome: 'routed', ruleId: 1 });
     expect(route.destinations.map(({ gwid, state, usable }) => ({ gwid, state, usable }))).toEqual([
       { gwid: '1', state: 'admin-disabled', usable: false },
       { gwid: '2', state: 'active', usable: true },
     ]);
     const text = ok(routeText);
+    expect(text.split('\n')[0]).toBe(`source   the server at ${server.server.adminUrl} (live gateway states)`);
     expect(text).toContain('outcome  routed');
     expect(text).toMatch(/\n\s+1\s+1\s+#1\s+127\.0\.0\.2:5060\s+admin-disabled\s+skipped: /);
     expect(text).toMatch(/\n\s+2\s+2\s+#1\s+127\.0\.0\.3:5060\s+active\s+sip:01144201234567@127\.0\.0\.3:5060/);

@@ -136,7 +136,7 @@ describe.skipIf(!DRACHTIO_BINARY)('inbound mode: drachtio-server connects to us 
     const error = await startServer(configFor(listenPort, await freePort()), captureLog().log).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DrouterError);
     expect((error as Error).message).toBe(
-      `cannot listen for drachtio-server on 127.0.0.1:${listenPort}: the port is taken: change sip.drachtio.listen.address or .port (and its <request-handler>)`,
+      `cannot listen for drachtio-server on 127.0.0.1:${listenPort}: the port is taken (another drouter or another program listens there): change sip.drachtio.listen.address or .port (and its <request-handler>)`,
     );
   });
 });

@@ -62,6 +62,14 @@ describe('drouter route and drouter check on the example data', () => {
     expect(finished.stdout).toMatch(/1\s+1\s+#1\s+127\.0\.0\.2:5060\s+active\s+sip:01144@127\.0\.0\.2:5060/);
   });
 
+  it('says which source answered: the store, when no server listens at the admin URL', async () => {
+    const json = await runDrouter(['route', '011', '--group', '0', '--json'], env).finished;
+    expect(JSON.parse(json.stdout)).toMatchObject({ source: { answeredBy: 'store', url: env.DROUTER_STORE__URL } });
+    expect(json.stderr).toContain(`drouter: no server at http://127.0.0.1:${env.DROUTER_ADMIN__PORT}; routing from the database without live gateway state`);
+    const text = await runDrouter(['route', '011', '--group', '0'], env).finished;
+    expect(text.stdout.split('\n')[0]).toBe(`source   the store ${env.DROUTER_STORE__URL} (gateway states as stored; no server answered)`);
+  });
+
   it('rejects a bad --at with exit 2', async () => {
     const finished = await runDrouter(['route', '011', '--at', 'tomorrow'], env).finished;
     expect(finished.code).toBe(2);

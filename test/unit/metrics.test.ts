@@ -267,6 +267,7 @@ describe('metrics', () => {
     metrics.sipResponse('INVITE', 200);
     metrics.countBindingsWith(async () => 1);
     metrics.drachtioStarted('127.0.0.1:9022');
+    metrics.buildInfo({ version: '0.1.0', node: 'v20.0.0', engine: 'native' });
     const exposed = [...(await scrape(metrics)).values()].filter((family) => family.name.startsWith('sipdr_'));
     const described = metrics.describe();
     expect(described.map((metric) => metric.name)).toEqual(exposed.map((family) => family.name));
@@ -278,7 +279,14 @@ describe('metrics', () => {
         expect(Object.keys(sample.labels).filter((label) => label !== 'le').sort()).toEqual([...(metric?.labels ?? [])].sort());
       }
     }
-    expect(described).toHaveLength(26);
+    expect(described).toHaveLength(27);
+  });
+
+  it('says what runs in sipdr_build_info: one series, value 1, its labels the version, Node.js and engine', async () => {
+    const metrics = new Metrics();
+    expect((await scrape(metrics)).get('sipdr_build_info')?.samples ?? []).toEqual([]);
+    metrics.buildInfo({ version: '1.2.3', node: 'v20.11.1', engine: 'drachtio' });
+    expect((await scrape(metrics)).get('sipdr_build_info')?.samples).toEqual([{ name: 'sipdr_build_info', labels: { version: '1.2.3', node: 'v20.11.1', engine: 'drachtio' }, value: 1 }]);
   });
 
   it('shows the leader role: 0 at start, 1 while leader, each change counted by the role entered', async () => {

@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Server, Socket } from 'node:net';
 import type Srf from 'drachtio-srf';
 import { DrouterError } from '../../errors.js';
+import { listenFailureReason } from '../../listen-failure.js';
 import type { EngineHealth } from '../engine.js';
 import type { ConnectionEvent, DrachtioLink } from './connection.js';
 import { type Hostport, parseHostports } from './hostports.js';
@@ -87,9 +88,8 @@ export class DrachtioListener implements DrachtioLink {
     const server = (this.srf as unknown as { listen(opts: object): Server }).listen({ host: this.options.address, port: this.options.port, secret: this.options.secret });
     await new Promise<void>((resolve, reject) => {
       server.once('listening', () => resolve());
-      server.once('error', (error: Error & { code?: string }) => {
-        const reason = error.code === 'EADDRINUSE' ? 'the port is taken' : error.code === 'EADDRNOTAVAIL' ? 'not an address of this host' : error.message;
-        reject(new DrouterError('DROUTER_ERR_DRACHTIO', `cannot listen for drachtio-server on ${this.server}: ${reason}: change sip.drachtio.listen.address or .port (and its <request-handler>)`));
+      server.once('error', (error: Error) => {
+        reject(new DrouterError('DROUTER_ERR_DRACHTIO', `cannot listen for drachtio-server on ${this.server}: ${listenFailureReason(error)}: change sip.drachtio.listen.address or .port (and its <request-handler>)`));
       });
     });
     return [];

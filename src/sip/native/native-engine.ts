@@ -1,5 +1,6 @@
 import sip, { type Message, type Remote } from 'sip';
 import { DrouterError } from '../../errors.js';
+import { listenFailureReason } from '../../listen-failure.js';
 import {
   ADMIT_ALL,
   type Endpoint,
@@ -81,8 +82,7 @@ export class NativeEngine implements SipEngine {
     try {
       await checkCanBind(address, port, transports);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new DrouterError('DROUTER_ERR_SIP_BIND', `cannot listen for SIP on ${address}:${port} (${transports.join('+')}): ${reason} (check sip.address and sip.port)`);
+      throw new DrouterError('DROUTER_ERR_SIP_BIND', `cannot listen for SIP on ${address}:${port} (${transports.join('+')}): ${listenFailureReason(error)}; set sip.address and sip.port (DROUTER_SIP__ADDRESS, DROUTER_SIP__PORT) to a free address and port, or stop what holds it`);
     }
     // Whatever a message does to the code below, it must not take the process down.
     const onMessage = (message: Message, remote: Remote) => {
