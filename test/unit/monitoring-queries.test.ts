@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../src/metrics/metrics.js';
+import { REPO } from '../support/documentation.js';
 import { parseExposition } from '../support/exposition.js';
 import { queryNames } from '../support/promql-names.js';
 import { ALERTS, alertExpressions, DASHBOARD, dashboardQueries } from '../support/shipped-queries.js';
@@ -9,6 +12,14 @@ import { ALERTS, alertExpressions, DASHBOARD, dashboardQueries } from '../suppor
  * the server exports, with labels it has: a metric renamed or a label
  * dropped fails here, not on an operator's empty panel or silent alert.
  */
+
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  datasource?: { uid: string };
+}
 
 /** Labels Prometheus adds to every scraped series; `le` is a histogram bucket's. */
 const TARGET_LABELS = ['job', 'instance'];
@@ -52,6 +63,21 @@ describe('the queries shipped in config/ use the metrics the server exports', ()
     const used = new Set(expressions.flatMap((expression) => queryNames(expression).metrics));
     const areas = ['sipdr_gateway_state', 'sipdr_probe_rtt_seconds_bucket', 'sipdr_routing_decisions_total', 'sipdr_failovers_total', 'sipdr_registrations_total', 'sipdr_requests_dropped_total', 'sipdr_bans_total', 'sipdr_requests_shed_total', 'sipdr_reloads_total'];
     expect(areas.filter((metric) => !used.has(metric))).toEqual([]);
+  });
+
+  it(`${DASHBOARD}: a layout Grafana can place (Grafana does not run here)`, () => {
+    const dashboard = JSON.parse(readFileSync(join(REPO, DASHBOARD), 'utf8')) as { panels: Panel[]; templating: { list: { name: string }[] } };
+    const ids = dashboard.panels.map((panel) => panel.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(dashboard.panels.filter(({ gridPos }) => gridPos.x < 0 || gridPos.w < 1 || gridPos.x + gridPos.w > 24 || gridPos.h < 1)).toEqual([]);
+    const overlapping = dashboard.panels.flatMap((a, index) =>
+      dashboard.panels.slice(index + 1).filter((b) => a.gridPos.x < b.gridPos.x + b.gridPos.w && b.gridPos.x < a.gridPos.x + a.gridPos.w && a.gridPos.y < b.gridPos.y + b.gridPos.h && b.gridPos.y < a.gridPos.y + a.gridPos.h).map((b) => `${a.title} / ${b.title}`),
+    );
+    expect(overlapping).toEqual([]);
+    // Every query panel reads the data source the dashboard asks for at import.
+    const variables = dashboard.templating.list.map((variable) => variable.name);
+    expect(variables).toContain('datasource');
+    expect(dashboard.panels.filter((panel) => panel.type !== 'row' && panel.datasource?.uid !== '${datasource}').map((panel) => panel.title)).toEqual([]);
   });
 
   it(`${ALERTS}: every rule`, async () => {
