@@ -77,23 +77,25 @@ export async function runDifferential(setup: DifferentialSetup): Promise<Differe
 }
 
 /** OpenSIPS's db_mysql URL: mysql://user[:password]@host[:port]/database. */
-function opensipsDbUrl(mysqlUrl: string, database: string): string {
+export function opensipsDbUrl(mysqlUrl: string, database: string): string {
   const url = new URL(mysqlUrl);
   const credentials = url.password ? `${url.username}:${url.password}` : url.username;
   return `mysql://${credentials}@${url.hostname}${url.port ? `:${url.port}` : ''}/${database}`;
 }
 
-/** The tables as OpenSIPS creates them (its scripts/mysql DDL, untouched), then the sample's rows. */
-async function writeSample(setup: DifferentialSetup, database: string, sample: DroutingSample): Promise<void> {
+/** The sample's rows in OpenSIPS's own tables. */
+function writeSample(setup: DifferentialSetup, database: string, sample: DroutingSample): Promise<void> {
+  return writeOpensipsTables(setup, database, { dr_gateways: sample.gateways, dr_carriers: sample.carriers, dr_rules: sample.rules });
+}
+
+/** The tables as OpenSIPS creates them in `database` (its scripts/mysql DDL, untouched), then `rows`, table by table. */
+export async function writeOpensipsTables(setup: Pick<DifferentialSetup, 'mysqlUrl' | 'opensipsDir'>, database: string, rows: Readonly<Record<string, readonly object[]>>): Promise<void> {
   const connection = await mysql.createConnection(mysqlOptions(setup.mysqlUrl, database));
   try {
     for (const file of ['standard-create.sql', 'drouting-create.sql']) await connection.query(readFileSync(join(setup.opensipsDir, 'scripts', 'mysql', file), 'utf8'));
-    const insert = async (table: string, rows: readonly object[]) => {
-      for (const row of rows) await connection.query(`INSERT INTO \`${table}\` SET ?`, [row]);
-    };
-    await insert('dr_gateways', sample.gateways);
-    await insert('dr_carriers', sample.carriers);
-    await insert('dr_rules', sample.rules);
+    for (const [table, tableRows] of Object.entries(rows)) {
+      for (const row of tableRows) await connection.query(`INSERT INTO \`${table}\` SET ?`, [row]);
+    }
   } finally {
     await connection.end();
   }

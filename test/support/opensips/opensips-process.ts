@@ -86,13 +86,28 @@ route[unusable] {
 `;
 }
 
+/**
+ * '' where a MariaDB (DROUTER_TEST_MYSQL_URL) and a built OpenSIPS
+ * (DROUTER_TEST_OPENSIPS_DIR) are given; else why a suite against OpenSIPS
+ * cannot run, which is a failure under DROUTER_TEST_OPENSIPS (set by CI).
+ */
+export function opensipsMissing(): string {
+  const unset = [process.env.DROUTER_TEST_MYSQL_URL ? '' : 'DROUTER_TEST_MYSQL_URL', OPENSIPS_DIR ? '' : 'DROUTER_TEST_OPENSIPS_DIR'].filter(Boolean);
+  if (unset.length > 0 && process.env.DROUTER_TEST_OPENSIPS) throw new Error(`DROUTER_TEST_OPENSIPS is set but ${unset.join(' and ')} is not`);
+  return unset.length === 0 ? '' : `${unset.join(' and ')} ${unset.length === 1 ? 'is' : 'are'} not set`;
+}
+
 /** An OpenSIPS child process with its script in a temp folder; what it printed is kept for a failing test. */
 export class OpenSipsProcess {
   private child: ChildProcess | undefined;
   private output = '';
   private readonly folder = mkdtempSync(join(tmpdir(), 'drouter-opensips-'));
 
-  constructor(readonly options: OpenSipsOptions) {}
+  /** `script`: the whole configuration it runs; routingScript's unless given. */
+  constructor(
+    readonly options: OpenSipsOptions,
+    private readonly script: string = routingScript(options),
+  ) {}
 
   get log(): string {
     return this.output;
@@ -107,7 +122,7 @@ export class OpenSipsProcess {
     const binary = join(this.options.dir, 'opensips');
     if (!existsSync(binary)) throw new Error(`no OpenSIPS binary at ${binary}: build it with ../shared/vendor/build-opensips.sh (docs/routing.md, "Checked against OpenSIPS"")`);
     const script = join(this.folder, 'opensips.cfg');
-    writeFileSync(script, routingScript(this.options));
+    writeFileSync(script, this.script);
     // -F: no daemon, so the process we hold is the one to stop. TZ: its timerecs read in UTC, as ours are asked.
     const child = spawn(binary, ['-F', '-f', script, '-w', this.folder], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
     this.child = child;

@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import type { OpenSipsOptions } from './opensips-process.js';
+
+/**
+ * An OpenSIPS serving its MI over HTTP (httpd + mi_http, root `mi`) with
+ * drouting on `dbUrl` (its tables, or with `partitioned` the partitions
+ * its dr_partitions names), and nothing else: the other side of
+ * mi-opensips.test.ts. Probing is off (probing_interval 0), so the state
+ * columns stay as loaded.
+ */
+export function miScript(options: OpenSipsOptions & { httpPort: number; partitioned: boolean }): string {
+  // With partitions, dr_partitions in that database names each partition's tables (use_partitions).
+  const data = options.partitioned
+    ? `modparam("drouting", "use_partitions", 1)\nmodparam("drouting", "db_partitions_url", "${options.dbUrl}")`
+    : `modparam("drouting", "db_url", "${options.dbUrl}")`;
+  return `log_level=2
+stderror_enabled=yes
+syslog_enabled=no
+udp_workers=1
+socket=udp:${options.address}:${options.port}
+mpath="${join(options.dir, 'modules')}/"
+
+loadmodule "proto_udp.so"
+loadmodule "db_mysql.so"
+loadmodule "httpd.so"
+modparam("httpd", "ip", "${options.address}")
+modparam("httpd", "port", ${options.httpPort})
+loadmodule "mi_http.so"
+loadmodule "drouting.so"
+${data}
+modparam("drouting", "probing_interval", 0)
+
+route {
+  exit;
+}
+`;
+}
