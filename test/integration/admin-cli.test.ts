@@ -260,7 +260,14 @@ describe('drouter route when the server is gone', () => {
       const offline = await drouter(...args);
       expect(offline.code).toBe(0);
       expect(offline.stderr).toBe(`drouter: no server at ${server.server.adminUrl}; routing from the database without live gateway state\n`);
-      expect(JSON.parse(offline.stdout)).toEqual(live);
+      // The same answer, but for who gave it.
+      const { source: offlineSource, ...offlineAnswer } = JSON.parse(offline.stdout) as RouteJson & { source: unknown };
+      const { source: liveSource, ...liveAnswer } = live as RouteJson & { source: unknown };
+      expect(offlineAnswer).toEqual(liveAnswer);
+      expect([liveSource, offlineSource]).toEqual([
+        { answeredBy: 'server', url: server.server.adminUrl },
+        { answeredBy: 'store', url: `sqlite:${server.storeFile}` },
+      ]);
       expect(live).toMatchObject({ at: '2026-11-26T09:30:00.000Z', outcome: 'routed', ruleId: 1 });
       expect(live.destinations.map(({ gwid, usable }) => ({ gwid, usable }))).toEqual([
         { gwid: '1', usable: false },
