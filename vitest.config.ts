@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SkipReasonsReporter from './test/support/skip-reasons-reporter.js';
 
 export default defineConfig({
   test: {
@@ -10,5 +11,7 @@ export default defineConfig({
     pool: 'forks',
     // On the drachtio engine, one drachtio-server for the whole run (when none is named).
     globalSetup: ['test/support/drachtio-global-setup.ts'],
+    // Each reason a suite was skipped for, once, after the summary (test/support/skip-reason.ts).
+    reporters: ['default', new SkipReasonsReporter()],
   },
 });

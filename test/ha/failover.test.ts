@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HaLab, haLabAvailable, LAB, startHaLab } from '../support/ha-lab/ha-lab.js';
+import { type HaLab, haLabMissing, LAB, startHaLab } from '../support/ha-lab/ha-lab.js';
 import { BRIEF_USERS, LOAD_USERS, PHONES, SLOW_GATEWAY_PREFIX } from '../support/ha-lab/lab-data.js';
 import { metric, probesSent, received, registrationRows, storedBindings } from '../support/ha-lab/lab-observations.js';
 import type { LabSipp } from '../support/ha-lab/lab-sipp.js';
 import { callLoad, callPhones, registerLoad, startGateway, startPhones } from '../support/ha-lab/lab-traffic.js';
 import { waitFor } from '../support/wait-for.js';
+import { describeUnless } from '../support/skip-reason.js';
 
 /**
  * Issue 9's scenarios on the lab (test/support/ha-lab/): node a (keepalived
@@ -13,7 +14,7 @@ import { waitFor } from '../support/wait-for.js';
  * the closing note needs are printed as "HA ... figures: {json}".
  */
 
-describe.runIf(haLabAvailable())('two sip-drouter nodes behind a keepalived virtual IP', () => {
+describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtual IP', () => {
   let lab: HaLab;
   let gateway1: LabSipp;
   let gateway2: LabSipp;

@@ -15,6 +15,7 @@ import { inviteFrom, provisionalResponse } from '../support/calling-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { optionsStatus, UdpPeer } from '../support/udp-peer.js';
 import { waitFor } from '../support/wait-for.js';
+import { describeUnless } from '../support/skip-reason.js';
 
 /**
  * The connection to drachtio-server, against drachtio-server processes of
@@ -59,7 +60,7 @@ describe('drouter start with an unreachable drachtio-server', () => {
   });
 });
 
-describe.skipIf(!DRACHTIO_BINARY)('the connection to a drachtio-server of our own', () => {
+describeUnless(DRACHTIO_BINARY ? '' : 'DROUTER_TEST_DRACHTIO_BINARY names no drachtio-server')('the connection to a drachtio-server of our own', () => {
   let drachtio: DrachtioServerProcess;
   let dir: string;
   const servers: RunningServer[] = [];

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { DrouterError } from '../../src/errors.js';
 import { type RunningServer, startServer } from '../../src/main.js';
@@ -16,6 +16,7 @@ import { peerRow, RegisteringPhone, statusOf } from '../support/registering-phon
 import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { optionsStatus, UdpPeer } from '../support/udp-peer.js';
 import { waitFor } from '../support/wait-for.js';
+import { describeUnless } from '../support/skip-reason.js';
 
 /**
  * Inbound mode against a drachtio-server of this file's own
@@ -30,7 +31,7 @@ const GATEWAY = '127.0.0.220';
 const SECRET = 'inbound-test-secret';
 const PROBE_INTERVAL_MS = 300;
 
-describe.skipIf(!DRACHTIO_BINARY)('inbound mode: drachtio-server connects to us (sip.drachtio.listen)', () => {
+describeUnless(DRACHTIO_BINARY ? '' : 'DROUTER_TEST_DRACHTIO_BINARY names no drachtio-server')('inbound mode: drachtio-server connects to us (sip.drachtio.listen)', () => {
   let drachtio: DrachtioServerProcess;
   let dir: string;
   let listenPort: number;

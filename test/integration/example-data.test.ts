@@ -7,8 +7,9 @@ import { freePort, type RunningDrouter, runDrouter, waitForOutput } from '../sup
 import { drachtioUnderTest, engineEnv, testEngine } from '../support/drouter-server.js';
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { peerRow } from '../support/registering-phone.js';
-import { type SippGateway, sippAvailable, sippCall, startSippGateway } from '../support/sipp.js';
+import { type SippGateway, sippCall, sippMissing, startSippGateway } from '../support/sipp.js';
 import { waitFor } from '../support/wait-for.js';
+import { describeUnless } from '../support/skip-reason.js';
 
 /**
  * The product as an operator runs it: `drouter start` on the example data,
@@ -25,7 +26,7 @@ const GATEWAY_2 = '127.0.0.123';
 const PROBE_INTERVAL_MS = 500;
 const PROBE_TIMEOUT_MS = 300;
 
-describe.runIf(sippAvailable())(`drouter start on the example data (${testEngine} engine), sipp phone and gateways`, () => {
+describeUnless(sippMissing())(`drouter start on the example data (${testEngine} engine), sipp phone and gateways`, () => {
   let dir: string;
   let storeFile: string;
   let run: RunningDrouter | undefined;

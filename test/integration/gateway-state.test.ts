@@ -14,6 +14,7 @@ import type { Gateway, GatewayState } from '../../src/routing/routing-table.js';
 import type { KnexStore } from '../../src/store/knex/knex-store.js';
 import { prepareStore } from '../../src/store/knex/open-store.js';
 import { captureLog } from '../support/log-capture.js';
+import { describeUnless, redisMissing } from '../support/skip-reason.js';
 
 const REDIS_TEST_URL = process.env.DROUTER_TEST_REDIS_URL;
 const AT = new Date('2026-11-26T10:00:00Z');
@@ -142,7 +143,7 @@ describe('gateway state service on SQLite and the memory cache', () => {
     await states.stop();
   });
 
-  describe.runIf(REDIS_TEST_URL)('with two nodes on one Redis', () => {
+  describeUnless(redisMissing())('with two nodes on one Redis', () => {
     it("sees the other node's change after a refresh, and starts from it", async () => {
       const prefix = `sipdr-test:${process.pid}:gwstate:`;
       const cacheA = await openCache(REDIS_TEST_URL ?? '', { keyPrefix: prefix });

@@ -2,15 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { databaseKinds } from '../support/databases.js';
 import { databaseClient, runGuide } from '../support/guide-runner.js';
 import { startGuideServer } from '../support/guide-server.js';
-import { sippAvailable } from '../support/sipp.js';
+import { sippMissing } from '../support/sipp.js';
+import { titleUnless } from '../support/skip-reason.js';
 
 const GUIDE = 'docs/guides/phone.md';
 /** Each database's server on its own address; the sipp phone on another. */
 const SIP_ADDRESS = { sqlite: '127.0.0.126', mysql: '127.0.0.128' } as const;
 const PHONE_ADDRESS = '127.0.0.127';
-const SIPP = sippAvailable();
+const SIPP_MISSING = sippMissing();
 
-describe.runIf(SIPP).each(databaseKinds())(`${GUIDE}, followed to the letter on $name${SIPP ? '' : ' (skipped: sipp is not installed)'}`, (kind) => {
+describe.skipIf(SIPP_MISSING !== '').each(databaseKinds())(titleUnless(`${GUIDE}, followed to the letter on $name`, SIPP_MISSING), (kind) => {
   it('the row typed, sipp registers with its secret (401, then 200), drouter peers and peer show it', async () => {
     const database = await kind.create('guide_phone');
     const server = await startGuideServer(database.url, SIP_ADDRESS[kind.name]);

@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from '../support/drouter-server.js';
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { startTcpRelay } from '../support/tcp-relay.js';
+import { itUnless, redisMissing } from '../support/skip-reason.js';
 
 /**
  * keepalived's commands against a running node: `ha notify` (its notify
@@ -105,7 +106,7 @@ describe('drouter ha notify, status and check', () => {
     expect(gone.stderr).toMatch(/DROUTER_ERR_ADMIN_UNREACHABLE/);
   });
 
-  it.runIf(REDIS_TEST_URL)('check: exit 1 naming the cache when the node loses its Redis', async () => {
+  itUnless(redisMissing())('check: exit 1 naming the cache when the node loses its Redis', async () => {
     const redis = new URL(REDIS_TEST_URL ?? '');
     const relay = await startTcpRelay(redis.hostname, Number(redis.port || 6379));
     const prefix = `sipdr-test:${process.pid}:ha-check:`;

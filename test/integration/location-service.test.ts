@@ -1,13 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { openCache } from '../../src/cache/open-cache.js';
 import { locationLookup } from '../../src/registrar/location-service.js';
 import { PeerLookup } from '../../src/registrar/peer-service.js';
 import { prepareStore } from '../../src/store/knex/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import type { SipUri } from '../../src/sip/uri.js';
-import { databaseKinds, MYSQL_TEST_URL, type ScratchDatabase } from '../support/databases.js';
+import { databaseKinds, type ScratchDatabase } from '../support/databases.js';
 import { captureLog } from '../support/log-capture.js';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.js';
+import { describeUnless, mysqlMissing } from '../support/skip-reason.js';
 
 /**
  * The location service while the peer table cannot be read: a number with
@@ -18,7 +19,7 @@ function uri(user: string): SipUri {
   return { scheme: 'sip', user, password: undefined, host: '127.0.0.1', port: undefined, params: [], headers: undefined };
 }
 
-describe.runIf(MYSQL_TEST_URL !== undefined)('the location service with the database lost (MariaDB)', () => {
+describeUnless(mysqlMissing())('the location service with the database lost (MariaDB)', () => {
   let db: ScratchDatabase | undefined;
   let relay: TcpRelay | undefined;
   let store: Store | undefined;

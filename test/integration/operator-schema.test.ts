@@ -7,6 +7,7 @@ import { freePort, runDrouter } from '../support/drouter-process.js';
 import { captureLog } from '../support/log-capture.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 import { applyKamailioDdl, applyOpensipsDdl, kamailioDdlMissing, opensipsDdlMissing } from '../support/upstream-ddl.js';
+import { describeUnless } from '../support/skip-reason.js';
 
 /**
  * An operator's database read as it is (docs/schema.md "Schema"): Kamailio 5.6's
@@ -79,8 +80,7 @@ describe.each(databaseKinds())('an operator database on $name', (kind) => {
     await db?.drop();
   });
 
-  // A skip says why in its title.
-  describe.runIf(kamailioMissing === '')(`Kamailio 5.6's drouting tables, as its DDL makes them${kamailioMissing ? ` (skipped: ${kamailioMissing})` : ''}`, () => {
+  describeUnless(kamailioMissing)("Kamailio 5.6's drouting tables, as its DDL makes them", () => {
     beforeEach(async () => {
       await applyKamailioDdl(kind, db);
       await db.exec("INSERT INTO dr_gateways (gwid, type, address, strip, pri_prefix, attrs, description) VALUES (1, 0, '127.0.0.213:5060', 0, '', 'kamailio=1', 'one')");
@@ -177,7 +177,7 @@ describe.each(databaseKinds())('an operator database on $name', (kind) => {
     });
   });
 
-  describe.runIf(opensipsMissing === '')(`OpenSIPS 3.5.9's own drouting tables, without dr_gw_lists, sippeers or address${opensipsMissing ? ` (skipped: ${opensipsMissing})` : ''}`, () => {
+  describeUnless(opensipsMissing)("OpenSIPS 3.5.9's own drouting tables, without dr_gw_lists, sippeers or address", () => {
     beforeEach(async () => {
       await applyOpensipsDdl(kind, db);
       await db.exec("INSERT INTO dr_gateways (gwid, address) VALUES ('gwa', '127.0.0.213:5060'), ('gwb', '127.0.0.214:5060')");

@@ -5,9 +5,10 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { databaseKinds, MYSQL_TEST_URL } from '../support/databases.js';
+import { databaseKinds } from '../support/databases.js';
 import { freePort, runDrouter, waitForOutput } from '../support/drouter-process.js';
 import { startTcpRelay } from '../support/tcp-relay.js';
+import { itUnless, mysqlMissing } from '../support/skip-reason.js';
 
 describe('the drouter process', () => {
   let dir: string;
@@ -64,6 +65,7 @@ describe('the drouter process', () => {
 
   it('with bad configuration values exits 2 naming each key, value and what is allowed', async () => {
     const run = runDrouter(['start'], {
+      DROUTER_ADMIN__PORT: String(await freePort()),
       DROUTER_SIP__PORT: '70000',
       DROUTER_STORE__URL: 'postgres://drouter:s3cret@db/x',
       DROUTER_SIP__ENGINE: 'asterisk',
@@ -106,7 +108,7 @@ describe('the drouter process', () => {
   });
 
   it('with an unreachable database exits 2 with the URL, password hidden, and no stack trace', async () => {
-    const finished = await runDrouter(['start'], { DROUTER_STORE__URL: 'mysql://root:pw1234@127.0.0.1:1/test' }).finished;
+    const finished = await runDrouter(['start'], { DROUTER_STORE__URL: 'mysql://root:pw1234@127.0.0.1:1/test', DROUTER_ADMIN__PORT: String(await freePort()), DROUTER_SIP__PORT: String(await freePort()) }).finished;
     expect(finished.code).toBe(2);
     expect(finished.stderr).toContain('DROUTER_ERR_STORE_UNREACHABLE: cannot reach the store at mysql://root:***@127.0.0.1:1/test');
     expect(finished.stderr).not.toContain('pw1234');
@@ -151,7 +153,7 @@ describe('the drouter process', () => {
     expect(again.stderr).toContain('DROUTER_ERR_SEED');
   });
 
-  it.runIf(MYSQL_TEST_URL !== undefined)('on MariaDB reports a lost database on /health with 503 and keeps running', async () => {
+  itUnless(mysqlMissing())('on MariaDB reports a lost database on /health with 503 and keeps running', async () => {
     const mysql = databaseKinds().find((kind) => kind.name === 'mysql');
     if (!mysql) throw new Error('no mysql kind');
     const db = await mysql.create('health');

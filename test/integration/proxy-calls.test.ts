@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DRACHTIO_PICKS_OF_503_AND_500, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
+import { DRACHTIO_PICKS_OF_503_AND_500, moveExampleGateways, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { type Call, cancelOf, finalResponse, inviteFrom, provisionalResponse } from '../support/calling-phone.js';
 import { statusOf } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
@@ -9,11 +9,14 @@ import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 
 /**
  * Calls through the proxy on the example data: gateways 1 and 2 of list #1
- * are real UDP peers on 127.0.0.2:5060 and 127.0.0.3:5060, the phone another
- * on 127.0.0.31, the proxy on 127.0.0.30.
+ * are real UDP peers on 127.0.0.13:5060 and 127.0.0.14:5060 (moved from the
+ * seeded 127.0.0.2 and .3, which an `npm start` beside the tests probes), the
+ * phone another on 127.0.0.31, the proxy on 127.0.0.30.
  */
 const PROXY = '127.0.0.30';
 const PHONE = '127.0.0.31';
+const GATEWAY_1 = '127.0.0.13';
+const GATEWAY_2 = '127.0.0.14';
 
 /**
  * A call addressed to the proxy itself, port included: drachtio-server puts the gateway's Request-URI in
@@ -53,7 +56,8 @@ interface Rig {
 /** The proxy on `proxyAddress` with the example data, a phone, and gateways 1 and 2 of list #1. */
 async function startRig(proxyAddress: string): Promise<Rig> {
   const server = await startTestServer(proxyAddress, { proxy: { timeoutMs: 800, inviteTimeoutMs: 1500 } });
-  return { server, phone: await UdpPeer.bind(PHONE), gateway1: await ScriptedGateway.start('127.0.0.2'), gateway2: await ScriptedGateway.start('127.0.0.3') };
+  await moveExampleGateways(server, GATEWAY_1, GATEWAY_2);
+  return { server, phone: await UdpPeer.bind(PHONE), gateway1: await ScriptedGateway.start(GATEWAY_1), gateway2: await ScriptedGateway.start(GATEWAY_2) };
 }
 
 async function stopRig(rig: Rig | undefined): Promise<void> {
@@ -96,7 +100,7 @@ describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`,
     expect(header(ok, 'Via')).toHaveLength(1);
 
     const [forwarded] = gateway1.requests('INVITE');
-    expect(forwarded?.uri).toBe('sip:01144201234567@127.0.0.2:5060');
+    expect(forwarded?.uri).toBe(`sip:01144201234567@${GATEWAY_1}:5060`);
     expect(forwarded?.headers['max-forwards']).toBe('69');
     expect(forwarded?.headers.via).toHaveLength(2);
     expect(gateway2.requests('INVITE')).toHaveLength(0);
@@ -104,7 +108,7 @@ describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`,
     const toTag = /tag=([^;>\s]+)/.exec(header(ok, 'To')[0] ?? '')?.[1];
     const dialog = (method: string, cseq: number, branch: string) =>
       sipRequest([
-        `${method} sip:asterisk@127.0.0.2:5060 SIP/2.0`,
+        `${method} sip:asterisk@${GATEWAY_1}:5060 SIP/2.0`,
         `Via: SIP/2.0/UDP ${phone.address.address}:${phone.address.port};branch=${branch}`,
         'Max-Forwards: 70',
         `Route: ${recordRoute[0]}`,
@@ -139,7 +143,7 @@ describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`,
     phone.send(withOurRoute, server.sip);
     expect(statusOf(await finalFor(call))).toBe(200);
     const [forwarded] = gateway1.requests('INVITE');
-    expect(forwarded?.uri).toBe('sip:01144201234599@127.0.0.2:5060');
+    expect(forwarded?.uri).toBe(`sip:01144201234599@${GATEWAY_1}:5060`);
     expect(forwarded?.headers.route ?? []).toEqual([]);
   });
 
@@ -353,7 +357,7 @@ describe('the sip package traps, handled', () => {
       const toTag = /tag=([^;>\s]+)/.exec(header(ok, 'To')[0] ?? '')?.[1];
       rig.phone.send(
         sipRequest([
-          'BYE sip:asterisk@127.0.0.2:5060 SIP/2.0',
+          `BYE sip:asterisk@${GATEWAY_1}:5060 SIP/2.0`,
           `Via: SIP/2.0/UDP ${rig.phone.address.address}:${rig.phone.address.port};branch=z9hG4bK-bye-k`,
           'Max-Forwards: 70',
           `Route: ${header(ok, 'Record-Route')[0]}`,
@@ -375,7 +379,7 @@ describe('the sip package traps, handled', () => {
   }, 10_000);
 
   it('reaches a gateway on the proxy\'s own address at another port (sip.create() would take it for its own flow)', async () => {
-    const rig = await startRig('127.0.0.2');
+    const rig = await startRig(GATEWAY_1);
     try {
       const call = invite(rig.phone, rig.server, '01144200000001');
       rig.phone.send(call.invite, rig.server.sip);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type sip from 'sip';
 import { Baresip } from '../support/baresip.js';
 import { freePort } from '../support/drouter-process.js';
@@ -9,6 +9,7 @@ import { missingPhonePrograms } from '../support/real-phones.js';
 import { peerRow } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { waitFor } from '../support/wait-for.js';
+import { describeUnless } from '../support/skip-reason.js';
 
 /**
  * Real phones against the proxy, no trusted sources (so they must answer the
@@ -38,9 +39,9 @@ const STEP_MS = 10_000;
 const EXPIRES_SECONDS = 600;
 
 const missing = missingPhonePrograms();
-const why = missing.length > 0 ? `: skipped, ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not installed (apt-get install baresip linphone-cli)` : '';
+const why = missing.length > 0 ? `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not installed (apt-get install baresip linphone-cli)` : '';
 
-describe.skipIf(missing.length > 0)(`real phones (baresip, linphonec) register, call a gateway and each other, unregister (${testEngine} engine)${why}`, () => {
+describeUnless(why)(`real phones (baresip, linphonec) register, call a gateway and each other, unregister (${testEngine} engine)`, () => {
   let server: TestServer;
   let gateway1: ScriptedGateway;
   let gateway2: ScriptedGateway;

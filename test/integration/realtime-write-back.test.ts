@@ -8,6 +8,7 @@ import { challengesOf, RegisteringPhone, statusOf } from '../support/registering
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 import { applyOpensipsDdl, applySqlFile, opensipsDdlMissing, STANDIN_SIPPEERS_SQL } from '../support/upstream-ddl.js';
 import { migrateStore } from '../../src/store/knex/open-store.js';
+import { describeUnless, redisMissing } from '../support/skip-reason.js';
 
 /**
  * The Asterisk realtime write-back on the sippeers table drouter creates
@@ -215,7 +216,7 @@ describe.each(tablesToRun())(`realtime write-back on $name${opensipsMissing ? ` 
 
 const REDIS_URL = process.env.DROUTER_TEST_REDIS_URL;
 
-describe.runIf(REDIS_URL !== undefined && REDIS_URL !== '')('drouter peer NAME --prune on a pair sharing Redis', () => {
+describeUnless(redisMissing())('drouter peer NAME --prune on a pair sharing Redis', () => {
   const NODE_A = '127.0.0.204';
   const NODE_B = '127.0.0.205';
   const PAIR_PHONE = '127.0.0.206';

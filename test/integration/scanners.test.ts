@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { freePort } from '../support/drouter-process.js';
 import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { captureLog, type CapturedLog } from '../support/log-capture.js';
 import { RegisteringPhone, statusOf } from '../support/registering-phone.js';
-import { runSipvicious, type SipviciousRun, type SipviciousTool, sipviciousAvailable } from '../support/sipvicious.js';
+import { runSipvicious, type SipviciousRun, type SipviciousTool, sipviciousMissing } from '../support/sipvicious.js';
 import { UdpPeer } from '../support/udp-peer.js';
+import { describeUnless } from '../support/skip-reason.js';
 
 /**
  * sipvicious, the scanner most attacks start with (Debian `sipvicious`),
@@ -41,7 +42,7 @@ const RUN_TIMEOUT_MS = 40_000;
  * svmap scans it while our app is connected (3 of 3 runs; docs/security.md "What each
  * engine does"), which would take the drachtio runs' shared server down.
  */
-describe.runIf(sipviciousAvailable() && testEngine === 'native')(`sipvicious against the proxy on its default, no trusted sources (native engine; drachtio-server 0.9.4 crashes under svmap)`, () => {
+describeUnless(sipviciousMissing() || (testEngine === 'native' ? '' : 'native engine only: drachtio-server 0.9.4 crashes under svmap'))('sipvicious against the proxy on its default, no trusted sources (native engine)', () => {
   let server: TestServer;
   let captured: CapturedLog;
 

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ALL_TABLES } from '../../src/model/tables.js';
 import { prepareStore } from '../../src/store/knex/open-store.js';
-import { databaseKinds, MYSQL_TEST_URL, type ScratchDatabase } from '../support/databases.js';
+import { databaseKinds, type ScratchDatabase } from '../support/databases.js';
+import { describeUnless, mysqlMissing } from '../support/skip-reason.js';
 
 const SQL_DIR = join(import.meta.dirname, '..', '..', 'sql');
 const mysqlKind = databaseKinds().find((kind) => kind.name === 'mysql');
@@ -37,7 +38,7 @@ async function indexesOf(db: ScratchDatabase) {
 
 // Runs only where a MariaDB is configured; with the variable set and the
 // server down, beforeAll fails and so does every test here.
-describe.runIf(MYSQL_TEST_URL !== undefined)('sql/*.sql against the migrations on MariaDB', () => {
+describeUnless(mysqlMissing())('sql/*.sql against the migrations on MariaDB', () => {
   let fromSqlFiles: ScratchDatabase;
   let fromMigrations: ScratchDatabase;
 

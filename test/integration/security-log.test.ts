@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { openSecurityLog } from '../../src/security-log/security-log.js';
 import { ackOf, finalResponse, inviteFrom, withProxyAuthorization } from '../support/calling-phone.js';
@@ -14,6 +14,7 @@ import { escapeRegExp } from '../support/regexp.js';
 import { challengesOf, digestAuthorization, RegisteringPhone, statusOf } from '../support/registering-phone.js';
 import { execSql } from '../support/sqlite-file.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
+import { describeUnless } from '../support/skip-reason.js';
 
 /**
  * The security log (docs/security.md "Security log and fail2ban"): every failure the
@@ -30,11 +31,10 @@ const STOCK_FILTER = '/etc/fail2ban/filter.d/asterisk.conf';
 const OUR_FILTER = join(REPO_ROOT, 'config', 'fail2ban', 'filter.d', 'sip-drouter.conf');
 const OUR_JAIL = join(REPO_ROOT, 'config', 'fail2ban', 'jail.d', 'sip-drouter.conf');
 
-function fail2banAvailable(): boolean {
-  const found = spawnSync('fail2ban-regex', ['--version']).error === undefined && existsSync(STOCK_FILTER);
-  if (!found && process.env.DROUTER_TEST_FAIL2BAN) throw new Error(`DROUTER_TEST_FAIL2BAN is set but fail2ban-regex or ${STOCK_FILTER} is missing (apt-get install fail2ban)`);
-  if (!found) console.warn(`security-log.test.ts skipped: fail2ban-regex or ${STOCK_FILTER} is missing (apt-get install fail2ban; DROUTER_TEST_FAIL2BAN=1 makes this a failure)`);
-  return found;
+function fail2banMissing(): string {
+  if (spawnSync('fail2ban-regex', ['--version']).error === undefined && existsSync(STOCK_FILTER)) return '';
+  if (process.env.DROUTER_TEST_FAIL2BAN) throw new Error(`DROUTER_TEST_FAIL2BAN is set but fail2ban-regex or ${STOCK_FILTER} is missing (apt-get install fail2ban)`);
+  return `fail2ban-regex or ${STOCK_FILTER} is missing (apt-get install fail2ban)`;
 }
 
 const PROXY = '127.0.0.140';
@@ -73,7 +73,7 @@ async function linesWhen(file: string, count: number): Promise<string[]> {
   return linesOf(file);
 }
 
-describe.runIf(fail2banAvailable())(`the security log, read by fail2ban (${testEngine} engine)`, () => {
+describeUnless(fail2banMissing())(`the security log, read by fail2ban (${testEngine} engine)`, () => {
   let dir: string;
   let securityFile: string;
   let server: TestServer;

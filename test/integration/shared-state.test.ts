@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cacheKeys } from '../../src/cache/keys.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { DRACHTIO_BINARY, DrachtioServerProcess } from '../support/drachtio-server.js';
 import { freePort, type RunningDrouter, runDrouter, waitForOutput } from '../support/drouter-process.js';
 import { testEngine } from '../support/drouter-server.js';
 import { waitFor } from '../support/wait-for.js';
+import { describeUnless, redisMissing } from '../support/skip-reason.js';
 
 const REDIS_TEST_URL = process.env.DROUTER_TEST_REDIS_URL;
 
@@ -41,7 +42,7 @@ async function drachtioEnv(sipAddress: string): Promise<Record<string, string>> 
  * nodes of a pair do: what an operator or the prober changes on one, the
  * other routes by within the refresh second.
  */
-describe.runIf(REDIS_TEST_URL && (!ownDrachtio || DRACHTIO_BINARY))(`two server processes on one Redis (${testEngine} engine)`, () => {
+describeUnless(redisMissing() || (ownDrachtio && !DRACHTIO_BINARY ? 'DROUTER_TEST_DRACHTIO_BINARY names no drachtio-server for each node' : ''))(`two server processes on one Redis (${testEngine} engine)`, () => {
   const prefix = `sipdr-test:${process.pid}:pair:`;
   let dir: string;
   const nodes: Node[] = [];

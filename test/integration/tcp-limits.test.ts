@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { challengesOf, peerRow, registerAuthorization, statusOf } from '../support/registering-phone.js';
 import { TcpPeer } from '../support/tcp-peer.js';
 import { sipRequest } from '../support/udp-peer.js';
 import { waitFor } from '../support/wait-for.js';
+import { describeUnless } from '../support/skip-reason.js';
 
 /**
  * sip.tcp on the native engine (docs/engines.md "TCP limits"), with small settings:
@@ -50,11 +51,14 @@ async function closedWithin(peer: TcpPeer, withinMs: number, since = Date.now())
   return Promise.race([closedAt, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), withinMs))]);
 }
 
+/** Why these suites do not run on the drachtio engine, or ''. */
+const ON_DRACHTIO = testEngine === 'drachtio' ? 'native engine only: drachtio-server owns its TCP' : '';
+
 async function counter(server: TestServer, name: string, labels: Record<string, string>): Promise<number | undefined> {
   return sampleValue(parseExposition(await (await fetch(`${server.server.adminUrl}/metrics`)).text()), name, labels);
 }
 
-describe.skipIf(testEngine === 'drachtio')('TCP connection caps (sip.tcp.maxConnections, maxConnectionsPerSource)', () => {
+describeUnless(ON_DRACHTIO)('TCP connection caps (sip.tcp.maxConnections, maxConnectionsPerSource)', () => {
   let server: TestServer;
   const held: TcpPeer[] = [];
 
@@ -94,7 +98,7 @@ describe.skipIf(testEngine === 'drachtio')('TCP connection caps (sip.tcp.maxConn
   });
 });
 
-describe.skipIf(testEngine === 'drachtio')('TCP timeouts and size caps (sip.tcp.idleTimeoutMs, messageTimeoutMs, maxHeadBytes, maxBodyBytes)', () => {
+describeUnless(ON_DRACHTIO)('TCP timeouts and size caps (sip.tcp.idleTimeoutMs, messageTimeoutMs, maxHeadBytes, maxBodyBytes)', () => {
   let server: TestServer;
   const IDLE_MS = 1000;
   const MESSAGE_MS = 600;

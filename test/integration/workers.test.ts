@@ -11,10 +11,11 @@ import { deleteKeys } from '../support/redis-keys.js';
 import { challengesOf, registerAuthorization, RegisteringPhone, statusOf } from '../support/registering-phone.js';
 import { escapeRegExp } from '../support/regexp.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
-import { sippAvailable, sippCall } from '../support/sipp.js';
+import { sippCall, sippMissing } from '../support/sipp.js';
 import { execSql } from '../support/sqlite-file.js';
 import { TcpPeer } from '../support/tcp-peer.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
+import { describeUnless, itUnless, redisMissing } from '../support/skip-reason.js';
 
 /**
  * `drouter start --workers 3`: three worker processes on one SIP socket
@@ -84,7 +85,7 @@ function ackOfFailure(call: Call, final: string | undefined): string {
   ]);
 }
 
-describe.runIf(REDIS_TEST_URL)(`drouter start --workers ${WORKERS} (real processes, one Redis)`, () => {
+describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real processes, one Redis)`, () => {
   const prefix = `sipdr-test:${process.pid}:workers:`;
   let dir: string;
   let storeFile: string;
@@ -235,7 +236,7 @@ describe.runIf(REDIS_TEST_URL)(`drouter start --workers ${WORKERS} (real process
     expect(retransmitted).toBeUndefined();
   });
 
-  it.runIf(sippAvailable())('carries sipp calls at 40 calls/s, every one completed, each INVITE once at the gateway', async () => {
+  itUnless(sippMissing())('carries sipp calls at 40 calls/s, every one completed, each INVITE once at the gateway', async () => {
     const before = gateway1.requests('INVITE').length;
     const run = await sippCall({
       scenario: 'uac-call.xml',
@@ -436,7 +437,7 @@ describe.runIf(REDIS_TEST_URL)(`drouter start --workers ${WORKERS} (real process
   });
 });
 
-describe.runIf(REDIS_TEST_URL)('drouter start --workers 2 whose primary is killed', () => {
+describeUnless(redisMissing())('drouter start --workers 2 whose primary is killed', () => {
   it('leaves no worker behind: each stops when its channel to the primary closes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drouter-workers-orphan-'));
     const prefix = `sipdr-test:${process.pid}:orphans:`;
@@ -477,7 +478,7 @@ describe.runIf(REDIS_TEST_URL)('drouter start --workers 2 whose primary is kille
 
 describe('drouter start --workers: what it refuses', () => {
   it('more than one worker on the in-process cache or an in-memory database, naming each key (exit 2)', async () => {
-    const finished = await runDrouter(['start', '--workers', '2'], { DROUTER_STORE__URL: 'sqlite::memory:', DROUTER_ADMIN__PORT: String(await freePort()) }).finished;
+    const finished = await runDrouter(['start', '--workers', '2'], { DROUTER_STORE__URL: 'sqlite::memory:', DROUTER_ADMIN__PORT: String(await freePort()), DROUTER_SIP__PORT: String(await freePort()) }).finished;
     expect(finished.code).toBe(2);
     expect(finished.stderr).toContain('DROUTER_ERR_CONFIG: invalid configuration, 2 problems:');
     expect(finished.stderr).toContain('cache.url = "memory" (from the configuration, with --workers 2): redis://host:port/db');
@@ -485,7 +486,7 @@ describe('drouter start --workers: what it refuses', () => {
   });
 
   it('a --workers that is not a whole number from 1 to 64 (exit 2)', async () => {
-    const finished = await runDrouter(['start', '--workers', 'lots'], {}).finished;
+    const finished = await runDrouter(['start', '--workers', 'lots'], { DROUTER_ADMIN__PORT: String(await freePort()), DROUTER_SIP__PORT: String(await freePort()) }).finished;
     expect(finished.code).toBe(2);
     expect(finished.stderr).toContain('DROUTER_ERR_USAGE: --workers "lots": expected a whole number from 1 to 64');
   });

@@ -52,8 +52,9 @@ export const TRUSTED_TEST_SOURCES = '127.0.0.0/8';
 
 /**
  * Moves the example data's gateways 1 and 2 (127.0.0.2/3 as seeded) to
- * addresses of the test's own, and reloads: test files run in parallel, and
- * only one of them can hold 127.0.0.2:5060 at a time.
+ * addresses of the test's own, and reloads: no test binds 127.0.0.2:5060 or
+ * 127.0.0.3:5060, which an `npm start` beside the tests probes and something
+ * else may hold (test files also run in parallel).
  */
 export async function moveExampleGateways(server: TestServer, gateway1: string, gateway2: string): Promise<void> {
   execSql(server.storeFile, `UPDATE dr_gateways SET address = '${gateway1}:5060' WHERE gwid = '1'; UPDATE dr_gateways SET address = '${gateway2}:5060' WHERE gwid = '2'`);

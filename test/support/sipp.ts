@@ -6,12 +6,12 @@ import { join } from 'node:path';
 
 const SCENARIOS = join(import.meta.dirname, '..', 'sipp');
 
-/** sipp is there, or CI said it must be (DROUTER_TEST_SIPP set: missing = failure). */
-export function sippAvailable(): boolean {
+/** '' where sipp is there; else why a suite cannot run, or a failure where CI said it must be there (DROUTER_TEST_SIPP set). */
+export function sippMissing(): string {
   // `sipp -v` prints its version and exits 1; only a missing binary is "not available".
-  const found = spawnSync('sipp', ['-v']).error === undefined;
-  if (!found && process.env.DROUTER_TEST_SIPP) throw new Error('DROUTER_TEST_SIPP is set but sipp is not installed (apt-get install sip-tester)');
-  return found;
+  if (spawnSync('sipp', ['-v']).error === undefined) return '';
+  if (process.env.DROUTER_TEST_SIPP) throw new Error('DROUTER_TEST_SIPP is set but sipp is not installed (apt-get install sip-tester)');
+  return 'sipp is not installed (apt-get install sip-tester)';
 }
 
 

@@ -8,11 +8,11 @@ export type SipviciousTool = 'svmap' | 'svwar' | 'svcrack';
 const TOOLS: readonly SipviciousTool[] = ['svmap', 'svwar', 'svcrack'];
 const RUNNER = join(import.meta.dirname, 'sipvicious-run.py');
 
-/** sipvicious is there, or CI said it must be (DROUTER_TEST_SIPVICIOUS set, as .ci/run sets it: missing = failure). */
-export function sipviciousAvailable(): boolean {
-  const found = TOOLS.every((tool) => spawnSync(tool, ['--version']).error === undefined);
-  if (!found && process.env.DROUTER_TEST_SIPVICIOUS) throw new Error(`DROUTER_TEST_SIPVICIOUS is set but ${TOOLS.join('/')} are not all installed (apt-get install sipvicious)`);
-  return found;
+/** '' where sipvicious is there; else why a suite cannot run, or a failure where CI said it must be there (DROUTER_TEST_SIPVICIOUS set, as .ci/run sets it). */
+export function sipviciousMissing(): string {
+  if (TOOLS.every((tool) => spawnSync(tool, ['--version']).error === undefined)) return '';
+  if (process.env.DROUTER_TEST_SIPVICIOUS) throw new Error(`DROUTER_TEST_SIPVICIOUS is set but ${TOOLS.join('/')} are not all installed (apt-get install sipvicious)`);
+  return `${TOOLS.join('/')} are not all installed (apt-get install sipvicious)`;
 }
 
 export interface SipviciousRun {

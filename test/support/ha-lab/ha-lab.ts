@@ -78,14 +78,14 @@ const LAB_COMMANDS = ['ip', 'keepalived', 'redis-server', 'mariadbd', 'mariadb-i
 
 /**
  * The lab needs root (namespaces) and the commands above. Without them the
- * HA tests are skipped, unless DROUTER_TEST_HA is set (as .ci/run sets it):
- * then a missing piece is a failure naming it.
+ * HA tests are skipped (the reason returned), unless DROUTER_TEST_HA is set
+ * (as .ci/run sets it): then a missing piece is a failure naming it.
  */
-export function haLabAvailable(): boolean {
+export function haLabMissing(): string {
   const missing = LAB_COMMANDS.filter((command) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);
   if (process.getuid?.() !== 0) missing.unshift('root');
   if (missing.length > 0 && process.env.DROUTER_TEST_HA) throw new Error(`DROUTER_TEST_HA is set but the HA lab lacks: ${missing.join(', ')}`);
-  return missing.length === 0;
+  return missing.length === 0 ? '' : `the HA lab lacks: ${missing.join(', ')}`;
 }
 
 /** The lab's files live in sipdr-ha-<pid>-XXXXXX under the temporary folder. */
