@@ -40,6 +40,7 @@ import { createEngine, describeEngine, drachtioServer } from './sip/engine-choic
 import type { WorkerSteering } from './sip/native/worker-steering.js';
 import { createPipeline, type MethodStep } from './sip/pipeline.js';
 import { describeLoad, warningLines } from './load-summary.js';
+import { plural } from './plural.js';
 import type { Logger } from './log.js';
 import { routingServiceOptions } from './routing/routing-options.js';
 import { type LiveState, type PartitionedRowSource, type ReloadReport, type RoutingRowSource, RoutingService } from './routing/routing-service.js';
@@ -355,7 +356,7 @@ async function reloadRouting(routing: RoutingService, log: Logger): Promise<Relo
       for (const warning of warningLines(report)) log.warn({ warning }, `routing data: ${warning}`);
     } else {
       for (const error of report.errors) log.error({ error: formatRowProblem(error) }, `routing reload refused: ${formatRowProblem(error)}`);
-      log.error({ generation: report.generation, errors: report.errors.length }, `routing reload failed with ${report.errors.length} errors: generation ${report.generation} stays in use`);
+      log.error({ generation: report.generation, errors: report.errors.length }, `routing reload failed with ${plural(report.errors.length, 'error')}: generation ${report.generation} stays in use`);
     }
     return report;
   } catch (error) {

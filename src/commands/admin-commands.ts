@@ -1,4 +1,6 @@
 import type { AdminClient } from '../admin/admin-client.js';
+import { problemTally } from '../load-summary.js';
+import { plural } from '../plural.js';
 import { table } from '../routing/format-decision.js';
 
 /**
@@ -73,10 +75,19 @@ export function show(answer: unknown, options: OutputOptions, text: () => string
   console.log(options.json ? JSON.stringify(answer, null, 2) : text());
 }
 
+/**
+ * A round trip for people: two significant digits below 10 ms (`0.84 ms`,
+ * `8.5 ms`), whole milliseconds above; the clock's microsecond noise
+ * (`8.482229000001098`) says nothing about a gateway.
+ */
+export function rttText(ms: number): string {
+  return `${ms >= 10 ? Math.round(ms) : Number(ms.toPrecision(2))} ms`;
+}
+
 function gatewaysText(gateways: readonly GatewayJson[]): string {
   return table([
     ['gwid', 'address', 'state', 'since', 'rtt', 'reason'],
-    ...gateways.map((gw) => [gw.gwid, gw.address, gw.state, gw.since ?? '-', gw.lastRttMs === null ? '-' : `${gw.lastRttMs} ms`, gw.reason ?? '-']),
+    ...gateways.map((gw) => [gw.gwid, gw.address, gw.state, gw.since ?? '-', gw.lastRttMs === null ? '-' : rttText(gw.lastRttMs), gw.reason ?? '-']),
   ]).join('\n');
 }
 
@@ -116,10 +127,10 @@ export async function reloadCommand(client: AdminClient, options: OutputOptions 
   const report = await client.post<ReloadJson>('/reload', options.inheritState ? {} : { inheritState: false });
   show(report, options, () => {
     const problems = [...report.errors.map((line) => `error    ${line}`), ...report.skipped.map((line) => `skipped  ${line}`), ...report.warnings.map((line) => `warning  ${line}`)];
-    const tally = `${report.errors.length} errors, ${report.skipped.length} rows skipped, ${report.warnings.length} warnings`;
+    const tally = problemTally(report);
     const { gateways, carriers, rules, callers } = report.counts;
     const verdict = report.ok
-      ? `reloaded: ${tally}; generation ${report.generation} in use (${gateways} gateways, ${carriers} carriers, ${rules} rules, ${callers} callers)`
+      ? `reloaded: ${tally}; generation ${report.generation} in use (${plural(gateways, 'gateway')}, ${plural(carriers, 'carrier')}, ${plural(rules, 'rule')}, ${plural(callers, 'caller')})`
       : `reload refused: ${tally}; generation ${report.generation} stays in use`;
     return [...problems, verdict].join('\n');
   });

@@ -6,6 +6,8 @@ import { decisionText, problemsText, type RouteAnswerJson, routeAnswerJson } fro
 import { type ParsedRouteQuery, parseRouteQuery } from '../routing/route-query.js';
 import type { KnexStore } from '../store/knex/knex-store.js';
 import { openStore } from '../store/knex/open-store.js';
+import { problemTally } from '../load-summary.js';
+import { plural } from '../plural.js';
 import { routingDataOf } from '../store/knex/partition-stores.js';
 
 export interface RouteOptions {
@@ -106,7 +108,8 @@ export async function checkCommand(config: Readonly<Config>, options: { strict?:
     console.log([`layout   ${layout.name}`, ...layout.notes.map((note) => `note     ${note}`)].join('\n'));
     if (report.ok && config.routing.partitions.enabled) console.log(`partitions ${[...routing.current.tables.keys()].join(', ') || '(none in dr_partitions)'}`);
     const verdict = report.ok ? 'routing data builds' : 'routing data does not build';
-    console.log(`${verdict}: ${report.errors.length} errors, ${report.skipped.length} rows skipped, ${report.warnings.length} warnings (${report.counts.gateways} gateways, ${report.counts.carriers} carriers, ${report.counts.rules} rules)`);
+    const { gateways, carriers, rules } = report.counts;
+    console.log(`${verdict}: ${problemTally(report)} (${plural(gateways, 'gateway')}, ${plural(carriers, 'carrier')}, ${plural(rules, 'rule')})`);
     return report.ok ? 0 : 1;
   });
 }

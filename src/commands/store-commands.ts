@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { plural } from '../plural.js';
 import { migrateStore, seedStore } from '../store/knex/open-store.js';
 
 /** `drouter migrate`: create the tables that are missing (the only command that adds tables to an operator's database). */
@@ -11,6 +12,6 @@ export async function migrateCommand(config: Readonly<Config>): Promise<void> {
 export async function seedCommand(config: Readonly<Config>): Promise<void> {
   const summary = await seedStore(config.store.url);
   console.log(
-    `example data loaded: ${summary.gateways} gateways, ${summary.gwLists} gateway list, ${summary.rules} rules, ${summary.groups} groups, ${summary.peers} peers`,
+    `example data loaded: ${plural(summary.gateways, 'gateway')}, ${plural(summary.gwLists, 'gateway list')}, ${plural(summary.rules, 'rule')}, ${plural(summary.groups, 'group')}, ${plural(summary.peers, 'peer')}`,
   );
 }

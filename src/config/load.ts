@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigViolation } from '../errors.js';
 import { type Config, configSchema } from './schema.js';
+import { nearestName } from './nearest-name.js';
 import { CONFIG_LEAVES, type ConfigLeaf, leafAt } from './schema-leaves.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -95,6 +96,12 @@ function parseListItem(item: string): string | number {
   return /^-?\d+(\.\d+)?$/.test(item) ? Number(item) : item;
 }
 
+/** `; did you mean X?` when a known name is near enough, else nothing. */
+function didYouMean(name: string, known: Iterable<string>): string {
+  const nearest = nearestName(name, known);
+  return nearest === undefined ? '' : `; did you mean ${nearest}?`;
+}
+
 function unknownVariables(env: Environment): ConfigViolation[] {
   const known = new Set(CONFIG_LEAVES.map((leaf) => leaf.envName));
   return Object.keys(env)
@@ -103,17 +110,20 @@ function unknownVariables(env: Environment): ConfigViolation[] {
     .map((name) => ({
       key: name,
       value: env[name],
-      allowed: 'no such configuration key; variables are DROUTER_ + the key path in upper snake case, __ between levels (README, Configuration)',
+      allowed: `no such configuration key${didYouMean(name, known)} (variables are DROUTER_ + the key path in upper snake case, __ between levels: README, Configuration)`,
       source: 'environment',
     }));
 }
+
+/** Every key a file may name: the leaves and the sections above them (`sip`, `sip.tcp`). */
+const FILE_KEYS = new Set(CONFIG_LEAVES.flatMap((leaf) => leaf.path.map((_, depth) => leaf.path.slice(0, depth + 1).join('.'))));
 
 function violationsOf(issue: z.core.$ZodIssue, input: unknown, sourceOf: (key: string) => string): ConfigViolation[] {
   if (issue.code === 'unrecognized_keys') {
     const parent = issue.path.map(String);
     return issue.keys.map((name) => {
       const key = [...parent, name].join('.');
-      return { key, value: valueAtPath(input, [...parent, name]), allowed: 'not a configuration key', source: sourceOf(key) };
+      return { key, value: valueAtPath(input, [...parent, name]), allowed: `not a configuration key${didYouMean(key, FILE_KEYS)}`, source: sourceOf(key) };
     });
   }
   const leaf = leafAt(issue.path);

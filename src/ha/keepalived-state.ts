@@ -1,5 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
+import { plural } from '../plural.js';
 
 /**
  * What keepalived last said about this node (its `notify` script runs
@@ -24,7 +25,7 @@ function isKeepalivedState(text: string): text is KeepalivedState {
 export function parseNotifyArguments(args: readonly string[]): KeepalivedState {
   const state = args.length === 1 ? args[0] : args.length === 3 || args.length === 4 ? args[2] : undefined;
   if (state === undefined) {
-    throw new UsageError(`expected STATE, or keepalived's TYPE NAME STATE [PRIORITY]; got ${args.length} arguments (${args.join(' ')})`);
+    throw new UsageError(`expected STATE, or keepalived's TYPE NAME STATE [PRIORITY]; got ${plural(args.length, 'argument')} (${args.join(' ')})`);
   }
   const upper = state.toUpperCase();
   if (!isKeepalivedState(upper)) throw new UsageError(`keepalived state ${JSON.stringify(state)}: expected one of ${KEEPALIVED_STATES.join(', ')}`);

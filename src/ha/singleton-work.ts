@@ -13,10 +13,19 @@ export interface SingletonWork {
   stop(): void | Promise<void>;
 }
 
-/** The leader lease, starting and stopping the singleton work as this node gains and loses it. */
+/**
+ * The leader lease, starting and stopping the singleton work as this node
+ * gains and loses it. On the in-process cache (`cache.url: memory`) no
+ * other process can share the lease, so this one is the leader from start
+ * to stop and its role changes are no news: they are logged at debug, and
+ * a lone node's log says nothing of a lease. With Redis they are logged at
+ * info: in a pair, which node probes and sweeps is what an operator reads
+ * the log for.
+ */
 export function singletonWork(config: Readonly<Config>, cache: Cache, log: Logger, metrics: Metrics, work: readonly SingletonWork[]): Leadership {
   const { nodeName, lease, keepalivedStateFile } = config.ha;
   const holder = `${nodeName || hostname()}/${process.pid}/${randomHex(3)}`;
+  const alone = config.cache.url === 'memory';
   return new Leadership(
     { holder, ttlMs: lease.ttlMs, renewIntervalMs: lease.renewIntervalMs, keepalivedStateFile },
     {
@@ -25,7 +34,7 @@ export function singletonWork(config: Readonly<Config>, cache: Cache, log: Logge
       log,
       onChange(leader, reason) {
         metrics.leaderRole(leader);
-        log.info({ holder, role: leader ? 'leader' : 'standby', reason }, `${holder} is ${leader ? 'the leader: probing and sweeping here' : 'standing by: no probing or sweeping here'} (${reason})`);
+        log[alone ? 'debug' : 'info']({ holder, role: leader ? 'leader' : 'standby', reason }, `${holder} is ${leader ? 'the leader: probing and sweeping here' : 'standing by: no probing or sweeping here'} (${reason})`);
         for (const each of work) {
           if (leader) each.start();
           else void each.stop();

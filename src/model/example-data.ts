@@ -4,9 +4,17 @@ import type { SipPeerRow } from './sippeers-table.js';
 /**
  * The example of the seed tutorial ("Dynamic Routing with Opensips",
  * shared/reference/002): two Asterisk servers that fail over from one to the
- * other through gateway list #1, rules for 011, one exact number and a
- * default; everyone in group 0. Gateways sit on 127.0.0.x so the example
+ * other through gateway list #1, rules for 011, one exact number and North
+ * America; everyone in group 0. Gateways sit on 127.0.0.x so the example
  * runs on one machine.
+ *
+ * The tutorial's third rule is a default route (an empty prefix). We load
+ * one as OpenSIPS does, but warn on every build that has one (OpenSIPS
+ * #1961: an empty prefix inserted by mistake routed every number), so the
+ * example would warn at every start and teach its reader to ignore
+ * warnings. Its rule 3 takes prefix 1 instead: still a rule that a longer
+ * prefix (Fred's number) wins over, which is what the default taught.
+ * docs/schema.md "Example data" shows how to add the default and its warning.
  */
 
 type Insert<Row> = Partial<Row>;
@@ -21,7 +29,7 @@ export const exampleGwLists: Insert<DrGwListRow>[] = [{ id: 1, gwlist: '1,2', de
 export const exampleRules: Insert<DrRuleRow>[] = [
   { groupid: '0', prefix: '011', gwlist: '#1', description: 'International Calls' },
   { groupid: '0', prefix: '12025551234', gwlist: '#1', description: "Fred's number" },
-  { groupid: '0', prefix: '', gwlist: '#1', description: 'Default Route' },
+  { groupid: '0', prefix: '1', gwlist: '#1', description: 'North America' },
 ];
 
 /**

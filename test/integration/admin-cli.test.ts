@@ -139,7 +139,7 @@ describe('drouter CLI over the admin API of a running server', () => {
   it('carriers: a carrier added to dr_carriers appears after reload, and can be disabled and enabled', async () => {
     sql(server.storeFile, (db) => db.exec("INSERT INTO dr_carriers (carrierid, gwlist, sort_alg) VALUES ('cr1', '1,2', 'N')"));
     const reloaded = ok(await drouter('reload'));
-    expect(reloaded).toMatch(/^reloaded: 0 errors, 0 rows skipped, \d+ warnings; generation 2 in use \(2 gateways, 1 carriers, 3 rules, 4 callers\)$/m);
+    expect(reloaded).toMatch(/^reloaded: 0 errors, 0 rows skipped, \d+ warnings?; generation 2 in use \(2 gateways, 1 carrier, 3 rules, 4 callers\)$/m);
 
     expect(ok(await drouter('carriers'))).toMatch(/^\s+carrierid\s+state\s+sort\s+first only\s+gateways\n\s+cr1\s+enabled\s+N\s+no\s+1,2\n$/);
     expect(ok(await drouter('carrier', 'disable', 'cr1'))).toMatch(/\n\s+cr1\s+disabled\s+N\s+no\s+1,2\n$/);
@@ -155,7 +155,7 @@ describe('drouter CLI over the admin API of a running server', () => {
       const refused = await drouter('reload');
       expect(refused.code).toBe(1);
       expect(refused.stdout).toMatch(/^error {4}dr_rules row ruleid=2: column priority = "x": is not an integer/m);
-      expect(refused.stdout).toMatch(/^reload refused: 1 errors, 0 rows skipped, \d+ warnings; generation 2 stays in use$/m);
+      expect(refused.stdout).toMatch(/^reload refused: 1 error, 0 rows skipped, \d+ warnings?; generation 2 stays in use$/m);
     } finally {
       sql(server.storeFile, (db) => db.exec('UPDATE dr_rules SET priority = 0 WHERE ruleid = 2'));
     }

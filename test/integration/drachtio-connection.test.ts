@@ -134,7 +134,7 @@ describeUnless(DRACHTIO_BINARY ? '' : 'DROUTER_TEST_DRACHTIO_BINARY names no dra
       }, 2000);
       expect(down.status).toBe(503);
       expect(down.body.status).toBe('degraded');
-      expect(down.body.sip.detail).toMatch(/^not connected to drachtio-server 127\.0\.0\.1:\d+ since \S+; reconnecting \(1 disconnections since start\)$/);
+      expect(down.body.sip.detail).toMatch(/^not connected to drachtio-server 127\.0\.0\.1:\d+ since \S+; reconnecting \(1 disconnection since start\)$/);
       expect(captured.messages()).toContainEqual(expect.stringMatching(/^lost the connection to drachtio-server 127\.0\.0\.1:\d+ /));
       expect(server.engine.stats().invitesInProgress).toBe(0);
       // A probe meanwhile waits for the server rather than counting as a failure (which would mark the gateway down).
@@ -152,7 +152,7 @@ describeUnless(DRACHTIO_BINARY ? '' : 'DROUTER_TEST_DRACHTIO_BINARY names no dra
         return now.body.sip.ok ? now : undefined;
       }, 5000);
       expect(back.status).toBe(200);
-      expect(back.body.sip.detail).toMatch(/\(1 disconnections since start\)$/);
+      expect(back.body.sip.detail).toMatch(/\(1 disconnection since start\)$/);
       expect(captured.messages()).toContainEqual(expect.stringMatching(/^connected to drachtio-server 127\.0\.0\.1:\d+ again /));
       expect(await until('an answer to OPTIONS after the reconnection', () => optionsAnswered(phone, server.engine.local), 3000)).toBe(200);
       expect(await probe).toMatchObject({ kind: 'response', status: 200 });

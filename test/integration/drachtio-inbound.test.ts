@@ -124,7 +124,7 @@ describeUnless(DRACHTIO_BINARY ? '' : 'DROUTER_TEST_DRACHTIO_BINARY names no dra
       return now.sip.ok ? undefined : now;
     }, 2000);
     expect(down.status).toBe(503);
-    expect(down.sip.detail).toMatch(/drachtio-server's connection closed since \S+ and none came since \(1 disconnections since start\)$/);
+    expect(down.sip.detail).toMatch(/drachtio-server's connection closed since \S+ and none came since \(1 disconnection since start\)$/);
     expect(await connection()).toEqual([0, 1, 0]);
 
     await drachtio.start();

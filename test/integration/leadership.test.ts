@@ -9,6 +9,9 @@ import { cacheKeys } from '../../src/cache/keys.js';
 import { openCache } from '../../src/cache/open-cache.js';
 import { type KeepalivedState, parseNotifyArguments, readKeepalivedState, writeKeepalivedState } from '../../src/ha/keepalived-state.js';
 import { Leadership } from '../../src/ha/leadership.js';
+import { singletonWork } from '../../src/ha/singleton-work.js';
+import { configSchema } from '../../src/config/schema.js';
+import { Metrics } from '../../src/metrics/metrics.js';
 import { captureLog } from '../support/log-capture.js';
 import { deleteKeys } from '../support/redis-keys.js';
 
@@ -57,6 +60,31 @@ describe('keepalived notify arguments', () => {
     const { writeFile } = await import('node:fs/promises');
     await writeFile(bad, 'primary\n');
     await expect(readKeepalivedState(bad)).rejects.toThrow(/state-bad holds "primary", not a keepalived state/);
+  });
+});
+
+describe('the singleton work of a node', () => {
+  /** The role lines singletonWork logs from start to stop, as [level, message]. */
+  async function roleLines(cacheUrl: string): Promise<[number, string][]> {
+    const captured = captureLog();
+    const cache = await openCache('memory', { keyPrefix: 'sipdr-test:' });
+    const started: string[] = [];
+    const leadership = singletonWork(configSchema.parse({ cache: { url: cacheUrl } }), cache, captured.log, new Metrics(), [{ start: () => void started.push('start'), stop: () => void started.push('stop') }]);
+    await leadership.start();
+    await leadership.stop();
+    await cache.close();
+    expect(started).toEqual(['start', 'stop']);
+    return captured.lines.filter((line) => /is the leader|standing by/.test(String(line.msg))).map((line) => [Number(line.level), String(line.msg)]);
+  }
+
+  // pino's levels: 20 debug, 30 info.
+  it('alone on the in-process cache, says nothing of the lease at info (its role never changes but at start and stop)', async () => {
+    expect((await roleLines('memory')).map(([level]) => level)).toEqual([20, 20]);
+  });
+
+  it('with Redis, where another node may take the lease, logs each change of role at info', async () => {
+    // Only the setting decides: the in-process cache stands in for Redis here.
+    expect((await roleLines('redis://127.0.0.1:6379/0')).map(([level]) => level)).toEqual([30, 30]);
   });
 });
 

@@ -120,7 +120,7 @@ describeUnless(sippMissing())('a sipp phone registers with digest, takes a call 
     expect(String(registered.fullcontact)).toMatch(/^sip:1001@127\.0\.0\.54:\d+$/);
     expect(Number(registered.regseconds)).toBeGreaterThan(Date.now() / 1000 + 290);
 
-    // 1001 matches the example's catch-all rule too, whose gateways are not
+    // 1001 matches the example's rule of prefix 1 too, whose gateways are not
     // running here: only the location service reaching the phone gives a 200.
     const asterisk = await sippCall({ scenario: 'uac-call.xml', localIp: '127.0.0.55', target: server.sip, service: '1001', replace: { HOLD_MS: '100' } });
     expect(asterisk.code, asterisk.stderr + asterisk.stdout).toBe(0);

@@ -72,7 +72,7 @@ describe('configuration', () => {
     expect(byKey['sip.engine']).toMatchObject({ value: 'kamailio', allowed: 'one of native, drachtio', source: 'bad.yaml' });
     expect(byKey['sip.port']).toMatchObject({ value: 99999, allowed: 'an integer port from 1 to 65535' });
     expect(byKey['store.url']).toMatchObject({ source: 'DROUTER_STORE__URL', allowed: 'sqlite:PATH or mysql://user:pass@host:port/db' });
-    expect(byKey['admin.adress']?.allowed).toBe('not a configuration key');
+    expect(byKey['admin.adress']?.allowed).toBe('not a configuration key; did you mean admin.address?');
     expect(error.message).toContain('sip.port = 99999 (from bad.yaml): an integer port from 1 to 65535');
     expect(error.message).toContain('cache.url = "memcached://x" (from DROUTER_CACHE__URL): memory or redis://host:port/db');
   });
@@ -108,6 +108,20 @@ describe('configuration', () => {
       ['DROUTER_SIP__PROT', '5060'],
       ['sip.port', 'fivethousand'],
     ]);
+  });
+
+  it('names the nearest key of a typo\'d DROUTER_ variable or file key, and none for a name near no key', () => {
+    const error = configErrorOf(() =>
+      resolveConfig('sip:\n  prot: 5070\nadmni:\n  port: 1\n', 'x.yaml', { DROUTER_SIP_PORT: '5070', DROUTER_ADMIN__TOKN: 't', DROUTER_STORE__SEEDEXAMPLE: 'no', DROUTER_FLUX_CAPACITOR: '1' }),
+    );
+    const allowed = Object.fromEntries(error.violations.map((v) => [v.key, v.allowed]));
+    expect(allowed.DROUTER_SIP_PORT).toMatch(/^no such configuration key; did you mean DROUTER_SIP__PORT\? \(variables are DROUTER_/);
+    expect(allowed.DROUTER_ADMIN__TOKN).toContain('did you mean DROUTER_ADMIN__TOKEN?');
+    expect(allowed.DROUTER_STORE__SEEDEXAMPLE).toContain('did you mean DROUTER_STORE__SEED_EXAMPLE?');
+    expect(allowed.DROUTER_FLUX_CAPACITOR).not.toContain('did you mean');
+    expect(allowed['sip.prot']).toBe('not a configuration key; did you mean sip.port?');
+    expect(allowed.admni).toBe('not a configuration key; did you mean admin?');
+    expect(error.message).toContain('DROUTER_SIP_PORT = "5070" (from environment): no such configuration key; did you mean DROUTER_SIP__PORT?');
   });
 
   it('accepts the DROUTER_CONFIG and DROUTER_TEST_* variables that are not keys', () => {

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type Srf from 'drachtio-srf';
 import { DrouterError } from '../../errors.js';
+import { plural } from '../../plural.js';
 import type { EngineHealth } from '../engine.js';
 import { type Hostport, parseHostports } from './hostports.js';
 
@@ -159,9 +160,9 @@ export class DrachtioConnection implements DrachtioLink {
 
   health(): EngineHealth {
     const since = this.changedAt.getTime() > 0 ? ` since ${this.changedAt.toISOString()}` : '';
-    if (this.connectedNow) return { ok: true, detail: `connected to drachtio-server ${this.server}${since} (${this.lostCount} disconnections since start)` };
+    if (this.connectedNow) return { ok: true, detail: `connected to drachtio-server ${this.server}${since} (${plural(this.lostCount, 'disconnection')} since start)` };
     const problem = this.lastProblem ? `: ${this.lastProblem}` : '';
-    return { ok: false, detail: `not connected to drachtio-server ${this.server}${since}${problem}; reconnecting (${this.lostCount} disconnections since start)` };
+    return { ok: false, detail: `not connected to drachtio-server ${this.server}${since}${problem}; reconnecting (${plural(this.lostCount, 'disconnection')} since start)` };
   }
 
   /** Disconnects for good: no reconnection after this. */

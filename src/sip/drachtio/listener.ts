@@ -6,6 +6,7 @@ import { listenFailureReason } from '../../listen-failure.js';
 import type { EngineHealth } from '../engine.js';
 import type { ConnectionEvent, DrachtioLink } from './connection.js';
 import { type Hostport, parseHostports } from './hostports.js';
+import { plural } from '../../plural.js';
 
 export interface ListenerOptions {
   /** Where drachtio-server connects to us: its `<request-handler>` says tcp://address:port. */
@@ -120,7 +121,7 @@ export class DrachtioListener implements DrachtioLink {
 
   health(): EngineHealth {
     const since = this.changedAt.getTime() > 0 ? ` since ${this.changedAt.toISOString()}` : '';
-    const count = `(${this.lostCount} disconnections since start)`;
+    const count = `(${plural(this.lostCount, 'disconnection')} since start)`;
     if (this.kept) return { ok: true, detail: `drachtio-server connected to us on ${this.server}${since} ${count}` };
     // Before the first request nothing is known to be wrong: drachtio-server connects only when SIP arrives.
     if (!this.everKept) return { ok: true, detail: `listening on ${this.server} for drachtio-server; no request from it yet` };
