@@ -183,13 +183,35 @@ async function run(command: MiCommand | undefined, request: Extract<ParsedReques
 }
 
 /**
+ * The MI core's `which` (mi/mi_core.c) beside `commands`: without
+ * parameters the names of every command, with `command` the parameter sets
+ * it takes. opensips-cli asks it for the commands it may send.
+ */
+export function withWhich(commands: ReadonlyMap<string, MiCommand>): ReadonlyMap<string, MiCommand> {
+  const all = new Map<string, MiCommand>();
+  all.set('which', {
+    namedOnly: false,
+    recipes: [[], ['command']],
+    run: async (params) => {
+      if (!params.has('command')) return [...all.keys()];
+      const command = all.get(params.string('command'));
+      if (!command) throw new MiError(404, 'unknown MI command');
+      return command.recipes;
+    },
+  });
+  for (const [name, command] of commands) all.set(name, command);
+  return all;
+}
+
+/**
  * POST /mi, and 405 for any other method on it, as mi_http answers. The
  * body comes as text (AdminRoute.bodyText) so that what is not JSON is
  * answered -32700, as JSON-RPC says, rather than by the admin server.
  */
 export function miRoutes(commands: ReadonlyMap<string, MiCommand>, log: Logger): AdminRoute[] {
+  const all = withWhich(commands);
   return [
-    { method: 'POST', path: MI_PATH, bodyText: true, handler: (request) => answerMiRequest(typeof request.body === 'string' ? request.body : '', commands, log) },
+    { method: 'POST', path: MI_PATH, bodyText: true, handler: (request) => answerMiRequest(typeof request.body === 'string' ? request.body : '', all, log) },
     { method: 'GET', path: MI_PATH, handler: async () => ({ status: 405, text: '', contentType: 'text/plain' }) },
   ];
 }

@@ -185,6 +185,14 @@ describe.skipIf(MISSING !== '')(title('on the same rows'), () => {
     }
   });
 
+  it('answers which alike for each of our commands (what opensips-cli asks before it sends one), and lists none OpenSIPS lacks', async () => {
+    const ours = (await post(sides.ourUrl, call('which'))).body as { result: string[] };
+    const theirs = (await post(sides.theirUrl, call('which'))).body as { result: string[] };
+    expect(ours.result).toEqual(['which', 'dr_reload', 'dr_gw_status', 'dr_carrier_status', 'dr_number_routing', 'dr_reload_status', 'dr_enable_probing']);
+    expect(theirs.result).toEqual(expect.arrayContaining(ours.result));
+    for (const command of [...ours.result, 'nope']) await both(call('which', { command }));
+  });
+
   it('answers GET with 405 alike (an empty POST is not asked: mi_http would answer 400, but httpd never passes it on and 3.5.9 leaves it unanswered)', async () => {
     const get = async (url: string) => (await fetch(url, { signal: AbortSignal.timeout(5000) })).status;
     expect([await get(sides.ourUrl), await get(sides.theirUrl)]).toEqual([405, 405]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AdminReply } from '../../../src/admin/admin-api.js';
-import { answerMiRequest, type MiCommand, MiError } from '../../../src/admin/mi-http.js';
+import { answerMiRequest, type MiCommand, MiError, withWhich } from '../../../src/admin/mi-http.js';
 import { createLogger } from '../../../src/log.js';
 import { MI_HTTP_EXAMPLE } from './opensips-mi-examples.js';
 
@@ -91,6 +91,15 @@ describe('MI over HTTP: the envelope', () => {
     expect(body(await call(request('single')))).toEqual(params('Too few or too many parameters'));
     expect(body(await call(request('single', [])))).toEqual(params('Too few or too many parameters'));
     expect(body(await call(request('positional', ['x'])))).toEqual(params('Ambiguous call, use named parameters instead'));
+  });
+
+  it('answers which as the MI core does: every command, or the parameter sets of one (as opensips-cli asks), 404 for another', async () => {
+    const all = withWhich(commands);
+    const which = async (params?: unknown) => body(await answerMiRequest(request('which', params), all, log));
+    expect(await which()).toMatchObject({ result: ['which', 'named', 'positional', 'single', 'fails'] });
+    expect(await which({ command: 'named' })).toMatchObject({ result: [[], ['a'], ['a', 'b']] });
+    expect(await which(['which'])).toMatchObject({ result: [[], ['command']] });
+    expect(await which({ command: 'nope' })).toEqual({ jsonrpc: '2.0', error: { code: 404, message: 'unknown MI command' }, id: 1 });
   });
 
   it("sends a command's own error as it is, and an unexpected failure as -32000 with the reason", async () => {
