@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { CLI, REPO_ROOT } from '../support/drouter-process.js';
+import { describeUnless } from '../support/skip-reason.js';
 
 /**
  * config/sip-drouter.service, checked by systemd's own parser. The unit
@@ -34,7 +35,7 @@ function verify(unit: string, name = 'sip-drouter.service'): string[] {
 
 const directives = (unit: string) => unit.split('\n').filter((line) => /^[A-Za-z]+=/.test(line));
 
-describe.skipIf(!existsSync(SYSTEMD_ANALYZE))(`config/sip-drouter.service${existsSync(SYSTEMD_ANALYZE) ? '' : ` (skipped: ${SYSTEMD_ANALYZE} is not installed)`}`, () => {
+describeUnless(existsSync(SYSTEMD_ANALYZE) ? '' : `${SYSTEMD_ANALYZE} is not installed (Debian's systemd)`)('config/sip-drouter.service', () => {
   it('restarts always, reloads with SIGHUP to the main process, runs as its own user with its configuration file', () => {
     expect(directives(UNIT)).toEqual(
       expect.arrayContaining([
