@@ -1,18 +1,31 @@
 # sip-drouter container image.
 #
-# No Docker engine runs on the developers' machines, so this file has never
-# been built there: keep it correct by reading it against package.json,
-# tsconfig.json and src/.
-#
 #   docker build -t sip-drouter .
-#   docker run --rm -p 8080:8080 -e DROUTER_ADMIN__ADDRESS=0.0.0.0 sip-drouter
+#   docker run -d --name drouter sip-drouter
+#   docker exec drouter node dist/cli.js gateways
 #
-# Addresses: config/default.yaml binds SIP and the admin API to 127.0.0.1,
-# which inside a container is reachable only from the container itself. An
-# operator sets DROUTER_SIP__ADDRESS (native engine) and DROUTER_ADMIN__ADDRESS
-# (for example 0.0.0.0) to publish them; the defaults stay as they are.
-# Other settings: DROUTER_* variables, or a mounted YAML file named by
-# --config or DROUTER_CONFIG.
+# The admin API stays on 127.0.0.1 inside the container (config/default.yaml):
+# the HEALTHCHECK, `docker exec … node dist/cli.js` and anything else inside
+# reach it, nothing outside does, and it needs no token. To publish it, give
+# it an address, a token and the reads that probes and Prometheus make
+# without one (admin.openReads):
+#
+#   docker run -d -p 127.0.0.1:8080:8080 \
+#     -e DROUTER_ADMIN__ADDRESS=0.0.0.0 \
+#     -e DROUTER_ADMIN__TOKEN="$(openssl rand -hex 24)" \
+#     -e DROUTER_ADMIN__OPEN_READS=/health,/metrics sip-drouter
+#
+# SIP: the native engine puts sip.address in its Via and Record-Route
+# headers, so it must be an address the phones and gateways reach: with
+# `--network host` the host's (DROUTER_SIP__ADDRESS), or let a
+# drachtio-server own SIP (docker-compose.production.example.yml). Other
+# settings: DROUTER_* variables, or a mounted YAML file named by DROUTER_CONFIG.
+#
+# No Docker engine runs on the developers' machines or in CI. What is checked
+# there instead (README, "Docker"): test/integration/container-files.test.ts lints this
+# file with dockerfile-utils and validates the compose files with
+# docker-compose config; test/integration/image-steps.test.ts carries out this
+# file's steps in a scratch directory and runs the HEALTHCHECK against the CMD.
 
 # ---------------------------------------------------------------- build stage
 FROM node:20-bookworm-slim AS build
@@ -74,15 +87,17 @@ USER node
 
 # 5060: SIP with the native engine (with the drachtio engine the
 # drachtio-server owns SIP and this process only dials out to it).
-# 8080: admin HTTP API (/health).
+# 8080: admin HTTP API (/health, /metrics, the CLI's commands).
 EXPOSE 5060/udp 5060/tcp 8080
 
-# The slim image has no curl: ask /health with Node's built-in fetch. A 503
-# (store unreachable) or no answer marks the container unhealthy. 127.0.0.1
-# answers whether admin.address is 127.0.0.1 or 0.0.0.0; if it is set to one
-# other address, this check needs changing. The port follows
-# DROUTER_ADMIN__PORT, else 8080 (a port set only in a YAML file is not seen).
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.DROUTER_ADMIN__PORT || '8080') + '/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# `drouter ha check` asks /health where `drouter start` serves it, with the
+# same configuration (DROUTER_* variables, DROUTER_CONFIG's file: address,
+# port and token included) and exits 0 when SIP, store and cache are healthy,
+# 1 when not, 3 when the server does not answer; `|| exit 1` because Docker
+# reserves 2, which the CLI uses for a refused request. The slim image has
+# no curl, and a check that reads the token where the server reads it works
+# with or without admin.token and admin.openReads.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+    CMD node /app/dist/cli.js ha check || exit 1
 
 CMD ["node", "dist/cli.js", "start"]
