@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,4 +163,18 @@ export function databaseClient(url: string): string[] {
   const parsed = new URL(url);
   const password = parsed.password === '' ? [] : [`--password=${decodeURIComponent(parsed.password)}`];
   return ['mariadb', '--host', parsed.hostname, '--port', parsed.port || '3306', '--user', decodeURIComponent(parsed.username), ...password, parsed.pathname.slice(1)];
+}
+
+/**
+ * '' where a guide's SQL can run on `kind` here, else why not: the
+ * database's client (`sqlite3`, `mariadb`) is missing. A missing mariadb
+ * client with DROUTER_TEST_MYSQL_URL set, or a missing sqlite3 with
+ * DROUTER_TEST_SQLITE3 set (as CI sets it), is a failure, never a skip.
+ */
+export function clientMissing(kind: 'sqlite' | 'mysql'): string {
+  const [client, packageName, variable] = kind === 'sqlite' ? ['sqlite3', 'sqlite3', 'DROUTER_TEST_SQLITE3'] : ['mariadb', 'mariadb-client', 'DROUTER_TEST_MYSQL_URL'];
+  if (spawnSync(client, ['--version']).error === undefined) return '';
+  const why = `the ${client} client is not installed (apt-get install ${packageName})`;
+  if (process.env[variable]) throw new Error(`${variable} is set but ${why}`);
+  return why;
 }
