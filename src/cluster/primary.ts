@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import { listeningText } from '../sip/endpoint.js';
 import { serveUntilSignalled } from '../commands/start.js';
 import { ConfigError } from '../errors.js';
+import { plural } from '../plural.js';
 import type { Logger } from '../log.js';
 import { aggregateSnapshots } from '../metrics/cluster-metrics.js';
 import { prepareStore } from '../store/knex/open-store.js';
@@ -39,7 +40,7 @@ export async function runPrimary(config: Readonly<Config>, workers: number, log:
     {
       reload: async () => {
         const signalled = supervisor.signalAll('SIGHUP');
-        log.info({ signal: 'SIGHUP', workers: signalled }, `SIGHUP: each of ${signalled} workers reloads the routing data`);
+        log.info({ signal: 'SIGHUP', workers: signalled }, `SIGHUP: each of ${plural(signalled, 'worker')} reloads the routing data`);
       },
       stop: async () => {
         await Promise.all([front?.close(), supervisor.stop(Math.min(WORKERS_STOP_MS, shutdownDeadlineMs - 100))]);

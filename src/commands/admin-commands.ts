@@ -147,6 +147,7 @@ export async function peersCommand(client: AdminClient, options: OutputOptions):
       // "(Unspecified)" and port 0 are what Asterisk shows for a peer that never registered.
       ...peers.map((peer) => [peer.name, peer.host ?? '(Unspecified)', peer.dynamic ? 'D' : '', String(peer.port ?? 0), peer.status, peer.realtime ? 'yes' : 'no']),
     ]);
+    // Asterisk's own line, "1 sip peers" included (chan_sip.c prints "%d sip peers"), for the scripts that read it.
     const summary = `${peers.length} sip peers [registered: ${count('registered')}, unregistered: ${count('unregistered')}, unmonitored: ${count('unmonitored')}]`;
     return [...rows, summary].join('\n');
   });
