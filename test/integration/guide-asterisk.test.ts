@@ -8,7 +8,8 @@ import { configSchema } from '../../src/config/schema.js';
 import { sippeersTable } from '../../src/model/sippeers-table.js';
 import { databaseKinds, mysqlOptions } from '../support/databases.js';
 import { readDocument, REPO } from '../support/documentation.js';
-import { databaseClient, guideBlocks, runGuide, shownBlocks } from '../support/guide-runner.js';
+import { clientMissing, databaseClient, guideBlocks, runGuide, shownBlocks } from '../support/guide-runner.js';
+import { describeUnless, mysqlMissing } from '../support/skip-reason.js';
 
 /**
  * Asterisk is not packaged in Debian 12: what its files name is checked
@@ -58,7 +59,7 @@ describe(`${GUIDE}: what its Asterisk files rely on`, () => {
 
 const MYSQL = databaseKinds().find((kind) => kind.name === 'mysql');
 
-describe.runIf(MYSQL)(`${GUIDE} on MariaDB${MYSQL ? '' : ' (skipped: DROUTER_TEST_MYSQL_URL is not set)'}`, () => {
+describeUnless(mysqlMissing() || clientMissing('mysql'))(`${GUIDE} on MariaDB`, () => {
   it("its SQL runs as it is; the user it creates reads a peer and writes a registration as res_config_mysql does, and may not change a secret", async () => {
     if (!MYSQL) throw new Error('this suite runs with DROUTER_TEST_MYSQL_URL only');
     const database = await MYSQL.create('guide_ast');

@@ -3,10 +3,11 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../support/drouter-process.js';
 import { REPO } from '../support/documentation.js';
 import { runGuide } from '../support/guide-runner.js';
+import { describeUnless } from '../support/skip-reason.js';
 import { execSql } from '../support/sqlite-file.js';
 import { type GuideServer, startGuideServer } from '../support/guide-server.js';
 import { alertExpressions, dashboardQueries } from '../support/shipped-queries.js';
@@ -18,11 +19,11 @@ const TOKEN = 'guide-token-0123456789';
 /** The runtime gauges prom-client names `…_total` (see the guide, step 4): promtool's only complaints. */
 const RUNTIME_TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
-/** promtool and prometheus (Debian's `prometheus`) are there, or CI said they must be (DROUTER_TEST_PROMTOOL set: missing = failure). */
-function promtoolAvailable(): boolean {
-  const found = ['promtool', 'prometheus'].every((binary) => spawnSync(binary, ['--version']).error === undefined);
-  if (!found && process.env.DROUTER_TEST_PROMTOOL) throw new Error('DROUTER_TEST_PROMTOOL is set but promtool or prometheus is not installed (apt-get install prometheus)');
-  return found;
+/** '' where promtool and prometheus (Debian's `prometheus`) are there; else why not, or a failure where CI said they must be (DROUTER_TEST_PROMTOOL set). */
+function promtoolMissing(): string {
+  if (['promtool', 'prometheus'].every((binary) => spawnSync(binary, ['--version']).error === undefined)) return '';
+  if (process.env.DROUTER_TEST_PROMTOOL) throw new Error('DROUTER_TEST_PROMTOOL is set but promtool or prometheus is not installed (apt-get install prometheus)');
+  return 'promtool or prometheus is not installed (apt-get install prometheus)';
 }
 
 function promtool(args: string[], input = ''): { code: number | null; output: string } {
@@ -30,9 +31,7 @@ function promtool(args: string[], input = ''): { code: number | null; output: st
   return { code: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
-const PROMTOOL = promtoolAvailable();
-
-describe.runIf(PROMTOOL)(`${GUIDE} with promtool${PROMTOOL ? '' : ' (skipped: promtool and prometheus are not installed)'}`, () => {
+describeUnless(promtoolMissing())(`${GUIDE} with promtool and Prometheus`, () => {
   let server: GuideServer;
   let dir: string;
 
