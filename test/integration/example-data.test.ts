@@ -186,7 +186,7 @@ describe('a fresh start on the example data, nothing answering at the gateways',
     expect(finished.stdout).not.toMatch(/leader|standing by/);
   });
 
-  it("prints docs/schema.md's sample route once probing has taken the gateways down, and a default route added is warned about", async () => {
+  it("prints docs/schema.md's sample route once probing has taken the gateways down; a second start is quiet; a default route added is warned about", async () => {
     const store = join(dir, 'probed.db');
     const adminPort = await freePort();
     const env = {
@@ -219,6 +219,19 @@ describe('a fresh start on the example data, nothing answering at the gateways',
       .replace(/^at {7}\S+$/m, `at       ${at}`);
     const blanksAsOne = (text: string) => text.trim().replace(/[ ]+/g, ' ');
     expect(blanksAsOne(routed.stdout)).toBe(blanksAsOne(sample));
+
+    // The state the first probes found is kept (probe.persistState): a second start, and its first probes, warn of nothing.
+    const first = run;
+    first.child.kill('SIGTERM');
+    expect((await first.finished).code).toBe(0);
+    expect(warnings(first.stdout()).map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+      'gateway 1: active → probing-disabled (no answer to the probe within 300 ms)',
+      'gateway 2: active → probing-disabled (no answer to the probe within 300 ms)',
+    ]);
+    run = runDrouter(['start'], env);
+    await waitForOutput(run, /drouter started/);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(warnings(run.stdout())).toEqual([]);
 
     const added = new Database(store);
     added.exec("INSERT INTO dr_rules (groupid, prefix, gwlist, description) VALUES ('0', '', '#1', 'Default Route')");
