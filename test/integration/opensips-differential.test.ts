@@ -2,12 +2,12 @@ import { expect, it } from 'vitest';
 import { MYSQL_TEST_URL } from '../support/databases.js';
 import { describeDisagreement, runDifferential } from '../support/opensips/differential.js';
 import { DEFAULT_SAMPLE_SIZE } from '../support/opensips/drouting-sample.js';
-import { OPENSIPS_DIR } from '../support/opensips/opensips-process.js';
+import { OPENSIPS_DIR, opensipsMissing } from '../support/opensips/opensips-process.js';
 import { describeUnless } from '../support/skip-reason.js';
 
 /**
  * Our routing against OpenSIPS 3.5.9 itself (docs/routing.md, "Checked against
- * OpenSIPS""): the same seeded drouting rows, written with OpenSIPS's own
+ * OpenSIPS"): the same seeded drouting rows, written with OpenSIPS's own
  * DDL into MariaDB, loaded by both; for each generated number and group,
  * the rule and the gateways (in order where every sort involved is N, else
  * as a set, with each gateway's carrier and rewritten Request-URI user)
@@ -17,14 +17,7 @@ import { describeUnless } from '../support/skip-reason.js';
  */
 const SEEDS = [1, 2, 3];
 
-/** '' where both are given; else why the suite cannot run (a failure under DROUTER_TEST_OPENSIPS). */
-function missing(): string {
-  const unset = [MYSQL_TEST_URL ? '' : 'DROUTER_TEST_MYSQL_URL', OPENSIPS_DIR ? '' : 'DROUTER_TEST_OPENSIPS_DIR'].filter(Boolean);
-  if (unset.length > 0 && process.env.DROUTER_TEST_OPENSIPS) throw new Error(`DROUTER_TEST_OPENSIPS is set but ${unset.join(' and ')} is not`);
-  return unset.length === 0 ? '' : `${unset.join(' and ')} ${unset.length === 1 ? 'is' : 'are'} not set`;
-}
-
-describeUnless(missing())('routing decisions against OpenSIPS 3.5.9 on the same rows', () => {
+describeUnless(opensipsMissing())('routing decisions against OpenSIPS 3.5.9 on the same rows', () => {
   it.each(SEEDS)('agree on 2 000 numbers and groups of sample %i, with and without strict length (rule, gateways, carriers, Request-URI users)', async (seed) => {
     const result = await runDifferential({ mysqlUrl: MYSQL_TEST_URL ?? '', opensipsDir: OPENSIPS_DIR ?? '', address: '127.0.0.150', port: 5060, seed, size: { ...DEFAULT_SAMPLE_SIZE, questions: 2000 } });
     const shown = result.disagreements.slice(0, 5).map((disagreement) => describeDisagreement(result.sample, disagreement));
