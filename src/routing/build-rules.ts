@@ -152,7 +152,7 @@ export function buildRule(row: DrRuleRow, context: RuleBuildContext, problems: L
   if (badChar) return skip('prefix', badChar);
   for (const warning of resolved.listWarnings) problems.warn(drRulesTable, row, 'gwlist', warning);
   const sortAlg = readSortAlgorithm(drRulesTable, row, problems);
-  if (row.routeid !== null && row.routeid.trim() !== '') {
+  if (namesScriptRoute(row.routeid)) {
     problems.warn(drRulesTable, row, 'routeid', 'names an OpenSIPS script route; sip-drouter runs no scripts, so it is shown but not run');
   }
   if (resolved.destinations.length === 0) {
@@ -170,4 +170,14 @@ export function buildRule(row: DrRuleRow, context: RuleBuildContext, problems: L
     attrs: row.attrs,
     description: row.description,
   };
+}
+
+/**
+ * Whether dr_rules.routeid names a script route: OpenSIPS 1.6+ keeps a route
+ * name there (NULL or '' for none); Kamailio and OpenSIPS 1.5 keep a route
+ * number in a NOT NULL column, where 0 is none.
+ */
+function namesScriptRoute(routeid: string | null): boolean {
+  const value = routeid?.trim() ?? '';
+  return value !== '' && value !== '0';
 }

@@ -94,6 +94,9 @@ describe('warnings: loaded, but worth a look', () => {
         ruleRow(2, '44', 'gw1'),
         ruleRow(3, '44', 'gw1'),
         ruleRow(4, '45', 'gw1', { routeid: '4', sort_alg: 'Q' }),
+        // Kamailio's and OpenSIPS 1.5's routeid is a NOT NULL route number, 0 for none: no warning.
+        ruleRow(5, '46', 'gw1', { routeid: '0' }),
+        ruleRow(6, '47', 'gw1', { routeid: ' ' }),
       ],
       groups: [groupRow('1001', 'example.com', 0, { id: 1 }), groupRow('1001', 'EXAMPLE.com', 2, { id: 2 })],
     });
