@@ -46,7 +46,7 @@ describe.each(databaseKinds())('store on $name', (kind) => {
       expect(rows.rules.map((r) => [r.groupid, r.prefix, r.gwlist, r.priority, r.sort_alg])).toEqual([
         ['0', '011', '#1', 0, 'N'],
         ['0', '12025551234', '#1', 0, 'N'],
-        ['0', '', '#1', 0, 'N'],
+        ['0', '1', '#1', 0, 'N'],
       ]);
       expect(rows.gwLists).toEqual([{ id: 1, gwlist: '1,2', description: 'My Media Servers' }]);
       expect(rows.groups.every((g) => g.groupid === 0)).toBe(true);
