@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import type { OpenSipsOptions } from './opensips-process.js';
+import { type OpenSipsOptions, scriptHead } from './opensips-process.js';
 
 /**
  * An OpenSIPS serving its MI over HTTP (httpd + mi_http, root `mi`) with
@@ -13,14 +12,7 @@ export function miScript(options: OpenSipsOptions & { httpPort: number; partitio
   const data = options.partitioned
     ? `modparam("drouting", "use_partitions", 1)\nmodparam("drouting", "db_partitions_url", "${options.dbUrl}")`
     : `modparam("drouting", "db_url", "${options.dbUrl}")`;
-  return `log_level=2
-stderror_enabled=yes
-syslog_enabled=no
-udp_workers=1
-socket=udp:${options.address}:${options.port}
-mpath="${join(options.dir, 'modules')}/"
-
-loadmodule "proto_udp.so"
+  return `${scriptHead(options)}
 loadmodule "db_mysql.so"
 loadmodule "httpd.so"
 modparam("httpd", "ip", "${options.address}")

@@ -35,14 +35,7 @@ export interface OpenSipsOptions {
  * Probing is off (probing_interval 0), so the state columns stay as loaded.
  */
 export function routingScript(options: OpenSipsOptions): string {
-  return `log_level=2
-stderror_enabled=yes
-syslog_enabled=no
-udp_workers=1
-socket=udp:${options.address}:${options.port}
-mpath="${join(options.dir, 'modules')}/"
-
-loadmodule "proto_udp.so"
+  return `${scriptHead(options)}
 loadmodule "sl.so"
 loadmodule "sipmsgops.so"
 loadmodule "db_mysql.so"
@@ -84,6 +77,18 @@ route[unusable] {
   exit;
 }
 `;
+}
+
+/** The start of every script of ours: logging to stderr, one UDP worker on the options' socket, the tree's modules. */
+export function scriptHead(options: OpenSipsOptions): string {
+  return `log_level=2
+stderror_enabled=yes
+syslog_enabled=no
+udp_workers=1
+socket=udp:${options.address}:${options.port}
+mpath="${join(options.dir, 'modules')}/"
+
+loadmodule "proto_udp.so"`;
 }
 
 /**
