@@ -14,6 +14,9 @@ export interface RawHeader {
   name: string;
   /** Folded lines joined by one space, trimmed. */
   value: string;
+  /** Where the header's line starts in the text, and where it ends (before its CRLF): a forwarded message copies it from there. */
+  start: number;
+  end: number;
 }
 
 export interface MessageHead {
@@ -71,7 +74,7 @@ export function splitHead(text: string): MessageHead {
       linesWithoutColon++;
     } else {
       const value = text.slice(colon + 1, end);
-      headers.push({ name: canonicalName(text.slice(start, colon)), value: (value.includes('\r\n') ? value.replace(/\r\n[ \t]+/g, ' ') : value).trim() });
+      headers.push({ name: canonicalName(text.slice(start, colon)), value: (value.includes('\r\n') ? value.replace(/\r\n[ \t]+/g, ' ') : value).trim(), start, end });
     }
     start = end + 2;
   }

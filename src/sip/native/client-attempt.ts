@@ -1,5 +1,6 @@
 import type { Message } from 'sip';
 import type { AttemptReport, Endpoint, ProxyTarget } from '../engine.js';
+import type { InboundResponse } from './inbound-response.js';
 import { reasonPhrase } from '../reason-phrases.js';
 
 /** RFC 3261 §17.1.1.1 T1, and timer B/F (64·T1): the longest any attempt may live. */
@@ -13,18 +14,27 @@ const T4_MS = 5000;
 
 export interface AttemptHooks {
   send(message: Message, to: Endpoint): void;
-  /** A response to relay upstream (our Via already removed). */
-  relay(response: Message): void;
+  /** Sends a request already written. */
+  sendText(text: string, to: Endpoint): void;
+  /** A response to relay upstream (without our Via). */
+  relay(response: InboundResponse): void;
   /** Responses are matched on our branch and the CSeq method (a CANCEL shares the INVITE's branch). */
-  register(branch: string, method: string, onResponse: (response: Message) => void): void;
+  register(branch: string, method: string, onResponse: (response: InboundResponse) => void): void;
   unregister(branch: string, method: string): void;
   /** Replaces the branch's handler with `onResponse` for `ms`, then forgets the branch. */
-  linger(branch: string, method: string, onResponse: (response: Message) => void, ms: number): void;
+  linger(branch: string, method: string, onResponse: (response: InboundResponse) => void, ms: number): void;
   now(): number;
 }
 
 /** What a hop-by-hop ACK or CANCEL needs of the INVITE (RFC 3261 §9.1, §17.1.1.3): a few headers, not the whole call. */
-type HopBase = Pick<Message, 'uri'> & { headers: Pick<Message['headers'], 'via' | 'from' | 'call-id' | 'cseq' | 'route'> };
+export type HopBase = Pick<Message, 'uri'> & { headers: Pick<Message['headers'], 'via' | 'from' | 'to' | 'call-id' | 'cseq' | 'route'> };
+
+/** The request of an attempt: its text as sent (and retransmitted), and what its ACK and CANCEL copy. */
+export interface AttemptRequest {
+  method: string;
+  text: string;
+  hop: HopBase;
+}
 
 function hopRequest(base: HopBase, method: 'ACK' | 'CANCEL', to: Message['headers']['to']): Message {
   const { headers } = base;
@@ -66,11 +76,11 @@ export class ClientAttempt {
   private cancelSent = false;
   private retransmit: NodeJS.Timeout | undefined;
   private deadline: NodeJS.Timeout | undefined;
-  private resolveEnd!: (report: AttemptReport & { response: Message | undefined }) => void;
-  readonly finished: Promise<AttemptReport & { response: Message | undefined }>;
+  private resolveEnd!: (report: AttemptReport & { response: InboundResponse | undefined }) => void;
+  readonly finished: Promise<AttemptReport & { response: InboundResponse | undefined }>;
 
   constructor(
-    private readonly request: Message,
+    private readonly request: AttemptRequest,
     private readonly branch: string,
     private readonly target: ProxyTarget,
     private readonly hooks: AttemptHooks,
@@ -85,7 +95,7 @@ export class ClientAttempt {
   }
 
   start(): void {
-    this.hooks.register(this.branch, this.request.method ?? '', (response) => this.onResponse(response));
+    this.hooks.register(this.branch, this.request.method, (response) => this.onResponse(response));
     this.transmit();
     if (this.target.destination.transport === 'udp') this.scheduleRetransmit(T1_MS);
     this.deadline = setTimeout(() => this.timeOut(), Math.min(this.timers.noResponseTimeoutMs, TIMER_B_MS));
@@ -102,11 +112,11 @@ export class ClientAttempt {
     this.ended = true;
     clearTimeout(this.retransmit);
     clearTimeout(this.deadline);
-    this.hooks.unregister(this.branch, this.request.method ?? '');
+    this.hooks.unregister(this.branch, this.request.method);
   }
 
   private transmit(): void {
-    this.hooks.send(this.request, this.target.destination);
+    this.hooks.sendText(this.request.text, this.target.destination);
   }
 
   private scheduleRetransmit(intervalMs: number): void {
@@ -117,12 +127,12 @@ export class ClientAttempt {
     }, intervalMs);
   }
 
-  private onResponse(response: Message): void {
-    const status = response.status ?? 0;
+  private onResponse(response: InboundResponse): void {
+    const { status } = response;
     if (this.ended) {
       // A retransmitted final: ACK a non-2xx again; a late 2xx is the caller's to ACK end to end.
       if (this.isInvite && status >= 300) this.sendAck(response);
-      else if (status >= 200 && status < 300) this.hooks.relay(stripOwnVia(response));
+      else if (status >= 200 && status < 300) this.hooks.relay(response);
       return;
     }
     clearTimeout(this.retransmit);
@@ -133,11 +143,11 @@ export class ClientAttempt {
         if (this.isInvite) this.deadline = setTimeout(() => this.timeOut(), this.timers.inviteTimeoutMs);
         if (this.cancelWanted) this.sendCancel();
       }
-      if (status > 100) this.hooks.relay(stripOwnVia(response));
+      if (status > 100) this.hooks.relay(response);
       return;
     }
     if (this.isInvite && status >= 300) this.sendAck(response);
-    this.end(status, response.reason ?? reasonPhrase(status), false, response);
+    this.end(status, response.reason || reasonPhrase(status), false, response);
   }
 
   private timeOut(): void {
@@ -147,11 +157,11 @@ export class ClientAttempt {
     this.end(408, 'Request Timeout (no answer from the gateway)', true, undefined);
   }
 
-  private end(status: number, reason: string, local: boolean, response: Message | undefined): void {
+  private end(status: number, reason: string, local: boolean, response: InboundResponse | undefined): void {
     this.ended = true;
     clearTimeout(this.deadline);
     const lingerMs = this.isInvite ? INVITE_LINGER_MS : this.target.destination.transport === 'udp' ? T4_MS : 0;
-    this.hooks.linger(this.branch, this.request.method ?? '', this.afterEnd(), lingerMs);
+    this.hooks.linger(this.branch, this.request.method, this.afterEnd(), lingerMs);
     this.resolveEnd({ target: this.target, status, reason, local, provisional: this.provisional, durationMs: this.hooks.now() - this.startedAt, response });
   }
 
@@ -161,29 +171,28 @@ export class ClientAttempt {
    * upstream (RFC 3261 §16.7); another request's are absorbed. Built from a
    * few headers only, so the call's objects are not held for the 32 s.
    */
-  private afterEnd(): (response: Message) => void {
+  private afterEnd(): (response: InboundResponse) => void {
     if (!this.isInvite) return absorb;
     const { hooks } = this;
     const destination = this.target.destination;
-    const { via, from, route } = this.request.headers;
-    const base: HopBase = { uri: this.request.uri, headers: { via, from, 'call-id': this.request.headers['call-id'], cseq: this.request.headers.cseq, route } };
+    const base = this.request.hop;
     return (response) => {
-      const status = response.status ?? 0;
-      if (status >= 300) hooks.send(hopRequest(base, 'ACK', response.headers.to), destination);
-      else if (status >= 200) hooks.relay(stripOwnVia(response));
+      const { status } = response;
+      if (status >= 300) hooks.send(hopRequest(base, 'ACK', response.message().headers.to), destination);
+      else if (status >= 200) hooks.relay(response);
     };
   }
 
   /** RFC 3261 §17.1.1.3: the ACK of a non-2xx takes the INVITE's top Via and the response's To. */
-  private sendAck(response: Message): void {
-    this.sendHopRequest('ACK', response.headers.to);
+  private sendAck(response: InboundResponse): void {
+    this.sendHopRequest('ACK', response.message().headers.to);
   }
 
   /** RFC 3261 §9.1: same Request-URI, Call-ID, From, To, CSeq number and top Via as the INVITE. */
   private sendCancel(): void {
     if (this.cancelSent || !this.isInvite) return;
     this.cancelSent = true;
-    this.sendHopRequest('CANCEL', this.request.headers.to);
+    this.sendHopRequest('CANCEL', this.request.hop.headers.to);
     if (this.target.destination.transport !== 'udp') return;
     // The CANCEL is a non-INVITE transaction of its own (RFC 3261 §9.1): timer E
     // retransmissions until any response to it, for at most timer F.
@@ -197,7 +206,7 @@ export class ClientAttempt {
       this.hooks.unregister(this.branch, 'CANCEL');
     };
     const resend = () => {
-      this.sendHopRequest('CANCEL', this.request.headers.to);
+      this.sendHopRequest('CANCEL', this.request.hop.headers.to);
       interval = Math.min(interval * 2, T2_MS);
       timer = setTimeout(resend, interval);
     };
@@ -208,12 +217,7 @@ export class ClientAttempt {
 
   /** A request of this transaction's own hop: ACK or CANCEL, sharing the INVITE's branch. */
   private sendHopRequest(method: 'ACK' | 'CANCEL', to: Message['headers']['to']): void {
-    this.hooks.send(hopRequest(this.request, method, to), this.target.destination);
+    this.hooks.send(hopRequest(this.request.hop, method, to), this.target.destination);
   }
-}
-
-/** A response as it goes upstream: without the Via we added (RFC 3261 §16.7 step 3). */
-export function stripOwnVia(response: Message): Message {
-  return { ...response, headers: { ...response.headers, via: (response.headers.via ?? []).slice(1) } };
 }
 

@@ -27,7 +27,11 @@ import { parseHop, topBranch } from './hops.js';
 import { strayResponseHop } from './stray-response.js';
 import { type TcpLimits, type TcpObserver, TcpTransport } from './tcp-transport.js';
 import { UdpTransport } from './udp-transport.js';
+import { writeMessage } from './write-message.js';
 import type { WorkerSteering } from './worker-steering.js';
+import type { InboundResponse } from './inbound-response.js';
+import type { Received } from './inbound.js';
+import { forwardedText, type ReceivedText } from './forward-request.js';
 
 export interface NativeEngineOptions {
   address: string;
@@ -64,7 +68,7 @@ export class NativeEngine implements SipEngine {
   private transport: NativeTransport | undefined;
   private transactions: ServerTransactions | undefined;
   /** Our client transactions, by `branch|CSeq method`. */
-  private readonly attempts = new Map<string, (response: Message) => void>();
+  private readonly attempts = new Map<string, (response: InboundResponse) => void>();
   /** INVITEs being proxied, by `Call-ID|top Via branch`, for the caller's CANCEL. */
   private readonly proxied = new Map<string, () => void>();
   private readonly forgetAttempt = (key: string): void => void this.attempts.delete(key);
@@ -85,9 +89,10 @@ export class NativeEngine implements SipEngine {
       throw new DrouterError('DROUTER_ERR_SIP_BIND', `cannot listen for SIP on ${address}:${port} (${transports.join('+')}): ${listenFailureReason(error)}; set sip.address and sip.port (DROUTER_SIP__ADDRESS, DROUTER_SIP__PORT) to a free address and port, or stop what holds it`);
     }
     // Whatever a message does to the code below, it must not take the process down.
-    const onMessage = (message: Message, remote: Remote) => {
+    const onMessage = (received: Received, remote: Remote) => {
       try {
-        this.receive(message, remote, onRequest, screen);
+        if (received.kind === 'response') this.receiveResponse(received.response);
+        else this.receive(received.message, received.raw, remote, onRequest, screen);
       } catch (error) {
         this.options.onError(error);
       }
@@ -108,7 +113,11 @@ export class NativeEngine implements SipEngine {
     return originate(request, options, {
       local: this.local,
       branchPrefix: this.branchPrefix,
-      hooks: (onSendError) => ({ ...this.attemptHooks(() => undefined), send: (message, to) => this.send(message, to, onSendError) }),
+      hooks: (onSendError) => ({
+        ...this.attemptHooks(() => undefined),
+        send: (message, to) => this.send(message, to, onSendError),
+        sendText: (text, to) => this.sendText(text, to, onSendError),
+      }),
     });
   }
 
@@ -123,21 +132,14 @@ export class NativeEngine implements SipEngine {
     this.transport = undefined;
   }
 
-  private receive(message: Message, remote: Remote, onRequest: RequestHandler, screen: RequestScreen): void {
+  private receive(message: Message, raw: ReceivedText, remote: Remote, onRequest: RequestHandler, screen: RequestScreen): void {
     const transactions = this.transactions;
     const transport = this.transport;
     if (!transactions || !transport) return;
-    if (message.method !== undefined && !this.screened(message, remote, screen)) return;
-    if (message.method === undefined) {
-      const attempt = this.attempts.get(`${topBranch(message)}|${message.headers.cseq?.method ?? ''}`);
-      const stray = attempt ? undefined : strayResponseHop(message, this.local);
-      if (attempt) attempt(message);
-      else if (stray) this.send(stray.message, stray.to);
-      return;
-    }
+    if (!this.screened(message, remote, screen)) return;
     if (transactions.absorb(message)) return;
     if (message.method === 'ACK') {
-      this.forwardAck(message, remote);
+      this.forwardAck(message, raw, remote);
       return;
     }
     const connection = transport.get(remote) ?? transport.open(remote);
@@ -146,8 +148,20 @@ export class NativeEngine implements SipEngine {
       this.cancel(message, transaction);
       return;
     }
-    const exchange = new NativeExchange(message, remote, transaction, this);
+    const exchange = new NativeExchange(message, raw, remote, transaction, this);
     onRequest(exchange).catch((error: unknown) => this.options.onError(error));
+  }
+
+  /** A response goes to its client transaction; one that has none here is forwarded by its Via when the Via is ours. */
+  private receiveResponse(response: InboundResponse): void {
+    if (!this.transport) return;
+    const attempt = this.attempts.get(`${response.branch}|${response.method}`);
+    if (attempt) {
+      attempt(response);
+      return;
+    }
+    const stray = strayResponseHop(response.message(), this.local);
+    if (stray) this.send(stray.message, stray.to);
   }
 
   /** Whether the screen lets a request in (over TCP its source is checked here; over UDP before parsing too). */
@@ -173,7 +187,7 @@ export class NativeEngine implements SipEngine {
    * Route, else the Request-URI, is the next hop. An ACK whose top Route is
    * not us, or not of a dialog we signed, is not ours to forward.
    */
-  private forwardAck(message: Message, remote: Remote): void {
+  private forwardAck(message: Message, raw: ReceivedText, remote: Remote): void {
     const routes = [...(message.headers.route ?? [])];
     // Only dialogs we Record-Routed are ours to carry; any other ACK is dropped.
     if (!routes[0] || !this.isOwnUri(routeUri(routes[0]))) return;
@@ -182,9 +196,8 @@ export class NativeEngine implements SipEngine {
     const next = parseHop(routes[0] ? routeUri(routes[0]) : (message.uri ?? ''));
     if (!next) return;
     const via = { version: '2.0', protocol: next.transport.toUpperCase(), host: this.local.address, port: this.local.port, params: { branch: newBranch(this.branchPrefix) } };
-    const headers: Message['headers'] = { ...message.headers, via: [via, ...(message.headers.via ?? [])], route: routes.length > 0 ? routes : undefined };
-    headers['max-forwards'] = forwardedMaxForwards(message.headers['max-forwards']);
-    this.send({ ...message, headers }, next);
+    const text = forwardedText(raw, message, { uri: message.uri ?? '', via, maxForwards: forwardedMaxForwards(message.headers['max-forwards']), dropProxyAuthorization: false, routes });
+    this.sendText(text, next);
   }
 
   /** Our branches' start: a worker's carries its number, so that responses find their way back to it. */
@@ -199,6 +212,11 @@ export class NativeEngine implements SipEngine {
 
   /** Sends a message to an address (never through the package's flow-token logic); a failure goes to `onError`. */
   send(message: Message, to: Endpoint, onError: (error: unknown) => void = this.options.onError): void {
+    this.sendText(writeMessage(message), to, onError);
+  }
+
+  /** Sends a message already written, the same way. */
+  sendText(text: string, to: Endpoint, onError: (error: unknown) => void = this.options.onError): void {
     const transport = this.transport;
     if (!transport) {
       onError(new Error('the SIP engine is not running'));
@@ -207,7 +225,7 @@ export class NativeEngine implements SipEngine {
     try {
       const connection = transport.open({ protocol: to.transport.toUpperCase(), address: to.address, port: to.port }, onError);
       try {
-        connection.send(message);
+        connection.sendText(text);
       } finally {
         connection.release();
       }
@@ -216,9 +234,10 @@ export class NativeEngine implements SipEngine {
     }
   }
 
-  attemptHooks(relay: (response: Message) => void): AttemptHooks {
+  attemptHooks(relay: (response: InboundResponse) => void): AttemptHooks {
     return {
       send: (message, to) => this.send(message, to),
+      sendText: (text, to) => this.sendText(text, to),
       relay,
       register: (branch, method, onResponse) => this.attempts.set(`${branch}|${method}`, onResponse),
       unregister: (branch, method) => this.attempts.delete(`${branch}|${method}`),

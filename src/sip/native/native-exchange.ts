@@ -8,6 +8,8 @@ import { proxySequentially } from './native-proxy.js';
 import { NativeRequest } from './native-request.js';
 import type { ServerTransaction } from './server-transactions.js';
 import type { AttemptHooks } from './client-attempt.js';
+import type { InboundResponse } from './inbound-response.js';
+import type { ReceivedText } from './forward-request.js';
 
 /** What an exchange asks of the engine: its address, branch prefix, attempt hooks and CANCEL watch. */
 type ExchangeEngine = Pick<NativeEngine, 'local' | 'branchPrefix' | 'attemptHooks' | 'watchCancel' | 'retryAfterSeconds'>;
@@ -20,6 +22,7 @@ export class NativeExchange implements ServerExchange {
 
   constructor(
     private readonly message: Message,
+    private readonly raw: ReceivedText,
     remote: Remote,
     private readonly transaction: ServerTransaction,
     private readonly engine: ExchangeEngine,
@@ -35,6 +38,7 @@ export class NativeExchange implements ServerExchange {
       return await proxySequentially(
         {
           request: this.message,
+          raw: this.raw,
           inbound: this.request.source,
           local: this.engine.local,
           branchPrefix: this.engine.branchPrefix,
@@ -59,10 +63,11 @@ export class NativeExchange implements ServerExchange {
     return this.engine.attemptHooks((response) => this.relay(response));
   }
 
-  private relay(response: Message): void {
-    if (this.final && (response.status ?? 0) >= 300) return;
-    if ((response.status ?? 0) >= 200) this.final = true;
-    this.transaction.send(response);
+  private relay(response: InboundResponse): void {
+    const { status } = response;
+    if (this.final && status >= 300) return;
+    if (status >= 200) this.final = true;
+    this.transaction.sendText(status, response.relayText());
   }
 
   get finalSent(): boolean {

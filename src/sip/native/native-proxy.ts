@@ -1,6 +1,7 @@
-import type { Message, NameAddr } from 'sip';
+import type { Message, NameAddr, Via } from 'sip';
 import type { AttemptReport, Endpoint, ProxyOptions, ProxyResult, ProxyTarget } from '../engine.js';
-import { type AttemptHooks, ClientAttempt, stripOwnVia } from './client-attempt.js';
+import { type AttemptHooks, type AttemptRequest, ClientAttempt } from './client-attempt.js';
+import { forwardedText, type ReceivedText } from './forward-request.js';
 import { forwardedMaxForwards } from '../max-forwards.js';
 import { randomHex } from '../../random-pool.js';
 
@@ -11,6 +12,8 @@ export function newBranch(prefix = 'z9hG4bK'): string {
 
 export interface ProxyContext {
   request: Message;
+  /** The request's text as received, which each attempt's copy is spliced from. */
+  raw: ReceivedText;
   inbound: Endpoint;
   local: { address: string; port: number };
   /** The start of our branches (a worker's names it); undefined: the plain magic cookie. */
@@ -30,21 +33,23 @@ function recordRoutes(local: { address: string; port: number }, inbound: Endpoin
   return [entry(outbound.transport), entry(inbound.transport)];
 }
 
-/** The request as it goes to one target (RFC 3261 §16.6). */
-function outgoingRequest(context: ProxyContext, target: ProxyTarget, options: ProxyOptions, branch: string): Message {
+/** The request as it goes to one target (RFC 3261 §16.6), spliced from the received text. */
+function outgoingRequest(context: ProxyContext, target: ProxyTarget, options: ProxyOptions, branch: string): AttemptRequest {
   const { request, local } = context;
-  const headers = { ...request.headers };
-  headers['max-forwards'] = forwardedMaxForwards(headers['max-forwards']);
-  if (options.recordRoute && request.method === 'INVITE') {
-    headers['record-route'] = [...recordRoutes(local, context.inbound, target.destination, options.recordRouteParam), ...(headers['record-route'] ?? [])];
-  }
-  if (options.consumeCredentials) delete headers['proxy-authorization'];
-  if (target.routes) {
-    if (target.routes.length > 0) headers.route = target.routes.map((uri) => ({ uri, params: {} }));
-    else delete headers.route;
-  }
-  headers.via = [{ version: '2.0', protocol: target.destination.transport.toUpperCase(), host: local.address, port: local.port, params: { branch } }, ...(headers.via ?? [])];
-  return { method: request.method, uri: target.uri, version: '2.0', headers, content: request.content ?? '' };
+  const via: Via = { version: '2.0', protocol: target.destination.transport.toUpperCase(), host: local.address, port: local.port, params: { branch } };
+  const routes = target.routes?.map((uri) => ({ uri, params: {} }));
+  const ours = options.recordRoute && request.method === 'INVITE' ? recordRoutes(local, context.inbound, target.destination, options.recordRouteParam) : undefined;
+  const text = forwardedText(context.raw, request, {
+    uri: target.uri,
+    via,
+    recordRoutes: ours,
+    maxForwards: forwardedMaxForwards(request.headers['max-forwards']),
+    dropProxyAuthorization: options.consumeCredentials === true,
+    routes,
+  });
+  const { headers } = request;
+  const route = routes ? (routes.length > 0 ? routes : undefined) : headers.route;
+  return { method: request.method ?? '', text, hop: { uri: target.uri, headers: { via: [via], from: headers.from, to: headers.to, 'call-id': headers['call-id'], cseq: headers.cseq, route } } };
 }
 
 /**
@@ -75,11 +80,11 @@ export async function proxySequentially(context: ProxyContext, targets: readonly
     attempts.push(report);
     options.onAttempt?.(report);
     if (report.status >= 200 && report.status < 300 && response) {
-      context.hooks.relay(stripOwnVia(response));
+      context.hooks.relay(response);
       return { outcome: 'answered', attempts, status: report.status };
     }
     if (!options.tryNext(report)) {
-      if (response) context.hooks.relay(stripOwnVia(response));
+      if (response) context.hooks.relay(response);
       else context.respond(report.status, report.reason);
       return { outcome: 'failed', attempts, status: report.status };
     }

@@ -5,6 +5,7 @@ import type { OutgoingRequest, RequestOutcome } from '../engine.js';
 import { type AttemptHooks, ClientAttempt } from './client-attempt.js';
 import { newBranch } from './native-proxy.js';
 import { randomHex } from '../../random-pool.js';
+import { writeMessage } from './write-message.js';
 
 export interface OriginateDeps {
   /** Our address and port, for the Via and the Call-ID. */
@@ -48,7 +49,9 @@ export async function originate(request: OutgoingRequest, options: { timeoutMs: 
   };
   let sendError: unknown;
   const hooks = deps.hooks((error) => (sendError ??= error));
-  const attempt = new ClientAttempt(message, branch, { uri: request.uri, destination, label: request.uri }, hooks, {
+  const { headers } = message;
+  const attemptRequest = { method: request.method, text: writeMessage(message), hop: { uri: request.uri, headers: { via: headers.via, from: headers.from, to: headers.to, 'call-id': headers['call-id'], cseq: headers.cseq } } };
+  const attempt = new ClientAttempt(attemptRequest, branch, { uri: request.uri, destination, label: request.uri }, hooks, {
     noResponseTimeoutMs: options.timeoutMs,
     inviteTimeoutMs: options.timeoutMs,
   });

@@ -18,6 +18,8 @@ export interface ResponseLink {
 /** A server transaction as an exchange uses it. */
 export interface ServerTransaction {
   send(response: Message): void;
+  /** A response already written (a relayed one, spliced): its status and text. */
+  sendText(status: number, text: string): void;
 }
 
 type State =
@@ -82,7 +84,10 @@ export class ServerTransactions {
     const key = keyOf(request);
     const entry: Entry = { invite: request.method === 'INVITE', link, state: 'proceeding', lastText: undefined, retransmit: undefined };
     this.entries.set(key, entry);
-    return { send: (response) => this.respond(key, entry, response) };
+    return {
+      send: (response) => this.respond(key, entry, response.status ?? 0, writeMessage(response)),
+      sendText: (status, text) => this.respond(key, entry, status, text),
+    };
   }
 
   destroy(): void {
@@ -92,9 +97,7 @@ export class ServerTransactions {
     this.ending.length = 0;
   }
 
-  private respond(key: string, entry: Entry, response: Message): void {
-    const status = response.status ?? 0;
-    const text = writeMessage(response);
+  private respond(key: string, entry: Entry, status: number, text: string): void {
     entry.link.sendText(text);
     if (entry.state === 'accepted' || entry.state === 'confirmed' || (entry.state === 'completed' && !entry.invite)) return;
     entry.lastText = text;

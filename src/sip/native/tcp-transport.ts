@@ -6,7 +6,7 @@ import { splitHead } from '../message-head.js';
 import { rawResponse } from '../raw-request-check.js';
 import type { TextConnection } from './combined-transport.js';
 import { ConnectionCounts } from './connection-counts.js';
-import { inbound } from './inbound.js';
+import { inbound, type Received } from './inbound.js';
 import { type FramingFault, frameMessages } from './tcp-framing.js';
 import { writeMessage } from './write-message.js';
 import type { Remote, WorkerSteering } from './worker-steering.js';
@@ -33,7 +33,7 @@ export interface TcpObserver {
 export interface TcpTransportOptions {
   local: { address: string; port: number };
   limits: TcpLimits;
-  onMessage: (message: Message, remote: SipRemote) => void;
+  onMessage: (received: Received, remote: SipRemote) => void;
   /** With several workers: responses move to the worker that owns them, sends to the worker holding the connection. */
   steering?: WorkerSteering;
   observer?: TcpObserver;
@@ -92,7 +92,7 @@ export class TcpTransport {
   deliver(text: string, source: Remote, connection?: Socket): void {
     const result = inbound(text, 'tcp', source);
     if (result.kind === 'reply') connection?.write(Buffer.from(result.text, 'binary'));
-    else if (result.kind === 'message') this.options.onMessage(result.message, { protocol: 'TCP', address: source.address, port: source.port, local: this.options.local });
+    else if (result.kind !== 'drop') this.options.onMessage(result, { protocol: 'TCP', address: source.address, port: source.port, local: this.options.local });
   }
 
   close(): void {

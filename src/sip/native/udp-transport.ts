@@ -3,7 +3,7 @@ import { isIPv6 } from 'node:net';
 import type { Message, Remote as SipRemote } from 'sip';
 import type { TextConnection } from './combined-transport.js';
 import { ReportThrottle } from '../../report-throttle.js';
-import { inbound } from './inbound.js';
+import { inbound, type Received } from './inbound.js';
 import { writeMessage } from './write-message.js';
 import type { Remote, WorkerSteering } from './worker-steering.js';
 
@@ -18,7 +18,7 @@ export class UdpTransport {
 
   constructor(
     private readonly local: { address: string; port: number },
-    private readonly onMessage: (message: Message, remote: SipRemote) => void,
+    private readonly onMessage: (received: Received, remote: SipRemote) => void,
     /** With several workers: moves a datagram to the worker that owns it. */
     private readonly steering: WorkerSteering | undefined,
     /** A datagram the kernel would not send (ENETUNREACH while this node does not hold a virtual IP it binds). */
@@ -80,6 +80,6 @@ export class UdpTransport {
   deliver(text: string, source: Remote): void {
     const result = inbound(text, 'udp', source);
     if (result.kind === 'reply') this.sendText(result.text, source);
-    else if (result.kind === 'message') this.onMessage(result.message, { protocol: 'UDP', address: source.address, port: source.port, local: this.local });
+    else if (result.kind !== 'drop') this.onMessage(result, { protocol: 'UDP', address: source.address, port: source.port, local: this.local });
   }
 }

@@ -27,13 +27,13 @@ function nameAddr(entry: NameAddr | RouteEntry): string {
   return `${entry.name ?? ''} <${sip.stringifyUri(entry.uri)}>${params(entry.params)}`;
 }
 
-function nameAddrs(entries: readonly (NameAddr | RouteEntry)[]): string {
+export function nameAddrs(entries: readonly (NameAddr | RouteEntry)[]): string {
   let text = '';
   for (const entry of entries) text += text === '' ? nameAddr(entry) : `, ${nameAddr(entry)}`;
   return text;
 }
 
-function vias(entries: readonly Via[]): string {
+export function vias(entries: readonly Via[]): string {
   let text = '';
   for (const via of entries) {
     if (via.host) text += `Via: SIP/${via.version || '2.0'}/${via.protocol.toUpperCase()} ${via.host}${via.port ? `:${via.port}` : ''}${params(via.params)}\r\n`;
