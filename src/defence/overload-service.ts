@@ -1,6 +1,6 @@
 import type { OverloadConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { mayShed, nextUtilizationShare, shedShare } from './shedding-policy.js';
+import { mayShed, nextUtilizationShare, shedShare, smoothedUtilization } from './shedding-policy.js';
 
 /** What the metrics learn from the overload guard (src/metrics implements it). */
 export interface OverloadObserver {
@@ -42,6 +42,8 @@ export class OverloadGuard {
   /** The share shed for the loop's busy time (nextUtilizationShare), and the busy-time reading it is adjusted from. */
   private utilizationShare = 0;
   private utilization = performance.eventLoopUtilization();
+  /** The busy share smoothed over the last few readings (smoothedUtilization). */
+  private busy = 0;
   private samples = 0;
   private overloaded = false;
   private lastStrainedAt = Number.NEGATIVE_INFINITY;
@@ -92,9 +94,9 @@ export class OverloadGuard {
     this.lastSampleMs = sample;
     this.expectedAt = now + SAMPLE_MS;
     if (++this.samples % UTILIZATION_EVERY_SAMPLES === 0) {
-      const busy = performance.eventLoopUtilization(this.utilization).utilization;
+      this.busy = smoothedUtilization(this.busy, performance.eventLoopUtilization(this.utilization).utilization);
       this.utilization = performance.eventLoopUtilization();
-      this.utilizationShare = nextUtilizationShare(this.utilizationShare, busy, this.deps.config.maxLoopUtilization);
+      this.utilizationShare = nextUtilizationShare(this.utilizationShare, this.busy, this.deps.config.maxLoopUtilization);
     }
     if (this.share() > 0) this.strained(now);
     else this.enter(now - this.lastStrainedAt < CALM_AFTER_MS);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mayShed, nextUtilizationShare, shedShare } from '../../../src/defence/shedding-policy.js';
+import { mayShed, nextUtilizationShare, shedShare, smoothedUtilization } from '../../../src/defence/shedding-policy.js';
 
 describe('shedShare', () => {
   const limits = { maxLagMs: 100, maxInvitesInProgress: 0 };
@@ -43,5 +43,27 @@ describe('nextUtilizationShare', () => {
 
   it('never sheds for utilization at a limit of 1', () => {
     expect(nextUtilizationShare(0.5, 1, 1)).toBe(0);
+  });
+});
+
+describe('smoothedUtilization', () => {
+  const settle = (from: number, readings: readonly number[]) => readings.reduce(smoothedUtilization, from);
+
+  it('at half load, passes 0.9 only after six full busy windows (600 ms), not after two or five', () => {
+    const busyWindows = (count: number) => settle(0.5, Array.from({ length: count }, () => 1));
+    expect(busyWindows(2)).toBeLessThan(0.9);
+    expect(busyWindows(5)).toBeLessThan(0.9);
+    expect(busyWindows(6)).toBeGreaterThan(0.9);
+  });
+
+  it('keeps one busy window (a garbage collection) at 60 % load below 0.9, and comes back down', () => {
+    const afterPause = settle(0.6, [1]);
+    expect(afterPause).toBeLessThan(0.9);
+    expect(settle(afterPause, [0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6])).toBeCloseTo(0.6, 1);
+  });
+
+  it('moves toward each reading by a quarter of the gap', () => {
+    expect(smoothedUtilization(0.4, 0.8)).toBeCloseTo(0.5);
+    expect(smoothedUtilization(0.8, 0.4)).toBeCloseTo(0.7);
   });
 });
