@@ -119,18 +119,20 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
     }
     const targets = decision.targets.map((target) => ({ uri: target.uri ?? '', destination: endpointOf(target.gateway.address), label: target.gateway.gwid, ...(routes ? { routes } : {}) }));
     let attemptsMade = 0;
+    // The lines below cost their objects and text even when info is off: a call's worth at every call.
+    const logCalls = deps.log.isLevelEnabled('info');
     const result = await exchange.proxy(targets, {
       ...signed,
       onAttempt: (report) => {
         attemptsMade++;
-        deps.log.info({ callId: request.callId, gateway: report.target.label, status: report.status, local: report.local, ms: Math.round(report.durationMs) }, `${request.method} ${request.callId} via gateway ${report.target.label}: ${report.status}${report.local ? ' (no answer in time)' : ''}`);
+        if (logCalls) deps.log.info({ callId: request.callId, gateway: report.target.label, status: report.status, local: report.local, ms: Math.round(report.durationMs) }, `${request.method} ${request.callId} via gateway ${report.target.label}: ${report.status}${report.local ? ' (no answer in time)' : ''}`);
         // Only silence says a gateway is dead: one that rang and then timed out (nobody answered) is alive.
         if (report.local && !report.provisional) deps.gatewaySilent(report.target.label);
         const failedOver = (report.status < 200 || report.status >= 300) && proxyOptions.tryNext(report) && attemptsMade < targets.length;
         if (failedOver) deps.observer.failover(report.target.label);
       },
     });
-    deps.log.info({ callId: request.callId, outcome: result.outcome, status: result.status, attempts: result.attempts.length }, `${request.method} ${request.callId}: ${result.outcome} (${result.status})`);
+    if (logCalls) deps.log.info({ callId: request.callId, outcome: result.outcome, status: result.status, attempts: result.attempts.length }, `${request.method} ${request.callId}: ${result.outcome} (${result.status})`);
   }
 
   return async (exchange) => (exchange.request.to?.tag ? inDialog(exchange) : newRequest(exchange));

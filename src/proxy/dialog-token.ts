@@ -7,7 +7,7 @@ import { findParam, parseSipUri } from '../sip/uri.js';
  * the caller's tag) with the secret the nodes share; a request inside a
  * dialog is ours to relay only when its top Route carries that token. No
  * dialog table: any node of a pair, before or after a restart, checks it
- * the same way. Pure.
+ * the same way. Pure but for a bounded memory of the tokens it made.
  */
 
 /** The Record-Route URI parameter that holds the token. */
@@ -16,6 +16,8 @@ export const DIALOG_TOKEN_PARAM = 'drt';
 const LABEL = 'sip-drouter dialog token v1';
 /** 128 bits of the HMAC, base64url: a URI parameter needs no escaping. */
 const TOKEN_CHARACTERS = 22;
+/** How many dialogs' tokens are remembered (about 100 bytes each). */
+const RECENT_TOKENS = 50_000;
 
 export class DialogSigner {
   private readonly key: Buffer;
@@ -25,9 +27,19 @@ export class DialogSigner {
     this.key = createHmac('sha256', secret).update(LABEL, 'utf8').digest();
   }
 
+  /** Tokens made lately, by `Call-ID\ntag`: a call's ACK and BYE are checked against its INVITE's token without two HMACs each. */
+  private readonly recent = new Map<string, string>();
+
   /** The token of the dialog that `callId` and the caller's From tag identify. */
   token(callId: string, callerTag: string): string {
-    return createHmac('sha256', this.key).update(`${callId}\n${callerTag}`, 'utf8').digest('base64url').slice(0, TOKEN_CHARACTERS);
+    const input = `${callId}\n${callerTag}`;
+    const known = this.recent.get(input);
+    if (known !== undefined) return known;
+    const token = createHmac('sha256', this.key).update(input, 'utf8').digest('base64url').slice(0, TOKEN_CHARACTERS);
+    // The oldest goes first: a flood of forged dialogs costs HMACs again, never memory.
+    if (this.recent.size >= RECENT_TOKENS) this.recent.delete(this.recent.keys().next().value ?? '');
+    this.recent.set(input, token);
+    return token;
   }
 
   /**

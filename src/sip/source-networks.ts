@@ -1,4 +1,8 @@
 import { BlockList, isIP } from 'node:net';
+import { boundedMemo } from '../bounded-memo.js';
+
+/** How many sources' answers a set remembers. */
+const REMEMBERED_SOURCES = 4096;
 
 /**
  * Sets of source addresses: single addresses and CIDR networks, IPv4 and
@@ -41,8 +45,14 @@ export class SourceNetworks {
     this.size = size;
   }
 
-  has(address: string): boolean {
+  /**
+   * Every request asks this of its source, several times (the screen, the
+   * caller check): BlockList builds a SocketAddress per check, so answers
+   * are remembered per address, up to REMEMBERED_SOURCES of them (a flood of
+   * new sources costs the check again, not memory).
+   */
+  readonly has = boundedMemo((address: string): boolean => {
     const version = isIP(address);
     return version !== 0 && this.list.check(address, version === 4 ? 'ipv4' : 'ipv6');
-  }
+  }, REMEMBERED_SOURCES);
 }

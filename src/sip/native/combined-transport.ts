@@ -9,6 +9,8 @@ export type TextConnection = sip.Connection & ResponseLink;
 export interface NativeTransport {
   open(target: { protocol: string; address: string; port: number }, onError?: (error: Error) => void): TextConnection;
   get(remote: sip.Remote): TextConnection | undefined;
+  /** Sends text to a target over its protocol, opening a TCP connection when there is none. */
+  sendText(target: { protocol: string; address: string; port: number }, text: string): void;
   destroy(): void;
 }
 
@@ -22,6 +24,11 @@ export function combinedTransport(udp: UdpTransport | undefined, tcp: TcpTranspo
   return {
     open: (target) => pick(target.protocol).open(target),
     get: (remote) => pick(remote.protocol).open(remote),
+    sendText(target, text) {
+      const chosen = pick(target.protocol);
+      if (chosen === udp) udp.sendTo(text, target);
+      else chosen.open(target).sendText(text);
+    },
     destroy() {
       udp?.close();
       tcp?.close();

@@ -223,12 +223,7 @@ export class NativeEngine implements SipEngine {
       return;
     }
     try {
-      const connection = transport.open({ protocol: to.transport.toUpperCase(), address: to.address, port: to.port }, onError);
-      try {
-        connection.sendText(text);
-      } finally {
-        connection.release();
-      }
+      transport.sendText({ protocol: to.transport === 'udp' ? 'UDP' : 'TCP', address: to.address, port: to.port }, text);
     } catch (error) {
       onError(error);
     }

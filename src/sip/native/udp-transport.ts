@@ -43,8 +43,8 @@ export class UdpTransport {
     return {
       protocol: 'UDP',
       reliable: false,
-      send: (message) => this.sendText(writeMessage(message), target),
-      sendText: (text) => this.sendText(text, target),
+      send: (message) => this.sendTo(writeMessage(message), target),
+      sendText: (text) => this.sendTo(text, target),
       release: () => undefined,
     };
   }
@@ -53,7 +53,8 @@ export class UdpTransport {
     this.socket.close();
   }
 
-  private sendText(text: string, to: { address: string; port: number }): void {
+  /** Sends one datagram (no connection object: this runs for every message the proxy sends). */
+  sendTo(text: string, to: { address: string; port: number }): void {
     // Node reports a failed send only to a callback: one shared function, no closure per datagram.
     this.socket.send(Buffer.from(text, 'binary'), to.port, to.address, this.sent);
   }
@@ -79,7 +80,7 @@ export class UdpTransport {
   /** A datagram that is ours: read here, or handed over by the worker that read it (answers still leave from the shared socket). */
   deliver(text: string, source: Remote): void {
     const result = inbound(text, 'udp', source);
-    if (result.kind === 'reply') this.sendText(result.text, source);
+    if (result.kind === 'reply') this.sendTo(result.text, source);
     else if (result.kind !== 'drop') this.onMessage(result, { protocol: 'UDP', address: source.address, port: source.port, local: this.local });
   }
 }

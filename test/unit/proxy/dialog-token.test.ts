@@ -26,6 +26,16 @@ describe('dialog tokens', () => {
     expect(signer.verify('not a uri', 'call-1@192.0.2.5', 'caller-tag', undefined)).toBe(false);
   });
 
+  it('are the same made fresh, remembered, and made again after a flood of 60 000 other dialogs pushed them out of memory', () => {
+    const fresh = new DialogSigner('shared-secret');
+    const first = fresh.token('call-1@192.0.2.5', 'caller-tag');
+    expect(fresh.token('call-1@192.0.2.5', 'caller-tag')).toBe(first);
+    for (let i = 0; i < 60_000; i++) fresh.token(`forged-${i}`, 'x');
+    expect(fresh.token('call-1@192.0.2.5', 'caller-tag')).toBe(first);
+    expect(first).toBe(token);
+    expect(fresh.verify(route(`;drt=${first}`), 'call-1@192.0.2.5', 'caller-tag', undefined)).toBe(true);
+  });
+
   it('refuse an empty secret', () => {
     expect(() => new DialogSigner('')).toThrow(/secret is empty/);
   });
