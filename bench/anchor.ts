@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { callProfile, REGISTERING_USERS, registrationProfile } from './load-profiles.js';
@@ -53,6 +54,7 @@ function prepareTables(file: string): void {
   db.transaction(() => {
     for (let i = 0; i < REGISTERING_USERS; i++) insert.run(String(FIRST_USER + i), `pw${FIRST_USER + i}`);
   })();
+  if (existsSync(USRLOC_DDL)) db.exec(readFileSync(USRLOC_DDL, 'utf8'));
   db.close();
 }
 
@@ -63,9 +65,13 @@ function prepareTables(file: string): void {
  * took a quarter of the CPU of a call here (its first-fit search): TLSF is
  * what a tuned production start would use.
  */
-function kamailioCommand(config: string, dbFile: string): [string, ...string[]] {
-  return ['kamailio', '-DD', '-E', '-f', join(CONFIGS, config), '-A', `DBURL="sqlite://${dbFile}"`, '-m', '1024', '-M', '16', '-x', 'tlsf', '-X', 'tlsf', '-Y', work];
+function kamailioCommand(config: string, dbFile: string, defines: readonly string[] = []): [string, ...string[]] {
+  const extra = defines.flatMap((define) => ['-A', define]);
+  return ['kamailio', '-DD', '-E', '-f', join(CONFIGS, config), '-A', `DBURL="sqlite://${dbFile}"`, ...extra, '-m', '1024', '-M', '16', '-x', 'tlsf', '-X', 'tlsf', '-Y', work];
 }
+
+/** usrloc's location table as Kamailio's own package creates it (kamailio-sqlite-modules), for the write-through run. */
+const USRLOC_DDL = '/usr/share/kamailio/db_sqlite/usrloc-create.sql';
 
 const version = kamailioVersion();
 if (!version) {
@@ -90,5 +96,12 @@ if (!version) {
       { ...registrationProfile(), label: 'anchor: REGISTER with digest, auth_db on SQLite, usrloc in memory', prepareStore: undefined, standIn: registrar },
       2000,
     );
+    if (existsSync(USRLOC_DDL)) {
+      const writeThrough = { name, command: kamailioCommand('registrations.cfg', dbFile, ['UL_DB_MODE=1']) } as const;
+      await findSustainedRates(
+        { ...registrationProfile(), label: 'anchor: REGISTER with digest, auth_db on SQLite, usrloc db_mode 1 (write-through to SQLite)', prepareStore: undefined, standIn: writeThrough },
+        500,
+      );
+    } else console.log(`anchor: usrloc write-through skipped: ${USRLOC_DDL} is missing (apt-get install kamailio-sqlite-modules)`);
   }
 }

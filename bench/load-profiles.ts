@@ -53,19 +53,20 @@ async function prepareUsers(file: string): Promise<void> {
  * every registration to SQLite; the time measured is from the first
  * REGISTER to the 200.
  */
-export function registrationProfile(): LoadProfile {
+export function registrationProfile(options: { rtupdate?: boolean } = {}): LoadProfile {
+  const rtupdate = options.rtupdate ?? true;
   // sipp expands no keyword inside another, so each line carries its whole
   // [authentication] keyword rather than a password for the scenario to place.
   const users = join(work, 'users.csv');
   const lines = Array.from({ length: REGISTERING_USERS }, (_, i) => `${FIRST_USER + i};[authentication username=${FIRST_USER + i} password=pw${FIRST_USER + i}]`);
   writeFileSync(users, `SEQUENTIAL\n${lines.join('\n')}\n`);
   return {
-    label: 'REGISTER with digest, rtupdate on SQLite',
+    label: rtupdate ? 'REGISTER with digest, rtupdate on SQLite' : 'REGISTER with digest, rtupdate off (bindings in the in-process cache only)',
     unit: 'registrations/s',
     messagesPerItem: 4,
     client: () => ({ file: scenario('uac-register.xml'), args: ['-inf', users] }),
     servers: () => [],
-    proxyEnv: { DROUTER_REGISTRAR__ALGORITHMS: 'MD5', DROUTER_LIMITS__EXEMPT_SOURCES: SIPP_PHONE },
+    proxyEnv: { DROUTER_REGISTRAR__ALGORITHMS: 'MD5', DROUTER_LIMITS__EXEMPT_SOURCES: SIPP_PHONE, DROUTER_REGISTRAR__RTUPDATE: String(rtupdate) },
     prepareStore: prepareUsers,
   };
 }
