@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { detached } from '../detached-string.js';
 import { findParam, parseSipUri } from '../sip/uri.js';
 
 /**
@@ -38,7 +39,8 @@ export class DialogSigner {
     const token = createHmac('sha256', this.key).update(input, 'utf8').digest('base64url').slice(0, TOKEN_CHARACTERS);
     // The oldest goes first: a flood of forged dialogs costs HMACs again, never memory.
     if (this.recent.size >= RECENT_TOKENS) this.recent.delete(this.recent.keys().next().value ?? '');
-    this.recent.set(input, token);
+    // A copy of the key: the Call-ID and tag are views of the datagram they came in.
+    this.recent.set(detached(input), token);
     return token;
   }
 

@@ -18,7 +18,8 @@ type ExchangeEngine = Pick<NativeEngine, 'local' | 'branchPrefix' | 'attemptHook
 export class NativeExchange implements ServerExchange {
   readonly request: NativeRequest;
   private toTag: string | undefined;
-  private final = false;
+  /** Whether a final response went upstream: shared with the relay of late responses, which outlives the exchange. */
+  private readonly upstream = { final: false };
 
   constructor(
     private readonly message: Message,
@@ -55,28 +56,25 @@ export class NativeExchange implements ServerExchange {
   }
 
   /**
-   * Made apart from proxy(): an attempt's hooks outlive the call (retransmitted
-   * finals, 32 s), and a closure made in proxy() would share its scope, holding
-   * the CANCEL promise and through it the whole call.
+   * Made apart from proxy(), and holding only the server transaction and
+   * whether a final went up: an INVITE attempt's hooks outlive the call by
+   * 32 s (retransmitted and late 2xx), and a closure over the exchange, or
+   * over proxy()'s scope, kept the parsed request, its text and the CANCEL
+   * promise alive that long (at 1 400 calls/s some 45 000 calls at once:
+   * the old generation that garbage collection then kept walking).
    */
   private relayingHooks(): AttemptHooks {
-    return this.engine.attemptHooks((response) => this.relay(response));
-  }
-
-  private relay(response: InboundResponse): void {
-    const { status } = response;
-    if (this.final && status >= 300) return;
-    if (status >= 200) this.final = true;
-    this.transaction.sendText(status, response.relayText());
+    const { transaction, upstream } = this;
+    return this.engine.attemptHooks((response) => relayUpstream(transaction, upstream, response));
   }
 
   get finalSent(): boolean {
-    return this.final;
+    return this.upstream.final;
   }
 
   reply(status: number, options: ReplyOptions = {}): void {
-    if (this.final && status < 200) return;
-    if (this.final) throw new Error(`${this.message.method} ${this.message.headers['call-id']}: a final response was already sent`);
+    if (this.upstream.final && status < 200) return;
+    if (this.upstream.final) throw new Error(`${this.message.method} ${this.message.headers['call-id']}: a final response was already sent`);
     const response = sip.makeResponse(this.message, status, options.reason ?? reasonPhrase(status), {
       headers: headerLines(withRetryAfter(status, options.headers, this.engine.retryAfterSeconds) ?? {}),
       content: options.body ?? '',
@@ -89,9 +87,17 @@ export class NativeExchange implements ServerExchange {
     }
     // We speak SIP/2.0 whatever the request claimed (a 505 to SIP/7.0 is itself SIP/2.0).
     response.version = '2.0';
-    if (status >= 200) this.final = true;
+    if (status >= 200) this.upstream.final = true;
     this.transaction.send(response);
   }
+}
+
+/** A relayed response goes upstream unless a final went first and this one is no 2xx (RFC 3261 §16.7 step 10). */
+function relayUpstream(transaction: ServerTransaction, upstream: { final: boolean }, response: InboundResponse): void {
+  const { status } = response;
+  if (upstream.final && status >= 300) return;
+  if (status >= 200) upstream.final = true;
+  transaction.sendText(status, response.relayText());
 }
 
 /**

@@ -1,6 +1,7 @@
-import type { Message, NameAddr, Via } from 'sip';
+import sip, { type Message, type NameAddr, type RouteEntry, type Via } from 'sip';
+import { detached } from '../../detached-string.js';
 import type { AttemptReport, Endpoint, ProxyOptions, ProxyResult, ProxyTarget } from '../engine.js';
-import { type AttemptHooks, type AttemptRequest, ClientAttempt } from './client-attempt.js';
+import { type AttemptHooks, type AttemptRequest, ClientAttempt, type HopBase } from './client-attempt.js';
 import { forwardedText, type ReceivedText } from './forward-request.js';
 import { forwardedMaxForwards } from '../max-forwards.js';
 import { randomHex } from '../../random-pool.js';
@@ -48,8 +49,24 @@ function outgoingRequest(context: ProxyContext, target: ProxyTarget, options: Pr
     routes,
   });
   const { headers } = request;
-  const route = routes ? (routes.length > 0 ? routes : undefined) : headers.route;
-  return { method: request.method ?? '', text, hop: { uri: target.uri, headers: { via: [via], from: headers.from, to: headers.to, 'call-id': headers['call-id'], cseq: headers.cseq, route } } };
+  const route = routes ? (routes.length > 0 ? routes : undefined) : headers.route?.map(keptEntry);
+  const hop: HopBase = {
+    uri: detached(target.uri),
+    headers: { via: [via], from: keptEntry(headers.from), to: keptEntry(headers.to), 'call-id': detached(headers['call-id'] ?? ''), cseq: headers.cseq && { seq: headers.cseq.seq, method: request.method ?? '' }, route },
+  };
+  return { method: request.method ?? '', text, hop };
+}
+
+/**
+ * A header entry as an attempt keeps it for its ACK and CANCEL (an INVITE's
+ * for 32 s): copies of its strings, not views of the received datagram,
+ * which would keep the whole INVITE alive that long.
+ */
+function keptEntry<Entry extends NameAddr | RouteEntry | undefined>(entry: Entry): Entry {
+  if (!entry) return entry;
+  const params: Record<string, string | null | undefined> = {};
+  for (const [name, value] of Object.entries(entry.params)) params[detached(name)] = typeof value === 'string' ? detached(value) : value;
+  return { name: entry.name === undefined ? undefined : detached(entry.name), uri: detached(sip.stringifyUri(entry.uri)), params } as Entry;
 }
 
 /**

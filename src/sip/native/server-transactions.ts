@@ -1,4 +1,5 @@
 import type { Message } from 'sip';
+import { detached } from '../../detached-string.js';
 import { writeMessage } from './write-message.js';
 
 /** RFC 3261 §17 timer values. */
@@ -81,7 +82,8 @@ export class ServerTransactions {
   }
 
   create(request: Message, link: ResponseLink): ServerTransaction {
-    const key = keyOf(request);
+    // Kept 32 s: a copy, not a view of the datagram it was read from.
+    const key = detached(keyOf(request));
     const entry: Entry = { invite: request.method === 'INVITE', link, state: 'proceeding', lastText: undefined, retransmit: undefined };
     this.entries.set(key, entry);
     return {

@@ -40,13 +40,7 @@ export class UdpTransport {
   }
 
   open(target: { address: string; port: number }): TextConnection {
-    return {
-      protocol: 'UDP',
-      reliable: false,
-      send: (message) => this.sendTo(writeMessage(message), target),
-      sendText: (text) => this.sendTo(text, target),
-      release: () => undefined,
-    };
+    return new UdpPeer(this, target.address, target.port);
   }
 
   close(): void {
@@ -83,4 +77,29 @@ export class UdpTransport {
     if (result.kind === 'reply') this.sendTo(result.text, source);
     else if (result.kind !== 'drop') this.onMessage(result, { protocol: 'UDP', address: source.address, port: source.port, local: this.local });
   }
+}
+
+/**
+ * A UDP peer as a connection: one small object (a server transaction keeps
+ * its requester's for 32 s), not a set of closures.
+ */
+class UdpPeer implements TextConnection {
+  readonly protocol = 'UDP';
+  readonly reliable = false;
+
+  constructor(
+    private readonly transport: Pick<UdpTransport, 'sendTo'>,
+    readonly address: string,
+    readonly port: number,
+  ) {}
+
+  send(message: Message): void {
+    this.sendText(writeMessage(message));
+  }
+
+  sendText(text: string): void {
+    this.transport.sendTo(text, this);
+  }
+
+  release(): void {}
 }
