@@ -30,6 +30,22 @@ export const TRAFFIC: Readonly<Record<string, string>> = {
     'Contact: <sip:asterisk@127.0.0.2:5060>',
     'Content-Length: 0',
   ]),
+  answer: crlf(
+    [
+      'SIP/2.0 200 OK',
+      'Via: SIP/2.0/UDP 127.0.0.60:5060;branch=z9hG4bKd41cfa0e5b2c83d1e7a0;received=127.0.0.60',
+      'Via: SIP/2.0/UDP 127.0.0.61:5060;branch=z9hG4bK-1-0;rport=5060;received=127.0.0.61',
+      'From: "Phone 1001" <sip:1001@127.0.0.1>;tag=42SIPpTag001',
+      'To: <sip:01144201234567@127.0.0.2>;tag=77SIPpTag011',
+      'Call-ID: 1-42@127.0.0.61',
+      'CSeq: 1 INVITE',
+      'Record-Route: <sip:127.0.0.60:5060;transport=udp;lr>',
+      'Contact: <sip:asterisk@127.0.0.2:5060>',
+      'Content-Type: application/sdp',
+      'Content-Length: 31',
+    ],
+    'v=0\r\no=- 1 1 IN IP4 127.0.0.2\r\n',
+  ),
   bye: crlf([
     'BYE sip:asterisk@127.0.0.2:5060 SIP/2.0',
     'v: SIP/2.0/TCP 127.0.0.61:5061;branch=z9hG4bK-2',

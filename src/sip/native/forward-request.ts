@@ -35,38 +35,24 @@ export function forwardedText(received: ReceivedText, message: Message, edits: F
   const content = message.content ?? '';
   let out = `${message.method} ${edits.uri} SIP/2.0\r\n${vias([edits.via])}`;
   if (edits.recordRoutes && edits.recordRoutes.length > 0) out += `Record-Route: ${nameAddrs(edits.recordRoutes)}\r\n`;
-  let viasWritten = false;
-  let routesWritten = edits.routes === undefined;
-  let maxForwardsWritten = false;
-  let lengthWritten = false;
+  // Headers written anew: where the first of their lines was (the others dropped), else after the rest.
+  const replaced = new Map<string, string>([
+    ['via', vias(message.headers.via ?? [])],
+    ['max-forwards', `Max-Forwards: ${edits.maxForwards}\r\n`],
+  ]);
+  if (edits.dropProxyAuthorization) replaced.set('proxy-authorization', '');
+  if (edits.routes) replaced.set('route', routeLine(edits.routes));
+  replaced.set('content-length', `Content-Length: ${content.length}\r\n`);
+  const written = new Set<string>();
   for (const header of head.headers) {
-    switch (header.name) {
-      case 'via':
-        if (!viasWritten) out += vias(message.headers.via ?? []);
-        viasWritten = true;
-        continue;
-      case 'max-forwards':
-        if (!maxForwardsWritten) out += `Max-Forwards: ${edits.maxForwards}\r\n`;
-        maxForwardsWritten = true;
-        continue;
-      case 'proxy-authorization':
-        if (edits.dropProxyAuthorization) continue;
-        break;
-      case 'route':
-        if (edits.routes === undefined) break;
-        if (!routesWritten) out += routeLine(edits.routes);
-        routesWritten = true;
-        continue;
-      case 'content-length':
-        if (!lengthWritten) out += `Content-Length: ${content.length}\r\n`;
-        lengthWritten = true;
-        continue;
+    const replacement = replaced.get(header.name);
+    if (replacement === undefined) out += `${text.slice(header.start, header.end)}\r\n`;
+    else if (!written.has(header.name)) {
+      out += replacement;
+      written.add(header.name);
     }
-    out += `${text.slice(header.start, header.end)}\r\n`;
   }
-  if (!maxForwardsWritten) out += `Max-Forwards: ${edits.maxForwards}\r\n`;
-  if (!routesWritten && edits.routes) out += routeLine(edits.routes);
-  if (!lengthWritten) out += `Content-Length: ${content.length}\r\n`;
+  for (const [name, replacement] of replaced) if (!written.has(name)) out += replacement;
   return `${out}\r\n${content}`;
 }
 

@@ -1,6 +1,7 @@
 import type { Message } from 'sip';
 import { splitHead } from '../message-head.js';
-import { parseMessage } from './parse-message.js';
+import { isSpace, skipSpaces } from './header-scan.js';
+import { parseMessage, readCSeq, readVias } from './parse-message.js';
 import { writeMessage } from './write-message.js';
 
 /**
@@ -24,7 +25,6 @@ export interface InboundResponse {
   relayText(): string;
 }
 
-const CR = 0x0d;
 const SPACE = 0x20;
 const TAB = 0x09;
 
@@ -37,33 +37,10 @@ function nameIs(text: string, start: number, end: number, name: string): boolean
   return true;
 }
 
-/** The value of `;branch=` in a Via value text[start, end), or undefined. */
-function branchOf(text: string, start: number, end: number): string | undefined {
-  for (let semi = text.indexOf(';', start); semi >= 0 && semi < end; semi = text.indexOf(';', semi + 1)) {
-    let nameStart = semi + 1;
-    while (text.charCodeAt(nameStart) === SPACE) nameStart++;
-    if (!nameIs(text, nameStart, Math.min(nameStart + 6, end), 'branch')) continue;
-    let at = nameStart + 6;
-    while (text.charCodeAt(at) === SPACE) at++;
-    if (text.charCodeAt(at) !== 0x3d) continue;
-    at++;
-    while (text.charCodeAt(at) === SPACE) at++;
-    let valueEnd = at;
-    while (valueEnd < end) {
-      const code = text.charCodeAt(valueEnd);
-      if (code === 0x3b || code === SPACE || code === TAB || code === CR) break;
-      valueEnd++;
-    }
-    return valueEnd > at ? text.slice(at, valueEnd) : undefined;
-  }
-  return undefined;
-}
-
-/** text[start, end) without the spaces around it. */
-function trimmed(text: string, start: number, end: number): [number, number] {
-  while (start < end && (text.charCodeAt(start) === SPACE || text.charCodeAt(start) === TAB)) start++;
-  while (end > start && (text.charCodeAt(end - 1) === SPACE || text.charCodeAt(end - 1) === TAB)) end--;
-  return [start, end];
+/** Where text[start, end) ends without its trailing spaces. */
+function trimmedEnd(text: string, start: number, end: number): number {
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
+  return end;
 }
 
 /** A response read by the head scan: relayed by cutting out the top Via line. */
@@ -142,21 +119,25 @@ export function scanResponse(text: string): InboundResponse | undefined {
     if (next === SPACE || next === TAB) return undefined;
     const colon = text.indexOf(':', start);
     if (colon < start || colon > end) return undefined;
-    const [nameStart, nameEnd] = trimmed(text, start, colon);
-    const [valueStart, valueEnd] = trimmed(text, colon + 1, end);
+    // A line starting with a space is a fold, refused above: the name starts the line.
+    const nameStart = start;
+    const nameEnd = trimmedEnd(text, start, colon);
+    const valueStart = Math.min(skipSpaces(text, colon + 1), end);
+    const valueEnd = trimmedEnd(text, valueStart, end);
     if (nameIs(text, nameStart, nameEnd, 'via') || nameIs(text, nameStart, nameEnd, 'v')) {
       if (viaStart < 0) {
-        // Several Vias on the line: cutting the line would take the caller's too.
-        const comma = text.indexOf(',', valueStart);
-        if (comma >= 0 && comma < valueEnd) return undefined;
-        branch = branchOf(text, valueStart, valueEnd);
+        // Read by the parser's own Via reader, so that scan and parse agree on what the top Via is.
+        const vias = readVias(text.slice(valueStart, valueEnd), []);
+        // None (the parser would skip the line), or several on the line (cutting it would take the caller's too).
+        if (vias?.length !== 1) return undefined;
+        const found = vias[0]?.params.branch;
+        branch = typeof found === 'string' ? found : undefined;
         viaStart = start;
         viaEnd = end + 2;
       }
     } else if (nameIs(text, nameStart, nameEnd, 'cseq')) {
-      const space = text.indexOf(' ', valueStart);
-      if (space < 0 || space >= valueEnd) return undefined;
-      method = text.slice(space + 1, valueEnd).trim();
+      method = readCSeq(text.slice(valueStart, valueEnd))?.method;
+      if (method === undefined) return undefined;
     } else if (nameIs(text, nameStart, nameEnd, 'call-id') || nameIs(text, nameStart, nameEnd, 'i')) {
       callId = valueEnd > valueStart;
     } else if (nameIs(text, nameStart, nameEnd, 'content-length') || nameIs(text, nameStart, nameEnd, 'l')) {
@@ -168,5 +149,7 @@ export function scanResponse(text: string): InboundResponse | undefined {
   // A body other than Content-Length says is cut or refused by the full parser.
   if (contentLength !== undefined && contentLength !== text.length - headEnd - 4) return undefined;
   const reason = text.slice(12, firstEnd);
+  // A lone CR or LF in the status line: the parser refuses the line (its reason is one line), so the scan must too.
+  if (reason.includes('\n') || reason.includes('\r')) return undefined;
   return new ScannedResponse(text, status, reason, branch, method, viaStart, viaEnd);
 }

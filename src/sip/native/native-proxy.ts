@@ -49,7 +49,8 @@ function outgoingRequest(context: ProxyContext, target: ProxyTarget, options: Pr
     routes,
   });
   const { headers } = request;
-  const route = routes ? (routes.length > 0 ? routes : undefined) : headers.route?.map(keptEntry);
+  const kept = (routes ?? headers.route)?.map((entry: RouteEntry) => keptEntry(entry));
+  const route = kept && kept.length > 0 ? kept : undefined;
   const hop: HopBase = {
     uri: detached(target.uri),
     headers: { via: [via], from: keptEntry(headers.from), to: keptEntry(headers.to), 'call-id': detached(headers['call-id'] ?? ''), cseq: headers.cseq && { seq: headers.cseq.seq, method: request.method ?? '' }, route },

@@ -23,7 +23,7 @@ const RESPONSE_LINE = /^SIP\/(\d+\.\d+)\s+(\d+)\s*(.*)\s*$/;
 const REQUEST_LINE = /^([\w\-.!%*_+`'~]+)\s([^\s]+)\sSIP\s*\/\s*(\d+\.\d+)/;
 
 /** `SIP/2.0/UDP host[:port];params`, one or more per header. */
-function readVias(s: string, into: Via[]): Via[] | undefined {
+export function readVias(s: string, into: Via[]): Via[] | undefined {
   for (let i = 0; i >= 0; ) {
     VIA_START.lastIndex = i;
     const head = VIA_START.exec(s);
@@ -112,7 +112,7 @@ function readRoutes(s: string, into: RouteEntry[]): RouteEntry[] | undefined {
   return into;
 }
 
-function readCSeq(s: string): CSeq | undefined {
+export function readCSeq(s: string): CSeq | undefined {
   const match = /(\d+)\s*(\S+)/.exec(s);
   return match ? { seq: Number(match[1]), method: match[2] ?? '' } : undefined;
 }
