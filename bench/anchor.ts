@@ -10,8 +10,8 @@ import { announceSippBenchmark, findSustainedRates, work } from './sipp-load.js'
  * same method and loads (bench/sipp-load.ts, bench/load-profiles.ts) on the
  * same machine in the same run, so that the issues' anchor figures are
  * measured here rather than quoted: calls (gateway 1 answers), failover
- * calls (gateway 1 answers 503, gateway 2 takes the call) and REGISTER with
- * digest over the same users. The configurations are bench/kamailio/*.cfg;
+ * calls (gateway 1 answers 503, gateway 2 takes the call), calls answering
+ * a 407 (proxy_authorize) and REGISTER with digest over the same users. The configurations are bench/kamailio/*.cfg;
  * their tables (drouting's gateways and rule, the subscriber table of
  * auth_db) are in a SQLite file written here. Kamailio runs as `kamailio
  * -DD` on core 0: its main process stays the one the harness spawned, the
@@ -53,6 +53,8 @@ function prepareTables(file: string): void {
   const insert = db.prepare('INSERT INTO anchor_subscriber (username, password) VALUES (?, ?)');
   db.transaction(() => {
     for (let i = 0; i < REGISTERING_USERS; i++) insert.run(String(FIRST_USER + i), `pw${FIRST_USER + i}`);
+    // The caller of the authenticated calls (callProfile's `authenticated`: peer 1001 in the proxy's example data).
+    insert.run('1001', 'secret1001');
   })();
   if (existsSync(USRLOC_DDL)) db.exec(readFileSync(USRLOC_DDL, 'utf8'));
   db.close();
@@ -82,7 +84,8 @@ if (!version) {
   // The configurations must load (modules such as db_sqlite are a separate package) before any step counts on them.
   const check = spawnSync('kamailio', ['-c', ...kamailioCommand('registrations.cfg', dbFile).slice(1)], { encoding: 'utf8' });
   const checkCalls = spawnSync('kamailio', ['-c', ...kamailioCommand('calls.cfg', dbFile).slice(1)], { encoding: 'utf8' });
-  const failed = [check, checkCalls].find((run) => run.status !== 0);
+  const checkAuthCalls = spawnSync('kamailio', ['-c', ...kamailioCommand('calls.cfg', dbFile, ['AUTH']).slice(1)], { encoding: 'utf8' });
+  const failed = [check, checkCalls, checkAuthCalls].find((run) => run.status !== 0);
   if (failed) {
     const reason = (failed.stderr || failed.stdout).trim().split('\n').find((line) => /ERROR|CRITICAL/.test(line)) ?? `exit ${failed.status}`;
     console.log(`anchor benchmark: the Kamailio configurations do not load (apt-get install kamailio-sqlite-modules?): ${reason}; skipped`);
@@ -91,6 +94,11 @@ if (!version) {
     const calls = { name, command: kamailioCommand('calls.cfg', dbFile) } as const;
     await findSustainedRates({ ...callProfile('anchor: calls, drouting to gateway 1', 'uas-answer.xml'), standIn: calls }, 1000);
     await findSustainedRates({ ...callProfile('anchor: failover calls, gateway 1 answers 503', 'uas-503.xml'), standIn: calls }, 1000);
+    const authCalls = { name, command: kamailioCommand('calls.cfg', dbFile, ['AUTH']) } as const;
+    await findSustainedRates(
+      { ...callProfile('anchor: calls answering a 407, proxy_authorize with auth_db on SQLite', 'uas-answer.xml', { authenticated: true }), standIn: authCalls },
+      1000,
+    );
     const registrar = { name, command: kamailioCommand('registrations.cfg', dbFile) } as const;
     await findSustainedRates(
       { ...registrationProfile(), label: 'anchor: REGISTER with digest, auth_db on SQLite, usrloc in memory', prepareStore: undefined, standIn: registrar },
