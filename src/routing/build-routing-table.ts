@@ -1,5 +1,4 @@
 import type { RowProblem } from '../errors.js';
-import { drRulesTable } from '../model/drouting-tables.js';
 import type { DrRuleRow } from '../model/drouting-tables.js';
 import type { RoutingRows } from '../model/routing-rows.js';
 import { buildCarriers, buildGatewayLists } from './build-carriers.js';
@@ -11,8 +10,8 @@ import type { LocalSockets } from './gateway-socket.js';
 import { layoutDialectWarnings } from './layout-dialect.js';
 import { LoadProblems } from './load-problems.js';
 import { UNPARTITIONED } from './partitions.js';
-import { PrefixTrie } from './prefix-trie.js';
-import type { NodeRules, RepeatGateways, Rule, RoutingTable } from './routing-table.js';
+import type { RepeatGateways, RoutingTable } from './routing-table.js';
+import { RuleIndexBuilder } from './rule-index.js';
 import { parseTimerec, type TimerecOptions, type TimerecParse } from './timerec/index.js';
 import type { ZeroWeightOrder } from './weighted-order.js';
 
@@ -64,7 +63,7 @@ export function prefixAlphabet(dialect: RoutingDialect, extraPrefixChars: string
 export class RoutingTableBuilder {
   private readonly problems = new LoadProblems();
   private readonly context: RuleBuildContext;
-  private readonly rules: Rule[] = [];
+  private readonly rules = new RuleIndexBuilder();
   private readonly callerGroups: Map<string, number>;
 
   /** `partition`: the dr_partitions name whose rows these are (its gateway and carrier ids are qualified by it). */
@@ -107,14 +106,14 @@ export class RoutingTableBuilder {
     this.problems.errors.push(...rowProblems);
     for (const row of rows) {
       const rule = buildRule(row, this.context, this.problems);
-      if (rule) this.rules.push(rule);
+      if (rule) this.rules.add(rule);
     }
     return this;
   }
 
   finish(): RoutingBuild {
     const { problems, context } = this;
-    const index = indexRules(this.rules, context.prefixAlphabet, problems);
+    const rules = this.rules.finish(context.prefixAlphabet, problems);
     const { errors, skipped, warnings } = problems;
     if (errors.length > 0 || (this.options.strict && skipped.length > 0)) {
       // With strict, what would have been skipped is an error like the others.
@@ -128,10 +127,10 @@ export class RoutingTableBuilder {
         // Rows name ids within their partition; the table, as everything after it, by the qualified ones.
         gateways: byOwnId(context.gateways, (gateway) => gateway.gwid),
         carriers: byOwnId(context.carriers, (carrier) => carrier.carrierid),
-        ...index,
+        rules,
+        groupIds: rules.groupIds,
         callerGroups: this.callerGroups,
         useDomain: this.options.useDomain,
-        ruleCount: this.rules.length,
         repeatGateways: this.options.repeatGateways,
         zeroWeightOrder: this.options.zeroWeightOrder,
       },
@@ -149,80 +148,3 @@ export function buildRoutingTable(rows: RoutingRows, options: RoutingBuildOption
   return new RoutingTableBuilder(rows, options).addRules(rows.rules).finish();
 }
 
-/** Priority first (higher wins), then ruleid: deterministic where OpenSIPS keeps DB order. */
-function byPriorityThenId(a: Rule, b: Rule): number {
-  return b.priority - a.priority || a.ruleid - b.ruleid;
-}
-
-interface RuleIndex {
-  trie: PrefixTrie<NodeRules>;
-  defaults: Map<number, Rule[]>;
-  groupIds: Set<number>;
-}
-
-/** A node's chain while it is built: the same links, with lists still growing. */
-interface ChainBuilder {
-  group: number;
-  rules: Rule[];
-  next: ChainBuilder | undefined;
-}
-
-/** Puts every rule into the trie node of its prefix, once per group it names. */
-function indexRules(rules: readonly Rule[], alphabet: ReadonlySet<string>, problems: LoadProblems): RuleIndex {
-  const trie = new PrefixTrie<NodeRules>(alphabet);
-  const chains = new Map<number, ChainBuilder>();
-  const defaults = new Map<number, Rule[]>();
-  const groupIds = new Set<number>();
-  // In prefix order, each insert follows the previous one down the same
-  // path: five times faster than the database's order for a million rules.
-  for (const rule of [...rules].sort(byPrefix)) {
-    if (rule.prefix === '') {
-      problems.warn(drRulesTable, ruleRow(rule), 'prefix', `is empty: this rule catches every number of group ${rule.groups.join(', ')} that no longer prefix matches (OpenSIPS #1961 cost a user money)`);
-      for (const group of rule.groups) {
-        groupIds.add(group);
-        const list = defaults.get(group);
-        if (list) list.push(rule);
-        else defaults.set(group, [rule]);
-      }
-      continue;
-    }
-    const node = trie.insert(rule.prefix);
-    for (const group of rule.groups) {
-      groupIds.add(group);
-      const head = chains.get(node);
-      let link = head;
-      while (link && link.group !== group) link = link.next;
-      if (link) link.rules.push(rule);
-      else chains.set(node, { group, rules: [rule], next: head });
-    }
-  }
-  for (const chain of chains.values()) for (let link: ChainBuilder | undefined = chain; link; link = link.next) sortAndCheck(link.group, link.rules, problems);
-  for (const [group, list] of defaults) sortAndCheck(group, list, problems);
-  trie.seal(chains);
-  return { trie, defaults, groupIds };
-}
-
-function byPrefix(a: Rule, b: Rule): number {
-  return a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : a.ruleid - b.ruleid;
-}
-
-function sortAndCheck(group: number, list: Rule[], problems: LoadProblems): void {
-  if (list.length < 2) return;
-  list.sort(byPriorityThenId);
-  warnDuplicates(group, list, problems);
-}
-
-function warnDuplicates(groupId: number, sorted: readonly Rule[], problems: LoadProblems): void {
-  for (let i = 1; i < sorted.length; i++) {
-    const earlier = sorted[i - 1];
-    const rule = sorted[i];
-    if (!earlier || !rule) continue;
-    if (earlier.priority === rule.priority && (earlier.timerec?.source ?? '') === (rule.timerec?.source ?? '')) {
-      problems.warn(drRulesTable, ruleRow(rule), 'prefix', `duplicates rule ${earlier.ruleid} in group ${groupId} (same prefix, priority and timerec): it is used only when rule ${earlier.ruleid} yields no gateway and routing.ruleFallback is on`);
-    }
-  }
-}
-
-function ruleRow(rule: Rule): Record<string, unknown> {
-  return { ruleid: rule.ruleid, prefix: rule.prefix };
-}

@@ -1,4 +1,4 @@
-import { type Rule, type RoutingTable, rulesOfGroup } from './routing-table.js';
+import type { Rule, RoutingTable } from './routing-table.js';
 
 /** A dr_rules prefix is CHAR(64): no walk goes deeper. */
 const MAX_PREFIX_LENGTH = 64;
@@ -6,12 +6,13 @@ const MAX_PREFIX_LENGTH = 64;
 /**
  * The trie nodes on a number's path, read deepest first, then the group's
  * defaults: the longest-prefix order of OpenSIPS get_prefix. One instance
- * is reused call after call (a walk is synchronous), so a lookup allocates
- * nothing here.
+ * is reused call after call (a walk is synchronous), so a walk allocates
+ * nothing; the rules it finds are made into objects as they are read.
  */
 export class PrefixWalk {
   private readonly path = new Int32Array(MAX_PREFIX_LENGTH);
   private depth = 0;
+  private number = '';
   /** 1-based position of a character outside the alphabet that abandoned the prefixes, else 0. */
   abandonedAt = 0;
 
@@ -21,7 +22,8 @@ export class PrefixWalk {
    * altogether: only the default rules remain (`+44…` with `+` not allowed).
    */
   start(table: RoutingTable, number: string): void {
-    const depth = table.trie.walk(number, this.path);
+    const depth = table.rules.walk(number, this.path);
+    this.number = number;
     this.depth = Math.max(depth, 0);
     this.abandonedAt = depth < 0 ? -depth : 0;
   }
@@ -33,7 +35,6 @@ export class PrefixWalk {
 
   /** The group's rules at the prefix of this length (0: the defaults), in priority order. */
   rulesAt(table: RoutingTable, group: number, length: number): readonly Rule[] | undefined {
-    if (length === 0) return table.defaults.get(group);
-    return rulesOfGroup(table.trie.valueAt(this.path[length - 1] ?? 0), group);
+    return table.rules.at(length === 0 ? 0 : (this.path[length - 1] ?? 0), group, this.number, length);
   }
 }

@@ -4,7 +4,7 @@
  * sealed into a breadth-first layout in typed arrays: the children of a
  * node are consecutive, so a step of a walk scans a few adjacent bytes, the
  * upper levels sit together in cache, and a walk allocates nothing.
- * A million 8-digit prefixes take ~3 million nodes at 7 bytes each.
+ * A million 8-digit prefixes take ~3 million nodes at 6 bytes each.
  */
 
 const NONE = 0;
@@ -48,14 +48,12 @@ class TrieBuilder {
   }
 }
 
-export class PrefixTrie<T> {
+export class PrefixTrie {
   private builder: TrieBuilder | undefined = new TrieBuilder();
   /** Sealed layout, in breadth-first order; node 0 is the root (the empty prefix). */
   private childStart = new Int32Array(1);
   private childCount = new Uint8Array(1);
   private label = new Uint8Array(1);
-  private hasValue = new Uint8Array(1);
-  private values: (T | undefined)[] = [];
   /** allowed[code] is 1 for a character a prefix may hold (ASCII only). */
   private readonly allowed = new Uint8Array(128);
 
@@ -67,7 +65,7 @@ export class PrefixTrie<T> {
     return this.label.length;
   }
 
-  /** Adds a prefix (its characters already checked); returns a build-time node id for seal(). */
+  /** Adds a prefix (its characters already checked; '' is the root); returns a build-time node id, which seal() maps to the node's. */
   insert(prefix: string): number {
     const builder = this.builder;
     if (!builder) throw new Error('prefix trie: insert after seal');
@@ -79,41 +77,30 @@ export class PrefixTrie<T> {
     return node;
   }
 
-  /** Ends the build: lays the tree out breadth-first and attaches the values (keyed by insert()'s ids). */
-  seal(values: ReadonlyMap<number, T>): void {
+  /** Ends the build: lays the tree out breadth-first; returns each build-time node id's node (indexed by insert()'s ids). */
+  seal(): Int32Array {
     const builder = this.builder;
     if (!builder) throw new Error('prefix trie: sealed twice');
     const count = builder.count;
     this.childStart = new Int32Array(count);
     this.childCount = new Uint8Array(count);
     this.label = new Uint8Array(count);
-    this.hasValue = new Uint8Array(count);
-    this.values = new Array<T | undefined>(count).fill(undefined);
-    const valueByBuildId = new Array<T | undefined>(count).fill(undefined);
-    for (const [node, value] of values) valueByBuildId[node] = value;
+    const sealedOf = new Int32Array(count);
     // order[i] is the build id of sealed node i; children are appended in one run per parent.
     const order = new Int32Array(count);
     let next = 1;
     for (let sealed = 0; sealed < next; sealed++) {
       const built = order[sealed] ?? 0;
+      sealedOf[built] = sealed;
       this.childStart[sealed] = next;
       for (let child = builder.firstChild(built); child !== NONE; child = builder.nextSibling(child)) {
         this.label[next] = builder.code(child);
         order[next++] = child;
       }
       this.childCount[sealed] = next - (this.childStart[sealed] ?? next);
-      const value = valueByBuildId[built];
-      if (value !== undefined) {
-        this.values[sealed] = value;
-        this.hasValue[sealed] = 1;
-      }
     }
     this.builder = undefined;
-  }
-
-  /** The value of a node; undefined without touching the value array when it has none. */
-  valueAt(node: number): T | undefined {
-    return this.hasValue[node] === 1 ? this.values[node] : undefined;
+    return sealedOf;
   }
 
   /** The node of exactly `prefix` (after seal), or -1. */

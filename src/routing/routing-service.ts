@@ -204,7 +204,7 @@ function countsOf(tables: ReadonlyMap<string, RoutingTable> | undefined): Reload
   for (const table of tables?.values() ?? []) {
     counts.gateways += table.gateways.size;
     counts.carriers += table.carriers.size;
-    counts.rules += table.ruleCount;
+    counts.rules += table.rules.count;
     counts.callers += table.callerGroups.size;
   }
   return counts;

@@ -1,5 +1,4 @@
 import type { GatewayAddress } from './gateway-address.js';
-import type { PrefixTrie } from './prefix-trie.js';
 import type { Timerec } from './timerec/index.js';
 import type { ZeroWeightOrder } from './weighted-order.js';
 
@@ -86,18 +85,19 @@ export interface Rule {
 }
 
 /**
- * The rules at one trie node, per group: a short chain, since most data
- * has one group. Each list is in priority order (higher first, then ruleid).
+ * The rules by prefix and group (rule-index.ts): what a lookup walks. The
+ * nodes are those of the prefix trie, the root (0) holding the prefix-less
+ * rules; a node's rules of a group come in priority order (higher first,
+ * then ruleid).
  */
-export interface NodeRules {
-  readonly group: number;
-  readonly rules: readonly Rule[];
-  readonly next: NodeRules | undefined;
-}
-
-export function rulesOfGroup(chain: NodeRules | undefined, group: number): readonly Rule[] | undefined {
-  for (let link = chain; link; link = link.next) if (link.group === group) return link.rules;
-  return undefined;
+export interface RulesByPrefix {
+  readonly count: number;
+  /** Walks `number` down the prefixes, as PrefixTrie.walk. */
+  walk(number: string, path: Int32Array): number;
+  /** The group's rules at the node the first `length` characters of `number` reached (0 and 0: the prefix-less rules). */
+  at(node: number, group: number, number: string, length: number): readonly Rule[] | undefined;
+  /** The group's rules of exactly `prefix` ('': the prefix-less rules). */
+  withPrefix(prefix: string, group: number): readonly Rule[] | undefined;
 }
 
 /** Gateways and carriers by id: what probing, gateway and carrier state, trust and the admin API work on. */
@@ -107,15 +107,12 @@ export interface RoutingDestinations {
 }
 
 export interface RoutingTable extends RoutingDestinations {
-  readonly trie: PrefixTrie<NodeRules>;
-  /** Prefix-less rules by group, in priority order. */
-  readonly defaults: ReadonlyMap<number, readonly Rule[]>;
+  readonly rules: RulesByPrefix;
   /** Groups that have at least one rule. */
   readonly groupIds: ReadonlySet<number>;
   /** dr_groups: `user@domain` (or `user` without useDomain) → group. */
   readonly callerGroups: ReadonlyMap<string, number>;
   readonly useDomain: boolean;
-  readonly ruleCount: number;
   /** routing.repeatGateways: a gateway listed twice is offered twice, or once. */
   readonly repeatGateways: RepeatGateways;
   /** routing.zeroWeightOrder: where W puts the entries of weight 0. */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RowProblem } from '../../../src/errors.js';
 import { buildRoutingTable, RoutingTableBuilder } from '../../../src/routing/build-routing-table.js';
-import { rulesOfGroup } from '../../../src/routing/routing-table.js';
 import { BUILD_OPTIONS, carrierRow, gatewayRow, groupRow, gwListRow, ruleRow, rows } from '../../support/routing-rows.js';
 
 function errorsOf(parts: Parameters<typeof rows>[0], options = {}): Omit<RowProblem, 'value'>[] {
@@ -42,8 +41,7 @@ describe('#X in a gwlist: carrier or dr_gw_lists row', () => {
   function firstTarget(hashRefers: 'carrier' | 'gwlist' | 'auto', parts: Parameters<typeof rows>[0]) {
     const built = buildRoutingTable(rows(parts), { ...BUILD_OPTIONS, hashRefers });
     if (!built.ok) return built.errors.map((e) => e.problem);
-    const node = built.table.trie.find('1');
-    const destination = rulesOfGroup(built.table.trie.valueAt(node), 0)?.[0]?.destinations[0];
+    const destination = built.table.rules.withPrefix('1', 0)?.[0]?.destinations[0];
     return destination?.kind;
   }
 
@@ -78,8 +76,8 @@ describe('rules in pages', () => {
     const whole = buildRoutingTable(rows({ gateways, rules }), BUILD_OPTIONS);
     const paged = new RoutingTableBuilder(rows({ gateways }), BUILD_OPTIONS).addRules(rules.slice(0, 1)).addRules(rules.slice(1)).finish();
     if (!whole.ok || !paged.ok) throw new Error('both builds should succeed');
-    expect(paged.table.ruleCount).toBe(3);
-    expect(rulesOfGroup(paged.table.trie.valueAt(paged.table.trie.find('44')), 0)).toEqual(rulesOfGroup(whole.table.trie.valueAt(whole.table.trie.find('44')), 0));
+    expect(paged.table.rules.count).toBe(3);
+    expect(paged.table.rules.withPrefix('44', 0)).toEqual(whole.table.rules.withPrefix('44', 0));
     const problem = { table: 'dr_rules', row: 'ruleid=9', column: 'priority', value: 'x', problem: 'is not an integer' };
     expect(new RoutingTableBuilder(rows({ gateways }), BUILD_OPTIONS).addRules(rules, [problem]).finish()).toMatchObject({ ok: false, errors: [problem] });
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RoutingRows } from '../../../src/model/routing-rows.js';
 import { buildRoutingTable, type RoutingBuildOptions } from '../../../src/routing/build-routing-table.js';
 import { decideRoute } from '../../../src/routing/route-call.js';
-import { type Gateway, rulesOfGroup, type RoutingTable } from '../../../src/routing/routing-table.js';
+import type { Gateway, RoutingTable } from '../../../src/routing/routing-table.js';
 import { BUILD_OPTIONS, carrierRow, gatewayRow, gwListRow, ruleRow, rows } from '../../support/routing-rows.js';
 
 /**
@@ -26,7 +26,7 @@ function verdictOf(parts: Partial<RoutingRows>, options: Partial<RoutingBuildOpt
 
 /** The gwids (and carriers as #id) a rule at `prefix` of group 0 lists, or undefined when the rule is not loaded. */
 function listed(table: RoutingTable, prefix: string): string[] | undefined {
-  const rules = prefix === '' ? table.defaults.get(0) : rulesOfGroup(table.trie.valueAt(table.trie.find(prefix)), 0);
+  const rules = table.rules.withPrefix(prefix, 0);
   const rule = rules?.[0];
   return rule?.destinations.map((d) => (d.kind === 'carrier' ? `#${d.carrier.carrierid}` : d.gateway.gwid));
 }
@@ -136,7 +136,7 @@ describe('dr_rules rows: the verdict of OpenSIPS 3.x', () => {
     if (warning) expect(verdict.warnings).toContain(warning);
     // The other rule loads whatever this one's verdict is.
     expect(listed(verdict.table, '9')).toEqual(['gw2']);
-    expect(verdict.table.ruleCount).toBe(expected === undefined ? 1 : 2);
+    expect(verdict.table.rules.count).toBe(expected === undefined ? 1 : 2);
   });
 
   it('routing.extraPrefixChars +*# loads + * # prefixes, and names them in the verdict of another character', () => {
@@ -148,7 +148,7 @@ describe('dr_rules rows: the verdict of OpenSIPS 3.x', () => {
 
   it('weights: none written is 0, as OpenSIPS reads it', () => {
     const verdict = verdictOf({ gateways: [gw1, gw2], rules: [ruleRow(1, '1', 'gw1,gw2=5', { sort_alg: 'W' })] });
-    const rule = rulesOfGroup(verdict.table.trie.valueAt(verdict.table.trie.find('1')), 0)?.[0];
+    const rule = verdict.table.rules.withPrefix('1', 0)?.[0];
     expect(rule?.destinations.map((d) => d.weight)).toEqual([0, 5]);
   });
 
