@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, figures printed (see docs/benchmarks.md).
- * `--only routing|messages|calls|registrations|floor|anchor|opensips|overload` (or a comma list) picks parts
- * (anchor: Kamailio 5.6 in the proxy's place, bench/anchor.ts; opensips: the differential against OpenSIPS 3.5.9, bench/opensips.ts;
+ * `--only routing|messages|calls|registrations|floor|anchor|million|opensips|overload` (or a comma list) picks parts
+ * (anchor: Kamailio 5.6 in the proxy's place, bench/anchor.ts; million: calls through 1 000 000 rules, ours and Kamailio's, bench/million.ts; opensips: the differential against OpenSIPS 3.5.9, bench/opensips.ts;
  * overload: twice the sustained call rate and a REGISTER brute force, bench/overload.ts);
  * `--engine drachtio` runs the calls and registrations on the native engine, then through a drachtio-server;
  * `--workers N` runs them as one process and as N worker processes, both on Redis (bench/workers.ts).
@@ -14,5 +14,6 @@ if (wanted('calls')) await import('./calls.js');
 if (wanted('registrations')) await import('./registrations.js');
 if (wanted('floor')) await import('./floor.js');
 if (wanted('anchor')) await import('./anchor.js');
+if (wanted('million')) await import('./million.js');
 if (wanted('opensips')) await import('./opensips.js');
 if (wanted('overload')) await import('./overload.js');

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,8 @@ export interface LoadProfile {
   prepareStore?(file: string): Promise<void>;
   /** A program run in the proxy's place (the runtime floor's bare Node.js relay, bench/floor.ts): its name in the output and its command line. */
   standIn?: { name: string; command: readonly [string, ...string[]] };
+  /** A start that takes long (a million rules to load): each step first waits until the proxy answers SIP, up to this long. */
+  startsWithinMs?: number;
 }
 
 interface Step {
@@ -200,6 +203,7 @@ async function measuredStep(profile: LoadProfile, rate: number, variant: Variant
   });
   const servers = profile.servers();
   try {
+    if (profile.startsWithinMs !== undefined) await answersSip(PROXY, profile.startsWithinMs);
     await new Promise((resolve) => setTimeout(resolve, 2500));
     if (proxy.exitCode !== null) throw new Error(`the proxy exited with ${proxy.exitCode} (is ${PROXY.address}:${PROXY.port} taken?)`);
     // taskset execs into the command: the child's pid is the proxy's (with --workers, the primary's: its workers are its children).
@@ -264,6 +268,41 @@ async function measuredStep(profile: LoadProfile, rate: number, variant: Variant
     if (workers !== undefined) await deleteBenchKeys(keyPrefix);
     drachtio?.kill('SIGKILL');
     if (drachtio) await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+/**
+ * Resolves once `target` answers an OPTIONS with any response (ours 200,
+ * Kamailio's benchmark configurations 405), asking every 250 ms; rejects
+ * after `withinMs`. Asked from 127.0.0.62, an address no step uses.
+ */
+async function answersSip(target: { address: string; port: number }, withinMs: number): Promise<void> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.62', resolve));
+  const { port } = socket.address();
+  try {
+    const answered = once(socket, 'message');
+    const deadline = Date.now() + withinMs;
+    for (let attempt = 1; Date.now() < deadline; attempt++) {
+      const options = [
+        `OPTIONS sip:${target.address}:${target.port} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.62:${port};branch=z9hG4bK-bench-ready-${attempt}`,
+        'From: <sip:bench@127.0.0.62>;tag=ready',
+        `To: <sip:${target.address}>`,
+        `Call-ID: bench-ready-${process.pid}-${attempt}`,
+        'CSeq: 1 OPTIONS',
+        'Max-Forwards: 70',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      socket.send(options, target.port, target.address);
+      const reply = await Promise.race([answered.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, 250, false))]);
+      if (reply) return;
+    }
+    throw new Error(`${target.address}:${target.port} did not answer SIP within ${withinMs} ms`);
+  } finally {
+    socket.close();
   }
 }
 
