@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import type { Message, Remote as SipRemote } from 'sip';
 import type { TextConnection } from './combined-transport.js';
 import { ReportThrottle } from '../../report-throttle.js';
@@ -10,6 +11,17 @@ import type { Remote, WorkerSteering } from './worker-steering.js';
 const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
 /** Send failures repeat per datagram (a whole call's worth in a second): one report per this, with the count since. */
 const SEND_ERROR_REPORT_MS = 5000;
+
+/**
+ * dgram looks up every destination, an address too (dns.lookup answers it
+ * on the next tick): an address, which every send but a gateway named by
+ * its host is, is answered at once; a name still goes to dns.lookup.
+ */
+function addressLookup(host: string, family: LookupOneOptions | number | undefined, callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const version = isIP(host);
+  if (version !== 0) callback(null, host, version);
+  else dnsLookup(host, typeof family === 'number' ? { family } : (family ?? {}), callback);
+}
 
 /** SIP over UDP: one socket, each datagram one message (RFC 3261 §18). */
 export class UdpTransport {
@@ -29,7 +41,7 @@ export class UdpTransport {
     // A GC pause at a few hundred calls/s outlasts the default ~200 kB socket
     // buffer: ask for 8 MB (the kernel caps it at net.core.rmem_max).
     this.socket = createSocket(
-      { type: isIPv6(local.address) ? 'udp6' : 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES },
+      { type: isIPv6(local.address) ? 'udp6' : 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: addressLookup },
       (data, rinfo) => this.receive(data, rinfo),
     );
     this.socket.on('error', () => undefined);
