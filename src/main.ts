@@ -6,7 +6,7 @@ import type { BanStore } from './cache/ban-store.js';
 import type { Cache } from './cache/cache.js';
 import { MemoryCache } from './cache/memory-cache.js';
 import { nonceCountsWithFallback } from './cache/nonce-count-fallback.js';
-import { openCache } from './cache/open-cache.js';
+import { cacheOptions, openCache } from './cache/open-cache.js';
 import { banRoutes } from './admin/ban-routes.js';
 import { droutingMiCommands } from './admin/mi-drouting.js';
 import { miRoutes } from './admin/mi-http.js';
@@ -116,7 +116,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
   try {
     const securityLog = openSecurityLog(config.log.securityFile, log, systemClock);
     security = securityLog;
-    cache = await openCache(config.cache.url, { keyPrefix: config.cache.keyPrefix });
+    cache = await openCache(config.cache.url, cacheOptions(config.cache));
     const metrics = worker?.metrics ?? new Metrics();
     metrics.buildInfo({ version: packageVersion(), node: process.version, engine: config.sip.engine });
     const probe = config.probe;
@@ -150,7 +150,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     steps.OPTIONS = optionsStep(() => Object.keys(steps));
     const registrar = config.registrar;
     const peers = new PeerLookup(store, cache, { rtcachefriends: registrar.rtcachefriends, rtautoclearSeconds: registrar.rtautoclearSeconds });
-    const locate = locationLookup({ cache, peers, clock: systemClock, ignoreregexpire: registrar.ignoreregexpire, log });
+    const locate = locationLookup({ cache, peers, clock: systemClock, ignoreregexpire: registrar.ignoreregexpire, rebuildFromRows: registrar.rtupdate, log });
     const nonceFallbackReports = new ReportThrottle(OUTAGE_REPORT_MS);
     const authenticator = new DigestAuthenticator({
       peers,

@@ -118,9 +118,20 @@ const storeSchema = z.strictObject({
   seedExample: leaf(z.boolean(), 'true or false').default(true),
 });
 
+/** host:port, the host a name, an IPv4 address or a bracketed IPv6 address. */
+export function isHostPort(text: string): boolean {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(text);
+  return match !== null && Number(match[2]) >= 1 && Number(match[2]) <= 65535;
+}
+
 const cacheSchema = z.strictObject({
   url: leaf(z.string().refine(isCacheUrl), 'memory or redis://host:port/db').default('memory'),
   keyPrefix: leaf(z.string().regex(/^[\x21-\x7e]+$/), 'printable ASCII without spaces').default('sipdr:'),
+  sentinels: leaf(z.array(z.string().refine(isHostPort)), 'a list of host:port of Redis Sentinels (127.0.0.1:26379); empty: cache.url names the Redis itself').default([]),
+  sentinelName: leaf(z.string().regex(/^[\x21-\x7e]+$/), "the name the sentinels monitor the primary under (sentinel.conf's `sentinel monitor NAME`)").default('mymaster'),
+  sentinelPassword: leaf(z.string(), "the sentinels' own password (requirepass of sentinel.conf); empty: none").default(''),
+  waitReplicas: leaf(z.number().int().min(0).max(16), 'an integer 0-16: replicas that must hold a binding before its REGISTER is answered 200 (Redis WAIT); 0: off').default(0),
+  waitTimeoutMs: leaf(z.number().int().min(1).max(10_000), 'an integer 1-10000 (ms)').default(500),
 });
 
 const routingSchema = z.strictObject({
@@ -309,6 +320,12 @@ export const configSchema = z.strictObject({
   if (config.limits.ban.maxSeconds < config.limits.ban.seconds) {
     context.addIssue({ code: 'custom', path: ['limits', 'ban', 'maxSeconds'], input: config.limits.ban.maxSeconds, message: `must be at least limits.ban.seconds (${config.limits.ban.seconds})` });
   }
+  if (config.cache.sentinels.length > 0 && !config.cache.url.startsWith('redis://')) {
+    context.addIssue({ code: 'custom', path: ['cache', 'url'], input: config.cache.url, message: 'must be a redis:// URL (its password and database are used; the sentinels name the primary) when cache.sentinels is set' });
+  }
+  if (config.cache.waitReplicas > 0 && config.cache.url === 'memory') {
+    context.addIssue({ code: 'custom', path: ['cache', 'waitReplicas'], input: config.cache.waitReplicas, message: 'must be 0 with cache.url memory (an in-process cache has no replicas)' });
+  }
   // A renewal must come while the lease still runs, or leadership flaps.
   if (config.ha.lease.renewIntervalMs >= config.ha.lease.ttlMs) {
     context.addIssue({ code: 'custom', path: ['ha', 'lease', 'renewIntervalMs'], input: config.ha.lease.renewIntervalMs, message: `must be less than ha.lease.ttlMs (${config.ha.lease.ttlMs})` });
@@ -319,6 +336,7 @@ export type Config = z.infer<typeof configSchema>;
 export type SipConfig = Config['sip'];
 export type AdminConfig = Config['admin'];
 export type StoreConfig = Config['store'];
+export type CacheConfig = Config['cache'];
 export type RoutingConfig = Config['routing'];
 export type ProxyConfig = Config['proxy'];
 export type AuthConfig = Config['auth'];

@@ -7,7 +7,8 @@ import type { Location, LocationLookup } from '../proxy/call-router.js';
 import type { SipUri } from '../sip/uri.js';
 import { byPreference } from './bindings.js';
 import type { PeerLookup } from './peer-service.js';
-import { mayRegister } from './realtime-peer.js';
+import { bindingFromRow, mayRegister } from './realtime-peer.js';
+import { bindingTtl } from './registrar-service.js';
 
 const OUTAGE_REPORT_MS = 5000;
 
@@ -21,9 +22,12 @@ const OUTAGE_REPORT_MS = 5000;
  * goes on to its dialplan when a realtime lookup fails: calls to the
  * gateways go on through an outage of the peer table. While the cache is
  * down, the same: numbers go by the rules, and a phone is reached at the
- * contact its row holds while the row's registration runs.
+ * contact its row holds while the row's registration runs. A cache that
+ * answers but has lost the binding (Redis restarted empty) while the row
+ * says the phone is registered (`rebuildFromRows`: the rows are written at
+ * each REGISTER, rtupdate) is given the binding back from the row.
  */
-export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: Clock; ignoreregexpire: boolean; log: Logger }): LocationLookup {
+export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: Clock; ignoreregexpire: boolean; rebuildFromRows: boolean; log: Logger }): LocationLookup {
   // Every call during an outage fails the lookup alike: one line per interval, not one per call.
   const outageReports = new ReportThrottle(OUTAGE_REPORT_MS);
   async function findPeer(user: string) {
@@ -55,6 +59,18 @@ export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: C
     }
   }
 
+  /** Puts a binding read from the row back into a cache that lost it; a REGISTER that came first wins. */
+  async function restore(binding: Binding, now: number): Promise<void> {
+    try {
+      if ((await deps.cache.swapBindings(binding.aor, [], [binding], bindingTtl([binding], now))) === 'swapped') {
+        deps.log.info({ peer: binding.aor }, `binding of ${binding.aor} rebuilt from its sippeers row (the cache had none): ${binding.contact} until ${new Date(binding.expiresAt).toISOString()}`);
+      }
+    } catch (error) {
+      if (!(error instanceof CacheUnavailableError)) throw error;
+      outage(error, `binding of ${binding.aor} not put back`, 'the call goes to the contact its row holds');
+    }
+  }
+
   return async (requestUri: SipUri): Promise<Location> => {
     const user = requestUri.user;
     if (!user) return { kind: 'unknown' };
@@ -69,12 +85,15 @@ export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: C
     }
     const peer = await findPeer(user);
     if (!peer || !mayRegister(peer)) return { kind: 'unknown' };
-    // ignoreregexpire: the row's last contact stays usable after its registration expired;
-    // without the cache, the row (written at each REGISTER, rtupdate) is the registration there is.
-    const rowRegistered = bindings === undefined && (peer.regseconds ?? 0) * 1000 > now;
-    if ((deps.ignoreregexpire || rowRegistered) && peer.fullcontact && peer.ipaddr && peer.port) {
-      return { kind: 'registered', targets: [{ uri: peer.fullcontact, destination: { address: peer.ipaddr, port: peer.port, transport: 'udp' }, label: `peer ${user}` }] };
+    const atRow = (contact: string, address: string, port: number): Location => ({ kind: 'registered', targets: [{ uri: contact, destination: { address, port, transport: 'udp' }, label: `peer ${user}` }] });
+    // Without the cache, or with a cache that lost it, the row (written at each REGISTER, rtupdate) is the registration there is.
+    const fromRow = bindings === undefined || (deps.rebuildFromRows && bindings.length === 0) ? bindingFromRow(peer, now) : undefined;
+    if (fromRow) {
+      if (bindings !== undefined) await restore(fromRow, now);
+      return atRow(fromRow.contact, fromRow.source.address, fromRow.source.port);
     }
+    // ignoreregexpire: the row's last contact stays usable after its registration expired.
+    if (deps.ignoreregexpire && peer.fullcontact && peer.ipaddr && peer.port) return atRow(peer.fullcontact, peer.ipaddr, peer.port);
     return { kind: 'offline' };
   };
 }

@@ -57,3 +57,25 @@ export function registeredColumns(
   if (options.saveSystemName && options.systemName !== '') columns.regserver = options.systemName;
   return columns;
 }
+
+/**
+ * The registration a row holds while it runs (regseconds in the future,
+ * with its contact and the address it came from), as a binding: what
+ * registeredColumns wrote, read back. Its Call-ID and CSeq are not in the
+ * row, so the phone's next REGISTER replaces it whatever its own are.
+ */
+export function bindingFromRow(peer: Pick<PeerRow, 'name' | 'regseconds' | 'fullcontact' | 'ipaddr' | 'port' | 'useragent'>, now: number): Binding | undefined {
+  const expiresAt = (peer.regseconds ?? 0) * 1000;
+  if (expiresAt <= now || !peer.fullcontact || !peer.ipaddr || !peer.port) return undefined;
+  return {
+    aor: peer.name,
+    contact: peer.fullcontact,
+    expiresAt,
+    callId: '',
+    cseq: 0,
+    q: 1,
+    source: { address: peer.ipaddr, port: peer.port, transport: 'udp' },
+    userAgent: peer.useragent || undefined,
+    contactParams: '',
+  };
+}

@@ -1,5 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheKeys } from '../../src/cache/keys.js';
 import { ackOf, finalResponse, inviteFrom, withProxyAuthorization } from '../support/calling-phone.js';
@@ -9,37 +8,13 @@ import { captureLog, type CapturedLog } from '../support/log-capture.js';
 import { challengesOf, digestAuthorization, RegisteringPhone, statusOf } from '../support/registering-phone.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
+import { PrivateRedis } from '../support/private-redis.js';
+import { escapeRegExp } from '../support/regexp.js';
 import { optionsStatus, UdpPeer } from '../support/udp-peer.js';
 import { waitFor } from '../support/wait-for.js';
 import { describeUnless, redisMissing } from '../support/skip-reason.js';
 
 const REDIS_TEST_URL = process.env.DROUTER_TEST_REDIS_URL;
-
-/** A redis-server of the test's own on 127.0.0.1, so that it can be stopped without touching anyone else's. */
-class PrivateRedis {
-  private process: ChildProcess | undefined;
-
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}/0`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.process = child;
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(`redis-server on port ${this.port}`, 10_000, () => (output.includes('Ready to accept connections') ? true : undefined), { detail: () => output });
-  }
-
-  async stop(): Promise<void> {
-    const child = this.process;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-  }
-}
 
 /**
  * Redis stopped under calls (docs/security.md "Under attack", cache outage): calls to
@@ -124,6 +99,28 @@ describe(`a cache outage (${testEngine} engine)`, () => {
     await redis.start();
     await waitFor('a REGISTER answered 200 once Redis is back', 15_000, async () => (statusOf(await phone.register('1001', 'secret1001')) === 200 ? true : undefined));
     expect(await sbcCall('01144201230600')).toBe(200);
+  }, 60_000);
+
+  it('reaches a registered phone after Redis restarted empty, at its sippeers row\'s contact, and puts the binding back', async () => {
+    // The test above left 1001 registered: its last REGISTER answered 200 and rtupdate wrote the row.
+    await redis.stop();
+    await redis.start();
+    const direct = new Redis(redis.port, '127.0.0.1');
+    try {
+      expect(await direct.get('sipdr:bindings:1001')).toBeNull();
+      // Until the proxy's connection is back a call goes to the row's contact without putting anything back: call until the binding is there.
+      const bound = await waitFor('the binding of 1001 back in Redis', 15_000, async () => {
+        const toPhone = inviteFrom(sbc, proxy(), '1001');
+        sbc.send(toPhone.invite, server.sip);
+        const invite = await phonePeer.receive(new RegExp(`^INVITE sip:1001@127\\.0\\.0\\.172:${phonePeer.address.port}[\\s\\S]*Call-ID: ${escapeRegExp(toPhone.callId)}`), 4000);
+        if (!invite) throw new Error(`the INVITE of ${toPhone.callId} did not reach the phone`);
+        return (await direct.get('sipdr:bindings:1001')) ?? undefined;
+      });
+      expect(JSON.parse(bound)).toMatchObject([{ aor: '1001', contact: expect.stringContaining('@127.0.0.172:'), source: { address: '127.0.0.172', port: phonePeer.address.port } }]);
+      expect(captured.lines.some((line) => /^binding of 1001 rebuilt from its sippeers row/.test(String(line.msg)))).toBe(true);
+    } finally {
+      direct.disconnect();
+    }
   }, 60_000);
 });
 

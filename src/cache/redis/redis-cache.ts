@@ -23,23 +23,50 @@ export interface RedisCacheOptions {
   connectTimeoutMs?: number;
   /** An operation fails when Redis has not answered within this. @default 3000 */
   commandTimeoutMs?: number;
+  /** Redis Sentinels that name the primary (the URL's host and port are then not used; its password and database are). */
+  sentinels?: readonly { host: string; port: number }[];
+  /** The name the sentinels monitor the primary under. @default 'mymaster' */
+  sentinelName?: string;
+  /** The sentinels' own password; none when empty or absent. */
+  sentinelPassword?: string;
+  /** Bindings written count only once this many replicas hold them (Redis WAIT); 0: once the primary does. @default 0 */
+  waitReplicas?: number;
+  /** How long a binding write waits for those replicas before it fails. @default 500 */
+  waitTimeoutMs?: number;
 }
 
 const CONNECT_TIMEOUT_MS = 3000;
+const DEFAULT_SENTINEL_NAME = 'mymaster';
+const DEFAULT_WAIT_TIMEOUT_MS = 500;
 const COMMAND_TIMEOUT_MS = 3000;
 /** Back-off of a live connection that dropped: 100 ms, 200 ms … capped here. */
 const MAX_RECONNECT_DELAY_MS = 2000;
 
 
 /**
- * Connects to `redis://[:password@]host:port/db`. The first connect is tried
+ * Connects to `redis://[:password@]host:port/db`, or through Sentinels to
+ * the primary they name (ioredis asks them again at each reconnect, and
+ * follows their switch to a promoted replica). The first connect is tried
  * once and fails fast with CacheUnavailableError; once open, a dropped
  * connection is retried in the background while operations fail at once.
  */
 export async function openRedisCache(url: string, options: RedisCacheOptions = {}): Promise<RedisCache> {
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   let opened = false;
+  const sentinels = options.sentinels ?? [];
+  const label = sentinels.length === 0 ? url : `${url} through Redis Sentinels ${sentinels.map(({ host, port }) => `${host}:${port}`).join(', ')} (primary "${options.sentinelName ?? DEFAULT_SENTINEL_NAME}")`;
   const redis = new Redis(url, {
+    ...(sentinels.length === 0
+      ? {}
+      : {
+          sentinels: sentinels.map(({ host, port }) => ({ host, port })),
+          name: options.sentinelName ?? DEFAULT_SENTINEL_NAME,
+          ...(options.sentinelPassword ? { sentinelPassword: options.sentinelPassword } : {}),
+          // A sentinel that cannot be reached is skipped for the next; all of them unreachable fails like a down Redis.
+          sentinelRetryStrategy: (times: number) => (opened ? Math.min(times * 100, MAX_RECONNECT_DELAY_MS) : null),
+          // Subscribes to the sentinels' +switch-master: the new primary is used as soon as it is named.
+          failoverDetector: true,
+        }),
     lazyConnect: true,
     connectTimeout: connectTimeoutMs,
     commandTimeout: options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
@@ -62,12 +89,12 @@ export async function openRedisCache(url: string, options: RedisCacheOptions = {
     await Promise.race([redis.connect(), deadline]);
   } catch (error) {
     redis.disconnect();
-    throw new CacheUnavailableError(url, 'connect', error);
+    throw new CacheUnavailableError(label, 'connect', error);
   } finally {
     clearTimeout(timer);
   }
   opened = true;
-  return new RedisCache(redis, redactUrlPassword(url), cacheKeys(options.keyPrefix));
+  return new RedisCache(redis, redactUrlPassword(label), cacheKeys(options.keyPrefix), { replicas: options.waitReplicas ?? 0, timeoutMs: options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS });
 }
 
 /**
@@ -83,6 +110,8 @@ export class RedisCache implements Cache, BanStore {
     private readonly redis: Redis,
     readonly displayUrl: string,
     private readonly keys: CacheKeys,
+    /** cache.waitReplicas / waitTimeoutMs: what a binding write waits for. */
+    private readonly replication: { replicas: number; timeoutMs: number } = { replicas: 0, timeoutMs: DEFAULT_WAIT_TIMEOUT_MS },
   ) {}
 
   async getBindings(aor: string): Promise<Binding[]> {
@@ -102,7 +131,23 @@ export class RedisCache implements Cache, BanStore {
     const reply = await this.script('swapBindings', SWAP_BINDINGS, keys, [expectedJson, nextJson, next.length === 0 ? 1 : ttlMs, earliest, aor, fence?.holder ?? '']);
     const outcome = SWAP_OUTCOMES.get(reply);
     if (outcome === undefined) throw new CacheUnavailableError(this.displayUrl, 'swapBindings', `unexpected script reply ${String(reply)}`);
+    if (outcome === 'swapped') await this.replicated('swapBindings');
     return outcome;
+  }
+
+  /**
+   * With cache.waitReplicas, a write is acknowledged only once that many
+   * replicas hold it (Redis WAIT), so that the primary lost right after it
+   * loses nothing; fewer within the timeout fails like a cache outage (the
+   * REGISTER gets 503 and is retried; the primary keeps the write).
+   */
+  private async replicated(operation: string): Promise<void> {
+    const { replicas, timeoutMs } = this.replication;
+    if (replicas === 0) return;
+    const acknowledged = Number(await this.run(operation, () => this.redis.call('WAIT', replicas, timeoutMs)));
+    if (acknowledged < replicas) {
+      throw new CacheUnavailableError(this.displayUrl, operation, `${acknowledged} of the ${replicas} replica${replicas === 1 ? '' : 's'} of cache.waitReplicas acknowledged the write within ${timeoutMs} ms`);
+    }
   }
 
   async dueAors(at: number, limit: number): Promise<string[]> {

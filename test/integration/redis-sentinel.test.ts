@@ -1,0 +1,114 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cache } from '../../src/cache/cache.js';
+import type { Binding } from '../../src/registrar/bindings.js';
+import { cacheOptions, openCache } from '../../src/cache/open-cache.js';
+import { configSchema } from '../../src/config/schema.js';
+import { freePort } from '../support/drouter-process.js';
+import { testEngine } from '../support/drouter-server.js';
+import { PrivateRedis } from '../support/private-redis.js';
+import { describeUnless, redisMissing } from '../support/skip-reason.js';
+import { waitFor } from '../support/wait-for.js';
+
+const NAME = 'drouter-test';
+
+function binding(aor: string, contact: string): Binding {
+  return { aor, contact, expiresAt: Date.now() + 3_600_000, callId: `call-${aor}`, cseq: 1, q: 1, source: { address: '192.0.2.10', port: 5060, transport: 'udp' }, userAgent: undefined, contactParams: '' };
+}
+
+/**
+ * cache.sentinels (issue 21): the cache reaches the primary that Redis
+ * Sentinel names, and follows a failover to the promoted replica. Real
+ * processes on 127.0.0.1: a primary, a replica, three sentinels (quorum 2,
+ * the primary called down after 1 s).
+ */
+describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine in it: run once, with the native suite'))('the cache through Redis Sentinel', () => {
+  let primary: PrivateRedis;
+  let replica: PrivateRedis;
+  const sentinels: PrivateRedis[] = [];
+  let cache: Cache;
+
+  beforeAll(async () => {
+    primary = new PrivateRedis(await freePort());
+    await primary.start();
+    replica = new PrivateRedis(await freePort(), { replicaOf: primary.port });
+    await replica.start();
+    const onReplica = new Redis(replica.port, '127.0.0.1');
+    await waitFor('the replica\'s first sync', 20_000, async () => ((await onReplica.info('replication')).includes('master_link_status:up') ? true : undefined));
+    onReplica.disconnect();
+    for (let i = 0; i < 3; i++) sentinels.push(new PrivateRedis(await freePort(), { sentinelOf: { name: NAME, port: primary.port, quorum: 2 } }));
+    await Promise.all(sentinels.map((sentinel) => sentinel.start()));
+    // A failover needs the sentinels to know the replica (from the primary's INFO) and each other (hello messages).
+    const asking = new Redis(sentinels[0]?.port ?? 0, '127.0.0.1', { lazyConnect: true });
+    await asking.connect();
+    await waitFor('the sentinels to know the replica and each other', 20_000, async () => {
+      const replicas = (await asking.call('SENTINEL', 'REPLICAS', NAME)) as unknown[];
+      const peers = (await asking.call('SENTINEL', 'SENTINELS', NAME)) as unknown[];
+      return replicas.length === 1 && peers.length === 2 ? true : undefined;
+    });
+    asking.disconnect();
+    const config = configSchema.parse({ cache: { url: 'redis://unused-with-sentinels:1/0', sentinels: sentinels.map((s) => `127.0.0.1:${s.port}`), sentinelName: NAME, keyPrefix: 'sentinel-test:' } });
+    cache = await openCache(config.cache.url, cacheOptions(config.cache));
+  }, 60_000);
+
+  afterAll(async () => {
+    await cache?.close();
+    for (const each of [primary, replica, ...sentinels]) await each?.stop();
+  });
+
+  it('refuses a sentinel list without a redis:// URL, and names the sentinels when none answers', async () => {
+    expect(configSchema.safeParse({ cache: { url: 'memory', sentinels: ['127.0.0.1:26379'] } }).error?.issues[0]).toMatchObject({ path: ['cache', 'url'] });
+    expect(configSchema.safeParse({ cache: { url: 'redis://x:1/0', sentinels: ['127.0.0.1'] } }).success).toBe(false);
+    const nobody = await freePort();
+    const refused = openCache('redis://unused:1/0', { sentinels: [{ host: '127.0.0.1', port: nobody }], sentinelName: NAME });
+    await expect(refused).rejects.toMatchObject({ code: 'DROUTER_ERR_CACHE_UNAVAILABLE', message: expect.stringContaining(`through Redis Sentinels 127.0.0.1:${nobody} (primary "${NAME}")`) });
+  });
+
+  it('with cache.waitReplicas 1, a binding write returns once the replica holds it', async () => {
+    const acked = await openCache(primary.url, { keyPrefix: 'sentinel-test:', waitReplicas: 1, waitTimeoutMs: 2000 });
+    try {
+      expect(await acked.swapBindings('2001', [], [binding('2001', 'sip:2001@192.0.2.20:5060')], 60_000)).toBe('swapped');
+      const onReplica = new Redis(replica.port, '127.0.0.1');
+      expect(await onReplica.get('sentinel-test:bindings:2001')).toContain('sip:2001@192.0.2.20:5060');
+      onReplica.disconnect();
+    } finally {
+      await acked.close();
+    }
+  });
+
+  it('writes to the primary the sentinels name, and after the primary is killed, to the replica they promote: what had reached the replica is kept', async () => {
+    const before = [binding('1001', 'sip:1001@192.0.2.10:5060')];
+    expect(await cache.swapBindings('1001', [], before, 60_000)).toBe('swapped');
+    // Acknowledged by the replica before the primary dies (the registrar's own WAIT is issue 21's next part).
+    const direct = new Redis(primary.port, '127.0.0.1');
+    expect(await direct.call('WAIT', '1', '2000')).toBe(1);
+    direct.disconnect();
+
+    await primary.stop();
+    const killedAt = Date.now();
+    const after = [binding('1002', 'sip:1002@192.0.2.11:5060')];
+    // Writes fail at once during the failover (no queue: the registrar answers 503), then go to the new primary.
+    await waitFor('a write after the failover', 30_000, async () => ((await cache.swapBindings('1002', [], after, 60_000).catch(() => undefined)) === 'swapped' ? true : undefined), { pollMs: 100 });
+    const outageMs = Date.now() - killedAt;
+    console.log(`Redis Sentinel failover seen by the cache: ${outageMs} ms from the primary killed to the first write to the promoted replica`);
+    expect(outageMs).toBeLessThan(20_000);
+
+    expect((await cache.getBindings('1001')).map((b) => b.contact)).toEqual(['sip:1001@192.0.2.10:5060']);
+    expect((await cache.getBindings('1002')).map((b) => b.contact)).toEqual(['sip:1002@192.0.2.11:5060']);
+    const promoted = new Redis(replica.port, '127.0.0.1');
+    expect(((await promoted.call('ROLE')) as unknown[])[0]).toBe('master');
+    promoted.disconnect();
+  }, 60_000);
+
+  it('with cache.waitReplicas 1 and no replica left (the promoted one stands alone), a binding write fails as an outage: the REGISTER gets 503', async () => {
+    const config = configSchema.parse({ cache: { url: 'redis://unused:1/0', sentinels: sentinels.map((s) => `127.0.0.1:${s.port}`), sentinelName: NAME, keyPrefix: 'sentinel-test:', waitReplicas: 1, waitTimeoutMs: 300 } });
+    const acked = await openCache(config.cache.url, cacheOptions(config.cache));
+    try {
+      const write = acked.swapBindings('2002', [], [binding('2002', 'sip:2002@192.0.2.21:5060')], 60_000);
+      await expect(write).rejects.toMatchObject({ code: 'DROUTER_ERR_CACHE_UNAVAILABLE', message: expect.stringContaining('0 of the 1 replica of cache.waitReplicas acknowledged the write within 300 ms') });
+    } finally {
+      await acked.close();
+    }
+    expect(configSchema.safeParse({ cache: { url: 'memory', waitReplicas: 1 } }).error?.issues[0]).toMatchObject({ path: ['cache', 'waitReplicas'] });
+  });
+});
