@@ -22,6 +22,7 @@ import { Metrics } from './metrics/metrics.js';
 import { CarrierStateService } from './probe/carrier-state-service.js';
 import { GatewayStateService } from './probe/gateway-state-service.js';
 import { Prober } from './probe/prober-service.js';
+import { BindingRefill } from './registrar/binding-refill-service.js';
 import { ExpirySweeper } from './registrar/expiry-service.js';
 import { locationLookup } from './registrar/location-service.js';
 import { PeerLookup } from './registrar/peer-service.js';
@@ -78,6 +79,9 @@ const OUTAGE_REPORT_MS = 30_000;
 
 /** How often a node takes the gateway and carrier states other nodes shared (one cache read each). */
 const SHARED_STATE_REFRESH_MS = 1000;
+/** How often the leader looks whether the cache lost the registrations it put back from the rows; and rows a page of that refill. */
+const REFILL_CHECK_MS = 10_000;
+const REFILL_PAGE_ROWS = 500;
 
 export function createRoutingService(
   config: Readonly<Config>,
@@ -106,6 +110,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
   let engine: SipEngine | undefined;
   let cache: (Cache & BanStore) | undefined;
   let sweeper: ExpirySweeper | undefined;
+  let refill: BindingRefill | undefined;
   let states: GatewayStateService | undefined;
   let prober: Prober | undefined;
   let refresher: NodeJS.Timeout | undefined;
@@ -225,12 +230,15 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     prober = new Prober({ engine, states, table: () => routing.current.destinations, cache, config: probe, log, observer: metrics, overloadedWithin: (ms) => overloadGuard.overloadedWithin(ms) });
     const unheld = config.sip.engine === 'native' ? unheldAddressWarning(config.sip.address, hostAddresses(), config.ha.keepalivedStateFile) : undefined;
     if (unheld) log.warn({ address: config.sip.address }, unheld);
-    leadership = singletonWork(config, cache, log, metrics, [prober, sweeper]);
+    // A cache that restarted empty gets the registrations back from the rows (written at each REGISTER with rtupdate only).
+    refill = registrar.rtupdate ? new BindingRefill({ cache, store, clock: systemClock, log, intervalMs: REFILL_CHECK_MS, pageSize: REFILL_PAGE_ROWS, fence: () => leaderOf()?.fence(), refilled: (count) => metrics.bindingsRefilled(count) }) : undefined;
+    leadership = singletonWork(config, cache, log, metrics, [prober, sweeper, ...(refill ? [refill] : [])]);
     await leadership.start();
 
     const sipEngine = engine;
     const openedCache = cache;
     const expirySweeper = sweeper;
+    const bindingRefill = refill;
     const gatewayProber = prober;
     const leader = leadership;
     const reload = async (options: { inheritState?: boolean } = {}): Promise<ReloadReport> => {
@@ -298,6 +306,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
         gatewayProber.stop();
         await gatewayStates.stop();
         await expirySweeper.stop();
+        await bindingRefill?.stop();
         await sipEngine.stop();
         sourceGuard.stop();
         overloadGuard.stop();
@@ -314,6 +323,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     prober?.stop();
     await states?.stop();
     await sweeper?.stop();
+    await refill?.stop();
     await engine?.stop();
     guard?.stop();
     overload?.stop();

@@ -4,8 +4,12 @@ import type { Binding } from '../registrar/bindings.js';
 
 export type { Binding, GatewayHealth, StateChange };
 
-/** Run-time switches every node shares (`drouter probing on|off`). */
-export type SwitchName = 'probing';
+/**
+ * Run-time switches every node shares: `probing` (`drouter probing on|off`);
+ * `rows-loaded`, set once the leader has put the sippeers rows'
+ * registrations into this cache (gone with a cache that restarted empty).
+ */
+export type SwitchName = 'probing' | 'rows-loaded';
 
 /** Leases the nodes contend for: `leader` runs the singleton work (probing, the expiry sweep). */
 export type LeaseName = 'leader';

@@ -82,6 +82,7 @@ export class Metrics {
   private readonly routingDecisions = this.counter('sipdr_routing_decisions_total', 'Routing decisions for new requests, by outcome: routed, no-rule, no-gateway, registered or offline.', ['outcome']);
   private readonly failovers = this.counter('sipdr_failovers_total', 'Calls that moved on from this gateway to their next destination.', ['gateway']);
   private readonly registrations = this.counter('sipdr_registrations_total', 'REGISTER requests handled, by result.', ['result']);
+  private readonly refilledBindings = this.counter('sipdr_bindings_refilled_total', 'Bindings put back into a cache that had lost them (restarted empty), from the sippeers rows, by the leader.', []);
   private readonly bindings: Gauge = this.gauge('sipdr_bindings', 'Addresses of record with at least one live binding, read from the location store at each scrape (absent when it cannot be read).', [], () => this.readBindings(), 'first');
   private readonly sipRequests = this.counter('sipdr_sip_requests_total', 'SIP requests received, by method (a method we do not know counts as other).', ['method']);
   private readonly sipResponses = this.counter('sipdr_sip_responses_total', 'SIP responses sent upstream, by method of the request and status code.', ['method', 'code']);
@@ -184,6 +185,11 @@ export class Metrics {
   /** A call moved on from this gateway to the next destination: sipdr_failovers_total. */
   failover(gwid: string): void {
     this.failovers.inc({ gateway: gwid });
+  }
+
+  /** The leader put bindings back from the rows: sipdr_bindings_refilled_total. */
+  bindingsRefilled(count: number): void {
+    if (count > 0) this.refilledBindings.inc(count);
   }
 
   /** The registrar handled a REGISTER: sipdr_registrations_total. */

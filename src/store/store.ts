@@ -35,6 +35,14 @@ export interface Store {
    */
   registrationColumnSizes(): Promise<RegistrationColumnSizes>;
   countPeers(): Promise<number>;
+  /**
+   * Peers whose row says they are registered (regseconds after `nowSeconds`,
+   * a fullcontact), by name after `after`, at most `limit`: a page of the
+   * cache's refill. `last` is the last name read (for the next page),
+   * undefined after the last page; a row whose values do not fit is left out
+   * and named in `problems`.
+   */
+  registeredPeers(after: string, limit: number, nowSeconds: number): Promise<{ rows: PeerRow[]; problems: RowProblem[]; last: string | undefined }>;
   /** Every peer (the registrar's columns), by name (`GET /peers`); `staticHostsOnly`: those whose `host` is not `dynamic` (matched by their address). */
   listPeers(options?: { staticHostsOnly?: boolean }): Promise<PeerRow[]>;
   /** Writes dr_gateways.state by gwid in one transaction (probe.persistState); a gwid no row has is skipped. */

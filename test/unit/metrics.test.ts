@@ -279,7 +279,7 @@ describe('metrics', () => {
         expect(Object.keys(sample.labels).filter((label) => label !== 'le').sort()).toEqual([...(metric?.labels ?? [])].sort());
       }
     }
-    expect(described).toHaveLength(27);
+    expect(described).toHaveLength(28);
   });
 
   it('says what runs in sipdr_build_info: one series, value 1, its labels the version, Node.js and engine', async () => {

@@ -208,6 +208,15 @@ export class KnexStore implements Store {
     return rows as PeerRow[];
   }
 
+  async registeredPeers(after: string, limit: number, nowSeconds: number): Promise<{ rows: PeerRow[]; problems: RowProblem[]; last: string | undefined }> {
+    if (!(await this.layoutRead()).peers) return { rows: [], problems: [], last: undefined };
+    const query = this.knex(sippeersTable.name).select(PEER_COLUMN_NAMES).where('name', '>', after).where('regseconds', '>', nowSeconds).whereNotNull('fullcontact').whereNot('fullcontact', '').orderBy('name').limit(limit);
+    const records = await this.guard(() => this.runSelect(query));
+    const { rows, problems } = decodeRows(peerColumnsOfSippeers, records);
+    const last = records.length < limit ? undefined : String(records[records.length - 1]?.name ?? '');
+    return { rows: rows as PeerRow[], problems, last };
+  }
+
   async countPeers(): Promise<number> {
     if (!(await this.layoutRead()).peers) return 0;
     const [row] = await this.guard(() => this.knex(sippeersTable.name).count({ count: '*' }));
