@@ -31,11 +31,17 @@ export function prefixesOf(shape: PrefixShape, count: number, seed = 7): string[
   return [...seen];
 }
 
-export async function generateRules(file: string, shape: PrefixShape, count: number): Promise<void> {
+/** A fresh SQLite file with the proxy's empty tables, open for the bulk inserts of a data set. */
+export async function openEmptyStore(file: string): Promise<Database.Database> {
   const { store } = await prepareStore(`sqlite:${file}`, { seedExample: false });
   await store.close();
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
+  return db;
+}
+
+export async function generateRules(file: string, shape: PrefixShape, count: number): Promise<void> {
+  const db = await openEmptyStore(file);
   const insertGateway = db.prepare('INSERT INTO dr_gateways (gwid, address, probe_mode) VALUES (?, ?, 2)');
   const insertCarrier = db.prepare('INSERT INTO dr_carriers (carrierid, gwlist, sort_alg) VALUES (?, ?, ?)');
   const insertRule = db.prepare('INSERT INTO dr_rules (groupid, prefix, timerec, priority, gwlist, sort_alg) VALUES (?, ?, ?, ?, ?, ?)');

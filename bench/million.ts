@@ -1,8 +1,6 @@
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { prepareStore } from '../src/store/knex/open-store.js';
-import { prefixesOf } from './generate-rules.js';
+import { openEmptyStore, prefixesOf } from './generate-rules.js';
 import { kamailioCommand, kamailioConfigProblem, kamailioVersion, prepareKamailioTables } from './kamailio.js';
 import { callProfile } from './load-profiles.js';
 import { announceSippBenchmark, findSustainedRates, type LoadProfile, scenario, work } from './sipp-load.js';
@@ -26,10 +24,7 @@ const KAMAILIO_MEMORY = { sharedMb: 4096, privateMb: 2048 };
 
 /** The proxy's SQLite file: two gateways (as the example's), every prefix a rule of group 1 to gateways 1 then 2. */
 async function writeOurRules(file: string, prefixes: readonly string[]): Promise<void> {
-  const { store } = await prepareStore(`sqlite:${file}`, { seedExample: false });
-  await store.close();
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
+  const db = await openEmptyStore(file);
   const insertGateway = db.prepare('INSERT INTO dr_gateways (gwid, type, address, probe_mode) VALUES (?, 1, ?, 2)');
   const insertRule = db.prepare("INSERT INTO dr_rules (groupid, prefix, priority, gwlist, sort_alg) VALUES ('1', ?, 0, '1,2', 'N')");
   db.transaction(() => {
