@@ -14,10 +14,16 @@ export type SwitchName = 'probing' | 'rows-loaded';
 /** Leases the nodes contend for: `leader` runs the singleton work (probing, the expiry sweep). */
 export type LeaseName = 'leader';
 
-/** A write that only the holder of a lease may make: a node that lost the lease is refused (fencing). */
+/**
+ * A write that only the holder of a lease may make: a node that lost the
+ * lease is refused (fencing). The token names one holding of the lease: a
+ * holder that lost it and took it again holds a new, greater token, and
+ * writes fenced by the old one are refused.
+ */
 export interface Fence {
   lease: LeaseName;
   holder: string;
+  token: number;
 }
 
 /** swapBindings: written; refused because another writer changed the bindings first; refused because the fence's holder no longer holds the lease. */
@@ -67,8 +73,12 @@ export interface Cache {
   /** undefined when never set (the configuration's value applies). */
   getSwitch(name: SwitchName): Promise<boolean | undefined>;
   setSwitch(name: SwitchName, on: boolean): Promise<void>;
-  /** Takes the lease when nobody holds it, or extends it when `holder` does: true when `holder` holds it for `ttlMs` from now (Redis SET NX PX). */
-  claimLease(name: LeaseName, holder: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Takes the lease when nobody holds it, with a fencing token greater than
+   * any before it, or extends it when `holder` does: the token when `holder`
+   * holds it for `ttlMs` from now, undefined when another does.
+   */
+  claimLease(name: LeaseName, holder: string, ttlMs: number): Promise<number | undefined>;
   /** Gives the lease up, if `holder` holds it (so the other node need not wait for it to run out). */
   releaseLease(name: LeaseName, holder: string): Promise<void>;
   /** Who holds the lease now, if anyone. */

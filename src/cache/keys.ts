@@ -10,7 +10,8 @@
  *   sipdr:gateway-history  list, JSON StateChange, newest first, trimmed
  *   sipdr:carrier-state    hash, field <carrierid>, "on" or "off"
  *   sipdr:switch:<name>    string, "on" or "off"
- *   sipdr:lease:<name>     string, the holder, PX = the lease time
+ *   sipdr:lease:<name>     string, "<token> <holder>", PX = the lease time
+ *   sipdr:lease-token:<name>  string, the last fencing token handed out (no expiry)
  *   sipdr:bans             hash, field <address>, JSON Ban (src/defence/ban-policy.ts)
  */
 
@@ -27,6 +28,8 @@ export interface CacheKeys {
   readonly carrierState: string;
   switch(name: string): string;
   lease(name: string): string;
+  /** The lease's last fencing token: the next holder's is greater. */
+  leaseToken(name: string): string;
   /** The bans the nodes share. */
   readonly bans: string;
   /** A SCAN pattern matching every key above. */
@@ -45,6 +48,7 @@ export function cacheKeys(prefix: string = KEY_PREFIX): CacheKeys {
     carrierState: `${prefix}carrier-state`,
     switch: (name) => `${prefix}switch:${name}`,
     lease: (name) => `${prefix}lease:${name}`,
+    leaseToken: (name) => `${prefix}lease-token:${name}`,
     bans: `${prefix}bans`,
     all: `${escapeGlob(prefix)}*`,
   };

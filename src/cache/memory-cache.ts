@@ -44,7 +44,9 @@ export class MemoryCache implements Cache, BanStore {
   private history: StateChange[] = [];
   private readonly switches = new Map<SwitchName, boolean>();
   private readonly carrierStates = new Map<string, boolean>();
-  private readonly leases = new Map<string, Entry<string>>();
+  private readonly leases = new Map<string, Entry<{ holder: string; token: number }>>();
+  /** Each lease's last token, kept after the lease ends: the next holder's is greater. */
+  private readonly leaseTokens = new Map<string, number>();
   /** By address, as JSON, as Redis keeps them. */
   private readonly bans = new Map<string, string>();
   /** The stored array each array getBindings returned was copied from (undefined: none was stored). */
@@ -66,7 +68,8 @@ export class MemoryCache implements Cache, BanStore {
     this.assertOpen('swapBindings');
     if (next.length > 0) checkTtl(ttlMs);
     // No await from here on: atomic within this process.
-    if (fence && this.live(this.leases, fence.lease) !== fence.holder) return 'fenced';
+    const lease = fence && this.live(this.leases, fence.lease);
+    if (fence && (lease?.holder !== fence.holder || lease.token !== fence.token)) return 'fenced';
     const stored = this.live(this.bindings, aor);
     const unchanged = this.readFrom.has(expected) ? this.readFrom.get(expected) === stored : JSON.stringify(expected) === JSON.stringify(stored ?? []);
     if (!unchanged) return 'changed';
@@ -193,23 +196,25 @@ export class MemoryCache implements Cache, BanStore {
     this.switches.set(name, on);
   }
 
-  async claimLease(name: LeaseName, holder: string, ttlMs: number): Promise<boolean> {
+  async claimLease(name: LeaseName, holder: string, ttlMs: number): Promise<number | undefined> {
     this.assertOpen('claimLease');
     checkTtl(ttlMs);
     const current = this.live(this.leases, name);
-    if (current !== undefined && current !== holder) return false;
-    this.write(this.leases, name, holder, ttlMs);
-    return true;
+    if (current !== undefined && current.holder !== holder) return undefined;
+    const token = current?.token ?? Math.max((this.leaseTokens.get(name) ?? 0) + 1, this.now());
+    this.leaseTokens.set(name, token);
+    this.write(this.leases, name, { holder, token }, ttlMs);
+    return token;
   }
 
   async releaseLease(name: LeaseName, holder: string): Promise<void> {
     this.assertOpen('releaseLease');
-    if (this.live(this.leases, name) === holder) this.leases.delete(name);
+    if (this.live(this.leases, name)?.holder === holder) this.leases.delete(name);
   }
 
   async leaseHolder(name: LeaseName): Promise<string | undefined> {
     this.assertOpen('leaseHolder');
-    return this.live(this.leases, name);
+    return this.live(this.leases, name)?.holder;
   }
 
   async ping(): Promise<void> {

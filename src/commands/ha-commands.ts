@@ -26,7 +26,7 @@ interface HealthJson {
 }
 
 function statusText(status: LeadershipStatus): string {
-  return `${status.holder}: ${status.role}; keepalived ${status.keepalived}; lease held by ${status.leaseHolder ?? 'nobody'}`;
+  return `${status.holder}: ${status.role}${status.token === null ? '' : ` (token ${status.token})`}; keepalived ${status.keepalived}; lease held by ${status.leaseHolder ?? 'nobody'}`;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface LeadershipStatus {
   keepalived: KeepalivedView;
   /** Who holds the lease by the cache, null when nobody (or the cache does not answer). */
   leaseHolder: string | null;
+  /** The fencing token of this node's holding of the lease, null while it stands by. */
+  token: number | null;
 }
 
 /**
@@ -50,11 +52,15 @@ export function contends(keepalivedStateFile: string, keepalived: KeepalivedView
  * nodes' keepalived say MASTER still has one leader. The leader stops the
  * moment its own copy of the lease runs out, renewed or not (a cache that
  * stops answering ends the leadership on time), and its fenced writes are
- * refused by the cache once another node holds the lease.
+ * refused by the cache once another node holds the lease. Each holding has
+ * its own fencing token: a renewal that comes back with another token (the
+ * lease was lost, say in a Redis failover, and taken again) fences the
+ * writes made under the old one.
  */
 export class Leadership {
   private leader = false;
   private validUntil = 0;
+  private token = 0;
   private keepalived: KeepalivedView = 'unknown';
   private renewTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -82,7 +88,7 @@ export class Leadership {
 
   /** The fence for singleton writes, while this node is the leader. */
   fence(): Fence | undefined {
-    return this.isLeader() ? { lease: 'leader', holder: this.options.holder } : undefined;
+    return this.isLeader() ? { lease: 'leader', holder: this.options.holder, token: this.token } : undefined;
   }
 
   /** keepalived's notify, through the admin API: act on it now rather than at the next renewal. */
@@ -93,7 +99,8 @@ export class Leadership {
 
   async status(): Promise<LeadershipStatus> {
     const leaseHolder = await this.deps.cache.leaseHolder('leader').catch(() => undefined);
-    return { holder: this.options.holder, role: this.isLeader() ? 'leader' : 'standby', keepalived: this.keepalived, leaseHolder: leaseHolder ?? null };
+    const leader = this.isLeader();
+    return { holder: this.options.holder, role: leader ? 'leader' : 'standby', keepalived: this.keepalived, leaseHolder: leaseHolder ?? null, token: leader ? this.token : null };
   }
 
   /** Stops contending; a leader gives the lease up so the other node need not wait for it to run out. */
@@ -139,9 +146,9 @@ export class Leadership {
       return;
     }
     const sentAt = this.deps.now();
-    let claimed: boolean;
+    let token: number | undefined;
     try {
-      claimed = await this.deps.cache.claimLease('leader', this.options.holder, this.options.ttlMs);
+      token = await this.deps.cache.claimLease('leader', this.options.holder, this.options.ttlMs);
     } catch (error) {
       // The lease lasts until its deadline: the deadline timer ends the leadership if no renewal comes.
       if (!this.claimFailing) this.deps.log.error({ err: error }, `leader lease not renewed: ${error instanceof Error ? error.message : String(error)}`);
@@ -150,12 +157,15 @@ export class Leadership {
     }
     this.claimFailing = false;
     if (this.stopped) return;
-    if (!claimed) {
+    if (token === undefined) {
       await this.stepDown('another node holds the leader lease', false);
       return;
     }
+    const retaken = this.leader && token !== this.token;
+    this.token = token;
     this.validUntil = sentAt + this.options.ttlMs - SAFETY_MARGIN_MS;
     this.armDeadline();
+    if (retaken) this.deps.log.warn({ holder: this.options.holder, token }, `${this.options.holder} took the leader lease again under token ${token}: it had been lost (a Redis failover?); writes under the old token are refused`);
     if (!this.leader) {
       this.leader = true;
       this.deps.onChange(true, 'took the leader lease');

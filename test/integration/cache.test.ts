@@ -176,37 +176,44 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
     expect(await cache.dueAors(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
   });
 
-  it('refuses a fenced swap once the fence holder has lost the lease, and writes nothing', async () => {
+  it('refuses a fenced swap once the fence holder has lost the lease, or holds it under another token, and writes nothing', async () => {
     const cache = await open();
     const aor = 'alice@example.com';
     await put(cache, aor, [binding(aor, 'sip:a@127.0.0.7', { expiresAt: 1000 })], MINUTE_MS);
-    expect(await cache.claimLease('leader', 'node-a', MINUTE_MS)).toBe(true);
+    const token = await cache.claimLease('leader', 'node-a', MINUTE_MS);
+    expect(token).toBeGreaterThan(0);
     const read = await cache.getBindings(aor);
-    expect(await cache.swapBindings(aor, read, [], MINUTE_MS, { lease: 'leader', holder: 'node-b' })).toBe('fenced');
+    expect(await cache.swapBindings(aor, read, [], MINUTE_MS, { lease: 'leader', holder: 'node-b', token: token ?? 0 })).toBe('fenced');
+    expect(await cache.swapBindings(aor, read, [], MINUTE_MS, { lease: 'leader', holder: 'node-a', token: (token ?? 0) - 1 })).toBe('fenced');
     expect(await cache.getBindings(aor)).toHaveLength(1);
-    expect(await cache.swapBindings(aor, read, [], MINUTE_MS, { lease: 'leader', holder: 'node-a' })).toBe('swapped');
+    expect(await cache.swapBindings(aor, read, [], MINUTE_MS, { lease: 'leader', holder: 'node-a', token: token ?? 0 })).toBe('swapped');
     expect(await cache.getBindings(aor)).toEqual([]);
   });
 
-  it('grants a lease to one holder at a time, extends it for that holder, and frees it on release or after its ttl', async () => {
+  it('grants a lease to one holder at a time, extends it for that holder under the same token, and frees it on release or after its ttl', async () => {
     const cache = await open();
     expect(await cache.leaseHolder('leader')).toBeUndefined();
-    expect(await cache.claimLease('leader', 'node-a', SHORT_TTL_MS)).toBe(true);
-    expect(await cache.claimLease('leader', 'node-b', MINUTE_MS)).toBe(false);
+    const first = await cache.claimLease('leader', 'node-a', SHORT_TTL_MS);
+    expect(first).toBeGreaterThan(0);
+    expect(await cache.claimLease('leader', 'node-b', MINUTE_MS)).toBeUndefined();
     expect(await cache.leaseHolder('leader')).toBe('node-a');
     // node-a's claim extends its own lease past the first ttl.
     await sleep(SHORT_TTL_MS / 2);
-    expect(await cache.claimLease('leader', 'node-a', SHORT_TTL_MS)).toBe(true);
+    expect(await cache.claimLease('leader', 'node-a', SHORT_TTL_MS)).toBe(first);
     await sleep(SHORT_TTL_MS * 0.75);
     expect(await cache.leaseHolder('leader')).toBe('node-a');
     await sleep(PAST_SHORT_TTL_MS);
     expect(await cache.leaseHolder('leader')).toBeUndefined();
-    expect(await cache.claimLease('leader', 'node-b', MINUTE_MS)).toBe(true);
+    const second = await cache.claimLease('leader', 'node-b', MINUTE_MS);
+    expect(second).toBeGreaterThan(first ?? Infinity);
     // A release by another holder leaves the lease where it is.
     await cache.releaseLease('leader', 'node-a');
     expect(await cache.leaseHolder('leader')).toBe('node-b');
     await cache.releaseLease('leader', 'node-b');
     expect(await cache.leaseHolder('leader')).toBeUndefined();
+    // The same holder taking it again holds a new token: what it wrote under the old one is fenced.
+    const third = await cache.claimLease('leader', 'node-b', MINUTE_MS);
+    expect(third).toBeGreaterThan(second ?? Infinity);
   });
 
   it('accepts a nonce-count only when greater than the last one seen for that nonce', async () => {
@@ -397,6 +404,27 @@ if (REDIS_TEST_URL) {
       expect((error as Error).message).toContain(`127.0.0.1:${relay.port}`);
       expect((error as Error).message).toMatch(/did not answer getBindings/);
       await expect(cache.ping()).rejects.toThrow(CacheUnavailableError);
+    });
+  });
+
+  describe('the redis cache after a failover to a replica that missed the last claim', () => {
+    it('hands the next holder a greater fencing token even with the lease and its counter gone, so the old holder\'s writes are refused', async () => {
+      const prefix = `sipdr-test:${process.pid}:lost-lease:`;
+      const cache = await openCache(redisTestUrl, { keyPrefix: prefix });
+      try {
+        const old = await cache.claimLease('leader', 'node-a', MINUTE_MS);
+        // What the promoted replica holds when the claim never reached it: neither the lease nor its counter.
+        await deleteKeys(redisTestUrl, `${prefix}lease*`);
+        const next = await cache.claimLease('leader', 'node-b', MINUTE_MS);
+        expect(next).toBeGreaterThan(old ?? Infinity);
+        const aor = 'alice@example.com';
+        const one = [binding(aor, 'sip:a@127.0.0.7', { expiresAt: Date.now() + MINUTE_MS })];
+        expect(await cache.swapBindings(aor, [], one, MINUTE_MS, { lease: 'leader', holder: 'node-a', token: old ?? 0 })).toBe('fenced');
+        expect(await cache.swapBindings(aor, [], one, MINUTE_MS, { lease: 'leader', holder: 'node-b', token: next ?? 0 })).toBe('swapped');
+      } finally {
+        await cache.close();
+        await deleteKeys(redisTestUrl, cacheKeys(prefix).all);
+      }
     });
   });
 }

@@ -61,7 +61,7 @@ describe('drouter ha notify, status and check', () => {
     // keepalived's generic notify script form: TYPE NAME STATE PRIORITY.
     const master = await drouter('ha', 'notify', 'INSTANCE', 'VI_SIP', 'MASTER', '100');
     expect(master.code).toBe(0);
-    expect(master.stdout).toMatch(new RegExp(`^keepalived MASTER recorded in ${stateFile}; node-a/\\d+/[0-9a-f]{6}: leader; keepalived MASTER; lease held by node-a/`));
+    expect(master.stdout).toMatch(new RegExp(`^keepalived MASTER recorded in ${stateFile}; node-a/\\d+/[0-9a-f]{6}: leader \\(token \\d+\\); keepalived MASTER; lease held by node-a/`));
     expect(readFileSync(stateFile, 'utf8')).toBe('MASTER\n');
     expect(await status()).toMatchObject({ role: 'leader', keepalived: 'MASTER' });
     expect(await leaderGauge(server)).toBe(1);
@@ -100,7 +100,7 @@ describe('drouter ha notify, status and check', () => {
     expect(healthy.code).toBe(0);
     // The engine's address: ours on the native engine, drachtio-server's contact on the drachtio engine.
     const listening = `${server.sip.address}:${server.sip.port}`.replace(/\./g, '\\.');
-    expect(healthy.stdout).toMatch(new RegExp(`^healthy: SIP udp\\+tcp ${listening}, store and cache answer; .*: leader; keepalived unknown`));
+    expect(healthy.stdout).toMatch(new RegExp(`^healthy: SIP udp\\+tcp ${listening}, store and cache answer; .*: leader \\(token \\d+\\); keepalived unknown`));
     const gone = await cli(`http://127.0.0.1:${await freePort()}`)('ha', 'check');
     expect(gone.code).toBe(3);
     expect(gone.stderr).toMatch(/DROUTER_ERR_ADMIN_UNREACHABLE/);

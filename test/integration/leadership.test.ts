@@ -107,11 +107,11 @@ describe.each(kinds)('the leader lease on the $name cache', ({ name: kind, url }
     return shared;
   }
 
-  async function contender(name: string, options: { stateFile?: string; cache?: Cache } = {}): Promise<Contender> {
+  async function contender(name: string, options: { stateFile?: string; cache?: Cache; log?: ReturnType<typeof captureLog>['log'] } = {}): Promise<Contender> {
     const changes: string[] = [];
     const leadership = new Leadership(
       { holder: name, ttlMs: TTL_MS, renewIntervalMs: RENEW_MS, keepalivedStateFile: options.stateFile ?? '' },
-      { cache: options.cache ?? (await cache()), now: () => performance.now(), log: captureLog().log, onChange: (leader, reason) => changes.push(`${leader ? 'leader' : 'standby'}: ${reason}`) },
+      { cache: options.cache ?? (await cache()), now: () => performance.now(), log: options.log ?? captureLog().log, onChange: (leader, reason) => changes.push(`${leader ? 'leader' : 'standby'}: ${reason}`) },
     );
     const made = { name, leadership, changes };
     contenders.push(made);
@@ -137,9 +137,32 @@ describe.each(kinds)('the leader lease on the $name cache', ({ name: kind, url }
   it('makes a lone contender the leader at start, with a fence naming it', async () => {
     const alone = await contender('node-a');
     expect(alone.leadership.isLeader()).toBe(true);
-    expect(alone.leadership.fence()).toEqual({ lease: 'leader', holder: 'node-a' });
-    expect(await alone.leadership.status()).toEqual({ holder: 'node-a', role: 'leader', keepalived: 'unknown', leaseHolder: 'node-a' });
+    const token = alone.leadership.fence()?.token;
+    expect(token).toBeGreaterThan(0);
+    expect(alone.leadership.fence()).toEqual({ lease: 'leader', holder: 'node-a', token });
+    expect(await alone.leadership.status()).toEqual({ holder: 'node-a', role: 'leader', keepalived: 'unknown', leaseHolder: 'node-a', token });
     expect(alone.changes).toEqual(['leader: took the leader lease']);
+  });
+
+  it('fences what it wrote under an old token when a renewal finds the lease gone and takes it again (a promoted replica that missed it)', async () => {
+    const shared = await cache();
+    const log = captureLog();
+    const leader = await contender('node-a', { log: log.log });
+    const before = leader.leadership.fence();
+    expect(before?.token).toBeGreaterThan(0);
+    // What a Redis failover to a replica that never got the lease looks like to the leader: the lease is not there.
+    await shared.releaseLease('leader', 'node-a');
+    await sleep(2 * RENEW_MS);
+    const after = leader.leadership.fence();
+    expect(after?.token).toBeGreaterThan(before?.token ?? Infinity);
+    expect(leader.leadership.isLeader()).toBe(true);
+    const aor = '1001';
+    const read = await shared.getBindings(aor);
+    const one = { aor, contact: 'sip:1001@127.0.0.7', expiresAt: Date.now() + 60_000, callId: 'c', cseq: 1, q: 1, source: { address: '127.0.0.7', port: 5060, transport: 'udp' as const }, userAgent: undefined, contactParams: '' };
+    expect(await shared.swapBindings(aor, read, [one], 60_000, before)).toBe('fenced');
+    expect(await shared.swapBindings(aor, read, [one], 60_000, after)).toBe('swapped');
+    expect(log.lines.map((line) => String(line.msg))).toContain(`node-a took the leader lease again under token ${after?.token}: it had been lost (a Redis failover?); writes under the old token are refused`);
+    expect(leader.changes).toEqual(['leader: took the leader lease']);
   });
 
   it('keeps one leader among three for as long as it renews, and hands over within the lease when it stops', async () => {

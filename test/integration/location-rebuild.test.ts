@@ -97,12 +97,13 @@ describe.each(databaseKinds())('the leader refilling an emptied cache from the s
     }
     const cache = await openCache('memory');
     caches.push(cache);
-    expect(await cache.claimLease('leader', 'this-node', 60_000)).toBe(true);
+    const token = (await cache.claimLease('leader', 'this-node', 60_000)) ?? 0;
+    expect(token).toBeGreaterThan(0);
     const newer = { aor: '1002', contact: 'sip:1002@10.0.0.99:5060', expiresAt: nowMs + 3_600_000, callId: 'c', cseq: 7, q: 1, source: { address: '192.0.2.99', port: 5060, transport: 'udp' as const }, userAgent: undefined, contactParams: '' };
     expect(await cache.swapBindings('1002', [], [newer], 3_600_000)).toBe('swapped');
     const { log, lines } = captureLog();
     let counted = 0;
-    const refill = new BindingRefill({ cache, store, clock: { now: () => new Date(nowMs) }, log, intervalMs: 60_000, pageSize: 2, fence: () => ({ lease: 'leader', holder: 'this-node' }), refilled: (count) => (counted += count) });
+    const refill = new BindingRefill({ cache, store, clock: { now: () => new Date(nowMs) }, log, intervalMs: 60_000, pageSize: 2, fence: () => ({ lease: 'leader', holder: 'this-node', token }), refilled: (count) => (counted += count) });
 
     expect(await refill.refillWhenLost()).toBe(4);
     expect(counted).toBe(4);
@@ -125,8 +126,9 @@ describe.each(databaseKinds())('the leader refilling an emptied cache from the s
     const standby = new BindingRefill({ cache: emptied, store, clock: { now: () => new Date(nowMs) }, log, intervalMs: 60_000, pageSize: 2, fence: () => undefined, refilled: () => undefined });
     expect(await standby.refillWhenLost()).toBe(0);
     expect(await emptied.getBindings('1001')).toEqual([]);
-    expect(await emptied.claimLease('leader', 'this-node', 60_000)).toBe(true);
-    const leader = new BindingRefill({ cache: emptied, store, clock: { now: () => new Date(nowMs) }, log, intervalMs: 60_000, pageSize: 500, fence: () => ({ lease: 'leader', holder: 'this-node' }), refilled: () => undefined });
+    const emptiedToken = (await emptied.claimLease('leader', 'this-node', 60_000)) ?? 0;
+    expect(emptiedToken).toBeGreaterThan(0);
+    const leader = new BindingRefill({ cache: emptied, store, clock: { now: () => new Date(nowMs) }, log, intervalMs: 60_000, pageSize: 500, fence: () => ({ lease: 'leader', holder: 'this-node', token: emptiedToken }), refilled: () => undefined });
     expect(await leader.refillWhenLost()).toBe(5);
   });
 });

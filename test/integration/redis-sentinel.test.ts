@@ -6,7 +6,8 @@ import { cacheOptions, openCache } from '../../src/cache/open-cache.js';
 import { configSchema } from '../../src/config/schema.js';
 import { freePort } from '../support/drouter-process.js';
 import { testEngine } from '../support/drouter-server.js';
-import { PrivateRedis } from '../support/private-redis.js';
+import type { PrivateRedis } from '../support/private-redis.js';
+import { SentinelGroup } from '../support/sentinel-group.js';
 import { describeUnless, redisMissing } from '../support/skip-reason.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -23,37 +24,22 @@ function binding(aor: string, contact: string): Binding {
  * the primary called down after 1 s).
  */
 describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine in it: run once, with the native suite'))('the cache through Redis Sentinel', () => {
+  let group: SentinelGroup;
   let primary: PrivateRedis;
   let replica: PrivateRedis;
-  const sentinels: PrivateRedis[] = [];
   let cache: Cache;
 
   beforeAll(async () => {
-    primary = new PrivateRedis(await freePort());
-    await primary.start();
-    replica = new PrivateRedis(await freePort(), { replicaOf: primary.port });
-    await replica.start();
-    const onReplica = new Redis(replica.port, '127.0.0.1');
-    await waitFor('the replica\'s first sync', 20_000, async () => ((await onReplica.info('replication')).includes('master_link_status:up') ? true : undefined));
-    onReplica.disconnect();
-    for (let i = 0; i < 3; i++) sentinels.push(new PrivateRedis(await freePort(), { sentinelOf: { name: NAME, port: primary.port, quorum: 2 } }));
-    await Promise.all(sentinels.map((sentinel) => sentinel.start()));
-    // A failover needs the sentinels to know the replica (from the primary's INFO) and each other (hello messages).
-    const asking = new Redis(sentinels[0]?.port ?? 0, '127.0.0.1', { lazyConnect: true });
-    await asking.connect();
-    await waitFor('the sentinels to know the replica and each other', 20_000, async () => {
-      const replicas = (await asking.call('SENTINEL', 'REPLICAS', NAME)) as unknown[];
-      const peers = (await asking.call('SENTINEL', 'SENTINELS', NAME)) as unknown[];
-      return replicas.length === 1 && peers.length === 2 ? true : undefined;
-    });
-    asking.disconnect();
-    const config = configSchema.parse({ cache: { url: 'redis://unused-with-sentinels:1/0', sentinels: sentinels.map((s) => `127.0.0.1:${s.port}`), sentinelName: NAME, keyPrefix: 'sentinel-test:' } });
+    group = await SentinelGroup.start(NAME, 1);
+    primary = group.primary;
+    replica = group.replicas[0] as PrivateRedis;
+    const config = configSchema.parse({ cache: { url: 'redis://unused-with-sentinels:1/0', sentinels: group.sentinelAddresses, sentinelName: NAME, keyPrefix: 'sentinel-test:' } });
     cache = await openCache(config.cache.url, cacheOptions(config.cache));
   }, 60_000);
 
   afterAll(async () => {
     await cache?.close();
-    for (const each of [primary, replica, ...sentinels]) await each?.stop();
+    await group?.stop();
   });
 
   it('refuses a sentinel list without a redis:// URL, and names the sentinels when none answers', async () => {
@@ -100,12 +86,14 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine 
     promoted.disconnect();
   }, 60_000);
 
-  it('with cache.waitReplicas 1 and no replica left (the promoted one stands alone), a binding write fails as an outage: the REGISTER gets 503', async () => {
-    const config = configSchema.parse({ cache: { url: 'redis://unused:1/0', sentinels: sentinels.map((s) => `127.0.0.1:${s.port}`), sentinelName: NAME, keyPrefix: 'sentinel-test:', waitReplicas: 1, waitTimeoutMs: 300 } });
+  it('with cache.waitReplicas 1 and no replica left (the promoted one stands alone), a binding write fails as an outage (the REGISTER gets 503), and so does a lease claim', async () => {
+    const config = configSchema.parse({ cache: { url: 'redis://unused:1/0', sentinels: group.sentinelAddresses, sentinelName: NAME, keyPrefix: 'sentinel-test:', waitReplicas: 1, waitTimeoutMs: 300 } });
     const acked = await openCache(config.cache.url, cacheOptions(config.cache));
     try {
       const write = acked.swapBindings('2002', [], [binding('2002', 'sip:2002@192.0.2.21:5060')], 60_000);
       await expect(write).rejects.toMatchObject({ code: 'DROUTER_ERR_CACHE_UNAVAILABLE', message: expect.stringContaining('0 of the 1 replica of cache.waitReplicas acknowledged the write within 300 ms') });
+      // A lease claim no replica holds does not count either: a later promotion could not know of it.
+      await expect(acked.claimLease('leader', 'node-a', 3000)).rejects.toMatchObject({ message: expect.stringContaining('did not answer claimLease: 0 of the 1 replica') });
     } finally {
       await acked.close();
     }

@@ -128,7 +128,7 @@ export class RedisCache implements Cache, BanStore {
     const nextJson = next.length === 0 ? '' : JSON.stringify(next);
     const earliest = next.length === 0 ? 0 : Math.min(...next.map((binding) => binding.expiresAt));
     const keys = [this.keys.bindings(aor), this.keys.bindingsDue, this.keys.lease(fence?.lease ?? 'leader')];
-    const reply = await this.script('swapBindings', SWAP_BINDINGS, keys, [expectedJson, nextJson, next.length === 0 ? 1 : ttlMs, earliest, aor, fence?.holder ?? '']);
+    const reply = await this.script('swapBindings', SWAP_BINDINGS, keys, [expectedJson, nextJson, next.length === 0 ? 1 : ttlMs, earliest, aor, fence ? `${fence.token} ${fence.holder}` : '']);
     const outcome = SWAP_OUTCOMES.get(reply);
     if (outcome === undefined) throw new CacheUnavailableError(this.displayUrl, 'swapBindings', `unexpected script reply ${String(reply)}`);
     if (outcome === 'swapped') await this.replicated('swapBindings');
@@ -231,9 +231,13 @@ export class RedisCache implements Cache, BanStore {
     await this.run('setSwitch', () => this.redis.set(this.keys.switch(name), on ? 'on' : 'off'));
   }
 
-  async claimLease(name: LeaseName, holder: string, ttlMs: number): Promise<boolean> {
+  /** With cache.waitReplicas, a claim counts only once the replicas hold it: a promoted replica knows the lease and its token. */
+  async claimLease(name: LeaseName, holder: string, ttlMs: number): Promise<number | undefined> {
     checkTtl(ttlMs);
-    return (await this.script('claimLease', CLAIM_LEASE, [this.keys.lease(name)], [holder, ttlMs])) === 1;
+    const token = Number(await this.script('claimLease', CLAIM_LEASE, [this.keys.lease(name), this.keys.leaseToken(name)], [holder, ttlMs]));
+    if (token === 0) return undefined;
+    await this.replicated('claimLease');
+    return token;
   }
 
   async releaseLease(name: LeaseName, holder: string): Promise<void> {
@@ -259,7 +263,8 @@ export class RedisCache implements Cache, BanStore {
   }
 
   async leaseHolder(name: LeaseName): Promise<string | undefined> {
-    return (await this.run('leaseHolder', () => this.redis.get(this.keys.lease(name)))) ?? undefined;
+    const value = await this.run('leaseHolder', () => this.redis.get(this.keys.lease(name)));
+    return value === null ? undefined : value.slice(value.indexOf(' ') + 1);
   }
 
   async ping(): Promise<void> {

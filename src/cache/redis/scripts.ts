@@ -30,8 +30,9 @@ return 1
 
 /**
  * swapBindings: KEYS bindings, expiry index, lease; ARGV expected JSON ('' =
- * no entry), next JSON ('' = delete), PX, earliest expiry, AoR, fence holder
- * ('' = no fence). Returns 1 swapped, 0 changed meanwhile, -1 fenced.
+ * no entry), next JSON ('' = delete), PX, earliest expiry, AoR, fence (the
+ * lease's value, "<token> <holder>"; '' = no fence). Returns 1 swapped, 0
+ * changed meanwhile, -1 fenced.
  */
 export const SWAP_BINDINGS = luaScript(`
 if ARGV[6] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[6] then return -1 end
@@ -46,23 +47,39 @@ end
 return 1
 `);
 
-/** claimLease: take the lease when free, extend it when ARGV[1] holds it. */
+/**
+ * claimLease: KEYS lease, its token counter; ARGV holder, PX. The lease's
+ * value is "<token> <holder>". Taken when free, with a token above every
+ * earlier one: above the counter, and at least the server's clock in ms, so
+ * that a promoted replica which missed the last claim (and its counter)
+ * still hands out a greater token than the lost primary did. Extended when
+ * the holder holds it, the token kept. Returns the token, or 0 when another
+ * holds the lease.
+ */
 export const CLAIM_LEASE = luaScript(`
-local holder = redis.call('GET', KEYS[1])
-if holder == false then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
+local value = redis.call('GET', KEYS[1])
+if value == false then
+  local time = redis.call('TIME')
+  local token = math.max((tonumber(redis.call('GET', KEYS[2])) or 0) + 1, tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
+  redis.call('SET', KEYS[2], string.format('%d', token))
+  redis.call('SET', KEYS[1], string.format('%d', token) .. ' ' .. ARGV[1], 'PX', ARGV[2])
+  return token
 end
-if holder == ARGV[1] then
+local space = string.find(value, ' ', 1, true)
+if space ~= nil and string.sub(value, space + 1) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
+  return tonumber(string.sub(value, 1, space - 1))
 end
 return 0
 `);
 
-/** releaseLease: delete only our own lease, never the next holder's. */
+/** releaseLease: delete only our own lease (ARGV holder), never the next holder's. */
 export const RELEASE_LEASE = luaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+local value = redis.call('GET', KEYS[1])
+if value ~= false then
+  local space = string.find(value, ' ', 1, true)
+  if space ~= nil and string.sub(value, space + 1) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+end
 return 0
 `);
 
