@@ -4,6 +4,7 @@ import { BRIEF_USERS, LOAD_USERS, PHONES, SLOW_GATEWAY_PREFIX } from '../support
 import { metric, probesSent, received, registrationRows, storedBindings } from '../support/ha-lab/lab-observations.js';
 import type { LabSipp } from '../support/ha-lab/lab-sipp.js';
 import { callLoad, callPhones, registerLoad, startGateway, startPhones } from '../support/ha-lab/lab-traffic.js';
+import { overlappingLeadership } from '../support/leadership-log.js';
 import { waitFor } from '../support/wait-for.js';
 import { describeUnless } from '../support/skip-reason.js';
 
@@ -37,20 +38,6 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
   afterAll(async () => {
     await lab?.close();
   }, 60_000);
-
-  /** Moments after `from` when both nodes led at once, replaying their role changes in time order (a step down first on a tie). */
-  const overlappingLeadership = (roleAt: Record<'a' | 'b', 'leader' | 'standby'>, from: number): string[] => {
-    const events = (['a', 'b'] as const)
-      .flatMap((node) => lab.nodes[node].leadership().map((change) => ({ node, ...change })))
-      .filter((event) => event.time >= from)
-      .sort((x, y) => x.time - y.time || (x.role === 'standby' ? -1 : 1) - (y.role === 'standby' ? -1 : 1));
-    const overlaps: string[] = [];
-    for (const event of events) {
-      roleAt[event.node] = event.role;
-      if (roleAt.a === 'leader' && roleAt.b === 'leader') overlaps.push(`${event.node} led at ${new Date(event.time).toISOString()} while the other led`);
-    }
-    return overlaps;
-  };
 
   const bindingsOfPhones = async () => {
     const all = await storedBindings(lab.redis);
@@ -192,7 +179,7 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
     expect(lab.nodes.b.leadership().filter((change) => change.time < from).at(-1)?.role).toBe('leader');
     expect(lab.nodes.a.leadership().filter((change) => change.time >= from).map((change) => change.role)).toContain('leader');
     expect(lab.nodes.b.leadership().filter((change) => change.time >= from).map((change) => change.role)).toContain('standby');
-    expect(overlappingLeadership({ b: 'leader', a: 'standby' }, from)).toEqual([]);
+    expect(overlappingLeadership({ a: lab.nodes.a.leadership(), b: lab.nodes.b.leadership() }, { b: 'leader', a: 'standby' }, from)).toEqual([]);
     await brief.finished;
     expect(outcome(brief), brief.screen().slice(-6000)).toMatchObject({ ok: BRIEF_USERS.length, failed: 0 });
 
