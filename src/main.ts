@@ -32,6 +32,7 @@ import { callRouterStep } from './proxy/call-router.js';
 import { CallerAuthentication } from './proxy/caller-authentication.js';
 import { DialogGuard } from './proxy/dialog-guard.js';
 import { DialogSigner } from './proxy/dialog-token.js';
+import { NodeRelay } from './proxy/node-relay.js';
 import { optionsStep } from './proxy/options-step.js';
 import { readCallerSources } from './proxy/caller-sources.js';
 import { PeersByAddress } from './proxy/peers-by-address.js';
@@ -155,7 +156,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     steps.OPTIONS = optionsStep(() => Object.keys(steps));
     const registrar = config.registrar;
     const peers = new PeerLookup(store, cache, { rtcachefriends: registrar.rtcachefriends, rtautoclearSeconds: registrar.rtautoclearSeconds });
-    const locate = locationLookup({ cache, peers, clock: systemClock, ignoreregexpire: registrar.ignoreregexpire, rebuildFromRows: registrar.rtupdate, log });
+    const relay = config.ha.nodeAddress === '' ? undefined : new NodeRelay(secret, config.ha.nodeAddress);
+    const locate = locationLookup({ cache, peers, clock: systemClock, ignoreregexpire: registrar.ignoreregexpire, rebuildFromRows: registrar.rtupdate, log, relay });
     const nonceFallbackReports = new ReportThrottle(OUTAGE_REPORT_MS);
     const authenticator = new DigestAuthenticator({
       peers,
@@ -189,6 +191,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       unauthenticatedMayReach: config.auth.unauthenticatedMayReach,
       log,
       observer: metrics,
+      relay,
+      now: Date.now,
       gatewaySilent: (gwid) => {
         // A timeout while we ran late says nothing about the gateway (overload: the answer waited in our queue).
         if (overloadGuard.overloadedWithin(config.proxy.timeoutMs + SILENCE_MARGIN_MS)) return;
@@ -209,6 +213,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       observer: metrics,
       // Read once: a column widened while running is used from the next start.
       columnSizes: await store.registrationColumnSizes(),
+      nodeAddress: config.ha.nodeAddress,
     }));
     metrics.countBindingsWith(() => cache?.countBoundAors() ?? Promise.resolve(0));
     const leaderOf = () => leadership;

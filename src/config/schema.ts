@@ -124,6 +124,12 @@ export function isHostPort(text: string): boolean {
   return match !== null && Number(match[2]) >= 1 && Number(match[2]) <= 65535;
 }
 
+/** address:port with an IP address (IPv6 in brackets): a node's own SIP address, compared and sent to without DNS. */
+function isAddressPort(text: string): boolean {
+  const host = /^\[?([^\]]+)\]?:\d+$/.exec(text)?.[1] ?? '';
+  return isHostPort(text) && isIP(host) !== 0 && (isIP(host) === 4) === !text.startsWith('[');
+}
+
 const cacheSchema = z.strictObject({
   url: leaf(z.string().refine(isCacheUrl), 'memory or redis://host:port/db').default('memory'),
   keyPrefix: leaf(z.string().regex(/^[\x21-\x7e]+$/), 'printable ASCII without spaces').default('sipdr:'),
@@ -288,6 +294,7 @@ const haSchema = z.strictObject({
     })
     .prefault({}),
   keepalivedStateFile: leaf(z.string(), 'a file path that drouter ha notify writes; empty: every node contends for the leader lease').default(''),
+  nodeAddress: leaf(z.string().refine((text) => text === '' || isAddressPort(text)), 'address:port this node takes SIP on, as the other nodes reach it (198.18.0.11:5060), with a cache the nodes share (cache.url redis://) on the native engine; empty: calls go straight to every phone').default(''),
 });
 
 const logSchema = z.strictObject({
@@ -325,6 +332,12 @@ export const configSchema = z.strictObject({
   }
   if (config.cache.waitReplicas > 0 && config.cache.url === 'memory') {
     context.addIssue({ code: 'custom', path: ['cache', 'waitReplicas'], input: config.cache.waitReplicas, message: 'must be 0 with cache.url memory (an in-process cache has no replicas)' });
+  }
+  if (config.ha.nodeAddress !== '' && config.cache.url === 'memory') {
+    context.addIssue({ code: 'custom', path: ['ha', 'nodeAddress'], input: config.ha.nodeAddress, message: 'needs a cache the nodes share (cache.url redis://): with the in-process cache no other node sees this one\'s registrations' });
+  }
+  if (config.ha.nodeAddress !== '' && config.sip.engine === 'drachtio') {
+    context.addIssue({ code: 'custom', path: ['ha', 'nodeAddress'], input: config.ha.nodeAddress, message: 'works on the native engine only: the drachtio engine cannot send a call to another node with a Route of ours' });
   }
   // A renewal must come while the lease still runs, or leadership flaps.
   if (config.ha.lease.renewIntervalMs >= config.ha.lease.ttlMs) {

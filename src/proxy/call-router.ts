@@ -10,6 +10,7 @@ import { exhaustedStatus, shouldFailover } from './failover-policy.js';
 import type { CallerAuthentication } from './caller-authentication.js';
 import type { DialogGuard } from './dialog-guard.js';
 import { inDialogTarget, routesAfterOurs } from './loose-routing.js';
+import type { NodeRelay } from './node-relay.js';
 
 /** Where the Request-URI's user is: registered (its contacts), a known peer that is not, or nobody we know. */
 export type Location = { kind: 'registered'; targets: readonly ProxyTarget[] } | { kind: 'offline' } | { kind: 'unknown' };
@@ -37,6 +38,9 @@ export interface CallRouterDeps {
   /** A gateway gave no response at all in time: passive marking (OpenSIPS dr_disable). */
   gatewaySilent(gwid: string): void;
   observer: CallObserver;
+  /** Several nodes active at once (ha.nodeAddress): requests another node sent here for a phone registered here. */
+  relay: NodeRelay | undefined;
+  now: () => number;
 }
 
 /**
@@ -69,6 +73,12 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
 
   async function newRequest(exchange: ServerExchange): Promise<void> {
     const { request } = exchange;
+    // Checked, located and authorised by the node that signed it: only sent on to the phone.
+    const relayed = deps.relay?.relayed(request, deps.now());
+    if (relayed) {
+      await exchange.proxy([relayed], { ...proxyOptions, recordRouteParam: deps.dialogs.recordRouteParam(request), tryNext: () => false });
+      return;
+    }
     const parsed = parseSipUri(request.uri);
     if (!parsed.ok || !parsed.uri.user) {
       exchange.reply(404, { reason: 'Not Found (no user part to route)' });

@@ -20,6 +20,13 @@ export interface Binding {
   contactParams: string;
   /** Epoch milliseconds of the REGISTER that made it; absent on bindings stored before it was kept. */
   registeredAt?: number;
+  /**
+   * The node that took the REGISTER (its ha.nodeAddress), when several
+   * nodes are active at once: calls from the other nodes reach the phone
+   * through it, as RFC 3327's Path would have them. Absent: any node sends
+   * straight to `source`.
+   */
+  node?: string;
 }
 
 export interface ContactEntry {
@@ -41,6 +48,8 @@ export interface RegisterRequest {
   cseq: number;
   source: Binding['source'];
   userAgent: string | undefined;
+  /** This node's ha.nodeAddress; '' when not set. */
+  node: string;
 }
 
 export interface RegistrarLimits {
@@ -154,6 +163,7 @@ export function applyRegister(stored: readonly Binding[], request: RegisterReque
       userAgent: request.userAgent,
       contactParams: contact.params,
       registeredAt: now,
+      ...(request.node === '' ? {} : { node: request.node }),
     });
   }
   if (next.length > limits.maxContacts) {

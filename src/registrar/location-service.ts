@@ -4,6 +4,7 @@ import { StoreUnreachableError } from '../errors.js';
 import { ReportThrottle } from '../report-throttle.js';
 import type { Logger } from '../log.js';
 import type { Location, LocationLookup } from '../proxy/call-router.js';
+import type { NodeRelay } from '../proxy/node-relay.js';
 import type { SipUri } from '../sip/uri.js';
 import { byPreference } from './bindings.js';
 import type { PeerLookup } from './peer-service.js';
@@ -25,9 +26,11 @@ const OUTAGE_REPORT_MS = 5000;
  * contact its row holds while the row's registration runs. A cache that
  * answers but has lost the binding (Redis restarted empty) while the row
  * says the phone is registered (`rebuildFromRows`: the rows are written at
- * each REGISTER, rtupdate) is given the binding back from the row.
+ * each REGISTER, rtupdate) is given the binding back from the row. With
+ * several nodes active at once (`relay`), a phone registered through
+ * another node is reached through that node first.
  */
-export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: Clock; ignoreregexpire: boolean; rebuildFromRows: boolean; log: Logger }): LocationLookup {
+export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: Clock; ignoreregexpire: boolean; rebuildFromRows: boolean; log: Logger; relay: NodeRelay | undefined }): LocationLookup {
   // Every call during an outage fails the lookup alike: one line per interval, not one per call.
   const outageReports = new ReportThrottle(OUTAGE_REPORT_MS);
   async function findPeer(user: string) {
@@ -80,7 +83,10 @@ export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: C
     if (live.length > 0) {
       return {
         kind: 'registered',
-        targets: byPreference(live).map((binding) => ({ uri: binding.contact, destination: binding.source, label: `peer ${user}` })),
+        targets: byPreference(live).flatMap((binding) => {
+          const direct = { uri: binding.contact, destination: binding.source, label: `peer ${user}` };
+          return deps.relay ? deps.relay.targets(direct, binding.node, now) : [direct];
+        }),
       };
     }
     const peer = await findPeer(user);

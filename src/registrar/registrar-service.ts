@@ -38,6 +38,8 @@ export interface RegistrarDeps {
   observer: RegistrationObserver;
   /** The sippeers registration columns' sizes (Store.registrationColumnSizes, read at start): longer values are cut in the row only. */
   columnSizes: RegistrationColumnSizes;
+  /** ha.nodeAddress: kept with each binding made here ('' none). */
+  nodeAddress: string;
 }
 
 /** Bindings outlive their expiry a little in the cache, so an expired one can still be cleared from the row. */
@@ -182,6 +184,7 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
           cseq: request.cseq?.seq ?? 0,
           source: request.source,
           userAgent: request.header('user-agent'),
+          node: deps.nodeAddress,
         },
         {
           defaultExpiresSeconds: config.defaultExpiresSeconds,

@@ -45,7 +45,7 @@ describe('the location service with bindings lost from the cache', () => {
   it('reaches the phone at its row\'s contact and puts the binding back, once', async () => {
     const { store, cache, nowMs } = await registeredRow(600);
     const { log, lines } = captureLog();
-    const locate = locationLookup({ cache, peers: new PeerLookup(store, cache, { rtcachefriends: false, rtautoclearSeconds: 0 }), clock: { now: () => new Date(nowMs) }, ignoreregexpire: false, rebuildFromRows: true, log });
+    const locate = locationLookup({ cache, peers: new PeerLookup(store, cache, { rtcachefriends: false, rtautoclearSeconds: 0 }), clock: { now: () => new Date(nowMs) }, ignoreregexpire: false, rebuildFromRows: true, log, relay: undefined });
     const expected = { kind: 'registered', targets: [{ uri: 'sip:1001@10.0.0.5:5060;ob', destination: { address: '192.0.2.10', port: 5062, transport: 'udp' }, label: 'peer 1001' }] };
     expect(await locate(uri('1001'))).toEqual(expected);
     const [restored] = await cache.getBindings('1001');
@@ -62,9 +62,9 @@ describe('the location service with bindings lost from the cache', () => {
     const { log } = captureLog();
     const peers = new PeerLookup(store, cache, { rtcachefriends: false, rtautoclearSeconds: 0 });
     const clock = { now: () => new Date(nowMs) };
-    expect(await locationLookup({ cache, peers, clock, ignoreregexpire: false, rebuildFromRows: true, log })(uri('1001'))).toEqual({ kind: 'offline' });
+    expect(await locationLookup({ cache, peers, clock, ignoreregexpire: false, rebuildFromRows: true, log, relay: undefined })(uri('1001'))).toEqual({ kind: 'offline' });
     await store.writeRegistration('1001', { regseconds: Math.floor(nowMs / 1000) + 600 });
-    expect(await locationLookup({ cache, peers, clock, ignoreregexpire: false, rebuildFromRows: false, log })(uri('1001'))).toEqual({ kind: 'offline' });
+    expect(await locationLookup({ cache, peers, clock, ignoreregexpire: false, rebuildFromRows: false, log, relay: undefined })(uri('1001'))).toEqual({ kind: 'offline' });
     expect(await cache.getBindings('1001')).toEqual([]);
   });
 });

@@ -42,7 +42,7 @@ describeUnless(mysqlMissing())('the location service with the database lost (Mar
     const { log, lines } = captureLog();
     let nowMs = Date.now();
     const clock = { now: () => new Date(nowMs) };
-    const locate = locationLookup({ cache, peers: new PeerLookup(store, cache, { rtcachefriends: false, rtautoclearSeconds: 0 }), clock, ignoreregexpire: false, rebuildFromRows: true, log });
+    const locate = locationLookup({ cache, peers: new PeerLookup(store, cache, { rtcachefriends: false, rtautoclearSeconds: 0 }), clock, ignoreregexpire: false, rebuildFromRows: true, log, relay: undefined });
 
     expect(await locate(uri('1001'))).toEqual({ kind: 'offline' });
     expect(await locate(uri('5551000'))).toEqual({ kind: 'unknown' });

@@ -96,6 +96,18 @@ describe('configuration', () => {
     expect(resolveConfig('admin:\n  address: 127.0.0.9\n', 'local.yaml', {}).admin.token).toBe('');
   });
 
+  it('takes ha.nodeAddress as an IP address and port, with a cache the nodes share, on the native engine', () => {
+    const shared = { DROUTER_CACHE__URL: 'redis://127.0.0.1:6379/0' };
+    expect(resolveConfig("ha:\n  nodeAddress: '198.18.0.11:5060'\n", 'node.yaml', shared).ha.nodeAddress).toBe('198.18.0.11:5060');
+    expect(resolveConfig("ha:\n  nodeAddress: '[2001:db8::11]:5060'\n", 'node.yaml', shared).ha.nodeAddress).toBe('[2001:db8::11]:5060');
+    for (const wrong of ['sip1.example.net:5060', '198.18.0.11', '2001:db8::11:5060', '[198.18.0.11]:5060']) {
+      expect(configErrorOf(() => resolveConfig(`ha:\n  nodeAddress: '${wrong}'\n`, 'node.yaml', shared)).violations.map((v) => v.key)).toEqual(['ha.nodeAddress']);
+    }
+    const allowed = 'address:port this node takes SIP on, as the other nodes reach it (198.18.0.11:5060), with a cache the nodes share (cache.url redis://) on the native engine; empty: calls go straight to every phone';
+    expect(configErrorOf(() => resolveConfig("ha:\n  nodeAddress: '198.18.0.11:5060'\n", 'node.yaml', {})).violations).toEqual([{ key: 'ha.nodeAddress', value: '198.18.0.11:5060', allowed, source: 'node.yaml' }]);
+    expect(configErrorOf(() => resolveConfig("ha:\n  nodeAddress: '198.18.0.11:5060'\nsip:\n  engine: drachtio\n", 'node.yaml', shared)).violations.map((v) => v.key)).toEqual(['ha.nodeAddress']);
+  });
+
   it('never prints a password from a URL', () => {
     const error = configErrorOf(() => resolveConfig('', 'x.yaml', { DROUTER_STORE__URL: 'postgres://u:topsecret@h/db' }));
     expect(error.message).toContain('postgres://u:***@h/db');

@@ -8,7 +8,7 @@ const NO_DRAW = () => 0;
 const SOURCE = { address: '127.0.0.10', port: 5062, transport: 'udp' as const };
 
 function request(overrides: Partial<RegisterRequest>): RegisterRequest {
-  return { aor: '1001@example.com', contacts: undefined, expiresHeader: undefined, callId: 'c1', cseq: 2, source: SOURCE, userAgent: 'test', ...overrides };
+  return { aor: '1001@example.com', contacts: undefined, expiresHeader: undefined, callId: 'c1', cseq: 2, source: SOURCE, userAgent: 'test', node: '', ...overrides };
 }
 
 function binding(contact: string, overrides: Partial<Binding> = {}): Binding {
@@ -18,6 +18,13 @@ function binding(contact: string, overrides: Partial<Binding> = {}): Binding {
 const contact = (uri: string, expires?: number, q?: number, params = '') => ({ uri, params, expires, q });
 
 describe('applyRegister (RFC 3261 §10.3)', () => {
+  it('keeps the node that took the REGISTER with each binding it makes, and none when ha.nodeAddress is not set', () => {
+    const through = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10:5062')], node: '198.18.0.13:5060' }), LIMITS, NOW, NO_DRAW);
+    expect(through.ok && through.bindings.map((b) => b.node)).toEqual(['198.18.0.13:5060']);
+    const alone = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10:5062')] }), LIMITS, NOW, NO_DRAW);
+    expect(alone.ok && alone.bindings.map((b) => 'node' in b)).toEqual([false]);
+  });
+
   it('adds a binding with the Expires header, the contact param winning over it', () => {
     const result = applyRegister([], request({ contacts: [contact('sip:1001@127.0.0.10:5062'), contact('sip:1001@127.0.0.11', 120)], expiresHeader: 300 }), LIMITS, NOW, NO_DRAW);
     expect(result).toMatchObject({ ok: true, changed: true });
