@@ -1,5 +1,6 @@
 import type { HaLab } from './ha-lab.js';
 import { LAB, SIP_TARGET } from './ha-lab.js';
+import type { Lab } from './lab.js';
 import { credentialsRow, PHONES } from './lab-data.js';
 import type { LabSipp } from './lab-sipp.js';
 
@@ -20,22 +21,33 @@ export function startGateway(lab: HaLab, address: string, optionsStatus: 200 | 5
   return lab.sipp({ scenario: 'gateway.xml', replace: { OPTIONS_STATUS: String(optionsStatus), ANSWER_DELAY_MS: String(answerDelayMs) }, localIp: address, localPort: 5060, timeoutSeconds: 600 });
 }
 
+export interface PhoneGroup {
+  users: readonly string[];
+  /** Their one address (sipp on :5060). */
+  address: string;
+  /** The proxy they register through, address:port. */
+  target: string;
+}
+
+/** The HA lab's phones: the 200 of them on LAB.phones, through the virtual IP. */
+const HA_PHONES: PhoneGroup = { users: PHONES, address: LAB.phones, target: SIP_TARGET };
+
 /**
- * The 200 phones, one sipp call each on LAB.phones:5060: REGISTER with
- * digest, then registered (and answering calls to them) until stopped.
+ * Phones, one sipp call each on `address`:5060: REGISTER with digest, then
+ * registered (and answering calls to them, test/sipp/uas-answer.xml) until stopped.
  */
-export function startPhones(lab: HaLab): LabSipp {
+export function startPhones(lab: Lab, group: PhoneGroup = HA_PHONES): LabSipp {
   return lab.sipp({
     scenario: 'phone-register.xml',
     // Each phone's user and credentials come from the injection file; it unregisters only after HOLD_MS, long past the test.
-    replace: { '[authentication username=USER password=PASSWORD]': '[field1]', USER: '[field0]', PROXY: SIP_TARGET, HOLD_MS: '600000' },
-    injection: PHONES.map(credentialsRow),
-    localIp: LAB.phones,
+    replace: { '[authentication username=USER password=PASSWORD]': '[field1]', USER: '[field0]', PROXY: group.target, HOLD_MS: '600000' },
+    injection: group.users.map(credentialsRow),
+    localIp: group.address,
     localPort: 5060,
-    target: SIP_TARGET,
+    target: group.target,
     rate: 100,
-    limit: PHONES.length,
-    calls: PHONES.length,
+    limit: group.users.length,
+    calls: group.users.length,
     answerIncoming: 'uas-answer.xml',
     timeoutSeconds: 600,
   });
