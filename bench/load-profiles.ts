@@ -36,13 +36,22 @@ export function callProfile(label: string, gateway1Scenario: string, options: { 
 export const REGISTERING_USERS = 10_000;
 const FIRST_USER = 20_000;
 
-async function prepareUsers(file: string): Promise<void> {
+/** The `i`th of the `REGISTERING_USERS` sippeers rows: its name and secret. */
+export function registeringUser(i: number): { name: string; password: string } {
+  return { name: String(FIRST_USER + i), password: `pw${FIRST_USER + i}` };
+}
+
+/** A fresh SQLite file: the schema, the example data and the `REGISTERING_USERS` friend rows. */
+export async function prepareUsers(file: string): Promise<void> {
   const { store } = await prepareStore(`sqlite:${file}`, { seedExample: true });
   await store.close();
   const db = new Database(file);
   const insert = db.prepare("INSERT INTO sippeers (name, type, host, secret) VALUES (?, 'friend', 'dynamic', ?)");
   db.transaction(() => {
-    for (let i = 0; i < REGISTERING_USERS; i++) insert.run(String(FIRST_USER + i), `pw${FIRST_USER + i}`);
+    for (let i = 0; i < REGISTERING_USERS; i++) {
+      const user = registeringUser(i);
+      insert.run(user.name, user.password);
+    }
   })();
   db.close();
 }

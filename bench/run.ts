@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: every benchmark, figures printed (see docs/benchmarks.md).
- * `--only routing|messages|calls|registrations|floor|anchor|million|opensips|overload` (or a comma list) picks parts
+ * `--only routing|messages|calls|registrations|floor|anchor|million|opensips|overload|sentinel` (or a comma list) picks parts
  * (anchor: Kamailio 5.6 in the proxy's place, bench/anchor.ts; million: calls through 1 000 000 rules, ours and Kamailio's, bench/million.ts; opensips: the differential against OpenSIPS 3.5.9, bench/opensips.ts;
- * overload: twice the sustained call rate and a REGISTER brute force, bench/overload.ts);
+ * overload: twice the sustained call rate and a REGISTER brute force, bench/overload.ts;
+ * sentinel: the REGISTER rate with cache.waitReplicas 1 against 0, and the outage phones see in a Redis Sentinel failover, bench/sentinel.ts);
  * `--engine drachtio` runs the calls and registrations on the native engine, then through a drachtio-server;
  * `--workers N` runs them as one process and as N worker processes, both on Redis (bench/workers.ts).
  */
@@ -17,3 +18,4 @@ if (wanted('anchor')) await import('./anchor.js');
 if (wanted('million')) await import('./million.js');
 if (wanted('opensips')) await import('./opensips.js');
 if (wanted('overload')) await import('./overload.js');
+if (wanted('sentinel')) await import('./sentinel.js');

@@ -1,14 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cacheKeys } from '../../src/cache/keys.js';
 import { finalResponse, inviteFrom } from '../support/calling-phone.js';
 import { freePort, type RunningDrouter, runDrouter, waitForOutput } from '../support/drouter-process.js';
 import { testEngine } from '../support/drouter-server.js';
 import { overlappingLeadership, roleChangesInLog } from '../support/leadership-log.js';
-import { type FleetUser, outageFigures, RegisteringFleet } from '../support/registering-fleet.js';
+import { type FleetUser, outageFigures, RegisteringFleet, registrationsLostIn } from '../support/registering-fleet.js';
 import { peerRow, statusOf } from '../support/registering-phone.js';
 import { escapeRegExp } from '../support/regexp.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
@@ -149,36 +147,25 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine 
 
   it('loses no acknowledged registration when the primary is killed under load; 503s with Retry-After meanwhile; calls go on; one leader at a time', async () => {
     const calls: CallOutcome[] = [];
-    let stopping = false;
-    let killedAt = Number.POSITIVE_INFINITY;
-    const registering = fleet.run({ perSecond: REGISTERS_PER_SECOND, maxRegisters: REGISTERS_PER_SECOND * 45, maxMs: 45_000, stop: () => stopping });
-    // Four calls a second, through a and b in turn, to a number that gateway 1 answers.
-    const calling = (async () => {
-      const going: Promise<void>[] = [];
-      for (let i = 0; i < 180 && !stopping; i++) {
-        const name = i % 2 === 0 ? 'a' : 'b';
-        const sentAt = Date.now();
-        going.push(sbcCall(name, `0114420123${String(i).padStart(4, '0')}`).then((status) => void calls.push({ node: name, sentAt, status })));
-        await sleep(250);
-      }
-      await Promise.all(going);
-    })();
-
-    try {
-      await sleep(3000);
-      await group.primary.stop();
-      killedAt = Date.now();
-      // Load goes on until REGISTERs sent after the kill have been acknowledged for 3 s (all phones again), or 40 s.
-      const deadline = killedAt + 40_000;
-      while (Date.now() < deadline) {
-        const firstOk = fleet.outcomes.filter((outcome) => outcome.status === 200 && outcome.sentAt > killedAt).map((outcome) => outcome.answeredAt);
-        if (firstOk.length > 0 && Date.now() - Math.min(...firstOk) > 3000) break;
-        await sleep(200);
-      }
-    } finally {
-      stopping = true;
-      await Promise.all([registering, calling]);
-    }
+    const killedAt = await fleet.registerThroughKill({
+      perSecond: REGISTERS_PER_SECOND,
+      killAfterMs: 3000,
+      kill: () => group.primary.stop(),
+      // On until REGISTERs sent after the kill have been acknowledged for 3 s (all phones again), or 40 s.
+      settleMs: 3000,
+      maxMsAfterKill: 40_000,
+      // Four calls a second, through a and b in turn, to a number that gateway 1 answers.
+      async alongside(stopped) {
+        const going: Promise<void>[] = [];
+        for (let i = 0; i < 200 && !stopped(); i++) {
+          const name = i % 2 === 0 ? 'a' : 'b';
+          const sentAt = Date.now();
+          going.push(sbcCall(name, `0114420123${String(i).padStart(4, '0')}`).then((status) => void calls.push({ node: name, sentAt, status })));
+          await sleep(250);
+        }
+        await Promise.all(going);
+      },
+    });
 
     // (b) The outage as the phones saw it.
     const figures = outageFigures(fleet.outcomes.slice(USERS.length), killedAt);
@@ -200,14 +187,7 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine 
 
     // (a) Every REGISTER answered 200 has its binding on the promoted primary, and its sippeers row.
     const promoted = await group.promoted(10_000);
-    const direct = new Redis(promoted.port, '127.0.0.1');
-    try {
-      const keys = cacheKeys(KEY_PREFIX);
-      const lost = await fleet.lostRegistrations(async (user) => JSON.parse((await direct.get(keys.bindings(user))) ?? '[]') as { contact: string; cseq: number }[]);
-      expect(lost).toEqual([]);
-    } finally {
-      direct.disconnect();
-    }
+    expect(await registrationsLostIn(fleet, promoted.port, KEY_PREFIX)).toEqual([]);
     const acknowledged = fleet.lastAcknowledged();
     expect(acknowledged.size).toBe(USERS.length);
     const nowSeconds = Date.now() / 1000;

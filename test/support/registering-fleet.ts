@@ -1,3 +1,5 @@
+import { Redis } from 'ioredis';
+import { cacheKeys } from '../../src/cache/keys.js';
 import { challengesOf, RegisteringPhone, statusOf } from './registering-phone.js';
 import { UdpPeer } from './udp-peer.js';
 
@@ -118,6 +120,42 @@ export class RegisteringFleet {
     await Promise.all(going);
   }
 
+  /**
+   * The fleet under load through a failure: REGISTERs at `perSecond` (and
+   * `alongside`, another load given the same stop), `kill` after
+   * `killAfterMs`, then on until REGISTERs sent after the kill have been
+   * acknowledged for `settleMs`, or for `maxMsAfterKill` at the most.
+   * Resolves with the time of the kill (epoch ms) once every load ended.
+   */
+  async registerThroughKill(options: {
+    perSecond: number;
+    killAfterMs: number;
+    kill: () => Promise<void>;
+    settleMs: number;
+    maxMsAfterKill: number;
+    alongside?: (stopped: () => boolean) => Promise<void>;
+  }): Promise<number> {
+    let stopping = false;
+    const stopped = () => stopping;
+    const maxMs = options.killAfterMs + options.maxMsAfterKill + 5000;
+    const loads = [this.run({ perSecond: options.perSecond, maxRegisters: Math.ceil((options.perSecond * maxMs) / 1000), maxMs, stop: stopped }), options.alongside?.(stopped)];
+    let killedAt = Number.POSITIVE_INFINITY;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, options.killAfterMs));
+      await options.kill();
+      killedAt = Date.now();
+      while (Date.now() - killedAt < options.maxMsAfterKill) {
+        const firstOk = this.outcomes.filter((outcome) => outcome.status === 200 && outcome.sentAt > killedAt).map((outcome) => outcome.answeredAt);
+        if (firstOk.length > 0 && Date.now() - Math.min(...firstOk) > options.settleMs) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    } finally {
+      stopping = true;
+      await Promise.all(loads);
+    }
+    return killedAt;
+  }
+
   /** Each user's last REGISTER answered 200: the binding that must be kept. */
   lastAcknowledged(): Map<string, RegisterOutcome> {
     const last = new Map<string, RegisterOutcome>();
@@ -174,5 +212,16 @@ export class RegisteringFleet {
     } finally {
       this.busy.delete(user.name);
     }
+  }
+}
+
+/** The fleet's acknowledged registrations that the Redis on 127.0.0.1:`port` does not hold, its keys under `keyPrefix` (src/cache/keys.ts). */
+export async function registrationsLostIn(fleet: RegisteringFleet, port: number, keyPrefix: string): Promise<string[]> {
+  const direct = new Redis(port, '127.0.0.1');
+  const keys = cacheKeys(keyPrefix);
+  try {
+    return await fleet.lostRegistrations(async (user) => JSON.parse((await direct.get(keys.bindings(user))) ?? '[]') as { contact: string; cseq: number }[]);
+  } finally {
+    direct.disconnect();
   }
 }

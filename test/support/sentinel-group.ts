@@ -3,6 +3,17 @@ import { freePort } from './drouter-process.js';
 import { PrivateRedis } from './private-redis.js';
 import { waitFor } from './wait-for.js';
 
+/** Resolves once `replica` (a replica of whichever primary) reports its link to its primary up. */
+export async function replicaInSync(replica: PrivateRedis, withinMs: number): Promise<void> {
+  const onReplica = new Redis(replica.port, '127.0.0.1', { lazyConnect: true });
+  try {
+    await onReplica.connect();
+    await waitFor(`the replica on port ${replica.port} in sync`, withinMs, async () => ((await onReplica.info('replication')).includes('master_link_status:up') ? true : undefined));
+  } finally {
+    onReplica.disconnect();
+  }
+}
+
 /**
  * A Redis primary, its replicas and three sentinels (quorum 2, the primary
  * called down after 1 s: PrivateRedis's sentinel.conf), all private
@@ -26,7 +37,7 @@ export class SentinelGroup {
       await primary.start();
       for (let i = 0; i < replicaCount; i++) replicas.push(new PrivateRedis(await freePort(), { replicaOf: primary.port }));
       await Promise.all(replicas.map((replica) => replica.start()));
-      for (const replica of replicas) await group.inSync(replica, 20_000);
+      for (const replica of replicas) await replicaInSync(replica, 20_000);
       for (let i = 0; i < 3; i++) sentinels.push(new PrivateRedis(await freePort(), { sentinelOf: { name, port: primary.port, quorum: 2 } }));
       await Promise.all(sentinels.map((sentinel) => sentinel.start()));
       // A failover needs the sentinels to know the replicas (from the primary's INFO) and each other (hello messages).
@@ -51,17 +62,6 @@ export class SentinelGroup {
   /** `cache.sentinels` naming the three sentinels. */
   get sentinelAddresses(): string[] {
     return this.sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`);
-  }
-
-  /** Resolves once `replica` (a replica of whichever primary) reports its link to its primary up. */
-  async inSync(replica: PrivateRedis, withinMs: number): Promise<void> {
-    const onReplica = new Redis(replica.port, '127.0.0.1', { lazyConnect: true });
-    try {
-      await onReplica.connect();
-      await waitFor(`the replica on port ${replica.port} in sync`, withinMs, async () => ((await onReplica.info('replication')).includes('master_link_status:up') ? true : undefined));
-    } finally {
-      onReplica.disconnect();
-    }
   }
 
   /** The replica the sentinels promoted after the primary was lost: the one that says it is a primary now. */
