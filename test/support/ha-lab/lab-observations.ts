@@ -71,3 +71,26 @@ export async function probesSent(node: LabNode, gwid: string): Promise<number> {
   const count = (name: string, labels: Record<string, string>) => sampleValue(families, name, { gateway: gwid, ...labels }) ?? 0;
   return count('sipdr_probe_rtt_seconds_count', {}) + count('sipdr_probe_failures_total', { reason: 'timeout' }) + count('sipdr_probe_failures_total', { reason: 'send-failed' });
 }
+
+/** An INVITE a phone answered (test/sipp/uas-answer.xml's log line): who sent it, and who Record-Routed it. */
+export interface AnsweredInvite {
+  callId: string;
+  /** The sent-by (address:port) of the top Via: the node that sent the INVITE to the phone. */
+  sentBy: string;
+  /** The host:port of each Record-Route entry, top first. */
+  recordRoute: string[];
+}
+
+/** Every INVITE that `phones` (a sipp answering with uas-answer.xml) logged. */
+export function answeredInvites(phones: LabSipp): AnsweredInvite[] {
+  return phones.logLines().flatMap((line) => {
+    const [head = '', via = '', recordRoute = ''] = line.split(' | ');
+    const callId = /^answering Call-ID: *(\S+)/.exec(head)?.[1];
+    if (callId === undefined) return [];
+    return [{
+      callId,
+      sentBy: /^Via: *SIP\/2\.0\/\w+ +([^;,\s]+)/i.exec(via)?.[1] ?? '',
+      recordRoute: [...recordRoute.matchAll(/<sips?:(?:[^@>]*@)?([^;>]+)/g)].map((match) => match[1] ?? ''),
+    }];
+  });
+}

@@ -101,3 +101,25 @@ export function callPhones(lab: HaLab, phones: readonly string[], options: { rat
     timeoutSeconds: options.timeoutSeconds ?? 30,
   });
 }
+
+/**
+ * Phones calling phones (test/sipp/uac-call-auth.xml: the proxy's 407
+ * answered with the caller's credentials), one call for each [callee,
+ * caller] pair in turn, from `address` (a port of its own beside the
+ * phones' sipp there) through `target`.
+ */
+export function callsBetweenPhones(lab: Lab, options: { calls: readonly (readonly [callee: string, caller: string])[]; address: string; target: string; rate: number; timeoutSeconds?: number }): LabSipp {
+  return lab.sipp({
+    scenario: 'uac-call-auth.xml',
+    // The auth keyword first: it holds the word CALLER too.
+    replace: { '[authentication username=CALLER password=PASSWORD]': '[field2]', CALLER: '[field1]', '[service]': '[field0]', HOLD_MS: '100' },
+    injection: options.calls.map(([callee, caller]) => [callee, ...credentialsRow(caller)]),
+    localIp: options.address,
+    target: options.target,
+    rate: options.rate,
+    limit: 20,
+    calls: options.calls.length,
+    rtt: true,
+    timeoutSeconds: options.timeoutSeconds ?? 30,
+  });
+}
