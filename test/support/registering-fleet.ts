@@ -18,7 +18,7 @@ export interface RegisterOutcome {
   cseq: number;
   sentAt: number;
   answeredAt: number;
-  /** The final status; undefined: no answer within 2 s. */
+  /** The final status; undefined: none within 7.5 s (the request sent four times, as a phone retransmits). */
   status: number | undefined;
   /** The Retry-After of a 503, as sent. */
   retryAfter: string | undefined;
@@ -31,7 +31,7 @@ export interface OutageFigures {
   refused503: number;
   /** 503s without Retry-After (must be 0). */
   refused503WithoutRetryAfter: number;
-  /** Answered anything but 200 and 503 (401 after credentials, 500), or not at all within 2 s. */
+  /** Answered anything but 200 and 503 (401 after credentials, 500), or not at all (RegisterOutcome.status). */
   otherOrUnanswered: number;
   /** From the first 503's answer to the last's; 0 without any. */
   seconds503: number;
@@ -188,17 +188,34 @@ export class RegisteringFleet {
     return phone;
   }
 
+  /**
+   * A REGISTER and its final answer, sent again over UDP until one comes
+   * (RFC 3261 §17.1.2.2: Timer E from 500 ms doubling to T2, 4 s), four
+   * times in all: a stall of the proxy on a busy machine is a late answer,
+   * not a lost registration.
+   */
+  private async exchange(phone: RegisteringPhone, to: { address: string; port: number }, request: string): Promise<string | undefined> {
+    const final = new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*CSeq: ${/^CSeq: (\d+)/m.exec(request)?.[1]} REGISTER`);
+    for (const waitMs of [500, 1000, 2000, 4000]) {
+      phone.peer.send(request, to);
+      const answer = await phone.peer.receive(final, waitMs);
+      if (answer) return answer;
+    }
+    return undefined;
+  }
+
   private async register(user: FleetUser, proxy: number): Promise<void> {
     this.busy.add(user.name);
     const phone = this.phone(user.name);
     const sentAt = Date.now();
     try {
+      const to = this.proxies[proxy] ?? { address: '', port: 0 };
       let request = phone.request(user.name);
-      let answer = await phone.send(request);
+      let answer = await this.exchange(phone, to, request);
       const [challenge] = statusOf(answer) === 401 ? challengesOf(answer) : [];
       if (challenge) {
         request = phone.request(user.name, [phone.authorization(user.name, user.password, challenge)]);
-        answer = await phone.send(request);
+        answer = await this.exchange(phone, to, request);
       }
       this.outcomes.push({
         user: user.name,
