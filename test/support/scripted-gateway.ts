@@ -1,16 +1,19 @@
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { createServer, type Socket as TcpSocket } from 'node:net';
+import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
+import { createServer as createTlsServer, Server as TlsServer } from 'node:tls';
 import sip from 'sip';
+import { splitMessages } from './stream-framing.js';
+import type { IssuedCertificate } from './test-certificates.js';
 
-/** Where a request came from: an address, and for TCP the connection to answer on. */
+/** Where a request came from: an address, and for TCP and TLS the connection to answer on. */
 interface Peer {
   address: string;
   port: number;
   connection?: TcpSocket;
 }
 
-/** How the gateway sends and stops, over UDP or TCP. */
+/** How the gateway sends and stops, over UDP, TCP or TLS. */
 interface Link {
   send(text: string, to: Peer): void;
   close(): void;
@@ -20,13 +23,15 @@ interface Link {
 export type GatewayScript = 'answer' | 'busy' | 'unavailable' | 'error' | 'silent' | 'ring' | 'ring-drop-first-cancel';
 
 /**
- * A SIP peer (UDP, or TCP) standing in for an Asterisk gateway on its own 127.0.0.N,
+ * A SIP peer (UDP, TCP or TLS) standing in for an Asterisk gateway on its own 127.0.0.N,
  * built on the `sip` package's parser: answers INVITE as scripted, BYE and
  * CANCEL with 200 (and 487 for the cancelled INVITE), OPTIONS as set in
  * `optionsReply`, and records every request it got.
  */
 export class ScriptedGateway {
   readonly received: sip.Message[] = [];
+  /** Over TLS: the handshakes that failed, as the server side saw them. */
+  readonly handshakeErrors: Error[] = [];
   script: GatewayScript = 'answer';
   /** What it answers an OPTIONS (a probe) with: a status, or nothing at all. */
   optionsReply: number | 'silent' = 200;
@@ -51,26 +56,37 @@ export class ScriptedGateway {
   }
 
   /** The same gateway over TCP: answers on the connection each request came in on. */
-  static async startTcp(address: string, port = 5060): Promise<ScriptedGateway> {
+  static startTcp(address: string, port = 5060): Promise<ScriptedGateway> {
+    return ScriptedGateway.startStream(new ScriptedGateway(address, port), createServer());
+  }
+
+  /**
+   * The same gateway over TLS with `certificate`: answers on the connection each request came in on, and
+   * records each handshake that failed (a proxy that refused its certificate) in `handshakeErrors`.
+   */
+  static startTls(address: string, port: number, certificate: IssuedCertificate): Promise<ScriptedGateway> {
     const gateway = new ScriptedGateway(address, port);
+    const server = createTlsServer({ cert: certificate.certificate, key: certificate.key });
+    server.on('tlsClientError', (error) => gateway.handshakeErrors.push(error));
+    return ScriptedGateway.startStream(gateway, server);
+  }
+
+  /** Serves SIP over a stream server, TCP or TLS: messages cut by Content-Length, answered on their connection. */
+  private static async startStream(gateway: ScriptedGateway, server: TcpServer): Promise<ScriptedGateway> {
     const connections = new Set<TcpSocket>();
-    const server = createServer((connection) => {
+    // A TLS server hands over its connections once secured, a TCP one at once.
+    server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (connection: TcpSocket) => {
       connections.add(connection);
       let buffer = '';
       connection.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString('latin1');
-        for (;;) {
-          const end = buffer.indexOf('\r\n\r\n');
-          const length = end < 0 ? 0 : Number(/^content-length:\s*(\d+)/im.exec(buffer.slice(0, end))?.[1] ?? 0);
-          if (end < 0 || buffer.length < end + 4 + length) break;
-          const text = buffer.slice(0, end + 4 + length);
-          buffer = buffer.slice(end + 4 + length);
-          gateway.onMessage(Buffer.from(text, 'latin1'), { address: connection.remoteAddress ?? '', port: connection.remotePort ?? 0, connection });
-        }
+        const { messages, rest } = splitMessages(buffer + chunk.toString('latin1'));
+        buffer = rest;
+        for (const text of messages) gateway.onMessage(Buffer.from(text, 'latin1'), { address: connection.remoteAddress ?? '', port: connection.remotePort ?? 0, connection });
       });
+      connection.on('error', () => undefined);
       connection.on('close', () => connections.delete(connection));
     });
-    server.listen(port, address);
+    server.listen(gateway.port, gateway.address);
     await once(server, 'listening');
     gateway.link = {
       send: (text, to) => to.connection?.write(Buffer.from(text, 'latin1')),

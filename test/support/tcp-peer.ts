@@ -1,12 +1,19 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { splitMessages } from './stream-framing.js';
 
-/** A SIP peer over one TCP connection from its own 127.0.0.N: sends text, finds messages in what comes back. */
+/**
+ * A SIP peer over one TCP connection from its own 127.0.0.N: sends text, finds messages in what comes back.
+ * test/support/tls-peer.ts makes it over TLS.
+ */
 export class TcpPeer {
   private buffer = '';
+  /** What went wrong on the connection (a reset, a TLS alert): recorded, as an unhandled one would end the test run. */
+  readonly errors: Error[] = [];
 
-  private constructor(private readonly socket: Socket) {
+  protected constructor(protected readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => (this.buffer += chunk.toString('latin1')));
+    socket.on('error', (error) => this.errors.push(error));
   }
 
   static async connect(localAddress: string, to: { address: string; port: number }): Promise<TcpPeer> {
@@ -34,18 +41,7 @@ export class TcpPeer {
   }
 
   private messages(): string[] {
-    const messages: string[] = [];
-    let rest = this.buffer;
-    for (;;) {
-      const end = rest.indexOf('\r\n\r\n');
-      if (end < 0) break;
-      const head = rest.slice(0, end);
-      const length = Number(/^content-length:\s*(\d+)/im.exec(head)?.[1] ?? 0);
-      if (rest.length < end + 4 + length) break;
-      messages.push(rest.slice(0, end + 4 + length));
-      rest = rest.slice(end + 4 + length);
-    }
-    return messages;
+    return splitMessages(this.buffer).messages;
   }
 
   /** Resolves when the other side closes the connection. */
