@@ -6,6 +6,7 @@ import { statusOf } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { TcpPeer } from '../support/tcp-peer.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
+import { header, withTokenShown } from '../support/message-text.js';
 
 /**
  * Calls through the proxy on the example data: gateways 1 and 2 of list #1
@@ -36,15 +37,8 @@ function recordRoutes(server: TestServer, outbound: string, inbound: string): st
   return outbound === inbound ? [entry(outbound)] : [entry(outbound), entry(inbound)];
 }
 
-/** Record-Route entries with their dialog token (22 base64url characters, test/integration/signed-dialogs.test.ts) shown as TOKEN. */
-const withTokenShown = (entries: readonly string[]) => entries.map((entry) => entry.replace(/;drt=[A-Za-z0-9_-]{22};/, ';drt=TOKEN;'));
-
 /** drachtio-server holds the SIP side: where it differs (docs/engines.md, "Where it differs""), the tests assert its behaviour. */
 const onDrachtio = testEngine === 'drachtio';
-
-function header(message: string | undefined, name: string): string[] {
-  return [...(message ?? '').matchAll(new RegExp(`^${name}:\\s*(.*)$`, 'gim'))].map((m) => (m[1] ?? '').trim());
-}
 
 interface Rig {
   server: TestServer;

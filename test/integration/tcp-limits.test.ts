@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
-import { parseExposition, sampleValue } from '../support/exposition.js';
+import { closedWithin, metricValue, optionsOver, optionsOverNewConnection } from '../support/connection-checks.js';
 import { challengesOf, peerRow, registerAuthorization, statusOf } from '../support/registering-phone.js';
 import { TcpPeer } from '../support/tcp-peer.js';
 import { sipRequest } from '../support/udp-peer.js';
@@ -14,49 +14,8 @@ import { describeUnless } from '../support/skip-reason.js';
  * drachtio-server owns its TCP, so these run on the native engine only.
  */
 
-let requestNumber = 0;
-
-function options(peer: TcpPeer, from: string, server: TestServer, extra: readonly string[] = [], body = ''): string {
-  requestNumber++;
-  return sipRequest(
-    [
-      `OPTIONS sip:${server.sip.address} SIP/2.0`,
-      `Via: SIP/2.0/TCP ${from}:${peer.localPort};branch=z9hG4bK-tcplim-${requestNumber}`,
-      'Max-Forwards: 70',
-      `From: <sip:probe@${from}>;tag=t${requestNumber}`,
-      `To: <sip:${server.sip.address}>`,
-      `Call-ID: tcplim-${requestNumber}@${from}`,
-      `CSeq: ${requestNumber} OPTIONS`,
-      ...extra,
-    ],
-    body,
-  );
-}
-
-/** The status of the answer to an OPTIONS over a new connection from `from` (the connection is closed after). */
-async function optionsOverNewConnection(from: string, server: TestServer): Promise<number | undefined> {
-  const peer = await TcpPeer.connect(from, server.sip);
-  try {
-    peer.send(options(peer, from, server));
-    // A connection turned away by a cap is closed unanswered: no need to wait out the receive.
-    return statusOf(await Promise.race([peer.receive(/^SIP\/2\.0 \d{3} /m, 2000), peer.closed().then(() => undefined)]));
-  } finally {
-    peer.close();
-  }
-}
-
-/** Milliseconds until the server closed `peer`, or undefined when it was still open after `withinMs`. */
-async function closedWithin(peer: TcpPeer, withinMs: number, since = Date.now()): Promise<number | undefined> {
-  const closedAt = peer.closed().then(() => Date.now() - since);
-  return Promise.race([closedAt, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), withinMs))]);
-}
-
 /** Why these suites do not run on the drachtio engine, or ''. */
 const ON_DRACHTIO = testEngine === 'drachtio' ? 'native engine only: drachtio-server owns its TCP' : '';
-
-async function counter(server: TestServer, name: string, labels: Record<string, string>): Promise<number | undefined> {
-  return sampleValue(parseExposition(await (await fetch(`${server.server.adminUrl}/metrics`)).text()), name, labels);
-}
 
 describeUnless(ON_DRACHTIO)('TCP connection caps (sip.tcp.maxConnections, maxConnectionsPerSource)', () => {
   let server: TestServer;
@@ -74,24 +33,24 @@ describeUnless(ON_DRACHTIO)('TCP connection caps (sip.tcp.maxConnections, maxCon
     held.push(await TcpPeer.connect('127.0.0.131', server.sip), await TcpPeer.connect('127.0.0.131', server.sip));
     const third = await TcpPeer.connect('127.0.0.131', server.sip);
     expect(await closedWithin(third, 1000)).toBeDefined();
-    expect(await optionsOverNewConnection('127.0.0.132', server)).toBe(200);
+    expect(await optionsOverNewConnection(() => TcpPeer.connect('127.0.0.132', server.sip), '127.0.0.132', server)).toBe(200);
     // The two held connections are still served.
     const [first] = held;
     if (!first) throw new Error('no held connection');
-    first.send(options(first, '127.0.0.131', server));
+    first.send(optionsOver(first, '127.0.0.131', server));
     expect(statusOf(await first.receive(/^SIP\/2\.0 200 /m))).toBe(200);
-    expect(await counter(server, 'sipdr_tcp_connections_refused_total', { cap: 'per-source' })).toBe(1);
+    expect(await metricValue(server, 'sipdr_tcp_connections_refused_total', { cap: 'per-source' })).toBe(1);
   });
 
   it('closes a connection over the total from any source, and serves one again when a place is free', async () => {
     held.push(await TcpPeer.connect('127.0.0.132', server.sip), await TcpPeer.connect('127.0.0.132', server.sip));
     const fifth = await TcpPeer.connect('127.0.0.133', server.sip);
     expect(await closedWithin(fifth, 1000)).toBeDefined();
-    expect(await counter(server, 'sipdr_tcp_connections_refused_total', { cap: 'total' })).toBe(1);
+    expect(await metricValue(server, 'sipdr_tcp_connections_refused_total', { cap: 'total' })).toBe(1);
 
     held.shift()?.close();
     const status = await waitFor('a place freed by a closed connection', 3000, async () => {
-      const answer = await optionsOverNewConnection('127.0.0.134', server).catch(() => undefined);
+      const answer = await optionsOverNewConnection(() => TcpPeer.connect('127.0.0.134', server.sip), '127.0.0.134', server);
       return answer === 200 ? answer : undefined;
     });
     expect(status).toBe(200);
@@ -133,7 +92,7 @@ describeUnless(ON_DRACHTIO)('TCP timeouts and size caps (sip.tcp.idleTimeoutMs, 
       expect(statusOf(await phone.receive(/^CSeq: 2 REGISTER/m))).toBe(200);
       expect(peerRow(server.storeFile, '1001')).toMatchObject({ ipaddr: '127.0.0.136', port: phone.localPort });
 
-      phone.send(options(phone, '127.0.0.136', server));
+      phone.send(optionsOver(phone, '127.0.0.136', server));
       expect(statusOf(await phone.receive(/^SIP\/2\.0 200 .*\r\n(?:.*\r\n)*CSeq: \d+ OPTIONS/m))).toBe(200);
     } finally {
       phone.close();
@@ -141,13 +100,13 @@ describeUnless(ON_DRACHTIO)('TCP timeouts and size caps (sip.tcp.idleTimeoutMs, 
   });
 
   it('closes a connection on which nothing came for idleTimeoutMs, and counts it', async () => {
-    const before = (await counter(server, 'sipdr_tcp_connections_closed_total', { reason: 'idle' })) ?? 0;
+    const before = (await metricValue(server, 'sipdr_tcp_connections_closed_total', { reason: 'idle' })) ?? 0;
     const since = Date.now();
     const idle = await TcpPeer.connect('127.0.0.136', server.sip);
     const closedAfter = await closedWithin(idle, IDLE_MS + 2000, since);
     expect(closedAfter).toBeGreaterThanOrEqual(IDLE_MS - 100);
     expect(closedAfter).toBeLessThan(IDLE_MS + 2000);
-    expect(await counter(server, 'sipdr_tcp_connections_closed_total', { reason: 'idle' })).toBe(before + 1);
+    expect(await metricValue(server, 'sipdr_tcp_connections_closed_total', { reason: 'idle' })).toBe(before + 1);
   });
 
   it('keeps a connection that sends CRLF keep-alives past idleTimeoutMs and the message deadline, and serves it', async () => {
@@ -159,7 +118,7 @@ describeUnless(ON_DRACHTIO)('TCP timeouts and size caps (sip.tcp.idleTimeoutMs, 
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
       expect(await closed).toBeUndefined();
-      phone.send(options(phone, '127.0.0.137', server));
+      phone.send(optionsOver(phone, '127.0.0.137', server));
       expect(statusOf(await phone.receive(/^SIP\/2\.0 200 /m))).toBe(200);
     } finally {
       phone.close();
@@ -167,10 +126,10 @@ describeUnless(ON_DRACHTIO)('TCP timeouts and size caps (sip.tcp.idleTimeoutMs, 
   });
 
   it('closes a slowloris head (one byte every 100 ms) at messageTimeoutMs, unanswered', async () => {
-    const before = (await counter(server, 'sipdr_tcp_connections_closed_total', { reason: 'message-timeout' })) ?? 0;
+    const before = (await metricValue(server, 'sipdr_tcp_connections_closed_total', { reason: 'message-timeout' })) ?? 0;
     const slow = await TcpPeer.connect('127.0.0.138', server.sip);
     try {
-      const text = options(slow, '127.0.0.138', server);
+      const text = optionsOver(slow, '127.0.0.138', server);
       const since = Date.now();
       const closed = closedWithin(slow, 3000, since);
       let sent = 0;
@@ -186,7 +145,7 @@ describeUnless(ON_DRACHTIO)('TCP timeouts and size caps (sip.tcp.idleTimeoutMs, 
       expect(after).toBeLessThan(MESSAGE_MS + 1000);
       expect(sent).toBeLessThan(text.length);
       expect(await slow.receive(/^SIP\/2\.0/m, 100)).toBeUndefined();
-      expect(await counter(server, 'sipdr_tcp_connections_closed_total', { reason: 'message-timeout' })).toBe(before + 1);
+      expect(await metricValue(server, 'sipdr_tcp_connections_closed_total', { reason: 'message-timeout' })).toBe(before + 1);
     } finally {
       slow.close();
     }
@@ -196,7 +155,7 @@ describeUnless(ON_DRACHTIO)('TCP timeouts and size caps (sip.tcp.idleTimeoutMs, 
     const slow = await TcpPeer.connect('127.0.0.138', server.sip);
     try {
       const since = Date.now();
-      slow.send(options(slow, '127.0.0.138', server, [], 'x'.repeat(100)).slice(0, -90));
+      slow.send(optionsOver(slow, '127.0.0.138', server, { body: 'x'.repeat(100) }).slice(0, -90));
       const closed = closedWithin(slow, 3000, since);
       for (let sent = 0; sent < 10; sent++) {
         slow.send('x');
@@ -209,17 +168,17 @@ describeUnless(ON_DRACHTIO)('TCP timeouts and size caps (sip.tcp.idleTimeoutMs, 
   });
 
   it('answers a Content-Length over maxBodyBytes with 413, then closes the connection', async () => {
-    const before = (await counter(server, 'sipdr_tcp_connections_closed_total', { reason: 'oversized' })) ?? 0;
+    const before = (await metricValue(server, 'sipdr_tcp_connections_closed_total', { reason: 'oversized' })) ?? 0;
     const peer = await TcpPeer.connect('127.0.0.139', server.sip);
     try {
-      const text = options(peer, '127.0.0.139', server, [], 'x'.repeat(2000));
+      const text = optionsOver(peer, '127.0.0.139', server, { body: 'x'.repeat(2000) });
       peer.send(text);
       const answer = await peer.receive(/^SIP\/2\.0 413 /m);
       expect(answer).toMatch(/^SIP\/2\.0 413 Request Entity Too Large\r\n/);
-      expect(answer).toContain(`Call-ID: tcplim-${requestNumber}@127.0.0.139`);
-      expect(answer).toMatch(/^Via: SIP\/2\.0\/TCP 127\.0\.0\.139:\d+;branch=z9hG4bK-tcplim-\d+/m);
+      expect(answer).toContain(`Call-ID: ${/^Call-ID: (.*)\r$/m.exec(text)?.[1]}`);
+      expect(answer).toMatch(/^Via: SIP\/2\.0\/TCP 127\.0\.0\.139:\d+;branch=z9hG4bK-stream-\d+/m);
       expect(await closedWithin(peer, 1000)).toBeDefined();
-      expect(await counter(server, 'sipdr_tcp_connections_closed_total', { reason: 'oversized' })).toBe(before + 1);
+      expect(await metricValue(server, 'sipdr_tcp_connections_closed_total', { reason: 'oversized' })).toBe(before + 1);
     } finally {
       peer.close();
     }
@@ -229,7 +188,7 @@ describeUnless(ON_DRACHTIO)('TCP timeouts and size caps (sip.tcp.idleTimeoutMs, 
     for (const [length, status] of [['999999999', 413], ['many', 400]] as const) {
       const peer = await TcpPeer.connect('127.0.0.139', server.sip);
       try {
-        peer.send(options(peer, '127.0.0.139', server).replace(/Content-Length: 0/, `Content-Length: ${length}`));
+        peer.send(optionsOver(peer, '127.0.0.139', server).replace(/Content-Length: 0/, `Content-Length: ${length}`));
         expect(statusOf(await peer.receive(/^SIP\/2\.0 \d{3} /m))).toBe(status);
         expect(await closedWithin(peer, 1000)).toBeDefined();
       } finally {
@@ -247,6 +206,6 @@ describeUnless(ON_DRACHTIO)('TCP timeouts and size caps (sip.tcp.idleTimeoutMs, 
     } finally {
       peer.close();
     }
-    expect(await optionsOverNewConnection('127.0.0.139', server)).toBe(200);
+    expect(await optionsOverNewConnection(() => TcpPeer.connect('127.0.0.139', server.sip), '127.0.0.139', server)).toBe(200);
   });
 });

@@ -16,6 +16,7 @@ import { execSql } from '../support/sqlite-file.js';
 import { TcpPeer } from '../support/tcp-peer.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 import { describeUnless, itUnless, redisMissing } from '../support/skip-reason.js';
+import { header, responseTo } from '../support/message-text.js';
 
 /**
  * `drouter start --workers 3`: three worker processes on one SIP socket
@@ -55,20 +56,8 @@ async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolea
   return value;
 }
 
-function header(message: string | undefined, name: string): string[] {
-  return [...(message ?? '').matchAll(new RegExp(`^${name}:\\s*(.*)$`, 'gim'))].map((m) => (m[1] ?? '').trim());
-}
-
 const tagOf = (nameAddr: string | undefined) => /;tag=([^;>\s]+)/.exec(nameAddr ?? '')?.[1];
 const uriOf = (nameAddr: string | undefined) => /<([^>]+)>/.exec(nameAddr ?? '')?.[1] ?? '';
-
-/** A UAS's answer to a request's text (RFC 3261 §8.2.6): its Vias, From, To (tagged), Call-ID, CSeq and Record-Route copied. */
-function responseTo(request: string, status: number, reason: string, contact: string): string {
-  const head = request.slice(0, request.indexOf('\r\n\r\n')).split('\r\n').slice(1);
-  const copied = head.filter((line) => /^(via|v|from|f|call-id|i|cseq|record-route)\s*:/i.test(line));
-  const to = head.find((line) => /^(to|t)\s*:/i.test(line)) ?? '';
-  return [`SIP/2.0 ${status} ${reason}`, ...copied, `${to};tag=phone-${status}`, `Contact: <${contact}>`, 'Content-Length: 0', '', ''].join('\r\n');
-}
 
 /** The ACK of a non-2xx final (RFC 3261 §17.1.1.3): the INVITE's Request-URI and Via (its branch), the final's To. */
 function ackOfFailure(call: Call, final: string | undefined): string {

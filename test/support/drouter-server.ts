@@ -54,10 +54,13 @@ export const TRUSTED_TEST_SOURCES = '127.0.0.0/8';
  * Moves the example data's gateways 1 and 2 (127.0.0.2/3 as seeded) to
  * addresses of the test's own, and reloads: no test binds 127.0.0.2:5060 or
  * 127.0.0.3:5060, which an `npm start` beside the tests probes and something
- * else may hold (test files also run in parallel).
+ * else may hold (test files also run in parallel). An address is given as
+ * the dr_gateways column takes it (`127.0.0.22:5061;transport=tls`), or bare
+ * for port 5060.
  */
 export async function moveExampleGateways(server: TestServer, gateway1: string, gateway2: string): Promise<void> {
-  execSql(server.storeFile, `UPDATE dr_gateways SET address = '${gateway1}:5060' WHERE gwid = '1'; UPDATE dr_gateways SET address = '${gateway2}:5060' WHERE gwid = '2'`);
+  const column = (address: string) => (address.includes(':') ? address : `${address}:5060`);
+  execSql(server.storeFile, `UPDATE dr_gateways SET address = '${column(gateway1)}' WHERE gwid = '1'; UPDATE dr_gateways SET address = '${column(gateway2)}' WHERE gwid = '2'`);
   const report = await server.server.reload();
   if (!report.ok) throw new Error(`the example data did not reload with gateways on ${gateway1} and ${gateway2}: ${JSON.stringify(report.errors)}`);
 }
