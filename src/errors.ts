@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'DROUTER_ERR_FORBIDDEN_HOST'
   | 'DROUTER_ERR_UNSUPPORTED_MEDIA_TYPE'
   | 'DROUTER_ERR_ADMIN_UNREACHABLE'
+  | 'DROUTER_ERR_TLS'
   | 'DROUTER_ERR_INTERNAL';
 
 export class DrouterError extends Error {

@@ -33,6 +33,7 @@ import { CallerAuthentication } from './proxy/caller-authentication.js';
 import { DialogGuard } from './proxy/dialog-guard.js';
 import { DialogSigner } from './proxy/dialog-token.js';
 import { NodeRelay } from './proxy/node-relay.js';
+import { TlsCredentials } from './sip/native/tls-credentials.js';
 import { optionsStep } from './proxy/options-step.js';
 import { readCallerSources } from './proxy/caller-sources.js';
 import { PeersByAddress } from './proxy/peers-by-address.js';
@@ -67,6 +68,8 @@ export interface RunningServer {
   reload(options?: { inheritState?: boolean }): Promise<ReloadReport>;
   /** Opens log.securityFile again (SIGHUP, after logrotate moved it). */
   reopenLogs(): void;
+  /** Reads the TLS certificate, key and CA files again (SIGHUP) and logs the outcome: a failure keeps the old ones. */
+  reloadCertificates(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -151,7 +154,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
 
     const secret = await sharedSecret(config, store, log);
     const dialogs = new DialogGuard(new DialogSigner(secret), securityLog);
-    engine = createEngine(config, log, metrics, worker?.steering, dialogs);
+    const tls = config.sip.engine === 'native' && config.sip.transports.includes('tls') ? await TlsCredentials.load(config.sip.tls) : undefined;
+    engine = createEngine(config, log, metrics, worker?.steering, dialogs, tls);
     const steps: Record<string, MethodStep> = {};
     steps.OPTIONS = optionsStep(() => Object.keys(steps));
     const registrar = config.registrar;
@@ -305,6 +309,14 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       engine: sipEngine,
       reload,
       reopenLogs: () => securityLog.reopen(),
+      async reloadCertificates() {
+        if (!sipEngine.reloadCertificates) return;
+        try {
+          if (await sipEngine.reloadCertificates()) log.info({ certificateFile: config.sip.tls.certificateFile }, `TLS certificate, key and CA read again from ${config.sip.tls.certificateFile}: new connections get them, open ones keep theirs`);
+        } catch (error) {
+          log.error({ err: error }, `TLS certificate not reloaded, the old one stays in use: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      },
       async stop() {
         clearInterval(refresher);
         await leader.stop();

@@ -61,6 +61,7 @@ async function runWorker(start: Extract<ToWorker, { kind: 'start' }>): Promise<v
     {
       reload: () => server.reload(),
       reopenLogs: () => server.reopenLogs(),
+      reloadCertificates: () => server.reloadCertificates(),
       stop: async () => {
         await server.stop();
         link.close();

@@ -68,9 +68,20 @@ const sipSchema = z.strictObject({
   address: ipAddress.default('127.0.0.1'),
   port: portNumber.default(5060),
   transports: leaf(
-    z.array(z.enum(['udp', 'tcp'])).min(1),
-    'a non-empty list of udp, tcp',
+    z.array(z.enum(['udp', 'tcp', 'tls'])).min(1),
+    'a non-empty list of udp, tcp, tls (tls: the native engine, on sip.tls.port, with sip.tls.certificateFile and keyFile)',
   ).default(['udp', 'tcp']),
+  // SIP over TLS (docs/engines.md "TLS"): the native engine's listener on its own port, and its connections out.
+  tls: z
+    .strictObject({
+      port: leaf(z.number().int().min(1).max(65535), 'an integer port from 1 to 65535, other than sip.port').default(5061),
+      certificateFile: leaf(z.string(), 'a PEM file: this server\'s certificate (and its chain); required when sip.transports has tls').default(''),
+      keyFile: leaf(z.string(), 'a PEM file: the certificate\'s private key; required when sip.transports has tls').default(''),
+      caFile: leaf(z.string(), 'a PEM file of CA certificates that clients\' and gateways\' certificates must chain to; empty: the system\'s CAs').default(''),
+      clientCertificates: leaf(z.enum(['none', 'request', 'require']), 'one of none, request, require').default('none'),
+      verifyServers: leaf(z.boolean(), 'true or false').default(true),
+    })
+    .prefault({}),
   // The native engine's TCP connections (docs/engines.md "TCP limits"); drachtio-server keeps its own.
   tcp: z
     .strictObject({
@@ -332,6 +343,13 @@ export const configSchema = z.strictObject({
   }
   if (config.cache.waitReplicas > 0 && config.cache.url === 'memory') {
     context.addIssue({ code: 'custom', path: ['cache', 'waitReplicas'], input: config.cache.waitReplicas, message: 'must be 0 with cache.url memory (an in-process cache has no replicas)' });
+  }
+  if (config.sip.transports.includes('tls')) {
+    for (const key of ['certificateFile', 'keyFile'] as const) {
+      if (config.sip.tls[key] === '') context.addIssue({ code: 'custom', path: ['sip', 'tls', key], input: '', message: 'required when sip.transports has tls' });
+    }
+    if (config.sip.engine === 'drachtio') context.addIssue({ code: 'custom', path: ['sip', 'transports'], input: config.sip.transports, message: 'tls is the native engine\'s: drachtio-server serves TLS itself (its own tls contact and certificate)' });
+    if (config.sip.tls.port === config.sip.port) context.addIssue({ code: 'custom', path: ['sip', 'tls', 'port'], input: config.sip.tls.port, message: 'must differ from sip.port (TCP is served there)' });
   }
   if (config.ha.nodeAddress !== '' && config.cache.url === 'memory') {
     context.addIssue({ code: 'custom', path: ['ha', 'nodeAddress'], input: config.ha.nodeAddress, message: 'needs a cache the nodes share (cache.url redis://): with the in-process cache no other node sees this one\'s registrations' });

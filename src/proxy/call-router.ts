@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { decisionJson } from '../routing/format-decision.js';
 import type { RoutingService } from '../routing/routing-service.js';
 import { endpointOf } from '../sip/endpoint.js';
-import type { ProxyOptions, ProxyTarget, ServerExchange } from '../sip/engine.js';
+import type { LocalAddress, ProxyOptions, ProxyTarget, ServerExchange } from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
 import { parseSipUri, type SipUri } from '../sip/uri.js';
 import { exhaustedStatus, shouldFailover } from './failover-policy.js';
@@ -27,7 +27,7 @@ export interface CallRouterDeps {
   routing: RoutingService;
   locate: LocationLookup;
   proxy: Readonly<ProxyConfig>;
-  local: { address: string; port: number };
+  local: LocalAddress;
   /** Signs the dialogs we Record-Route and checks the requests inside them. */
   dialogs: DialogGuard;
   /** Who may start a call: trusted sources, or a peer's credentials (407). */

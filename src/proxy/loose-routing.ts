@@ -1,5 +1,5 @@
-import { endpointOfText } from '../sip/endpoint.js';
-import type { ProxyTarget, SipRequest } from '../sip/engine.js';
+import { endpointOfText, isOwnHop } from '../sip/endpoint.js';
+import type { LocalAddress, ProxyTarget, SipRequest } from '../sip/engine.js';
 
 /**
  * Loose routing (RFC 3261 §16.4, §16.12). Pure. A Route entry is ours when
@@ -7,11 +7,11 @@ import type { ProxyTarget, SipRequest } from '../sip/engine.js';
  * are both ours.
  */
 
-type Local = { address: string; port: number };
+type Local = LocalAddress;
 
 function isOwn(uri: string, local: Local): boolean {
   const hop = endpointOfText(uri);
-  return hop !== undefined && hop.address === local.address && hop.port === local.port;
+  return hop !== undefined && isOwnHop(local, hop);
 }
 
 /** The route set without our own entries at its top (§16.4: a proxy removes the first Route value when it indicates this proxy). */

@@ -1,3 +1,4 @@
+import type { Endpoint } from '../sip/engine.js';
 import { findParam, parseSipUri } from '../sip/uri.js';
 
 /**
@@ -14,7 +15,7 @@ export interface Binding {
   callId: string;
   cseq: number;
   q: number;
-  source: { address: string; port: number; transport: 'udp' | 'tcp' };
+  source: Endpoint;
   userAgent: string | undefined;
   /** The Contact's own parameters other than expires and q (`;+sip.instance="…"`), given back as registered (RFC 4475 §3.3.12). */
   contactParams: string;

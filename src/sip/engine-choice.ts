@@ -7,10 +7,11 @@ import { DrachtioEngine } from './drachtio/drachtio-engine.js';
 import type { SipEngine } from './engine.js';
 import { listeningText } from './endpoint.js';
 import { NativeEngine } from './native/native-engine.js';
+import type { TlsCredentials } from './native/tls-credentials.js';
 import type { WorkerSteering } from './native/worker-steering.js';
 
 /** The SIP engine the configuration names (sip.engine), with its log lines and metrics wired. */
-export function createEngine(config: Readonly<Config>, log: Logger, metrics: Metrics, steering: WorkerSteering | undefined, dialogs: DialogGuard): SipEngine {
+export function createEngine(config: Readonly<Config>, log: Logger, metrics: Metrics, steering: WorkerSteering | undefined, dialogs: DialogGuard, tls?: TlsCredentials): SipEngine {
   const onError = (error: unknown) => log.error({ err: error }, `SIP engine fault: ${error instanceof Error ? error.message : String(error)}`);
   if (config.sip.engine === 'drachtio') {
     const { host, port, secret, listen } = config.sip.drachtio;
@@ -36,6 +37,7 @@ export function createEngine(config: Readonly<Config>, log: Logger, metrics: Met
     acceptsDialogAck: (ack) => dialogs.accepts(ack),
     retryAfterSeconds: config.overload.retryAfterSeconds,
     ...(steering ? { steering } : {}),
+    ...(tls ? { tls: { port: config.sip.tls.port, credentials: tls } } : {}),
   });
 }
 

@@ -5,7 +5,14 @@
  * leave their folders.
  */
 
-export type Transport = 'udp' | 'tcp';
+export type Transport = 'udp' | 'tcp' | 'tls';
+
+/** Where SIP is taken: one address; UDP and TCP on `port`, TLS on `tlsPort` when TLS is listened for. */
+export interface LocalAddress {
+  address: string;
+  port: number;
+  tlsPort?: number | undefined;
+}
 
 export interface Endpoint {
   address: string;
@@ -188,13 +195,15 @@ export interface SipEngine {
    * Where the engine listens, as configured (the address goes into Via and Record-Route); the drachtio
    * engine's is its server's contact, filled in place at each connection (keep the object, not a copy).
    */
-  readonly local: { address: string; port: number; transports: readonly Transport[] };
+  readonly local: LocalAddress & { transports: readonly Transport[] };
   /** Listens; every request passes `screen` before anything is made for it. */
   start(onRequest: RequestHandler, screen?: RequestScreen): Promise<void>;
   /** Sends a request of our own and resolves with its outcome (never rejects). */
   request(request: OutgoingRequest, options: { timeoutMs: number }): Promise<RequestOutcome>;
   /** State held right now: client transactions (kept a while after they end) and INVITEs being proxied. */
   stats(): { clientTransactions: number; invitesInProgress: number };
+  /** Reads the TLS files again (SIGHUP); false when there is no TLS; rejects naming the file (the old ones kept). Absent: the engine has no TLS of ours. */
+  reloadCertificates?(): Promise<boolean>;
   /** Absent: always able (the embedded engine). The drachtio engine is not while its server is unreachable. */
   health?(): EngineHealth;
   /** Closes listeners and every connection; pending transactions end. */

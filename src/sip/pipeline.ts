@@ -2,7 +2,7 @@ import { CacheUnavailableError } from '../cache/cache.js';
 import { StoreUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ReportThrottle } from '../report-throttle.js';
-import type { RequestHandler, ServerExchange } from './engine.js';
+import type { LocalAddress, RequestHandler, ServerExchange } from './engine.js';
 import { checkRequest } from './request-sanity.js';
 
 /** A method's handler; it must send a final response (or relay one) before it resolves. */
@@ -15,7 +15,7 @@ export interface SipObserver {
 }
 
 export interface PipelineOptions {
-  local: { address: string; port: number };
+  local: LocalAddress;
   steps: Readonly<Record<string, MethodStep>>;
   log: Logger;
   observer: SipObserver;

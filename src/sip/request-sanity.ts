@@ -1,4 +1,5 @@
-import type { SipRequest } from './engine.js';
+import type { LocalAddress, SipRequest } from './engine.js';
+import { isOwnHop } from './endpoint.js';
 import { parseMaxForwards } from './max-forwards.js';
 
 /**
@@ -25,7 +26,7 @@ const SUPPORTED_EXTENSIONS = new Set<string>([]);
 
 const MAX_CSEQ = 2 ** 31 - 1;
 
-export function checkRequest(request: SipRequest, local: { address: string; port: number }): Rejection | undefined {
+export function checkRequest(request: SipRequest, local: LocalAddress): Rejection | undefined {
   if (request.version !== '2.0') return { status: 505, reason: `Version Not Supported (SIP/${request.version})` };
   for (const [name, present] of REQUIRED_HEADERS) {
     if (!present(request)) return { status: 400, reason: `Missing ${name}` };
@@ -46,8 +47,7 @@ export function checkRequest(request: SipRequest, local: { address: string; port
     .map((tag) => tag.trim())
     .filter((tag) => tag !== '' && !SUPPORTED_EXTENSIONS.has(tag));
   if (unsupported.length > 0) return { status: 420, reason: 'Bad Extension', headers: { Unsupported: unsupported.join(', ') } };
-  const ownPort = local.port;
-  if (request.vias.some((via) => via.host === local.address && (via.port ?? 5060) === ownPort)) {
+  if (request.vias.some((via) => isOwnHop(local, { address: via.host, port: via.port, transport: via.protocol }))) {
     return { status: 482, reason: 'Loop Detected' };
   }
   return undefined;

@@ -1,5 +1,6 @@
 import Srf from 'drachtio-srf';
 import type { Endpoint, SipRequest, ViaHop } from '../engine.js';
+import { transportOf } from '../endpoint.js';
 import type { SrfInboundRequest, SrfNameAddr, SrfRoute, SrfVia } from './srf-shapes.js';
 
 /**
@@ -15,7 +16,7 @@ export class DrachtioRequest implements SipRequest {
     this.source = {
       address: srfRequest.source_address,
       port: Number(srfRequest.source_port),
-      transport: srfRequest.protocol.toLowerCase() === 'tcp' ? 'tcp' : 'udp',
+      transport: transportOf(srfRequest.protocol),
     };
   }
 

@@ -14,10 +14,11 @@ export interface NativeTransport {
   destroy(): void;
 }
 
-/** Our UDP and TCP transports behind one interface, picked by the target's protocol. */
-export function combinedTransport(udp: UdpTransport | undefined, tcp: TcpTransport | undefined): NativeTransport {
+/** Our UDP, TCP and TLS transports behind one interface, picked by the target's protocol. */
+export function combinedTransport(udp: UdpTransport | undefined, tcp: TcpTransport | undefined, tls: TcpTransport | undefined): NativeTransport {
   const pick = (protocol: string): UdpTransport | TcpTransport => {
-    const chosen = protocol.toUpperCase() === 'UDP' ? udp : tcp;
+    const upper = protocol.toUpperCase();
+    const chosen = upper === 'UDP' ? udp : upper === 'TLS' ? tls : tcp;
     if (!chosen) throw new Error(`no ${protocol} transport: sip.transports does not include it`);
     return chosen;
   };
@@ -32,6 +33,7 @@ export function combinedTransport(udp: UdpTransport | undefined, tcp: TcpTranspo
     destroy() {
       udp?.close();
       tcp?.close();
+      tls?.close();
     },
   };
 }

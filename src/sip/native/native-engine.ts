@@ -25,7 +25,9 @@ import { combinedTransport, type NativeTransport } from './combined-transport.js
 import { type ServerTransaction, ServerTransactions } from './server-transactions.js';
 import { parseHop, topBranch } from './hops.js';
 import { strayResponseHop } from './stray-response.js';
-import { type TcpLimits, type TcpObserver, TcpTransport } from './tcp-transport.js';
+import { type TcpLimits, type TcpObserver, TcpTransport, tlsStream } from './tcp-transport.js';
+import type { TlsCredentials } from './tls-credentials.js';
+import { isOwnHop, localPort, transportOf } from '../endpoint.js';
 import { UdpTransport } from './udp-transport.js';
 import { writeMessage } from './write-message.js';
 import type { WorkerSteering } from './worker-steering.js';
@@ -37,8 +39,10 @@ export interface NativeEngineOptions {
   address: string;
   port: number;
   transports: readonly Transport[];
-  /** sip.tcp: the caps, timeouts and size limits of the TCP connections. */
+  /** sip.tcp: the caps, timeouts and size limits of the TCP connections (TLS ones too). */
   tcp: TcpLimits;
+  /** SIP over TLS on its own port, when `transports` has tls. */
+  tls?: { port: number; credentials: TlsCredentials };
   /** Told of the TCP connections refused by a cap or closed by a limit (the metrics). */
   tcpObserver?: TcpObserver;
   /** Called for engine faults that no request owns (a send that threw). */
@@ -66,6 +70,7 @@ export interface NativeEngineOptions {
 export class NativeEngine implements SipEngine {
   readonly local: SipEngine['local'];
   private transport: NativeTransport | undefined;
+  private reloadTls: (() => Promise<void>) | undefined;
   private transactions: ServerTransactions | undefined;
   /** Our client transactions, by `branch|CSeq method`. */
   private readonly attempts = new Map<string, (response: InboundResponse) => void>();
@@ -78,15 +83,26 @@ export class NativeEngine implements SipEngine {
   }
 
   constructor(private readonly options: NativeEngineOptions) {
-    this.local = { address: options.address, port: options.port, transports: options.transports };
+    this.local = { address: options.address, port: options.port, tlsPort: options.tls?.port, transports: options.transports };
   }
 
   async start(onRequest: RequestHandler, screen: RequestScreen = ADMIT_ALL): Promise<void> {
-    const { address, port, transports } = this.options;
+    const { address, port, transports, tls } = this.options;
+    const plain = transports.filter((transport) => transport !== 'tls');
     try {
-      await checkCanBind(address, port, transports);
+      await checkCanBind(address, port, plain);
     } catch (error) {
-      throw new DrouterError('DROUTER_ERR_SIP_BIND', `cannot listen for SIP on ${address}:${port} (${transports.join('+')}): ${listenFailureReason(error)}; set sip.address and sip.port (DROUTER_SIP__ADDRESS, DROUTER_SIP__PORT) to a free address and port, or stop what holds it`);
+      throw new DrouterError('DROUTER_ERR_SIP_BIND', `cannot listen for SIP on ${address}:${port} (${plain.join('+')}): ${listenFailureReason(error)}; set sip.address and sip.port (DROUTER_SIP__ADDRESS, DROUTER_SIP__PORT) to a free address and port, or stop what holds it`);
+    }
+    const secure = transports.includes('tls') ? tls : undefined;
+    if (transports.includes('tls') && !secure) throw new DrouterError('DROUTER_ERR_TLS', 'sip.transports has tls but no TLS credentials were given to the engine');
+    if (secure && this.options.steering) throw new DrouterError('DROUTER_ERR_TLS', 'SIP over TLS is not available with --workers N yet: run one process per node for TLS (docs/engines.md "TLS")');
+    if (secure) {
+      try {
+        await checkCanBind(address, secure.port, ['tcp']);
+      } catch (error) {
+        throw new DrouterError('DROUTER_ERR_SIP_BIND', `cannot listen for SIP over TLS on ${address}:${secure.port}: ${listenFailureReason(error)}; set sip.tls.port (DROUTER_SIP__TLS__PORT) to a free port, or stop what holds it`);
+      }
     }
     // Whatever a message does to the code below, it must not take the process down.
     const onMessage = (received: Received, remote: Remote) => {
@@ -100,11 +116,17 @@ export class NativeEngine implements SipEngine {
     const { steering, tcp: limits, tcpObserver: observer } = this.options;
     const udp = transports.includes('udp') ? new UdpTransport({ address, port }, onMessage, steering, this.options.onError, (source) => screen.admitsSource(source)) : undefined;
     const tcp = transports.includes('tcp') ? new TcpTransport({ local: { address, port }, limits, onMessage, steering, observer }) : undefined;
+    const overTls = secure ? tlsStream(secure.credentials) : undefined;
+    const tlsTransport = secure && overTls ? new TcpTransport({ local: { address, port: secure.port }, stream: overTls, limits, onMessage, observer }) : undefined;
+    this.reloadTls = secure && overTls && tlsTransport ? async () => {
+      await secure.credentials.reload();
+      overTls.reloaded(tlsTransport.listener);
+    } : undefined;
     steering?.attach({
       receive: (text, transport, source) => (transport === 'udp' ? udp : tcp)?.deliver(text, source),
       writeToFlow: (remote, text) => tcp?.writeToFlow(remote, text) ?? false,
     });
-    const transport = combinedTransport(udp, tcp);
+    const transport = combinedTransport(udp, tcp, tlsTransport);
     this.transport = transport;
     this.transactions = new ServerTransactions();
   }
@@ -119,6 +141,13 @@ export class NativeEngine implements SipEngine {
         sendText: (text, to) => this.sendText(text, to, onSendError),
       }),
     });
+  }
+
+  /** SIGHUP: the TLS certificate, key and CA read again; open connections keep theirs. Rejects naming the file, the old ones kept. */
+  async reloadCertificates(): Promise<boolean> {
+    if (!this.reloadTls) return false;
+    await this.reloadTls();
+    return true;
   }
 
   stats(): { clientTransactions: number; invitesInProgress: number } {
@@ -168,7 +197,7 @@ export class NativeEngine implements SipEngine {
   private screened(message: Message, remote: Remote, screen: RequestScreen): boolean {
     if (!screen.admitsSource(remote.address)) return false;
     const userAgent = message.headers['user-agent'];
-    const source: Endpoint = { address: remote.address, port: remote.port, transport: remote.protocol === 'TCP' ? 'tcp' : 'udp' };
+    const source: Endpoint = { address: remote.address, port: remote.port, transport: transportOf(remote.protocol) };
     return screen.admits({ method: message.method ?? '', source, userAgent: typeof userAgent === 'string' ? userAgent : undefined });
   }
 
@@ -195,7 +224,7 @@ export class NativeEngine implements SipEngine {
     while (routes[0] && this.isOwnUri(routeUri(routes[0]))) routes.shift();
     const next = parseHop(routes[0] ? routeUri(routes[0]) : (message.uri ?? ''));
     if (!next) return;
-    const via = { version: '2.0', protocol: next.transport.toUpperCase(), host: this.local.address, port: this.local.port, params: { branch: newBranch(this.branchPrefix) } };
+    const via = { version: '2.0', protocol: next.transport.toUpperCase(), host: this.local.address, port: localPort(this.local, next.transport), params: { branch: newBranch(this.branchPrefix) } };
     const text = forwardedText(raw, message, { uri: message.uri ?? '', via, maxForwards: forwardedMaxForwards(message.headers['max-forwards']), dropProxyAuthorization: false, routes });
     this.sendText(text, next);
   }
@@ -207,7 +236,7 @@ export class NativeEngine implements SipEngine {
 
   isOwnUri(uri: string): boolean {
     const hop = parseHop(uri);
-    return hop !== undefined && hop.address === this.local.address && hop.port === this.local.port;
+    return hop !== undefined && isOwnHop(this.local, hop);
   }
 
   /** Sends a message to an address (never through the package's flow-token logic); a failure goes to `onError`. */
@@ -223,7 +252,7 @@ export class NativeEngine implements SipEngine {
       return;
     }
     try {
-      transport.sendText({ protocol: to.transport === 'udp' ? 'UDP' : 'TCP', address: to.address, port: to.port }, text);
+      transport.sendText({ protocol: to.transport.toUpperCase(), address: to.address, port: to.port }, text);
     } catch (error) {
       onError(error);
     }

@@ -1,6 +1,7 @@
 import sip, { type Message, type NameAddr, type RouteEntry, type Via } from 'sip';
 import { detached } from '../../detached-string.js';
-import type { AttemptReport, Endpoint, ProxyOptions, ProxyResult, ProxyTarget } from '../engine.js';
+import type { AttemptReport, Endpoint, LocalAddress, ProxyOptions, ProxyResult, ProxyTarget, Transport } from '../engine.js';
+import { localPort } from '../endpoint.js';
 import { type AttemptHooks, type AttemptRequest, ClientAttempt, type HopBase } from './client-attempt.js';
 import { forwardedText, type ReceivedText } from './forward-request.js';
 import { forwardedMaxForwards } from '../max-forwards.js';
@@ -16,7 +17,7 @@ export interface ProxyContext {
   /** The request's text as received, which each attempt's copy is spliced from. */
   raw: ReceivedText;
   inbound: Endpoint;
-  local: { address: string; port: number };
+  local: LocalAddress;
   /** The start of our branches (a worker's names it); undefined: the plain magic cookie. */
   branchPrefix: string | undefined;
   hooks: AttemptHooks;
@@ -26,9 +27,9 @@ export interface ProxyContext {
   cancelled: Promise<void>;
 }
 
-function recordRoutes(local: { address: string; port: number }, inbound: Endpoint, outbound: Endpoint, param: ProxyOptions['recordRouteParam']): NameAddr[] {
+function recordRoutes(local: LocalAddress, inbound: Endpoint, outbound: Endpoint, param: ProxyOptions['recordRouteParam']): NameAddr[] {
   const extra = param ? `;${param.name}=${param.value}` : '';
-  const entry = (transport: string): NameAddr => ({ uri: `sip:${local.address}:${local.port};transport=${transport}${extra};lr`, params: {} });
+  const entry = (transport: Transport): NameAddr => ({ uri: `sip:${local.address}:${localPort(local, transport)};transport=${transport}${extra};lr`, params: {} });
   // RFC 5658: one entry per side when the two sides use different transports.
   if (inbound.transport === outbound.transport) return [entry(outbound.transport)];
   return [entry(outbound.transport), entry(inbound.transport)];
@@ -37,7 +38,7 @@ function recordRoutes(local: { address: string; port: number }, inbound: Endpoin
 /** The request as it goes to one target (RFC 3261 §16.6), spliced from the received text. */
 function outgoingRequest(context: ProxyContext, target: ProxyTarget, options: ProxyOptions, branch: string): AttemptRequest {
   const { request, local } = context;
-  const via: Via = { version: '2.0', protocol: target.destination.transport.toUpperCase(), host: local.address, port: local.port, params: { branch } };
+  const via: Via = { version: '2.0', protocol: target.destination.transport.toUpperCase(), host: local.address, port: localPort(local, target.destination.transport), params: { branch } };
   const routes = target.routes?.map((uri) => ({ uri, params: {} }));
   const ours = options.recordRoute && request.method === 'INVITE' ? recordRoutes(local, context.inbound, target.destination, options.recordRouteParam) : undefined;
   const text = forwardedText(context.raw, request, {

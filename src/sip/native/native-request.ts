@@ -1,5 +1,6 @@
 import sip, { type Message, type NameAddr, type Remote, type RouteEntry } from 'sip';
 import type { Endpoint, SipRequest, ViaHop } from '../engine.js';
+import { transportOf } from '../endpoint.js';
 
 /** The engine-neutral view of a `sip` package request. */
 export class NativeRequest implements SipRequest {
@@ -9,7 +10,7 @@ export class NativeRequest implements SipRequest {
     readonly message: Message,
     remote: Remote,
   ) {
-    this.source = { address: remote.address, port: remote.port, transport: remote.protocol.toLowerCase() === 'tcp' ? 'tcp' : 'udp' };
+    this.source = { address: remote.address, port: remote.port, transport: transportOf(remote.protocol) };
   }
 
   get method(): string {

@@ -1,7 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Message } from 'sip';
-import type { OutgoingRequest, RequestOutcome } from '../engine.js';
+import type { LocalAddress, OutgoingRequest, RequestOutcome } from '../engine.js';
+import { localPort } from '../endpoint.js';
 import { type AttemptHooks, ClientAttempt } from './client-attempt.js';
 import { newBranch } from './native-proxy.js';
 import { randomHex } from '../../random-pool.js';
@@ -9,7 +10,7 @@ import { writeMessage } from './write-message.js';
 
 export interface OriginateDeps {
   /** Our address and port, for the Via and the Call-ID. */
-  local: { address: string; port: number };
+  local: LocalAddress;
   /** The start of our branches (a worker's names it, so the response comes back to it). */
   branchPrefix: string | undefined;
   /** The engine's attempt hooks, with sends whose failure goes to `onSendError`. */
@@ -37,7 +38,7 @@ export async function originate(request: OutgoingRequest, options: { timeoutMs: 
     uri: request.uri,
     version: '2.0',
     headers: {
-      via: [{ version: '2.0', protocol: destination.transport.toUpperCase(), host: deps.local.address, port: deps.local.port, params: { branch } }],
+      via: [{ version: '2.0', protocol: destination.transport.toUpperCase(), host: deps.local.address, port: localPort(deps.local, destination.transport), params: { branch } }],
       'max-forwards': '70',
       from: { uri: request.from, params: { tag: randomHex(6) } },
       to: { uri: request.uri, params: {} },

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { Message } from 'sip';
-import type { Endpoint } from '../engine.js';
+import type { Endpoint, LocalAddress } from '../engine.js';
+import { isOwnHop } from '../endpoint.js';
 
 /**
  * A response that matches no client transaction here is forwarded
@@ -12,11 +13,11 @@ import type { Endpoint } from '../engine.js';
  * Only a response whose top Via is ours (our address and port) is ours to
  * forward.
  */
-export function strayResponseHop(response: Message, local: { address: string; port: number }): { message: Message; to: Endpoint } | undefined {
+export function strayResponseHop(response: Message, local: LocalAddress): { message: Message; to: Endpoint } | undefined {
   const [top, next, ...rest] = response.headers.via ?? [];
-  if (!top || !next || top.host !== local.address || (top.port ?? 5060) !== local.port) return undefined;
+  if (!top || !next || !isOwnHop(local, { address: top.host, port: top.port, transport: top.protocol })) return undefined;
   const transport = next.protocol.toLowerCase();
-  if (transport !== 'udp' && transport !== 'tcp') return undefined;
+  if (transport !== 'udp' && transport !== 'tcp' && transport !== 'tls') return undefined;
   const address = next.params.received ?? next.host;
   const port = next.params.rport ? Number(next.params.rport) : (next.port ?? 5060);
   if (isIP(address) === 0 || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;

@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect as connectTls, createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Message, Remote as SipRemote } from 'sip';
 import type { TcpCap, TcpCloseReason } from '../../metrics/metrics.js';
 import { randomHex } from '../../random-pool.js';
@@ -9,6 +10,7 @@ import { ConnectionCounts } from './connection-counts.js';
 import { inbound, type Received } from './inbound.js';
 import { type FramingFault, frameMessages } from './tcp-framing.js';
 import { writeMessage } from './write-message.js';
+import type { TlsCredentials } from './tls-credentials.js';
 import type { Remote, WorkerSteering } from './worker-steering.js';
 
 /** sip.tcp: what every connection is held to (docs/engines.md "TCP limits"). */
@@ -30,8 +32,48 @@ export interface TcpObserver {
   closed(reason: TcpCloseReason): void;
 }
 
+/**
+ * What the stream is carried over: plain TCP, or TLS (RFC 3261 §26.3.1)
+ * with its credentials. `admit` sees each connection as it is accepted,
+ * before a TLS handshake costs anything, and turns it away over a cap;
+ * `adopt` gets it once it carries SIP.
+ */
+export interface StreamKind {
+  protocol: 'TCP' | 'TLS';
+  listen(admit: (socket: Socket) => boolean, adopt: (socket: Socket) => void, handshakeTimeoutMs: number): Server;
+  connect(target: { address: string; port: number }, localAddress: string): Socket;
+}
+
+export const PLAIN_TCP: StreamKind = {
+  protocol: 'TCP',
+  listen: (admit, adopt) => createServer((socket) => (admit(socket) ? adopt(socket) : undefined)),
+  connect: (target, localAddress) => connect({ host: target.address, port: target.port, localAddress }),
+};
+
+/** TLS over the same stream handling; the credentials are read at each handshake, so a reload applies to the next ones. */
+export function tlsStream(credentials: TlsCredentials): StreamKind & { reloaded(server: Server): void } {
+  return {
+    protocol: 'TLS',
+    listen(admit, adopt, handshakeTimeoutMs) {
+      const server = createTlsServer({ ...credentials.serverOptions(), handshakeTimeout: handshakeTimeoutMs }, adopt);
+      // Before the TLS layer's own listener: a connection over a cap is closed before any handshake.
+      server.prependListener('connection', (socket: Socket) => {
+        if (!admit(socket)) socket.destroy();
+      });
+      // A failed handshake (no client certificate under `require`, garbage) closes that connection only.
+      server.on('tlsClientError', () => undefined);
+      return server;
+    },
+    // The TCP connection from our own address first; the certificate is checked against the target's address or name.
+    connect: (target, localAddress) => connectTls({ socket: PLAIN_TCP.connect(target, localAddress), host: target.address, ...credentials.clientOptions(target.address) }),
+    reloaded: (server) => (server as TlsServer).setSecureContext(credentials.serverOptions()),
+  };
+}
+
 export interface TcpTransportOptions {
   local: { address: string; port: number };
+  /** Plain TCP unless given. */
+  stream?: StreamKind;
   limits: TcpLimits;
   onMessage: (received: Received, remote: SipRemote) => void;
   /** With several workers: responses move to the worker that owns them, sends to the worker holding the connection. */
@@ -43,7 +85,7 @@ export interface TcpTransportOptions {
 const TOO_LARGE = { status: 413, reason: 'Request Entity Too Large' };
 
 /**
- * SIP over TCP (RFC 3261 §18.3): messages framed by Content-Length
+ * SIP over TCP (RFC 3261 §18.3), or TLS: messages framed by Content-Length
  * (tcp-framing.ts), one connection per peer address reused both ways,
  * accepted connections capped in total and per source, idle connections
  * and slow messages closed, every connection closed on close() (the `sip`
@@ -53,13 +95,24 @@ export class TcpTransport {
   private readonly server: Server;
   private readonly connections = new Map<string, Socket>();
   private readonly counts: ConnectionCounts;
+  private readonly stream: StreamKind;
 
   constructor(private readonly options: TcpTransportOptions) {
     this.counts = new ConnectionCounts(options.limits);
+    this.stream = options.stream ?? PLAIN_TCP;
     // In a cluster worker the primary listens and hands each accepted connection to one worker.
-    this.server = createServer((socket) => this.accept(socket));
+    this.server = this.stream.listen(
+      (socket) => this.admit(socket),
+      (socket) => this.adopt(socket, undefined, true),
+      options.limits.messageTimeoutMs,
+    );
     this.server.on('error', () => undefined);
     this.server.listen(options.local.port, options.local.address);
+  }
+
+  /** The listener, for a TLS reload of its certificate. */
+  get listener(): Server {
+    return this.server;
   }
 
   open(target: { address: string; port: number }): TextConnection {
@@ -68,12 +121,12 @@ export class TcpTransport {
     if (!socket || socket.destroyed) {
       // A phone's connection, accepted by another worker: its port takes no new connection, so the holder sends.
       const steering = this.options.steering;
-      if (steering?.flowElsewhere(target)) return textConnection((text) => steering.sendOverFlow(target, text));
-      socket = connect({ host: target.address, port: target.port, localAddress: this.options.local.address });
+      if (steering?.flowElsewhere(target)) return textConnection(this.stream.protocol, (text) => steering.sendOverFlow(target, text));
+      socket = this.stream.connect(target, this.options.local.address);
       this.adopt(socket, key);
     }
     const chosen = socket;
-    return textConnection((text) => void chosen.write(Buffer.from(text, 'binary')));
+    return textConnection(this.stream.protocol, (text) => void chosen.write(Buffer.from(text, 'binary')));
   }
 
   /** Writes to the connection from `remote` when this worker holds it (another worker's send, handed over). */
@@ -92,7 +145,7 @@ export class TcpTransport {
   deliver(text: string, source: Remote, connection?: Socket): void {
     const result = inbound(text, 'tcp', source);
     if (result.kind === 'reply') connection?.write(Buffer.from(result.text, 'binary'));
-    else if (result.kind !== 'drop') this.options.onMessage(result, { protocol: 'TCP', address: source.address, port: source.port, local: this.options.local });
+    else if (result.kind !== 'drop') this.options.onMessage(result, { protocol: this.stream.protocol, address: source.address, port: source.port, local: this.options.local });
   }
 
   close(): void {
@@ -101,17 +154,17 @@ export class TcpTransport {
     this.connections.clear();
   }
 
-  /** A connection a peer opened: turned away at once over a cap, else ours (the caps count per process: per worker with --workers N). */
-  private accept(socket: Socket): void {
+  /** A connection a peer opened: turned away at once over a cap, else counted until it closes (the caps count per process: per worker with --workers N). */
+  private admit(socket: Socket): boolean {
     const source = socket.remoteAddress ?? '';
     const cap = this.counts.admit(source);
     if (cap) {
       this.options.observer?.refused(cap);
       socket.destroy();
-      return;
+      return false;
     }
     socket.once('close', () => this.counts.release(source));
-    this.adopt(socket, undefined, true);
+    return true;
   }
 
   private adopt(socket: Socket, knownKey?: string, accepted = false): void {
@@ -197,7 +250,7 @@ function remoteOf(socket: Socket): Remote {
   return { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
 }
 
-/** A TCP connection as the engine uses it, over a way to write text. */
-function textConnection(sendText: (text: string) => void): TextConnection {
-  return { protocol: 'TCP', reliable: true, send: (message) => sendText(writeMessage(message)), sendText, release: () => undefined };
+/** A TCP or TLS connection as the engine uses it, over a way to write text. */
+function textConnection(protocol: StreamKind['protocol'], sendText: (text: string) => void): TextConnection {
+  return { protocol, reliable: true, send: (message) => sendText(writeMessage(message)), sendText, release: () => undefined };
 }
