@@ -108,6 +108,15 @@ describe('configuration', () => {
     expect(configErrorOf(() => resolveConfig("ha:\n  nodeAddress: '198.18.0.11:5060'\nsip:\n  engine: drachtio\n", 'node.yaml', shared)).violations.map((v) => v.key)).toEqual(['ha.nodeAddress']);
   });
 
+  it('takes tls in sip.transports only with a certificate and key, on a port of its own, on the native engine', () => {
+    const tls = "sip:\n  transports: [udp, tls]\n";
+    expect(configErrorOf(() => resolveConfig(tls, 'tls.yaml', {})).violations.map((v) => v.key)).toEqual(['sip.tls.certificateFile', 'sip.tls.keyFile']);
+    const files = { DROUTER_SIP__TLS__CERTIFICATE_FILE: '/etc/sip/cert.pem', DROUTER_SIP__TLS__KEY_FILE: '/etc/sip/key.pem' };
+    expect(resolveConfig(tls, 'tls.yaml', files).sip.tls).toEqual({ port: 5061, certificateFile: '/etc/sip/cert.pem', keyFile: '/etc/sip/key.pem', caFile: '', clientCertificates: 'none', verifyServers: true });
+    expect(configErrorOf(() => resolveConfig(tls, 'tls.yaml', { ...files, DROUTER_SIP__TLS__PORT: '5060' })).violations.map((v) => v.key)).toEqual(['sip.tls.port']);
+    expect(configErrorOf(() => resolveConfig(`${tls}  engine: drachtio\n`, 'tls.yaml', files)).violations.map((v) => v.key)).toEqual(['sip.transports']);
+  });
+
   it('never prints a password from a URL', () => {
     const error = configErrorOf(() => resolveConfig('', 'x.yaml', { DROUTER_STORE__URL: 'postgres://u:topsecret@h/db' }));
     expect(error.message).toContain('postgres://u:***@h/db');

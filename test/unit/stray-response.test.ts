@@ -42,4 +42,11 @@ describe('a response that matches no transaction (RFC 3261 §16.7, §16.11)', ()
     expect(strayResponseHop(answer('SIP/2.0/UDP 198.18.0.10:5070;branch=z9hG4bK-x'), LOCAL)).toBeUndefined();
     expect(strayResponseHop(answer('SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bK-x', ''), LOCAL)).toBeUndefined();
   });
+
+  it('takes a top Via on our TLS port as ours, and sends on over TLS', () => {
+    const hop = strayResponseHop(answer('SIP/2.0/TLS 198.18.0.10:5061;branch=z9hG4bK-tls', 'SIP/2.0/TLS 198.18.0.23:40111;branch=z9hG4bK-phone;received=198.18.0.23'), { ...LOCAL, tlsPort: 5061 });
+    expect(hop?.to).toEqual({ transport: 'tls', address: '198.18.0.23', port: 40111 });
+    expect(strayResponseHop(answer('SIP/2.0/TLS 198.18.0.10:5061;branch=z9hG4bK-tls'), LOCAL)).toBeUndefined();
+  });
 });
+

@@ -17,4 +17,11 @@ describe('loose routing (RFC 3261 §16.4)', () => {
     expect(inDialogTarget({ uri: 'sip:bob@198.51.100.9', routes: ['sip:198.51.100.7;lr'] }, LOCAL)).toBeUndefined();
     expect(inDialogTarget({ uri: 'sip:bob@198.51.100.9', routes: [] }, LOCAL)).toBeUndefined();
   });
+
+  it('takes an entry on our TLS port as ours, with our double Record-Route between TLS and UDP, and routes on over TLS', () => {
+    const withTls = { ...LOCAL, tlsPort: 5061 };
+    expect(routesAfterOurs(['sip:192.0.2.10:5061;transport=tls;lr', 'sip:192.0.2.10:5060;transport=udp;lr', 'sip:198.51.100.7;lr'], withTls)).toEqual(['sip:198.51.100.7;lr']);
+    expect(routesAfterOurs(['sip:192.0.2.10:5061;transport=tls;lr'], LOCAL)).toEqual(['sip:192.0.2.10:5061;transport=tls;lr']);
+    expect(inDialogTarget({ uri: 'sips:bob@198.51.100.9', routes: ['sip:192.0.2.10:5061;transport=tls;lr'] }, withTls)).toMatchObject({ destination: { address: '198.51.100.9', port: 5061, transport: 'tls' } });
+  });
 });
