@@ -81,6 +81,9 @@ export interface TcpTransportOptions {
   observer?: TcpObserver;
 }
 
+/** RFC 5626 §3.5.1: the answer to a CRLFCRLF ping. */
+const PONG = Buffer.from('\r\n', 'binary');
+
 /** RFC 3261 §21.4.11. */
 const TOO_LARGE = { status: 413, reason: 'Request Entity Too Large' };
 
@@ -202,6 +205,7 @@ export class TcpTransport {
       if (closing) return;
       const framed = frameMessages(buffer + chunk.toString('binary'), limits);
       buffer = framed.rest;
+      if (framed.pinged) socket.write(PONG);
       const source = remoteOf(socket);
       for (const text of framed.messages) if (!steering?.steer(text, 'tcp', source)) this.deliver(text, source, socket);
       if (framed.fault) {

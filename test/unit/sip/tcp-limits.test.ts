@@ -13,12 +13,12 @@ describe('framing SIP over a stream (RFC 3261 §18.3)', () => {
     const first = message('hello');
     const second = message('');
     const framed = frameMessages(first + second + 'INVITE sip:b SIP/2.0\r\nVia', LIMITS);
-    expect(framed).toEqual({ messages: [first, second], rest: 'INVITE sip:b SIP/2.0\r\nVia' });
+    expect(framed).toEqual({ messages: [first, second], rest: 'INVITE sip:b SIP/2.0\r\nVia', pinged: false });
   });
 
   it('waits for the rest of a body', () => {
     const whole = message('0123456789');
-    expect(frameMessages(whole.slice(0, -3), LIMITS)).toEqual({ messages: [], rest: whole.slice(0, -3) });
+    expect(frameMessages(whole.slice(0, -3), LIMITS)).toEqual({ messages: [], rest: whole.slice(0, -3), pinged: false });
   });
 
   it('reads the compact form l and a message without Content-Length as bodiless', () => {
@@ -29,14 +29,22 @@ describe('framing SIP over a stream (RFC 3261 §18.3)', () => {
 
   it('skips CRLF keep-alives before and between messages, and keeps nothing of them', () => {
     const one = message('');
-    expect(frameMessages(`\r\n\r\n${one}\r\n\r\n\r\n`, LIMITS)).toEqual({ messages: [one], rest: '' });
+    expect(frameMessages(`\r\n\r\n${one}\r\n\r\n\r\n`, LIMITS)).toEqual({ messages: [one], rest: '', pinged: true });
     // Half a keep-alive is the start of something: the caller holds it to the message deadline.
     expect(frameMessages('\r\n\r', LIMITS).rest).toBe('\r');
   });
 
+  it('says a CRLFCRLF ping came (RFC 5626 §3.5.1), alone or between messages, and a lone CRLF (a pong) is no ping', () => {
+    const one = message('');
+    expect(frameMessages('\r\n\r\n', LIMITS)).toEqual({ messages: [], rest: '', pinged: true });
+    expect(frameMessages(`${one}\r\n\r\n${one}`, LIMITS)).toEqual({ messages: [one, one], rest: '', pinged: true });
+    expect(frameMessages('\r\n', LIMITS)).toEqual({ messages: [], rest: '', pinged: false });
+    expect(frameMessages(`${one}\r\n`, LIMITS).pinged).toBe(false);
+  });
+
   it('refuses a head longer than maxHeadBytes, whole or not', () => {
     const long = `OPTIONS sip:a SIP/2.0\r\nSubject: ${'x'.repeat(200)}`;
-    expect(frameMessages(long, LIMITS)).toEqual({ messages: [], rest: '', fault: { kind: 'head-too-large' } });
+    expect(frameMessages(long, LIMITS)).toEqual({ messages: [], rest: '', pinged: false, fault: { kind: 'head-too-large' } });
     expect(frameMessages(`${long}\r\n\r\n`, LIMITS).fault).toEqual({ kind: 'head-too-large' });
     // At the cap exactly it is still a head.
     const atCap = `OPTIONS sip:a SIP/2.0\r\nSubject: ${'x'.repeat(200 - 32)}`;
@@ -56,7 +64,7 @@ describe('framing SIP over a stream (RFC 3261 §18.3)', () => {
 
   it('refuses a Content-Length that is no number', () => {
     const bad = message('', 'Content-Length: -5');
-    expect(frameMessages(bad, LIMITS)).toEqual({ messages: [], rest: '', fault: { kind: 'bad-length', head: bad } });
+    expect(frameMessages(bad, LIMITS)).toEqual({ messages: [], rest: '', pinged: false, fault: { kind: 'bad-length', head: bad } });
     expect(frameMessages(message('', 'Content-Length: ten'), LIMITS).fault?.kind).toBe('bad-length');
   });
 });
