@@ -44,10 +44,11 @@ export class TcpPeer {
     return splitMessages(this.buffer).messages;
   }
 
-  /** Resolves when the other side closes the connection. */
+  /** Resolves when the connection closes, however (a FIN, a reset, a TLS alert: see `errors`). */
   closed(): Promise<void> {
     if (this.socket.destroyed || this.socket.readableEnded) return Promise.resolve();
-    return once(this.socket, 'close').then(() => undefined);
+    // Not events.once: it rejects on an 'error', and a connection closed by an error is closed all the same.
+    return new Promise((resolve) => this.socket.once('close', () => resolve()));
   }
 
   close(): void {
