@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { closedWithin, metricValue, optionsOver, optionsOverNewConnection } from '../support/connection-checks.js';
-import { challengesOf, peerRow, registerAuthorization, statusOf } from '../support/registering-phone.js';
+import { peerRow, registerOverConnection, statusOf } from '../support/registering-phone.js';
 import { TcpPeer } from '../support/tcp-peer.js';
 import { sipRequest } from '../support/udp-peer.js';
 import { waitFor } from '../support/wait-for.js';
@@ -72,24 +72,7 @@ describeUnless(ON_DRACHTIO)('TCP timeouts and size caps (sip.tcp.idleTimeoutMs, 
   it('registers and answers OPTIONS over TCP as before, and keeps the binding on the connection it came over', async () => {
     const phone = await TcpPeer.connect('127.0.0.136', server.sip);
     try {
-      const register = (cseq: number, extra: string[]) =>
-        sipRequest([
-          `REGISTER sip:${server.sip.address} SIP/2.0`,
-          `Via: SIP/2.0/TCP 127.0.0.136:${phone.localPort};branch=z9hG4bK-tcplim-reg-${cseq}`,
-          'Max-Forwards: 70',
-          `From: <sip:1001@${server.sip.address}>;tag=reg`,
-          `To: <sip:1001@${server.sip.address}>`,
-          'Call-ID: tcplim-reg@127.0.0.136',
-          `CSeq: ${cseq} REGISTER`,
-          `Contact: <sip:1001@127.0.0.136:${phone.localPort};transport=tcp>`,
-          'Expires: 300',
-          ...extra,
-        ]);
-      phone.send(register(1, []));
-      const [challenge] = challengesOf(await phone.receive(/^SIP\/2\.0 401 /m));
-      if (!challenge) throw new Error('no challenge to the REGISTER over TCP');
-      phone.send(register(2, [registerAuthorization('1001', 'secret1001', challenge, `sip:${server.sip.address}`)]));
-      expect(statusOf(await phone.receive(/^CSeq: 2 REGISTER/m))).toBe(200);
+      expect(statusOf(await registerOverConnection(phone, '127.0.0.136', server.sip.address, 'tcp', '1001', 'secret1001'))).toBe(200);
       expect(peerRow(server.storeFile, '1001')).toMatchObject({ ipaddr: '127.0.0.136', port: phone.localPort });
 
       phone.send(optionsOver(phone, '127.0.0.136', server));

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
+import type { TcpPeer } from './tcp-peer.js';
 import { sipRequest, type UdpPeer } from './udp-peer.js';
 
 export interface Challenge {
@@ -109,4 +110,30 @@ export class RegisteringPhone {
     if (!challenge) throw new Error(`no ${algorithm} challenge`);
     return this.send(this.request(user, [this.authorization(user, password, challenge), ...extra]));
   }
+}
+
+/**
+ * A phone's whole REGISTER exchange (401, then credentials for its MD5 challenge) over its connection
+ * (`transport` tcp or tls) from `from`, its Contact that connection's address; the final answer.
+ */
+export async function registerOverConnection(peer: TcpPeer, from: string, proxyAddress: string, transport: 'tcp' | 'tls', user: string, password: string): Promise<string | undefined> {
+  const callId = `reg-${transport}-${user}-${peer.localPort}@${from}`;
+  const register = (cseq: number, extra: readonly string[]) =>
+    sipRequest([
+      `REGISTER sip:${proxyAddress} SIP/2.0`,
+      `Via: SIP/2.0/${transport.toUpperCase()} ${from}:${peer.localPort};branch=z9hG4bK-${callId.replace(/[@.]/g, '-')}-${cseq}`,
+      'Max-Forwards: 70',
+      `From: <sip:${user}@${proxyAddress}>;tag=reg-${cseq}`,
+      `To: <sip:${user}@${proxyAddress}>`,
+      `Call-ID: ${callId}`,
+      `CSeq: ${cseq} REGISTER`,
+      `Contact: <sip:${user}@${from}:${peer.localPort};transport=${transport}>`,
+      'Expires: 300',
+      ...extra,
+    ]);
+  peer.send(register(1, []));
+  const challenge = challengesOf(await peer.receive(/^CSeq: 1 REGISTER/m)).find((c) => c.algorithm === 'MD5');
+  if (!challenge) throw new Error(`no MD5 challenge to ${user}'s REGISTER over ${transport}`);
+  peer.send(register(2, [registerAuthorization(user, password, challenge, `sip:${proxyAddress}`)]));
+  return peer.receive(/^CSeq: 2 REGISTER/m);
 }
