@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type sip from 'sip';
-import { Baresip } from '../support/baresip.js';
+import type { Baresip } from '../support/baresip.js';
+import { metricGrowth } from '../support/connection-checks.js';
 import { freePort } from '../support/drouter-process.js';
 import { moveExampleGateways, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
-import { parseExposition, sampleValue } from '../support/exposition.js';
 import { Linphonec } from '../support/linphonec.js';
-import { missingPhonePrograms } from '../support/real-phones.js';
+import { baresipCallsGateway, baresipRegisters, INTERNATIONAL_NUMBER, missingPhonePrograms, PHONE_DOMAIN, PHONE_EXPIRES_SECONDS, PHONE_STEP_MS } from '../support/real-phones.js';
 import { peerRow } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { waitFor } from '../support/wait-for.js';
@@ -29,14 +29,6 @@ const BARESIP = '127.0.0.191';
 const LINPHONEC = '127.0.0.192';
 const GATEWAY1 = '127.0.0.193';
 const GATEWAY2 = '127.0.0.194';
-/** The domain of the example data's dr_groups rows: the phones' addresses of record are in it. */
-const PHONE_DOMAIN = '127.0.0.1';
-/** Routed by the example's rule 011 to gateway list #1 (gateway 1, then 2). */
-const INTERNATIONAL_NUMBER = '01144201230001';
-/** Each step (a registration, a call set up, a hang-up) is over well within this. */
-const STEP_MS = 10_000;
-/** What the phones ask for: regint=600 (baresip) and reg_expires=600 (linphonec). */
-const EXPIRES_SECONDS = 600;
 
 const missing = missingPhonePrograms();
 const why = missing.length > 0 ? `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not installed (apt-get install baresip linphone-cli)` : '';
@@ -62,37 +54,25 @@ describeUnless(why)(`real phones (baresip, linphonec) register, call a gateway a
     await server?.close();
   });
 
-  const metric = async (name: string, labels: Record<string, string>) =>
-    sampleValue(parseExposition(await (await fetch(`${server.server.adminUrl}/metrics`)).text()), name, labels) ?? 0;
   /** How much `name{labels}` grows while `action` runs. */
-  async function growth<T>(name: string, labels: Record<string, string>, action: () => Promise<T>): Promise<{ result: T; by: number }> {
-    const before = await metric(name, labels);
-    const result = await action();
-    return { result, by: (await metric(name, labels)) - before };
-  }
+  const growth = <T>(name: string, labels: Record<string, string>, action: () => Promise<T>) => metricGrowth(server, name, labels, action);
   const nowSeconds = () => Math.floor(Date.now() / 1000);
 
   it('baresip registers as 1001 with digest, and the row carries its address, expiry, contact and User-Agent', async () => {
-    const sipPort = await freePort();
-    const challenged = await growth('sipdr_registrations_total', { result: 'challenged' }, async () => {
-      const registered = await growth('sipdr_registrations_total', { result: 'registered' }, async () => {
-        baresip = await Baresip.start({
-          address: BARESIP,
-          sipPort,
-          controlPort: await freePortBut(sipPort, sipPort + 1),
-          account: { user: '1001', password: 'secret1001', domain: PHONE_DOMAIN, outboundProxy: server.sip },
-          timeoutMs: STEP_MS,
-        });
-        await baresip.registered(STEP_MS);
-      });
-      expect(registered.by).toBe(1);
+    const registration = await baresipRegisters(server, {
+      address: BARESIP,
+      account: { user: '1001', password: 'secret1001', domain: PHONE_DOMAIN, outboundProxy: server.sip },
+      timeoutMs: PHONE_STEP_MS,
     });
-    expect(challenged.by).toBeGreaterThanOrEqual(1);
+    baresip = registration.phone;
+    const { sipPort } = baresip;
+    expect(registration.registered).toBe(1);
+    expect(registration.challenged).toBeGreaterThanOrEqual(1);
 
     const row = peerRow(server.storeFile, '1001');
     expect(row).toMatchObject({ ipaddr: BARESIP, port: sipPort });
-    expect(Number(row.regseconds)).toBeGreaterThan(nowSeconds() + EXPIRES_SECONDS - 60);
-    expect(Number(row.regseconds)).toBeLessThanOrEqual(nowSeconds() + EXPIRES_SECONDS);
+    expect(Number(row.regseconds)).toBeGreaterThan(nowSeconds() + PHONE_EXPIRES_SECONDS - 60);
+    expect(Number(row.regseconds)).toBeLessThanOrEqual(nowSeconds() + PHONE_EXPIRES_SECONDS);
     // baresip's Contact user is the account's with a suffix of its own (1001-0x…).
     expect(String(row.fullcontact)).toMatch(new RegExp(`^sip:1001[^@]*@${BARESIP.replaceAll('.', '\\.')}:${sipPort}\\b`));
     // The version baresip prints at start: "baresip v1.0.0 Copyright …"; the User-Agent adds the platform.
@@ -106,7 +86,7 @@ describeUnless(why)(`real phones (baresip, linphonec) register, call a gateway a
     const challenged = await growth('sipdr_registrations_total', { result: 'challenged' }, async () => {
       const registered = await growth('sipdr_registrations_total', { result: 'registered' }, async () => {
         linphonec = Linphonec.start({ address: LINPHONEC, sipPort, rtpPort: await freePort(), account: { user: '1002', password: 'secret1002', domain: PHONE_DOMAIN, proxy: server.sip } });
-        return linphonec.askUntil('status register', /^registered, identity=.*<sip:1002@/m, STEP_MS);
+        return linphonec.askUntil('status register', /^registered, identity=.*<sip:1002@/m, PHONE_STEP_MS);
       });
       expect(registered.by).toBe(1);
     });
@@ -114,25 +94,16 @@ describeUnless(why)(`real phones (baresip, linphonec) register, call a gateway a
 
     const row = peerRow(server.storeFile, '1002');
     expect(row).toMatchObject({ ipaddr: LINPHONEC, port: sipPort });
-    expect(Number(row.regseconds)).toBeGreaterThan(nowSeconds() + EXPIRES_SECONDS - 60);
-    expect(Number(row.regseconds)).toBeLessThanOrEqual(nowSeconds() + EXPIRES_SECONDS);
+    expect(Number(row.regseconds)).toBeGreaterThan(nowSeconds() + PHONE_EXPIRES_SECONDS - 60);
+    expect(Number(row.regseconds)).toBeLessThanOrEqual(nowSeconds() + PHONE_EXPIRES_SECONDS);
     expect(String(row.fullcontact)).toMatch(new RegExp(`^<?sip:1002@${LINPHONEC.replaceAll('.', '\\.')}:${sipPort}\\b`));
     expect(row.useragent).toBe(`Linphonec/${Linphonec.version()}`);
   }, 30_000);
 
   it(`baresip calls ${INTERNATIONAL_NUMBER}: challenged, then gateway 1 gets its INVITE, ACK and BYE through us, without our Route`, async () => {
     if (!baresip) throw new Error('baresip did not start (see the first test)');
-    const phone = baresip;
-    const from = phone.events.length;
-    const challenges = await growth('sipdr_sip_responses_total', { method: 'INVITE', code: '407' }, async () => {
-      expect((await phone.command('dial', INTERNATIONAL_NUMBER, STEP_MS)).ok).toBe(true);
-      return phone.event('CALL_ESTABLISHED', STEP_MS, from);
-    });
-    expect(challenges.by).toBe(1);
-    await waitFor('the ACK at gateway 1', STEP_MS, () => (gateway1.requests('ACK').length > 0 ? true : undefined));
-    expect((await phone.command('hangup', '', STEP_MS)).ok).toBe(true);
-    await phone.event('CALL_CLOSED', STEP_MS, from);
-    await waitFor('the BYE at gateway 1', STEP_MS, () => (gateway1.requests('BYE').length > 0 ? true : undefined));
+    const { challenges } = await baresipCallsGateway(baresip, server, gateway1, INTERNATIONAL_NUMBER, PHONE_STEP_MS);
+    expect(challenges).toBe(1);
 
     const [invite] = gateway1.requests('INVITE');
     expect(gateway1.requests('INVITE')).toHaveLength(1);
@@ -157,16 +128,16 @@ describeUnless(why)(`real phones (baresip, linphonec) register, call a gateway a
     const printedFrom = phone.printed.length;
     const located = await growth('sipdr_routing_decisions_total', { outcome: 'registered' }, async () => {
       phone.send(`call sip:1001@${PHONE_DOMAIN}`);
-      return baresip?.event('CALL_ESTABLISHED', STEP_MS, from);
+      return baresip?.event('CALL_ESTABLISHED', PHONE_STEP_MS, from);
     });
     expect(located.by).toBe(1);
     expect(located.result?.peeruri).toMatch(/^sip:1002@/);
-    await phone.expectOutput(/Call \d+ with \S+ connected/, STEP_MS, printedFrom);
+    await phone.expectOutput(/Call \d+ with \S+ connected/, PHONE_STEP_MS, printedFrom);
     expect(gateway1.requests('INVITE')).toHaveLength(1);
 
     phone.send('terminate');
-    await baresip.event('CALL_CLOSED', STEP_MS, from);
-    await phone.expectOutput(/Call \d+ with \S+ ended/, STEP_MS, printedFrom);
+    await baresip.event('CALL_CLOSED', PHONE_STEP_MS, from);
+    await phone.expectOutput(/Call \d+ with \S+ ended/, PHONE_STEP_MS, printedFrom);
   }, 40_000);
 
   it('both unregister, and their rows are cleared as chan_sip clears them', async () => {
@@ -174,9 +145,9 @@ describeUnless(why)(`real phones (baresip, linphonec) register, call a gateway a
     const cleared = { fullcontact: '', ipaddr: '', port: 0, regseconds: 0, useragent: '' };
     const unregistered = await growth('sipdr_registrations_total', { result: 'unregistered' }, async () => {
       linphonec?.send('unregister');
-      await waitFor('the row of 1002 cleared', STEP_MS, () => (peerRow(server.storeFile, '1002').fullcontact === '' ? true : undefined), { detail: () => linphonec?.printed ?? '' });
+      await waitFor('the row of 1002 cleared', PHONE_STEP_MS, () => (peerRow(server.storeFile, '1002').fullcontact === '' ? true : undefined), { detail: () => linphonec?.printed ?? '' });
       // SIGTERM: baresip unregisters its account, then exits by itself.
-      await baresip?.stop(STEP_MS);
+      await baresip?.stop(PHONE_STEP_MS);
     });
     expect(baresip.exited).toBe(true);
     expect(unregistered.by).toBe(2);
@@ -184,14 +155,6 @@ describeUnless(why)(`real phones (baresip, linphonec) register, call a gateway a
     expect(peerRow(server.storeFile, '1002')).toMatchObject(cleared);
   }, 40_000);
 });
-
-/** A free port other than `taken` (baresip's SIP ports, which freePort does not know of). */
-async function freePortBut(...taken: number[]): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (!taken.includes(port)) return port;
-  }
-}
 
 /** The URIs of a request's Route entries. */
 function routesOf(request: sip.Message): string[] {

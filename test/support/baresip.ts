@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './drouter-process.js';
 import { waitFor } from './wait-for.js';
 
 /** An event baresip's ctrl_tcp reports (ua_event: REGISTER_OK, CALL_ESTABLISHED, CALL_CLOSED …). */
@@ -29,6 +30,30 @@ export interface BaresipAccount {
   domain: string;
   /** Every request goes here first (baresip's `outbound`): the proxy under test. */
   outboundProxy: { address: string; port: number };
+  /**
+   * How it reaches `outboundProxy` (`;transport=` of its address of record and outbound):
+   * udp by default; tls needs `outboundProxy.port` to be the proxy's sip.tls.port and `caFile` to start.
+   */
+  transport?: 'udp' | 'tls';
+}
+
+/** Where and how baresip runs (Baresip.start). */
+export interface BaresipOptions {
+  address: string;
+  sipPort: number;
+  controlPort: number;
+  account: BaresipAccount;
+  /** The CA certificates it trusts for TLS (sip_cafile); required with `account.transport` tls. */
+  caFile?: string;
+  timeoutMs: number;
+}
+
+/** A free port for ctrl_tcp beside `sipPort`: not one of baresip's SIP ports (`sipPort`, `sipPort + 1` for TLS), which freePort does not know of. */
+export async function freeControlPort(sipPort: number): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port !== sipPort && port !== sipPort + 1) return port;
+  }
 }
 
 /**
@@ -67,17 +92,19 @@ export class Baresip {
   }
 
   /** Starts baresip on `address` (SIP on `sipPort`, ctrl_tcp on `controlPort`) and connects to its ctrl_tcp. */
-  static async start(options: { address: string; sipPort: number; controlPort: number; account: BaresipAccount; timeoutMs: number }): Promise<Baresip> {
+  static async start(options: BaresipOptions): Promise<Baresip> {
     const { address, sipPort, controlPort, account } = options;
+    const transport = account.transport ?? 'udp';
+    if (transport === 'tls' && options.caFile === undefined) throw new Error('baresip over TLS needs caFile, the CA that signed the proxy\'s certificate');
     // baresip listens for SIP over UDP and TCP on sipPort and over TLS on the port after it.
     if (controlPort === sipPort || controlPort === sipPort + 1) throw new Error(`ctrl_tcp port ${controlPort} is one of baresip's SIP ports (${sipPort}, ${sipPort + 1} for TLS)`);
     const dir = mkdtempSync(join(tmpdir(), 'drouter-baresip-'));
-    writeFileSync(join(dir, 'config'), baresipConfig(address, sipPort, controlPort));
+    writeFileSync(join(dir, 'config'), baresipConfig(address, sipPort, controlPort, options.caFile));
     const { outboundProxy: proxy } = account;
     // regint: the REGISTER's Expires; answermode=auto: it answers a call itself.
     writeFileSync(
       join(dir, 'accounts'),
-      `<sip:${account.user}@${account.domain};transport=udp>;auth_pass=${account.password};outbound="sip:${proxy.address}:${proxy.port};transport=udp";regint=600;answermode=auto\n`,
+      `<sip:${account.user}@${account.domain};transport=${transport}>;auth_pass=${account.password};outbound="sip:${proxy.address}:${proxy.port};transport=${transport}";regint=600;answermode=auto\n`,
     );
     // The contacts file is read at start; an empty one keeps baresip from writing its example.
     writeFileSync(join(dir, 'contacts'), '');
@@ -114,12 +141,12 @@ export class Baresip {
 
   /**
    * Its account's registration answered 200: the REGISTER_OK event, or
-   * baresip's own line for it (`1001@…: {0/UDP/v4} 200 OK`). baresip
+   * baresip's own line for it (`1001@…: {0/UDP/v4} 200 OK`, `{0/TLS/v4}` over TLS). baresip
    * registers as it starts, so on a busy machine the event may be sent
    * before our ctrl_tcp connection is up, and is then never seen.
    */
   async registered(timeoutMs: number): Promise<void> {
-    await waitFor('baresip to register (REGISTER_OK, or its "200 OK" line)', timeoutMs, () => this.events.some((event) => event.type === 'REGISTER_OK') || / \{\d+\/UDP\/v4\} 200 OK /.test(this.output) || undefined, {
+    await waitFor('baresip to register (REGISTER_OK, or its "200 OK" line)', timeoutMs, () => this.events.some((event) => event.type === 'REGISTER_OK') || / \{\d+\/(?:UDP|TLS)\/v4\} 200 OK /.test(this.output) || undefined, {
       detail: () => `events: ${this.events.map((event) => `${event.type}(${event.param ?? ''})`).join(', ')}; ${this.printed()}`,
     });
   }
@@ -178,8 +205,9 @@ export class Baresip {
  * an address), ctrl_tcp for the test, the menu's commands for ctrl_tcp to
  * run, G.711 (what the stand-in gateway offers), and aubridge as audio device.
  */
-function baresipConfig(address: string, sipPort: number, controlPort: number): string {
+function baresipConfig(address: string, sipPort: number, controlPort: number, caFile: string | undefined): string {
   return [
+    ...(caFile === undefined ? [] : [`sip_cafile ${caFile}`]),
     'poll_method epoll',
     `sip_listen ${address}:${sipPort}`,
     `net_interface ${address}`,

@@ -52,3 +52,10 @@ export async function closedWithin(peer: TcpPeer, withinMs: number, since = Date
 export async function metricValue(server: TestServer, name: string, labels: Record<string, string>): Promise<number | undefined> {
   return sampleValue(parseExposition(await (await fetch(`${server.server.adminUrl}/metrics`)).text()), name, labels);
 }
+
+/** How much the proxy's `name{labels}` grew while `action` ran (an absent sample counts as 0). */
+export async function metricGrowth<T>(server: TestServer, name: string, labels: Record<string, string>, action: () => Promise<T>): Promise<{ result: T; by: number }> {
+  const before = (await metricValue(server, name, labels)) ?? 0;
+  const result = await action();
+  return { result, by: ((await metricValue(server, name, labels)) ?? 0) - before };
+}
