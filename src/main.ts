@@ -154,7 +154,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
 
     const secret = await sharedSecret(config, store, log);
     const dialogs = new DialogGuard(new DialogSigner(secret), securityLog);
-    const tls = config.sip.engine === 'native' && config.sip.transports.includes('tls') ? await TlsCredentials.load(config.sip.tls) : undefined;
+    const secure = config.sip.transports.includes('tls') || config.sip.transports.includes('wss');
+    const tls = config.sip.engine === 'native' && secure ? await TlsCredentials.load(config.sip.tls) : undefined;
     engine = createEngine(config, log, metrics, worker?.steering, dialogs, tls);
     const steps: Record<string, MethodStep> = {};
     steps.OPTIONS = optionsStep(() => Object.keys(steps));
@@ -204,7 +205,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
         if (gateway) void gatewayStates.apply(gateway, { kind: 'call-timeout' });
       },
     });
-    steps.REGISTER = withoutPeerTable(() => store.layout().peers !== undefined, registerStep({
+    const registrarService = registerStep({
       store,
       peers,
       cache,
@@ -218,7 +219,9 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       // Read once: a column widened while running is used from the next start.
       columnSizes: await store.registrationColumnSizes(),
       nodeAddress: config.ha.nodeAddress,
-    }));
+    });
+    steps.REGISTER = withoutPeerTable(() => store.layout().peers !== undefined, registrarService.step);
+    engine.watchFlows?.((flow) => void registrarService.flowClosed(flow));
     metrics.countBindingsWith(() => cache?.countBoundAors() ?? Promise.resolve(0));
     const leaderOf = () => leadership;
     sweeper = new ExpirySweeper({

@@ -68,18 +68,26 @@ const sipSchema = z.strictObject({
   address: ipAddress.default('127.0.0.1'),
   port: portNumber.default(5060),
   transports: leaf(
-    z.array(z.enum(['udp', 'tcp', 'tls'])).min(1),
-    'a non-empty list of udp, tcp, tls (tls: the native engine, on sip.tls.port, with sip.tls.certificateFile and keyFile)',
+    z.array(z.enum(['udp', 'tcp', 'tls', 'ws', 'wss'])).min(1),
+    'a non-empty list of udp, tcp, tls, ws, wss (tls, ws, wss: the native engine, on sip.tls.port, sip.websocket.port and securePort; tls and wss with sip.tls.certificateFile and keyFile)',
   ).default(['udp', 'tcp']),
   // SIP over TLS (docs/engines.md "TLS"): the native engine's listener on its own port, and its connections out.
   tls: z
     .strictObject({
-      port: leaf(z.number().int().min(1).max(65535), 'an integer port from 1 to 65535, other than sip.port').default(5061),
-      certificateFile: leaf(z.string(), 'a PEM file: this server\'s certificate (and its chain); required when sip.transports has tls').default(''),
-      keyFile: leaf(z.string(), 'a PEM file: the certificate\'s private key; required when sip.transports has tls').default(''),
+      port: leaf(z.number().int().min(1).max(65535), 'an integer port from 1 to 65535, not used by another transport').default(5061),
+      certificateFile: leaf(z.string(), 'a PEM file: this server\'s certificate (and its chain); required when sip.transports has tls or wss').default(''),
+      keyFile: leaf(z.string(), 'a PEM file: the certificate\'s private key; required when sip.transports has tls or wss').default(''),
       caFile: leaf(z.string(), 'a PEM file of CA certificates that clients\' and gateways\' certificates must chain to; empty: the system\'s CAs').default(''),
       clientCertificates: leaf(z.enum(['none', 'request', 'require']), 'one of none, request, require').default('none'),
       verifyServers: leaf(z.boolean(), 'true or false').default(true),
+    })
+    .prefault({}),
+  // SIP over WebSocket (RFC 7118, docs/engines.md "WebSocket"): browser phones.
+  websocket: z
+    .strictObject({
+      port: leaf(z.number().int().min(1).max(65535), 'an integer port from 1 to 65535, not used by another transport').default(8080),
+      securePort: leaf(z.number().int().min(1).max(65535), 'an integer port from 1 to 65535, not used by another transport').default(8443),
+      allowedOrigins: leaf(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/)), 'a list of web origins (https://phone.example.com) whose pages may connect; empty: any').default([]),
     })
     .prefault({}),
   // The native engine's TCP connections (docs/engines.md "TCP limits"); drachtio-server keeps its own.
@@ -344,12 +352,25 @@ export const configSchema = z.strictObject({
   if (config.cache.waitReplicas > 0 && config.cache.url === 'memory') {
     context.addIssue({ code: 'custom', path: ['cache', 'waitReplicas'], input: config.cache.waitReplicas, message: 'must be 0 with cache.url memory (an in-process cache has no replicas)' });
   }
-  if (config.sip.transports.includes('tls')) {
+  const { transports, tls, websocket } = config.sip;
+  if (transports.includes('tls') || transports.includes('wss')) {
     for (const key of ['certificateFile', 'keyFile'] as const) {
-      if (config.sip.tls[key] === '') context.addIssue({ code: 'custom', path: ['sip', 'tls', key], input: '', message: 'required when sip.transports has tls' });
+      if (tls[key] === '') context.addIssue({ code: 'custom', path: ['sip', 'tls', key], input: '', message: 'required when sip.transports has tls or wss' });
     }
-    if (config.sip.engine === 'drachtio') context.addIssue({ code: 'custom', path: ['sip', 'transports'], input: config.sip.transports, message: 'tls is the native engine\'s: drachtio-server serves TLS itself (its own tls contact and certificate)' });
-    if (config.sip.tls.port === config.sip.port) context.addIssue({ code: 'custom', path: ['sip', 'tls', 'port'], input: config.sip.tls.port, message: 'must differ from sip.port (TCP is served there)' });
+  }
+  if (config.sip.engine === 'drachtio' && transports.some((transport) => transport !== 'udp' && transport !== 'tcp')) {
+    context.addIssue({ code: 'custom', path: ['sip', 'transports'], input: transports, message: 'tls, ws and wss are the native engine\'s: drachtio-server serves them itself (its own contacts and certificate)' });
+  }
+  // Each transport beyond UDP and TCP on a port of its own.
+  const ports = [
+    { transport: 'tls', path: ['sip', 'tls', 'port'], port: tls.port },
+    { transport: 'ws', path: ['sip', 'websocket', 'port'], port: websocket.port },
+    { transport: 'wss', path: ['sip', 'websocket', 'securePort'], port: websocket.securePort },
+  ].filter((each) => transports.includes(each.transport as 'tls'));
+  const taken = new Set([config.sip.port]);
+  for (const each of ports) {
+    if (taken.has(each.port)) context.addIssue({ code: 'custom', path: each.path, input: each.port, message: 'must differ from sip.port and the other transports\' ports' });
+    taken.add(each.port);
   }
   if (config.ha.nodeAddress !== '' && config.cache.url === 'memory') {
     context.addIssue({ code: 'custom', path: ['ha', 'nodeAddress'], input: config.ha.nodeAddress, message: 'needs a cache the nodes share (cache.url redis://): with the in-process cache no other node sees this one\'s registrations' });

@@ -173,6 +173,23 @@ export function applyRegister(stored: readonly Binding[], request: RegisterReque
   return { ok: true, bindings: next, changed: true };
 }
 
+/**
+ * The bindings that live no longer than `flow`, the connection they were
+ * registered over, once it closed (RFC 5626 §5.3: a flow's failure ends the
+ * bindings on it): a WebSocket phone's (a browser cannot be connected to
+ * again), and any that asked for outbound (a `reg-id` parameter). Other
+ * bindings over TCP stay: the phone may be reached at its Contact.
+ */
+export function boundToFlow(bindings: readonly Binding[], flow: Endpoint): Binding[] {
+  return bindings.filter(
+    (binding) =>
+      binding.source.transport === flow.transport &&
+      binding.source.address === flow.address &&
+      binding.source.port === flow.port &&
+      (flow.transport === 'ws' || flow.transport === 'wss' || /;reg-id=/i.test(binding.contactParams)),
+  );
+}
+
 /** R14: the 200 lists every binding with what is left of its expiry, in whole seconds. */
 export function contactHeaderValues(bindings: readonly Binding[], now: number): string[] {
   return bindings.map((binding) => `<${binding.contact}>${binding.contactParams};expires=${Math.max(0, Math.ceil((binding.expiresAt - now) / 1000))}`);

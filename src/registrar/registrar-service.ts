@@ -4,13 +4,13 @@ import type { RegistrarConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { SecurityLog } from '../security-log/security-log.js';
 import type { PeerRow, RegistrationColumnSizes } from '../model/sippeers-table.js';
-import type { ServerExchange, SipRequest } from '../sip/engine.js';
+import type { Endpoint, ServerExchange, SipRequest } from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
 import { parseSipUri } from '../sip/uri.js';
 import { KeyedReportThrottle } from '../report-throttle.js';
 import { registrationFailed } from '../security-log/asterisk-lines.js';
 import type { Store } from '../store/store.js';
-import { applyRegister, type Binding, byPreference, type ContactEntry, contactHeaderValues, isRetransmission } from './bindings.js';
+import { applyRegister, type Binding, boundToFlow, byPreference, type ContactEntry, contactHeaderValues, isRetransmission } from './bindings.js';
 import type { AuthenticationFailure, DigestAuthenticator } from './authentication-service.js';
 import { fitToColumns, type Truncation } from './column-fit.js';
 import type { PeerLookup } from './peer-service.js';
@@ -87,9 +87,23 @@ function contactEntries(request: SipRequest): readonly ContactEntry[] | '*' | un
  * registration state, bindings in the cache. Every failure logs chan_sip's
  * line; a failed authentication also goes to the security log, for fail2ban.
  */
-export function registerStep(deps: RegistrarDeps): MethodStep {
+/** The registrar: the REGISTER step, and what a closed connection does to the bindings registered over it. */
+export interface Registrar {
+  step: MethodStep;
+  /** A connection a phone registered over closed (the engine says so): its flow-bound bindings end (RFC 5626 §5.3). */
+  flowClosed(flow: Endpoint): Promise<void>;
+}
+
+/** A connection, as the flows map knows it. */
+function flowKey(flow: Endpoint): string {
+  return `${flow.transport}:${flow.address}:${flow.port}`;
+}
+
+export function registerStep(deps: RegistrarDeps): Registrar {
   const { config, log } = deps;
   const queue = new PerAorQueue();
+  /** The AoRs registered over each connection this process holds, so that its close can end their bindings. */
+  const flows = new Map<string, Set<string>>();
   const truncationReports = new KeyedReportThrottle(TRUNCATION_REPORT_MS, TRUNCATION_REPORT_KEYS);
 
   /** One line per peer and column per interval: the registration went on, the row holds a shortened copy. */
@@ -203,6 +217,7 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
       }
       if (result.changed) {
         if ((await store(peer, before, result.bindings, now)) === 'changed') continue;
+        if (boundToFlow(result.bindings, request.source).length > 0) flows.set(flowKey(request.source), (flows.get(flowKey(request.source)) ?? new Set()).add(peer.name));
         const hadLive = before.some((binding) => binding.expiresAt > now);
         deps.observer.registration(result.bindings.length === 0 ? 'unregistered' : hadLive ? 'refreshed' : 'registered');
       }
@@ -214,15 +229,45 @@ export function registerStep(deps: RegistrarDeps): MethodStep {
     exchange.reply(500, { reason: 'Server Internal Error (concurrent REGISTERs for this AoR, try again)', headers: { 'Retry-After': '1' } });
   }
 
-  return async (exchange) => {
-    const { request } = exchange;
-    const to = request.to ? parseSipUri(request.to.uri) : undefined;
-    const user = to?.ok ? to.uri.user : undefined;
-    if (!user) {
-      exchange.reply(404, { reason: 'Not Found (no user in To)' });
-      return;
+  /** Ends the flow's bindings of one AoR, as a REGISTER with Expires 0 for them would (the row cleared when none is left). */
+  async function endFlowBindings(name: string, flow: Endpoint): Promise<void> {
+    const peer = await deps.peers.find(name);
+    if (!peer) return;
+    for (let attempt = 1; attempt <= SWAP_ATTEMPTS; attempt++) {
+      const now = deps.clock.now().getTime();
+      const before = await deps.cache.getBindings(name);
+      const ended = boundToFlow(before, flow);
+      if (ended.length === 0) return;
+      const after = before.filter((binding) => !ended.includes(binding));
+      if ((await store(peer, before, after, now)) === 'stored') {
+        log.info({ peer: name, flow: flowKey(flow) }, `${ended.length === 1 ? 'binding' : `${ended.length} bindings`} of ${name} ended with the ${flow.transport.toUpperCase()} connection from ${flow.address}:${flow.port} it was registered over`);
+        return;
+      }
     }
-    const peer = await authenticate(exchange, user);
-    if (peer) await queue.run(peer.name, () => register(exchange, peer));
+  }
+
+  return {
+    step: async (exchange) => {
+      const { request } = exchange;
+      const to = request.to ? parseSipUri(request.to.uri) : undefined;
+      const user = to?.ok ? to.uri.user : undefined;
+      if (!user) {
+        exchange.reply(404, { reason: 'Not Found (no user in To)' });
+        return;
+      }
+      const peer = await authenticate(exchange, user);
+      if (peer) await queue.run(peer.name, () => register(exchange, peer));
+    },
+    async flowClosed(flow) {
+      const key = flowKey(flow);
+      const names = flows.get(key);
+      if (!names) return;
+      flows.delete(key);
+      for (const name of names) {
+        await queue.run(name, () => endFlowBindings(name, flow)).catch((error: unknown) => {
+          log.warn({ err: error, peer: name, flow: key }, `bindings of ${name} on the closed connection ${key} not ended (${error instanceof Error ? error.message : String(error)}): they run out at their expiry`);
+        });
+      }
+    },
   };
 }

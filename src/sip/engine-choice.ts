@@ -38,6 +38,7 @@ export function createEngine(config: Readonly<Config>, log: Logger, metrics: Met
     retryAfterSeconds: config.overload.retryAfterSeconds,
     ...(steering ? { steering } : {}),
     ...(tls ? { tls: { port: config.sip.tls.port, credentials: tls } } : {}),
+    websocket: config.sip.websocket,
   });
 }
 

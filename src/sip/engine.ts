@@ -5,13 +5,15 @@
  * leave their folders.
  */
 
-export type Transport = 'udp' | 'tcp' | 'tls';
+export type Transport = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
-/** Where SIP is taken: one address; UDP and TCP on `port`, TLS on `tlsPort` when TLS is listened for. */
+/** Where SIP is taken: one address; UDP and TCP on `port`, TLS, WebSocket and secure WebSocket on ports of their own when listened for. */
 export interface LocalAddress {
   address: string;
   port: number;
   tlsPort?: number | undefined;
+  wsPort?: number | undefined;
+  wssPort?: number | undefined;
 }
 
 export interface Endpoint {
@@ -202,6 +204,8 @@ export interface SipEngine {
   request(request: OutgoingRequest, options: { timeoutMs: number }): Promise<RequestOutcome>;
   /** State held right now: client transactions (kept a while after they end) and INVITEs being proxied. */
   stats(): { clientTransactions: number; invitesInProgress: number };
+  /** Tells `listener` of each connection a peer opened that has closed (its flow ended, RFC 5626). Absent: the engine cannot say. */
+  watchFlows?(listener: (flow: Endpoint) => void): void;
   /** Reads the TLS files again (SIGHUP); false when there is no TLS; rejects naming the file (the old ones kept). Absent: the engine has no TLS of ours. */
   reloadCertificates?(): Promise<boolean>;
   /** Absent: always able (the embedded engine). The drachtio engine is not while its server is unreachable. */

@@ -114,9 +114,9 @@ export class RegisteringPhone {
 
 /**
  * A phone's whole REGISTER exchange (401, then credentials for its MD5 challenge) over its connection
- * (`transport` tcp or tls) from `from`, its Contact that connection's address; the final answer.
+ * (`transport` tcp, tls, ws or wss) from `from`, its Contact that connection's address; the final answer.
  */
-export async function registerOverConnection(peer: TcpPeer, from: string, proxyAddress: string, transport: 'tcp' | 'tls', user: string, password: string): Promise<string | undefined> {
+export async function registerOverConnection(peer: Pick<TcpPeer, 'send' | 'receive' | 'localPort'>, from: string, proxyAddress: string, transport: 'tcp' | 'tls' | 'ws' | 'wss', user: string, password: string): Promise<string | undefined> {
   const callId = `reg-${transport}-${user}-${peer.localPort}@${from}`;
   const register = (cseq: number, extra: readonly string[]) =>
     sipRequest([

@@ -117,6 +117,16 @@ describe('configuration', () => {
     expect(configErrorOf(() => resolveConfig(`${tls}  engine: drachtio\n`, 'tls.yaml', files)).violations.map((v) => v.key)).toEqual(['sip.transports']);
   });
 
+  it('takes ws and wss on ports of their own, wss only with the certificate of sip.tls, and web origins as scheme://host[:port]', () => {
+    const ws = "sip:\n  transports: [udp, ws, wss]\n";
+    expect(configErrorOf(() => resolveConfig(ws, 'ws.yaml', {})).violations.map((v) => v.key)).toEqual(['sip.tls.certificateFile', 'sip.tls.keyFile']);
+    const files = { DROUTER_SIP__TLS__CERTIFICATE_FILE: '/etc/sip/cert.pem', DROUTER_SIP__TLS__KEY_FILE: '/etc/sip/key.pem' };
+    expect(resolveConfig(ws, 'ws.yaml', files).sip.websocket).toEqual({ port: 8080, securePort: 8443, allowedOrigins: [] });
+    expect(configErrorOf(() => resolveConfig(ws, 'ws.yaml', { ...files, DROUTER_SIP__WEBSOCKET__SECURE_PORT: '8080' })).violations.map((v) => v.key)).toEqual(['sip.websocket.securePort']);
+    expect(configErrorOf(() => resolveConfig(`${ws}  websocket:\n    allowedOrigins: [phone.example.com]\n`, 'ws.yaml', files)).violations.map((v) => v.key)).toEqual(['sip.websocket.allowedOrigins']);
+    expect(resolveConfig(`${ws}  websocket:\n    allowedOrigins: ['https://phone.example.com:8443']\n`, 'ws.yaml', files).sip.websocket.allowedOrigins).toEqual(['https://phone.example.com:8443']);
+  });
+
   it('never prints a password from a URL', () => {
     const error = configErrorOf(() => resolveConfig('', 'x.yaml', { DROUTER_STORE__URL: 'postgres://u:topsecret@h/db' }));
     expect(error.message).toContain('postgres://u:***@h/db');

@@ -25,7 +25,8 @@ import { combinedTransport, type NativeTransport } from './combined-transport.js
 import { type ServerTransaction, ServerTransactions } from './server-transactions.js';
 import { parseHop, topBranch } from './hops.js';
 import { strayResponseHop } from './stray-response.js';
-import { type TcpLimits, type TcpObserver, TcpTransport, tlsStream } from './tcp-transport.js';
+import { type TcpLimits, type TcpObserver, TcpTransport } from './tcp-transport.js';
+import { openOwnPortTransports, type WebSocketSettings } from './own-port-transports.js';
 import type { TlsCredentials } from './tls-credentials.js';
 import { isOwnHop, localPort, transportOf } from '../endpoint.js';
 import { UdpTransport } from './udp-transport.js';
@@ -41,8 +42,10 @@ export interface NativeEngineOptions {
   transports: readonly Transport[];
   /** sip.tcp: the caps, timeouts and size limits of the TCP connections (TLS ones too). */
   tcp: TcpLimits;
-  /** SIP over TLS on its own port, when `transports` has tls. */
+  /** SIP over TLS on its own port, when `transports` has tls (its certificate also serves wss). */
   tls?: { port: number; credentials: TlsCredentials };
+  /** SIP over WebSocket, when `transports` has ws or wss. */
+  websocket?: WebSocketSettings;
   /** Told of the TCP connections refused by a cap or closed by a limit (the metrics). */
   tcpObserver?: TcpObserver;
   /** Called for engine faults that no request owns (a send that threw). */
@@ -71,6 +74,8 @@ export class NativeEngine implements SipEngine {
   readonly local: SipEngine['local'];
   private transport: NativeTransport | undefined;
   private reloadTls: (() => Promise<void>) | undefined;
+  private flowListener: ((flow: Endpoint) => void) | undefined;
+  private readonly flowClosed = (transport: Transport, remote: { address: string; port: number }): void => this.flowListener?.({ transport, address: remote.address, port: remote.port });
   private transactions: ServerTransactions | undefined;
   /** Our client transactions, by `branch|CSeq method`. */
   private readonly attempts = new Map<string, (response: InboundResponse) => void>();
@@ -83,26 +88,24 @@ export class NativeEngine implements SipEngine {
   }
 
   constructor(private readonly options: NativeEngineOptions) {
-    this.local = { address: options.address, port: options.port, tlsPort: options.tls?.port, transports: options.transports };
+    const listens = (transport: Transport) => options.transports.includes(transport);
+    this.local = {
+      address: options.address,
+      port: options.port,
+      tlsPort: listens('tls') ? options.tls?.port : undefined,
+      wsPort: listens('ws') ? options.websocket?.port : undefined,
+      wssPort: listens('wss') ? options.websocket?.securePort : undefined,
+      transports: options.transports,
+    };
   }
 
   async start(onRequest: RequestHandler, screen: RequestScreen = ADMIT_ALL): Promise<void> {
-    const { address, port, transports, tls } = this.options;
-    const plain = transports.filter((transport) => transport !== 'tls');
+    const { address, port, transports } = this.options;
+    const plain = transports.filter((transport) => transport === 'udp' || transport === 'tcp');
     try {
       await checkCanBind(address, port, plain);
     } catch (error) {
       throw new DrouterError('DROUTER_ERR_SIP_BIND', `cannot listen for SIP on ${address}:${port} (${plain.join('+')}): ${listenFailureReason(error)}; set sip.address and sip.port (DROUTER_SIP__ADDRESS, DROUTER_SIP__PORT) to a free address and port, or stop what holds it`);
-    }
-    const secure = transports.includes('tls') ? tls : undefined;
-    if (transports.includes('tls') && !secure) throw new DrouterError('DROUTER_ERR_TLS', 'sip.transports has tls but no TLS credentials were given to the engine');
-    if (secure && this.options.steering) throw new DrouterError('DROUTER_ERR_TLS', 'SIP over TLS is not available with --workers N yet: run one process per node for TLS (docs/engines.md "TLS")');
-    if (secure) {
-      try {
-        await checkCanBind(address, secure.port, ['tcp']);
-      } catch (error) {
-        throw new DrouterError('DROUTER_ERR_SIP_BIND', `cannot listen for SIP over TLS on ${address}:${secure.port}: ${listenFailureReason(error)}; set sip.tls.port (DROUTER_SIP__TLS__PORT) to a free port, or stop what holds it`);
-      }
     }
     // Whatever a message does to the code below, it must not take the process down.
     const onMessage = (received: Received, remote: Remote) => {
@@ -115,18 +118,14 @@ export class NativeEngine implements SipEngine {
     };
     const { steering, tcp: limits, tcpObserver: observer } = this.options;
     const udp = transports.includes('udp') ? new UdpTransport({ address, port }, onMessage, steering, this.options.onError, (source) => screen.admitsSource(source)) : undefined;
-    const tcp = transports.includes('tcp') ? new TcpTransport({ local: { address, port }, limits, onMessage, steering, observer }) : undefined;
-    const overTls = secure ? tlsStream(secure.credentials) : undefined;
-    const tlsTransport = secure && overTls ? new TcpTransport({ local: { address, port: secure.port }, stream: overTls, limits, onMessage, observer }) : undefined;
-    this.reloadTls = secure && overTls && tlsTransport ? async () => {
-      await secure.credentials.reload();
-      overTls.reloaded(tlsTransport.listener);
-    } : undefined;
+    const tcp = transports.includes('tcp') ? new TcpTransport({ local: { address, port }, limits, onMessage, steering, observer, onFlowClosed: (remote) => this.flowClosed('tcp', remote) }) : undefined;
+    const { reloadCertificates, ...ownPort } = await openOwnPortTransports({ address, transports, tls: this.options.tls, websocket: this.options.websocket, limits, observer, onMessage, onFlowClosed: this.flowClosed, workers: steering !== undefined });
+    this.reloadTls = reloadCertificates;
     steering?.attach({
       receive: (text, transport, source) => (transport === 'udp' ? udp : tcp)?.deliver(text, source),
       writeToFlow: (remote, text) => tcp?.writeToFlow(remote, text) ?? false,
     });
-    const transport = combinedTransport(udp, tcp, tlsTransport);
+    const transport = combinedTransport({ UDP: udp, TCP: tcp, ...ownPort });
     this.transport = transport;
     this.transactions = new ServerTransactions();
   }
@@ -141,6 +140,10 @@ export class NativeEngine implements SipEngine {
         sendText: (text, to) => this.sendText(text, to, onSendError),
       }),
     });
+  }
+
+  watchFlows(listener: (flow: Endpoint) => void): void {
+    this.flowListener = listener;
   }
 
   /** SIGHUP: the TLS certificate, key and CA read again; open connections keep theirs. Rejects naming the file, the old ones kept. */

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Message } from 'sip';
 import type { Endpoint, LocalAddress } from '../engine.js';
-import { isOwnHop } from '../endpoint.js';
+import { isOwnHop, transportOf } from '../endpoint.js';
 
 /**
  * A response that matches no client transaction here is forwarded
@@ -16,8 +16,9 @@ import { isOwnHop } from '../endpoint.js';
 export function strayResponseHop(response: Message, local: LocalAddress): { message: Message; to: Endpoint } | undefined {
   const [top, next, ...rest] = response.headers.via ?? [];
   if (!top || !next || !isOwnHop(local, { address: top.host, port: top.port, transport: top.protocol })) return undefined;
-  const transport = next.protocol.toLowerCase();
-  if (transport !== 'udp' && transport !== 'tcp' && transport !== 'tls') return undefined;
+  const transport = transportOf(next.protocol);
+  // A transport we do not carry (SCTP …) is read as UDP by transportOf: not ours to send on.
+  if (transport === 'udp' && next.protocol.toUpperCase() !== 'UDP') return undefined;
   const address = next.params.received ?? next.host;
   const port = next.params.rport ? Number(next.params.rport) : (next.port ?? 5060);
   if (isIP(address) === 0 || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;

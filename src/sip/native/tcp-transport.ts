@@ -79,6 +79,8 @@ export interface TcpTransportOptions {
   /** With several workers: responses move to the worker that owns them, sends to the worker holding the connection. */
   steering?: WorkerSteering;
   observer?: TcpObserver;
+  /** A connection a peer opened has closed. */
+  onFlowClosed?: (remote: Remote) => void;
 }
 
 /** RFC 5626 §3.5.1: the answer to a CRLFCRLF ping. */
@@ -179,6 +181,7 @@ export class TcpTransport {
     socket.on('close', () => {
       if (this.connections.get(key) === socket) this.connections.delete(key);
       if (accepted) this.options.steering?.flowClosed(remote);
+      if (accepted) this.options.onFlowClosed?.(remote);
     });
     // Reads and writes (CRLF keep-alives too) are activity.
     socket.setTimeout(this.options.limits.idleTimeoutMs, () => this.closeFor(socket, 'idle'));

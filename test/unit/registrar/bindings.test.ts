@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyRegister, type Binding, byPreference, contactHeaderValues, type RegisterRequest, sameContact } from '../../../src/registrar/bindings.js';
+import { applyRegister, type Binding, boundToFlow, byPreference, contactHeaderValues, type RegisterRequest, sameContact } from '../../../src/registrar/bindings.js';
 
 const NOW = 1_800_000_000_000;
 const LIMITS = { defaultExpiresSeconds: 3600, minExpiresSeconds: 60, maxExpiresSeconds: 7200, maxContacts: 3, expiresJitterPercent: 0 };
@@ -140,5 +140,19 @@ describe('binding helpers', () => {
     if (!result.ok) throw new Error('rejected');
     expect(result.bindings[0]).toMatchObject({ contact: 'sip:+19725552222@gw1.example.net', contactParams: ';unknownparam' });
     expect(contactHeaderValues(result.bindings, NOW)).toEqual(['<sip:+19725552222@gw1.example.net>;unknownparam;expires=60']);
+  });
+});
+
+describe('bindings bound to a connection (RFC 5626 §5.3)', () => {
+  const flow = { address: '127.0.0.73', port: 40001, transport: 'ws' as const };
+  it('are a WebSocket phone\'s bindings on that connection, and any that asked for outbound (reg-id) on a TCP or TLS one', () => {
+    const browser = binding('sip:1001@abc.invalid;transport=ws', { source: flow });
+    const otherConnection = binding('sip:1001@def.invalid;transport=ws', { source: { ...flow, port: 40002 } });
+    const overUdp = binding('sip:1001@127.0.0.73:5060', { source: { ...flow, transport: 'udp' } });
+    expect(boundToFlow([browser, otherConnection, overUdp], flow)).toEqual([browser]);
+    const tcp = { address: '127.0.0.9', port: 40003, transport: 'tcp' as const };
+    const outbound = binding('sip:1002@127.0.0.9:40003;transport=tcp', { source: tcp, contactParams: ';reg-id=1;+sip.instance="<urn:uuid:1>"' });
+    const plainTcp = binding('sip:1003@127.0.0.9:40003;transport=tcp', { source: tcp });
+    expect(boundToFlow([outbound, plainTcp], tcp)).toEqual([outbound]);
   });
 });
