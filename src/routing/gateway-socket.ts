@@ -8,6 +8,8 @@
  * either; only the warnings differ.
  */
 
+import { hostText } from '../sip/endpoint.js';
+
 /** Where we listen: sip.address and sip.port on each of sip.transports. */
 export interface LocalSockets {
   readonly address: string;
@@ -83,7 +85,7 @@ export function ignoredSocket(text: string | null, local: LocalSockets): string 
   const socket = parseGatewaySocket(text);
   if (!socket) return 'is no [proto:]host[:port] socket: ignored, the gateway loads without it, as OpenSIPS 3.x loads it';
   if (!isOurs(socket, local)) {
-    const ours = local.transports.map((transport) => `${transport}:${local.address.includes(':') ? `[${local.address}]` : local.address}:${local.port}`).join(', ');
+    const ours = local.transports.map((transport) => `${transport}:${hostText(local.address)}:${local.port}`).join(', ');
     return `is not one of our sockets (${ours}): ignored, the gateway loads without it, as OpenSIPS 3.x loads it`;
   }
   return undefined;

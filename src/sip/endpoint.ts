@@ -19,6 +19,11 @@ export function endpointOf(uri: Pick<SipUri, 'scheme' | 'host' | 'port'> & { par
   return { address: uri.host.replace(/^\[|\]$/g, ''), port: uri.port ?? DEFAULT_PORTS[transport], transport };
 }
 
+/** An address as a URI or a Via writes it: an IPv6 one in brackets (RFC 3261 §25.1 IPv6reference). */
+export function hostText(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
+
 /** A transport as a Via or a connection names it (`UDP`, `tcp`, `TLS`, `WSS`): anything else is read as UDP. */
 export function transportOf(protocol: string): Transport {
   const lower = protocol.toLowerCase();
@@ -34,7 +39,7 @@ export function localPort(local: LocalAddress, transport: Transport): number {
 /** Whether `hop` names us: our address and one of our ports (a Via's absent port is its transport's default). */
 export function isOwnHop(local: LocalAddress, hop: { address: string; port: number | undefined; transport?: string }): boolean {
   const port = hop.port ?? DEFAULT_PORTS[transportOf(hop.transport ?? '')];
-  return hop.address === local.address && [local.port, local.tlsPort, local.wsPort, local.wssPort].includes(port);
+  return hop.address.replace(/^\[|\]$/g, '') === local.address && [local.port, local.tlsPort, local.wsPort, local.wssPort].includes(port);
 }
 
 export function endpointOfText(text: string): Endpoint | undefined {
@@ -45,6 +50,7 @@ export function endpointOfText(text: string): Endpoint | undefined {
 /** Where SIP is served, as the start line and /health say it: `udp+tcp 127.0.0.1:5060`. */
 export function listeningText(local: LocalAddress & { transports: readonly string[] }): string {
   const plain = local.transports.filter((transport) => transport === 'udp' || transport === 'tcp');
-  const own = local.transports.filter((transport) => transport !== 'udp' && transport !== 'tcp').map((transport) => `${transport} ${local.address}:${localPort(local, transportOf(transport))}`);
-  return [...(plain.length > 0 ? [`${plain.join('+')} ${local.address}:${local.port}`] : []), ...own].join(', ');
+  const host = hostText(local.address);
+  const own = local.transports.filter((transport) => transport !== 'udp' && transport !== 'tcp').map((transport) => `${transport} ${host}:${localPort(local, transportOf(transport))}`);
+  return [...(plain.length > 0 ? [`${plain.join('+')} ${host}:${local.port}`] : []), ...own].join(', ');
 }

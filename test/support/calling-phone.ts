@@ -1,3 +1,4 @@
+import { hostText } from '../../src/sip/endpoint.js';
 import { escapeRegExp } from './regexp.js';
 import { sipRequest, type UdpPeer } from './udp-peer.js';
 
@@ -14,7 +15,8 @@ let sequence = 0;
 /** An INVITE from the UDP phone to `number` through the proxy at `proxy` (its address), with an SDP offer. */
 export function inviteFrom(phone: UdpPeer, proxy: string, number: string): Call {
   sequence++;
-  const { address, port } = phone.address;
+  const { port } = phone.address;
+  const address = hostText(phone.address.address);
   const callId = `call-${sequence}-${Date.now()}@${address}`;
   const fromTag = `ph-${sequence}`;
   const text = sipRequest(

@@ -1,3 +1,4 @@
+import { hostText } from '../../src/sip/endpoint.js';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { TcpPeer } from './tcp-peer.js';
@@ -78,14 +79,16 @@ export class RegisteringPhone {
   /** A REGISTER for `user`; a `Contact:` line in `extra` takes the place of the phone's own. */
   request(user: string, extra: readonly string[] = []): string {
     this.cseq++;
-    const { address, port } = this.peer.address;
+    const { port } = this.peer.address;
+    const address = hostText(this.peer.address.address);
+    const proxy = hostText(this.proxy.address);
     const ownContact = extra.some((line) => /^Contact:/i.test(line)) ? [] : [`Contact: <sip:${user}@${address}:${port}>`];
     return sipRequest([
-      `REGISTER sip:${this.proxy.address} SIP/2.0`,
+      `REGISTER sip:${proxy} SIP/2.0`,
       `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK-reg-${this.callId}-${this.cseq};rport`,
       'Max-Forwards: 70',
-      `From: <sip:${user}@${this.proxy.address}>;tag=reg-${this.cseq}`,
-      `To: <sip:${user}@${this.proxy.address}>`,
+      `From: <sip:${user}@${proxy}>;tag=reg-${this.cseq}`,
+      `To: <sip:${user}@${proxy}>`,
       `Call-ID: ${this.callId}@${address}`,
       `CSeq: ${this.cseq} REGISTER`,
       ...ownContact,
@@ -101,7 +104,7 @@ export class RegisteringPhone {
   }
 
   authorization(user: string, password: string, challenge: Challenge): string {
-    return registerAuthorization(user, password, challenge, `sip:${this.proxy.address}`);
+    return registerAuthorization(user, password, challenge, `sip:${hostText(this.proxy.address)}`);
   }
 
   /** The whole exchange: REGISTER, 401, REGISTER with credentials for the challenge of `algorithm`. */

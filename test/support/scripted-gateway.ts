@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
+import { createServer, isIPv6, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import { createServer as createTlsServer, Server as TlsServer } from 'node:tls';
 import sip from 'sip';
 import { splitMessages } from './stream-framing.js';
@@ -47,7 +47,7 @@ export class ScriptedGateway {
 
   static async start(address: string, port = 5060): Promise<ScriptedGateway> {
     const gateway = new ScriptedGateway(address, port);
-    const socket = createSocket('udp4');
+    const socket = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
     socket.on('message', (data, remote) => gateway.onMessage(data, remote));
     socket.bind(port, address);
     await once(socket, 'listening');

@@ -1,5 +1,7 @@
+import { hostText } from '../../src/sip/endpoint.js';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { isIPv6 } from 'node:net';
 import { escapeRegExp } from './regexp.js';
 
 /**
@@ -19,7 +21,7 @@ export class UdpPeer {
   }
 
   static async bind(address: string): Promise<UdpPeer> {
-    const socket = createSocket('udp4');
+    const socket = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
     socket.bind(0, address);
     await once(socket, 'listening');
     return new UdpPeer(socket);
@@ -67,7 +69,8 @@ let optionsSent = 0;
 /** Sends an OPTIONS for `requestUri` from `peer` to `to`; the status of its answer, or undefined when none came within `timeoutMs`. */
 export async function optionsStatus(peer: UdpPeer, to: { address: string; port: number }, requestUri: string, timeoutMs = 1000): Promise<number | undefined> {
   optionsSent++;
-  const { address, port } = peer.address;
+  const { port } = peer.address;
+  const address = hostText(peer.address.address);
   const callId = `options-${optionsSent}-${Date.now()}@${address}`;
   peer.send(
     sipRequest([

@@ -1,7 +1,7 @@
 import sip, { type Message, type NameAddr, type RouteEntry, type Via } from 'sip';
 import { detached } from '../../detached-string.js';
 import type { AttemptReport, Endpoint, LocalAddress, ProxyOptions, ProxyResult, ProxyTarget, Transport } from '../engine.js';
-import { localPort } from '../endpoint.js';
+import { hostText, localPort } from '../endpoint.js';
 import { type AttemptHooks, type AttemptRequest, ClientAttempt, type HopBase } from './client-attempt.js';
 import { forwardedText, type ReceivedText } from './forward-request.js';
 import { forwardedMaxForwards } from '../max-forwards.js';
@@ -29,7 +29,7 @@ export interface ProxyContext {
 
 function recordRoutes(local: LocalAddress, inbound: Endpoint, outbound: Endpoint, param: ProxyOptions['recordRouteParam']): NameAddr[] {
   const extra = param ? `;${param.name}=${param.value}` : '';
-  const entry = (transport: Transport): NameAddr => ({ uri: `sip:${local.address}:${localPort(local, transport)};transport=${transport}${extra};lr`, params: {} });
+  const entry = (transport: Transport): NameAddr => ({ uri: `sip:${hostText(local.address)}:${localPort(local, transport)};transport=${transport}${extra};lr`, params: {} });
   // RFC 5658: one entry per side when the two sides use different transports.
   if (inbound.transport === outbound.transport) return [entry(outbound.transport)];
   return [entry(outbound.transport), entry(inbound.transport)];

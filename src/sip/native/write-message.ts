@@ -1,5 +1,6 @@
 import sip, { type Message, type NameAddr, type RouteEntry, type Via } from 'sip';
 import { boundedMemo } from '../../bounded-memo.js';
+import { hostText } from '../endpoint.js';
 
 /**
  * The native engine's serializer: a Message to its text, as `sip.stringify`
@@ -36,7 +37,7 @@ export function nameAddrs(entries: readonly (NameAddr | RouteEntry)[]): string {
 export function vias(entries: readonly Via[]): string {
   let text = '';
   for (const via of entries) {
-    if (via.host) text += `Via: SIP/${via.version || '2.0'}/${via.protocol.toUpperCase()} ${via.host}${via.port ? `:${via.port}` : ''}${params(via.params)}\r\n`;
+    if (via.host) text += `Via: SIP/${via.version || '2.0'}/${via.protocol.toUpperCase()} ${hostText(via.host)}${via.port ? `:${via.port}` : ''}${params(via.params)}\r\n`;
   }
   return text;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endpointOfText, isOwnHop, listeningText, localPort, transportOf } from '../../../src/sip/endpoint.js';
+import { endpointOfText, hostText, isOwnHop, listeningText, localPort, transportOf } from '../../../src/sip/endpoint.js';
 
 describe('where a SIP URI points, and which hops are ours', () => {
   it('reads TLS from sips: (RFC 5630) and ;transport=tls, each with 5061 as the port a URI leaves out', () => {
@@ -33,5 +33,13 @@ describe('where a SIP URI points, and which hops are ours', () => {
     expect(listeningText({ address: '127.0.0.1', port: 5060, transports: ['udp', 'tcp'] })).toBe('udp+tcp 127.0.0.1:5060');
     expect(listeningText({ address: '127.0.0.1', port: 5060, tlsPort: 5061, transports: ['udp', 'tcp', 'tls'] })).toBe('udp+tcp 127.0.0.1:5060, tls 127.0.0.1:5061');
     expect(listeningText({ address: '127.0.0.1', port: 5060, tlsPort: 5061, transports: ['tls'] })).toBe('tls 127.0.0.1:5061');
+  });
+
+  it('writes an IPv6 address in brackets (RFC 3261 §25.1) and takes a bracketed hop as ours', () => {
+    expect([hostText('2001:db8::10'), hostText('[2001:db8::10]'), hostText('192.0.2.10')]).toEqual(['[2001:db8::10]', '[2001:db8::10]', '192.0.2.10']);
+    expect(isOwnHop({ address: '2001:db8::10', port: 5060 }, { address: '[2001:db8::10]', port: 5060 })).toBe(true);
+    expect(listeningText({ address: '::1', port: 5060, wsPort: 8080, transports: ['udp', 'ws'] })).toBe('udp [::1]:5060, ws [::1]:8080');
+    expect(endpointOfText('sip:[2001:db8::10]:5080;transport=ws')).toEqual({ address: '2001:db8::10', port: 5080, transport: 'ws' });
+    expect(endpointOfText('sips:[2001:db8::10];transport=ws')).toEqual({ address: '2001:db8::10', port: 443, transport: 'wss' });
   });
 });
