@@ -4,6 +4,7 @@ import { cacheKeys } from '../../src/cache/keys.js';
 import { finalResponse, inviteFrom } from '../support/calling-phone.js';
 import { freePort } from '../support/drouter-process.js';
 import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
+import { header, responseTo } from '../support/message-text.js';
 import { escapeRegExp } from '../support/regexp.js';
 import { RegisteringPhone, statusOf } from '../support/registering-phone.js';
 import { deleteKeys } from '../support/redis-keys.js';
@@ -16,17 +17,6 @@ const NODE_2 = '127.0.0.236';
 const PHONE = '127.0.0.237';
 const SBC = '127.0.0.238';
 const STRANGER = '127.0.0.239';
-
-function header(message: string | undefined, name: string): string[] {
-  return [...(message ?? '').matchAll(new RegExp(`^${name}:\\s*(.*?)\\r?$`, 'gmi'))].map((match) => match[1] ?? '');
-}
-
-/** The phone's 200 to an INVITE it got: its Vias, Record-Route, From, Call-ID and CSeq as they came, a To tag of its own. */
-function answerOf(invite: string, phone: { address: string; port: number }): string {
-  const lines = invite.split('\r\n').filter((line) => /^(Via|Record-Route|From|Call-ID|CSeq):/i.test(line));
-  const to = `${invite.split('\r\n').find((line) => /^To:/i.test(line)) ?? ''};tag=phone-side`;
-  return ['SIP/2.0 200 OK', ...lines, to, `Contact: <sip:1001@${phone.address}:${phone.port}>`, 'Content-Length: 0', '', ''].join('\r\n');
-}
 
 /**
  * Several nodes active at once (ha.nodeAddress, docs/ha.md "More than two
@@ -98,7 +88,7 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'ha.nodeAddress
     const recordRoute = header(invite, 'Record-Route').join(', ');
     expect(recordRoute).toContain(`sip:${NODE_1}:${node1.sip.port}`);
     expect(recordRoute).toContain(`sip:${NODE_2}:${node2.sip.port}`);
-    phone.send(answerOf(invite ?? '', phone.address), node1.sip);
+    phone.send(responseTo(invite ?? '', 200, 'OK', `sip:1001@${PHONE}:${phone.address.port}`), node1.sip);
     const ok = await finalResponse(sbc, call);
     expect(statusOf(ok)).toBe(200);
 
@@ -109,7 +99,7 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'ha.nodeAddress
       `Via: SIP/2.0/UDP ${SBC}:${sbc.address.port};branch=z9hG4bK-bye-nodes;rport`,
       'Max-Forwards: 70',
       `From: "Phone 1001" <sip:1001@127.0.0.1>;tag=${call.fromTag}`,
-      `To: <sip:1001@${NODE_2}:${node2.sip.port}>;tag=phone-side`,
+      `To: <sip:1001@${NODE_2}:${node2.sip.port}>;tag=phone-200`,
       `Call-ID: ${call.callId}`,
       'CSeq: 2 BYE',
       ...routes.map((route) => `Route: ${route}`),
@@ -149,7 +139,7 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'ha.nodeAddress
     const invite = await phone.receive(new RegExp(`^INVITE [\\s\\S]*Call-ID: ${escapeRegExp(call.callId)}`), 6000);
     expect(header(invite, 'Via')[0]).toMatch(new RegExp(`^SIP/2\\.0/UDP ${escapeRegExp(NODE_2)}:${node2.sip.port};`));
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    phone.send(answerOf(invite ?? '', phone.address), node2.sip);
+    phone.send(responseTo(invite ?? '', 200, 'OK', `sip:1001@${PHONE}:${phone.address.port}`), node2.sip);
     expect(statusOf(await finalResponse(sbc, call))).toBe(200);
   });
 });
