@@ -14,8 +14,8 @@ const T4_MS = 5000;
 
 export interface AttemptHooks {
   send(message: Message, to: Endpoint): void;
-  /** Sends a request already written. */
-  sendText(text: string, to: Endpoint): void;
+  /** Sends a request already written; `onFailure` hears of a connection that could not be made (TCP, TLS) or a WebSocket phone no longer connected. */
+  sendText(text: string, to: Endpoint, onFailure?: (error: unknown) => void): void;
   /** A response to relay upstream (without our Via). */
   relay(response: InboundResponse): void;
   /** Responses are matched on our branch and the CSeq method (a CANCEL shares the INVITE's branch). */
@@ -116,7 +116,15 @@ export class ClientAttempt {
   }
 
   private transmit(): void {
-    this.hooks.sendText(this.request.text, this.target.destination);
+    this.hooks.sendText(this.request.text, this.target.destination, (error) => this.unreachable(error));
+  }
+
+  /** RFC 3261 §8.1.3.1: a transport error is a 503 at once, not a wait for the timer (a refused connection, a failed TLS handshake). */
+  private unreachable(error: unknown): void {
+    if (this.ended || this.provisional) return;
+    clearTimeout(this.retransmit);
+    const { transport, address, port } = this.target.destination;
+    this.end(503, `Service Unavailable (${transport.toUpperCase()} to ${address}:${port} failed: ${error instanceof Error ? error.message : String(error)})`, true, undefined);
   }
 
   private scheduleRetransmit(intervalMs: number): void {

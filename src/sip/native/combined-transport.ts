@@ -10,8 +10,8 @@ export type TextConnection = sip.Connection & ResponseLink;
 export interface NativeTransport {
   open(target: { protocol: string; address: string; port: number }, onError?: (error: Error) => void): TextConnection;
   get(remote: sip.Remote): TextConnection | undefined;
-  /** Sends text to a target over its protocol, opening a TCP or TLS connection when there is none. */
-  sendText(target: { protocol: string; address: string; port: number }, text: string): void;
+  /** Sends text to a target over its protocol, opening a TCP or TLS connection when there is none; `onError` hears if that connection fails. */
+  sendText(target: { protocol: string; address: string; port: number }, text: string, onError?: (error: Error) => void): void;
   destroy(): void;
 }
 
@@ -34,10 +34,10 @@ export function combinedTransport(transports: Transports): NativeTransport {
   return {
     open: (target) => pick(target.protocol).open(target),
     get: (remote) => pick(remote.protocol).open(remote),
-    sendText(target, text) {
+    sendText(target, text, onError) {
       const chosen = pick(target.protocol);
       if (chosen === transports.UDP) transports.UDP.sendTo(text, target);
-      else chosen.open(target).sendText(text);
+      else chosen.open(target, onError).sendText(text);
     },
     destroy() {
       for (const transport of Object.values(transports) as ({ close(): void } | undefined)[]) transport?.close();

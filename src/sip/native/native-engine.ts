@@ -255,7 +255,7 @@ export class NativeEngine implements SipEngine {
       return;
     }
     try {
-      transport.sendText({ protocol: to.transport.toUpperCase(), address: to.address, port: to.port }, text);
+      transport.sendText({ protocol: to.transport.toUpperCase(), address: to.address, port: to.port }, text, onError);
     } catch (error) {
       onError(error);
     }
@@ -264,7 +264,7 @@ export class NativeEngine implements SipEngine {
   attemptHooks(relay: (response: InboundResponse) => void): AttemptHooks {
     return {
       send: (message, to) => this.send(message, to),
-      sendText: (text, to) => this.sendText(text, to),
+      sendText: (text, to, onFailure) => this.sendText(text, to, onFailure),
       relay,
       register: (branch, method, onResponse) => this.attempts.set(`${branch}|${method}`, onResponse),
       unregister: (branch, method) => this.attempts.delete(`${branch}|${method}`),

@@ -120,7 +120,8 @@ export class TcpTransport {
     return this.server;
   }
 
-  open(target: { address: string; port: number }): TextConnection {
+  /** The connection to `target`, made when there is none; `onError` hears if a connection made here fails (refused, a failed handshake). */
+  open(target: { address: string; port: number }, onError?: (error: Error) => void): TextConnection {
     const key = `${target.address}:${target.port}`;
     let socket = this.connections.get(key);
     if (!socket || socket.destroyed) {
@@ -128,6 +129,7 @@ export class TcpTransport {
       const steering = this.options.steering;
       if (steering?.flowElsewhere(target)) return textConnection(this.stream.protocol, (text) => steering.sendOverFlow(target, text));
       socket = this.stream.connect(target, this.options.local.address);
+      if (onError) socket.once('error', onError);
       this.adopt(socket, key);
     }
     const chosen = socket;
