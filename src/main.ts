@@ -219,6 +219,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       // Read once: a column widened while running is used from the next start.
       columnSizes: await store.registrationColumnSizes(),
       nodeAddress: config.ha.nodeAddress,
+      // Two thirds of the idle timeout: the keep-alives (every 80-100 % of it, RFC 5626 §4.4.1) keep the connection open.
+      flowTimerSeconds: Math.floor((config.sip.tcp.idleTimeoutMs * 2) / 3 / 1000),
     });
     steps.REGISTER = withoutPeerTable(() => store.layout().peers !== undefined, registrarService.step);
     engine.watchFlows?.((flow) => void registrarService.flowClosed(flow));

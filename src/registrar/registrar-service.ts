@@ -40,6 +40,8 @@ export interface RegistrarDeps {
   columnSizes: RegistrationColumnSizes;
   /** ha.nodeAddress: kept with each binding made here ('' none). */
   nodeAddress: string;
+  /** The Flow-Timer a phone registering over a connection with outbound is told (RFC 5626 §5.4): its keep-alives must come within it. */
+  flowTimerSeconds: number;
 }
 
 /** Bindings outlive their expiry a little in the cache, so an expired one can still be cleared from the row. */
@@ -222,7 +224,9 @@ export function registerStep(deps: RegistrarDeps): Registrar {
         deps.observer.registration(result.bindings.length === 0 ? 'unregistered' : hadLive ? 'refreshed' : 'registered');
       }
       const contacts = contactHeaderValues(result.bindings, now);
-      exchange.reply(200, { headers: { ...(contacts.length > 0 ? { Contact: contacts.join(', ') } : {}), Date: new Date(now).toUTCString() } });
+      // RFC 5626 §6: outbound accepted for a flow-bound registration; the phone keeps the flow alive within Flow-Timer.
+      const outbound = request.source.transport !== 'udp' && boundToFlow(result.bindings, request.source).some((binding) => /;reg-id=/i.test(binding.contactParams)) ? { Require: 'outbound', 'Flow-Timer': String(deps.flowTimerSeconds) } : undefined;
+      exchange.reply(200, { headers: { ...(contacts.length > 0 ? { Contact: contacts.join(', ') } : {}), ...(outbound ?? {}), Date: new Date(now).toUTCString() } });
       return;
     }
     log.warn({ callId: request.callId, peer: peer.name }, `REGISTER of ${peer.name} not applied: its bindings changed under it ${SWAP_ATTEMPTS} times in a row`);

@@ -2,7 +2,10 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
+import { header } from '../support/message-text.js';
+import { peerRow, registerOverConnection, statusOf } from '../support/registering-phone.js';
 import { describeUnless } from '../support/skip-reason.js';
+import { TcpPeer } from '../support/tcp-peer.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -34,5 +37,40 @@ describeUnless(testEngine === 'native' ? '' : 'native engine only: drachtio-serv
     } finally {
       socket.destroy();
     }
+  });
+});
+
+/**
+ * Outbound (RFC 5626) over TCP: a REGISTER whose Contact has reg-id and
+ * +sip.instance is told `Require: outbound` and the Flow-Timer its
+ * keep-alives must keep (two thirds of sip.tcp.idleTimeoutMs), and its
+ * binding ends with its connection; a plain TCP registration outlives it.
+ * Proxy on 127.0.0.56, phones on .57 and .58.
+ */
+describeUnless(testEngine === 'native' ? '' : 'native engine only: drachtio-server keeps its own flows')('outbound registrations over TCP', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer('127.0.0.56', { sip: { tcp: { idleTimeoutMs: 90_000 } } });
+  });
+  afterAll(() => server?.close());
+
+  it('answers an outbound REGISTER with Require: outbound and Flow-Timer, and ends its binding with the connection, not a plain one', async () => {
+    const outbound = await TcpPeer.connect('127.0.0.57', server.sip);
+    const plain = await TcpPeer.connect('127.0.0.58', server.sip);
+    const ok = await registerOverConnection(outbound, '127.0.0.57', '127.0.0.56', 'tcp', '1001', 'secret1001', ';reg-id=1;+sip.instance="<urn:uuid:00000000-0000-1000-8000-00000000aa01>"');
+    expect(statusOf(ok)).toBe(200);
+    expect(header(ok, 'Require')).toEqual(['outbound']);
+    expect(header(ok, 'Flow-Timer')).toEqual(['60']);
+    const plainOk = await registerOverConnection(plain, '127.0.0.58', '127.0.0.56', 'tcp', '1002', 'secret1002');
+    expect(statusOf(plainOk)).toBe(200);
+    expect(header(plainOk, 'Require')).toEqual([]);
+
+    outbound.close();
+    plain.close();
+    await waitFor('the outbound binding to end with its connection', 3000, () => (peerRow(server.storeFile, '1001').ipaddr ? undefined : true));
+    // Nothing tells the plain one's end: it stays until it expires, reachable at its Contact should the phone listen there.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(peerRow(server.storeFile, '1002')).toMatchObject({ ipaddr: '127.0.0.58' });
   });
 });

@@ -119,7 +119,7 @@ export class RegisteringPhone {
  * A phone's whole REGISTER exchange (401, then credentials for its MD5 challenge) over its connection
  * (`transport` tcp, tls, ws or wss) from `from`, its Contact that connection's address; the final answer.
  */
-export async function registerOverConnection(peer: Pick<TcpPeer, 'send' | 'receive' | 'localPort'>, from: string, proxyAddress: string, transport: 'tcp' | 'tls' | 'ws' | 'wss', user: string, password: string): Promise<string | undefined> {
+export async function registerOverConnection(peer: Pick<TcpPeer, 'send' | 'receive' | 'localPort'>, from: string, proxyAddress: string, transport: 'tcp' | 'tls' | 'ws' | 'wss', user: string, password: string, contactParams = ''): Promise<string | undefined> {
   const callId = `reg-${transport}-${user}-${peer.localPort}@${from}`;
   const register = (cseq: number, extra: readonly string[]) =>
     sipRequest([
@@ -130,7 +130,7 @@ export async function registerOverConnection(peer: Pick<TcpPeer, 'send' | 'recei
       `To: <sip:${user}@${proxyAddress}>`,
       `Call-ID: ${callId}`,
       `CSeq: ${cseq} REGISTER`,
-      `Contact: <sip:${user}@${from}:${peer.localPort};transport=${transport}>`,
+      `Contact: <sip:${user}@${from}:${peer.localPort};transport=${transport}>${contactParams}`,
       'Expires: 300',
       ...extra,
     ]);
