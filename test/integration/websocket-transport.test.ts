@@ -15,6 +15,8 @@ const PROXY = '127.0.0.72';
 const BROWSER = '127.0.0.73';
 const SBC = '127.0.0.74';
 const ALLOWED_ORIGIN = 'https://phone.example.com';
+/** sip.tcp.maxConnectionsPerSource, small enough to reach. */
+const PER_SOURCE = 3;
 
 /**
  * SIP over WebSocket (RFC 7118, docs/engines.md "WebSocket") on the native
@@ -35,7 +37,7 @@ describeUnless(testEngine === 'native' ? '' : 'native engine only: drachtio-serv
     const issued = certificates.authority.server([PROXY]);
     ports = { ws: await freePort(), wss: await freePort() };
     server = await startTestServer(PROXY, {
-      sip: { transports: ['udp', 'ws', 'wss'], websocket: { port: ports.ws, securePort: ports.wss, allowedOrigins: [ALLOWED_ORIGIN] }, tls: { certificateFile: issued.certificateFile, keyFile: issued.keyFile } },
+      sip: { tcp: { maxConnectionsPerSource: PER_SOURCE }, transports: ['udp', 'ws', 'wss'], websocket: { port: ports.ws, securePort: ports.wss, allowedOrigins: [ALLOWED_ORIGIN] }, tls: { certificateFile: issued.certificateFile, keyFile: issued.keyFile } },
       auth: { trustedSources: [`${SBC}/32`] },
     });
     sbc = await UdpPeer.bind(SBC);
@@ -99,4 +101,19 @@ describeUnless(testEngine === 'native' ? '' : 'native engine only: drachtio-serv
       await next.close();
     }
   });
+
+  it('turns away a connection over sip.tcp.maxConnectionsPerSource before its handshake, and serves again when one closes', async () => {
+    // The earlier tests' connections are closed; their server side lets go of its count a moment later.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const held = await Promise.all(Array.from({ length: PER_SOURCE }, () => browser()));
+    try {
+      await expect(browser()).rejects.toThrow();
+      await held.pop()?.close();
+      const again = await browser();
+      await again.close();
+    } finally {
+      for (const each of held) await each.close();
+    }
+  });
 });
+
