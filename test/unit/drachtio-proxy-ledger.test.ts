@@ -140,6 +140,11 @@ describe('destinations and contacts', () => {
     expect(destinationUri({ uri: 'sip:1001@10.0.0.5', destination: { address: '10.0.0.5', port: 5060, transport: 'tcp' }, label: 'peer' })).toBe('sip:1001@10.0.0.5:5060;transport=tcp');
   });
 
+  it('names a TLS or WSS destination\'s transport for drachtio-server', () => {
+    expect(destinationUri({ uri: 'sip:1001@10.0.0.5:40000;transport=tls', destination: { address: '10.0.0.5', port: 40000, transport: 'tls' }, label: 'peer' })).toBe('sip:1001@10.0.0.5:40000;transport=tls');
+    expect(destinationUri({ uri: 'sip:1002@df7jal23ls0d.invalid;transport=ws', destination: { address: '10.0.0.6', port: 40001, transport: 'wss' }, label: 'peer' })).toBe('sip:1002@10.0.0.6:40001;transport=wss');
+  });
+
   it('reads the contacts drachtio-server announces and picks ours', () => {
     const hostports = parseHostports('udp/127.0.0.210:5060,tcp/127.0.0.210:5060,udp/[::1]:5062');
     expect(hostports).toEqual([
@@ -150,5 +155,9 @@ describe('destinations and contacts', () => {
     expect(localContact(hostports, '::1')).toEqual({ address: '::1', port: 5062, transports: ['udp'] });
     expect(localContact(hostports, '192.0.2.10')).toEqual({ address: '127.0.0.210', port: 5060, transports: ['udp', 'tcp'] });
     expect(localContact([], '127.0.0.1')).toBeUndefined();
+    // Its sips: contacts: TLS and WSS on ports of their own beside UDP and TCP.
+    const secure = parseHostports('udp/127.0.0.246:5060,tcp/127.0.0.246:5060,tls/127.0.0.246:5061,wss/127.0.0.246:8443');
+    expect(localContact(secure, '127.0.0.246')).toEqual({ address: '127.0.0.246', port: 5060, tlsPort: 5061, wssPort: 8443, transports: ['udp', 'tcp', 'tls', 'wss'] });
+    expect(localContact(parseHostports('tls/127.0.0.246:5061,udp/127.0.0.246:5060'), '127.0.0.246')).toMatchObject({ port: 5060, tlsPort: 5061, transports: ['udp', 'tls'] });
   });
 });

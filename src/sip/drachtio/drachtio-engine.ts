@@ -1,5 +1,5 @@
 import Srf from 'drachtio-srf';
-import { ADMIT_ALL, type EngineHealth, type OutgoingRequest, type RequestHandler, type RequestOutcome, type RequestScreen, type SipEngine, type Transport } from '../engine.js';
+import { ADMIT_ALL, type EngineHealth, type LocalAddress, type OutgoingRequest, type RequestHandler, type RequestOutcome, type RequestScreen, type SipEngine, type Transport } from '../engine.js';
 import { type ConnectionEvent, DrachtioConnection, type DrachtioLink } from './connection.js';
 import { DrachtioExchange } from './drachtio-exchange.js';
 import type { RunningProxy } from './drachtio-proxy.js';
@@ -51,7 +51,7 @@ export class DrachtioEngine implements SipEngine {
    * sip.address/port). Updated in place: the pipeline and the call router
    * keep this object, not a copy.
    */
-  readonly local: { address: string; port: number; transports: readonly Transport[] };
+  readonly local: LocalAddress & { transports: readonly Transport[] };
   private readonly srf = new Srf();
   private readonly link: DrachtioLink;
   /** Proxy operations in flight, with the connection their request came on. */
@@ -153,6 +153,9 @@ export class DrachtioEngine implements SipEngine {
     if (!contact) return;
     this.local.address = contact.address;
     this.local.port = contact.port;
+    this.local.tlsPort = contact.tlsPort;
+    this.local.wsPort = contact.wsPort;
+    this.local.wssPort = contact.wssPort;
     this.local.transports = contact.transports.length > 0 ? contact.transports : this.local.transports;
   }
 }

@@ -1,4 +1,4 @@
-import type { ProxyOptions, ProxyResult, ProxyTarget } from '../engine.js';
+import type { ProxyOptions, ProxyResult, ProxyTarget, Transport } from '../engine.js';
 import { endpointOfText } from '../endpoint.js';
 import { formatSipUri, parseSipUri } from '../uri.js';
 import { type ProxyEnd, ProxyLedger, statusLine } from './proxy-ledger.js';
@@ -30,10 +30,15 @@ export function destinationUri(target: ProxyTarget): string {
   if (hop && hop.address === destination.address && hop.port === destination.port && hop.transport === destination.transport) return target.uri;
   const parsed = parseSipUri(target.uri);
   const host = destination.address.includes(':') ? `[${destination.address}]` : destination.address;
-  if (!parsed.ok) return `sip:${host}:${destination.port}${destination.transport === 'tcp' ? ';transport=tcp' : ''}`;
+  if (!parsed.ok) return `sip:${host}:${destination.port}${transportParam(destination.transport)}`;
   const params = parsed.uri.params.filter((param) => param.name.toLowerCase() !== 'transport');
-  if (destination.transport === 'tcp') params.push({ name: 'transport', value: 'tcp' });
+  if (destination.transport !== 'udp') params.push({ name: 'transport', value: destination.transport });
   return formatSipUri({ ...parsed.uri, host, port: destination.port, params });
+}
+
+/** The URI parameter that makes drachtio-server (sofia) send over `transport`: none for UDP, its default. */
+export function transportParam(transport: Transport): string {
+  return transport === 'udp' ? '' : `;transport=${transport}`;
 }
 
 export interface ProxyRunDeps {

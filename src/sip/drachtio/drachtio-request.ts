@@ -1,5 +1,5 @@
 import Srf from 'drachtio-srf';
-import type { Endpoint, SipRequest, ViaHop } from '../engine.js';
+import type { Endpoint, SipRequest, Transport, ViaHop } from '../engine.js';
 import { transportOf } from '../endpoint.js';
 import type { SrfInboundRequest, SrfNameAddr, SrfRoute, SrfVia } from './srf-shapes.js';
 
@@ -16,8 +16,22 @@ export class DrachtioRequest implements SipRequest {
     this.source = {
       address: srfRequest.source_address,
       port: Number(srfRequest.source_port),
-      transport: transportOf(srfRequest.protocol),
+      transport: this.arrivedOver(),
     };
+  }
+
+  /**
+   * The transport it came on. drachtio-server says only udp, tls or tcp
+   * (drachtio.cpp SipMsgData_t: tport_is_udp, tport_has_tls, tport_is_tcp),
+   * tcp for WS and WSS; sofia has checked the top Via against the transport
+   * it came on (nta.c agent_check_request_via drops a mismatch), so over a
+   * stream its Via's TLS, WS or WSS is the transport.
+   */
+  private arrivedOver(): Transport {
+    const said = transportOf(this.srfRequest.protocol);
+    if (said !== 'tcp') return said;
+    const via = transportOf(this.vias[0]?.protocol ?? '');
+    return via === 'tls' || via === 'ws' || via === 'wss' ? via : said;
   }
 
   get method(): string {

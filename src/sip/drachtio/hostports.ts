@@ -1,4 +1,4 @@
-import type { Transport } from '../engine.js';
+import type { LocalAddress, Transport } from '../engine.js';
 
 /** One SIP contact a drachtio-server listens on, as it announces them at authentication. */
 export interface Hostport {
@@ -25,17 +25,25 @@ export function parseHostports(text: string | undefined): Hostport[] {
 /**
  * The contact that stands for "us" (Via loop check, logs, /health): the one
  * on `preferredAddress` (sip.address) if drachtio-server listens there, else
- * its first UDP contact, else its first. The transports are those offered
- * on that address and port.
+ * its first UDP contact, else its first (UDP or TCP before the others). The transports are UDP and TCP
+ * offered on that address and port, then TLS, WS and WSS offered on that
+ * address at ports of their own (its `sips:…;transport=tls` and `…=wss`
+ * contacts), whose ports are kept as the native engine keeps sip.tls.port
+ * and sip.websocket's.
  */
-export function localContact(
-  hostports: readonly Hostport[],
-  preferredAddress: string,
-): { address: string; port: number; transports: Transport[] } | undefined {
-  const chosen = hostports.find((h) => h.address === preferredAddress) ?? hostports.find((h) => h.transport === 'udp') ?? hostports[0];
+export function localContact(hostports: readonly Hostport[], preferredAddress: string): (LocalAddress & { transports: Transport[] }) | undefined {
+  const isPlain = (h: Hostport) => h.transport === 'udp' || h.transport === 'tcp';
+  const chosen =
+    hostports.find((h) => h.address === preferredAddress && isPlain(h)) ?? hostports.find((h) => h.address === preferredAddress) ?? hostports.find((h) => h.transport === 'udp') ?? hostports[0];
   if (!chosen) return undefined;
-  const offered = new Set(hostports.filter((h) => h.address === chosen.address && h.port === chosen.port).map((h) => h.transport));
+  const onAddress = hostports.filter((h) => h.address === chosen.address);
+  const plain = new Set(onAddress.filter((h) => h.port === chosen.port).map((h) => h.transport));
+  const ownPort = (transport: 'tls' | 'ws' | 'wss') => onAddress.find((h) => h.transport === transport)?.port;
+  const ports = { tlsPort: ownPort('tls'), wsPort: ownPort('ws'), wssPort: ownPort('wss') };
   // In the order sip.transports lists them, so /health reads the same on both engines.
-  const transports = (['udp', 'tcp'] as const).filter((t) => offered.has(t));
-  return { address: chosen.address, port: chosen.port, transports };
+  const transports = [
+    ...(['udp', 'tcp'] as const).filter((t) => plain.has(t)),
+    ...(['tls', 'ws', 'wss'] as const).filter((t) => ports[`${t}Port`] !== undefined),
+  ];
+  return { address: chosen.address, port: chosen.port, ...ports, transports };
 }

@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type Srf from 'drachtio-srf';
 import type { OutgoingRequest, RequestOutcome } from '../engine.js';
+import { transportParam } from './drachtio-proxy.js';
 import type { SrfOutboundRequest } from './srf-shapes.js';
 
 export interface OutgoingDeps {
@@ -42,7 +43,7 @@ export async function sendOutgoing(deps: OutgoingDeps, request: OutgoingRequest,
   if (!deps.connected()) return { kind: 'send-failed', error: 'the SIP engine is stopped' };
 
   const host = isIP(address) === 6 ? `[${address}]` : address;
-  const transport = request.destination.transport === 'tcp' ? ';transport=tcp' : '';
+  const transport = transportParam(request.destination.transport);
   const untrack = deps.track();
   const startedAt = deps.now();
   try {
