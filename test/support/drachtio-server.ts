@@ -34,6 +34,9 @@ export interface DrachtioServerOptions {
    * so that it connects to the app there for each new request instead of waiting for it on <admin>.
    */
   requestHandler?: string;
+  /** More contacts and the <tls> files for them (drachtioConfigXml). */
+  moreContacts?: readonly string[];
+  tls?: { keyFile: string; certFile: string; chainFile: string };
 }
 
 /** A drachtio-server child process with a config file of its own in a temp folder. */
@@ -54,6 +57,8 @@ export class DrachtioServerProcess {
         secret: options.secret,
         sip: { address: options.sipAddress, port: options.sipPort, transports: 'udp,tcp' },
         requestHandler: options.requestHandler,
+        moreContacts: options.moreContacts,
+        tls: options.tls,
         logLevel: 'notice',
       }),
     );

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { finalResponse, inviteFrom } from '../support/calling-phone.js';
+import { DRACHTIO_BINARY, DrachtioServerProcess } from '../support/drachtio-server.js';
+import { freePort } from '../support/drouter-process.js';
+import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
+import { header, responseTo } from '../support/message-text.js';
+import { escapeRegExp } from '../support/regexp.js';
+import { peerRow, registerOverConnection, statusOf } from '../support/registering-phone.js';
+import { describeUnless } from '../support/skip-reason.js';
+import { makeTestCertificates, type TestCertificates } from '../support/test-certificates.js';
+import { TlsPeer } from '../support/tls-peer.js';
+import { UdpPeer } from '../support/udp-peer.js';
+import { WsPeer } from '../support/ws-peer.js';
+
+/**
+ * drachtio-server's own TLS and WSS contacts (issue 22, docs/engines.md "TLS" and "WebSocket"), on the
+ * drachtio engine: a drachtio-server of this file's own on 127.0.0.246 with UDP on 5060, TLS on 5061 and
+ * WSS on a free port, its <tls> a certificate of a test CA made per run; our app connected to it. A phone
+ * on .247 registers over TLS and over WSS; a trusted caller on .248 calls the TLS phone over UDP and the
+ * INVITE comes down the phone's own TLS connection.
+ */
+const SIP_ADDRESS = '127.0.0.246';
+const PHONE = '127.0.0.247';
+const CALLER = '127.0.0.248';
+const TLS_PORT = 5061;
+
+const skipped = testEngine !== 'drachtio' ? 'drachtio engine only (DROUTER_TEST_ENGINE=drachtio): the native engine\'s TLS and WSS are tls-transport and websocket-transport' : DRACHTIO_BINARY ? '' : 'DROUTER_TEST_DRACHTIO_BINARY names no drachtio-server';
+
+describeUnless(skipped)('drachtio-server\'s own TLS and WSS contacts', () => {
+  let certificates: TestCertificates;
+  let drachtio: DrachtioServerProcess;
+  let server: TestServer;
+  let caller: UdpPeer;
+  let wssPort: number;
+
+  beforeAll(async () => {
+    certificates = makeTestCertificates();
+    const issued = certificates.authority.server([SIP_ADDRESS]);
+    wssPort = await freePort();
+    const secret = 'tls-wss-test-secret';
+    drachtio = new DrachtioServerProcess(DRACHTIO_BINARY ?? '', {
+      adminPort: await freePort(),
+      secret,
+      sipAddress: SIP_ADDRESS,
+      sipPort: 5060,
+      // sofia binds tls and wss only for a sips: contact (nta.c tports_sips).
+      moreContacts: [`sips:${SIP_ADDRESS}:${TLS_PORT};transport=tls`, `sips:${SIP_ADDRESS}:${wssPort};transport=wss`],
+      tls: { keyFile: issued.keyFile, certFile: issued.certificateFile, chainFile: certificates.authority.certificateFile },
+    });
+    await drachtio.start();
+    server = await startTestServer(SIP_ADDRESS, {
+      sip: { engine: 'drachtio', drachtio: { host: '127.0.0.1', port: drachtio.options.adminPort, secret } },
+      auth: { trustedSources: [`${CALLER}/32`] },
+    });
+    caller = await UdpPeer.bind(CALLER);
+  });
+  afterAll(async () => {
+    caller?.close();
+    await server?.close();
+    await drachtio?.close();
+    certificates?.remove();
+  });
+
+  it('takes the TLS and WSS contacts as ours (/health, the engine\'s ports)', async () => {
+    expect(server.server.engine.local).toMatchObject({ address: SIP_ADDRESS, port: 5060, tlsPort: TLS_PORT, wssPort, transports: ['udp', 'tcp', 'tls', 'wss'] });
+    const health = (await (await fetch(`${server.server.adminUrl}/health`)).json()) as { sip: { listening: string } };
+    expect(health.sip.listening).toBe(`udp+tcp ${SIP_ADDRESS}:5060, tls ${SIP_ADDRESS}:${TLS_PORT}, wss ${SIP_ADDRESS}:${wssPort}`);
+  });
+
+  it('registers a phone over TLS (binding source tls), and a call from UDP reaches it down its own connection', async () => {
+    const phone = await TlsPeer.connect(PHONE, { address: SIP_ADDRESS, port: TLS_PORT }, { ca: certificates.authority.own.certificate });
+    try {
+      expect(statusOf(await registerOverConnection(phone, PHONE, SIP_ADDRESS, 'tls', '1001', 'secret1001'))).toBe(200);
+      const contact = `sip:1001@${PHONE}:${phone.localPort};transport=tls`;
+      const peer = (await (await fetch(`${server.server.adminUrl}/peers/1001`)).json()) as { bindings: { contact: string; source: string }[] };
+      expect(peer.bindings).toEqual([expect.objectContaining({ contact, source: `tls:${PHONE}:${phone.localPort}` })]);
+
+      const call = inviteFrom(caller, `${SIP_ADDRESS}:5060`, '1001');
+      caller.send(call.invite, server.sip);
+      const invite = await phone.receive(new RegExp(`^INVITE [\\s\\S]*${escapeRegExp(call.callId)}`));
+      expect(invite).toMatch(new RegExp(`^INVITE ${escapeRegExp(contact)} SIP/2\\.0\\r\\n`));
+      // drachtio-server's own Via on its TLS contact (5061, TLS's default port, left out): it went out on the TLS side.
+      expect(header(invite, 'Via')[0]).toMatch(new RegExp(`^SIP/2\\.0/TLS ${escapeRegExp(SIP_ADDRESS)}(:${TLS_PORT})?;`));
+      phone.send(responseTo(invite ?? '', 200, 'OK', contact));
+      expect(statusOf(await finalResponse(caller, call))).toBe(200);
+    } finally {
+      phone.close();
+    }
+  });
+
+  it('registers a browser phone over WSS with drachtio-server\'s certificate (binding source wss)', async () => {
+    const phone = await WsPeer.connect(PHONE, `wss://${SIP_ADDRESS}:${wssPort}`, { ca: certificates.authority.own.certificate });
+    try {
+      expect(statusOf(await registerOverConnection(phone, PHONE, SIP_ADDRESS, 'wss', '1002', 'secret1002'))).toBe(200);
+      expect(peerRow(server.storeFile, '1002')).toMatchObject({ ipaddr: PHONE, port: phone.localPort });
+      const peer = (await (await fetch(`${server.server.adminUrl}/peers/1002`)).json()) as { bindings: { source: string }[] };
+      expect(peer.bindings).toEqual([expect.objectContaining({ source: `wss:${PHONE}:${phone.localPort}` })]);
+    } finally {
+      await phone.close();
+    }
+  });
+});
