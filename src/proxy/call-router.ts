@@ -59,7 +59,7 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
   };
 
   async function inDialog(exchange: ServerExchange): Promise<void> {
-    const target = inDialogTarget(exchange.request, deps.local);
+    const target = inDialogTarget(exchange.request, deps.local, (route) => deps.dialogs.flowOf(exchange.request, route));
     if (!target) {
       exchange.reply(403, { reason: 'Forbidden (not a dialog of this proxy)' });
       return;
@@ -76,7 +76,7 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
     // Checked, located and authorised by the node that signed it: only sent on to the phone.
     const relayed = deps.relay?.relayed(request, deps.now());
     if (relayed) {
-      await exchange.proxy([relayed], { ...proxyOptions, recordRouteParam: deps.dialogs.recordRouteParam(request), tryNext: () => false });
+      await exchange.proxy([relayed], { ...proxyOptions, recordRouteParam: deps.dialogs.recordRouteParam(request), recordRouteFlow: (flow) => deps.dialogs.flowParams(request, flow), tryNext: () => false });
       return;
     }
     const parsed = parseSipUri(request.uri);
@@ -101,7 +101,7 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
     // A phone with us as its outbound proxy puts our Route on top: it is not sent on (§16.4).
     const routes = request.routes.length > 0 ? routesAfterOurs(request.routes, deps.local) : undefined;
     // The dialog this request may start is signed in our Record-Route.
-    const signed: ProxyOptions = { ...proxyOptions, recordRouteParam: deps.dialogs.recordRouteParam(request), consumeCredentials: who.kind === 'authenticated' };
+    const signed: ProxyOptions = { ...proxyOptions, recordRouteParam: deps.dialogs.recordRouteParam(request), recordRouteFlow: (flow) => deps.dialogs.flowParams(request, flow), consumeCredentials: who.kind === 'authenticated' };
     if (located.kind !== 'unknown') deps.observer.routingDecision(located.kind);
     if (located.kind === 'registered') {
       await exchange.proxy(routes ? located.targets.map((target) => ({ ...target, routes })) : located.targets, { ...signed, tryNext: (report) => report.local || report.status >= 500 });

@@ -20,12 +20,24 @@ const TOKEN_CHARACTERS = 22;
 /** How many dialogs' tokens are remembered (about 100 bytes each). */
 const RECENT_TOKENS = 50_000;
 
+/** The Record-Route URI parameters of a flow: the connection a WebSocket peer on that side holds, and its MAC. */
+export const FLOW_PARAM = 'drf';
+export const FLOW_MAC_PARAM = 'drm';
+const FLOW_LABEL = 'sip-drouter flow token v1';
+
 export class DialogSigner {
   private readonly key: Buffer;
+  private readonly flowKey: Buffer;
 
   constructor(secret: string) {
     if (secret === '') throw new RangeError('the dialog token secret is empty');
     this.key = createHmac('sha256', secret).update(LABEL, 'utf8').digest();
+    this.flowKey = createHmac('sha256', secret).update(FLOW_LABEL, 'utf8').digest();
+  }
+
+  /** The MAC that ties a flow (`ws:198.51.100.7:40123`) to its dialog's Call-ID: no one can point a dialog at another peer's connection. */
+  flowMac(callId: string, flow: string): string {
+    return createHmac('sha256', this.flowKey).update(`${callId}\n${flow}`, 'utf8').digest('base64url').slice(0, TOKEN_CHARACTERS);
   }
 
   /** Tokens made lately, by `Call-ID\ntag`: a call's ACK and BYE are checked against its INVITE's token without two HMACs each. */

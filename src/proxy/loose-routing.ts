@@ -1,5 +1,5 @@
 import { endpointOfText, isOwnHop } from '../sip/endpoint.js';
-import type { LocalAddress, ProxyTarget, SipRequest } from '../sip/engine.js';
+import type { Endpoint, LocalAddress, ProxyTarget, SipRequest } from '../sip/engine.js';
 
 /**
  * Loose routing (RFC 3261 §16.4, §16.12). Pure. A Route entry is ours when
@@ -24,12 +24,15 @@ export function routesAfterOurs(routes: readonly string[], local: Local): string
 /**
  * A request inside a dialog: the top Route must be us (we Record-Routed the
  * dialog); our entries are removed and the request goes to the next Route,
- * else to its Request-URI.
+ * else to its Request-URI, unless our last entry names the connection of a
+ * peer on that side (`flowOf`: a WebSocket phone, whose Contact cannot be
+ * reached): then down that connection.
  */
-export function inDialogTarget(request: Pick<SipRequest, 'uri' | 'routes'>, local: Local): ProxyTarget | undefined {
+export function inDialogTarget(request: Pick<SipRequest, 'uri' | 'routes'>, local: Local, flowOf: (route: string) => Endpoint | undefined = () => undefined): ProxyTarget | undefined {
   if (request.routes.length === 0 || !isOwn(request.routes[0] ?? '', local)) return undefined;
   const routes = routesAfterOurs(request.routes, local);
-  const destination = endpointOfText(routes[0] ?? request.uri);
+  const lastOfOurs = request.routes[request.routes.length - routes.length - 1] ?? '';
+  const destination = (routes.length === 0 ? flowOf(lastOfOurs) : undefined) ?? endpointOfText(routes[0] ?? request.uri);
   if (!destination) return undefined;
   return { uri: request.uri, destination, label: 'dialog', routes };
 }

@@ -35,6 +35,7 @@ export function createEngine(config: Readonly<Config>, log: Logger, metrics: Met
     tcpObserver: { refused: (cap) => metrics.tcpRefused(cap), closed: (reason) => metrics.tcpClosed(reason) },
     onError,
     acceptsDialogAck: (ack) => dialogs.accepts(ack),
+    dialogFlow: (ack, route) => dialogs.flowOf(ack, route),
     retryAfterSeconds: config.overload.retryAfterSeconds,
     ...(steering ? { steering } : {}),
     ...(tls ? { tls: { port: config.sip.tls.port, credentials: tls } } : {}),

@@ -101,6 +101,8 @@ export interface ProxyOptions {
    * The drachtio engine cannot: drachtio-server writes its own Record-Route.
    */
   recordRouteParam?: { name: string; value: string };
+  /** The Record-Route parameters naming a WebSocket peer's connection on its side (RFC 7118 §5.2); absent: none. */
+  recordRouteFlow?: (flow: Endpoint) => string;
   /**
    * Take the Proxy-Authorization off before forwarding: it answered our own
    * challenge (RFC 3261 §22.3), and a gateway has no use for it. The drachtio

@@ -146,7 +146,7 @@ describeUnless(testEngine === 'native' ? '' : 'native engine only: drachtio-serv
       expect(ok).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF /m);
       expect(ok).toMatch(/^a=fingerprint:sha-256 /m);
       expect(header(ok, 'Record-Route').join(', ')).toMatch(new RegExp(`:${ports.wss};transport=wss;[^>]*lr>,\\s*<sip:${escapeRegExp(PROXY)}:${server.sip.port};transport=udp;`));
-      // Asterisk acknowledges as it would; the ACK does not reach the browser yet (the it.fails below).
+      // Asterisk acknowledges as it would; the ACK goes down the browser's connection (the Node phone's test checks it arrives).
       asterisk.send(inDialogRequest('ACK', call, ok, asterisk, 1), server.sip);
     });
 
@@ -185,12 +185,9 @@ describeUnless(testEngine === 'native' ? '' : 'native engine only: drachtio-serv
       expect(peerRow(server.storeFile, '1003').ipaddr).toBeFalsy();
     });
 
-    // Not yet: the proxy sends a request within the dialog to the callee's Contact, whose host
-    // (SIP.js's `*.invalid`) nobody can reach, instead of down the WebSocket the dialog was set up
-    // over (RFC 7118 §5.2 / RFC 5626 §5.3 would put a flow token in our Record-Route entry on the
-    // WebSocket side). The ACK is lost (SIP.js resends its 200 and ends the call after 32 s) and a
-    // BYE gets 503. it.fails keeps this passing while it fails: when it passes, make it an `it`.
-    it.fails("gets the caller's ACK and BYE within the dialog down its connection", async () => {
+    // The callee's Contact (SIP.js's `*.invalid`) cannot be reached: our Record-Route entry on the WebSocket
+    // side names its connection (RFC 7118 §5.2), and the requests within the dialog go down it.
+    it("gets the caller's ACK and BYE within the dialog down its connection", async () => {
       const phone = await register('1004');
       try {
         let acknowledged = false;

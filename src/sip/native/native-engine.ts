@@ -58,6 +58,8 @@ export interface NativeEngineOptions {
    * dialog with the same guard).
    */
   acceptsDialogAck: (ack: SipRequest) => boolean;
+  /** The connection our Record-Route entry `route` names for its side of the ACK's dialog (a WebSocket peer), if it does. */
+  dialogFlow?: (ack: SipRequest, route: string) => Endpoint | undefined;
   /** The Retry-After of every 503 this engine sends (overload.retryAfterSeconds). */
   retryAfterSeconds?: number;
 }
@@ -223,9 +225,16 @@ export class NativeEngine implements SipEngine {
     const routes = [...(message.headers.route ?? [])];
     // Only dialogs we Record-Routed are ours to carry; any other ACK is dropped.
     if (!routes[0] || !this.isOwnUri(routeUri(routes[0]))) return;
-    if (!this.options.acceptsDialogAck(new NativeRequest(message, remote))) return;
-    while (routes[0] && this.isOwnUri(routeUri(routes[0]))) routes.shift();
-    const next = parseHop(routes[0] ? routeUri(routes[0]) : (message.uri ?? ''));
+    const ack = new NativeRequest(message, remote);
+    if (!this.options.acceptsDialogAck(ack)) return;
+    let lastOfOurs = '';
+    while (routes[0] && this.isOwnUri(routeUri(routes[0]))) {
+      lastOfOurs = routeUri(routes[0]);
+      routes.shift();
+    }
+    // Our last entry may name the connection of a WebSocket peer on that side: its Contact cannot be reached.
+    const flow = routes.length === 0 ? this.options.dialogFlow?.(ack, lastOfOurs) : undefined;
+    const next = flow ?? parseHop(routes[0] ? routeUri(routes[0]) : (message.uri ?? ''));
     if (!next) return;
     const via = { version: '2.0', protocol: next.transport.toUpperCase(), host: this.local.address, port: localPort(this.local, next.transport), params: { branch: newBranch(this.branchPrefix) } };
     const text = forwardedText(raw, message, { uri: message.uri ?? '', via, maxForwards: forwardedMaxForwards(message.headers['max-forwards']), dropProxyAuthorization: false, routes });

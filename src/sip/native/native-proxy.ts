@@ -27,12 +27,21 @@ export interface ProxyContext {
   cancelled: Promise<void>;
 }
 
-function recordRoutes(local: LocalAddress, inbound: Endpoint, outbound: Endpoint, param: ProxyOptions['recordRouteParam']): NameAddr[] {
+/** A side whose peer is reached only over the connection it holds: a WebSocket one (its Contact is `*.invalid`). */
+function flowSide(side: Endpoint): boolean {
+  return side.transport === 'ws' || side.transport === 'wss';
+}
+
+function recordRoutes(local: LocalAddress, inbound: Endpoint, outbound: Endpoint, options: Pick<ProxyOptions, 'recordRouteParam' | 'recordRouteFlow'>): NameAddr[] {
+  const param = options.recordRouteParam;
   const extra = param ? `;${param.name}=${param.value}` : '';
-  const entry = (transport: Transport): NameAddr => ({ uri: `sip:${hostText(local.address)}:${localPort(local, transport)};transport=${transport}${extra};lr`, params: {} });
-  // RFC 5658: one entry per side when the two sides use different transports.
-  if (inbound.transport === outbound.transport) return [entry(outbound.transport)];
-  return [entry(outbound.transport), entry(inbound.transport)];
+  const entry = (side: Endpoint): NameAddr => {
+    const flow = flowSide(side) && options.recordRouteFlow ? options.recordRouteFlow(side) : '';
+    return { uri: `sip:${hostText(local.address)}:${localPort(local, side.transport)};transport=${side.transport}${extra}${flow};lr`, params: {} };
+  };
+  // RFC 5658: one entry per side when the two sides use different transports; and when a side is a flow, each entry names its own side's.
+  if (inbound.transport === outbound.transport && !flowSide(inbound)) return [entry(outbound)];
+  return [entry(outbound), entry(inbound)];
 }
 
 /** The request as it goes to one target (RFC 3261 §16.6), spliced from the received text. */
@@ -40,7 +49,7 @@ function outgoingRequest(context: ProxyContext, target: ProxyTarget, options: Pr
   const { request, local } = context;
   const via: Via = { version: '2.0', protocol: target.destination.transport.toUpperCase(), host: local.address, port: localPort(local, target.destination.transport), params: { branch } };
   const routes = target.routes?.map((uri) => ({ uri, params: {} }));
-  const ours = options.recordRoute && request.method === 'INVITE' ? recordRoutes(local, context.inbound, target.destination, options.recordRouteParam) : undefined;
+  const ours = options.recordRoute && request.method === 'INVITE' ? recordRoutes(local, context.inbound, target.destination, options) : undefined;
   const text = forwardedText(context.raw, request, {
     uri: target.uri,
     via,

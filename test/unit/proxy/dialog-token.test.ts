@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DialogGuard } from '../../../src/proxy/dialog-guard.js';
 import { DialogSigner } from '../../../src/proxy/dialog-token.js';
 
 const signer = new DialogSigner('shared-secret');
@@ -38,5 +39,27 @@ describe('dialog tokens', () => {
 
   it('refuse an empty secret', () => {
     expect(() => new DialogSigner('')).toThrow(/secret is empty/);
+  });
+});
+
+describe('flow tokens in our Record-Route (RFC 7118 §5.2)', () => {
+  const guard = new DialogGuard(new DialogSigner('the nodes share this'), { inDialogRefused: () => undefined });
+  const browser = { transport: 'wss' as const, address: '198.51.100.7', port: 40123 };
+  const entry = (params: string) => `sip:192.0.2.10:8443;transport=wss;drt=TOKEN${params};lr`;
+
+  it('names a WebSocket peer\'s connection for its dialog, and gives it back for that dialog only', () => {
+    const params = guard.flowParams({ callId: 'call-1' }, browser);
+    expect(params).toMatch(/^;drf=wss:198\.51\.100\.7:40123;drm=[\w-]{22}$/);
+    expect(guard.flowOf({ callId: 'call-1' }, entry(params))).toEqual(browser);
+    expect(guard.flowOf({ callId: 'call-2' }, entry(params))).toBeUndefined();
+  });
+
+  it('gives back nothing for a connection changed by hand, a MAC missing, or a flow that is no WebSocket one', () => {
+    const params = guard.flowParams({ callId: 'call-1' }, browser);
+    expect(guard.flowOf({ callId: 'call-1' }, entry(params.replace('40123', '40124')))).toBeUndefined();
+    expect(guard.flowOf({ callId: 'call-1' }, entry(';drf=wss:198.51.100.7:40123'))).toBeUndefined();
+    const tcp = guard.flowParams({ callId: 'call-1' }, { ...browser, transport: 'tcp' });
+    expect(guard.flowOf({ callId: 'call-1' }, entry(tcp))).toBeUndefined();
+    expect(guard.flowOf({ callId: 'call-1' }, 'sip:192.0.2.10;lr')).toBeUndefined();
   });
 });

@@ -24,4 +24,14 @@ describe('loose routing (RFC 3261 §16.4)', () => {
     expect(routesAfterOurs(['sip:192.0.2.10:5061;transport=tls;lr'], LOCAL)).toEqual(['sip:192.0.2.10:5061;transport=tls;lr']);
     expect(inDialogTarget({ uri: 'sips:bob@198.51.100.9', routes: ['sip:192.0.2.10:5061;transport=tls;lr'] }, withTls)).toMatchObject({ destination: { address: '198.51.100.9', port: 5061, transport: 'tls' } });
   });
+
+  it('sends a request inside a dialog down the connection our last entry names, when no Route is left', () => {
+    const flow = { address: '198.51.100.7', port: 40123, transport: 'ws' as const };
+    const flowOf = (route: string) => (route.includes(';drf=') ? flow : undefined);
+    const request = { uri: 'sip:abc@x1y2.invalid;transport=ws', routes: ['sip:192.0.2.10:5060;transport=udp;lr', 'sip:192.0.2.10:8080;transport=ws;drf=ws:198.51.100.7:40123;lr'] };
+    expect(inDialogTarget(request, { ...LOCAL, wsPort: 8080 }, flowOf)).toMatchObject({ destination: flow, routes: [] });
+    // A Route left after ours decides, as before.
+    expect(inDialogTarget({ ...request, routes: [...request.routes, 'sip:198.51.100.9;lr'] }, { ...LOCAL, wsPort: 8080 }, flowOf)).toMatchObject({ destination: { address: '198.51.100.9', port: 5060 } });
+  });
 });
+
