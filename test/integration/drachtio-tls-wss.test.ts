@@ -9,7 +9,7 @@ import { peerRow, registerOverConnection, statusOf } from '../support/registerin
 import { describeUnless } from '../support/skip-reason.js';
 import { makeTestCertificates, type TestCertificates } from '../support/test-certificates.js';
 import { TlsPeer } from '../support/tls-peer.js';
-import { UdpPeer } from '../support/udp-peer.js';
+import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 import { WsPeer } from '../support/ws-peer.js';
 
 /**
@@ -88,13 +88,37 @@ describeUnless(skipped)('drachtio-server\'s own TLS and WSS contacts', () => {
     }
   });
 
-  it('registers a browser phone over WSS with drachtio-server\'s certificate (binding source wss)', async () => {
+  it('registers a browser phone over WSS with drachtio-server\'s certificate (binding source wss), and a call from UDP reaches it down its connection', async () => {
     const phone = await WsPeer.connect(PHONE, `wss://${SIP_ADDRESS}:${wssPort}`, { ca: certificates.authority.own.certificate });
     try {
       expect(statusOf(await registerOverConnection(phone, PHONE, SIP_ADDRESS, 'wss', '1002', 'secret1002'))).toBe(200);
       expect(peerRow(server.storeFile, '1002')).toMatchObject({ ipaddr: PHONE, port: phone.localPort });
       const peer = (await (await fetch(`${server.server.adminUrl}/peers/1002`)).json()) as { bindings: { source: string }[] };
       expect(peer.bindings).toEqual([expect.objectContaining({ source: `wss:${PHONE}:${phone.localPort}` })]);
+
+      const call = inviteFrom(caller, `${SIP_ADDRESS}:5060`, '1002');
+      caller.send(call.invite, server.sip);
+      const invite = await phone.receive(new RegExp(`^INVITE [\\s\\S]*${escapeRegExp(call.callId)}`));
+      expect(header(invite, 'Via')[0]).toMatch(new RegExp(`^SIP/2\\.0/WSS ${escapeRegExp(SIP_ADDRESS)}`));
+      phone.send(responseTo(invite ?? '', 200, 'OK', `sip:1002@${PHONE}:${phone.localPort};transport=wss`));
+      const ok = await finalResponse(caller, call);
+      expect(statusOf(ok)).toBe(200);
+      // The caller's BYE follows the route set (the 200's Record-Route reversed) and reaches the browser down its connection.
+      const routes = header(ok, 'Record-Route').flatMap((value) => value.split(/,\s*/)).reverse();
+      caller.send(
+        sipRequest([
+          `BYE sip:1002@${PHONE}:${phone.localPort};transport=wss SIP/2.0`,
+          `Via: SIP/2.0/UDP ${CALLER}:${caller.address.port};branch=z9hG4bK-bye-wss;rport`,
+          'Max-Forwards: 70',
+          `From: "Phone 1001" <sip:1001@127.0.0.1>;tag=${call.fromTag}`,
+          `To: <sip:1002@${SIP_ADDRESS}:5060>;tag=phone-200`,
+          `Call-ID: ${call.callId}`,
+          'CSeq: 2 BYE',
+          ...routes.map((route) => `Route: ${route}`),
+        ]),
+        server.sip,
+      );
+      expect(await phone.receive(new RegExp(`^BYE [\\s\\S]*${escapeRegExp(call.callId)}`))).toBeDefined();
     } finally {
       await phone.close();
     }
