@@ -2,10 +2,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { finalResponse, inviteFrom } from '../support/calling-phone.js';
 import { DRACHTIO_BINARY, DrachtioServerProcess } from '../support/drachtio-server.js';
 import { freePort } from '../support/drouter-process.js';
-import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
+import { moveExampleGateways, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { header, responseTo } from '../support/message-text.js';
 import { escapeRegExp } from '../support/regexp.js';
 import { peerRow, registerOverConnection, statusOf } from '../support/registering-phone.js';
+import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { describeUnless } from '../support/skip-reason.js';
 import { makeTestCertificates, type TestCertificates } from '../support/test-certificates.js';
 import { TlsPeer } from '../support/tls-peer.js';
@@ -16,12 +17,15 @@ import { WsPeer } from '../support/ws-peer.js';
  * drachtio-server's own TLS and WSS contacts (issue 22, docs/engines.md "TLS" and "WebSocket"), on the
  * drachtio engine: a drachtio-server of this file's own on 127.0.0.246 with UDP on 5060, TLS on 5061 and
  * WSS on a free port, its <tls> a certificate of a test CA made per run; our app connected to it. A phone
- * on .247 registers over TLS and over WSS; a trusted caller on .248 calls the TLS phone over UDP and the
- * INVITE comes down the phone's own TLS connection.
+ * on .247 registers over TLS and over WSS; a trusted caller on .248 calls both phones over UDP and each
+ * INVITE comes down the phone's own connection; a gateway on .189 that takes calls over TLS only is
+ * reached through drachtio-server's TLS.
  */
 const SIP_ADDRESS = '127.0.0.246';
 const PHONE = '127.0.0.247';
 const CALLER = '127.0.0.248';
+/** A gateway that takes calls over TLS only, its certificate from the test CA. */
+const TLS_GATEWAY = '127.0.0.189';
 const TLS_PORT = 5061;
 
 const skipped = testEngine !== 'drachtio' ? 'drachtio engine only (DROUTER_TEST_ENGINE=drachtio): the native engine\'s TLS and WSS are tls-transport and websocket-transport' : DRACHTIO_BINARY ? '' : 'DROUTER_TEST_DRACHTIO_BINARY names no drachtio-server';
@@ -32,6 +36,7 @@ describeUnless(skipped)('drachtio-server\'s own TLS and WSS contacts', () => {
   let server: TestServer;
   let caller: UdpPeer;
   let wssPort: number;
+  let gateway: ScriptedGateway;
 
   beforeAll(async () => {
     certificates = makeTestCertificates();
@@ -53,9 +58,12 @@ describeUnless(skipped)('drachtio-server\'s own TLS and WSS contacts', () => {
       auth: { trustedSources: [`${CALLER}/32`] },
     });
     caller = await UdpPeer.bind(CALLER);
+    gateway = await ScriptedGateway.startTls(TLS_GATEWAY, TLS_PORT, certificates.authority.server([TLS_GATEWAY]));
+    await moveExampleGateways(server, `${TLS_GATEWAY}:${TLS_PORT};transport=tls`, `${TLS_GATEWAY}:5060`);
   });
   afterAll(async () => {
     caller?.close();
+    gateway?.close();
     await server?.close();
     await drachtio?.close();
     certificates?.remove();
@@ -123,4 +131,12 @@ describeUnless(skipped)('drachtio-server\'s own TLS and WSS contacts', () => {
       await phone.close();
     }
   });
+
+  it('routes a call to a gateway over TLS through drachtio-server, answered', async () => {
+    const call = inviteFrom(caller, `${SIP_ADDRESS}:5060`, '01144201230800');
+    caller.send(call.invite, server.sip);
+    expect(statusOf(await finalResponse(caller, call))).toBe(200);
+    expect(gateway.requests('INVITE').map((invite) => invite.headers['call-id'])).toContain(call.callId);
+  });
 });
+
