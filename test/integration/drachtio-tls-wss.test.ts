@@ -36,12 +36,14 @@ describeUnless(skipped)('drachtio-server\'s own TLS and WSS contacts', () => {
   let server: TestServer;
   let caller: UdpPeer;
   let wssPort: number;
+  let wsPort: number;
   let gateway: ScriptedGateway;
 
   beforeAll(async () => {
     certificates = makeTestCertificates();
     const issued = certificates.authority.server([SIP_ADDRESS]);
     wssPort = await freePort();
+    wsPort = await freePort();
     const secret = 'tls-wss-test-secret';
     drachtio = new DrachtioServerProcess(DRACHTIO_BINARY ?? '', {
       adminPort: await freePort(),
@@ -49,7 +51,7 @@ describeUnless(skipped)('drachtio-server\'s own TLS and WSS contacts', () => {
       sipAddress: SIP_ADDRESS,
       sipPort: 5060,
       // sofia binds tls and wss only for a sips: contact (nta.c tports_sips).
-      moreContacts: [`sips:${SIP_ADDRESS}:${TLS_PORT};transport=tls`, `sips:${SIP_ADDRESS}:${wssPort};transport=wss`],
+      moreContacts: [`sips:${SIP_ADDRESS}:${TLS_PORT};transport=tls`, `sips:${SIP_ADDRESS}:${wssPort};transport=wss`, `sip:${SIP_ADDRESS}:${wsPort};transport=ws`],
       tls: { keyFile: issued.keyFile, certFile: issued.certificateFile, chainFile: certificates.authority.certificateFile },
     });
     await drachtio.start();
@@ -70,9 +72,10 @@ describeUnless(skipped)('drachtio-server\'s own TLS and WSS contacts', () => {
   });
 
   it('takes the TLS and WSS contacts as ours (/health, the engine\'s ports)', async () => {
-    expect(server.server.engine.local).toMatchObject({ address: SIP_ADDRESS, port: 5060, tlsPort: TLS_PORT, wssPort, transports: ['udp', 'tcp', 'tls', 'wss'] });
+    expect(server.server.engine.local).toMatchObject({ address: SIP_ADDRESS, port: 5060, tlsPort: TLS_PORT, wsPort, wssPort });
     const health = (await (await fetch(`${server.server.adminUrl}/health`)).json()) as { sip: { listening: string } };
-    expect(health.sip.listening).toBe(`udp+tcp ${SIP_ADDRESS}:5060, tls ${SIP_ADDRESS}:${TLS_PORT}, wss ${SIP_ADDRESS}:${wssPort}`);
+    expect(health.sip.listening).toMatch(new RegExp(`^udp\\+tcp ${escapeRegExp(SIP_ADDRESS)}:5060, `));
+    for (const [transport, port] of [['tls', TLS_PORT], ['ws', wsPort], ['wss', wssPort]] as const) expect(health.sip.listening).toContain(`${transport} ${SIP_ADDRESS}:${port}`);
   });
 
   it('registers a phone over TLS (binding source tls), and a call from UDP reaches it down its own connection', async () => {
@@ -137,6 +140,17 @@ describeUnless(skipped)('drachtio-server\'s own TLS and WSS contacts', () => {
     caller.send(call.invite, server.sip);
     expect(statusOf(await finalResponse(caller, call))).toBe(200);
     expect(gateway.requests('INVITE').map((invite) => invite.headers['call-id'])).toContain(call.callId);
+  });
+
+  it('registers a phone over plain WS (binding source ws)', async () => {
+    const phone = await WsPeer.connect(PHONE, `ws://${SIP_ADDRESS}:${wsPort}`);
+    try {
+      expect(statusOf(await registerOverConnection(phone, PHONE, SIP_ADDRESS, 'ws', '1003', 'secret1003'))).toBe(200);
+      const peer = (await (await fetch(`${server.server.adminUrl}/peers/1003`)).json()) as { bindings: { source: string }[] };
+      expect(peer.bindings).toEqual([expect.objectContaining({ source: `ws:${PHONE}:${phone.localPort}` })]);
+    } finally {
+      await phone.close();
+    }
   });
 });
 
