@@ -115,5 +115,17 @@ describeUnless(testEngine === 'native' ? '' : 'native engine only: drachtio-serv
       for (const each of held) await each.close();
     }
   });
+
+  it('answers a CRLFCRLF keep-alive frame with a CRLF (as SIP.js and JsSIP expect), and a lone CRLF with nothing', async () => {
+    const phone = await browser();
+    try {
+      phone.send('\r\n');
+      expect(await phone.receive(/^\r\n$/, 300)).toBeUndefined();
+      phone.send('\r\n\r\n');
+      expect(await phone.receive(/^\r\n$/)).toBe('\r\n');
+    } finally {
+      await phone.close();
+    }
+  });
 });
 

@@ -24,6 +24,10 @@ export interface WsTransportOptions {
   onFlowClosed?: (remote: { address: string; port: number }) => void;
 }
 
+/** A frame of CRLFs only: a keep-alive, not a message. */
+const KEEP_ALIVE = /^(?:\r\n)+$/;
+const PONG = Buffer.from('\r\n', 'binary');
+
 /** RFC 7118 §4.1: the WebSocket subprotocol of SIP. */
 const SUBPROTOCOL = 'sip';
 
@@ -135,6 +139,11 @@ export class WsTransport {
     });
     // Text or binary frames alike (RFC 7118 §5.1); a whole message per frame, read as a datagram is (Content-Length may be left out).
     websocket.on('message', (data: Buffer) => {
+      // A keep-alive ping (SIP.js and JsSIP send CRLFCRLF, RFC 5626 §3.5.1) wants a CRLF back; a lone CRLF is a pong.
+      if (KEEP_ALIVE.test(data.toString('binary'))) {
+        if (data.length >= 4) websocket.send(PONG, { binary: false });
+        return;
+      }
       const result = inbound(data.toString('binary'), 'udp', remote);
       if (result.kind === 'reply') websocket.send(Buffer.from(result.text, 'binary'), { binary: false });
       else if (result.kind !== 'drop') onMessage(result, { protocol: this.protocol, address: remote.address, port: remote.port, local: this.options.local });
