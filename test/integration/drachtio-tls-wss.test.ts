@@ -5,7 +5,7 @@ import { freePort } from '../support/drouter-process.js';
 import { moveExampleGateways, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { header, responseTo } from '../support/message-text.js';
 import { escapeRegExp } from '../support/regexp.js';
-import { peerRow, registerOverConnection, statusOf } from '../support/registering-phone.js';
+import { peerRow, RegisteringPhone, registerOverConnection, statusOf } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { describeUnless } from '../support/skip-reason.js';
 import { makeTestCertificates, type TestCertificates } from '../support/test-certificates.js';
@@ -19,7 +19,8 @@ import { WsPeer } from '../support/ws-peer.js';
  * WSS on a free port, its <tls> a certificate of a test CA made per run; our app connected to it. A phone
  * on .247 registers over TLS and over WSS; a trusted caller on .248 calls both phones over UDP and each
  * INVITE comes down the phone's own connection; a gateway on .189 that takes calls over TLS only is
- * reached through drachtio-server's TLS.
+ * reached through drachtio-server's TLS; a phone on [::1] registers over drachtio-server's IPv6 contact and
+ * is called there.
  */
 const SIP_ADDRESS = '127.0.0.246';
 const PHONE = '127.0.0.247';
@@ -37,6 +38,7 @@ describeUnless(skipped)('drachtio-server\'s own TLS and WSS contacts', () => {
   let caller: UdpPeer;
   let wssPort: number;
   let wsPort: number;
+  let ipv6Port: number;
   let gateway: ScriptedGateway;
 
   beforeAll(async () => {
@@ -44,6 +46,7 @@ describeUnless(skipped)('drachtio-server\'s own TLS and WSS contacts', () => {
     const issued = certificates.authority.server([SIP_ADDRESS]);
     wssPort = await freePort();
     wsPort = await freePort();
+    ipv6Port = await freePort();
     const secret = 'tls-wss-test-secret';
     drachtio = new DrachtioServerProcess(DRACHTIO_BINARY ?? '', {
       adminPort: await freePort(),
@@ -51,7 +54,7 @@ describeUnless(skipped)('drachtio-server\'s own TLS and WSS contacts', () => {
       sipAddress: SIP_ADDRESS,
       sipPort: 5060,
       // sofia binds tls and wss only for a sips: contact (nta.c tports_sips).
-      moreContacts: [`sips:${SIP_ADDRESS}:${TLS_PORT};transport=tls`, `sips:${SIP_ADDRESS}:${wssPort};transport=wss`, `sip:${SIP_ADDRESS}:${wsPort};transport=ws`],
+      moreContacts: [`sips:${SIP_ADDRESS}:${TLS_PORT};transport=tls`, `sips:${SIP_ADDRESS}:${wssPort};transport=wss`, `sip:${SIP_ADDRESS}:${wsPort};transport=ws`, `sip:[::1]:${ipv6Port};transport=udp`],
       tls: { keyFile: issued.keyFile, certFile: issued.certificateFile, chainFile: certificates.authority.certificateFile },
     });
     await drachtio.start();
@@ -150,6 +153,22 @@ describeUnless(skipped)('drachtio-server\'s own TLS and WSS contacts', () => {
       expect(peer.bindings).toEqual([expect.objectContaining({ source: `ws:${PHONE}:${phone.localPort}` })]);
     } finally {
       await phone.close();
+    }
+  });
+
+  it('registers a phone over IPv6 on drachtio-server\'s [::1] contact, and a call from an IPv4 caller reaches it there', async () => {
+    const phone = await UdpPeer.bind('::1');
+    try {
+      expect(statusOf(await new RegisteringPhone(phone, { address: '::1', port: ipv6Port }).register('1004', 'secret1004'))).toBe(200);
+      expect(peerRow(server.storeFile, '1004')).toMatchObject({ ipaddr: '::1', port: phone.address.port });
+      const call = inviteFrom(caller, `${SIP_ADDRESS}:5060`, '1004');
+      caller.send(call.invite, server.sip);
+      const invite = await phone.receive(new RegExp(`^INVITE [\\s\\S]*${escapeRegExp(call.callId)}`));
+      expect(header(invite, 'Via')[0]).toMatch(/^SIP\/2\.0\/UDP \[::1\]/);
+      phone.send(responseTo(invite ?? '', 200, 'OK', `sip:1004@[::1]:${phone.address.port}`), { address: '::1', port: ipv6Port });
+      expect(statusOf(await finalResponse(caller, call))).toBe(200);
+    } finally {
+      phone.close();
     }
   });
 });

@@ -1,5 +1,5 @@
 import type { ProxyOptions, ProxyResult, ProxyTarget, Transport } from '../engine.js';
-import { endpointOfText } from '../endpoint.js';
+import { endpointOfText, hostText } from '../endpoint.js';
 import { formatSipUri, parseSipUri } from '../uri.js';
 import { type ProxyEnd, ProxyLedger, statusLine } from './proxy-ledger.js';
 import type { SrfInboundRequest } from './srf-shapes.js';
@@ -29,7 +29,7 @@ export function destinationUri(target: ProxyTarget): string {
   const { destination } = target;
   if (hop && hop.address === destination.address && hop.port === destination.port && hop.transport === destination.transport) return target.uri;
   const parsed = parseSipUri(target.uri);
-  const host = destination.address.includes(':') ? `[${destination.address}]` : destination.address;
+  const host = hostText(destination.address);
   if (!parsed.ok) return `sip:${host}:${destination.port}${transportParam(destination.transport)}`;
   const params = parsed.uri.params.filter((param) => param.name.toLowerCase() !== 'transport');
   if (destination.transport !== 'udp') params.push({ name: 'transport', value: destination.transport });
