@@ -58,15 +58,14 @@ export async function openOwnPortTransports(options: OwnPortOptions): Promise<Ow
   }
   const { address, limits, observer, onMessage } = options;
   const closed = (transport: Transport) => (remote: { address: string; port: number }) => options.onFlowClosed(transport, remote);
-  const overTls = credentials && wanted.includes('tls') ? tlsStream(credentials) : undefined;
-  const TLS = overTls ? new TcpTransport({ local: { address, port: ports.tls }, stream: overTls, limits, onMessage, observer, onFlowClosed: closed('tls') }) : undefined;
+  const TLS = credentials && wanted.includes('tls') ? new TcpTransport({ local: { address, port: ports.tls }, stream: tlsStream(credentials), limits, onMessage, observer, onFlowClosed: closed('tls') }) : undefined;
   const allowedOrigins = websocket?.allowedOrigins ?? [];
   const WS = wanted.includes('ws') ? new WsTransport({ local: { address, port: ports.ws }, limits, allowedOrigins, onMessage, observer, onFlowClosed: closed('ws') }) : undefined;
   const WSS = credentials && wanted.includes('wss') ? new WsTransport({ local: { address, port: ports.wss }, secure: credentials, limits, allowedOrigins, onMessage, observer, onFlowClosed: closed('wss') }) : undefined;
   const reloadCertificates = credentials
     ? async () => {
         await credentials.reload();
-        if (overTls && TLS) overTls.reloaded(TLS.listener);
+        TLS?.reloaded();
         WSS?.reloaded();
       }
     : undefined;

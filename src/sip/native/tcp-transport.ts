@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { connect as connectTls, createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Message, Remote as SipRemote } from 'sip';
 import type { TcpCap, TcpCloseReason } from '../../metrics/metrics.js';
@@ -42,6 +43,25 @@ export interface StreamKind {
   protocol: 'TCP' | 'TLS';
   listen(admit: (socket: Socket) => boolean, adopt: (socket: Socket) => void, handshakeTimeoutMs: number): Server;
   connect(target: { address: string; port: number }, localAddress: string): Socket;
+  /** TLS: the listener takes the credentials read again for its next handshakes. */
+  reloaded?(server: Server): void;
+}
+
+/**
+ * A connection a peer opened (TCP, TLS, WebSocket): turned away at once over
+ * a cap, else counted until it closes (the caps count per process: per
+ * worker with --workers N).
+ */
+export function admitConnection(counts: ConnectionCounts, observer: TcpObserver | undefined, socket: Duplex & { remoteAddress?: string | undefined }): boolean {
+  const source = socket.remoteAddress ?? '';
+  const cap = counts.admit(source);
+  if (cap) {
+    observer?.refused(cap);
+    socket.destroy();
+    return false;
+  }
+  socket.once('close', () => counts.release(source));
+  return true;
 }
 
 export const PLAIN_TCP: StreamKind = {
@@ -51,7 +71,7 @@ export const PLAIN_TCP: StreamKind = {
 };
 
 /** TLS over the same stream handling; the credentials are read at each handshake, so a reload applies to the next ones. */
-export function tlsStream(credentials: TlsCredentials): StreamKind & { reloaded(server: Server): void } {
+export function tlsStream(credentials: TlsCredentials): StreamKind {
   return {
     protocol: 'TLS',
     listen(admit, adopt, handshakeTimeoutMs) {
@@ -107,7 +127,7 @@ export class TcpTransport {
     this.stream = options.stream ?? PLAIN_TCP;
     // In a cluster worker the primary listens and hands each accepted connection to one worker.
     this.server = this.stream.listen(
-      (socket) => this.admit(socket),
+      (socket) => admitConnection(this.counts, options.observer, socket),
       (socket) => this.adopt(socket, undefined, true),
       options.limits.messageTimeoutMs,
     );
@@ -115,9 +135,9 @@ export class TcpTransport {
     this.server.listen(options.local.port, options.local.address);
   }
 
-  /** The listener, for a TLS reload of its certificate. */
-  get listener(): Server {
-    return this.server;
+  /** TLS: the next handshakes get the credentials read again (SIGHUP). */
+  reloaded(): void {
+    this.stream.reloaded?.(this.server);
   }
 
   /** The connection to `target`, made when there is none; `onError` hears if a connection made here fails (refused, a failed handshake). */
@@ -161,18 +181,6 @@ export class TcpTransport {
     this.connections.clear();
   }
 
-  /** A connection a peer opened: turned away at once over a cap, else counted until it closes (the caps count per process: per worker with --workers N). */
-  private admit(socket: Socket): boolean {
-    const source = socket.remoteAddress ?? '';
-    const cap = this.counts.admit(source);
-    if (cap) {
-      this.options.observer?.refused(cap);
-      socket.destroy();
-      return false;
-    }
-    socket.once('close', () => this.counts.release(source));
-    return true;
-  }
 
   private adopt(socket: Socket, knownKey?: string, accepted = false): void {
     const remote = remoteOf(socket);

@@ -6,7 +6,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { TextConnection } from './combined-transport.js';
 import { ConnectionCounts } from './connection-counts.js';
 import { inbound, type Received } from './inbound.js';
-import type { TcpLimits, TcpObserver } from './tcp-transport.js';
+import { admitConnection, type TcpLimits, type TcpObserver } from './tcp-transport.js';
 import type { TlsCredentials } from './tls-credentials.js';
 import { writeMessage } from './write-message.js';
 
@@ -60,7 +60,8 @@ export class WsTransport {
     this.server = options.secure ? createHttpsServer({ ...options.secure.serverOptions(), handshakeTimeout: options.limits.messageTimeoutMs }, answerPlainHttp) : createHttpServer(answerPlainHttp);
     this.server.headersTimeout = options.limits.messageTimeoutMs;
     this.server.requestTimeout = options.limits.messageTimeoutMs;
-    this.server.on('connection', (socket: Duplex & { remoteAddress?: string }) => this.admit(socket));
+    // Counted as soon as accepted, before any handshake; over a cap, closed at once.
+    this.server.on('connection', (socket: Duplex & { remoteAddress?: string }) => void admitConnection(this.counts, options.observer, socket));
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head));
     this.server.on('error', () => undefined);
     this.server.on('tlsClientError', () => undefined);
@@ -90,18 +91,6 @@ export class WsTransport {
     this.sockets.close();
     this.server.close();
     this.server.closeAllConnections();
-  }
-
-  /** Counted as soon as accepted, before any handshake; over a cap, closed at once. */
-  private admit(socket: Duplex & { remoteAddress?: string }): void {
-    const source = socket.remoteAddress ?? '';
-    const cap = this.counts.admit(source);
-    if (cap) {
-      this.options.observer?.refused(cap);
-      socket.destroy();
-      return;
-    }
-    socket.once('close', () => this.counts.release(source));
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
