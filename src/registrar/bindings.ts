@@ -186,8 +186,13 @@ export function boundToFlow(bindings: readonly Binding[], flow: Endpoint): Bindi
       binding.source.transport === flow.transport &&
       binding.source.address === flow.address &&
       binding.source.port === flow.port &&
-      (flow.transport === 'ws' || flow.transport === 'wss' || /;reg-id=/i.test(binding.contactParams)),
+      (flow.transport === 'ws' || flow.transport === 'wss' || asksOutbound(binding)),
   );
+}
+
+/** A binding whose phone asked for outbound (RFC 5626: a `reg-id` Contact parameter). */
+export function asksOutbound(binding: Binding): boolean {
+  return /;reg-id=/i.test(binding.contactParams);
 }
 
 /** R14: the 200 lists every binding with what is left of its expiry, in whole seconds. */

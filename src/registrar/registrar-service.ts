@@ -10,7 +10,7 @@ import { parseSipUri } from '../sip/uri.js';
 import { KeyedReportThrottle } from '../report-throttle.js';
 import { registrationFailed } from '../security-log/asterisk-lines.js';
 import type { Store } from '../store/store.js';
-import { applyRegister, type Binding, boundToFlow, byPreference, type ContactEntry, contactHeaderValues, isRetransmission } from './bindings.js';
+import { applyRegister, asksOutbound, type Binding, boundToFlow, byPreference, type ContactEntry, contactHeaderValues, isRetransmission } from './bindings.js';
 import type { AuthenticationFailure, DigestAuthenticator } from './authentication-service.js';
 import { fitToColumns, type Truncation } from './column-fit.js';
 import type { PeerLookup } from './peer-service.js';
@@ -217,15 +217,17 @@ export function registerStep(deps: RegistrarDeps): Registrar {
         exchange.reply(result.status, { reason: result.reason, headers: result.headers ?? {} });
         return;
       }
+      // The bindings that live no longer than the connection this REGISTER came over (none over UDP, which has none).
+      const onFlow = request.source.transport === 'udp' ? [] : boundToFlow(result.bindings, request.source);
       if (result.changed) {
         if ((await store(peer, before, result.bindings, now)) === 'changed') continue;
-        if (boundToFlow(result.bindings, request.source).length > 0) flows.set(flowKey(request.source), (flows.get(flowKey(request.source)) ?? new Set()).add(peer.name));
+        if (onFlow.length > 0) flows.set(flowKey(request.source), (flows.get(flowKey(request.source)) ?? new Set()).add(peer.name));
         const hadLive = before.some((binding) => binding.expiresAt > now);
         deps.observer.registration(result.bindings.length === 0 ? 'unregistered' : hadLive ? 'refreshed' : 'registered');
       }
       const contacts = contactHeaderValues(result.bindings, now);
       // RFC 5626 §6: outbound accepted for a flow-bound registration; the phone keeps the flow alive within Flow-Timer.
-      const outbound = request.source.transport !== 'udp' && boundToFlow(result.bindings, request.source).some((binding) => /;reg-id=/i.test(binding.contactParams)) ? { Require: 'outbound', 'Flow-Timer': String(deps.flowTimerSeconds) } : undefined;
+      const outbound = onFlow.some(asksOutbound) ? { Require: 'outbound', 'Flow-Timer': String(deps.flowTimerSeconds) } : undefined;
       exchange.reply(200, { headers: { ...(contacts.length > 0 ? { Contact: contacts.join(', ') } : {}), ...(outbound ?? {}), Date: new Date(now).toUTCString() } });
       return;
     }
