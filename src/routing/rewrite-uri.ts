@@ -7,15 +7,23 @@ export function gatewayNumber(number: string, gateway: Gateway): string {
 }
 
 /**
+ * The original's URI params that say how to reach its host (RFC 3261
+ * §19.1.1): the rewrite replaces that host, so they would misdirect the
+ * gateway's hop (a TLS phone's `;transport=tls` on a UDP gateway).
+ */
+const HOP_PARAMS = new Set(['transport', 'maddr']);
+
+/**
  * The Request-URI for one gateway: the user rewritten by strip and
  * pri_prefix, host:port replaced by the gateway's address, the gateway's
  * URI params first and then the original's (a name the gateway sets is not
- * repeated), password and headers kept. Unlike OpenSIPS, which always
- * writes `sip:`, a `sips:` Request-URI or gateway stays `sips:`.
+ * repeated, and `transport`/`maddr` go with the host they described),
+ * password and headers kept. Unlike OpenSIPS, which always writes `sip:`
+ * and keeps every param, a `sips:` Request-URI or gateway stays `sips:`.
  */
 export function rewriteRequestUri(original: SipUri | undefined, number: string, gateway: Gateway): string {
   const gatewayParams = gateway.address.params;
-  const originalParams = (original?.params ?? []).filter((param) => !findParam(gatewayParams, param.name));
+  const originalParams = (original?.params ?? []).filter((param) => !HOP_PARAMS.has(param.name.toLowerCase()) && !findParam(gatewayParams, param.name));
   const params: UriParam[] = [...gatewayParams, ...originalParams];
   const secure = original?.scheme === 'sips' || gateway.address.scheme === 'sips';
   return formatSipUri({

@@ -320,11 +320,20 @@ describe('Request-URI rewrite', () => {
   };
 
   it('strips, prefixes, swaps host:port, merges params, keeps sips: and headers', () => {
-    const result = route(table, { number: '01144201234', requestUri: uri('sip:01144201234@proxy.example;user=phone;transport=udp?X-Foo=1') });
+    const result = route(table, { number: '01144201234', requestUri: uri('sip:01144201234@proxy.example;user=phone;x-tag=1?X-Foo=1') });
     expect(result.decision.targets.map((t) => t.uri)).toEqual([
-      'sip:0044201234@127.0.0.2:5080;user=phone;transport=udp?X-Foo=1',
-      'sip:01144201234@127.0.0.3;transport=tcp;user=phone?X-Foo=1',
-      'sips:01144201234@127.0.0.4:5061;user=phone;transport=udp?X-Foo=1',
+      'sip:0044201234@127.0.0.2:5080;user=phone;x-tag=1?X-Foo=1',
+      'sip:01144201234@127.0.0.3;transport=tcp;user=phone;x-tag=1?X-Foo=1',
+      'sips:01144201234@127.0.0.4:5061;user=phone;x-tag=1?X-Foo=1',
+    ]);
+  });
+
+  it("drops the caller's transport and maddr, which described the host the gateway's replaces", () => {
+    const result = route(table, { number: '01144201234', requestUri: uri('sip:01144201234@proxy.example;Transport=TLS;maddr=192.0.2.1;user=phone') });
+    expect(result.decision.targets.map((t) => t.uri)).toEqual([
+      'sip:0044201234@127.0.0.2:5080;user=phone',
+      'sip:01144201234@127.0.0.3;transport=tcp;user=phone',
+      'sips:01144201234@127.0.0.4:5061;user=phone',
     ]);
   });
 
