@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,10 +24,28 @@ export function renderScenario(name: string, replace: Readonly<Record<string, st
   return file;
 }
 
+/** The messages sipp's `-trace_msg` file `file` says it received, in order, as they came (CRLF lines). */
+function receivedMessages(file: string): string[] {
+  if (!existsSync(file)) return [];
+  // Each entry: a line of dashes and the time, "UDP message received [N] bytes :", a blank line, the message.
+  return readFileSync(file, 'utf8')
+    .split(/^-{20,} .*\n/m)
+    .filter((entry) => /^\w+ message received /.test(entry))
+    .map((entry) => entry.slice(entry.indexOf('\n\n') + 2).replace(/\n+$/, '\n'));
+}
+
+/** sipp's arguments to trace the messages it sends and receives into `dir`, and the reader of what it received. */
+function messageTrace(dir: string): { args: string[]; received: () => string[] } {
+  const file = join(dir, 'messages.log');
+  return { args: ['-trace_msg', '-message_file', file], received: () => receivedMessages(file) };
+}
+
 export interface SippRun {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** The messages sipp received, in order. */
+  received: string[];
 }
 
 /**
@@ -37,7 +55,7 @@ export interface SippRun {
  * out-of-call scenario), so a registered phone can answer a call to it.
  */
 export async function sippCall(options: {
-  scenario: 'uac-call.xml' | 'uac-call-auth.xml' | 'uac-rejected.xml' | 'phone-register.xml';
+  scenario: 'uac-call.xml' | 'uac-call-auth.xml' | 'uac-call-webrtc.xml' | 'uac-rejected.xml' | 'phone-register.xml';
   answerIncoming?: 'uas-answer.xml';
   localIp: string;
   target: { address: string; port: number };
@@ -51,6 +69,7 @@ export async function sippCall(options: {
   const dir = mkdtempSync(join(tmpdir(), 'drouter-sipp-'));
   const scenario = renderScenario(options.scenario, options.replace ?? {}, dir);
   const outOfCall = options.answerIncoming ? ['-oocsf', join(SCENARIOS, options.answerIncoming)] : [];
+  const trace = messageTrace(dir);
   const args = [
     `${options.target.address}:${options.target.port}`,
     '-sf', scenario,
@@ -63,12 +82,13 @@ export async function sippCall(options: {
     '-timeout_error',
     '-max_retrans', '3',
     ...outOfCall,
+    ...trace.args,
   ];
   try {
     return await new Promise<SippRun>((resolve) => {
       execFile('sipp', args, { cwd: dir, timeout: ((options.timeoutSeconds ?? 15) + 5) * 1000 }, (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout, stderr });
+        resolve({ code, stdout, stderr, received: trace.received() });
       });
     });
   } finally {
@@ -78,6 +98,8 @@ export async function sippCall(options: {
 
 /** A sipp stand-in Asterisk, running until stopped (or `lifetimeSeconds` at most). */
 export interface SippGateway {
+  /** The requests it received so far (its OPTIONS probes left out), in order. */
+  requests(method: string): string[];
   stop(): Promise<void>;
 }
 
@@ -86,15 +108,20 @@ export interface SippGateway {
  * answering OPTIONS with 200 (`-aa`) as Asterisk answers probes.
  */
 export async function startSippGateway(address: string, scenario: 'uas-answer.xml' | 'uas-503.xml', lifetimeSeconds = 60): Promise<SippGateway> {
-  const child: ChildProcess = spawn('sipp', ['-sf', join(SCENARIOS, scenario), '-i', address, '-p', '5060', '-aa', '-nostdin', '-timeout', `${lifetimeSeconds}s`], { stdio: 'ignore' });
+  const dir = mkdtempSync(join(tmpdir(), 'drouter-sipp-gateway-'));
+  const trace = messageTrace(dir);
+  const child: ChildProcess = spawn('sipp', ['-sf', join(SCENARIOS, scenario), '-i', address, '-p', '5060', '-aa', '-nostdin', '-timeout', `${lifetimeSeconds}s`, ...trace.args], { stdio: 'ignore' });
   // sipp binds at once; give it that moment before anything is sent to it.
   await new Promise((resolve) => setTimeout(resolve, 300));
   if (child.exitCode !== null) throw new Error(`sipp gateway on ${address}:5060 exited at once with ${child.exitCode}`);
   return {
+    requests: (method) => trace.received().filter((message) => message.startsWith(`${method} `)),
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGKILL');
-      await once(child, 'exit');
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await once(child, 'exit');
+      }
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
