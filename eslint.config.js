@@ -32,6 +32,10 @@ export default tseslint.config(
     extends: [tseslint.configs.disableTypeChecked],
   },
   { files: ['test/support/browser-phone/**/*.js'], languageOptions: { globals: globals.browser } },
-  { files: ['.ci/**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  {
+    files: ['.ci/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   prettier,
 );

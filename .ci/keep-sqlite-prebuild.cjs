@@ -15,14 +15,21 @@ const util = require('prebuild-install/util');
 const pkg = require('better-sqlite3/package.json');
 const opts = { ...require('prebuild-install/rc')(pkg), pkg };
 
-if (opts['local-prebuilds'] === 'prebuilds') throw new Error('keep-sqlite-prebuild: no .prebuild-installrc names a local-prebuilds folder');
+if (opts['local-prebuilds'] === 'prebuilds')
+  throw new Error('keep-sqlite-prebuild: no .prebuild-installrc names a local-prebuilds folder');
 const kept = resolve(util.localPrebuild(util.getDownloadUrl(opts), opts));
 if (existsSync(kept)) {
   console.log(`ci: better-sqlite3 ${pkg.version} came from ${kept}`);
 } else {
   const partial = `${kept}.partial`;
   mkdirSync(dirname(kept), { recursive: true });
-  execFileSync('tar', ['-czf', partial, '-C', dirname(require.resolve('better-sqlite3/package.json')), 'build/Release/better_sqlite3.node']);
+  execFileSync('tar', [
+    '-czf',
+    partial,
+    '-C',
+    dirname(require.resolve('better-sqlite3/package.json')),
+    'build/Release/better_sqlite3.node',
+  ]);
   renameSync(partial, kept);
   console.log(`ci: better-sqlite3 ${pkg.version} as built kept at ${kept}, for the next npm ci`);
 }

@@ -9,6 +9,11 @@ import { announceSippBenchmark, findSustainedRates } from './sipp-load.js';
  */
 if (announceSippBenchmark('calls')) {
   await findSustainedRates(callProfile('calls to gateway 1', 'uas-answer.xml'), 100);
-  await findSustainedRates(callProfile('calls to gateway 1, each answering a 407 (proxy authentication)', 'uas-answer.xml', { authenticated: true }), 100);
+  await findSustainedRates(
+    callProfile('calls to gateway 1, each answering a 407 (proxy authentication)', 'uas-answer.xml', {
+      authenticated: true,
+    }),
+    100,
+  );
   await findSustainedRates(callProfile('calls failing over (gateway 1 answers 503)', 'uas-503.xml'), 100);
 }

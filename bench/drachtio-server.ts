@@ -23,7 +23,9 @@ export function enginesToRun(): ('native' | 'drachtio')[] {
 
 /** Says why the drachtio runs cannot happen, or undefined when they can. */
 export function drachtioMissing(): string | undefined {
-  return DRACHTIO_BINARY ? undefined : 'DROUTER_BENCH_DRACHTIO_BINARY is not set (the path of a drachtio-server binary)';
+  return DRACHTIO_BINARY
+    ? undefined
+    : 'DROUTER_BENCH_DRACHTIO_BINARY is not set (the path of a drachtio-server binary)';
 }
 
 /**
@@ -32,11 +34,20 @@ export function drachtioMissing(): string | undefined {
  * per-message log lines would be a cost the native engine does not pay);
  * resolves once the admin port takes connections.
  */
-export async function startDrachtioServer(work: string, sip: { address: string; port: number }, onCore: (command: string, args: string[]) => [string, string[]]): Promise<ChildProcess> {
+export async function startDrachtioServer(
+  work: string,
+  sip: { address: string; port: number },
+  onCore: (command: string, args: string[]) => [string, string[]],
+): Promise<ChildProcess> {
   const config = join(work, 'drachtio.conf.xml');
   writeFileSync(
     config,
-    drachtioConfigXml({ adminPort: DRACHTIO_ADMIN.port, secret: DRACHTIO_ADMIN.secret, sip: { ...sip, transports: 'udp' }, logLevel: 'warning' }),
+    drachtioConfigXml({
+      adminPort: DRACHTIO_ADMIN.port,
+      secret: DRACHTIO_ADMIN.secret,
+      sip: { ...sip, transports: 'udp' },
+      logLevel: 'warning',
+    }),
   );
   const [command, args] = onCore(DRACHTIO_BINARY ?? '', ['-f', config]);
   const child = spawn(command, args, { cwd: work, stdio: 'ignore' });

@@ -10,7 +10,8 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
  * fixed challenge without Authorization, 200 with it (nothing checked).
  * Usage: node floor-server.js ADDRESS PORT GATEWAY_ADDRESS GATEWAY_PORT
  */
-const [address = '127.0.0.60', port = '5060', gatewayAddress = '127.0.0.2', gatewayPort = '5060'] = process.argv.slice(2);
+const [address = '127.0.0.60', port = '5060', gatewayAddress = '127.0.0.2', gatewayPort = '5060'] =
+  process.argv.slice(2);
 const socket = createSocket('udp4');
 let phone: RemoteInfo | undefined;
 
@@ -19,11 +20,26 @@ const COPIED = /^(via|from|to|call-id|cseq):/i;
 
 function answerRegister(text: string, from: RemoteInfo): void {
   const lines = text.split('\r\n');
-  const copied = lines.filter((line) => COPIED.test(line)).map((line) => (/^to:/i.test(line) ? `${line};tag=floor` : line));
+  const copied = lines
+    .filter((line) => COPIED.test(line))
+    .map((line) => (/^to:/i.test(line) ? `${line};tag=floor` : line));
   const authorized = lines.some((line) => /^authorization:/i.test(line));
   const head = authorized
-    ? ['SIP/2.0 200 OK', ...copied, `Contact: ${lines.find((line) => /^contact:/i.test(line))?.slice(8).trim() ?? '*'};expires=3600`]
-    : ['SIP/2.0 401 Unauthorized', ...copied, 'WWW-Authenticate: Digest realm="floor", nonce="5f3c0a9b2d7e41c8", algorithm=MD5, qop="auth"'];
+    ? [
+        'SIP/2.0 200 OK',
+        ...copied,
+        `Contact: ${
+          lines
+            .find((line) => /^contact:/i.test(line))
+            ?.slice(8)
+            .trim() ?? '*'
+        };expires=3600`,
+      ]
+    : [
+        'SIP/2.0 401 Unauthorized',
+        ...copied,
+        'WWW-Authenticate: Digest realm="floor", nonce="5f3c0a9b2d7e41c8", algorithm=MD5, qop="auth"',
+      ];
   socket.send(`${head.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`, from.port, from.address);
 }
 

@@ -12,8 +12,17 @@ import { announceSippBenchmark, findSustainedRates, PROXY } from './sipp-load.js
 const floorServer = join(import.meta.dirname, 'floor-server.js');
 const name = 'bare Node.js, no SIP stack';
 if (announceSippBenchmark('runtime floor', `${REGISTERING_USERS} users`)) {
-  const relay = { name, command: [process.execPath, floorServer, PROXY.address, String(PROXY.port), '127.0.0.2', '5060'] } as const;
-  await findSustainedRates({ ...callProfile('runtime floor: calls relayed to gateway 1', 'uas-answer.xml'), standIn: relay }, 100);
+  const relay = {
+    name,
+    command: [process.execPath, floorServer, PROXY.address, String(PROXY.port), '127.0.0.2', '5060'],
+  } as const;
+  await findSustainedRates(
+    { ...callProfile('runtime floor: calls relayed to gateway 1', 'uas-answer.xml'), standIn: relay },
+    100,
+  );
   const responder = { name, command: [process.execPath, floorServer, PROXY.address, String(PROXY.port)] } as const;
-  await findSustainedRates({ ...registrationProfile(), label: 'runtime floor: REGISTER answered 401, then 200', standIn: responder }, 250);
+  await findSustainedRates(
+    { ...registrationProfile(), label: 'runtime floor: REGISTER answered 401, then 200', standIn: responder },
+    250,
+  );
 }

@@ -44,7 +44,9 @@ export async function generateRules(file: string, shape: PrefixShape, count: num
   const db = await openEmptyStore(file);
   const insertGateway = db.prepare('INSERT INTO dr_gateways (gwid, address, probe_mode) VALUES (?, ?, 2)');
   const insertCarrier = db.prepare('INSERT INTO dr_carriers (carrierid, gwlist, sort_alg) VALUES (?, ?, ?)');
-  const insertRule = db.prepare('INSERT INTO dr_rules (groupid, prefix, timerec, priority, gwlist, sort_alg) VALUES (?, ?, ?, ?, ?, ?)');
+  const insertRule = db.prepare(
+    'INSERT INTO dr_rules (groupid, prefix, timerec, priority, gwlist, sort_alg) VALUES (?, ?, ?, ?, ?, ?)',
+  );
   const lists = ['gw1,gw2', 'gw3=5,gw4=5', '#c1', 'gw5,#c2', 'gw6,gw7,gw8'];
   const random = lcg(11);
   db.transaction(() => {
@@ -54,7 +56,14 @@ export async function generateRules(file: string, shape: PrefixShape, count: num
     for (const prefix of prefixesOf(shape, count)) {
       const timed = random() < 0.2;
       const list = lists[Math.floor(random() * lists.length)] ?? 'gw1';
-      insertRule.run('0', prefix, timed ? '20200101T080000||10H|weekly|||MO,TU,WE,TH,FR' : null, Math.floor(random() * 3), list, list.includes('=') ? 'W' : 'N');
+      insertRule.run(
+        '0',
+        prefix,
+        timed ? '20200101T080000||10H|weekly|||MO,TU,WE,TH,FR' : null,
+        Math.floor(random() * 3),
+        list,
+        list.includes('=') ? 'W' : 'N',
+      );
     }
     insertRule.run('0', '', null, 0, 'gw1', 'N');
   })();

@@ -47,7 +47,9 @@ export function prepareKamailioTables(file: string, tables: KamailioTables): voi
     CREATE TABLE dr_gw_lists (id INTEGER PRIMARY KEY, gwlist VARCHAR(255) NOT NULL, description VARCHAR(128) NOT NULL DEFAULT '');
     INSERT INTO dr_gateways (gwid, address, description) VALUES (1, '127.0.0.2:5060', 'gateway 1'), (2, '127.0.0.3:5060', 'gateway 2');
   `);
-  const insertRule = db.prepare("INSERT INTO dr_rules (groupid, prefix, timerec, routeid, gwlist) VALUES ('1', ?, '', '', '1,2')");
+  const insertRule = db.prepare(
+    "INSERT INTO dr_rules (groupid, prefix, timerec, routeid, gwlist) VALUES ('1', ?, '', '', '1,2')",
+  );
   const insertSubscriber = db.prepare('INSERT INTO anchor_subscriber (username, password) VALUES (?, ?)');
   db.transaction(() => {
     for (const prefix of tables.prefixes ?? ['']) insertRule.run(prefix);
@@ -65,14 +67,43 @@ export function prepareKamailioTables(file: string, tables: KamailioTables): voi
  * q_malloc, which took a quarter of the CPU of a call here (its first-fit
  * search): TLSF is what a tuned production start would use.
  */
-export function kamailioCommand(config: string, dbFile: string, defines: readonly string[] = [], memory: { sharedMb: number; privateMb: number } = { sharedMb: 1024, privateMb: 16 }): [string, ...string[]] {
+export function kamailioCommand(
+  config: string,
+  dbFile: string,
+  defines: readonly string[] = [],
+  memory: { sharedMb: number; privateMb: number } = { sharedMb: 1024, privateMb: 16 },
+): [string, ...string[]] {
   const extra = defines.flatMap((define) => ['-A', define]);
-  return ['kamailio', '-DD', '-E', '-f', join(CONFIGS, config), '-A', `DBURL="sqlite://${dbFile}"`, ...extra, '-m', String(memory.sharedMb), '-M', String(memory.privateMb), '-x', 'tlsf', '-X', 'tlsf', '-Y', work];
+  return [
+    'kamailio',
+    '-DD',
+    '-E',
+    '-f',
+    join(CONFIGS, config),
+    '-A',
+    `DBURL="sqlite://${dbFile}"`,
+    ...extra,
+    '-m',
+    String(memory.sharedMb),
+    '-M',
+    String(memory.privateMb),
+    '-x',
+    'tlsf',
+    '-X',
+    'tlsf',
+    '-Y',
+    work,
+  ];
 }
 
 /** Why the configuration does not load (`kamailio -c`), or undefined when it does: modules such as db_sqlite are a separate package. */
 export function kamailioConfigProblem(command: readonly [string, ...string[]]): string | undefined {
   const check = spawnSync('kamailio', ['-c', ...command.slice(1)], { encoding: 'utf8' });
   if (check.status === 0) return undefined;
-  return (check.stderr || check.stdout).trim().split('\n').find((line) => /ERROR|CRITICAL/.test(line)) ?? `exit ${check.status}`;
+  return (
+    (check.stderr || check.stdout)
+      .trim()
+      .split('\n')
+      .find((line) => /ERROR|CRITICAL/.test(line)) ?? `exit ${check.status}`
+  );
 }

@@ -17,7 +17,11 @@ import { type LoadProfile, SIPP_PHONE, scenario, startSippServer, work } from '.
  * (uac-call-auth.xml: INVITE, 407, ACK before the rest); otherwise its
  * address is a trusted source (auth.trustedSources), as behind an SBC.
  */
-export function callProfile(label: string, gateway1Scenario: string, options: { authenticated?: boolean } = {}): LoadProfile {
+export function callProfile(
+  label: string,
+  gateway1Scenario: string,
+  options: { authenticated?: boolean } = {},
+): LoadProfile {
   const authenticated = options.authenticated ?? false;
   return {
     label,
@@ -25,11 +29,19 @@ export function callProfile(label: string, gateway1Scenario: string, options: { 
     messagesPerItem: authenticated ? 9 : 6,
     client: () =>
       authenticated
-        ? { file: scenario('uac-call-auth.xml', { HOLD_MS: '1000', CALLER: '1001', PASSWORD: 'secret1001' }), args: ['-s', '01144201234567'] }
+        ? {
+            file: scenario('uac-call-auth.xml', { HOLD_MS: '1000', CALLER: '1001', PASSWORD: 'secret1001' }),
+            args: ['-s', '01144201234567'],
+          }
         : { file: scenario('uac-call.xml', { HOLD_MS: '1000' }), args: ['-s', '01144201234567'] },
-    servers: () => [startSippServer('127.0.0.2', scenario(gateway1Scenario)), startSippServer('127.0.0.3', scenario('uas-answer.xml'))],
+    servers: () => [
+      startSippServer('127.0.0.2', scenario(gateway1Scenario)),
+      startSippServer('127.0.0.3', scenario('uas-answer.xml')),
+    ],
     // sipp is many phones at one address: exempt from the per-source rate (limits.exemptSources), still challenged.
-    proxyEnv: authenticated ? { DROUTER_LIMITS__EXEMPT_SOURCES: SIPP_PHONE } : { DROUTER_AUTH__TRUSTED_SOURCES: SIPP_PHONE },
+    proxyEnv: authenticated
+      ? { DROUTER_LIMITS__EXEMPT_SOURCES: SIPP_PHONE }
+      : { DROUTER_AUTH__TRUSTED_SOURCES: SIPP_PHONE },
   };
 }
 
@@ -67,15 +79,24 @@ export function registrationProfile(options: { rtupdate?: boolean } = {}): LoadP
   // sipp expands no keyword inside another, so each line carries its whole
   // [authentication] keyword rather than a password for the scenario to place.
   const users = join(work, 'users.csv');
-  const lines = Array.from({ length: REGISTERING_USERS }, (_, i) => `${FIRST_USER + i};[authentication username=${FIRST_USER + i} password=pw${FIRST_USER + i}]`);
+  const lines = Array.from(
+    { length: REGISTERING_USERS },
+    (_, i) => `${FIRST_USER + i};[authentication username=${FIRST_USER + i} password=pw${FIRST_USER + i}]`,
+  );
   writeFileSync(users, `SEQUENTIAL\n${lines.join('\n')}\n`);
   return {
-    label: rtupdate ? 'REGISTER with digest, rtupdate on SQLite' : 'REGISTER with digest, rtupdate off (bindings in the in-process cache only)',
+    label: rtupdate
+      ? 'REGISTER with digest, rtupdate on SQLite'
+      : 'REGISTER with digest, rtupdate off (bindings in the in-process cache only)',
     unit: 'registrations/s',
     messagesPerItem: 4,
     client: () => ({ file: scenario('uac-register.xml'), args: ['-inf', users] }),
     servers: () => [],
-    proxyEnv: { DROUTER_REGISTRAR__ALGORITHMS: 'MD5', DROUTER_LIMITS__EXEMPT_SOURCES: SIPP_PHONE, DROUTER_REGISTRAR__RTUPDATE: String(rtupdate) },
+    proxyEnv: {
+      DROUTER_REGISTRAR__ALGORITHMS: 'MD5',
+      DROUTER_LIMITS__EXEMPT_SOURCES: SIPP_PHONE,
+      DROUTER_REGISTRAR__RTUPDATE: String(rtupdate),
+    },
     prepareStore: prepareUsers,
   };
 }

@@ -34,7 +34,7 @@ const rssAfterReload = process.memoryUsage().rss;
 
 const { counts } = routing.current;
 const db = new Database(file, { readonly: true });
-const prefixes = (db.prepare("SELECT prefix FROM dr_rules WHERE prefix <> ''").pluck().all() as string[]);
+const prefixes = db.prepare("SELECT prefix FROM dr_rules WHERE prefix <> ''").pluck().all() as string[];
 db.close();
 const lookups = Number(lookupsText);
 let state = 12345;
@@ -45,7 +45,8 @@ const numbers = Array.from({ length: lookups }, () => {
 });
 const at = new Date('2026-11-26T10:00:00Z');
 // Steady state, as in a running proxy: let the JIT settle before measuring.
-for (let i = 0; i < Math.min(lookups, 50000); i++) routing.route({ number: numbers[i] ?? '', group: 0, at, explain: false });
+for (let i = 0; i < Math.min(lookups, 50000); i++)
+  routing.route({ number: numbers[i] ?? '', group: 0, at, explain: false });
 const durations = new Float64Array(lookups);
 let routed = 0;
 for (let i = 0; i < lookups; i++) {

@@ -46,9 +46,13 @@ function measure(relay: (text: string) => string): number {
   return Number(process.hrtime.bigint() - start) / ROUNDS;
 }
 
-console.log(`messages benchmark: split, check, parse and write ${ROUNDS} messages (${messages.length} kinds in turn: INVITE, 180, REGISTER, 401), one process`);
+console.log(
+  `messages benchmark: split, check, parse and write ${ROUNDS} messages (${messages.length} kinds in turn: INVITE, 180, REGISTER, 401), one process`,
+);
 for (let round = 1; round <= 3; round++) {
   const theirs = measure(relayWithSipPackage);
   const ours = measure(relayOurs);
-  console.log(`  round ${round}: sip package ${theirs.toFixed(0)} ns a message, ours ${ours.toFixed(0)} ns (${(theirs / ours).toFixed(1)}x as fast)`);
+  console.log(
+    `  round ${round}: sip package ${theirs.toFixed(0)} ns a message, ours ${ours.toFixed(0)} ns (${(theirs / ours).toFixed(1)}x as fast)`,
+  );
 }

@@ -26,7 +26,9 @@ const KAMAILIO_MEMORY = { sharedMb: 4096, privateMb: 2048 };
 async function writeOurRules(file: string, prefixes: readonly string[]): Promise<void> {
   const db = await openEmptyStore(file);
   const insertGateway = db.prepare('INSERT INTO dr_gateways (gwid, type, address, probe_mode) VALUES (?, 1, ?, 2)');
-  const insertRule = db.prepare("INSERT INTO dr_rules (groupid, prefix, priority, gwlist, sort_alg) VALUES ('1', ?, 0, '1,2', 'N')");
+  const insertRule = db.prepare(
+    "INSERT INTO dr_rules (groupid, prefix, priority, gwlist, sort_alg) VALUES ('1', ?, 0, '1,2', 'N')",
+  );
   db.transaction(() => {
     insertGateway.run('1', '127.0.0.2:5060');
     insertGateway.run('2', '127.0.0.3:5060');
@@ -54,7 +56,10 @@ if (announceSippBenchmark('million', `${RULES} rules, ${NUMBERS} numbers dialled
   const base = callProfile(`calls through ${RULES} rules`, 'uas-answer.xml');
   const profile: LoadProfile = {
     ...base,
-    client: () => ({ file: scenario('uac-call.xml', { HOLD_MS: '1000', '[service]': '[field0]' }), args: ['-inf', numbers] }),
+    client: () => ({
+      file: scenario('uac-call.xml', { HOLD_MS: '1000', '[service]': '[field0]' }),
+      args: ['-inf', numbers],
+    }),
     prepareStore: async (file) => copyFileSync(ours, file),
     // The caller is in no dr_groups row: routing.defaultGroup puts it in group 1.
     proxyEnv: { ...base.proxyEnv, DROUTER_ROUTING__DEFAULT_GROUP: '1' },
@@ -62,13 +67,20 @@ if (announceSippBenchmark('million', `${RULES} rules, ${NUMBERS} numbers dialled
   };
   await findSustainedRates(profile, 1000);
   const version = kamailioVersion();
-  if (!version) console.log('million: kamailio is not installed (apt-get install kamailio kamailio-sqlite-modules): its run skipped');
+  if (!version)
+    console.log(
+      'million: kamailio is not installed (apt-get install kamailio kamailio-sqlite-modules): its run skipped',
+    );
   else {
     const kamailioDb = join(work, `million-kamailio-${RULES}.db`);
     if (!existsSync(kamailioDb)) prepareKamailioTables(kamailioDb, { prefixes });
-    const standIn = { name: `Kamailio ${version}`, command: kamailioCommand('calls.cfg', kamailioDb, [], KAMAILIO_MEMORY) } as const;
+    const standIn = {
+      name: `Kamailio ${version}`,
+      command: kamailioCommand('calls.cfg', kamailioDb, [], KAMAILIO_MEMORY),
+    } as const;
     const problem = kamailioConfigProblem(standIn.command);
     if (problem) console.log(`million: the Kamailio configuration does not load: ${problem}; its run skipped`);
-    else await findSustainedRates({ ...profile, label: `anchor: calls through ${RULES} rules, drouting`, standIn }, 1000);
+    else
+      await findSustainedRates({ ...profile, label: `anchor: calls through ${RULES} rules, drouting`, standIn }, 1000);
   }
 }

@@ -76,7 +76,10 @@ async function gatewaysAllUp(): Promise<boolean> {
 async function overloadRun(rate: number, sustained: number): Promise<void> {
   console.log(`calls at ${rate}/s (twice the ${sustained}/s sustained), ${LOAD_SECONDS} s, both gateways answering:`);
   const proxy = startBenchProxy(join(work, `overload-${rate}.db`), { DROUTER_AUTH__TRUSTED_SOURCES: SIPP_PHONE });
-  const servers = [startSippServer('127.0.0.2', scenario('uas-answer.xml')), startSippServer('127.0.0.3', scenario('uas-answer.xml'))];
+  const servers = [
+    startSippServer('127.0.0.2', scenario('uas-answer.xml')),
+    startSippServer('127.0.0.3', scenario('uas-answer.xml')),
+  ];
   try {
     await settle(2500);
     const pids = processTree(proxy.pid ?? 0);
@@ -84,7 +87,26 @@ async function overloadRun(rate: number, sustained: number): Promise<void> {
     const stats = join(work, 'overload-stat.csv');
     const started = Date.now();
     const ticksBefore = cpuTicks(pids);
-    runSipp(client, ['-r', String(rate), '-m', String(rate * LOAD_SECONDS), '-l', String(rate * 8), '-timeout', `${LOAD_SECONDS + 20}s`, '-max_retrans', '5', '-trace_stat', '-stf', stats, '-trace_counts'], LOAD_SECONDS + 30);
+    runSipp(
+      client,
+      [
+        '-r',
+        String(rate),
+        '-m',
+        String(rate * LOAD_SECONDS),
+        '-l',
+        String(rate * 8),
+        '-timeout',
+        `${LOAD_SECONDS + 20}s`,
+        '-max_retrans',
+        '5',
+        '-trace_stat',
+        '-stf',
+        stats,
+        '-trace_counts',
+      ],
+      LOAD_SECONDS + 30,
+    );
     const cpuUs = ticksToUs(cpuTicks(pids)) - ticksToUs(ticksBefore);
     const loadEnded = started + LOAD_SECONDS * 1000;
     // Full service: an ordinary call answered, and both gateways up.
@@ -95,14 +117,19 @@ async function overloadRun(rate: number, sustained: number): Promise<void> {
       else await settle(100);
     }
     const counts = traceCounts('uac-call-overload');
-    const column = (pattern: RegExp) => Object.entries(counts).filter(([name]) => pattern.test(name)).map(([, value]) => value);
+    const column = (pattern: RegExp) =>
+      Object.entries(counts)
+        .filter(([name]) => pattern.test(name))
+        .map(([, value]) => value);
     const shed = column(/^\d+_503_Recv$/).reduce((a, b) => a + b, 0);
     const answered = column(/^\d+_200_Recv$/).at(-1) ?? 0;
-    const withoutRetryAfter = statColumn(stats, 'FailedRegexpHdrNotFound(C)') + statColumn(stats, 'FailedRegexpDoesntMatch(C)');
+    const withoutRetryAfter =
+      statColumn(stats, 'FailedRegexpHdrNotFound(C)') + statColumn(stats, 'FailedRegexpDoesntMatch(C)');
     const exposition = await (await fetch(`${admin}/metrics`)).text();
     const markedDown = seriesSum(exposition, 'sipdr_gateway_state_changes_total', { state: 'probing-disabled' });
     const goodput = answered / LOAD_SECONDS;
-    const recovery = recoveredAt === undefined ? 'not within 30 s' : `${Math.max(0, (recoveredAt - loadEnded) / 1000).toFixed(1)} s`;
+    const recovery =
+      recoveredAt === undefined ? 'not within 30 s' : `${Math.max(0, (recoveredAt - loadEnded) / 1000).toFixed(1)} s`;
     console.log(
       `  offered ${rate * LOAD_SECONDS} calls: answered ${answered} (goodput ${goodput.toFixed(0)} calls/s, ${((goodput / sustained) * 100).toFixed(0)} % of the sustained rate; target >= 80 %), ` +
         `503 ${shed} (${shed === 0 ? '-' : `${(((shed - withoutRetryAfter) / shed) * 100).toFixed(0)} % with Retry-After`}), shed by the proxy ${seriesSum(exposition, 'sipdr_requests_shed_total', { method: 'INVITE' })}, ` +
@@ -118,15 +145,40 @@ async function overloadRun(rate: number, sustained: number): Promise<void> {
 async function bruteForceRun(guessesPerSecond: number): Promise<void> {
   const seconds = 10;
   const measureFromSeconds = 2;
-  console.log(`a REGISTER brute force at ${guessesPerSecond} guesses/s from ${SIPP_PHONE} for ${seconds} s (limits on their defaults), sipp retransmitting unanswered REGISTERs:`);
+  console.log(
+    `a REGISTER brute force at ${guessesPerSecond} guesses/s from ${SIPP_PHONE} for ${seconds} s (limits on their defaults), sipp retransmitting unanswered REGISTERs:`,
+  );
   const proxy = startBenchProxy(join(work, 'brute-force.db'), {});
   try {
     await settle(2500);
     const pids = processTree(proxy.pid ?? 0);
     const guesses = join(work, 'guesses.csv');
-    writeFileSync(guesses, `SEQUENTIAL\n${Array.from({ length: 100 }, (_, i) => `1001;[authentication username=1001 password=guess${i}]`).join('\n')}\n`);
+    writeFileSync(
+      guesses,
+      `SEQUENTIAL\n${Array.from({ length: 100 }, (_, i) => `1001;[authentication username=1001 password=guess${i}]`).join('\n')}\n`,
+    );
     const stats = join(work, 'brute-force-stat.csv');
-    const [command, args] = onCore(1, 'sipp', [`${PROXY.address}:${PROXY.port}`, '-sf', scenario('uac-register.xml'), '-inf', guesses, '-i', SIPP_PHONE, '-nostdin', '-r', String(guessesPerSecond), '-m', String(guessesPerSecond * seconds), '-l', String(guessesPerSecond * 4), '-timeout', `${seconds + 2}s`, '-trace_stat', '-stf', stats]);
+    const [command, args] = onCore(1, 'sipp', [
+      `${PROXY.address}:${PROXY.port}`,
+      '-sf',
+      scenario('uac-register.xml'),
+      '-inf',
+      guesses,
+      '-i',
+      SIPP_PHONE,
+      '-nostdin',
+      '-r',
+      String(guessesPerSecond),
+      '-m',
+      String(guessesPerSecond * seconds),
+      '-l',
+      String(guessesPerSecond * 4),
+      '-timeout',
+      `${seconds + 2}s`,
+      '-trace_stat',
+      '-stf',
+      stats,
+    ]);
     const sipp = spawn(command, args, { cwd: work, stdio: 'ignore' });
     const ended = once(sipp, 'exit');
     await settle(measureFromSeconds * 1000);
@@ -151,7 +203,10 @@ async function bruteForceRun(guessesPerSecond: number): Promise<void> {
 
 if (announceSippBenchmark('overload')) {
   const given = Number(process.env.DROUTER_BENCH_SUSTAINED_RATE ?? '');
-  const sustained = Number.isFinite(given) && given > 0 ? given : await findSustainedRate(callProfile('calls to gateway 1', 'uas-answer.xml'), 100);
+  const sustained =
+    Number.isFinite(given) && given > 0
+      ? given
+      : await findSustainedRate(callProfile('calls to gateway 1', 'uas-answer.xml'), 100);
   if (sustained === undefined) console.log('overload benchmark: no sustained call rate found; skipped');
   else await overloadRun(sustained * 2, sustained);
   await bruteForceRun(5000);

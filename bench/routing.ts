@@ -23,14 +23,20 @@ const dataDir = join(tmpdir(), 'drouter-bench');
 mkdirSync(dataDir, { recursive: true });
 
 console.log(`routing benchmark: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
-console.log('lookup = the proxy\'s decision (rule + ordered gateways + Request-URIs); explained = with every rule and gateway looked at');
-console.log('rules      shape      usable(ms)  rss(MB)  reload(ms)  peak rss(MB)  lookup p50(us)  p99(us)  explained p50(us)');
+console.log(
+  "lookup = the proxy's decision (rule + ordered gateways + Request-URIs); explained = with every rule and gateway looked at",
+);
+console.log(
+  'rules      shape      usable(ms)  rss(MB)  reload(ms)  peak rss(MB)  lookup p50(us)  p99(us)  explained p50(us)',
+);
 for (const size of sizes) {
   for (const shape of shapes) {
     const file = join(dataDir, `rules-${shape}-${size}.db`);
     if (!existsSync(file)) await generateRules(file, shape, size);
     const child = join(import.meta.dirname, 'load-snapshot.js');
-    const output = execFileSync(process.execPath, ['--max-old-space-size=4096', child, file, lookups], { encoding: 'utf8' });
+    const output = execFileSync(process.execPath, ['--max-old-space-size=4096', child, file, lookups], {
+      encoding: 'utf8',
+    });
     const r = JSON.parse(output.trim().split('\n').pop() ?? '{}') as Record<string, number>;
     console.log(
       [

@@ -8,7 +8,9 @@
  * `--engine drachtio` runs the calls and registrations on the native engine, then through a drachtio-server;
  * `--workers N` runs them as one process and as N worker processes, both on Redis (bench/workers.ts).
  */
-const only = process.argv.includes('--only') ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',') : undefined;
+const only = process.argv.includes('--only')
+  ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',')
+  : undefined;
 const wanted = (part: string) => !only || only.includes(part);
 if (wanted('routing')) await import('./routing.js');
 if (wanted('messages')) await import('./messages.js');

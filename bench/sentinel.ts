@@ -43,7 +43,11 @@ async function rateWithAndWithoutWait(): Promise<void> {
         {
           ...base,
           label: `REGISTER with digest, rtupdate on SQLite, bindings on a Redis primary with one replica, cache.waitReplicas ${waitReplicas}`,
-          proxyEnv: { ...base.proxyEnv, DROUTER_CACHE__URL: primary.url, DROUTER_CACHE__WAIT_REPLICAS: String(waitReplicas) },
+          proxyEnv: {
+            ...base.proxyEnv,
+            DROUTER_CACHE__URL: primary.url,
+            DROUTER_CACHE__WAIT_REPLICAS: String(waitReplicas),
+          },
           // A fresh database file and an empty Redis at each step.
           async prepareStore(file) {
             await prepareUsers(file);
@@ -80,10 +84,12 @@ async function outageOfAFailover(): Promise<void> {
   const fleet = await RegisteringFleet.start(SIPP_PHONE, users, [PROXY]);
   try {
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    if (proxy.exitCode !== null) throw new Error(`the proxy exited with ${proxy.exitCode} (is ${PROXY.address}:${PROXY.port} taken?)`);
+    if (proxy.exitCode !== null)
+      throw new Error(`the proxy exited with ${proxy.exitCode} (is ${PROXY.address}:${PROXY.port} taken?)`);
     await fleet.run({ perSecond: FAILOVER_REGISTERS_PER_SECOND, maxRegisters: FAILOVER_PHONES, maxMs: 10_000 });
     const first = fleet.outcomes.filter((outcome) => outcome.status === 200).length;
-    if (first !== FAILOVER_PHONES) throw new Error(`only ${first} of ${FAILOVER_PHONES} phones registered before the kill`);
+    if (first !== FAILOVER_PHONES)
+      throw new Error(`only ${first} of ${FAILOVER_PHONES} phones registered before the kill`);
     const killedAt = await fleet.registerThroughKill({
       perSecond: FAILOVER_REGISTERS_PER_SECOND,
       killAfterMs: 5000,
@@ -101,7 +107,9 @@ async function outageOfAFailover(): Promise<void> {
     console.log(
       `  => 503s for ${figures.seconds503} s, kill to first 200 ${figures.killToFirst200Seconds ?? 'never'} s, registrations lost ${lost.length} of ${acknowledged} acknowledged${lost.length > 0 ? `: ${lost.slice(0, 5).join('; ')}` : ''}`,
     );
-    console.log(`Sentinel failover figures: ${JSON.stringify({ ...figures, lost: lost.length, acknowledgedPhones: acknowledged })}`);
+    console.log(
+      `Sentinel failover figures: ${JSON.stringify({ ...figures, lost: lost.length, acknowledgedPhones: acknowledged })}`,
+    );
   } finally {
     fleet.close();
     proxy.kill('SIGTERM');
@@ -111,7 +119,12 @@ async function outageOfAFailover(): Promise<void> {
   }
 }
 
-if (announceSippBenchmark('sentinel', 'REGISTER with digest over 10 000 users; then a Sentinel failover under REGISTER load')) {
+if (
+  announceSippBenchmark(
+    'sentinel',
+    'REGISTER with digest over 10 000 users; then a Sentinel failover under REGISTER load',
+  )
+) {
   await rateWithAndWithoutWait();
   await outageOfAFailover();
 }

@@ -76,7 +76,9 @@ export function announceSippBenchmark(name: string, detail?: string): boolean {
     return false;
   }
   const proxyCores = workerCountsToRun() ? PROXY_CORES : '0';
-  const placement = hasTaskset ? `proxy on core${proxyCores.length > 1 ? 's' : ''} ${proxyCores}, sipp on core 1` : 'no taskset: cores shared';
+  const placement = hasTaskset
+    ? `proxy on core${proxyCores.length > 1 ? 's' : ''} ${proxyCores}, sipp on core 1`
+    : 'no taskset: cores shared';
   console.log(`${name} benchmark: ${[`${STEP_SECONDS} s a step`, detail, placement].filter(Boolean).join(', ')}`);
   return true;
 }
@@ -132,7 +134,10 @@ export function cpuTicks(pids: readonly number[]): { user: number; system: numbe
 export function peakRssMb(pids: readonly number[]): number {
   let kb = 0;
   for (const pid of pids) {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:')) ?? '';
+    const line =
+      readFileSync(`/proc/${pid}/status`, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('VmHWM:')) ?? '';
     kb += Number(/(\d+)/.exec(line)?.[1] ?? 0);
   }
   return Math.round(kb / 1024);
@@ -143,10 +148,27 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Runs sipp as the phone (SIPP_PHONE) against the proxy until it ends; true when every call succeeded (exit 0). */
-export function runSipp(client: { file: string; args: string[] }, extra: string[], timeoutSeconds: number, phone = SIPP_PHONE): boolean {
-  const [command, args] = onCore(1, 'sipp', [`${PROXY.address}:${PROXY.port}`, '-sf', client.file, '-i', phone, '-nostdin', ...client.args, ...extra]);
+export function runSipp(
+  client: { file: string; args: string[] },
+  extra: string[],
+  timeoutSeconds: number,
+  phone = SIPP_PHONE,
+): boolean {
+  const [command, args] = onCore(1, 'sipp', [
+    `${PROXY.address}:${PROXY.port}`,
+    '-sf',
+    client.file,
+    '-i',
+    phone,
+    '-nostdin',
+    ...client.args,
+    ...extra,
+  ]);
   // An overloaded sipp can outlive its own -timeout and ignore SIGTERM.
-  return spawnSync(command, args, { cwd: work, stdio: 'ignore', timeout: timeoutSeconds * 1000, killSignal: 'SIGKILL' }).status === 0;
+  return (
+    spawnSync(command, args, { cwd: work, stdio: 'ignore', timeout: timeoutSeconds * 1000, killSignal: 'SIGKILL' })
+      .status === 0
+  );
 }
 
 export function ticksToUs(ticks: { user: number; system: number }): number {
@@ -162,8 +184,16 @@ export const BENCH_ADMIN_PORT = 18080;
  * The proxy of one step (`node dist/cli.js start`, or `options.command`) on
  * PROXY with UDP only, a fresh SQLite file, probing every second, on core 0.
  */
-export function startBenchProxy(db: string, env: Record<string, string>, options: { command?: readonly string[]; cores?: number | string } = {}): ChildProcess {
-  const [program = process.execPath, ...programArgs] = options.command ?? [process.execPath, join(ROOT, 'dist', 'cli.js'), 'start'];
+export function startBenchProxy(
+  db: string,
+  env: Record<string, string>,
+  options: { command?: readonly string[]; cores?: number | string } = {},
+): ChildProcess {
+  const [program = process.execPath, ...programArgs] = options.command ?? [
+    process.execPath,
+    join(ROOT, 'dist', 'cli.js'),
+    'start',
+  ];
   const [command, args] = onCore(options.cores ?? 0, program, programArgs);
   return spawn(command, args, {
     cwd: ROOT,
@@ -188,24 +218,49 @@ async function measuredStep(profile: LoadProfile, rate: number, variant: Variant
   steps++;
   const db = join(work, `${profile.label.replace(/\W+/g, '-')}-${engine}-${workers ?? 0}w-${rate}.db`);
   await profile.prepareStore?.(db);
-  const drachtio = engine === 'drachtio' ? await startDrachtioServer(work, PROXY, (command, args) => onCore(0, command, args)) : undefined;
+  const drachtio =
+    engine === 'drachtio'
+      ? await startDrachtioServer(work, PROXY, (command, args) => onCore(0, command, args))
+      : undefined;
   const engineEnv: Record<string, string> = drachtio
-    ? { DROUTER_SIP__ENGINE: 'drachtio', DROUTER_SIP__DRACHTIO__PORT: String(DRACHTIO_ADMIN.port), DROUTER_SIP__DRACHTIO__SECRET: DRACHTIO_ADMIN.secret }
+    ? {
+        DROUTER_SIP__ENGINE: 'drachtio',
+        DROUTER_SIP__DRACHTIO__PORT: String(DRACHTIO_ADMIN.port),
+        DROUTER_SIP__DRACHTIO__SECRET: DRACHTIO_ADMIN.secret,
+      }
     : {};
-  const profiling = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profile.label.replace(/\W+/g, '-')}-${rate}.cpuprofile`] : [];
+  const profiling = PROFILE_DIR
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${PROFILE_DIR}`,
+        `--cpu-prof-name=${profile.label.replace(/\W+/g, '-')}-${rate}.cpuprofile`,
+      ]
+    : [];
   // A fresh Redis namespace per step, as a fresh database file.
   const keyPrefix = `sipdr-bench:${process.pid}:${steps}:`;
-  const clusterEnv: Record<string, string> = workers === undefined ? {} : { DROUTER_CACHE__URL: BENCH_REDIS_URL, DROUTER_CACHE__KEY_PREFIX: keyPrefix };
+  const clusterEnv: Record<string, string> =
+    workers === undefined ? {} : { DROUTER_CACHE__URL: BENCH_REDIS_URL, DROUTER_CACHE__KEY_PREFIX: keyPrefix };
   const workerArgs = workers !== undefined && workers > 1 ? ['--workers', String(workers)] : [];
-  const proxy = startBenchProxy(db, { ...engineEnv, ...clusterEnv, ...profile.proxyEnv }, {
-    command: profile.standIn?.command ?? [process.execPath, ...profiling, join(ROOT, 'dist', 'cli.js'), 'start', ...workerArgs],
-    cores: workers === undefined ? 0 : PROXY_CORES,
-  });
+  const proxy = startBenchProxy(
+    db,
+    { ...engineEnv, ...clusterEnv, ...profile.proxyEnv },
+    {
+      command: profile.standIn?.command ?? [
+        process.execPath,
+        ...profiling,
+        join(ROOT, 'dist', 'cli.js'),
+        'start',
+        ...workerArgs,
+      ],
+      cores: workers === undefined ? 0 : PROXY_CORES,
+    },
+  );
   const servers = profile.servers();
   try {
     if (profile.startsWithinMs !== undefined) await answersSip(PROXY, profile.startsWithinMs);
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    if (proxy.exitCode !== null) throw new Error(`the proxy exited with ${proxy.exitCode} (is ${PROXY.address}:${PROXY.port} taken?)`);
+    if (proxy.exitCode !== null)
+      throw new Error(`the proxy exited with ${proxy.exitCode} (is ${PROXY.address}:${PROXY.port} taken?)`);
     // taskset execs into the command: the child's pid is the proxy's (with --workers, the primary's: its workers are its children).
     const pids = processTree(proxy.pid ?? 0);
     const client = profile.client();
@@ -215,7 +270,30 @@ async function measuredStep(profile: LoadProfile, rate: number, variant: Variant
     const serverPid = drachtio?.pid ?? 0;
     const serverTicksBefore = drachtio ? cpuTicks([serverPid]) : undefined;
     const stats = join(work, `stat-${rate}.csv`);
-    runSipp(client, ['-r', String(rate), '-m', String(items), '-l', String(rate * 4), '-timeout', `${STEP_SECONDS + 20}s`, '-max_retrans', '5', '-trace_stat', '-stf', stats, '-fd', '1', '-trace_rtt', '-rtt_freq', '1'], STEP_SECONDS + 30);
+    runSipp(
+      client,
+      [
+        '-r',
+        String(rate),
+        '-m',
+        String(items),
+        '-l',
+        String(rate * 4),
+        '-timeout',
+        `${STEP_SECONDS + 20}s`,
+        '-max_retrans',
+        '5',
+        '-trace_stat',
+        '-stf',
+        stats,
+        '-fd',
+        '1',
+        '-trace_rtt',
+        '-rtt_freq',
+        '1',
+      ],
+      STEP_SECONDS + 30,
+    );
     const ticksAfter = cpuTicks(pids);
     const serverTicksAfter = drachtio ? cpuTicks([serverPid]) : undefined;
     const systemCpuUs = ((ticksAfter.system - ticksBefore.system) * 1e6) / 100;
@@ -297,7 +375,10 @@ async function answersSip(target: { address: string; port: number }, withinMs: n
         '',
       ].join('\r\n');
       socket.send(options, target.port, target.address);
-      const reply = await Promise.race([answered.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, 250, false))]);
+      const reply = await Promise.race([
+        answered.then(() => true),
+        new Promise<false>((resolve) => setTimeout(resolve, 250, false)),
+      ]);
       if (reply) return;
     }
     throw new Error(`${target.address}:${target.port} did not answer SIP within ${withinMs} ms`);
@@ -307,7 +388,9 @@ async function answersSip(target: { address: string; port: number }, withinMs: n
 }
 
 function serverPart(step: Step): string {
-  return step.server ? `; drachtio-server ${Math.round(step.server.cpuUsPerItem)} µs CPU each, peak RSS ${step.server.peakRssMb} MB` : '';
+  return step.server
+    ? `; drachtio-server ${Math.round(step.server.cpuUsPerItem)} µs CPU each, peak RSS ${step.server.peakRssMb} MB`
+    : '';
 }
 
 /**
@@ -336,7 +419,11 @@ export async function findSustainedRates(profile: LoadProfile, startRate: number
 }
 
 /** The highest rate `profile` sustains on `variant` (undefined when even the lowest tried failed), printed as it is found. */
-export async function findSustainedRate(profile: LoadProfile, startRate: number, variant: Variant = { engine: 'native', workers: undefined }): Promise<number | undefined> {
+export async function findSustainedRate(
+  profile: LoadProfile,
+  startRate: number,
+  variant: Variant = { engine: 'native', workers: undefined },
+): Promise<number | undefined> {
   const runner = profile.standIn?.name ?? describeVariant(variant);
   console.log(`${profile.label} (${runner}):`);
   if (FIXED_RATE !== undefined) {
@@ -346,7 +433,11 @@ export async function findSustainedRate(profile: LoadProfile, startRate: number,
   let good: Step | undefined;
   let bad: Step | undefined;
   // Doubling while steps pass, halving while they fail, until one of each.
-  for (let rate = startRate; !(good && bad) && rate <= startRate * 128 && rate >= startRate / 16; rate = good ? rate * 2 : Math.round(rate / 2)) {
+  for (
+    let rate = startRate;
+    !(good && bad) && rate <= startRate * 128 && rate >= startRate / 16;
+    rate = good ? rate * 2 : Math.round(rate / 2)
+  ) {
     const step = await measuredStep(profile, rate, variant);
     if (step.ok) good = step;
     else bad = step;

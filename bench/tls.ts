@@ -3,7 +3,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTestCertificates } from '../test/support/test-certificates.js';
 import { callProfile, REGISTERING_USERS, registrationProfile } from './load-profiles.js';
-import { announceSippBenchmark, findSustainedRate, type LoadProfile, onCore, PROXY, SIPP_PHONE, work } from './sipp-load.js';
+import {
+  announceSippBenchmark,
+  findSustainedRate,
+  type LoadProfile,
+  onCore,
+  PROXY,
+  SIPP_PHONE,
+  work,
+} from './sipp-load.js';
 
 /**
  * `npm run bench -- --only tls` (issue 22): the registrations part's
@@ -36,7 +44,11 @@ function startStunnel(configFile: string): ChildProcess {
 }
 
 /** `profile` with sipp over TCP through stunnel to the proxy's TLS port, which the proxy takes with `certificate`. */
-function overTls(profile: LoadProfile, stunnelConfig: string, certificate: { certificateFile: string; keyFile: string }): LoadProfile {
+function overTls(
+  profile: LoadProfile,
+  stunnelConfig: string,
+  certificate: { certificateFile: string; keyFile: string },
+): LoadProfile {
   return {
     ...profile,
     label: `${profile.label}, over TLS (sipp TCP through stunnel)`,
@@ -90,7 +102,10 @@ if (stunnelMissing) {
     await findSustainedRate(registrationProfile(), 250);
     await findSustainedRate(overTls(registrationProfile(), stunnelConfig, certificate), 250);
     await findSustainedRate(callProfile('calls to gateway 1', 'uas-answer.xml'), 100);
-    await findSustainedRate(overTls(callProfile('calls to gateway 1', 'uas-answer.xml'), stunnelConfig, certificate), 100);
+    await findSustainedRate(
+      overTls(callProfile('calls to gateway 1', 'uas-answer.xml'), stunnelConfig, certificate),
+      100,
+    );
   } finally {
     pki.remove();
   }

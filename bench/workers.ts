@@ -20,7 +20,8 @@ export function workerCountsToRun(): number[] | undefined {
   if (index < 0) return undefined;
   const text = process.argv[index + 1] ?? '';
   const workers = Number(text);
-  if (!/^\d+$/.test(text) || workers < 2 || workers > 64) throw new Error(`--workers ${text}: expected a whole number from 2 to 64 (it is compared with 1)`);
+  if (!/^\d+$/.test(text) || workers < 2 || workers > 64)
+    throw new Error(`--workers ${text}: expected a whole number from 2 to 64 (it is compared with 1)`);
   return [1, workers];
 }
 
@@ -28,7 +29,11 @@ export function workerCountsToRun(): number[] | undefined {
 export function processTree(pid: number): number[] {
   let children: number[] = [];
   try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     // Gone already, or a kernel without the children file: the process alone.
   }

@@ -5,7 +5,11 @@
  * than memory. `known` seeds the exceptions to the rule the function
  * computes.
  */
-export function boundedMemo<T>(compute: (key: string) => T, max: number, known: Iterable<readonly [string, T]> = []): (key: string) => T {
+export function boundedMemo<T>(
+  compute: (key: string) => T,
+  max: number,
+  known: Iterable<readonly [string, T]> = [],
+): (key: string) => T {
   const results = new Map<string, T>(known);
   return (key) => {
     const remembered = results.get(key);

@@ -86,10 +86,16 @@ async function run(action: () => Promise<number | void>): Promise<void> {
 
 const program = new Command('drouter')
   .description('SIP registrar and dynamic-routing proxy')
-  .version(`drouter ${packageVersion()} (Node.js ${process.version})`, '-V, --version', 'print the version of drouter and of Node.js')
+  .version(
+    `drouter ${packageVersion()} (Node.js ${process.version})`,
+    '-V, --version',
+    'print the version of drouter and of Node.js',
+  )
   .addHelpText('after', EXIT_CODES_HELP);
 // Subcommands inherit both: commander's own complaints (unknown option, missing argument) read and exit like ours.
-program.configureOutput({ outputError: (text, write) => write(`drouter: DROUTER_ERR_USAGE: ${text.replace(/^error: /, '')}`) });
+program.configureOutput({
+  outputError: (text, write) => write(`drouter: DROUTER_ERR_USAGE: ${text.replace(/^error: /, '')}`),
+});
 program.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_OPERATOR_ERROR));
 // The commands that open the store load the whole server (a third of a second); those that only ask the admin API need not wait for it.
 const storeCommands = () => import('./commands/store-commands.js');
@@ -110,7 +116,10 @@ program
   .command('start')
   .description('start the server (SIGHUP reloads the routing data)')
   .option(configFlag, configHelp)
-  .option('--workers <n>', 'worker processes sharing the SIP address, to use more cores (default 1: one process; more need cache.url redis://)')
+  .option(
+    '--workers <n>',
+    'worker processes sharing the SIP address, to use more cores (default 1: one process; more need cache.url redis://)',
+  )
   .action((options: ConfigOption & { workers?: string }) =>
     run(async () => {
       const workers = (await import('./cluster/workers-config.js')).parseWorkers(options.workers);
@@ -130,7 +139,9 @@ program
 adminOptions(
   program
     .command('route')
-    .description('show where a number would be routed, and why: asks the running server (live gateway states), else reads the database')
+    .description(
+      'show where a number would be routed, and why: asks the running server (live gateway states), else reads the database',
+    )
     .argument('<number>', 'the Request-URI user part, e.g. 01144201234567')
     .option('--from <user@domain>', 'the caller, for the dr_groups lookup')
     .option('--group <n>', 'the routing group, skipping dr_groups')
@@ -150,7 +161,9 @@ program
   .description('validate the routing data: every error, row skipped and warning (exit 1 on errors)')
   .option(configFlag, configHelp)
   .option('--strict', 'a row that would be skipped is an error (routing.strict)')
-  .action((options: ConfigOption & { strict?: boolean }) => run(async () => (await routeCommands()).checkCommand(readConfig(options), { strict: options.strict === true })));
+  .action((options: ConfigOption & { strict?: boolean }) =>
+    run(async () => (await routeCommands()).checkCommand(readConfig(options), { strict: options.strict === true })),
+  );
 
 /** `drouter gateway enable|disable GWID` and the same for carriers. */
 function enableDisableCommands(
@@ -161,42 +174,56 @@ function enableDisableCommands(
 ): void {
   const parent = program.command(noun).description(`take a ${noun} out of routing, or put it back`);
   for (const action of ['enable', 'disable'] as const) {
-    adminOptions(parent.command(action).description(`${action} a ${noun} and print it`).argument(`<${idName}>`, idHelp)).action((id: string, options: AdminOptions) =>
-      run(() => set(connect(options), id, action === 'enable', options)),
-    );
+    adminOptions(
+      parent.command(action).description(`${action} a ${noun} and print it`).argument(`<${idName}>`, idHelp),
+    ).action((id: string, options: AdminOptions) => run(() => set(connect(options), id, action === 'enable', options)));
   }
 }
 
-adminOptions(program.command('gateways').description('list the gateways with their live state, since when, the last probe RTT and why')).action((options: AdminOptions) =>
-  run(() => gatewaysCommand(connect(options), options)),
-);
+adminOptions(
+  program
+    .command('gateways')
+    .description('list the gateways with their live state, since when, the last probe RTT and why'),
+).action((options: AdminOptions) => run(() => gatewaysCommand(connect(options), options)));
 enableDisableCommands('gateway', 'gwid', 'the gateway id (dr_gateways.gwid)', setGatewayCommand);
-adminOptions(program.command('carriers').description('list the carriers: enabled or not, sorting, gateways')).action((options: AdminOptions) =>
-  run(() => carriersCommand(connect(options), options)),
+adminOptions(program.command('carriers').description('list the carriers: enabled or not, sorting, gateways')).action(
+  (options: AdminOptions) => run(() => carriersCommand(connect(options), options)),
 );
 enableDisableCommands('carrier', 'id', 'the carrier id (dr_carriers.carrierid)', setCarrierCommand);
 adminOptions(
   program
     .command('reload')
     .description('reload the routing data on the running server (exit 1 when it refuses the data and keeps the old)')
-    .option('--no-inherit-state', 'gateways take their dr_gateways.state column again instead of keeping their live state'),
+    .option(
+      '--no-inherit-state',
+      'gateways take their dr_gateways.state column again instead of keeping their live state',
+    ),
 ).action((options: AdminOptions & { inheritState: boolean }) => run(() => reloadCommand(connect(options), options)));
-adminOptions(program.command('peers').description('list the sippeers peers and whether they are registered, like sip show peers')).action(
-  (options: AdminOptions) => run(() => peersCommand(connect(options), options)),
-);
+adminOptions(
+  program.command('peers').description('list the sippeers peers and whether they are registered, like sip show peers'),
+).action((options: AdminOptions) => run(() => peersCommand(connect(options), options)));
 adminOptions(
   program
     .command('peer')
     .description("show one peer's columns and its live bindings")
     .argument('<name>', 'sippeers.name')
-    .option('--prune', "drop the peer's cached copy (rtcachefriends) on every node sharing the cache, like sip prune realtime peer; exit 1 when none was cached"),
-).action((name: string, options: AdminOptions & { prune?: boolean }) => run(() => (options.prune ? prunePeerCommand(connect(options), name, options) : peerCommand(connect(options), name, options))));
+    .option(
+      '--prune',
+      "drop the peer's cached copy (rtcachefriends) on every node sharing the cache, like sip prune realtime peer; exit 1 when none was cached",
+    ),
+).action((name: string, options: AdminOptions & { prune?: boolean }) =>
+  run(() =>
+    options.prune ? prunePeerCommand(connect(options), name, options) : peerCommand(connect(options), name, options),
+  ),
+);
 adminOptions(
   program
     .command('probing')
     .description('show the switch of OPTIONS probing, or turn it on or off on the running server')
     .addArgument(new Argument('[on|off]', 'the new setting; without it, show the current one').choices(['on', 'off'])),
-).action((change: 'on' | 'off' | undefined, options: AdminOptions) => run(() => probingCommand(connect(options), change, options)));
+).action((change: 'on' | 'off' | undefined, options: AdminOptions) =>
+  run(() => probingCommand(connect(options), change, options)),
+);
 adminOptions(
   program
     .command('events')
@@ -205,31 +232,51 @@ adminOptions(
 ).action((options: AdminOptions & { limit?: string }) => run(() => eventsCommand(connect(options), options)));
 
 const banCommands = () => import('./commands/ban-commands.js');
-adminOptions(program.command('bans').description('list the sources banned now (failed authentications, scanners), on every node sharing the cache')).action((options: AdminOptions) =>
-  run(async () => (await banCommands()).bansCommand(connect(options), options)),
-);
-adminOptions(program.command('unban').description('lift the ban of a source on every node (exit 1 when it is not banned)').argument('<address>', 'the banned IP address')).action(
-  (address: string, options: AdminOptions) => run(async () => (await banCommands()).unbanCommand(connect(options), address, options)),
+adminOptions(
+  program
+    .command('bans')
+    .description('list the sources banned now (failed authentications, scanners), on every node sharing the cache'),
+).action((options: AdminOptions) => run(async () => (await banCommands()).bansCommand(connect(options), options)));
+adminOptions(
+  program
+    .command('unban')
+    .description('lift the ban of a source on every node (exit 1 when it is not banned)')
+    .argument('<address>', 'the banned IP address'),
+).action((address: string, options: AdminOptions) =>
+  run(async () => (await banCommands()).unbanCommand(connect(options), address, options)),
 );
 
 const haCommands = () => import('./commands/ha-commands.js');
-const ha = program.command('ha').description("a node of a keepalived pair: keepalived's track and notify scripts, and the node's role");
-adminOptions(ha.command('check').description("exit 0 when the SIP engine, store and cache are healthy, 1 when not, 3 when the node does not answer (the test keepalived's track_script makes with curl on /health)")).action(
-  (options: AdminOptions) => run(async () => (await haCommands()).haCheckCommand(connect(options), options)),
-);
+const ha = program
+  .command('ha')
+  .description("a node of a keepalived pair: keepalived's track and notify scripts, and the node's role");
+adminOptions(
+  ha
+    .command('check')
+    .description(
+      "exit 0 when the SIP engine, store and cache are healthy, 1 when not, 3 when the node does not answer (the test keepalived's track_script makes with curl on /health)",
+    ),
+).action((options: AdminOptions) => run(async () => (await haCommands()).haCheckCommand(connect(options), options)));
 adminOptions(
   ha
     .command('notify')
-    .description("record keepalived's state for this node (its notify script) and tell the running node; only a MASTER contends for the leader lease")
-    .argument('<state...>', 'MASTER, BACKUP, FAULT or STOP; or what keepalived passes a notify script: TYPE NAME STATE PRIORITY'),
+    .description(
+      "record keepalived's state for this node (its notify script) and tell the running node; only a MASTER contends for the leader lease",
+    )
+    .argument(
+      '<state...>',
+      'MASTER, BACKUP, FAULT or STOP; or what keepalived passes a notify script: TYPE NAME STATE PRIORITY',
+    ),
 ).action((args: string[], options: AdminOptions) =>
   run(async () => {
     const config = readConfig(options);
     return (await haCommands()).haNotifyCommand(config.ha, adminClient(config, options), args, options);
   }),
 );
-adminOptions(ha.command('status').description("this node's role (leader or standby), keepalived's state and who holds the leader lease")).action((options: AdminOptions) =>
-  run(async () => (await haCommands()).haStatusCommand(connect(options), options)),
-);
+adminOptions(
+  ha
+    .command('status')
+    .description("this node's role (leader or standby), keepalived's state and who holds the leader lease"),
+).action((options: AdminOptions) => run(async () => (await haCommands()).haStatusCommand(connect(options), options)));
 
 await program.parseAsync(process.argv);

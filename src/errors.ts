@@ -60,9 +60,7 @@ export class ConfigError extends DrouterError {
 }
 
 function formatViolations(violations: readonly ConfigViolation[]): string {
-  const lines = violations.map(
-    (v) => `  ${v.key} = ${describeValue(v.value)} (from ${v.source}): ${v.allowed}`,
-  );
+  const lines = violations.map((v) => `  ${v.key} = ${describeValue(v.value)} (from ${v.source}): ${v.allowed}`);
   const noun = violations.length === 1 ? 'problem' : 'problems';
   return `invalid configuration, ${violations.length} ${noun}:\n${lines.join('\n')}`;
 }
@@ -123,7 +121,10 @@ export class RoutingDataError extends DrouterError {
 
   constructor(problems: readonly RowProblem[]) {
     const noun = problems.length === 1 ? 'error' : 'errors';
-    super('DROUTER_ERR_ROUTING', `routing data has ${problems.length} ${noun}:\n${problems.map((p) => `  ${formatRowProblem(p)}`).join('\n')}`);
+    super(
+      'DROUTER_ERR_ROUTING',
+      `routing data has ${problems.length} ${noun}:\n${problems.map((p) => `  ${formatRowProblem(p)}`).join('\n')}`,
+    );
     this.problems = problems;
   }
 }
@@ -147,12 +148,17 @@ export class SchemaError extends DrouterError {
 
   constructor(redactedUrl: string, problems: readonly SchemaProblem[]) {
     const tables = problems.filter((p) => p.column === undefined).map((p) => p.table);
-    const columns = problems.filter((p) => p.column !== undefined).map((p) => `  ${p.table}.${p.column}: ${p.problem ?? 'missing'}`);
+    const columns = problems
+      .filter((p) => p.column !== undefined)
+      .map((p) => `  ${p.table}.${p.column}: ${p.problem ?? 'missing'}`);
     const parts: string[] = [];
-    if (tables.length > 0) parts.push(`the store at ${redactedUrl} lacks a table (${tables.join(', ')}): run drouter migrate`);
+    if (tables.length > 0)
+      parts.push(`the store at ${redactedUrl} lacks a table (${tables.join(', ')}): run drouter migrate`);
     if (columns.length > 0) {
       const noun = columns.length === 1 ? 'a column' : `${columns.length} columns`;
-      parts.push(`the store at ${redactedUrl} has ${noun} sip-drouter cannot read (it reads the OpenSIPS 1.5–3.x and Kamailio 5.x drouting layouts; docs/schema.md "Schema"):\n${columns.join('\n')}`);
+      parts.push(
+        `the store at ${redactedUrl} has ${noun} sip-drouter cannot read (it reads the OpenSIPS 1.5–3.x and Kamailio 5.x drouting layouts; docs/schema.md "Schema"):\n${columns.join('\n')}`,
+      );
     }
     super('DROUTER_ERR_SCHEMA', parts.join('\n'));
     this.problems = problems;

@@ -5,7 +5,12 @@ import type { ReloadReport } from './routing/routing-service.js';
 /** One line saying what a (re)load took in: the start-up line and the reload log. */
 export function describeLoad(report: ReloadReport, peers?: number): string {
   const { gateways, carriers, rules, callers } = report.counts;
-  const parts = [plural(gateways, 'gateway'), plural(carriers, 'carrier'), plural(rules, 'rule'), `${plural(callers, 'caller')} in dr_groups`];
+  const parts = [
+    plural(gateways, 'gateway'),
+    plural(carriers, 'carrier'),
+    plural(rules, 'rule'),
+    `${plural(callers, 'caller')} in dr_groups`,
+  ];
   if (peers !== undefined) parts.push(plural(peers, 'peer'));
   const skipped = report.skipped.length > 0 ? `; ${plural(report.skipped.length, 'row')} skipped` : '';
   const warnings = report.warnings.length > 0 ? `; ${plural(report.warnings.length, 'warning')}` : '';
@@ -13,7 +18,11 @@ export function describeLoad(report: ReloadReport, peers?: number): string {
 }
 
 /** `0 errors, 1 row skipped, 2 warnings`: the tally of `drouter check` and `drouter reload`. */
-export function problemTally(report: { errors: readonly unknown[]; skipped: readonly unknown[]; warnings: readonly unknown[] }): string {
+export function problemTally(report: {
+  errors: readonly unknown[];
+  skipped: readonly unknown[];
+  warnings: readonly unknown[];
+}): string {
   return `${plural(report.errors.length, 'error')}, ${plural(report.skipped.length, 'row')} skipped, ${plural(report.warnings.length, 'warning')}`;
 }
 

@@ -46,7 +46,13 @@ import { describeLoad, warningLines } from './load-summary.js';
 import { plural } from './plural.js';
 import type { Logger } from './log.js';
 import { routingServiceOptions } from './routing/routing-options.js';
-import { type LiveState, type PartitionedRowSource, type ReloadReport, type RoutingRowSource, RoutingService } from './routing/routing-service.js';
+import {
+  type LiveState,
+  type PartitionedRowSource,
+  type ReloadReport,
+  type RoutingRowSource,
+  RoutingService,
+} from './routing/routing-service.js';
 import { prepareStore } from './store/knex/open-store.js';
 import { routingDataOf } from './store/knex/partition-stores.js';
 import { openSecurityLog, type SecurityLog } from './security-log/security-log.js';
@@ -129,9 +135,24 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     const metrics = worker?.metrics ?? new Metrics();
     metrics.buildInfo({ version: packageVersion(), node: process.version, engine: config.sip.engine });
     const probe = config.probe;
-    states = new GatewayStateService({ cache, store: routingData.states, clock: systemClock, log, observer: metrics, options: probe });
-    const carriers = new CarrierStateService({ cache, store: routingData.states, log, persistState: probe.persistState });
-    const routing = createRoutingService(config, routingData.source, systemClock, { gatewayState: states.stateOf, carrierEnabled: carriers.enabledOf });
+    states = new GatewayStateService({
+      cache,
+      store: routingData.states,
+      clock: systemClock,
+      log,
+      observer: metrics,
+      options: probe,
+    });
+    const carriers = new CarrierStateService({
+      cache,
+      store: routingData.states,
+      log,
+      persistState: probe.persistState,
+    });
+    const routing = createRoutingService(config, routingData.source, systemClock, {
+      gatewayState: states.stateOf,
+      carrierEnabled: carriers.enabledOf,
+    });
     const loaded = await routing.load();
     metrics.routingRowsSkipped(loaded.skipped.map((row) => row.table));
     let lastReload = loaded;
@@ -144,7 +165,11 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     refresher = setInterval(() => {
       Promise.all([sharedStates.refresh(), carriers.refresh()]).catch((error: unknown) => {
         const heldBack = refreshReports.admit(Date.now());
-        if (heldBack !== undefined) log.warn({ err: error, heldBack }, `shared gateway/carrier states not refreshed (${error instanceof Error ? error.message : String(error)}): this node keeps the states it knows${heldBack > 0 ? ` (${heldBack} more failed refreshes since the last report)` : ''}`);
+        if (heldBack !== undefined)
+          log.warn(
+            { err: error, heldBack },
+            `shared gateway/carrier states not refreshed (${error instanceof Error ? error.message : String(error)}): this node keeps the states it knows${heldBack > 0 ? ` (${heldBack} more failed refreshes since the last report)` : ''}`,
+          );
       });
     }, SHARED_STATE_REFRESH_MS);
     refresher.unref();
@@ -160,15 +185,30 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
     const steps: Record<string, MethodStep> = {};
     steps.OPTIONS = optionsStep(() => Object.keys(steps));
     const registrar = config.registrar;
-    const peers = new PeerLookup(store, cache, { rtcachefriends: registrar.rtcachefriends, rtautoclearSeconds: registrar.rtautoclearSeconds });
+    const peers = new PeerLookup(store, cache, {
+      rtcachefriends: registrar.rtcachefriends,
+      rtautoclearSeconds: registrar.rtautoclearSeconds,
+    });
     const relay = config.ha.nodeAddress === '' ? undefined : new NodeRelay(secret, config.ha.nodeAddress);
-    const locate = locationLookup({ cache, peers, clock: systemClock, ignoreregexpire: registrar.ignoreregexpire, rebuildFromRows: registrar.rtupdate, log, relay });
+    const locate = locationLookup({
+      cache,
+      peers,
+      clock: systemClock,
+      ignoreregexpire: registrar.ignoreregexpire,
+      rebuildFromRows: registrar.rtupdate,
+      log,
+      relay,
+    });
     const nonceFallbackReports = new ReportThrottle(OUTAGE_REPORT_MS);
     const authenticator = new DigestAuthenticator({
       peers,
       cache: nonceCountsWithFallback(cache, new MemoryCache(), (error) => {
         const heldBack = nonceFallbackReports.admit(Date.now());
-        if (heldBack !== undefined) log.warn({ err: error, heldBack }, `${error.message}: digest nonce counts are kept in this process until it answers again`);
+        if (heldBack !== undefined)
+          log.warn(
+            { err: error, heldBack },
+            `${error.message}: digest nonce counts are kept in this process until it answers again`,
+          );
       }),
       realm: registrar.realm,
       algorithms: registrar.algorithms,
@@ -177,13 +217,34 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       clock: systemClock,
       salt: () => randomBytesPooled(8),
     });
-    const callerSources = { trusted: new TrustedSources(config.auth.trustedSources, () => routing.current.destinations, config.auth.addressGroups), peers: new PeersByAddress() };
+    const callerSources = {
+      trusted: new TrustedSources(
+        config.auth.trustedSources,
+        () => routing.current.destinations,
+        config.auth.addressGroups,
+      ),
+      peers: new PeersByAddress(),
+    };
     await readCallerSources(callerSources, store, log);
-    const sourceGuard = new SourceGuard({ bans: cache, config: config.limits, trusted: (source) => callerSources.trusted.has(source), log, notices: securityLog, observer: metrics, now: Date.now });
+    const sourceGuard = new SourceGuard({
+      bans: cache,
+      config: config.limits,
+      trusted: (source) => callerSources.trusted.has(source),
+      log,
+      notices: securityLog,
+      observer: metrics,
+      now: Date.now,
+    });
     guard = sourceGuard;
     securityLog.onRefusal((source, user) => sourceGuard.authFailed(source, user));
     const sipEngineForLoad = engine;
-    const overloadGuard = new OverloadGuard({ config: config.overload, invitesInProgress: () => sipEngineForLoad.stats().invitesInProgress, log, observer: metrics, random: Math.random });
+    const overloadGuard = new OverloadGuard({
+      config: config.overload,
+      invitesInProgress: () => sipEngineForLoad.stats().invitesInProgress,
+      log,
+      observer: metrics,
+      random: Math.random,
+    });
     overload = overloadGuard;
     const gatewayStates = states;
     const callRouter = callRouterStep({
@@ -192,7 +253,12 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       proxy: config.proxy,
       local: engine.local,
       dialogs,
-      callers: new CallerAuthentication({ authenticator, trusted: (source) => callerSources.trusted.has(source), peerAt: (address) => callerSources.peers.at(address), security: securityLog }),
+      callers: new CallerAuthentication({
+        authenticator,
+        trusted: (source) => callerSources.trusted.has(source),
+        peerAt: (address) => callerSources.peers.at(address),
+        security: securityLog,
+      }),
       unauthenticatedMayReach: config.auth.unauthenticatedMayReach,
       log,
       observer: metrics,
@@ -237,15 +303,48 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       ignoreregexpire: registrar.ignoreregexpire,
       fence: () => leaderOf()?.fence(),
     });
-    for (const method of ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE']) steps[method] = callRouter;
+    for (const method of ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE'])
+      steps[method] = callRouter;
     await sourceGuard.start();
-    await engine.start(createPipeline({ local: engine.local, steps, log, observer: metrics, sheds: (method, inDialog) => overloadGuard.sheds(method, inDialog) }), sourceGuard);
+    await engine.start(
+      createPipeline({
+        local: engine.local,
+        steps,
+        log,
+        observer: metrics,
+        sheds: (method, inDialog) => overloadGuard.sheds(method, inDialog),
+      }),
+      sourceGuard,
+    );
     if (config.sip.engine === 'drachtio') metrics.drachtioStarted(drachtioServer(config));
-    prober = new Prober({ engine, states, table: () => routing.current.destinations, cache, config: probe, log, observer: metrics, overloadedWithin: (ms) => overloadGuard.overloadedWithin(ms) });
-    const unheld = config.sip.engine === 'native' ? unheldAddressWarning(config.sip.address, hostAddresses(), config.ha.keepalivedStateFile) : undefined;
+    prober = new Prober({
+      engine,
+      states,
+      table: () => routing.current.destinations,
+      cache,
+      config: probe,
+      log,
+      observer: metrics,
+      overloadedWithin: (ms) => overloadGuard.overloadedWithin(ms),
+    });
+    const unheld =
+      config.sip.engine === 'native'
+        ? unheldAddressWarning(config.sip.address, hostAddresses(), config.ha.keepalivedStateFile)
+        : undefined;
     if (unheld) log.warn({ address: config.sip.address }, unheld);
     // A cache that restarted empty gets the registrations back from the rows (written at each REGISTER with rtupdate only).
-    refill = registrar.rtupdate ? new BindingRefill({ cache, store, clock: systemClock, log, intervalMs: REFILL_CHECK_MS, pageSize: REFILL_PAGE_ROWS, fence: () => leaderOf()?.fence(), refilled: (count) => metrics.bindingsRefilled(count) }) : undefined;
+    refill = registrar.rtupdate
+      ? new BindingRefill({
+          cache,
+          store,
+          clock: systemClock,
+          log,
+          intervalMs: REFILL_CHECK_MS,
+          pageSize: REFILL_PAGE_ROWS,
+          fence: () => leaderOf()?.fence(),
+          refilled: (count) => metrics.bindingsRefilled(count),
+        })
+      : undefined;
     leadership = singletonWork(config, cache, log, metrics, [prober, sweeper, ...(refill ? [refill] : [])]);
     await leadership.start();
 
@@ -299,13 +398,26 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       partitioned: config.routing.partitions.enabled,
       defaultGroup: routingServiceOptions(config.routing, SYSTEM_TIME_ZONE, config.sip).defaultGroup,
     });
-    admin = await startAdminServer(config.admin, [...routes, ...banRoutes(sourceGuard, Date.now), ...miRoutes(mi, log)], log);
+    admin = await startAdminServer(
+      config.admin,
+      [...routes, ...banRoutes(sourceGuard, Date.now), ...miRoutes(mi, log)],
+      log,
+    );
 
     // Last: the start-up's own work (loading the admin server) would read as lateness.
     overloadGuard.start();
-    const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
+    const schemaNote = prepared.schemaCreated
+      ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')')
+      : '';
     log.info(
-      { store: store.displayUrl, schemaCreated: prepared.schemaCreated, seeded: prepared.seeded !== undefined, routing: loaded.counts, peers: peerCount, admin: admin.url },
+      {
+        store: store.displayUrl,
+        schemaCreated: prepared.schemaCreated,
+        seeded: prepared.seeded !== undefined,
+        routing: loaded.counts,
+        peers: peerCount,
+        admin: admin.url,
+      },
       `${worker?.name ?? 'drouter'} started: store ${store.displayUrl}${schemaNote}: ${describeLoad(loaded, peerCount)}; SIP ${describeEngine(sipEngine, config)}; admin ${admin.url}`,
     );
     const adminServer = admin;
@@ -317,9 +429,16 @@ export async function startServer(config: Readonly<Config>, log: Logger, worker?
       async reloadCertificates() {
         if (!sipEngine.reloadCertificates) return;
         try {
-          if (await sipEngine.reloadCertificates()) log.info({ certificateFile: config.sip.tls.certificateFile }, `TLS certificate, key and CA read again from ${config.sip.tls.certificateFile}: new connections get them, open ones keep theirs`);
+          if (await sipEngine.reloadCertificates())
+            log.info(
+              { certificateFile: config.sip.tls.certificateFile },
+              `TLS certificate, key and CA read again from ${config.sip.tls.certificateFile}: new connections get them, open ones keep theirs`,
+            );
         } catch (error) {
-          log.error({ err: error }, `TLS certificate not reloaded, the old one stays in use: ${error instanceof Error ? error.message : String(error)}`);
+          log.error(
+            { err: error },
+            `TLS certificate not reloaded, the old one stays in use: ${error instanceof Error ? error.message : String(error)}`,
+          );
         }
       },
       async stop() {
@@ -376,23 +495,40 @@ async function sharedSecret(config: Readonly<Config>, store: Store, log: Logger)
 
 /** Says what differs from sip-drouter's own tables: an operator's layout read as it is (docs/schema.md "Schema"). */
 function logStoreLayout(layout: StoreLayout, log: Logger): void {
-  if (layout.notes.length > 0) log.info({ layout: layout.name, notes: layout.notes }, `store tables read as ${layout.name}: ${layout.notes.join('; ')}`);
-  if (!layout.peers) log.warn('the store has no sippeers table: every REGISTER is answered 404 and calls reach no registered phone; run drouter migrate to create it');
+  if (layout.notes.length > 0)
+    log.info(
+      { layout: layout.name, notes: layout.notes },
+      `store tables read as ${layout.name}: ${layout.notes.join('; ')}`,
+    );
+  if (!layout.peers)
+    log.warn(
+      'the store has no sippeers table: every REGISTER is answered 404 and calls reach no registered phone; run drouter migrate to create it',
+    );
 }
 
 async function reloadRouting(routing: RoutingService, log: Logger): Promise<ReloadReport> {
   try {
     const report = await routing.reload();
     if (report.ok) {
-      log.info({ generation: report.generation, durationMs: Math.round(report.durationMs), counts: report.counts }, `routing reloaded: ${describeLoad(report)}`);
+      log.info(
+        { generation: report.generation, durationMs: Math.round(report.durationMs), counts: report.counts },
+        `routing reloaded: ${describeLoad(report)}`,
+      );
       for (const warning of warningLines(report)) log.warn({ warning }, `routing data: ${warning}`);
     } else {
-      for (const error of report.errors) log.error({ error: formatRowProblem(error) }, `routing reload refused: ${formatRowProblem(error)}`);
-      log.error({ generation: report.generation, errors: report.errors.length }, `routing reload failed with ${plural(report.errors.length, 'error')}: generation ${report.generation} stays in use`);
+      for (const error of report.errors)
+        log.error({ error: formatRowProblem(error) }, `routing reload refused: ${formatRowProblem(error)}`);
+      log.error(
+        { generation: report.generation, errors: report.errors.length },
+        `routing reload failed with ${plural(report.errors.length, 'error')}: generation ${report.generation} stays in use`,
+      );
     }
     return report;
   } catch (error) {
-    log.error({ err: error }, `routing reload failed: ${error instanceof Error ? error.message : String(error)}; the current snapshot stays in use`);
+    log.error(
+      { err: error },
+      `routing reload failed: ${error instanceof Error ? error.message : String(error)}; the current snapshot stays in use`,
+    );
     throw error;
   }
 }

@@ -27,7 +27,10 @@ export class ReportThrottle {
  * A report made at most once per `intervalMs`: `write` gets the note to end
  * its line with (empty, or how many reports were held back since the last).
  */
-export function throttledReport(intervalMs: number, now: () => number): (write: (heldBackNote: string) => void) => void {
+export function throttledReport(
+  intervalMs: number,
+  now: () => number,
+): (write: (heldBackNote: string) => void) => void {
   const throttle = new ReportThrottle(intervalMs);
   return (write) => {
     const heldBack = throttle.admit(now());

@@ -89,7 +89,12 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
 
   function gateway(gwid: string | undefined): Gateway {
     const found = table().gateways.get(gwid ?? '');
-    if (!found) throw new AdminError(404, 'DROUTER_ERR_NOT_FOUND', `no gateway with gwid ${JSON.stringify(gwid)} in the routing data`);
+    if (!found)
+      throw new AdminError(
+        404,
+        'DROUTER_ERR_NOT_FOUND',
+        `no gateway with gwid ${JSON.stringify(gwid)} in the routing data`,
+      );
     return found;
   }
 
@@ -110,8 +115,22 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
 
   function carrierJson(carrierid: string) {
     const carrier = table().carriers.get(carrierid);
-    if (!carrier) throw new AdminError(404, 'DROUTER_ERR_NOT_FOUND', `no carrier with carrierid ${JSON.stringify(carrierid)} in the routing data`);
-    return { carrier, json: { carrierid, enabled: deps.carriers.enabledOf(carrier), gateways: carrier.members.map((member) => member.gateway.gwid), sortAlg: carrier.sortAlg, firstOnly: carrier.firstOnly } };
+    if (!carrier)
+      throw new AdminError(
+        404,
+        'DROUTER_ERR_NOT_FOUND',
+        `no carrier with carrierid ${JSON.stringify(carrierid)} in the routing data`,
+      );
+    return {
+      carrier,
+      json: {
+        carrierid,
+        enabled: deps.carriers.enabledOf(carrier),
+        gateways: carrier.members.map((member) => member.gateway.gwid),
+        sortAlg: carrier.sortAlg,
+        firstOnly: carrier.firstOnly,
+      },
+    };
   }
 
   async function setGateway(request: AdminRequest, enable: boolean): Promise<AdminReply> {
@@ -127,7 +146,15 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
   }
 
   async function peerStatus(name: string) {
-    const location = await deps.locate({ scheme: 'sip', user: name, password: undefined, host: deps.engine.local.address, port: undefined, params: [], headers: undefined });
+    const location = await deps.locate({
+      scheme: 'sip',
+      user: name,
+      password: undefined,
+      host: deps.engine.local.address,
+      port: undefined,
+      params: [],
+      headers: undefined,
+    });
     return location.kind === 'registered' ? 'registered' : 'unregistered';
   }
 
@@ -158,10 +185,18 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
   return [
     { method: 'GET', path: '/metrics', handler: (request) => (request.anonymous ? openMetrics() : metrics()) },
     { method: 'GET', path: '/gateways', handler: async () => ok([...table().gateways.values()].map(gatewayJson)) },
-    { method: 'GET', path: '/gateways/:gwid', handler: async (request) => ok(gatewayJson(gateway(request.params.gwid))) },
+    {
+      method: 'GET',
+      path: '/gateways/:gwid',
+      handler: async (request) => ok(gatewayJson(gateway(request.params.gwid))),
+    },
     { method: 'POST', path: '/gateways/:gwid/enable', handler: (request) => setGateway(request, true) },
     { method: 'POST', path: '/gateways/:gwid/disable', handler: (request) => setGateway(request, false) },
-    { method: 'GET', path: '/carriers', handler: async () => ok([...table().carriers.keys()].map((carrierid) => carrierJson(carrierid).json)) },
+    {
+      method: 'GET',
+      path: '/carriers',
+      handler: async () => ok([...table().carriers.keys()].map((carrierid) => carrierJson(carrierid).json)),
+    },
     { method: 'POST', path: '/carriers/:id/enable', handler: (request) => setCarrier(request, true) },
     { method: 'POST', path: '/carriers/:id/disable', handler: (request) => setCarrier(request, false) },
     {
@@ -169,7 +204,8 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
       path: '/reload',
       handler: async (request) => {
         const body = (request.body ?? {}) as { inheritState?: unknown };
-        if (body.inheritState !== undefined && typeof body.inheritState !== 'boolean') throw new UsageError('inheritState: expected true or false');
+        if (body.inheritState !== undefined && typeof body.inheritState !== 'boolean')
+          throw new UsageError('inheritState: expected true or false');
         const report = await deps.reload(body.inheritState === undefined ? {} : { inheritState: body.inheritState });
         return { status: report.ok ? 200 : 422, body: reloadJson(report) };
       },
@@ -221,7 +257,8 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
       handler: async (request) => {
         const name = request.params.name ?? '';
         const row = await deps.peers.find(name);
-        if (!row) throw new AdminError(404, 'DROUTER_ERR_NOT_FOUND', `no peer named ${JSON.stringify(name)} in sippeers`);
+        if (!row)
+          throw new AdminError(404, 'DROUTER_ERR_NOT_FOUND', `no peer named ${JSON.stringify(name)} in sippeers`);
         const now = deps.clock.now().getTime();
         const bindings = (await deps.cache.getBindings(name)).filter((binding) => binding.expiresAt > now);
         return ok({
@@ -246,7 +283,12 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
       handler: async (request) => {
         const name = request.params.name ?? '';
         // As `sip prune realtime peer NAME` answers "Peer 'NAME' not found." for a peer not in memory.
-        if (!(await deps.peers.prune(name))) throw new AdminError(404, 'DROUTER_ERR_NOT_FOUND', `no cached peer named ${JSON.stringify(name)}: nothing to prune (registrar.rtcachefriends is off, or the peer was not looked up since it was last dropped)`);
+        if (!(await deps.peers.prune(name)))
+          throw new AdminError(
+            404,
+            'DROUTER_ERR_NOT_FOUND',
+            `no cached peer named ${JSON.stringify(name)}: nothing to prune (registrar.rtcachefriends is off, or the peer was not looked up since it was last dropped)`,
+          );
         return ok({ name, pruned: true });
       },
     },
@@ -266,7 +308,8 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
       path: '/events',
       handler: async (request) => {
         const limit = request.query.limit === undefined ? 200 : Number(request.query.limit);
-        if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`limit ${JSON.stringify(request.query.limit)}: expected a whole number from 1 to 200`);
+        if (!Number.isInteger(limit) || limit < 1)
+          throw new UsageError(`limit ${JSON.stringify(request.query.limit)}: expected a whole number from 1 to 200`);
         const changes = await deps.gateways.history(limit);
         return ok(changes.map((change) => ({ ...change, at: new Date(change.at).toISOString() })));
       },
@@ -278,7 +321,8 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
       path: '/ha/keepalived',
       handler: async (request) => {
         const state = (request.body as { state?: unknown } | undefined)?.state;
-        if (typeof state !== 'string') throw new UsageError('state: expected {"state": "MASTER"} (or BACKUP, FAULT, STOP)');
+        if (typeof state !== 'string')
+          throw new UsageError('state: expected {"state": "MASTER"} (or BACKUP, FAULT, STOP)');
         await deps.leadership.keepalivedSaid(parseNotifyArguments([state]));
         return ok(await deps.leadership.status());
       },
@@ -302,6 +346,7 @@ const DEFAULT_SIP_PORT = 5060;
 /** `?strict=` (OpenSIPS flag L) and `?fallback=` (flag F) of `GET /route`: absent, the configuration decides. */
 function routeFlag(name: string, value: string | undefined): boolean | undefined {
   if (value === undefined) return undefined;
-  if (value !== 'true' && value !== 'false') throw new UsageError(`${name} ${JSON.stringify(value)}: expected true or false`);
+  if (value !== 'true' && value !== 'false')
+    throw new UsageError(`${name} ${JSON.stringify(value)}: expected true or false`);
   return value === 'true';
 }

@@ -17,7 +17,10 @@ export class AdminUnreachableError extends DrouterError {
     /** Nothing listens there: the one case `drouter route` answers from the database instead. */
     readonly connectionRefused: boolean,
   ) {
-    super('DROUTER_ERR_ADMIN_UNREACHABLE', `no admin API at ${url}: ${what} (the server does not run there, or --url is wrong)`);
+    super(
+      'DROUTER_ERR_ADMIN_UNREACHABLE',
+      `no admin API at ${url}: ${what} (the server does not run there, or --url is wrong)`,
+    );
   }
 }
 
@@ -46,9 +49,12 @@ function checkedBaseUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError(`--url ${JSON.stringify(url)}: expected the admin API's address, such as http://127.0.0.1:8080`);
+    throw new UsageError(
+      `--url ${JSON.stringify(url)}: expected the admin API's address, such as http://127.0.0.1:8080`,
+    );
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--url ${JSON.stringify(url)}: expected an http:// or https:// address`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new UsageError(`--url ${JSON.stringify(url)}: expected an http:// or https:// address`);
   return url.replace(/\/+$/, '');
 }
 
@@ -57,7 +63,8 @@ function failureOf(error: unknown): { what: string; refused: boolean } {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
   const code = typeof cause?.code === 'string' ? cause.code : undefined;
   if (code === 'ECONNREFUSED') return { what: 'connection refused', refused: true };
-  const detail = typeof cause?.message === 'string' ? cause.message : error instanceof Error ? error.message : String(error);
+  const detail =
+    typeof cause?.message === 'string' ? cause.message : error instanceof Error ? error.message : String(error);
   return { what: detail, refused: false };
 }
 
@@ -106,10 +113,17 @@ export class AdminClient {
     let response: Response;
     let text: string;
     try {
-      response = await fetch(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: abort.signal });
+      response = await fetch(`${this.base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: abort.signal,
+      });
       text = await response.text();
     } catch (error) {
-      const { what, refused } = abort.signal.aborted ? { what: `no answer within ${this.timeoutMs} ms`, refused: false } : failureOf(error);
+      const { what, refused } = abort.signal.aborted
+        ? { what: `no answer within ${this.timeoutMs} ms`, refused: false }
+        : failureOf(error);
       throw new AdminUnreachableError(this.url, what, refused);
     } finally {
       clearTimeout(timer);
@@ -119,12 +133,20 @@ export class AdminClient {
     try {
       answer = JSON.parse(text);
     } catch {
-      throw new AdminUnreachableError(this.url, `${request} answered ${response.status} with ${response.headers.get('content-type') ?? 'no content type'}, not JSON`, false);
+      throw new AdminUnreachableError(
+        this.url,
+        `${request} answered ${response.status} with ${response.headers.get('content-type') ?? 'no content type'}, not JSON`,
+        false,
+      );
     }
     // Any other JSON is an answer, whatever the status: a refused reload is a 422 with its report.
     if (!isErrorBody(answer)) return answer as T;
     const hint = HINTS[response.status] ?? '';
     // The server only sends codes of ErrorCode; one from a newer server still prints as it came.
-    throw new AdminError(response.status, answer.error.code as ErrorCode, `${answer.error.message} (${request} answered ${response.status}${hint})`);
+    throw new AdminError(
+      response.status,
+      answer.error.code as ErrorCode,
+      `${answer.error.message} (${request} answered ${response.status}${hint})`,
+    );
   }
 }

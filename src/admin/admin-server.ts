@@ -24,7 +24,12 @@ function statusOf(error: unknown): number {
   if (error instanceof AdminError) return error.status;
   if (error instanceof DrouterError) {
     if (error.code === 'DROUTER_ERR_USAGE') return 400;
-    if (error.code === 'DROUTER_ERR_STORE_UNREACHABLE' || error.code === 'DROUTER_ERR_CACHE_UNAVAILABLE' || error.code === 'DROUTER_ERR_SCHEMA') return 503;
+    if (
+      error.code === 'DROUTER_ERR_STORE_UNREACHABLE' ||
+      error.code === 'DROUTER_ERR_CACHE_UNAVAILABLE' ||
+      error.code === 'DROUTER_ERR_SCHEMA'
+    )
+      return 503;
   }
   return 500;
 }
@@ -40,7 +45,11 @@ function send(reply: FastifyReply, result: AdminReply): FastifyReply {
  * request-guard.ts's checks (Host, bearer token, JSON mutations) before
  * any route.
  */
-export async function startAdminServer(config: AdminConfig, routes: readonly AdminRoute[], log: Logger): Promise<AdminServer> {
+export async function startAdminServer(
+  config: AdminConfig,
+  routes: readonly AdminRoute[],
+  log: Logger,
+): Promise<AdminServer> {
   const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
   const verdictOf = adminRequestGuard(config);
   // Requests let through without the token (admin.openReads), for their routes to answer as open-reads.ts says.
@@ -76,16 +85,28 @@ export async function startAdminServer(config: AdminConfig, routes: readonly Adm
         } catch (error) {
           const status = statusOf(error);
           const message = error instanceof Error ? error.message : String(error);
-          if (status >= 500) log.error({ err: error, route: route.path }, `admin ${route.method} ${request.url} failed: ${message}`);
-          return reply.code(status).send(errorBody(error instanceof DrouterError ? error.code : 'DROUTER_ERR_INTERNAL', message));
+          if (status >= 500)
+            log.error({ err: error, route: route.path }, `admin ${route.method} ${request.url} failed: ${message}`);
+          return reply
+            .code(status)
+            .send(errorBody(error instanceof DrouterError ? error.code : 'DROUTER_ERR_INTERNAL', message));
         }
       },
     });
   }
-  app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody('DROUTER_ERR_NOT_FOUND', `no admin route ${request.method} ${request.url}`)));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody('DROUTER_ERR_NOT_FOUND', `no admin route ${request.method} ${request.url}`)),
+  );
   // A body that is not JSON (or not JSON at all) is the caller's mistake, said the same way as the others.
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) =>
-    reply.code(error.statusCode ?? 500).send(errorBody(error.statusCode !== undefined && error.statusCode < 500 ? 'DROUTER_ERR_USAGE' : 'DROUTER_ERR_INTERNAL', error.message)),
+    reply
+      .code(error.statusCode ?? 500)
+      .send(
+        errorBody(
+          error.statusCode !== undefined && error.statusCode < 500 ? 'DROUTER_ERR_USAGE' : 'DROUTER_ERR_INTERNAL',
+          error.message,
+        ),
+      ),
   );
   // exclusive: a worker of --workers N serves its own port (0: any), not one shared through the cluster's primary.
   try {

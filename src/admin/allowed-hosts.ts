@@ -36,7 +36,9 @@ function isUnspecified(address: string): boolean {
  * address (0.0.0.0, ::), any IP address is one of ours, and an address
  * cannot be rebound: only a name can.
  */
-export function allowedHostCheck(config: Pick<AdminConfig, 'address' | 'allowedHosts'>): (host: string | undefined) => boolean {
+export function allowedHostCheck(
+  config: Pick<AdminConfig, 'address' | 'allowedHosts'>,
+): (host: string | undefined) => boolean {
   const address = canonical(config.address);
   const unspecified = isUnspecified(address);
   const names = new Set([address, ...config.allowedHosts.map(canonical)]);

@@ -4,8 +4,17 @@ import type { SourceGuard } from '../defence/source-guard-service.js';
 import { AdminError, type AdminRoute } from './admin-api.js';
 
 /** A ban as the admin API shows it. */
-export function banJson(ban: Ban, nowMs: number): { address: string; until: string; remainingSeconds: number; strikes: number; reason: string } {
-  return { address: ban.address, until: new Date(ban.untilMs).toISOString(), remainingSeconds: Math.max(0, Math.round((ban.untilMs - nowMs) / 1000)), strikes: ban.strikes, reason: ban.reason };
+export function banJson(
+  ban: Ban,
+  nowMs: number,
+): { address: string; until: string; remainingSeconds: number; strikes: number; reason: string } {
+  return {
+    address: ban.address,
+    until: new Date(ban.untilMs).toISOString(),
+    remainingSeconds: Math.max(0, Math.round((ban.untilMs - nowMs) / 1000)),
+    strikes: ban.strikes,
+    reason: ban.reason,
+  };
 }
 
 /** GET /bans (the bans in force on every node) and POST /bans/:address/lift (`drouter unban`). */
@@ -21,7 +30,8 @@ export function banRoutes(guard: Pick<SourceGuard, 'activeBans' | 'unban'>, now:
       path: '/bans/:address/lift',
       handler: async (request) => {
         const address = request.params.address ?? '';
-        if (isIP(address) === 0) throw new AdminError(400, 'DROUTER_ERR_USAGE', `${JSON.stringify(address)} is not an IP address`);
+        if (isIP(address) === 0)
+          throw new AdminError(400, 'DROUTER_ERR_USAGE', `${JSON.stringify(address)} is not an IP address`);
         const lifted = await guard.unban(address);
         if (!lifted) throw new AdminError(404, 'DROUTER_ERR_NOT_FOUND', `${address} is not banned`);
         return { status: 200, body: { address, lifted: true } };

@@ -25,4 +25,7 @@ export function bearerTokenCheck(token: string): (authorization: string | undefi
 }
 
 /** The 401 every admin route answers without the right token (with `WWW-Authenticate: Bearer`). */
-export const UNAUTHORIZED_BODY = errorBody('DROUTER_ERR_UNAUTHORIZED', 'a valid bearer token is required (Authorization: Bearer <admin.token>)');
+export const UNAUTHORIZED_BODY = errorBody(
+  'DROUTER_ERR_UNAUTHORIZED',
+  'a valid bearer token is required (Authorization: Bearer <admin.token>)',
+);

@@ -39,9 +39,16 @@ function byId(a: string, b: string): number {
 
 /** mi_dr_list_all_gw: `{ Gateways: [{ ID, IP, ATTRS?, State }] }`, IP being the address without `sip:`. */
 export function miGatewayList(gateways: Iterable<Gateway>, stateOf: (gateway: Gateway) => GatewayState) {
-  const listed = [...gateways].map((gateway) => ({ gateway, id: ownId(gateway.gwid) })).sort((a, b) => byId(a.id, b.id));
+  const listed = [...gateways]
+    .map((gateway) => ({ gateway, id: ownId(gateway.gwid) }))
+    .sort((a, b) => byId(a.id, b.id));
   return {
-    Gateways: listed.map(({ gateway, id }) => ({ ID: id, IP: gateway.address.hostPort, ...attrsOf(gateway.attrs), State: miGatewayState(stateOf(gateway), gateway.probeMode) })),
+    Gateways: listed.map(({ gateway, id }) => ({
+      ID: id,
+      IP: gateway.address.hostPort,
+      ...attrsOf(gateway.attrs),
+      State: miGatewayState(stateOf(gateway), gateway.probeMode),
+    })),
   };
 }
 
@@ -59,8 +66,16 @@ function miEnabled(enabled: boolean): MiEnabled {
 
 /** mi_dr_list_all_cr: `{ Carriers: [{ ID, ATTRS?, Enabled }] }`. */
 export function miCarrierList(carriers: Iterable<Carrier>, enabledOf: (carrier: Carrier) => boolean) {
-  const listed = [...carriers].map((carrier) => ({ carrier, id: ownId(carrier.carrierid) })).sort((a, b) => byId(a.id, b.id));
-  return { Carriers: listed.map(({ carrier, id }) => ({ ID: id, ...attrsOf(carrier.attrs), Enabled: miEnabled(enabledOf(carrier)) })) };
+  const listed = [...carriers]
+    .map((carrier) => ({ carrier, id: ownId(carrier.carrierid) }))
+    .sort((a, b) => byId(a.id, b.id));
+  return {
+    Carriers: listed.map(({ carrier, id }) => ({
+      ID: id,
+      ...attrsOf(carrier.attrs),
+      Enabled: miEnabled(enabledOf(carrier)),
+    })),
+  };
 }
 
 /** mi_dr_list_cr: one carrier, `{ ATTRS?, Enabled }`. */
@@ -76,7 +91,11 @@ export function miCarrierStatus(carrier: Carrier, enabled: boolean) {
  */
 export function miNumberRouting(number: string, match: NumberMatch | undefined) {
   if (!match) return 'No match';
-  const list = match.rule.destinations.map((destination) => (destination.kind === 'carrier' ? { CARRIER: ownId(destination.carrier.carrierid) } : { GATEWAY: ownId(destination.gateway.gwid) }));
+  const list = match.rule.destinations.map((destination) =>
+    destination.kind === 'carrier'
+      ? { CARRIER: ownId(destination.carrier.carrierid) }
+      : { GATEWAY: ownId(destination.gateway.gwid) },
+  );
   return { 'Matched Prefix': number.slice(0, match.matchedLength), 'GW List': list, ...attrsOf(match.rule.attrs) };
 }
 

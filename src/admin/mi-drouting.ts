@@ -7,7 +7,14 @@ import { matchNumber } from '../routing/match-number.js';
 import { qualifiedId, UNPARTITIONED } from '../routing/partitions.js';
 import type { ReloadReport, RoutingService } from '../routing/routing-service.js';
 import type { RoutingTable } from '../routing/routing-table.js';
-import { ctime, miCarrierList, miCarrierStatus, miGatewayList, miGatewayStatus, miNumberRouting } from './mi-drouting-shapes.js';
+import {
+  ctime,
+  miCarrierList,
+  miCarrierStatus,
+  miGatewayList,
+  miGatewayStatus,
+  miNumberRouting,
+} from './mi-drouting-shapes.js';
 import { type MiCommand, MiError, type MiParams } from './mi-http.js';
 
 /**
@@ -44,12 +51,22 @@ export function droutingMiCommands(deps: MiDroutingDeps): ReadonlyMap<string, Mi
    */
   function partitionOf(params: MiParams, required: boolean): string {
     if (params.has(PARTITION)) {
-      if (!deps.partitioned) throw new MiError(400, `Invalid parameter: '${PARTITION}'`, `'${PARTITION}' supported only when 'use_partitions' is set`);
+      if (!deps.partitioned)
+        throw new MiError(
+          400,
+          `Invalid parameter: '${PARTITION}'`,
+          `'${PARTITION}' supported only when 'use_partitions' is set`,
+        );
       const name = params.string(PARTITION);
       if (!deps.routing.current.tables.has(name)) throw new MiError(404, 'Partition not found');
       return name;
     }
-    if (deps.partitioned && required) throw new MiError(400, `Missing parameter: '${PARTITION}'`, `'${PARTITION}' is required when 'use_partitions' is set`);
+    if (deps.partitioned && required)
+      throw new MiError(
+        400,
+        `Missing parameter: '${PARTITION}'`,
+        `'${PARTITION}' is required when 'use_partitions' is set`,
+      );
     return UNPARTITIONED;
   }
 
@@ -123,10 +140,48 @@ export function droutingMiCommands(deps: MiDroutingDeps): ReadonlyMap<string, Mi
   }
 
   return new Map<string, MiCommand>([
-    ['dr_reload', { namedOnly: false, recipes: [[], ['inherit_state'], [PARTITION], [PARTITION, 'inherit_state']], run: reload }],
-    ['dr_gw_status', { namedOnly: true, recipes: [[], [PARTITION], ['gw_id'], ['gw_id', 'status'], [PARTITION, 'gw_id'], [PARTITION, 'gw_id', 'status']], run: gatewayStatus }],
-    ['dr_carrier_status', { namedOnly: true, recipes: [[], [PARTITION], ['carrier_id'], ['carrier_id', 'status'], [PARTITION, 'carrier_id'], [PARTITION, 'carrier_id', 'status']], run: carrierStatus }],
-    ['dr_number_routing', { namedOnly: true, recipes: [['number'], ['group_id', 'number'], [PARTITION, 'number'], [PARTITION, 'group_id', 'number']], run: numberRouting }],
+    [
+      'dr_reload',
+      { namedOnly: false, recipes: [[], ['inherit_state'], [PARTITION], [PARTITION, 'inherit_state']], run: reload },
+    ],
+    [
+      'dr_gw_status',
+      {
+        namedOnly: true,
+        recipes: [
+          [],
+          [PARTITION],
+          ['gw_id'],
+          ['gw_id', 'status'],
+          [PARTITION, 'gw_id'],
+          [PARTITION, 'gw_id', 'status'],
+        ],
+        run: gatewayStatus,
+      },
+    ],
+    [
+      'dr_carrier_status',
+      {
+        namedOnly: true,
+        recipes: [
+          [],
+          [PARTITION],
+          ['carrier_id'],
+          ['carrier_id', 'status'],
+          [PARTITION, 'carrier_id'],
+          [PARTITION, 'carrier_id', 'status'],
+        ],
+        run: carrierStatus,
+      },
+    ],
+    [
+      'dr_number_routing',
+      {
+        namedOnly: true,
+        recipes: [['number'], ['group_id', 'number'], [PARTITION, 'number'], [PARTITION, 'group_id', 'number']],
+        run: numberRouting,
+      },
+    ],
     ['dr_reload_status', { namedOnly: false, recipes: [[], [PARTITION]], run: reloadStatus }],
     ['dr_enable_probing', { namedOnly: false, recipes: [[], ['status']], run: enableProbing }],
   ]);

@@ -66,7 +66,8 @@ export class MiParams {
   int(name: string): number {
     const value = this.values.get(name);
     if (typeof value === 'number') return cInt(value);
-    if (typeof value === 'string' && /^[-+]?[0-9]*$/.test(value) && value !== '') return cInt(Number(value.replace(/^[-+]$/, '0')));
+    if (typeof value === 'string' && /^[-+]?[0-9]*$/.test(value) && value !== '')
+      return cInt(Number(value.replace(/^[-+]$/, '0')));
     throw invalidParams(`Bad type for parameter '${name}'`);
   }
 
@@ -95,7 +96,12 @@ type ParsedRequest =
   | { kind: 'parse-error' }
   | { kind: 'invalid'; id: JsonRpcId }
   /** `id` undefined: a notification, answered only when it is not even a request. */
-  | { kind: 'call'; id: JsonRpcId | undefined; method: string; params: readonly unknown[] | Readonly<Record<string, unknown>> | undefined };
+  | {
+      kind: 'call';
+      id: JsonRpcId | undefined;
+      method: string;
+      params: readonly unknown[] | Readonly<Record<string, unknown>> | undefined;
+    };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -120,12 +126,18 @@ export function parseMiRequest(text: string): ParsedRequest {
   if (json.jsonrpc !== '2.0' || typeof json.method !== 'string') return { kind: 'invalid', id: replyId };
   if (params !== undefined && !Array.isArray(params) && !isObject(params)) return { kind: 'invalid', id: replyId };
   // An empty params array or object is no params (mi.c: `!parsed->params->child`).
-  const given = params === undefined || (Array.isArray(params) ? params.length === 0 : Object.keys(params).length === 0) ? undefined : params;
+  const given =
+    params === undefined || (Array.isArray(params) ? params.length === 0 : Object.keys(params).length === 0)
+      ? undefined
+      : params;
   return { kind: 'call', id: hasId ? replyId : undefined, method: json.method, params: given };
 }
 
 /** mi.c get_cmd_recipe: the recipe the parameters give exactly, as a map from its names to their values. */
-export function matchRecipe(command: MiCommand, params: readonly unknown[] | Readonly<Record<string, unknown>> | undefined): MiParams {
+export function matchRecipe(
+  command: MiCommand,
+  params: readonly unknown[] | Readonly<Record<string, unknown>> | undefined,
+): MiParams {
   const tooFewOrMany = () => invalidParams('Too few or too many parameters');
   if (params === undefined) {
     if (command.recipes.some((recipe) => recipe.length === 0)) return new MiParams(new Map());
@@ -142,7 +154,8 @@ export function matchRecipe(command: MiCommand, params: readonly unknown[] | Rea
   const names = Object.keys(params);
   const sameCount = command.recipes.filter((recipe) => recipe.length > 0 && recipe.length === names.length);
   if (sameCount.length === 0) throw tooFewOrMany();
-  if (!sameCount.some((recipe) => recipe.every((name) => names.includes(name)))) throw invalidParams('Named parameters do not match');
+  if (!sameCount.some((recipe) => recipe.every((name) => names.includes(name))))
+    throw invalidParams('Named parameters do not match');
   return new MiParams(new Map(Object.entries(params)));
 }
 
@@ -159,10 +172,17 @@ function errorOf(error: MiError): Outcome {
  * unexpectedly (the store or cache down) is a -32000 "Server error" with
  * the reason as `data`, and logged.
  */
-export async function answerMiRequest(text: string, commands: ReadonlyMap<string, MiCommand>, log: Logger): Promise<AdminReply> {
+export async function answerMiRequest(
+  text: string,
+  commands: ReadonlyMap<string, MiCommand>,
+  log: Logger,
+): Promise<AdminReply> {
   if (text === '') return { status: 400, text: '', contentType: 'text/plain' };
   const request = parseMiRequest(text);
-  const reply = (outcome: Outcome, id: JsonRpcId | undefined): AdminReply => ({ status: 200, body: { jsonrpc: '2.0', ...outcome, id: id ?? null } });
+  const reply = (outcome: Outcome, id: JsonRpcId | undefined): AdminReply => ({
+    status: 200,
+    body: { jsonrpc: '2.0', ...outcome, id: id ?? null },
+  });
   if (request.kind === 'parse-error') return reply({ error: JSONRPC_ERRORS.parse }, null);
   if (request.kind === 'invalid') return reply({ error: JSONRPC_ERRORS.invalidRequest }, request.id);
   const outcome = await run(commands.get(request.method), request, log);
@@ -170,7 +190,11 @@ export async function answerMiRequest(text: string, commands: ReadonlyMap<string
   return reply(outcome, request.id);
 }
 
-async function run(command: MiCommand | undefined, request: Extract<ParsedRequest, { kind: 'call' }>, log: Logger): Promise<Outcome> {
+async function run(
+  command: MiCommand | undefined,
+  request: Extract<ParsedRequest, { kind: 'call' }>,
+  log: Logger,
+): Promise<Outcome> {
   if (!command) return { error: JSONRPC_ERRORS.methodNotFound };
   try {
     return { result: await command.run(matchRecipe(command, request.params)) };
@@ -211,7 +235,12 @@ export function withWhich(commands: ReadonlyMap<string, MiCommand>): ReadonlyMap
 export function miRoutes(commands: ReadonlyMap<string, MiCommand>, log: Logger): AdminRoute[] {
   const all = withWhich(commands);
   return [
-    { method: 'POST', path: MI_PATH, bodyText: true, handler: (request) => answerMiRequest(typeof request.body === 'string' ? request.body : '', all, log) },
+    {
+      method: 'POST',
+      path: MI_PATH,
+      bodyText: true,
+      handler: (request) => answerMiRequest(typeof request.body === 'string' ? request.body : '', all, log),
+    },
     { method: 'GET', path: MI_PATH, handler: async () => ({ status: 405, text: '', contentType: 'text/plain' }) },
   ];
 }

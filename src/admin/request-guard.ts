@@ -49,28 +49,51 @@ function isJson(contentType: string | undefined): boolean {
  *    asking; `application/json` needs a CORS preflight, which this API
  *    never grants. On loopback without a token this is the only barrier.
  */
-export function adminRequestGuard(config: Pick<AdminConfig, 'address' | 'allowedHosts' | 'token' | 'openReads'>): (request: AdminRequestHead) => AdminVerdict {
+export function adminRequestGuard(
+  config: Pick<AdminConfig, 'address' | 'allowedHosts' | 'token' | 'openReads'>,
+): (request: AdminRequestHead) => AdminVerdict {
   const hostAllowed = allowedHostCheck(config);
   const tokenMatches = config.token === '' ? () => true : bearerTokenCheck(config.token);
   const openPaths = new Set<string>(config.token === '' ? [] : config.openReads);
   const isOpenRead = ({ method, url, headers }: AdminRequestHead) =>
-    (method === 'GET' || method === 'HEAD') && headers.authorization === undefined && openPaths.has((url ?? '').split('?')[0] ?? '');
+    (method === 'GET' || method === 'HEAD') &&
+    headers.authorization === undefined &&
+    openPaths.has((url ?? '').split('?')[0] ?? '');
   return (request): AdminVerdict => {
     const { method, headers } = request;
     if (!hostAllowed(headers.host)) {
       const named = headers.host === undefined ? 'no Host header' : `Host ${JSON.stringify(headers.host)}`;
-      return refused(403, errorBody('DROUTER_ERR_FORBIDDEN_HOST', `${named}: not a name of this admin API (admin.address, or a name in admin.allowedHosts)`));
+      return refused(
+        403,
+        errorBody(
+          'DROUTER_ERR_FORBIDDEN_HOST',
+          `${named}: not a name of this admin API (admin.address, or a name in admin.allowedHosts)`,
+        ),
+      );
     }
     if (isOpenRead(request)) return { anonymous: true };
     if (!tokenMatches(headers.authorization)) return refused(401, UNAUTHORIZED_BODY, { 'www-authenticate': 'Bearer' });
     if (!SAFE_METHODS.has(method ?? 'GET') && !isJson(headers['content-type'])) {
-      const given = headers['content-type'] === undefined ? 'no Content-Type' : `Content-Type ${JSON.stringify(headers['content-type'])}`;
-      return refused(415, errorBody('DROUTER_ERR_UNSUPPORTED_MEDIA_TYPE', `${method} with ${given}: a request that changes something must be sent as Content-Type: application/json, even without a body`));
+      const given =
+        headers['content-type'] === undefined
+          ? 'no Content-Type'
+          : `Content-Type ${JSON.stringify(headers['content-type'])}`;
+      return refused(
+        415,
+        errorBody(
+          'DROUTER_ERR_UNSUPPORTED_MEDIA_TYPE',
+          `${method} with ${given}: a request that changes something must be sent as Content-Type: application/json, even without a body`,
+        ),
+      );
     }
     return { anonymous: false };
   };
 }
 
-function refused(status: AdminRefusal['status'], body: AdminRefusal['body'], headers: AdminRefusal['headers'] = {}): AdminVerdict {
+function refused(
+  status: AdminRefusal['status'],
+  body: AdminRefusal['body'],
+  headers: AdminRefusal['headers'] = {},
+): AdminVerdict {
   return { refusal: { status, body, headers } };
 }

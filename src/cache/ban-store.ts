@@ -23,7 +23,13 @@ export function parseBan(json: string): Ban | undefined {
     const value: unknown = JSON.parse(json);
     if (typeof value !== 'object' || value === null) return undefined;
     const { address, untilMs, strikes, reason } = value as Record<string, unknown>;
-    if (typeof address !== 'string' || typeof untilMs !== 'number' || typeof strikes !== 'number' || typeof reason !== 'string') return undefined;
+    if (
+      typeof address !== 'string' ||
+      typeof untilMs !== 'number' ||
+      typeof strikes !== 'number' ||
+      typeof reason !== 'string'
+    )
+      return undefined;
     return { address, untilMs, strikes, reason };
   } catch {
     return undefined;

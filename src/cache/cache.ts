@@ -46,7 +46,13 @@ export interface Cache {
    * entry lives `ttlMs` (Redis PX). With `fence`, only while its holder
    * holds the lease.
    */
-  swapBindings(aor: string, expected: readonly Binding[], next: readonly Binding[], ttlMs: number, fence?: Fence): Promise<SwapOutcome>;
+  swapBindings(
+    aor: string,
+    expected: readonly Binding[],
+    next: readonly Binding[],
+    ttlMs: number,
+    fence?: Fence,
+  ): Promise<SwapOutcome>;
   /** AoRs whose earliest binding expiry is <= `at` (the expiry sweep's work list). setBindings maintains this index (Redis: a sorted set scored by the earliest expiresAt). */
   dueAors(at: number, limit: number): Promise<string[]>;
   /** How many AoRs have bindings (the expiry index's size: expired ones not swept yet count too). */
@@ -99,9 +105,13 @@ export class CacheUnavailableError extends DrouterError {
   constructor(url: string, operation: string, cause: unknown) {
     const displayUrl = redactUrlPassword(url);
     const reason = redactUrlPassword(cause instanceof Error ? cause.message : String(cause));
-    super('DROUTER_ERR_CACHE_UNAVAILABLE', `the cache at ${displayUrl} did not answer ${operation}: ${reason} (check cache.url and that Redis runs)`, {
-      cause,
-    });
+    super(
+      'DROUTER_ERR_CACHE_UNAVAILABLE',
+      `the cache at ${displayUrl} did not answer ${operation}: ${reason} (check cache.url and that Redis runs)`,
+      {
+        cause,
+      },
+    );
     this.displayUrl = displayUrl;
     this.operation = operation;
   }

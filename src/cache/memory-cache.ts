@@ -64,14 +64,22 @@ export class MemoryCache implements Cache, BanStore {
     return copies;
   }
 
-  async swapBindings(aor: string, expected: readonly Binding[], next: readonly Binding[], ttlMs: number, fence?: Fence): Promise<SwapOutcome> {
+  async swapBindings(
+    aor: string,
+    expected: readonly Binding[],
+    next: readonly Binding[],
+    ttlMs: number,
+    fence?: Fence,
+  ): Promise<SwapOutcome> {
     this.assertOpen('swapBindings');
     if (next.length > 0) checkTtl(ttlMs);
     // No await from here on: atomic within this process.
     const lease = fence && this.live(this.leases, fence.lease);
     if (fence && (lease?.holder !== fence.holder || lease.token !== fence.token)) return 'fenced';
     const stored = this.live(this.bindings, aor);
-    const unchanged = this.readFrom.has(expected) ? this.readFrom.get(expected) === stored : JSON.stringify(expected) === JSON.stringify(stored ?? []);
+    const unchanged = this.readFrom.has(expected)
+      ? this.readFrom.get(expected) === stored
+      : JSON.stringify(expected) === JSON.stringify(stored ?? []);
     if (!unchanged) return 'changed';
     if (next.length === 0) {
       this.bindings.delete(aor);

@@ -8,7 +8,11 @@ type NonceCounts = Pick<Cache, 'acceptNonceCount'>;
  * turned away by a Redis outage. The price, for the outage only: a
  * response replayed to the other node of a pair is not caught there.
  */
-export function nonceCountsWithFallback(shared: NonceCounts, local: NonceCounts, onFallback: (error: CacheUnavailableError) => void): NonceCounts {
+export function nonceCountsWithFallback(
+  shared: NonceCounts,
+  local: NonceCounts,
+  onFallback: (error: CacheUnavailableError) => void,
+): NonceCounts {
   return {
     async acceptNonceCount(nonce, nc, ttlMs) {
       try {

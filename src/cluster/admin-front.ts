@@ -70,8 +70,16 @@ export async function startAdminFront(config: AdminConfig, pool: WorkerPool, log
   });
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      log.error({ err: error }, `admin ${request.method} ${request.url} failed in the primary: ${error instanceof Error ? error.message : String(error)}`);
-      if (!response.headersSent) sendJson(response, 500, errorBody('DROUTER_ERR_INTERNAL', error instanceof Error ? error.message : String(error)));
+      log.error(
+        { err: error },
+        `admin ${request.method} ${request.url} failed in the primary: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      if (!response.headersSent)
+        sendJson(
+          response,
+          500,
+          errorBody('DROUTER_ERR_INTERNAL', error instanceof Error ? error.message : String(error)),
+        );
     });
   });
 
@@ -91,7 +99,14 @@ export async function startAdminFront(config: AdminConfig, pool: WorkerPool, log
     const workers = pool.ready();
     const first = workers[0];
     if (!first) {
-      sendJson(response, 503, errorBody('DROUTER_ERR_INTERNAL', `no worker is ready to answer ${method} ${path} (${describeWorkers(pool.status())})`));
+      sendJson(
+        response,
+        503,
+        errorBody(
+          'DROUTER_ERR_INTERNAL',
+          `no worker is ready to answer ${method} ${path} (${describeWorkers(pool.status())})`,
+        ),
+      );
       return;
     }
     if (anonymous) {
@@ -155,11 +170,21 @@ async function forwardTo(worker: ReadyWorker, request: ForwardedHead, body: Buff
       ...(method === 'GET' || method === 'HEAD' || body.length === 0 ? {} : { body }),
       signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
     });
-    return { worker: worker.index, status: answer.status, contentType: answer.headers.get('content-type') ?? 'application/json', body: await answer.text() };
+    return {
+      worker: worker.index,
+      status: answer.status,
+      contentType: answer.headers.get('content-type') ?? 'application/json',
+      body: await answer.text(),
+    };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const message = `worker ${worker.index} (pid ${worker.pid}) did not answer ${method} ${request.url}: ${reason}`;
-    return { worker: worker.index, status: 502, contentType: 'application/json; charset=utf-8', body: JSON.stringify(errorBody('DROUTER_ERR_INTERNAL', message)) };
+    return {
+      worker: worker.index,
+      status: 502,
+      contentType: 'application/json; charset=utf-8',
+      body: JSON.stringify(errorBody('DROUTER_ERR_INTERNAL', message)),
+    };
   }
 }
 
@@ -218,7 +243,12 @@ function combineReloads(answers: readonly Answer[]): Answer {
 function combineHa(answers: readonly Answer[]): Answer {
   const parsed = parseAll(answers);
   const chosen = leaderOf(parsed) ?? worstOf(parsed);
-  const workers = parsed.map(({ answer, body }) => ({ worker: answer.worker, status: answer.status, role: body?.role ?? null, holder: body?.holder ?? null }));
+  const workers = parsed.map(({ answer, body }) => ({
+    worker: answer.worker,
+    status: answer.status,
+    role: body?.role ?? null,
+    holder: body?.holder ?? null,
+  }));
   return json(chosen.answer, chosen.answer.status, { ...chosen.body, workers });
 }
 
@@ -226,8 +256,12 @@ function combineHa(answers: readonly Answer[]): Answer {
 function combineHealth(answers: readonly Answer[], statuses: readonly WorkerStatus[]): Answer {
   const parsed = parseAll(answers);
   const worst = worstOf(parsed);
-  const leaderHa = parsed.map(({ body }) => body?.ha as { role?: unknown } | undefined).find((ha) => ha?.role === 'leader');
-  const roles = new Map(parsed.map(({ answer, body }) => [answer.worker, (body?.ha as { role?: unknown } | undefined)?.role ?? null]));
+  const leaderHa = parsed
+    .map(({ body }) => body?.ha as { role?: unknown } | undefined)
+    .find((ha) => ha?.role === 'leader');
+  const roles = new Map(
+    parsed.map(({ answer, body }) => [answer.worker, (body?.ha as { role?: unknown } | undefined)?.role ?? null]),
+  );
   const workers = statuses.map((status) => ({ ...status, role: roles.get(status.worker) ?? null }));
   return json(worst.answer, worst.answer.status, { ...worst.body, ...(leaderHa ? { ha: leaderHa } : {}), workers });
 }
@@ -253,7 +287,9 @@ function json(from: Answer, status: number, body: unknown): Answer {
 function parseJson(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

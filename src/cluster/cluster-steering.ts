@@ -57,7 +57,8 @@ export class ClusterSteering implements WorkerSteering {
 
   sendOverFlow(remote: Remote, text: string): void {
     const holder = this.flows.get(flowKey(remote));
-    if (holder !== undefined && this.deps.send(holder, { kind: 'send', transport: 'tcp', remote, text })) this.deps.observer.handedOff('tcp-send');
+    if (holder !== undefined && this.deps.send(holder, { kind: 'send', transport: 'tcp', remote, text }))
+      this.deps.observer.handedOff('tcp-send');
     else this.deps.onDropped(`no worker holds the TCP connection from ${flowKey(remote)} any more: message not sent`);
   }
 
@@ -80,6 +81,9 @@ export class ClusterSteering implements WorkerSteering {
     const transports = this.transports;
     if (!transports) return;
     if (frame.kind === 'receive') transports.receive(frame.text, frame.transport, frame.remote);
-    else if (!transports.writeToFlow(frame.remote, frame.text)) this.deps.onDropped(`the TCP connection from ${flowKey(frame.remote)} closed before another worker's message went out on it`);
+    else if (!transports.writeToFlow(frame.remote, frame.text))
+      this.deps.onDropped(
+        `the TCP connection from ${flowKey(frame.remote)} closed before another worker's message went out on it`,
+      );
   }
 }

@@ -25,7 +25,10 @@ const MAX_HEAD_CHARS = 80;
 
 export function encodeFrame(frame: HandoffFrame): Buffer {
   const kind = frame.kind === 'receive' ? 'r' : 's';
-  return Buffer.from(`${MAGIC} ${kind} ${frame.transport} ${frame.remote.address} ${frame.remote.port}\n${frame.text}`, 'latin1');
+  return Buffer.from(
+    `${MAGIC} ${kind} ${frame.transport} ${frame.remote.address} ${frame.remote.port}\n${frame.text}`,
+    'latin1',
+  );
 }
 
 /** The frame in a datagram, or undefined when it is not one (anything may arrive on a socket). */
@@ -33,8 +36,14 @@ export function decodeFrame(data: Buffer): HandoffFrame | undefined {
   const newline = data.indexOf(10);
   if (newline < 0 || newline > MAX_HEAD_CHARS) return undefined;
   const [magic, kind, transport, address, portText] = data.toString('latin1', 0, newline).split(' ');
-  if (magic !== MAGIC || (kind !== 'r' && kind !== 's') || (transport !== 'udp' && transport !== 'tcp') || !address) return undefined;
+  if (magic !== MAGIC || (kind !== 'r' && kind !== 's') || (transport !== 'udp' && transport !== 'tcp') || !address)
+    return undefined;
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return undefined;
-  return { kind: kind === 'r' ? 'receive' : 'send', transport, remote: { address, port }, text: data.toString('latin1', newline + 1) };
+  return {
+    kind: kind === 'r' ? 'receive' : 'send',
+    transport,
+    remote: { address, port },
+    text: data.toString('latin1', newline + 1),
+  };
 }

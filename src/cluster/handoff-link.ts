@@ -31,7 +31,11 @@ export class HandoffLink {
   }
 
   static async open(onFrame: (frame: HandoffFrame) => void, onDropped: (reason: string) => void): Promise<HandoffLink> {
-    const socket = createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES });
+    const socket = createSocket({
+      type: 'udp4',
+      recvBufferSize: SOCKET_BUFFER_BYTES,
+      sendBufferSize: SOCKET_BUFFER_BYTES,
+    });
     // exclusive: in a cluster worker a shared bind would go through the primary and give every worker the same socket.
     socket.bind({ address: LOOPBACK, port: 0, exclusive: true });
     await Promise.race([once(socket, 'listening'), once(socket, 'error').then(([error]) => Promise.reject(error))]);

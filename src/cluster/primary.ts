@@ -25,7 +25,12 @@ const WORKERS_STOP_MS = 1200;
  * admin address in front of theirs, passes SIGHUP on to every worker and
  * stops them all on SIGINT/SIGTERM within `shutdownDeadlineMs`.
  */
-export async function runPrimary(config: Readonly<Config>, workers: number, log: Logger, shutdownDeadlineMs: number): Promise<void> {
+export async function runPrimary(
+  config: Readonly<Config>,
+  workers: number,
+  log: Logger,
+  shutdownDeadlineMs: number,
+): Promise<void> {
   const violations = workerConfigViolations(config, workers);
   if (violations.length > 0) throw new ConfigError(violations);
   // Once, here: N workers creating a fresh schema at the same moment would collide.
@@ -33,14 +38,23 @@ export async function runPrimary(config: Readonly<Config>, workers: number, log:
   const storeUrl = prepared.store.displayUrl;
   await prepared.store.close();
 
-  const supervisor = new WorkerSupervisor({ count: workers, config: workerConfig(config), exec: WORKER_ENTRY, log, now: () => performance.now() });
+  const supervisor = new WorkerSupervisor({
+    count: workers,
+    config: workerConfig(config),
+    exec: WORKER_ENTRY,
+    log,
+    now: () => performance.now(),
+  });
   let front: AdminFront | undefined;
   // From the first fork on: a stop signal while the workers start must stop them too.
   const shutdown = serveUntilSignalled(
     {
       reload: async () => {
         const signalled = supervisor.signalAll('SIGHUP');
-        log.info({ signal: 'SIGHUP', workers: signalled }, `SIGHUP: each of ${plural(signalled, 'worker')} reloads the routing data`);
+        log.info(
+          { signal: 'SIGHUP', workers: signalled },
+          `SIGHUP: each of ${plural(signalled, 'worker')} reloads the routing data`,
+        );
       },
       stop: async () => {
         await Promise.all([front?.close(), supervisor.stop(Math.min(WORKERS_STOP_MS, shutdownDeadlineMs - 100))]);
@@ -53,7 +67,15 @@ export async function runPrimary(config: Readonly<Config>, workers: number, log:
   process.on('SIGTERM', shutdown);
   try {
     await supervisor.start();
-    front = await startAdminFront(config.admin, { ready: () => supervisor.ready(), status: () => supervisor.status(), metrics: async () => aggregateSnapshots(await supervisor.metrics(METRICS_TIMEOUT_MS)) }, log);
+    front = await startAdminFront(
+      config.admin,
+      {
+        ready: () => supervisor.ready(),
+        status: () => supervisor.status(),
+        metrics: async () => aggregateSnapshots(await supervisor.metrics(METRICS_TIMEOUT_MS)),
+      },
+      log,
+    );
   } catch (error) {
     process.removeListener('SIGINT', shutdown);
     process.removeListener('SIGTERM', shutdown);
@@ -62,7 +84,9 @@ export async function runPrimary(config: Readonly<Config>, workers: number, log:
   }
 
   const pids = supervisor.ready().map((worker) => worker.pid);
-  const schemaNote = prepared.schemaCreated ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')') : '';
+  const schemaNote = prepared.schemaCreated
+    ? ' (schema created' + (prepared.seeded ? ', example data loaded)' : ')')
+    : '';
   const sip = listeningText(config.sip);
   log.info(
     { workers, pids, store: storeUrl, admin: front.url },

@@ -88,7 +88,13 @@ export class WorkerSupervisor {
     cluster.setupPrimary({ exec: this.options.exec, args: [], silent: false });
     const allReady = new Promise<void>((resolve, reject) => (this.startSettled = { resolve, reject }));
     for (const slot of this.slots) this.fork(slot);
-    const timer = setTimeout(() => this.failStart(new Error(`workers not ready after ${START_TIMEOUT_MS / 1000} s: ${this.notReady().join(', ')}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () =>
+        this.failStart(
+          new Error(`workers not ready after ${START_TIMEOUT_MS / 1000} s: ${this.notReady().join(', ')}`),
+        ),
+      START_TIMEOUT_MS,
+    );
     try {
       await allReady;
       this.started = true;
@@ -98,7 +104,11 @@ export class WorkerSupervisor {
   }
 
   ready(): ReadyWorker[] {
-    return this.slots.flatMap((slot) => (slot.worker && slot.adminUrl ? [{ index: slot.index, pid: slot.worker.process.pid ?? 0, adminUrl: slot.adminUrl }] : []));
+    return this.slots.flatMap((slot) =>
+      slot.worker && slot.adminUrl
+        ? [{ index: slot.index, pid: slot.worker.process.pid ?? 0, adminUrl: slot.adminUrl }]
+        : [],
+    );
   }
 
   status(): WorkerStatus[] {
@@ -153,7 +163,10 @@ export class WorkerSupervisor {
     const deadline = new Promise<'late'>((resolve) => setTimeout(resolve, deadlineMs, 'late').unref());
     if ((await Promise.race([exited, deadline])) === 'late') {
       const late = this.running();
-      this.options.log.warn({ workers: late.map((slot) => slot.index) }, `workers ${late.map((slot) => slot.index).join(', ')} still running after ${deadlineMs} ms; killing them`);
+      this.options.log.warn(
+        { workers: late.map((slot) => slot.index) },
+        `workers ${late.map((slot) => slot.index).join(', ')} still running after ${deadlineMs} ms; killing them`,
+      );
       for (const slot of late) slot.worker?.process.kill('SIGKILL');
     }
   }
@@ -191,7 +204,11 @@ export class WorkerSupervisor {
         return;
       case 'ready':
         slot.adminUrl = message.adminUrl;
-        if (slot.restarts > 0) this.options.log.info({ worker: slot.index, pid: worker.process.pid }, `worker ${slot.index} is back (pid ${worker.process.pid})`);
+        if (slot.restarts > 0)
+          this.options.log.info(
+            { worker: slot.index, pid: worker.process.pid },
+            `worker ${slot.index} is back (pid ${worker.process.pid})`,
+          );
         if (!this.started && this.notReady().length === 0) this.startSettled?.resolve();
         return;
       case 'failed':
@@ -220,13 +237,20 @@ export class WorkerSupervisor {
     }
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     if (!this.started) {
-      this.failStart(slot.failure ? startError(slot.failure) : new Error(`worker ${slot.index} (pid ${worker.process.pid}) ${how} while starting`));
+      this.failStart(
+        slot.failure
+          ? startError(slot.failure)
+          : new Error(`worker ${slot.index} (pid ${worker.process.pid}) ${how} while starting`),
+      );
       return;
     }
     const delayMs = restartDelayMs(slot.lastDelayMs, this.options.now() - slot.startedAt);
     slot.lastDelayMs = delayMs;
     const reason = slot.failure ? `: ${slot.failure.message}` : '';
-    this.options.log.error({ worker: slot.index, pid: worker.process.pid, code, signal, restartInMs: delayMs }, `worker ${slot.index} (pid ${worker.process.pid}) ${how}${reason}; restarting it in ${delayMs} ms`);
+    this.options.log.error(
+      { worker: slot.index, pid: worker.process.pid, code, signal, restartInMs: delayMs },
+      `worker ${slot.index} (pid ${worker.process.pid}) ${how}${reason}; restarting it in ${delayMs} ms`,
+    );
     slot.restartTimer = setTimeout(() => {
       slot.restarts++;
       this.fork(slot);
@@ -263,5 +287,7 @@ export class WorkerSupervisor {
 
 /** A worker's start error as the CLI shows it: its code and message, as if this process had failed. */
 function startError(failure: { code: string | undefined; message: string }): Error {
-  return failure.code?.startsWith('DROUTER_ERR_') ? new DrouterError(failure.code as ErrorCode, failure.message) : new Error(failure.message);
+  return failure.code?.startsWith('DROUTER_ERR_')
+    ? new DrouterError(failure.code as ErrorCode, failure.message)
+    : new Error(failure.message);
 }

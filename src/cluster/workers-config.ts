@@ -27,18 +27,25 @@ export function workerConfigViolations(config: Readonly<Config>, workers: number
     violations.push({
       key: 'cache.url',
       value: config.cache.url,
-      allowed: 'redis://host:port/db: workers share bindings, nonces and gateway state only through Redis (memory is one per process)',
+      allowed:
+        'redis://host:port/db: workers share bindings, nonces and gateway state only through Redis (memory is one per process)',
       source,
     });
   }
   if (config.store.url === 'sqlite::memory:') {
-    violations.push({ key: 'store.url', value: config.store.url, allowed: 'mysql://… or a sqlite:PATH file that every worker opens (an in-memory database is one per process)', source });
+    violations.push({
+      key: 'store.url',
+      value: config.store.url,
+      allowed: 'mysql://… or a sqlite:PATH file that every worker opens (an in-memory database is one per process)',
+      source,
+    });
   }
   if (config.sip.engine !== 'native') {
     violations.push({
       key: 'sip.engine',
       value: config.sip.engine,
-      allowed: 'native: with drachtio the drachtio-server holds the SIP socket and drouter does little per message; run one process per drachtio-server',
+      allowed:
+        'native: with drachtio the drachtio-server holds the SIP socket and drouter does little per message; run one process per drachtio-server',
       source,
     });
   }

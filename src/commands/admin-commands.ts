@@ -87,14 +87,27 @@ export function rttText(ms: number): string {
 function gatewaysText(gateways: readonly GatewayJson[]): string {
   return table([
     ['gwid', 'address', 'state', 'since', 'rtt', 'reason'],
-    ...gateways.map((gw) => [gw.gwid, gw.address, gw.state, gw.since ?? '-', gw.lastRttMs === null ? '-' : rttText(gw.lastRttMs), gw.reason ?? '-']),
+    ...gateways.map((gw) => [
+      gw.gwid,
+      gw.address,
+      gw.state,
+      gw.since ?? '-',
+      gw.lastRttMs === null ? '-' : rttText(gw.lastRttMs),
+      gw.reason ?? '-',
+    ]),
   ]).join('\n');
 }
 
 function carriersText(carriers: readonly CarrierJson[]): string {
   return table([
     ['carrierid', 'state', 'sort', 'first only', 'gateways'],
-    ...carriers.map((carrier) => [carrier.carrierid, carrier.enabled ? 'enabled' : 'disabled', carrier.sortAlg, carrier.firstOnly ? 'yes' : 'no', carrier.gateways.join(',')]),
+    ...carriers.map((carrier) => [
+      carrier.carrierid,
+      carrier.enabled ? 'enabled' : 'disabled',
+      carrier.sortAlg,
+      carrier.firstOnly ? 'yes' : 'no',
+      carrier.gateways.join(','),
+    ]),
   ]).join('\n');
 }
 
@@ -105,8 +118,15 @@ export async function gatewaysCommand(client: AdminClient, options: OutputOption
 }
 
 /** `drouter gateway enable|disable GWID`: prints the gateway as it is now. */
-export async function setGatewayCommand(client: AdminClient, gwid: string, enable: boolean, options: OutputOptions): Promise<void> {
-  const gateway = await client.post<GatewayJson>(`/gateways/${encodeURIComponent(gwid)}/${enable ? 'enable' : 'disable'}`);
+export async function setGatewayCommand(
+  client: AdminClient,
+  gwid: string,
+  enable: boolean,
+  options: OutputOptions,
+): Promise<void> {
+  const gateway = await client.post<GatewayJson>(
+    `/gateways/${encodeURIComponent(gwid)}/${enable ? 'enable' : 'disable'}`,
+  );
   show(gateway, options, () => gatewaysText([gateway]));
 }
 
@@ -117,16 +137,30 @@ export async function carriersCommand(client: AdminClient, options: OutputOption
 }
 
 /** `drouter carrier enable|disable ID`: prints the carrier as it is now. */
-export async function setCarrierCommand(client: AdminClient, carrierid: string, enable: boolean, options: OutputOptions): Promise<void> {
-  const carrier = await client.post<CarrierJson>(`/carriers/${encodeURIComponent(carrierid)}/${enable ? 'enable' : 'disable'}`);
+export async function setCarrierCommand(
+  client: AdminClient,
+  carrierid: string,
+  enable: boolean,
+  options: OutputOptions,
+): Promise<void> {
+  const carrier = await client.post<CarrierJson>(
+    `/carriers/${encodeURIComponent(carrierid)}/${enable ? 'enable' : 'disable'}`,
+  );
   show(carrier, options, () => carriersText([carrier]));
 }
 
 /** `drouter reload`: exit 1 when the server refused the new data (it keeps the old snapshot). */
-export async function reloadCommand(client: AdminClient, options: OutputOptions & { inheritState: boolean }): Promise<number> {
+export async function reloadCommand(
+  client: AdminClient,
+  options: OutputOptions & { inheritState: boolean },
+): Promise<number> {
   const report = await client.post<ReloadJson>('/reload', options.inheritState ? {} : { inheritState: false });
   show(report, options, () => {
-    const problems = [...report.errors.map((line) => `error    ${line}`), ...report.skipped.map((line) => `skipped  ${line}`), ...report.warnings.map((line) => `warning  ${line}`)];
+    const problems = [
+      ...report.errors.map((line) => `error    ${line}`),
+      ...report.skipped.map((line) => `skipped  ${line}`),
+      ...report.warnings.map((line) => `warning  ${line}`),
+    ];
     const tally = problemTally(report);
     const { gateways, carriers, rules, callers } = report.counts;
     const verdict = report.ok
@@ -145,7 +179,14 @@ export async function peersCommand(client: AdminClient, options: OutputOptions):
     const rows = table([
       ['Name', 'Host', 'Dyn', 'Port', 'Status', 'Realtime'],
       // "(Unspecified)" and port 0 are what Asterisk shows for a peer that never registered.
-      ...peers.map((peer) => [peer.name, peer.host ?? '(Unspecified)', peer.dynamic ? 'D' : '', String(peer.port ?? 0), peer.status, peer.realtime ? 'yes' : 'no']),
+      ...peers.map((peer) => [
+        peer.name,
+        peer.host ?? '(Unspecified)',
+        peer.dynamic ? 'D' : '',
+        String(peer.port ?? 0),
+        peer.status,
+        peer.realtime ? 'yes' : 'no',
+      ]),
     ]);
     // Asterisk's own line, "1 sip peers" included (chan_sip.c prints "%d sip peers"), for the scripts that read it.
     const summary = `${peers.length} sip peers [registered: ${count('registered')}, unregistered: ${count('unregistered')}, unmonitored: ${count('unmonitored')}]`;
@@ -163,7 +204,13 @@ export async function peerCommand(client: AdminClient, name: string, options: Ou
     if (bindings.length === 0) return [...lines, '', 'bindings: none'].join('\n');
     const rows = table([
       ['contact', 'expires in', 'q', 'source', 'user agent'],
-      ...bindings.map((binding) => [binding.contact, `${binding.expiresInSeconds} s`, String(binding.q), binding.source, binding.userAgent ?? '-']),
+      ...bindings.map((binding) => [
+        binding.contact,
+        `${binding.expiresInSeconds} s`,
+        String(binding.q),
+        binding.source,
+        binding.userAgent ?? '-',
+      ]),
     ]);
     return [...lines, '', 'bindings:', ...rows].join('\n');
   });
@@ -176,8 +223,15 @@ export async function prunePeerCommand(client: AdminClient, name: string, option
 }
 
 /** `drouter probing [on|off]`: shows the switch, or sets it first. */
-export async function probingCommand(client: AdminClient, change: 'on' | 'off' | undefined, options: OutputOptions): Promise<void> {
-  const answer = change === undefined ? await client.get<ProbingJson>('/probing') : await client.post<ProbingJson>('/probing', { on: change === 'on' });
+export async function probingCommand(
+  client: AdminClient,
+  change: 'on' | 'off' | undefined,
+  options: OutputOptions,
+): Promise<void> {
+  const answer =
+    change === undefined
+      ? await client.get<ProbingJson>('/probing')
+      : await client.post<ProbingJson>('/probing', { on: change === 'on' });
   show(answer, options, () => `probing ${answer.probing ? 'on' : 'off'}`);
 }
 

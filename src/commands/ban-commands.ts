@@ -17,7 +17,10 @@ export async function bansCommand(client: AdminClient, options: OutputOptions): 
   show(bans, options, () =>
     bans.length === 0
       ? 'no source is banned'
-      : table([['address', 'until', 'left', 'ban', 'reason'], ...bans.map((ban) => [ban.address, ban.until, `${ban.remainingSeconds} s`, String(ban.strikes), ban.reason])]).join('\n'),
+      : table([
+          ['address', 'until', 'left', 'ban', 'reason'],
+          ...bans.map((ban) => [ban.address, ban.until, `${ban.remainingSeconds} s`, String(ban.strikes), ban.reason]),
+        ]).join('\n'),
   );
 }
 

@@ -39,8 +39,12 @@ export async function haCheckCommand(client: AdminClient, options: OutputOptions
   const health = await client.get<HealthJson>('/health');
   const failing = (['sip', 'store', 'cache'] as const).filter((part) => !health[part].ok);
   if (options.json) console.log(JSON.stringify(health, null, 2));
-  else if (failing.length === 0) console.log(`healthy: SIP ${health.sip.listening}, store and cache answer; ${statusText(health.ha)}`);
-  else console.log(`unhealthy: ${failing.map((part) => `${part} ${health[part].error ?? health[part].detail ?? 'not ok'}`).join('; ')}`);
+  else if (failing.length === 0)
+    console.log(`healthy: SIP ${health.sip.listening}, store and cache answer; ${statusText(health.ha)}`);
+  else
+    console.log(
+      `unhealthy: ${failing.map((part) => `${part} ${health[part].error ?? health[part].detail ?? 'not ok'}`).join('; ')}`,
+    );
   return failing.length === 0 ? 0 : 1;
 }
 
@@ -50,10 +54,17 @@ export async function haCheckCommand(client: AdminClient, options: OutputOptions
  * every lease renewal, and tells the running node at once. A node that is
  * not running is no error: it reads the file when it starts.
  */
-export async function haNotifyCommand(ha: Readonly<HaConfig>, client: AdminClient, args: readonly string[], options: OutputOptions): Promise<void> {
+export async function haNotifyCommand(
+  ha: Readonly<HaConfig>,
+  client: AdminClient,
+  args: readonly string[],
+  options: OutputOptions,
+): Promise<void> {
   const state = parseNotifyArguments(args);
   if (ha.keepalivedStateFile === '') {
-    throw new UsageError('ha.keepalivedStateFile is not set: the node would not know keepalived\'s state; set it (the same file in the node\'s configuration)');
+    throw new UsageError(
+      "ha.keepalivedStateFile is not set: the node would not know keepalived's state; set it (the same file in the node's configuration)",
+    );
   }
   await writeKeepalivedState(ha.keepalivedStateFile, state);
   try {
@@ -62,7 +73,9 @@ export async function haNotifyCommand(ha: Readonly<HaConfig>, client: AdminClien
     else console.log(`keepalived ${state} recorded in ${ha.keepalivedStateFile}; ${statusText(status)}`);
   } catch (error) {
     if (!(error instanceof AdminUnreachableError)) throw error;
-    console.error(`keepalived ${state} recorded in ${ha.keepalivedStateFile}; the node does not answer (${error.message}): it reads the file when it starts`);
+    console.error(
+      `keepalived ${state} recorded in ${ha.keepalivedStateFile}; the node does not answer (${error.message}): it reads the file when it starts`,
+    );
   }
 }
 

@@ -21,7 +21,10 @@ export interface RouteOptions {
   partition?: string;
 }
 
-async function withRouting<T>(config: Readonly<Config>, action: (routing: ReturnType<typeof createRoutingService>, store: KnexStore) => Promise<T>): Promise<T> {
+async function withRouting<T>(
+  config: Readonly<Config>,
+  action: (routing: ReturnType<typeof createRoutingService>, store: KnexStore) => Promise<T>,
+): Promise<T> {
   const store = await openStore(config.store.url);
   const data = routingDataOf(store, config.store.url, config.routing.partitions);
   try {
@@ -37,7 +40,12 @@ async function withRouting<T>(config: Readonly<Config>, action: (routing: Return
  * server answers with the gateways' live states; when nothing listens at
  * its URL the answer comes from the database, with the stored states.
  */
-export async function routeCommand(config: Readonly<Config>, client: AdminClient, number: string, options: RouteOptions): Promise<void> {
+export async function routeCommand(
+  config: Readonly<Config>,
+  client: AdminClient,
+  number: string,
+  options: RouteOptions,
+): Promise<void> {
   // A bad option is reported as such before any server is asked.
   const query = parseRouteQuery(options);
   let answer: RouteAnswerJson;
@@ -60,7 +68,9 @@ export async function routeCommand(config: Readonly<Config>, client: AdminClient
     answer = await routeFromDatabase(config, number, query, options);
     source = { answeredBy: 'store', url: redactUrlPassword(config.store.url) };
   }
-  console.log(options.json ? JSON.stringify({ source, ...answer }, null, 2) : `${sourceText(source)}\n${decisionText(answer)}`);
+  console.log(
+    options.json ? JSON.stringify({ source, ...answer }, null, 2) : `${sourceText(source)}\n${decisionText(answer)}`,
+  );
 }
 
 /** Who answered `drouter route`: the running server (live gateway states) or the store (the states stored in dr_gateways.state). */
@@ -71,10 +81,17 @@ interface RouteSource {
 }
 
 function sourceText(source: RouteSource): string {
-  return source.answeredBy === 'server' ? `source   the server at ${source.url} (live gateway states)` : `source   the store ${source.url} (gateway states as stored; no server answered)`;
+  return source.answeredBy === 'server'
+    ? `source   the server at ${source.url} (live gateway states)`
+    : `source   the store ${source.url} (gateway states as stored; no server answered)`;
 }
 
-async function routeFromDatabase(config: Readonly<Config>, number: string, query: ParsedRouteQuery, options: RouteOptions): Promise<RouteAnswerJson> {
+async function routeFromDatabase(
+  config: Readonly<Config>,
+  number: string,
+  query: ParsedRouteQuery,
+  options: RouteOptions,
+): Promise<RouteAnswerJson> {
   const at = query.at ?? new Date();
   return withRouting(config, async (routing) => {
     await routing.load();
@@ -106,10 +123,13 @@ export async function checkCommand(config: Readonly<Config>, options: { strict?:
     // How the tables were read: an operator's OpenSIPS 1.x or Kamailio layout, the optional tables absent.
     const layout = await store.readLayout();
     console.log([`layout   ${layout.name}`, ...layout.notes.map((note) => `note     ${note}`)].join('\n'));
-    if (report.ok && config.routing.partitions.enabled) console.log(`partitions ${[...routing.current.tables.keys()].join(', ') || '(none in dr_partitions)'}`);
+    if (report.ok && config.routing.partitions.enabled)
+      console.log(`partitions ${[...routing.current.tables.keys()].join(', ') || '(none in dr_partitions)'}`);
     const verdict = report.ok ? 'routing data builds' : 'routing data does not build';
     const { gateways, carriers, rules } = report.counts;
-    console.log(`${verdict}: ${problemTally(report)} (${plural(gateways, 'gateway')}, ${plural(carriers, 'carrier')}, ${plural(rules, 'rule')})`);
+    console.log(
+      `${verdict}: ${problemTally(report)} (${plural(gateways, 'gateway')}, ${plural(carriers, 'carrier')}, ${plural(rules, 'rule')})`,
+    );
     return report.ok ? 0 : 1;
   });
 }

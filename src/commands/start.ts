@@ -30,7 +30,16 @@ export async function startCommand(config: Readonly<Config>, options: { workers?
  * call on a stop signal: the server stops and the process exits 0, by
  * `deadlineMs` at the latest.
  */
-export function serveUntilSignalled(server: { reload(): Promise<unknown>; reopenLogs?(): void; reloadCertificates?(): Promise<void>; stop(): Promise<void> }, log: Logger, deadlineMs: number): (signal: NodeJS.Signals | 'disconnect') => void {
+export function serveUntilSignalled(
+  server: {
+    reload(): Promise<unknown>;
+    reopenLogs?(): void;
+    reloadCertificates?(): Promise<void>;
+    stop(): Promise<void>;
+  },
+  log: Logger,
+  deadlineMs: number,
+): (signal: NodeJS.Signals | 'disconnect') => void {
   let stopping = false;
   // The security log is reopened for logrotate. The reloads log their own outcome; a failure leaves the old snapshot, and the old certificate, in use.
   process.on('SIGHUP', () => {

@@ -27,7 +27,14 @@ export function loadConfig(options: {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError([{ key: '--config', value: file, allowed: `a readable YAML file (${reason})`, source: 'the command line or DROUTER_CONFIG' }]);
+    throw new ConfigError([
+      {
+        key: '--config',
+        value: file,
+        allowed: `a readable YAML file (${reason})`,
+        source: 'the command line or DROUTER_CONFIG',
+      },
+    ]);
   }
   return resolveConfig(text, file, options.env);
 }
@@ -67,12 +74,23 @@ function parseConfigYaml(text: string, fileName: string): Record<string, unknown
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigError([{ key: '(file)', value: parsed, allowed: 'a YAML mapping of sections (sip, admin, store, …)', source: fileName }]);
+    throw new ConfigError([
+      { key: '(file)', value: parsed, allowed: 'a YAML mapping of sections (sip, admin, store, …)', source: fileName },
+    ]);
   }
   return parsed as Record<string, unknown>;
 }
 
-const BOOLEAN_WORDS: Record<string, boolean> = { true: true, yes: true, on: true, '1': true, false: false, no: false, off: false, '0': false };
+const BOOLEAN_WORDS: Record<string, boolean> = {
+  true: true,
+  yes: true,
+  on: true,
+  '1': true,
+  false: false,
+  no: false,
+  off: false,
+  '0': false,
+};
 
 /**
  * Environment values are strings; turn them into the leaf's type where the
@@ -116,14 +134,21 @@ function unknownVariables(env: Environment): ConfigViolation[] {
 }
 
 /** Every key a file may name: the leaves and the sections above them (`sip`, `sip.tcp`). */
-const FILE_KEYS = new Set(CONFIG_LEAVES.flatMap((leaf) => leaf.path.map((_, depth) => leaf.path.slice(0, depth + 1).join('.'))));
+const FILE_KEYS = new Set(
+  CONFIG_LEAVES.flatMap((leaf) => leaf.path.map((_, depth) => leaf.path.slice(0, depth + 1).join('.'))),
+);
 
 function violationsOf(issue: z.core.$ZodIssue, input: unknown, sourceOf: (key: string) => string): ConfigViolation[] {
   if (issue.code === 'unrecognized_keys') {
     const parent = issue.path.map(String);
     return issue.keys.map((name) => {
       const key = [...parent, name].join('.');
-      return { key, value: valueAtPath(input, [...parent, name]), allowed: `not a configuration key${didYouMean(key, FILE_KEYS)}`, source: sourceOf(key) };
+      return {
+        key,
+        value: valueAtPath(input, [...parent, name]),
+        allowed: `not a configuration key${didYouMean(key, FILE_KEYS)}`,
+        source: sourceOf(key),
+      };
     });
   }
   const leaf = leafAt(issue.path);

@@ -22,7 +22,13 @@ export interface Ban {
 }
 
 /** The ban a source earns now, given its previous one (still remembered, or undefined). */
-export function nextBan(address: string, reason: string, previous: Ban | undefined, nowMs: number, policy: BanPolicy): Ban {
+export function nextBan(
+  address: string,
+  reason: string,
+  previous: Ban | undefined,
+  nowMs: number,
+  policy: BanPolicy,
+): Ban {
   const remembered = previous !== undefined && nowMs < forgetAt(previous, policy);
   const strikes = remembered ? previous.strikes + 1 : 1;
   const seconds = Math.min(policy.maxBanSeconds, policy.banSeconds * 2 ** (strikes - 1));

@@ -96,7 +96,11 @@ export class OverloadGuard {
     if (++this.samples % UTILIZATION_EVERY_SAMPLES === 0) {
       this.busy = smoothedUtilization(this.busy, performance.eventLoopUtilization(this.utilization).utilization);
       this.utilization = performance.eventLoopUtilization();
-      this.utilizationShare = nextUtilizationShare(this.utilizationShare, this.busy, this.deps.config.maxLoopUtilization);
+      this.utilizationShare = nextUtilizationShare(
+        this.utilizationShare,
+        this.busy,
+        this.deps.config.maxLoopUtilization,
+      );
     }
     if (this.share() > 0) this.strained(now);
     else this.enter(now - this.lastStrainedAt < CALM_AFTER_MS);
@@ -113,7 +117,11 @@ export class OverloadGuard {
     this.overloaded = overloaded;
     this.deps.observer.overloaded(overloaded);
     const invites = this.deps.invitesInProgress();
-    if (overloaded) this.deps.log.warn({ lagMs: Math.round(this.lagMs), invitesInProgress: invites, shedShare: this.share() }, `overloaded (event loop ${Math.round(this.lagMs)} ms late, ${invites} INVITEs in progress, shedding ${Math.round(this.share() * 100)} %): new INVITEs and REGISTERs are answered 503 with Retry-After`);
+    if (overloaded)
+      this.deps.log.warn(
+        { lagMs: Math.round(this.lagMs), invitesInProgress: invites, shedShare: this.share() },
+        `overloaded (event loop ${Math.round(this.lagMs)} ms late, ${invites} INVITEs in progress, shedding ${Math.round(this.share() * 100)} %): new INVITEs and REGISTERs are answered 503 with Retry-After`,
+      );
     else this.deps.log.info({}, 'no longer overloaded: new INVITEs and REGISTERs are served again');
   }
 }

@@ -4,7 +4,18 @@
  * sundayddr, SIPScan, iWar and PortSIP's test tool are the other common
  * ones in honeypot logs). Matched case-insensitively anywhere in the header.
  */
-export const DEFAULT_SCANNER_AGENTS = ['friendly-scanner', 'sipvicious', 'sipcli', 'VaxSIPUserAgent', 'sundayddr', 'SIPScan', 'iWar', 'sip-scan', 'smap', 'pplsip'] as const;
+export const DEFAULT_SCANNER_AGENTS = [
+  'friendly-scanner',
+  'sipvicious',
+  'sipcli',
+  'VaxSIPUserAgent',
+  'sundayddr',
+  'SIPScan',
+  'iWar',
+  'sip-scan',
+  'smap',
+  'pplsip',
+] as const;
 
 /** The listed agent a User-Agent header names, if any. */
 export function scannerMatcher(agents: readonly string[]): (userAgent: string | undefined) => string | undefined {

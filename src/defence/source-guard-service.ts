@@ -70,7 +70,12 @@ export class SourceGuard implements RequestScreen {
   constructor(private readonly deps: SourceGuardDeps) {
     const { config } = deps;
     const buckets = (rate: { perSecond: number; burst: number }): TokenBuckets | undefined =>
-      config.enabled && rate.perSecond > 0 ? new TokenBuckets({ ratePerSecond: rate.perSecond, burst: rate.burst } satisfies BucketRate, config.maxTrackedSources) : undefined;
+      config.enabled && rate.perSecond > 0
+        ? new TokenBuckets(
+            { ratePerSecond: rate.perSecond, burst: rate.burst } satisfies BucketRate,
+            config.maxTrackedSources,
+          )
+        : undefined;
     this.rates = { REGISTER: buckets(config.register), INVITE: buckets(config.invite), other: buckets(config.other) };
     const windowMs = config.ban.windowSeconds * 1000;
     this.sourceFailures = new FailureWindows(windowMs, config.maxTrackedSources);
@@ -105,18 +110,29 @@ export class SourceGuard implements RequestScreen {
     if (scanner !== undefined) {
       this.deps.observer.requestDropped('scanner');
       // One notice per source and window, not per packet: a scan is thousands of them.
-      if (this.scoreFailure(address, `requests of a SIP scanner (User-Agent ${scanner})`) === 1) this.deps.notices.scannerDropped(address, request.userAgent ?? scanner);
+      if (this.scoreFailure(address, `requests of a SIP scanner (User-Agent ${scanner})`) === 1)
+        this.deps.notices.scannerDropped(address, request.userAgent ?? scanner);
       return false;
     }
-    const buckets = request.method === 'REGISTER' || request.method === 'INVITE' ? this.rates[request.method] : request.method === 'ACK' ? undefined : this.rates.other;
+    const buckets =
+      request.method === 'REGISTER' || request.method === 'INVITE'
+        ? this.rates[request.method]
+        : request.method === 'ACK'
+          ? undefined
+          : this.rates.other;
     if (!buckets || buckets.take(address, this.deps.now())) return true;
     this.deps.observer.requestDropped('rate-limited');
     // A source that goes on far past its rate is a flood, not a busy office: banned too (Kamailio pike's block).
     const { overRate } = this.deps.config.ban;
     const drops = this.rateDrops.add(address, this.deps.now());
-    if (overRate > 0 && drops >= overRate) this.impose(address, `${drops} requests over its rate in ${this.deps.config.ban.windowSeconds} s`);
+    if (overRate > 0 && drops >= overRate)
+      this.impose(address, `${drops} requests over its rate in ${this.deps.config.ban.windowSeconds} s`);
     const heldBack = this.rateReports.admit(this.deps.now());
-    if (heldBack !== undefined) this.deps.log.warn({ source: address, method: request.method, heldBack }, `requests from ${address} over the ${request.method} rate dropped${heldBack > 0 ? ` (and ${heldBack} more over-rate requests since the last report)` : ''}`);
+    if (heldBack !== undefined)
+      this.deps.log.warn(
+        { source: address, method: request.method, heldBack },
+        `requests from ${address} over the ${request.method} rate dropped${heldBack > 0 ? ` (and ${heldBack} more over-rate requests since the last report)` : ''}`,
+      );
     return false;
   }
 
@@ -127,7 +143,10 @@ export class SourceGuard implements RequestScreen {
     const { ban } = this.deps.config;
     const againstUser = user !== undefined && ban.userFailures > 0 ? this.userFailures.add(user, this.deps.now()) : 0;
     if (againstUser >= ban.userFailures && ban.userFailures > 0) {
-      this.impose(address, `failed authentication for user ${user ?? ''}, who had ${againstUser} failures in ${ban.windowSeconds} s`);
+      this.impose(
+        address,
+        `failed authentication for user ${user ?? ''}, who had ${againstUser} failures in ${ban.windowSeconds} s`,
+      );
       return;
     }
     this.scoreFailure(address, 'failed authentications');
@@ -215,7 +234,10 @@ export class SourceGuard implements RequestScreen {
   private storeFailed(error: unknown): void {
     const heldBack = this.storeReports.admit(this.deps.now());
     if (heldBack === undefined) return;
-    this.deps.log.warn({ err: error }, `the shared ban list is not reachable (${error instanceof Error ? error.message : String(error)}); bans stay as this node knows them${heldBack > 0 ? ` (${heldBack} more failures since the last report)` : ''}`);
+    this.deps.log.warn(
+      { err: error },
+      `the shared ban list is not reachable (${error instanceof Error ? error.message : String(error)}); bans stay as this node knows them${heldBack > 0 ? ` (${heldBack} more failures since the last report)` : ''}`,
+    );
   }
 
   private policy() {

@@ -27,7 +27,9 @@ export class TokenBuckets {
   /** Spends one token of `key`'s bucket: false when it is empty (the request is over the rate). */
   take(key: string, nowMs: number): boolean {
     const bucket = this.buckets.get(key);
-    const tokens = bucket ? Math.min(this.rate.burst, bucket.tokens + ((nowMs - bucket.atMs) / 1000) * this.rate.ratePerSecond) : this.rate.burst;
+    const tokens = bucket
+      ? Math.min(this.rate.burst, bucket.tokens + ((nowMs - bucket.atMs) / 1000) * this.rate.ratePerSecond)
+      : this.rate.burst;
     if (bucket) this.buckets.delete(key);
     else if (this.buckets.size >= this.maxKeys) this.forgetOldest();
     const allowed = tokens >= 1;

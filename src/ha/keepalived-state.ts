@@ -25,10 +25,13 @@ function isKeepalivedState(text: string): text is KeepalivedState {
 export function parseNotifyArguments(args: readonly string[]): KeepalivedState {
   const state = args.length === 1 ? args[0] : args.length === 3 || args.length === 4 ? args[2] : undefined;
   if (state === undefined) {
-    throw new UsageError(`expected STATE, or keepalived's TYPE NAME STATE [PRIORITY]; got ${plural(args.length, 'argument')} (${args.join(' ')})`);
+    throw new UsageError(
+      `expected STATE, or keepalived's TYPE NAME STATE [PRIORITY]; got ${plural(args.length, 'argument')} (${args.join(' ')})`,
+    );
   }
   const upper = state.toUpperCase();
-  if (!isKeepalivedState(upper)) throw new UsageError(`keepalived state ${JSON.stringify(state)}: expected one of ${KEEPALIVED_STATES.join(', ')}`);
+  if (!isKeepalivedState(upper))
+    throw new UsageError(`keepalived state ${JSON.stringify(state)}: expected one of ${KEEPALIVED_STATES.join(', ')}`);
   return upper;
 }
 
@@ -42,7 +45,10 @@ export async function readKeepalivedState(path: string): Promise<KeepalivedView>
     throw error;
   }
   const state = text.trim();
-  if (!isKeepalivedState(state)) throw new Error(`${path} holds ${JSON.stringify(state.slice(0, 40))}, not a keepalived state (${KEEPALIVED_STATES.join(', ')})`);
+  if (!isKeepalivedState(state))
+    throw new Error(
+      `${path} holds ${JSON.stringify(state.slice(0, 40))}, not a keepalived state (${KEEPALIVED_STATES.join(', ')})`,
+    );
   return state;
 }
 

@@ -100,7 +100,13 @@ export class Leadership {
   async status(): Promise<LeadershipStatus> {
     const leaseHolder = await this.deps.cache.leaseHolder('leader').catch(() => undefined);
     const leader = this.isLeader();
-    return { holder: this.options.holder, role: leader ? 'leader' : 'standby', keepalived: this.keepalived, leaseHolder: leaseHolder ?? null, token: leader ? this.token : null };
+    return {
+      holder: this.options.holder,
+      role: leader ? 'leader' : 'standby',
+      keepalived: this.keepalived,
+      leaseHolder: leaseHolder ?? null,
+      token: leader ? this.token : null,
+    };
   }
 
   /** Stops contending; a leader gives the lease up so the other node need not wait for it to run out. */
@@ -138,7 +144,10 @@ export class Leadership {
       try {
         this.keepalived = await readKeepalivedState(file);
       } catch (error) {
-        this.deps.log.error({ err: error, file }, `keepalived state not read from ${file} (keeping ${this.keepalived}): ${error instanceof Error ? error.message : String(error)}`);
+        this.deps.log.error(
+          { err: error, file },
+          `keepalived state not read from ${file} (keeping ${this.keepalived}): ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
     if (!contends(file, this.keepalived)) {
@@ -151,7 +160,11 @@ export class Leadership {
       token = await this.deps.cache.claimLease('leader', this.options.holder, this.options.ttlMs);
     } catch (error) {
       // The lease lasts until its deadline: the deadline timer ends the leadership if no renewal comes.
-      if (!this.claimFailing) this.deps.log.error({ err: error }, `leader lease not renewed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!this.claimFailing)
+        this.deps.log.error(
+          { err: error },
+          `leader lease not renewed: ${error instanceof Error ? error.message : String(error)}`,
+        );
       this.claimFailing = true;
       return;
     }
@@ -165,7 +178,11 @@ export class Leadership {
     this.token = token;
     this.validUntil = sentAt + this.options.ttlMs - SAFETY_MARGIN_MS;
     this.armDeadline();
-    if (retaken) this.deps.log.warn({ holder: this.options.holder, token }, `${this.options.holder} took the leader lease again under token ${token}: it had been lost (a Redis failover?); writes under the old token are refused`);
+    if (retaken)
+      this.deps.log.warn(
+        { holder: this.options.holder, token },
+        `${this.options.holder} took the leader lease again under token ${token}: it had been lost (a Redis failover?); writes under the old token are refused`,
+      );
     if (!this.leader) {
       this.leader = true;
       this.deps.onChange(true, 'took the leader lease');
@@ -175,9 +192,12 @@ export class Leadership {
   /** Ends the leadership when the lease's deadline passes with no renewal (each renewal sets a new timer). */
   private armDeadline(): void {
     clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = setTimeout(() => {
-      if (this.leader) void this.stepDown('the leader lease ran out before it was renewed', false);
-    }, Math.max(0, this.validUntil - this.deps.now()));
+    this.deadlineTimer = setTimeout(
+      () => {
+        if (this.leader) void this.stepDown('the leader lease ran out before it was renewed', false);
+      },
+      Math.max(0, this.validUntil - this.deps.now()),
+    );
     this.deadlineTimer.unref();
   }
 
@@ -189,7 +209,10 @@ export class Leadership {
     if (wasLeader) this.deps.onChange(false, reason);
     if (!wasLeader || !release) return;
     await this.deps.cache.releaseLease('leader', this.options.holder).catch((error: unknown) => {
-      this.deps.log.warn({ err: error }, `leader lease not released (it runs out by itself): ${error instanceof Error ? error.message : String(error)}`);
+      this.deps.log.warn(
+        { err: error },
+        `leader lease not released (it runs out by itself): ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
   }
 }

@@ -22,7 +22,13 @@ export interface SingletonWork {
  * info: in a pair, which node probes and sweeps is what an operator reads
  * the log for.
  */
-export function singletonWork(config: Readonly<Config>, cache: Cache, log: Logger, metrics: Metrics, work: readonly SingletonWork[]): Leadership {
+export function singletonWork(
+  config: Readonly<Config>,
+  cache: Cache,
+  log: Logger,
+  metrics: Metrics,
+  work: readonly SingletonWork[],
+): Leadership {
   const { nodeName, lease, keepalivedStateFile } = config.ha;
   const holder = `${nodeName || hostname()}/${process.pid}/${randomHex(3)}`;
   const alone = config.cache.url === 'memory';
@@ -34,7 +40,10 @@ export function singletonWork(config: Readonly<Config>, cache: Cache, log: Logge
       log,
       onChange(leader, reason) {
         metrics.leaderRole(leader);
-        log[alone ? 'debug' : 'info']({ holder, role: leader ? 'leader' : 'standby', reason }, `${holder} is ${leader ? 'the leader: probing and sweeping here' : 'standing by: no probing or sweeping here'} (${reason})`);
+        log[alone ? 'debug' : 'info'](
+          { holder, role: leader ? 'leader' : 'standby', reason },
+          `${holder} is ${leader ? 'the leader: probing and sweeping here' : 'standing by: no probing or sweeping here'} (${reason})`,
+        );
         for (const each of work) {
           if (leader) each.start();
           else void each.stop();

@@ -9,7 +9,9 @@ export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
  * and histograms summed, the gauges of shared state (gateway state,
  * bindings) taken from the first worker, as every worker shows the same.
  */
-export async function aggregateSnapshots(snapshots: readonly MetricsSnapshot[]): Promise<{ contentType: string; text: string }> {
+export async function aggregateSnapshots(
+  snapshots: readonly MetricsSnapshot[],
+): Promise<{ contentType: string; text: string }> {
   const registry = AggregatorRegistry.aggregate([...snapshots]);
   return { contentType: registry.contentType, text: await registry.metrics() };
 }

@@ -12,7 +12,10 @@ import type { GatewayState } from '../routing/routing-table.js';
 export type GatewayStateName = GatewayState;
 
 // The compiler checks this object has exactly one key per state, so a new state cannot miss its series.
-const GATEWAY_STATES = Object.keys({ active: 0, 'probing-disabled': 0, 'admin-disabled': 0 } satisfies Record<GatewayStateName, 0>) as GatewayStateName[];
+const GATEWAY_STATES = Object.keys({ active: 0, 'probing-disabled': 0, 'admin-disabled': 0 } satisfies Record<
+  GatewayStateName,
+  0
+>) as GatewayStateName[];
 
 const PROBE_FAILURE_REASONS = ['timeout', 'negative-reply', 'send-failed'] as const;
 export type ProbeFailureReason = (typeof PROBE_FAILURE_REASONS)[number];
@@ -43,7 +46,22 @@ export type TcpCloseReason = (typeof TCP_CLOSE_REASONS)[number];
 const DROP_REASONS = ['banned', 'rate-limited', 'scanner'] as const satisfies readonly DropReason[];
 const SHED_METHODS = ['INVITE', 'REGISTER'] as const;
 
-const SIP_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'UPDATE', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE', 'SUBSCRIBE', 'PUBLISH'] as const;
+const SIP_METHODS = [
+  'INVITE',
+  'ACK',
+  'BYE',
+  'CANCEL',
+  'REGISTER',
+  'OPTIONS',
+  'INFO',
+  'UPDATE',
+  'REFER',
+  'NOTIFY',
+  'PRACK',
+  'MESSAGE',
+  'SUBSCRIBE',
+  'PUBLISH',
+] as const;
 const KNOWN_METHODS = new Set<string>(SIP_METHODS);
 const OTHER = 'other';
 
@@ -74,43 +92,162 @@ export class Metrics {
   private bindingsSource: (() => Promise<number>) | undefined;
 
   // Every worker of a node shows the same shared state: summed over workers it would count N times, so the node shows one worker's.
-  private readonly gatewayUp = this.gauge('sipdr_gateway_up', 'Whether the gateway takes calls: 1 when active, 0 when disabled by probing or by admin.', ['gateway'], undefined, 'first');
-  private readonly gatewayStates = this.gauge('sipdr_gateway_state', "The gateway's state: 1 on the series of its current state, 0 on the two others.", ['gateway', 'state'], undefined, 'first');
-  private readonly gatewayStateChanges = this.counter('sipdr_gateway_state_changes_total', 'Changes of gateway state, labelled with the state entered.', ['gateway', 'state']);
-  private readonly probeRttSeconds = this.histogram('sipdr_probe_rtt_seconds', 'Round-trip time of the OPTIONS probes a gateway answered.', ['gateway'], PROBE_RTT_BUCKETS_SECONDS);
-  private readonly probeFailures = this.counter('sipdr_probe_failures_total', 'OPTIONS probes that failed, by reason: timeout, negative-reply or send-failed.', ['gateway', 'reason']);
-  private readonly routingDecisions = this.counter('sipdr_routing_decisions_total', 'Routing decisions for new requests, by outcome: routed, no-rule, no-gateway, registered or offline.', ['outcome']);
-  private readonly failovers = this.counter('sipdr_failovers_total', 'Calls that moved on from this gateway to their next destination.', ['gateway']);
-  private readonly registrations = this.counter('sipdr_registrations_total', 'REGISTER requests handled, by result.', ['result']);
-  private readonly refilledBindings = this.counter('sipdr_bindings_refilled_total', 'Bindings put back into a cache that had lost them (restarted empty), from the sippeers rows, by the leader.', []);
-  private readonly bindings: Gauge = this.gauge('sipdr_bindings', 'Addresses of record with at least one live binding, read from the location store at each scrape (absent when it cannot be read).', [], () => this.readBindings(), 'first');
-  private readonly sipRequests = this.counter('sipdr_sip_requests_total', 'SIP requests received, by method (a method we do not know counts as other).', ['method']);
-  private readonly sipResponses = this.counter('sipdr_sip_responses_total', 'SIP responses sent upstream, by method of the request and status code.', ['method', 'code']);
+  private readonly gatewayUp = this.gauge(
+    'sipdr_gateway_up',
+    'Whether the gateway takes calls: 1 when active, 0 when disabled by probing or by admin.',
+    ['gateway'],
+    undefined,
+    'first',
+  );
+  private readonly gatewayStates = this.gauge(
+    'sipdr_gateway_state',
+    "The gateway's state: 1 on the series of its current state, 0 on the two others.",
+    ['gateway', 'state'],
+    undefined,
+    'first',
+  );
+  private readonly gatewayStateChanges = this.counter(
+    'sipdr_gateway_state_changes_total',
+    'Changes of gateway state, labelled with the state entered.',
+    ['gateway', 'state'],
+  );
+  private readonly probeRttSeconds = this.histogram(
+    'sipdr_probe_rtt_seconds',
+    'Round-trip time of the OPTIONS probes a gateway answered.',
+    ['gateway'],
+    PROBE_RTT_BUCKETS_SECONDS,
+  );
+  private readonly probeFailures = this.counter(
+    'sipdr_probe_failures_total',
+    'OPTIONS probes that failed, by reason: timeout, negative-reply or send-failed.',
+    ['gateway', 'reason'],
+  );
+  private readonly routingDecisions = this.counter(
+    'sipdr_routing_decisions_total',
+    'Routing decisions for new requests, by outcome: routed, no-rule, no-gateway, registered or offline.',
+    ['outcome'],
+  );
+  private readonly failovers = this.counter(
+    'sipdr_failovers_total',
+    'Calls that moved on from this gateway to their next destination.',
+    ['gateway'],
+  );
+  private readonly registrations = this.counter('sipdr_registrations_total', 'REGISTER requests handled, by result.', [
+    'result',
+  ]);
+  private readonly refilledBindings = this.counter(
+    'sipdr_bindings_refilled_total',
+    'Bindings put back into a cache that had lost them (restarted empty), from the sippeers rows, by the leader.',
+    [],
+  );
+  private readonly bindings: Gauge = this.gauge(
+    'sipdr_bindings',
+    'Addresses of record with at least one live binding, read from the location store at each scrape (absent when it cannot be read).',
+    [],
+    () => this.readBindings(),
+    'first',
+  );
+  private readonly sipRequests = this.counter(
+    'sipdr_sip_requests_total',
+    'SIP requests received, by method (a method we do not know counts as other).',
+    ['method'],
+  );
+  private readonly sipResponses = this.counter(
+    'sipdr_sip_responses_total',
+    'SIP responses sent upstream, by method of the request and status code.',
+    ['method', 'code'],
+  );
   private readonly reloads = this.counter('sipdr_reloads_total', 'Reloads of the routing data, by result.', ['result']);
   // Every worker of a node loads the same rows.
-  private readonly rowsSkipped = this.gauge('sipdr_routing_rows_skipped', 'Drouting rows left out of the routing snapshot in use, as OpenSIPS 3.x leaves them out (a bad timerec, an unparsable gwlist, a probe_mode it does not know …), by table; set at each load.', ['table'], undefined, 'first');
+  private readonly rowsSkipped = this.gauge(
+    'sipdr_routing_rows_skipped',
+    'Drouting rows left out of the routing snapshot in use, as OpenSIPS 3.x leaves them out (a bad timerec, an unparsable gwlist, a probe_mode it does not know …), by table; set at each load.',
+    ['table'],
+    undefined,
+    'first',
+  );
   private readonly workerHandoffs = this.counter(
     'sipdr_worker_handoffs_total',
-    'With --workers N: messages a worker handed to the worker that owns them, by kind: request (owned by its branch), response (to that worker\'s request), tcp-send (over a TCP connection that worker holds).',
+    "With --workers N: messages a worker handed to the worker that owns them, by kind: request (owned by its branch), response (to that worker's request), tcp-send (over a TCP connection that worker holds).",
     ['kind'],
   );
-  private readonly tcpRefusals = this.counter('sipdr_tcp_connections_refused_total', 'Native engine: accepted TCP connections closed at once because a cap was reached, by cap: total (sip.tcp.maxConnections) or per-source (sip.tcp.maxConnectionsPerSource).', ['cap']);
-  private readonly tcpClosures = this.counter('sipdr_tcp_connections_closed_total', 'Native engine: TCP connections closed by a limit, by reason: idle (sip.tcp.idleTimeoutMs), message-timeout (a message not whole within sip.tcp.messageTimeoutMs), oversized (a head or body over its cap).', ['reason']);
-  private readonly requestsDropped = this.counter('sipdr_requests_dropped_total', 'Requests dropped without an answer, by reason: banned (the source is banned; on the native engine over UDP dropped before parsing), rate-limited (over its limits.* rate), scanner (a User-Agent of limits.scannerUserAgents).', ['reason']);
+  private readonly tcpRefusals = this.counter(
+    'sipdr_tcp_connections_refused_total',
+    'Native engine: accepted TCP connections closed at once because a cap was reached, by cap: total (sip.tcp.maxConnections) or per-source (sip.tcp.maxConnectionsPerSource).',
+    ['cap'],
+  );
+  private readonly tcpClosures = this.counter(
+    'sipdr_tcp_connections_closed_total',
+    'Native engine: TCP connections closed by a limit, by reason: idle (sip.tcp.idleTimeoutMs), message-timeout (a message not whole within sip.tcp.messageTimeoutMs), oversized (a head or body over its cap).',
+    ['reason'],
+  );
+  private readonly requestsDropped = this.counter(
+    'sipdr_requests_dropped_total',
+    'Requests dropped without an answer, by reason: banned (the source is banned; on the native engine over UDP dropped before parsing), rate-limited (over its limits.* rate), scanner (a User-Agent of limits.scannerUserAgents).',
+    ['reason'],
+  );
   /** Bound once: a banned flood counts every datagram, and a labelled inc() hashes its labels each time. */
-  private readonly droppedBy = Object.fromEntries(DROP_REASONS.map((reason) => [reason, this.requestsDropped.labels({ reason })])) as Record<DropReason, { inc(): void }>;
-  private readonly bansImposed = this.counter('sipdr_bans_total', 'Sources this process banned: failures or scanner requests past limits.ban.failures, a failure against a user past limits.ban.userFailures, or drops over the rate past limits.ban.overRate.', []);
+  private readonly droppedBy = Object.fromEntries(
+    DROP_REASONS.map((reason) => [reason, this.requestsDropped.labels({ reason })]),
+  ) as Record<DropReason, { inc(): void }>;
+  private readonly bansImposed = this.counter(
+    'sipdr_bans_total',
+    'Sources this process banned: failures or scanner requests past limits.ban.failures, a failure against a user past limits.ban.userFailures, or drops over the rate past limits.ban.overRate.',
+    [],
+  );
   // Every worker of a node reads the same shared list.
-  private readonly bannedSourcesNow = this.gauge('sipdr_banned_sources', 'Sources under a ban now, as this node knows them (the shared list, read every second).', [], undefined, 'first');
-  private readonly requestsShed = this.counter('sipdr_requests_shed_total', 'New INVITEs and REGISTERs answered 503 with Retry-After because the server was overloaded (overload.*), by method.', ['method']);
-  private readonly overloadedNow = this.gauge('sipdr_overloaded', 'Whether the server sheds new work now (1) or not (0): within the last second the event loop ran late past overload.maxLagMs, was busy past overload.maxLoopUtilization, or overload.maxInvitesInProgress was reached.', [], undefined, 'max');
-  private readonly drachtioConnected = this.gauge('sipdr_drachtio_connected', 'drachtio engine: 1 while the link to the drachtio-server is up, 0 while it is lost (absent on the native engine; in inbound mode it follows /health sip.ok).', ['server']);
-  private readonly drachtioDisconnections = this.counter('sipdr_drachtio_disconnections_total', 'drachtio engine: times the connection to the drachtio-server was lost after start.', ['server']);
-  private readonly drachtioReconnections = this.counter('sipdr_drachtio_reconnections_total', 'drachtio engine: times the connection to the drachtio-server came back after a loss.', ['server']);
-  private readonly haLeader = this.gauge('sipdr_ha_leader', 'Whether this process holds the leader lease and so runs the probing and the expiry sweep: 1 or 0.', []);
-  private readonly haLeaderChanges = this.counter('sipdr_ha_leader_changes_total', 'Times this process became the leader or stopped being it, labelled with the role entered.', ['role']);
+  private readonly bannedSourcesNow = this.gauge(
+    'sipdr_banned_sources',
+    'Sources under a ban now, as this node knows them (the shared list, read every second).',
+    [],
+    undefined,
+    'first',
+  );
+  private readonly requestsShed = this.counter(
+    'sipdr_requests_shed_total',
+    'New INVITEs and REGISTERs answered 503 with Retry-After because the server was overloaded (overload.*), by method.',
+    ['method'],
+  );
+  private readonly overloadedNow = this.gauge(
+    'sipdr_overloaded',
+    'Whether the server sheds new work now (1) or not (0): within the last second the event loop ran late past overload.maxLagMs, was busy past overload.maxLoopUtilization, or overload.maxInvitesInProgress was reached.',
+    [],
+    undefined,
+    'max',
+  );
+  private readonly drachtioConnected = this.gauge(
+    'sipdr_drachtio_connected',
+    'drachtio engine: 1 while the link to the drachtio-server is up, 0 while it is lost (absent on the native engine; in inbound mode it follows /health sip.ok).',
+    ['server'],
+  );
+  private readonly drachtioDisconnections = this.counter(
+    'sipdr_drachtio_disconnections_total',
+    'drachtio engine: times the connection to the drachtio-server was lost after start.',
+    ['server'],
+  );
+  private readonly drachtioReconnections = this.counter(
+    'sipdr_drachtio_reconnections_total',
+    'drachtio engine: times the connection to the drachtio-server came back after a loss.',
+    ['server'],
+  );
+  private readonly haLeader = this.gauge(
+    'sipdr_ha_leader',
+    'Whether this process holds the leader lease and so runs the probing and the expiry sweep: 1 or 0.',
+    [],
+  );
+  private readonly haLeaderChanges = this.counter(
+    'sipdr_ha_leader_changes_total',
+    'Times this process became the leader or stopped being it, labelled with the role entered.',
+    ['role'],
+  );
   // The workers of a node run one build: summed, a node of N workers would show N.
-  private readonly build = this.gauge('sipdr_build_info', 'Always 1; its labels say what runs: version (package.json), node (Node.js version), engine (sip.engine).', ['version', 'node', 'engine'], undefined, 'first');
+  private readonly build = this.gauge(
+    'sipdr_build_info',
+    'Always 1; its labels say what runs: version (package.json), node (Node.js version), engine (sip.engine).',
+    ['version', 'node', 'engine'],
+    undefined,
+    'first',
+  );
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -220,7 +357,8 @@ export class Metrics {
 
   /** A routing snapshot was put in use: sipdr_routing_rows_skipped, every drouting table's count (0 when none). */
   routingRowsSkipped(tables: readonly string[]): void {
-    for (const table of DROUTING_TABLES) this.rowsSkipped.set({ table }, tables.filter((skipped) => skipped === table).length);
+    for (const table of DROUTING_TABLES)
+      this.rowsSkipped.set({ table }, tables.filter((skipped) => skipped === table).length);
   }
 
   /** A reload of the routing data finished: sipdr_reloads_total. */
@@ -324,12 +462,23 @@ export class Metrics {
   }
 
   /** `aggregator`: how the cluster's primary combines the workers' values (prom-client sums by default). */
-  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect?: () => Promise<void>, aggregator: Aggregator = 'sum'): Gauge<L> {
+  private gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    collect?: () => Promise<void>,
+    aggregator: Aggregator = 'sum',
+  ): Gauge<L> {
     this.descriptions.push({ name, type: 'gauge', labels: [...labelNames], help });
     return new Gauge({ name, help, labelNames, registers: [this.registry], collect, aggregator });
   }
 
-  private histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]): Histogram<L> {
+  private histogram<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    buckets: number[],
+  ): Histogram<L> {
     this.descriptions.push({ name, type: 'histogram', labels: [...labelNames], help });
     return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }

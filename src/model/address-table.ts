@@ -8,7 +8,12 @@ import { char, charNull, type ColumnSpec, type RowOf, type TableSpec, uintKey } 
  * `context_info` are kept for OpenSIPS and not read.
  */
 
-function sized<const N extends string, K extends 'int' | 'uint'>(name: N, kind: K, mysqlType: string, defaultValue: number): ColumnSpec<N, K, false> {
+function sized<const N extends string, K extends 'int' | 'uint'>(
+  name: N,
+  kind: K,
+  mysqlType: string,
+  defaultValue: number,
+): ColumnSpec<N, K, false> {
   return { name, kind, nullable: false, mysqlType, defaultValue };
 }
 

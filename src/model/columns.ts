@@ -7,7 +7,11 @@
 
 export type ColumnKind = 'int' | 'uint' | 'text' | 'enum';
 
-export interface ColumnSpec<N extends string = string, K extends ColumnKind = ColumnKind, Null extends boolean = boolean> {
+export interface ColumnSpec<
+  N extends string = string,
+  K extends ColumnKind = ColumnKind,
+  Null extends boolean = boolean,
+> {
   readonly name: N;
   readonly kind: K;
   readonly nullable: Null;
@@ -54,8 +58,18 @@ export function intKey<const N extends string>(name: N): ColumnSpec<N, 'int', fa
   return { name, kind: 'int', nullable: false, mysqlType: 'int(11)', autoIncrement: true };
 }
 
-export function char<const N extends string>(name: N, length: number, defaultValue?: string): ColumnSpec<N, 'text', false> {
-  return { name, kind: 'text', nullable: false, mysqlType: `char(${length})`, ...(defaultValue === undefined ? {} : { defaultValue }) };
+export function char<const N extends string>(
+  name: N,
+  length: number,
+  defaultValue?: string,
+): ColumnSpec<N, 'text', false> {
+  return {
+    name,
+    kind: 'text',
+    nullable: false,
+    mysqlType: `char(${length})`,
+    ...(defaultValue === undefined ? {} : { defaultValue }),
+  };
 }
 
 export function charNull<const N extends string>(name: N, length: number): ColumnSpec<N, 'text', true> {
@@ -70,7 +84,11 @@ export function varcharNull<const N extends string>(name: N, length: number): Co
   return { name, kind: 'text', nullable: true, mysqlType: `varchar(${length})` };
 }
 
-export function uint<const N extends string>(name: N, width: 10 | 11, defaultValue: number): ColumnSpec<N, 'uint', false> {
+export function uint<const N extends string>(
+  name: N,
+  width: 10 | 11,
+  defaultValue: number,
+): ColumnSpec<N, 'uint', false> {
   return { name, kind: 'uint', nullable: false, mysqlType: `int(${width}) unsigned`, defaultValue };
 }
 

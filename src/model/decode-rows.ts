@@ -24,7 +24,13 @@ export function decodeRows<T extends TableSpec>(table: T, records: Record<string
       const raw = record[column.name];
       const result = decodeValue(column, raw);
       if (typeof result === 'object' && result !== null) {
-        problems.push({ table: table.name, row: rowLabel(table, record), column: column.name, value: raw, problem: result.problem });
+        problems.push({
+          table: table.name,
+          row: rowLabel(table, record),
+          column: column.name,
+          value: raw,
+          problem: result.problem,
+        });
       } else if (result !== raw) {
         record[column.name] = result;
       }
@@ -59,7 +65,12 @@ function decodeValue(column: ColumnSpec, value: unknown): Decoded {
 }
 
 function decodeInteger(column: ColumnSpec, value: unknown): Decoded {
-  const number = typeof value === 'number' || typeof value === 'bigint' ? Number(value) : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  const number =
+    typeof value === 'number' || typeof value === 'bigint'
+      ? Number(value)
+      : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)
+        ? Number(value)
+        : Number.NaN;
   if (!Number.isSafeInteger(number)) return { problem: `is not an integer (column type ${column.mysqlType})` };
   if (column.kind === 'uint' && number < 0) return { problem: `is negative (column type ${column.mysqlType})` };
   return number;

@@ -11,7 +11,15 @@ import { char, charNull, type RowOf, type TableSpec, uintKey } from './columns.j
 export const drPartitionsTable = {
   name: 'dr_partitions',
   version: 1,
-  columns: [uintKey('id'), char('partition_name', 255), charNull('db_url', 255), charNull('drd_table', 255), charNull('drr_table', 255), charNull('drg_table', 255), charNull('drc_table', 255)],
+  columns: [
+    uintKey('id'),
+    char('partition_name', 255),
+    charNull('db_url', 255),
+    charNull('drd_table', 255),
+    charNull('drr_table', 255),
+    charNull('drg_table', 255),
+    charNull('drc_table', 255),
+  ],
   keyColumn: 'id',
   labelColumn: 'partition_name',
   uniques: [],

@@ -30,7 +30,8 @@ export interface PresentColumn {
 export type PresentTables = ReadonlyMap<string, ReadonlyMap<string, PresentColumn>>;
 
 /** One of our columns, read from a column of the table (its own or one standing in) or as a fixed value. */
-export type ColumnRead = { readonly name: string; readonly from: string } | { readonly name: string; readonly value: string | number | null };
+export type ColumnRead =
+  { readonly name: string; readonly from: string } | { readonly name: string; readonly value: string | number | null };
 
 export interface TableRead<T extends TableSpec = TableSpec> {
   readonly spec: T;
@@ -81,12 +82,20 @@ const KAMAILIO_KEY = DROUTING_LAYOUTS.kamailio;
 const SHAPES = {
   gateways: {
     spec: drGatewaysTable,
-    optional: { probe_mode: 'Kamailio 5.x, OpenSIPS 1.5–1.6', state: `${KAMAILIO_KEY}, OpenSIPS 1.8–1.10`, socket: `${KAMAILIO_KEY}, OpenSIPS 1.8–1.10` },
+    optional: {
+      probe_mode: 'Kamailio 5.x, OpenSIPS 1.5–1.6',
+      state: `${KAMAILIO_KEY}, OpenSIPS 1.8–1.10`,
+      socket: `${KAMAILIO_KEY}, OpenSIPS 1.8–1.10`,
+    },
     standIn: { column: 'id', from: 'gwid', layout: KAMAILIO_KEY },
   },
   rules: {
     spec: drRulesTable,
-    optional: { sort_alg: 'OpenSIPS 1.x–2.x, Kamailio 5.x', sort_profile: 'OpenSIPS 1.x–2.x, Kamailio 5.x', attrs: 'Kamailio 5.x, OpenSIPS 1.5–1.6' },
+    optional: {
+      sort_alg: 'OpenSIPS 1.x–2.x, Kamailio 5.x',
+      sort_profile: 'OpenSIPS 1.x–2.x, Kamailio 5.x',
+      attrs: 'Kamailio 5.x, OpenSIPS 1.5–1.6',
+    },
   },
   carriers: { spec: drCarriersTable, optional: { state: 'OpenSIPS 1.8–1.10', sort_alg: 'OpenSIPS 1.8–2.x' } },
   groups: { spec: drGroupsTable },
@@ -159,10 +168,17 @@ function readableFrom(column: ColumnSpec, standIn: boolean): Readable {
 export type LayoutResult = { ok: true; layout: StoreLayout } | { ok: false; problems: SchemaProblem[] };
 
 /** Reads the layout off the columns present; every problem when it is none we read. */
-export function detectLayout(present: PresentTables, names: DroutingTableNames = DEFAULT_DROUTING_TABLE_NAMES): LayoutResult {
+export function detectLayout(
+  present: PresentTables,
+  names: DroutingTableNames = DEFAULT_DROUTING_TABLE_NAMES,
+): LayoutResult {
   const problems: SchemaProblem[] = [];
   const notes: string[] = [];
-  const read = <T extends TableSpec>(name: ShapeName, shape: TableShape<T>, required: boolean): TableRead<T> | undefined => {
+  const read = <T extends TableSpec>(
+    name: ShapeName,
+    shape: TableShape<T>,
+    required: boolean,
+  ): TableRead<T> | undefined => {
     const table = tableNameOf(name, names);
     const columns = present.get(table);
     if (!columns) {
@@ -181,10 +197,30 @@ export function detectLayout(present: PresentTables, names: DroutingTableNames =
   const addresses = read('addresses', SHAPES.addresses, false);
   if (!gateways || !rules || problems.length > 0) return { ok: false, problems };
   const sharedValues = present.has(sharedValuesTable.name);
-  return { ok: true, layout: { name: droutingLayoutName(gateways, rules), gateways, rules, carriers, groups, gwLists, peers, addresses, sharedValues, notes } };
+  return {
+    ok: true,
+    layout: {
+      name: droutingLayoutName(gateways, rules),
+      gateways,
+      rules,
+      carriers,
+      groups,
+      gwLists,
+      peers,
+      addresses,
+      sharedValues,
+      notes,
+    },
+  };
 }
 
-function tableRead<T extends TableSpec>(shape: TableShape<T>, table: string, present: ReadonlyMap<string, PresentColumn>, problems: SchemaProblem[], notes: string[]): TableRead<T> {
+function tableRead<T extends TableSpec>(
+  shape: TableShape<T>,
+  table: string,
+  present: ReadonlyMap<string, PresentColumn>,
+  problems: SchemaProblem[],
+  notes: string[],
+): TableRead<T> {
   const columns: ColumnRead[] = [];
   const defaulted: ColumnSpec[] = [];
   let orderBy = shape.spec.keyColumn;
@@ -198,10 +234,16 @@ function tableRead<T extends TableSpec>(shape: TableShape<T>, table: string, pre
         columns.push({ name: column.name, from: source.name });
         if (column.name === shape.spec.keyColumn) orderBy = source.name;
       } else {
-        const as = standIn ? `with no ${column.name} column, ${standIn.from} stands in for it (${standIn.layout}) and` : 'it';
+        const as = standIn
+          ? `with no ${column.name} column, ${standIn.from} stands in for it (${standIn.layout}) and`
+          : 'it';
         problems.push({ table, column: source.name, problem: `is ${source.sqlType}: ${as} must be ${readable.words}` });
       }
-    } else if (shape.optional && column.name in shape.optional && (column.nullable || column.defaultValue !== undefined)) {
+    } else if (
+      shape.optional &&
+      column.name in shape.optional &&
+      (column.nullable || column.defaultValue !== undefined)
+    ) {
       columns.push({ name: column.name, value: column.defaultValue ?? null });
       defaulted.push(column);
     } else {
@@ -209,10 +251,13 @@ function tableRead<T extends TableSpec>(shape: TableShape<T>, table: string, pre
       problems.push({ table, column: column.name, problem: `missing${alternative}` });
     }
   }
-  const stoodIn = shape.standIn && !present.has(shape.standIn.column) && present.has(shape.standIn.from) ? shape.standIn : undefined;
+  const stoodIn =
+    shape.standIn && !present.has(shape.standIn.column) && present.has(shape.standIn.from) ? shape.standIn : undefined;
   if (stoodIn) notes.push(`${table}: no ${stoodIn.column} column, ${stoodIn.from} read as it (${stoodIn.layout})`);
   if (defaulted.length > 0) {
-    notes.push(`${table}: no ${defaulted.map((c) => c.name).join(', ')}, read as ${defaulted.map((c) => JSON.stringify(c.defaultValue ?? null)).join(', ')}`);
+    notes.push(
+      `${table}: no ${defaulted.map((c) => c.name).join(', ')}, read as ${defaulted.map((c) => JSON.stringify(c.defaultValue ?? null)).join(', ')}`,
+    );
   }
   return { spec: shape.spec, table, columns, orderBy };
 }

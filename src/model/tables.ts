@@ -1,5 +1,12 @@
 import type { TableSpec } from './columns.js';
-import { drCarriersTable, drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable, versionTable } from './drouting-tables.js';
+import {
+  drCarriersTable,
+  drGatewaysTable,
+  drGroupsTable,
+  drGwListsTable,
+  drRulesTable,
+  versionTable,
+} from './drouting-tables.js';
 import { addressTable } from './address-table.js';
 import { sharedValuesTable } from './shared-values-table.js';
 import { sippeersTable } from './sippeers-table.js';

@@ -37,7 +37,10 @@ export class CarrierStateService {
     await this.deps.cache.setCarrierState(carrier.carrierid, enabled);
     this.overrides.set(carrier.carrierid, enabled);
     if (this.deps.persistState) await this.deps.store.writeCarrierState(carrier.carrierid, enabled ? 0 : 1);
-    this.deps.log.info({ carrier: carrier.carrierid, enabled }, `carrier ${carrier.carrierid} ${enabled ? 'enabled' : 'disabled'} by admin`);
+    this.deps.log.info(
+      { carrier: carrier.carrierid, enabled },
+      `carrier ${carrier.carrierid} ${enabled ? 'enabled' : 'disabled'} by admin`,
+    );
   }
 
   /** Takes the states other nodes shared. */

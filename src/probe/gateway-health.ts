@@ -83,7 +83,8 @@ function verdictOf(event: Exclude<HealthEvent, { kind: 'admin' }>, rules: Health
     case 'probe-reply': {
       const verdict = replyVerdict(event.status, rules.replyCodes);
       if (verdict === 'alive') return { alive: true, what: `probe answered ${event.status}` };
-      if (verdict === 'dead') return { alive: false, what: `probe answered ${event.status} (not 200 or in probe.replyCodes)` };
+      if (verdict === 'dead')
+        return { alive: false, what: `probe answered ${event.status} (not 200 or in probe.replyCodes)` };
       return undefined;
     }
     case 'probe-timeout':
@@ -107,7 +108,13 @@ function moved(current: GatewayHealth, state: GatewayState, reason: string, now:
  * The health after `event`. The state changes when the result's `state`
  * differs (its `reason` and `since` then describe the change).
  */
-export function nextHealth(current: GatewayHealth, event: HealthEvent, probeMode: ProbeMode, rules: HealthRules, now: number): GatewayHealth {
+export function nextHealth(
+  current: GatewayHealth,
+  event: HealthEvent,
+  probeMode: ProbeMode,
+  rules: HealthRules,
+  now: number,
+): GatewayHealth {
   if (event.kind === 'admin') {
     if (event.enable) return current.state === 'active' ? current : moved(current, 'active', 'enabled by admin', now);
     return current.state === 'admin-disabled' ? current : moved(current, 'admin-disabled', 'disabled by admin', now);
@@ -117,7 +124,9 @@ export function nextHealth(current: GatewayHealth, event: HealthEvent, probeMode
   // Passive marking needs a prober to undo it: not for probe_mode 0 gateways.
   if (event.kind === 'call-timeout' && probeMode === 0) return current;
   const probed: GatewayHealth =
-    event.kind === 'call-timeout' ? current : { ...current, lastProbeAt: now, lastRttMs: event.kind === 'probe-reply' ? event.rttMs : current.lastRttMs };
+    event.kind === 'call-timeout'
+      ? current
+      : { ...current, lastProbeAt: now, lastRttMs: event.kind === 'probe-reply' ? event.rttMs : current.lastRttMs };
   const verdict = verdictOf(event, rules);
   if (!verdict) return probed;
   if (verdict.alive) {

@@ -2,9 +2,21 @@ import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { throttledReport } from '../report-throttle.js';
-import { COLUMN_BY_GATEWAY_STATE, type Gateway, type GatewayState, type RoutingDestinations } from '../routing/routing-table.js';
+import {
+  COLUMN_BY_GATEWAY_STATE,
+  type Gateway,
+  type GatewayState,
+  type RoutingDestinations,
+} from '../routing/routing-table.js';
 import type { Store } from '../store/store.js';
-import { type GatewayHealth, type HealthEvent, type HealthRules, initialHealth, nextHealth, type StateChange } from './gateway-health.js';
+import {
+  type GatewayHealth,
+  type HealthEvent,
+  type HealthRules,
+  initialHealth,
+  nextHealth,
+  type StateChange,
+} from './gateway-health.js';
 
 /** The state changes kept for `GET /events` (OpenSIPS keeps 200 too). */
 export const HISTORY_SIZE = 200;
@@ -54,7 +66,8 @@ export class GatewayStateService {
   constructor(private readonly deps: GatewayStateDeps) {}
 
   /** The state routing uses: the live one, or the start state of a gateway not adopted yet. */
-  readonly stateOf = (gateway: Gateway): GatewayState => this.health.get(gateway.gwid)?.state ?? this.startState(gateway);
+  readonly stateOf = (gateway: Gateway): GatewayState =>
+    this.health.get(gateway.gwid)?.state ?? this.startState(gateway);
 
   healthOf(gwid: string): GatewayHealth | undefined {
     return this.health.get(gwid);
@@ -87,7 +100,9 @@ export class GatewayStateService {
         continue;
       }
       const state = this.startState(gateway);
-      const reason = this.deps.options.persistState ? `dr_gateways.state is ${COLUMN_BY_GATEWAY_STATE[state]}` : 'start (probe.persistState off)';
+      const reason = this.deps.options.persistState
+        ? `dr_gateways.state is ${COLUMN_BY_GATEWAY_STATE[state]}`
+        : 'start (probe.persistState off)';
       const fresh = initialHealth(state, reason, now);
       if (known && known.state !== state) await this.change(gwid, known, fresh);
       else if (!known) {
@@ -153,25 +168,34 @@ export class GatewayStateService {
     this.deps.observer.gatewayState(gwid, after.state);
     this.deps.observer.gatewayStateChanged(gwid, after.state);
     if (this.deps.options.persistState) this.unsaved.add(gwid);
-    const log = after.state === 'active' ? this.deps.log.info.bind(this.deps.log) : this.deps.log.warn.bind(this.deps.log);
-    log({ gateway: gwid, from: before.state, to: after.state, reason: after.reason }, `gateway ${gwid}: ${before.state} → ${after.state} (${after.reason})`);
+    const log =
+      after.state === 'active' ? this.deps.log.info.bind(this.deps.log) : this.deps.log.warn.bind(this.deps.log);
+    log(
+      { gateway: gwid, from: before.state, to: after.state, reason: after.reason },
+      `gateway ${gwid}: ${before.state} → ${after.state} (${after.reason})`,
+    );
     await this.writeShared('addStateChange', (cache) => cache.addStateChange(change, HISTORY_SIZE));
     return change;
   }
 
   private async persist(): Promise<void> {
     if (this.unsaved.size === 0) return;
-    const states = new Map([...this.unsaved].flatMap((gwid) => {
-      const health = this.health.get(gwid);
-      return health ? [[gwid, COLUMN_BY_GATEWAY_STATE[health.state]] as const] : [];
-    }));
+    const states = new Map(
+      [...this.unsaved].flatMap((gwid) => {
+        const health = this.health.get(gwid);
+        return health ? [[gwid, COLUMN_BY_GATEWAY_STATE[health.state]] as const] : [];
+      }),
+    );
     this.unsaved.clear();
     try {
       await this.deps.store.writeGatewayStates(states);
     } catch (error) {
       // Next time, unless a newer change is queued already.
       for (const gwid of states.keys()) this.unsaved.add(gwid);
-      this.deps.log.error({ err: error }, `gateway states not written to dr_gateways.state (kept for the next try): ${error instanceof Error ? error.message : String(error)}`);
+      this.deps.log.error(
+        { err: error },
+        `gateway states not written to dr_gateways.state (kept for the next try): ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
@@ -179,7 +203,12 @@ export class GatewayStateService {
     try {
       return await this.deps.cache.getGatewayHealth();
     } catch (error) {
-      this.cacheReports((since) => this.deps.log.warn({ err: error }, `gateway states not read from the cache (this node's own stay in use): ${error instanceof Error ? error.message : String(error)}${since}`));
+      this.cacheReports((since) =>
+        this.deps.log.warn(
+          { err: error },
+          `gateway states not read from the cache (this node's own stay in use): ${error instanceof Error ? error.message : String(error)}${since}`,
+        ),
+      );
       return undefined;
     }
   }
@@ -188,7 +217,12 @@ export class GatewayStateService {
     try {
       await write(this.deps.cache);
     } catch (error) {
-      this.cacheReports((since) => this.deps.log.warn({ err: error }, `gateway state not shared (${operation}): ${error instanceof Error ? error.message : String(error)}${since}`));
+      this.cacheReports((since) =>
+        this.deps.log.warn(
+          { err: error },
+          `gateway state not shared (${operation}): ${error instanceof Error ? error.message : String(error)}${since}`,
+        ),
+      );
     }
   }
 }

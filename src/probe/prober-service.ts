@@ -75,12 +75,18 @@ export class Prober {
       on = await this.enabled();
     } catch (error) {
       // A dead cache must not stop probing: the configured switch applies.
-      this.switchReports((since) => this.deps.log.warn({ err: error }, `probing switch not read from the cache; using probe.enabled: ${error instanceof Error ? error.message : String(error)}${since}`));
+      this.switchReports((since) =>
+        this.deps.log.warn(
+          { err: error },
+          `probing switch not read from the cache; using probe.enabled: ${error instanceof Error ? error.message : String(error)}${since}`,
+        ),
+      );
       on = this.deps.config.enabled;
     }
     if (!on) return;
     const due = [...this.deps.table().gateways.values()].filter(
-      (gateway) => !this.outstanding.has(gateway.gwid) && wantsProbe(gateway.probeMode, this.deps.states.stateOf(gateway)),
+      (gateway) =>
+        !this.outstanding.has(gateway.gwid) && wantsProbe(gateway.probeMode, this.deps.states.stateOf(gateway)),
     );
     await Promise.all(due.map((gateway) => this.probe(gateway)));
   }
@@ -90,7 +96,12 @@ export class Prober {
       // The next round is counted from this one's start, so a slow probe does not stretch the interval.
       if (!this.running) return;
       this.schedule(this.deps.config.intervalMs);
-      this.tick().catch((error: unknown) => this.deps.log.error({ err: error }, `probe round failed: ${error instanceof Error ? error.message : String(error)}`));
+      this.tick().catch((error: unknown) =>
+        this.deps.log.error(
+          { err: error },
+          `probe round failed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
     }, delayMs);
   }
 
@@ -98,7 +109,12 @@ export class Prober {
     this.outstanding.add(gateway.gwid);
     try {
       const outcome = await this.deps.engine.request(
-        { method: 'OPTIONS', uri: probeUri(gateway), destination: endpointOf(gateway.address), from: this.deps.config.from },
+        {
+          method: 'OPTIONS',
+          uri: probeUri(gateway),
+          destination: endpointOf(gateway.address),
+          from: this.deps.config.from,
+        },
         { timeoutMs: this.deps.config.timeoutMs },
       );
       // A reload meanwhile may have moved the gateway: this outcome says nothing about its new address.
@@ -116,7 +132,8 @@ export class Prober {
     const { observer, config } = this.deps;
     if (outcome.kind === 'response') {
       observer.probeRtt(gateway.gwid, outcome.rttMs / 1000);
-      if (replyVerdict(outcome.status, config.replyCodes) === 'dead') observer.probeFailed(gateway.gwid, 'negative-reply');
+      if (replyVerdict(outcome.status, config.replyCodes) === 'dead')
+        observer.probeFailed(gateway.gwid, 'negative-reply');
     } else {
       observer.probeFailed(gateway.gwid, outcome.kind === 'timeout' ? 'timeout' : 'send-failed');
     }

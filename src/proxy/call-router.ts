@@ -13,7 +13,8 @@ import { inDialogTarget, routesAfterOurs } from './loose-routing.js';
 import type { NodeRelay } from './node-relay.js';
 
 /** Where the Request-URI's user is: registered (its contacts), a known peer that is not, or nobody we know. */
-export type Location = { kind: 'registered'; targets: readonly ProxyTarget[] } | { kind: 'offline' } | { kind: 'unknown' };
+export type Location =
+  { kind: 'registered'; targets: readonly ProxyTarget[] } | { kind: 'offline' } | { kind: 'unknown' };
 export type LocationLookup = (requestUri: SipUri) => Promise<Location>;
 
 /** What the metrics learn from routing calls (src/metrics implements it). */
@@ -59,7 +60,9 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
   };
 
   async function inDialog(exchange: ServerExchange): Promise<void> {
-    const target = inDialogTarget(exchange.request, deps.local, (route) => deps.dialogs.flowOf(exchange.request, route));
+    const target = inDialogTarget(exchange.request, deps.local, (route) =>
+      deps.dialogs.flowOf(exchange.request, route),
+    );
     if (!target) {
       exchange.reply(403, { reason: 'Forbidden (not a dialog of this proxy)' });
       return;
@@ -76,7 +79,12 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
     // Checked, located and authorised by the node that signed it: only sent on to the phone.
     const relayed = deps.relay?.relayed(request, deps.now());
     if (relayed) {
-      await exchange.proxy([relayed], { ...proxyOptions, recordRouteParam: deps.dialogs.recordRouteParam(request), recordRouteFlow: (flow) => deps.dialogs.flowParams(request, flow), tryNext: () => false });
+      await exchange.proxy([relayed], {
+        ...proxyOptions,
+        recordRouteParam: deps.dialogs.recordRouteParam(request),
+        recordRouteFlow: (flow) => deps.dialogs.flowParams(request, flow),
+        tryNext: () => false,
+      });
       return;
     }
     const parsed = parseSipUri(request.uri);
@@ -101,10 +109,18 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
     // A phone with us as its outbound proxy puts our Route on top: it is not sent on (§16.4).
     const routes = request.routes.length > 0 ? routesAfterOurs(request.routes, deps.local) : undefined;
     // The dialog this request may start is signed in our Record-Route.
-    const signed: ProxyOptions = { ...proxyOptions, recordRouteParam: deps.dialogs.recordRouteParam(request), recordRouteFlow: (flow) => deps.dialogs.flowParams(request, flow), consumeCredentials: who.kind === 'authenticated' };
+    const signed: ProxyOptions = {
+      ...proxyOptions,
+      recordRouteParam: deps.dialogs.recordRouteParam(request),
+      recordRouteFlow: (flow) => deps.dialogs.flowParams(request, flow),
+      consumeCredentials: who.kind === 'authenticated',
+    };
     if (located.kind !== 'unknown') deps.observer.routingDecision(located.kind);
     if (located.kind === 'registered') {
-      await exchange.proxy(routes ? located.targets.map((target) => ({ ...target, routes })) : located.targets, { ...signed, tryNext: (report) => report.local || report.status >= 500 });
+      await exchange.proxy(routes ? located.targets.map((target) => ({ ...target, routes })) : located.targets, {
+        ...signed,
+        tryNext: (report) => report.local || report.status >= 500,
+      });
       return;
     }
     if (located.kind === 'offline') {
@@ -117,7 +133,11 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
     const caller = user && from?.ok ? { user, domain: from.uri.host } : undefined;
     const explain = deps.log.isLevelEnabled('debug');
     const decision = deps.routing.route({ number: requestUri.user ?? '', requestUri, caller, explain });
-    if (explain) deps.log.debug({ callId: request.callId, decision: decisionJson(decision) }, `routing ${request.callId}: ${decision.outcome}`);
+    if (explain)
+      deps.log.debug(
+        { callId: request.callId, decision: decisionJson(decision) },
+        `routing ${request.callId}: ${decision.outcome}`,
+      );
     deps.observer.routingDecision(decision.outcome);
     if (decision.outcome === 'no-rule') {
       exchange.reply(404, { reason: 'Not Found (no route)' });
@@ -127,7 +147,12 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
       exchange.reply(503, { reason: 'Service Unavailable (no gateway up)' });
       return;
     }
-    const targets = decision.targets.map((target) => ({ uri: target.uri ?? '', destination: endpointOf(target.gateway.address), label: target.gateway.gwid, ...(routes ? { routes } : {}) }));
+    const targets = decision.targets.map((target) => ({
+      uri: target.uri ?? '',
+      destination: endpointOf(target.gateway.address),
+      label: target.gateway.gwid,
+      ...(routes ? { routes } : {}),
+    }));
     let attemptsMade = 0;
     // The lines below cost their objects and text even when info is off: a call's worth at every call.
     const logCalls = deps.log.isLevelEnabled('info');
@@ -135,14 +160,31 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
       ...signed,
       onAttempt: (report) => {
         attemptsMade++;
-        if (logCalls) deps.log.info({ callId: request.callId, gateway: report.target.label, status: report.status, local: report.local, ms: Math.round(report.durationMs) }, `${request.method} ${request.callId} via gateway ${report.target.label}: ${report.status}${report.local ? ' (no answer in time)' : ''}`);
+        if (logCalls)
+          deps.log.info(
+            {
+              callId: request.callId,
+              gateway: report.target.label,
+              status: report.status,
+              local: report.local,
+              ms: Math.round(report.durationMs),
+            },
+            `${request.method} ${request.callId} via gateway ${report.target.label}: ${report.status}${report.local ? ' (no answer in time)' : ''}`,
+          );
         // Only silence says a gateway is dead: one that rang and then timed out (nobody answered) is alive.
         if (report.local && !report.provisional) deps.gatewaySilent(report.target.label);
-        const failedOver = (report.status < 200 || report.status >= 300) && proxyOptions.tryNext(report) && attemptsMade < targets.length;
+        const failedOver =
+          (report.status < 200 || report.status >= 300) &&
+          proxyOptions.tryNext(report) &&
+          attemptsMade < targets.length;
         if (failedOver) deps.observer.failover(report.target.label);
       },
     });
-    if (logCalls) deps.log.info({ callId: request.callId, outcome: result.outcome, status: result.status, attempts: result.attempts.length }, `${request.method} ${request.callId}: ${result.outcome} (${result.status})`);
+    if (logCalls)
+      deps.log.info(
+        { callId: request.callId, outcome: result.outcome, status: result.status, attempts: result.attempts.length },
+        `${request.method} ${request.callId}: ${result.outcome} (${result.status})`,
+      );
   }
 
   return async (exchange) => (exchange.request.to?.tag ? inDialog(exchange) : newRequest(exchange));

@@ -46,7 +46,8 @@ export class CallerAuthentication {
     if (this.deps.trusted(request.source)) return { kind: 'trusted' };
     // chan_sip matches a call from a peer's static host to that peer: insecure=invite lets it in unchallenged.
     const sourcePeer = this.deps.peerAt(request.source.address);
-    if (sourcePeer && insecureInvite(sourcePeer) && peerAllows(sourcePeer, request.source.address)) return { kind: 'authenticated', peer: sourcePeer };
+    if (sourcePeer && insecureInvite(sourcePeer) && peerAllows(sourcePeer, request.source.address))
+      return { kind: 'authenticated', peer: sourcePeer };
     const credentials = request.proxyAuthorization;
     if (credentials === undefined) return { kind: 'anonymous' };
     const verdict = await this.deps.authenticator.check({
@@ -75,6 +76,8 @@ export class CallerAuthentication {
 
   /** 407 with a fresh challenge for the request's source. */
   challenge(exchange: ServerExchange, stale = false): void {
-    exchange.reply(407, { headers: { 'Proxy-Authenticate': this.deps.authenticator.challenge(exchange.request.source.address, stale) } });
+    exchange.reply(407, {
+      headers: { 'Proxy-Authenticate': this.deps.authenticator.challenge(exchange.request.source.address, stale) },
+    });
   }
 }

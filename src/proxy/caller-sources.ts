@@ -10,12 +10,20 @@ import type { TrustedSources } from './trusted-sources.js';
  * be used is logged and left out) and the peers matched by their static
  * `host` (a table that does not read keeps the last ones, logged).
  */
-export async function readCallerSources(sources: { trusted: TrustedSources; peers: PeersByAddress }, store: Store, log: Logger): Promise<void> {
+export async function readCallerSources(
+  sources: { trusted: TrustedSources; peers: PeersByAddress },
+  store: Store,
+  log: Logger,
+): Promise<void> {
   const { rows, problems } = await store.loadAddresses();
-  for (const problem of [...problems, ...sources.trusted.adopt(rows)]) log.warn({ problem }, `trusted sources: ${formatRowProblem(problem)}`);
+  for (const problem of [...problems, ...sources.trusted.adopt(rows)])
+    log.warn({ problem }, `trusted sources: ${formatRowProblem(problem)}`);
   try {
     sources.peers.adopt(await store.listPeers({ staticHostsOnly: true }));
   } catch (error) {
-    log.warn({ err: error }, `peers with a static host not read (the last ones stay in use): ${error instanceof Error ? error.message : String(error)}`);
+    log.warn(
+      { err: error },
+      `peers with a static host not read (the last ones stay in use): ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

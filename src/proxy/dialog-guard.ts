@@ -44,14 +44,16 @@ export class DialogGuard {
     const mac = findParam(parsed.uri.params, FLOW_MAC_PARAM)?.value;
     if (flow === undefined || mac === undefined) return undefined;
     const expected = this.signer.flowMac(request.callId ?? '', flow);
-    if (mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac, 'utf8'), Buffer.from(expected, 'utf8'))) return undefined;
+    if (mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac, 'utf8'), Buffer.from(expected, 'utf8')))
+      return undefined;
     const match = /^(ws|wss):(.+)$/.exec(flow);
     return match ? endpointOfText(`sip:${match[2] ?? ''};transport=${match[1] ?? ''}`) : undefined;
   }
 
   accepts(request: InDialogRequest): boolean {
     const top = request.routes[0];
-    if (top !== undefined && this.signer.verify(top, request.callId ?? '', request.from?.tag, request.to?.tag)) return true;
+    if (top !== undefined && this.signer.verify(top, request.callId ?? '', request.from?.tag, request.to?.tag))
+      return true;
     this.security.inDialogRefused(request);
     return false;
   }

@@ -37,7 +37,10 @@ export class DialogSigner {
 
   /** The MAC that ties a flow (`ws:198.51.100.7:40123`) to its dialog's Call-ID: no one can point a dialog at another peer's connection. */
   flowMac(callId: string, flow: string): string {
-    return createHmac('sha256', this.flowKey).update(`${callId}\n${flow}`, 'utf8').digest('base64url').slice(0, TOKEN_CHARACTERS);
+    return createHmac('sha256', this.flowKey)
+      .update(`${callId}\n${flow}`, 'utf8')
+      .digest('base64url')
+      .slice(0, TOKEN_CHARACTERS);
   }
 
   /** Tokens made lately, by `Call-ID\ntag`: a call's ACK and BYE are checked against its INVITE's token without two HMACs each. */

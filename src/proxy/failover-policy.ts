@@ -9,7 +9,10 @@ import type { AttemptReport } from '../sip/engine.js';
  */
 export type FailoverCode = number | string;
 
-export function shouldFailover(report: Pick<AttemptReport, 'status' | 'local'>, codes: readonly FailoverCode[]): boolean {
+export function shouldFailover(
+  report: Pick<AttemptReport, 'status' | 'local'>,
+  codes: readonly FailoverCode[],
+): boolean {
   if (report.local) return codes.includes('timeout');
   const klass = `${Math.floor(report.status / 100)}xx`;
   return codes.includes(report.status) || codes.includes(klass);

@@ -28,11 +28,16 @@ export function routesAfterOurs(routes: readonly string[], local: Local): string
  * peer on that side (`flowOf`: a WebSocket phone, whose Contact cannot be
  * reached): then down that connection.
  */
-export function inDialogTarget(request: Pick<SipRequest, 'uri' | 'routes'>, local: Local, flowOf: (route: string) => Endpoint | undefined = () => undefined): ProxyTarget | undefined {
+export function inDialogTarget(
+  request: Pick<SipRequest, 'uri' | 'routes'>,
+  local: Local,
+  flowOf: (route: string) => Endpoint | undefined = () => undefined,
+): ProxyTarget | undefined {
   if (request.routes.length === 0 || !isOwn(request.routes[0] ?? '', local)) return undefined;
   const routes = routesAfterOurs(request.routes, local);
   const lastOfOurs = request.routes[request.routes.length - routes.length - 1] ?? '';
-  const destination = (routes.length === 0 ? flowOf(lastOfOurs) : undefined) ?? endpointOfText(routes[0] ?? request.uri);
+  const destination =
+    (routes.length === 0 ? flowOf(lastOfOurs) : undefined) ?? endpointOfText(routes[0] ?? request.uri);
   if (!destination) return undefined;
   return { uri: request.uri, destination, label: 'dialog', routes };
 }

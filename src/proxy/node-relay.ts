@@ -53,7 +53,15 @@ export class NodeRelay {
     const until = Math.floor(nowMs / 1000) + VALID_SECONDS;
     const to = endpointText(direct.destination);
     const route = `sip:${node};lr;${TO_PARAM}=${to};${UNTIL_PARAM}=${until};${MAC_PARAM}=${this.mac(direct.uri, to, until)}`;
-    return [{ ...direct, destination: hop, label: `${direct.label} via node ${node}`, routes: [route, ...(direct.routes ?? [])] }, direct];
+    return [
+      {
+        ...direct,
+        destination: hop,
+        label: `${direct.label} via node ${node}`,
+        routes: [route, ...(direct.routes ?? [])],
+      },
+      direct,
+    ];
   }
 
   /**
@@ -72,15 +80,22 @@ export class NodeRelay {
     const to = findParam(params, TO_PARAM)?.value;
     const until = Number(findParam(params, UNTIL_PARAM)?.value);
     const given = findParam(params, MAC_PARAM)?.value;
-    if (to === undefined || given?.length !== MAC_CHARACTERS || !Number.isInteger(until) || until * 1000 < nowMs) return undefined;
-    if (!timingSafeEqual(Buffer.from(given, 'utf8'), Buffer.from(this.mac(request.uri, to, until), 'utf8'))) return undefined;
-    const destination = endpointOfText(`sip:${to.replace(/^(udp|tcp):/, '')}${to.startsWith('tcp:') ? ';transport=tcp' : ''}`);
+    if (to === undefined || given?.length !== MAC_CHARACTERS || !Number.isInteger(until) || until * 1000 < nowMs)
+      return undefined;
+    if (!timingSafeEqual(Buffer.from(given, 'utf8'), Buffer.from(this.mac(request.uri, to, until), 'utf8')))
+      return undefined;
+    const destination = endpointOfText(
+      `sip:${to.replace(/^(udp|tcp):/, '')}${to.startsWith('tcp:') ? ';transport=tcp' : ''}`,
+    );
     if (!destination) return undefined;
     return { uri: request.uri, destination, label: 'relayed from a node', routes: request.routes.slice(1) };
   }
 
   private mac(requestUri: string, to: string, until: number): string {
-    return createHmac('sha256', this.key).update(`${requestUri}\n${to}\n${until}`, 'utf8').digest('base64url').slice(0, MAC_CHARACTERS);
+    return createHmac('sha256', this.key)
+      .update(`${requestUri}\n${to}\n${until}`, 'utf8')
+      .digest('base64url')
+      .slice(0, MAC_CHARACTERS);
   }
 }
 

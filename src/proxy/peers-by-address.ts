@@ -12,7 +12,8 @@ export class PeersByAddress {
 
   adopt(peers: readonly PeerRow[]): void {
     const byAddress = new Map<string, PeerRow>();
-    for (const peer of peers) if (peer.host && isIP(peer.host) !== 0 && !byAddress.has(peer.host)) byAddress.set(peer.host, peer);
+    for (const peer of peers)
+      if (peer.host && isIP(peer.host) !== 0 && !byAddress.has(peer.host)) byAddress.set(peer.host, peer);
     this.byAddress = byAddress;
   }
 

@@ -47,7 +47,8 @@ export class TrustedSources {
       if (this.addressGroups.length > 0 && !this.addressGroups.includes(row.grp)) continue;
       const network = `${row.ip}/${row.mask}`;
       const proto = row.proto.toLowerCase();
-      const problem = (column: string, value: unknown, text: string) => problems.push({ table: 'address', row: `id=${row.id}`, column, value, problem: text });
+      const problem = (column: string, value: unknown, text: string) =>
+        problems.push({ table: 'address', row: `id=${row.id}`, column, value, problem: text });
       if (!PROTOCOLS.has(proto)) {
         problem('proto', row.proto, `is not one of ${[...PROTOCOLS].join(', ')}: the row is left out`);
         continue;
@@ -71,7 +72,12 @@ export class TrustedSources {
     const { address } = source;
     if (this.configured.has(address) || this.anyPortAddresses.has(address)) return true;
     for (const row of this.narrowAddresses) {
-      if ((row.port === 0 || row.port === source.port) && (row.proto === 'any' || row.proto === source.transport) && row.networks.has(address)) return true;
+      if (
+        (row.port === 0 || row.port === source.port) &&
+        (row.proto === 'any' || row.proto === source.transport) &&
+        row.networks.has(address)
+      )
+        return true;
     }
     const table = this.currentTable();
     if (table !== this.table) {

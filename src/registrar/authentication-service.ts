@@ -1,7 +1,16 @@
 import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { PeerRow } from '../model/sippeers-table.js';
-import { challenges, checkNonce, computeHa1, type DigestAlgorithm, type DigestCredentials, makeNonce, parseAuthorization, verifyDigest } from './digest.js';
+import {
+  challenges,
+  checkNonce,
+  computeHa1,
+  type DigestAlgorithm,
+  type DigestCredentials,
+  makeNonce,
+  parseAuthorization,
+  verifyDigest,
+} from './digest.js';
 import { boundedMemo } from '../bounded-memo.js';
 import { parseNetwork, SourceNetworks } from '../sip/source-networks.js';
 import type { PeerLookup } from './peer-service.js';
@@ -68,7 +77,12 @@ export class DigestAuthenticator {
 
   /** The challenge header values (WWW-Authenticate or Proxy-Authenticate), one per algorithm, with a fresh nonce for `source`. */
   challenge(source: string, stale: boolean): string[] {
-    const nonce = makeNonce({ secret: this.deps.nonceSecret, now: this.deps.clock.now(), source, salt: this.deps.salt() });
+    const nonce = makeNonce({
+      secret: this.deps.nonceSecret,
+      now: this.deps.clock.now(),
+      source,
+      salt: this.deps.salt(),
+    });
     return challenges(this.deps.realm, nonce, this.deps.algorithms, stale);
   }
 
@@ -78,17 +92,29 @@ export class DigestAuthenticator {
     if (!credentials) return { ok: false, stale: false, securityReason: undefined };
     const peer = await deps.peers.find(credentials.username);
     const fit = peer && request.fit(peer) ? peer : undefined;
-    const ha1 = fit ? ha1For(fit, credentials, deps.realm) : computeHa1(credentials.algorithm, credentials.username, deps.realm, UNKNOWN_PEER_SECRET);
+    const ha1 = fit
+      ? ha1For(fit, credentials, deps.realm)
+      : computeHa1(credentials.algorithm, credentials.username, deps.realm, UNKNOWN_PEER_SECRET);
     const now = deps.clock.now();
-    const nonceState = checkNonce(credentials.nonce, { secret: deps.nonceSecret, now, source: request.source, lifetimeSeconds: deps.nonceLifetimeSeconds });
-    const digestRight = ha1 !== undefined && credentials.realm === deps.realm && verifyDigest(credentials, request.method, ha1);
+    const nonceState = checkNonce(credentials.nonce, {
+      secret: deps.nonceSecret,
+      now,
+      source: request.source,
+      lifetimeSeconds: deps.nonceLifetimeSeconds,
+    });
+    const digestRight =
+      ha1 !== undefined && credentials.realm === deps.realm && verifyDigest(credentials, request.method, ha1);
     if (!fit) return { ok: false, stale: false, securityReason: peer ? request.unfitReason : 'No matching peer found' };
     if (!digestRight) return { ok: false, stale: false, securityReason: 'Wrong password' };
     if (nonceState !== 'valid') return { ok: false, stale: nonceState === 'stale', securityReason: undefined };
     // chan_sip's permit/deny on the peer (checked once the password is known right, so that it tells a guesser nothing).
-    if (!peerAllows(fit, request.source)) return { ok: false, stale: false, securityReason: 'Device does not match ACL' };
+    if (!peerAllows(fit, request.source))
+      return { ok: false, stale: false, securityReason: 'Device does not match ACL' };
     const count = Number.parseInt(credentials.nc ?? '', 16);
-    if (!(await deps.cache.acceptNonceCount(credentials.nonce, count, deps.nonceLifetimeSeconds * 1000)) && !(await request.retransmission?.(fit))) {
+    if (
+      !(await deps.cache.acceptNonceCount(credentials.nonce, count, deps.nonceLifetimeSeconds * 1000)) &&
+      !(await request.retransmission?.(fit))
+    ) {
       return { ok: false, stale: true, securityReason: 'Nonce count replayed' };
     }
     return { ok: true, peer: fit, credentials };
@@ -129,7 +155,8 @@ function parseAcl(text: string): SourceNetworks {
 /** 255.255.255.0 → 24; undefined for a mask whose bits are not contiguous. */
 function dottedMaskLength(mask: string): number | undefined {
   const octets = mask.split('.').map(Number);
-  if (octets.length !== 4 || octets.some((octet) => !Number.isInteger(octet) || octet < 0 || octet > 255)) return undefined;
+  if (octets.length !== 4 || octets.some((octet) => !Number.isInteger(octet) || octet < 0 || octet > 255))
+    return undefined;
   const bits = octets.map((octet) => octet.toString(2).padStart(8, '0')).join('');
   if (!/^1*0*$/.test(bits)) return undefined;
   const firstZero = bits.indexOf('0');

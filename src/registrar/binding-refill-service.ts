@@ -55,7 +55,12 @@ export class BindingRefill {
   private tick(): void {
     this.running ??= this.refillWhenLost()
       .then(() => undefined)
-      .catch((error: unknown) => this.deps.log.warn({ err: error }, `refilling the cache from the sippeers rows failed: ${error instanceof Error ? error.message : String(error)}; tried again in ${this.deps.intervalMs / 1000} s`))
+      .catch((error: unknown) =>
+        this.deps.log.warn(
+          { err: error },
+          `refilling the cache from the sippeers rows failed: ${error instanceof Error ? error.message : String(error)}; tried again in ${this.deps.intervalMs / 1000} s`,
+        ),
+      )
       .finally(() => (this.running = undefined));
   }
 
@@ -72,7 +77,11 @@ export class BindingRefill {
       if (!fence) return restored;
       const now = this.deps.clock.now().getTime();
       const { rows, problems, last } = await store.registeredPeers(after, pageSize, Math.floor(now / 1000));
-      for (const problem of problems) log.warn({ problem }, `sippeers row ${problem.row} left out of the cache's refill: ${problem.column} ${problem.problem}`);
+      for (const problem of problems)
+        log.warn(
+          { problem },
+          `sippeers row ${problem.row} left out of the cache's refill: ${problem.column} ${problem.problem}`,
+        );
       let restoredHere = 0;
       for (const row of rows) {
         const binding = bindingFromRow(row, now);
@@ -85,12 +94,19 @@ export class BindingRefill {
       restored += restoredHere;
       this.deps.refilled(restoredHere);
       if (last === undefined) break;
-      log.info({ page, read, restored }, `refilling the cache from the sippeers rows: ${read} registered rows read, ${restored} bindings put back so far`);
+      log.info(
+        { page, read, restored },
+        `refilling the cache from the sippeers rows: ${read} registered rows read, ${restored} bindings put back so far`,
+      );
       after = last;
     }
     await cache.setSwitch('rows-loaded', true);
     const ms = this.deps.clock.now().getTime() - started;
-    if (restored > 0 || read > 0) log.info({ read, restored, ms }, `the cache holds the sippeers rows' registrations: ${restored} bindings put back of ${read} registered rows, in ${ms} ms`);
+    if (restored > 0 || read > 0)
+      log.info(
+        { read, restored, ms },
+        `the cache holds the sippeers rows' registrations: ${restored} bindings put back of ${read} registered rows, in ${ms} ms`,
+      );
     return restored;
   }
 }

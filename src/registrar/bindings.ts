@@ -76,7 +76,13 @@ export function sameContact(a: string, b: string): boolean {
   const right = parseSipUri(b);
   if (!left.ok || !right.ok) return a === b;
   const key = (uri: typeof left.uri) =>
-    [uri.scheme, uri.user ?? '', uri.host.toLowerCase(), uri.port ?? '', (findParam(uri.params, 'transport')?.value ?? '').toLowerCase()].join('|');
+    [
+      uri.scheme,
+      uri.user ?? '',
+      uri.host.toLowerCase(),
+      uri.port ?? '',
+      (findParam(uri.params, 'transport')?.value ?? '').toLowerCase(),
+    ].join('|');
   return key(left.uri) === key(right.uri);
 }
 
@@ -117,21 +123,35 @@ const RETRANSMISSION_WINDOW_MS = 32_000;
  * gets the same answer again instead of 400 CSeq Out Of Order (or a stale
  * challenge for its used nonce count).
  */
-export function isRetransmission(bindings: readonly Binding[], request: Pick<RegisterRequest, 'callId' | 'cseq'>, now: number): boolean {
+export function isRetransmission(
+  bindings: readonly Binding[],
+  request: Pick<RegisterRequest, 'callId' | 'cseq'>,
+  now: number,
+): boolean {
   return bindings.some(
     (binding) =>
-      binding.callId === request.callId && binding.cseq === request.cseq && binding.registeredAt !== undefined && now - binding.registeredAt <= RETRANSMISSION_WINDOW_MS,
+      binding.callId === request.callId &&
+      binding.cseq === request.cseq &&
+      binding.registeredAt !== undefined &&
+      now - binding.registeredAt <= RETRANSMISSION_WINDOW_MS,
   );
 }
 
 const OUT_OF_ORDER = { ok: false, status: 400, reason: 'CSeq Out Of Order' } as const;
 
 /** `random` draws from [0, 1) for registrar.expiresJitter. */
-export function applyRegister(stored: readonly Binding[], request: RegisterRequest, limits: RegistrarLimits, now: number, random: () => number): RegisterResult {
+export function applyRegister(
+  stored: readonly Binding[],
+  request: RegisterRequest,
+  limits: RegistrarLimits,
+  now: number,
+  random: () => number,
+): RegisterResult {
   const live = stored.filter((binding) => binding.expiresAt > now);
   const changedByExpiry = live.length !== stored.length;
   const { contacts } = request;
-  if (contacts === undefined || isRetransmission(live, request, now)) return { ok: true, bindings: live, changed: changedByExpiry };
+  if (contacts === undefined || isRetransmission(live, request, now))
+    return { ok: true, bindings: live, changed: changedByExpiry };
 
   if (contacts === '*') {
     // R6: `*` only with Expires: 0.
@@ -145,9 +165,19 @@ export function applyRegister(stored: readonly Binding[], request: RegisterReque
     const seconds = grantedSeconds(contact.expires ?? request.expiresHeader, limits);
     // R9: 423 only below the minimum and below an hour; zero is a removal.
     if (seconds > 0 && seconds < limits.minExpiresSeconds && seconds < 3600) {
-      return { ok: false, status: 423, reason: 'Interval Too Brief', headers: { 'Min-Expires': String(limits.minExpiresSeconds) } };
+      return {
+        ok: false,
+        status: 423,
+        reason: 'Interval Too Brief',
+        headers: { 'Min-Expires': String(limits.minExpiresSeconds) },
+      };
     }
-    const granted = jittered(Math.min(seconds, limits.maxExpiresSeconds), limits.expiresJitterPercent, limits.minExpiresSeconds, random);
+    const granted = jittered(
+      Math.min(seconds, limits.maxExpiresSeconds),
+      limits.expiresJitterPercent,
+      limits.minExpiresSeconds,
+      random,
+    );
     const index = next.findIndex((binding) => sameContact(binding.contact, contact.uri));
     const existing = index >= 0 ? next[index] : undefined;
     if (existing && outOfOrder(existing, request)) return OUT_OF_ORDER;
@@ -197,7 +227,10 @@ export function asksOutbound(binding: Binding): boolean {
 
 /** R14: the 200 lists every binding with what is left of its expiry, in whole seconds. */
 export function contactHeaderValues(bindings: readonly Binding[], now: number): string[] {
-  return bindings.map((binding) => `<${binding.contact}>${binding.contactParams};expires=${Math.max(0, Math.ceil((binding.expiresAt - now) / 1000))}`);
+  return bindings.map(
+    (binding) =>
+      `<${binding.contact}>${binding.contactParams};expires=${Math.max(0, Math.ceil((binding.expiresAt - now) / 1000))}`,
+  );
 }
 
 /** Highest q first, then the newest registration (RFC 3261 §16.6 ordering of targets). */

@@ -17,7 +17,10 @@ export interface Truncation {
 }
 
 /** The columns as the row can hold them, and what was cut. */
-export function fitToColumns(columns: Partial<RegistrationColumns>, sizes: RegistrationColumnSizes): { columns: Partial<RegistrationColumns>; truncated: Truncation[] } {
+export function fitToColumns(
+  columns: Partial<RegistrationColumns>,
+  sizes: RegistrationColumnSizes,
+): { columns: Partial<RegistrationColumns>; truncated: Truncation[] } {
   const fitted: Partial<RegistrationColumns> = { ...columns };
   const truncated: Truncation[] = [];
   for (const [name, value] of Object.entries(columns) as [keyof RegistrationColumns, unknown][]) {
@@ -26,7 +29,8 @@ export function fitToColumns(columns: Partial<RegistrationColumns>, sizes: Regis
     // VARCHAR(n) counts characters, not UTF-16 units: a character outside the BMP is one.
     const characters = [...value];
     if (characters.length <= size) continue;
-    (fitted as Record<string, unknown>)[name] = name === 'fullcontact' ? shortenedUri(characters, size) : characters.slice(0, size).join('');
+    (fitted as Record<string, unknown>)[name] =
+      name === 'fullcontact' ? shortenedUri(characters, size) : characters.slice(0, size).join('');
     truncated.push({ column: name, length: characters.length, size });
   }
   return { columns: fitted, truncated };

@@ -21,7 +21,12 @@ export interface DigestCredentials {
 }
 
 /** WWW-Authenticate values, one per algorithm in the given order (RFC 8760: SHA-256 first, then MD5), qop="auth". */
-export function challenges(realm: string, nonce: string, algorithms: readonly DigestAlgorithm[], stale: boolean): string[] {
+export function challenges(
+  realm: string,
+  nonce: string,
+  algorithms: readonly DigestAlgorithm[],
+  stale: boolean,
+): string[] {
   // RFC 3261 §22.4 item 8: a server MUST always send qop. RFC 7616 §3.3: stale=true
   // lets the client retry with the same password without asking the user.
   const tail = stale ? ', stale=true' : '';
@@ -47,7 +52,13 @@ export function parseAuthorization(value: string): DigestCredentials | undefined
   const nonce = params.get('nonce');
   const uri = params.get('uri');
   const response = params.get('response');
-  if (username === undefined || realm === undefined || nonce === undefined || uri === undefined || response === undefined) {
+  if (
+    username === undefined ||
+    realm === undefined ||
+    nonce === undefined ||
+    uri === undefined ||
+    response === undefined
+  ) {
     return undefined;
   }
 

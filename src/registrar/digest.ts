@@ -59,7 +59,8 @@ export function checkNonce(nonce: string, context: NonceContext): 'valid' | 'sta
   if (bytes.length !== TIME_BYTES + SALT_BYTES + MAC_BYTES || bytes.toString('base64url') !== nonce) return 'invalid';
   const issued = bytes.readUIntBE(0, TIME_BYTES);
   const salt = bytes.subarray(TIME_BYTES, TIME_BYTES + SALT_BYTES);
-  if (!timingSafeEqual(bytes.subarray(TIME_BYTES + SALT_BYTES), nonceMac(context.secret, issued, salt, context.source))) return 'invalid';
+  if (!timingSafeEqual(bytes.subarray(TIME_BYTES + SALT_BYTES), nonceMac(context.secret, issued, salt, context.source)))
+    return 'invalid';
   if (issued - now > FUTURE_TOLERANCE_SECONDS) return 'invalid';
   return now - issued > context.lifetimeSeconds ? 'stale' : 'valid';
 }
@@ -89,7 +90,10 @@ export function verifyDigest(credentials: DigestCredentials, method: string, ha1
   const ha2 = hash(algorithm, `${method}:${credentials.uri}`);
   if (credentials.qop !== 'auth' || credentials.nc === undefined || credentials.cnonce === undefined) return false;
   // RFC 7616 §3.4.1 (RFC 2617 §3.2.2.1): H(HA1:nonce:nc:cnonce:qop:HA2).
-  const expected = hash(algorithm, `${storedHa1}:${credentials.nonce}:${credentials.nc}:${credentials.cnonce}:auth:${ha2}`);
+  const expected = hash(
+    algorithm,
+    `${storedHa1}:${credentials.nonce}:${credentials.nc}:${credentials.cnonce}:auth:${ha2}`,
+  );
   return timingSafeEqual(Buffer.from(response, 'hex'), Buffer.from(expected, 'hex'));
 }
 
@@ -101,7 +105,9 @@ function hash(algorithm: DigestAlgorithm, text: string): string {
 
 function nonceMac(secret: string, issued: number, salt: Uint8Array, source: string): Buffer {
   if (secret === '') throw new RangeError('the nonce secret is empty; configure a shared secret for the registrar');
-  return createHmac('sha256', secret).update(`${MAC_LABEL}\n${issued}\n${Buffer.from(salt).toString('hex')}\n${source}`, 'utf8').digest();
+  return createHmac('sha256', secret)
+    .update(`${MAC_LABEL}\n${issued}\n${Buffer.from(salt).toString('hex')}\n${source}`, 'utf8')
+    .digest();
 }
 
 function epochSeconds(at: Date): number {

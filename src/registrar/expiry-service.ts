@@ -52,7 +52,14 @@ export class ExpirySweeper {
     this.timer = setInterval(() => {
       this.running ??= this.sweep()
         .then(() => undefined)
-        .catch((error: unknown) => this.failureReports((since) => this.deps.log.error({ err: error }, `expiry sweep failed: ${error instanceof Error ? error.message : String(error)}${since}`)))
+        .catch((error: unknown) =>
+          this.failureReports((since) =>
+            this.deps.log.error(
+              { err: error },
+              `expiry sweep failed: ${error instanceof Error ? error.message : String(error)}${since}`,
+            ),
+          ),
+        )
         .finally(() => (this.running = undefined));
     }, this.deps.intervalMs);
     this.timer.unref();
@@ -83,7 +90,8 @@ export class ExpirySweeper {
       if (outcome === 'changed' || live.length > 0) continue;
       emptied.push(aor);
       await this.deps.peers.registrationEnded(aor);
-      if (this.deps.rtupdate && !this.deps.ignoreregexpire) await store.writeRegistration(aor, CLEARED_REGISTRATION, { expiredBy: Math.floor(now / 1000) });
+      if (this.deps.rtupdate && !this.deps.ignoreregexpire)
+        await store.writeRegistration(aor, CLEARED_REGISTRATION, { expiredBy: Math.floor(now / 1000) });
       log.info({ peer: aor }, `registration of ${aor} expired`);
     }
     return emptied;

@@ -30,7 +30,15 @@ const OUTAGE_REPORT_MS = 5000;
  * several nodes active at once (`relay`), a phone registered through
  * another node is reached through that node first.
  */
-export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: Clock; ignoreregexpire: boolean; rebuildFromRows: boolean; log: Logger; relay: NodeRelay | undefined }): LocationLookup {
+export function locationLookup(deps: {
+  cache: Cache;
+  peers: PeerLookup;
+  clock: Clock;
+  ignoreregexpire: boolean;
+  rebuildFromRows: boolean;
+  log: Logger;
+  relay: NodeRelay | undefined;
+}): LocationLookup {
   // Every call during an outage fails the lookup alike: one line per interval, not one per call.
   const outageReports = new ReportThrottle(OUTAGE_REPORT_MS);
   async function findPeer(user: string) {
@@ -57,7 +65,11 @@ export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: C
       return await deps.cache.getBindings(user);
     } catch (error) {
       if (!(error instanceof CacheUnavailableError)) throw error;
-      outage(error, `bindings of ${user} not read`, 'calls to numbers are routed by the rules, calls to phones by their sippeers rows');
+      outage(
+        error,
+        `bindings of ${user} not read`,
+        'calls to numbers are routed by the rules, calls to phones by their sippeers rows',
+      );
       return undefined;
     }
   }
@@ -66,7 +78,10 @@ export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: C
   async function restore(binding: Binding, now: number): Promise<void> {
     try {
       if ((await deps.cache.swapBindings(binding.aor, [], [binding], bindingTtl([binding], now))) === 'swapped') {
-        deps.log.info({ peer: binding.aor }, `binding of ${binding.aor} rebuilt from its sippeers row (the cache had none): ${binding.contact} until ${new Date(binding.expiresAt).toISOString()}`);
+        deps.log.info(
+          { peer: binding.aor },
+          `binding of ${binding.aor} rebuilt from its sippeers row (the cache had none): ${binding.contact} until ${new Date(binding.expiresAt).toISOString()}`,
+        );
       }
     } catch (error) {
       if (!(error instanceof CacheUnavailableError)) throw error;
@@ -91,15 +106,20 @@ export function locationLookup(deps: { cache: Cache; peers: PeerLookup; clock: C
     }
     const peer = await findPeer(user);
     if (!peer || !mayRegister(peer)) return { kind: 'unknown' };
-    const atRow = (contact: string, address: string, port: number): Location => ({ kind: 'registered', targets: [{ uri: contact, destination: { address, port, transport: 'udp' }, label: `peer ${user}` }] });
+    const atRow = (contact: string, address: string, port: number): Location => ({
+      kind: 'registered',
+      targets: [{ uri: contact, destination: { address, port, transport: 'udp' }, label: `peer ${user}` }],
+    });
     // Without the cache, or with a cache that lost it, the row (written at each REGISTER, rtupdate) is the registration there is.
-    const fromRow = bindings === undefined || (deps.rebuildFromRows && bindings.length === 0) ? bindingFromRow(peer, now) : undefined;
+    const fromRow =
+      bindings === undefined || (deps.rebuildFromRows && bindings.length === 0) ? bindingFromRow(peer, now) : undefined;
     if (fromRow) {
       if (bindings !== undefined) await restore(fromRow, now);
       return atRow(fromRow.contact, fromRow.source.address, fromRow.source.port);
     }
     // ignoreregexpire: the row's last contact stays usable after its registration expired.
-    if (deps.ignoreregexpire && peer.fullcontact && peer.ipaddr && peer.port) return atRow(peer.fullcontact, peer.ipaddr, peer.port);
+    if (deps.ignoreregexpire && peer.fullcontact && peer.ipaddr && peer.port)
+      return atRow(peer.fullcontact, peer.ipaddr, peer.port);
     return { kind: 'offline' };
   };
 }

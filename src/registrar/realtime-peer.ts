@@ -64,7 +64,10 @@ export function registeredColumns(
  * registeredColumns wrote, read back. Its Call-ID and CSeq are not in the
  * row, so the phone's next REGISTER replaces it whatever its own are.
  */
-export function bindingFromRow(peer: Pick<PeerRow, 'name' | 'regseconds' | 'fullcontact' | 'ipaddr' | 'port' | 'useragent'>, now: number): Binding | undefined {
+export function bindingFromRow(
+  peer: Pick<PeerRow, 'name' | 'regseconds' | 'fullcontact' | 'ipaddr' | 'port' | 'useragent'>,
+  now: number,
+): Binding | undefined {
   const expiresAt = (peer.regseconds ?? 0) * 1000;
   if (expiresAt <= now || !peer.fullcontact || !peer.ipaddr || !peer.port) return undefined;
   return {

@@ -10,7 +10,16 @@ import { parseSipUri } from '../sip/uri.js';
 import { KeyedReportThrottle } from '../report-throttle.js';
 import { registrationFailed } from '../security-log/asterisk-lines.js';
 import type { Store } from '../store/store.js';
-import { applyRegister, asksOutbound, type Binding, boundToFlow, byPreference, type ContactEntry, contactHeaderValues, isRetransmission } from './bindings.js';
+import {
+  applyRegister,
+  asksOutbound,
+  type Binding,
+  boundToFlow,
+  byPreference,
+  type ContactEntry,
+  contactHeaderValues,
+  isRetransmission,
+} from './bindings.js';
 import type { AuthenticationFailure, DigestAuthenticator } from './authentication-service.js';
 import { fitToColumns, type Truncation } from './column-fit.js';
 import type { PeerLookup } from './peer-service.js';
@@ -133,7 +142,9 @@ export function registerStep(deps: RegistrarDeps): Registrar {
   }
 
   function challenge(exchange: ServerExchange, stale: boolean): void {
-    exchange.reply(401, { headers: { 'WWW-Authenticate': deps.authenticator.challenge(exchange.request.source.address, stale) } });
+    exchange.reply(401, {
+      headers: { 'WWW-Authenticate': deps.authenticator.challenge(exchange.request.source.address, stale) },
+    });
   }
 
   async function authenticate(exchange: ServerExchange, user: string): Promise<PeerRow | undefined> {
@@ -145,7 +156,12 @@ export function registerStep(deps: RegistrarDeps): Registrar {
       fit: mayRegister,
       unfitReason: 'Peer is not supposed to register',
       // A REGISTER retransmitted to a node that never saw it (a failover) carries a count already used.
-      retransmission: async (peer) => isRetransmission(await deps.cache.getBindings(peer.name), { callId: request.callId ?? '', cseq: request.cseq?.seq ?? 0 }, deps.clock.now().getTime()),
+      retransmission: async (peer) =>
+        isRetransmission(
+          await deps.cache.getBindings(peer.name),
+          { callId: request.callId ?? '', cseq: request.cseq?.seq ?? 0 },
+          deps.clock.now().getTime(),
+        ),
     });
     if (!verdict.ok) {
       if (verdict.securityReason) authenticationFailed(request, verdict.securityReason);
@@ -168,12 +184,23 @@ export function registerStep(deps: RegistrarDeps): Registrar {
    * or nothing, RFC 3261 §10.3 R12). 'changed': another REGISTER or the
    * sweep came first, nothing was written.
    */
-  async function store(peer: PeerRow, before: readonly Binding[], after: readonly Binding[], now: number): Promise<'stored' | 'changed'> {
-    if ((await deps.cache.swapBindings(peer.name, before, after, bindingTtl(after, now))) !== 'swapped') return 'changed';
+  async function store(
+    peer: PeerRow,
+    before: readonly Binding[],
+    after: readonly Binding[],
+    now: number,
+  ): Promise<'stored' | 'changed'> {
+    if ((await deps.cache.swapBindings(peer.name, before, after, bindingTtl(after, now))) !== 'swapped')
+      return 'changed';
     if (!config.rtupdate) return 'stored';
     if (after.length === 0) await deps.peers.registrationEnded(peer.name);
     const [first] = byPreference(after);
-    const fitted = fitToColumns(first ? registeredColumns(peer, first, { systemName: config.systemName, saveSystemName: config.rtsavesysname }) : CLEARED_REGISTRATION, deps.columnSizes);
+    const fitted = fitToColumns(
+      first
+        ? registeredColumns(peer, first, { systemName: config.systemName, saveSystemName: config.rtsavesysname })
+        : CLEARED_REGISTRATION,
+      deps.columnSizes,
+    );
     try {
       await deps.store.writeRegistration(peer.name, fitted.columns);
       if (fitted.truncated.length > 0) truncated(peer.name, fitted.truncated);
@@ -221,18 +248,35 @@ export function registerStep(deps: RegistrarDeps): Registrar {
       const onFlow = request.source.transport === 'udp' ? [] : boundToFlow(result.bindings, request.source);
       if (result.changed) {
         if ((await store(peer, before, result.bindings, now)) === 'changed') continue;
-        if (onFlow.length > 0) flows.set(flowKey(request.source), (flows.get(flowKey(request.source)) ?? new Set()).add(peer.name));
+        if (onFlow.length > 0)
+          flows.set(flowKey(request.source), (flows.get(flowKey(request.source)) ?? new Set()).add(peer.name));
         const hadLive = before.some((binding) => binding.expiresAt > now);
-        deps.observer.registration(result.bindings.length === 0 ? 'unregistered' : hadLive ? 'refreshed' : 'registered');
+        deps.observer.registration(
+          result.bindings.length === 0 ? 'unregistered' : hadLive ? 'refreshed' : 'registered',
+        );
       }
       const contacts = contactHeaderValues(result.bindings, now);
       // RFC 5626 §6: outbound accepted for a flow-bound registration; the phone keeps the flow alive within Flow-Timer.
-      const outbound = onFlow.some(asksOutbound) ? { Require: 'outbound', 'Flow-Timer': String(deps.flowTimerSeconds) } : undefined;
-      exchange.reply(200, { headers: { ...(contacts.length > 0 ? { Contact: contacts.join(', ') } : {}), ...(outbound ?? {}), Date: new Date(now).toUTCString() } });
+      const outbound = onFlow.some(asksOutbound)
+        ? { Require: 'outbound', 'Flow-Timer': String(deps.flowTimerSeconds) }
+        : undefined;
+      exchange.reply(200, {
+        headers: {
+          ...(contacts.length > 0 ? { Contact: contacts.join(', ') } : {}),
+          ...(outbound ?? {}),
+          Date: new Date(now).toUTCString(),
+        },
+      });
       return;
     }
-    log.warn({ callId: request.callId, peer: peer.name }, `REGISTER of ${peer.name} not applied: its bindings changed under it ${SWAP_ATTEMPTS} times in a row`);
-    exchange.reply(500, { reason: 'Server Internal Error (concurrent REGISTERs for this AoR, try again)', headers: { 'Retry-After': '1' } });
+    log.warn(
+      { callId: request.callId, peer: peer.name },
+      `REGISTER of ${peer.name} not applied: its bindings changed under it ${SWAP_ATTEMPTS} times in a row`,
+    );
+    exchange.reply(500, {
+      reason: 'Server Internal Error (concurrent REGISTERs for this AoR, try again)',
+      headers: { 'Retry-After': '1' },
+    });
   }
 
   /** Ends the flow's bindings of one AoR, as a REGISTER with Expires 0 for them would (the row cleared when none is left). */
@@ -246,7 +290,10 @@ export function registerStep(deps: RegistrarDeps): Registrar {
       if (ended.length === 0) return;
       const after = before.filter((binding) => !ended.includes(binding));
       if ((await store(peer, before, after, now)) === 'stored') {
-        log.info({ peer: name, flow: flowKey(flow) }, `${ended.length === 1 ? 'binding' : `${ended.length} bindings`} of ${name} ended with the ${flow.transport.toUpperCase()} connection from ${flow.address}:${flow.port} it was registered over`);
+        log.info(
+          { peer: name, flow: flowKey(flow) },
+          `${ended.length === 1 ? 'binding' : `${ended.length} bindings`} of ${name} ended with the ${flow.transport.toUpperCase()} connection from ${flow.address}:${flow.port} it was registered over`,
+        );
         return;
       }
     }
@@ -270,9 +317,14 @@ export function registerStep(deps: RegistrarDeps): Registrar {
       if (!names) return;
       flows.delete(key);
       for (const name of names) {
-        await queue.run(name, () => endFlowBindings(name, flow)).catch((error: unknown) => {
-          log.warn({ err: error, peer: name, flow: key }, `bindings of ${name} on the closed connection ${key} not ended (${error instanceof Error ? error.message : String(error)}): they run out at their expiry`);
-        });
+        await queue
+          .run(name, () => endFlowBindings(name, flow))
+          .catch((error: unknown) => {
+            log.warn(
+              { err: error, peer: name, flow: key },
+              `bindings of ${name} on the closed connection ${key} not ended (${error instanceof Error ? error.message : String(error)}): they run out at their expiry`,
+            );
+          });
       }
     },
   };

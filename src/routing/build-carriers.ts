@@ -32,7 +32,12 @@ function resolveGatewayOnlyList(
   for (const item of parsed.items) {
     if (item.isReference) {
       if (lookup.carriers.has(item.id) || table === drGwListsTable) {
-        problems.skip(table, row, 'gwlist', `#${item.id}: this list may name gateways only, not another carrier or list`);
+        problems.skip(
+          table,
+          row,
+          'gwlist',
+          `#${item.id}: this list may name gateways only, not another carrier or list`,
+        );
         return undefined;
       }
       problems.warn(table, row, 'gwlist', `#${item.id}: no such carrier (yet): left out of the list`);
@@ -40,18 +45,35 @@ function resolveGatewayOnlyList(
     }
     const gateway = lookup.gateways.get(item.id);
     if (gateway) members.push({ gateway, weight: item.weight });
-    else problems.warn(table, row, 'gwlist', `gateway ${item.id} is not in dr_gateways (or its row was skipped): left out of the list`);
+    else
+      problems.warn(
+        table,
+        row,
+        'gwlist',
+        `gateway ${item.id} is not in dr_gateways (or its row was skipped): left out of the list`,
+      );
   }
   if (text.trim() === '') problems.warn(table, row, 'gwlist', 'is empty: it offers no gateway');
   return members;
 }
 
 /** Keyed by the row's carrierid; the carrier's own carrierid is qualified by its partition. */
-export function buildCarriers(rows: readonly DrCarrierRow[], gateways: ReadonlyMap<string, Gateway>, grammar: GwListGrammar, problems: LoadProblems, partition: string): Map<string, Carrier> {
+export function buildCarriers(
+  rows: readonly DrCarrierRow[],
+  gateways: ReadonlyMap<string, Gateway>,
+  grammar: GwListGrammar,
+  problems: LoadProblems,
+  partition: string,
+): Map<string, Carrier> {
   const carriers = new Map<string, Carrier>();
   for (const row of rows) {
     if (carriers.has(row.carrierid)) {
-      problems.skip(drCarriersTable, row, 'carrierid', `carrier ${row.carrierid} is already loaded from an earlier row`);
+      problems.skip(
+        drCarriersTable,
+        row,
+        'carrierid',
+        `carrier ${row.carrierid} is already loaded from an earlier row`,
+      );
       continue;
     }
     const members = resolveGatewayOnlyList(drCarriersTable, row, row.gwlist, { gateways, carriers, grammar }, problems);
@@ -59,10 +81,20 @@ export function buildCarriers(rows: readonly DrCarrierRow[], gateways: ReadonlyM
     const sortAlg = readSortAlgorithm(drCarriersTable, row, problems);
     const unknownFlags = row.flags & ~(CARRIER_FIRST_ONLY | CARRIER_DISABLED);
     if (unknownFlags !== 0) {
-      problems.warn(drCarriersTable, row, 'flags', `bits 0x${unknownFlags.toString(16)} mean nothing since OpenSIPS 3.1 (0x1 first only, 0x2 disabled; 1.8-3.0 data used other bits)`);
+      problems.warn(
+        drCarriersTable,
+        row,
+        'flags',
+        `bits 0x${unknownFlags.toString(16)} mean nothing since OpenSIPS 3.1 (0x1 first only, 0x2 disabled; 1.8-3.0 data used other bits)`,
+      );
     }
     if ((row.flags & CARRIER_DISABLED) !== 0 && row.state === 0) {
-      problems.warn(drCarriersTable, row, 'flags', 'bit 0x2 (disabled) is overwritten by state 0 at load, as in OpenSIPS 3.x: the carrier is enabled');
+      problems.warn(
+        drCarriersTable,
+        row,
+        'flags',
+        'bit 0x2 (disabled) is overwritten by state 0 at load, as in OpenSIPS 3.x: the carrier is enabled',
+      );
     }
     carriers.set(row.carrierid, {
       id: row.id,
@@ -79,10 +111,21 @@ export function buildCarriers(rows: readonly DrCarrierRow[], gateways: ReadonlyM
 }
 
 /** OpenSIPS 1.x dr_gw_lists rows, keyed by id as `#N` names them. */
-export function buildGatewayLists(rows: readonly DrGwListRow[], gateways: ReadonlyMap<string, Gateway>, grammar: GwListGrammar, problems: LoadProblems): Map<string, WeightedGateway[]> {
+export function buildGatewayLists(
+  rows: readonly DrGwListRow[],
+  gateways: ReadonlyMap<string, Gateway>,
+  grammar: GwListGrammar,
+  problems: LoadProblems,
+): Map<string, WeightedGateway[]> {
   const lists = new Map<string, WeightedGateway[]>();
   for (const row of rows) {
-    const members = resolveGatewayOnlyList(drGwListsTable, row, row.gwlist, { gateways, carriers: new Map(), grammar }, problems);
+    const members = resolveGatewayOnlyList(
+      drGwListsTable,
+      row,
+      row.gwlist,
+      { gateways, carriers: new Map(), grammar },
+      problems,
+    );
     if (members) lists.set(String(row.id), members);
   }
   return lists;

@@ -18,7 +18,13 @@ function isProbeMode(value: number): value is 0 | 1 | 2 {
  * socket that does not parse or is not ours is dropped with a warning.
  * Keyed by the row's gwid; the gateway's own gwid is qualified by its partition.
  */
-export function buildGateways(rows: readonly DrGatewayRow[], grammar: GwListGrammar, problems: LoadProblems, local: LocalSockets, partition: string): Map<string, Gateway> {
+export function buildGateways(
+  rows: readonly DrGatewayRow[],
+  grammar: GwListGrammar,
+  problems: LoadProblems,
+  local: LocalSockets,
+  partition: string,
+): Map<string, Gateway> {
   const gateways = new Map<string, Gateway>();
   for (const row of rows) {
     const address = parseGatewayAddress(row.address);
@@ -27,7 +33,8 @@ export function buildGateways(rows: readonly DrGatewayRow[], grammar: GwListGram
     // In add_dst's order, so that a row with two faults is named by the same one.
     if (!isValidId(row.gwid, grammar)) skip('gwid', `a gateway id is ${grammar.idChars}`);
     else if (!address.ok) skip('address', address.error);
-    else if (!isProbeMode(row.probe_mode)) skip('probe_mode', 'allowed: 0 (never probe), 1 (probe while disabled), 2 (always probe)');
+    else if (!isProbeMode(row.probe_mode))
+      skip('probe_mode', 'allowed: 0 (never probe), 1 (probe while disabled), 2 (always probe)');
     else if (!storedState) skip('state', 'allowed: 0 (active), 1 (disabled by admin), 2 (disabled by probing)');
     else if (gateways.has(row.gwid)) skip('gwid', `gateway ${row.gwid} is already loaded from an earlier row`);
     else {
@@ -50,4 +57,3 @@ export function buildGateways(rows: readonly DrGatewayRow[], grammar: GwListGram
   }
   return gateways;
 }
-

@@ -74,7 +74,9 @@ export class RoutingTableBuilder {
   ) {
     const problems = this.problems;
     problems.errors.push(...base.problems);
-    problems.warnings.push(...layoutDialectWarnings(base.layout, { dialect: options.dialect, timerecDialect: options.timerec.dialect }));
+    problems.warnings.push(
+      ...layoutDialectWarnings(base.layout, { dialect: options.dialect, timerecDialect: options.timerec.dialect }),
+    );
     const grammar = gwListGrammar(options.dialect);
     const gateways = buildGateways(base.gateways, grammar, problems, options.localSockets, partition);
     const carriers = buildCarriers(base.carriers, gateways, grammar, problems, partition);
@@ -117,7 +119,9 @@ export class RoutingTableBuilder {
     const { errors, skipped, warnings } = problems;
     if (errors.length > 0 || (this.options.strict && skipped.length > 0)) {
       // With strict, what would have been skipped is an error like the others.
-      return this.options.strict ? { ok: false, errors: [...errors, ...skipped], skipped: [], warnings } : { ok: false, errors, skipped, warnings };
+      return this.options.strict
+        ? { ok: false, errors: [...errors, ...skipped], skipped: [], warnings }
+        : { ok: false, errors, skipped, warnings };
     }
     return {
       ok: true,
@@ -139,7 +143,8 @@ export class RoutingTableBuilder {
 }
 
 function byOwnId<T>(map: ReadonlyMap<string, T>, idOf: (item: T) => string): ReadonlyMap<string, T> {
-  for (const [key, item] of map) if (idOf(item) !== key) return new Map([...map.values()].map((each) => [idOf(each), each]));
+  for (const [key, item] of map)
+    if (idOf(item) !== key) return new Map([...map.values()].map((each) => [idOf(each), each]));
   return map;
 }
 
@@ -147,4 +152,3 @@ function byOwnId<T>(map: ReadonlyMap<string, T>, idOf: (item: T) => string): Rea
 export function buildRoutingTable(rows: RoutingRows, options: RoutingBuildOptions): RoutingBuild {
   return new RoutingTableBuilder(rows, options).addRules(rows.rules).finish();
 }
-

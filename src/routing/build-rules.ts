@@ -23,17 +23,28 @@ export interface RuleBuildContext {
 }
 
 /** A gwlist read: its destinations and warnings (what was left out of it), or why the rule is skipped. */
-export type Resolved = { ok: true; destinations: RuleDestination[]; listWarnings: string[] } | { ok: false; error: string };
+export type Resolved =
+  { ok: true; destinations: RuleDestination[]; listWarnings: string[] } | { ok: false; error: string };
 
 type Reference = { destinations: RuleDestination[] } | { missing: string };
 
 function resolveReference(id: string, weight: number, context: RuleBuildContext): Reference {
   const carrier = context.carriers.get(id);
   const list = context.gatewayLists.get(id);
-  const asCarrier = (): Reference => (carrier ? { destinations: [{ kind: 'carrier', carrier, weight }] } : { missing: `#${id}: carrier ${id} is not in dr_carriers (or its row was skipped): left out of the list` });
+  const asCarrier = (): Reference =>
+    carrier
+      ? { destinations: [{ kind: 'carrier', carrier, weight }] }
+      : { missing: `#${id}: carrier ${id} is not in dr_carriers (or its row was skipped): left out of the list` };
   const asList = (): Reference =>
     list
-      ? { destinations: list.map((member) => ({ kind: 'gateway', gateway: member.gateway, weight: member.weight, via: `#${id}` })) }
+      ? {
+          destinations: list.map((member) => ({
+            kind: 'gateway',
+            gateway: member.gateway,
+            weight: member.weight,
+            via: `#${id}`,
+          })),
+        }
       : { missing: `#${id}: dr_gw_lists has no row ${id} (or it was skipped): left out of the list` };
   switch (context.hashRefers) {
     case 'carrier':
@@ -71,7 +82,9 @@ function resolveDestinations(text: string, context: RuleBuildContext): Resolved 
   if (context.hashRefers === 'auto') {
     for (const item of parsed.items) {
       if (item.isReference && context.carriers.has(item.id) && context.gatewayLists.has(item.id)) {
-        listWarnings.push(`#${item.id} names both carrier ${item.id} and dr_gw_lists row ${item.id}: read as the carrier, as OpenSIPS 3.x reads it (routing.hashRefers picks one)`);
+        listWarnings.push(
+          `#${item.id} names both carrier ${item.id} and dr_gw_lists row ${item.id}: read as the carrier, as OpenSIPS 3.x reads it (routing.hashRefers picks one)`,
+        );
       }
     }
   }
@@ -153,10 +166,20 @@ export function buildRule(row: DrRuleRow, context: RuleBuildContext, problems: L
   for (const warning of resolved.listWarnings) problems.warn(drRulesTable, row, 'gwlist', warning);
   const sortAlg = readSortAlgorithm(drRulesTable, row, problems);
   if (namesScriptRoute(row.routeid)) {
-    problems.warn(drRulesTable, row, 'routeid', 'names an OpenSIPS script route; sip-drouter runs no scripts, so it is shown but not run');
+    problems.warn(
+      drRulesTable,
+      row,
+      'routeid',
+      'names an OpenSIPS script route; sip-drouter runs no scripts, so it is shown but not run',
+    );
   }
   if (resolved.destinations.length === 0) {
-    problems.warn(drRulesTable, row, 'gwlist', 'names no gateway that loaded: a number this rule takes gets no gateway (503), as in OpenSIPS 3.x');
+    problems.warn(
+      drRulesTable,
+      row,
+      'gwlist',
+      'names no gateway that loaded: a number this rule takes gets no gateway (503), as in OpenSIPS 3.x',
+    );
   }
   return {
     ruleid: row.ruleid,

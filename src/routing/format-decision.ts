@@ -50,7 +50,9 @@ const OUTCOME_TEXT: Record<RouteDecision['outcome'], string> = {
 export function table(rows: readonly string[][]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => `  ${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')}`.trimEnd());
+  return rows.map((row) =>
+    `  ${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')}`.trimEnd(),
+  );
 }
 
 /**
@@ -66,34 +68,51 @@ export function decisionText(decision: RouteAnswerJson): string {
     `group    ${decision.group ?? 'none'} (${decision.groupReason})`,
     `outcome  ${OUTCOME_TEXT[decision.outcome]}`,
   ];
-  if (decision.ruleId !== null) lines.push(`rule     ${decision.ruleId}, prefix ${decision.prefix === '' ? '(none: default rule)' : `"${decision.prefix}"`}`);
+  if (decision.ruleId !== null)
+    lines.push(
+      `rule     ${decision.ruleId}, prefix ${decision.prefix === '' ? '(none: default rule)' : `"${decision.prefix}"`}`,
+    );
   for (const note of decision.notes) lines.push(`note     ${note}`);
   if (decision.rules.length > 0) {
     lines.push('', 'rules looked at:');
-    lines.push(...table([
-      ['rule', 'prefix', 'priority', 'timerec', 'verdict'],
-      ...decision.rules.map((rule) => [String(rule.ruleId), rule.prefix === '' ? '(default)' : rule.prefix, String(rule.priority), rule.timerec ?? '-', `${rule.verdict}: ${rule.reason}`]),
-    ]));
+    lines.push(
+      ...table([
+        ['rule', 'prefix', 'priority', 'timerec', 'verdict'],
+        ...decision.rules.map((rule) => [
+          String(rule.ruleId),
+          rule.prefix === '' ? '(default)' : rule.prefix,
+          String(rule.priority),
+          rule.timerec ?? '-',
+          `${rule.verdict}: ${rule.reason}`,
+        ]),
+      ]),
+    );
   }
   if (decision.destinations.length > 0) {
     lines.push('', 'gateways, in trying order:');
-    lines.push(...table([
-      ['#', 'gwid', 'from', 'address', 'state', 'Request-URI or why skipped'],
-      ...decision.destinations.map((d, i) => [
-        String(i + 1),
-        d.gwid,
-        d.carrierid ? `carrier ${d.carrierid}` : (d.via ?? `rule ${d.ruleId}`),
-        d.address,
-        d.state,
-        d.uri ?? `skipped: ${d.skipped ?? ''}`,
+    lines.push(
+      ...table([
+        ['#', 'gwid', 'from', 'address', 'state', 'Request-URI or why skipped'],
+        ...decision.destinations.map((d, i) => [
+          String(i + 1),
+          d.gwid,
+          d.carrierid ? `carrier ${d.carrierid}` : (d.via ?? `rule ${d.ruleId}`),
+          d.address,
+          d.state,
+          d.uri ?? `skipped: ${d.skipped ?? ''}`,
+        ]),
       ]),
-    ]));
+    );
   }
   return lines.join('\n');
 }
 
 /** `drouter check`: every error, skipped row and warning, one per line. */
-export function problemsText(errors: readonly RowProblem[], skipped: readonly RowProblem[], warnings: readonly RowProblem[]): string {
+export function problemsText(
+  errors: readonly RowProblem[],
+  skipped: readonly RowProblem[],
+  warnings: readonly RowProblem[],
+): string {
   return [
     ...errors.map((p) => `error    ${formatRowProblem(p)}`),
     ...skipped.map((p) => `skipped  ${formatRowProblem(p)}`),

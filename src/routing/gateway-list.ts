@@ -31,7 +31,11 @@ export interface GwListGrammar {
 }
 
 /** Gateway and carrier ids of 3.x: letters, digits and OpenSIPS' default extra_id_chars `_-.`. */
-export const OPENSIPS_3_GRAMMAR: GwListGrammar = { separators: ',|', idChar: /[A-Za-z0-9_.-]/, idChars: 'letters, digits, _ - .' };
+export const OPENSIPS_3_GRAMMAR: GwListGrammar = {
+  separators: ',|',
+  idChar: /[A-Za-z0-9_.-]/,
+  idChars: 'letters, digits, _ - .',
+};
 
 const INTEGER_ID_GRAMMAR: GwListGrammar = { separators: ',|;', idChar: /[0-9]/, idChars: 'digits' };
 
@@ -81,7 +85,10 @@ export function parseGwList(text: string, grammar: GwListGrammar = OPENSIPS_3_GR
     if (at < text.length) {
       const char = text[at] ?? '';
       if (!grammar.separators.includes(char)) {
-        return { ok: false, error: `${JSON.stringify(char)} ${where()} is not a separator (${[...grammar.separators].join(' ')})` };
+        return {
+          ok: false,
+          error: `${JSON.stringify(char)} ${where()} is not a separator (${[...grammar.separators].join(' ')})`,
+        };
       }
       at++;
     }

@@ -26,7 +26,23 @@ interface SocketSpec {
 }
 
 /** OpenSIPS parse_proto's names (socket_info.h): what a socket's proto may be. */
-const PROTOS = new Set(['udp', 'tcp', 'tls', 'sctp', 'ws', 'wss', 'bin', 'bins', 'ipsec', 'hep_udp', 'hep_tcp', 'hep_tls', 'smpp', 'msrp', 'msrps']);
+const PROTOS = new Set([
+  'udp',
+  'tcp',
+  'tls',
+  'sctp',
+  'ws',
+  'wss',
+  'bin',
+  'bins',
+  'ipsec',
+  'hep_udp',
+  'hep_tcp',
+  'hep_tls',
+  'smpp',
+  'msrp',
+  'msrps',
+]);
 
 /** str2int: digits only, at least one, no sign. */
 function portOf(text: string): number | undefined {
@@ -83,9 +99,12 @@ function isOurs(socket: SocketSpec, local: LocalSockets): boolean {
 export function ignoredSocket(text: string | null, local: LocalSockets): string | undefined {
   if (text === null || text === '') return undefined;
   const socket = parseGatewaySocket(text);
-  if (!socket) return 'is no [proto:]host[:port] socket: ignored, the gateway loads without it, as OpenSIPS 3.x loads it';
+  if (!socket)
+    return 'is no [proto:]host[:port] socket: ignored, the gateway loads without it, as OpenSIPS 3.x loads it';
   if (!isOurs(socket, local)) {
-    const ours = local.transports.map((transport) => `${transport}:${hostText(local.address)}:${local.port}`).join(', ');
+    const ours = local.transports
+      .map((transport) => `${transport}:${hostText(local.address)}:${local.port}`)
+      .join(', ');
     return `is not one of our sockets (${ours}): ignored, the gateway loads without it, as OpenSIPS 3.x loads it`;
   }
   return undefined;

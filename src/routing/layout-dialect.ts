@@ -20,18 +20,34 @@ import type { TimerecDialect } from './timerec/index.js';
  * integer ids in `,` lists read the same in both grammars, and an error
  * would stop every node on the database over rows that route as meant.
  */
-export function layoutDialectWarnings(layout: string | undefined, options: { dialect: RoutingDialect; timerecDialect: TimerecDialect }): RowProblem[] {
+export function layoutDialectWarnings(
+  layout: string | undefined,
+  options: { dialect: RoutingDialect; timerecDialect: TimerecDialect },
+): RowProblem[] {
   const warnings: RowProblem[] = [];
   // Said of every row of the column the setting reads, the value being the layout the columns show.
-  const said = (column: 'gwlist' | 'timerec', problem: string) => warnings.push({ table: 'dr_rules', row: '(every row)', column, value: layout, problem: `the drouting tables are this layout ${problem}` });
+  const said = (column: 'gwlist' | 'timerec', problem: string) =>
+    warnings.push({
+      table: 'dr_rules',
+      row: '(every row)',
+      column,
+      value: layout,
+      problem: `the drouting tables are this layout ${problem}`,
+    });
   const legacyTimerecs = () => {
     if (options.timerecDialect === 'opensips-3.2') {
-      said('timerec', "and its releases write legacy timerecs, which routing.timerecDialect opensips-3.2 (OpenSIPS 3.2+) reads otherwise (its second field is dtend, not the duration); set routing.timerecDialect: legacy");
+      said(
+        'timerec',
+        'and its releases write legacy timerecs, which routing.timerecDialect opensips-3.2 (OpenSIPS 3.2+) reads otherwise (its second field is dtend, not the duration); set routing.timerecDialect: legacy',
+      );
     }
   };
   if (layout === DROUTING_LAYOUTS.kamailio) {
     if (options.dialect === 'opensips-3') {
-      said('gwlist', '(an integer gwid key), whose gwlists routing.dialect opensips-3 reads as OpenSIPS 3.x does (a ; makes the rule skipped, where Kamailio and OpenSIPS 1.x read it as a separator); set routing.dialect: kamailio (or opensips-1)');
+      said(
+        'gwlist',
+        '(an integer gwid key), whose gwlists routing.dialect opensips-3 reads as OpenSIPS 3.x does (a ; makes the rule skipped, where Kamailio and OpenSIPS 1.x read it as a separator); set routing.dialect: kamailio (or opensips-1)',
+      );
     }
     legacyTimerecs();
   } else if (layout === DROUTING_LAYOUTS.opensips18) {

@@ -27,6 +27,11 @@ export class LoadProblems {
   }
 }
 
-function problemOf(table: TableSpec, row: Readonly<Record<string, unknown>>, column: string, problem: string): RowProblem {
+function problemOf(
+  table: TableSpec,
+  row: Readonly<Record<string, unknown>>,
+  column: string,
+  problem: string,
+): RowProblem {
   return { table: table.name, row: rowLabel(table, row), column, value: row[column], problem };
 }

@@ -31,13 +31,23 @@ export function qualifiedId(partition: string, id: string): string {
 /** `partition:id` taken apart; an id without a partition belongs to the unpartitioned data set. */
 export function splitQualifiedId(qualified: string): { partition: string; id: string } {
   const at = qualified.indexOf(PARTITION_SEPARATOR);
-  return at < 0 ? { partition: UNPARTITIONED, id: qualified } : { partition: qualified.slice(0, at), id: qualified.slice(at + 1) };
+  return at < 0
+    ? { partition: UNPARTITIONED, id: qualified }
+    : { partition: qualified.slice(0, at), id: qualified.slice(at + 1) };
 }
 
 /** A problem of a partition's rows names the partition with the table (`tenant1:dr_rules`). */
-export function problemOfPartition(partition: string, tableNames: DroutingTableNames): (problem: RowProblem) => RowProblem {
+export function problemOfPartition(
+  partition: string,
+  tableNames: DroutingTableNames,
+): (problem: RowProblem) => RowProblem {
   if (partition === UNPARTITIONED) return (problem) => problem;
-  const actual = new Map(Object.entries(DEFAULT_DROUTING_TABLE_NAMES).map(([key, name]) => [name, tableNames[key as keyof DroutingTableNames]]));
+  const actual = new Map(
+    Object.entries(DEFAULT_DROUTING_TABLE_NAMES).map(([key, name]) => [
+      name,
+      tableNames[key as keyof DroutingTableNames],
+    ]),
+  );
   return (problem) => ({ ...problem, table: qualifiedId(partition, actual.get(problem.table) ?? problem.table) });
 }
 
@@ -52,14 +62,22 @@ const PARTITION_NAME = /^[A-Za-z0-9_.\-+~]+$/;
  * key ids by, a name given twice) is an error: the partition's rules would
  * be missing, so the load is refused rather than routing without them.
  */
-export function readPartitionDefinitions(rows: readonly DrPartitionRow[], partitionsUrl: string, problems: LoadProblems): PartitionDefinition[] {
+export function readPartitionDefinitions(
+  rows: readonly DrPartitionRow[],
+  partitionsUrl: string,
+  problems: LoadProblems,
+): PartitionDefinition[] {
   const definitions: PartitionDefinition[] = [];
   const named = new Map<string, DrPartitionRow>();
   for (const row of rows) {
     const error = (column: string, why: string) => problems.error(drPartitionsTable, row, column, why);
     const first = named.get(row.partition_name);
     const url = storeUrlOf(row.db_url, partitionsUrl);
-    if (!PARTITION_NAME.test(row.partition_name)) error('partition_name', 'a partition name is letters, digits and _ . - + ~ (it is matched against Request-URI hosts and qualifies gateway ids as name:gwid)');
+    if (!PARTITION_NAME.test(row.partition_name))
+      error(
+        'partition_name',
+        'a partition name is letters, digits and _ . - + ~ (it is matched against Request-URI hosts and qualifies gateway ids as name:gwid)',
+      );
     else if (first) error('partition_name', `partition ${row.partition_name} is also row id=${first.id}`);
     else if (!url.ok) error('db_url', url.error);
     else {
@@ -81,14 +99,20 @@ function tableNamesOf(row: DrPartitionRow): DroutingTableNames {
 }
 
 /** OpenSIPS's db_url as a store URL: mysql:// as it is; db_sqlite's sqlite:///PATH (or sqlite:PATH) as sqlite:PATH. */
-export function storeUrlOf(dbUrl: string | null, partitionsUrl: string): { ok: true; url: string } | { ok: false; error: string } {
+export function storeUrlOf(
+  dbUrl: string | null,
+  partitionsUrl: string,
+): { ok: true; url: string } | { ok: false; error: string } {
   const url = (dbUrl ?? '').trim();
   if (url === '') return { ok: true, url: partitionsUrl };
   if (url.startsWith('mysql://')) return { ok: true, url };
   if (url.startsWith('sqlite://')) return { ok: true, url: `sqlite:${url.slice('sqlite://'.length)}` };
   if (url.startsWith('sqlite:')) return { ok: true, url };
   const scheme = /^([a-z0-9+.-]+):/i.exec(url)?.[1];
-  return { ok: false, error: `${scheme ? `a ${scheme} database` : 'this URL'} cannot be read: sip-drouter reads mysql:// (MySQL, MariaDB) and sqlite: databases` };
+  return {
+    ok: false,
+    error: `${scheme ? `a ${scheme} database` : 'this URL'} cannot be read: sip-drouter reads mysql:// (MySQL, MariaDB) and sqlite: databases`,
+  };
 }
 
 export interface PartitionChoiceOptions {
@@ -107,14 +131,30 @@ export function choosePartition(
   options: PartitionChoiceOptions,
 ): PartitionChoice {
   if (request.partition !== undefined) {
-    return partitions.has(request.partition) ? { ok: true, name: request.partition, detail: `partition ${request.partition} given` } : { ok: false, detail: `no partition ${request.partition} in dr_partitions` };
+    return partitions.has(request.partition)
+      ? { ok: true, name: request.partition, detail: `partition ${request.partition} given` }
+      : { ok: false, detail: `no partition ${request.partition} in dr_partitions` };
   }
   const host = request.host?.toLowerCase();
   if (options.byDomain && host !== undefined) {
-    for (const name of partitions.keys()) if (name.toLowerCase() === host) return { ok: true, name, detail: `the Request-URI host ${request.host} is partition ${name}` };
+    for (const name of partitions.keys())
+      if (name.toLowerCase() === host)
+        return { ok: true, name, detail: `the Request-URI host ${request.host} is partition ${name}` };
   }
-  const byHost = options.byDomain && host !== undefined ? `the Request-URI host ${request.host} names no partition` : 'no partition named by the request';
-  if (options.defaultPartition === null) return { ok: false, detail: `${byHost} and routing.partitions.default is none` };
-  if (!partitions.has(options.defaultPartition)) return { ok: false, detail: `${byHost}, and routing.partitions.default ${options.defaultPartition} is not in dr_partitions` };
-  return { ok: true, name: options.defaultPartition, detail: `${byHost}: routing.partitions.default ${options.defaultPartition}` };
+  const byHost =
+    options.byDomain && host !== undefined
+      ? `the Request-URI host ${request.host} names no partition`
+      : 'no partition named by the request';
+  if (options.defaultPartition === null)
+    return { ok: false, detail: `${byHost} and routing.partitions.default is none` };
+  if (!partitions.has(options.defaultPartition))
+    return {
+      ok: false,
+      detail: `${byHost}, and routing.partitions.default ${options.defaultPartition} is not in dr_partitions`,
+    };
+  return {
+    ok: true,
+    name: options.defaultPartition,
+    detail: `${byHost}: routing.partitions.default ${options.defaultPartition}`,
+  };
 }

@@ -23,7 +23,9 @@ const HOP_PARAMS = new Set(['transport', 'maddr']);
  */
 export function rewriteRequestUri(original: SipUri | undefined, number: string, gateway: Gateway): string {
   const gatewayParams = gateway.address.params;
-  const originalParams = (original?.params ?? []).filter((param) => !HOP_PARAMS.has(param.name.toLowerCase()) && !findParam(gatewayParams, param.name));
+  const originalParams = (original?.params ?? []).filter(
+    (param) => !HOP_PARAMS.has(param.name.toLowerCase()) && !findParam(gatewayParams, param.name),
+  );
   const params: UriParam[] = [...gatewayParams, ...originalParams];
   const secure = original?.scheme === 'sips' || gateway.address.scheme === 'sips';
   return formatSipUri({

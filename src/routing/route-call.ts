@@ -65,12 +65,33 @@ export interface RouteDecision {
 }
 
 /** A decision before any rule: no rule taken, `note` says why. */
-export function notRouted(number: string, note?: string, group: CallerGroup = { group: null, source: 'none', detail: 'no group looked up' }): RouteDecision {
-  return { outcome: 'no-rule', number, group, prefix: null, ruleId: null, rules: [], destinations: [], targets: [], notes: note === undefined ? [] : [note] };
+export function notRouted(
+  number: string,
+  note?: string,
+  group: CallerGroup = { group: null, source: 'none', detail: 'no group looked up' },
+): RouteDecision {
+  return {
+    outcome: 'no-rule',
+    number,
+    group,
+    prefix: null,
+    ruleId: null,
+    rules: [],
+    destinations: [],
+    targets: [],
+    notes: note === undefined ? [] : [note],
+  };
 }
 
 function considered(rule: Rule, verdict: RuleVerdict, reason: string): RuleConsidered {
-  return { ruleId: rule.ruleid, prefix: rule.prefix, priority: rule.priority, timerec: rule.timerec?.source ?? null, verdict, reason };
+  return {
+    ruleId: rule.ruleid,
+    prefix: rule.prefix,
+    priority: rule.priority,
+    timerec: rule.timerec?.source ?? null,
+    verdict,
+    reason,
+  };
 }
 
 const walk = new PrefixWalk();
@@ -93,7 +114,9 @@ export function decideRoute(table: RoutingTable, request: RouteRequest): RouteDe
   walk.start(table, request.number);
   if (walk.abandonedAt > 0) {
     const character = request.number[walk.abandonedAt - 1] ?? '';
-    decision.notes.push(`character ${JSON.stringify(character)} at position ${walk.abandonedAt} is not a prefix character: prefix rules skipped, default rules only`);
+    decision.notes.push(
+      `character ${JSON.stringify(character)} at position ${walk.abandonedAt} is not a prefix character: prefix rules skipped, default rules only`,
+    );
   }
   const context = {
     random: request.random,

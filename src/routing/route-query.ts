@@ -37,7 +37,8 @@ function parseGroup(group: string): number {
 
 function parseInstant(at: string): Date {
   const instant = new Date(at);
-  if (Number.isNaN(instant.getTime())) throw new UsageError(`at ${JSON.stringify(at)}: expected an ISO-8601 time such as 2026-11-26T09:30:00Z`);
+  if (Number.isNaN(instant.getTime()))
+    throw new UsageError(`at ${JSON.stringify(at)}: expected an ISO-8601 time such as 2026-11-26T09:30:00Z`);
   return instant;
 }
 

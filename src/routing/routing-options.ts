@@ -3,7 +3,11 @@ import type { LocalSockets } from './gateway-socket.js';
 import type { RoutingServiceOptions } from './routing-service.js';
 
 /** The routing slice of the configuration, with `timeZone: system` made concrete; `localSockets` from the sip slice. */
-export function routingServiceOptions(config: Readonly<RoutingConfig>, systemTimeZone: string, localSockets: LocalSockets): RoutingServiceOptions {
+export function routingServiceOptions(
+  config: Readonly<RoutingConfig>,
+  systemTimeZone: string,
+  localSockets: LocalSockets,
+): RoutingServiceOptions {
   return {
     build: {
       hashRefers: config.hashRefers,
@@ -23,7 +27,10 @@ export function routingServiceOptions(config: Readonly<RoutingConfig>, systemTim
     strictLength: config.strictLength,
     ruleFallback: config.ruleFallback,
     partitions: config.partitions.enabled
-      ? { defaultPartition: config.partitions.default === 'none' ? null : config.partitions.default, byDomain: config.partitions.byDomain }
+      ? {
+          defaultPartition: config.partitions.default === 'none' ? null : config.partitions.default,
+          byDomain: config.partitions.byDomain,
+        }
       : null,
   };
 }

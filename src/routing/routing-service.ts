@@ -3,7 +3,15 @@ import { RoutingDataError, type RowProblem } from '../errors.js';
 import type { RoutingRowStream } from '../model/routing-rows.js';
 import { DEFAULT_DROUTING_TABLE_NAMES, type DroutingTableNames } from '../model/table-layouts.js';
 import { type RoutingBuild, type RoutingBuildOptions, RoutingTableBuilder } from './build-routing-table.js';
-import { choosePartition, PARTITION_SEPARATOR, type PartitionChoiceOptions, type PartitionDefinition, problemOfPartition, qualifiedId, UNPARTITIONED } from './partitions.js';
+import {
+  choosePartition,
+  PARTITION_SEPARATOR,
+  type PartitionChoiceOptions,
+  type PartitionDefinition,
+  problemOfPartition,
+  qualifiedId,
+  UNPARTITIONED,
+} from './partitions.js';
 import { decideRoute, notRouted, type RouteDecision, type RouteRequest } from './route-call.js';
 import type { Carrier, Gateway, GatewayState, RoutingDestinations, RoutingTable } from './routing-table.js';
 
@@ -119,7 +127,11 @@ export class RoutingService {
     let partition = UNPARTITIONED;
     let chosen: { name: string; detail: string } | undefined;
     if (this.options.partitions) {
-      const choice = choosePartition(tables, { partition: query.partition, host: query.requestUri?.host }, this.options.partitions);
+      const choice = choosePartition(
+        tables,
+        { partition: query.partition, host: query.requestUri?.host },
+        this.options.partitions,
+      );
       if (!choice.ok) return notRouted(query.number, choice.detail);
       partition = choice.name;
       chosen = { name: choice.name, detail: choice.detail };
@@ -134,7 +146,12 @@ export class RoutingService {
       caller: query.caller,
       group: query.group,
       // A whitelist names ids as the partition's rows do; the table knows them qualified.
-      whitelist: chosen && query.whitelist ? new Set([...query.whitelist].map((id) => (id.includes(PARTITION_SEPARATOR) ? id : qualifiedId(partition, id)))) : query.whitelist,
+      whitelist:
+        chosen && query.whitelist
+          ? new Set(
+              [...query.whitelist].map((id) => (id.includes(PARTITION_SEPARATOR) ? id : qualifiedId(partition, id))),
+            )
+          : query.whitelist,
       defaultGroup: this.options.defaultGroup,
       strictLength: query.strictLength ?? this.options.strictLength,
       ruleFallback: query.ruleFallback ?? this.options.ruleFallback,
@@ -154,11 +171,27 @@ export class RoutingService {
     const durationMs = performance.now() - startedAt;
     const { errors, skipped, warnings } = built;
     if (errors.length > 0) {
-      return { ok: false, generation: this.snapshot?.generation ?? 0, durationMs, counts: this.snapshot?.counts ?? countsOf(undefined), skipped, warnings, errors };
+      return {
+        ok: false,
+        generation: this.snapshot?.generation ?? 0,
+        durationMs,
+        counts: this.snapshot?.counts ?? countsOf(undefined),
+        skipped,
+        warnings,
+        errors,
+      };
     }
     const generation = (this.snapshot?.generation ?? 0) + 1;
     const counts = countsOf(built.tables);
-    this.snapshot = { tables: built.tables, destinations: destinationsOf(built.tables), counts, generation, loadedAt: this.clock.now(), skipped, warnings };
+    this.snapshot = {
+      tables: built.tables,
+      destinations: destinationsOf(built.tables),
+      counts,
+      generation,
+      loadedAt: this.clock.now(),
+      skipped,
+      warnings,
+    };
     return { ok: true, generation, durationMs, counts, skipped, warnings, errors: [] };
   }
 
@@ -174,12 +207,21 @@ export class RoutingService {
       if (build.ok) result.tables.set(name, build.table);
     };
     if (!('readPartitions' in source)) {
-      add(UNPARTITIONED, DEFAULT_DROUTING_TABLE_NAMES, await this.buildOne(await source.streamRoutingRows(), UNPARTITIONED));
+      add(
+        UNPARTITIONED,
+        DEFAULT_DROUTING_TABLE_NAMES,
+        await this.buildOne(await source.streamRoutingRows(), UNPARTITIONED),
+      );
       return result;
     }
     const { definitions, errors } = await source.readPartitions();
     result.errors.push(...errors);
-    for (const definition of definitions) add(definition.name, definition.tables, await this.buildOne(await source.streamPartition(definition), definition.name));
+    for (const definition of definitions)
+      add(
+        definition.name,
+        definition.tables,
+        await this.buildOne(await source.streamPartition(definition), definition.name),
+      );
     return result;
   }
 
@@ -196,7 +238,10 @@ function destinationsOf(tables: ReadonlyMap<string, RoutingTable>): RoutingDesti
   const only = tables.size === 1 ? tables.get(UNPARTITIONED) : undefined;
   if (only) return { gateways: only.gateways, carriers: only.carriers };
   const all = [...tables.values()];
-  return { gateways: new Map(all.flatMap((table) => [...table.gateways])), carriers: new Map(all.flatMap((table) => [...table.carriers])) };
+  return {
+    gateways: new Map(all.flatMap((table) => [...table.gateways])),
+    carriers: new Map(all.flatMap((table) => [...table.carriers])),
+  };
 }
 
 function countsOf(tables: ReadonlyMap<string, RoutingTable> | undefined): ReloadReport['counts'] {

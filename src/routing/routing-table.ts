@@ -18,9 +18,9 @@ export const GATEWAY_STATE_BY_COLUMN: Readonly<Record<number, GatewayState>> = {
 };
 
 /** The column value of each state, for writing it back. */
-export const COLUMN_BY_GATEWAY_STATE = Object.fromEntries(Object.entries(GATEWAY_STATE_BY_COLUMN).map(([column, state]) => [state, Number(column)])) as Readonly<
-  Record<GatewayState, number>
->;
+export const COLUMN_BY_GATEWAY_STATE = Object.fromEntries(
+  Object.entries(GATEWAY_STATE_BY_COLUMN).map(([column, state]) => [state, Number(column)]),
+) as Readonly<Record<GatewayState, number>>;
 
 export type SortAlgorithm = 'N' | 'W';
 

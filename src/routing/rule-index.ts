@@ -86,7 +86,15 @@ export class RuleIndexBuilder {
   private readonly partIds = new Map<object, number>();
 
   add(rule: Rule): void {
-    const key = [this.partId(rule.groups), rule.timerec ? this.partId(rule.timerec) : 0, this.partId(rule.destinations), rule.sortAlg, orNull(rule.routeid), orNull(rule.attrs), orNull(rule.description)].join('\u0000');
+    const key = [
+      this.partId(rule.groups),
+      rule.timerec ? this.partId(rule.timerec) : 0,
+      this.partId(rule.destinations),
+      rule.sortAlg,
+      orNull(rule.routeid),
+      orNull(rule.attrs),
+      orNull(rule.description),
+    ].join('\u0000');
     let shape = this.shapeByKey.get(key);
     if (shape === undefined) {
       shape = this.shapes.length;
@@ -112,7 +120,9 @@ export class RuleIndexBuilder {
     const trie = new PrefixTrie(alphabet);
     // In prefix order, each insert follows the previous one down the same
     // path: five times faster than the database's order for a million rules.
-    const order = Array.from({ length: count }, (_, index) => index).sort((a, b) => byPrefixThenId(prefixes[a] ?? '', ruleIds[a] ?? 0, prefixes[b] ?? '', ruleIds[b] ?? 0));
+    const order = Array.from({ length: count }, (_, index) => index).sort((a, b) =>
+      byPrefixThenId(prefixes[a] ?? '', ruleIds[a] ?? 0, prefixes[b] ?? '', ruleIds[b] ?? 0),
+    );
     const builtNode = new Int32Array(count);
     for (const index of order) builtNode[index] = trie.insert(prefixes[index] ?? '');
     const sealedOf = trie.seal();
@@ -124,7 +134,8 @@ export class RuleIndexBuilder {
       const node = nodeOf(index);
       firstEntry[node + 1] = (firstEntry[node + 1] ?? 0) + groupsOf(index).length;
     }
-    for (let node = 0; node < trie.nodeCount; node++) firstEntry[node + 1] = (firstEntry[node + 1] ?? 0) + (firstEntry[node] ?? 0);
+    for (let node = 0; node < trie.nodeCount; node++)
+      firstEntry[node + 1] = (firstEntry[node + 1] ?? 0) + (firstEntry[node] ?? 0);
     const entries = firstEntry[trie.nodeCount] ?? 0;
     const entryGroup = new Uint32Array(entries);
     const entryRule = new Int32Array(entries);
@@ -141,7 +152,10 @@ export class RuleIndexBuilder {
       }
     }
 
-    const byGroupPriorityId = (a: number, b: number) => (entryGroup[a] ?? 0) - (entryGroup[b] ?? 0) || (priorities[entryRule[b] ?? 0] ?? 0) - (priorities[entryRule[a] ?? 0] ?? 0) || (ruleIds[entryRule[a] ?? 0] ?? 0) - (ruleIds[entryRule[b] ?? 0] ?? 0);
+    const byGroupPriorityId = (a: number, b: number) =>
+      (entryGroup[a] ?? 0) - (entryGroup[b] ?? 0) ||
+      (priorities[entryRule[b] ?? 0] ?? 0) - (priorities[entryRule[a] ?? 0] ?? 0) ||
+      (ruleIds[entryRule[a] ?? 0] ?? 0) - (ruleIds[entryRule[b] ?? 0] ?? 0);
     const arrange = (node: number) => {
       const start = firstEntry[node] ?? 0;
       const end = firstEntry[node + 1] ?? 0;
@@ -155,13 +169,26 @@ export class RuleIndexBuilder {
         const earlier = entryRule[entry - 1] ?? 0;
         const rule = entryRule[entry] ?? 0;
         if (entryGroup[entry - 1] !== entryGroup[entry] || priorities[earlier] !== priorities[rule]) continue;
-        if ((shapes[shapeOf[earlier] ?? 0]?.timerec?.source ?? '') !== (shapes[shapeOf[rule] ?? 0]?.timerec?.source ?? '')) continue;
-        problems.warn(drRulesTable, { ruleid: ruleIds[rule], prefix: prefixes[rule] }, 'prefix', `duplicates rule ${ruleIds[earlier]} in group ${entryGroup[entry]} (same prefix, priority and timerec): it is used only when rule ${ruleIds[earlier]} yields no gateway and routing.ruleFallback is on`);
+        if (
+          (shapes[shapeOf[earlier] ?? 0]?.timerec?.source ?? '') !== (shapes[shapeOf[rule] ?? 0]?.timerec?.source ?? '')
+        )
+          continue;
+        problems.warn(
+          drRulesTable,
+          { ruleid: ruleIds[rule], prefix: prefixes[rule] },
+          'prefix',
+          `duplicates rule ${ruleIds[earlier]} in group ${entryGroup[entry]} (same prefix, priority and timerec): it is used only when rule ${ruleIds[earlier]} yields no gateway and routing.ruleFallback is on`,
+        );
       }
     };
     for (const index of order) {
       if (prefixes[index] !== '') break;
-      problems.warn(drRulesTable, { ruleid: ruleIds[index], prefix: '' }, 'prefix', `is empty: this rule catches every number of group ${groupsOf(index).join(', ')} that no longer prefix matches (OpenSIPS #1961 cost a user money)`);
+      problems.warn(
+        drRulesTable,
+        { ruleid: ruleIds[index], prefix: '' },
+        'prefix',
+        `is empty: this rule catches every number of group ${groupsOf(index).join(', ')} that no longer prefix matches (OpenSIPS #1961 cost a user money)`,
+      );
     }
     // Duplicates are named in prefix order, the prefix-less rules last.
     const arranged = new Uint8Array(trie.nodeCount);
@@ -172,7 +199,17 @@ export class RuleIndexBuilder {
       arrange(node);
     }
     arrange(0);
-    return new RuleIndex(groupIds, trie, firstEntry, entryGroup, entryRule, Float64Array.from(ruleIds), Float64Array.from(priorities), Int32Array.from(shapeOf), shapes);
+    return new RuleIndex(
+      groupIds,
+      trie,
+      firstEntry,
+      entryGroup,
+      entryRule,
+      Float64Array.from(ruleIds),
+      Float64Array.from(priorities),
+      Int32Array.from(shapeOf),
+      shapes,
+    );
   }
 
   private partId(part: object): number {

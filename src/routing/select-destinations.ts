@@ -29,7 +29,11 @@ export interface DestinationCheck {
   readonly uri: string | undefined;
 }
 
-function ordered<T extends { readonly weight: number }>(items: readonly T[], sortAlg: 'N' | 'W', context: DestinationContext): readonly T[] {
+function ordered<T extends { readonly weight: number }>(
+  items: readonly T[],
+  sortAlg: 'N' | 'W',
+  context: DestinationContext,
+): readonly T[] {
   return sortAlg === 'W' ? weightedOrder(items, context.random, context.zeroWeightOrder) : items;
 }
 
@@ -45,17 +49,29 @@ function checkGateway(
 ): boolean {
   const state = context.gatewayState(gateway);
   let skipped = skippedByParent;
-  if (!skipped && carrierid === undefined && context.whitelist && !context.whitelist.has(gateway.gwid)) skipped = 'not in the whitelist';
-  if (!skipped && state !== 'active') skipped = state === 'admin-disabled' ? 'disabled by admin' : 'down (disabled by probing)';
-  if (!skipped && context.offered?.has(gateway.gwid)) skipped = 'already offered in this decision (routing.repeatGateways: once)';
+  if (!skipped && carrierid === undefined && context.whitelist && !context.whitelist.has(gateway.gwid))
+    skipped = 'not in the whitelist';
+  if (!skipped && state !== 'active')
+    skipped = state === 'admin-disabled' ? 'disabled by admin' : 'down (disabled by probing)';
+  if (!skipped && context.offered?.has(gateway.gwid))
+    skipped = 'already offered in this decision (routing.repeatGateways: once)';
   if (!skipped) context.offered?.add(gateway.gwid);
   if (skipped && !context.explain) return false;
-  out.push({ gateway, ruleId: rule.ruleid, carrierid, via, state, skipped, uri: skipped ? undefined : context.uriFor(gateway) });
+  out.push({
+    gateway,
+    ruleId: rule.ruleid,
+    carrierid,
+    via,
+    state,
+    skipped,
+    uri: skipped ? undefined : context.uriFor(gateway),
+  });
   return !skipped;
 }
 
 function carrierSkipReason(carrier: Carrier, context: DestinationContext): string | undefined {
-  if (context.whitelist && !context.whitelist.has(carrier.carrierid)) return `carrier ${carrier.carrierid} is not in the whitelist`;
+  if (context.whitelist && !context.whitelist.has(carrier.carrierid))
+    return `carrier ${carrier.carrierid} is not in the whitelist`;
   if (!context.carrierEnabled(carrier)) return `carrier ${carrier.carrierid} is disabled`;
   return undefined;
 }
@@ -64,7 +80,8 @@ function checkCarrier(out: DestinationCheck[], rule: Rule, carrier: Carrier, con
   const parentSkip = carrierSkipReason(carrier, context);
   let firstTaken = false;
   for (const member of ordered<WeightedGateway>(carrier.members, carrier.sortAlg, context)) {
-    const firstOnlySkip = firstTaken && carrier.firstOnly ? `carrier ${carrier.carrierid} uses only its first usable gateway` : undefined;
+    const firstOnlySkip =
+      firstTaken && carrier.firstOnly ? `carrier ${carrier.carrierid} uses only its first usable gateway` : undefined;
     checkGateway(out, rule, member.gateway, carrier.carrierid, undefined, context, parentSkip ?? firstOnlySkip);
     // OpenSIPS's first-only takes the first gateway that is up, even one offered before
     // (drouting.c do_routing: DR_CR_FLAG_FIRST breaks after the first that is not disabled):

@@ -16,7 +16,11 @@ export type ZeroWeightOrder = 'list' | 'random';
  * (3.5.9 reads it as a huge unsigned one: docs/routing.md, "Where we differ"").
  * `random` returns a number in [0, 1).
  */
-export function weightedOrder<T extends { readonly weight: number }>(items: readonly T[], random: () => number, zeroWeightOrder: ZeroWeightOrder): T[] {
+export function weightedOrder<T extends { readonly weight: number }>(
+  items: readonly T[],
+  random: () => number,
+  zeroWeightOrder: ZeroWeightOrder,
+): T[] {
   const order = [...items];
   const weightAt = (index: number) => Math.max(0, order[index]?.weight ?? 0);
   for (let first = 0; first < order.length - 1; first++) {

@@ -35,7 +35,11 @@ export class AppendingFile {
     try {
       fd = openSync(path, 'a', 0o640);
     } catch (error) {
-      throw new DrouterError('DROUTER_ERR_CONFIG', `log.securityFile = ${JSON.stringify(path)}: cannot be opened for appending (${error instanceof Error ? error.message : String(error)}); create its folder, give this user write access, or set another path`, { cause: error });
+      throw new DrouterError(
+        'DROUTER_ERR_CONFIG',
+        `log.securityFile = ${JSON.stringify(path)}: cannot be opened for appending (${error instanceof Error ? error.message : String(error)}); create its folder, give this user write access, or set another path`,
+        { cause: error },
+      );
     }
     this.stream = this.watched(createWriteStream(path, { fd, highWaterMark: maxPendingBytes }));
   }
@@ -61,7 +65,9 @@ export class AppendingFile {
     const old = this.stream;
     this.failed = false;
     this.behind = false;
-    this.stream = this.watched(createWriteStream(this.path, { flags: 'a', mode: 0o640, highWaterMark: this.maxPendingBytes }));
+    this.stream = this.watched(
+      createWriteStream(this.path, { flags: 'a', mode: 0o640, highWaterMark: this.maxPendingBytes }),
+    );
     this.stream.once('open', () => this.recovered());
     old.end();
   }

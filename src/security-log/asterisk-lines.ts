@@ -94,7 +94,10 @@ export function hostPort(source: Endpoint): string {
 
 /** chan_sip: `Registration from '<sip:1001@host>' failed for '192.0.2.7:5060' - Wrong password` (the To, as chan_sip prints its header). */
 export function registrationFailed(request: Pick<RefusedRequest, 'to' | 'source'>, reason: string): AsteriskMessage {
-  return { file: 'chan_sip.c', text: `Registration from '<${quotable(request.to?.uri ?? '')}>' failed for '${hostPort(request.source)}' - ${reason}` };
+  return {
+    file: 'chan_sip.c',
+    text: `Registration from '<${quotable(request.to?.uri ?? '')}>' failed for '${hostPort(request.source)}' - ${reason}`,
+  };
 }
 
 /** res_pjsip: `Request 'INVITE' from '<sip:1001@host>' failed for '192.0.2.7:5060' (callid: abc) - Failed to authenticate`. */
@@ -118,10 +121,16 @@ export function inDialogRefused(request: RefusedRequest): AsteriskMessage {
 
 /** Ours: `Source '192.0.2.7' banned for 300 seconds - REASON`. */
 export function sourceBanned(address: string, reason: string, seconds: number): AsteriskMessage {
-  return { file: 'sip-drouter', text: `Source '${quotable(address)}' banned for ${Math.round(seconds)} seconds - ${printable(reason)}` };
+  return {
+    file: 'sip-drouter',
+    text: `Source '${quotable(address)}' banned for ${Math.round(seconds)} seconds - ${printable(reason)}`,
+  };
 }
 
 /** Ours: `Scanner from '192.0.2.7' dropped - User-Agent 'friendly-scanner'`. */
 export function scannerDropped(address: string, userAgent: string): AsteriskMessage {
-  return { file: 'sip-drouter', text: `Scanner from '${quotable(address)}' dropped - User-Agent '${quotable(userAgent)}'` };
+  return {
+    file: 'sip-drouter',
+    text: `Scanner from '${quotable(address)}' dropped - User-Agent '${quotable(userAgent)}'`,
+  };
 }

@@ -41,7 +41,10 @@ export class SecurityLog {
     const { address, port } = request.source;
     const callee = parseSipUri(request.uri);
     const extension = callee.ok ? (callee.uri.user ?? '') : '';
-    this.log.warn({ callId: request.callId, source: address }, `Call from '${request.from?.uri ?? ''}' (${address}:${port}) to extension '${extension}' rejected because ${reason}`);
+    this.log.warn(
+      { callId: request.callId, source: address },
+      `Call from '${request.from?.uri ?? ''}' (${address}:${port}) to extension '${extension}' rejected because ${reason}`,
+    );
     this.write(lines.callRejected(request, reason));
     this.refused(request.source, request.from?.uri, reason);
   }
@@ -49,7 +52,10 @@ export class SecurityLog {
   /** A request inside a dialog whose Route carries no valid dialog token (forged, or of another dialog). */
   inDialogRefused(request: lines.RefusedRequest): void {
     const { address, port } = request.source;
-    this.log.warn({ callId: request.callId, source: address }, `In-dialog ${request.method} from '${address}:${port}' refused - its Route carries no valid dialog token (forged, or of another dialog)`);
+    this.log.warn(
+      { callId: request.callId, source: address },
+      `In-dialog ${request.method} from '${address}:${port}' refused - its Route carries no valid dialog token (forged, or of another dialog)`,
+    );
     this.write(lines.inDialogRefused(request));
     this.refused(request.source, undefined, undefined);
   }
@@ -92,20 +98,32 @@ export class SecurityLog {
 
 /** The security log of log.securityFile (empty: JSON only); a file that cannot be opened stops the start. */
 export function openSecurityLog(securityFile: string, log: Logger, clock: Clock): SecurityLog {
-  const file = securityFile === '' ? undefined : new AppendingFile(securityFile, (trouble) => reportTrouble(log, securityFile, trouble));
+  const file =
+    securityFile === ''
+      ? undefined
+      : new AppendingFile(securityFile, (trouble) => reportTrouble(log, securityFile, trouble));
   return new SecurityLog(log, file, clock, process.pid);
 }
 
 function reportTrouble(log: Logger, path: string, trouble: FileTrouble): void {
   switch (trouble.kind) {
     case 'failed':
-      log.error({ err: trouble.error, path }, `security log ${path}: cannot append (${trouble.error instanceof Error ? trouble.error.message : String(trouble.error)}); its lines are lost, and fail2ban sees none, until SIGHUP opens it again`);
+      log.error(
+        { err: trouble.error, path },
+        `security log ${path}: cannot append (${trouble.error instanceof Error ? trouble.error.message : String(trouble.error)}); its lines are lost, and fail2ban sees none, until SIGHUP opens it again`,
+      );
       break;
     case 'behind':
-      log.error({ path, pendingBytes: trouble.pendingBytes }, `security log ${path}: the disk does not keep up (${trouble.pendingBytes} bytes waiting); lines are dropped until it catches up`);
+      log.error(
+        { path, pendingBytes: trouble.pendingBytes },
+        `security log ${path}: the disk does not keep up (${trouble.pendingBytes} bytes waiting); lines are dropped until it catches up`,
+      );
       break;
     case 'recovered':
-      log.warn({ path, lost: trouble.lost }, `security log ${path}: written again; ${trouble.lost} lines were lost meanwhile`);
+      log.warn(
+        { path, lost: trouble.lost },
+        `security log ${path}: written again; ${trouble.lost} lines were lost meanwhile`,
+      );
       break;
   }
 }

@@ -37,9 +37,15 @@ export function localPort(local: LocalAddress, transport: Transport): number {
 }
 
 /** Whether `hop` names us: our address and one of our ports (a Via's absent port is its transport's default). */
-export function isOwnHop(local: LocalAddress, hop: { address: string; port: number | undefined; transport?: string }): boolean {
+export function isOwnHop(
+  local: LocalAddress,
+  hop: { address: string; port: number | undefined; transport?: string },
+): boolean {
   const port = hop.port ?? DEFAULT_PORTS[transportOf(hop.transport ?? '')];
-  return hop.address.replace(/^\[|\]$/g, '') === local.address && [local.port, local.tlsPort, local.wsPort, local.wssPort].includes(port);
+  return (
+    hop.address.replace(/^\[|\]$/g, '') === local.address &&
+    [local.port, local.tlsPort, local.wsPort, local.wssPort].includes(port)
+  );
 }
 
 export function endpointOfText(text: string): Endpoint | undefined {
@@ -51,6 +57,8 @@ export function endpointOfText(text: string): Endpoint | undefined {
 export function listeningText(local: LocalAddress & { transports: readonly string[] }): string {
   const plain = local.transports.filter((transport) => transport === 'udp' || transport === 'tcp');
   const host = hostText(local.address);
-  const own = local.transports.filter((transport) => transport !== 'udp' && transport !== 'tcp').map((transport) => `${transport} ${host}:${localPort(local, transportOf(transport))}`);
+  const own = local.transports
+    .filter((transport) => transport !== 'udp' && transport !== 'tcp')
+    .map((transport) => `${transport} ${host}:${localPort(local, transportOf(transport))}`);
   return [...(plain.length > 0 ? [`${plain.join('+')} ${host}:${local.port}`] : []), ...own].join(', ');
 }

@@ -11,8 +11,16 @@ import type { TlsCredentials } from './native/tls-credentials.js';
 import type { WorkerSteering } from './native/worker-steering.js';
 
 /** The SIP engine the configuration names (sip.engine), with its log lines and metrics wired. */
-export function createEngine(config: Readonly<Config>, log: Logger, metrics: Metrics, steering: WorkerSteering | undefined, dialogs: DialogGuard, tls?: TlsCredentials): SipEngine {
-  const onError = (error: unknown) => log.error({ err: error }, `SIP engine fault: ${error instanceof Error ? error.message : String(error)}`);
+export function createEngine(
+  config: Readonly<Config>,
+  log: Logger,
+  metrics: Metrics,
+  steering: WorkerSteering | undefined,
+  dialogs: DialogGuard,
+  tls?: TlsCredentials,
+): SipEngine {
+  const onError = (error: unknown) =>
+    log.error({ err: error }, `SIP engine fault: ${error instanceof Error ? error.message : String(error)}`);
   if (config.sip.engine === 'drachtio') {
     const { host, port, secret, listen } = config.sip.drachtio;
     const server = drachtioServer(config);
@@ -23,7 +31,16 @@ export function createEngine(config: Readonly<Config>, log: Logger, metrics: Met
       if (event.kind === 'connected') metrics.drachtioReconnected(server);
     };
     return new DrachtioEngine(
-      { host, port, secret, ...(listen.port > 0 ? { listen } : {}), preferredAddress: config.sip.address, onError, onConnection, retryAfterSeconds: config.overload.retryAfterSeconds },
+      {
+        host,
+        port,
+        secret,
+        ...(listen.port > 0 ? { listen } : {}),
+        preferredAddress: config.sip.address,
+        onError,
+        onConnection,
+        retryAfterSeconds: config.overload.retryAfterSeconds,
+      },
       { address: config.sip.address, port: config.sip.port },
     );
   }
@@ -56,18 +73,33 @@ export function drachtioServer(config: Readonly<Config>): string {
 function logConnection(log: Logger, server: string, event: ConnectionEvent): void {
   switch (event.kind) {
     case 'connected': {
-      const contacts = event.hostports.length > 0 ? ` (${event.hostports.map((h) => `${h.transport}/${h.address}:${h.port}`).join(', ')})` : '';
-      log.info({ drachtio: server, contacts: event.hostports }, `connected to drachtio-server ${server} again${contacts}`);
+      const contacts =
+        event.hostports.length > 0
+          ? ` (${event.hostports.map((h) => `${h.transport}/${h.address}:${h.port}`).join(', ')})`
+          : '';
+      log.info(
+        { drachtio: server, contacts: event.hostports },
+        `connected to drachtio-server ${server} again${contacts}`,
+      );
       return;
     }
     case 'session':
-      log.debug({ drachtio: server, contacts: event.hostports }, `drachtio-server opened a connection to ${server} for a request`);
+      log.debug(
+        { drachtio: server, contacts: event.hostports },
+        `drachtio-server opened a connection to ${server} for a request`,
+      );
       return;
     case 'lost':
-      log.error({ drachtio: server, reason: event.reason }, `lost the connection to drachtio-server ${server} (${event.reason}); no SIP is handled until it is back, reconnecting`);
+      log.error(
+        { drachtio: server, reason: event.reason },
+        `lost the connection to drachtio-server ${server} (${event.reason}); no SIP is handled until it is back, reconnecting`,
+      );
       return;
     case 'reconnecting':
-      log.debug({ drachtio: server, delayMs: event.delayMs, attempt: event.attempt }, `reconnecting to drachtio-server ${server} in ${event.delayMs} ms (attempt ${event.attempt})`);
+      log.debug(
+        { drachtio: server, delayMs: event.delayMs, attempt: event.attempt },
+        `reconnecting to drachtio-server ${server} in ${event.delayMs} ms (attempt ${event.attempt})`,
+      );
       return;
     case 'refused':
       log.error({ drachtio: server, reason: event.reason }, `drachtio-server ${server} refused us: ${event.reason}`);
@@ -79,6 +111,7 @@ export function describeEngine(engine: SipEngine, config: Readonly<Config>): str
   const listening = listeningText(engine.local);
   if (config.sip.engine !== 'drachtio') return listening;
   const { listen } = config.sip.drachtio;
-  if (listen.port > 0) return `${listening} through drachtio-server, which connects to us on ${listen.address}:${listen.port}`;
+  if (listen.port > 0)
+    return `${listening} through drachtio-server, which connects to us on ${listen.address}:${listen.port}`;
   return `${listening} through drachtio-server ${config.sip.drachtio.host}:${config.sip.drachtio.port}`;
 }

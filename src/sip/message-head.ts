@@ -67,14 +67,19 @@ export function splitHead(text: string): MessageHead {
   const firstEnd = lineEnd(text, 0, headEnd);
   const headers: RawHeader[] = [];
   let linesWithoutColon = 0;
-  for (let start = firstEnd + 2; start < headEnd; ) {
+  for (let start = firstEnd + 2; start < headEnd;) {
     const end = lineEnd(text, start, headEnd);
     const colon = text.indexOf(':', start);
     if (colon <= start || colon >= end) {
       linesWithoutColon++;
     } else {
       const value = text.slice(colon + 1, end);
-      headers.push({ name: canonicalName(text.slice(start, colon)), value: (value.includes('\r\n') ? value.replace(/\r\n[ \t]+/g, ' ') : value).trim(), start, end });
+      headers.push({
+        name: canonicalName(text.slice(start, colon)),
+        value: (value.includes('\r\n') ? value.replace(/\r\n[ \t]+/g, ' ') : value).trim(),
+        start,
+        end,
+      });
     }
     start = end + 2;
   }

@@ -53,7 +53,9 @@ function observed(exchange: ServerExchange, observer: SipObserver): ServerExchan
  * any other throw or for a step that answered nothing. ACK is never answered.
  */
 export function createPipeline(options: PipelineOptions): RequestHandler {
-  const allow = Object.keys(options.steps).filter((method) => method !== 'ACK').join(', ');
+  const allow = Object.keys(options.steps)
+    .filter((method) => method !== 'ACK')
+    .join(', ');
   const outageReports = new ReportThrottle(OUTAGE_REPORT_MS);
   return async (received) => {
     options.observer.sipRequest(received.request.method);
@@ -63,8 +65,12 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
     try {
       const rejection = checkRequest(request, options.local);
       if (rejection) {
-        options.log.debug({ callId, method: request.method, status: rejection.status }, `${request.method} rejected: ${rejection.reason}`);
-        if (request.method !== 'ACK') exchange.reply(rejection.status, { reason: rejection.reason, headers: rejection.headers ?? {} });
+        options.log.debug(
+          { callId, method: request.method, status: rejection.status },
+          `${request.method} rejected: ${rejection.reason}`,
+        );
+        if (request.method !== 'ACK')
+          exchange.reply(rejection.status, { reason: rejection.reason, headers: rejection.headers ?? {} });
         return;
       }
       if (options.sheds?.(request.method, request.to?.tag !== undefined)) {
@@ -79,7 +85,10 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
       }
       await step(exchange);
       if (!exchange.finalSent && request.method !== 'ACK') {
-        options.log.error({ callId, method: request.method }, `${request.method} ${callId}: the ${request.method} step sent no final response; answering 500`);
+        options.log.error(
+          { callId, method: request.method },
+          `${request.method} ${callId}: the ${request.method} step sent no final response; answering 500`,
+        );
         exchange.reply(500);
       }
     } catch (error) {
@@ -89,7 +98,11 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
       else {
         // An outage fails every request alike: one line per interval says it, with how many were held back.
         const heldBack = outageReports.admit(performance.now());
-        if (heldBack !== undefined) options.log.warn({ callId, method: request.method, err: error, heldBack }, `${message}; answering 503${heldBack > 0 ? ` (${heldBack} more requests failed the same way since the last report)` : ''}`);
+        if (heldBack !== undefined)
+          options.log.warn(
+            { callId, method: request.method, err: error, heldBack },
+            `${message}; answering 503${heldBack > 0 ? ` (${heldBack} more requests failed the same way since the last report)` : ''}`,
+          );
       }
       if (!exchange.finalSent && request.method !== 'ACK') exchange.reply(storeDown ? 503 : 500);
     }

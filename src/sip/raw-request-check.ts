@@ -68,7 +68,8 @@ export function checkRawRequest(head: MessageHead, transport: 'udp' | 'tcp'): Re
       if (problem) return badRequest(`Malformed ${header.name === 'to' ? 'To' : 'From'}: ${problem}`);
     }
     if (header.name === 'via' || header.name === 'contact') {
-      const problem = parameterProblem(header.value) ?? (header.name === 'contact' ? bareUriProblem(header.value) : undefined);
+      const problem =
+        parameterProblem(header.value) ?? (header.name === 'contact' ? bareUriProblem(header.value) : undefined);
       if (problem) return badRequest(`Malformed ${header.name === 'via' ? 'Via' : 'Contact'}: ${problem}`);
     }
   }
@@ -82,7 +83,8 @@ export function checkRawRequest(head: MessageHead, transport: 'udp' | 'tcp'): Re
   if (contentLength !== undefined) {
     if (!/^\d+$/.test(contentLength)) return badRequest('Bad Content-Length');
     // RFC 3261 §18.3: on a datagram, a body shorter than Content-Length is an error.
-    if (transport === 'udp' && Number(contentLength) > body.length) return badRequest('Content-Length Larger Than The Body');
+    if (transport === 'udp' && Number(contentLength) > body.length)
+      return badRequest('Content-Length Larger Than The Body');
   }
   return undefined;
 }

@@ -32,10 +32,12 @@ export function checkRequest(request: SipRequest, local: LocalAddress): Rejectio
     if (!present(request)) return { status: 400, reason: `Missing ${name}` };
   }
   const cseq = request.cseq;
-  if (!cseq || !Number.isInteger(cseq.seq) || cseq.seq < 0 || cseq.seq > MAX_CSEQ) return { status: 400, reason: 'Bad CSeq' };
+  if (!cseq || !Number.isInteger(cseq.seq) || cseq.seq < 0 || cseq.seq > MAX_CSEQ)
+    return { status: 400, reason: 'Bad CSeq' };
   if (cseq.method !== request.method) return { status: 400, reason: 'CSeq Method Does Not Match' };
   const contentLength = request.header('content-length');
-  if (contentLength !== undefined && !/^\s*\d+\s*$/.test(contentLength)) return { status: 400, reason: 'Bad Content-Length' };
+  if (contentLength !== undefined && !/^\s*\d+\s*$/.test(contentLength))
+    return { status: 400, reason: 'Bad Content-Length' };
   if (!/^sips?:/i.test(request.uri)) return { status: 416, reason: 'Unsupported URI Scheme' };
   const maxForwards = request.header('max-forwards');
   const hops = maxForwards === undefined ? undefined : parseMaxForwards(maxForwards);
@@ -46,7 +48,8 @@ export function checkRequest(request: SipRequest, local: LocalAddress): Rejectio
     .split(',')
     .map((tag) => tag.trim())
     .filter((tag) => tag !== '' && !SUPPORTED_EXTENSIONS.has(tag));
-  if (unsupported.length > 0) return { status: 420, reason: 'Bad Extension', headers: { Unsupported: unsupported.join(', ') } };
+  if (unsupported.length > 0)
+    return { status: 420, reason: 'Bad Extension', headers: { Unsupported: unsupported.join(', ') } };
   if (request.vias.some((via) => isOwnHop(local, { address: via.host, port: via.port, transport: via.protocol }))) {
     return { status: 482, reason: 'Loop Detected' };
   }

@@ -8,7 +8,11 @@ export const DEFAULT_RETRY_AFTER_SECONDS = 5;
  * may retry at once, and a phone's re-REGISTER or a trunk's retry storm is
  * what keeps an overloaded server down. Every 503 we originate carries it.
  */
-export function withRetryAfter(status: number, headers: ReplyOptions['headers'], seconds: number): ReplyOptions['headers'] {
+export function withRetryAfter(
+  status: number,
+  headers: ReplyOptions['headers'],
+  seconds: number,
+): ReplyOptions['headers'] {
   if (status !== 503) return headers;
   if (headers && Object.keys(headers).some((name) => name.toLowerCase() === 'retry-after')) return headers;
   return { ...headers, 'Retry-After': String(seconds) };

@@ -54,7 +54,8 @@ export function parseSipUri(text: string): UriParse {
   const hostMatch = HOST_PORT.exec(hostPort);
   if (!hostMatch) return { ok: false, error: `"${text}": "${hostPort}" is not a host[:port]` };
   const port = hostMatch[2] === undefined ? undefined : Number(hostMatch[2]);
-  if (port !== undefined && (port < 1 || port > 65535)) return { ok: false, error: `"${text}": port ${port} is out of range` };
+  if (port !== undefined && (port < 1 || port > 65535))
+    return { ok: false, error: `"${text}": port ${port} is out of range` };
 
   const params: UriParam[] = [];
   for (const raw of rawParams) {

@@ -27,7 +27,11 @@ export interface Store {
    * (or, with `expiredBy`, when its regseconds is later than that epoch
    * second: the expiry sweep clears only a registration still expired).
    */
-  writeRegistration(name: string, columns: Partial<RegistrationColumns>, options?: { expiredBy?: number }): Promise<boolean>;
+  writeRegistration(
+    name: string,
+    columns: Partial<RegistrationColumns>,
+    options?: { expiredBy?: number },
+  ): Promise<boolean>;
   /**
    * The sizes the database enforces on sippeers' registration columns
    * (MySQL/MariaDB: information_schema); none on SQLite, which stores a
@@ -42,7 +46,11 @@ export interface Store {
    * undefined after the last page; a row whose values do not fit is left out
    * and named in `problems`.
    */
-  registeredPeers(after: string, limit: number, nowSeconds: number): Promise<{ rows: PeerRow[]; problems: RowProblem[]; last: string | undefined }>;
+  registeredPeers(
+    after: string,
+    limit: number,
+    nowSeconds: number,
+  ): Promise<{ rows: PeerRow[]; problems: RowProblem[]; last: string | undefined }>;
   /** Every peer (the registrar's columns), by name (`GET /peers`); `staticHostsOnly`: those whose `host` is not `dynamic` (matched by their address). */
   listPeers(options?: { staticHostsOnly?: boolean }): Promise<PeerRow[]>;
   /** Writes dr_gateways.state by gwid in one transaction (probe.persistState); a gwid no row has is skipped. */

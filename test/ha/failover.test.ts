@@ -47,12 +47,17 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
   /** Each node's probes to both gateways so far (its counters start again at a restart; a dead node's count as 0). */
   const probesByNode = async () => {
     const sent = { a: 0, b: 0 };
-    for (const name of ['a', 'b'] as const) if (lab.nodes[name].alive) for (const gwid of ['1', '2']) sent[name] += await probesSent(lab.nodes[name], gwid);
+    for (const name of ['a', 'b'] as const)
+      if (lab.nodes[name].alive) for (const gwid of ['1', '2']) sent[name] += await probesSent(lab.nodes[name], gwid);
     return sent;
   };
 
   const gatewayState = async (node: 'a' | 'b', gwid: string) => {
-    const gateways = JSON.parse((await lab.nodes[node].admin('/gateways')).body) as { gwid: string; state: string; since: string }[];
+    const gateways = JSON.parse((await lab.nodes[node].admin('/gateways')).body) as {
+      gwid: string;
+      state: string;
+      since: string;
+    }[];
     return gateways.find((gateway) => gateway.gwid === gwid);
   };
 
@@ -73,7 +78,12 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
       const rows = await registrationRows(lab.mariadb, PHONES);
       return [...rows.values()].every((row) => row.fullcontact !== '') ? rows : undefined;
     });
-    for (const phone of PHONES) expect(phoneRows.get(phone)).toMatchObject({ ipaddr: LAB.phones, port: 5060, fullcontact: `sip:${phone}@${LAB.phones}:5060` });
+    for (const phone of PHONES)
+      expect(phoneRows.get(phone)).toMatchObject({
+        ipaddr: LAB.phones,
+        port: 5060,
+        fullcontact: `sip:${phone}@${LAB.phones}:5060`,
+      });
     phoneBindings = await bindingsOfPhones();
     expect(phoneBindings.size).toBe(PHONES.length);
     expect(phones.stats()['FailedCall(C)'] ?? 0).toBe(0);
@@ -82,7 +92,9 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
 
   it('learns on node a that gateway 1 is down; node b knows it without probing', async () => {
     for (const node of ['a', 'b'] as const) {
-      await waitFor(`node ${node} to see gateway 1 down`, 5000, async () => ((await gatewayState(node, '1'))?.state !== 'active' ? true : undefined));
+      await waitFor(`node ${node} to see gateway 1 down`, 5000, async () =>
+        (await gatewayState(node, '1'))?.state !== 'active' ? true : undefined,
+      );
     }
     expect(await probesSent(lab.nodes.a, '1')).toBeGreaterThan(0);
     expect(await probesByNode()).toMatchObject({ b: 0 });
@@ -91,26 +103,41 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
   it('SIGKILL of node a under REGISTER and call load: the virtual IP moves to b, no call, registration or binding lost', async () => {
     // Calls that are up when a dies, ended by BYE through the Record-Route (the virtual IP) after the move.
     const callsUp = callLoad(lab, { rate: 20, calls: 20, holdMs: 7000 });
-    await waitFor('the 20 calls to be up', 10_000, async () => (callsUp.stats()['CurrentCall'] === 20 && received(gateway2, 'INVITE', 0) >= 20 ? true : undefined));
+    await waitFor('the 20 calls to be up', 10_000, async () =>
+      callsUp.stats()['CurrentCall'] === 20 && received(gateway2, 'INVITE', 0) >= 20 ? true : undefined,
+    );
     const registers = registerLoad(lab, { users: LOAD_USERS, rate: 50, calls: 500 });
     const newCalls = callLoad(lab, { rate: 10, calls: 100, holdMs: 300 });
     // A call ringing when a dies: gateway 3 answers it 8 s later, when b holds the address.
     const ringing = callLoad(lab, { rate: 1, calls: 1, holdMs: 300, number: `${SLOW_GATEWAY_PREFIX}0001` });
-    await waitFor('the call to ring at gateway 3', 5000, async () => (received(gateway3, 'INVITE', 0) === 1 ? true : undefined));
+    await waitFor('the call to ring at gateway 3', 5000, async () =>
+      received(gateway3, 'INVITE', 0) === 1 ? true : undefined,
+    );
     await new Promise((resolve) => setTimeout(resolve, 2000));
 
     killedAt = Date.now();
     await lab.nodes.a.kill('SIGKILL');
     // A 200 that node a sent just before it died may arrive after killedAt; nothing of a's arrives after this.
     const deadAt = Date.now() + 50;
-    const movedAt = await waitFor('node b to hold the virtual IP', 15_000, async () => ((await lab.virtualIpHolders()).join() === 'b' ? Date.now() : undefined), {
-      pollMs: 50,
-      detail: () => `keepalived on a:\n${lab.keepalived.a.output().slice(-3000)}\nkeepalived on b:\n${lab.keepalived.b.output().slice(-3000)}`,
-    });
-    await waitFor('node b to lead', 10_000, async () => ((await lab.nodes.b.health()).ha.role === 'leader' ? true : undefined));
+    const movedAt = await waitFor(
+      'node b to hold the virtual IP',
+      15_000,
+      async () => ((await lab.virtualIpHolders()).join() === 'b' ? Date.now() : undefined),
+      {
+        pollMs: 50,
+        detail: () =>
+          `keepalived on a:\n${lab.keepalived.a.output().slice(-3000)}\nkeepalived on b:\n${lab.keepalived.b.output().slice(-3000)}`,
+      },
+    );
+    await waitFor('node b to lead', 10_000, async () =>
+      (await lab.nodes.b.health()).ha.role === 'leader' ? true : undefined,
+    );
     await Promise.all([registers.finished, callsUp.finished, newCalls.finished, ringing.finished]);
 
-    const firstAnsweredByB = registers.rtt().filter((sample) => sample.atMs > deadAt).sort((x, y) => x.atMs - y.atMs)[0];
+    const firstAnsweredByB = registers
+      .rtt()
+      .filter((sample) => sample.atMs > deadAt)
+      .sort((x, y) => x.atMs - y.atMs)[0];
     const figures = {
       virtualIpMovedMs: movedAt - killedAt,
       firstRegisterAnsweredByBMs: firstAnsweredByB ? Math.round(firstAnsweredByB.atMs - killedAt) : null,
@@ -132,7 +159,11 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
     expect(await bindingsOfPhones()).toEqual(phoneBindings);
     expect(await registrationRows(lab.mariadb, PHONES)).toEqual(phoneRows);
     const all = await storedBindings(lab.redis);
-    for (const user of LOAD_USERS) expect([...all.keys()].some((aor) => aor.includes(user)), user).toBe(true);
+    for (const user of LOAD_USERS)
+      expect(
+        [...all.keys()].some((aor) => aor.includes(user)),
+        user,
+      ).toBe(true);
   }, 90_000);
 
   it('calls each of the 200 phones through node b, with no phone having registered again', async () => {
@@ -170,16 +201,42 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
     // Registrations that expire during the hand-over: the sweep must end each exactly once, on one node.
     const brief = registerLoad(lab, { users: BRIEF_USERS, rate: 20, calls: BRIEF_USERS.length, expiresSeconds: 2 });
 
-    await waitFor('node a to hold the virtual IP and lead', 20_000, async () => {
-      const a = await lab.nodes.a.health();
-      return a.ha.role === 'leader' && (await lab.virtualIpHolders()).join() === 'a' ? true : undefined;
-    }, { pollMs: 200 });
+    await waitFor(
+      'node a to hold the virtual IP and lead',
+      20_000,
+      async () => {
+        const a = await lab.nodes.a.health();
+        return a.ha.role === 'leader' && (await lab.virtualIpHolders()).join() === 'a' ? true : undefined;
+      },
+      { pollMs: 200 },
+    );
     // Never two leaders: by the nodes' own log times (two /health calls, each a process in its namespace, are no snapshot).
     // At `from` b led (it took over) and a was down (killed while leading, so its last line says leader).
-    expect(lab.nodes.b.leadership().filter((change) => change.time < from).at(-1)?.role).toBe('leader');
-    expect(lab.nodes.a.leadership().filter((change) => change.time >= from).map((change) => change.role)).toContain('leader');
-    expect(lab.nodes.b.leadership().filter((change) => change.time >= from).map((change) => change.role)).toContain('standby');
-    expect(overlappingLeadership({ a: lab.nodes.a.leadership(), b: lab.nodes.b.leadership() }, { b: 'leader', a: 'standby' }, from)).toEqual([]);
+    expect(
+      lab.nodes.b
+        .leadership()
+        .filter((change) => change.time < from)
+        .at(-1)?.role,
+    ).toBe('leader');
+    expect(
+      lab.nodes.a
+        .leadership()
+        .filter((change) => change.time >= from)
+        .map((change) => change.role),
+    ).toContain('leader');
+    expect(
+      lab.nodes.b
+        .leadership()
+        .filter((change) => change.time >= from)
+        .map((change) => change.role),
+    ).toContain('standby');
+    expect(
+      overlappingLeadership(
+        { a: lab.nodes.a.leadership(), b: lab.nodes.b.leadership() },
+        { b: 'leader', a: 'standby' },
+        from,
+      ),
+    ).toEqual([]);
     await brief.finished;
     expect(outcome(brief), brief.screen().slice(-6000)).toMatchObject({ ok: BRIEF_USERS.length, failed: 0 });
 
@@ -188,7 +245,9 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
       const rows = await registrationRows(lab.mariadb, BRIEF_USERS);
       return [...rows.values()].every((row) => row.fullcontact === '') ? true : undefined;
     });
-    const sweeps = [...lab.nodes.a.logMessages(), ...lab.nodes.b.logMessages()].filter((message) => /^registration of brief\d+ expired$/.test(message));
+    const sweeps = [...lab.nodes.a.logMessages(), ...lab.nodes.b.logMessages()].filter((message) =>
+      /^registration of brief\d+ expired$/.test(message),
+    );
     expect(sweeps.sort()).toEqual(BRIEF_USERS.map((user) => `registration of ${user} expired`));
 
     // Probes over the whole hand-over, a's since its start and b's since then: one prober's worth (two gateways, one per interval each), not two.
@@ -203,7 +262,9 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
   it('a forced split brain (both keepalived MASTER) still has one leader and one prober', async () => {
     await lab.separateNodes(true);
     try {
-      await waitFor('both nodes to hold the virtual IP', 15_000, async () => ((await lab.virtualIpHolders()).length === 2 ? true : undefined));
+      await waitFor('both nodes to hold the virtual IP', 15_000, async () =>
+        (await lab.virtualIpHolders()).length === 2 ? true : undefined,
+      );
       await waitFor('both keepalived to say MASTER', 5000, async () => {
         const [a, b] = await Promise.all([lab.nodes.a.health(), lab.nodes.b.health()]);
         return a.ha.keepalived === 'MASTER' && b.ha.keepalived === 'MASTER' ? true : undefined;
@@ -215,7 +276,10 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
       const [a, b] = await Promise.all([lab.nodes.a.health(), lab.nodes.b.health()]);
       expect([a.ha.role, b.ha.role].sort()).toEqual(['leader', 'standby']);
       expect(a.ha.leaseHolder).toBe(b.ha.leaseHolder);
-      for (const gateway of [gateway1, gateway2]) expect(received(gateway, 'OPTIONS', from, from + intervals * lab.probeIntervalMs)).toBeLessThanOrEqual(intervals + 1);
+      for (const gateway of [gateway1, gateway2])
+        expect(received(gateway, 'OPTIONS', from, from + intervals * lab.probeIntervalMs)).toBeLessThanOrEqual(
+          intervals + 1,
+        );
       // The standby sent none; the leader's go on (their replies may reach the other node, which holds the address too).
       const after = await probesByNode();
       const [leader, standby] = a.ha.role === 'leader' ? (['a', 'b'] as const) : (['b', 'a'] as const);
@@ -224,7 +288,9 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
     } finally {
       await lab.separateNodes(false);
     }
-    await waitFor('node a alone to hold the virtual IP again', 15_000, async () => ((await lab.virtualIpHolders()).join() === 'a' ? true : undefined));
+    await waitFor('node a alone to hold the virtual IP again', 15_000, async () =>
+      (await lab.virtualIpHolders()).join() === 'a' ? true : undefined,
+    );
   }, 60_000);
 
   it('after the split brain, phones reach node a again (keepalived announces the address anew)', async () => {
@@ -240,7 +306,9 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
     { service: 'MariaDB', server: () => lab.mariadb },
   ])('$service stopped and started again under load', ({ service, server }) => {
     it('answers 500/503 meanwhile, never silence; no node crashes, the virtual IP stays, it recovers by itself, nothing acknowledged is lost', async () => {
-      await waitFor('gateway 2 to be up on node a', 5000, async () => ((await gatewayState('a', '2'))?.state === 'active' ? true : undefined));
+      await waitFor('gateway 2 to be up on node a', 5000, async () =>
+        (await gatewayState('a', '2'))?.state === 'active' ? true : undefined,
+      );
       const bindingsBefore = await storedBindings(lab.redis);
       const pids = { a: lab.nodes.a.pid, b: lab.nodes.b.pid };
       const registers = registerLoad(lab, { users: LOAD_USERS, rate: 20, calls: 240 });
@@ -260,7 +328,10 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
       const restartedAt = Date.now();
       await Promise.all([registers.finished, callsToPhones.finished, callsOut.finished]);
 
-      const firstAfter = registers.rtt().filter((sample) => sample.atMs > restartedAt).sort((x, y) => x.atMs - y.atMs)[0];
+      const firstAfter = registers
+        .rtt()
+        .filter((sample) => sample.atMs > restartedAt)
+        .sort((x, y) => x.atMs - y.atMs)[0];
       const figures = {
         outageMs: restartedAt - stoppedAt,
         firstRegisterAfterRestartMs: firstAfter ? Math.round(firstAfter.atMs - restartedAt) : null,
@@ -278,7 +349,10 @@ describeUnless(haLabMissing())('two sip-drouter nodes behind a keepalived virtua
         const result = outcome(run);
         // Every request had an answer, and every refusal was a clean 500 or 503.
         expect(result.retransmissionTimeouts, `${name}: ${run.screen().slice(-6000)}`).toBe(0);
-        expect(Object.keys(result.unexpectedStatus).filter((status) => status !== '500' && status !== '503'), name).toEqual([]);
+        expect(
+          Object.keys(result.unexpectedStatus).filter((status) => status !== '500' && status !== '503'),
+          name,
+        ).toEqual([]);
       }
       expect(figures.registers.failed).toBeGreaterThan(0);
       expect(figures.firstRegisterAfterRestartMs).not.toBeNull();

@@ -35,17 +35,27 @@ function sql<T>(file: string, use: (db: Database.Database) => T): T {
 }
 
 function gatewayStateColumn(file: string, gwid: string): number {
-  return sql(file, (db) => (db.prepare('SELECT state FROM dr_gateways WHERE gwid = ?').get(gwid) as { state: number }).state);
+  return sql(
+    file,
+    (db) => (db.prepare('SELECT state FROM dr_gateways WHERE gwid = ?').get(gwid) as { state: number }).state,
+  );
 }
 
 /** persistState writes dr_gateways.state in batches: waits until the column says `state`. */
 async function waitForStateColumn(file: string, gwid: string, state: number): Promise<void> {
-  await waitFor(`dr_gateways.state of gateway ${gwid} to become ${state}`, 5000, () => (gatewayStateColumn(file, gwid) === state ? true : undefined), { pollMs: 50, rethrow: true });
+  await waitFor(
+    `dr_gateways.state of gateway ${gwid} to become ${state}`,
+    5000,
+    () => (gatewayStateColumn(file, gwid) === state ? true : undefined),
+    { pollMs: 50, rethrow: true },
+  );
 }
 
 /** The CLI as a child process against `server`'s admin API; a fallback to the database would read its SQLite file. */
 function cliFor(server: TestServer) {
-  return (...args: string[]): Promise<Finished> => runDrouter([...args, '--url', server.server.adminUrl], { DROUTER_STORE__URL: `sqlite:${server.storeFile}` }).finished;
+  return (...args: string[]): Promise<Finished> =>
+    runDrouter([...args, '--url', server.server.adminUrl], { DROUTER_STORE__URL: `sqlite:${server.storeFile}` })
+      .finished;
 }
 
 function ok(finished: Finished): string {
@@ -70,7 +80,9 @@ describe('drouter CLI over the admin API of a running server', () => {
     const [text, json] = await Promise.all([drouter('gateways'), drouter('gateways', '--json')]);
     const lines = ok(text).trimEnd().split('\n');
     expect(lines[0]).toMatch(/^\s+gwid\s+address\s+state\s+since\s+rtt\s+reason$/);
-    expect(lines[1]).toMatch(/^\s+1\s+127\.0\.0\.2:5060\s+active\s+\d{4}-\d\d-\d\dT[\d:.]+Z\s+-\s+dr_gateways\.state is 0$/);
+    expect(lines[1]).toMatch(
+      /^\s+1\s+127\.0\.0\.2:5060\s+active\s+\d{4}-\d\d-\d\dT[\d:.]+Z\s+-\s+dr_gateways\.state is 0$/,
+    );
     expect(lines[2]).toMatch(/^\s+2\s+127\.0\.0\.3:5060\s+active\s/);
     expect(lines).toHaveLength(3);
     const gateways = JSON.parse(ok(json)) as GatewayJson[];
@@ -82,7 +94,9 @@ describe('drouter CLI over the admin API of a running server', () => {
 
   it('gateway disable takes gateway 1 out of live routing, events record it, enable brings it back', async () => {
     const disabled = ok(await drouter('gateway', 'disable', '1'));
-    expect(disabled).toMatch(/^\s+gwid\s+address\s+state\s+since\s+rtt\s+reason\n\s+1\s+127\.0\.0\.2:5060\s+admin-disabled\s+\S+Z\s+-\s+\S/);
+    expect(disabled).toMatch(
+      /^\s+gwid\s+address\s+state\s+since\s+rtt\s+reason\n\s+1\s+127\.0\.0\.2:5060\s+admin-disabled\s+\S+Z\s+-\s+\S/,
+    );
     const [gateways, routeJson, routeText] = await Promise.all([
       drouter('gateways'),
       drouter('route', '01144201234567', '--group', '0', '--json'),
@@ -90,7 +104,11 @@ describe('drouter CLI over the admin API of a running server', () => {
     ]);
     expect(ok(gateways)).toMatch(/\n\s+1\s+127\.0\.0\.2:5060\s+admin-disabled\s/);
     const route = JSON.parse(ok(routeJson)) as RouteJson;
-    expect(route).toMatchObject({ source: { answeredBy: 'server', url: server.server.adminUrl }, outcome: 'routed', ruleId: 1 });
+    expect(route).toMatchObject({
+      source: { answeredBy: 'server', url: server.server.adminUrl },
+      outcome: 'routed',
+      ruleId: 1,
+    });
     expect(route.destinations.map(({ gwid, state, usable }) => ({ gwid, state, usable }))).toEqual([
       { gwid: '1', state: 'admin-disabled', usable: false },
       { gwid: '2', state: 'active', usable: true },
@@ -102,7 +120,10 @@ describe('drouter CLI over the admin API of a running server', () => {
     expect(text).toMatch(/\n\s+2\s+2\s+#1\s+127\.0\.0\.3:5060\s+active\s+sip:01144201234567@127\.0\.0\.3:5060/);
 
     expect(ok(await drouter('gateway', 'enable', '1'))).toMatch(/\n\s+1\s+127\.0\.0\.2:5060\s+active\s/);
-    const [back, history] = await Promise.all([drouter('route', '01144201234567', '--group', '0', '--json'), drouter('events', '--limit', '2')]);
+    const [back, history] = await Promise.all([
+      drouter('route', '01144201234567', '--group', '0', '--json'),
+      drouter('events', '--limit', '2'),
+    ]);
     expect((JSON.parse(ok(back)) as RouteJson).destinations.map(({ gwid, usable }) => ({ gwid, usable }))).toEqual([
       { gwid: '1', usable: true },
       { gwid: '2', usable: true },
@@ -116,19 +137,30 @@ describe('drouter CLI over the admin API of a running server', () => {
   });
 
   it('an unknown gateway or carrier is exit 1 with DROUTER_ERR_NOT_FOUND; a bad request to the API is exit 2', async () => {
-    const [gateway, carrier, limit] = await Promise.all([drouter('gateway', 'disable', '99'), drouter('carrier', 'enable', 'nope'), drouter('events', '--limit', '0')]);
+    const [gateway, carrier, limit] = await Promise.all([
+      drouter('gateway', 'disable', '99'),
+      drouter('carrier', 'enable', 'nope'),
+      drouter('events', '--limit', '0'),
+    ]);
     expect(gateway.code).toBe(1);
     expect(gateway.stderr).toBe(
       `drouter: DROUTER_ERR_NOT_FOUND: no gateway with gwid "99" in the routing data (POST ${server.server.adminUrl}/gateways/99/disable answered 404)\n`,
     );
     expect(carrier.code).toBe(1);
-    expect(carrier.stderr).toContain('drouter: DROUTER_ERR_NOT_FOUND: no carrier with carrierid "nope" in the routing data');
+    expect(carrier.stderr).toContain(
+      'drouter: DROUTER_ERR_NOT_FOUND: no carrier with carrierid "nope" in the routing data',
+    );
     expect(limit.code).toBe(2);
-    expect(limit.stderr).toContain('drouter: DROUTER_ERR_USAGE: limit "0": expected a whole number from 1 to 200 (GET ');
+    expect(limit.stderr).toContain(
+      'drouter: DROUTER_ERR_USAGE: limit "0": expected a whole number from 1 to 200 (GET ',
+    );
   });
 
   it('route passes --strict to the server: no rule is the whole of 01144', async () => {
-    const [plainRun, strictRun] = await Promise.all([drouter('route', '01144', '--group', '0', '--json'), drouter('route', '01144', '--group', '0', '--strict', '--json')]);
+    const [plainRun, strictRun] = await Promise.all([
+      drouter('route', '01144', '--group', '0', '--json'),
+      drouter('route', '01144', '--group', '0', '--strict', '--json'),
+    ]);
     const plain = JSON.parse(ok(plainRun)) as RouteJson;
     const strict = JSON.parse(ok(strictRun)) as RouteJson;
     expect(plain).toMatchObject({ outcome: 'routed', ruleId: 1 });
@@ -137,13 +169,21 @@ describe('drouter CLI over the admin API of a running server', () => {
   });
 
   it('carriers: a carrier added to dr_carriers appears after reload, and can be disabled and enabled', async () => {
-    sql(server.storeFile, (db) => db.exec("INSERT INTO dr_carriers (carrierid, gwlist, sort_alg) VALUES ('cr1', '1,2', 'N')"));
+    sql(server.storeFile, (db) =>
+      db.exec("INSERT INTO dr_carriers (carrierid, gwlist, sort_alg) VALUES ('cr1', '1,2', 'N')"),
+    );
     const reloaded = ok(await drouter('reload'));
-    expect(reloaded).toMatch(/^reloaded: 0 errors, 0 rows skipped, \d+ warnings?; generation 2 in use \(2 gateways, 1 carrier, 3 rules, 4 callers\)$/m);
+    expect(reloaded).toMatch(
+      /^reloaded: 0 errors, 0 rows skipped, \d+ warnings?; generation 2 in use \(2 gateways, 1 carrier, 3 rules, 4 callers\)$/m,
+    );
 
-    expect(ok(await drouter('carriers'))).toMatch(/^\s+carrierid\s+state\s+sort\s+first only\s+gateways\n\s+cr1\s+enabled\s+N\s+no\s+1,2\n$/);
+    expect(ok(await drouter('carriers'))).toMatch(
+      /^\s+carrierid\s+state\s+sort\s+first only\s+gateways\n\s+cr1\s+enabled\s+N\s+no\s+1,2\n$/,
+    );
     expect(ok(await drouter('carrier', 'disable', 'cr1'))).toMatch(/\n\s+cr1\s+disabled\s+N\s+no\s+1,2\n$/);
-    expect(sql(server.storeFile, (db) => db.prepare("SELECT state FROM dr_carriers WHERE carrierid = 'cr1'").get())).toEqual({ state: 1 });
+    expect(
+      sql(server.storeFile, (db) => db.prepare("SELECT state FROM dr_carriers WHERE carrierid = 'cr1'").get()),
+    ).toEqual({ state: 1 });
     const enabled = JSON.parse(ok(await drouter('carrier', 'enable', 'cr1', '--json'))) as unknown;
     expect(enabled).toEqual({ carrierid: 'cr1', enabled: true, gateways: ['1', '2'], sortAlg: 'N', firstOnly: false });
   });
@@ -155,7 +195,9 @@ describe('drouter CLI over the admin API of a running server', () => {
       const refused = await drouter('reload');
       expect(refused.code).toBe(1);
       expect(refused.stdout).toMatch(/^error {4}dr_rules row ruleid=2: column priority = "x": is not an integer/m);
-      expect(refused.stdout).toMatch(/^reload refused: 1 error, 0 rows skipped, \d+ warnings?; generation 2 stays in use$/m);
+      expect(refused.stdout).toMatch(
+        /^reload refused: 1 error, 0 rows skipped, \d+ warnings?; generation 2 stays in use$/m,
+      );
     } finally {
       sql(server.storeFile, (db) => db.exec('UPDATE dr_rules SET priority = 0 WHERE ruleid = 2'));
     }
@@ -176,10 +218,19 @@ describe('drouter CLI over the admin API of a running server', () => {
   });
 
   it('peers: the sippeers rows like sip show peers; peer NAME with its secret masked', async () => {
-    const [peers, peer, peerJson, missing] = await Promise.all([drouter('peers'), drouter('peer', '1001'), drouter('peer', '1001', '--json'), drouter('peer', 'nobody')]);
+    const [peers, peer, peerJson, missing] = await Promise.all([
+      drouter('peers'),
+      drouter('peer', '1001'),
+      drouter('peer', '1001', '--json'),
+      drouter('peer', 'nobody'),
+    ]);
     const lines = ok(peers).trimEnd().split('\n');
     expect(lines[0]).toMatch(/^\s+Name\s+Host\s+Dyn\s+Port\s+Status\s+Realtime$/);
-    expect(lines.slice(1, 5)).toEqual(['1001', '1002', '1003', '1004'].map((name) => expect.stringMatching(new RegExp(`^\\s+${name}\\s+\\(Unspecified\\)\\s+D\\s+0\\s+unregistered\\s+yes$`))));
+    expect(lines.slice(1, 5)).toEqual(
+      ['1001', '1002', '1003', '1004'].map((name) =>
+        expect.stringMatching(new RegExp(`^\\s+${name}\\s+\\(Unspecified\\)\\s+D\\s+0\\s+unregistered\\s+yes$`)),
+      ),
+    );
     expect(lines[5]).toBe('4 sip peers [registered: 0, unregistered: 4, unmonitored: 0]');
 
     const details = ok(peer);
@@ -189,7 +240,13 @@ describe('drouter CLI over the admin API of a running server', () => {
     expect(details).toMatch(/^\s+host\s+dynamic$/m);
     expect(details).not.toContain('secret1001');
     expect(details).toContain('\nbindings: none');
-    expect(JSON.parse(ok(peerJson))).toMatchObject({ name: '1001', secret: '***', md5secret: null, status: 'unregistered', bindings: [] });
+    expect(JSON.parse(ok(peerJson))).toMatchObject({
+      name: '1001',
+      secret: '***',
+      md5secret: null,
+      status: 'unregistered',
+      bindings: [],
+    });
 
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('drouter: DROUTER_ERR_NOT_FOUND: no peer named "nobody" in sippeers');
@@ -206,7 +263,9 @@ describe('drouter CLI over the admin API of a running server', () => {
     const url = `http://127.0.0.1:${await freePort()}`;
     const finished = await runDrouter(['gateways', '--url', url], {}).finished;
     expect(finished.code).toBe(3);
-    expect(finished.stderr).toBe(`drouter: DROUTER_ERR_ADMIN_UNREACHABLE: no admin API at ${url}: connection refused (the server does not run there, or --url is wrong)\n`);
+    expect(finished.stderr).toBe(
+      `drouter: DROUTER_ERR_ADMIN_UNREACHABLE: no admin API at ${url}: connection refused (the server does not run there, or --url is wrong)\n`,
+    );
   });
 });
 
@@ -224,10 +283,16 @@ describe('drouter CLI against a server with admin.token', () => {
 
   it('without the token: exit 2 with DROUTER_ERR_UNAUTHORIZED, and route does not fall back to the database', async () => {
     const drouter = cliFor(server);
-    const [gateways, wrong, route] = await Promise.all([drouter('gateways'), drouter('gateways', '--token', 'guess'), drouter('route', '011')]);
+    const [gateways, wrong, route] = await Promise.all([
+      drouter('gateways'),
+      drouter('gateways', '--token', 'guess'),
+      drouter('route', '011'),
+    ]);
     for (const finished of [gateways, wrong, route]) {
       expect(finished.code).toBe(2);
-      expect(finished.stderr).toMatch(/^drouter: DROUTER_ERR_UNAUTHORIZED: a valid bearer token is required .*answered 401; give --token or set admin.token \(DROUTER_ADMIN__TOKEN\)\)\n$/);
+      expect(finished.stderr).toMatch(
+        /^drouter: DROUTER_ERR_UNAUTHORIZED: a valid bearer token is required .*answered 401; give --token or set admin.token \(DROUTER_ADMIN__TOKEN\)\)\n$/,
+      );
     }
   });
 
@@ -235,7 +300,8 @@ describe('drouter CLI against a server with admin.token', () => {
     const drouter = cliFor(server);
     const [flag, configured] = await Promise.all([
       drouter('gateways', '--json', '--token', 'test-token'),
-      runDrouter(['gateways', '--json'], { DROUTER_ADMIN__PORT: String(adminPort), DROUTER_ADMIN__TOKEN: 'test-token' }).finished,
+      runDrouter(['gateways', '--json'], { DROUTER_ADMIN__PORT: String(adminPort), DROUTER_ADMIN__TOKEN: 'test-token' })
+        .finished,
     ]);
     expect((JSON.parse(ok(flag)) as GatewayJson[]).map((gw) => gw.gwid)).toEqual(['1', '2']);
     expect(JSON.parse(ok(configured))).toEqual(JSON.parse(flag.stdout));
@@ -259,7 +325,9 @@ describe('drouter route when the server is gone', () => {
     try {
       const offline = await drouter(...args);
       expect(offline.code).toBe(0);
-      expect(offline.stderr).toBe(`drouter: no server at ${server.server.adminUrl}; routing from the database without live gateway state\n`);
+      expect(offline.stderr).toBe(
+        `drouter: no server at ${server.server.adminUrl}; routing from the database without live gateway state\n`,
+      );
       // The same answer, but for who gave it.
       const { source: offlineSource, ...offlineAnswer } = JSON.parse(offline.stdout) as RouteJson & { source: unknown };
       const { source: liveSource, ...liveAnswer } = live as RouteJson & { source: unknown };

@@ -15,7 +15,9 @@ describe('the admin client', () => {
       const started = Date.now();
       const error = await new AdminClient(`http://127.0.0.1:${port}`, '', 300).get('/health').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AdminUnreachableError);
-      expect((error as Error).message).toBe(`no admin API at http://127.0.0.1:${port}: no answer within 300 ms (the server does not run there, or --url is wrong)`);
+      expect((error as Error).message).toBe(
+        `no admin API at http://127.0.0.1:${port}: no answer within 300 ms (the server does not run there, or --url is wrong)`,
+      );
       expect(Date.now() - started).toBeGreaterThanOrEqual(290);
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {

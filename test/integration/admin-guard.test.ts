@@ -31,17 +31,29 @@ interface Sent {
 /** One request by node:http, which sends exactly the headers given (fetch adds its own Content-Type to a string body). */
 function send(url: string, { method = 'GET', headers = {}, body }: Sent = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const outgoing = httpRequest(url, { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) }, timeout: 5000 }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        // A HEAD answer declares JSON and carries no body.
-        const isJson = (response.headers['content-type']?.includes('json') ?? false) && text !== '';
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: isJson ? JSON.parse(text) : text });
-      });
-      response.on('error', reject);
-    });
+    const outgoing = httpRequest(
+      url,
+      {
+        method,
+        headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) },
+        timeout: 5000,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          // A HEAD answer declares JSON and carries no body.
+          const isJson = (response.headers['content-type']?.includes('json') ?? false) && text !== '';
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: isJson ? JSON.parse(text) : text,
+          });
+        });
+        response.on('error', reject);
+      },
+    );
     outgoing.on('timeout', () => outgoing.destroy(new Error(`${method} ${url}: no answer within 5000 ms`)));
     outgoing.on('error', reject);
     outgoing.end(body);
@@ -76,39 +88,73 @@ describe('the admin API on loopback without a token', () => {
 
   it('refuses a cross-site text/plain or form POST with 415, and the gateway stays enabled', async () => {
     expect(await gatewayState(base, '1')).toBe('active');
-    const plain = await send(`${base}/gateways/1/disable`, { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8' }, body: '{}' });
-    const form = await send(`${base}/gateways/1/disable`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' });
+    const plain = await send(`${base}/gateways/1/disable`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      body: '{}',
+    });
+    const form = await send(`${base}/gateways/1/disable`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=b',
+    });
     const bare = await send(`${base}/gateways/1/disable`, { method: 'POST' });
-    const probing = await send(`${base}/probing`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"on": true}' });
+    const probing = await send(`${base}/probing`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"on": true}',
+    });
     expect([plain.status, form.status, bare.status, probing.status]).toEqual([415, 415, 415, 415]);
     expect(plain.body).toEqual({
       error: {
         code: 'DROUTER_ERR_UNSUPPORTED_MEDIA_TYPE',
-        message: 'POST with Content-Type "text/plain;charset=UTF-8": a request that changes something must be sent as Content-Type: application/json, even without a body',
+        message:
+          'POST with Content-Type "text/plain;charset=UTF-8": a request that changes something must be sent as Content-Type: application/json, even without a body',
       },
     });
-    expect([codeOf(form), codeOf(bare)]).toEqual(['DROUTER_ERR_UNSUPPORTED_MEDIA_TYPE', 'DROUTER_ERR_UNSUPPORTED_MEDIA_TYPE']);
+    expect([codeOf(form), codeOf(bare)]).toEqual([
+      'DROUTER_ERR_UNSUPPORTED_MEDIA_TYPE',
+      'DROUTER_ERR_UNSUPPORTED_MEDIA_TYPE',
+    ]);
     expect(await gatewayState(base, '1')).toBe('active');
     expect((await send(`${base}/probing`)).body).toEqual({ probing: false });
   });
 
   it('takes a JSON POST, with or without a body and with a charset', async () => {
-    const disabled = await send(`${base}/gateways/1/disable`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const disabled = await send(`${base}/gateways/1/disable`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     expect([disabled.status, (disabled.body as { state: unknown }).state]).toEqual([200, 'admin-disabled']);
     expect(await gatewayState(base, '1')).toBe('admin-disabled');
-    const enabled = await send(`${base}/gateways/1/enable`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: '{}' });
+    const enabled = await send(`${base}/gateways/1/enable`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: '{}',
+    });
     expect(enabled.status).toBe(200);
     expect(await gatewayState(base, '1')).toBe('active');
-    const probing = await send(`${base}/probing`, { method: 'POST', headers: { 'content-type': 'Application/JSON' }, body: '{"on": false}' });
+    const probing = await send(`${base}/probing`, {
+      method: 'POST',
+      headers: { 'content-type': 'Application/JSON' },
+      body: '{"on": false}',
+    });
     expect([probing.status, probing.body]).toEqual([200, { probing: false }]);
     // Declared JSON and not JSON: the caller's mistake, said as the others are.
-    const broken = await send(`${base}/probing`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"on": ' });
+    const broken = await send(`${base}/probing`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"on": ',
+    });
     expect([broken.status, codeOf(broken)]).toEqual([400, 'DROUTER_ERR_USAGE']);
   });
 
   it('the CLI client sends its POSTs as JSON, those without a body too', async () => {
     const client = new AdminClient(base, '');
-    expect(await client.post<{ state: string }>('/gateways/2/disable')).toMatchObject({ gwid: '2', state: 'admin-disabled' });
+    expect(await client.post<{ state: string }>('/gateways/2/disable')).toMatchObject({
+      gwid: '2',
+      state: 'admin-disabled',
+    });
     expect(await gatewayState(base, '2')).toBe('admin-disabled');
     expect(await client.post<{ state: string }>('/gateways/2/enable')).toMatchObject({ gwid: '2', state: 'active' });
     expect(await gatewayState(base, '2')).toBe('active');
@@ -118,9 +164,17 @@ describe('the admin API on loopback without a token', () => {
     const peers = await send(`${base}/peers`, { headers: { host: `evil.example:${port}` } });
     expect([peers.status, peers.body]).toEqual([
       403,
-      { error: { code: 'DROUTER_ERR_FORBIDDEN_HOST', message: `Host "evil.example:${port}": not a name of this admin API (admin.address, or a name in admin.allowedHosts)` } },
+      {
+        error: {
+          code: 'DROUTER_ERR_FORBIDDEN_HOST',
+          message: `Host "evil.example:${port}": not a name of this admin API (admin.address, or a name in admin.allowedHosts)`,
+        },
+      },
     ]);
-    const disable = await send(`${base}/gateways/1/disable`, { method: 'POST', headers: { host: 'evil.example', 'content-type': 'application/json' } });
+    const disable = await send(`${base}/gateways/1/disable`, {
+      method: 'POST',
+      headers: { host: 'evil.example', 'content-type': 'application/json' },
+    });
     expect([disable.status, codeOf(disable)]).toEqual([403, 'DROUTER_ERR_FORBIDDEN_HOST']);
     expect(await gatewayState(base, '1')).toBe('active');
     for (const host of [`localhost.evil.example:${port}`, `${NAMED}.evil.example`, '127.0.0.2']) {
@@ -129,8 +183,17 @@ describe('the admin API on loopback without a token', () => {
   });
 
   it('answers the admin address, localhost and a name of admin.allowedHosts, with or without the port; /metrics and /health as a scraper asks', async () => {
-    const hosts = [`127.0.0.1:${port}`, '127.0.0.1', `localhost:${port}`, 'localhost', `${NAMED}:${port}`, NAMED.toUpperCase()];
-    const answers = await Promise.all(hosts.map(async (host) => (await send(`${base}/peers`, { headers: { host } })).status));
+    const hosts = [
+      `127.0.0.1:${port}`,
+      '127.0.0.1',
+      `localhost:${port}`,
+      'localhost',
+      `${NAMED}:${port}`,
+      NAMED.toUpperCase(),
+    ];
+    const answers = await Promise.all(
+      hosts.map(async (host) => (await send(`${base}/peers`, { headers: { host } })).status),
+    );
     expect(answers).toEqual(hosts.map(() => 200));
     // Prometheus sends the target it scrapes as Host.
     const metrics = await send(`${base}/metrics`, { headers: { host: `127.0.0.1:${port}` } });
@@ -153,9 +216,16 @@ describe('the admin API with a token', () => {
   });
 
   it('takes the scheme in any case', async () => {
-    const statuses = await Promise.all(['Bearer', 'bearer', 'BEARER', 'bEaReR'].map(async (scheme) => (await send(`${base}/gateways`, { headers: { authorization: `${scheme} ${TOKEN}` } })).status));
+    const statuses = await Promise.all(
+      ['Bearer', 'bearer', 'BEARER', 'bEaReR'].map(
+        async (scheme) => (await send(`${base}/gateways`, { headers: { authorization: `${scheme} ${TOKEN}` } })).status,
+      ),
+    );
     expect(statuses).toEqual([200, 200, 200, 200]);
-    const posted = await send(`${base}/gateways/1/disable`, { method: 'POST', headers: { authorization: `bearer ${TOKEN}`, 'content-type': 'application/json' } });
+    const posted = await send(`${base}/gateways/1/disable`, {
+      method: 'POST',
+      headers: { authorization: `bearer ${TOKEN}`, 'content-type': 'application/json' },
+    });
     expect(posted.status).toBe(200);
     expect((await new AdminClient(base, TOKEN).get<{ state: string }>('/gateways/1')).state).toBe('admin-disabled');
     expect((await new AdminClient(base, TOKEN).post<{ state: string }>('/gateways/1/enable')).state).toBe('active');
@@ -163,11 +233,16 @@ describe('the admin API with a token', () => {
 
   it('refuses wrong tokens of every length, and none, with 401', async () => {
     const wrong = ['', 's', 's3cret-toke', 's3cret-tokeN', 'S3CRET-TOKEN', `${TOKEN}x`, 'x'.repeat(200)];
-    const answers = await Promise.all(wrong.map((token) => send(`${base}/gateways`, { headers: { authorization: `Bearer ${token}` } })));
+    const answers = await Promise.all(
+      wrong.map((token) => send(`${base}/gateways`, { headers: { authorization: `Bearer ${token}` } })),
+    );
     expect(answers.map((answer) => answer.status)).toEqual(wrong.map(() => 401));
     expect(answers.map(codeOf)).toEqual(wrong.map(() => 'DROUTER_ERR_UNAUTHORIZED'));
     expect(answers[0]?.headers['www-authenticate']).toBe('Bearer');
-    const none = await send(`${base}/gateways/1/disable`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const none = await send(`${base}/gateways/1/disable`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(none.status).toBe(401);
     expect((await new AdminClient(base, TOKEN).get<{ state: string }>('/gateways/1')).state).toBe('active');
   });
@@ -180,7 +255,9 @@ describe('the admin API with a token and admin.openReads', () => {
   let base: string;
 
   beforeAll(async () => {
-    server = await startTestServer('127.0.0.224', { admin: { address: '127.0.0.224', port: await freePort(), token: TOKEN, openReads: ['/health', '/metrics'] } });
+    server = await startTestServer('127.0.0.224', {
+      admin: { address: '127.0.0.224', port: await freePort(), token: TOKEN, openReads: ['/health', '/metrics'] },
+    });
     base = server.server.adminUrl;
   });
   afterAll(async () => {
@@ -193,7 +270,11 @@ describe('the admin API with a token and admin.openReads', () => {
     const head = await send(`${base}/health`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     const metrics = await send(`${base}/metrics`);
-    expect([metrics.status, String(metrics.headers['content-type']).startsWith('text/plain'), String(metrics.body).includes('sipdr_gateway_up{gateway="1"} 1')]).toEqual([200, true, true]);
+    expect([
+      metrics.status,
+      String(metrics.headers['content-type']).startsWith('text/plain'),
+      String(metrics.body).includes('sipdr_gateway_up{gateway="1"} 1'),
+    ]).toEqual([200, true, true]);
     const full = await send(`${base}/health`, { headers: bearer });
     expect(full.status).toBe(200);
     expect(Object.keys(full.body as object)).toEqual(['status', 'store', 'cache', 'sip', 'routing', 'ha']);
@@ -207,7 +288,11 @@ describe('the admin API with a token and admin.openReads', () => {
       send(`${base}/HEALTH`),
       send(`${base}/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
       send(`${base}/gateways/1/disable`, { method: 'POST', headers: { 'content-type': 'application/json' } }),
-      send(`${base}/probing`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"on": true}' }),
+      send(`${base}/probing`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"on": true}',
+      }),
       send(`${base}/metrics`, { headers: { authorization: 'Bearer wrong' } }),
     ]);
     expect(refused.map((answer) => answer.status)).toEqual(refused.map(() => 401));
@@ -222,16 +307,35 @@ describe('the admin API with a token and admin.openReads', () => {
     const up = (answer: Answer) => /sipdr_gateway_up\{gateway="2"\} (\d)/.exec(String(answer.body))?.[1];
     const before = await send(`${base}/metrics`);
     const firstAt = Date.now();
-    const disabled = await send(`${base}/gateways/2/disable`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' } });
+    const disabled = await send(`${base}/gateways/2/disable`, {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+    });
     expect(disabled.status).toBe(200);
-    const [anonymous, withToken] = await Promise.all([send(`${base}/metrics`), send(`${base}/metrics`, { headers: bearer })]);
+    const [anonymous, withToken] = await Promise.all([
+      send(`${base}/metrics`),
+      send(`${base}/metrics`, { headers: bearer }),
+    ]);
     // Within the second the anonymous read is the one before the change (a machine too slow for that proves nothing here).
-    expect([up(before), Date.now() - firstAt >= OPEN_READ_REUSE_MS || up(anonymous) === '1', up(withToken)]).toEqual(['1', true, '0']);
+    expect([up(before), Date.now() - firstAt >= OPEN_READ_REUSE_MS || up(anonymous) === '1', up(withToken)]).toEqual([
+      '1',
+      true,
+      '0',
+    ]);
     const flood = await Promise.all(Array.from({ length: 500 }, () => send(`${base}/health`)));
-    expect(new Set(flood.map((answer) => `${answer.status} ${JSON.stringify(answer.body)}`))).toEqual(new Set(['200 {"status":"ok"}']));
+    expect(new Set(flood.map((answer) => `${answer.status} ${JSON.stringify(answer.body)}`))).toEqual(
+      new Set(['200 {"status":"ok"}']),
+    );
     await new Promise((resolve) => setTimeout(resolve, OPEN_READ_REUSE_MS));
     expect(up(await send(`${base}/metrics`))).toBe('0');
-    expect((await send(`${base}/gateways/2/enable`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' } })).status).toBe(200);
+    expect(
+      (
+        await send(`${base}/gateways/2/enable`, {
+          method: 'POST',
+          headers: { ...bearer, 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(200);
   });
 });
 
@@ -259,15 +363,32 @@ describe('the --workers front', () => {
 
   it('makes the same checks before forwarding: foreign Host 403, text/plain POST 415, the gateway still enabled', async () => {
     const foreign = await send(`${base}/peers`, { headers: { host: 'evil.example' } });
-    const plain = await send(`${base}/gateways/1/disable`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
-    const form = await send(`${base}/gateways/1/disable`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' });
-    expect([foreign.status, codeOf(foreign), plain.status, codeOf(plain), form.status]).toEqual([403, 'DROUTER_ERR_FORBIDDEN_HOST', 415, 'DROUTER_ERR_UNSUPPORTED_MEDIA_TYPE', 415]);
+    const plain = await send(`${base}/gateways/1/disable`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}',
+    });
+    const form = await send(`${base}/gateways/1/disable`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=b',
+    });
+    expect([foreign.status, codeOf(foreign), plain.status, codeOf(plain), form.status]).toEqual([
+      403,
+      'DROUTER_ERR_FORBIDDEN_HOST',
+      415,
+      'DROUTER_ERR_UNSUPPORTED_MEDIA_TYPE',
+      415,
+    ]);
     expect(await gatewayState(worker.server.adminUrl, '1')).toBe('active');
   });
 
   it('passes a JSON POST without a body on to the worker, which acts on it; answers its own names', async () => {
     const port = new URL(base).port;
-    const disabled = await send(`${base}/gateways/1/disable`, { method: 'POST', headers: { host: `${NAMED}:${port}`, 'content-type': 'application/json' } });
+    const disabled = await send(`${base}/gateways/1/disable`, {
+      method: 'POST',
+      headers: { host: `${NAMED}:${port}`, 'content-type': 'application/json' },
+    });
     expect([disabled.status, (disabled.body as { state: unknown }).state]).toEqual([200, 'admin-disabled']);
     expect(await gatewayState(worker.server.adminUrl, '1')).toBe('admin-disabled');
     expect((await new AdminClient(base, '').post<{ state: string }>('/gateways/1/enable')).state).toBe('active');
@@ -305,7 +426,10 @@ describe('the --workers front with a token and admin.openReads', () => {
     const health = await send(`${base}/health`);
     expect([health.status, health.body]).toEqual([200, { status: 'ok' }]);
     const full = await send(`${base}/health`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect([full.status, Object.keys(full.body as object)]).toEqual([200, ['status', 'store', 'cache', 'sip', 'routing', 'ha', 'workers']]);
+    expect([full.status, Object.keys(full.body as object)]).toEqual([
+      200,
+      ['status', 'store', 'cache', 'sip', 'routing', 'ha', 'workers'],
+    ]);
     const before = renderings;
     const startedAt = Date.now();
     const flood = await Promise.all(Array.from({ length: 200 }, () => send(`${base}/metrics`)));
@@ -313,13 +437,20 @@ describe('the --workers front with a token and admin.openReads', () => {
     const seconds = Math.floor((Date.now() - startedAt) / OPEN_READ_REUSE_MS) + 1;
     const rendered = renderings - before;
     expect(rendered >= 1 && rendered <= seconds, `${rendered} renderings in ${seconds} s`).toBe(true);
-    expect(new Set(flood.map((answer) => `${answer.status} ${String(answer.body).split(' ')[0]}`))).toEqual(new Set(['200 sipdr_renderings']));
+    expect(new Set(flood.map((answer) => `${answer.status} ${String(answer.body).split(' ')[0]}`))).toEqual(
+      new Set(['200 sipdr_renderings']),
+    );
   });
 
   it('needs the token for the rest, mutations above all', async () => {
-    const disable = await send(`${base}/gateways/1/disable`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const disable = await send(`${base}/gateways/1/disable`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     const gateways = await send(`${base}/gateways`);
     expect([disable.status, gateways.status]).toEqual([401, 401]);
-    expect((await send(`${worker.server.adminUrl}/gateways/1`, { headers: { authorization: `Bearer ${TOKEN}` } })).body).toMatchObject({ state: 'active' });
+    expect(
+      (await send(`${worker.server.adminUrl}/gateways/1`, { headers: { authorization: `Bearer ${TOKEN}` } })).body,
+    ).toMatchObject({ state: 'active' });
   });
 });

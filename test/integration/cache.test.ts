@@ -84,7 +84,9 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
   it('answers ping and shows its URL without a password', async () => {
     const cache = await open();
     await expect(cache.ping()).resolves.toBeUndefined();
-    expect(cache.displayUrl).toBe(kind.name === 'memory' ? 'memory' : REDIS_TEST_URL?.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@'));
+    expect(cache.displayUrl).toBe(
+      kind.name === 'memory' ? 'memory' : REDIS_TEST_URL?.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@'),
+    );
   });
 
   it('returns the bindings it stored, every field intact, and none for another AoR', async () => {
@@ -115,7 +117,12 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
 
   it('replaces the whole set: contacts missing from the new set are gone', async () => {
     const cache = await open();
-    await put(cache, 'alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7'), binding('alice@example.com', 'sip:b@127.0.0.8')], MINUTE_MS);
+    await put(
+      cache,
+      'alice@example.com',
+      [binding('alice@example.com', 'sip:a@127.0.0.7'), binding('alice@example.com', 'sip:b@127.0.0.8')],
+      MINUTE_MS,
+    );
     const replacement = [binding('alice@example.com', 'sip:c@127.0.0.9', { cseq: 2 })];
     await put(cache, 'alice@example.com', replacement, MINUTE_MS);
     expect(await cache.getBindings('alice@example.com')).toStrictEqual(replacement);
@@ -123,7 +130,12 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
 
   it('deletes an AoR given an empty list, and drops it from the expiry index', async () => {
     const cache = await open();
-    await put(cache, 'alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7', { expiresAt: 1000 })], MINUTE_MS);
+    await put(
+      cache,
+      'alice@example.com',
+      [binding('alice@example.com', 'sip:a@127.0.0.7', { expiresAt: 1000 })],
+      MINUTE_MS,
+    );
     expect(await cache.dueAors(1000, 10)).toEqual(['alice@example.com']);
     await put(cache, 'alice@example.com', [], MINUTE_MS);
     expect(await cache.getBindings('alice@example.com')).toEqual([]);
@@ -143,7 +155,12 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
   it('lists due AoRs by earliest binding expiry, oldest first, up to the limit', async () => {
     const cache = await open();
     const set = (aor: string, ...expiries: number[]) =>
-      put(cache, aor, expiries.map((expiresAt, i) => binding(aor, `sip:${aor}-${i}`, { expiresAt })), MINUTE_MS);
+      put(
+        cache,
+        aor,
+        expiries.map((expiresAt, i) => binding(aor, `sip:${aor}-${i}`, { expiresAt })),
+        MINUTE_MS,
+      );
     await set('a@example.com', 3000, 9000);
     await set('b@example.com', 9000, 1000); // scored by its earliest: 1000
     await set('c@example.com', 2000);
@@ -165,13 +182,17 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
     expect(await cache.swapBindings(aor, none, [binding(aor, 'sip:a@127.0.0.7')], MINUTE_MS)).toBe('swapped');
     const read = await cache.getBindings(aor);
     const readToo = await cache.getBindings(aor);
-    expect(await cache.swapBindings(aor, read, [binding(aor, 'sip:b@127.0.0.8', { cseq: 2 })], MINUTE_MS)).toBe('swapped');
+    expect(await cache.swapBindings(aor, read, [binding(aor, 'sip:b@127.0.0.8', { cseq: 2 })], MINUTE_MS)).toBe(
+      'swapped',
+    );
     // Read before the write above: refused, and the first writer's bindings stay.
     expect(await cache.swapBindings(aor, readToo, [], MINUTE_MS)).toBe('changed');
     expect(await cache.swapBindings(aor, none, [binding(aor, 'sip:c@127.0.0.9')], MINUTE_MS)).toBe('changed');
     expect((await cache.getBindings(aor)).map((b) => b.contact)).toEqual(['sip:b@127.0.0.8']);
     // An array the cache did not hand out is compared by value (the registrar's undo passes the set it wrote).
-    expect(await cache.swapBindings(aor, [binding(aor, 'sip:b@127.0.0.8', { cseq: 2 })], [], MINUTE_MS)).toBe('swapped');
+    expect(await cache.swapBindings(aor, [binding(aor, 'sip:b@127.0.0.8', { cseq: 2 })], [], MINUTE_MS)).toBe(
+      'swapped',
+    );
     expect(await cache.getBindings(aor)).toEqual([]);
     expect(await cache.dueAors(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
   });
@@ -183,10 +204,20 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
     const token = await cache.claimLease('leader', 'node-a', MINUTE_MS);
     expect(token).toBeGreaterThan(0);
     const read = await cache.getBindings(aor);
-    expect(await cache.swapBindings(aor, read, [], MINUTE_MS, { lease: 'leader', holder: 'node-b', token: token ?? 0 })).toBe('fenced');
-    expect(await cache.swapBindings(aor, read, [], MINUTE_MS, { lease: 'leader', holder: 'node-a', token: (token ?? 0) - 1 })).toBe('fenced');
+    expect(
+      await cache.swapBindings(aor, read, [], MINUTE_MS, { lease: 'leader', holder: 'node-b', token: token ?? 0 }),
+    ).toBe('fenced');
+    expect(
+      await cache.swapBindings(aor, read, [], MINUTE_MS, {
+        lease: 'leader',
+        holder: 'node-a',
+        token: (token ?? 0) - 1,
+      }),
+    ).toBe('fenced');
     expect(await cache.getBindings(aor)).toHaveLength(1);
-    expect(await cache.swapBindings(aor, read, [], MINUTE_MS, { lease: 'leader', holder: 'node-a', token: token ?? 0 })).toBe('swapped');
+    expect(
+      await cache.swapBindings(aor, read, [], MINUTE_MS, { lease: 'leader', holder: 'node-a', token: token ?? 0 }),
+    ).toBe('swapped');
     expect(await cache.getBindings(aor)).toEqual([]);
   });
 
@@ -275,25 +306,54 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
     await expect(cache.deletePeer('1001')).resolves.toBeUndefined();
   });
 
-  it('keeps every gateway\'s health, overwrites one, forgets the ones a reload removed', async () => {
+  it("keeps every gateway's health, overwrites one, forgets the ones a reload removed", async () => {
     const cache = await open();
-    const up: GatewayHealth = { state: 'active', reason: 'probe answered 200', since: 1_700_000_000_000, failures: 1, successes: 0, lastRttMs: 3.5, lastProbeAt: 1_700_000_001_000 };
-    const down: GatewayHealth = { state: 'probing-disabled', reason: 'no answer to the probe within 2000 ms', since: 1_700_000_002_000, failures: 0, successes: 0, lastRttMs: null, lastProbeAt: null };
+    const up: GatewayHealth = {
+      state: 'active',
+      reason: 'probe answered 200',
+      since: 1_700_000_000_000,
+      failures: 1,
+      successes: 0,
+      lastRttMs: 3.5,
+      lastProbeAt: 1_700_000_001_000,
+    };
+    const down: GatewayHealth = {
+      state: 'probing-disabled',
+      reason: 'no answer to the probe within 2000 ms',
+      since: 1_700_000_002_000,
+      failures: 0,
+      successes: 0,
+      lastRttMs: null,
+      lastProbeAt: null,
+    };
     await cache.setGatewayHealth('1', up);
     await cache.setGatewayHealth('gw-2', down);
-    expect(await cache.getGatewayHealth()).toEqual(new Map([['1', up], ['gw-2', down]]));
+    expect(await cache.getGatewayHealth()).toEqual(
+      new Map([
+        ['1', up],
+        ['gw-2', down],
+      ]),
+    );
     await cache.setGatewayHealth('1', { ...up, state: 'admin-disabled', reason: 'disabled by admin' });
     await cache.deleteGatewayHealth(['gw-2', 'never-there']);
-    expect(await cache.getGatewayHealth()).toEqual(new Map([['1', { ...up, state: 'admin-disabled', reason: 'disabled by admin' }]]));
+    expect(await cache.getGatewayHealth()).toEqual(
+      new Map([['1', { ...up, state: 'admin-disabled', reason: 'disabled by admin' }]]),
+    );
     await cache.deleteGatewayHealth([]);
     expect((await cache.getGatewayHealth()).size).toBe(1);
   });
 
   it('keeps the newest state changes, newest first, up to the number asked to keep', async () => {
     const cache = await open();
-    for (let i = 1; i <= 5; i++) await cache.addStateChange({ gwid: String(i), from: 'active', to: 'probing-disabled', reason: `change ${i}`, at: i }, 3);
+    for (let i = 1; i <= 5; i++)
+      await cache.addStateChange(
+        { gwid: String(i), from: 'active', to: 'probing-disabled', reason: `change ${i}`, at: i },
+        3,
+      );
     expect((await cache.stateChanges(10)).map((change) => change.reason)).toEqual(['change 5', 'change 4', 'change 3']);
-    expect(await cache.stateChanges(1)).toEqual([{ gwid: '5', from: 'active', to: 'probing-disabled', reason: 'change 5', at: 5 }]);
+    expect(await cache.stateChanges(1)).toEqual([
+      { gwid: '5', from: 'active', to: 'probing-disabled', reason: 'change 5', at: 5 },
+    ]);
     expect(await cache.stateChanges(0)).toEqual([]);
   });
 
@@ -303,7 +363,12 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
     await cache.setCarrierState('cr1', false);
     await cache.setCarrierState('cr2', true);
     await cache.setCarrierState('cr1', true);
-    expect(await cache.getCarrierStates()).toEqual(new Map([['cr1', true], ['cr2', true]]));
+    expect(await cache.getCarrierStates()).toEqual(
+      new Map([
+        ['cr1', true],
+        ['cr2', true],
+      ]),
+    );
     await cache.deleteCarrierStates(['cr2', 'never-there']);
     await cache.deleteCarrierStates([]);
     expect(await cache.getCarrierStates()).toEqual(new Map([['cr1', true]]));
@@ -408,7 +473,7 @@ if (REDIS_TEST_URL) {
   });
 
   describe('the redis cache after a failover to a replica that missed the last claim', () => {
-    it('hands the next holder a greater fencing token even with the lease and its counter gone, so the old holder\'s writes are refused', async () => {
+    it("hands the next holder a greater fencing token even with the lease and its counter gone, so the old holder's writes are refused", async () => {
       const prefix = `sipdr-test:${process.pid}:lost-lease:`;
       const cache = await openCache(redisTestUrl, { keyPrefix: prefix });
       try {
@@ -419,8 +484,12 @@ if (REDIS_TEST_URL) {
         expect(next).toBeGreaterThan(old ?? Infinity);
         const aor = 'alice@example.com';
         const one = [binding(aor, 'sip:a@127.0.0.7', { expiresAt: Date.now() + MINUTE_MS })];
-        expect(await cache.swapBindings(aor, [], one, MINUTE_MS, { lease: 'leader', holder: 'node-a', token: old ?? 0 })).toBe('fenced');
-        expect(await cache.swapBindings(aor, [], one, MINUTE_MS, { lease: 'leader', holder: 'node-b', token: next ?? 0 })).toBe('swapped');
+        expect(
+          await cache.swapBindings(aor, [], one, MINUTE_MS, { lease: 'leader', holder: 'node-a', token: old ?? 0 }),
+        ).toBe('fenced');
+        expect(
+          await cache.swapBindings(aor, [], one, MINUTE_MS, { lease: 'leader', holder: 'node-b', token: next ?? 0 }),
+        ).toBe('swapped');
       } finally {
         await cache.close();
         await deleteKeys(redisTestUrl, cacheKeys(prefix).all);

@@ -4,7 +4,14 @@ import { ackOf, type Call, finalResponse, inviteFrom, withProxyAuthorization } f
 import { moveExampleGateways, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { captureLog, type CapturedLog } from '../support/log-capture.js';
-import { type Challenge, challengesOf, digestAuthorization, RegisteringPhone, statusOf, withRequestDetailsHidden } from '../support/registering-phone.js';
+import {
+  type Challenge,
+  challengesOf,
+  digestAuthorization,
+  RegisteringPhone,
+  statusOf,
+  withRequestDetailsHidden,
+} from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
 import { execSql } from '../support/sqlite-file.js';
 import { UdpPeer } from '../support/udp-peer.js';
@@ -51,7 +58,11 @@ describe(`who may call (${testEngine} engine)`, () => {
 
   const proxy = () => `${server.sip.address}:${server.sip.port}`;
   const rateLimited = async () =>
-    sampleValue(parseExposition(await (await fetch(`${server.server.adminUrl}/metrics`)).text()), 'sipdr_requests_dropped_total', { reason: 'rate-limited' }) ?? Number.NaN;
+    sampleValue(
+      parseExposition(await (await fetch(`${server.server.adminUrl}/metrics`)).text()),
+      'sipdr_requests_dropped_total',
+      { reason: 'rate-limited' },
+    ) ?? Number.NaN;
 
   async function challenged(call: Call): Promise<Challenge> {
     phone.send(call.invite, server.sip);
@@ -64,7 +75,11 @@ describe(`who may call (${testEngine} engine)`, () => {
   }
 
   /** The final response to the call's second INVITE (CSeq 2, with credentials). */
-  const secondFinal = (call: Call) => phone.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${call.callId.replaceAll('.', '\\.')}\\r\\nCSeq: 2 INVITE`), 4000);
+  const secondFinal = (call: Call) =>
+    phone.receive(
+      new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${call.callId.replaceAll('.', '\\.')}\\r\\nCSeq: 2 INVITE`),
+      4000,
+    );
 
   it('challenges a call from anyone (a From naming a dr_groups user is not enough), and nothing reaches a gateway', async () => {
     const call = inviteFrom(phone, proxy(), '01144201230001');
@@ -78,7 +93,9 @@ describe(`who may call (${testEngine} engine)`, () => {
     const flooder = await UdpPeer.bind('127.0.0.85');
     try {
       const rateLimitedBefore = await rateLimited();
-      const calls = Array.from({ length: 500 }, (_, i) => inviteFrom(flooder, proxy(), `0114420123${String(i).padStart(4, '0')}`));
+      const calls = Array.from({ length: 500 }, (_, i) =>
+        inviteFrom(flooder, proxy(), `0114420123${String(i).padStart(4, '0')}`),
+      );
       const started = Date.now();
       for (const call of calls) flooder.send(call.invite, server.sip);
       // Each Call-ID's first 407, in ms after the flood began (counted by Call-ID: an unacknowledged 407 is retransmitted, timer G).
@@ -102,44 +119,109 @@ describe(`who may call (${testEngine} engine)`, () => {
         expect(dropped).toBeGreaterThan(0);
         expect(dropped).toBeLessThanOrEqual(overRate);
       }
-      const reachedGateways = [...gateway1.requests('INVITE'), ...gateway2.requests('INVITE')].filter((request) => calls.some((call) => call.callId === request.headers['call-id']));
+      const reachedGateways = [...gateway1.requests('INVITE'), ...gateway2.requests('INVITE')].filter((request) =>
+        calls.some((call) => call.callId === request.headers['call-id']),
+      );
       expect(reachedGateways).toHaveLength(0);
     } finally {
       flooder.close();
     }
     const call = inviteFrom(phone, proxy(), '01144201230009');
     const challenge = await challenged(call);
-    phone.send(withProxyAuthorization(call, digestAuthorization('Proxy-Authorization', 'INVITE', '1001', 'secret1001', challenge, `sip:01144201230009@${proxy()}`)), server.sip);
+    phone.send(
+      withProxyAuthorization(
+        call,
+        digestAuthorization(
+          'Proxy-Authorization',
+          'INVITE',
+          '1001',
+          'secret1001',
+          challenge,
+          `sip:01144201230009@${proxy()}`,
+        ),
+      ),
+      server.sip,
+    );
     expect(statusOf(await secondFinal(call))).toBe(200);
   }, 20_000);
 
-  it('routes the same call once it carries the From user\'s credentials, and keeps them from the gateway', async () => {
+  it("routes the same call once it carries the From user's credentials, and keeps them from the gateway", async () => {
     const call = inviteFrom(phone, proxy(), '01144201230002');
     const challenge = await challenged(call);
-    phone.send(withProxyAuthorization(call, digestAuthorization('Proxy-Authorization', 'INVITE', '1001', 'secret1001', challenge, `sip:01144201230002@${proxy()}`)), server.sip);
+    phone.send(
+      withProxyAuthorization(
+        call,
+        digestAuthorization(
+          'Proxy-Authorization',
+          'INVITE',
+          '1001',
+          'secret1001',
+          challenge,
+          `sip:01144201230002@${proxy()}`,
+        ),
+      ),
+      server.sip,
+    );
     expect(statusOf(await secondFinal(call))).toBe(200);
     const [forwarded] = gateway1.requests('INVITE').filter((request) => request.headers['call-id'] === call.callId);
     expect(forwarded?.uri).toBe(`sip:01144201230002@${GATEWAY_1}:5060`);
     // drachtio-server forwards the request as it came (docs/security.md "Who may call").
-    expect(forwarded?.headers['proxy-authorization']).toEqual(testEngine === 'drachtio' ? expect.anything() : undefined);
+    expect(forwarded?.headers['proxy-authorization']).toEqual(
+      testEngine === 'drachtio' ? expect.anything() : undefined,
+    );
   });
 
   it('refuses credentials of one user for a call From another (403) with a security line', async () => {
     const call = inviteFrom(phone, proxy(), '01144201230003');
     const challenge = await challenged(call);
-    phone.send(withProxyAuthorization(call, digestAuthorization('Proxy-Authorization', 'INVITE', '1002', 'secret1002', challenge, `sip:01144201230003@${proxy()}`)), server.sip);
+    phone.send(
+      withProxyAuthorization(
+        call,
+        digestAuthorization(
+          'Proxy-Authorization',
+          'INVITE',
+          '1002',
+          'secret1002',
+          challenge,
+          `sip:01144201230003@${proxy()}`,
+        ),
+      ),
+      server.sip,
+    );
     expect(statusOf(await secondFinal(call))).toBe(403);
-    expect(captured.messages().at(-1)).toMatch(/^Call from 'sip:1001@127\.0\.0\.1' \(127\.0\.0\.91:\d+\) to extension '01144201230003' rejected because Username\/auth name mismatch$/);
+    expect(captured.messages().at(-1)).toMatch(
+      /^Call from 'sip:1001@127\.0\.0\.1' \(127\.0\.0\.91:\d+\) to extension '01144201230003' rejected because Username\/auth name mismatch$/,
+    );
     expect(gateway1.requests('INVITE').filter((request) => request.headers['call-id'] === call.callId)).toHaveLength(0);
   });
 
   it('refuses a wrong password and an answer without qop (RFC 2069) with a new challenge', async () => {
     const call = inviteFrom(phone, proxy(), '01144201230004');
     const challenge = await challenged(call);
-    phone.send(withProxyAuthorization(call, digestAuthorization('Proxy-Authorization', 'INVITE', '1001', 'not-the-secret', challenge, `sip:01144201230004@${proxy()}`)), server.sip);
+    phone.send(
+      withProxyAuthorization(
+        call,
+        digestAuthorization(
+          'Proxy-Authorization',
+          'INVITE',
+          '1001',
+          'not-the-secret',
+          challenge,
+          `sip:01144201230004@${proxy()}`,
+        ),
+      ),
+      server.sip,
+    );
     expect(statusOf(await secondFinal(call))).toBe(407);
     expect(captured.messages().at(-1)).toMatch(/rejected because Wrong password$/);
-    const qopless = digestAuthorization('Proxy-Authorization', 'INVITE', '1001', 'secret1001', challenge, `sip:01144201230004@${proxy()}`).replace(/, qop=auth, nc=00000001, cnonce="abcdef"/, '');
+    const qopless = digestAuthorization(
+      'Proxy-Authorization',
+      'INVITE',
+      '1001',
+      'secret1001',
+      challenge,
+      `sip:01144201230004@${proxy()}`,
+    ).replace(/, qop=auth, nc=00000001, cnonce="abcdef"/, '');
     const again = inviteFrom(phone, proxy(), '01144201230004');
     phone.send(withProxyAuthorization(again, qopless), server.sip);
     expect(statusOf(await secondFinal(again))).toBe(407);
@@ -161,7 +243,9 @@ describe(`who may call (${testEngine} engine)`, () => {
     const sbc = await UdpPeer.bind(SBC);
     const fromGateway = await UdpPeer.bind(GATEWAY_2);
     try {
-      expect(statusOf(await new RegisteringPhone(registered, server.sip).register('1003', 'secret1003', ['Expires: 60']))).toBe(200);
+      expect(
+        statusOf(await new RegisteringPhone(registered, server.sip).register('1003', 'secret1003', ['Expires: 60'])),
+      ).toBe(200);
       const toPhone = inviteFrom(fromGateway, proxy(), '1003');
       fromGateway.send(toPhone.invite, server.sip);
       const reached = await registered.receive(/^INVITE sip:1003@/, 3000);
@@ -178,7 +262,7 @@ describe(`who may call (${testEngine} engine)`, () => {
 });
 
 describe(`the address table (OpenSIPS permissions) as trusted sources (${testEngine} engine)`, () => {
-  it('trusts a row\'s source after a reload, only on the row\'s port when it names one, and leaves out a row it cannot use', async () => {
+  it("trusts a row's source after a reload, only on the row's port when it names one, and leaves out a row it cannot use", async () => {
     const captured = captureLog();
     const server = await startTestServer('127.0.0.86', { auth: { trustedSources: [] } }, captured.log);
     await moveExampleGateways(server, GATEWAY_1, GATEWAY_2);
@@ -201,7 +285,9 @@ describe(`the address table (OpenSIPS permissions) as trusted sources (${testEng
       // 127.0.0.87 is in 127.0.0.84/30; 127.0.0.88 is trusted on port 1 only, and the pbx sends from another.
       expect(await call(sbc, '01144201230011')).toBe(200);
       expect(await call(pbx, '01144201230012')).toBe(407);
-      expect(captured.messages()).toContain('trusted sources: address row id=3: column ip = "not-an-ip/32": is not an IP address with a mask in its range: the row is left out');
+      expect(captured.messages()).toContain(
+        'trusted sources: address row id=3: column ip = "not-an-ip/32": is not an IP address with a mask in its range: the row is left out',
+      );
     } finally {
       sbc.close();
       pbx.close();
@@ -247,7 +333,12 @@ describe(`chan_sip's peer options: insecure=invite, a type=peer trunk matched by
   }
 
   /** A call from `from` with `caller` in From; with credentials, the answer to the 407 the first attempt got. */
-  async function call(from: UdpPeer, number: string, caller: string, credentials?: { user: string; password: string }): Promise<number | undefined> {
+  async function call(
+    from: UdpPeer,
+    number: string,
+    caller: string,
+    credentials?: { user: string; password: string },
+  ): Promise<number | undefined> {
     const proxy = `${server.sip.address}:${server.sip.port}`;
     const made = inviteFrom(from, proxy, number);
     const invite = made.invite.replace('<sip:1001@127.0.0.1>', `<sip:${caller}@127.0.0.1>`);
@@ -256,7 +347,14 @@ describe(`chan_sip's peer options: insecure=invite, a type=peer trunk matched by
     const [challenge] = challengesOf(first);
     if (!credentials || !challenge) return statusOf(first);
     from.send(ackOf(invite, first), server.sip);
-    const authorization = digestAuthorization('Proxy-Authorization', 'INVITE', credentials.user, credentials.password, challenge, `sip:${number}@${proxy}`);
+    const authorization = digestAuthorization(
+      'Proxy-Authorization',
+      'INVITE',
+      credentials.user,
+      credentials.password,
+      challenge,
+      `sip:${number}@${proxy}`,
+    );
     from.send(withProxyAuthorization({ ...made, invite }, authorization, caller), server.sip);
     return statusOf(await from.receive(/^SIP\/2\.0 [2-6]\d\d [\s\S]*CSeq: 2 INVITE/, 4000));
   }
@@ -265,34 +363,46 @@ describe(`chan_sip's peer options: insecure=invite, a type=peer trunk matched by
     expect(await call(await peerAt(TRUNK_OPEN), '01144201230020', '5551234')).toBe(200);
   });
 
-  it('takes a type=peer trunk\'s credentials from its host only, with any From', async () => {
-    expect(await call(await peerAt(TRUNK), '01144201230021', '5551234', { user: 'trunk', password: 'trunksecret' })).toBe(200);
-    expect(await call(await peerAt(ELSEWHERE), '01144201230022', 'trunk', { user: 'trunk', password: 'trunksecret' })).toBe(407);
+  it("takes a type=peer trunk's credentials from its host only, with any From", async () => {
+    expect(
+      await call(await peerAt(TRUNK), '01144201230021', '5551234', { user: 'trunk', password: 'trunksecret' }),
+    ).toBe(200);
+    expect(
+      await call(await peerAt(ELSEWHERE), '01144201230022', 'trunk', { user: 'trunk', password: 'trunksecret' }),
+    ).toBe(407);
     expect(captured.messages().at(-1)).toMatch(/rejected because Peer is not supposed to place calls$/);
   });
 
-  it('refuses a peer\'s right credentials from outside its permit/deny, for calls and registrations alike', async () => {
+  it("refuses a peer's right credentials from outside its permit/deny, for calls and registrations alike", async () => {
     const outside = await peerAt(ELSEWHERE);
     expect(await call(outside, '01144201230023', '1002', { user: '1002', password: 'secret1002' })).toBe(407);
     expect(captured.messages().at(-1)).toMatch(/rejected because Device does not match ACL$/);
     expect(statusOf(await new RegisteringPhone(outside, server.sip).register('1002', 'secret1002'))).toBe(401);
-    expect(await call(await peerAt(PERMITTED), '01144201230024', '1002', { user: '1002', password: 'secret1002' })).toBe(200);
+    expect(
+      await call(await peerAt(PERMITTED), '01144201230024', '1002', { user: '1002', password: 'secret1002' }),
+    ).toBe(200);
   });
 });
 
 describe(`auth.unauthenticatedMayReach: registered-phones (${testEngine} engine)`, () => {
   it('lets a stranger call a registered phone, and challenges the same stranger for a gateway number or a peer that is not registered', async () => {
-    const server = await startTestServer('127.0.0.94', { auth: { trustedSources: [], unauthenticatedMayReach: 'registered-phones' } });
+    const server = await startTestServer('127.0.0.94', {
+      auth: { trustedSources: [], unauthenticatedMayReach: 'registered-phones' },
+    });
     await moveExampleGateways(server, GATEWAY_1, GATEWAY_2);
     const stranger = await UdpPeer.bind('127.0.0.95');
     const registered = await UdpPeer.bind('127.0.0.96');
     const gateway = await ScriptedGateway.start(GATEWAY_1);
     try {
       const proxy = `${server.sip.address}:${server.sip.port}`;
-      expect(statusOf(await new RegisteringPhone(registered, server.sip).register('1002', 'secret1002', ['Expires: 60']))).toBe(200);
+      expect(
+        statusOf(await new RegisteringPhone(registered, server.sip).register('1002', 'secret1002', ['Expires: 60'])),
+      ).toBe(200);
       const toPhone = inviteFrom(stranger, proxy, '1002');
       stranger.send(toPhone.invite, server.sip);
-      expect(await registered.receive(/^INVITE sip:1002@/, 3000)).toMatch(new RegExp(`Call-ID: ${toPhone.callId.replaceAll('.', '\\.')}`));
+      expect(await registered.receive(/^INVITE sip:1002@/, 3000)).toMatch(
+        new RegExp(`Call-ID: ${toPhone.callId.replaceAll('.', '\\.')}`),
+      );
       for (const number of ['01144201230006', '1004']) {
         const call = inviteFrom(stranger, proxy, number);
         stranger.send(call.invite, server.sip);

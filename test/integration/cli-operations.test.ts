@@ -38,7 +38,7 @@ describe('drouter for the operator', () => {
     }
   });
 
-  it('the exit codes are in the top-level help once, and in no sub-command\'s help', async () => {
+  it("the exit codes are in the top-level help once, and in no sub-command's help", async () => {
     const top = await runDrouter(['--help'], {}).finished;
     expect(top.code).toBe(0);
     expect(top.stdout.match(/Exit codes:/g)).toHaveLength(1);
@@ -66,13 +66,21 @@ describe('drouter for the operator', () => {
   it('the admin server of a process and the admin front of --workers N say the same when their port is taken', async () => {
     const config = { address: '127.0.0.1', port: takenPort, token: '', allowedHosts: [], openReads: [] };
     const pool = { ready: () => [], status: () => [], metrics: async () => ({ contentType: 'text/plain', text: '' }) };
-    for (const start of [() => startAdminServer(config, [], captureLog().log), () => startAdminFront(config, pool, captureLog().log)]) {
+    for (const start of [
+      () => startAdminServer(config, [], captureLog().log),
+      () => startAdminFront(config, pool, captureLog().log),
+    ]) {
       const error = await start().then(
         () => undefined,
         (failure: unknown) => failure,
       );
       expect(error).toBeInstanceOf(DrouterError);
-      expect(error).toMatchObject({ code: 'DROUTER_ERR_ADMIN_BIND', message: expect.stringContaining(`cannot listen for the admin API on 127.0.0.1:${takenPort}: the port is taken`) });
+      expect(error).toMatchObject({
+        code: 'DROUTER_ERR_ADMIN_BIND',
+        message: expect.stringContaining(
+          `cannot listen for the admin API on 127.0.0.1:${takenPort}: the port is taken`,
+        ),
+      });
     }
   });
 });

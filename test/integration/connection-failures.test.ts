@@ -20,29 +20,35 @@ const TIMEOUT_MS = 5000;
  * Proxy on 127.0.0.49, the caller (trusted) on .78, gateway 1 a TCP address
  * nothing listens on, gateway 2 on .79 over UDP.
  */
-describeUnless(testEngine === 'native' ? '' : 'native engine only: drachtio-server makes its own connections')('a gateway whose connection cannot be made', () => {
-  let server: TestServer;
-  let gateway2: ScriptedGateway;
-  let caller: UdpPeer;
+describeUnless(testEngine === 'native' ? '' : 'native engine only: drachtio-server makes its own connections')(
+  'a gateway whose connection cannot be made',
+  () => {
+    let server: TestServer;
+    let gateway2: ScriptedGateway;
+    let caller: UdpPeer;
 
-  beforeAll(async () => {
-    server = await startTestServer(PROXY, { proxy: { timeoutMs: TIMEOUT_MS }, auth: { trustedSources: [`${CALLER}/32`] } });
-    await moveExampleGateways(server, `127.0.0.77:${await freePort()};transport=tcp`, GATEWAY_2);
-    gateway2 = await ScriptedGateway.start(GATEWAY_2);
-    caller = await UdpPeer.bind(CALLER);
-  });
-  afterAll(async () => {
-    caller?.close();
-    gateway2?.close();
-    await server?.close();
-  });
+    beforeAll(async () => {
+      server = await startTestServer(PROXY, {
+        proxy: { timeoutMs: TIMEOUT_MS },
+        auth: { trustedSources: [`${CALLER}/32`] },
+      });
+      await moveExampleGateways(server, `127.0.0.77:${await freePort()};transport=tcp`, GATEWAY_2);
+      gateway2 = await ScriptedGateway.start(GATEWAY_2);
+      caller = await UdpPeer.bind(CALLER);
+    });
+    afterAll(async () => {
+      caller?.close();
+      gateway2?.close();
+      await server?.close();
+    });
 
-  it('fails over to the next gateway at once when the TCP connection is refused', async () => {
-    const started = Date.now();
-    const call = inviteFrom(caller, `${PROXY}:${server.sip.port}`, '01144201230700');
-    caller.send(call.invite, server.sip);
-    expect(statusOf(await finalResponse(caller, call, TIMEOUT_MS + 2000))).toBe(200);
-    expect(Date.now() - started).toBeLessThan(TIMEOUT_MS / 2);
-    expect(gateway2.requests('INVITE').map((invite) => invite.headers['call-id'])).toContain(call.callId);
-  });
-});
+    it('fails over to the next gateway at once when the TCP connection is refused', async () => {
+      const started = Date.now();
+      const call = inviteFrom(caller, `${PROXY}:${server.sip.port}`, '01144201230700');
+      caller.send(call.invite, server.sip);
+      expect(statusOf(await finalResponse(caller, call, TIMEOUT_MS + 2000))).toBe(200);
+      expect(Date.now() - started).toBeLessThan(TIMEOUT_MS / 2);
+      expect(gateway2.requests('INVITE').map((invite) => invite.headers['call-id'])).toContain(call.callId);
+    });
+  },
+);

@@ -54,22 +54,43 @@ describe("knex's own messages go to our JSON log (SQLite, better-sqlite3)", () =
     let rows: unknown;
     try {
       // knex warns and leaves the limit out: a real query on the real driver, run to the end.
-      rows = await handle.knex('numbers').select('n').orderBy('n').limit('two' as unknown as number);
+      rows = await handle
+        .knex('numbers')
+        .select('n')
+        .orderBy('n')
+        .limit('two' as unknown as number);
       // Node prints emitted warnings on the next tick: give it one.
       await new Promise((resolve) => setImmediate(resolve));
     } finally {
       terminal.stop();
     }
     expect(rows).toEqual([{ n: 1 }, { n: 2 }]);
-    expect(captured.lines).toContainEqual(expect.objectContaining({ level: WARN, msg: 'database driver: A valid integer must be provided to limit' }));
+    expect(captured.lines).toContainEqual(
+      expect.objectContaining({ level: WARN, msg: 'database driver: A valid integer must be provided to limit' }),
+    );
     expect(terminal.written()).toEqual([]);
   });
 
   it.each([
     ['warn', WARN, 'database driver: the pool is tired', (knex: Knex) => knex.client.logger.warn('the pool is tired')],
-    ['error', ERROR, 'database driver: Debug: frobnicate does not exist', (knex: Knex) => knex.client.logger.error('Debug: frobnicate does not exist')],
-    ['deprecate', WARN, 'database driver deprecation: json(true) is deprecated, please use jsonb()', (knex: Knex) => knex.client.logger.deprecate('json(true)', 'jsonb()')],
-    ['debug', DEBUG, "database driver: { sql: 'select 1', bindings: [] }", (knex: Knex) => knex.client.logger.debug({ sql: 'select 1', bindings: [] })],
+    [
+      'error',
+      ERROR,
+      'database driver: Debug: frobnicate does not exist',
+      (knex: Knex) => knex.client.logger.error('Debug: frobnicate does not exist'),
+    ],
+    [
+      'deprecate',
+      WARN,
+      'database driver deprecation: json(true) is deprecated, please use jsonb()',
+      (knex: Knex) => knex.client.logger.deprecate('json(true)', 'jsonb()'),
+    ],
+    [
+      'debug',
+      DEBUG,
+      "database driver: { sql: 'select 1', bindings: [] }",
+      (knex: Knex) => knex.client.logger.debug({ sql: 'select 1', bindings: [] }),
+    ],
   ])("knex's logger.%s is a line of ours at level %i: %s", async (_name, level, msg, say) => {
     const terminal = watchTerminal();
     try {

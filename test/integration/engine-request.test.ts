@@ -15,8 +15,17 @@ describe('the engine sends a request of its own', () => {
   const faults: unknown[] = [];
 
   beforeAll(async () => {
-    engine = new NativeEngine({ address: '127.0.0.70', port: await freePort(), transports: ['udp'], tcp: configSchema.parse({}).sip.tcp, onError: (error) => faults.push(error), acceptsDialogAck: () => false });
-    await engine.start(createPipeline({ local: engine.local, steps: {}, log: createLogger('silent'), observer: new Metrics() }));
+    engine = new NativeEngine({
+      address: '127.0.0.70',
+      port: await freePort(),
+      transports: ['udp'],
+      tcp: configSchema.parse({}).sip.tcp,
+      onError: (error) => faults.push(error),
+      acceptsDialogAck: () => false,
+    });
+    await engine.start(
+      createPipeline({ local: engine.local, steps: {}, log: createLogger('silent'), observer: new Metrics() }),
+    );
     gateway = await ScriptedGateway.start('127.0.0.71');
   });
   afterAll(async () => {
@@ -25,7 +34,15 @@ describe('the engine sends a request of its own', () => {
   });
 
   const options = () =>
-    engine.request({ method: 'OPTIONS', uri: 'sip:127.0.0.71:5060', destination: { address: '127.0.0.71', port: 5060, transport: 'udp' }, from: 'sip:prober@localhost' }, { timeoutMs: 600 });
+    engine.request(
+      {
+        method: 'OPTIONS',
+        uri: 'sip:127.0.0.71:5060',
+        destination: { address: '127.0.0.71', port: 5060, transport: 'udp' },
+        from: 'sip:prober@localhost',
+      },
+      { timeoutMs: 600 },
+    );
 
   it('gets the final response with its round trip, and sends a well-formed OPTIONS', async () => {
     gateway.optionsReply = 404;
@@ -55,7 +72,12 @@ describe('the engine sends a request of its own', () => {
   it('reports a host that does not resolve as not sent, without waiting for the timeout', async () => {
     const started = Date.now();
     const outcome = await engine.request(
-      { method: 'OPTIONS', uri: 'sip:gw.invalid', destination: { address: 'gw.invalid', port: 5060, transport: 'udp' }, from: 'sip:prober@localhost' },
+      {
+        method: 'OPTIONS',
+        uri: 'sip:gw.invalid',
+        destination: { address: 'gw.invalid', port: 5060, transport: 'udp' },
+        from: 'sip:prober@localhost',
+      },
       { timeoutMs: 5000 },
     );
     expect(outcome.kind).toBe('send-failed');
@@ -66,7 +88,12 @@ describe('the engine sends a request of its own', () => {
   it('reports a transport it does not run as not sent, and keeps no transaction for it', async () => {
     const before = engine.stats().clientTransactions;
     const outcome = await engine.request(
-      { method: 'OPTIONS', uri: 'sip:127.0.0.71:5060;transport=tcp', destination: { address: '127.0.0.71', port: 5060, transport: 'tcp' }, from: 'sip:prober@localhost' },
+      {
+        method: 'OPTIONS',
+        uri: 'sip:127.0.0.71:5060;transport=tcp',
+        destination: { address: '127.0.0.71', port: 5060, transport: 'tcp' },
+        from: 'sip:prober@localhost',
+      },
       { timeoutMs: 600 },
     );
     expect(outcome).toEqual({ kind: 'send-failed', error: 'no TCP transport: sip.transports does not include it' });

@@ -22,11 +22,24 @@ const REDIS_TEST_URL = process.env.DROUTER_TEST_REDIS_URL;
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 const HOUR_MS = 3_600_000;
 
-const cacheUrls = [{ cache: 'memory', url: 'memory' }, ...(REDIS_TEST_URL ? [{ cache: 'redis', url: REDIS_TEST_URL }] : [])];
+const cacheUrls = [
+  { cache: 'memory', url: 'memory' },
+  ...(REDIS_TEST_URL ? [{ cache: 'redis', url: REDIS_TEST_URL }] : []),
+];
 const combinations = databaseKinds().flatMap((database) => cacheUrls.map((cache) => ({ ...cache, database })));
 
 function binding(expiresAt: number, contact = 'sip:1001@127.0.0.7:5060'): Binding {
-  return { aor: '1001', contact, expiresAt, callId: 'c1', cseq: 1, q: 1, source: { address: '127.0.0.7', port: 5060, transport: 'udp' }, userAgent: 'sipp', contactParams: '' };
+  return {
+    aor: '1001',
+    contact,
+    expiresAt,
+    callId: 'c1',
+    cseq: 1,
+    q: 1,
+    source: { address: '127.0.0.7', port: 5060, transport: 'udp' },
+    userAgent: 'sipp',
+    contactParams: '',
+  };
 }
 
 describe.each(combinations)('the expiry sweep on $cache with $database.name', ({ url, database }) => {
@@ -47,9 +60,10 @@ describe.each(combinations)('the expiry sweep on $cache with $database.name', ({
   async function rig(options: { onRead?: () => Promise<void>; fence?: () => Fence | undefined } = {}) {
     db = await database.create('sweep');
     store = (await prepareStore(db.url, { seedExample: false })).store;
-    await db.exec("INSERT INTO sippeers (name, type, host, secret, ipaddr, port, regseconds, fullcontact) VALUES ('1001', 'friend', 'dynamic', 's', '127.0.0.7', 5060, ?, 'sip:1001@127.0.0.7:5060')", [
-      Math.floor((NOW - 1000) / 1000),
-    ]);
+    await db.exec(
+      "INSERT INTO sippeers (name, type, host, secret, ipaddr, port, regseconds, fullcontact) VALUES ('1001', 'friend', 'dynamic', 's', '127.0.0.7', 5060, ?, 'sip:1001@127.0.0.7:5060')",
+      [Math.floor((NOW - 1000) / 1000)],
+    );
     prefix = `sipdr-test:${process.pid}:sweep:${++testNumber}:`;
     const opened = await openCache(url, { keyPrefix: prefix });
     cache = opened;
@@ -79,7 +93,8 @@ describe.each(combinations)('the expiry sweep on $cache with $database.name', ({
       ignoreregexpire: false,
       fence: options.fence ?? (() => fence),
     });
-    const row = async () => (await db?.exec("SELECT ipaddr, port, regseconds, fullcontact FROM sippeers WHERE name = '1001'"))?.[0];
+    const row = async () =>
+      (await db?.exec("SELECT ipaddr, port, regseconds, fullcontact FROM sippeers WHERE name = '1001'"))?.[0];
     return { cache: opened, sweeper, row, messages };
   }
 
@@ -105,14 +120,22 @@ describe.each(combinations)('the expiry sweep on $cache with $database.name', ({
         // Another node's REGISTER: its bindings and its row, written while the sweep holds a stale read.
         const current = await handle.cache?.getBindings('1001');
         expect(await handle.cache?.swapBindings('1001', current ?? [], [refreshed], HOUR_MS)).toBe('swapped');
-        await handle.db?.exec("UPDATE sippeers SET port = 5062, regseconds = ?, fullcontact = 'sip:1001@127.0.0.7:5062' WHERE name = '1001'", [Math.floor((NOW + 120_000) / 1000)]);
+        await handle.db?.exec(
+          "UPDATE sippeers SET port = 5062, regseconds = ?, fullcontact = 'sip:1001@127.0.0.7:5062' WHERE name = '1001'",
+          [Math.floor((NOW + 120_000) / 1000)],
+        );
       },
     });
     handle.cache = cache;
     handle.db = db;
     expect(await sweeper.sweep()).toEqual([]);
     expect((await cache.getBindings('1001')).map((b) => b.contact)).toEqual(['sip:1001@127.0.0.7:5062']);
-    expect(await row()).toEqual({ ipaddr: '127.0.0.7', port: 5062, regseconds: Math.floor((NOW + 120_000) / 1000), fullcontact: 'sip:1001@127.0.0.7:5062' });
+    expect(await row()).toEqual({
+      ipaddr: '127.0.0.7',
+      port: 5062,
+      regseconds: Math.floor((NOW + 120_000) / 1000),
+      fullcontact: 'sip:1001@127.0.0.7:5062',
+    });
   });
 
   it('is refused by the cache once another node took the lease, even while it still believes it leads', async () => {

@@ -50,7 +50,6 @@ describe('gateway state service on SQLite and the memory cache', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-
   function stateColumn(gwid: string): number {
     const db = new Database(file, { readonly: true });
     try {
@@ -63,9 +62,23 @@ describe('gateway state service on SQLite and the memory cache', () => {
   async function start(options: { persistState?: boolean; cacheOf?: Cache } = {}) {
     const recorded = recordingObserver();
     const captured = captureLog();
-    const probe = configSchema.parse({ probe: { persistState: options.persistState ?? true, persistIntervalMs: 100 } }).probe;
-    const states = new GatewayStateService({ cache: options.cacheOf ?? cache, store, clock: { now: () => AT }, log: captured.log, observer: recorded.observer, options: probe });
-    const routing = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC', configSchema.parse({}).sip), { now: () => AT }, { gatewayState: states.stateOf });
+    const probe = configSchema.parse({
+      probe: { persistState: options.persistState ?? true, persistIntervalMs: 100 },
+    }).probe;
+    const states = new GatewayStateService({
+      cache: options.cacheOf ?? cache,
+      store,
+      clock: { now: () => AT },
+      log: captured.log,
+      observer: recorded.observer,
+      options: probe,
+    });
+    const routing = new RoutingService(
+      store,
+      routingServiceOptions(configSchema.parse({}).routing, 'UTC', configSchema.parse({}).sip),
+      { now: () => AT },
+      { gatewayState: states.stateOf },
+    );
     await routing.load();
     await states.adopt(routing.current.destinations, { inheritState: true });
     const gateway = (gwid: string): Gateway => {
@@ -101,10 +114,18 @@ describe('gateway state service on SQLite and the memory cache', () => {
   it('records a change everywhere: history with its reason, observer, log line, and dr_gateways.state in a batch', async () => {
     const { states, gateway, changes, captured } = await start();
     const change = await states.apply(gateway('1'), { kind: 'probe-reply', status: 503, rttMs: 4 });
-    expect(change).toEqual({ gwid: '1', from: 'active', to: 'probing-disabled', reason: 'probe answered 503 (not 200 or in probe.replyCodes)', at: AT.getTime() });
+    expect(change).toEqual({
+      gwid: '1',
+      from: 'active',
+      to: 'probing-disabled',
+      reason: 'probe answered 503 (not 200 or in probe.replyCodes)',
+      at: AT.getTime(),
+    });
     expect(await states.history(10)).toEqual([change]);
     expect(changes).toEqual(['1→probing-disabled']);
-    expect(captured.messages()).toContain('gateway 1: active → probing-disabled (probe answered 503 (not 200 or in probe.replyCodes))');
+    expect(captured.messages()).toContain(
+      'gateway 1: active → probing-disabled (probe answered 503 (not 200 or in probe.replyCodes))',
+    );
     expect(await states.apply(gateway('1'), { kind: 'probe-reply', status: 503, rttMs: 4 })).toBeUndefined();
     expect(stateColumn('1')).toBe(0);
     states.startPersisting();
@@ -118,7 +139,10 @@ describe('gateway state service on SQLite and the memory cache', () => {
   it('keeps live states over a reload by default; inheritState false takes the column; removed gateways are forgotten', async () => {
     const { states, routing, gateway, forgotten } = await start();
     await states.apply(gateway('1'), { kind: 'probe-timeout', timeoutMs: 2000 });
-    execSql(file, "UPDATE dr_gateways SET state = 0 WHERE gwid = '1'; DELETE FROM dr_gateways WHERE gwid = '2'; UPDATE dr_gw_lists SET gwlist = '1'; INSERT INTO dr_gateways (gwid, address, state) VALUES ('3', '127.0.0.4', 1)");
+    execSql(
+      file,
+      "UPDATE dr_gateways SET state = 0 WHERE gwid = '1'; DELETE FROM dr_gateways WHERE gwid = '2'; UPDATE dr_gw_lists SET gwlist = '1'; INSERT INTO dr_gateways (gwid, address, state) VALUES ('3', '127.0.0.4', 1)",
+    );
     expect((await routing.reload()).ok).toBe(true);
     await states.adopt(routing.current.destinations, { inheritState: true });
     expect(states.stateOf(gateway('1'))).toBe('probing-disabled');
@@ -129,7 +153,12 @@ describe('gateway state service on SQLite and the memory cache', () => {
 
     await states.adopt(routing.current.destinations, { inheritState: false });
     expect(states.stateOf(gateway('1'))).toBe('active');
-    expect((await states.history(1))[0]).toMatchObject({ gwid: '1', from: 'probing-disabled', to: 'active', reason: 'dr_gateways.state is 0' });
+    expect((await states.history(1))[0]).toMatchObject({
+      gwid: '1',
+      from: 'probing-disabled',
+      to: 'active',
+      reason: 'dr_gateways.state is 0',
+    });
     await states.stop();
   });
 
@@ -139,7 +168,13 @@ describe('gateway state service on SQLite and the memory cache', () => {
     const change = await states.apply(gateway('1'), { kind: 'probe-timeout', timeoutMs: 2000 });
     expect(change?.to).toBe('probing-disabled');
     expect(routing.route({ number: '01144', group: 0 }).targets.map((t) => t.gateway.gwid)).toEqual(['2']);
-    expect(captured.messages().some((message) => message.startsWith('gateway state not shared (setGatewayHealth): the cache at memory did not answer'))).toBe(true);
+    expect(
+      captured
+        .messages()
+        .some((message) =>
+          message.startsWith('gateway state not shared (setGatewayHealth): the cache at memory did not answer'),
+        ),
+    ).toBe(true);
     await states.stop();
   });
 
@@ -155,7 +190,11 @@ describe('gateway state service on SQLite and the memory cache', () => {
         expect(b.states.stateOf(b.gateway('2'))).toBe('active');
         await b.states.refresh();
         expect(b.states.stateOf(b.gateway('2'))).toBe('admin-disabled');
-        expect((await b.states.history(1))[0]).toMatchObject({ gwid: '2', to: 'admin-disabled', reason: 'disabled by admin' });
+        expect((await b.states.history(1))[0]).toMatchObject({
+          gwid: '2',
+          to: 'admin-disabled',
+          reason: 'disabled by admin',
+        });
         // A node that starts (or restarts) takes the shared state, not its column.
         const c = await start({ cacheOf: cacheB });
         expect(c.states.stateOf(c.gateway('2'))).toBe('admin-disabled');

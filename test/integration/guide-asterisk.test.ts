@@ -28,10 +28,14 @@ function ddlColumns(): string[] {
 
 /** The columns the guide relies on: its grants', and those chan_sip requires, as the guide lists them. */
 function columnsRelied(): string[] {
-  const grants = guideBlocks(GUIDE).filter((block) => block.kind === 'sql').map((block) => block.text).join('\n');
+  const grants = guideBlocks(GUIDE)
+    .filter((block) => block.kind === 'sql')
+    .map((block) => block.text)
+    .join('\n');
   const granted = [...grants.matchAll(/GRANT \w+ \(([^)]*)\)/g)].flatMap((match) => (match[1] ?? '').split(','));
   const required = /chan_sip requires these columns of the table[\s\S]*?\): ([a-z_,\s]+)\./.exec(TEXT)?.[1] ?? '';
-  if (granted.length === 0 || required === '') throw new Error(`${GUIDE}: no column-level GRANT or no list of the columns chan_sip requires`);
+  if (granted.length === 0 || required === '')
+    throw new Error(`${GUIDE}: no column-level GRANT or no list of the columns chan_sip requires`);
   return [...granted, ...required.split(',')].map((column) => column.trim());
 }
 
@@ -53,22 +57,34 @@ describe(`${GUIDE}: what its Asterisk files rely on`, () => {
     expect(options.filter((option) => !keys.has(SIP_CONF_TWINS[option] ?? `registrar.${option}`))).toEqual([]);
     const [yaml] = shownBlocks(GUIDE, 'yaml');
     const registrar = configSchema.parse(parse(yaml ?? '')).registrar;
-    expect(registrar).toMatchObject({ rtcachefriends: true, rtupdate: true, rtsavesysname: false, rtautoclearSeconds: 120, ignoreregexpire: false });
+    expect(registrar).toMatchObject({
+      rtcachefriends: true,
+      rtupdate: true,
+      rtsavesysname: false,
+      rtautoclearSeconds: 120,
+      ignoreregexpire: false,
+    });
   });
 });
 
 const MYSQL = databaseKinds().find((kind) => kind.name === 'mysql');
 
 describeUnless(mysqlMissing() || clientMissing('mysql'))(`${GUIDE} on MariaDB`, () => {
-  it("its SQL runs as it is; the user it creates reads a peer and writes a registration as res_config_mysql does, and may not change a secret", async () => {
+  it('its SQL runs as it is; the user it creates reads a peer and writes a registration as res_config_mysql does, and may not change a secret', async () => {
     if (!MYSQL) throw new Error('this suite runs with DROUTER_TEST_MYSQL_URL only');
     const database = await MYSQL.create('guide_ast');
     try {
       await database.exec(readFileSync(join(REPO, 'sql', '04-sippeers.sql'), 'utf8'));
-      await database.exec("INSERT INTO sippeers (name, type, host, secret) VALUES ('2001', 'friend', 'dynamic', 'correct-horse-battery-staple')");
+      await database.exec(
+        "INSERT INTO sippeers (name, type, host, secret) VALUES ('2001', 'friend', 'dynamic', 'correct-horse-battery-staple')",
+      );
       expect(await runGuide(GUIDE, { site: {}, sqlClient: databaseClient(database.url) })).toHaveLength(1);
 
-      const asterisk = await mysql.createConnection({ ...mysqlOptions(database.url), user: 'asterisk', password: 'change-me' });
+      const asterisk = await mysql.createConnection({
+        ...mysqlOptions(database.url),
+        user: 'asterisk',
+        password: 'change-me',
+      });
       try {
         const [peers] = await asterisk.query("SELECT * FROM sippeers WHERE name = '2001'");
         expect(peers).toMatchObject([{ name: '2001', host: 'dynamic', secret: 'correct-horse-battery-staple' }]);
@@ -76,8 +92,12 @@ describeUnless(mysqlMissing() || clientMissing('mysql'))(`${GUIDE} on MariaDB`, 
         await asterisk.query(
           "UPDATE sippeers SET ipaddr = '192.0.2.50', port = 5060, regseconds = 1900000000, defaultuser = '2001', useragent = 'Yealink', lastms = 12, path = NULL, fullcontact = 'sip:2001@192.0.2.50:5060', regserver = 'pbx1' WHERE name = '2001'",
         );
-        expect(await database.exec("SELECT ipaddr, port, fullcontact, regserver FROM sippeers WHERE name = '2001'")).toEqual([{ ipaddr: '192.0.2.50', port: 5060, fullcontact: 'sip:2001@192.0.2.50:5060', regserver: 'pbx1' }]);
-        await expect(asterisk.query("UPDATE sippeers SET secret = 'guessed' WHERE name = '2001'")).rejects.toThrow(/UPDATE command denied|denied .*secret/);
+        expect(
+          await database.exec("SELECT ipaddr, port, fullcontact, regserver FROM sippeers WHERE name = '2001'"),
+        ).toEqual([{ ipaddr: '192.0.2.50', port: 5060, fullcontact: 'sip:2001@192.0.2.50:5060', regserver: 'pbx1' }]);
+        await expect(asterisk.query("UPDATE sippeers SET secret = 'guessed' WHERE name = '2001'")).rejects.toThrow(
+          /UPDATE command denied|denied .*secret/,
+        );
       } finally {
         await asterisk.end();
       }

@@ -55,13 +55,22 @@ describe('drouter ha notify, status and check', () => {
     const drouter = cli(server, { DROUTER_HA__KEEPALIVED_STATE_FILE: stateFile });
     const status = async () => JSON.parse((await drouter('ha', 'status', '--json')).stdout) as StatusJson;
 
-    expect(await status()).toMatchObject({ role: 'standby', keepalived: 'unknown', leaseHolder: null, holder: expect.stringMatching(/^node-a\/\d+\/[0-9a-f]{6}$/) });
+    expect(await status()).toMatchObject({
+      role: 'standby',
+      keepalived: 'unknown',
+      leaseHolder: null,
+      holder: expect.stringMatching(/^node-a\/\d+\/[0-9a-f]{6}$/),
+    });
     expect(await leaderGauge(server)).toBe(0);
 
     // keepalived's generic notify script form: TYPE NAME STATE PRIORITY.
     const master = await drouter('ha', 'notify', 'INSTANCE', 'VI_SIP', 'MASTER', '100');
     expect(master.code).toBe(0);
-    expect(master.stdout).toMatch(new RegExp(`^keepalived MASTER recorded in ${stateFile}; node-a/\\d+/[0-9a-f]{6}: leader \\(token \\d+\\); keepalived MASTER; lease held by node-a/`));
+    expect(master.stdout).toMatch(
+      new RegExp(
+        `^keepalived MASTER recorded in ${stateFile}; node-a/\\d+/[0-9a-f]{6}: leader \\(token \\d+\\); keepalived MASTER; lease held by node-a/`,
+      ),
+    );
     expect(readFileSync(stateFile, 'utf8')).toBe('MASTER\n');
     expect(await status()).toMatchObject({ role: 'leader', keepalived: 'MASTER' });
     expect(await leaderGauge(server)).toBe(1);
@@ -79,9 +88,14 @@ describe('drouter ha notify, status and check', () => {
     const nowhere = `http://127.0.0.1:${await freePort()}`;
     const notified = await cli(nowhere, { DROUTER_HA__KEEPALIVED_STATE_FILE: stateFile })('ha', 'notify', 'MASTER');
     expect(notified.code).toBe(0);
-    expect(notified.stderr).toMatch(/keepalived MASTER recorded in .*node-b\.state; the node does not answer .*: it reads the file when it starts/);
+    expect(notified.stderr).toMatch(
+      /keepalived MASTER recorded in .*node-b\.state; the node does not answer .*: it reads the file when it starts/,
+    );
     const server = await node('127.0.0.91', { ha: { keepalivedStateFile: stateFile } });
-    expect(JSON.parse((await cli(server)('ha', 'status', '--json')).stdout)).toMatchObject({ role: 'leader', keepalived: 'MASTER' });
+    expect(JSON.parse((await cli(server)('ha', 'status', '--json')).stdout)).toMatchObject({
+      role: 'leader',
+      keepalived: 'MASTER',
+    });
   });
 
   it('notify refuses a configuration without ha.keepalivedStateFile and a state keepalived does not have: exit 2', async () => {
@@ -89,7 +103,11 @@ describe('drouter ha notify, status and check', () => {
     const unset = await cli(nowhere)('ha', 'notify', 'MASTER');
     expect(unset.code).toBe(2);
     expect(unset.stderr).toMatch(/DROUTER_ERR_USAGE: ha\.keepalivedStateFile is not set/);
-    const bad = await cli(nowhere, { DROUTER_HA__KEEPALIVED_STATE_FILE: join(dir, 'never') })('ha', 'notify', 'PRIMARY');
+    const bad = await cli(nowhere, { DROUTER_HA__KEEPALIVED_STATE_FILE: join(dir, 'never') })(
+      'ha',
+      'notify',
+      'PRIMARY',
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/keepalived state "PRIMARY": expected one of MASTER, BACKUP, FAULT, STOP/);
   });
@@ -100,7 +118,11 @@ describe('drouter ha notify, status and check', () => {
     expect(healthy.code).toBe(0);
     // The engine's address: ours on the native engine, drachtio-server's contact on the drachtio engine.
     const listening = `${server.sip.address}:${server.sip.port}`.replace(/\./g, '\\.');
-    expect(healthy.stdout).toMatch(new RegExp(`^healthy: SIP udp\\+tcp ${listening}, store and cache answer; .*: leader \\(token \\d+\\); keepalived unknown`));
+    expect(healthy.stdout).toMatch(
+      new RegExp(
+        `^healthy: SIP udp\\+tcp ${listening}, store and cache answer; .*: leader \\(token \\d+\\); keepalived unknown`,
+      ),
+    );
     const gone = await cli(`http://127.0.0.1:${await freePort()}`)('ha', 'check');
     expect(gone.code).toBe(3);
     expect(gone.stderr).toMatch(/DROUTER_ERR_ADMIN_UNREACHABLE/);
@@ -111,7 +133,9 @@ describe('drouter ha notify, status and check', () => {
     const relay = await startTcpRelay(redis.hostname, Number(redis.port || 6379));
     const prefix = `sipdr-test:${process.pid}:ha-check:`;
     try {
-      const server = await node('127.0.0.93', { cache: { url: `redis://127.0.0.1:${relay.port}${redis.pathname}`, keyPrefix: prefix } });
+      const server = await node('127.0.0.93', {
+        cache: { url: `redis://127.0.0.1:${relay.port}${redis.pathname}`, keyPrefix: prefix },
+      });
       expect((await cli(server)('ha', 'check')).code).toBe(0);
       await relay.cut();
       const sick = await cli(server)('ha', 'check');

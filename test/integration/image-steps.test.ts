@@ -27,7 +27,10 @@ import { waitFor } from '../support/wait-for.js';
  *
  * Minutes of work: runs with DROUTER_TEST_IMAGE=1 (.ci/run sets it).
  */
-const NOT_ASKED = process.env.DROUTER_TEST_IMAGE === '1' ? '' : 'DROUTER_TEST_IMAGE is not 1: it takes minutes (npm ci, better-sqlite3 from source, tsc); .ci/run sets it';
+const NOT_ASKED =
+  process.env.DROUTER_TEST_IMAGE === '1'
+    ? ''
+    : 'DROUTER_TEST_IMAGE is not 1: it takes minutes (npm ci, better-sqlite3 from source, tsc); .ci/run sets it';
 
 const SIP_ALONE = '127.0.0.226';
 const SIP_COMPOSE = '127.0.0.227';
@@ -39,8 +42,11 @@ const NOT_RUN: readonly { pattern: RegExp; why: string; instead(stageDir: string
     pattern: /^apt-get /,
     why: 'installs python3, make and g++ for node-gyp: the test requires them on this machine instead',
     instead: () => {
-      const missing = ['python3', 'make', 'g++'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
-      if (missing.length > 0) throw new Error(`the build stage needs ${missing.join(', ')} (apt-get install python3 make g++)`);
+      const missing = ['python3', 'make', 'g++'].filter(
+        (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0,
+      );
+      if (missing.length > 0)
+        throw new Error(`the build stage needs ${missing.join(', ')} (apt-get install python3 make g++)`);
     },
   },
   {
@@ -54,7 +60,8 @@ const NOT_RUN: readonly { pattern: RegExp; why: string; instead(stageDir: string
 function inStage(stage: Stage, stageDir: string, path: string): string {
   if (!isAbsolute(path)) return join(stageDir, path);
   const within = relative(stage.workdir, path);
-  if (within.startsWith('..')) throw new Error(`${path} is outside the stage's WORKDIR ${stage.workdir}: not carried out here`);
+  if (within.startsWith('..'))
+    throw new Error(`${path} is outside the stage's WORKDIR ${stage.workdir}: not carried out here`);
   return join(stageDir, within);
 }
 
@@ -87,9 +94,15 @@ function build(scratch: string): Built {
       else if (step.kind === 'copy') {
         const fromStage = step.from === undefined ? undefined : image.stages.find((each) => each.name === step.from);
         for (const source of step.sources) {
-          const from = fromStage ? inStage(fromStage, stageDirs.get(fromStage.name) ?? '', source) : join(REPO_ROOT, source);
+          const from = fromStage
+            ? inStage(fromStage, stageDirs.get(fromStage.name) ?? '', source)
+            : join(REPO_ROOT, source);
           const destination = inStage(stage, dir, step.destination);
-          cpSync(from, step.destination.endsWith('/') ? join(destination, source.split('/').at(-1) ?? source) : destination, { recursive: true });
+          cpSync(
+            from,
+            step.destination.endsWith('/') ? join(destination, source.split('/').at(-1) ?? source) : destination,
+            { recursive: true },
+          );
         }
       } else {
         const skipped = NOT_RUN.find((each) => each.pattern.test(step.shell));
@@ -97,8 +110,16 @@ function build(scratch: string): Built {
           skipped.instead(dir);
           continue;
         }
-        const run = spawnSync('/bin/sh', ['-c', step.shell], { cwd: dir, env: childEnv(env), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-        if (run.status !== 0) throw new Error(`stage ${stage.name}: RUN ${step.shell} exited ${run.status}:\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`);
+        const run = spawnSync('/bin/sh', ['-c', step.shell], {
+          cwd: dir,
+          env: childEnv(env),
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+        });
+        if (run.status !== 0)
+          throw new Error(
+            `stage ${stage.name}: RUN ${step.shell} exited ${run.status}:\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`,
+          );
       }
     }
   }
@@ -114,7 +135,11 @@ interface Container {
 /** The CMD in the runtime stage's directory with the container's environment: the image's ENV and what `docker run -e` or compose add. */
 function startCmd(built: Built, env: Record<string, string>): Container {
   const [command = '', ...args] = built.cmd;
-  const child = spawn(command === 'node' ? process.execPath : command, args, { cwd: built.runtime, env: containerEnv(built, env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command === 'node' ? process.execPath : command, args, {
+    cwd: built.runtime,
+    env: containerEnv(built, env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -137,25 +162,40 @@ function containerEnv(built: Built, env: Record<string, string>): NodeJS.Process
 /** The HEALTHCHECK as Docker runs a shell-form one, in the container: /bin/sh -c, the WORKDIR's paths being the runtime stage's directory. */
 function healthcheck(built: Built, env: Record<string, string>): { status: number | null; output: string } {
   const command = built.healthcheck.replaceAll('/app/', `${built.runtime}/`);
-  const run = spawnSync('/bin/sh', ['-c', command], { cwd: built.runtime, env: containerEnv(built, env), encoding: 'utf8', timeout: 15_000 });
+  const run = spawnSync('/bin/sh', ['-c', command], {
+    cwd: built.runtime,
+    env: containerEnv(built, env),
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
 async function answered(url: string, token?: string): Promise<{ status: number; text: string }> {
-  const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(5000) });
+  const response = await fetch(url, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    signal: AbortSignal.timeout(5000),
+  });
   return { status: response.status, text: await response.text() };
 }
 
 async function healthy(container: Container, adminPort: number): Promise<void> {
-  await waitFor(`the image's CMD to answer /health on 127.0.0.1:${adminPort}`, 30_000, async () => ((await answered(`http://127.0.0.1:${adminPort}/health`)).status === 200 ? true : undefined), {
-    detail: () => `its output:\n${container.output()}`,
-    pollMs: 250,
-  });
+  await waitFor(
+    `the image's CMD to answer /health on 127.0.0.1:${adminPort}`,
+    30_000,
+    async () => ((await answered(`http://127.0.0.1:${adminPort}/health`)).status === 200 ? true : undefined),
+    {
+      detail: () => `its output:\n${container.output()}`,
+      pollMs: 250,
+    },
+  );
 }
 
 /** docker-compose.example.yml's environment for its one service, `${NAME:?message}` replaced as compose replaces it. */
 function composeEnvironment(values: Readonly<Record<string, string>>): Record<string, string> {
-  const compose = parseYaml(readFileSync(join(REPO_ROOT, 'docker-compose.example.yml'), 'utf8')) as { services: Record<string, { environment: Record<string, string> }> };
+  const compose = parseYaml(readFileSync(join(REPO_ROOT, 'docker-compose.example.yml'), 'utf8')) as {
+    services: Record<string, { environment: Record<string, string> }>;
+  };
   const service = compose.services.drouter;
   if (!service) throw new Error('docker-compose.example.yml: no service drouter');
   return Object.fromEntries(
@@ -184,20 +224,34 @@ describeUnless(NOT_ASKED)("the Dockerfile's steps carried out without a Docker e
 
   it('leaves the runtime stage the code, the pruned dependencies (no dev ones) and the finished better-sqlite3 addon only', () => {
     const modules = join(built.runtime, 'node_modules');
-    expect(['dist/cli.js', 'config/default.yaml', 'sql/02-drouting.sql', 'package.json'].filter((file) => !existsSync(join(built.runtime, file)))).toEqual([]);
+    expect(
+      ['dist/cli.js', 'config/default.yaml', 'sql/02-drouting.sql', 'package.json'].filter(
+        (file) => !existsSync(join(built.runtime, file)),
+      ),
+    ).toEqual([]);
     expect(['typescript', 'vitest', 'dockerfile-utils'].filter((dev) => existsSync(join(modules, dev)))).toEqual([]);
-    expect([existsSync(join(modules, 'better-sqlite3/build/Release/better_sqlite3.node')), existsSync(join(modules, 'better-sqlite3/deps'))]).toEqual([true, false]);
+    expect([
+      existsSync(join(modules, 'better-sqlite3/build/Release/better_sqlite3.node')),
+      existsSync(join(modules, 'better-sqlite3/deps')),
+    ]).toEqual([true, false]);
   });
 
   it('the image alone: the admin API on loopback without a token; the HEALTHCHECK passes, and fails with 1 once the server is gone', async () => {
     const adminPort = await freePort();
     // The test machine's own: a server beside the tests may hold 8080 and 127.0.0.1:5060.
-    const env = { DROUTER_ADMIN__PORT: String(adminPort), DROUTER_SIP__ADDRESS: SIP_ALONE, DROUTER_SIP__PORT: String(await freePort()) };
+    const env = {
+      DROUTER_ADMIN__PORT: String(adminPort),
+      DROUTER_SIP__ADDRESS: SIP_ALONE,
+      DROUTER_SIP__PORT: String(await freePort()),
+    };
     const container = startCmd(built, env);
     try {
       await healthy(container, adminPort);
       const check = healthcheck(built, env);
-      expect([check.status, check.output], container.output()).toEqual([0, expect.stringContaining(`healthy: SIP udp+tcp ${SIP_ALONE}:`)]);
+      expect([check.status, check.output], container.output()).toEqual([
+        0,
+        expect.stringContaining(`healthy: SIP udp+tcp ${SIP_ALONE}:`),
+      ]);
       expect((await answered(`http://127.0.0.1:${adminPort}/gateways`)).status).toBe(200);
     } finally {
       await container.stop();
@@ -209,7 +263,12 @@ describeUnless(NOT_ASKED)("the Dockerfile's steps carried out without a Docker e
   it("with docker-compose.example.yml's environment: admin on every address with a token, the HEALTHCHECK passes, /health and /metrics answer without the token, nothing else does", async () => {
     const token = 'image-steps-token';
     const adminPort = await freePort();
-    const env: Record<string, string> = { ...composeEnvironment({ DROUTER_ADMIN_TOKEN: token }), DROUTER_ADMIN__PORT: String(adminPort), DROUTER_SIP__ADDRESS: SIP_COMPOSE, DROUTER_SIP__PORT: String(await freePort()) };
+    const env: Record<string, string> = {
+      ...composeEnvironment({ DROUTER_ADMIN_TOKEN: token }),
+      DROUTER_ADMIN__PORT: String(adminPort),
+      DROUTER_SIP__ADDRESS: SIP_COMPOSE,
+      DROUTER_SIP__PORT: String(await freePort()),
+    };
     expect(env.DROUTER_ADMIN__ADDRESS).toBe('0.0.0.0');
     const container = startCmd(built, env);
     try {
@@ -217,7 +276,12 @@ describeUnless(NOT_ASKED)("the Dockerfile's steps carried out without a Docker e
       const check = healthcheck(built, env);
       expect([check.status, check.output], container.output()).toEqual([0, expect.stringMatching(/^healthy: /)]);
       const base = `http://127.0.0.1:${adminPort}`;
-      const [metrics, health, gateways, withToken] = await Promise.all([answered(`${base}/metrics`), answered(`${base}/health`), answered(`${base}/gateways`), answered(`${base}/gateways`, token)]);
+      const [metrics, health, gateways, withToken] = await Promise.all([
+        answered(`${base}/metrics`),
+        answered(`${base}/health`),
+        answered(`${base}/gateways`),
+        answered(`${base}/gateways`, token),
+      ]);
       expect([metrics.status, metrics.text.includes('sipdr_gateway_up{gateway="1"}')]).toEqual([200, true]);
       expect([health.status, JSON.parse(health.text)]).toEqual([200, { status: 'ok' }]);
       expect([gateways.status, withToken.status]).toEqual([401, 200]);

@@ -21,7 +21,9 @@ const HOST = '[::1]';
  * ::1 too, each on a port of its own. Our Vias and Record-Routes bracket the
  * address (RFC 3261 §25.1), and the registrations keep it.
  */
-describeUnless(testEngine === 'native' ? '' : 'native engine only: the drachtio suites run on drachtio-server\'s own contacts')('IPv6', () => {
+describeUnless(
+  testEngine === 'native' ? '' : "native engine only: the drachtio suites run on drachtio-server's own contacts",
+)('IPv6', () => {
   let server: TestServer;
   let certificates: TestCertificates;
   /** A bare peer as the gateway: the `sip` package's parser, which the scripted gateway uses, reads no IPv6 URI. */
@@ -34,7 +36,16 @@ describeUnless(testEngine === 'native' ? '' : 'native engine only: the drachtio 
     const issued = certificates.authority.server([LOOPBACK]);
     ports = { tls: await freePort(), ws: await freePort() };
     server = await startTestServer(LOOPBACK, {
-      sip: { transports: ['udp', 'tcp', 'tls', 'ws'], tls: { port: ports.tls, certificateFile: issued.certificateFile, keyFile: issued.keyFile, caFile: certificates.authority.certificateFile }, websocket: { port: ports.ws } },
+      sip: {
+        transports: ['udp', 'tcp', 'tls', 'ws'],
+        tls: {
+          port: ports.tls,
+          certificateFile: issued.certificateFile,
+          keyFile: issued.keyFile,
+          caFile: certificates.authority.certificateFile,
+        },
+        websocket: { port: ports.ws },
+      },
       auth: { trustedSources: [`${LOOPBACK}/128`] },
     });
     gateway = await UdpPeer.bind(LOOPBACK);
@@ -50,7 +61,7 @@ describeUnless(testEngine === 'native' ? '' : 'native engine only: the drachtio 
 
   const proxy = () => `${HOST}:${server.sip.port}`;
 
-  it('answers OPTIONS and a REGISTER over UDP, and keeps the phone\'s IPv6 address in its row', async () => {
+  it("answers OPTIONS and a REGISTER over UDP, and keeps the phone's IPv6 address in its row", async () => {
     expect(await optionsStatus(caller, server.sip, `sip:${proxy()}`)).toBe(200);
     const phone = await UdpPeer.bind(LOOPBACK);
     try {
@@ -79,7 +90,9 @@ describeUnless(testEngine === 'native' ? '' : 'native engine only: the drachtio 
       caller.send(call.invite, server.sip);
       const invite = await phone.receive(new RegExp(`^INVITE [\\s\\S]*Call-ID: ${escapeRegExp(call.callId)}`));
       expect(header(invite, 'Via')[0]).toMatch(new RegExp(`^SIP/2\\.0/TCP \\[::1\\]:${server.sip.port};`));
-      expect(header(invite, 'Record-Route').join(', ')).toMatch(/<sip:\[::1\]:\d+;transport=tcp;[^>]*lr>,\s*<sip:\[::1\]:\d+;transport=udp;/);
+      expect(header(invite, 'Record-Route').join(', ')).toMatch(
+        /<sip:\[::1\]:\d+;transport=tcp;[^>]*lr>,\s*<sip:\[::1\]:\d+;transport=udp;/,
+      );
       phone.send(responseTo(invite ?? '', 200, 'OK', `sip:1002@${HOST}:${phone.localPort};transport=tcp`));
       expect(statusOf(await finalResponse(caller, call))).toBe(200);
     } finally {
@@ -87,8 +100,12 @@ describeUnless(testEngine === 'native' ? '' : 'native engine only: the drachtio 
     }
   });
 
-  it('registers over TLS, checked against the certificate\'s IPv6 address, and over WebSocket', async () => {
-    const tls = await TlsPeer.connect(LOOPBACK, { address: LOOPBACK, port: ports.tls }, { ca: certificates.authority.own.certificate });
+  it("registers over TLS, checked against the certificate's IPv6 address, and over WebSocket", async () => {
+    const tls = await TlsPeer.connect(
+      LOOPBACK,
+      { address: LOOPBACK, port: ports.tls },
+      { ca: certificates.authority.own.certificate },
+    );
     try {
       expect(statusOf(await registerOverConnection(tls, HOST, HOST, 'tls', '1003', 'secret1003'))).toBe(200);
     } finally {

@@ -7,7 +7,12 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Cache } from '../../src/cache/cache.js';
 import { cacheKeys } from '../../src/cache/keys.js';
 import { openCache } from '../../src/cache/open-cache.js';
-import { type KeepalivedState, parseNotifyArguments, readKeepalivedState, writeKeepalivedState } from '../../src/ha/keepalived-state.js';
+import {
+  type KeepalivedState,
+  parseNotifyArguments,
+  readKeepalivedState,
+  writeKeepalivedState,
+} from '../../src/ha/keepalived-state.js';
 import { Leadership } from '../../src/ha/leadership.js';
 import { singletonWork } from '../../src/ha/singleton-work.js';
 import { configSchema } from '../../src/config/schema.js';
@@ -37,7 +42,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sipdr-leadership-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('keepalived notify arguments', () => {
-  it('takes the state alone or in keepalived\'s generic TYPE NAME STATE PRIORITY form, in any case', () => {
+  it("takes the state alone or in keepalived's generic TYPE NAME STATE PRIORITY form, in any case", () => {
     expect(parseNotifyArguments(['MASTER'])).toBe('MASTER');
     expect(parseNotifyArguments(['backup'])).toBe('BACKUP');
     expect(parseNotifyArguments(['INSTANCE', 'VI_SIP', 'FAULT', '100'])).toBe('FAULT');
@@ -69,12 +74,20 @@ describe('the singleton work of a node', () => {
     const captured = captureLog();
     const cache = await openCache('memory', { keyPrefix: 'sipdr-test:' });
     const started: string[] = [];
-    const leadership = singletonWork(configSchema.parse({ cache: { url: cacheUrl } }), cache, captured.log, new Metrics(), [{ start: () => void started.push('start'), stop: () => void started.push('stop') }]);
+    const leadership = singletonWork(
+      configSchema.parse({ cache: { url: cacheUrl } }),
+      cache,
+      captured.log,
+      new Metrics(),
+      [{ start: () => void started.push('start'), stop: () => void started.push('stop') }],
+    );
     await leadership.start();
     await leadership.stop();
     await cache.close();
     expect(started).toEqual(['start', 'stop']);
-    return captured.lines.filter((line) => /is the leader|standing by/.test(String(line.msg))).map((line) => [Number(line.level), String(line.msg)]);
+    return captured.lines
+      .filter((line) => /is the leader|standing by/.test(String(line.msg)))
+      .map((line) => [Number(line.level), String(line.msg)]);
   }
 
   // pino's levels: 20 debug, 30 info.
@@ -107,11 +120,19 @@ describe.each(kinds)('the leader lease on the $name cache', ({ name: kind, url }
     return shared;
   }
 
-  async function contender(name: string, options: { stateFile?: string; cache?: Cache; log?: ReturnType<typeof captureLog>['log'] } = {}): Promise<Contender> {
+  async function contender(
+    name: string,
+    options: { stateFile?: string; cache?: Cache; log?: ReturnType<typeof captureLog>['log'] } = {},
+  ): Promise<Contender> {
     const changes: string[] = [];
     const leadership = new Leadership(
       { holder: name, ttlMs: TTL_MS, renewIntervalMs: RENEW_MS, keepalivedStateFile: options.stateFile ?? '' },
-      { cache: options.cache ?? (await cache()), now: () => performance.now(), log: options.log ?? captureLog().log, onChange: (leader, reason) => changes.push(`${leader ? 'leader' : 'standby'}: ${reason}`) },
+      {
+        cache: options.cache ?? (await cache()),
+        now: () => performance.now(),
+        log: options.log ?? captureLog().log,
+        onChange: (leader, reason) => changes.push(`${leader ? 'leader' : 'standby'}: ${reason}`),
+      },
     );
     const made = { name, leadership, changes };
     contenders.push(made);
@@ -140,7 +161,13 @@ describe.each(kinds)('the leader lease on the $name cache', ({ name: kind, url }
     const token = alone.leadership.fence()?.token;
     expect(token).toBeGreaterThan(0);
     expect(alone.leadership.fence()).toEqual({ lease: 'leader', holder: 'node-a', token });
-    expect(await alone.leadership.status()).toEqual({ holder: 'node-a', role: 'leader', keepalived: 'unknown', leaseHolder: 'node-a', token });
+    expect(await alone.leadership.status()).toEqual({
+      holder: 'node-a',
+      role: 'leader',
+      keepalived: 'unknown',
+      leaseHolder: 'node-a',
+      token,
+    });
     expect(alone.changes).toEqual(['leader: took the leader lease']);
   });
 
@@ -158,10 +185,22 @@ describe.each(kinds)('the leader lease on the $name cache', ({ name: kind, url }
     expect(leader.leadership.isLeader()).toBe(true);
     const aor = '1001';
     const read = await shared.getBindings(aor);
-    const one = { aor, contact: 'sip:1001@127.0.0.7', expiresAt: Date.now() + 60_000, callId: 'c', cseq: 1, q: 1, source: { address: '127.0.0.7', port: 5060, transport: 'udp' as const }, userAgent: undefined, contactParams: '' };
+    const one = {
+      aor,
+      contact: 'sip:1001@127.0.0.7',
+      expiresAt: Date.now() + 60_000,
+      callId: 'c',
+      cseq: 1,
+      q: 1,
+      source: { address: '127.0.0.7', port: 5060, transport: 'udp' as const },
+      userAgent: undefined,
+      contactParams: '',
+    };
     expect(await shared.swapBindings(aor, read, [one], 60_000, before)).toBe('fenced');
     expect(await shared.swapBindings(aor, read, [one], 60_000, after)).toBe('swapped');
-    expect(log.lines.map((line) => String(line.msg))).toContain(`node-a took the leader lease again under token ${after?.token}: it had been lost (a Redis failover?); writes under the old token are refused`);
+    expect(log.lines.map((line) => String(line.msg))).toContain(
+      `node-a took the leader lease again under token ${after?.token}: it had been lost (a Redis failover?); writes under the old token are refused`,
+    );
     expect(leader.changes).toEqual(['leader: took the leader lease']);
   });
 
@@ -203,7 +242,10 @@ describe.each(kinds)('the leader lease on the $name cache', ({ name: kind, url }
     await sleep(TTL_MS);
     expect(leader.leadership.isLeader()).toBe(false);
     expect(leader.leadership.fence()).toBeUndefined();
-    expect(leader.changes).toEqual(['leader: took the leader lease', 'standby: the leader lease ran out before it was renewed']);
+    expect(leader.changes).toEqual([
+      'leader: took the leader lease',
+      'standby: the leader lease ran out before it was renewed',
+    ]);
     if (kind === 'redis' && REDIS_TEST_URL) await deleteKeys(REDIS_TEST_URL, `sipdr-test:${process.pid}:lease-cut:*`);
   });
 

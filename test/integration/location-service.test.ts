@@ -16,7 +16,15 @@ import { describeUnless, mysqlMissing } from '../support/skip-reason.js';
  * dialplan), so calls to the gateways survive a database outage.
  */
 function uri(user: string): SipUri {
-  return { scheme: 'sip', user, password: undefined, host: '127.0.0.1', port: undefined, params: [], headers: undefined };
+  return {
+    scheme: 'sip',
+    user,
+    password: undefined,
+    host: '127.0.0.1',
+    port: undefined,
+    params: [],
+    headers: undefined,
+  };
 }
 
 describeUnless(mysqlMissing())('the location service with the database lost (MariaDB)', () => {
@@ -42,20 +50,37 @@ describeUnless(mysqlMissing())('the location service with the database lost (Mar
     const { log, lines } = captureLog();
     let nowMs = Date.now();
     const clock = { now: () => new Date(nowMs) };
-    const locate = locationLookup({ cache, peers: new PeerLookup(store, cache, { rtcachefriends: false, rtautoclearSeconds: 0 }), clock, ignoreregexpire: false, rebuildFromRows: true, log, relay: undefined });
+    const locate = locationLookup({
+      cache,
+      peers: new PeerLookup(store, cache, { rtcachefriends: false, rtautoclearSeconds: 0 }),
+      clock,
+      ignoreregexpire: false,
+      rebuildFromRows: true,
+      log,
+      relay: undefined,
+    });
 
     expect(await locate(uri('1001'))).toEqual({ kind: 'offline' });
     expect(await locate(uri('5551000'))).toEqual({ kind: 'unknown' });
     await relay.cut();
     expect(await locate(uri('1001'))).toEqual({ kind: 'unknown' });
-    expect(lines.map((line) => [line.level, line.msg])).toEqual([[40, expect.stringMatching(/^peer 1001 not looked up \(cannot reach the store at mysql:\/\/.*\): routing the call by the rules$/)]]);
+    expect(lines.map((line) => [line.level, line.msg])).toEqual([
+      [
+        40,
+        expect.stringMatching(
+          /^peer 1001 not looked up \(cannot reach the store at mysql:\/\/.*\): routing the call by the rules$/,
+        ),
+      ],
+    ]);
     // The outage goes on: one line per 5 s, with how many calls went by the rules unreported meanwhile.
     expect(await locate(uri('1002'))).toEqual({ kind: 'unknown' });
     expect(await locate(uri('1003'))).toEqual({ kind: 'unknown' });
     expect(lines).toHaveLength(1);
     nowMs += 5000;
     expect(await locate(uri('1004'))).toEqual({ kind: 'unknown' });
-    expect(lines.map((line) => line.msg).at(-1)).toMatch(/^peer 1004 not looked up \(.*\): routing the call by the rules \(and 2 more since the last report\)$/);
+    expect(lines.map((line) => line.msg).at(-1)).toMatch(
+      /^peer 1004 not looked up \(.*\): routing the call by the rules \(and 2 more since the last report\)$/,
+    );
     await cache.close();
   });
 });

@@ -67,7 +67,9 @@ describe(`Max-Forwards through the proxy (${testEngine} engine, real UDP on loop
     const response = await finalResponse(phone, call);
     expect(statusOf(response)).toBe(400);
     // drachtio-server's parser refuses it before us, with its own reason phrase.
-    expect(response).toMatch(testEngine === 'drachtio' ? /^SIP\/2\.0 400 Bad Request\r\n/ : /^SIP\/2\.0 400 Bad Max-Forwards\r\n/);
+    expect(response).toMatch(
+      testEngine === 'drachtio' ? /^SIP\/2\.0 400 Bad Request\r\n/ : /^SIP\/2\.0 400 Bad Max-Forwards\r\n/,
+    );
     expect(gateway1.requests('INVITE')).toHaveLength(0);
     expect(gateway2.requests('INVITE')).toHaveLength(0);
   });

@@ -23,8 +23,24 @@ const MISSING = opensipsMissing();
 /** A 3.2 timerec valid only on 2020-01-01: out of time whatever the time zone. */
 const EXPIRED = '20200101T000000|20200102T000000';
 
-const gateway = (gwid: string, address: string, more: object = {}) => ({ gwid, type: 0, address, strip: 0, probe_mode: 0, state: 0, ...more });
-const rule = (ruleid: number, groupid: string, prefix: string, gwlist: string, more: object = {}) => ({ ruleid, groupid, prefix, gwlist, priority: 0, sort_alg: 'N', ...more });
+const gateway = (gwid: string, address: string, more: object = {}) => ({
+  gwid,
+  type: 0,
+  address,
+  strip: 0,
+  probe_mode: 0,
+  state: 0,
+  ...more,
+});
+const rule = (ruleid: number, groupid: string, prefix: string, gwlist: string, more: object = {}) => ({
+  ruleid,
+  groupid,
+  prefix,
+  gwlist,
+  priority: 0,
+  sort_alg: 'N',
+  ...more,
+});
 
 /** Each kind of gateway state, address and carrier flag, and rules that match by prefix, by default, out of time and by group. */
 const ROWS = {
@@ -52,7 +68,12 @@ const ROWS = {
 };
 
 /** The second partition's tables, under names of their own (dr_partitions drd_table …), the same gwid `2` as the first's. */
-const PART_2_TABLES = { dr_gateways: 'p2_gateways', dr_rules: 'p2_rules', dr_carriers: 'p2_carriers', dr_groups: 'p2_groups' };
+const PART_2_TABLES = {
+  dr_gateways: 'p2_gateways',
+  dr_rules: 'p2_rules',
+  dr_carriers: 'p2_carriers',
+  dr_groups: 'p2_groups',
+};
 /** The versions OpenSIPS checks each table against (drouting.c), for the copies too. */
 const TABLE_VERSIONS: Record<string, number> = { dr_gateways: 6, dr_rules: 4, dr_carriers: 3, dr_groups: 2 };
 const PART_2_ROWS = {
@@ -67,16 +88,24 @@ interface HttpAnswer {
 }
 
 async function post(url: string, body: string): Promise<HttpAnswer> {
-  const answer = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) });
+  const answer = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    signal: AbortSignal.timeout(5000),
+  });
   const text = await answer.text();
   return { status: answer.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
 }
 
-const call = (method: string, params?: unknown, id: unknown = 7) => JSON.stringify({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }), id });
+const call = (method: string, params?: unknown, id: unknown = 7) =>
+  JSON.stringify({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }), id });
 
 /** The answer with every `Date` (each side's own last reload) blanked. */
 function withoutDates(answer: HttpAnswer): HttpAnswer {
-  return JSON.parse(JSON.stringify(answer, (key, value: unknown) => (key === 'Date' && typeof value === 'string' ? 'DATE' : value))) as HttpAnswer;
+  return JSON.parse(
+    JSON.stringify(answer, (key, value: unknown) => (key === 'Date' && typeof value === 'string' ? 'DATE' : value)),
+  ) as HttpAnswer;
 }
 
 interface Sides {
@@ -87,7 +116,12 @@ interface Sides {
 }
 
 /** OpenSIPS (on `opensipsAddress`) and our server (on `ourAddress`) on one scratch database that `write` fills. */
-function againstOpenSips(setup: { opensipsAddress: string; ourAddress: string; partitioned: boolean; write(scratch: ScratchDatabase, database: string): Promise<void> }): Sides {
+function againstOpenSips(setup: {
+  opensipsAddress: string;
+  ourAddress: string;
+  partitioned: boolean;
+  write(scratch: ScratchDatabase, database: string): Promise<void>;
+}): Sides {
   let scratch: ScratchDatabase | undefined;
   let opensips: OpenSipsProcess | undefined;
   let ours: TestServer | undefined;
@@ -96,7 +130,9 @@ function againstOpenSips(setup: { opensipsAddress: string; ourAddress: string; p
     theirUrl: '',
     async both(body, normalize = (answer) => answer) {
       const theirs = normalize(await post(sides.theirUrl, body));
-      expect(normalize(await post(sides.ourUrl, body)), `${body}\nOpenSIPS answered ${JSON.stringify(theirs)}`).toEqual(theirs);
+      expect(normalize(await post(sides.ourUrl, body)), `${body}\nOpenSIPS answered ${JSON.stringify(theirs)}`).toEqual(
+        theirs,
+      );
       return theirs;
     },
   };
@@ -108,16 +144,33 @@ function againstOpenSips(setup: { opensipsAddress: string; ourAddress: string; p
     const database = new URL(scratch.url).pathname.slice(1);
     await setup.write(scratch, database);
     const httpPort = await freePort();
-    const options = { dir: OPENSIPS_DIR ?? '', address: setup.opensipsAddress, port: 5060, dbUrl: opensipsDbUrl(process.env.DROUTER_TEST_MYSQL_URL ?? '', database) };
+    const options = {
+      dir: OPENSIPS_DIR ?? '',
+      address: setup.opensipsAddress,
+      port: 5060,
+      dbUrl: opensipsDbUrl(process.env.DROUTER_TEST_MYSQL_URL ?? '', database),
+    };
     const started = new OpenSipsProcess(options, miScript({ ...options, httpPort, partitioned: setup.partitioned }));
     opensips = started;
     await started.start();
     sides.theirUrl = `http://${setup.opensipsAddress}:${httpPort}/mi`;
-    ours = await startTestServer(setup.ourAddress, { store: { url: scratch.url }, admin: { port: await freePort() }, routing: { partitions: { enabled: setup.partitioned } } });
-    sides.ourUrl = `${ours.server.adminUrl}/mi`;
-    await waitFor('OpenSIPS to answer its MI', 20_000, () => (started.running ? post(sides.theirUrl, call('dr_enable_probing')).catch(() => undefined) : Promise.reject(new Error('it exited'))), {
-      detail: () => started.log,
+    ours = await startTestServer(setup.ourAddress, {
+      store: { url: scratch.url },
+      admin: { port: await freePort() },
+      routing: { partitions: { enabled: setup.partitioned } },
     });
+    sides.ourUrl = `${ours.server.adminUrl}/mi`;
+    await waitFor(
+      'OpenSIPS to answer its MI',
+      20_000,
+      () =>
+        started.running
+          ? post(sides.theirUrl, call('dr_enable_probing')).catch(() => undefined)
+          : Promise.reject(new Error('it exited')),
+      {
+        detail: () => started.log,
+      },
+    );
   }, 60_000);
   afterAll(async () => {
     await ours?.close();
@@ -127,14 +180,20 @@ function againstOpenSips(setup: { opensipsAddress: string; ourAddress: string; p
   return sides;
 }
 
-const title = (what: string) => `our MI over HTTP against OpenSIPS 3.5.9's mi_http, ${what}${MISSING ? ` (skipped: ${MISSING})` : ''}`;
+const title = (what: string) =>
+  `our MI over HTTP against OpenSIPS 3.5.9's mi_http, ${what}${MISSING ? ` (skipped: ${MISSING})` : ''}`;
 
 describe.skipIf(MISSING !== '')(title('on the same rows'), () => {
   const sides = againstOpenSips({
     opensipsAddress: '127.0.0.250',
     ourAddress: '127.0.0.251',
     partitioned: false,
-    write: (_scratch, database) => writeOpensipsTables({ mysqlUrl: process.env.DROUTER_TEST_MYSQL_URL ?? '', opensipsDir: OPENSIPS_DIR ?? '' }, database, ROWS),
+    write: (_scratch, database) =>
+      writeOpensipsTables(
+        { mysqlUrl: process.env.DROUTER_TEST_MYSQL_URL ?? '', opensipsDir: OPENSIPS_DIR ?? '' },
+        database,
+        ROWS,
+      ),
   });
   const both = sides.both;
 
@@ -142,8 +201,12 @@ describe.skipIf(MISSING !== '')(title('on the same rows'), () => {
     expect((await both(call('dr_gw_status'))).status).toBe(200);
     for (const gwid of ['2', '3', '10', 'p1', 'off', 'u', 'nope']) await both(call('dr_gw_status', { gw_id: gwid }));
     await both(call('dr_carrier_status'));
-    for (const carrierid of ['CR1', 'CR0', 'CRF', 'nope']) await both(call('dr_carrier_status', { carrier_id: carrierid }));
-    expect(await both(call('dr_reload_status'), withoutDates)).toEqual({ status: 200, body: { jsonrpc: '2.0', result: { Date: 'DATE' }, id: 7 } });
+    for (const carrierid of ['CR1', 'CR0', 'CRF', 'nope'])
+      await both(call('dr_carrier_status', { carrier_id: carrierid }));
+    expect(await both(call('dr_reload_status'), withoutDates)).toEqual({
+      status: 200,
+      body: { jsonrpc: '2.0', result: { Date: 'DATE' }, id: 7 },
+    });
   });
 
   it('routes numbers alike with dr_number_routing: prefixes, defaults, rules out of time, groups, characters outside the alphabet', async () => {
@@ -188,7 +251,15 @@ describe.skipIf(MISSING !== '')(title('on the same rows'), () => {
   it('answers which alike for each of our commands (what opensips-cli asks before it sends one), and lists none OpenSIPS lacks', async () => {
     const ours = (await post(sides.ourUrl, call('which'))).body as { result: string[] };
     const theirs = (await post(sides.theirUrl, call('which'))).body as { result: string[] };
-    expect(ours.result).toEqual(['which', 'dr_reload', 'dr_gw_status', 'dr_carrier_status', 'dr_number_routing', 'dr_reload_status', 'dr_enable_probing']);
+    expect(ours.result).toEqual([
+      'which',
+      'dr_reload',
+      'dr_gw_status',
+      'dr_carrier_status',
+      'dr_number_routing',
+      'dr_reload_status',
+      'dr_enable_probing',
+    ]);
     expect(theirs.result).toEqual(expect.arrayContaining(ours.result));
     for (const command of [...ours.result, 'nope']) await both(call('which', { command }));
   });
@@ -206,10 +277,15 @@ describe.skipIf(MISSING !== '')(title('on the same rows'), () => {
     await both(call('dr_gw_status', { gw_id: 'nope', status: 1 }));
     await both(call('dr_carrier_status', { carrier_id: 'CR1', status: 1 }));
     await both(call('dr_carrier_status', { carrier_id: 'CR0', status: '0' }));
-    expect(await both(call('dr_gw_status'))).toMatchObject({ body: { result: { Gateways: expect.arrayContaining([{ ID: '2', IP: '127.0.0.2:5060', State: 'Disabled MI' }]) } } });
+    expect(await both(call('dr_gw_status'))).toMatchObject({
+      body: { result: { Gateways: expect.arrayContaining([{ ID: '2', IP: '127.0.0.2:5060', State: 'Disabled MI' }]) } },
+    });
     await both(call('dr_carrier_status'));
     await both(call('dr_enable_probing', { status: 0 }));
-    expect(await both(call('dr_enable_probing'))).toEqual({ status: 200, body: { jsonrpc: '2.0', result: { Status: 0 }, id: 7 } });
+    expect(await both(call('dr_enable_probing'))).toEqual({
+      status: 200,
+      body: { jsonrpc: '2.0', result: { Status: 0 }, id: 7 },
+    });
   });
 });
 
@@ -220,18 +296,33 @@ describe.skipIf(MISSING !== '')(title('with two partitions (dr_partitions)'), ()
     partitioned: true,
     async write(scratch, database) {
       const dbUrl = opensipsDbUrl(process.env.DROUTER_TEST_MYSQL_URL ?? '', database);
-      await writeOpensipsTables({ mysqlUrl: process.env.DROUTER_TEST_MYSQL_URL ?? '', opensipsDir: OPENSIPS_DIR ?? '' }, database, {
-        ...ROWS,
-        dr_partitions: [
-          { partition_name: 'part_1', db_url: dbUrl },
-          { partition_name: 'part_2', db_url: dbUrl, drd_table: PART_2_TABLES.dr_gateways, drr_table: PART_2_TABLES.dr_rules, drc_table: PART_2_TABLES.dr_carriers, drg_table: PART_2_TABLES.dr_groups },
-        ],
-      });
+      await writeOpensipsTables(
+        { mysqlUrl: process.env.DROUTER_TEST_MYSQL_URL ?? '', opensipsDir: OPENSIPS_DIR ?? '' },
+        database,
+        {
+          ...ROWS,
+          dr_partitions: [
+            { partition_name: 'part_1', db_url: dbUrl },
+            {
+              partition_name: 'part_2',
+              db_url: dbUrl,
+              drd_table: PART_2_TABLES.dr_gateways,
+              drr_table: PART_2_TABLES.dr_rules,
+              drc_table: PART_2_TABLES.dr_carriers,
+              drg_table: PART_2_TABLES.dr_groups,
+            },
+          ],
+        },
+      );
       for (const [table, copy] of Object.entries(PART_2_TABLES)) {
         await scratch.exec(`CREATE TABLE \`${copy}\` LIKE \`${table}\``);
-        await scratch.exec('INSERT INTO version (table_name, table_version) VALUES (?, ?)', [copy, TABLE_VERSIONS[table]]);
+        await scratch.exec('INSERT INTO version (table_name, table_version) VALUES (?, ?)', [
+          copy,
+          TABLE_VERSIONS[table],
+        ]);
       }
-      for (const [table, rows] of Object.entries(PART_2_ROWS)) for (const row of rows) await scratch.exec(`INSERT INTO \`${table}\` SET ?`, [row]);
+      for (const [table, rows] of Object.entries(PART_2_ROWS))
+        for (const row of rows) await scratch.exec(`INSERT INTO \`${table}\` SET ?`, [row]);
     },
   });
 

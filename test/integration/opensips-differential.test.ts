@@ -18,14 +18,30 @@ import { describeUnless } from '../support/skip-reason.js';
 const SEEDS = [1, 2, 3];
 
 describeUnless(opensipsMissing())('routing decisions against OpenSIPS 3.5.9 on the same rows', () => {
-  it.each(SEEDS)('agree on 2 000 numbers and groups of sample %i, with and without strict length (rule, gateways, carriers, Request-URI users)', async (seed) => {
-    const result = await runDifferential({ mysqlUrl: MYSQL_TEST_URL ?? '', opensipsDir: OPENSIPS_DIR ?? '', address: '127.0.0.150', port: 5060, seed, size: { ...DEFAULT_SAMPLE_SIZE, questions: 2000 } });
-    const shown = result.disagreements.slice(0, 5).map((disagreement) => describeDisagreement(result.sample, disagreement));
-    expect(result.disagreements.length, `${result.disagreements.length} of ${result.asked} disagree; the first:\n${shown.join('\n\n')}`).toBe(0);
-    expect(result.agreed).toBe(result.sample.questions.length);
-    // The sample reaches each outcome, so a side answering one thing always could not pass.
-    expect(result.outcomes.routed).toBeGreaterThan(result.asked / 4);
-    expect(result.outcomes['no-gateway']).toBeGreaterThan(0);
-    expect(result.outcomes['no-rule']).toBeGreaterThan(0);
-  }, 120_000);
+  it.each(SEEDS)(
+    'agree on 2 000 numbers and groups of sample %i, with and without strict length (rule, gateways, carriers, Request-URI users)',
+    async (seed) => {
+      const result = await runDifferential({
+        mysqlUrl: MYSQL_TEST_URL ?? '',
+        opensipsDir: OPENSIPS_DIR ?? '',
+        address: '127.0.0.150',
+        port: 5060,
+        seed,
+        size: { ...DEFAULT_SAMPLE_SIZE, questions: 2000 },
+      });
+      const shown = result.disagreements
+        .slice(0, 5)
+        .map((disagreement) => describeDisagreement(result.sample, disagreement));
+      expect(
+        result.disagreements.length,
+        `${result.disagreements.length} of ${result.asked} disagree; the first:\n${shown.join('\n\n')}`,
+      ).toBe(0);
+      expect(result.agreed).toBe(result.sample.questions.length);
+      // The sample reaches each outcome, so a side answering one thing always could not pass.
+      expect(result.outcomes.routed).toBeGreaterThan(result.asked / 4);
+      expect(result.outcomes['no-gateway']).toBeGreaterThan(0);
+      expect(result.outcomes['no-rule']).toBeGreaterThan(0);
+    },
+    120_000,
+  );
 });

@@ -51,7 +51,11 @@ describe.each(databaseKinds())('rows OpenSIPS 3.x skips or accepts, on $name', (
   });
 
   function service(routing: Record<string, unknown> = {}): RoutingService {
-    return new RoutingService(store, routingServiceOptions(configSchema.parse({ routing }).routing, 'UTC', configSchema.parse({}).sip), { now: () => AT });
+    return new RoutingService(
+      store,
+      routingServiceOptions(configSchema.parse({ routing }).routing, 'UTC', configSchema.parse({}).sip),
+      { now: () => AT },
+    );
   }
 
   it('loads the rest, names the rows it skipped, and routes as OpenSIPS does', async () => {
@@ -126,25 +130,41 @@ describe.each(databaseKinds())('rows OpenSIPS 3.x skips or accepts, on $name', (
 
     const asBefore = service({ repeatGateways: 'once', extraPrefixChars: '+' });
     await asBefore.load();
-    expect(asBefore.route({ number: '2000', group: 0 }).targets.map((target) => target.gateway.gwid)).toEqual(['gw1', 'gw2']);
+    expect(asBefore.route({ number: '2000', group: 0 }).targets.map((target) => target.gateway.gwid)).toEqual([
+      'gw1',
+      'gw2',
+    ]);
     expect(asBefore.route({ number: '+2300', group: 0 }).ruleId).toBe(23);
   });
 
   it('with routing.strict refuses the load, naming every row it would skip', async () => {
-    const error = await service({ strict: true }).load().then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
+    const error = await service({ strict: true })
+      .load()
+      .then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
     expect(error).toBeInstanceOf(RoutingDataError);
-    expect((error as RoutingDataError).problems.map((p) => `${p.table} ${p.row} ${p.column}`)).toEqual(['dr_gateways id=3 (gwid "gw3") probe_mode', 'dr_rules ruleid=3 timerec', 'dr_rules ruleid=7 gwlist']);
+    expect((error as RoutingDataError).problems.map((p) => `${p.table} ${p.row} ${p.column}`)).toEqual([
+      'dr_gateways id=3 (gwid "gw3") probe_mode',
+      'dr_rules ruleid=3 timerec',
+      'dr_rules ruleid=7 gwlist',
+    ]);
   });
 
   it('with routing.dialect opensips-1 reads ; as a separator (ids are integers there: the gw rows are skipped)', async () => {
-    await scratch.exec("INSERT INTO dr_gateways (id, gwid, type, address, strip, probe_mode, state) VALUES (11, '11', 0, '127.0.0.5:5060', 0, 0, 0), (12, '12', 0, '127.0.0.6:5060', 0, 0, 0)");
-    await scratch.exec("INSERT INTO dr_rules (ruleid, groupid, prefix, priority, gwlist, sort_alg) VALUES (20, '0', '20', 0, '11;12', 'N')");
+    await scratch.exec(
+      "INSERT INTO dr_gateways (id, gwid, type, address, strip, probe_mode, state) VALUES (11, '11', 0, '127.0.0.5:5060', 0, 0, 0), (12, '12', 0, '127.0.0.6:5060', 0, 0, 0)",
+    );
+    await scratch.exec(
+      "INSERT INTO dr_rules (ruleid, groupid, prefix, priority, gwlist, sort_alg) VALUES (20, '0', '20', 0, '11;12', 'N')",
+    );
     const routing = service({ dialect: 'opensips-1' });
     await routing.load();
-    expect(routing.route({ number: '2000', group: 0 }).targets.map((target) => target.gateway.gwid)).toEqual(['11', '12']);
+    expect(routing.route({ number: '2000', group: 0 }).targets.map((target) => target.gateway.gwid)).toEqual([
+      '11',
+      '12',
+    ]);
     expect(routing.current.skipped.map((p) => p.row)).toContain('id=1 (gwid "gw1")');
   });
 });

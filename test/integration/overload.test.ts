@@ -28,10 +28,20 @@ interface Setup {
 }
 
 /** A proxy on `address` with the example gateways moved to scripted ones on `gateways`, and the phone. */
-async function proxyWithGateways(address: string, gateways: readonly [string, string], overrides: Record<string, unknown>, log?: CapturedLog['log']): Promise<Setup> {
+async function proxyWithGateways(
+  address: string,
+  gateways: readonly [string, string],
+  overrides: Record<string, unknown>,
+  log?: CapturedLog['log'],
+): Promise<Setup> {
   const server = await startTestServer(address, overrides, log);
   await moveExampleGateways(server, gateways[0], gateways[1]);
-  return { server, gateway1: await ScriptedGateway.start(gateways[0]), gateway2: await ScriptedGateway.start(gateways[1]), phone: await UdpPeer.bind(PHONE) };
+  return {
+    server,
+    gateway1: await ScriptedGateway.start(gateways[0]),
+    gateway2: await ScriptedGateway.start(gateways[1]),
+    phone: await UdpPeer.bind(PHONE),
+  };
 }
 
 /** Closes what a beforeAll got to open. */
@@ -69,7 +79,12 @@ describe(`load shedding: a cap of INVITEs in progress (${testEngine} engine)`, (
 
   beforeAll(async () => {
     captured = captureLog();
-    ({ server, gateway1, gateway2, phone } = await proxyWithGateways('127.0.0.160', ['127.0.0.162', '127.0.0.163'], { overload: { maxInvitesInProgress: 1, retryAfterSeconds: 7 } }, captured.log));
+    ({ server, gateway1, gateway2, phone } = await proxyWithGateways(
+      '127.0.0.160',
+      ['127.0.0.162', '127.0.0.163'],
+      { overload: { maxInvitesInProgress: 1, retryAfterSeconds: 7 } },
+      captured.log,
+    ));
   });
   afterAll(() => closeAll({ server, gateway1, gateway2, phone }));
 
@@ -86,15 +101,21 @@ describe(`load shedding: a cap of INVITEs in progress (${testEngine} engine)`, (
     const refused = await finalResponse(phone, second);
     expect(statusOf(refused)).toBe(503);
     expect(refused).toMatch(/^Retry-After: 7\r$/m);
-    const register = await new RegisteringPhone(phone, server.sip).send(new RegisteringPhone(phone, server.sip).request('1001'));
+    const register = await new RegisteringPhone(phone, server.sip).send(
+      new RegisteringPhone(phone, server.sip).request('1001'),
+    );
     expect(statusOf(register)).toBe(503);
-    expect(gateway1.requests('INVITE').filter((request) => request.headers['call-id'] === second.callId)).toHaveLength(0);
+    expect(gateway1.requests('INVITE').filter((request) => request.headers['call-id'] === second.callId)).toHaveLength(
+      0,
+    );
 
     phone.send(cancelOf(ringing), server.sip);
     expect(statusOf(await finalResponse(phone, ringing))).toBe(487);
     // On drachtio the 487 is drachtio-server's: our attempt ends a moment later.
     await waitFor('no INVITE in progress', 3000, async () => {
-      const health = (await (await fetch(`${server.server.adminUrl}/health`)).json()) as { sip: { invitesInProgress: number } };
+      const health = (await (await fetch(`${server.server.adminUrl}/health`)).json()) as {
+        sip: { invitesInProgress: number };
+      };
       return health.sip.invitesInProgress === 0 ? true : undefined;
     });
     gateway1.script = 'answer';
@@ -109,7 +130,11 @@ describe(`load shedding: a cap of INVITEs in progress (${testEngine} engine)`, (
   });
 
   it('sends Retry-After with every 503 it makes: no gateway up', async () => {
-    for (const gwid of ['1', '2']) await fetch(`${server.server.adminUrl}/gateways/${gwid}/disable`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    for (const gwid of ['1', '2'])
+      await fetch(`${server.server.adminUrl}/gateways/${gwid}/disable`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
     try {
       const call = inviteFrom(phone, proxy(), '01144201230204');
       phone.send(call.invite, server.sip);
@@ -117,12 +142,20 @@ describe(`load shedding: a cap of INVITEs in progress (${testEngine} engine)`, (
       expect(statusOf(response)).toBe(503);
       expect(response).toMatch(/^Retry-After: 7\r$/m);
     } finally {
-      for (const gwid of ['1', '2']) await fetch(`${server.server.adminUrl}/gateways/${gwid}/enable`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+      for (const gwid of ['1', '2'])
+        await fetch(`${server.server.adminUrl}/gateways/${gwid}/enable`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+        });
     }
   });
 });
 
-describeUnless(testEngine === 'native' ? '' : "native engine only: the test holds this process's event loop late, and on drachtio the transactions and their timers are drachtio-server's")('load shedding: the event loop running late (native engine)', () => {
+describeUnless(
+  testEngine === 'native'
+    ? ''
+    : "native engine only: the test holds this process's event loop late, and on drachtio the transactions and their timers are drachtio-server's",
+)('load shedding: the event loop running late (native engine)', () => {
   let server: TestServer;
   let phone: UdpPeer;
   let gateway1: ScriptedGateway;
@@ -130,12 +163,17 @@ describeUnless(testEngine === 'native' ? '' : "native engine only: the test hold
 
   beforeAll(async () => {
     // The lateness rule alone (maxLoopUtilization 1): the held loop is also busy, and the busy share eases off over a second or two.
-    ({ server, gateway1, gateway2, phone } = await proxyWithGateways('127.0.0.165', ['127.0.0.166', '127.0.0.167'], { overload: { maxLagMs: 50, maxLoopUtilization: 1 }, proxy: { timeoutMs: 300 }, probe: { enabled: false } }));
+    ({ server, gateway1, gateway2, phone } = await proxyWithGateways('127.0.0.165', ['127.0.0.166', '127.0.0.167'], {
+      overload: { maxLagMs: 50, maxLoopUtilization: 1 },
+      proxy: { timeoutMs: 300 },
+      probe: { enabled: false },
+    }));
   });
   afterAll(() => closeAll({ server, gateway1, gateway2, phone }));
 
   const proxy = () => `${server.sip.address}:${server.sip.port}`;
-  const gatewayState = async (gwid: string) => ((await (await fetch(`${server.server.adminUrl}/gateways/${gwid}`)).json()) as { state: string }).state;
+  const gatewayState = async (gwid: string) =>
+    ((await (await fetch(`${server.server.adminUrl}/gateways/${gwid}`)).json()) as { state: string }).state;
 
   it('sheds a new INVITE that arrives while the loop runs late, and serves the next once it is on time', async () => {
     const late = inviteFrom(phone, proxy(), '01144201230211');
@@ -149,7 +187,7 @@ describeUnless(testEngine === 'native' ? '' : "native engine only: the test hold
     expect(statusOf(await finalResponse(phone, onTime))).toBe(200);
   });
 
-  it("does not mark a gateway down for a silence measured while we ran late, and does once we are on time", async () => {
+  it('does not mark a gateway down for a silence measured while we ran late, and does once we are on time', async () => {
     gateway1.script = 'silent';
     gateway2.script = 'answer';
     try {
@@ -166,7 +204,9 @@ describeUnless(testEngine === 'native' ? '' : "native engine only: the test hold
       const again = inviteFrom(phone, proxy(), '01144201230214');
       phone.send(again.invite, server.sip);
       expect(statusOf(await finalResponse(phone, again))).toBe(200);
-      await waitFor('gateway 1 marked down by its silence', 2000, async () => ((await gatewayState('1')) === 'probing-disabled' ? true : undefined));
+      await waitFor('gateway 1 marked down by its silence', 2000, async () =>
+        (await gatewayState('1')) === 'probing-disabled' ? true : undefined,
+      );
     } finally {
       gateway1.script = 'answer';
     }

@@ -35,12 +35,18 @@ const DR_PARTITIONS_DDL = `CREATE TABLE dr_partitions (
   ruri_avp CHAR(255), gw_id_avp CHAR(255), gw_priprefix_avp CHAR(255), gw_sock_avp CHAR(255),
   rule_id_avp CHAR(255), rule_prefix_avp CHAR(255), carrier_id_avp CHAR(255))`;
 
-const TENANT_A_TABLES = { dr_gateways: 'a_gateways', dr_rules: 'a_rules', dr_carriers: 'a_carriers', dr_groups: 'a_groups' };
+const TENANT_A_TABLES = {
+  dr_gateways: 'a_gateways',
+  dr_rules: 'a_rules',
+  dr_carriers: 'a_carriers',
+  dr_groups: 'a_groups',
+};
 
 /** The drouting tables: OpenSIPS's DDL where the test has it (MariaDB), else ours (drouter migrate's). */
 async function createDroutingTables(kind: DatabaseKind, scratch: ScratchDatabase): Promise<void> {
   if (kind.name === 'mysql' && OPENSIPS_DIR) {
-    for (const file of ['standard-create.sql', 'drouting-create.sql']) await scratch.exec(readFileSync(join(OPENSIPS_DIR, 'scripts', 'mysql', file), 'utf8'));
+    for (const file of ['standard-create.sql', 'drouting-create.sql'])
+      await scratch.exec(readFileSync(join(OPENSIPS_DIR, 'scripts', 'mysql', file), 'utf8'));
     return;
   }
   const { store } = await prepareStore(scratch.url, { seedExample: false });
@@ -83,7 +89,11 @@ function openSipsUrlOf(database: ScratchDatabase): string {
  * its gw1 at `addressB`, and a rule with a garbage timerec. Both route 44
  * to gw1 then gw2 (127.0.0.9).
  */
-async function plantPartitions(kind: DatabaseKind, addressA: string, addressB: string): Promise<{ main: ScratchDatabase; other: ScratchDatabase }> {
+async function plantPartitions(
+  kind: DatabaseKind,
+  addressA: string,
+  addressB: string,
+): Promise<{ main: ScratchDatabase; other: ScratchDatabase }> {
   const main = await kind.create('parts');
   const other = await kind.create('partsb');
   await createDroutingTables(kind, main);
@@ -116,20 +126,40 @@ describe.each(databaseKinds())('dr_partitions on $name', (kind) => {
   });
 
   function service(partitions: Record<string, unknown> = {}): RoutingService {
-    const config = configSchema.parse({ routing: { partitions: { enabled: true, default: 'tenant-a', ...partitions } } });
+    const config = configSchema.parse({
+      routing: { partitions: { enabled: true, default: 'tenant-a', ...partitions } },
+    });
     return new RoutingService(stores, routingServiceOptions(config.routing, 'UTC', config.sip), { now: () => AT });
   }
 
   const targets = (routing: RoutingService, query: { partition?: string; host?: string }) =>
-    routing.route({ number: '4412345', group: 0, partition: query.partition, requestUri: query.host === undefined ? undefined : uri(`sip:4412345@${query.host}`) }).targets.map((target) => target.uri);
+    routing
+      .route({
+        number: '4412345',
+        group: 0,
+        partition: query.partition,
+        requestUri: query.host === undefined ? undefined : uri(`sip:4412345@${query.host}`),
+      })
+      .targets.map((target) => target.uri);
 
   it('routes each partition from its own tables, gateway ids kept apart as partition:gwid', async () => {
     const routing = service();
     const report = await routing.load();
     expect(report.counts).toEqual({ gateways: 4, carriers: 0, rules: 2, callers: 0 });
-    expect([...routing.current.destinations.gateways.keys()].sort()).toEqual(['tenant-a:gw1', 'tenant-a:gw2', 'tenant-b:gw1', 'tenant-b:gw2']);
-    expect(targets(routing, { partition: 'tenant-a' })).toEqual(['sip:4412345@127.0.0.2:5060', 'sip:4412345@127.0.0.9:5060']);
-    expect(targets(routing, { partition: 'tenant-b' })).toEqual(['sip:4412345@127.0.0.3:5060', 'sip:4412345@127.0.0.9:5060']);
+    expect([...routing.current.destinations.gateways.keys()].sort()).toEqual([
+      'tenant-a:gw1',
+      'tenant-a:gw2',
+      'tenant-b:gw1',
+      'tenant-b:gw2',
+    ]);
+    expect(targets(routing, { partition: 'tenant-a' })).toEqual([
+      'sip:4412345@127.0.0.2:5060',
+      'sip:4412345@127.0.0.9:5060',
+    ]);
+    expect(targets(routing, { partition: 'tenant-b' })).toEqual([
+      'sip:4412345@127.0.0.3:5060',
+      'sip:4412345@127.0.0.9:5060',
+    ]);
     const decision = routing.route({ number: '4412345', group: 0, partition: 'tenant-b' });
     expect(decision.targets.map((target) => target.gateway.gwid)).toEqual(['tenant-b:gw1', 'tenant-b:gw2']);
     expect(decision.partition).toEqual({ name: 'tenant-b', detail: 'partition tenant-b given' });
@@ -137,7 +167,9 @@ describe.each(databaseKinds())('dr_partitions on $name', (kind) => {
 
   it("names a skipped row with its partition and table; a partition's skipped row leaves the others whole", async () => {
     const report = await service().load();
-    expect(report.skipped.map(formatRowProblem)).toEqual([expect.stringMatching(/^tenant-b:dr_rules row ruleid=2: column timerec = "garbage": .*: row skipped$/)]);
+    expect(report.skipped.map(formatRowProblem)).toEqual([
+      expect.stringMatching(/^tenant-b:dr_rules row ruleid=2: column timerec = "garbage": .*: row skipped$/),
+    ]);
   });
 
   it('writes a gateway state back to its own partition only', async () => {
@@ -152,32 +184,58 @@ describe.each(databaseKinds())('dr_partitions on $name', (kind) => {
   it('reads dr_partitions again at each reload: a partition added is routed, one removed is gone', async () => {
     const routing = service();
     await routing.load();
-    await main.exec("INSERT INTO dr_partitions (id, partition_name, db_url, drd_table, drr_table) VALUES (3, 'tenant-c', '', 'a_gateways', 'a_rules')");
+    await main.exec(
+      "INSERT INTO dr_partitions (id, partition_name, db_url, drd_table, drr_table) VALUES (3, 'tenant-c', '', 'a_gateways', 'a_rules')",
+    );
     await main.exec("DELETE FROM dr_partitions WHERE partition_name = 'tenant-b'");
     expect((await routing.reload()).ok).toBe(true);
     expect([...routing.current.tables.keys()]).toEqual(['tenant-a', 'tenant-c']);
-    expect(targets(routing, { partition: 'tenant-c' })).toEqual(['sip:4412345@127.0.0.2:5060', 'sip:4412345@127.0.0.9:5060']);
-    expect(routing.route({ number: '4412345', group: 0, partition: 'tenant-b' }).notes).toEqual(['no partition tenant-b in dr_partitions']);
+    expect(targets(routing, { partition: 'tenant-c' })).toEqual([
+      'sip:4412345@127.0.0.2:5060',
+      'sip:4412345@127.0.0.9:5060',
+    ]);
+    expect(routing.route({ number: '4412345', group: 0, partition: 'tenant-b' }).notes).toEqual([
+      'no partition tenant-b in dr_partitions',
+    ]);
   });
 
   it('refuses the load on a partition it cannot read, naming the row; a reload keeps the old snapshot', async () => {
     const routing = service();
     await routing.load();
-    await main.exec("UPDATE dr_partitions SET db_url = 'postgres://opensips@localhost/opensips' WHERE partition_name = 'tenant-b'");
+    await main.exec(
+      "UPDATE dr_partitions SET db_url = 'postgres://opensips@localhost/opensips' WHERE partition_name = 'tenant-b'",
+    );
     const report = await routing.reload();
     expect(report.ok).toBe(false);
-    expect(report.errors.map(formatRowProblem)).toEqual([expect.stringContaining('dr_partitions row id=2 (partition_name "tenant-b"): column db_url = "postgres://opensips@localhost/opensips": a postgres database cannot be read')]);
+    expect(report.errors.map(formatRowProblem)).toEqual([
+      expect.stringContaining(
+        'dr_partitions row id=2 (partition_name "tenant-b"): column db_url = "postgres://opensips@localhost/opensips": a postgres database cannot be read',
+      ),
+    ]);
     expect(routing.current.generation).toBe(1);
-    expect(targets(routing, { partition: 'tenant-b' })).toEqual(['sip:4412345@127.0.0.3:5060', 'sip:4412345@127.0.0.9:5060']);
+    expect(targets(routing, { partition: 'tenant-b' })).toEqual([
+      'sip:4412345@127.0.0.3:5060',
+      'sip:4412345@127.0.0.9:5060',
+    ]);
   });
 
   it("a partition's missing table is DROUTER_ERR_SCHEMA naming it, as is a missing dr_partitions", async () => {
     await main.exec("UPDATE dr_partitions SET drr_table = 'nowhere' WHERE partition_name = 'tenant-a'");
-    const error = await service().load().catch((thrown: unknown) => thrown);
+    const error = await service()
+      .load()
+      .catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(SchemaError);
     expect((error as Error).message).toContain('nowhere');
     const missing = new PartitionStores({ table: 'no_partitions', url: main.url });
-    const missingError = await new RoutingService(missing, routingServiceOptions(configSchema.parse({ routing: { partitions: { enabled: true } } }).routing, 'UTC', configSchema.parse({}).sip), { now: () => AT })
+    const missingError = await new RoutingService(
+      missing,
+      routingServiceOptions(
+        configSchema.parse({ routing: { partitions: { enabled: true } } }).routing,
+        'UTC',
+        configSchema.parse({}).sip,
+      ),
+      { now: () => AT },
+    )
       .load()
       .catch((thrown: unknown) => thrown);
     await missing.close();
@@ -188,12 +246,22 @@ describe.each(databaseKinds())('dr_partitions on $name', (kind) => {
   it('picks the partition by Request-URI host, else routing.partitions.default; none: no route, and why', async () => {
     const routing = service();
     await routing.load();
-    expect(targets(routing, { host: 'TENANT-B' })).toEqual(['sip:4412345@127.0.0.3:5060', 'sip:4412345@127.0.0.9:5060']);
-    expect(targets(routing, { host: '127.0.0.1' })).toEqual(['sip:4412345@127.0.0.2:5060', 'sip:4412345@127.0.0.9:5060']);
+    expect(targets(routing, { host: 'TENANT-B' })).toEqual([
+      'sip:4412345@127.0.0.3:5060',
+      'sip:4412345@127.0.0.9:5060',
+    ]);
+    expect(targets(routing, { host: '127.0.0.1' })).toEqual([
+      'sip:4412345@127.0.0.2:5060',
+      'sip:4412345@127.0.0.9:5060',
+    ]);
     const without = service({ default: 'none' });
     await without.load();
     const decision = without.route({ number: '4412345', group: 0 });
-    expect(decision).toMatchObject({ outcome: 'no-rule', targets: [], notes: ['no partition named by the request and routing.partitions.default is none'] });
+    expect(decision).toMatchObject({
+      outcome: 'no-rule',
+      targets: [],
+      notes: ['no partition named by the request and routing.partitions.default is none'],
+    });
   });
 });
 
@@ -214,7 +282,10 @@ describe(`calls routed by partition (${testEngine} engine, real UDP on loopback)
 
   beforeAll(async () => {
     ({ main, other } = await plantPartitions(sqlite, `${GATEWAY_A}:5060`, `${GATEWAY_B}:5060`));
-    server = await startTestServer(PROXY, { routing: { defaultGroup: 0, partitions: { enabled: true, url: main.url, default: 'tenant-a' } }, proxy: { timeoutMs: 800, inviteTimeoutMs: 1500 } });
+    server = await startTestServer(PROXY, {
+      routing: { defaultGroup: 0, partitions: { enabled: true, url: main.url, default: 'tenant-a' } },
+      proxy: { timeoutMs: 800, inviteTimeoutMs: 1500 },
+    });
     phone = await UdpPeer.bind(PHONE);
     gatewayA = await ScriptedGateway.start(GATEWAY_A);
     gatewayB = await ScriptedGateway.start(GATEWAY_B);
@@ -238,7 +309,11 @@ describe(`calls routed by partition (${testEngine} engine, real UDP on loopback)
     expect([invitesAt(gatewayA), invitesAt(gatewayB)]).toEqual([1, 0]);
   });
 
-  itUnless(testEngine === 'drachtio' ? 'native engine only: drachtio-server proxies only a Request-URI naming its own contact (see proxy-calls.test.ts), no host to pick a partition by' : '')('a call to sip:4412345@tenant-b goes to tenant-b\'s gw1', async () => {
+  itUnless(
+    testEngine === 'drachtio'
+      ? 'native engine only: drachtio-server proxies only a Request-URI naming its own contact (see proxy-calls.test.ts), no host to pick a partition by'
+      : '',
+  )("a call to sip:4412345@tenant-b goes to tenant-b's gw1", async () => {
     const call = inviteFrom(phone, 'tenant-b', '4412345');
     phone.send(call.invite, server.sip);
     expect(await finalResponse(phone, call)).toMatch(/^SIP\/2\.0 200 /);
@@ -247,16 +322,27 @@ describe(`calls routed by partition (${testEngine} engine, real UDP on loopback)
 
   it('the admin API routes in a partition, lists the gateways by partition:gwid and disables one of them alone', async () => {
     const base = server.server.adminUrl;
-    const route = (await (await fetch(`${base}/route?number=4412345&group=0&partition=tenant-b`)).json()) as { partition: string; destinations: { gwid: string; uri: string }[] };
+    const route = (await (await fetch(`${base}/route?number=4412345&group=0&partition=tenant-b`)).json()) as {
+      partition: string;
+      destinations: { gwid: string; uri: string }[];
+    };
     expect(route.partition).toBe('tenant-b');
     expect(route.destinations.map((destination) => destination.gwid)).toEqual(['tenant-b:gw1', 'tenant-b:gw2']);
-    const health = (await (await fetch(`${base}/health`)).json()) as { routing: { partitions: string[]; skipped: number } };
+    const health = (await (await fetch(`${base}/health`)).json()) as {
+      routing: { partitions: string[]; skipped: number };
+    };
     expect(health.routing).toMatchObject({ partitions: ['tenant-a', 'tenant-b'], skipped: 1 });
     expect((await fetch(`${base}/gateways/tenant-b:gw1/disable`, POST_JSON)).status).toBe(200);
     const gateways = (await (await fetch(`${base}/gateways`)).json()) as { gwid: string; state: string }[];
-    expect(gateways.filter((gateway) => gateway.state !== 'active').map((gateway) => gateway.gwid)).toEqual(['tenant-b:gw1']);
-    const after = (await (await fetch(`${base}/route?number=4412345&group=0&partition=tenant-b`)).json()) as { destinations: { gwid: string; usable: boolean }[] };
-    expect(after.destinations.filter((destination) => destination.usable).map((destination) => destination.gwid)).toEqual(['tenant-b:gw2']);
+    expect(gateways.filter((gateway) => gateway.state !== 'active').map((gateway) => gateway.gwid)).toEqual([
+      'tenant-b:gw1',
+    ]);
+    const after = (await (await fetch(`${base}/route?number=4412345&group=0&partition=tenant-b`)).json()) as {
+      destinations: { gwid: string; usable: boolean }[];
+    };
+    expect(
+      after.destinations.filter((destination) => destination.usable).map((destination) => destination.gwid),
+    ).toEqual(['tenant-b:gw2']);
     expect((await fetch(`${base}/gateways/tenant-b:gw1/enable`, POST_JSON)).status).toBe(200);
   });
 
@@ -270,7 +356,9 @@ describe(`calls routed by partition (${testEngine} engine, real UDP on loopback)
     const finished = await runDrouter(['route', '4412345', '--group', '0', '--partition', 'tenant-b'], env).finished;
     expect(finished.code).toBe(0);
     expect(finished.stdout).toContain('partition tenant-b (partition tenant-b given)');
-    expect(finished.stdout).toMatch(/tenant-b:gw1 +rule 1 +127\.0\.0\.183:5060 +active +sip:4412345@127\.0\.0\.183:5060/);
+    expect(finished.stdout).toMatch(
+      /tenant-b:gw1 +rule 1 +127\.0\.0\.183:5060 +active +sip:4412345@127\.0\.0\.183:5060/,
+    );
     const unknown = await runDrouter(['route', '4412345', '--group', '0', '--partition', 'tenant-x'], env).finished;
     expect(unknown.stdout).toContain('note     no partition tenant-x in dr_partitions');
     const check = await runDrouter(['check'], env).finished;

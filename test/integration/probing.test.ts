@@ -40,7 +40,10 @@ describe('gateway probing, live state and the admin API', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
-    return { status: response.status, body: (response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T };
+    return {
+      status: response.status,
+      body: (response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T,
+    };
   }
 
   async function gatewayState(gwid: string): Promise<GatewayJson> {
@@ -54,18 +57,22 @@ describe('gateway probing, live state and the admin API', () => {
   async function waitForState(gwid: string, state: string, withinMs = 5 * INTERVAL_MS): Promise<number> {
     const started = Date.now();
     let seen: unknown;
-    await waitFor(`gateway ${gwid} to become ${state}`, withinMs, async () => {
-      const now = await gatewayState(gwid);
-      seen = now;
-      return now.state === state ? true : undefined;
-    }, { pollMs: 25, rethrow: true, detail: () => `it is ${JSON.stringify(seen)}` });
+    await waitFor(
+      `gateway ${gwid} to become ${state}`,
+      withinMs,
+      async () => {
+        const now = await gatewayState(gwid);
+        seen = now;
+        return now.state === state ? true : undefined;
+      },
+      { pollMs: 25, rethrow: true, detail: () => `it is ${JSON.stringify(seen)}` },
+    );
     return Date.now() - started;
   }
 
   async function metrics() {
     return parseExposition((await api<string>('GET', '/metrics')).body);
   }
-
 
   beforeAll(async () => {
     server = await startTestServer(PROXY, {
@@ -75,7 +82,10 @@ describe('gateway probing, live state and the admin API', () => {
     gateway1 = await ScriptedGateway.start('127.0.0.91');
     gateway2 = await ScriptedGateway.start('127.0.0.92');
     phone = await UdpPeer.bind('127.0.0.93');
-    execSql(server.storeFile, "UPDATE dr_gateways SET address = '127.0.0.91:5060' WHERE gwid = '1'; UPDATE dr_gateways SET address = '127.0.0.92:5060' WHERE gwid = '2'");
+    execSql(
+      server.storeFile,
+      "UPDATE dr_gateways SET address = '127.0.0.91:5060' WHERE gwid = '1'; UPDATE dr_gateways SET address = '127.0.0.92:5060' WHERE gwid = '2'",
+    );
     expect((await api<{ ok: boolean }>('POST', '/reload', {})).body.ok).toBe(true);
   });
   afterAll(async () => {
@@ -141,7 +151,10 @@ describe('gateway probing, live state and the admin API', () => {
     await new Promise((resolve) => setTimeout(resolve, 3 * INTERVAL_MS));
     expect(gateway1.requests('OPTIONS')).toHaveLength(0);
     expect((await gatewayState('1')).state).toBe('admin-disabled');
-    const route = await api<{ destinations: { gwid: string; usable: boolean; skipped: string | null }[] }>('GET', '/route?number=01144201234567&group=0');
+    const route = await api<{ destinations: { gwid: string; usable: boolean; skipped: string | null }[] }>(
+      'GET',
+      '/route?number=01144201234567&group=0',
+    );
     expect(route.body.destinations.map((d) => [d.gwid, d.usable, d.skipped])).toEqual([
       ['1', false, 'disabled by admin'],
       ['2', true, null],
@@ -150,7 +163,10 @@ describe('gateway probing, live state and the admin API', () => {
   });
 
   it('probes a probe_mode 0 gateway never, a probe_mode 1 gateway only while it is down', async () => {
-    execSql(server.storeFile, "UPDATE dr_gateways SET probe_mode = 0 WHERE gwid = '1'; UPDATE dr_gateways SET probe_mode = 1, state = 2 WHERE gwid = '2'");
+    execSql(
+      server.storeFile,
+      "UPDATE dr_gateways SET probe_mode = 0 WHERE gwid = '1'; UPDATE dr_gateways SET probe_mode = 1, state = 2 WHERE gwid = '2'",
+    );
     try {
       expect((await api<{ ok: boolean }>('POST', '/reload', { inheritState: false })).body.ok).toBe(true);
       expect((await gatewayState('2')).state).toBe('probing-disabled');
@@ -188,8 +204,15 @@ describe('gateway probing, live state and the admin API', () => {
     } finally {
       db.close();
     }
-    const events = (await api<{ gwid: string; from: string; to: string; reason: string; at: string }[]>('GET', '/events?limit=5')).body;
-    expect(events[0]).toMatchObject({ gwid: '2', from: 'active', to: 'probing-disabled', reason: 'probe answered 500 (not 200 or in probe.replyCodes)' });
+    const events = (
+      await api<{ gwid: string; from: string; to: string; reason: string; at: string }[]>('GET', '/events?limit=5')
+    ).body;
+    expect(events[0]).toMatchObject({
+      gwid: '2',
+      from: 'active',
+      to: 'probing-disabled',
+      reason: 'probe answered 500 (not 200 or in probe.replyCodes)',
+    });
     expect(Date.now() - Date.parse(events[0]?.at ?? '')).toBeLessThan(5000);
     expect(events.length).toBeLessThanOrEqual(5);
   });
@@ -229,10 +252,17 @@ describe('gateway probing, live state and the admin API', () => {
     expect(sampleValue(await metrics(), 'sipdr_failovers_total', { gateway: '1' })).toBe(before + 1);
 
     expect((await api<GatewayJson>('GET', '/gateways/2')).body).toMatchObject({ gwid: '2', state: 'active' });
-    const reload = (await api<{ ok: boolean; generation: number; counts: { gateways: number }; errors: string[] }>('GET', '/reload')).body;
+    const reload = (
+      await api<{ ok: boolean; generation: number; counts: { gateways: number }; errors: string[] }>('GET', '/reload')
+    ).body;
     expect(reload).toMatchObject({ ok: true, counts: { gateways: 2 }, errors: [] });
     expect(reload.generation).toBeGreaterThanOrEqual(2);
-    expect((await api('GET', '/health')).body).toMatchObject({ status: 'ok', store: { ok: true }, cache: { ok: true, url: 'memory' }, sip: { ok: true, engine: testEngine } });
+    expect((await api('GET', '/health')).body).toMatchObject({
+      status: 'ok',
+      store: { ok: true },
+      cache: { ok: true, url: 'memory' },
+      sip: { ok: true, engine: testEngine },
+    });
   });
 
   it('answers unknown gateways and bad input with coded JSON errors', async () => {
@@ -240,8 +270,17 @@ describe('gateway probing, live state and the admin API', () => {
       status: 404,
       body: { error: { code: 'DROUTER_ERR_NOT_FOUND', message: 'no gateway with gwid "nope" in the routing data' } },
     });
-    expect(await api('GET', '/route?number=011&at=tomorrow')).toMatchObject({ status: 400, body: { error: { code: 'DROUTER_ERR_USAGE' } } });
-    expect(await api('POST', '/probing', { on: 'yes' })).toMatchObject({ status: 400, body: { error: { code: 'DROUTER_ERR_USAGE' } } });
-    expect(await api('GET', '/nothing-here')).toMatchObject({ status: 404, body: { error: { code: 'DROUTER_ERR_NOT_FOUND' } } });
+    expect(await api('GET', '/route?number=011&at=tomorrow')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'DROUTER_ERR_USAGE' } },
+    });
+    expect(await api('POST', '/probing', { on: 'yes' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'DROUTER_ERR_USAGE' } },
+    });
+    expect(await api('GET', '/nothing-here')).toMatchObject({
+      status: 404,
+      body: { error: { code: 'DROUTER_ERR_NOT_FOUND' } },
+    });
   });
 });

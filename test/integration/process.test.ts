@@ -22,7 +22,11 @@ describe('the drouter process', () => {
 
   async function startOnFreshStore() {
     const port = await freePort();
-    const run = runDrouter(['start'], { DROUTER_STORE__URL: `sqlite:${join(dir, 'data', 'drouter.db')}`, DROUTER_ADMIN__PORT: String(port), DROUTER_SIP__PORT: String(await freePort()) });
+    const run = runDrouter(['start'], {
+      DROUTER_STORE__URL: `sqlite:${join(dir, 'data', 'drouter.db')}`,
+      DROUTER_ADMIN__PORT: String(port),
+      DROUTER_SIP__PORT: String(await freePort()),
+    });
     const line = await waitForOutput(run, /drouter started/);
     return { run, port, line };
   }
@@ -37,11 +41,20 @@ describe('the drouter process', () => {
 
       const response = await fetch(`http://127.0.0.1:${port}/health`);
       expect(response.status).toBe(200);
-      const body = (await response.json()) as { status: string; store: unknown; sip: unknown; routing: Record<string, unknown> };
+      const body = (await response.json()) as {
+        status: string;
+        store: unknown;
+        sip: unknown;
+        routing: Record<string, unknown>;
+      };
       expect(body.status).toBe('ok');
       expect(body.store).toEqual({ ok: true, url: `sqlite:${join(dir, 'data', 'drouter.db')}` });
       expect(body.routing).toMatchObject({ generation: 1, gateways: 2, carriers: 0, rules: 3, callers: 4 });
-      expect(body.sip).toMatchObject({ ok: true, engine: 'native', listening: expect.stringMatching(/^udp\+tcp 127\.0\.0\.1:\d+$/) });
+      expect(body.sip).toMatchObject({
+        ok: true,
+        engine: 'native',
+        listening: expect.stringMatching(/^udp\+tcp 127\.0\.0\.1:\d+$/),
+      });
       expect(body.routing.warnings).toEqual([]);
 
       const sentAt = performance.now();
@@ -108,9 +121,15 @@ describe('the drouter process', () => {
   });
 
   it('with an unreachable database exits 2 with the URL, password hidden, and no stack trace', async () => {
-    const finished = await runDrouter(['start'], { DROUTER_STORE__URL: 'mysql://root:pw1234@127.0.0.1:1/test', DROUTER_ADMIN__PORT: String(await freePort()), DROUTER_SIP__PORT: String(await freePort()) }).finished;
+    const finished = await runDrouter(['start'], {
+      DROUTER_STORE__URL: 'mysql://root:pw1234@127.0.0.1:1/test',
+      DROUTER_ADMIN__PORT: String(await freePort()),
+      DROUTER_SIP__PORT: String(await freePort()),
+    }).finished;
     expect(finished.code).toBe(2);
-    expect(finished.stderr).toContain('DROUTER_ERR_STORE_UNREACHABLE: cannot reach the store at mysql://root:***@127.0.0.1:1/test');
+    expect(finished.stderr).toContain(
+      'DROUTER_ERR_STORE_UNREACHABLE: cannot reach the store at mysql://root:***@127.0.0.1:1/test',
+    );
     expect(finished.stderr).not.toContain('pw1234');
     expect(finished.stderr).not.toMatch(/\n\s+at /);
   });
@@ -119,9 +138,15 @@ describe('the drouter process', () => {
     const env = { DROUTER_STORE__URL: `sqlite:${join(dir, 'bad.db')}` };
     expect((await runDrouter(['seed'], env).finished).code).toBe(0);
     const db = new Database(join(dir, 'bad.db'));
-    db.exec("UPDATE dr_gateways SET strip = 'abc' WHERE gwid = '2'; UPDATE dr_rules SET priority = 'x' WHERE ruleid = 1");
+    db.exec(
+      "UPDATE dr_gateways SET strip = 'abc' WHERE gwid = '2'; UPDATE dr_rules SET priority = 'x' WHERE ruleid = 1",
+    );
     db.close();
-    const finished = await runDrouter(['start'], { ...env, DROUTER_ADMIN__PORT: String(await freePort()), DROUTER_SIP__PORT: String(await freePort()) }).finished;
+    const finished = await runDrouter(['start'], {
+      ...env,
+      DROUTER_ADMIN__PORT: String(await freePort()),
+      DROUTER_SIP__PORT: String(await freePort()),
+    }).finished;
     expect(finished.code).toBe(2);
     expect(finished.stderr).toContain('DROUTER_ERR_ROUTING: routing data has 2 errors:');
     expect(finished.stderr).toContain('dr_gateways row id=2 (gwid "2"): column strip = "abc": is not an integer');
@@ -134,17 +159,26 @@ describe('the drouter process', () => {
     const db = new Database(join(dir, 'strict.db'));
     db.exec("UPDATE dr_gateways SET probe_mode = 5 WHERE gwid = '2'");
     db.close();
-    const finished = await runDrouter(['start'], { ...env, DROUTER_ROUTING__STRICT: 'true', DROUTER_ADMIN__PORT: String(await freePort()), DROUTER_SIP__PORT: String(await freePort()) }).finished;
+    const finished = await runDrouter(['start'], {
+      ...env,
+      DROUTER_ROUTING__STRICT: 'true',
+      DROUTER_ADMIN__PORT: String(await freePort()),
+      DROUTER_SIP__PORT: String(await freePort()),
+    }).finished;
     expect(finished.code).toBe(2);
     expect(finished.stderr).toContain('DROUTER_ERR_ROUTING: routing data has 1 error:');
-    expect(finished.stderr).toContain('dr_gateways row id=2 (gwid "2"): column probe_mode = 5: allowed: 0 (never probe), 1 (probe while disabled), 2 (always probe): row skipped');
+    expect(finished.stderr).toContain(
+      'dr_gateways row id=2 (gwid "2"): column probe_mode = 5: allowed: 0 (never probe), 1 (probe while disabled), 2 (always probe): row skipped',
+    );
   });
 
   it('drouter migrate creates the schema and drouter seed loads the example once', async () => {
     const env = { DROUTER_STORE__URL: `sqlite:${join(dir, 'm.db')}` };
     const migrated = await runDrouter(['migrate'], env).finished;
     expect(migrated).toMatchObject({ code: 0 });
-    expect(migrated.stdout).toContain('is up to date (tables created: version, dr_gateways, dr_rules, dr_carriers, dr_groups, dr_gw_lists, sippeers, drouter_shared, address)');
+    expect(migrated.stdout).toContain(
+      'is up to date (tables created: version, dr_gateways, dr_rules, dr_carriers, dr_groups, dr_gw_lists, sippeers, drouter_shared, address)',
+    );
     const seeded = await runDrouter(['seed'], env).finished;
     expect(seeded.code).toBe(0);
     expect(seeded.stdout).toContain('example data loaded: 2 gateways');
@@ -162,7 +196,11 @@ describe('the drouter process', () => {
     try {
       target.host = `127.0.0.1:${relay.port}`;
       const port = await freePort();
-      const run = runDrouter(['start'], { DROUTER_STORE__URL: target.toString(), DROUTER_ADMIN__PORT: String(port), DROUTER_SIP__PORT: String(await freePort()) });
+      const run = runDrouter(['start'], {
+        DROUTER_STORE__URL: target.toString(),
+        DROUTER_ADMIN__PORT: String(port),
+        DROUTER_SIP__PORT: String(await freePort()),
+      });
       await waitForOutput(run, /drouter started/);
       expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
 

@@ -1,6 +1,12 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DRACHTIO_PICKS_OF_503_AND_500, moveExampleGateways, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
+import {
+  DRACHTIO_PICKS_OF_503_AND_500,
+  moveExampleGateways,
+  startTestServer,
+  type TestServer,
+  testEngine,
+} from '../support/drouter-server.js';
 import { type Call, cancelOf, finalResponse, inviteFrom, provisionalResponse } from '../support/calling-phone.js';
 import { statusOf } from '../support/registering-phone.js';
 import { ScriptedGateway } from '../support/scripted-gateway.js';
@@ -23,7 +29,8 @@ const GATEWAY_2 = '127.0.0.14';
  * A call addressed to the proxy itself, port included: drachtio-server puts the gateway's Request-URI in
  * only when the caller's Request-URI names one of its own contacts (sip-proxy-controller.cpp, isLocalSipUri).
  */
-const invite = (phone: UdpPeer, server: TestServer, number: string): Call => inviteFrom(phone, `${server.sip.address}:${server.sip.port}`, number);
+const invite = (phone: UdpPeer, server: TestServer, number: string): Call =>
+  inviteFrom(phone, `${server.sip.address}:${server.sip.port}`, number);
 
 /**
  * Our Record-Route entries, as the phone sees them: the native engine writes one per transport side
@@ -32,7 +39,8 @@ const invite = (phone: UdpPeer, server: TestServer, number: string): Call => inv
  */
 function recordRoutes(server: TestServer, outbound: string, inbound: string): string[] {
   const { address, port } = server.sip;
-  if (testEngine === 'drachtio') return [`<sip:${address}:${port}${outbound === 'udp' ? '' : `;transport=${outbound}`};lr>`];
+  if (testEngine === 'drachtio')
+    return [`<sip:${address}:${port}${outbound === 'udp' ? '' : `;transport=${outbound}`};lr>`];
   const entry = (transport: string) => `<sip:${address}:${port};transport=${transport};drt=TOKEN;lr>`;
   return outbound === inbound ? [entry(outbound)] : [entry(outbound), entry(inbound)];
 }
@@ -51,7 +59,12 @@ interface Rig {
 async function startRig(proxyAddress: string): Promise<Rig> {
   const server = await startTestServer(proxyAddress, { proxy: { timeoutMs: 800, inviteTimeoutMs: 1500 } });
   await moveExampleGateways(server, GATEWAY_1, GATEWAY_2);
-  return { server, phone: await UdpPeer.bind(PHONE), gateway1: await ScriptedGateway.start(GATEWAY_1), gateway2: await ScriptedGateway.start(GATEWAY_2) };
+  return {
+    server,
+    phone: await UdpPeer.bind(PHONE),
+    gateway1: await ScriptedGateway.start(GATEWAY_1),
+    gateway2: await ScriptedGateway.start(GATEWAY_2),
+  };
 }
 
 async function stopRig(rig: Rig | undefined): Promise<void> {
@@ -132,7 +145,10 @@ describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`,
 
   it('takes its own Route off an initial INVITE before the gateway sees it (a phone with us as outbound proxy, RFC 3261 §16.4)', async () => {
     const call = invite(phone, server, '01144201234599');
-    const withOurRoute = call.invite.replace('\r\nMax-Forwards: 70', `\r\nRoute: <sip:${server.sip.address}:${server.sip.port};lr>\r\nMax-Forwards: 70`);
+    const withOurRoute = call.invite.replace(
+      '\r\nMax-Forwards: 70',
+      `\r\nRoute: <sip:${server.sip.address}:${server.sip.port};lr>\r\nMax-Forwards: 70`,
+    );
     expect(withOurRoute).toContain('Route: <sip:');
     phone.send(withOurRoute, server.sip);
     expect(statusOf(await finalFor(call))).toBe(200);
@@ -210,14 +226,18 @@ describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`,
     expect(statusOf(await phone.receive(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*CSeq: 1 CANCEL`)))).toBe(200);
     expect(statusOf(await finalFor(call))).toBe(487);
     const deadline = Date.now() + 1000;
-    while (gateway1.requests('CANCEL').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (gateway1.requests('CANCEL').length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     expect(gateway1.requests('CANCEL')).toHaveLength(1);
     expect(gateway2.requests('INVITE')).toHaveLength(0);
   });
 
   it('answers 404 when the caller has no group (no rule applies)', async () => {
     const call = invite(phone, server, '01144205555555');
-    const stranger = call.invite.replace(/From: "Phone 1001" <sip:1001@127\.0\.0\.1>/, 'From: <sip:stranger@127.0.0.1>');
+    const stranger = call.invite.replace(
+      /From: "Phone 1001" <sip:1001@127\.0\.0\.1>/,
+      'From: <sip:stranger@127.0.0.1>',
+    );
     phone.send(stranger, server.sip);
     const response = await finalFor(call);
     expect(statusOf(response)).toBe(404);
@@ -235,7 +255,8 @@ describe(`calls through the proxy (${testEngine} engine, real UDP on loopback)`,
     expect(statusOf(await finalFor(call))).toBe(487);
     const cancels = onDrachtio ? 1 : 2;
     const deadline = Date.now() + 2000;
-    while (gateway1.requests('CANCEL').length < cancels && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (gateway1.requests('CANCEL').length < cancels && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(gateway1.requests('CANCEL')).toHaveLength(cancels);
   });
@@ -310,7 +331,7 @@ describe('a gateway that does not answer', () => {
 });
 
 describe('the sip package traps, handled', () => {
-  it('keeps no state for ACKs (the package\'s proxy kept a context per ACK): stray ACKs leave nothing behind', async () => {
+  it("keeps no state for ACKs (the package's proxy kept a context per ACK): stray ACKs leave nothing behind", async () => {
     const rig = await startRig('127.0.0.44');
     try {
       const call = invite(rig.phone, rig.server, '01144200000002');
@@ -319,7 +340,8 @@ describe('the sip package traps, handled', () => {
       const engine = rig.server.server.engine;
       // drachtio-server relays the 200 before it tells us the proxy is done.
       const settled = Date.now() + 500;
-      while (engine.stats().invitesInProgress > 0 && Date.now() < settled) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (engine.stats().invitesInProgress > 0 && Date.now() < settled)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       expect(engine.stats().invitesInProgress).toBe(0);
       const before = engine.stats().clientTransactions;
       for (let i = 0; i < 200; i++) {
@@ -338,7 +360,7 @@ describe('the sip package traps, handled', () => {
   });
 
   // docs/engines.md "Where it differs" 6: drachtio-server forwards in-dialog requests itself (statelessly): our engine holds no transaction for the BYE.
-  it('forgets a BYE\'s client transaction after timer K (5 s over UDP), an INVITE\'s only after 32 s (drachtio-server: none of ours)', async () => {
+  it("forgets a BYE's client transaction after timer K (5 s over UDP), an INVITE's only after 32 s (drachtio-server: none of ours)", async () => {
     // A server of its own: other tests' transactions would expire meanwhile and move the count.
     const rig = await startRig('127.0.0.39');
     try {
@@ -372,7 +394,7 @@ describe('the sip package traps, handled', () => {
     }
   }, 10_000);
 
-  it('reaches a gateway on the proxy\'s own address at another port (sip.create() would take it for its own flow)', async () => {
+  it("reaches a gateway on the proxy's own address at another port (sip.create() would take it for its own flow)", async () => {
     const rig = await startRig(GATEWAY_1);
     try {
       const call = invite(rig.phone, rig.server, '01144200000001');
@@ -403,7 +425,10 @@ describe('the sip package traps, handled', () => {
     const closedAt = peer.closed().then(() => Date.now());
     const stoppedAt = Date.now();
     await server.close();
-    const closed = await Promise.race([closedAt, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1500))]);
+    const closed = await Promise.race([
+      closedAt,
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1500)),
+    ]);
     try {
       if (onDrachtio) expect(closed).toBeUndefined();
       else expect((closed ?? Infinity) - stoppedAt).toBeLessThan(1000);
@@ -420,7 +445,9 @@ describe('a gateway over TCP', () => {
     const gateway = await ScriptedGateway.startTcp('127.0.0.4');
     try {
       const db = new Database(server.storeFile);
-      db.exec("INSERT INTO dr_gateways (gwid, address) VALUES ('tcpgw', '127.0.0.4:5060;transport=tcp'); INSERT INTO dr_rules (groupid, prefix, gwlist) VALUES ('0', '0044', 'tcpgw')");
+      db.exec(
+        "INSERT INTO dr_gateways (gwid, address) VALUES ('tcpgw', '127.0.0.4:5060;transport=tcp'); INSERT INTO dr_rules (groupid, prefix, gwlist) VALUES ('0', '0044', 'tcpgw')",
+      );
       db.close();
       expect((await server.server.reload()).ok).toBe(true);
 

@@ -75,144 +75,179 @@ function tablesToRun(): Tables[] {
 }
 
 // Without OpenSIPS's tree the operator's-tables runs are left out; the title of the first says so.
-describe.each(tablesToRun())(`realtime write-back on $name${opensipsMissing ? ` (operator's tables skipped: ${opensipsMissing})` : ''}`, ({ kind, prepare }) => {
-  let scratch: ScratchDatabase;
-  let captured: CapturedLog;
-  let server: TestServer;
-  let phone: RegisteringPhone;
-  let caller: UdpPeer;
+describe.each(tablesToRun())(
+  `realtime write-back on $name${opensipsMissing ? ` (operator's tables skipped: ${opensipsMissing})` : ''}`,
+  ({ kind, prepare }) => {
+    let scratch: ScratchDatabase;
+    let captured: CapturedLog;
+    let server: TestServer;
+    let phone: RegisteringPhone;
+    let caller: UdpPeer;
 
-  const row = async (name: string) => (await scratch.exec(`SELECT ${ROW_COLUMNS} FROM sippeers WHERE name = ?`, [name]))[0] ?? {};
-  const drouter = (...args: string[]): Promise<Finished> => runDrouter([...args, '--url', server.server.adminUrl], { DROUTER_STORE__URL: scratch.url }).finished;
-  const truncationLines = () => captured.lines.filter((line) => String(line.msg).startsWith('sippeers.'));
+    const row = async (name: string) =>
+      (await scratch.exec(`SELECT ${ROW_COLUMNS} FROM sippeers WHERE name = ?`, [name]))[0] ?? {};
+    const drouter = (...args: string[]): Promise<Finished> =>
+      runDrouter([...args, '--url', server.server.adminUrl], { DROUTER_STORE__URL: scratch.url }).finished;
+    const truncationLines = () => captured.lines.filter((line) => String(line.msg).startsWith('sippeers.'));
 
-  /** REGISTER with credentials, a Contact and a User-Agent of the test's choosing. */
-  async function register(user: string, password: string, contact: string, userAgent: string): Promise<string | undefined> {
-    const challenge = challengesOf(await phone.send(phone.request(user))).find((c) => c.algorithm === 'MD5');
-    if (!challenge) throw new Error('no MD5 challenge');
-    const request = phone.request(user, [phone.authorization(user, password, challenge), `Contact: <${contact}>`, 'Expires: 300']);
-    return phone.send(request.replace('User-Agent: Zoiper rv2.10', `User-Agent: ${userAgent}`));
-  }
+    /** REGISTER with credentials, a Contact and a User-Agent of the test's choosing. */
+    async function register(
+      user: string,
+      password: string,
+      contact: string,
+      userAgent: string,
+    ): Promise<string | undefined> {
+      const challenge = challengesOf(await phone.send(phone.request(user))).find((c) => c.algorithm === 'MD5');
+      if (!challenge) throw new Error('no MD5 challenge');
+      const request = phone.request(user, [
+        phone.authorization(user, password, challenge),
+        `Contact: <${contact}>`,
+        'Expires: 300',
+      ]);
+      return phone.send(request.replace('User-Agent: Zoiper rv2.10', `User-Agent: ${userAgent}`));
+    }
 
-  beforeAll(async () => {
-    scratch = await kind.create('writeback');
-    await prepare?.(scratch);
-    captured = captureLog();
-    server = await startTestServer(SERVER, { store: { url: scratch.url }, registrar: { rtcachefriends: true } }, captured.log);
-    phone = new RegisteringPhone(await UdpPeer.bind(PHONE), server.sip);
-    caller = await UdpPeer.bind(CALLER);
-  });
-
-  afterAll(async () => {
-    phone?.peer.close();
-    caller?.close();
-    await server?.close();
-    await scratch?.drop();
-  });
-
-  it("has Asterisk's sizes: fullcontact 80, useragent 255 (MariaDB in strict mode refuses longer values)", async () => {
-    if (kind.name === 'mysql') {
-      const sizes = await scratch.exec(
-        "SELECT COLUMN_NAME AS name, CHARACTER_MAXIMUM_LENGTH AS size FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'sippeers' AND COLUMN_NAME IN ('fullcontact', 'useragent') ORDER BY COLUMN_NAME",
+    beforeAll(async () => {
+      scratch = await kind.create('writeback');
+      await prepare?.(scratch);
+      captured = captureLog();
+      server = await startTestServer(
+        SERVER,
+        { store: { url: scratch.url }, registrar: { rtcachefriends: true } },
+        captured.log,
       );
-      expect(sizes.map(({ name, size }) => [name, Number(size)])).toEqual([
-        ['fullcontact', 80],
-        ['useragent', 255],
-      ]);
-      const [mode] = await scratch.exec('SELECT @@GLOBAL.sql_mode AS mode');
-      expect(String(mode?.mode)).toMatch(/STRICT_(TRANS|ALL)_TABLES/);
-    } else {
-      const declared = await scratch.exec("SELECT name, type FROM pragma_table_info('sippeers') WHERE name IN ('fullcontact', 'useragent') ORDER BY name");
-      expect(declared.map(({ name, type }) => [name, String(type).toLowerCase()])).toEqual([
-        ['fullcontact', 'varchar(80)'],
-        ['useragent', 'varchar(255)'],
-      ]);
-    }
-  });
+      phone = new RegisteringPhone(await UdpPeer.bind(PHONE), server.sip);
+      caller = await UdpPeer.bind(CALLER);
+    });
 
-  it('registers a 300-character Contact and a 400-character User-Agent: 200, the binding whole, the row shortened (MariaDB) or whole (SQLite), lastms 0, one warning per column', async () => {
-    const contact = longContact(phone.peer.address.port);
-    expect((await row('1001')).lastms).toBeNull();
-    const ok = await register('1001', 'secret1001', contact, USER_AGENT);
-    expect(statusOf(ok), ok).toBe(200);
-    expect(ok).toContain(`<${contact}>;expires=`);
+    afterAll(async () => {
+      phone?.peer.close();
+      caller?.close();
+      await server?.close();
+      await scratch?.drop();
+    });
 
-    const written = await row('1001');
-    expect(written).toMatchObject({ ipaddr: PHONE, port: phone.peer.address.port, lastms: 0 });
-    if (kind.name === 'mysql') {
-      expect(written).toMatchObject({ fullcontact: `sip:1001@${PHONE}:${phone.peer.address.port};transport=udp`, useragent: USER_AGENT.slice(0, 255) });
-      expect(truncationLines().map(({ peer, column, length, size }) => ({ peer, column, length, size }))).toEqual([
-        { peer: '1001', column: 'fullcontact', length: 300, size: 80 },
-        { peer: '1001', column: 'useragent', length: 400, size: 255 },
-      ]);
-      expect(truncationLines()[0]?.msg).toBe("sippeers.fullcontact of peer 1001: 300 characters do not fit the column's 80; the row holds a shortened copy, the registration keeps the whole value");
-    } else {
-      expect(written).toMatchObject({ fullcontact: contact, useragent: USER_AGENT });
-      expect(truncationLines()).toEqual([]);
-    }
+    it("has Asterisk's sizes: fullcontact 80, useragent 255 (MariaDB in strict mode refuses longer values)", async () => {
+      if (kind.name === 'mysql') {
+        const sizes = await scratch.exec(
+          "SELECT COLUMN_NAME AS name, CHARACTER_MAXIMUM_LENGTH AS size FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'sippeers' AND COLUMN_NAME IN ('fullcontact', 'useragent') ORDER BY COLUMN_NAME",
+        );
+        expect(sizes.map(({ name, size }) => [name, Number(size)])).toEqual([
+          ['fullcontact', 80],
+          ['useragent', 255],
+        ]);
+        const [mode] = await scratch.exec('SELECT @@GLOBAL.sql_mode AS mode');
+        expect(String(mode?.mode)).toMatch(/STRICT_(TRANS|ALL)_TABLES/);
+      } else {
+        const declared = await scratch.exec(
+          "SELECT name, type FROM pragma_table_info('sippeers') WHERE name IN ('fullcontact', 'useragent') ORDER BY name",
+        );
+        expect(declared.map(({ name, type }) => [name, String(type).toLowerCase()])).toEqual([
+          ['fullcontact', 'varchar(80)'],
+          ['useragent', 'varchar(255)'],
+        ]);
+      }
+    });
 
-    // A refresh cuts the same values again, and says nothing more.
-    const warnings = truncationLines().length;
-    expect(statusOf(await register('1001', 'secret1001', contact, USER_AGENT))).toBe(200);
-    expect(truncationLines()).toHaveLength(warnings);
-  });
+    it('registers a 300-character Contact and a 400-character User-Agent: 200, the binding whole, the row shortened (MariaDB) or whole (SQLite), lastms 0, one warning per column', async () => {
+      const contact = longContact(phone.peer.address.port);
+      expect((await row('1001')).lastms).toBeNull();
+      const ok = await register('1001', 'secret1001', contact, USER_AGENT);
+      expect(statusOf(ok), ok).toBe(200);
+      expect(ok).toContain(`<${contact}>;expires=`);
 
-  // On drachtio, what drachtio-server 0.9.4 makes of it: it copies each proxy destination into a char[URI_LEN]
-  // (drachtio.h:114, URI_LEN 256) with strncpy(…, URI_LEN - 1) (sip-proxy-controller.hpp:351), so a destination
-  // of more than 255 characters goes cut to its first 255, both as next hop and as Request-URI (docs/engines.md, "The
-  // drachtio engine", 14). Asserted, not skipped: a drachtio-server that stops cutting fails this case.
-  it('reaches the phone at its whole Contact when a trusted caller calls it (through drachtio-server: its first 255 characters)', async () => {
-    const contact = longContact(phone.peer.address.port);
-    const { port } = caller.address;
-    const callId = `writeback-${Date.now()}@${CALLER}`;
-    caller.send(
-      sipRequest([
-        `INVITE sip:1001@${server.sip.address} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${CALLER}:${port};branch=z9hG4bK-writeback-${Date.now()}`,
-        'Max-Forwards: 70',
-        `From: <sip:pbx@${CALLER}>;tag=writeback`,
-        `To: <sip:1001@${server.sip.address}>`,
-        `Call-ID: ${callId}`,
-        'CSeq: 1 INVITE',
-        `Contact: <sip:pbx@${CALLER}:${port}>`,
-      ]),
-      server.sip,
-    );
-    const atPhone = await phone.peer.receive(new RegExp(`Call-ID: ${callId.replaceAll('.', '\\.')}`), 3000);
-    const requestUri = testEngine === 'native' ? contact : contact.slice(0, DRACHTIO_DESTINATION_CHARS);
-    expect(atPhone?.split('\r\n')[0]).toBe(`INVITE ${requestUri} SIP/2.0`);
-  });
+      const written = await row('1001');
+      expect(written).toMatchObject({ ipaddr: PHONE, port: phone.peer.address.port, lastms: 0 });
+      if (kind.name === 'mysql') {
+        expect(written).toMatchObject({
+          fullcontact: `sip:1001@${PHONE}:${phone.peer.address.port};transport=udp`,
+          useragent: USER_AGENT.slice(0, 255),
+        });
+        expect(truncationLines().map(({ peer, column, length, size }) => ({ peer, column, length, size }))).toEqual([
+          { peer: '1001', column: 'fullcontact', length: 300, size: 80 },
+          { peer: '1001', column: 'useragent', length: 400, size: 255 },
+        ]);
+        expect(truncationLines()[0]?.msg).toBe(
+          "sippeers.fullcontact of peer 1001: 300 characters do not fit the column's 80; the row holds a shortened copy, the registration keeps the whole value",
+        );
+      } else {
+        expect(written).toMatchObject({ fullcontact: contact, useragent: USER_AGENT });
+        expect(truncationLines()).toEqual([]);
+      }
 
-  it("drouter peers shows a static peer at its host and port (5060 when the row has none), as sip show peers does", async () => {
-    await scratch.exec("INSERT INTO sippeers (name, host, type, port, context) VALUES ('trunk1', ?, 'peer', 5070, 'from-trunk'), ('trunk2', 'sbc.example.net', 'peer', NULL, 'from-trunk')", [STATIC_HOST]);
-    const peers = await drouter('peers');
-    expect(peers.stderr).toBe('');
-    expect(peers.code).toBe(0);
-    expect(peers.stdout).toMatch(new RegExp(`^\\s*trunk1\\s+${STATIC_HOST.replaceAll('.', '\\.')}\\s+5070\\s+unmonitored\\s+yes$`, 'm'));
-    expect(peers.stdout).toMatch(/^\s*trunk2\s+sbc\.example\.net\s+5060\s+unmonitored\s+yes$/m);
-    expect(peers.stdout).toMatch(new RegExp(`^\\s*1001\\s+${PHONE.replaceAll('.', '\\.')}\\s+D\\s+${phone.peer.address.port}\\s+registered\\s+yes$`, 'm'));
-    expect(peers.stdout).toMatch(/^\s*1002\s+\(Unspecified\)\s+D\s+0\s+unregistered\s+yes$/m);
-  });
+      // A refresh cuts the same values again, and says nothing more.
+      const warnings = truncationLines().length;
+      expect(statusOf(await register('1001', 'secret1001', contact, USER_AGENT))).toBe(200);
+      expect(truncationLines()).toHaveLength(warnings);
+    });
 
-  it('drouter peer NAME --prune drops the cached peer (rtcachefriends): a changed secret counts at once', async () => {
-    const contact = `sip:1002@${PHONE}:${phone.peer.address.port}`;
-    expect(statusOf(await register('1002', 'secret1002', contact, 'Zoiper rv2.10'))).toBe(200);
-    await scratch.exec("UPDATE sippeers SET secret = 'renewed1002' WHERE name = '1002'");
-    // The cached copy still has the old secret.
-    expect(statusOf(await register('1002', 'renewed1002', contact, 'Zoiper rv2.10'))).toBe(401);
+    // On drachtio, what drachtio-server 0.9.4 makes of it: it copies each proxy destination into a char[URI_LEN]
+    // (drachtio.h:114, URI_LEN 256) with strncpy(…, URI_LEN - 1) (sip-proxy-controller.hpp:351), so a destination
+    // of more than 255 characters goes cut to its first 255, both as next hop and as Request-URI (docs/engines.md, "The
+    // drachtio engine", 14). Asserted, not skipped: a drachtio-server that stops cutting fails this case.
+    it('reaches the phone at its whole Contact when a trusted caller calls it (through drachtio-server: its first 255 characters)', async () => {
+      const contact = longContact(phone.peer.address.port);
+      const { port } = caller.address;
+      const callId = `writeback-${Date.now()}@${CALLER}`;
+      caller.send(
+        sipRequest([
+          `INVITE sip:1001@${server.sip.address} SIP/2.0`,
+          `Via: SIP/2.0/UDP ${CALLER}:${port};branch=z9hG4bK-writeback-${Date.now()}`,
+          'Max-Forwards: 70',
+          `From: <sip:pbx@${CALLER}>;tag=writeback`,
+          `To: <sip:1001@${server.sip.address}>`,
+          `Call-ID: ${callId}`,
+          'CSeq: 1 INVITE',
+          `Contact: <sip:pbx@${CALLER}:${port}>`,
+        ]),
+        server.sip,
+      );
+      const atPhone = await phone.peer.receive(new RegExp(`Call-ID: ${callId.replaceAll('.', '\\.')}`), 3000);
+      const requestUri = testEngine === 'native' ? contact : contact.slice(0, DRACHTIO_DESTINATION_CHARS);
+      expect(atPhone?.split('\r\n')[0]).toBe(`INVITE ${requestUri} SIP/2.0`);
+    });
 
-    const pruned = await drouter('peer', '1002', '--prune');
-    expect(pruned.stderr).toBe('');
-    expect(pruned.code).toBe(0);
-    expect(pruned.stdout).toBe('peer 1002: cached copy dropped; the next lookup reads its sippeers row\n');
-    expect(statusOf(await register('1002', 'renewed1002', contact, 'Zoiper rv2.10'))).toBe(200);
+    it('drouter peers shows a static peer at its host and port (5060 when the row has none), as sip show peers does', async () => {
+      await scratch.exec(
+        "INSERT INTO sippeers (name, host, type, port, context) VALUES ('trunk1', ?, 'peer', 5070, 'from-trunk'), ('trunk2', 'sbc.example.net', 'peer', NULL, 'from-trunk')",
+        [STATIC_HOST],
+      );
+      const peers = await drouter('peers');
+      expect(peers.stderr).toBe('');
+      expect(peers.code).toBe(0);
+      expect(peers.stdout).toMatch(
+        new RegExp(`^\\s*trunk1\\s+${STATIC_HOST.replaceAll('.', '\\.')}\\s+5070\\s+unmonitored\\s+yes$`, 'm'),
+      );
+      expect(peers.stdout).toMatch(/^\s*trunk2\s+sbc\.example\.net\s+5060\s+unmonitored\s+yes$/m);
+      expect(peers.stdout).toMatch(
+        new RegExp(
+          `^\\s*1001\\s+${PHONE.replaceAll('.', '\\.')}\\s+D\\s+${phone.peer.address.port}\\s+registered\\s+yes$`,
+          'm',
+        ),
+      );
+      expect(peers.stdout).toMatch(/^\s*1002\s+\(Unspecified\)\s+D\s+0\s+unregistered\s+yes$/m);
+    });
 
-    // Never looked up, so never cached (GET /peers looks up every dynamic peer, and caches it).
-    const nothing = await drouter('peer', 'nobody', '--prune');
-    expect(nothing.code).toBe(1);
-    expect(nothing.stderr).toContain('DROUTER_ERR_NOT_FOUND: no cached peer named "nobody": nothing to prune');
-  });
-});
+    it('drouter peer NAME --prune drops the cached peer (rtcachefriends): a changed secret counts at once', async () => {
+      const contact = `sip:1002@${PHONE}:${phone.peer.address.port}`;
+      expect(statusOf(await register('1002', 'secret1002', contact, 'Zoiper rv2.10'))).toBe(200);
+      await scratch.exec("UPDATE sippeers SET secret = 'renewed1002' WHERE name = '1002'");
+      // The cached copy still has the old secret.
+      expect(statusOf(await register('1002', 'renewed1002', contact, 'Zoiper rv2.10'))).toBe(401);
+
+      const pruned = await drouter('peer', '1002', '--prune');
+      expect(pruned.stderr).toBe('');
+      expect(pruned.code).toBe(0);
+      expect(pruned.stdout).toBe('peer 1002: cached copy dropped; the next lookup reads its sippeers row\n');
+      expect(statusOf(await register('1002', 'renewed1002', contact, 'Zoiper rv2.10'))).toBe(200);
+
+      // Never looked up, so never cached (GET /peers looks up every dynamic peer, and caches it).
+      const nothing = await drouter('peer', 'nobody', '--prune');
+      expect(nothing.code).toBe(1);
+      expect(nothing.stderr).toContain('DROUTER_ERR_NOT_FOUND: no cached peer named "nobody": nothing to prune');
+    });
+  },
+);
 
 const REDIS_URL = process.env.DROUTER_TEST_REDIS_URL;
 
@@ -255,7 +290,9 @@ describeUnless(redisMissing())('drouter peer NAME --prune on a pair sharing Redi
     expect(statusOf(await phoneOfA.register('1004', 'secret1004'))).toBe(200);
     await scratch.exec("UPDATE sippeers SET secret = 'renewed1004' WHERE name = '1004'");
     expect(statusOf(await phoneOfA.register('1004', 'renewed1004'))).toBe(401);
-    const pruned = await runDrouter(['peer', '1004', '--prune', '--json', '--url', b.server.adminUrl], { DROUTER_STORE__URL: scratch.url }).finished;
+    const pruned = await runDrouter(['peer', '1004', '--prune', '--json', '--url', b.server.adminUrl], {
+      DROUTER_STORE__URL: scratch.url,
+    }).finished;
     expect(pruned.code).toBe(0);
     expect(JSON.parse(pruned.stdout)).toEqual({ name: '1004', pruned: true });
     expect(statusOf(await phoneOfA.register('1004', 'renewed1004'))).toBe(200);

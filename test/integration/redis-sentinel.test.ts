@@ -14,7 +14,17 @@ import { waitFor } from '../support/wait-for.js';
 const NAME = 'drouter-test';
 
 function binding(aor: string, contact: string): Binding {
-  return { aor, contact, expiresAt: Date.now() + 3_600_000, callId: `call-${aor}`, cseq: 1, q: 1, source: { address: '192.0.2.10', port: 5060, transport: 'udp' }, userAgent: undefined, contactParams: '' };
+  return {
+    aor,
+    contact,
+    expiresAt: Date.now() + 3_600_000,
+    callId: `call-${aor}`,
+    cseq: 1,
+    q: 1,
+    source: { address: '192.0.2.10', port: 5060, transport: 'udp' },
+    userAgent: undefined,
+    contactParams: '',
+  };
 }
 
 /**
@@ -23,7 +33,9 @@ function binding(aor: string, contact: string): Binding {
  * processes on 127.0.0.1: a primary, a replica, three sentinels (quorum 2,
  * the primary called down after 1 s).
  */
-describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine in it: run once, with the native suite'))('the cache through Redis Sentinel', () => {
+describeUnless(
+  redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine in it: run once, with the native suite'),
+)('the cache through Redis Sentinel', () => {
   let group: SentinelGroup;
   let primary: PrivateRedis;
   let replica: PrivateRedis;
@@ -33,7 +45,14 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine 
     group = await SentinelGroup.start(NAME, 1);
     primary = group.primary;
     replica = group.replicas[0] as PrivateRedis;
-    const config = configSchema.parse({ cache: { url: 'redis://unused-with-sentinels:1/0', sentinels: group.sentinelAddresses, sentinelName: NAME, keyPrefix: 'sentinel-test:' } });
+    const config = configSchema.parse({
+      cache: {
+        url: 'redis://unused-with-sentinels:1/0',
+        sentinels: group.sentinelAddresses,
+        sentinelName: NAME,
+        keyPrefix: 'sentinel-test:',
+      },
+    });
     cache = await openCache(config.cache.url, cacheOptions(config.cache));
   }, 60_000);
 
@@ -43,17 +62,27 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine 
   });
 
   it('refuses a sentinel list without a redis:// URL, and names the sentinels when none answers', async () => {
-    expect(configSchema.safeParse({ cache: { url: 'memory', sentinels: ['127.0.0.1:26379'] } }).error?.issues[0]).toMatchObject({ path: ['cache', 'url'] });
+    expect(
+      configSchema.safeParse({ cache: { url: 'memory', sentinels: ['127.0.0.1:26379'] } }).error?.issues[0],
+    ).toMatchObject({ path: ['cache', 'url'] });
     expect(configSchema.safeParse({ cache: { url: 'redis://x:1/0', sentinels: ['127.0.0.1'] } }).success).toBe(false);
     const nobody = await freePort();
-    const refused = openCache('redis://unused:1/0', { sentinels: [{ host: '127.0.0.1', port: nobody }], sentinelName: NAME });
-    await expect(refused).rejects.toMatchObject({ code: 'DROUTER_ERR_CACHE_UNAVAILABLE', message: expect.stringContaining(`through Redis Sentinels 127.0.0.1:${nobody} (primary "${NAME}")`) });
+    const refused = openCache('redis://unused:1/0', {
+      sentinels: [{ host: '127.0.0.1', port: nobody }],
+      sentinelName: NAME,
+    });
+    await expect(refused).rejects.toMatchObject({
+      code: 'DROUTER_ERR_CACHE_UNAVAILABLE',
+      message: expect.stringContaining(`through Redis Sentinels 127.0.0.1:${nobody} (primary "${NAME}")`),
+    });
   });
 
   it('with cache.waitReplicas 1, a binding write returns once the replica holds it', async () => {
     const acked = await openCache(primary.url, { keyPrefix: 'sentinel-test:', waitReplicas: 1, waitTimeoutMs: 2000 });
     try {
-      expect(await acked.swapBindings('2001', [], [binding('2001', 'sip:2001@192.0.2.20:5060')], 60_000)).toBe('swapped');
+      expect(await acked.swapBindings('2001', [], [binding('2001', 'sip:2001@192.0.2.20:5060')], 60_000)).toBe(
+        'swapped',
+      );
       const onReplica = new Redis(replica.port, '127.0.0.1');
       expect(await onReplica.get('sentinel-test:bindings:2001')).toContain('sip:2001@192.0.2.20:5060');
       onReplica.disconnect();
@@ -74,9 +103,17 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine 
     const killedAt = Date.now();
     const after = [binding('1002', 'sip:1002@192.0.2.11:5060')];
     // Writes fail at once during the failover (no queue: the registrar answers 503), then go to the new primary.
-    await waitFor('a write after the failover', 30_000, async () => ((await cache.swapBindings('1002', [], after, 60_000).catch(() => undefined)) === 'swapped' ? true : undefined), { pollMs: 100 });
+    await waitFor(
+      'a write after the failover',
+      30_000,
+      async () =>
+        (await cache.swapBindings('1002', [], after, 60_000).catch(() => undefined)) === 'swapped' ? true : undefined,
+      { pollMs: 100 },
+    );
     const outageMs = Date.now() - killedAt;
-    console.log(`Redis Sentinel failover seen by the cache: ${outageMs} ms from the primary killed to the first write to the promoted replica`);
+    console.log(
+      `Redis Sentinel failover seen by the cache: ${outageMs} ms from the primary killed to the first write to the promoted replica`,
+    );
     expect(outageMs).toBeLessThan(20_000);
 
     expect((await cache.getBindings('1001')).map((b) => b.contact)).toEqual(['sip:1001@192.0.2.10:5060']);
@@ -87,16 +124,34 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine 
   }, 60_000);
 
   it('with cache.waitReplicas 1 and no replica left (the promoted one stands alone), a binding write fails as an outage (the REGISTER gets 503), and so does a lease claim', async () => {
-    const config = configSchema.parse({ cache: { url: 'redis://unused:1/0', sentinels: group.sentinelAddresses, sentinelName: NAME, keyPrefix: 'sentinel-test:', waitReplicas: 1, waitTimeoutMs: 300 } });
+    const config = configSchema.parse({
+      cache: {
+        url: 'redis://unused:1/0',
+        sentinels: group.sentinelAddresses,
+        sentinelName: NAME,
+        keyPrefix: 'sentinel-test:',
+        waitReplicas: 1,
+        waitTimeoutMs: 300,
+      },
+    });
     const acked = await openCache(config.cache.url, cacheOptions(config.cache));
     try {
       const write = acked.swapBindings('2002', [], [binding('2002', 'sip:2002@192.0.2.21:5060')], 60_000);
-      await expect(write).rejects.toMatchObject({ code: 'DROUTER_ERR_CACHE_UNAVAILABLE', message: expect.stringContaining('0 of the 1 replica of cache.waitReplicas acknowledged the write within 300 ms') });
+      await expect(write).rejects.toMatchObject({
+        code: 'DROUTER_ERR_CACHE_UNAVAILABLE',
+        message: expect.stringContaining(
+          '0 of the 1 replica of cache.waitReplicas acknowledged the write within 300 ms',
+        ),
+      });
       // A lease claim no replica holds does not count either: a later promotion could not know of it.
-      await expect(acked.claimLease('leader', 'node-a', 3000)).rejects.toMatchObject({ message: expect.stringContaining('did not answer claimLease: 0 of the 1 replica') });
+      await expect(acked.claimLease('leader', 'node-a', 3000)).rejects.toMatchObject({
+        message: expect.stringContaining('did not answer claimLease: 0 of the 1 replica'),
+      });
     } finally {
       await acked.close();
     }
-    expect(configSchema.safeParse({ cache: { url: 'memory', waitReplicas: 1 } }).error?.issues[0]).toMatchObject({ path: ['cache', 'waitReplicas'] });
+    expect(configSchema.safeParse({ cache: { url: 'memory', waitReplicas: 1 } }).error?.issues[0]).toMatchObject({
+      path: ['cache', 'waitReplicas'],
+    });
   });
 });

@@ -6,7 +6,13 @@ import { startTestServer, type TestServer, testEngine } from '../support/drouter
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { captureLog } from '../support/log-capture.js';
 import { databaseKinds, MYSQL_TEST_URL } from '../support/databases.js';
-import { challengesOf, peerRow, RegisteringPhone, statusOf, withRequestDetailsHidden } from '../support/registering-phone.js';
+import {
+  challengesOf,
+  peerRow,
+  RegisteringPhone,
+  statusOf,
+  withRequestDetailsHidden,
+} from '../support/registering-phone.js';
 import { sipRequest, UdpPeer } from '../support/udp-peer.js';
 
 const PHONE = '127.0.0.51';
@@ -18,7 +24,9 @@ const ASTERISK = '127.0.0.52';
  */
 const VARIANTS: { cache: string; store: 'sqlite' | 'mysql' }[] = [
   { cache: 'memory', store: 'sqlite' },
-  ...(process.env.DROUTER_TEST_REDIS_URL ? [{ cache: process.env.DROUTER_TEST_REDIS_URL, store: 'sqlite' as const }] : []),
+  ...(process.env.DROUTER_TEST_REDIS_URL
+    ? [{ cache: process.env.DROUTER_TEST_REDIS_URL, store: 'sqlite' as const }]
+    : []),
   ...(MYSQL_TEST_URL ? [{ cache: 'memory', store: 'mysql' as const }] : []),
 ];
 
@@ -36,7 +44,6 @@ async function clearRegistrarKeys(url: string): Promise<void> {
     redis.disconnect();
   }
 }
-
 
 let inviteNumber = 0;
 
@@ -56,7 +63,8 @@ function inviteFromAsterisk(asterisk: UdpPeer, proxy: string, user: string): str
 }
 
 /** fail2ban's filter.d/asterisk.conf failregex for chan_sip registrations (the message part). */
-const FAIL2BAN_ASTERISK = /^Registration from '[^']*' failed for '(?<host>[\d.]+)(?::\d+)?' - (?:Wrong password|Username\/auth name mismatch|No matching peer found|Not a local domain|Device does not match ACL|Peer is not supposed to register|ACL error \(permit\/deny\))$/;
+const FAIL2BAN_ASTERISK =
+  /^Registration from '[^']*' failed for '(?<host>[\d.]+)(?::\d+)?' - (?:Wrong password|Username\/auth name mismatch|No matching peer found|Not a local domain|Device does not match ACL|Peer is not supposed to register|ACL error \(permit\/deny\))$/;
 
 interface Rig {
   server: TestServer;
@@ -72,12 +80,20 @@ interface Rig {
 
 const COLUMNS = 'ipaddr, port, regseconds, fullcontact, useragent, defaultuser, regserver, lastms';
 
-async function startRig(address: string, overrides: Record<string, unknown>, store: 'sqlite' | 'mysql' = 'sqlite'): Promise<Rig> {
+async function startRig(
+  address: string,
+  overrides: Record<string, unknown>,
+  store: 'sqlite' | 'mysql' = 'sqlite',
+): Promise<Rig> {
   const mysqlKind = databaseKinds().find((kind) => kind.name === 'mysql');
   const scratch = store === 'mysql' && mysqlKind ? await mysqlKind.create('registrar') : undefined;
   if (store === 'mysql' && !scratch) throw new Error('the MariaDB variant needs DROUTER_TEST_MYSQL_URL');
   const captured = captureLog();
-  const server = await startTestServer(address, scratch ? { ...overrides, store: { url: scratch.url } } : overrides, captured.log);
+  const server = await startTestServer(
+    address,
+    scratch ? { ...overrides, store: { url: scratch.url } } : overrides,
+    captured.log,
+  );
   const udp = await UdpPeer.bind(PHONE);
   const asterisk = await UdpPeer.bind(ASTERISK);
   return {
@@ -117,7 +133,14 @@ describe.each(VARIANTS)(`registrar on the ${testEngine} engine (store $store, ca
 
   beforeAll(async () => {
     await clearRegistrarKeys(cache);
-    rig = await startRig('127.0.0.50', { cache: { url: cache }, registrar: { minExpiresSeconds: 0, sweepIntervalMs: 200, algorithms: ['SHA-256', 'MD5'] } }, store);
+    rig = await startRig(
+      '127.0.0.50',
+      {
+        cache: { url: cache },
+        registrar: { minExpiresSeconds: 0, sweepIntervalMs: 200, algorithms: ['SHA-256', 'MD5'] },
+      },
+      store,
+    );
   });
   afterAll(() => rig?.close());
 
@@ -139,7 +162,13 @@ describe.each(VARIANTS)(`registrar on the ${testEngine} engine (store $store, ca
       expect(statusOf(ok)).toBe(200);
       expect(ok).toMatch(new RegExp(`Contact:\\s*<sip:1001@${PHONE}:${port}>;expires=(300|299)`));
       const written = await row('1001');
-      expect(written).toMatchObject({ ipaddr: PHONE, port, fullcontact: `sip:1001@${PHONE}:${port}`, useragent: 'Zoiper rv2.10', defaultuser: '1001' });
+      expect(written).toMatchObject({
+        ipaddr: PHONE,
+        port,
+        fullcontact: `sip:1001@${PHONE}:${port}`,
+        useragent: 'Zoiper rv2.10',
+        defaultuser: '1001',
+      });
       expect(Number(written.regseconds)).toBeGreaterThanOrEqual(Math.floor(before / 1000) + 299);
       expect(Number(written.regseconds)).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 301);
     });
@@ -180,16 +209,26 @@ describe.each(VARIANTS)(`registrar on the ${testEngine} engine (store $store, ca
     const rowBefore = await row('1002');
     expect(statusOf(await rig.phone.send(rig.phone.request('1002', [qopless])))).toBe(401);
     const attacker = new RegisteringPhone(rig.phone.peer, rig.server.sip);
-    expect(statusOf(await attacker.send(attacker.request('1002', [qopless, 'Contact: <sip:1002@127.0.0.66:5099>'])))).toBe(401);
+    expect(
+      statusOf(await attacker.send(attacker.request('1002', [qopless, 'Contact: <sip:1002@127.0.0.66:5099>']))),
+    ).toBe(401);
     expect(await row('1002')).toEqual(rowBefore);
-    expect(rig.logMessages().at(-1)).toMatch(/^Registration from '<sip:1002@[^>]+>' failed for '[\d.]+:\d+' - Wrong password$/);
+    expect(rig.logMessages().at(-1)).toMatch(
+      /^Registration from '<sip:1002@[^>]+>' failed for '[\d.]+:\d+' - Wrong password$/,
+    );
   });
 
   it('answers 403 when the digest user is not the To user', async () => {
     const challenge = challengesOf(await rig.phone.send(rig.phone.request('1003')))[1];
     if (!challenge) throw new Error('no challenge');
-    expect(statusOf(await rig.phone.send(rig.phone.request('1003', [rig.phone.authorization('1004', 'secret1004', challenge)])))).toBe(403);
-    expect(rig.logMessages().at(-1)).toMatch(/^Registration from '<sip:1003@[^>]+>' failed for '[\d.]+:\d+' - Username\/auth name mismatch$/);
+    expect(
+      statusOf(
+        await rig.phone.send(rig.phone.request('1003', [rig.phone.authorization('1004', 'secret1004', challenge)])),
+      ),
+    ).toBe(403);
+    expect(rig.logMessages().at(-1)).toMatch(
+      /^Registration from '<sip:1003@[^>]+>' failed for '[\d.]+:\d+' - Username\/auth name mismatch$/,
+    );
   });
 
   it('reads the sippeers row every time without rtcachefriends: a changed secret counts at once', async () => {
@@ -209,7 +248,8 @@ describe.each(VARIANTS)(`registrar on the ${testEngine} engine (store $store, ca
 
   it('counts registrations by result, and the AoRs with bindings, in /metrics (1004 has the secret an earlier test gave it)', async () => {
     const scrape = async () => parseExposition(await (await fetch(`${rig.server.server.adminUrl}/metrics`)).text());
-    const count = (families: Awaited<ReturnType<typeof scrape>>, result: string) => sampleValue(families, 'sipdr_registrations_total', { result }) ?? 0;
+    const count = (families: Awaited<ReturnType<typeof scrape>>, result: string) =>
+      sampleValue(families, 'sipdr_registrations_total', { result }) ?? 0;
     expect(statusOf(await rig.phone.register('1004', 'renewed1004', ['Expires: 0']))).toBe(200);
     const before = await scrape();
     const first = await rig.phone.register('1004', 'renewed1004', ['Expires: 300']);
@@ -220,14 +260,27 @@ describe.each(VARIANTS)(`registrar on the ${testEngine} engine (store $store, ca
     expect(statusOf(await rig.phone.register('1004', 'wrong'))).toBe(401);
     expect(statusOf(await rig.phone.register('1004', 'renewed1004', ['Expires: 0']))).toBe(200);
     const after = await scrape();
-    expect(['challenged', 'registered', 'refreshed', 'failed', 'unregistered'].map((result) => count(after, result) - count(before, result))).toEqual([4, 1, 1, 1, 1]);
+    expect(
+      ['challenged', 'registered', 'refreshed', 'failed', 'unregistered'].map(
+        (result) => count(after, result) - count(before, result),
+      ),
+    ).toEqual([4, 1, 1, 1, 1]);
   });
 
   it('unregisters with Expires: 0 and clears exactly the columns chan_sip clears', async () => {
     const ok = await rig.phone.register('1001', 'secret1001', ['Expires: 0']);
     expect(statusOf(ok)).toBe(200);
     expect(ok).not.toMatch(/^Contact:/im);
-    expect(await row('1001')).toEqual({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1001', regserver: '', lastms: 0 });
+    expect(await row('1001')).toEqual({
+      ipaddr: '',
+      port: 0,
+      regseconds: 0,
+      fullcontact: '',
+      useragent: '',
+      defaultuser: '1001',
+      regserver: '',
+      lastms: 0,
+    });
   });
 
   it('removes every binding of the peer with Contact: * and Expires: 0, and clears the row', async () => {
@@ -243,32 +296,56 @@ describe.each(VARIANTS)(`registrar on the ${testEngine} engine (store $store, ca
 
   it('lets a short registration expire on its own and clears the row, with no request arriving', async () => {
     expect(statusOf(await rig.phone.register('1002', 'secret1002', ['Expires: 1']))).toBe(200);
-    expect(await row('1002')).toMatchObject({ ipaddr: PHONE, fullcontact: `sip:1002@${PHONE}:${rig.phone.peer.address.port}` });
+    expect(await row('1002')).toMatchObject({
+      ipaddr: PHONE,
+      fullcontact: `sip:1002@${PHONE}:${rig.phone.peer.address.port}`,
+    });
     const deadline = Date.now() + 4000;
-    while ((await row('1002')).fullcontact !== '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await row('1002')).toMatchObject({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1002' });
+    while ((await row('1002')).fullcontact !== '' && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await row('1002')).toMatchObject({
+      ipaddr: '',
+      port: 0,
+      regseconds: 0,
+      fullcontact: '',
+      useragent: '',
+      defaultuser: '1002',
+    });
   });
 
   it('answers a REGISTER retransmitted to a node that never saw it (as after a failover) with 200, not a stale challenge or 400', async () => {
     const challenge = challengesOf(await rig.phone.send(rig.phone.request('1002'))).find((c) => c.algorithm === 'MD5');
     if (!challenge) throw new Error('no MD5 challenge');
-    const original = rig.phone.request('1002', [rig.phone.authorization('1002', 'secret1002', challenge), 'Expires: 300']);
+    const original = rig.phone.request('1002', [
+      rig.phone.authorization('1002', 'secret1002', challenge),
+      'Expires: 300',
+    ]);
     expect(statusOf(await rig.phone.send(original))).toBe(200);
     // The same request (Call-ID, CSeq, nonce count) in a new transaction: the node taking over has no transaction to absorb it.
     const retransmitted = await rig.phone.send(original.replace(/branch=[^;\r\n]+/, 'branch=z9hG4bK-after-failover'));
     expect(statusOf(retransmitted)).toBe(200);
-    expect(retransmitted).toMatch(new RegExp(`Contact:\\s*<sip:1002@${PHONE}:${rig.phone.peer.address.port}>;expires=(300|299)`));
+    expect(retransmitted).toMatch(
+      new RegExp(`Contact:\\s*<sip:1002@${PHONE}:${rig.phone.peer.address.port}>;expires=(300|299)`),
+    );
     expect(statusOf(await rig.phone.register('1002', 'secret1002', ['Expires: 0']))).toBe(200);
   });
 
   it('keeps every binding when several phones register one peer at the same moment: no REGISTER overwrites another', async () => {
-    const phones = await Promise.all(Array.from({ length: 5 }, async () => new RegisteringPhone(await UdpPeer.bind(PHONE), rig.server.sip)));
+    const phones = await Promise.all(
+      Array.from({ length: 5 }, async () => new RegisteringPhone(await UdpPeer.bind(PHONE), rig.server.sip)),
+    );
     try {
       for (let round = 0; round < 3; round++) {
-        const answers = await Promise.all(phones.map((phone) => phone.register('1003', 'secret1003', ['Expires: 300'])));
+        const answers = await Promise.all(
+          phones.map((phone) => phone.register('1003', 'secret1003', ['Expires: 300'])),
+        );
         expect(answers.map(statusOf)).toEqual([200, 200, 200, 200, 200]);
-        const peer = (await (await fetch(`${rig.server.server.adminUrl}/peers/1003`)).json()) as { bindings: { contact: string }[] };
-        expect(peer.bindings.map((binding) => binding.contact).sort()).toEqual(phones.map((phone) => `sip:1003@${PHONE}:${phone.peer.address.port}`).sort());
+        const peer = (await (await fetch(`${rig.server.server.adminUrl}/peers/1003`)).json()) as {
+          bindings: { contact: string }[];
+        };
+        expect(peer.bindings.map((binding) => binding.contact).sort()).toEqual(
+          phones.map((phone) => `sip:1003@${PHONE}:${phone.peer.address.port}`).sort(),
+        );
       }
       expect(statusOf(await (phones[0] as RegisteringPhone).register('1003', 'secret1003', ['Expires: 0']))).toBe(200);
     } finally {
@@ -305,13 +382,20 @@ describe('chan_sip realtime options, each against its default', () => {
   });
 
   it('ignoreregexpire: an expired registration keeps its row and its last contact takes calls', async () => {
-    const rig = await startRig('127.0.0.62', { registrar: { ignoreregexpire: true, minExpiresSeconds: 0, sweepIntervalMs: 200 } });
+    const rig = await startRig('127.0.0.62', {
+      registrar: { ignoreregexpire: true, minExpiresSeconds: 0, sweepIntervalMs: 200 },
+    });
     try {
       expect(statusOf(await rig.phone.register('1003', 'secret1003', ['Expires: 1']))).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 1800));
-      expect(await rig.row('1003')).toMatchObject({ ipaddr: PHONE, fullcontact: `sip:1003@${PHONE}:${rig.phone.peer.address.port}` });
+      expect(await rig.row('1003')).toMatchObject({
+        ipaddr: PHONE,
+        fullcontact: `sip:1003@${PHONE}:${rig.phone.peer.address.port}`,
+      });
       rig.asterisk.send(inviteFromAsterisk(rig.asterisk, rig.server.sip.address, '1003'), rig.server.sip);
-      expect(await rig.phone.peer.receive(/^INVITE sip:1003@/, 2000)).toMatch(/^INVITE sip:1003@127\.0\.0\.51:\d+ SIP\/2\.0/);
+      expect(await rig.phone.peer.receive(/^INVITE sip:1003@/, 2000)).toMatch(
+        /^INVITE sip:1003@127\.0\.0\.51:\d+ SIP\/2\.0/,
+      );
     } finally {
       await rig.close();
     }

@@ -8,9 +8,11 @@ import { engineEnv, testEngine } from '../support/drouter-server.js';
 
 async function health(port: number) {
   const response = await fetch(`http://127.0.0.1:${port}/health`);
-  return (await response.json()) as { routing: { generation: number; rules: number; skipped: number; skippedRows: string[] }; sip: { engine: string } };
+  return (await response.json()) as {
+    routing: { generation: number; rules: number; skipped: number; skippedRows: string[] };
+    sip: { engine: string };
+  };
 }
-
 
 describe('reload on SIGHUP', () => {
   let dir: string;
@@ -25,22 +27,37 @@ describe('reload on SIGHUP', () => {
   it('skips a row OpenSIPS skips and names it; keeps the old snapshot when a value does not fit its column; swaps in a good one', async () => {
     const file = join(dir, 'drouter.db');
     const port = await freePort();
-    const run = runDrouter(['start'], { DROUTER_STORE__URL: `sqlite:${file}`, DROUTER_ADMIN__PORT: String(port), DROUTER_SIP__PORT: String(await freePort()), ...engineEnv() });
+    const run = runDrouter(['start'], {
+      DROUTER_STORE__URL: `sqlite:${file}`,
+      DROUTER_ADMIN__PORT: String(port),
+      DROUTER_SIP__PORT: String(await freePort()),
+      ...engineEnv(),
+    });
     try {
       await waitForOutput(run, /drouter started/);
       expect(await health(port)).toMatchObject({ routing: { generation: 1, rules: 3 }, sip: { engine: testEngine } });
 
-      const skippedLine = 'dr_rules row ruleid=40: column prefix = "44x": character "x" at position 3 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped';
+      const skippedLine =
+        'dr_rules row ruleid=40: column prefix = "44x": character "x" at position 3 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped';
       execSql(file, "INSERT INTO dr_rules (ruleid, groupid, prefix, gwlist) VALUES (40, '0', '44x', '1')");
       run.child.kill('SIGHUP');
       expect(JSON.parse(await waitForOutput(run, /routing reloaded/)).msg).toMatch(/; 1 row skipped$/);
-      expect(JSON.parse(await waitForOutput(run, /routing data: .*row skipped/)).msg).toBe(`routing data: ${skippedLine}`);
-      expect((await health(port)).routing).toMatchObject({ generation: 2, rules: 3, skipped: 1, skippedRows: [skippedLine] });
+      expect(JSON.parse(await waitForOutput(run, /routing data: .*row skipped/)).msg).toBe(
+        `routing data: ${skippedLine}`,
+      );
+      expect((await health(port)).routing).toMatchObject({
+        generation: 2,
+        rules: 3,
+        skipped: 1,
+        skippedRows: [skippedLine],
+      });
 
       execSql(file, "UPDATE dr_rules SET priority = 'x' WHERE ruleid = 40");
       run.child.kill('SIGHUP');
       const refused = await waitForOutput(run, /routing reload refused/);
-      expect(JSON.parse(refused).msg).toMatch(/^routing reload refused: dr_rules row ruleid=40: column priority = "x": is not an integer/);
+      expect(JSON.parse(refused).msg).toMatch(
+        /^routing reload refused: dr_rules row ruleid=40: column priority = "x": is not an integer/,
+      );
       await waitForOutput(run, /generation 2 stays in use/);
       expect((await health(port)).routing).toMatchObject({ generation: 2, rules: 3 });
 

@@ -129,7 +129,9 @@ function statusOf(response: string | undefined): number | null {
 describe('RFC 4475 torture messages against the running server (UDP)', () => {
   let server: TestServer;
   let sender: UdpPeer;
-  const files = readdirSync(DATA).filter((file) => file.endsWith('.dat')).sort();
+  const files = readdirSync(DATA)
+    .filter((file) => file.endsWith('.dat'))
+    .sort();
 
   beforeAll(async () => {
     server = await startTestServer(SERVER, { proxy: { timeoutMs: 300 } });
@@ -148,13 +150,19 @@ describe('RFC 4475 torture messages against the running server (UDP)', () => {
     expect(files).toHaveLength(50);
   });
 
-  it.each(readdirSync(DATA).filter((file) => file.endsWith('.dat')).sort())('%s: the server survives and keeps serving', async (file) => {
+  it.each(
+    readdirSync(DATA)
+      .filter((file) => file.endsWith('.dat'))
+      .sort(),
+  )('%s: the server survives and keeps serving', async (file) => {
     const bytes = readFileSync(join(DATA, file));
     const text = bytes.toString('latin1');
     // A response is matched on the message's Call-ID, or on its CSeq when it has none (insuf.dat).
     const key = /^(?:Call-ID|i):\s*(\S+)/im.exec(text)?.[1] ?? /^CSeq:\s*(.+?)\s*$/im.exec(text)?.[1] ?? '';
     sender.send(bytes, server.sip);
-    const response = key ? await sender.receive(new RegExp(`${FINAL.source}[\\s\\S]*${escapeRegExp(key)}`, 'i'), 700) : undefined;
+    const response = key
+      ? await sender.receive(new RegExp(`${FINAL.source}[\\s\\S]*${escapeRegExp(key)}`, 'i'), 700)
+      : undefined;
     if (file in EXPECTED) expect(statusOf(response)).toBe(expectedFor(file, 'udp'));
     expect(await stillServing()).toBe(true);
   });
@@ -174,7 +182,9 @@ describe('RFC 4475 REGISTER messages completed with digest', () => {
     server = await startTestServer('127.0.0.44', { registrar: { algorithms: ['MD5'] } });
     sender = await UdpPeer.bind('127.0.0.45');
     const db = new Database(server.storeFile);
-    db.exec("INSERT INTO sippeers (name, type, host, secret) VALUES ('watson', 'friend', 'dynamic', 'elementary'), ('user', 'friend', 'dynamic', 'elementary')");
+    db.exec(
+      "INSERT INTO sippeers (name, type, host, secret) VALUES ('watson', 'friend', 'dynamic', 'elementary'), ('user', 'friend', 'dynamic', 'elementary')",
+    );
     db.close();
   });
   afterAll(async () => {
@@ -189,7 +199,9 @@ describe('RFC 4475 REGISTER messages completed with digest', () => {
   ])('%s registers %s and keeps the contact: %s', async (file, user, contact) => {
     // Its own branch: the first suite sent these very bytes, and a server that keeps transactions by
     // branch and sent-by (RFC 3261 §17.2.3; sofia does, for 32 s) would take this for a retransmission.
-    const text = readFileSync(join(DATA, file)).toString('latin1').replace(/branch=(\S+)/, 'branch=$1-digest');
+    const text = readFileSync(join(DATA, file))
+      .toString('latin1')
+      .replace(/branch=(\S+)/, 'branch=$1-digest');
     const callId = /^Call-ID:\s*(\S+)/im.exec(text)?.[1] ?? '';
     sender.send(text, server.sip);
     const challenged = await sender.receive(new RegExp(escapeRegExp(callId)), 1000);
@@ -200,9 +212,16 @@ describe('RFC 4475 REGISTER messages completed with digest', () => {
     // The same request again with credentials: a new transaction (branch, CSeq + 1).
     const withCredentials = text
       .replace(/branch=(\S+)/, 'branch=$1-auth')
-      .replace(/^CSeq: (\d+) REGISTER/m, (_, seq: string) => `CSeq: ${Number(seq) + 1} REGISTER\r\n${registerAuthorization(user, 'elementary', challenge, uri)}`);
+      .replace(
+        /^CSeq: (\d+) REGISTER/m,
+        (_, seq: string) =>
+          `CSeq: ${Number(seq) + 1} REGISTER\r\n${registerAuthorization(user, 'elementary', challenge, uri)}`,
+      );
     sender.send(withCredentials, server.sip);
-    const registered = await sender.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*${escapeRegExp(callId)}`), 1000);
+    const registered = await sender.receive(
+      new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*${escapeRegExp(callId)}`),
+      1000,
+    );
     expect(statusOf(registered)).toBe(200);
     expect(/^Contact: (.*)\r$/m.exec(registered ?? '')?.[1]).toBe(contact);
   });
@@ -263,12 +282,15 @@ describe('mangled torture messages (bounded, seeded)', () => {
 
   it('survives 3000 messages with random bytes flipped, cut or duplicated, and keeps serving', async () => {
     const random = mulberry(4475);
-    const messages = readdirSync(DATA).filter((file) => file.endsWith('.dat')).map((file) => readFileSync(join(DATA, file)));
+    const messages = readdirSync(DATA)
+      .filter((file) => file.endsWith('.dat'))
+      .map((file) => readFileSync(join(DATA, file)));
     let left = 0;
     for (let i = 0; i < 3000; i++) {
       const original = messages[Math.floor(random() * messages.length)] ?? Buffer.alloc(0);
       const mangled = Buffer.from(original);
-      for (let flips = Math.floor(random() * 8); flips > 0; flips--) mangled[Math.floor(random() * mangled.length)] = Math.floor(random() * 256);
+      for (let flips = Math.floor(random() * 8); flips > 0; flips--)
+        mangled[Math.floor(random() * mangled.length)] = Math.floor(random() * 256);
       const cut = random() < 0.3 ? mangled.subarray(0, Math.floor(random() * mangled.length)) : mangled;
       const message = random() < 0.1 ? Buffer.concat([cut, cut]) : cut;
       if (testEngine === 'drachtio' && crashesDrachtioServer(message)) left++;

@@ -49,8 +49,15 @@ describe('drouter route and drouter check on the example data', () => {
   });
 
   it('finds the group of a seeded phone in dr_groups, and none for a stranger', async () => {
-    expect(await routeJson('011', '--from', '1001@127.0.0.1')).toMatchObject({ outcome: 'routed', group: 0, ruleId: 1 });
-    const userOnly = await runDrouter(['route', '011', '--from', '1001@elsewhere'], { ...env, DROUTER_ROUTING__USE_DOMAIN: 'false' }).finished;
+    expect(await routeJson('011', '--from', '1001@127.0.0.1')).toMatchObject({
+      outcome: 'routed',
+      group: 0,
+      ruleId: 1,
+    });
+    const userOnly = await runDrouter(['route', '011', '--from', '1001@elsewhere'], {
+      ...env,
+      DROUTER_ROUTING__USE_DOMAIN: 'false',
+    }).finished;
     expect(userOnly.stdout).toContain('group    0 (1001 is in group 0 (dr_groups))');
     const stranger = await routeJson('011', '--from', 'mallory@example.com');
     expect(stranger).toMatchObject({ outcome: 'no-rule', group: null });
@@ -66,9 +73,13 @@ describe('drouter route and drouter check on the example data', () => {
   it('says which source answered: the store, when no server listens at the admin URL', async () => {
     const json = await runDrouter(['route', '011', '--group', '0', '--json'], env).finished;
     expect(JSON.parse(json.stdout)).toMatchObject({ source: { answeredBy: 'store', url: env.DROUTER_STORE__URL } });
-    expect(json.stderr).toContain(`drouter: no server at http://127.0.0.1:${env.DROUTER_ADMIN__PORT}; routing from the database without live gateway state`);
+    expect(json.stderr).toContain(
+      `drouter: no server at http://127.0.0.1:${env.DROUTER_ADMIN__PORT}; routing from the database without live gateway state`,
+    );
     const text = await runDrouter(['route', '011', '--group', '0'], env).finished;
-    expect(text.stdout.split('\n')[0]).toBe(`source   the store ${env.DROUTER_STORE__URL} (gateway states as stored; no server answered)`);
+    expect(text.stdout.split('\n')[0]).toBe(
+      `source   the store ${env.DROUTER_STORE__URL} (gateway states as stored; no server answered)`,
+    );
   });
 
   it('rejects a bad --at with exit 2', async () => {
@@ -81,25 +92,38 @@ describe('drouter route and drouter check on the example data', () => {
     const clean = await runDrouter(['check'], env).finished;
     expect(clean.code).toBe(0);
     expect(clean.stdout).not.toMatch(/^(warning|skipped|error) /m);
-    expect(clean.stdout).toContain('routing data builds: 0 errors, 0 rows skipped, 0 warnings (2 gateways, 0 carriers, 3 rules)');
+    expect(clean.stdout).toContain(
+      'routing data builds: 0 errors, 0 rows skipped, 0 warnings (2 gateways, 0 carriers, 3 rules)',
+    );
 
     const db = new Database(join(dir, 'drouter.db'));
-    db.exec("INSERT INTO dr_rules (ruleid, groupid, prefix, gwlist) VALUES (50, '0', '77', '1,9'), (51, '0', '78', '1;2')");
+    db.exec(
+      "INSERT INTO dr_rules (ruleid, groupid, prefix, gwlist) VALUES (50, '0', '77', '1,9'), (51, '0', '78', '1;2')",
+    );
     db.close();
     const skipped = await runDrouter(['check'], env).finished;
     expect(skipped.code).toBe(0);
-    expect(skipped.stdout).toContain('warning  dr_rules row ruleid=50: column gwlist = "1,9": gateway 9 is not in dr_gateways (or its row was skipped): left out of the list');
-    expect(skipped.stdout).toContain('skipped  dr_rules row ruleid=51: column gwlist = "1;2": ";" at position 2 is not a separator (, |): row skipped');
+    expect(skipped.stdout).toContain(
+      'warning  dr_rules row ruleid=50: column gwlist = "1,9": gateway 9 is not in dr_gateways (or its row was skipped): left out of the list',
+    );
+    expect(skipped.stdout).toContain(
+      'skipped  dr_rules row ruleid=51: column gwlist = "1;2": ";" at position 2 is not a separator (, |): row skipped',
+    );
     expect(skipped.stdout).toContain('routing data builds: 0 errors, 1 row skipped, 1 warning');
     const strict = await runDrouter(['check', '--strict'], env).finished;
     expect(strict.code).toBe(1);
-    expect(strict.stdout).toContain('error    dr_rules row ruleid=51: column gwlist = "1;2": ";" at position 2 is not a separator (, |): row skipped');
+    expect(strict.stdout).toContain(
+      'error    dr_rules row ruleid=51: column gwlist = "1;2": ";" at position 2 is not a separator (, |): row skipped',
+    );
     expect(strict.stdout).toContain('routing data does not build: 1 error, 0 rows skipped, 1 warning');
   });
 
   it('on a store without the tables says to run drouter migrate', async () => {
-    const finished = await runDrouter(['route', '011'], { DROUTER_STORE__URL: `sqlite:${join(dir, 'empty.db')}` }).finished;
+    const finished = await runDrouter(['route', '011'], { DROUTER_STORE__URL: `sqlite:${join(dir, 'empty.db')}` })
+      .finished;
     expect(finished.code).toBe(2);
-    expect(finished.stderr).toMatch(/DROUTER_ERR_SCHEMA: the store at sqlite:.*empty\.db lacks a table \(.*\): run drouter migrate/);
+    expect(finished.stderr).toMatch(
+      /DROUTER_ERR_SCHEMA: the store at sqlite:.*empty\.db lacks a table \(.*\): run drouter migrate/,
+    );
   });
 });

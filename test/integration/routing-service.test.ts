@@ -30,14 +30,21 @@ describe('routing service on a real SQLite store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-
   it('takes gateway state from the function it was given: a down gateway is skipped', async () => {
-    const down = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC', configSchema.parse({}).sip), { now: () => AT }, {
-      gatewayState: (gateway) => (gateway.gwid === '1' ? 'probing-disabled' : 'active'),
-    });
+    const down = new RoutingService(
+      store,
+      routingServiceOptions(configSchema.parse({}).routing, 'UTC', configSchema.parse({}).sip),
+      { now: () => AT },
+      {
+        gatewayState: (gateway) => (gateway.gwid === '1' ? 'probing-disabled' : 'active'),
+      },
+    );
     await down.load();
     await routing.load();
-    expect(routing.route({ number: '01144', group: 0 }).targets.map((target) => target.gateway.gwid)).toEqual(['1', '2']);
+    expect(routing.route({ number: '01144', group: 0 }).targets.map((target) => target.gateway.gwid)).toEqual([
+      '1',
+      '2',
+    ]);
     expect(down.route({ number: '01144', group: 0 }).targets.map((target) => target.gateway.gwid)).toEqual(['2']);
   });
 
@@ -62,7 +69,11 @@ describe('routing service on a real SQLite store', () => {
     expect(report.errors.map((e) => e.row)).toEqual(['ruleid=2']);
     expect(routing.current).toBe(before);
 
-    const fresh = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC', configSchema.parse({}).sip), { now: () => AT });
+    const fresh = new RoutingService(
+      store,
+      routingServiceOptions(configSchema.parse({}).routing, 'UTC', configSchema.parse({}).sip),
+      { now: () => AT },
+    );
     await expect(fresh.load()).rejects.toBeInstanceOf(RoutingDataError);
   });
 

@@ -42,7 +42,10 @@ const RUN_TIMEOUT_MS = 40_000;
  * svmap scans it while our app is connected (3 of 3 runs; docs/security.md "What each
  * engine does"), which would take the drachtio runs' shared server down.
  */
-describeUnless(sipviciousMissing() || (testEngine === 'native' ? '' : 'native engine only: drachtio-server 0.9.4 crashes under svmap'))('sipvicious against the proxy on its default, no trusted sources (native engine)', () => {
+describeUnless(
+  sipviciousMissing() ||
+    (testEngine === 'native' ? '' : 'native engine only: drachtio-server 0.9.4 crashes under svmap'),
+)('sipvicious against the proxy on its default, no trusted sources (native engine)', () => {
   let server: TestServer;
   let captured: CapturedLog;
 
@@ -53,7 +56,9 @@ describeUnless(sipviciousMissing() || (testEngine === 'native' ? '' : 'native en
   afterAll(() => server?.close());
 
   const admin = (path: string) => fetch(`${server.server.adminUrl}${path}`);
-  const dropped = async (reason: 'scanner' | 'banned') => sampleValue(parseExposition(await (await admin('/metrics')).text()), 'sipdr_requests_dropped_total', { reason }) ?? Number.NaN;
+  const dropped = async (reason: 'scanner' | 'banned') =>
+    sampleValue(parseExposition(await (await admin('/metrics')).text()), 'sipdr_requests_dropped_total', { reason }) ??
+    Number.NaN;
   const bans = async () => (await (await admin('/bans')).json()) as { address: string; reason: string }[];
 
   /**
@@ -61,9 +66,18 @@ describeUnless(sipviciousMissing() || (testEngine === 'native' ? '' : 'native en
    * and Contact, -P gives it a port of its own (its default, 5060, is every
    * gateway's in the other tests).
    */
-  async function scan(tool: SipviciousTool, from: string, args: readonly string[], userAgent?: string): Promise<SipviciousRun> {
+  async function scan(
+    tool: SipviciousTool,
+    from: string,
+    args: readonly string[],
+    userAgent?: string,
+  ): Promise<SipviciousRun> {
     const localPort = String(await freePort());
-    return runSipvicious(tool, [...args, '-p', String(server.sip.port), '-x', from, '-P', localPort], { from, userAgent, timeoutMs: RUN_TIMEOUT_MS });
+    return runSipvicious(tool, [...args, '-p', String(server.sip.port), '-x', from, '-P', localPort], {
+      from,
+      userAgent,
+      timeoutMs: RUN_TIMEOUT_MS,
+    });
   }
 
   /** Counts the drops `action` causes, by reason. */
@@ -78,7 +92,11 @@ describeUnless(sipviciousMissing() || (testEngine === 'native' ? '' : 'native en
     const rounds = Math.ceil(FAILURES / 3) + 1;
     let run: SipviciousRun | undefined;
     const drops = await dropsDuring(async () => {
-      run = await scan('svmap', SVMAP, ['-m', 'OPTIONS,INVITE,REGISTER', ...Array<string>(rounds).fill(server.sip.address)]);
+      run = await scan('svmap', SVMAP, [
+        '-m',
+        'OPTIONS,INVITE,REGISTER',
+        ...Array<string>(rounds).fill(server.sip.address),
+      ]);
     });
     expect(run?.output).toMatch(/found nothing/);
     expect(run?.output).not.toMatch(/SIP Device/);
@@ -92,7 +110,9 @@ describeUnless(sipviciousMissing() || (testEngine === 'native' ? '' : 'native en
     // svwar sends one request for a made-up extension and stops when nothing comes back: one request a run.
     let runs: SipviciousRun[] = [];
     const drops = await dropsDuring(async () => {
-      runs = await Promise.all(Array.from({ length: FAILURES + 1 }, () => scan('svwar', SVWAR, ['-e', '1000-1010', server.sip.address])));
+      runs = await Promise.all(
+        Array.from({ length: FAILURES + 1 }, () => scan('svwar', SVWAR, ['-e', '1000-1010', server.sip.address])),
+      );
     });
     for (const run of runs) {
       expect(run.output).toMatch(/socket error: timed out/);
@@ -107,7 +127,11 @@ describeUnless(sipviciousMissing() || (testEngine === 'native' ? '' : 'native en
   it('svcrack finds no password: its first REGISTER gets no answer, so it gives up; run again and again, its source is banned', async () => {
     let runs: SipviciousRun[] = [];
     const drops = await dropsDuring(async () => {
-      runs = await Promise.all(Array.from({ length: FAILURES + 1 }, () => scan('svcrack', SVCRACK, ['-u', '1001', '-r', '1000-1010', server.sip.address])));
+      runs = await Promise.all(
+        Array.from({ length: FAILURES + 1 }, () =>
+          scan('svcrack', SVCRACK, ['-u', '1001', '-r', '1000-1010', server.sip.address]),
+        ),
+      );
     });
     for (const run of runs) {
       expect(run.output).toMatch(/no server response/);
@@ -123,7 +147,12 @@ describeUnless(sipviciousMissing() || (testEngine === 'native' ? '' : 'native en
     let run: SipviciousRun | undefined;
     const drops = await dropsDuring(async () => {
       // --maximumtime: it stops 2 s after the last answer (then waits out its 10 s socket timeout).
-      run = await scan('svcrack', DISGUISED_SVCRACK, ['-u', '1001', '-r', '1-1000', '--maximumtime', '2', server.sip.address], PHONE_USER_AGENT);
+      run = await scan(
+        'svcrack',
+        DISGUISED_SVCRACK,
+        ['-u', '1001', '-r', '1-1000', '--maximumtime', '2', server.sip.address],
+        PHONE_USER_AGENT,
+      );
     });
     expect(run?.output).toMatch(/since we last received a response - stopping/);
     expect(run?.output).toMatch(/found nothing/);
@@ -132,9 +161,13 @@ describeUnless(sipviciousMissing() || (testEngine === 'native' ? '' : 'native en
     expect(run?.received).toBeGreaterThan(FAILURES);
     expect(drops.scanner).toBe(0);
     expect(drops.banned).toBeGreaterThan(0);
-    const wrongPasswords = captured.lines.filter((line) => line.source === DISGUISED_SVCRACK && String(line.msg).includes('Wrong password'));
+    const wrongPasswords = captured.lines.filter(
+      (line) => line.source === DISGUISED_SVCRACK && String(line.msg).includes('Wrong password'),
+    );
     expect(wrongPasswords).toHaveLength(FAILURES);
-    expect((await bans()).find((ban) => ban.address === DISGUISED_SVCRACK)?.reason).toBe(`${FAILURES} failed authentications in ${configSchema.parse({}).limits.ban.windowSeconds} s`);
+    expect((await bans()).find((ban) => ban.address === DISGUISED_SVCRACK)?.reason).toBe(
+      `${FAILURES} failed authentications in ${configSchema.parse({}).limits.ban.windowSeconds} s`,
+    );
   }, 60_000);
 
   it("svmap with a phone's User-Agent finds the proxy, and a phone registers: the silence above was the scanners' own", async () => {

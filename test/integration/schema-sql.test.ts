@@ -46,7 +46,9 @@ describeUnless(mysqlMissing())('sql/*.sql against the migrations on MariaDB', ()
     if (!mysqlKind) throw new Error('DROUTER_TEST_MYSQL_URL is set but no mysql database kind was built');
     fromSqlFiles = await mysqlKind.create('sqlfiles');
     fromMigrations = await mysqlKind.create('migrations');
-    for (const file of readdirSync(SQL_DIR).filter((f) => f.endsWith('.sql')).sort()) {
+    for (const file of readdirSync(SQL_DIR)
+      .filter((f) => f.endsWith('.sql'))
+      .sort()) {
       applyWithClient(fromSqlFiles.url, join(SQL_DIR, file));
     }
     const { store } = await prepareStore(fromMigrations.url, { seedExample: false });
@@ -78,8 +80,12 @@ describeUnless(mysqlMissing())('sql/*.sql against the migrations on MariaDB', ()
   });
 
   it('match the column list the row decoder checks, type for type', async () => {
-    const actual = (await columnsOf(fromSqlFiles)).map((row) => `${row.TABLE_NAME}.${row.COLUMN_NAME} ${row.COLUMN_TYPE}`);
-    const described = ALL_TABLES.flatMap((table) => table.columns.map((column) => `${table.name}.${column.name} ${column.mysqlType}`));
+    const actual = (await columnsOf(fromSqlFiles)).map(
+      (row) => `${row.TABLE_NAME}.${row.COLUMN_NAME} ${row.COLUMN_TYPE}`,
+    );
+    const described = ALL_TABLES.flatMap((table) =>
+      table.columns.map((column) => `${table.name}.${column.name} ${column.mysqlType}`),
+    );
     expect([...actual].sort()).toEqual([...described].sort());
   });
 });

@@ -33,7 +33,10 @@ const OUR_JAIL = join(REPO_ROOT, 'config', 'fail2ban', 'jail.d', 'sip-drouter.co
 
 function fail2banMissing(): string {
   if (spawnSync('fail2ban-regex', ['--version']).error === undefined && existsSync(STOCK_FILTER)) return '';
-  if (process.env.DROUTER_TEST_FAIL2BAN) throw new Error(`DROUTER_TEST_FAIL2BAN is set but fail2ban-regex or ${STOCK_FILTER} is missing (apt-get install fail2ban)`);
+  if (process.env.DROUTER_TEST_FAIL2BAN)
+    throw new Error(
+      `DROUTER_TEST_FAIL2BAN is set but fail2ban-regex or ${STOCK_FILTER} is missing (apt-get install fail2ban)`,
+    );
   return `fail2ban-regex or ${STOCK_FILTER} is missing (apt-get install fail2ban)`;
 }
 
@@ -57,13 +60,23 @@ async function fail2banRegex(file: string, filter: string): Promise<Fail2banResu
   const run = promisify(execFile);
   const summary = await run('fail2ban-regex', [file, filter], { encoding: 'utf8', timeout: 30_000 });
   const counts = /^Lines: (\d+) lines, (\d+) ignored, (\d+) matched, (\d+) missed/m.exec(summary.stdout);
-  if (!counts) throw new Error(`no "Lines:" summary from fail2ban-regex ${file} ${filter}:\n${summary.stdout}\n${summary.stderr}`);
+  if (!counts)
+    throw new Error(`no "Lines:" summary from fail2ban-regex ${file} ${filter}:\n${summary.stdout}\n${summary.stderr}`);
   const hosts = await run('fail2ban-regex', ['-o', 'ip', file, filter], { encoding: 'utf8', timeout: 30_000 });
-  return { lines: Number(counts[1]), matched: Number(counts[3]), missed: Number(counts[4]), hosts: hosts.stdout.split('\n').filter((line) => line !== '') };
+  return {
+    lines: Number(counts[1]),
+    matched: Number(counts[3]),
+    missed: Number(counts[4]),
+    hosts: hosts.stdout.split('\n').filter((line) => line !== ''),
+  };
 }
 
 function linesOf(file: string): string[] {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line !== '') : [];
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+    : [];
 }
 
 /** The file's lines once it holds `count` (the writes are asynchronous), within 3 s. */
@@ -84,7 +97,11 @@ describeUnless(fail2banMissing())(`the security log, read by fail2ban (${testEng
     dir = mkdtempSync(join(tmpdir(), 'drouter-security-log-'));
     securityFile = join(dir, 'security.log');
     captured = captureLog();
-    server = await startTestServer(PROXY, { auth: { trustedSources: [] }, log: { level: 'silent', securityFile } }, captured.log);
+    server = await startTestServer(
+      PROXY,
+      { auth: { trustedSources: [] }, log: { level: 'silent', securityFile } },
+      captured.log,
+    );
     execSql(
       server.storeFile,
       `UPDATE sippeers SET deny = '0.0.0.0/0.0.0.0', permit = '${PERMITTED}/255.255.255.255' WHERE name = '1003';
@@ -104,19 +121,43 @@ describeUnless(fail2banMissing())(`the security log, read by fail2ban (${testEng
   }
 
   /** A call answered with `user`'s credentials after the 407; the final status of the second INVITE. */
-  async function call(from: UdpPeer, number: string, caller: string, credentials: { user: string; password: string }, callId?: string): Promise<number | undefined> {
+  async function call(
+    from: UdpPeer,
+    number: string,
+    caller: string,
+    credentials: { user: string; password: string },
+    callId?: string,
+  ): Promise<number | undefined> {
     const proxy = `${server.sip.address}:${server.sip.port}`;
     const made = inviteFrom(from, proxy, number);
-    const attempt = { ...made, callId: callId ?? made.callId, invite: made.invite.replace('<sip:1001@127.0.0.1>', `<sip:${caller}@127.0.0.1>`).replaceAll(made.callId, callId ?? made.callId) };
+    const attempt = {
+      ...made,
+      callId: callId ?? made.callId,
+      invite: made.invite
+        .replace('<sip:1001@127.0.0.1>', `<sip:${caller}@127.0.0.1>`)
+        .replaceAll(made.callId, callId ?? made.callId),
+    };
     from.send(attempt.invite, server.sip);
     const first = await finalResponse(from, attempt);
     const [challenge] = challengesOf(first);
     if (!challenge) throw new Error(`no challenge for the call from ${caller}:\n${first}`);
     from.send(ackOf(attempt.invite, first), server.sip);
-    const authorization = digestAuthorization('Proxy-Authorization', 'INVITE', credentials.user, credentials.password, challenge, `sip:${number}@${proxy}`);
+    const authorization = digestAuthorization(
+      'Proxy-Authorization',
+      'INVITE',
+      credentials.user,
+      credentials.password,
+      challenge,
+      `sip:${number}@${proxy}`,
+    );
     from.send(withProxyAuthorization(attempt, authorization, caller), server.sip);
     // By its Call-ID: the finals of earlier calls are retransmitted, for this helper does not ACK them.
-    return statusOf(await from.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${escapeRegExp(attempt.callId)}\\r\\nCSeq: 2 INVITE`), 4000));
+    return statusOf(
+      await from.receive(
+        new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${escapeRegExp(attempt.callId)}\\r\\nCSeq: 2 INVITE`),
+        4000,
+      ),
+    );
   }
 
   /** A request inside a made-up dialog (a To tag) with our Route on top, without a dialog token. */
@@ -139,7 +180,9 @@ describeUnless(fail2banMissing())(`the security log, read by fail2ban (${testEng
     expect(statusOf(await phone.register('nobody7', 'whatever'))).toBe(401);
     const challenge = challengesOf(await phone.send(phone.request('1002')))[0];
     if (!challenge) throw new Error('no challenge');
-    expect(statusOf(await phone.send(phone.request('1002', [phone.authorization('1001', 'secret1001', challenge)])))).toBe(403);
+    expect(
+      statusOf(await phone.send(phone.request('1002', [phone.authorization('1001', 'secret1001', challenge)]))),
+    ).toBe(403);
     expect(statusOf(await phone.register('1003', 'secret1003'))).toBe(401);
     expect(statusOf(await phone.register('1004', 'secret1004'))).toBe(401);
     // What succeeds, and a refusal after a right password (its bindings), write nothing there.
@@ -153,7 +196,9 @@ describeUnless(fail2banMissing())(`the security log, read by fail2ban (${testEng
     expect(await call(caller, '01144201230142', 'nobody7', { user: 'nobody7', password: 'whatever' })).toBe(407);
     expect(await call(caller, '01144201230143', '1003', { user: '1003', password: 'secret1003' })).toBe(407);
     // A quote in the From and a parenthesis in the Call-ID (both legal) must not end their fields early.
-    expect(await call(caller, '01144201230144', "o'neil", { user: "o'neil", password: 'whatever' }, `evil)-x@${CALLER}`)).toBe(407);
+    expect(
+      await call(caller, '01144201230144', "o'neil", { user: "o'neil", password: 'whatever' }, `evil)-x@${CALLER}`),
+    ).toBe(407);
     const calls = 5;
 
     // drachtio-server relays in-dialog requests itself, without asking us (docs/engines.md "Where it differs" 6).
@@ -170,15 +215,25 @@ describeUnless(fail2banMissing())(`the security log, read by fail2ban (${testEng
     const failures = registrations + calls + inDialog;
     const written = await linesWhen(securityFile, failures);
     expect(written).toHaveLength(failures);
-    expect(written[0]).toMatch(new RegExp(`^\\[\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d\\] NOTICE\\[${process.pid}\\] chan_sip\\.c: Registration from '<sip:1001@${server.sip.address.replaceAll('.', '\\.')}>' failed for '${REGISTERING.replaceAll('.', '\\.')}:\\d+' - Wrong password$`));
-    expect(written.at(registrations + calls - 1)).toMatch(/res_pjsip\/pjsip_distributor\.c: Request 'INVITE' from '<sip:o%27neil@127\.0\.0\.1>' failed for '127\.0\.0\.142:\d+' \(callid: evil%29-x@127\.0\.0\.142\) - No matching endpoint found$/);
+    expect(written[0]).toMatch(
+      new RegExp(
+        `^\\[\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d\\] NOTICE\\[${process.pid}\\] chan_sip\\.c: Registration from '<sip:1001@${server.sip.address.replaceAll('.', '\\.')}>' failed for '${REGISTERING.replaceAll('.', '\\.')}:\\d+' - Wrong password$`,
+      ),
+    );
+    expect(written.at(registrations + calls - 1)).toMatch(
+      /res_pjsip\/pjsip_distributor\.c: Request 'INVITE' from '<sip:o%27neil@127\.0\.0\.1>' failed for '127\.0\.0\.142:\d+' \(callid: evil%29-x@127\.0\.0\.142\) - No matching endpoint found$/,
+    );
 
     const result = await fail2banRegex(securityFile, STOCK_FILTER);
     expect(result).toEqual({
       lines: failures,
       matched: failures,
       missed: 0,
-      hosts: [...Array<string>(registrations).fill(REGISTERING), ...Array<string>(calls).fill(CALLER), ...Array<string>(inDialog).fill(FORGER)],
+      hosts: [
+        ...Array<string>(registrations).fill(REGISTERING),
+        ...Array<string>(calls).fill(CALLER),
+        ...Array<string>(inDialog).fill(FORGER),
+      ],
     });
     // The JSON log keeps its lines: one per failure, and the refused binding's.
     const messages = captured.messages();
@@ -195,22 +250,37 @@ describeUnless(fail2banMissing())(`the security log, read by fail2ban (${testEng
     expect(statusOf(await phone.register('1001', 'not-the-secret'))).toBe(401);
     const written = await linesWhen(securityFile, 1);
     expect(written).toHaveLength(1);
-    expect(written[0]).toMatch(/Registration from '<sip:1001@[\d.]+>' failed for '127\.0\.0\.141:\d+' - Wrong password$/);
+    expect(written[0]).toMatch(
+      /Registration from '<sip:1001@[\d.]+>' failed for '127\.0\.0\.141:\d+' - Wrong password$/,
+    );
     expect(linesOf(`${securityFile}.1`)).toHaveLength(before);
-    expect(await fail2banRegex(securityFile, STOCK_FILTER)).toMatchObject({ matched: 1, missed: 0, hosts: [REGISTERING] });
+    expect(await fail2banRegex(securityFile, STOCK_FILTER)).toMatchObject({
+      matched: 1,
+      missed: 0,
+      hosts: [REGISTERING],
+    });
   });
 
-  it("writes bans and dropped scanners that the shipped sip-drouter filter reads, and the stock asterisk filter does not count", async () => {
+  it('writes bans and dropped scanners that the shipped sip-drouter filter reads, and the stock asterisk filter does not count', async () => {
     const file = join(dir, 'bans.log');
     const security = openSecurityLog(file, captured.log, systemClock);
     security.sourceBanned('192.0.2.7', '10 failed authentications in 60 seconds', 300);
     security.scannerDropped('192.0.2.8', 'friendly-scanner');
     await security.close();
     expect(linesOf(file)).toEqual([
-      expect.stringMatching(/NOTICE\[\d+\] sip-drouter: Source '192\.0\.2\.7' banned for 300 seconds - 10 failed authentications in 60 seconds$/),
-      expect.stringMatching(/NOTICE\[\d+\] sip-drouter: Scanner from '192\.0\.2\.8' dropped - User-Agent 'friendly-scanner'$/),
+      expect.stringMatching(
+        /NOTICE\[\d+\] sip-drouter: Source '192\.0\.2\.7' banned for 300 seconds - 10 failed authentications in 60 seconds$/,
+      ),
+      expect.stringMatching(
+        /NOTICE\[\d+\] sip-drouter: Scanner from '192\.0\.2\.8' dropped - User-Agent 'friendly-scanner'$/,
+      ),
     ]);
-    expect(await fail2banRegex(file, OUR_FILTER)).toEqual({ lines: 2, matched: 2, missed: 0, hosts: ['192.0.2.7', '192.0.2.8'] });
+    expect(await fail2banRegex(file, OUR_FILTER)).toEqual({
+      lines: 2,
+      matched: 2,
+      missed: 0,
+      hosts: ['192.0.2.7', '192.0.2.8'],
+    });
     expect(await fail2banRegex(file, STOCK_FILTER)).toMatchObject({ matched: 0, missed: 2 });
   });
 
@@ -223,7 +293,10 @@ describeUnless(fail2banMissing())(`the security log, read by fail2ban (${testEng
     mkdirSync(join(conf, 'jail.d'));
     cpSync(OUR_JAIL, join(conf, 'jail.d', 'sip-drouter.conf'));
     cpSync(OUR_FILTER, join(conf, 'filter.d', 'sip-drouter.conf'));
-    writeFileSync(join(conf, 'jail.local'), `[sip-drouter]\nlogpath = ${securityFile}\n[sip-drouter-bans]\nlogpath = ${securityFile}\n`);
+    writeFileSync(
+      join(conf, 'jail.local'),
+      `[sip-drouter]\nlogpath = ${securityFile}\n[sip-drouter-bans]\nlogpath = ${securityFile}\n`,
+    );
     const run = await promisify(execFile)('fail2ban-client', ['-c', conf, '-t'], { encoding: 'utf8', timeout: 30_000 });
     expect(`${run.stdout}${run.stderr}`).toMatch(/OK: configuration test is successful/);
   });

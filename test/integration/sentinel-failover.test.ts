@@ -23,7 +23,10 @@ const PHONES = '127.0.0.65';
 const GATEWAY_1 = '127.0.0.67';
 const GATEWAY_2 = '127.0.0.69';
 const SBC = '127.0.0.68';
-const USERS: FleetUser[] = Array.from({ length: 100 }, (_, i) => ({ name: String(6100 + i), password: `pw${6100 + i}` }));
+const USERS: FleetUser[] = Array.from({ length: 100 }, (_, i) => ({
+  name: String(6100 + i),
+  password: `pw${6100 + i}`,
+}));
 /** REGISTERs a second over the whole fleet: each phone again about every second. */
 const REGISTERS_PER_SECOND = 100;
 /** The most the failover may take, kill to the first REGISTER acknowledged again: generous for a noisy 2-core machine (measured: a few seconds). */
@@ -49,7 +52,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * the promoted one and acknowledges again; with one replica, REGISTERs would
  * get 503 until the old primary came back as a replica.
  */
-describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine in it: run once, with the native suite'))('a Redis Sentinel failover under load, two nodes', () => {
+describeUnless(
+  redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine in it: run once, with the native suite'),
+)('a Redis Sentinel failover under load, two nodes', () => {
   let group: SentinelGroup;
   let dir: string;
   let storeFile: string;
@@ -106,7 +111,10 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine 
       [
         `UPDATE dr_gateways SET address = '${GATEWAY_1}:5060' WHERE gwid = '1'`,
         `UPDATE dr_gateways SET address = '${GATEWAY_2}:5060' WHERE gwid = '2'`,
-        ...USERS.map((user) => `INSERT INTO sippeers (name, type, host, secret) VALUES ('${user.name}', 'friend', 'dynamic', '${user.password}')`),
+        ...USERS.map(
+          (user) =>
+            `INSERT INTO sippeers (name, type, host, secret) VALUES ('${user.name}', 'friend', 'dynamic', '${user.password}')`,
+        ),
       ].join(';\n'),
     );
     // One after the other: both would otherwise apply the migrations to the new file at once.
@@ -161,7 +169,11 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine 
         for (let i = 0; i < 200 && !stopped(); i++) {
           const name = i % 2 === 0 ? 'a' : 'b';
           const sentAt = Date.now();
-          going.push(sbcCall(name, `0114420123${String(i).padStart(4, '0')}`).then((status) => void calls.push({ node: name, sentAt, status })));
+          going.push(
+            sbcCall(name, `0114420123${String(i).padStart(4, '0')}`).then(
+              (status) => void calls.push({ node: name, sentAt, status }),
+            ),
+          );
           await sleep(250);
         }
         await Promise.all(going);
@@ -181,7 +193,9 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine 
 
     console.log(`Sentinel failover figures: ${JSON.stringify({ ...figures, ...callFigures })}`);
     expect(figures.refused503WithoutRetryAfter).toBe(0);
-    expect(fleet.outcomes.slice(USERS.length).filter((outcome) => outcome.status !== 200 && outcome.status !== 503)).toEqual([]);
+    expect(
+      fleet.outcomes.slice(USERS.length).filter((outcome) => outcome.status !== 200 && outcome.status !== 503),
+    ).toEqual([]);
     expect(figures.seconds503).toBeLessThan(OUTAGE_BOUND_SECONDS);
     expect(figures.killToFirst200Seconds).toBeDefined();
     expect(figures.killToFirst200Seconds ?? Number.POSITIVE_INFINITY).toBeLessThan(OUTAGE_BOUND_SECONDS);
@@ -205,16 +219,28 @@ describeUnless(redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine 
       const user = USERS[name === 'a' ? 0 : 1]?.name ?? '';
       const toPhone = inviteFrom(sbc, `${node(name).sip.address}:${node(name).sip.port}`, user);
       sbc.send(toPhone.invite, node(name).sip);
-      expect(await fleet.peerOf(user).receive(new RegExp(`^INVITE sip:${escapeRegExp(fleet.contactOf(user).slice(4))}[\\s\\S]*Call-ID: ${escapeRegExp(toPhone.callId)}`), 4000)).toBeDefined();
+      expect(
+        await fleet
+          .peerOf(user)
+          .receive(
+            new RegExp(
+              `^INVITE sip:${escapeRegExp(fleet.contactOf(user).slice(4))}[\\s\\S]*Call-ID: ${escapeRegExp(toPhone.callId)}`,
+            ),
+            4000,
+          ),
+      ).toBeDefined();
     }
 
     // (d) Never two leaders, by the nodes' own log lines replayed in time order; and a leader after the failover.
     const changes = { a: roleChangesInLog(node('a').run.stdout()), b: roleChangesInLog(node('b').run.stdout()) };
-    const roles = (name: 'a' | 'b') => changes[name].map((change) => `${change.role} +${((change.time - killedAt) / 1000).toFixed(2)} s`).join(', ');
+    const roles = (name: 'a' | 'b') =>
+      changes[name].map((change) => `${change.role} +${((change.time - killedAt) / 1000).toFixed(2)} s`).join(', ');
     console.log(`Sentinel failover role changes (seconds from the kill): a: ${roles('a')}; b: ${roles('b')}`);
     expect(overlappingLeadership(changes, { a: 'standby', b: 'standby' }, 0)).toEqual([]);
     const leaders = await waitFor('one node leading after the failover', 10_000, () => {
-      const last = (['a', 'b'] as const).filter((name) => roleChangesInLog(node(name).run.stdout()).at(-1)?.role === 'leader');
+      const last = (['a', 'b'] as const).filter(
+        (name) => roleChangesInLog(node(name).run.stdout()).at(-1)?.role === 'leader',
+      );
       return last.length === 1 ? last : undefined;
     });
     expect(leaders).toHaveLength(1);

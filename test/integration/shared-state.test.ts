@@ -29,12 +29,21 @@ async function drachtioEnv(sipAddress: string): Promise<Record<string, string>> 
   if (!ownDrachtio) return {};
   let server = drachtioServers.get(sipAddress);
   if (!server) {
-    server = new DrachtioServerProcess(DRACHTIO_BINARY ?? '', { adminPort: await freePort(), secret: 'pair-secret', sipAddress, sipPort: 5060 });
+    server = new DrachtioServerProcess(DRACHTIO_BINARY ?? '', {
+      adminPort: await freePort(),
+      secret: 'pair-secret',
+      sipAddress,
+      sipPort: 5060,
+    });
     await server.start();
     drachtioServers.set(sipAddress, server);
   }
   const { adminPort, secret } = server.options;
-  return { DROUTER_SIP__ENGINE: 'drachtio', DROUTER_SIP__DRACHTIO__PORT: String(adminPort), DROUTER_SIP__DRACHTIO__SECRET: secret };
+  return {
+    DROUTER_SIP__ENGINE: 'drachtio',
+    DROUTER_SIP__DRACHTIO__PORT: String(adminPort),
+    DROUTER_SIP__DRACHTIO__SECRET: secret,
+  };
 }
 
 /**
@@ -42,7 +51,10 @@ async function drachtioEnv(sipAddress: string): Promise<Record<string, string>> 
  * nodes of a pair do: what an operator or the prober changes on one, the
  * other routes by within the refresh second.
  */
-describeUnless(redisMissing() || (ownDrachtio && !DRACHTIO_BINARY ? 'DROUTER_TEST_DRACHTIO_BINARY names no drachtio-server for each node' : ''))(`two server processes on one Redis (${testEngine} engine)`, () => {
+describeUnless(
+  redisMissing() ||
+    (ownDrachtio && !DRACHTIO_BINARY ? 'DROUTER_TEST_DRACHTIO_BINARY names no drachtio-server for each node' : ''),
+)(`two server processes on one Redis (${testEngine} engine)`, () => {
   const prefix = `sipdr-test:${process.pid}:pair:`;
   let dir: string;
   const nodes: Node[] = [];
@@ -62,7 +74,9 @@ describeUnless(redisMissing() || (ownDrachtio && !DRACHTIO_BINARY ? 'DROUTER_TES
     await waitForOutput(run, /drouter started/);
     const node = { run, admin: `http://127.0.0.1:${adminPort}` };
     // Each node serves SIP on its own address: its own socket, or its own drachtio-server's contact.
-    expect(await call(node, 'GET', '/health')).toMatchObject({ sip: { ok: true, engine: testEngine, listening: expect.stringContaining(`${sipAddress}:`) } });
+    expect(await call(node, 'GET', '/health')).toMatchObject({
+      sip: { ok: true, engine: testEngine, listening: expect.stringContaining(`${sipAddress}:`) },
+    });
     return node;
   }
 
@@ -77,16 +91,23 @@ describeUnless(redisMissing() || (ownDrachtio && !DRACHTIO_BINARY ? 'DROUTER_TES
   }
 
   async function stateOn(node: Node, gwid: string): Promise<string | undefined> {
-    return (await call<{ gwid: string; state: string }[]>(node, 'GET', '/gateways')).find((gateway) => gateway.gwid === gwid)?.state;
+    return (await call<{ gwid: string; state: string }[]>(node, 'GET', '/gateways')).find(
+      (gateway) => gateway.gwid === gwid,
+    )?.state;
   }
 
   async function waitForState(node: Node, gwid: string, state: string, withinMs = 3000): Promise<void> {
     let seen: string | undefined;
-    await waitFor(`gateway ${gwid} to be ${state} on ${node.admin}`, withinMs, async () => ((seen = await stateOn(node, gwid)) === state ? true : undefined), {
-      pollMs: 50,
-      rethrow: true,
-      detail: () => `it is ${seen}`,
-    });
+    await waitFor(
+      `gateway ${gwid} to be ${state} on ${node.admin}`,
+      withinMs,
+      async () => ((seen = await stateOn(node, gwid)) === state ? true : undefined),
+      {
+        pollMs: 50,
+        rethrow: true,
+        detail: () => `it is ${seen}`,
+      },
+    );
   }
 
   beforeAll(async () => {
@@ -107,11 +128,15 @@ describeUnless(redisMissing() || (ownDrachtio && !DRACHTIO_BINARY ? 'DROUTER_TES
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('an admin change on one node is the other node\'s state and routing within a second, both ways', async () => {
+  it("an admin change on one node is the other node's state and routing within a second, both ways", async () => {
     const [a, b] = nodes as [Node, Node];
     await call(a, 'POST', '/gateways/1/disable');
     await waitForState(b, '1', 'admin-disabled', 2500);
-    const route = await call<{ destinations: { gwid: string; usable: boolean }[] }>(b, 'GET', '/route?number=01144201234567&group=0');
+    const route = await call<{ destinations: { gwid: string; usable: boolean }[] }>(
+      b,
+      'GET',
+      '/route?number=01144201234567&group=0',
+    );
     expect(route.destinations.map((d) => [d.gwid, d.usable])).toEqual([
       ['1', false],
       ['2', true],

@@ -77,7 +77,11 @@ describe(`signed dialogs (${testEngine} engine)`, () => {
     phone.send(made.invite, server.sip);
     const ok = await finalResponse(phone, made);
     expect(statusOf(ok)).toBe(200);
-    return { call: made, recordRoute: header(ok, 'Record-Route') ?? '', toTag: /tag=([^;>\s]+)/.exec(header(ok, 'To') ?? '')?.[1] ?? '' };
+    return {
+      call: made,
+      recordRoute: header(ok, 'Record-Route') ?? '',
+      toTag: /tag=([^;>\s]+)/.exec(header(ok, 'To') ?? '')?.[1] ?? '',
+    };
   }
 
   /** A token of the forged request's own dialog, but made with a secret this server does not have. */
@@ -85,20 +89,36 @@ describe(`signed dialogs (${testEngine} engine)`, () => {
 
   it.each([
     ['no token', () => ourRoute()],
-    ['the token of another dialog', () => ourRoute(`;drt=${new DialogSigner('any').token('another-call@somewhere', 'attacker')}`)],
-    ['a token made with another secret (from before a secret change)', () => ourRoute(`;drt=${new DialogSigner('the-old-secret').token(OLD_SECRET_CALL_ID, 'attacker')}`)],
-  ])('refuses a forged in-dialog INVITE with %s: 403, a security line, and nothing reaches the Request-URI', async (what, route) => {
-    const branch = `forged-${Math.floor(Math.random() * 1e9)}`;
-    phone.send(forged('INVITE', route(), branch, what.includes('secret') ? OLD_SECRET_CALL_ID : undefined), server.sip);
-    const reached = await victim.receive(/^INVITE /, 700);
-    if (onDrachtio) {
-      expect(reached).toMatch(/^INVITE sip:victim@/);
-      return;
-    }
-    expect(statusOf(await phone.receive(new RegExp(`branch=z9hG4bK-${branch}`)))).toBe(403);
-    expect(reached).toBeUndefined();
-    expect(captured.messages().at(-1)).toMatch(new RegExp(`^In-dialog INVITE from '${PHONE.replaceAll('.', '\\.')}:\\d+' refused - its Route carries no valid dialog token`));
-  });
+    [
+      'the token of another dialog',
+      () => ourRoute(`;drt=${new DialogSigner('any').token('another-call@somewhere', 'attacker')}`),
+    ],
+    [
+      'a token made with another secret (from before a secret change)',
+      () => ourRoute(`;drt=${new DialogSigner('the-old-secret').token(OLD_SECRET_CALL_ID, 'attacker')}`),
+    ],
+  ])(
+    'refuses a forged in-dialog INVITE with %s: 403, a security line, and nothing reaches the Request-URI',
+    async (what, route) => {
+      const branch = `forged-${Math.floor(Math.random() * 1e9)}`;
+      phone.send(
+        forged('INVITE', route(), branch, what.includes('secret') ? OLD_SECRET_CALL_ID : undefined),
+        server.sip,
+      );
+      const reached = await victim.receive(/^INVITE /, 700);
+      if (onDrachtio) {
+        expect(reached).toMatch(/^INVITE sip:victim@/);
+        return;
+      }
+      expect(statusOf(await phone.receive(new RegExp(`branch=z9hG4bK-${branch}`)))).toBe(403);
+      expect(reached).toBeUndefined();
+      expect(captured.messages().at(-1)).toMatch(
+        new RegExp(
+          `^In-dialog INVITE from '${PHONE.replaceAll('.', '\\.')}:\\d+' refused - its Route carries no valid dialog token`,
+        ),
+      );
+    },
+  );
 
   it('drops a forged ACK: no answer, nothing reaches the Request-URI', async () => {
     phone.send(forged('ACK', ourRoute(), 'forged-ack'), server.sip);
@@ -107,7 +127,7 @@ describe(`signed dialogs (${testEngine} engine)`, () => {
     else expect(reached).toBeUndefined();
   });
 
-  it('relays the ACK and BYE of a call set up through it, and a request from the callee\'s side (the token is over the caller\'s tag, its To tag there)', async () => {
+  it("relays the ACK and BYE of a call set up through it, and a request from the callee's side (the token is over the caller's tag, its To tag there)", async () => {
     const { call: made, recordRoute, toTag } = await call('01144201234000');
     if (!onDrachtio) expect(recordRoute).toMatch(/;drt=[A-Za-z0-9_-]{22};lr>$/);
     const inDialog = (method: string, cseq: number, branch: string) =>
@@ -139,7 +159,9 @@ describe(`signed dialogs (${testEngine} engine)`, () => {
         ]),
         server.sip,
       );
-      expect(await phone.receive(/^INFO sip:1001@/, 2000)).toMatch(new RegExp(`Call-ID: ${made.callId.replaceAll('.', '\\.')}`));
+      expect(await phone.receive(/^INFO sip:1001@/, 2000)).toMatch(
+        new RegExp(`Call-ID: ${made.callId.replaceAll('.', '\\.')}`),
+      );
     } finally {
       callee.close();
     }

@@ -42,9 +42,22 @@ describeUnless(sippMissing())('sipp calls on the example data', () => {
     gateway2.script = 'answer';
   });
 
-  const call = () => sippCall({ scenario: 'uac-call.xml', localIp: PHONE, target: server.sip, service: '01144201234567', replace: { HOLD_MS: '100' } });
+  const call = () =>
+    sippCall({
+      scenario: 'uac-call.xml',
+      localIp: PHONE,
+      target: server.sip,
+      service: '01144201234567',
+      replace: { HOLD_MS: '100' },
+    });
   const rejected = (status: number, caller = '1001') =>
-    sippCall({ scenario: 'uac-rejected.xml', localIp: PHONE, target: server.sip, service: '01144201234567', replace: { STATUS: String(status), CALLER: caller } });
+    sippCall({
+      scenario: 'uac-rejected.xml',
+      localIp: PHONE,
+      target: server.sip,
+      service: '01144201234567',
+      replace: { STATUS: String(status), CALLER: caller },
+    });
 
   it('routes a call to gateway 1 (011 → list #1) and tears it down', async () => {
     const run = await call();
@@ -93,43 +106,65 @@ describeUnless(sippMissing())('sipp calls on the example data', () => {
   });
 });
 
-describeUnless(sippMissing())('a sipp phone registers with digest, takes a call from a sipp Asterisk, unregisters', () => {
-  let server: TestServer;
+describeUnless(sippMissing())(
+  'a sipp phone registers with digest, takes a call from a sipp Asterisk, unregisters',
+  () => {
+    let server: TestServer;
 
-  beforeAll(async () => {
-    // sipp's [authentication] answers MD5 challenges.
-    server = await startTestServer('127.0.0.53', { registrar: { algorithms: ['MD5'] } });
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
-  it('fills the Asterisk columns, reaches the phone at its contact, then clears them as chan_sip does', async () => {
-    const phone = sippCall({
-      scenario: 'phone-register.xml',
-      answerIncoming: 'uas-answer.xml',
-      localIp: '127.0.0.54',
-      target: server.sip,
-      service: '1001',
-      replace: { USER: '1001', PASSWORD: 'secret1001', PROXY: `${server.sip.address}:${server.sip.port}`, HOLD_MS: '4000' },
+    beforeAll(async () => {
+      // sipp's [authentication] answers MD5 challenges.
+      server = await startTestServer('127.0.0.53', { registrar: { algorithms: ['MD5'] } });
     });
-    const deadline = Date.now() + 5000;
-    while (!peerRow(server.storeFile, '1001').fullcontact && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    const registered = peerRow(server.storeFile, '1001');
-    expect(registered).toMatchObject({ ipaddr: '127.0.0.54', useragent: 'sipp phone', defaultuser: '1001' });
-    expect(String(registered.fullcontact)).toMatch(/^sip:1001@127\.0\.0\.54:\d+$/);
-    expect(Number(registered.regseconds)).toBeGreaterThan(Date.now() / 1000 + 290);
+    afterAll(async () => {
+      await server?.close();
+    });
 
-    // 1001 matches the example's rule of prefix 1 too, whose gateways are not
-    // running here: only the location service reaching the phone gives a 200.
-    const asterisk = await sippCall({ scenario: 'uac-call.xml', localIp: '127.0.0.55', target: server.sip, service: '1001', replace: { HOLD_MS: '100' } });
-    expect(asterisk.code, asterisk.stderr + asterisk.stdout).toBe(0);
+    it('fills the Asterisk columns, reaches the phone at its contact, then clears them as chan_sip does', async () => {
+      const phone = sippCall({
+        scenario: 'phone-register.xml',
+        answerIncoming: 'uas-answer.xml',
+        localIp: '127.0.0.54',
+        target: server.sip,
+        service: '1001',
+        replace: {
+          USER: '1001',
+          PASSWORD: 'secret1001',
+          PROXY: `${server.sip.address}:${server.sip.port}`,
+          HOLD_MS: '4000',
+        },
+      });
+      const deadline = Date.now() + 5000;
+      while (!peerRow(server.storeFile, '1001').fullcontact && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const registered = peerRow(server.storeFile, '1001');
+      expect(registered).toMatchObject({ ipaddr: '127.0.0.54', useragent: 'sipp phone', defaultuser: '1001' });
+      expect(String(registered.fullcontact)).toMatch(/^sip:1001@127\.0\.0\.54:\d+$/);
+      expect(Number(registered.regseconds)).toBeGreaterThan(Date.now() / 1000 + 290);
 
-    const run = await phone;
-    expect(run.code, run.stderr + run.stdout).toBe(0);
-    expect(peerRow(server.storeFile, '1001')).toMatchObject({ ipaddr: '', port: 0, regseconds: 0, fullcontact: '', useragent: '', defaultuser: '1001' });
-  });
-});
+      // 1001 matches the example's rule of prefix 1 too, whose gateways are not
+      // running here: only the location service reaching the phone gives a 200.
+      const asterisk = await sippCall({
+        scenario: 'uac-call.xml',
+        localIp: '127.0.0.55',
+        target: server.sip,
+        service: '1001',
+        replace: { HOLD_MS: '100' },
+      });
+      expect(asterisk.code, asterisk.stderr + asterisk.stdout).toBe(0);
+
+      const run = await phone;
+      expect(run.code, run.stderr + run.stdout).toBe(0);
+      expect(peerRow(server.storeFile, '1001')).toMatchObject({
+        ipaddr: '',
+        port: 0,
+        regseconds: 0,
+        fullcontact: '',
+        useragent: '',
+        defaultuser: '1001',
+      });
+    });
+  },
+);
 
 describeUnless(sippMissing())('a sipp gateway that dies and comes back, under probing', () => {
   const PROBE_INTERVAL_MS = 500;
@@ -144,15 +179,25 @@ describeUnless(sippMissing())('a sipp gateway that dies and comes back, under pr
 
   async function waitForUp(value: 0 | 1, withinMs: number, gwid = '1'): Promise<number> {
     const started = Date.now();
-    await waitFor(`sipdr_gateway_up{gateway="${gwid}"} to become ${value}`, withinMs, async () => ((await gatewayUp(gwid)) === value ? true : undefined), { pollMs: 20, rethrow: true });
+    await waitFor(
+      `sipdr_gateway_up{gateway="${gwid}"} to become ${value}`,
+      withinMs,
+      async () => ((await gatewayUp(gwid)) === value ? true : undefined),
+      { pollMs: 20, rethrow: true },
+    );
     return Date.now() - started;
   }
 
   beforeAll(async () => {
     // proxy.timeoutMs is long, so a call that waited for the dead gateway would show it.
-    server = await startTestServer('127.0.0.94', { probe: { enabled: true, intervalMs: PROBE_INTERVAL_MS, timeoutMs: 300 }, proxy: { timeoutMs: 3000 } });
+    server = await startTestServer('127.0.0.94', {
+      probe: { enabled: true, intervalMs: PROBE_INTERVAL_MS, timeoutMs: 300 },
+      proxy: { timeoutMs: 3000 },
+    });
     const db = new Database(server.storeFile);
-    db.exec("UPDATE dr_gateways SET address = '127.0.0.95:5060' WHERE gwid = '1'; UPDATE dr_gateways SET address = '127.0.0.96:5060' WHERE gwid = '2'");
+    db.exec(
+      "UPDATE dr_gateways SET address = '127.0.0.95:5060' WHERE gwid = '1'; UPDATE dr_gateways SET address = '127.0.0.96:5060' WHERE gwid = '2'",
+    );
     db.close();
     gateway1 = await startSippGateway('127.0.0.95', 'uas-answer.xml');
     gateway2 = await startSippGateway('127.0.0.96', 'uas-answer.xml');
@@ -168,7 +213,14 @@ describeUnless(sippMissing())('a sipp gateway that dies and comes back, under pr
     await server?.close();
   });
 
-  const call = () => sippCall({ scenario: 'uac-call.xml', localIp: '127.0.0.97', target: server.sip, service: '01144201234567', replace: { HOLD_MS: '100' } });
+  const call = () =>
+    sippCall({
+      scenario: 'uac-call.xml',
+      localIp: '127.0.0.97',
+      target: server.sip,
+      service: '01144201234567',
+      replace: { HOLD_MS: '100' },
+    });
 
   it('is down within one interval of its death, calls go straight to gateway 2, and it is back within one interval of its return', async () => {
     await gateway1?.stop();

@@ -37,7 +37,10 @@ describe(`bans and rate limits (${testEngine} engine)`, () => {
     captured = captureLog();
     server = await startTestServer(
       PROXY,
-      { auth: { trustedSources: [] }, limits: { ban: { failures: FAILURES, seconds: 60 }, invite: { perSecond: 1, burst: 20 } } },
+      {
+        auth: { trustedSources: [] },
+        limits: { ban: { failures: FAILURES, seconds: 60 }, invite: { perSecond: 1, burst: 20 } },
+      },
       captured.log,
     );
     await moveExampleGateways(server, GATEWAY_1, GATEWAY_2);
@@ -51,7 +54,8 @@ describe(`bans and rate limits (${testEngine} engine)`, () => {
   });
 
   const admin = (path: string, init?: RequestInit) => fetch(`${server.server.adminUrl}${path}`, init);
-  const metric = async (name: string, labels: Record<string, string> = {}) => sampleValue(parseExposition(await (await admin('/metrics')).text()), name, labels) ?? Number.NaN;
+  const metric = async (name: string, labels: Record<string, string> = {}) =>
+    sampleValue(parseExposition(await (await admin('/metrics')).text()), name, labels) ?? Number.NaN;
   const proxy = () => `${server.sip.address}:${server.sip.port}`;
 
   /** One wrong guess: REGISTER, its 401, the REGISTER again with a wrong password; the second answer's status (undefined: none came). */
@@ -70,8 +74,28 @@ describe(`bans and rate limits (${testEngine} engine)`, () => {
     peer.send(ackOf(call.invite, response), server.sip);
     const [challenge] = challengesOf(response);
     if (!challenge) return statusOf(response);
-    peer.send(withProxyAuthorization(call, digestAuthorization('Proxy-Authorization', 'INVITE', '1001', 'secret1001', challenge, `sip:${number}@${proxy()}`)), server.sip);
-    return statusOf(await peer.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${call.callId.replaceAll('.', '\\.')}\\r\\nCSeq: 2 INVITE`), 4000));
+    peer.send(
+      withProxyAuthorization(
+        call,
+        digestAuthorization(
+          'Proxy-Authorization',
+          'INVITE',
+          '1001',
+          'secret1001',
+          challenge,
+          `sip:${number}@${proxy()}`,
+        ),
+      ),
+      server.sip,
+    );
+    return statusOf(
+      await peer.receive(
+        new RegExp(
+          `^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${call.callId.replaceAll('.', '\\.')}\\r\\nCSeq: 2 INVITE`,
+        ),
+        4000,
+      ),
+    );
   }
 
   it('bans a password guesser after limits.ban.failures failures, while a phone elsewhere registers and calls', async () => {
@@ -94,7 +118,9 @@ describe(`bans and rate limits (${testEngine} engine)`, () => {
       expect(await metric('sipdr_requests_dropped_total', { reason: 'banned' })).toBeGreaterThanOrEqual(3);
       const banLines = captured.messages().filter((line) => line.includes(`'${GUESSER}' banned`));
       expect(banLines).toHaveLength(1);
-      expect(banLines[0]).toMatch(new RegExp(`'${GUESSER.replaceAll('.', '\\.')}' banned for 60 seconds - ${FAILURES} failed authentications`));
+      expect(banLines[0]).toMatch(
+        new RegExp(`'${GUESSER.replaceAll('.', '\\.')}' banned for 60 seconds - ${FAILURES} failed authentications`),
+      );
     } finally {
       guesser.close();
       phonePeer.close();
@@ -102,7 +128,12 @@ describe(`bans and rate limits (${testEngine} engine)`, () => {
   }, 30_000);
 
   it('lists the ban (GET /bans, drouter bans) and lifts it (drouter unban, POST /bans/:address/lift): the source is answered again', async () => {
-    const bans = (await (await admin('/bans')).json()) as { address: string; strikes: number; remainingSeconds: number; reason: string }[];
+    const bans = (await (await admin('/bans')).json()) as {
+      address: string;
+      strikes: number;
+      remainingSeconds: number;
+      reason: string;
+    }[];
     expect(bans.map((ban) => ban.address)).toEqual([GUESSER]);
     expect(bans[0]?.strikes).toBe(1);
     expect(bans[0]?.remainingSeconds).toBeGreaterThan(50);
@@ -111,13 +142,20 @@ describe(`bans and rate limits (${testEngine} engine)`, () => {
     const drouter = (...args: string[]) => runDrouter([...args, '--url', server.server.adminUrl], {}).finished;
     const listed = await drouter('bans');
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(new RegExp(`^\\s*address\\s+until\\s+left\\s+ban\\s+reason\\n\\s*${GUESSER.replaceAll('.', '\\.')}\\s+\\S+Z\\s+\\d+ s\\s+1\\s+${FAILURES} failed authentications in 60 s\\n$`));
+    expect(listed.stdout).toMatch(
+      new RegExp(
+        `^\\s*address\\s+until\\s+left\\s+ban\\s+reason\\n\\s*${GUESSER.replaceAll('.', '\\.')}\\s+\\S+Z\\s+\\d+ s\\s+1\\s+${FAILURES} failed authentications in 60 s\\n$`,
+      ),
+    );
     const lifted = await drouter('unban', GUESSER);
     expect([lifted.code, lifted.stdout]).toEqual([0, `ban of ${GUESSER} lifted\n`]);
     expect(await (await admin('/bans')).json()).toEqual([]);
     expect((await drouter('bans')).stdout).toBe('no source is banned\n');
     expect((await drouter('unban', GUESSER)).code).toBe(1);
-    const again = await admin(`/bans/${GUESSER}/lift`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const again = await admin(`/bans/${GUESSER}/lift`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(again.status).toBe(404);
 
     const guesser = await UdpPeer.bind(GUESSER);
@@ -128,23 +166,35 @@ describe(`bans and rate limits (${testEngine} engine)`, () => {
     }
   });
 
-  it('drops INVITEs over the source\'s rate (limits.invite) unanswered, and none reaches a gateway', async () => {
+  it("drops INVITEs over the source's rate (limits.invite) unanswered, and none reaches a gateway", async () => {
     const flooder = await UdpPeer.bind(FLOODER);
     try {
       const before = await metric('sipdr_requests_dropped_total', { reason: 'rate-limited' });
-      const calls = Array.from({ length: 100 }, (_, i) => inviteFrom(flooder, proxy(), `0114420123${String(i).padStart(4, '0')}`));
+      const calls = Array.from({ length: 100 }, (_, i) =>
+        inviteFrom(flooder, proxy(), `0114420123${String(i).padStart(4, '0')}`),
+      );
       for (const call of calls) flooder.send(call.invite, server.sip);
       // Counted by Call-ID: an unacknowledged 407 is retransmitted (timer G).
       const challenged = new Set<string>();
-      for (let response = await flooder.receive(/^SIP\/2\.0 407 /, 1000); response !== undefined; response = await flooder.receive(/^SIP\/2\.0 407 /, 1000)) {
+      for (
+        let response = await flooder.receive(/^SIP\/2\.0 407 /, 1000);
+        response !== undefined;
+        response = await flooder.receive(/^SIP\/2\.0 407 /, 1000)
+      ) {
         challenged.add(/^Call-ID: (.*)$/im.exec(response)?.[1] ?? '');
       }
       const challenges = challenged.size;
       // The burst of 20, and what a second or two at 1/s earns back while the flood is read.
       expect(challenges).toBeGreaterThanOrEqual(20);
       expect(challenges).toBeLessThanOrEqual(23);
-      expect((await metric('sipdr_requests_dropped_total', { reason: 'rate-limited' })) - before).toBe(100 - challenges);
-      expect(gateway1.requests('INVITE').filter((request) => calls.some((call) => call.callId === request.headers['call-id']))).toHaveLength(0);
+      expect((await metric('sipdr_requests_dropped_total', { reason: 'rate-limited' })) - before).toBe(
+        100 - challenges,
+      );
+      expect(
+        gateway1
+          .requests('INVITE')
+          .filter((request) => calls.some((call) => call.callId === request.headers['call-id'])),
+      ).toHaveLength(0);
       expect(captured.messages().filter((line) => line.includes('over the INVITE rate')).length).toBeLessThanOrEqual(1);
     } finally {
       flooder.close();
@@ -180,7 +230,9 @@ describe(`bans and rate limits (${testEngine} engine)`, () => {
       // FAILURES scanner requests reach the ban; the rest are dropped as banned before they are read.
       expect(dropped).toBe(FAILURES);
       expect(banned).toBeGreaterThanOrEqual(3);
-      expect(captured.messages().filter((line) => line.includes(SCANNER) && /scanner/i.test(line)).length).toBeGreaterThanOrEqual(1);
+      expect(
+        captured.messages().filter((line) => line.includes(SCANNER) && /scanner/i.test(line)).length,
+      ).toBeGreaterThanOrEqual(1);
       const bans = (await (await admin('/bans')).json()) as { address: string; reason: string }[];
       expect(bans.find((ban) => ban.address === SCANNER)?.reason).toMatch(/friendly-scanner/);
     } finally {

@@ -9,7 +9,10 @@ import { prepareStore, seedStore } from '../../src/store/knex/open-store.js';
 import { type DatabaseKind, databaseKinds, type ScratchDatabase } from '../support/databases.js';
 
 /** Opens the store on `url` as a first start does (schema, example data), runs `action`, closes the store. */
-async function withPreparedStore(url: string, action: (prepared: Awaited<ReturnType<typeof prepareStore>>) => Promise<void>): Promise<void> {
+async function withPreparedStore(
+  url: string,
+  action: (prepared: Awaited<ReturnType<typeof prepareStore>>) => Promise<void>,
+): Promise<void> {
   const prepared = await prepareStore(url, { seedExample: true });
   try {
     await action(prepared);
@@ -65,7 +68,10 @@ describe.each(databaseKinds())('store on $name', (kind) => {
   });
 
   it('two nodes starting together on a new database both come up: one migrates, the other waits for it', async () => {
-    const both = await Promise.all([prepareStore(db.url, { seedExample: false }), prepareStore(db.url, { seedExample: false })]);
+    const both = await Promise.all([
+      prepareStore(db.url, { seedExample: false }),
+      prepareStore(db.url, { seedExample: false }),
+    ]);
     try {
       expect(both.filter((prepared) => prepared.schemaCreated).length).toBeGreaterThanOrEqual(1);
       for (const { store } of both) expect(await store.countPeers()).toBe(0);
@@ -76,7 +82,10 @@ describe.each(databaseKinds())('store on $name', (kind) => {
   }, 60_000);
 
   it('agrees on a shared value: the first candidate stays, for two stores asking at once and after a restart', async () => {
-    const both = await Promise.all([prepareStore(db.url, { seedExample: false }), prepareStore(db.url, { seedExample: false })]);
+    const both = await Promise.all([
+      prepareStore(db.url, { seedExample: false }),
+      prepareStore(db.url, { seedExample: false }),
+    ]);
     let agreed: string | undefined;
     try {
       const [a, b] = both.map((prepared) => prepared.store);
@@ -168,7 +177,14 @@ describe.each(databaseKinds())('store on $name', (kind) => {
     };
     await withPreparedStore(db.url, async ({ store }) => {
       const peer = await store.findPeerByName('1001');
-      expect(peer).toMatchObject({ name: '1001', type: 'friend', host: 'dynamic', secret: 'secret1001', ipaddr: null, regseconds: null });
+      expect(peer).toMatchObject({
+        name: '1001',
+        type: 'friend',
+        host: 'dynamic',
+        secret: 'secret1001',
+        ipaddr: null,
+        regseconds: null,
+      });
       expect(await store.findPeerByName('nobody')).toBeUndefined();
 
       const written = await store.writeRegistration('1001', registration);
@@ -190,7 +206,12 @@ describe.each(databaseKinds())('store on $name', (kind) => {
         store.writeRegistration('1002', { nosuchcolumn: 1 } as never),
         store.writeRegistration('1002', { port: 5073 }),
       ]);
-      expect(outcomes.map((outcome) => outcome.status === 'fulfilled' && outcome.value)).toEqual([true, false, false, true]);
+      expect(outcomes.map((outcome) => outcome.status === 'fulfilled' && outcome.value)).toEqual([
+        true,
+        false,
+        false,
+        true,
+      ]);
       expect(outcomes[2]?.status).toBe('rejected');
       const rows = await db.exec("SELECT name, port FROM sippeers WHERE name IN ('1001', '1002') ORDER BY name");
       expect(rows).toEqual([
@@ -207,7 +228,9 @@ describe.each(databaseKinds())('store on $name', (kind) => {
       const error = await store.findPeerByName('1002').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RowError);
       expect((error as RowError).code).toBe('DROUTER_ERR_ROW');
-      expect((error as RowError).message).toMatch(/^sippeers row id=\d+ \(name "1002"\): column port = "fivethousand": is not an integer/);
+      expect((error as RowError).message).toMatch(
+        /^sippeers row id=\d+ \(name "1002"\): column port = "fivethousand": is not an integer/,
+      );
     });
   });
 
@@ -242,7 +265,10 @@ describe.each(databaseKinds())('store on $name', (kind) => {
 
   it('drouter seed refuses tables that already hold rows', async () => {
     await seedStore(db.url);
-    await expect(seedStore(db.url)).rejects.toMatchObject({ code: 'DROUTER_ERR_SEED', message: expect.stringContaining('dr_gateways already has rows') });
+    await expect(seedStore(db.url)).rejects.toMatchObject({
+      code: 'DROUTER_ERR_SEED',
+      message: expect.stringContaining('dr_gateways already has rows'),
+    });
     const [count] = await db.exec('SELECT COUNT(*) AS n FROM dr_gateways');
     expect(Number(count?.n)).toBe(2);
   });
@@ -287,7 +313,9 @@ describe('a SQLite store', () => {
 
 describe('an unreachable store', () => {
   it('gives a typed error naming the MySQL URL with the password hidden', async () => {
-    const error = await prepareStore('mysql://root:hunter2@127.0.0.1:1/test', { seedExample: false }).catch((e: unknown) => e);
+    const error = await prepareStore('mysql://root:hunter2@127.0.0.1:1/test', { seedExample: false }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(StoreUnreachableError);
     const message = (error as Error).message;
     expect(message).toContain('mysql://root:***@127.0.0.1:1/test');

@@ -26,11 +26,16 @@ import { UdpPeer } from '../support/udp-peer.js';
  * client certificates required on .24 (phones .25); certificates reloaded on .26 (phone .27);
  * strangers and caps on .28 (.29). The certificates are a test CA's and another CA's, made per run.
  */
-const ON_DRACHTIO = testEngine === 'native' ? '' : 'native engine only: drachtio-server holds its own TLS (its <contact> and <tls> elements)';
+const ON_DRACHTIO =
+  testEngine === 'native'
+    ? ''
+    : 'native engine only: drachtio-server holds its own TLS (its <contact> and <tls> elements)';
 
 /** The Via and Record-Route entry of the proxy on `transport` at `address:port` (RFC 5658: one per side), token shown as TOKEN. */
-const recordRoute = (address: string, port: number, transport: string) => `<sip:${address}:${port};transport=${transport};drt=TOKEN;lr>`;
-const recordRoutesOf = (message: string | undefined) => withTokenShown(header(message, 'Record-Route').flatMap((value) => value.split(/,\s*/)));
+const recordRoute = (address: string, port: number, transport: string) =>
+  `<sip:${address}:${port};transport=${transport};drt=TOKEN;lr>`;
+const recordRoutesOf = (message: string | undefined) =>
+  withTokenShown(header(message, 'Record-Route').flatMap((value) => value.split(/,\s*/)));
 
 let pki: TestCertificates;
 
@@ -41,14 +46,26 @@ interface TlsServer {
 }
 
 /** The proxy with tls among its transports, on a free sip.tls.port, with `tls` as the rest of sip.tls; `sip` adds to sip, `overrides` to the rest. */
-async function startTlsServer(address: string, tls: Record<string, unknown>, more: { sip?: Record<string, unknown>; overrides?: Record<string, unknown>; log?: Logger } = {}): Promise<TlsServer> {
+async function startTlsServer(
+  address: string,
+  tls: Record<string, unknown>,
+  more: { sip?: Record<string, unknown>; overrides?: Record<string, unknown>; log?: Logger } = {},
+): Promise<TlsServer> {
   const port = await freePort();
-  const server = await startTestServer(address, { sip: { transports: ['udp', 'tcp', 'tls'], tls: { port, ...tls }, ...more.sip }, ...more.overrides }, more.log);
+  const server = await startTestServer(
+    address,
+    { sip: { transports: ['udp', 'tcp', 'tls'], tls: { port, ...tls }, ...more.sip }, ...more.overrides },
+    more.log,
+  );
   return { server, tls: { address, port } };
 }
 
 /** sip.tls's files for a server certificate, trusting the test CA. */
-const filesOf = (certificate: IssuedCertificate) => ({ certificateFile: certificate.certificateFile, keyFile: certificate.keyFile, caFile: pki.authority.certificateFile });
+const filesOf = (certificate: IssuedCertificate) => ({
+  certificateFile: certificate.certificateFile,
+  keyFile: certificate.keyFile,
+  caFile: pki.authority.certificateFile,
+});
 
 /** What a peer turned away at or just after the handshake sees (tlsOutcome). */
 const TURNED_AWAY = ['refused at the handshake', 'closed unanswered'];
@@ -87,7 +104,9 @@ describeUnless(ON_DRACHTIO)('SIP over TLS (sip.transports tls, sip.tls)', () => 
     let gateway2: ScriptedGateway;
 
     beforeAll(async () => {
-      proxy = await startTlsServer(PROXY, filesOf(pki.authority.server([PROXY])), { overrides: { proxy: { timeoutMs: 800, inviteTimeoutMs: 1500 } } });
+      proxy = await startTlsServer(PROXY, filesOf(pki.authority.server([PROXY])), {
+        overrides: { proxy: { timeoutMs: 800, inviteTimeoutMs: 1500 } },
+      });
       caller = await UdpPeer.bind(CALLER);
       gateway1 = await ScriptedGateway.startTls(TLS_GATEWAY, 5061, pki.authority.server([TLS_GATEWAY]));
       // The same address, a certificate the proxy's CA did not sign.
@@ -107,14 +126,20 @@ describeUnless(ON_DRACHTIO)('SIP over TLS (sip.transports tls, sip.tls)', () => 
       try {
         expect(statusOf(await registerOverConnection(phone, PHONE, PROXY, 'tls', '1001', 'secret1001'))).toBe(200);
         const contact = `sip:1001@${PHONE}:${phone.localPort};transport=tls`;
-        const peer = (await (await fetch(`${proxy.server.server.adminUrl}/peers/1001`)).json()) as { bindings: { contact: string; source: string }[] };
-        expect(peer.bindings).toEqual([expect.objectContaining({ contact, source: `tls:${PHONE}:${phone.localPort}` })]);
+        const peer = (await (await fetch(`${proxy.server.server.adminUrl}/peers/1001`)).json()) as {
+          bindings: { contact: string; source: string }[];
+        };
+        expect(peer.bindings).toEqual([
+          expect.objectContaining({ contact, source: `tls:${PHONE}:${phone.localPort}` }),
+        ]);
 
         const call = inviteFrom(caller, `${PROXY}:${proxy.server.sip.port}`, '1001');
         caller.send(call.invite, proxy.server.sip);
         const arrived = await phone.receive(new RegExp(`^INVITE [\\s\\S]*${escapeRegExp(call.callId)}`));
         expect(arrived).toMatch(new RegExp(`^INVITE ${escapeRegExp(contact)} SIP/2\\.0\\r\\n`));
-        expect(header(arrived, 'Via')[0]).toMatch(new RegExp(`^SIP/2\\.0/TLS ${escapeRegExp(PROXY)}:${proxy.tls.port};branch=z9hG4bK`));
+        expect(header(arrived, 'Via')[0]).toMatch(
+          new RegExp(`^SIP/2\\.0/TLS ${escapeRegExp(PROXY)}:${proxy.tls.port};branch=z9hG4bK`),
+        );
         const bothSides = [recordRoute(PROXY, proxy.tls.port, 'tls'), recordRoute(PROXY, proxy.server.sip.port, 'udp')];
         expect(recordRoutesOf(arrived)).toEqual(bothSides);
 
@@ -136,11 +161,14 @@ describeUnless(ON_DRACHTIO)('SIP over TLS (sip.transports tls, sip.tls)', () => 
       const [forwarded] = gateway1.requests('INVITE');
       expect(forwarded?.uri).toBe(`sip:01144201234567@${TLS_GATEWAY}:5061;transport=tls`);
       expect(forwarded?.headers.via?.[0]).toMatchObject({ protocol: 'TLS', host: PROXY, port: proxy.tls.port });
-      expect(recordRoutesOf(ok)).toEqual([recordRoute(PROXY, proxy.tls.port, 'tls'), recordRoute(PROXY, proxy.server.sip.port, 'udp')]);
+      expect(recordRoutesOf(ok)).toEqual([
+        recordRoute(PROXY, proxy.tls.port, 'tls'),
+        recordRoute(PROXY, proxy.server.sip.port, 'udp'),
+      ]);
       expect(gateway2.requests('INVITE')).toHaveLength(0);
     });
 
-    it('fails over to gateway 2 (UDP) when gateway 1\'s certificate does not verify (sip.tls.verifyServers)', async () => {
+    it("fails over to gateway 2 (UDP) when gateway 1's certificate does not verify (sip.tls.verifyServers)", async () => {
       await moveExampleGateways(proxy.server, `${TLS_GATEWAY}:5062;transport=tls`, GATEWAY_2);
       const call = inviteFrom(caller, `${PROXY}:${proxy.server.sip.port}`, '01144209999999');
       caller.send(call.invite, proxy.server.sip);
@@ -148,7 +176,9 @@ describeUnless(ON_DRACHTIO)('SIP over TLS (sip.transports tls, sip.tls)', () => 
       // The proxy tried it and gave up at the handshake: no request reached it.
       expect(strangerGateway.handshakeErrors.length).toBeGreaterThanOrEqual(1);
       expect(strangerGateway.received).toHaveLength(0);
-      expect(gateway2.requests('INVITE').map((request) => request.uri)).toEqual([`sip:01144209999999@${GATEWAY_2}:5060`]);
+      expect(gateway2.requests('INVITE').map((request) => request.uri)).toEqual([
+        `sip:01144209999999@${GATEWAY_2}:5060`,
+      ]);
     });
   });
 
@@ -169,7 +199,10 @@ describeUnless(ON_DRACHTIO)('SIP over TLS (sip.transports tls, sip.tls)', () => 
     });
 
     it('registers a phone whose certificate the CA signed', async () => {
-      const phone = await TlsPeer.connect(PHONE, proxy.tls, { ca: pki.authority.own.certificate, certificate: pki.authority.client('1002') });
+      const phone = await TlsPeer.connect(PHONE, proxy.tls, {
+        ca: pki.authority.own.certificate,
+        certificate: pki.authority.client('1002'),
+      });
       try {
         expect(statusOf(await registerOverConnection(phone, PHONE, PROXY, 'tls', '1002', 'secret1002'))).toBe(200);
       } finally {
@@ -178,7 +211,7 @@ describeUnless(ON_DRACHTIO)('SIP over TLS (sip.transports tls, sip.tls)', () => 
     });
   });
 
-  describe('certificates reloaded (SIGHUP\'s work in-process: reload, reloadCertificates)', () => {
+  describe("certificates reloaded (SIGHUP's work in-process: reload, reloadCertificates)", () => {
     const PROXY = '127.0.0.26';
     const PHONE = '127.0.0.27';
     let proxy: TlsServer;
@@ -232,7 +265,9 @@ describeUnless(ON_DRACHTIO)('SIP over TLS (sip.transports tls, sip.tls)', () => 
       await sighup();
       expect((await connect()).serverCertificate.serialNumber).toBe(serving);
       // pino's level 50 is error.
-      expect(captured.lines.filter((line) => line.level === 50 && JSON.stringify(line).includes(live.keyFile))).not.toHaveLength(0);
+      expect(
+        captured.lines.filter((line) => line.level === 50 && JSON.stringify(line).includes(live.keyFile)),
+      ).not.toHaveLength(0);
     });
   });
 
@@ -245,10 +280,12 @@ describeUnless(ON_DRACHTIO)('SIP over TLS (sip.transports tls, sip.tls)', () => 
         error = thrown;
       }
       expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).violations.map((violation) => violation.key)).toEqual(expect.arrayContaining(['sip.tls.certificateFile', 'sip.tls.keyFile']));
+      expect((error as ConfigError).violations.map((violation) => violation.key)).toEqual(
+        expect.arrayContaining(['sip.tls.certificateFile', 'sip.tls.keyFile']),
+      );
     });
 
-    it('a key file that cannot be read, or is not the certificate\'s, fails the start naming the file', async () => {
+    it("a key file that cannot be read, or is not the certificate's, fails the start naming the file", async () => {
       const certificate = pki.authority.server(['127.0.0.28']);
       const startFailure = (keyFile: string) =>
         startTlsServer('127.0.0.28', { ...filesOf(certificate), keyFile }).then(
@@ -267,7 +304,9 @@ describeUnless(ON_DRACHTIO)('SIP over TLS (sip.transports tls, sip.tls)', () => 
       const otherKey = pki.authority.server(['127.0.0.28']).keyFile;
       const mismatched = await startFailure(otherKey);
       expect(mismatched).toMatchObject({ code: 'DROUTER_ERR_TLS' });
-      expect((mismatched as Error).message).toMatch(new RegExp(`${escapeRegExp(otherKey)}|${escapeRegExp(certificate.certificateFile)}`));
+      expect((mismatched as Error).message).toMatch(
+        new RegExp(`${escapeRegExp(otherKey)}|${escapeRegExp(certificate.certificateFile)}`),
+      );
     });
   });
 
@@ -280,7 +319,9 @@ describeUnless(ON_DRACHTIO)('SIP over TLS (sip.transports tls, sip.tls)', () => 
     const connect = (from: string) => TlsPeer.connect(from, proxy.tls, { ca: pki.authority.own.certificate });
 
     beforeAll(async () => {
-      proxy = await startTlsServer(PROXY, filesOf(pki.authority.server([PROXY])), { sip: { tcp: { maxConnectionsPerSource: 2 } } });
+      proxy = await startTlsServer(PROXY, filesOf(pki.authority.server([PROXY])), {
+        sip: { tcp: { maxConnectionsPerSource: 2 } },
+      });
     });
     afterAll(() => proxy?.server.close());
 

@@ -98,7 +98,10 @@ describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real process
     storeFile = join(dir, 'drouter.db');
     const env = { DROUTER_STORE__URL: `sqlite:${storeFile}` };
     expect((await runDrouter(['seed'], env).finished).code).toBe(0);
-    execSql(storeFile, `UPDATE dr_gateways SET address = '${GATEWAY_1}:5060' WHERE gwid = '1'; UPDATE dr_gateways SET address = '${GATEWAY_2}:5060' WHERE gwid = '2'`);
+    execSql(
+      storeFile,
+      `UPDATE dr_gateways SET address = '${GATEWAY_1}:5060' WHERE gwid = '1'; UPDATE dr_gateways SET address = '${GATEWAY_2}:5060' WHERE gwid = '2'`,
+    );
     const adminPort = await freePort();
     admin = `http://127.0.0.1:${adminPort}`;
     node = runDrouter(['start', '--workers', String(WORKERS)], {
@@ -136,7 +139,8 @@ describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real process
   });
 
   /** What a gateway received for one call, by method. */
-  const receivedFor = (gateway: ScriptedGateway, call: Call, method: string) => gateway.requests(method).filter((m) => m.headers['call-id'] === call.callId).length;
+  const receivedFor = (gateway: ScriptedGateway, call: Call, method: string) =>
+    gateway.requests(method).filter((m) => m.headers['call-id'] === call.callId).length;
 
   /**
    * A call from the phone: the INVITE sent `copies` times back to back (the
@@ -163,13 +167,21 @@ describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real process
       ]);
     phone.send(inDialog('ACK', 1), SIP);
     phone.send(inDialog('BYE', 2), SIP);
-    const byeOk = await phone.receive(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*Call-ID: ${escapeRegExp(call.callId)}\\r\\nCSeq: 2 BYE`, 'i'), 4000);
+    const byeOk = await phone.receive(
+      new RegExp(`^SIP/2\\.0 200 [\\s\\S]*Call-ID: ${escapeRegExp(call.callId)}\\r\\nCSeq: 2 BYE`, 'i'),
+      4000,
+    );
     if (statusOf(byeOk) !== 200) throw new Error(`call ${call.callId}: no 200 for the BYE`);
     return call;
   }
 
   /** Waits until the gateway got `count` of `method` for every call (hop-by-hop ACKs may trail the final). */
-  async function expectEach(gateway: ScriptedGateway, calls: readonly Call[], method: string, count: number): Promise<void> {
+  async function expectEach(
+    gateway: ScriptedGateway,
+    calls: readonly Call[],
+    method: string,
+    count: number,
+  ): Promise<void> {
     const counts = await eventually(
       async () => calls.map((call) => receivedFor(gateway, call, method)),
       (values) => values.every((value) => value === count),
@@ -180,7 +192,8 @@ describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real process
 
   it('completes every call (INVITE/180/200/ACK/BYE): each INVITE, sent three times, reaches the gateway once', async () => {
     const calls: Call[] = [];
-    for (let batch = 0; batch < 3; batch++) calls.push(...(await Promise.all(Array.from({ length: 8 }, (_, i) => completeCall(`0114420${batch}${i}0000`)))));
+    for (let batch = 0; batch < 3; batch++)
+      calls.push(...(await Promise.all(Array.from({ length: 8 }, (_, i) => completeCall(`0114420${batch}${i}0000`)))));
     expect(calls).toHaveLength(24);
     await expectEach(gateway1, calls, 'INVITE', 1);
     await expectEach(gateway1, calls, 'ACK', 1);
@@ -190,7 +203,9 @@ describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real process
 
   it('fails every call over to gateway 2 when gateway 1 answers 503, once each', async () => {
     gateway1.script = 'unavailable';
-    const calls = await Promise.all(Array.from({ length: 12 }, (_, i) => completeCall(`01144209${String(i).padStart(2, '0')}000`)));
+    const calls = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => completeCall(`01144209${String(i).padStart(2, '0')}000`)),
+    );
     await expectEach(gateway1, calls, 'INVITE', 1);
     // The 503 is ACKed hop by hop by the worker that sent the INVITE.
     await expectEach(gateway1, calls, 'ACK', 1);
@@ -208,7 +223,9 @@ describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real process
         expect(statusOf(await provisionalResponse(phone, call, 180))).toBe(180);
         phone.send(cancelOf(call), SIP);
         phone.send(cancelOf(call), SIP);
-        const cancelOk = await phone.receive(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*Call-ID: ${escapeRegExp(call.callId)}\\r\\nCSeq: 1 CANCEL`, 'i'));
+        const cancelOk = await phone.receive(
+          new RegExp(`^SIP/2\\.0 200 [\\s\\S]*Call-ID: ${escapeRegExp(call.callId)}\\r\\nCSeq: 1 CANCEL`, 'i'),
+        );
         expect(statusOf(cancelOk)).toBe(200);
         const final = await finalResponse(phone, call);
         expect(statusOf(final)).toBe(487);
@@ -225,22 +242,26 @@ describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real process
     expect(retransmitted).toBeUndefined();
   });
 
-  itUnless(sippMissing())('carries sipp calls at 40 calls/s, every one completed, each INVITE once at the gateway', async () => {
-    const before = gateway1.requests('INVITE').length;
-    const run = await sippCall({
-      scenario: 'uac-call.xml',
-      localIp: '127.0.0.187',
-      target: SIP,
-      service: '01144201234567',
-      replace: { HOLD_MS: '200' },
-      calls: 120,
-      ratePerSecond: 40,
-      timeoutSeconds: 25,
-    });
-    invitesSent += 120;
-    expect(run.code, run.stdout.slice(-2000)).toBe(0);
-    expect(gateway1.requests('INVITE').length - before).toBe(120);
-  }, 40_000);
+  itUnless(sippMissing())(
+    'carries sipp calls at 40 calls/s, every one completed, each INVITE once at the gateway',
+    async () => {
+      const before = gateway1.requests('INVITE').length;
+      const run = await sippCall({
+        scenario: 'uac-call.xml',
+        localIp: '127.0.0.187',
+        target: SIP,
+        service: '01144201234567',
+        replace: { HOLD_MS: '200' },
+        calls: 120,
+        ratePerSecond: 40,
+        timeoutSeconds: 25,
+      });
+      invitesSent += 120;
+      expect(run.code, run.stdout.slice(-2000)).toBe(0);
+      expect(gateway1.requests('INVITE').length - before).toBe(120);
+    },
+    40_000,
+  );
 
   it('registers a UDP phone with digest (nonce of one worker, credentials on another) and every worker sees its binding', async () => {
     const peer = await UdpPeer.bind('127.0.0.184');
@@ -248,11 +269,15 @@ describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real process
     const caller = await UdpPeer.bind('127.0.0.185');
     try {
       // Each REGISTER has a branch of its own, so its owner is any worker.
-      for (let i = 0; i < 3; i++) expect(statusOf(await registering.register('1001', 'secret1001', [], 'MD5'))).toBe(200);
+      for (let i = 0; i < 3; i++)
+        expect(statusOf(await registering.register('1001', 'secret1001', [], 'MD5'))).toBe(200);
       const lines = await workers();
       for (const line of lines) {
         const seen = await adminGet<{ bindings: { source: string }[] }>('/peers/1001', line.admin ?? '');
-        expect(seen.bindings.map((binding) => binding.source), `worker ${line.worker}`).toEqual([`udp:127.0.0.184:${peer.address.port}`]);
+        expect(
+          seen.bindings.map((binding) => binding.source),
+          `worker ${line.worker}`,
+        ).toEqual([`udp:127.0.0.184:${peer.address.port}`]);
       }
       // Asterisk calls the phone: whichever worker owns each INVITE finds the binding and reaches it.
       for (let i = 0; i < 6; i++) {
@@ -290,7 +315,16 @@ describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real process
       tcpPhone.send(register(1));
       const challenge = challengesOf(await tcpPhone.receive(/CSeq: 1 REGISTER/)).find((c) => c.algorithm === 'MD5');
       expect(challenge).toBeDefined();
-      tcpPhone.send(register(2, [registerAuthorization('1002', 'secret1002', challenge ?? { algorithm: 'MD5', nonce: '', realm: '' }, `sip:${SIP.address}`)]));
+      tcpPhone.send(
+        register(2, [
+          registerAuthorization(
+            '1002',
+            'secret1002',
+            challenge ?? { algorithm: 'MD5', nonce: '', realm: '' },
+            `sip:${SIP.address}`,
+          ),
+        ]),
+      );
       expect(statusOf(await tcpPhone.receive(/^SIP\/2\.0 200 [\s\S]*CSeq: 2 REGISTER/))).toBe(200);
 
       for (let i = 0; i < 8; i++) {
@@ -326,13 +360,17 @@ describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real process
 
   it('serves one /metrics for the node: the sum of the workers, hand-offs counted, shared gauges not multiplied', async () => {
     const front = parseExposition(await (await fetch(`${admin}/metrics`)).text());
-    const perWorker = await Promise.all((await workers()).map(async (line) => parseExposition(await (await fetch(`${line.admin}/metrics`)).text())));
+    const perWorker = await Promise.all(
+      (await workers()).map(async (line) => parseExposition(await (await fetch(`${line.admin}/metrics`)).text())),
+    );
     const invites = { method: 'INVITE' };
-    const sum = (labels: Record<string, string>, name: string) => perWorker.reduce((total, families) => total + (sampleValue(families, name, labels) ?? 0), 0);
+    const sum = (labels: Record<string, string>, name: string) =>
+      perWorker.reduce((total, families) => total + (sampleValue(families, name, labels) ?? 0), 0);
     expect(sampleValue(front, 'sipdr_sip_requests_total', invites)).toBe(invitesSent);
     expect(sum(invites, 'sipdr_sip_requests_total')).toBe(invitesSent);
     // Each worker handled some: the kernel and the branch hash spread them.
-    for (const families of perWorker) expect(sampleValue(families, 'sipdr_sip_requests_total', invites)).toBeGreaterThan(0);
+    for (const families of perWorker)
+      expect(sampleValue(families, 'sipdr_sip_requests_total', invites)).toBeGreaterThan(0);
     for (const kind of ['request', 'response', 'tcp-send']) {
       const handed = sampleValue(front, 'sipdr_worker_handoffs_total', { kind });
       expect(handed, `hand-offs of kind ${kind}`).toBeGreaterThan(0);
@@ -344,13 +382,18 @@ describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real process
     expect(sampleValue(front, 'sipdr_ha_leader')).toBe(1);
   });
 
-  it('answers GET /ha and /health for the node: the leading worker\'s view, every worker\'s role beside', async () => {
+  it("answers GET /ha and /health for the node: the leading worker's view, every worker's role beside", async () => {
     const lines = await workers();
-    const ha = await adminGet<{ role: string; holder: string; workers: { worker: number; role: string; holder: string }[] }>('/ha');
+    const ha = await adminGet<{
+      role: string;
+      holder: string;
+      workers: { worker: number; role: string; holder: string }[];
+    }>('/ha');
     expect(ha.role).toBe('leader');
     expect(ha.workers.map((w) => w.role).sort()).toEqual(['leader', 'standby', 'standby']);
     // A holder is named after its process: the workers of one node are separate contenders.
-    for (const line of lines) expect(ha.workers.find((w) => w.worker === line.worker)?.holder).toContain(`/${line.pid}/`);
+    for (const line of lines)
+      expect(ha.workers.find((w) => w.worker === line.worker)?.holder).toContain(`/${line.pid}/`);
     const health = await adminGet<{ status: string; ha: { role: string }; workers: { role: string }[] }>('/health');
     expect(health.status).toBe('ok');
     expect(health.ha.role).toBe('leader');
@@ -374,7 +417,8 @@ describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real process
 
   it('reloads every worker on SIGHUP to the primary, and on POST /reload (and drouter reload) at the one admin address', async () => {
     const lines = await workers();
-    const generation = async (line: WorkerLine) => (await adminGet<{ generation: number }>('/reload', line.admin ?? '')).generation;
+    const generation = async (line: WorkerLine) =>
+      (await adminGet<{ generation: number }>('/reload', line.admin ?? '')).generation;
     const before = await Promise.all(lines.map(generation));
     execSql(storeFile, "INSERT INTO dr_rules (ruleid, groupid, prefix, gwlist) VALUES (90, '0', '0999', '2')");
     node.child.kill('SIGHUP');
@@ -385,18 +429,33 @@ describeUnless(redisMissing())(`drouter start --workers ${WORKERS} (real process
     );
     expect(after).toEqual(before.map((value) => value + 1));
     for (const line of lines) {
-      const route = await adminGet<{ destinations: { gwid: string }[] }>('/route?number=0999123&group=0', line.admin ?? '');
-      expect(route.destinations.map((d) => d.gwid), `worker ${line.worker}`).toEqual(['2']);
+      const route = await adminGet<{ destinations: { gwid: string }[] }>(
+        '/route?number=0999123&group=0',
+        line.admin ?? '',
+      );
+      expect(
+        route.destinations.map((d) => d.gwid),
+        `worker ${line.worker}`,
+      ).toEqual(['2']);
     }
 
     const posted = await fetch(`${admin}/reload`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     expect(posted.status).toBe(200);
-    const body = (await posted.json()) as { ok: boolean; workers: { worker: number; ok: boolean; generation: number }[] };
+    const body = (await posted.json()) as {
+      ok: boolean;
+      workers: { worker: number; ok: boolean; generation: number }[];
+    };
     expect(body.ok).toBe(true);
-    expect(body.workers.map((w) => [w.worker, w.ok, w.generation])).toEqual(lines.map((line, i) => [line.worker, true, (before[i] ?? 0) + 2]));
+    expect(body.workers.map((w) => [w.worker, w.ok, w.generation])).toEqual(
+      lines.map((line, i) => [line.worker, true, (before[i] ?? 0) + 2]),
+    );
 
     // OpenSIPS's MI dr_reload reaches every worker too.
-    const mi = await fetch(`${admin}/mi`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","method":"dr_reload","id":1}' });
+    const mi = await fetch(`${admin}/mi`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"jsonrpc":"2.0","method":"dr_reload","id":1}',
+    });
     expect(await mi.json()).toEqual({ jsonrpc: '2.0', result: 'OK', id: 1 });
     expect(await Promise.all(lines.map(generation))).toEqual(before.map((value) => value + 3));
 
@@ -455,7 +514,11 @@ describeUnless(redisMissing())('drouter start --workers 2 whose primary is kille
           return false;
         }
       };
-      const alive = await eventually(async () => pids.filter(isAlive), (left) => left.length === 0, 3000);
+      const alive = await eventually(
+        async () => pids.filter(isAlive),
+        (left) => left.length === 0,
+        3000,
+      );
       expect(alive).toEqual([]);
     } finally {
       if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGKILL');
@@ -467,15 +530,24 @@ describeUnless(redisMissing())('drouter start --workers 2 whose primary is kille
 
 describe('drouter start --workers: what it refuses', () => {
   it('more than one worker on the in-process cache or an in-memory database, naming each key (exit 2)', async () => {
-    const finished = await runDrouter(['start', '--workers', '2'], { DROUTER_STORE__URL: 'sqlite::memory:', DROUTER_ADMIN__PORT: String(await freePort()), DROUTER_SIP__PORT: String(await freePort()) }).finished;
+    const finished = await runDrouter(['start', '--workers', '2'], {
+      DROUTER_STORE__URL: 'sqlite::memory:',
+      DROUTER_ADMIN__PORT: String(await freePort()),
+      DROUTER_SIP__PORT: String(await freePort()),
+    }).finished;
     expect(finished.code).toBe(2);
     expect(finished.stderr).toContain('DROUTER_ERR_CONFIG: invalid configuration, 2 problems:');
-    expect(finished.stderr).toContain('cache.url = "memory" (from the configuration, with --workers 2): redis://host:port/db');
+    expect(finished.stderr).toContain(
+      'cache.url = "memory" (from the configuration, with --workers 2): redis://host:port/db',
+    );
     expect(finished.stderr).toContain('store.url = "sqlite::memory:" (from the configuration, with --workers 2)');
   });
 
   it('a --workers that is not a whole number from 1 to 64 (exit 2)', async () => {
-    const finished = await runDrouter(['start', '--workers', 'lots'], { DROUTER_ADMIN__PORT: String(await freePort()), DROUTER_SIP__PORT: String(await freePort()) }).finished;
+    const finished = await runDrouter(['start', '--workers', 'lots'], {
+      DROUTER_ADMIN__PORT: String(await freePort()),
+      DROUTER_SIP__PORT: String(await freePort()),
+    }).finished;
     expect(finished.code).toBe(2);
     expect(finished.stderr).toContain('DROUTER_ERR_USAGE: --workers "lots": expected a whole number from 1 to 64');
   });

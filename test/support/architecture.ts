@@ -29,7 +29,31 @@ export const ADAPTER_OWNERS: Readonly<Record<string, string>> = {
  * pure, except its `*-service.ts` files: the one service of a component
  * that does the I/O around its pure core.
  */
-export const PURE_PATHS = ['src/model/', 'src/defence/', 'src/routing/', 'src/registrar/', 'src/probe/', 'src/sip/uri.ts', 'src/sip/request-sanity.ts', 'src/sip/reason-phrases.ts', 'src/sip/raw-request-check.ts', 'src/sip/max-forwards.ts', 'src/sip/endpoint.ts', 'src/proxy/failover-policy.ts', 'src/proxy/loose-routing.ts', 'src/proxy/dialog-token.ts', 'src/proxy/node-relay.ts', 'src/detached-string.ts', 'src/security-log/asterisk-lines.ts', 'src/sip/drachtio/proxy-ledger.ts', 'src/sip/drachtio/hostports.ts', 'src/cluster/message-owner.ts', 'src/cluster/handoff-frame.ts', 'src/cluster/restart-backoff.ts', 'src/cluster/workers-config.ts'];
+export const PURE_PATHS = [
+  'src/model/',
+  'src/defence/',
+  'src/routing/',
+  'src/registrar/',
+  'src/probe/',
+  'src/sip/uri.ts',
+  'src/sip/request-sanity.ts',
+  'src/sip/reason-phrases.ts',
+  'src/sip/raw-request-check.ts',
+  'src/sip/max-forwards.ts',
+  'src/sip/endpoint.ts',
+  'src/proxy/failover-policy.ts',
+  'src/proxy/loose-routing.ts',
+  'src/proxy/dialog-token.ts',
+  'src/proxy/node-relay.ts',
+  'src/detached-string.ts',
+  'src/security-log/asterisk-lines.ts',
+  'src/sip/drachtio/proxy-ledger.ts',
+  'src/sip/drachtio/hostports.ts',
+  'src/cluster/message-owner.ts',
+  'src/cluster/handoff-frame.ts',
+  'src/cluster/restart-backoff.ts',
+  'src/cluster/workers-config.ts',
+];
 
 /** Packages (and node: built-ins) a pure module may import: hashing only (randomness is caught below). */
 const PURE_ALLOWED_PACKAGES = new Set<string>(['node:crypto']);

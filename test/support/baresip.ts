@@ -95,9 +95,13 @@ export class Baresip {
   static async start(options: BaresipOptions): Promise<Baresip> {
     const { address, sipPort, controlPort, account } = options;
     const transport = account.transport ?? 'udp';
-    if (transport === 'tls' && options.caFile === undefined) throw new Error('baresip over TLS needs caFile, the CA that signed the proxy\'s certificate');
+    if (transport === 'tls' && options.caFile === undefined)
+      throw new Error("baresip over TLS needs caFile, the CA that signed the proxy's certificate");
     // baresip listens for SIP over UDP and TCP on sipPort and over TLS on the port after it.
-    if (controlPort === sipPort || controlPort === sipPort + 1) throw new Error(`ctrl_tcp port ${controlPort} is one of baresip's SIP ports (${sipPort}, ${sipPort + 1} for TLS)`);
+    if (controlPort === sipPort || controlPort === sipPort + 1)
+      throw new Error(
+        `ctrl_tcp port ${controlPort} is one of baresip's SIP ports (${sipPort}, ${sipPort + 1} for TLS)`,
+      );
     const dir = mkdtempSync(join(tmpdir(), 'drouter-baresip-'));
     writeFileSync(join(dir, 'config'), baresipConfig(address, sipPort, controlPort, options.caFile));
     const { outboundProxy: proxy } = account;
@@ -111,7 +115,12 @@ export class Baresip {
     const child = spawn('baresip', ['-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     const phone = new Baresip(address, sipPort, dir, child);
     try {
-      phone.control = await waitFor('baresip ctrl_tcp to accept a connection', options.timeoutMs, () => phone.connect(controlPort), { detail: () => phone.printed() });
+      phone.control = await waitFor(
+        'baresip ctrl_tcp to accept a connection',
+        options.timeoutMs,
+        () => phone.connect(controlPort),
+        { detail: () => phone.printed() },
+      );
     } catch (error) {
       await phone.stop(1000);
       throw error;
@@ -129,14 +138,22 @@ export class Baresip {
     const token = `t${this.nextToken++}`;
     if (!this.control) throw new Error('baresip ctrl_tcp is not connected');
     this.control.write(netstring({ command, params, token }));
-    return waitFor(`baresip's answer to ${command} ${params}`, timeoutMs, () => this.responses.get(token), { detail: () => this.printed() });
+    return waitFor(`baresip's answer to ${command} ${params}`, timeoutMs, () => this.responses.get(token), {
+      detail: () => this.printed(),
+    });
   }
 
   /** The first event (since `from`, an index into `events`) of `type`, within `timeoutMs`. */
   async event(type: string, timeoutMs: number, from = 0): Promise<BaresipEvent> {
-    return waitFor(`baresip event ${type}`, timeoutMs, () => this.events.slice(from).find((event) => event.type === type), {
-      detail: () => `events: ${this.events.map((event) => `${event.type}(${event.param ?? ''})`).join(', ')}; ${this.printed()}`,
-    });
+    return waitFor(
+      `baresip event ${type}`,
+      timeoutMs,
+      () => this.events.slice(from).find((event) => event.type === type),
+      {
+        detail: () =>
+          `events: ${this.events.map((event) => `${event.type}(${event.param ?? ''})`).join(', ')}; ${this.printed()}`,
+      },
+    );
   }
 
   /**
@@ -146,9 +163,18 @@ export class Baresip {
    * before our ctrl_tcp connection is up, and is then never seen.
    */
   async registered(timeoutMs: number): Promise<void> {
-    await waitFor('baresip to register (REGISTER_OK, or its "200 OK" line)', timeoutMs, () => this.events.some((event) => event.type === 'REGISTER_OK') || / \{\d+\/(?:UDP|TLS)\/v4\} 200 OK /.test(this.output) || undefined, {
-      detail: () => `events: ${this.events.map((event) => `${event.type}(${event.param ?? ''})`).join(', ')}; ${this.printed()}`,
-    });
+    await waitFor(
+      'baresip to register (REGISTER_OK, or its "200 OK" line)',
+      timeoutMs,
+      () =>
+        this.events.some((event) => event.type === 'REGISTER_OK') ||
+        / \{\d+\/(?:UDP|TLS)\/v4\} 200 OK /.test(this.output) ||
+        undefined,
+      {
+        detail: () =>
+          `events: ${this.events.map((event) => `${event.type}(${event.param ?? ''})`).join(', ')}; ${this.printed()}`,
+      },
+    );
   }
 
   /**
@@ -192,7 +218,9 @@ export class Baresip {
       if (colon < 0) return;
       const length = Number(this.buffered.subarray(0, colon).toString('latin1'));
       if (this.buffered.length < colon + 1 + length + 1) return;
-      const message = JSON.parse(this.buffered.subarray(colon + 1, colon + 1 + length).toString('utf8')) as BaresipEvent & BaresipResponse & { event?: boolean; response?: boolean };
+      const message = JSON.parse(
+        this.buffered.subarray(colon + 1, colon + 1 + length).toString('utf8'),
+      ) as BaresipEvent & BaresipResponse & { event?: boolean; response?: boolean };
       this.buffered = this.buffered.subarray(colon + 1 + length + 1);
       if (message.event) this.events.push(message);
       else if (message.response && message.token !== undefined) this.responses.set(message.token, message);

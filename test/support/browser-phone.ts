@@ -21,21 +21,31 @@ const PROGRAMS = [
  * cannot run, or a failure where DROUTER_TEST_BROWSER is set (as .ci/run sets it).
  */
 export function browserMissing(): string {
-  const missing = PROGRAMS.filter(({ path }) => spawnSync(path, ['--version'], { timeout: 10_000 }).error !== undefined);
+  const missing = PROGRAMS.filter(
+    ({ path }) => spawnSync(path, ['--version'], { timeout: 10_000 }).error !== undefined,
+  );
   if (missing.length === 0) return '';
   const install = `apt-get install ${missing.map((m) => m.debianPackage).join(' ')}`;
-  if (process.env.DROUTER_TEST_BROWSER) throw new Error(`DROUTER_TEST_BROWSER is set but ${missing.map((m) => m.path).join(' and ')} cannot run (${install})`);
+  if (process.env.DROUTER_TEST_BROWSER)
+    throw new Error(
+      `DROUTER_TEST_BROWSER is set but ${missing.map((m) => m.path).join(' and ')} cannot run (${install})`,
+    );
   return `${missing.map((m) => m.path).join(' and ')} not installed (${install})`;
 }
 
 /** The page (index.html, phone.js) beside this file, and SIP.js's ES modules as npm installed them (no bundler: they import each other by relative path). */
 const PAGE_FOLDER = join(dirname(fileURLToPath(import.meta.url)), 'browser-phone');
 const SIPJS_FOLDER = dirname(createRequire(import.meta.url).resolve('sip.js'));
-const CONTENT_TYPES: Readonly<Record<string, string>> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+};
 
 /** The file a path of the page's server names, or undefined outside the two folders. */
 function fileOf(urlPath: string): string | undefined {
-  const [folder, rest] = urlPath.startsWith('/sip.js/') ? [SIPJS_FOLDER, urlPath.slice('/sip.js/'.length)] : [PAGE_FOLDER, urlPath === '/' ? 'index.html' : urlPath.slice(1)];
+  const [folder, rest] = urlPath.startsWith('/sip.js/')
+    ? [SIPJS_FOLDER, urlPath.slice('/sip.js/'.length)]
+    : [PAGE_FOLDER, urlPath === '/' ? 'index.html' : urlPath.slice(1)];
   const file = normalize(join(folder, rest));
   return file.startsWith(`${folder}/`) && CONTENT_TYPES[extname(file)] ? file : undefined;
 }
@@ -51,7 +61,21 @@ function homeTrusting(certificates: TestCertificates): string {
   const database = `sql:${join(home, '.pki', 'nssdb')}`;
   mkdirSync(join(home, '.pki', 'nssdb'), { recursive: true });
   execFileSync('/usr/bin/certutil', ['-N', '-d', database, '--empty-password'], { stdio: 'pipe' });
-  execFileSync('/usr/bin/certutil', ['-A', '-d', database, '-n', certificates.authority.name, '-t', 'C,,', '-i', certificates.authority.certificateFile], { stdio: 'pipe' });
+  execFileSync(
+    '/usr/bin/certutil',
+    [
+      '-A',
+      '-d',
+      database,
+      '-n',
+      certificates.authority.name,
+      '-t',
+      'C,,',
+      '-i',
+      certificates.authority.certificateFile,
+    ],
+    { stdio: 'pipe' },
+  );
   return home;
 }
 
@@ -110,7 +134,9 @@ export class BrowserPhones {
     const page = await this.browser.newPage();
     const phone = new BrowserPhone(page);
     await page.goto(`${this.origin}/`);
-    await page.waitForFunction(() => (globalThis as unknown as PageGlobal).phone !== undefined, undefined, { timeout: 5000 });
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobal).phone !== undefined, undefined, {
+      timeout: 5000,
+    });
     return phone;
   }
 
@@ -133,7 +159,10 @@ export class BrowserPhone {
   }
 
   register(account: { server: string; user: string; password: string; domain: string }): Promise<void> {
-    return this.page.evaluate((given) => (globalThis as unknown as Required<PageGlobal>).phone.register(given), account);
+    return this.page.evaluate(
+      (given) => (globalThis as unknown as Required<PageGlobal>).phone.register(given),
+      account,
+    );
   }
 
   call(target: string): Promise<void> {
@@ -160,10 +189,15 @@ export class BrowserPhone {
   /** The events once one of them is `event`, within `timeoutMs`; the failure names the events and what the page printed. */
   async event(event: string, timeoutMs: number): Promise<string[]> {
     let seen: string[] = [];
-    return waitFor(`"${event}" in the browser phone's events`, timeoutMs, async () => {
-      seen = await this.events();
-      return seen.includes(event) ? seen : undefined;
-    }, { detail: () => `events: ${JSON.stringify(seen)}; page printed: ${JSON.stringify(this.printed.slice(-5))}` });
+    return waitFor(
+      `"${event}" in the browser phone's events`,
+      timeoutMs,
+      async () => {
+        seen = await this.events();
+        return seen.includes(event) ? seen : undefined;
+      },
+      { detail: () => `events: ${JSON.stringify(seen)}; page printed: ${JSON.stringify(this.printed.slice(-5))}` },
+    );
   }
 
   /** The tab closed, as a user closes it: its WebSocket goes with it. */

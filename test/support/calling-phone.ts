@@ -67,7 +67,10 @@ export function ackOf(invite: string, final: string | undefined): string {
 
 /** The final response to the call's INVITE (not to a CANCEL of it). */
 export function finalResponse(phone: UdpPeer, call: Call, timeoutMs = 4000): Promise<string | undefined> {
-  return phone.receive(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${escapeRegExp(call.callId)}\\r\\nCSeq: 1 INVITE`, 'i'), timeoutMs);
+  return phone.receive(
+    new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${escapeRegExp(call.callId)}\\r\\nCSeq: 1 INVITE`, 'i'),
+    timeoutMs,
+  );
 }
 
 /** A provisional response (100, 180) naming the call. */

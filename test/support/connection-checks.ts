@@ -9,7 +9,12 @@ import { sipRequest } from './udp-peer.js';
 let requestNumber = 0;
 
 /** An OPTIONS to the proxy from `peer` on `from`, its Via naming the peer's `transport` (TCP, TLS). */
-export function optionsOver(peer: TcpPeer, from: string, server: TestServer, { transport = 'TCP', extra = [], body = '' }: { transport?: string; extra?: readonly string[]; body?: string } = {}): string {
+export function optionsOver(
+  peer: TcpPeer,
+  from: string,
+  server: TestServer,
+  { transport = 'TCP', extra = [], body = '' }: { transport?: string; extra?: readonly string[]; body?: string } = {},
+): string {
   requestNumber++;
   return sipRequest(
     [
@@ -30,13 +35,20 @@ export function optionsOver(peer: TcpPeer, from: string, server: TestServer, { t
  * The status of the answer to an OPTIONS over a new connection `connect` makes from `from` (closed after);
  * undefined when the connection was closed first, or could not be made.
  */
-export async function optionsOverNewConnection(connect: () => Promise<TcpPeer>, from: string, server: TestServer, transport = 'TCP'): Promise<number | undefined> {
+export async function optionsOverNewConnection(
+  connect: () => Promise<TcpPeer>,
+  from: string,
+  server: TestServer,
+  transport = 'TCP',
+): Promise<number | undefined> {
   const peer = await connect().catch(() => undefined);
   if (!peer) return undefined;
   try {
     peer.send(optionsOver(peer, from, server, { transport }));
     // A connection turned away by a cap is closed unanswered: no need to wait out the receive.
-    return statusOf(await Promise.race([peer.receive(/^SIP\/2\.0 \d{3} /m, 2000), peer.closed().then(() => undefined)]));
+    return statusOf(
+      await Promise.race([peer.receive(/^SIP\/2\.0 \d{3} /m, 2000), peer.closed().then(() => undefined)]),
+    );
   } finally {
     peer.close();
   }
@@ -49,12 +61,21 @@ export async function closedWithin(peer: TcpPeer, withinMs: number, since = Date
 }
 
 /** A sample of the proxy's /metrics. */
-export async function metricValue(server: TestServer, name: string, labels: Record<string, string>): Promise<number | undefined> {
+export async function metricValue(
+  server: TestServer,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number | undefined> {
   return sampleValue(parseExposition(await (await fetch(`${server.server.adminUrl}/metrics`)).text()), name, labels);
 }
 
 /** How much the proxy's `name{labels}` grew while `action` ran (an absent sample counts as 0). */
-export async function metricGrowth<T>(server: TestServer, name: string, labels: Record<string, string>, action: () => Promise<T>): Promise<{ result: T; by: number }> {
+export async function metricGrowth<T>(
+  server: TestServer,
+  name: string,
+  labels: Record<string, string>,
+  action: () => Promise<T>,
+): Promise<{ result: T; by: number }> {
   const before = (await metricValue(server, name, labels)) ?? 0;
   const result = await action();
   return { result, by: ((await metricValue(server, name, labels)) ?? 0) - before };

@@ -39,7 +39,9 @@ async function createSqliteDatabase(label: string): Promise<ScratchDatabase> {
       const db = new Database(file);
       try {
         const statement = db.prepare(sql);
-        return statement.reader ? (statement.all(...params) as Record<string, unknown>[]) : (statement.run(...params), []);
+        return statement.reader
+          ? (statement.all(...params) as Record<string, unknown>[])
+          : (statement.run(...params), []);
       } finally {
         db.close();
       }

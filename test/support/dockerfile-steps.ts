@@ -1,4 +1,11 @@
-import { type Copy, type Env, type Healthcheck, type Instruction, type JSONInstruction, DockerfileParser } from 'dockerfile-ast';
+import {
+  type Copy,
+  type Env,
+  type Healthcheck,
+  type Instruction,
+  type JSONInstruction,
+  DockerfileParser,
+} from 'dockerfile-ast';
 
 /**
  * The Dockerfile as dockerfile-ast (the parser of the VS Code Docker
@@ -31,7 +38,8 @@ export function readDockerfile(text: string): ImageSteps {
   let cmd: string[] | undefined;
   const current = (instruction: Instruction): Stage => {
     const stage = stages.at(-1);
-    if (!stage) throw new Error(`line ${instruction.getRange().start.line + 1}: ${instruction.getKeyword()} before any FROM`);
+    if (!stage)
+      throw new Error(`line ${instruction.getRange().start.line + 1}: ${instruction.getKeyword()} before any FROM`);
     return stage;
   };
   for (const instruction of DockerfileParser.parse(text).getInstructions()) {
@@ -44,12 +52,18 @@ export function readDockerfile(text: string): ImageSteps {
         current(instruction).workdir = args[0] ?? '/';
         break;
       case 'ENV':
-        for (const property of (instruction as Env).getProperties()) current(instruction).steps.push({ kind: 'env', name: property.getName(), value: property.getValue() ?? '' });
+        for (const property of (instruction as Env).getProperties())
+          current(instruction).steps.push({ kind: 'env', name: property.getName(), value: property.getValue() ?? '' });
         break;
       case 'COPY': {
         // Flags (--from) are not among the arguments.
         const copy = instruction as Copy;
-        current(instruction).steps.push({ kind: 'copy', from: copy.getFromFlag()?.getValue() ?? undefined, sources: args.slice(0, -1), destination: args.at(-1) ?? '' });
+        current(instruction).steps.push({
+          kind: 'copy',
+          from: copy.getFromFlag()?.getValue() ?? undefined,
+          sources: args.slice(0, -1),
+          destination: args.at(-1) ?? '',
+        });
         break;
       }
       case 'RUN':
@@ -57,7 +71,8 @@ export function readDockerfile(text: string): ImageSteps {
         break;
       case 'HEALTHCHECK': {
         const subcommand = (instruction as Healthcheck).getSubcommand();
-        if (subcommand?.getValue() !== 'CMD') throw new Error(`HEALTHCHECK ${subcommand?.getValue() ?? ''}: expected HEALTHCHECK … CMD <command>`);
+        if (subcommand?.getValue() !== 'CMD')
+          throw new Error(`HEALTHCHECK ${subcommand?.getValue() ?? ''}: expected HEALTHCHECK … CMD <command>`);
         healthcheck = shellText(instruction).replace(/^CMD\s+/, '');
         break;
       }

@@ -26,5 +26,7 @@ export function allDocumentation(): string {
 export function localLinks(file: string): string[] {
   const text = readDocument(file);
   const base = join(REPO, file, '..');
-  return [...text.matchAll(/\]\(([^)#\s]+\.md)(?:#[^)]*)?\)/g)].map((match) => relative(REPO, join(base, match[1] ?? '')));
+  return [...text.matchAll(/\]\(([^)#\s]+\.md)(?:#[^)]*)?\)/g)].map((match) =>
+    relative(REPO, join(base, match[1] ?? '')),
+  );
 }

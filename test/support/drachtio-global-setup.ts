@@ -15,9 +15,17 @@ const DRACHTIO_TEST_CONTACT = { address: '127.0.0.210', port: 5060 };
 
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   if (process.env.DROUTER_TEST_ENGINE !== 'drachtio' || process.env.DROUTER_TEST_DRACHTIO_SERVER) return undefined;
-  if (!DRACHTIO_BINARY) throw new Error('DROUTER_TEST_ENGINE=drachtio needs DROUTER_TEST_DRACHTIO_SERVER=host:port:secret or DROUTER_TEST_DRACHTIO_BINARY to start one');
+  if (!DRACHTIO_BINARY)
+    throw new Error(
+      'DROUTER_TEST_ENGINE=drachtio needs DROUTER_TEST_DRACHTIO_SERVER=host:port:secret or DROUTER_TEST_DRACHTIO_BINARY to start one',
+    );
   const secret = randomBytes(8).toString('hex');
-  const server = new DrachtioServerProcess(DRACHTIO_BINARY, { adminPort: await freePort(), secret, sipAddress: DRACHTIO_TEST_CONTACT.address, sipPort: DRACHTIO_TEST_CONTACT.port });
+  const server = new DrachtioServerProcess(DRACHTIO_BINARY, {
+    adminPort: await freePort(),
+    secret,
+    sipAddress: DRACHTIO_TEST_CONTACT.address,
+    sipPort: DRACHTIO_TEST_CONTACT.port,
+  });
   await server.start();
   process.env.DROUTER_TEST_DRACHTIO_SERVER = `127.0.0.1:${server.options.adminPort}:${secret}`;
   return () => server.close();

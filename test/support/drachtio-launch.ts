@@ -28,7 +28,9 @@ export interface DrachtioConfig {
 
 /** The config file (v0.9.4 format: `<admin>`, contacts, console logging). */
 export function drachtioConfigXml(config: DrachtioConfig): string {
-  const handler = config.requestHandler ? `  <request-handlers>\n    <request-handler sip-method="*">${config.requestHandler}</request-handler>\n  </request-handlers>\n` : '';
+  const handler = config.requestHandler
+    ? `  <request-handlers>\n    <request-handler sip-method="*">${config.requestHandler}</request-handler>\n  </request-handlers>\n`
+    : '';
   const more = (config.moreContacts ?? []).map((contact) => `      <contact>${contact}</contact>\n`).join('');
   const tls = config.tls
     ? `    <tls>\n      <key-file>${config.tls.keyFile}</key-file>\n      <cert-file>${config.tls.certFile}</cert-file>\n      <chain-file>${config.tls.chainFile}</chain-file>\n    </tls>\n`

@@ -17,7 +17,9 @@ export const DRACHTIO_BINARY = drachtioBinary(process.env.DROUTER_TEST_DRACHTIO_
 function drachtioBinary(path: string | undefined): string | undefined {
   if (path && existsSync(path)) return path;
   if (process.env.DROUTER_TEST_DRACHTIO) {
-    throw new Error(`DROUTER_TEST_DRACHTIO is set but there is no drachtio-server binary at DROUTER_TEST_DRACHTIO_BINARY=${JSON.stringify(path ?? '')} (build it with ../shared/vendor/build-drachtio.sh OUT_DIR)`);
+    throw new Error(
+      `DROUTER_TEST_DRACHTIO is set but there is no drachtio-server binary at DROUTER_TEST_DRACHTIO_BINARY=${JSON.stringify(path ?? '')} (build it with ../shared/vendor/build-drachtio.sh OUT_DIR)`,
+    );
   }
   return undefined;
 }
@@ -76,7 +78,9 @@ export class DrachtioServerProcess {
     child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
     child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
     if (await adminPortOpened(child, this.options.adminPort, timeoutMs)) return;
-    throw new Error(`drachtio-server (${this.binary}) did not open its admin port ${this.options.adminPort}; it said:\n${this.output}`);
+    throw new Error(
+      `drachtio-server (${this.binary}) did not open its admin port ${this.options.adminPort}; it said:\n${this.output}`,
+    );
   }
 
   /** Ends it the hard way (a crash, as the tests mean it) and waits for the exit. */

@@ -94,7 +94,8 @@ function checkTestBuild(): void {
   } catch {
     throw new Error(`${CLI} is missing: run \`npm run build:test\` (npm test runs it first)`);
   }
-  if (newestChange(join(REPO_ROOT, 'src')) > builtAt) throw new Error(`${TEST_BUILD} is older than src/: run \`npm run build:test\` (npm test runs it first)`);
+  if (newestChange(join(REPO_ROOT, 'src')) > builtAt)
+    throw new Error(`${TEST_BUILD} is older than src/: run \`npm run build:test\` (npm test runs it first)`);
   builtChecked = true;
 }
 
@@ -119,9 +120,18 @@ const NO_SERVER_PORT = '4';
 function awayFromOtherServers(args: readonly string[], env: Record<string, string>): Record<string, string> {
   if (args.includes('--config') || env.DROUTER_CONFIG !== undefined) return env;
   if (args[0] === 'start') {
-    const sipOfItsOwn = env.DROUTER_SIP__ENGINE === 'drachtio' || env.DROUTER_SIP__PORT !== undefined || (env.DROUTER_SIP__ADDRESS ?? '127.0.0.1') !== '127.0.0.1';
-    const missing = [...(env.DROUTER_ADMIN__PORT === undefined ? ['DROUTER_ADMIN__PORT'] : []), ...(sipOfItsOwn ? [] : ['DROUTER_SIP__ADDRESS or DROUTER_SIP__PORT'])];
-    if (missing.length > 0) throw new Error(`runDrouter(['start', …]) needs ${missing.join(' and ')} of the test's own: the defaults are those of an \`npm start\` that may run beside the tests`);
+    const sipOfItsOwn =
+      env.DROUTER_SIP__ENGINE === 'drachtio' ||
+      env.DROUTER_SIP__PORT !== undefined ||
+      (env.DROUTER_SIP__ADDRESS ?? '127.0.0.1') !== '127.0.0.1';
+    const missing = [
+      ...(env.DROUTER_ADMIN__PORT === undefined ? ['DROUTER_ADMIN__PORT'] : []),
+      ...(sipOfItsOwn ? [] : ['DROUTER_SIP__ADDRESS or DROUTER_SIP__PORT']),
+    ];
+    if (missing.length > 0)
+      throw new Error(
+        `runDrouter(['start', …]) needs ${missing.join(' and ')} of the test's own: the defaults are those of an \`npm start\` that may run beside the tests`,
+      );
     return env;
   }
   if (env.DROUTER_ADMIN__PORT !== undefined || args.includes('--url')) return env;
@@ -132,10 +142,18 @@ function awayFromOtherServers(args: readonly string[], env: Record<string, strin
  * `drouter ARGS` as a child process. `launcher` goes before the node
  * binary: the HA lab runs nodes with `ip netns exec NAMESPACE`.
  */
-export function runDrouter(args: string[], env: Record<string, string>, launcher: readonly string[] = []): RunningDrouter {
+export function runDrouter(
+  args: string[],
+  env: Record<string, string>,
+  launcher: readonly string[] = [],
+): RunningDrouter {
   checkTestBuild();
   const [command = process.execPath, ...commandArgs] = [...launcher, process.execPath, CLI, ...args];
-  const child = spawn(command, commandArgs, { cwd: REPO_ROOT, env: childEnv(awayFromOtherServers(args, env)), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, commandArgs, {
+    cwd: REPO_ROOT,
+    env: childEnv(awayFromOtherServers(args, env)),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -153,10 +171,15 @@ export function runDrouter(args: string[], env: Record<string, string>, launcher
 export async function waitForOutput(run: RunningDrouter, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const line = run.stdout().split('\n').find((l) => pattern.test(l));
+    const line = run
+      .stdout()
+      .split('\n')
+      .find((l) => pattern.test(l));
     if (line) return line;
     if (run.child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`no output matching ${pattern} (exit ${run.child.exitCode}); stdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
+  throw new Error(
+    `no output matching ${pattern} (exit ${run.child.exitCode}); stdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`,
+  );
 }

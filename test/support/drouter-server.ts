@@ -33,7 +33,10 @@ function engineUnderTest(value: string | undefined): 'native' | 'drachtio' {
 export function drachtioUnderTest(): { host: string; port: number; secret: string } {
   const value = process.env.DROUTER_TEST_DRACHTIO_SERVER ?? '';
   const match = /^([^:]+):(\d+):(.+)$/.exec(value);
-  if (!match) throw new Error(`DROUTER_TEST_ENGINE=drachtio needs DROUTER_TEST_DRACHTIO_SERVER=host:port:secret naming a running drachtio-server, or DROUTER_TEST_DRACHTIO_BINARY to start one (got ${JSON.stringify(value)})`);
+  if (!match)
+    throw new Error(
+      `DROUTER_TEST_ENGINE=drachtio needs DROUTER_TEST_DRACHTIO_SERVER=host:port:secret naming a running drachtio-server, or DROUTER_TEST_DRACHTIO_BINARY to start one (got ${JSON.stringify(value)})`,
+    );
   return { host: match[1] ?? '', port: Number(match[2]), secret: match[3] ?? '' };
 }
 
@@ -44,7 +47,12 @@ export function drachtioUnderTest(): { host: string; port: number; secret: strin
 export function engineEnv(): Record<string, string> {
   if (testEngine !== 'drachtio') return {};
   const { host, port, secret } = drachtioUnderTest();
-  return { DROUTER_SIP__ENGINE: 'drachtio', DROUTER_SIP__DRACHTIO__HOST: host, DROUTER_SIP__DRACHTIO__PORT: String(port), DROUTER_SIP__DRACHTIO__SECRET: secret };
+  return {
+    DROUTER_SIP__ENGINE: 'drachtio',
+    DROUTER_SIP__DRACHTIO__HOST: host,
+    DROUTER_SIP__DRACHTIO__PORT: String(port),
+    DROUTER_SIP__DRACHTIO__SECRET: secret,
+  };
 }
 
 /** Where the behaviour suites' phones are: trusted as an SBC would be (see startTestServer). */
@@ -60,9 +68,15 @@ export const TRUSTED_TEST_SOURCES = '127.0.0.0/8';
  */
 export async function moveExampleGateways(server: TestServer, gateway1: string, gateway2: string): Promise<void> {
   const column = (address: string) => (address.includes(':') ? address : `${address}:5060`);
-  execSql(server.storeFile, `UPDATE dr_gateways SET address = '${column(gateway1)}' WHERE gwid = '1'; UPDATE dr_gateways SET address = '${column(gateway2)}' WHERE gwid = '2'`);
+  execSql(
+    server.storeFile,
+    `UPDATE dr_gateways SET address = '${column(gateway1)}' WHERE gwid = '1'; UPDATE dr_gateways SET address = '${column(gateway2)}' WHERE gwid = '2'`,
+  );
   const report = await server.server.reload();
-  if (!report.ok) throw new Error(`the example data did not reload with gateways on ${gateway1} and ${gateway2}: ${JSON.stringify(report.errors)}`);
+  if (!report.ok)
+    throw new Error(
+      `the example data did not reload with gateways on ${gateway1} and ${gateway2}: ${JSON.stringify(report.errors)}`,
+    );
 }
 
 export interface TestServer {
@@ -87,7 +101,12 @@ export interface TestServer {
  * logger when a test reads the log lines. `sipPort` fixes the native
  * engine's port (a restart on the same address and port).
  */
-export async function startTestServer(address: string, overrides: Record<string, unknown> = {}, log?: Logger, sipPort?: number): Promise<TestServer> {
+export async function startTestServer(
+  address: string,
+  overrides: Record<string, unknown> = {},
+  log?: Logger,
+  sipPort?: number,
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'drouter-sip-'));
   const port = sipPort ?? (await freePort());
   const drachtio = testEngine === 'drachtio' ? drachtioUnderTest() : undefined;

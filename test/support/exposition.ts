@@ -37,14 +37,19 @@ export class ExpositionError extends Error {
 export function parseExposition(text: string): Map<string, MetricFamily> {
   const lines = text.split('\n');
   const last = lines.pop();
-  if (last !== '') throw new ExpositionError(lines.length + 1, last ?? '', 'the last line does not end with a line feed');
+  if (last !== '')
+    throw new ExpositionError(lines.length + 1, last ?? '', 'the last line does not end with a line feed');
   const reader = new ExpositionReader();
   lines.forEach((line, index) => reader.read(line, index + 1));
   return reader.families;
 }
 
 /** The value of the one series `name{labels}`, labels matched exactly; undefined when it is not exposed. */
-export function sampleValue(families: ReadonlyMap<string, MetricFamily>, name: string, labels: Readonly<Record<string, string>> = {}): number | undefined {
+export function sampleValue(
+  families: ReadonlyMap<string, MetricFamily>,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): number | undefined {
   const wanted = seriesKey(name, labels);
   for (const family of families.values()) {
     const found = family.samples.find((sample) => seriesKey(sample.name, sample.labels) === wanted);
@@ -135,11 +140,19 @@ class ExpositionReader {
     const name = METRIC_NAME.exec(line)?.[0] ?? this.fail('a sample line must start with a metric name');
     const [labels, afterLabels] = line[name.length] === '{' ? this.readLabels(name.length + 1) : [{}, name.length];
     if (line[afterLabels] !== ' ' && line[afterLabels] !== '\t') this.fail('expected a blank before the value');
-    const tokens = line.slice(afterLabels).trim().split(/[ \t]+/);
+    const tokens = line
+      .slice(afterLabels)
+      .trim()
+      .split(/[ \t]+/);
     if (tokens.length > 2) this.fail('unexpected text after the timestamp');
     const [valueText = '', timestampText] = tokens;
     if (timestampText !== undefined && !TIMESTAMP.test(timestampText)) this.fail(`invalid timestamp ${timestampText}`);
-    const sample = { name, labels, value: this.readValue(valueText), timestampMs: timestampText === undefined ? undefined : Number(timestampText) };
+    const sample = {
+      name,
+      labels,
+      value: this.readValue(valueText),
+      timestampMs: timestampText === undefined ? undefined : Number(timestampText),
+    };
 
     const family = this.enter(this.familyNameOf(name));
     this.checkBelongs(sample, family);
@@ -207,11 +220,14 @@ class ExpositionReader {
 
   private checkBelongs(sample: Sample, family: MetricFamily): void {
     if (family.type === 'histogram') {
-      if (sample.name === family.name) this.fail(`histogram ${family.name} has a sample without _bucket, _sum or _count`);
+      if (sample.name === family.name)
+        this.fail(`histogram ${family.name} has a sample without _bucket, _sum or _count`);
       const le = sample.labels.le ?? '';
-      if (sample.name.endsWith('_bucket') && !DECIMAL.test(le) && le !== '+Inf') this.fail('a bucket needs an le label with its upper bound');
+      if (sample.name.endsWith('_bucket') && !DECIMAL.test(le) && le !== '+Inf')
+        this.fail('a bucket needs an le label with its upper bound');
     }
-    if (family.type === 'summary' && sample.name === family.name && sample.labels.quantile === undefined) this.fail('a summary quantile needs a quantile label');
+    if (family.type === 'summary' && sample.name === family.name && sample.labels.quantile === undefined)
+      this.fail('a summary quantile needs a quantile label');
   }
 }
 

@@ -31,7 +31,12 @@ export interface GuideBlock {
   line: number;
 }
 
-const MARKED: Readonly<Record<string, BlockKind>> = { 'sh site': 'site', 'sh run': 'sh', 'sql run': 'sql', 'text output': 'output' };
+const MARKED: Readonly<Record<string, BlockKind>> = {
+  'sh site': 'site',
+  'sh run': 'sh',
+  'sql run': 'sql',
+  'text output': 'output',
+};
 
 /** The marked blocks of a guide, in order. */
 export function guideBlocks(file: string): GuideBlock[] {
@@ -51,7 +56,9 @@ export function guideBlocks(file: string): GuideBlock[] {
 
 /** Every block of a guide whose fence's info string is `info` (`yaml`, `ini` …): the snippets it shows but cannot run here. */
 export function shownBlocks(file: string, info: string): string[] {
-  return [...readDocument(file).matchAll(/^```(.*)\n([\s\S]*?)^```$/gm)].filter((match) => match[1]?.trim() === info).map((match) => match[2] ?? '');
+  return [...readDocument(file).matchAll(/^```(.*)\n([\s\S]*?)^```$/gm)]
+    .filter((match) => match[1]?.trim() === info)
+    .map((match) => match[2] ?? '');
 }
 
 /** The names a `sh site` block sets; a line that sets none is an error. */
@@ -60,7 +67,8 @@ export function siteNames(block: GuideBlock): string[] {
     const code = line.replace(/#.*/, '').trim();
     if (code === '') return [];
     const name = /^(?:export\s+)?([A-Z_][A-Z0-9_]*)=/.exec(code)?.[1];
-    if (!name) throw new Error(`line ${block.line + 1 + index} of the site block is not NAME=value: ${JSON.stringify(line)}`);
+    if (!name)
+      throw new Error(`line ${block.line + 1 + index} of the site block is not NAME=value: ${JSON.stringify(line)}`);
     return [name];
   });
 }
@@ -86,7 +94,12 @@ function run(argv: readonly string[], input: string, env: NodeJS.ProcessEnv, tim
   const [command = '', ...args] = argv;
   return new Promise((resolve, reject) => {
     // stderr into the same pipe, so the output keeps the order the reader sees.
-    const child = spawn('bash', ['-c', 'exec 2>&1; exec "$@"', 'guide', command, ...args], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'inherit'], timeout: timeoutMs });
+    const child = spawn('bash', ['-c', 'exec 2>&1; exec "$@"', 'guide', command, ...args], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['pipe', 'pipe', 'inherit'],
+      timeout: timeoutMs,
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.on('error', reject);
@@ -97,7 +110,10 @@ function run(argv: readonly string[], input: string, env: NodeJS.ProcessEnv, tim
 
 /** `…` matches any text within a line; the rest is literal. */
 function linePattern(expected: string): RegExp {
-  const literal = expected.trimEnd().split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const literal = expected
+    .trimEnd()
+    .split('…')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${literal.join('.*')}$`);
 }
 
@@ -124,7 +140,10 @@ export async function runGuide(file: string, options: GuideRun, timeoutMs = 30_0
   const sites = blocks.filter((block) => block.kind === 'site');
   const names = sites.flatMap(siteNames).sort();
   const given = Object.keys(options.site).sort();
-  if (names.join() !== given.join()) throw new Error(`${file}: its site block sets ${names.join(', ') || 'nothing'}; the test gives ${given.join(', ') || 'nothing'}`);
+  if (names.join() !== given.join())
+    throw new Error(
+      `${file}: its site block sets ${names.join(', ') || 'nothing'}; the test gives ${given.join(', ') || 'nothing'}`,
+    );
 
   // `drouter` as the reader has it after `npm link`: the built CLI.
   const bin = mkdtempSync(join(tmpdir(), 'drouter-guide-bin-'));
@@ -141,13 +160,18 @@ export async function runGuide(file: string, options: GuideRun, timeoutMs = 30_0
         const last = steps.at(-1);
         if (!last) throw new Error(`${where}: an output block before any command`);
         const mismatch = outputMismatch(block.text, last.output);
-        if (mismatch) throw new Error(`${where}: the output shown differs from the output of the block at line ${last.block.line}: ${mismatch}`);
+        if (mismatch)
+          throw new Error(
+            `${where}: the output shown differs from the output of the block at line ${last.block.line}: ${mismatch}`,
+          );
         continue;
       }
-      if (block.kind === 'sql' && !options.sqlClient) throw new Error(`${where}: an sql block, and the test gives no database client`);
+      if (block.kind === 'sql' && !options.sqlClient)
+        throw new Error(`${where}: an sql block, and the test gives no database client`);
       const argv = block.kind === 'sql' ? (options.sqlClient ?? []) : ['bash', '-euo', 'pipefail', '-c', block.text];
       const finished = await run(argv, block.kind === 'sql' ? block.text : '', env, timeoutMs);
-      if (finished.code !== 0) throw new Error(`${where}: exit ${finished.code}:\n${block.text}\n--- output:\n${finished.output}`);
+      if (finished.code !== 0)
+        throw new Error(`${where}: exit ${finished.code}:\n${block.text}\n--- output:\n${finished.output}`);
       steps.push({ block, output: finished.output });
     }
   } finally {
@@ -162,7 +186,17 @@ export function databaseClient(url: string): string[] {
   if (url.startsWith('sqlite:')) return ['sqlite3', '-bail', url.slice('sqlite:'.length)];
   const parsed = new URL(url);
   const password = parsed.password === '' ? [] : [`--password=${decodeURIComponent(parsed.password)}`];
-  return ['mariadb', '--host', parsed.hostname, '--port', parsed.port || '3306', '--user', decodeURIComponent(parsed.username), ...password, parsed.pathname.slice(1)];
+  return [
+    'mariadb',
+    '--host',
+    parsed.hostname,
+    '--port',
+    parsed.port || '3306',
+    '--user',
+    decodeURIComponent(parsed.username),
+    ...password,
+    parsed.pathname.slice(1),
+  ];
 }
 
 /**
@@ -172,7 +206,10 @@ export function databaseClient(url: string): string[] {
  * DROUTER_TEST_SQLITE3 set (as CI sets it), is a failure, never a skip.
  */
 export function clientMissing(kind: 'sqlite' | 'mysql'): string {
-  const [client, packageName, variable] = kind === 'sqlite' ? ['sqlite3', 'sqlite3', 'DROUTER_TEST_SQLITE3'] : ['mariadb', 'mariadb-client', 'DROUTER_TEST_MYSQL_URL'];
+  const [client, packageName, variable] =
+    kind === 'sqlite'
+      ? ['sqlite3', 'sqlite3', 'DROUTER_TEST_SQLITE3']
+      : ['mariadb', 'mariadb-client', 'DROUTER_TEST_MYSQL_URL'];
   if (spawnSync(client, ['--version']).error === undefined) return '';
   const why = `the ${client} client is not installed (apt-get install ${packageName})`;
   if (process.env[variable]) throw new Error(`${variable} is set but ${why}`);

@@ -21,13 +21,26 @@ export interface GuideServer {
  * gateways (127.0.0.2 and .3) answer nothing here, and the guides' outputs
  * show them active. `settings` add to or replace these (`admin` adds to the port chosen here).
  */
-export async function startGuideServer(storeUrl: string, sipAddress: string, settings: Record<string, unknown> = {}): Promise<GuideServer> {
+export async function startGuideServer(
+  storeUrl: string,
+  sipAddress: string,
+  settings: Record<string, unknown> = {},
+): Promise<GuideServer> {
   const dir = mkdtempSync(join(tmpdir(), 'drouter-guide-'));
   const configFile = join(dir, 'config.yaml');
   const sip = { address: sipAddress, port: await freePort() };
   const adminPort = await freePort();
   const { admin, ...rest } = settings;
-  writeFileSync(configFile, stringify({ sip, admin: { port: adminPort, ...(admin as object | undefined) }, store: { url: storeUrl }, probe: { enabled: false }, ...rest }));
+  writeFileSync(
+    configFile,
+    stringify({
+      sip,
+      admin: { port: adminPort, ...(admin as object | undefined) },
+      store: { url: storeUrl },
+      probe: { enabled: false },
+      ...rest,
+    }),
+  );
   const run = runDrouter(['start', '--config', configFile], {});
   const close = async () => {
     run.child.kill('SIGTERM');

@@ -15,7 +15,9 @@ export function roleChangesInLog(stdout: string): RoleChange[] {
     } catch {
       return [];
     }
-    return (line.role === 'leader' || line.role === 'standby') && typeof line.time === 'number' ? [{ role: line.role, time: line.time }] : [];
+    return (line.role === 'leader' || line.role === 'standby') && typeof line.time === 'number'
+      ? [{ role: line.role, time: line.time }]
+      : [];
   });
 }
 
@@ -27,7 +29,11 @@ export function roleChangesInLog(stdout: string): RoleChange[] {
  * up, so each logged span lies within its true leadership: an overlap of
  * logged spans is a real one.
  */
-export function overlappingLeadership<Node extends string>(changes: Record<Node, readonly RoleChange[]>, roleAt: Record<Node, Role>, from: number): string[] {
+export function overlappingLeadership<Node extends string>(
+  changes: Record<Node, readonly RoleChange[]>,
+  roleAt: Record<Node, Role>,
+  from: number,
+): string[] {
   const nodes = Object.keys(changes) as Node[];
   const events = nodes
     .flatMap((node) => changes[node].map((change) => ({ node, ...change })))
@@ -37,7 +43,10 @@ export function overlappingLeadership<Node extends string>(changes: Record<Node,
   for (const event of events) {
     roleAt[event.node] = event.role;
     const leaders = nodes.filter((node) => roleAt[node] === 'leader');
-    if (leaders.length > 1) overlaps.push(`${event.node} led at ${new Date(event.time).toISOString()} while ${leaders.filter((node) => node !== event.node).join(', ')} led`);
+    if (leaders.length > 1)
+      overlaps.push(
+        `${event.node} led at ${new Date(event.time).toISOString()} while ${leaders.filter((node) => node !== event.node).join(', ')} led`,
+      );
   }
   return overlaps;
 }

@@ -64,9 +64,14 @@ export class Linphonec {
 
   /** Waits until what it printed (from character `from` on) matches `pattern`; returns the match. */
   async expectOutput(pattern: RegExp, timeoutMs: number, from = 0): Promise<RegExpExecArray> {
-    return waitFor(`linphonec to print ${pattern}`, timeoutMs, () => pattern.exec(this.output.slice(from)) ?? undefined, {
-      detail: () => `linphonec on ${this.address}:${this.sipPort} printed:\n${this.output}`,
-    });
+    return waitFor(
+      `linphonec to print ${pattern}`,
+      timeoutMs,
+      () => pattern.exec(this.output.slice(from)) ?? undefined,
+      {
+        detail: () => `linphonec on ${this.address}:${this.sipPort} printed:\n${this.output}`,
+      },
+    );
   }
 
   /**

@@ -11,6 +11,9 @@ export interface CapturedLog {
 /** A real pino logger at debug level that keeps its lines for the test to read. */
 export function captureLog(): CapturedLog {
   const lines: Record<string, unknown>[] = [];
-  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const log = pino(
+    { level: 'debug' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   return { log, lines, messages: () => lines.map((line) => String(line.msg)) };
 }

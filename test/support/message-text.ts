@@ -10,8 +10,17 @@ export function responseTo(request: string, status: number, reason: string, cont
   const head = request.slice(0, request.indexOf('\r\n\r\n')).split('\r\n').slice(1);
   const copied = head.filter((line) => /^(via|v|from|f|call-id|i|cseq|record-route)\s*:/i.test(line));
   const to = head.find((line) => /^(to|t)\s*:/i.test(line)) ?? '';
-  return [`SIP/2.0 ${status} ${reason}`, ...copied, `${to};tag=phone-${status}`, `Contact: <${contact}>`, 'Content-Length: 0', '', ''].join('\r\n');
+  return [
+    `SIP/2.0 ${status} ${reason}`,
+    ...copied,
+    `${to};tag=phone-${status}`,
+    `Contact: <${contact}>`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
 }
 
 /** Record-Route entries with their dialog token (22 base64url characters, test/integration/signed-dialogs.test.ts) shown as TOKEN. */
-export const withTokenShown = (entries: readonly string[]) => entries.map((entry) => entry.replace(/;drt=[A-Za-z0-9_-]{22};/, ';drt=TOKEN;'));
+export const withTokenShown = (entries: readonly string[]) =>
+  entries.map((entry) => entry.replace(/;drt=[A-Za-z0-9_-]{22};/, ';drt=TOKEN;'));

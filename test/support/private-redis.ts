@@ -33,14 +33,29 @@ export class PrivateRedis {
     const args = this.role.sentinelOf
       ? [this.sentinelConfig(this.role.sentinelOf), '--sentinel']
       : // A folder of its own at each start: the RDB a replica's sync writes is never read back by a restart meant to be empty.
-        ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', mkdtempSync(join(tmpdir(), 'drouter-redis-')), '--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0'];
+        [
+          '--port',
+          String(this.port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          mkdtempSync(join(tmpdir(), 'drouter-redis-')),
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--repl-diskless-sync-delay',
+          '0',
+        ];
     if (this.role.replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(this.role.replicaOf));
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
     this.output = '';
     child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     const ready = this.role.sentinelOf ? /\+monitor master/ : /Ready to accept connections/;
-    await waitFor(`redis-server on port ${this.port}`, 10_000, () => (ready.test(this.output) ? true : undefined), { detail: () => this.output });
+    await waitFor(`redis-server on port ${this.port}`, 10_000, () => (ready.test(this.output) ? true : undefined), {
+      detail: () => this.output,
+    });
   }
 
   /** What it printed so far (a sentinel's +switch-master, a replica's sync). */

@@ -27,9 +27,13 @@ const PHONE_PROGRAMS = [
  * caller skips, naming them.
  */
 export function missingPhonePrograms(): string[] {
-  const missing = PHONE_PROGRAMS.filter(({ program, args }) => spawnSync(program, args, { timeout: 10_000 }).error !== undefined);
+  const missing = PHONE_PROGRAMS.filter(
+    ({ program, args }) => spawnSync(program, args, { timeout: 10_000 }).error !== undefined,
+  );
   if (missing.length > 0 && process.env.DROUTER_TEST_PHONES) {
-    throw new Error(`DROUTER_TEST_PHONES is set but ${missing.map((m) => m.program).join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not installed (apt-get install ${missing.map((m) => m.debianPackage).join(' ')})`);
+    throw new Error(
+      `DROUTER_TEST_PHONES is set but ${missing.map((m) => m.program).join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not installed (apt-get install ${missing.map((m) => m.debianPackage).join(' ')})`,
+    );
   }
   return missing.map(({ program }) => program);
 }
@@ -40,16 +44,33 @@ export function missingPhonePrograms(): string[] {
  * close and the BYE reached the gateway, with how many 407s the proxy sent
  * the INVITEs meanwhile. Each wait is bounded by `stepMs`.
  */
-export async function baresipCallsGateway(phone: Baresip, server: TestServer, gateway: ScriptedGateway, number: string, stepMs: number): Promise<{ challenges: number }> {
+export async function baresipCallsGateway(
+  phone: Baresip,
+  server: TestServer,
+  gateway: ScriptedGateway,
+  number: string,
+  stepMs: number,
+): Promise<{ challenges: number }> {
   const from = phone.events.length;
-  const { by: challenges } = await metricGrowth(server, 'sipdr_sip_responses_total', { method: 'INVITE', code: '407' }, async () => {
-    if (!(await phone.command('dial', number, stepMs)).ok) throw new Error(`baresip refused to dial ${number}; ${phone.printed()}`);
-    return phone.event('CALL_ESTABLISHED', stepMs, from);
-  });
-  await waitFor(`the ACK at gateway ${gateway.address}`, stepMs, () => (gateway.requests('ACK').length > 0 ? true : undefined));
-  if (!(await phone.command('hangup', '', stepMs)).ok) throw new Error(`baresip refused to hang up; ${phone.printed()}`);
+  const { by: challenges } = await metricGrowth(
+    server,
+    'sipdr_sip_responses_total',
+    { method: 'INVITE', code: '407' },
+    async () => {
+      if (!(await phone.command('dial', number, stepMs)).ok)
+        throw new Error(`baresip refused to dial ${number}; ${phone.printed()}`);
+      return phone.event('CALL_ESTABLISHED', stepMs, from);
+    },
+  );
+  await waitFor(`the ACK at gateway ${gateway.address}`, stepMs, () =>
+    gateway.requests('ACK').length > 0 ? true : undefined,
+  );
+  if (!(await phone.command('hangup', '', stepMs)).ok)
+    throw new Error(`baresip refused to hang up; ${phone.printed()}`);
   await phone.event('CALL_CLOSED', stepMs, from);
-  await waitFor(`the BYE at gateway ${gateway.address}`, stepMs, () => (gateway.requests('BYE').length > 0 ? true : undefined));
+  await waitFor(`the BYE at gateway ${gateway.address}`, stepMs, () =>
+    gateway.requests('BYE').length > 0 ? true : undefined,
+  );
   return { challenges };
 }
 
@@ -58,7 +79,10 @@ export async function baresipCallsGateway(phone: Baresip, server: TestServer, ga
  * account is registered through `server`; with how many REGISTERs the proxy
  * challenged and registered meanwhile. A phone that does not register is stopped.
  */
-export async function baresipRegisters(server: TestServer, options: Omit<BaresipOptions, 'sipPort' | 'controlPort'>): Promise<{ phone: Baresip; challenged: number; registered: number }> {
+export async function baresipRegisters(
+  server: TestServer,
+  options: Omit<BaresipOptions, 'sipPort' | 'controlPort'>,
+): Promise<{ phone: Baresip; challenged: number; registered: number }> {
   const sipPort = await freePort();
   const controlPort = await freeControlPort(sipPort);
   let phone: Baresip | undefined;

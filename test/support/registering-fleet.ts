@@ -43,7 +43,9 @@ const seconds = (ms: number) => Math.round(ms) / 1000;
 
 export function outageFigures(outcomes: readonly RegisterOutcome[], killedAt: number): OutageFigures {
   const refused = outcomes.filter((outcome) => outcome.status === 503);
-  const firstOkAfter = outcomes.filter((outcome) => outcome.status === 200 && outcome.sentAt > killedAt).sort((a, b) => a.answeredAt - b.answeredAt)[0];
+  const firstOkAfter = outcomes
+    .filter((outcome) => outcome.status === 200 && outcome.sentAt > killedAt)
+    .sort((a, b) => a.answeredAt - b.answeredAt)[0];
   const answers503 = refused.map((outcome) => outcome.answeredAt);
   return {
     registers: outcomes.length,
@@ -74,7 +76,11 @@ export class RegisteringFleet {
     private readonly proxies: readonly { address: string; port: number }[],
   ) {}
 
-  static async start(address: string, users: readonly FleetUser[], proxies: readonly { address: string; port: number }[]): Promise<RegisteringFleet> {
+  static async start(
+    address: string,
+    users: readonly FleetUser[],
+    proxies: readonly { address: string; port: number }[],
+  ): Promise<RegisteringFleet> {
     const phones = new Map<string, RegisteringPhone>();
     for (const [index, user] of users.entries()) {
       const proxy = proxies[index % proxies.length];
@@ -105,7 +111,11 @@ export class RegisteringFleet {
     const started = Date.now();
     const gapMs = 1000 / options.perSecond;
     const going: Promise<void>[] = [];
-    for (let begun = 0, next = 0; begun < options.maxRegisters && Date.now() - started < options.maxMs && !options.stop?.(); next++) {
+    for (
+      let begun = 0, next = 0;
+      begun < options.maxRegisters && Date.now() - started < options.maxMs && !options.stop?.();
+      next++
+    ) {
       const index = next % this.users.length;
       const user = this.users[index];
       if (user && !this.busy.has(user.name)) {
@@ -138,14 +148,24 @@ export class RegisteringFleet {
     let stopping = false;
     const stopped = () => stopping;
     const maxMs = options.killAfterMs + options.maxMsAfterKill + 5000;
-    const loads = [this.run({ perSecond: options.perSecond, maxRegisters: Math.ceil((options.perSecond * maxMs) / 1000), maxMs, stop: stopped }), options.alongside?.(stopped)];
+    const loads = [
+      this.run({
+        perSecond: options.perSecond,
+        maxRegisters: Math.ceil((options.perSecond * maxMs) / 1000),
+        maxMs,
+        stop: stopped,
+      }),
+      options.alongside?.(stopped),
+    ];
     let killedAt = Number.POSITIVE_INFINITY;
     try {
       await new Promise((resolve) => setTimeout(resolve, options.killAfterMs));
       await options.kill();
       killedAt = Date.now();
       while (Date.now() - killedAt < options.maxMsAfterKill) {
-        const firstOk = this.outcomes.filter((outcome) => outcome.status === 200 && outcome.sentAt > killedAt).map((outcome) => outcome.answeredAt);
+        const firstOk = this.outcomes
+          .filter((outcome) => outcome.status === 200 && outcome.sentAt > killedAt)
+          .map((outcome) => outcome.answeredAt);
         if (firstOk.length > 0 && Date.now() - Math.min(...firstOk) > options.settleMs) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
@@ -159,7 +179,8 @@ export class RegisteringFleet {
   /** Each user's last REGISTER answered 200: the binding that must be kept. */
   lastAcknowledged(): Map<string, RegisterOutcome> {
     const last = new Map<string, RegisterOutcome>();
-    for (const outcome of this.outcomes) if (outcome.status === 200 && outcome.cseq > (last.get(outcome.user)?.cseq ?? 0)) last.set(outcome.user, outcome);
+    for (const outcome of this.outcomes)
+      if (outcome.status === 200 && outcome.cseq > (last.get(outcome.user)?.cseq ?? 0)) last.set(outcome.user, outcome);
     return last;
   }
 
@@ -169,11 +190,16 @@ export class RegisteringFleet {
    * binding of its contact, or one from an older REGISTER (a lower CSeq of
    * the phone's one Call-ID); described, for the failing test's message.
    */
-  async lostRegistrations(bindingsOf: (user: string) => Promise<readonly { contact: string; cseq: number }[]>): Promise<string[]> {
+  async lostRegistrations(
+    bindingsOf: (user: string) => Promise<readonly { contact: string; cseq: number }[]>,
+  ): Promise<string[]> {
     const lost: string[] = [];
     for (const [user, acknowledged] of this.lastAcknowledged()) {
       const held = (await bindingsOf(user)).find((binding) => binding.contact === this.contactOf(user));
-      if (!held || held.cseq < acknowledged.cseq) lost.push(`${user}: REGISTER CSeq ${acknowledged.cseq} answered 200 at ${new Date(acknowledged.answeredAt).toISOString()}, held ${held ? `CSeq ${held.cseq}` : 'nothing'}`);
+      if (!held || held.cseq < acknowledged.cseq)
+        lost.push(
+          `${user}: REGISTER CSeq ${acknowledged.cseq} answered 200 at ${new Date(acknowledged.answeredAt).toISOString()}, held ${held ? `CSeq ${held.cseq}` : 'nothing'}`,
+        );
     }
     return lost;
   }
@@ -194,7 +220,11 @@ export class RegisteringFleet {
    * times in all: a stall of the proxy on a busy machine is a late answer,
    * not a lost registration.
    */
-  private async exchange(phone: RegisteringPhone, to: { address: string; port: number }, request: string): Promise<string | undefined> {
+  private async exchange(
+    phone: RegisteringPhone,
+    to: { address: string; port: number },
+    request: string,
+  ): Promise<string | undefined> {
     const final = new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*CSeq: ${/^CSeq: (\d+)/m.exec(request)?.[1]} REGISTER`);
     for (const waitMs of [500, 1000, 2000, 4000]) {
       phone.peer.send(request, to);
@@ -237,7 +267,10 @@ export async function registrationsLostIn(fleet: RegisteringFleet, port: number,
   const direct = new Redis(port, '127.0.0.1');
   const keys = cacheKeys(keyPrefix);
   try {
-    return await fleet.lostRegistrations(async (user) => JSON.parse((await direct.get(keys.bindings(user))) ?? '[]') as { contact: string; cseq: number }[]);
+    return await fleet.lostRegistrations(
+      async (user) =>
+        JSON.parse((await direct.get(keys.bindings(user))) ?? '[]') as { contact: string; cseq: number }[],
+    );
   } finally {
     direct.disconnect();
   }

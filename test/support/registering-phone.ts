@@ -44,7 +44,11 @@ export function challengesOf(message: string | undefined): Challenge[] {
 export function peerRow(storeFile: string, name: string): Record<string, unknown> {
   const db = new Database(storeFile, { readonly: true });
   try {
-    return db.prepare('SELECT ipaddr, port, regseconds, fullcontact, useragent, defaultuser, regserver, lastms FROM sippeers WHERE name = ?').get(name) as Record<string, unknown>;
+    return db
+      .prepare(
+        'SELECT ipaddr, port, regseconds, fullcontact, useragent, defaultuser, regserver, lastms FROM sippeers WHERE name = ?',
+      )
+      .get(name) as Record<string, unknown>;
   } finally {
     db.close();
   }
@@ -54,10 +58,19 @@ export function peerRow(storeFile: string, name: string): Record<string, unknown
  * The header line answering `challenge` (RFC 2617/7616, qop auth, nc 1): Authorization for a
  * REGISTER, Proxy-Authorization for a call.
  */
-export function digestAuthorization(header: 'Authorization' | 'Proxy-Authorization', method: string, user: string, password: string, challenge: Challenge, uri: string): string {
+export function digestAuthorization(
+  header: 'Authorization' | 'Proxy-Authorization',
+  method: string,
+  user: string,
+  password: string,
+  challenge: Challenge,
+  uri: string,
+): string {
   const algorithm = challenge.algorithm === 'SHA-256' ? 'sha256' : 'md5';
   const hash = (text: string) => createHash(algorithm).update(text).digest('hex');
-  const response = hash(`${hash(`${user}:${challenge.realm}:${password}`)}:${challenge.nonce}:00000001:abcdef:auth:${hash(`${method}:${uri}`)}`);
+  const response = hash(
+    `${hash(`${user}:${challenge.realm}:${password}`)}:${challenge.nonce}:00000001:abcdef:auth:${hash(`${method}:${uri}`)}`,
+  );
   return `${header}: Digest username="${user}", realm="${challenge.realm}", nonce="${challenge.nonce}", uri="${uri}", response="${response}", algorithm=${challenge.algorithm}, qop=auth, nc=00000001, cnonce="abcdef"`;
 }
 
@@ -82,7 +95,9 @@ export class RegisteringPhone {
     const { port } = this.peer.address;
     const address = hostText(this.peer.address.address);
     const proxy = hostText(this.proxy.address);
-    const ownContact = extra.some((line) => /^Contact:/i.test(line)) ? [] : [`Contact: <sip:${user}@${address}:${port}>`];
+    const ownContact = extra.some((line) => /^Contact:/i.test(line))
+      ? []
+      : [`Contact: <sip:${user}@${address}:${port}>`];
     return sipRequest([
       `REGISTER sip:${proxy} SIP/2.0`,
       `Via: SIP/2.0/UDP ${address}:${port};branch=z9hG4bK-reg-${this.callId}-${this.cseq};rport`,
@@ -108,7 +123,12 @@ export class RegisteringPhone {
   }
 
   /** The whole exchange: REGISTER, 401, REGISTER with credentials for the challenge of `algorithm`. */
-  async register(user: string, password: string, extra: readonly string[] = [], algorithm = 'MD5'): Promise<string | undefined> {
+  async register(
+    user: string,
+    password: string,
+    extra: readonly string[] = [],
+    algorithm = 'MD5',
+  ): Promise<string | undefined> {
     const challenge = challengesOf(await this.send(this.request(user))).find((c) => c.algorithm === algorithm);
     if (!challenge) throw new Error(`no ${algorithm} challenge`);
     return this.send(this.request(user, [this.authorization(user, password, challenge), ...extra]));
@@ -119,7 +139,15 @@ export class RegisteringPhone {
  * A phone's whole REGISTER exchange (401, then credentials for its MD5 challenge) over its connection
  * (`transport` tcp, tls, ws or wss) from `from`, its Contact that connection's address; the final answer.
  */
-export async function registerOverConnection(peer: Pick<TcpPeer, 'send' | 'receive' | 'localPort'>, from: string, proxyAddress: string, transport: 'tcp' | 'tls' | 'ws' | 'wss', user: string, password: string, contactParams = ''): Promise<string | undefined> {
+export async function registerOverConnection(
+  peer: Pick<TcpPeer, 'send' | 'receive' | 'localPort'>,
+  from: string,
+  proxyAddress: string,
+  transport: 'tcp' | 'tls' | 'ws' | 'wss',
+  user: string,
+  password: string,
+  contactParams = '',
+): Promise<string | undefined> {
   const callId = `reg-${transport}-${user}-${peer.localPort}@${from}`;
   const register = (cseq: number, extra: readonly string[]) =>
     sipRequest([

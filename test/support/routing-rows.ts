@@ -1,4 +1,10 @@
-import type { DrCarrierRow, DrGatewayRow, DrGroupRow, DrGwListRow, DrRuleRow } from '../../src/model/drouting-tables.js';
+import type {
+  DrCarrierRow,
+  DrGatewayRow,
+  DrGroupRow,
+  DrGwListRow,
+  DrRuleRow,
+} from '../../src/model/drouting-tables.js';
 import type { RoutingRows } from '../../src/model/routing-rows.js';
 import { type RoutingBuildOptions, buildRoutingTable } from '../../src/routing/build-routing-table.js';
 import type { RoutingTable } from '../../src/routing/routing-table.js';
@@ -42,10 +48,25 @@ export function ruleRow(ruleid: number, prefix: string, gwlist: string, override
 }
 
 export function carrierRow(carrierid: string, gwlist: string, overrides: Partial<DrCarrierRow> = {}): DrCarrierRow {
-  return { id: nextId++, carrierid, gwlist, flags: 0, sort_alg: 'N', state: 0, attrs: null, description: null, ...overrides };
+  return {
+    id: nextId++,
+    carrierid,
+    gwlist,
+    flags: 0,
+    sort_alg: 'N',
+    state: 0,
+    attrs: null,
+    description: null,
+    ...overrides,
+  };
 }
 
-export function groupRow(username: string, domain: string | null, groupid: number, overrides: Partial<DrGroupRow> = {}): DrGroupRow {
+export function groupRow(
+  username: string,
+  domain: string | null,
+  groupid: number,
+  overrides: Partial<DrGroupRow> = {},
+): DrGroupRow {
   return { id: nextId++, username, domain, groupid, description: null, ...overrides };
 }
 

@@ -51,7 +51,10 @@ export class ScriptedGateway {
     socket.on('message', (data, remote) => gateway.onMessage(data, remote));
     socket.bind(port, address);
     await once(socket, 'listening');
-    gateway.link = { send: (text, to) => socket.send(Buffer.from(text, 'latin1'), to.port, to.address), close: () => socket.close() };
+    gateway.link = {
+      send: (text, to) => socket.send(Buffer.from(text, 'latin1'), to.port, to.address),
+      close: () => socket.close(),
+    };
     return gateway;
   }
 
@@ -81,7 +84,12 @@ export class ScriptedGateway {
       connection.on('data', (chunk: Buffer) => {
         const { messages, rest } = splitMessages(buffer + chunk.toString('latin1'));
         buffer = rest;
-        for (const text of messages) gateway.onMessage(Buffer.from(text, 'latin1'), { address: connection.remoteAddress ?? '', port: connection.remotePort ?? 0, connection });
+        for (const text of messages)
+          gateway.onMessage(Buffer.from(text, 'latin1'), {
+            address: connection.remoteAddress ?? '',
+            port: connection.remotePort ?? 0,
+            connection,
+          });
       });
       connection.on('error', () => undefined);
       connection.on('close', () => connections.delete(connection));
@@ -111,9 +119,18 @@ export class ScriptedGateway {
     this.link.close();
   }
 
-  private reply(request: sip.Message, status: number, remote: Peer, extra: Record<string, unknown> = {}, content = ''): void {
+  private reply(
+    request: sip.Message,
+    status: number,
+    remote: Peer,
+    extra: Record<string, unknown> = {},
+    content = '',
+  ): void {
     // RFC 3261 §12.1.1: a UAS copies Record-Route into responses that set up a dialog.
-    const recordRoute = status > 100 && status < 300 && request.headers['record-route'] ? { 'record-route': request.headers['record-route'] } : {};
+    const recordRoute =
+      status > 100 && status < 300 && request.headers['record-route']
+        ? { 'record-route': request.headers['record-route'] }
+        : {};
     const response = sip.makeResponse(request, status, '', { headers: { ...recordRoute, ...extra }, content });
     const to = request.headers.to;
     if (status > 100 && to) response.headers.to = { ...to, params: { ...to.params, tag: this.tag } };
@@ -171,7 +188,13 @@ export class ScriptedGateway {
         // The media at the gateway's own address: a real phone sends its RTP there.
         this.reply(message, 100, remote);
         this.reply(message, 180, remote, contact);
-        this.reply(message, 200, remote, { ...contact, 'content-type': 'application/sdp' }, `v=0\r\no=- 1 1 IN IP4 ${this.address}\r\ns=-\r\nc=IN IP4 ${this.address}\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n`);
+        this.reply(
+          message,
+          200,
+          remote,
+          { ...contact, 'content-type': 'application/sdp' },
+          `v=0\r\no=- 1 1 IN IP4 ${this.address}\r\ns=-\r\nc=IN IP4 ${this.address}\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n`,
+        );
     }
   }
 }

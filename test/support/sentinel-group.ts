@@ -8,7 +8,9 @@ export async function replicaInSync(replica: PrivateRedis, withinMs: number): Pr
   const onReplica = new Redis(replica.port, '127.0.0.1', { lazyConnect: true });
   try {
     await onReplica.connect();
-    await waitFor(`the replica on port ${replica.port} in sync`, withinMs, async () => ((await onReplica.info('replication')).includes('master_link_status:up') ? true : undefined));
+    await waitFor(`the replica on port ${replica.port} in sync`, withinMs, async () =>
+      (await onReplica.info('replication')).includes('master_link_status:up') ? true : undefined,
+    );
   } finally {
     onReplica.disconnect();
   }
@@ -35,10 +37,12 @@ export class SentinelGroup {
     const group = new SentinelGroup(name, primary, replicas, sentinels);
     try {
       await primary.start();
-      for (let i = 0; i < replicaCount; i++) replicas.push(new PrivateRedis(await freePort(), { replicaOf: primary.port }));
+      for (let i = 0; i < replicaCount; i++)
+        replicas.push(new PrivateRedis(await freePort(), { replicaOf: primary.port }));
       await Promise.all(replicas.map((replica) => replica.start()));
       for (const replica of replicas) await replicaInSync(replica, 20_000);
-      for (let i = 0; i < 3; i++) sentinels.push(new PrivateRedis(await freePort(), { sentinelOf: { name, port: primary.port, quorum: 2 } }));
+      for (let i = 0; i < 3; i++)
+        sentinels.push(new PrivateRedis(await freePort(), { sentinelOf: { name, port: primary.port, quorum: 2 } }));
       await Promise.all(sentinels.map((sentinel) => sentinel.start()));
       // A failover needs the sentinels to know the replicas (from the primary's INFO) and each other (hello messages).
       const asking = new Redis(sentinels[0]?.port ?? 0, '127.0.0.1', { lazyConnect: true });

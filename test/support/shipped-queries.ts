@@ -10,7 +10,10 @@ export const ALERTS = 'config/prometheus/sip-drouter-alerts.yml';
 
 /** Every query of the dashboard: the panels' exprs and the variables' label_values(metric, label). */
 export function dashboardQueries(): { expressions: string[]; variables: { metric: string; label: string }[] } {
-  const dashboard = JSON.parse(readFileSync(join(REPO, DASHBOARD), 'utf8')) as { panels: { targets?: { expr: string }[] }[]; templating: { list: { type: string; query: unknown }[] } };
+  const dashboard = JSON.parse(readFileSync(join(REPO, DASHBOARD), 'utf8')) as {
+    panels: { targets?: { expr: string }[] }[];
+    templating: { list: { type: string; query: unknown }[] };
+  };
   const expressions = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr));
   const variables = dashboard.templating.list
     .filter((variable) => variable.type === 'query')

@@ -1,5 +1,16 @@
 import { once } from 'node:events';
-import { EmitterImpl, type Invitation, Inviter, Registerer, SessionState, type URI, type SessionDescriptionHandler, type Transport, TransportState, UserAgent } from 'sip.js';
+import {
+  EmitterImpl,
+  type Invitation,
+  Inviter,
+  Registerer,
+  SessionState,
+  type URI,
+  type SessionDescriptionHandler,
+  type Transport,
+  TransportState,
+  UserAgent,
+} from 'sip.js';
 import WebSocket from 'ws';
 import { waitFor } from './wait-for.js';
 
@@ -57,7 +68,12 @@ class NodeWsTransport implements Transport {
     socket.on('message', (data: Buffer) => this.onMessage?.(data.toString('utf8')));
     socket.on('error', () => undefined);
     try {
-      await Promise.race([once(socket, 'open'), once(socket, 'close').then(() => Promise.reject(new Error(`the WebSocket to ${server} closed before it opened`)))]);
+      await Promise.race([
+        once(socket, 'open'),
+        once(socket, 'close').then(() =>
+          Promise.reject(new Error(`the WebSocket to ${server} closed before it opened`)),
+        ),
+      ]);
     } catch (error) {
       this.become(TransportState.Disconnected);
       throw error;
@@ -130,12 +146,19 @@ export class SipJsNodePhone {
   ) {}
 
   /** Connects, registers `user` with digest and resolves once the registrar said 200 (within `timeoutMs`). */
-  static async register(options: WsTransportOptions & { user: string; password: string; domain: string; timeoutMs: number }): Promise<SipJsNodePhone> {
+  static async register(
+    options: WsTransportOptions & { user: string; password: string; domain: string; timeoutMs: number },
+  ): Promise<SipJsNodePhone> {
     const invitations: Invitation[] = [];
     const userAgent = new UserAgent({
       uri: UserAgent.makeURI(`sip:${options.user}@${options.domain}`),
       transportConstructor: NodeWsTransport,
-      transportOptions: { server: options.server, localAddress: options.localAddress, origin: options.origin, ca: options.ca },
+      transportOptions: {
+        server: options.server,
+        localAddress: options.localAddress,
+        origin: options.origin,
+        ca: options.ca,
+      },
       authorizationUsername: options.user,
       authorizationPassword: options.password,
       // Its errors once the test closed the connection (resending a 200 nobody acknowledged) are expected: not printed.
@@ -147,7 +170,9 @@ export class SipJsNodePhone {
     const registerer = new Registerer(userAgent, { expires: 600 });
     const phone = new SipJsNodePhone(userAgent, userAgent.transport as NodeWsTransport, registerer, invitations);
     await registerer.register();
-    await waitFor(`${options.user} registered by SIP.js over ${options.server}`, options.timeoutMs, () => (registerer.state === 'Registered' ? true : undefined));
+    await waitFor(`${options.user} registered by SIP.js over ${options.server}`, options.timeoutMs, () =>
+      registerer.state === 'Registered' ? true : undefined,
+    );
     return phone;
   }
 
@@ -159,7 +184,9 @@ export class SipJsNodePhone {
   async call(target: string, timeoutMs: number): Promise<Inviter> {
     const inviter = new Inviter(this.userAgent, UserAgent.makeURI(target) as URI);
     await inviter.invite();
-    await waitFor(`the SIP.js phone's call to ${target} up`, timeoutMs, () => (inviter.state === SessionState.Established ? true : undefined));
+    await waitFor(`the SIP.js phone's call to ${target} up`, timeoutMs, () =>
+      inviter.state === SessionState.Established ? true : undefined,
+    );
     return inviter;
   }
 
@@ -178,7 +205,9 @@ export class SipJsNodePhone {
   async stop(timeoutMs: number): Promise<void> {
     try {
       await this.registerer.unregister();
-      await waitFor('the SIP.js phone unregistered', timeoutMs, () => (this.registerer.state === 'Unregistered' ? true : undefined));
+      await waitFor('the SIP.js phone unregistered', timeoutMs, () =>
+        this.registerer.state === 'Unregistered' ? true : undefined,
+      );
     } finally {
       await this.transport.dispose();
       await Promise.race([this.userAgent.stop(), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);

@@ -10,10 +10,10 @@ const SCENARIOS = join(import.meta.dirname, '..', 'sipp');
 export function sippMissing(): string {
   // `sipp -v` prints its version and exits 1; only a missing binary is "not available".
   if (spawnSync('sipp', ['-v']).error === undefined) return '';
-  if (process.env.DROUTER_TEST_SIPP) throw new Error('DROUTER_TEST_SIPP is set but sipp is not installed (apt-get install sip-tester)');
+  if (process.env.DROUTER_TEST_SIPP)
+    throw new Error('DROUTER_TEST_SIPP is set but sipp is not installed (apt-get install sip-tester)');
   return 'sipp is not installed (apt-get install sip-tester)';
 }
-
 
 /** Writes scenario `name` of test/sipp into `dir` with its placeholders replaced; returns the written file. */
 export function renderScenario(name: string, replace: Readonly<Record<string, string>>, dir: string): string {
@@ -72,24 +72,35 @@ export async function sippCall(options: {
   const trace = messageTrace(dir);
   const args = [
     `${options.target.address}:${options.target.port}`,
-    '-sf', scenario,
-    '-s', options.service,
-    '-i', options.localIp,
-    '-m', String(options.calls ?? 1),
+    '-sf',
+    scenario,
+    '-s',
+    options.service,
+    '-i',
+    options.localIp,
+    '-m',
+    String(options.calls ?? 1),
     ...(options.ratePerSecond === undefined ? [] : ['-r', String(options.ratePerSecond)]),
     '-nostdin',
-    '-timeout', `${options.timeoutSeconds ?? 15}s`,
+    '-timeout',
+    `${options.timeoutSeconds ?? 15}s`,
     '-timeout_error',
-    '-max_retrans', '3',
+    '-max_retrans',
+    '3',
     ...outOfCall,
     ...trace.args,
   ];
   try {
     return await new Promise<SippRun>((resolve) => {
-      execFile('sipp', args, { cwd: dir, timeout: ((options.timeoutSeconds ?? 15) + 5) * 1000 }, (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout, stderr, received: trace.received() });
-      });
+      execFile(
+        'sipp',
+        args,
+        { cwd: dir, timeout: ((options.timeoutSeconds ?? 15) + 5) * 1000 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+          resolve({ code, stdout, stderr, received: trace.received() });
+        },
+      );
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -107,10 +118,30 @@ export interface SippGateway {
  * sipp as a gateway on `address`:5060 with a UAS scenario of test/sipp,
  * answering OPTIONS with 200 (`-aa`) as Asterisk answers probes.
  */
-export async function startSippGateway(address: string, scenario: 'uas-answer.xml' | 'uas-503.xml', lifetimeSeconds = 60): Promise<SippGateway> {
+export async function startSippGateway(
+  address: string,
+  scenario: 'uas-answer.xml' | 'uas-503.xml',
+  lifetimeSeconds = 60,
+): Promise<SippGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'drouter-sipp-gateway-'));
   const trace = messageTrace(dir);
-  const child: ChildProcess = spawn('sipp', ['-sf', join(SCENARIOS, scenario), '-i', address, '-p', '5060', '-aa', '-nostdin', '-timeout', `${lifetimeSeconds}s`, ...trace.args], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(
+    'sipp',
+    [
+      '-sf',
+      join(SCENARIOS, scenario),
+      '-i',
+      address,
+      '-p',
+      '5060',
+      '-aa',
+      '-nostdin',
+      '-timeout',
+      `${lifetimeSeconds}s`,
+      ...trace.args,
+    ],
+    { stdio: 'ignore' },
+  );
   // sipp binds at once; give it that moment before anything is sent to it.
   await new Promise((resolve) => setTimeout(resolve, 300));
   if (child.exitCode !== null) throw new Error(`sipp gateway on ${address}:5060 exited at once with ${child.exitCode}`);

@@ -26,7 +26,10 @@ export default class SkipReasonsReporter implements Reporter {
       }
     }
     if (skipped.size === 0) return;
-    const lines = [...skipped].flatMap(([reason, titles]) => [`Skipped, ${reason}:`, ...titles.map((title) => `  ${title}`)]);
+    const lines = [...skipped].flatMap(([reason, titles]) => [
+      `Skipped, ${reason}:`,
+      ...titles.map((title) => `  ${title}`),
+    ]);
     this.vitest?.logger.log(`\n${lines.join('\n')}\n`);
   }
 }

@@ -26,7 +26,13 @@ function openssl(args: readonly string[]): void {
 
 function issued(certificateFile: string, keyFile: string): IssuedCertificate {
   const certificate = readFileSync(certificateFile, 'utf8');
-  return { certificateFile, keyFile, certificate, key: readFileSync(keyFile, 'utf8'), serialNumber: new X509Certificate(certificate).serialNumber };
+  return {
+    certificateFile,
+    keyFile,
+    certificate,
+    key: readFileSync(keyFile, 'utf8'),
+    serialNumber: new X509Certificate(certificate).serialNumber,
+  };
 }
 
 /** A test certificate authority: its own certificate and key, and the certificates it signs, all in one folder. */
@@ -42,7 +48,22 @@ export class TestAuthority {
   static create(directory: string, name: string): TestAuthority {
     const certificateFile = join(directory, `${name}.crt`);
     const keyFile = join(directory, `${name}.key`);
-    openssl(['req', '-x509', ...NEW_KEY, ...DAYS, '-keyout', keyFile, '-out', certificateFile, '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    openssl([
+      'req',
+      '-x509',
+      ...NEW_KEY,
+      ...DAYS,
+      '-keyout',
+      keyFile,
+      '-out',
+      certificateFile,
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
     return new TestAuthority(directory, name, issued(certificateFile, keyFile));
   }
 
@@ -53,7 +74,9 @@ export class TestAuthority {
 
   /** A server certificate for `addresses` (IP subjectAltNames, which a client connecting to an address checks). */
   server(addresses: readonly string[]): IssuedCertificate {
-    return this.sign('server', 'serverAuth', [`subjectAltName=${addresses.map((address) => `IP:${address}`).join(',')}`]);
+    return this.sign('server', 'serverAuth', [
+      `subjectAltName=${addresses.map((address) => `IP:${address}`).join(',')}`,
+    ]);
   }
 
   /** A client certificate (a phone's, for sip.tls.clientCertificates). */
@@ -64,8 +87,27 @@ export class TestAuthority {
   private sign(commonName: string, purpose: string, extensions: readonly string[]): IssuedCertificate {
     // Each in files of its own: a test replaces the files of one certificate with those of another.
     const base = join(this.directory, `${this.name}-${commonName}-${++this.issuedCount}`);
-    const addext = [...extensions, `extendedKeyUsage=${purpose}`, 'basicConstraints=CA:FALSE'].flatMap((extension) => ['-addext', extension]);
-    openssl(['req', '-x509', ...NEW_KEY, ...DAYS, '-keyout', `${base}.key`, '-out', `${base}.crt`, '-subj', `/CN=${commonName}`, '-CA', this.own.certificateFile, '-CAkey', this.own.keyFile, ...addext]);
+    const addext = [...extensions, `extendedKeyUsage=${purpose}`, 'basicConstraints=CA:FALSE'].flatMap((extension) => [
+      '-addext',
+      extension,
+    ]);
+    openssl([
+      'req',
+      '-x509',
+      ...NEW_KEY,
+      ...DAYS,
+      '-keyout',
+      `${base}.key`,
+      '-out',
+      `${base}.crt`,
+      '-subj',
+      `/CN=${commonName}`,
+      '-CA',
+      this.own.certificateFile,
+      '-CAkey',
+      this.own.keyFile,
+      ...addext,
+    ]);
     return issued(`${base}.crt`, `${base}.key`);
   }
 }

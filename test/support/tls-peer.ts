@@ -26,7 +26,11 @@ export class TlsPeer extends TcpPeer {
    * refuses the client's certificate may only say so after this (TLS 1.3 sends the verdict after the
    * client's Finished), by an alert and a close: see `closed()` and `errors`.
    */
-  static override async connect(localAddress: string, to: { address: string; port: number }, options: TlsPeerOptions = {}): Promise<TlsPeer> {
+  static override async connect(
+    localAddress: string,
+    to: { address: string; port: number },
+    options: TlsPeerOptions = {},
+  ): Promise<TlsPeer> {
     // The TCP connection made first: Node's TLS options have no local address to connect from.
     const socket = connect({
       socket: createConnection({ host: to.address, port: to.port, localAddress }),

@@ -67,7 +67,12 @@ export function sipRequest(lines: readonly string[], body = ''): string {
 let optionsSent = 0;
 
 /** Sends an OPTIONS for `requestUri` from `peer` to `to`; the status of its answer, or undefined when none came within `timeoutMs`. */
-export async function optionsStatus(peer: UdpPeer, to: { address: string; port: number }, requestUri: string, timeoutMs = 1000): Promise<number | undefined> {
+export async function optionsStatus(
+  peer: UdpPeer,
+  to: { address: string; port: number },
+  requestUri: string,
+  timeoutMs = 1000,
+): Promise<number | undefined> {
   optionsSent++;
   const { port } = peer.address;
   const address = hostText(peer.address.address);
@@ -84,6 +89,8 @@ export async function optionsStatus(peer: UdpPeer, to: { address: string; port: 
     ]),
     to,
   );
-  const status = /^SIP\/2\.0 (\d{3})/.exec((await peer.receive(new RegExp(`Call-ID: ${escapeRegExp(callId)}`), timeoutMs)) ?? '')?.[1];
+  const status = /^SIP\/2\.0 (\d{3})/.exec(
+    (await peer.receive(new RegExp(`Call-ID: ${escapeRegExp(callId)}`), timeoutMs)) ?? '',
+  )?.[1];
   return status === undefined ? undefined : Number(status);
 }

@@ -18,7 +18,10 @@ import { execSql } from './sqlite-file.js';
 /** Each project's files for one database: `version`, then the drouting tables. */
 const DDL_FILES = ['standard-create.sql', 'drouting-create.sql'];
 const OPENSIPS_SCRIPTS: Record<DatabaseKind['name'], string> = { mysql: 'mysql', sqlite: 'sqlite' };
-const KAMAILIO_DIRS: Record<DatabaseKind['name'], string> = { mysql: '/usr/share/kamailio/mysql', sqlite: '/usr/share/kamailio/db_sqlite' };
+const KAMAILIO_DIRS: Record<DatabaseKind['name'], string> = {
+  mysql: '/usr/share/kamailio/mysql',
+  sqlite: '/usr/share/kamailio/db_sqlite',
+};
 
 export const STANDIN_SIPPEERS_SQL = join(import.meta.dirname, '..', '..', 'sql', '04-sippeers.sql');
 
@@ -33,15 +36,22 @@ function missingFiles(files: readonly string[], required: string, what: string):
 
 /** Why OpenSIPS's DDL cannot be applied here ('' when it can); with DROUTER_TEST_OPENSIPS set (CI), a failure. */
 export function opensipsDdlMissing(): string {
-  if (!OPENSIPS_DIR) return missingFiles(['DROUTER_TEST_OPENSIPS_DIR'], 'DROUTER_TEST_OPENSIPS', 'no built OpenSIPS tree');
-  const files = Object.values(OPENSIPS_SCRIPTS).flatMap((dir) => DDL_FILES.map((file) => join(OPENSIPS_DIR ?? '', 'scripts', dir, file)));
+  if (!OPENSIPS_DIR)
+    return missingFiles(['DROUTER_TEST_OPENSIPS_DIR'], 'DROUTER_TEST_OPENSIPS', 'no built OpenSIPS tree');
+  const files = Object.values(OPENSIPS_SCRIPTS).flatMap((dir) =>
+    DDL_FILES.map((file) => join(OPENSIPS_DIR ?? '', 'scripts', dir, file)),
+  );
   return missingFiles(files, 'DROUTER_TEST_OPENSIPS', "OpenSIPS 3.5.9's DDL");
 }
 
 /** Why Kamailio's DDL cannot be applied here ('' when it can); with DROUTER_TEST_KAMAILIO_SCHEMA set (CI), a failure. */
 export function kamailioDdlMissing(): string {
   const files = Object.values(KAMAILIO_DIRS).flatMap((dir) => DDL_FILES.map((file) => join(dir, file)));
-  return missingFiles(files, 'DROUTER_TEST_KAMAILIO_SCHEMA', "Kamailio 5.6's DDL (apt-get install kamailio-mysql-modules kamailio-sqlite-modules)");
+  return missingFiles(
+    files,
+    'DROUTER_TEST_KAMAILIO_SCHEMA',
+    "Kamailio 5.6's DDL (apt-get install kamailio-mysql-modules kamailio-sqlite-modules)",
+  );
 }
 
 /** Runs a whole SQL file (several statements) as an operator's client would. */
@@ -53,8 +63,10 @@ export async function applySqlFile(kind: DatabaseKind, db: ScratchDatabase, file
 
 /** OpenSIPS 3.5.9's `version` and drouting tables, from its own DDL for this database. */
 export async function applyOpensipsDdl(kind: DatabaseKind, db: ScratchDatabase): Promise<void> {
-  if (!OPENSIPS_DIR) throw new Error('applyOpensipsDdl: DROUTER_TEST_OPENSIPS_DIR is not set (check opensipsDdlMissing() first)');
-  for (const file of DDL_FILES) await applySqlFile(kind, db, join(OPENSIPS_DIR, 'scripts', OPENSIPS_SCRIPTS[kind.name], file));
+  if (!OPENSIPS_DIR)
+    throw new Error('applyOpensipsDdl: DROUTER_TEST_OPENSIPS_DIR is not set (check opensipsDdlMissing() first)');
+  for (const file of DDL_FILES)
+    await applySqlFile(kind, db, join(OPENSIPS_DIR, 'scripts', OPENSIPS_SCRIPTS[kind.name], file));
 }
 
 /** Kamailio 5.6's `version` and drouting tables, from its own DDL for this database. */

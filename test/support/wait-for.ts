@@ -23,7 +23,10 @@ export async function waitFor<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
   }
-  const cause = lastError === undefined ? '' : ` (last check failed: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
+  const cause =
+    lastError === undefined
+      ? ''
+      : ` (last check failed: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
   const detail = options.detail ? `; ${options.detail()}` : '';
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}${detail}`);
 }

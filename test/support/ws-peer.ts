@@ -17,10 +17,26 @@ export class WsPeer {
   }
 
   /** Opens `url` (ws:// or wss://) from `localAddress`; `ca` trusts a test CA for wss; `protocol` '' asks for no subprotocol, `origin` sends that Origin. */
-  static async connect(localAddress: string, url: string, options: { ca?: string; protocol?: string; origin?: string } = {}): Promise<WsPeer> {
+  static async connect(
+    localAddress: string,
+    url: string,
+    options: { ca?: string; protocol?: string; origin?: string } = {},
+  ): Promise<WsPeer> {
     const protocols = options.protocol === '' ? [] : [options.protocol ?? 'sip'];
-    const socket = new WebSocket(url, protocols, { localAddress, ...(options.ca ? { ca: options.ca } : {}), ...(options.origin ? { origin: options.origin } : {}) });
-    await Promise.race([once(socket, 'open'), once(socket, 'unexpected-response').then(([, response]) => Promise.reject(new Error(`the WebSocket handshake got HTTP ${(response as { statusCode?: number }).statusCode}`))), once(socket, 'error').then(([error]) => Promise.reject(error))]);
+    const socket = new WebSocket(url, protocols, {
+      localAddress,
+      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.origin ? { origin: options.origin } : {}),
+    });
+    await Promise.race([
+      once(socket, 'open'),
+      once(socket, 'unexpected-response').then(([, response]) =>
+        Promise.reject(
+          new Error(`the WebSocket handshake got HTTP ${(response as { statusCode?: number }).statusCode}`),
+        ),
+      ),
+      once(socket, 'error').then(([error]) => Promise.reject(error)),
+    ]);
     const raw = (socket as unknown as { _socket?: { localPort?: number } })._socket;
     return new WsPeer(socket, raw?.localPort ?? 0);
   }

@@ -59,10 +59,15 @@ describe('architecture rules', () => {
 
   it('let the service file of a pure folder do I/O, and nothing else there', () => {
     const files = [
-      { path: 'src/routing/routing-service.ts', text: "import { readFileSync } from 'node:fs';\nconst t = Date.now();" },
+      {
+        path: 'src/routing/routing-service.ts',
+        text: "import { readFileSync } from 'node:fs';\nconst t = Date.now();",
+      },
       { path: 'src/routing/route-call.ts', text: "import { readFileSync } from 'node:fs';" },
     ];
-    expect(findViolations(files)).toEqual(['src/routing/route-call.ts (pure) imports node:fs; pure code takes what it needs as arguments']);
+    expect(findViolations(files)).toEqual([
+      'src/routing/route-call.ts (pure) imports node:fs; pure code takes what it needs as arguments',
+    ]);
   });
 
   it('let only the CLI read process.env, even outside pure folders', () => {

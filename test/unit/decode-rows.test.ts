@@ -25,10 +25,19 @@ describe('decodeRows', () => {
   });
 
   it('reports a non-numeric strip with table, row and column, and leaves the row out', () => {
-    const { rows, problems } = decodeRows(drGatewaysTable, [goodGateway, { ...goodGateway, id: 7, gwid: 'gw7', strip: 'abc' }]);
+    const { rows, problems } = decodeRows(drGatewaysTable, [
+      goodGateway,
+      { ...goodGateway, id: 7, gwid: 'gw7', strip: 'abc' },
+    ]);
     expect(rows.map((row) => row.gwid)).toEqual(['gw1']);
     expect(problems).toEqual([
-      { table: 'dr_gateways', row: 'id=7 (gwid "gw7")', column: 'strip', value: 'abc', problem: 'is not an integer (column type int(11) unsigned)' },
+      {
+        table: 'dr_gateways',
+        row: 'id=7 (gwid "gw7")',
+        column: 'strip',
+        value: 'abc',
+        problem: 'is not an integer (column type int(11) unsigned)',
+      },
     ]);
   });
 
@@ -41,13 +50,22 @@ describe('decodeRows', () => {
   });
 
   it('checks enum columns of sippeers and accepts hyphenated column names', () => {
-    const peer = Object.fromEntries(sippeersTable.columns.map((column) => [column.name, null])) as Record<string, unknown>;
+    const peer = Object.fromEntries(sippeersTable.columns.map((column) => [column.name, null])) as Record<
+      string,
+      unknown
+    >;
     const good = { ...peer, id: 3, name: '1001', type: 'friend', 'call-limit': 2 };
     const { rows, problems } = decodeRows(sippeersTable, [good, { ...good, id: 4, name: '1002', type: 'buddy' }]);
     expect(rows).toHaveLength(1);
     expect(rows[0]?.['call-limit']).toBe(2);
     expect(problems).toEqual([
-      { table: 'sippeers', row: 'id=4 (name "1002")', column: 'type', value: 'buddy', problem: 'is not one of friend, user, peer' },
+      {
+        table: 'sippeers',
+        row: 'id=4 (name "1002")',
+        column: 'type',
+        value: 'buddy',
+        problem: 'is not one of friend, user, peer',
+      },
     ]);
   });
 });

@@ -16,7 +16,8 @@ const GW3 = target('3', '127.0.0.4');
 const TIMEOUT = 800;
 
 /** Each report as [gateway, status, local]. */
-const brief = (reports: readonly { target: ProxyTarget; status: number; local: boolean }[]) => reports.map((r) => [r.target.label, r.status, r.local]);
+const brief = (reports: readonly { target: ProxyTarget; status: number; local: boolean }[]) =>
+  reports.map((r) => [r.target.label, r.status, r.local]);
 
 describe('drachtio proxy results as attempt reports', () => {
   it('reports a silent gateway (skipped by the provisional timeout) before the one that answered', () => {
@@ -91,14 +92,28 @@ describe('drachtio proxy results as attempt reports', () => {
   });
 
   it('ends without inventing attempts when drachtio-server refused, the connection went, or no `done` came', () => {
-    expect(new ProxyLedger([GW1], 0, TIMEOUT).end({ kind: 'refused', atMs: 1, status: 500 }).result).toEqual({ outcome: 'failed', attempts: [], status: 500 });
-    expect(new ProxyLedger([GW1], 0, TIMEOUT).end({ kind: 'lost', atMs: 1 }).result).toEqual({ outcome: 'failed', attempts: [], status: 500 });
-    expect(new ProxyLedger([GW1], 0, TIMEOUT).end({ kind: 'gave-up', atMs: 1 }).result).toEqual({ outcome: 'cancelled', attempts: [], status: 487 });
+    expect(new ProxyLedger([GW1], 0, TIMEOUT).end({ kind: 'refused', atMs: 1, status: 500 }).result).toEqual({
+      outcome: 'failed',
+      attempts: [],
+      status: 500,
+    });
+    expect(new ProxyLedger([GW1], 0, TIMEOUT).end({ kind: 'lost', atMs: 1 }).result).toEqual({
+      outcome: 'failed',
+      attempts: [],
+      status: 500,
+    });
+    expect(new ProxyLedger([GW1], 0, TIMEOUT).end({ kind: 'gave-up', atMs: 1 }).result).toEqual({
+      outcome: 'cancelled',
+      attempts: [],
+      status: 487,
+    });
   });
 
   it('reports a response drachtio-server made itself (no source address) as local, for the current destination', () => {
     const ledger = new ProxyLedger([GW1, GW2], 0, TIMEOUT);
-    expect(brief(ledger.final({ address: '', port: 0, status: 503, reason: 'Service Unavailable', atMs: 2 }))).toEqual([['1', 503, true]]);
+    expect(brief(ledger.final({ address: '', port: 0, status: 503, reason: 'Service Unavailable', atMs: 2 }))).toEqual([
+      ['1', 503, true],
+    ]);
   });
 
   it('matches two destinations on one address by their ports', () => {
@@ -112,7 +127,7 @@ describe('drachtio proxy results as attempt reports', () => {
   });
 });
 
-describe('drachtio-server\'s choice of the final upstream', () => {
+describe("drachtio-server's choice of the final upstream", () => {
   it.each([
     [[503, 486], 486],
     [[486, 603], 603],
@@ -134,15 +149,37 @@ describe('drachtio-server\'s choice of the final upstream', () => {
 describe('destinations and contacts', () => {
   it('sends a target whose Request-URI points at its destination as it is, and another to its destination with the user kept', () => {
     expect(destinationUri(GW1)).toBe('sip:0114420@127.0.0.2:5060');
-    expect(destinationUri({ uri: 'sip:1001@192.168.1.20:5060;ob', destination: { address: '203.0.113.7', port: 40123, transport: 'udp' }, label: 'peer 1001' })).toBe(
-      'sip:1001@203.0.113.7:40123;ob',
-    );
-    expect(destinationUri({ uri: 'sip:1001@10.0.0.5', destination: { address: '10.0.0.5', port: 5060, transport: 'tcp' }, label: 'peer' })).toBe('sip:1001@10.0.0.5:5060;transport=tcp');
+    expect(
+      destinationUri({
+        uri: 'sip:1001@192.168.1.20:5060;ob',
+        destination: { address: '203.0.113.7', port: 40123, transport: 'udp' },
+        label: 'peer 1001',
+      }),
+    ).toBe('sip:1001@203.0.113.7:40123;ob');
+    expect(
+      destinationUri({
+        uri: 'sip:1001@10.0.0.5',
+        destination: { address: '10.0.0.5', port: 5060, transport: 'tcp' },
+        label: 'peer',
+      }),
+    ).toBe('sip:1001@10.0.0.5:5060;transport=tcp');
   });
 
-  it('names a TLS or WSS destination\'s transport for drachtio-server', () => {
-    expect(destinationUri({ uri: 'sip:1001@10.0.0.5:40000;transport=tls', destination: { address: '10.0.0.5', port: 40000, transport: 'tls' }, label: 'peer' })).toBe('sip:1001@10.0.0.5:40000;transport=tls');
-    expect(destinationUri({ uri: 'sip:1002@df7jal23ls0d.invalid;transport=ws', destination: { address: '10.0.0.6', port: 40001, transport: 'wss' }, label: 'peer' })).toBe('sip:1002@10.0.0.6:40001;transport=wss');
+  it("names a TLS or WSS destination's transport for drachtio-server", () => {
+    expect(
+      destinationUri({
+        uri: 'sip:1001@10.0.0.5:40000;transport=tls',
+        destination: { address: '10.0.0.5', port: 40000, transport: 'tls' },
+        label: 'peer',
+      }),
+    ).toBe('sip:1001@10.0.0.5:40000;transport=tls');
+    expect(
+      destinationUri({
+        uri: 'sip:1002@df7jal23ls0d.invalid;transport=ws',
+        destination: { address: '10.0.0.6', port: 40001, transport: 'wss' },
+        label: 'peer',
+      }),
+    ).toBe('sip:1002@10.0.0.6:40001;transport=wss');
   });
 
   it('reads the contacts drachtio-server announces and picks ours', () => {
@@ -153,11 +190,27 @@ describe('destinations and contacts', () => {
       { transport: 'udp', address: '::1', port: 5062 },
     ]);
     expect(localContact(hostports, '::1')).toEqual({ address: '::1', port: 5062, transports: ['udp'] });
-    expect(localContact(hostports, '192.0.2.10')).toEqual({ address: '127.0.0.210', port: 5060, transports: ['udp', 'tcp'] });
+    expect(localContact(hostports, '192.0.2.10')).toEqual({
+      address: '127.0.0.210',
+      port: 5060,
+      transports: ['udp', 'tcp'],
+    });
     expect(localContact([], '127.0.0.1')).toBeUndefined();
     // Its sips: contacts: TLS and WSS on ports of their own beside UDP and TCP.
-    const secure = parseHostports('udp/127.0.0.246:5060,tcp/127.0.0.246:5060,tls/127.0.0.246:5061,wss/127.0.0.246:8443');
-    expect(localContact(secure, '127.0.0.246')).toEqual({ address: '127.0.0.246', port: 5060, tlsPort: 5061, wssPort: 8443, transports: ['udp', 'tcp', 'tls', 'wss'] });
-    expect(localContact(parseHostports('tls/127.0.0.246:5061,udp/127.0.0.246:5060'), '127.0.0.246')).toMatchObject({ port: 5060, tlsPort: 5061, transports: ['udp', 'tls'] });
+    const secure = parseHostports(
+      'udp/127.0.0.246:5060,tcp/127.0.0.246:5060,tls/127.0.0.246:5061,wss/127.0.0.246:8443',
+    );
+    expect(localContact(secure, '127.0.0.246')).toEqual({
+      address: '127.0.0.246',
+      port: 5060,
+      tlsPort: 5061,
+      wssPort: 8443,
+      transports: ['udp', 'tcp', 'tls', 'wss'],
+    });
+    expect(localContact(parseHostports('tls/127.0.0.246:5061,udp/127.0.0.246:5060'), '127.0.0.246')).toMatchObject({
+      port: 5060,
+      tlsPort: 5061,
+      transports: ['udp', 'tls'],
+    });
   });
 });

@@ -30,7 +30,9 @@ describe('group commit', () => {
   it('retries each write of a failed batch alone: only the bad one fails', async () => {
     const { batches, group } = recordingCommit();
     const outcomes = await Promise.allSettled(['a', 'bad', 'c'].map((write) => group.submit(write)));
-    expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as Error).message))).toEqual(['A', 'bad write', 'C']);
+    expect(
+      outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as Error).message)),
+    ).toEqual(['A', 'bad write', 'C']);
     expect(batches).toEqual([['a', 'bad', 'c'], ['a'], ['bad'], ['c']]);
   });
 

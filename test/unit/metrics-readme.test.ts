@@ -17,19 +17,31 @@ function metricsTable(markdown: string): MetricDescription[] {
   const sectionEnd = section.findIndex((line) => line.startsWith('#'));
   const header = section.slice(0, sectionEnd < 0 ? undefined : sectionEnd).findIndex((line) => line.startsWith('|'));
   if (section[header] !== HEADER_ROW) throw new Error(`the table under "${HEADING}" must start with "${HEADER_ROW}"`);
-  if (!/^\|( *:?-+:? *\|){4}$/.test(section[header + 1] ?? '')) throw new Error(`the table under "${HEADING}" lacks its separator row`);
+  if (!/^\|( *:?-+:? *\|){4}$/.test(section[header + 1] ?? ''))
+    throw new Error(`the table under "${HEADING}" lacks its separator row`);
   const rows = section.slice(header + 2);
   const tableEnd = rows.findIndex((line) => !line.startsWith('|'));
   return rows.slice(0, tableEnd < 0 ? undefined : tableEnd).map(readRow);
 }
 
 function readRow(row: string): MetricDescription {
-  const cells = row.split('|').slice(1, -1).map((cell) => cell.trim());
+  const cells = row
+    .split('|')
+    .slice(1, -1)
+    .map((cell) => cell.trim());
   const [nameCell = '', type = '', labelsCell = '', help = ''] = cells;
   const name = /^`(sipdr_[a-z_]+)`$/.exec(nameCell)?.[1];
-  const labels = labelsCell === NO_LABELS ? [] : labelsCell.split(',').map((label) => /^`([a-z_]+)`$/.exec(label.trim())?.[1]);
-  if (cells.length !== 4 || !name || !['counter', 'gauge', 'histogram'].includes(type) || labels.some((label) => label === undefined)) {
-    throw new Error(`cannot read the metrics table row ${JSON.stringify(row)}: want | \`name\` | type | \`label\`, \`label\` or ${NO_LABELS} | meaning |`);
+  const labels =
+    labelsCell === NO_LABELS ? [] : labelsCell.split(',').map((label) => /^`([a-z_]+)`$/.exec(label.trim())?.[1]);
+  if (
+    cells.length !== 4 ||
+    !name ||
+    !['counter', 'gauge', 'histogram'].includes(type) ||
+    labels.some((label) => label === undefined)
+  ) {
+    throw new Error(
+      `cannot read the metrics table row ${JSON.stringify(row)}: want | \`name\` | type | \`label\`, \`label\` or ${NO_LABELS} | meaning |`,
+    );
   }
   return { name, type: type as MetricDescription['type'], labels: labels as string[], help };
 }

@@ -12,7 +12,9 @@ function samplesOf(families: ReadonlyMap<string, MetricFamily>) {
 
 /** The values of a one-label metric, by that label's value. */
 function countsByLabel(families: ReadonlyMap<string, MetricFamily>, name: string): Record<string, number> {
-  return Object.fromEntries(families.get(name)?.samples.map((sample) => [Object.values(sample.labels).join(), sample.value]) ?? []);
+  return Object.fromEntries(
+    families.get(name)?.samples.map((sample) => [Object.values(sample.labels).join(), sample.value]) ?? [],
+  );
 }
 
 describe('metrics', () => {
@@ -56,9 +58,13 @@ describe('metrics', () => {
     metrics.gatewayStateChanged('gw2', 'admin-disabled');
     const families = await scrape(metrics);
     expect(families.get('sipdr_gateway_state_changes_total')?.type).toBe('counter');
-    expect(sampleValue(families, 'sipdr_gateway_state_changes_total', { gateway: 'gw1', state: 'probing-disabled' })).toBe(2);
+    expect(
+      sampleValue(families, 'sipdr_gateway_state_changes_total', { gateway: 'gw1', state: 'probing-disabled' }),
+    ).toBe(2);
     expect(sampleValue(families, 'sipdr_gateway_state_changes_total', { gateway: 'gw1', state: 'active' })).toBe(1);
-    expect(sampleValue(families, 'sipdr_gateway_state_changes_total', { gateway: 'gw2', state: 'admin-disabled' })).toBe(1);
+    expect(
+      sampleValue(families, 'sipdr_gateway_state_changes_total', { gateway: 'gw2', state: 'admin-disabled' }),
+    ).toBe(1);
   });
 
   it('forgets every series of a gateway a reload removed, and keeps the others', async () => {
@@ -70,15 +76,20 @@ describe('metrics', () => {
       for (const reason of ['timeout', 'negative-reply', 'send-failed'] as const) metrics.probeFailed(gwid, reason);
       metrics.failover(gwid);
     }
-    const gatewaysOf = (families: ReadonlyMap<string, MetricFamily>) => samplesOf(families).map((sample) => sample.labels.gateway);
+    const gatewaysOf = (families: ReadonlyMap<string, MetricFamily>) =>
+      samplesOf(families).map((sample) => sample.labels.gateway);
     const before = gatewaysOf(await scrape(metrics));
-    expect(before.filter((gateway) => gateway === 'gw1')).toHaveLength(before.filter((gateway) => gateway === 'gw2').length);
+    expect(before.filter((gateway) => gateway === 'gw1')).toHaveLength(
+      before.filter((gateway) => gateway === 'gw2').length,
+    );
     expect(before.filter((gateway) => gateway === 'gw1').length).toBeGreaterThan(20);
 
     metrics.forgetGateway('gw1');
     const families = await scrape(metrics);
     expect(gatewaysOf(families).filter((gateway) => gateway === 'gw1')).toEqual([]);
-    expect(gatewaysOf(families).filter((gateway) => gateway === 'gw2')).toHaveLength(before.filter((gateway) => gateway === 'gw2').length);
+    expect(gatewaysOf(families).filter((gateway) => gateway === 'gw2')).toHaveLength(
+      before.filter((gateway) => gateway === 'gw2').length,
+    );
     expect(sampleValue(families, 'sipdr_failovers_total', { gateway: 'gw2' })).toBe(1);
   });
 
@@ -127,7 +138,9 @@ describe('metrics', () => {
     const families = await scrape(metrics);
     expect(sampleValue(families, 'sipdr_probe_failures_total', { gateway: 'gw1', reason: 'timeout' })).toBe(2);
     expect(sampleValue(families, 'sipdr_probe_failures_total', { gateway: 'gw1', reason: 'negative-reply' })).toBe(1);
-    expect(sampleValue(families, 'sipdr_probe_failures_total', { gateway: 'gw1', reason: 'send-failed' })).toBeUndefined();
+    expect(
+      sampleValue(families, 'sipdr_probe_failures_total', { gateway: 'gw1', reason: 'send-failed' }),
+    ).toBeUndefined();
     expect(sampleValue(families, 'sipdr_probe_failures_total', { gateway: 'gw2', reason: 'send-failed' })).toBe(1);
     expect(sampleValue(families, 'sipdr_failovers_total', { gateway: 'gw1' })).toBe(1);
     expect(sampleValue(families, 'sipdr_failovers_total', { gateway: 'gw2' })).toBe(2);
@@ -136,8 +149,20 @@ describe('metrics', () => {
   it('counts routing decisions, registrations and reloads by label, each known label from 0', async () => {
     const metrics = new Metrics();
     const fresh = await scrape(metrics);
-    expect(countsByLabel(fresh, 'sipdr_routing_decisions_total')).toEqual({ routed: 0, 'no-rule': 0, 'no-gateway': 0, registered: 0, offline: 0 });
-    expect(countsByLabel(fresh, 'sipdr_registrations_total')).toEqual({ registered: 0, refreshed: 0, unregistered: 0, challenged: 0, failed: 0 });
+    expect(countsByLabel(fresh, 'sipdr_routing_decisions_total')).toEqual({
+      routed: 0,
+      'no-rule': 0,
+      'no-gateway': 0,
+      registered: 0,
+      offline: 0,
+    });
+    expect(countsByLabel(fresh, 'sipdr_registrations_total')).toEqual({
+      registered: 0,
+      refreshed: 0,
+      unregistered: 0,
+      challenged: 0,
+      failed: 0,
+    });
     expect(countsByLabel(fresh, 'sipdr_reloads_total')).toEqual({ ok: 0, failed: 0 });
 
     metrics.routingDecision('routed');
@@ -148,8 +173,20 @@ describe('metrics', () => {
     metrics.registration('challenged');
     metrics.reload('failed');
     const counted = await scrape(metrics);
-    expect(countsByLabel(counted, 'sipdr_routing_decisions_total')).toEqual({ routed: 2, 'no-rule': 0, 'no-gateway': 0, registered: 0, offline: 1 });
-    expect(countsByLabel(counted, 'sipdr_registrations_total')).toEqual({ registered: 1, refreshed: 0, unregistered: 0, challenged: 2, failed: 0 });
+    expect(countsByLabel(counted, 'sipdr_routing_decisions_total')).toEqual({
+      routed: 2,
+      'no-rule': 0,
+      'no-gateway': 0,
+      registered: 0,
+      offline: 1,
+    });
+    expect(countsByLabel(counted, 'sipdr_registrations_total')).toEqual({
+      registered: 1,
+      refreshed: 0,
+      unregistered: 0,
+      challenged: 2,
+      failed: 0,
+    });
     expect(countsByLabel(counted, 'sipdr_reloads_total')).toEqual({ ok: 0, failed: 1 });
   });
 
@@ -161,7 +198,6 @@ describe('metrics', () => {
     expect(await skipped()).toEqual({ dr_gateways: 1, dr_rules: 2, dr_carriers: 0, dr_groups: 0, dr_gw_lists: 0 });
     metrics.routingRowsSkipped([]);
     expect(await skipped()).toEqual({ dr_gateways: 0, dr_rules: 0, dr_carriers: 0, dr_groups: 0, dr_gw_lists: 0 });
-
   });
 
   it('counts requests by method: the known SIP methods as they are, anything else (even lower case) as other', async () => {
@@ -187,7 +223,11 @@ describe('metrics', () => {
     metrics.sipResponse('OPTIONS', 700);
     metrics.sipResponse('OPTIONS', 200.5);
     const families = await scrape(metrics);
-    expect(families.get('sipdr_sip_responses_total')?.samples.map((sample) => [sample.labels.method, sample.labels.code, sample.value])).toEqual([
+    expect(
+      families
+        .get('sipdr_sip_responses_total')
+        ?.samples.map((sample) => [sample.labels.method, sample.labels.code, sample.value]),
+    ).toEqual([
       ['INVITE', '180', 1],
       ['INVITE', '200', 2],
       ['REGISTER', '401', 1],
@@ -273,10 +313,18 @@ describe('metrics', () => {
     expect(described.map((metric) => metric.name)).toEqual(exposed.map((family) => family.name));
     for (const family of exposed) {
       const metric = described.find((each) => each.name === family.name);
-      expect({ name: family.name, type: family.type, help: family.help }).toEqual({ name: metric?.name, type: metric?.type, help: metric?.help });
+      expect({ name: family.name, type: family.type, help: family.help }).toEqual({
+        name: metric?.name,
+        type: metric?.type,
+        help: metric?.help,
+      });
       expect(family.samples.length).toBeGreaterThan(0);
       for (const sample of family.samples) {
-        expect(Object.keys(sample.labels).filter((label) => label !== 'le').sort()).toEqual([...(metric?.labels ?? [])].sort());
+        expect(
+          Object.keys(sample.labels)
+            .filter((label) => label !== 'le')
+            .sort(),
+        ).toEqual([...(metric?.labels ?? [])].sort());
       }
     }
     expect(described).toHaveLength(28);
@@ -286,7 +334,9 @@ describe('metrics', () => {
     const metrics = new Metrics();
     expect((await scrape(metrics)).get('sipdr_build_info')?.samples ?? []).toEqual([]);
     metrics.buildInfo({ version: '1.2.3', node: 'v20.11.1', engine: 'drachtio' });
-    expect((await scrape(metrics)).get('sipdr_build_info')?.samples).toEqual([{ name: 'sipdr_build_info', labels: { version: '1.2.3', node: 'v20.11.1', engine: 'drachtio' }, value: 1 }]);
+    expect((await scrape(metrics)).get('sipdr_build_info')?.samples).toEqual([
+      { name: 'sipdr_build_info', labels: { version: '1.2.3', node: 'v20.11.1', engine: 'drachtio' }, value: 1 },
+    ]);
   });
 
   it('shows the leader role: 0 at start, 1 while leader, each change counted by the role entered', async () => {
@@ -308,8 +358,14 @@ describe('metrics', () => {
     const server = '127.0.0.1:9022';
     const metrics = new Metrics();
     const connection = (families: ReadonlyMap<string, MetricFamily>) =>
-      ['connected', 'disconnections_total', 'reconnections_total'].map((name) => sampleValue(families, `sipdr_drachtio_${name}`, { server }));
-    expect([...(await scrape(metrics)).values()].filter((family) => family.name.startsWith('sipdr_drachtio_')).flatMap((family) => family.samples)).toEqual([]);
+      ['connected', 'disconnections_total', 'reconnections_total'].map((name) =>
+        sampleValue(families, `sipdr_drachtio_${name}`, { server }),
+      );
+    expect(
+      [...(await scrape(metrics)).values()]
+        .filter((family) => family.name.startsWith('sipdr_drachtio_'))
+        .flatMap((family) => family.samples),
+    ).toEqual([]);
     metrics.drachtioStarted(server);
     let families = await scrape(metrics);
     expect(families.get('sipdr_drachtio_connected')?.type).toBe('gauge');
@@ -348,7 +404,14 @@ describe('the exposition parser these tests rely on', () => {
       name: 'a_total',
       type: 'counter',
       help: 'Counts \\ things\nover lines.',
-      samples: [{ name: 'a_total', labels: { path: 'C:\\x', quote: 'say "hi"', nl: '1\n2' }, value: 3, timestampMs: 1_700_000_000_000 }],
+      samples: [
+        {
+          name: 'a_total',
+          labels: { path: 'C:\\x', quote: 'say "hi"', nl: '1\n2' },
+          value: 3,
+          timestampMs: 1_700_000_000_000,
+        },
+      ],
     });
     expect(families.get('h')?.samples.map((sample) => [sample.name, sample.value])).toEqual([
       ['h_bucket', 1],

@@ -53,7 +53,9 @@ describe('raw request checks on the RFC 4475 messages', () => {
     ].join('\r\n');
     const verdict = checkRawRequest(splitHead(text), 'udp');
     expect(verdict).toEqual({ status: 400, reason: 'Header Line Without A Colon' });
-    expect(rawResponse(splitHead(text), verdict ?? { status: 0, reason: '' }, 'tag1')).toMatch(/^SIP\/2\.0 400 Header Line Without A Colon\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.2:5060;branch=z9hG4bK-nocolon\r\n/);
+    expect(rawResponse(splitHead(text), verdict ?? { status: 0, reason: '' }, 'tag1')).toMatch(
+      /^SIP\/2\.0 400 Header Line Without A Colon\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.2:5060;branch=z9hG4bK-nocolon\r\n/,
+    );
   });
 
   it('builds a 400 from the raw headers, with a To tag, even without a Call-ID', () => {
@@ -61,7 +63,9 @@ describe('raw request checks on the RFC 4475 messages', () => {
     expect(response).toBe(
       'SIP/2.0 400 Missing to\r\nVia: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf\r\nCSeq: 193942 INVITE\r\nContent-Length: 0\r\n\r\n',
     );
-    expect(rawResponse(splitHead(read('quotbal.dat')), { status: 400, reason: 'x' }, 'abc123')).toContain('To: "Mr. J. User <sip:j.user@example.com>;tag=abc123\r\n');
+    expect(rawResponse(splitHead(read('quotbal.dat')), { status: 400, reason: 'x' }, 'abc123')).toContain(
+      'To: "Mr. J. User <sip:j.user@example.com>;tag=abc123\r\n',
+    );
   });
 
   it('answers nothing to a response or to text without a Via', () => {

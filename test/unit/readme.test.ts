@@ -2,7 +2,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_LEAVES } from '../../src/config/schema-leaves.js';
-import { allDocumentation, documentationFiles, localLinks, readDocument, REPO as ROOT } from '../support/documentation.js';
+import {
+  allDocumentation,
+  documentationFiles,
+  localLinks,
+  readDocument,
+  REPO as ROOT,
+} from '../support/documentation.js';
 
 /** The configuration table and the error table stay in the README (what a newcomer needs); the rest may be in docs/. */
 const README = readDocument('README.md');
@@ -29,8 +35,17 @@ describe('the documentation keeps up with the code', () => {
   });
 
   it('documents every DROUTER_TEST_* variable the tests and CI read', () => {
-    const files = [join(ROOT, '.ci', 'run'), ...readdirSync(join(ROOT, 'test'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts')).map((file) => join(ROOT, 'test', file))];
-    const variables = new Set(files.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/DROUTER_TEST_[A-Z0-9_]*[A-Z0-9]/g)].map((match) => match[0])));
+    const files = [
+      join(ROOT, '.ci', 'run'),
+      ...readdirSync(join(ROOT, 'test'), { recursive: true, encoding: 'utf8' })
+        .filter((file) => file.endsWith('.ts'))
+        .map((file) => join(ROOT, 'test', file)),
+    ];
+    const variables = new Set(
+      files.flatMap((file) =>
+        [...readFileSync(file, 'utf8').matchAll(/DROUTER_TEST_[A-Z0-9_]*[A-Z0-9]/g)].map((match) => match[0]),
+      ),
+    );
     expect(variables.size).toBeGreaterThan(5);
     expect([...variables].filter((variable) => !new RegExp(`\`${variable}[=\`]`).test(DOCUMENTATION))).toEqual([]);
   });

@@ -46,7 +46,9 @@ const VECTORS = [
   },
   ...(['MD5', 'SHA-256'] as const).map((algorithm) => {
     const response =
-      algorithm === 'MD5' ? '8ca523f5e9506fed4657c9700eebdbec' : '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1';
+      algorithm === 'MD5'
+        ? '8ca523f5e9506fed4657c9700eebdbec'
+        : '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1';
     return {
       name: `RFC 7616 §3.9.1 (${algorithm})`,
       password: 'Circle of Life',
@@ -94,14 +96,17 @@ describe('verifyDigest on the RFC examples', () => {
     expect(parseAuthorization(header)).toEqual(expected);
   });
 
-  it.each(VECTORS)('$name verifies with the password and with an upper-case response', ({ header, password, method }) => {
-    const credentials = parsed(header);
-    const ha1 = ha1Of(credentials, password);
-    expect([
-      verifyDigest(credentials, method, ha1),
-      verifyDigest({ ...credentials, response: credentials.response.toUpperCase() }, method, ha1.toUpperCase()),
-    ]).toEqual([true, true]);
-  });
+  it.each(VECTORS)(
+    '$name verifies with the password and with an upper-case response',
+    ({ header, password, method }) => {
+      const credentials = parsed(header);
+      const ha1 = ha1Of(credentials, password);
+      expect([
+        verifyDigest(credentials, method, ha1),
+        verifyDigest({ ...credentials, response: credentials.response.toUpperCase() }, method, ha1.toUpperCase()),
+      ]).toEqual([true, true]);
+    },
+  );
 
   it.each(VECTORS)('$name fails when one input changes', ({ header, password, method }) => {
     const credentials = parsed(header);
@@ -115,7 +120,11 @@ describe('verifyDigest on the RFC examples', () => {
       cnonce: verifyDigest({ ...credentials, cnonce: 'x' }, method, ha1),
       nonce: verifyDigest({ ...credentials, nonce: 'x' }, method, ha1),
       noQop: verifyDigest({ ...credentials, qop: undefined }, method, ha1),
-      otherAlgorithm: verifyDigest({ ...credentials, algorithm: credentials.algorithm === 'MD5' ? 'SHA-256' : 'MD5' }, method, ha1),
+      otherAlgorithm: verifyDigest(
+        { ...credentials, algorithm: credentials.algorithm === 'MD5' ? 'SHA-256' : 'MD5' },
+        method,
+        ha1,
+      ),
       shortResponse: verifyDigest({ ...credentials, response: shortResponse }, method, ha1),
       nonHexResponse: verifyDigest({ ...credentials, response: `${shortResponse}g` }, method, ha1),
       badHa1: verifyDigest(credentials, method, 'not a digest'),
@@ -182,11 +191,11 @@ describe('stateless nonces', () => {
   });
 
   it('is base64url and the same for the same time and source', () => {
-    expect([/^[A-Za-z0-9_-]+$/.test(nonce), makeNonce(base) === nonce, makeNonce({ ...base, source: '192.0.2.11' }) === nonce]).toEqual([
-      true,
-      true,
-      false,
-    ]);
+    expect([
+      /^[A-Za-z0-9_-]+$/.test(nonce),
+      makeNonce(base) === nonce,
+      makeNonce({ ...base, source: '192.0.2.11' }) === nonce,
+    ]).toEqual([true, true, false]);
   });
 
   it.each([
@@ -196,13 +205,28 @@ describe('stateless nonces', () => {
     { case: 'one second after its lifetime', nonce, context: { ...base, now: later(301) }, expected: 'stale' },
     { case: 'a day later', nonce, context: { ...base, now: later(86_400) }, expected: 'stale' },
     { case: 'from another source', nonce, context: { ...base, source: '192.0.2.11' }, expected: 'invalid' },
-    { case: 'stale and from another source', nonce, context: { ...base, source: '192.0.2.11', now: later(301) }, expected: 'invalid' },
+    {
+      case: 'stale and from another source',
+      nonce,
+      context: { ...base, source: '192.0.2.11', now: later(301) },
+      expected: 'invalid',
+    },
     { case: 'with another secret', nonce, context: { ...base, secret: 'other-secret' }, expected: 'invalid' },
     { case: 'from more than 5 s in the future', nonce, context: { ...base, now: later(-6) }, expected: 'invalid' },
     { case: 'with a tampered character', nonce: tampered, context: base, expected: 'invalid' },
-    { case: 'with spare bits changed in the last character', nonce: `${nonce.slice(0, -1)}${nonce.endsWith('A') ? 'B' : 'A'}`, context: base, expected: 'invalid' },
+    {
+      case: 'with spare bits changed in the last character',
+      nonce: `${nonce.slice(0, -1)}${nonce.endsWith('A') ? 'B' : 'A'}`,
+      context: base,
+      expected: 'invalid',
+    },
     { case: 'with a character appended', nonce: `${nonce}A`, context: base, expected: 'invalid' },
-    { case: 'with an invalid character inserted', nonce: `${nonce.slice(0, 5)}!${nonce.slice(5)}`, context: base, expected: 'invalid' },
+    {
+      case: 'with an invalid character inserted',
+      nonce: `${nonce.slice(0, 5)}!${nonce.slice(5)}`,
+      context: base,
+      expected: 'invalid',
+    },
     { case: 'truncated', nonce: nonce.slice(0, -4), context: base, expected: 'invalid' },
     { case: 'empty', nonce: '', context: base, expected: 'invalid' },
     { case: 'garbage', nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093', context: base, expected: 'invalid' },
@@ -218,7 +242,9 @@ describe('stateless nonces', () => {
 
   it('is verified by the other node of an HA pair that shares the secret', () => {
     const fromNodeA = makeNonce({ secret: 'pair-secret', now: issuedAt, source: '2001:db8::1' });
-    expect(checkNonce(fromNodeA, { secret: 'pair-secret', now: later(10), source: '2001:db8::1', lifetimeSeconds: 32 })).toBe('valid');
+    expect(
+      checkNonce(fromNodeA, { secret: 'pair-secret', now: later(10), source: '2001:db8::1', lifetimeSeconds: 32 }),
+    ).toBe('valid');
   });
 
   it.each([
@@ -253,10 +279,26 @@ describe('parseAuthorization', () => {
   });
 
   it.each([
-    { case: 'an escaped quote', header: String.raw`Digest username="al\"ice", realm="r", nonce="n", uri="u", response="0"`, username: 'al"ice' },
-    { case: 'an escaped backslash', header: String.raw`Digest username="dom\\alice", realm="r", nonce="n", uri="u", response="0"`, username: String.raw`dom\alice` },
-    { case: 'a comma and an equals sign', header: 'Digest username="a,b=c", realm="r", nonce="n", uri="u", response="0"', username: 'a,b=c' },
-    { case: 'an empty string', header: 'Digest username="", realm="r", nonce="n", uri="u", response="0"', username: '' },
+    {
+      case: 'an escaped quote',
+      header: String.raw`Digest username="al\"ice", realm="r", nonce="n", uri="u", response="0"`,
+      username: 'al"ice',
+    },
+    {
+      case: 'an escaped backslash',
+      header: String.raw`Digest username="dom\\alice", realm="r", nonce="n", uri="u", response="0"`,
+      username: String.raw`dom\alice`,
+    },
+    {
+      case: 'a comma and an equals sign',
+      header: 'Digest username="a,b=c", realm="r", nonce="n", uri="u", response="0"',
+      username: 'a,b=c',
+    },
+    {
+      case: 'an empty string',
+      header: 'Digest username="", realm="r", nonce="n", uri="u", response="0"',
+      username: '',
+    },
   ])('unescapes a quoted username with $case', ({ header, username }) => {
     expect(parseAuthorization(header)?.username).toBe(username);
   });
@@ -314,13 +356,20 @@ describe('challenges', () => {
   });
 
   it('leaves stale out when false, keeps the given order and escapes the realm', () => {
-    expect(challenges('a"b\\c', 'n', ['MD5'], false)).toEqual(['Digest realm="a\\"b\\\\c", nonce="n", algorithm=MD5, qop="auth"']);
+    expect(challenges('a"b\\c', 'n', ['MD5'], false)).toEqual([
+      'Digest realm="a\\"b\\\\c", nonce="n", algorithm=MD5, qop="auth"',
+    ]);
   });
 
   it('round-trips through parseAuthorization as a client would echo it', () => {
     const [challenge] = challenges('a"b\\c', 'n', ['SHA-256'], false);
     const echoed = `${challenge?.replace(', qop="auth"', '')}, username="u", uri="sip:x", response="0"`;
-    expect(parseAuthorization(echoed ?? '')).toMatchObject({ realm: 'a"b\\c', nonce: 'n', algorithm: 'SHA-256', qop: undefined });
+    expect(parseAuthorization(echoed ?? '')).toMatchObject({
+      realm: 'a"b\\c',
+      nonce: 'n',
+      algorithm: 'SHA-256',
+      qop: undefined,
+    });
   });
 });
 
@@ -330,18 +379,27 @@ describe('purity of the digest module', () => {
     text: readFileSync(join(import.meta.dirname, '..', '..', path), 'utf8'),
   }));
 
-  it.each(files)('$path imports only createHash, createHmac and timingSafeEqual from node:crypto, else relative files', ({ text }) => {
-    const imports = [...text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'/gms)].map((match) => ({
-      statement: match[0],
-      specifier: match[1] ?? '',
-    }));
-    const outside = imports.filter(({ specifier }) => !specifier.startsWith('./'));
-    const named = outside.flatMap(({ statement }) => /^import\s*\{([^}]*)\}/.exec(statement)?.[1]?.split(',').map((name) => name.trim()) ?? ['(not named)']);
-    expect({ specifiers: [...new Set(outside.map(({ specifier }) => specifier))], named }).toEqual({
-      specifiers: outside.length === 0 ? [] : ['node:crypto'],
-      named: named.filter((name) => ['createHash', 'createHmac', 'timingSafeEqual'].includes(name)),
-    });
-  });
+  it.each(files)(
+    '$path imports only createHash, createHmac and timingSafeEqual from node:crypto, else relative files',
+    ({ text }) => {
+      const imports = [...text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'/gms)].map((match) => ({
+        statement: match[0],
+        specifier: match[1] ?? '',
+      }));
+      const outside = imports.filter(({ specifier }) => !specifier.startsWith('./'));
+      const named = outside.flatMap(
+        ({ statement }) =>
+          /^import\s*\{([^}]*)\}/
+            .exec(statement)?.[1]
+            ?.split(',')
+            .map((name) => name.trim()) ?? ['(not named)'],
+      );
+      expect({ specifiers: [...new Set(outside.map(({ specifier }) => specifier))], named }).toEqual({
+        specifiers: outside.length === 0 ? [] : ['node:crypto'],
+        named: named.filter((name) => ['createHash', 'createHmac', 'timingSafeEqual'].includes(name)),
+      });
+    },
+  );
 
   it('reads no clock, randomness or environment', () => {
     const violations = findViolations(files).filter((violation) => !violation.includes('imports node:crypto'));

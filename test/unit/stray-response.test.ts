@@ -5,7 +5,10 @@ import { strayResponseHop } from '../../src/sip/native/stray-response.js';
 const LOCAL = { address: '198.18.0.10', port: 5060 };
 
 /** A gateway's 200 to an INVITE the proxy at `topVia` forwarded for a phone at 198.18.0.23:5061. */
-function answer(topVia: string, phoneVia = 'SIP/2.0/UDP 198.18.0.23:5061;branch=z9hG4bK-phone;rport=5061;received=198.18.0.23'): Message {
+function answer(
+  topVia: string,
+  phoneVia = 'SIP/2.0/UDP 198.18.0.23:5061;branch=z9hG4bK-phone;rport=5061;received=198.18.0.23',
+): Message {
   const message = sip.parse(
     [
       'SIP/2.0 200 OK',
@@ -33,7 +36,10 @@ describe('a response that matches no transaction (RFC 3261 §16.7, §16.11)', ()
   });
 
   it('goes to the sent-by of the next Via when it has no received/rport', () => {
-    const hop = strayResponseHop(answer('SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bK-x', 'SIP/2.0/TCP 198.18.0.24:5070;branch=z9hG4bK-y'), LOCAL);
+    const hop = strayResponseHop(
+      answer('SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bK-x', 'SIP/2.0/TCP 198.18.0.24:5070;branch=z9hG4bK-y'),
+      LOCAL,
+    );
     expect(hop?.to).toEqual({ transport: 'tcp', address: '198.18.0.24', port: 5070 });
   });
 
@@ -44,9 +50,14 @@ describe('a response that matches no transaction (RFC 3261 §16.7, §16.11)', ()
   });
 
   it('takes a top Via on our TLS port as ours, and sends on over TLS', () => {
-    const hop = strayResponseHop(answer('SIP/2.0/TLS 198.18.0.10:5061;branch=z9hG4bK-tls', 'SIP/2.0/TLS 198.18.0.23:40111;branch=z9hG4bK-phone;received=198.18.0.23'), { ...LOCAL, tlsPort: 5061 });
+    const hop = strayResponseHop(
+      answer(
+        'SIP/2.0/TLS 198.18.0.10:5061;branch=z9hG4bK-tls',
+        'SIP/2.0/TLS 198.18.0.23:40111;branch=z9hG4bK-phone;received=198.18.0.23',
+      ),
+      { ...LOCAL, tlsPort: 5061 },
+    );
     expect(hop?.to).toEqual({ transport: 'tls', address: '198.18.0.23', port: 40111 });
     expect(strayResponseHop(answer('SIP/2.0/TLS 198.18.0.10:5061;branch=z9hG4bK-tls'), LOCAL)).toBeUndefined();
   });
 });
-

@@ -14,7 +14,14 @@ import {
 } from '../cache.js';
 import { type Ban, type BanStore, parseBan } from '../ban-store.js';
 import { cacheKeys, type CacheKeys } from '../keys.js';
-import { ACCEPT_NONCE_COUNT, CLAIM_LEASE, type LuaScript, RELEASE_LEASE, SWAP_BINDINGS, SWAP_OUTCOMES } from './scripts.js';
+import {
+  ACCEPT_NONCE_COUNT,
+  CLAIM_LEASE,
+  type LuaScript,
+  RELEASE_LEASE,
+  SWAP_BINDINGS,
+  SWAP_OUTCOMES,
+} from './scripts.js';
 
 export interface RedisCacheOptions {
   /** Key namespace; only tests sharing a database set it. @default 'sipdr:' */
@@ -42,7 +49,6 @@ const COMMAND_TIMEOUT_MS = 3000;
 /** Back-off of a live connection that dropped: 100 ms, 200 ms … capped here. */
 const MAX_RECONNECT_DELAY_MS = 2000;
 
-
 /**
  * Connects to `redis://[:password@]host:port/db`, or through Sentinels to
  * the primary they name (ioredis asks them again at each reconnect, and
@@ -54,7 +60,10 @@ export async function openRedisCache(url: string, options: RedisCacheOptions = {
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   let opened = false;
   const sentinels = options.sentinels ?? [];
-  const label = sentinels.length === 0 ? url : `${url} through Redis Sentinels ${sentinels.map(({ host, port }) => `${host}:${port}`).join(', ')} (primary "${options.sentinelName ?? DEFAULT_SENTINEL_NAME}")`;
+  const label =
+    sentinels.length === 0
+      ? url
+      : `${url} through Redis Sentinels ${sentinels.map(({ host, port }) => `${host}:${port}`).join(', ')} (primary "${options.sentinelName ?? DEFAULT_SENTINEL_NAME}")`;
   const redis = new Redis(url, {
     ...(sentinels.length === 0
       ? {}
@@ -94,7 +103,10 @@ export async function openRedisCache(url: string, options: RedisCacheOptions = {
     clearTimeout(timer);
   }
   opened = true;
-  return new RedisCache(redis, redactUrlPassword(label), cacheKeys(options.keyPrefix), { replicas: options.waitReplicas ?? 0, timeoutMs: options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS });
+  return new RedisCache(redis, redactUrlPassword(label), cacheKeys(options.keyPrefix), {
+    replicas: options.waitReplicas ?? 0,
+    timeoutMs: options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
+  });
 }
 
 /**
@@ -111,26 +123,47 @@ export class RedisCache implements Cache, BanStore {
     readonly displayUrl: string,
     private readonly keys: CacheKeys,
     /** cache.waitReplicas / waitTimeoutMs: what a binding write waits for. */
-    private readonly replication: { replicas: number; timeoutMs: number } = { replicas: 0, timeoutMs: DEFAULT_WAIT_TIMEOUT_MS },
+    private readonly replication: { replicas: number; timeoutMs: number } = {
+      replicas: 0,
+      timeoutMs: DEFAULT_WAIT_TIMEOUT_MS,
+    },
   ) {}
 
   async getBindings(aor: string): Promise<Binding[]> {
     const json = await this.run('getBindings', () => this.redis.get(this.keys.bindings(aor)));
     if (json === null) return this.remember([], '');
     // JSON drops an undefined userAgent; the port promises the property. Bindings stored before contactParams existed have none.
-    const bindings = (JSON.parse(json) as Binding[]).map((binding) => ({ ...binding, userAgent: binding.userAgent ?? undefined, contactParams: binding.contactParams ?? '' }));
+    const bindings = (JSON.parse(json) as Binding[]).map((binding) => ({
+      ...binding,
+      userAgent: binding.userAgent ?? undefined,
+      contactParams: binding.contactParams ?? '',
+    }));
     return this.remember(bindings, json);
   }
 
-  async swapBindings(aor: string, expected: readonly Binding[], next: readonly Binding[], ttlMs: number, fence?: Fence): Promise<SwapOutcome> {
+  async swapBindings(
+    aor: string,
+    expected: readonly Binding[],
+    next: readonly Binding[],
+    ttlMs: number,
+    fence?: Fence,
+  ): Promise<SwapOutcome> {
     if (next.length > 0) checkTtl(ttlMs);
     const expectedJson = this.readAs.get(expected) ?? (expected.length === 0 ? '' : JSON.stringify(expected));
     const nextJson = next.length === 0 ? '' : JSON.stringify(next);
     const earliest = next.length === 0 ? 0 : Math.min(...next.map((binding) => binding.expiresAt));
     const keys = [this.keys.bindings(aor), this.keys.bindingsDue, this.keys.lease(fence?.lease ?? 'leader')];
-    const reply = await this.script('swapBindings', SWAP_BINDINGS, keys, [expectedJson, nextJson, next.length === 0 ? 1 : ttlMs, earliest, aor, fence ? `${fence.token} ${fence.holder}` : '']);
+    const reply = await this.script('swapBindings', SWAP_BINDINGS, keys, [
+      expectedJson,
+      nextJson,
+      next.length === 0 ? 1 : ttlMs,
+      earliest,
+      aor,
+      fence ? `${fence.token} ${fence.holder}` : '',
+    ]);
     const outcome = SWAP_OUTCOMES.get(reply);
-    if (outcome === undefined) throw new CacheUnavailableError(this.displayUrl, 'swapBindings', `unexpected script reply ${String(reply)}`);
+    if (outcome === undefined)
+      throw new CacheUnavailableError(this.displayUrl, 'swapBindings', `unexpected script reply ${String(reply)}`);
     if (outcome === 'swapped') await this.replicated('swapBindings');
     return outcome;
   }
@@ -146,7 +179,11 @@ export class RedisCache implements Cache, BanStore {
     if (replicas === 0) return;
     const acknowledged = Number(await this.run(operation, () => this.redis.call('WAIT', replicas, timeoutMs)));
     if (acknowledged < replicas) {
-      throw new CacheUnavailableError(this.displayUrl, operation, `${acknowledged} of the ${replicas} replica${replicas === 1 ? '' : 's'} of cache.waitReplicas acknowledged the write within ${timeoutMs} ms`);
+      throw new CacheUnavailableError(
+        this.displayUrl,
+        operation,
+        `${acknowledged} of the ${replicas} replica${replicas === 1 ? '' : 's'} of cache.waitReplicas acknowledged the write within ${timeoutMs} ms`,
+      );
     }
   }
 
@@ -199,7 +236,13 @@ export class RedisCache implements Cache, BanStore {
 
   async addStateChange(change: StateChange, keep: number): Promise<void> {
     const key = this.keys.gatewayHistory;
-    await this.exec('addStateChange', this.redis.multi().lpush(key, JSON.stringify(change)).ltrim(key, 0, keep - 1));
+    await this.exec(
+      'addStateChange',
+      this.redis
+        .multi()
+        .lpush(key, JSON.stringify(change))
+        .ltrim(key, 0, keep - 1),
+    );
   }
 
   async stateChanges(limit: number): Promise<StateChange[]> {
@@ -234,7 +277,14 @@ export class RedisCache implements Cache, BanStore {
   /** With cache.waitReplicas, a claim counts only once the replicas hold it: a promoted replica knows the lease and its token. */
   async claimLease(name: LeaseName, holder: string, ttlMs: number): Promise<number | undefined> {
     checkTtl(ttlMs);
-    const token = Number(await this.script('claimLease', CLAIM_LEASE, [this.keys.lease(name), this.keys.leaseToken(name)], [holder, ttlMs]));
+    const token = Number(
+      await this.script(
+        'claimLease',
+        CLAIM_LEASE,
+        [this.keys.lease(name), this.keys.leaseToken(name)],
+        [holder, ttlMs],
+      ),
+    );
     if (token === 0) return undefined;
     await this.replicated('claimLease');
     return token;
@@ -289,7 +339,12 @@ export class RedisCache implements Cache, BanStore {
   }
 
   /** Runs a script by its SHA, sending it whole the first time (or after SCRIPT FLUSH). */
-  private script(operation: string, script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  private script(
+    operation: string,
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
     return this.run(operation, async () => {
       try {
         return await this.redis.evalsha(script.sha, keys.length, ...keys, ...args);
@@ -309,7 +364,8 @@ export class RedisCache implements Cache, BanStore {
   /** A MULTI resolves even when one of its commands failed: look at each reply. */
   private async exec(operation: string, multi: ReturnType<Redis['multi']>): Promise<void> {
     const replies = await this.run(operation, () => multi.exec());
-    const failed = replies === null ? new Error('transaction discarded') : replies.find(([error]) => error !== null)?.[0];
+    const failed =
+      replies === null ? new Error('transaction discarded') : replies.find(([error]) => error !== null)?.[0];
     if (failed) throw new CacheUnavailableError(this.displayUrl, operation, failed);
   }
 }

@@ -83,4 +83,8 @@ end
 return 0
 `);
 
-export const SWAP_OUTCOMES = new Map<unknown, SwapOutcome>([[1, 'swapped'], [0, 'changed'], [-1, 'fenced']]);
+export const SWAP_OUTCOMES = new Map<unknown, SwapOutcome>([
+  [1, 'swapped'],
+  [0, 'changed'],
+  [-1, 'fenced'],
+]);

@@ -50,7 +50,9 @@ export function civilFromDays(dayNumber: number, out: CivilDate): void {
   const z = dayNumber + 719_468;
   const era = Math.floor(z / 146_097);
   const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const yearOfEra = Math.floor(
+    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
+  );
   const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
   const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
   out.day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
@@ -60,7 +62,7 @@ export function civilFromDays(dayNumber: number, out: CivilDate): void {
 
 export function weekdayOf(dayNumber: number): Weekday {
   // 1970-01-01 was a Thursday.
-  return (((dayNumber + 4) % 7) + 7) % 7 as Weekday;
+  return ((((dayNumber + 4) % 7) + 7) % 7) as Weekday;
 }
 
 /** Index of the Monday-started week holding the day (week 0 began Monday 1969-12-29). */

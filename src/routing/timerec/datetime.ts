@@ -1,4 +1,12 @@
-import { civilFromDays, daysFromCivil, daysInMonth, MS_PER_DAY, MS_PER_SECOND, weekdayOf, type Weekday } from './calendar.js';
+import {
+  civilFromDays,
+  daysFromCivil,
+  daysInMonth,
+  MS_PER_DAY,
+  MS_PER_SECOND,
+  weekdayOf,
+  type Weekday,
+} from './calendar.js';
 
 /**
  * The `YYYYMMDDThhmmss` date-times of dtstart, dtend and until: local time
@@ -25,11 +33,19 @@ export const DATE_TIME_SHAPE = 'YYYYMMDDThhmmss';
 export function parseDateTime(text: string): { ok: true; wallClock: WallClock } | { ok: false; error: string } {
   const parts = /^(\d{4})(\d{2})(\d{2})[Tt](\d{2})(\d{2})(\d{2})$/.exec(text);
   if (!parts) return { ok: false, error: `expected a date-time ${DATE_TIME_SHAPE} (15 characters, local time)` };
-  const [year, month, day, hour, minute, second] = parts.slice(1).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = parts.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (year < 1970) return { ok: false, error: `year ${year} is before 1970` };
   if (month < 1 || month > 12) return { ok: false, error: `month ${parts[2]} is not 01-12` };
   const monthLength = daysInMonth(year, month);
-  if (day < 1 || day > monthLength) return { ok: false, error: `day ${parts[3]} is not 01-${monthLength} in ${parts[1]}-${parts[2]}` };
+  if (day < 1 || day > monthLength)
+    return { ok: false, error: `day ${parts[3]} is not 01-${monthLength} in ${parts[1]}-${parts[2]}` };
   if (hour > 23) return { ok: false, error: `hour ${parts[4]} is not 00-23` };
   if (minute > 59) return { ok: false, error: `minute ${parts[5]} is not 00-59` };
   if (second > 59) return { ok: false, error: `second ${parts[6]} is not 00-59` };

@@ -33,7 +33,12 @@ export function parseDuration(text: string): { ok: true; seconds: number } | { o
     [, hours = '', minutes = '', seconds = ''] = bare;
   }
   if (weeks + days + hours + minutes + seconds === '') return bad;
-  const total = Number(weeks || 0) * 604_800 + Number(days || 0) * 86_400 + Number(hours || 0) * 3_600 + Number(minutes || 0) * 60 + Number(seconds || 0);
+  const total =
+    Number(weeks || 0) * 604_800 +
+    Number(days || 0) * 86_400 +
+    Number(hours || 0) * 3_600 +
+    Number(minutes || 0) * 60 +
+    Number(seconds || 0);
   if (total > MAX_SECONDS) return { ok: false, error: `duration ${text} is longer than 200 years` };
   return { ok: true, seconds: total };
 }

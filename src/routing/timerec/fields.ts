@@ -15,17 +15,54 @@ import { instantOfWallClock, zoneNamed, type Zone } from './zone.js';
  */
 
 type FieldName =
-  | 'timezone' | 'dtstart' | 'dtend' | 'duration' | 'freq' | 'until'
-  | 'interval' | 'byday' | 'bymonthday' | 'byyearday' | 'byweekno' | 'bymonth';
+  | 'timezone'
+  | 'dtstart'
+  | 'dtend'
+  | 'duration'
+  | 'freq'
+  | 'until'
+  | 'interval'
+  | 'byday'
+  | 'bymonthday'
+  | 'byyearday'
+  | 'byweekno'
+  | 'bymonth';
 
 const LAYOUT_32: readonly FieldName[] = [
-  'timezone', 'dtstart', 'dtend', 'duration', 'freq', 'until',
-  'interval', 'byday', 'bymonthday', 'byyearday', 'byweekno', 'bymonth',
+  'timezone',
+  'dtstart',
+  'dtend',
+  'duration',
+  'freq',
+  'until',
+  'interval',
+  'byday',
+  'bymonthday',
+  'byyearday',
+  'byweekno',
+  'bymonth',
 ];
 const LAYOUT_LEGACY: readonly FieldName[] = [
-  'dtstart', 'duration', 'freq', 'until', 'interval', 'byday', 'bymonthday', 'byyearday', 'byweekno', 'bymonth',
+  'dtstart',
+  'duration',
+  'freq',
+  'until',
+  'interval',
+  'byday',
+  'bymonthday',
+  'byyearday',
+  'byweekno',
+  'bymonth',
 ];
-const FIELDS_NEEDING_FREQ: readonly FieldName[] = ['until', 'interval', 'byday', 'bymonthday', 'byyearday', 'byweekno', 'bymonth'];
+const FIELDS_NEEDING_FREQ: readonly FieldName[] = [
+  'until',
+  'interval',
+  'byday',
+  'bymonthday',
+  'byyearday',
+  'byweekno',
+  'bymonth',
+];
 const FREQS: readonly string[] = ['daily', 'weekly', 'monthly', 'yearly'] satisfies readonly Freq[];
 
 interface Field {
@@ -37,7 +74,11 @@ interface Field {
 
 class FieldProblem extends Error {
   constructor(field: Field | { number: number; value: string }, why: string) {
-    super('name' in field ? `field ${field.number} (${field.name}) "${field.value}": ${why}` : `field ${field.number} "${field.value}": ${why}`);
+    super(
+      'name' in field
+        ? `field ${field.number} (${field.name}) "${field.value}": ${why}`
+        : `field ${field.number} "${field.value}": ${why}`,
+    );
   }
 }
 
@@ -69,7 +110,10 @@ function buildRecurrence(text: string, dialect: TimerecDialect, defaultZone: Zon
   const layout = layoutOf(values, dialect);
   if (values.length > layout.length) {
     const extra = values.slice(layout.length).join('|');
-    throw new FieldProblem({ number: layout.length + 1, value: extra }, `too many fields; the ${dialect} format ends with field ${layout.length} (bymonth)`);
+    throw new FieldProblem(
+      { number: layout.length + 1, value: extra },
+      `too many fields; the ${dialect} format ends with field ${layout.length} (bymonth)`,
+    );
   }
   const fields = new Map<FieldName, Field>();
   values.forEach((value, index) => {
@@ -82,17 +126,27 @@ function buildRecurrence(text: string, dialect: TimerecDialect, defaultZone: Zon
   let zone = defaultZone;
   if (zoneField) {
     const named = zoneNamed(zoneField.value);
-    if (!named) throw new FieldProblem(zoneField, 'unknown time zone; expected an IANA name such as Europe/London, America/New_York or UTC');
+    if (!named)
+      throw new FieldProblem(
+        zoneField,
+        'unknown time zone; expected an IANA name such as Europe/London, America/New_York or UTC',
+      );
     zone = named;
   }
 
   const startField = fields.get('dtstart');
   const start = startField ? dateTime(startField, startHint(startField.value, dialect)) : EPOCH_WALL_CLOCK;
   const endField = fields.get('dtend');
-  const dtend = endField ? dateTime(endField, looksLikeDuration(endField.value) ? '; this is the legacy layout, insert an empty dtend after dtstart' : '') : null;
+  const dtend = endField
+    ? dateTime(
+        endField,
+        looksLikeDuration(endField.value) ? '; this is the legacy layout, insert an empty dtend after dtstart' : '',
+      )
+    : null;
   const durationField = fields.get('duration');
   const durationSeconds = durationField ? duration(durationField) : null;
-  if (endField && durationField) throw new FieldProblem(durationField, `give dtend (field ${endField.number}) or duration, not both`);
+  if (endField && durationField)
+    throw new FieldProblem(durationField, `give dtend (field ${endField.number}) or duration, not both`);
 
   const freqField = fields.get('freq');
   const freq = freqField ? frequency(freqField) : null;
@@ -107,7 +161,8 @@ function buildRecurrence(text: string, dialect: TimerecDialect, defaultZone: Zon
   const byMonth = numberList(fields.get('bymonth'), 12);
   const byWeekNo = numberList(fields.get('byweekno'), 53);
   const byWeekNoField = fields.get('byweekno');
-  if (byWeekNoField && freq !== 'yearly') throw new FieldProblem(byWeekNoField, `needs freq yearly (field ${numberOf('freq')} is ${freqField?.value ?? ''})`);
+  if (byWeekNoField && freq !== 'yearly')
+    throw new FieldProblem(byWeekNoField, `needs freq yearly (field ${numberOf('freq')} is ${freqField?.value ?? ''})`);
   const byYearDay = numberList(fields.get('byyearday'), 366);
   const byMonthDay = numberList(fields.get('bymonthday'), 31);
   const ordinalScope = freq === 'monthly' || (freq === 'yearly' && byMonth) ? 'month' : 'year';
@@ -115,7 +170,10 @@ function buildRecurrence(text: string, dialect: TimerecDialect, defaultZone: Zon
   const byDay = byDayField && freq ? byDayOf(byDayField, freq, ordinalScope) : null;
 
   if (dialect === 'legacy' && freqField && !durationSeconds) {
-    throw new FieldProblem(freqField, `needs a non-zero duration in field ${numberOf('duration')}; without one a legacy recurrence matches forever from dtstart`);
+    throw new FieldProblem(
+      freqField,
+      `needs a non-zero duration in field ${numberOf('duration')}; without one a legacy recurrence matches forever from dtstart`,
+    );
   }
   const unit = unitOf(freq, byDay, byMonthDay, byYearDay, byWeekNo, byMonth);
   let end: WallClock | null;
@@ -130,7 +188,8 @@ function buildRecurrence(text: string, dialect: TimerecDialect, defaultZone: Zon
     end = null;
   }
   // Legacy until is exclusive of until + duration (3.1:time_rec.c:947).
-  const untilWallMs = until && (dialect === 'legacy' ? until.wallMs + (durationSeconds ?? 0) * MS_PER_SECOND : until.wallMs);
+  const untilWallMs =
+    until && (dialect === 'legacy' ? until.wallMs + (durationSeconds ?? 0) * MS_PER_SECOND : until.wallMs);
 
   return Object.freeze({
     dialect,
@@ -185,7 +244,8 @@ function frequency(field: Field): Freq {
 
 /** OpenSIPS sums the digits ("12" is 3) and divides by zero on "0" (time_rec.c `strz2int`, `check_freq_interval`). */
 function intervalOf(field: Field): number {
-  if (!/^\d{1,6}$/.test(field.value) || Number(field.value) < 1) throw new FieldProblem(field, 'expected a whole number from 1 to 999999');
+  if (!/^\d{1,6}$/.test(field.value) || Number(field.value) < 1)
+    throw new FieldProblem(field, 'expected a whole number from 1 to 999999');
   return Number(field.value);
 }
 
@@ -209,12 +269,22 @@ function byDayOf(field: Field, freq: Freq, scope: 'month' | 'year'): readonly By
   for (const { weekday, ordinal } of parsed.items) {
     const day = weekdayName(weekday);
     if ((freq === 'daily' || freq === 'weekly') && ordinal !== 0) {
-      throw new FieldProblem(field, `the ordinal of ${ordinal > 0 ? '+' : ''}${ordinal}${day} needs freq monthly or yearly`);
+      throw new FieldProblem(
+        field,
+        `the ordinal of ${ordinal > 0 ? '+' : ''}${ordinal}${day} needs freq monthly or yearly`,
+      );
     }
     if ((freq === 'monthly' || freq === 'yearly') && ordinal === 0) {
-      throw new FieldProblem(field, `with freq ${freq} ${day} needs an ordinal (+1${day} is the first, -1${day} the last); for every ${day} use freq weekly`);
+      throw new FieldProblem(
+        field,
+        `with freq ${freq} ${day} needs an ordinal (+1${day} is the first, -1${day} the last); for every ${day} use freq weekly`,
+      );
     }
-    if (Math.abs(ordinal) > most) throw new FieldProblem(field, `ordinal ${ordinal} is out of range; a ${scope} has at most ${most} of each weekday`);
+    if (Math.abs(ordinal) > most)
+      throw new FieldProblem(
+        field,
+        `ordinal ${ordinal} is out of range; a ${scope} has at most ${most} of each weekday`,
+      );
   }
   return Object.freeze(parsed.items);
 }
@@ -251,7 +321,8 @@ function endOfPeriod(start: WallClock, unit: Freq): number {
       dayNumber = start.dayNumber + 7 - start.weekday;
       break;
     case 'monthly':
-      dayNumber = start.month === 12 ? daysFromCivil(start.year + 1, 1, 1) : daysFromCivil(start.year, start.month + 1, 1);
+      dayNumber =
+        start.month === 12 ? daysFromCivil(start.year + 1, 1, 1) : daysFromCivil(start.year, start.month + 1, 1);
       break;
     case 'yearly':
       dayNumber = daysFromCivil(start.year + 1, 1, 1);

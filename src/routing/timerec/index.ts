@@ -50,7 +50,10 @@ class CompiledTimerec implements Timerec {
 export function parseTimerec(text: string, options: TimerecOptions): TimerecParse {
   const defaultZone = zoneNamed(options.defaultTimeZone);
   if (!defaultZone) {
-    return { ok: false, error: `default time zone "${options.defaultTimeZone}" is unknown; expected an IANA name such as Europe/London or UTC` };
+    return {
+      ok: false,
+      error: `default time zone "${options.defaultTimeZone}" is unknown; expected an IANA name such as Europe/London or UTC`,
+    };
   }
   const trimmed = text.trim();
   if (trimmed === '') return { ok: false, error: 'empty timerec; an empty timerec means "always" and is not parsed' };

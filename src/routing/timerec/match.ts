@@ -13,10 +13,18 @@ export function nodeMatches(node: TimerecNode, epochMs: number): boolean {
     result = recurrenceMatches(node.recurrence, epochMs);
   } else if (node.kind === 'all') {
     result = true;
-    for (const part of node.parts) if (!nodeMatches(part, epochMs)) { result = false; break; }
+    for (const part of node.parts)
+      if (!nodeMatches(part, epochMs)) {
+        result = false;
+        break;
+      }
   } else {
     result = false;
-    for (const part of node.parts) if (nodeMatches(part, epochMs)) { result = true; break; }
+    for (const part of node.parts)
+      if (nodeMatches(part, epochMs)) {
+        result = true;
+        break;
+      }
   }
   return result !== node.negated;
 }

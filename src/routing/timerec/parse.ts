@@ -37,7 +37,10 @@ export function parseExpression(text: string, defaultZone: Zone): NodeParse {
 export function parseLegacy(text: string, defaultZone: Zone): NodeParse {
   const operator = /[&!()]/.exec(text);
   if (operator) {
-    return { ok: false, error: `position ${operator.index + 1}: "${operator[0]}" is an opensips-3.2 operator; a legacy timerec is one recurrence` };
+    return {
+      ok: false,
+      error: `position ${operator.index + 1}: "${operator[0]}" is an opensips-3.2 operator; a legacy timerec is one recurrence`,
+    };
   }
   const parsed = parseRecurrence(text, 'legacy', defaultZone);
   return parsed.ok ? { ok: true, node: { kind: 'recurrence', recurrence: parsed.recurrence, negated: false } } : parsed;
@@ -69,7 +72,8 @@ function parseLevel(text: string, from: number, to: number, defaultZone: Zone): 
       index += 1;
       continue;
     }
-    if (char === ')' || char === '&' || char === '/') throw at(index, `expected a recurrence, "!" or "(", found "${char}"`);
+    if (char === ')' || char === '&' || char === '/')
+      throw at(index, `expected a recurrence, "!" or "(", found "${char}"`);
     if (char === '!') {
       negated = !negated;
       negationAt = index;

@@ -93,7 +93,11 @@ export class DrachtioConnection implements DrachtioLink {
     let settle: ((outcome: { hostports: Hostport[] } | { error: DrouterError }) => void) | undefined;
     const first = new Promise<Hostport[]>((resolve, reject) => {
       const timer = setTimeout(() => {
-        settle?.({ error: this.failure(`no answer within ${this.options.connectTimeoutMs} ms (is drachtio-server running there, with <admin port="${this.options.port}">?)`) });
+        settle?.({
+          error: this.failure(
+            `no answer within ${this.options.connectTimeoutMs} ms (is drachtio-server running there, with <admin port="${this.options.port}">?)`,
+          ),
+        });
       }, this.options.connectTimeoutMs);
       settle = (outcome) => {
         settle = undefined;
@@ -124,7 +128,11 @@ export class DrachtioConnection implements DrachtioLink {
     events.on('error', (err: Error & { code?: string }) => {
       const reason = err.code === 'ECONNREFUSED' ? 'connection refused' : err.message;
       this.lastProblem = reason;
-      settle?.({ error: this.failure(`${reason} (check sip.drachtio.host and sip.drachtio.port, and that drachtio-server runs with <admin port="${this.options.port}">)`) });
+      settle?.({
+        error: this.failure(
+          `${reason} (check sip.drachtio.host and sip.drachtio.port, and that drachtio-server runs with <admin port="${this.options.port}">)`,
+        ),
+      });
     });
     events.on('close', () => {
       if (!this.connectedNow) return;
@@ -160,9 +168,16 @@ export class DrachtioConnection implements DrachtioLink {
 
   health(): EngineHealth {
     const since = this.changedAt.getTime() > 0 ? ` since ${this.changedAt.toISOString()}` : '';
-    if (this.connectedNow) return { ok: true, detail: `connected to drachtio-server ${this.server}${since} (${plural(this.lostCount, 'disconnection')} since start)` };
+    if (this.connectedNow)
+      return {
+        ok: true,
+        detail: `connected to drachtio-server ${this.server}${since} (${plural(this.lostCount, 'disconnection')} since start)`,
+      };
     const problem = this.lastProblem ? `: ${this.lastProblem}` : '';
-    return { ok: false, detail: `not connected to drachtio-server ${this.server}${since}${problem}; reconnecting (${plural(this.lostCount, 'disconnection')} since start)` };
+    return {
+      ok: false,
+      detail: `not connected to drachtio-server ${this.server}${since}${problem}; reconnecting (${plural(this.lostCount, 'disconnection')} since start)`,
+    };
   }
 
   /** Disconnects for good: no reconnection after this. */

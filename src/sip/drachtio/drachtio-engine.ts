@@ -1,5 +1,15 @@
 import Srf from 'drachtio-srf';
-import { ADMIT_ALL, type EngineHealth, type LocalAddress, type OutgoingRequest, type RequestHandler, type RequestOutcome, type RequestScreen, type SipEngine, type Transport } from '../engine.js';
+import {
+  ADMIT_ALL,
+  type EngineHealth,
+  type LocalAddress,
+  type OutgoingRequest,
+  type RequestHandler,
+  type RequestOutcome,
+  type RequestScreen,
+  type SipEngine,
+  type Transport,
+} from '../engine.js';
 import { type ConnectionEvent, DrachtioConnection, type DrachtioLink } from './connection.js';
 import { DrachtioExchange } from './drachtio-exchange.js';
 import type { RunningProxy } from './drachtio-proxy.js';
@@ -37,7 +47,20 @@ const RETRY_MAX_DELAY_MS = 2000;
  * (controller.cpp `processMessageStatelessly`); requests inside a dialog we
  * Record-Routed it proxies itself, BYE/UPDATE outside one it answers 481.
  */
-const ROUTED_METHODS = ['INVITE', 'REGISTER', 'OPTIONS', 'MESSAGE', 'INFO', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH', 'BYE', 'UPDATE', 'REFER', 'PRACK'];
+const ROUTED_METHODS = [
+  'INVITE',
+  'REGISTER',
+  'OPTIONS',
+  'MESSAGE',
+  'INFO',
+  'NOTIFY',
+  'SUBSCRIBE',
+  'PUBLISH',
+  'BYE',
+  'UPDATE',
+  'REFER',
+  'PRACK',
+];
 
 /**
  * The engine on drachtio-srf and a drachtio-server: the server holds the SIP
@@ -66,10 +89,18 @@ export class DrachtioEngine implements SipEngine {
     this.local = { address: initialLocal.address, port: initialLocal.port, transports: ['udp', 'tcp'] };
     const onEvent = (event: ConnectionEvent) => this.onConnectionEvent(event);
     this.link = options.listen
-      ? new DrachtioListener(this.srf, { ...options.listen, secret: options.secret }, onEvent, (socket) => this.endProxiesOn(socket))
+      ? new DrachtioListener(this.srf, { ...options.listen, secret: options.secret }, onEvent, (socket) =>
+          this.endProxiesOn(socket),
+        )
       : new DrachtioConnection(
           this.srf,
-          { host: options.host, port: options.port, secret: options.secret, connectTimeoutMs: CONNECT_TIMEOUT_MS, retryMaxDelayMs: RETRY_MAX_DELAY_MS },
+          {
+            host: options.host,
+            port: options.port,
+            secret: options.secret,
+            connectTimeoutMs: CONNECT_TIMEOUT_MS,
+            retryMaxDelayMs: RETRY_MAX_DELAY_MS,
+          },
           onEvent,
         );
   }
@@ -77,10 +108,18 @@ export class DrachtioEngine implements SipEngine {
   async start(onRequest: RequestHandler, screen: RequestScreen = ADMIT_ALL): Promise<void> {
     const handle = (req: SrfInboundRequest, res: SrfResponse) => {
       try {
-        const exchange = new DrachtioExchange(req, res, { now: () => performance.now(), track: (running) => this.track(running, req.socket) }, this.options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
+        const exchange = new DrachtioExchange(
+          req,
+          res,
+          { now: () => performance.now(), track: (running) => this.track(running, req.socket) },
+          this.options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
+        );
         const { request } = exchange;
         // drachtio-server parsed it already; a dropped request is left unanswered, its transaction to drachtio-server's timers.
-        if (!screen.admitsSource(request.source.address) || !screen.admits({ method: request.method, source: request.source, userAgent: request.header('user-agent') })) {
+        if (
+          !screen.admitsSource(request.source.address) ||
+          !screen.admits({ method: request.method, source: request.source, userAgent: request.header('user-agent') })
+        ) {
           this.link.requestDone(req.socket);
           return;
         }
@@ -92,7 +131,8 @@ export class DrachtioEngine implements SipEngine {
       }
     };
     // One route per method: drachtio-server sends an app only the methods it asked for.
-    for (const method of ROUTED_METHODS) this.srf.use(method.toLowerCase(), handle as unknown as Parameters<Srf['use']>[1]);
+    for (const method of ROUTED_METHODS)
+      this.srf.use(method.toLowerCase(), handle as unknown as Parameters<Srf['use']>[1]);
     const hostports = await this.link.open();
     this.started = true;
     this.adoptContacts(hostports);
@@ -117,7 +157,10 @@ export class DrachtioEngine implements SipEngine {
   }
 
   stats(): { clientTransactions: number; invitesInProgress: number } {
-    return { clientTransactions: this.outgoing, invitesInProgress: [...this.proxies.keys()].filter((p) => p.invite).length };
+    return {
+      clientTransactions: this.outgoing,
+      invitesInProgress: [...this.proxies.keys()].filter((p) => p.invite).length,
+    };
   }
 
   health(): EngineHealth {

@@ -65,5 +65,10 @@ export class DrachtioExchange implements ServerExchange {
  * value as further lines; a comma-joined challenge list would be misread.
  */
 function headerValues(headers: Readonly<Record<string, string | readonly string[]>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, typeof value === 'string' ? value : value.join(`\r\n${name}: `)]));
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? value : value.join(`\r\n${name}: `),
+    ]),
+  );
 }

@@ -27,7 +27,13 @@ export interface RunningProxy {
 export function destinationUri(target: ProxyTarget): string {
   const hop = endpointOfText(target.uri);
   const { destination } = target;
-  if (hop && hop.address === destination.address && hop.port === destination.port && hop.transport === destination.transport) return target.uri;
+  if (
+    hop &&
+    hop.address === destination.address &&
+    hop.port === destination.port &&
+    hop.transport === destination.transport
+  )
+    return target.uri;
   const parsed = parseSipUri(target.uri);
   const host = hostText(destination.address);
   if (!parsed.ok) return `sip:${host}:${destination.port}${transportParam(destination.transport)}`;
@@ -59,7 +65,12 @@ export interface ProxyRunDeps {
  * one reports only at the end, and groups responses by a test on the port
  * that merges two destinations on one address (request.js: `port ===`).
  */
-export function proxyThroughDrachtio(request: SrfInboundRequest, targets: readonly ProxyTarget[], options: ProxyOptions, deps: ProxyRunDeps): Promise<ProxyResult> {
+export function proxyThroughDrachtio(
+  request: SrfInboundRequest,
+  targets: readonly ProxyTarget[],
+  options: ProxyOptions,
+  deps: ProxyRunDeps,
+): Promise<ProxyResult> {
   const used = targets.slice(0, MAX_DESTINATIONS);
   const ledger = new ProxyLedger(used, deps.now(), options.noResponseTimeoutMs);
   return new Promise<ProxyResult>((resolve) => {
@@ -75,9 +86,15 @@ export function proxyThroughDrachtio(request: SrfInboundRequest, targets: readon
     };
     // drachtio-server never says `done` when a CANCEL meets a destination that has not answered
     // at all (it stops waiting without a word): give up once no destination can still be going.
-    const watchdog = setTimeout(() => finish({ kind: 'gave-up', atMs: deps.now() }), used.length * (options.noResponseTimeoutMs + TIMER_C_MS));
+    const watchdog = setTimeout(
+      () => finish({ kind: 'gave-up', atMs: deps.now() }),
+      used.length * (options.noResponseTimeoutMs + TIMER_C_MS),
+    );
     watchdog.unref();
-    const untrack = deps.track({ invite: request.method === 'INVITE', end: () => finish({ kind: 'lost', atMs: deps.now() }) });
+    const untrack = deps.track({
+      invite: request.method === 'INVITE',
+      end: () => finish({ kind: 'lost', atMs: deps.now() }),
+    });
     if (used.length === 0) {
       finish({ kind: 'refused', atMs: deps.now(), status: 500 });
       return;
@@ -107,7 +124,13 @@ export function proxyThroughDrachtio(request: SrfInboundRequest, targets: readon
         }
         const line = statusLine(rawMsg);
         if (!line) return;
-        for (const report of ledger.final({ address: meta.address ?? '', port: Number(meta.port), ...line, atMs: deps.now() })) options.onAttempt?.(report);
+        for (const report of ledger.final({
+          address: meta.address ?? '',
+          port: Number(meta.port),
+          ...line,
+          atMs: deps.now(),
+        }))
+          options.onAttempt?.(report);
       });
     } catch {
       // The socket went away between the request and now: nothing was sent.

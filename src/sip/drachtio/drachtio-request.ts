@@ -84,7 +84,9 @@ export class DrachtioRequest implements SipRequest {
     if (raw.trim() === '*') return '*';
     return this.parsed<SrfNameAddr[]>('contact', []).map((entry) => ({
       uri: entry.uri,
-      params: Object.fromEntries(Object.entries(entry.params).map(([name, value]) => [name.toLowerCase(), value ?? undefined])),
+      params: Object.fromEntries(
+        Object.entries(entry.params).map(([name, value]) => [name.toLowerCase(), value ?? undefined]),
+      ),
     }));
   }
 

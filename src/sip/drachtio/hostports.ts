@@ -17,7 +17,11 @@ export function parseHostports(text: string | undefined): Hostport[] {
   for (const entry of (text ?? '').split(',')) {
     const match = /^\s*(\w+)\/(\[[^\]]+\]|[^:/\s]+):(\d+)\s*$/.exec(entry);
     if (!match) continue;
-    found.push({ transport: (match[1] ?? '').toLowerCase(), address: (match[2] ?? '').replace(/^\[|\]$/g, ''), port: Number(match[3]) });
+    found.push({
+      transport: (match[1] ?? '').toLowerCase(),
+      address: (match[2] ?? '').replace(/^\[|\]$/g, ''),
+      port: Number(match[3]),
+    });
   }
   return found;
 }
@@ -31,10 +35,16 @@ export function parseHostports(text: string | undefined): Hostport[] {
  * contacts), whose ports are kept as the native engine keeps sip.tls.port
  * and sip.websocket's.
  */
-export function localContact(hostports: readonly Hostport[], preferredAddress: string): (LocalAddress & { transports: Transport[] }) | undefined {
+export function localContact(
+  hostports: readonly Hostport[],
+  preferredAddress: string,
+): (LocalAddress & { transports: Transport[] }) | undefined {
   const isPlain = (h: Hostport) => h.transport === 'udp' || h.transport === 'tcp';
   const chosen =
-    hostports.find((h) => h.address === preferredAddress && isPlain(h)) ?? hostports.find((h) => h.address === preferredAddress) ?? hostports.find((h) => h.transport === 'udp') ?? hostports[0];
+    hostports.find((h) => h.address === preferredAddress && isPlain(h)) ??
+    hostports.find((h) => h.address === preferredAddress) ??
+    hostports.find((h) => h.transport === 'udp') ??
+    hostports[0];
   if (!chosen) return undefined;
   const onAddress = hostports.filter((h) => h.address === chosen.address);
   const plain = new Set(onAddress.filter((h) => h.port === chosen.port).map((h) => h.transport));

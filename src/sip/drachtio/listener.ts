@@ -70,7 +70,10 @@ export class DrachtioListener implements DrachtioLink {
     events.on('connect', (err: Error | null, hostport?: string) => {
       if (this.closed) return;
       if (err) {
-        this.onEvent({ kind: 'refused', reason: `it refused our secret (${err.message}): sip.drachtio.secret must be the secret of its <admin> element` });
+        this.onEvent({
+          kind: 'refused',
+          reason: `it refused our secret (${err.message}): sip.drachtio.secret must be the secret of its <admin> element`,
+        });
         return;
       }
       this.onEvent({ kind: 'session', hostports: parseHostports(hostport) });
@@ -86,11 +89,20 @@ export class DrachtioListener implements DrachtioLink {
     // Socket errors of sessions end in 'close'; without a listener an 'error' event would throw.
     events.on('error', () => undefined);
 
-    const server = (this.srf as unknown as { listen(opts: object): Server }).listen({ host: this.options.address, port: this.options.port, secret: this.options.secret });
+    const server = (this.srf as unknown as { listen(opts: object): Server }).listen({
+      host: this.options.address,
+      port: this.options.port,
+      secret: this.options.secret,
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('listening', () => resolve());
       server.once('error', (error: Error) => {
-        reject(new DrouterError('DROUTER_ERR_DRACHTIO', `cannot listen for drachtio-server on ${this.server}: ${listenFailureReason(error)}: change sip.drachtio.listen.address or .port (and its <request-handler>)`));
+        reject(
+          new DrouterError(
+            'DROUTER_ERR_DRACHTIO',
+            `cannot listen for drachtio-server on ${this.server}: ${listenFailureReason(error)}: change sip.drachtio.listen.address or .port (and its <request-handler>)`,
+          ),
+        );
       });
     });
     return [];
@@ -124,8 +136,12 @@ export class DrachtioListener implements DrachtioLink {
     const count = `(${plural(this.lostCount, 'disconnection')} since start)`;
     if (this.kept) return { ok: true, detail: `drachtio-server connected to us on ${this.server}${since} ${count}` };
     // Before the first request nothing is known to be wrong: drachtio-server connects only when SIP arrives.
-    if (!this.everKept) return { ok: true, detail: `listening on ${this.server} for drachtio-server; no request from it yet` };
-    return { ok: false, detail: `listening on ${this.server}; drachtio-server's connection closed${since} and none came since ${count}` };
+    if (!this.everKept)
+      return { ok: true, detail: `listening on ${this.server} for drachtio-server; no request from it yet` };
+    return {
+      ok: false,
+      detail: `listening on ${this.server}; drachtio-server's connection closed${since} and none came since ${count}`,
+    };
   }
 
   close(): void {

@@ -29,7 +29,11 @@ export interface OutgoingDeps {
  * every probe into a failure and mark every gateway down in the cache the
  * nodes share.
  */
-export async function sendOutgoing(deps: OutgoingDeps, request: OutgoingRequest, options: { timeoutMs: number }): Promise<RequestOutcome> {
+export async function sendOutgoing(
+  deps: OutgoingDeps,
+  request: OutgoingRequest,
+  options: { timeoutMs: number },
+): Promise<RequestOutcome> {
   // Names are resolved here, as the native engine does: an unresolvable gateway is "not sent", not a 503 from the server.
   let address = request.destination.address;
   if (isIP(address) === 0) {
@@ -62,11 +66,18 @@ export async function sendOutgoing(deps: OutgoingDeps, request: OutgoingRequest,
       };
       // The callback form, not the Promise: drachtio-srf emits 'response' on the request in the same turn as it
       // hands the request over when both arrive in one read, before a Promise continuation could listen.
-      const send = deps.srf.request as unknown as (uri: string, opts: object, callback: (err: unknown, sent: SrfOutboundRequest) => void) => void;
+      const send = deps.srf.request as unknown as (
+        uri: string,
+        opts: object,
+        callback: (err: unknown, sent: SrfOutboundRequest) => void,
+      ) => void;
       try {
         send.call(deps.srf, request.uri, opts, (err, sent) => {
           if (err) {
-            settle({ kind: 'send-failed', error: `drachtio-server did not send it: ${err instanceof Error ? err.message : String(err)}` });
+            settle({
+              kind: 'send-failed',
+              error: `drachtio-server did not send it: ${err instanceof Error ? err.message : String(err)}`,
+            });
             return;
           }
           sent.on('response', (res) => {
@@ -79,12 +90,19 @@ export async function sendOutgoing(deps: OutgoingDeps, request: OutgoingRequest,
             // Made by drachtio-server itself, not the gateway: its timer F (a timeout, as the native engine
             // would see it), or a transport error such as an ICMP port unreachable (503 at once).
             if (res.status === 408) settle({ kind: 'timeout', rttMs });
-            else settle({ kind: 'send-failed', error: `drachtio-server could not deliver it (${res.status} ${res.reason ?? ''} from drachtio-server itself)` });
+            else
+              settle({
+                kind: 'send-failed',
+                error: `drachtio-server could not deliver it (${res.status} ${res.reason ?? ''} from drachtio-server itself)`,
+              });
           });
         });
       } catch (error) {
         // The connection went between the check above and now.
-        settle({ kind: 'send-failed', error: `not sent to drachtio-server: ${error instanceof Error ? error.message : String(error)}` });
+        settle({
+          kind: 'send-failed',
+          error: `not sent to drachtio-server: ${error instanceof Error ? error.message : String(error)}`,
+        });
       }
     });
   } finally {

@@ -63,7 +63,10 @@ export class ProxyLedger {
   final(final: ReportedFinal): AttemptReport[] {
     const added: AttemptReport[] = [];
     // Matched on the address it came from; a response from an address no remaining destination has is the current one's.
-    let index = this.targets.findIndex((target, i) => i >= this.next && target.destination.address === final.address && target.destination.port === final.port);
+    let index = this.targets.findIndex(
+      (target, i) =>
+        i >= this.next && target.destination.address === final.address && target.destination.port === final.port,
+    );
     if (index < 0) index = Math.min(this.next, this.targets.length - 1);
     while (this.next < index) added.push(this.silent(this.next++));
     const target = this.targets[index];
@@ -71,7 +74,16 @@ export class ProxyLedger {
     this.next = index + 1;
     const durationMs = Math.max(0, final.atMs - this.lastAtMs);
     this.lastAtMs = final.atMs;
-    added.push(this.record({ target, status: final.status, reason: final.reason, local: final.address === '', provisional: false, durationMs }));
+    added.push(
+      this.record({
+        target,
+        status: final.status,
+        reason: final.reason,
+        local: final.address === '',
+        provisional: false,
+        durationMs,
+      }),
+    );
     return added;
   }
 
@@ -79,9 +91,12 @@ export class ProxyLedger {
   end(end: ProxyEnd): { added: AttemptReport[]; result: ProxyResult } {
     const added: AttemptReport[] = [];
     const last = this.finals.at(-1) ?? 0;
-    if (last >= 200 && last < 300) return { added, result: { outcome: 'answered', attempts: this.attempts, status: last } };
-    if (end.kind === 'refused') return { added, result: { outcome: 'failed', attempts: this.attempts, status: end.status } };
-    if (end.kind === 'gave-up') return { added, result: { outcome: 'cancelled', attempts: this.attempts, status: 487 } };
+    if (last >= 200 && last < 300)
+      return { added, result: { outcome: 'answered', attempts: this.attempts, status: last } };
+    if (end.kind === 'refused')
+      return { added, result: { outcome: 'failed', attempts: this.attempts, status: end.status } };
+    if (end.kind === 'gave-up')
+      return { added, result: { outcome: 'cancelled', attempts: this.attempts, status: 487 } };
     if (end.kind === 'lost') return { added, result: { outcome: 'failed', attempts: this.attempts, status: 500 } };
     if (last === 487) return { added, result: { outcome: 'cancelled', attempts: this.attempts, status: 487 } };
     // A challenge ends the search at once; otherwise the destinations left were each abandoned
@@ -89,7 +104,9 @@ export class ProxyLedger {
     // are counted silent: drachtio-server can send `done` early (see docs/engines.md) while it
     // still tries the next destination, which must not be reported dead.
     if (last !== 401 && last !== 407) {
-      const silentFits = Math.floor((end.atMs - this.lastAtMs + this.noResponseTimeoutMs / 2) / this.noResponseTimeoutMs);
+      const silentFits = Math.floor(
+        (end.atMs - this.lastAtMs + this.noResponseTimeoutMs / 2) / this.noResponseTimeoutMs,
+      );
       for (let i = 0; i < silentFits && this.next < this.targets.length; i++) added.push(this.silent(this.next++));
     }
     return { added, result: { outcome: 'failed', attempts: this.attempts, status: bestStatus(this.finals) } };
@@ -98,7 +115,17 @@ export class ProxyLedger {
   private silent(index: number): AttemptReport {
     const target = this.targets[index] as ProxyTarget;
     this.lastAtMs += this.noResponseTimeoutMs;
-    return this.record({ target, status: 408, reason: 'Request Timeout (no answer from the gateway)', local: true, provisional: false, durationMs: this.noResponseTimeoutMs }, 0);
+    return this.record(
+      {
+        target,
+        status: 408,
+        reason: 'Request Timeout (no answer from the gateway)',
+        local: true,
+        provisional: false,
+        durationMs: this.noResponseTimeoutMs,
+      },
+      0,
+    );
   }
 
   private record(report: AttemptReport, final = report.status): AttemptReport {

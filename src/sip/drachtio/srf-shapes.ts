@@ -27,7 +27,11 @@ export interface SrfRoute {
 }
 
 /** What the agent hands the proxy callback: the status tokens, the raw response, and where it came from. */
-export type ProxyCallback = (token: string[], rawMsg: string | undefined, meta: { address?: string; port?: string }) => void;
+export type ProxyCallback = (
+  token: string[],
+  rawMsg: string | undefined,
+  meta: { address?: string; port?: string },
+) => void;
 
 /** The proxy command of the wire protocol (drachtio-agent.js `proxy`), below Request#proxy. */
 export interface SrfAgent {

@@ -27,7 +27,9 @@ export interface AttemptHooks {
 }
 
 /** What a hop-by-hop ACK or CANCEL needs of the INVITE (RFC 3261 §9.1, §17.1.1.3): a few headers, not the whole call. */
-export type HopBase = Pick<Message, 'uri'> & { headers: Pick<Message['headers'], 'via' | 'from' | 'to' | 'call-id' | 'cseq' | 'route'> };
+export type HopBase = Pick<Message, 'uri'> & {
+  headers: Pick<Message['headers'], 'via' | 'from' | 'to' | 'call-id' | 'cseq' | 'route'>;
+};
 
 /** The request of an attempt: its text as sent (and retransmitted), and what its ACK and CANCEL copy. */
 export interface AttemptRequest {
@@ -124,7 +126,12 @@ export class ClientAttempt {
     if (this.ended || this.provisional) return;
     clearTimeout(this.retransmit);
     const { transport, address, port } = this.target.destination;
-    this.end(503, `Service Unavailable (${transport.toUpperCase()} to ${address}:${port} failed: ${error instanceof Error ? error.message : String(error)})`, true, undefined);
+    this.end(
+      503,
+      `Service Unavailable (${transport.toUpperCase()} to ${address}:${port} failed: ${error instanceof Error ? error.message : String(error)})`,
+      true,
+      undefined,
+    );
   }
 
   private scheduleRetransmit(intervalMs: number): void {
@@ -170,7 +177,15 @@ export class ClientAttempt {
     clearTimeout(this.deadline);
     const lingerMs = this.isInvite ? INVITE_LINGER_MS : this.target.destination.transport === 'udp' ? T4_MS : 0;
     this.hooks.linger(this.branch, this.request.method, this.afterEnd(), lingerMs);
-    this.resolveEnd({ target: this.target, status, reason, local, provisional: this.provisional, durationMs: this.hooks.now() - this.startedAt, response });
+    this.resolveEnd({
+      target: this.target,
+      status,
+      reason,
+      local,
+      provisional: this.provisional,
+      durationMs: this.hooks.now() - this.startedAt,
+      response,
+    });
   }
 
   /**
@@ -228,4 +243,3 @@ export class ClientAttempt {
     this.hooks.send(hopRequest(this.request.hop, method, to), this.target.destination);
   }
 }
-

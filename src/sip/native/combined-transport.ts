@@ -11,7 +11,11 @@ export interface NativeTransport {
   open(target: { protocol: string; address: string; port: number }, onError?: (error: Error) => void): TextConnection;
   get(remote: sip.Remote): TextConnection | undefined;
   /** Sends text to a target over its protocol, opening a TCP or TLS connection when there is none; `onError` hears if that connection fails. */
-  sendText(target: { protocol: string; address: string; port: number }, text: string, onError?: (error: Error) => void): void;
+  sendText(
+    target: { protocol: string; address: string; port: number },
+    text: string,
+    onError?: (error: Error) => void,
+  ): void;
   destroy(): void;
 }
 

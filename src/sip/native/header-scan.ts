@@ -7,7 +7,6 @@
 
 export type Params = Record<string, string | null | undefined>;
 
-
 export function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0a;
 }
@@ -18,7 +17,16 @@ function isToken(code: number): boolean {
     (code >= 0x61 && code <= 0x7a) ||
     (code >= 0x41 && code <= 0x5a) ||
     (code >= 0x30 && code <= 0x39) ||
-    code === 0x2d || code === 0x2e || code === 0x21 || code === 0x25 || code === 0x2a || code === 0x5f || code === 0x2b || code === 0x60 || code === 0x27 || code === 0x7e
+    code === 0x2d ||
+    code === 0x2e ||
+    code === 0x21 ||
+    code === 0x25 ||
+    code === 0x2a ||
+    code === 0x5f ||
+    code === 0x2b ||
+    code === 0x60 ||
+    code === 0x27 ||
+    code === 0x7e
   );
 }
 

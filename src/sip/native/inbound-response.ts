@@ -90,7 +90,10 @@ export class ParsedResponse implements InboundResponse {
   }
 
   relayText(): string {
-    return writeMessage({ ...this.parsed, headers: { ...this.parsed.headers, via: (this.parsed.headers.via ?? []).slice(1) } });
+    return writeMessage({
+      ...this.parsed,
+      headers: { ...this.parsed.headers, via: (this.parsed.headers.via ?? []).slice(1) },
+    });
   }
 }
 
@@ -112,7 +115,7 @@ export function scanResponse(text: string): InboundResponse | undefined {
   let viaEnd = -1;
   let callId = false;
   let contentLength: number | undefined;
-  for (let start = firstEnd + 2; start < headEnd + 2; ) {
+  for (let start = firstEnd + 2; start < headEnd + 2;) {
     const end = text.indexOf('\r\n', start);
     const next = text.charCodeAt(end + 2);
     // A folded line: the full parser joins it.

@@ -7,7 +7,8 @@ import { parseMessage } from './parse-message.js';
 import type { ReceivedText } from './forward-request.js';
 
 /** A received message the engine handles: a request (parsed) or a response. */
-export type Received = { kind: 'request'; message: Message; raw: ReceivedText } | { kind: 'response'; response: InboundResponse };
+export type Received =
+  { kind: 'request'; message: Message; raw: ReceivedText } | { kind: 'response'; response: InboundResponse };
 
 /** What to do with one received message's text. */
 export type Inbound = Received | { kind: 'reply'; text: string } | { kind: 'drop' };

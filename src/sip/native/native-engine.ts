@@ -77,7 +77,8 @@ export class NativeEngine implements SipEngine {
   private transport: NativeTransport | undefined;
   private reloadTls: (() => Promise<void>) | undefined;
   private flowListener: ((flow: Endpoint) => void) | undefined;
-  private readonly flowClosed = (transport: Transport, remote: { address: string; port: number }): void => this.flowListener?.({ transport, address: remote.address, port: remote.port });
+  private readonly flowClosed = (transport: Transport, remote: { address: string; port: number }): void =>
+    this.flowListener?.({ transport, address: remote.address, port: remote.port });
   private transactions: ServerTransactions | undefined;
   /** Our client transactions, by `branch|CSeq method`. */
   private readonly attempts = new Map<string, (response: InboundResponse) => void>();
@@ -107,7 +108,10 @@ export class NativeEngine implements SipEngine {
     try {
       await checkCanBind(address, port, plain);
     } catch (error) {
-      throw new DrouterError('DROUTER_ERR_SIP_BIND', `cannot listen for SIP on ${address}:${port} (${plain.join('+')}): ${listenFailureReason(error)}; set sip.address and sip.port (DROUTER_SIP__ADDRESS, DROUTER_SIP__PORT) to a free address and port, or stop what holds it`);
+      throw new DrouterError(
+        'DROUTER_ERR_SIP_BIND',
+        `cannot listen for SIP on ${address}:${port} (${plain.join('+')}): ${listenFailureReason(error)}; set sip.address and sip.port (DROUTER_SIP__ADDRESS, DROUTER_SIP__PORT) to a free address and port, or stop what holds it`,
+      );
     }
     // Whatever a message does to the code below, it must not take the process down.
     const onMessage = (received: Received, remote: Remote) => {
@@ -119,9 +123,32 @@ export class NativeEngine implements SipEngine {
       }
     };
     const { steering, tcp: limits, tcpObserver: observer } = this.options;
-    const udp = transports.includes('udp') ? new UdpTransport({ address, port }, onMessage, steering, this.options.onError, (source) => screen.admitsSource(source)) : undefined;
-    const tcp = transports.includes('tcp') ? new TcpTransport({ local: { address, port }, limits, onMessage, steering, observer, onFlowClosed: (remote) => this.flowClosed('tcp', remote) }) : undefined;
-    const { reloadCertificates, ...ownPort } = await openOwnPortTransports({ address, transports, tls: this.options.tls, websocket: this.options.websocket, limits, observer, onMessage, onFlowClosed: this.flowClosed, workers: steering !== undefined });
+    const udp = transports.includes('udp')
+      ? new UdpTransport({ address, port }, onMessage, steering, this.options.onError, (source) =>
+          screen.admitsSource(source),
+        )
+      : undefined;
+    const tcp = transports.includes('tcp')
+      ? new TcpTransport({
+          local: { address, port },
+          limits,
+          onMessage,
+          steering,
+          observer,
+          onFlowClosed: (remote) => this.flowClosed('tcp', remote),
+        })
+      : undefined;
+    const { reloadCertificates, ...ownPort } = await openOwnPortTransports({
+      address,
+      transports,
+      tls: this.options.tls,
+      websocket: this.options.websocket,
+      limits,
+      observer,
+      onMessage,
+      onFlowClosed: this.flowClosed,
+      workers: steering !== undefined,
+    });
     this.reloadTls = reloadCertificates;
     steering?.attach({
       receive: (text, transport, source) => (transport === 'udp' ? udp : tcp)?.deliver(text, source),
@@ -166,7 +193,13 @@ export class NativeEngine implements SipEngine {
     this.transport = undefined;
   }
 
-  private receive(message: Message, raw: ReceivedText, remote: Remote, onRequest: RequestHandler, screen: RequestScreen): void {
+  private receive(
+    message: Message,
+    raw: ReceivedText,
+    remote: Remote,
+    onRequest: RequestHandler,
+    screen: RequestScreen,
+  ): void {
     const transactions = this.transactions;
     const transport = this.transport;
     if (!transactions || !transport) return;
@@ -203,7 +236,11 @@ export class NativeEngine implements SipEngine {
     if (!screen.admitsSource(remote.address)) return false;
     const userAgent = message.headers['user-agent'];
     const source: Endpoint = { address: remote.address, port: remote.port, transport: transportOf(remote.protocol) };
-    return screen.admits({ method: message.method ?? '', source, userAgent: typeof userAgent === 'string' ? userAgent : undefined });
+    return screen.admits({
+      method: message.method ?? '',
+      source,
+      userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+    });
   }
 
   /** RFC 3261 §16.10: 200 to the CANCEL, then the pending attempt is cancelled; 481 when nothing matches. */
@@ -236,8 +273,20 @@ export class NativeEngine implements SipEngine {
     const flow = routes.length === 0 ? this.options.dialogFlow?.(ack, lastOfOurs) : undefined;
     const next = flow ?? parseHop(routes[0] ? routeUri(routes[0]) : (message.uri ?? ''));
     if (!next) return;
-    const via = { version: '2.0', protocol: next.transport.toUpperCase(), host: this.local.address, port: localPort(this.local, next.transport), params: { branch: newBranch(this.branchPrefix) } };
-    const text = forwardedText(raw, message, { uri: message.uri ?? '', via, maxForwards: forwardedMaxForwards(message.headers['max-forwards']), dropProxyAuthorization: false, routes });
+    const via = {
+      version: '2.0',
+      protocol: next.transport.toUpperCase(),
+      host: this.local.address,
+      port: localPort(this.local, next.transport),
+      params: { branch: newBranch(this.branchPrefix) },
+    };
+    const text = forwardedText(raw, message, {
+      uri: message.uri ?? '',
+      via,
+      maxForwards: forwardedMaxForwards(message.headers['max-forwards']),
+      dropProxyAuthorization: false,
+      routes,
+    });
     this.sendText(text, next);
   }
 

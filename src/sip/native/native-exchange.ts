@@ -12,7 +12,10 @@ import type { InboundResponse } from './inbound-response.js';
 import type { ReceivedText } from './forward-request.js';
 
 /** What an exchange asks of the engine: its address, branch prefix, attempt hooks and CANCEL watch. */
-type ExchangeEngine = Pick<NativeEngine, 'local' | 'branchPrefix' | 'attemptHooks' | 'watchCancel' | 'retryAfterSeconds'>;
+type ExchangeEngine = Pick<
+  NativeEngine,
+  'local' | 'branchPrefix' | 'attemptHooks' | 'watchCancel' | 'retryAfterSeconds'
+>;
 
 /** A request and its server transaction. */
 export class NativeExchange implements ServerExchange {
@@ -34,7 +37,8 @@ export class NativeExchange implements ServerExchange {
   async proxy(targets: readonly ProxyTarget[], options: ProxyOptions): Promise<ProxyResult> {
     let onCancel: () => void = () => undefined;
     const cancelled = new Promise<void>((resolve) => (onCancel = resolve));
-    const unwatch = this.message.method === 'INVITE' ? this.engine.watchCancel(this.message, onCancel) : () => undefined;
+    const unwatch =
+      this.message.method === 'INVITE' ? this.engine.watchCancel(this.message, onCancel) : () => undefined;
     try {
       return await proxySequentially(
         {
@@ -74,7 +78,8 @@ export class NativeExchange implements ServerExchange {
 
   reply(status: number, options: ReplyOptions = {}): void {
     if (this.upstream.final && status < 200) return;
-    if (this.upstream.final) throw new Error(`${this.message.method} ${this.message.headers['call-id']}: a final response was already sent`);
+    if (this.upstream.final)
+      throw new Error(`${this.message.method} ${this.message.headers['call-id']}: a final response was already sent`);
     const response = sip.makeResponse(this.message, status, options.reason ?? reasonPhrase(status), {
       headers: headerLines(withRetryAfter(status, options.headers, this.engine.retryAfterSeconds) ?? {}),
       content: options.body ?? '',
@@ -105,5 +110,10 @@ function relayUpstream(transaction: ServerTransaction, upstream: { final: boolea
  * into its value as further lines (`WWW-Authenticate: a\r\nWWW-Authenticate: b`).
  */
 function headerLines(headers: Readonly<Record<string, string | readonly string[]>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, typeof value === 'string' ? value : value.join(`\r\n${name}: `)]));
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? value : value.join(`\r\n${name}: `),
+    ]),
+  );
 }

@@ -1,6 +1,14 @@
 import sip, { type Message, type NameAddr, type RouteEntry, type Via } from 'sip';
 import { detached } from '../../detached-string.js';
-import type { AttemptReport, Endpoint, LocalAddress, ProxyOptions, ProxyResult, ProxyTarget, Transport } from '../engine.js';
+import type {
+  AttemptReport,
+  Endpoint,
+  LocalAddress,
+  ProxyOptions,
+  ProxyResult,
+  ProxyTarget,
+  Transport,
+} from '../engine.js';
 import { hostText, localPort } from '../endpoint.js';
 import { type AttemptHooks, type AttemptRequest, ClientAttempt, type HopBase } from './client-attempt.js';
 import { forwardedText, type ReceivedText } from './forward-request.js';
@@ -32,12 +40,20 @@ function flowSide(side: Endpoint): boolean {
   return side.transport === 'ws' || side.transport === 'wss';
 }
 
-function recordRoutes(local: LocalAddress, inbound: Endpoint, outbound: Endpoint, options: Pick<ProxyOptions, 'recordRouteParam' | 'recordRouteFlow'>): NameAddr[] {
+function recordRoutes(
+  local: LocalAddress,
+  inbound: Endpoint,
+  outbound: Endpoint,
+  options: Pick<ProxyOptions, 'recordRouteParam' | 'recordRouteFlow'>,
+): NameAddr[] {
   const param = options.recordRouteParam;
   const extra = param ? `;${param.name}=${param.value}` : '';
   const entry = (side: Endpoint): NameAddr => {
     const flow = flowSide(side) && options.recordRouteFlow ? options.recordRouteFlow(side) : '';
-    return { uri: `sip:${hostText(local.address)}:${localPort(local, side.transport)};transport=${side.transport}${extra}${flow};lr`, params: {} };
+    return {
+      uri: `sip:${hostText(local.address)}:${localPort(local, side.transport)};transport=${side.transport}${extra}${flow};lr`,
+      params: {},
+    };
   };
   // RFC 5658: one entry per side when the two sides use different transports; and when a side is a flow, each entry names its own side's.
   if (inbound.transport === outbound.transport && !flowSide(inbound)) return [entry(outbound)];
@@ -45,11 +61,25 @@ function recordRoutes(local: LocalAddress, inbound: Endpoint, outbound: Endpoint
 }
 
 /** The request as it goes to one target (RFC 3261 §16.6), spliced from the received text. */
-function outgoingRequest(context: ProxyContext, target: ProxyTarget, options: ProxyOptions, branch: string): AttemptRequest {
+function outgoingRequest(
+  context: ProxyContext,
+  target: ProxyTarget,
+  options: ProxyOptions,
+  branch: string,
+): AttemptRequest {
   const { request, local } = context;
-  const via: Via = { version: '2.0', protocol: target.destination.transport.toUpperCase(), host: local.address, port: localPort(local, target.destination.transport), params: { branch } };
+  const via: Via = {
+    version: '2.0',
+    protocol: target.destination.transport.toUpperCase(),
+    host: local.address,
+    port: localPort(local, target.destination.transport),
+    params: { branch },
+  };
   const routes = target.routes?.map((uri) => ({ uri, params: {} }));
-  const ours = options.recordRoute && request.method === 'INVITE' ? recordRoutes(local, context.inbound, target.destination, options) : undefined;
+  const ours =
+    options.recordRoute && request.method === 'INVITE'
+      ? recordRoutes(local, context.inbound, target.destination, options)
+      : undefined;
   const text = forwardedText(context.raw, request, {
     uri: target.uri,
     via,
@@ -63,7 +93,14 @@ function outgoingRequest(context: ProxyContext, target: ProxyTarget, options: Pr
   const route = kept && kept.length > 0 ? kept : undefined;
   const hop: HopBase = {
     uri: detached(target.uri),
-    headers: { via: [via], from: keptEntry(headers.from), to: keptEntry(headers.to), 'call-id': detached(headers['call-id'] ?? ''), cseq: headers.cseq && { seq: headers.cseq.seq, method: request.method ?? '' }, route },
+    headers: {
+      via: [via],
+      from: keptEntry(headers.from),
+      to: keptEntry(headers.to),
+      'call-id': detached(headers['call-id'] ?? ''),
+      cseq: headers.cseq && { seq: headers.cseq.seq, method: request.method ?? '' },
+      route,
+    },
   };
   return { method: request.method ?? '', text, hop };
 }
@@ -76,8 +113,13 @@ function outgoingRequest(context: ProxyContext, target: ProxyTarget, options: Pr
 function keptEntry<Entry extends NameAddr | RouteEntry | undefined>(entry: Entry): Entry {
   if (!entry) return entry;
   const params: Record<string, string | null | undefined> = {};
-  for (const [name, value] of Object.entries(entry.params)) params[detached(name)] = typeof value === 'string' ? detached(value) : value;
-  return { name: entry.name === undefined ? undefined : detached(entry.name), uri: detached(sip.stringifyUri(entry.uri)), params } as Entry;
+  for (const [name, value] of Object.entries(entry.params))
+    params[detached(name)] = typeof value === 'string' ? detached(value) : value;
+  return {
+    name: entry.name === undefined ? undefined : detached(entry.name),
+    uri: detached(sip.stringifyUri(entry.uri)),
+    params,
+  } as Entry;
 }
 
 /**
@@ -86,7 +128,11 @@ function keptEntry<Entry extends NameAddr | RouteEntry | undefined>(entry: Entry
  * `tryNext`, which either moves on or sends that response upstream. A
  * CANCEL from the caller stops the pending attempt and answers 487.
  */
-export async function proxySequentially(context: ProxyContext, targets: readonly ProxyTarget[], options: ProxyOptions): Promise<ProxyResult> {
+export async function proxySequentially(
+  context: ProxyContext,
+  targets: readonly ProxyTarget[],
+  options: ProxyOptions,
+): Promise<ProxyResult> {
   const attempts: AttemptReport[] = [];
   let cancelled = false;
   let current: ClientAttempt | undefined;
@@ -99,7 +145,13 @@ export async function proxySequentially(context: ProxyContext, targets: readonly
   for (const target of targets) {
     if (cancelled) break;
     const branch = newBranch(context.branchPrefix);
-    const attempt = new ClientAttempt(outgoingRequest(context, target, options, branch), branch, target, context.hooks, options);
+    const attempt = new ClientAttempt(
+      outgoingRequest(context, target, options, branch),
+      branch,
+      target,
+      context.hooks,
+      options,
+    );
     current = attempt;
     attempt.start();
     const ended = await Promise.race([attempt.finished, context.cancelled.then(() => undefined)]);

@@ -59,7 +59,9 @@ export class NativeRequest implements SipRequest {
     if (contact === '*') return '*';
     return contact.map((entry) => ({
       uri: entry.uri,
-      params: Object.fromEntries(Object.entries(entry.params).map(([name, value]) => [name.toLowerCase(), value === null ? undefined : value])),
+      params: Object.fromEntries(
+        Object.entries(entry.params).map(([name, value]) => [name.toLowerCase(), value === null ? undefined : value]),
+      ),
     }));
   }
 

@@ -23,7 +23,11 @@ export interface OriginateDeps {
  * a transport that is not running); otherwise its final response, or a
  * timeout after `timeoutMs` with UDP retransmissions meanwhile.
  */
-export async function originate(request: OutgoingRequest, options: { timeoutMs: number }, deps: OriginateDeps): Promise<RequestOutcome> {
+export async function originate(
+  request: OutgoingRequest,
+  options: { timeoutMs: number },
+  deps: OriginateDeps,
+): Promise<RequestOutcome> {
   let destination = request.destination;
   if (isIP(destination.address) === 0) {
     try {
@@ -38,7 +42,15 @@ export async function originate(request: OutgoingRequest, options: { timeoutMs: 
     uri: request.uri,
     version: '2.0',
     headers: {
-      via: [{ version: '2.0', protocol: destination.transport.toUpperCase(), host: deps.local.address, port: localPort(deps.local, destination.transport), params: { branch } }],
+      via: [
+        {
+          version: '2.0',
+          protocol: destination.transport.toUpperCase(),
+          host: deps.local.address,
+          port: localPort(deps.local, destination.transport),
+          params: { branch },
+        },
+      ],
       'max-forwards': '70',
       from: { uri: request.from, params: { tag: randomHex(6) } },
       to: { uri: request.uri, params: {} },
@@ -51,11 +63,30 @@ export async function originate(request: OutgoingRequest, options: { timeoutMs: 
   let sendError: unknown;
   const hooks = deps.hooks((error) => (sendError ??= error));
   const { headers } = message;
-  const attemptRequest = { method: request.method, text: writeMessage(message), hop: { uri: request.uri, headers: { via: headers.via, from: headers.from, to: headers.to, 'call-id': headers['call-id'], cseq: headers.cseq } } };
-  const attempt = new ClientAttempt(attemptRequest, branch, { uri: request.uri, destination, label: request.uri }, hooks, {
-    noResponseTimeoutMs: options.timeoutMs,
-    inviteTimeoutMs: options.timeoutMs,
-  });
+  const attemptRequest = {
+    method: request.method,
+    text: writeMessage(message),
+    hop: {
+      uri: request.uri,
+      headers: {
+        via: headers.via,
+        from: headers.from,
+        to: headers.to,
+        'call-id': headers['call-id'],
+        cseq: headers.cseq,
+      },
+    },
+  };
+  const attempt = new ClientAttempt(
+    attemptRequest,
+    branch,
+    { uri: request.uri, destination, label: request.uri },
+    hooks,
+    {
+      noResponseTimeoutMs: options.timeoutMs,
+      inviteTimeoutMs: options.timeoutMs,
+    },
+  );
   attempt.start();
   if (sendError !== undefined) {
     attempt.abandon();

@@ -30,10 +30,16 @@ export interface OwnPortOptions {
 }
 
 /** The transports beyond UDP and TCP, and how to read their certificate again. */
-export type OwnPortTransports = Pick<Transports, 'TLS' | 'WS' | 'WSS'> & { reloadCertificates: (() => Promise<void>) | undefined };
+export type OwnPortTransports = Pick<Transports, 'TLS' | 'WS' | 'WSS'> & {
+  reloadCertificates: (() => Promise<void>) | undefined;
+};
 
 /** Which setting names each transport's port, for the error that says it is taken. */
-const PORT_KEYS = { tls: 'sip.tls.port (DROUTER_SIP__TLS__PORT)', ws: 'sip.websocket.port (DROUTER_SIP__WEBSOCKET__PORT)', wss: 'sip.websocket.securePort (DROUTER_SIP__WEBSOCKET__SECURE_PORT)' } as const;
+const PORT_KEYS = {
+  tls: 'sip.tls.port (DROUTER_SIP__TLS__PORT)',
+  ws: 'sip.websocket.port (DROUTER_SIP__WEBSOCKET__PORT)',
+  wss: 'sip.websocket.securePort (DROUTER_SIP__WEBSOCKET__SECURE_PORT)',
+} as const;
 
 /**
  * TLS, WebSocket and secure WebSocket, each on a port of its own (UDP and
@@ -43,25 +49,71 @@ const PORT_KEYS = { tls: 'sip.tls.port (DROUTER_SIP__TLS__PORT)', ws: 'sip.webso
 export async function openOwnPortTransports(options: OwnPortOptions): Promise<OwnPortTransports> {
   const wanted = (['tls', 'ws', 'wss'] as const).filter((transport) => options.transports.includes(transport));
   if (wanted.length === 0) return { reloadCertificates: undefined };
-  if (options.workers) throw new DrouterError('DROUTER_ERR_TLS', `SIP over ${wanted.join(', ')} is not available with --workers N yet: run one process per node for them (docs/engines.md "TLS")`);
+  if (options.workers)
+    throw new DrouterError(
+      'DROUTER_ERR_TLS',
+      `SIP over ${wanted.join(', ')} is not available with --workers N yet: run one process per node for them (docs/engines.md "TLS")`,
+    );
   const { tls, websocket } = options;
   const credentials = tls?.credentials;
-  if ((wanted.includes('tls') || wanted.includes('wss')) && !credentials) throw new DrouterError('DROUTER_ERR_TLS', `sip.transports has ${wanted.join(', ')} but no TLS credentials were given to the engine`);
-  if ((wanted.includes('ws') || wanted.includes('wss')) && !websocket) throw new DrouterError('DROUTER_ERR_TLS', 'sip.transports has ws or wss but no sip.websocket settings were given to the engine');
+  if ((wanted.includes('tls') || wanted.includes('wss')) && !credentials)
+    throw new DrouterError(
+      'DROUTER_ERR_TLS',
+      `sip.transports has ${wanted.join(', ')} but no TLS credentials were given to the engine`,
+    );
+  if ((wanted.includes('ws') || wanted.includes('wss')) && !websocket)
+    throw new DrouterError(
+      'DROUTER_ERR_TLS',
+      'sip.transports has ws or wss but no sip.websocket settings were given to the engine',
+    );
   const ports = { tls: tls?.port ?? 0, ws: websocket?.port ?? 0, wss: websocket?.securePort ?? 0 };
   for (const transport of wanted) {
     try {
       await checkCanBind(options.address, ports[transport], ['tcp']);
     } catch (error) {
-      throw new DrouterError('DROUTER_ERR_SIP_BIND', `cannot listen for SIP over ${transport.toUpperCase()} on ${options.address}:${ports[transport]}: ${listenFailureReason(error)}; set ${PORT_KEYS[transport]} to a free port, or stop what holds it`);
+      throw new DrouterError(
+        'DROUTER_ERR_SIP_BIND',
+        `cannot listen for SIP over ${transport.toUpperCase()} on ${options.address}:${ports[transport]}: ${listenFailureReason(error)}; set ${PORT_KEYS[transport]} to a free port, or stop what holds it`,
+      );
     }
   }
   const { address, limits, observer, onMessage } = options;
-  const closed = (transport: Transport) => (remote: { address: string; port: number }) => options.onFlowClosed(transport, remote);
-  const TLS = credentials && wanted.includes('tls') ? new TcpTransport({ local: { address, port: ports.tls }, stream: tlsStream(credentials), limits, onMessage, observer, onFlowClosed: closed('tls') }) : undefined;
+  const closed = (transport: Transport) => (remote: { address: string; port: number }) =>
+    options.onFlowClosed(transport, remote);
+  const TLS =
+    credentials && wanted.includes('tls')
+      ? new TcpTransport({
+          local: { address, port: ports.tls },
+          stream: tlsStream(credentials),
+          limits,
+          onMessage,
+          observer,
+          onFlowClosed: closed('tls'),
+        })
+      : undefined;
   const allowedOrigins = websocket?.allowedOrigins ?? [];
-  const WS = wanted.includes('ws') ? new WsTransport({ local: { address, port: ports.ws }, limits, allowedOrigins, onMessage, observer, onFlowClosed: closed('ws') }) : undefined;
-  const WSS = credentials && wanted.includes('wss') ? new WsTransport({ local: { address, port: ports.wss }, secure: credentials, limits, allowedOrigins, onMessage, observer, onFlowClosed: closed('wss') }) : undefined;
+  const WS = wanted.includes('ws')
+    ? new WsTransport({
+        local: { address, port: ports.ws },
+        limits,
+        allowedOrigins,
+        onMessage,
+        observer,
+        onFlowClosed: closed('ws'),
+      })
+    : undefined;
+  const WSS =
+    credentials && wanted.includes('wss')
+      ? new WsTransport({
+          local: { address, port: ports.wss },
+          secure: credentials,
+          limits,
+          allowedOrigins,
+          onMessage,
+          observer,
+          onFlowClosed: closed('wss'),
+        })
+      : undefined;
   const reloadCertificates = credentials
     ? async () => {
         await credentials.reload();

@@ -24,7 +24,7 @@ const REQUEST_LINE = /^([\w\-.!%*_+`'~]+)\s([^\s]+)\sSIP\s*\/\s*(\d+\.\d+)/;
 
 /** `SIP/2.0/UDP host[:port];params`, one or more per header. */
 export function readVias(s: string, into: Via[]): Via[] | undefined {
-  for (let i = 0; i >= 0; ) {
+  for (let i = 0; i >= 0;) {
     VIA_START.lastIndex = i;
     const head = VIA_START.exec(s);
     if (!head) return into.length > 0 ? into : undefined;
@@ -36,7 +36,13 @@ export function readVias(s: string, into: Via[]): Via[] | undefined {
       hostEnd++;
     }
     if (hostEnd <= VIA_START.lastIndex) return into.length > 0 ? into : undefined;
-    const via: Via = { version: head[1] ?? '2.0', protocol: head[2] ?? '', host: s.slice(VIA_START.lastIndex, hostEnd), port: undefined, params: {} };
+    const via: Via = {
+      version: head[1] ?? '2.0',
+      protocol: head[2] ?? '',
+      host: s.slice(VIA_START.lastIndex, hostEnd),
+      port: undefined,
+      params: {},
+    };
     i = hostEnd;
     const colon = skipSpaces(s, i);
     if (s.charCodeAt(colon) === 0x3a) {
@@ -95,7 +101,7 @@ function readNameAddr(s: string, i: number): { entry: NameAddr; end: number } | 
 }
 
 function readNameAddrs(s: string, into: NameAddr[]): NameAddr[] | undefined {
-  for (let i = skipSpaces(s, 0); i >= 0; ) {
+  for (let i = skipSpaces(s, 0); i >= 0;) {
     const read = readNameAddr(s, i);
     if (!read) return into.length > 0 ? into : undefined;
     into.push(read.entry);
@@ -108,7 +114,8 @@ function readRoutes(s: string, into: RouteEntry[]): RouteEntry[] | undefined {
   const entries = readNameAddrs(s, []);
   if (!entries) return into.length > 0 ? into : undefined;
   // A URI that is not sip: stays text (`sip.parse` left it undefined, which its serializer then failed on).
-  for (const entry of entries) into.push({ name: entry.name, uri: sip.parseUri(entry.uri) ?? entry.uri, params: entry.params });
+  for (const entry of entries)
+    into.push({ name: entry.name, uri: sip.parseUri(entry.uri) ?? entry.uri, params: entry.params });
   return into;
 }
 
@@ -151,7 +158,7 @@ function readAuthParams(s: string, i: number, into: Record<string, string>): num
 }
 
 function readAuthHeaders(s: string, into: Record<string, string>[]): Record<string, string>[] | undefined {
-  for (let i = 0; i >= 0; ) {
+  for (let i = 0; i >= 0;) {
     let schemeEnd = i;
     while (schemeEnd < s.length && !isSpace(s.charCodeAt(schemeEnd))) schemeEnd++;
     if (schemeEnd === i || schemeEnd >= s.length) return into.length > 0 ? into : undefined;

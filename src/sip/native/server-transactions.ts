@@ -84,7 +84,13 @@ export class ServerTransactions {
   create(request: Message, link: ResponseLink): ServerTransaction {
     // Kept 32 s: a copy, not a view of the datagram it was read from.
     const key = detached(keyOf(request));
-    const entry: Entry = { invite: request.method === 'INVITE', link, state: 'proceeding', lastText: undefined, retransmit: undefined };
+    const entry: Entry = {
+      invite: request.method === 'INVITE',
+      link,
+      state: 'proceeding',
+      lastText: undefined,
+      retransmit: undefined,
+    };
     this.entries.set(key, entry);
     return {
       send: (response) => this.respond(key, entry, response.status ?? 0, writeMessage(response)),
@@ -101,7 +107,8 @@ export class ServerTransactions {
 
   private respond(key: string, entry: Entry, status: number, text: string): void {
     entry.link.sendText(text);
-    if (entry.state === 'accepted' || entry.state === 'confirmed' || (entry.state === 'completed' && !entry.invite)) return;
+    if (entry.state === 'accepted' || entry.state === 'confirmed' || (entry.state === 'completed' && !entry.invite))
+      return;
     entry.lastText = text;
     if (status < 200) return;
     if (entry.invite && status < 300) {

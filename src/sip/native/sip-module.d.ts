@@ -78,7 +78,12 @@ declare module 'sip' {
     protocol: string;
   }
 
-  export function makeResponse(request: Message, status: number, reason?: string, extension?: { headers?: Record<string, unknown>; content?: string }): Message;
+  export function makeResponse(
+    request: Message,
+    status: number,
+    reason?: string,
+    extension?: { headers?: Record<string, unknown>; content?: string },
+  ): Message;
   /** The package's own serializer and parser: not used by the engine (write-message.ts, parse-message.ts), but the tests and the messages benchmark compare ours with them. */
   export function stringify(message: Message): string;
   export function parse(data: string | Buffer): Message | undefined;

@@ -13,14 +13,21 @@ import { isOwnHop, transportOf } from '../endpoint.js';
  * Only a response whose top Via is ours (our address and port) is ours to
  * forward.
  */
-export function strayResponseHop(response: Message, local: LocalAddress): { message: Message; to: Endpoint } | undefined {
+export function strayResponseHop(
+  response: Message,
+  local: LocalAddress,
+): { message: Message; to: Endpoint } | undefined {
   const [top, next, ...rest] = response.headers.via ?? [];
-  if (!top || !next || !isOwnHop(local, { address: top.host, port: top.port, transport: top.protocol })) return undefined;
+  if (!top || !next || !isOwnHop(local, { address: top.host, port: top.port, transport: top.protocol }))
+    return undefined;
   const transport = transportOf(next.protocol);
   // A transport we do not carry (SCTP …) is read as UDP by transportOf: not ours to send on.
   if (transport === 'udp' && next.protocol.toUpperCase() !== 'UDP') return undefined;
   const address = next.params.received ?? next.host;
   const port = next.params.rport ? Number(next.params.rport) : (next.port ?? 5060);
   if (isIP(address) === 0 || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-  return { message: { ...response, headers: { ...response.headers, via: [next, ...rest] } }, to: { transport, address, port } };
+  return {
+    message: { ...response, headers: { ...response.headers, via: [next, ...rest] } },
+    to: { transport, address, port },
+  };
 }

@@ -18,9 +18,7 @@ export interface FramingLimits {
  * is one).
  */
 export type FramingFault =
-  | { kind: 'head-too-large' }
-  | { kind: 'body-too-large'; head: string }
-  | { kind: 'bad-length'; head: string };
+  { kind: 'head-too-large' } | { kind: 'body-too-large'; head: string } | { kind: 'bad-length'; head: string };
 
 export interface Framed {
   /** The whole messages, in order. */

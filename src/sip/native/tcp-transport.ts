@@ -52,7 +52,11 @@ export interface StreamKind {
  * a cap, else counted until it closes (the caps count per process: per
  * worker with --workers N).
  */
-export function admitConnection(counts: ConnectionCounts, observer: TcpObserver | undefined, socket: Duplex & { remoteAddress?: string | undefined }): boolean {
+export function admitConnection(
+  counts: ConnectionCounts,
+  observer: TcpObserver | undefined,
+  socket: Duplex & { remoteAddress?: string | undefined },
+): boolean {
   const source = socket.remoteAddress ?? '';
   const cap = counts.admit(source);
   if (cap) {
@@ -85,7 +89,12 @@ export function tlsStream(credentials: TlsCredentials): StreamKind {
       return server;
     },
     // The TCP connection from our own address first; the certificate is checked against the target's address or name.
-    connect: (target, localAddress) => connectTls({ socket: PLAIN_TCP.connect(target, localAddress), host: target.address, ...credentials.clientOptions(target.address) }),
+    connect: (target, localAddress) =>
+      connectTls({
+        socket: PLAIN_TCP.connect(target, localAddress),
+        host: target.address,
+        ...credentials.clientOptions(target.address),
+      }),
     reloaded: (server) => (server as TlsServer).setSecureContext(credentials.serverOptions()),
   };
 }
@@ -147,7 +156,8 @@ export class TcpTransport {
     if (!socket || socket.destroyed) {
       // A phone's connection, accepted by another worker: its port takes no new connection, so the holder sends.
       const steering = this.options.steering;
-      if (steering?.flowElsewhere(target)) return textConnection(this.stream.protocol, (text) => steering.sendOverFlow(target, text));
+      if (steering?.flowElsewhere(target))
+        return textConnection(this.stream.protocol, (text) => steering.sendOverFlow(target, text));
       socket = this.stream.connect(target, this.options.local.address);
       if (onError) socket.once('error', onError);
       this.adopt(socket, key);
@@ -172,7 +182,13 @@ export class TcpTransport {
   deliver(text: string, source: Remote, connection?: Socket): void {
     const result = inbound(text, 'tcp', source);
     if (result.kind === 'reply') connection?.write(Buffer.from(result.text, 'binary'));
-    else if (result.kind !== 'drop') this.options.onMessage(result, { protocol: this.stream.protocol, address: source.address, port: source.port, local: this.options.local });
+    else if (result.kind !== 'drop')
+      this.options.onMessage(result, {
+        protocol: this.stream.protocol,
+        address: source.address,
+        port: source.port,
+        local: this.options.local,
+      });
   }
 
   close(): void {
@@ -180,7 +196,6 @@ export class TcpTransport {
     for (const socket of this.connections.values()) socket.destroy();
     this.connections.clear();
   }
-
 
   private adopt(socket: Socket, knownKey?: string, accepted = false): void {
     const remote = remoteOf(socket);
@@ -269,5 +284,11 @@ function remoteOf(socket: Socket): Remote {
 
 /** A TCP or TLS connection as the engine uses it, over a way to write text. */
 function textConnection(protocol: StreamKind['protocol'], sendText: (text: string) => void): TextConnection {
-  return { protocol, reliable: true, send: (message) => sendText(writeMessage(message)), sendText, release: () => undefined };
+  return {
+    protocol,
+    reliable: true,
+    send: (message) => sendText(writeMessage(message)),
+    sendText,
+    release: () => undefined,
+  };
 }

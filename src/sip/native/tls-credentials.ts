@@ -40,13 +40,21 @@ export class TlsCredentials {
   /** For the listener: our certificate, and whether a client must show one of its own. */
   serverOptions(): TlsOptions {
     const { clientCertificates } = this.settings;
-    return { ...this.files, requestCert: clientCertificates !== 'none', rejectUnauthorized: clientCertificates === 'require' };
+    return {
+      ...this.files,
+      requestCert: clientCertificates !== 'none',
+      rejectUnauthorized: clientCertificates === 'require',
+    };
   }
 
   /** For a connection out to `host`: our certificate as a client's, the CA its certificate must chain to, and its name to check. */
   clientOptions(host: string): ConnectionOptions {
     // SNI takes names only (RFC 6066 §3); an address is checked against the certificate's IP entries.
-    return { ...this.files, rejectUnauthorized: this.settings.verifyServers, ...(isIP(host) === 0 ? { servername: host } : {}) };
+    return {
+      ...this.files,
+      rejectUnauthorized: this.settings.verifyServers,
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+    };
   }
 }
 
@@ -61,7 +69,11 @@ async function readFiles(settings: TlsSettings): Promise<Files> {
     // Parses all three and checks that the key is the certificate's.
     createSecureContext(files);
   } catch (error) {
-    throw new DrouterError('DROUTER_ERR_TLS', `the TLS certificate ${settings.certificateFile}, key ${settings.keyFile}${settings.caFile ? ` and CA ${settings.caFile}` : ''} do not make a usable TLS context: ${error instanceof Error ? error.message : String(error)} (check that they are PEM and that the key is the certificate's)`, { cause: error });
+    throw new DrouterError(
+      'DROUTER_ERR_TLS',
+      `the TLS certificate ${settings.certificateFile}, key ${settings.keyFile}${settings.caFile ? ` and CA ${settings.caFile}` : ''} do not make a usable TLS context: ${error instanceof Error ? error.message : String(error)} (check that they are PEM and that the key is the certificate's)`,
+      { cause: error },
+    );
   }
   return files;
 }
@@ -70,6 +82,10 @@ async function readPem(key: string, file: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (error) {
-    throw new DrouterError('DROUTER_ERR_TLS', `${key} ${file} cannot be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new DrouterError(
+      'DROUTER_ERR_TLS',
+      `${key} ${file} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }

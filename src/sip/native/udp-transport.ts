@@ -17,7 +17,11 @@ const SEND_ERROR_REPORT_MS = 5000;
  * on the next tick): an address, which every send but a gateway named by
  * its host is, is answered at once; a name still goes to dns.lookup.
  */
-function addressLookup(host: string, family: LookupOneOptions | number | undefined, callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+function addressLookup(
+  host: string,
+  family: LookupOneOptions | number | undefined,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
   const version = isIP(host);
   if (version !== 0) callback(null, host, version);
   else dnsLookup(host, typeof family === 'number' ? { family } : (family ?? {}), callback);
@@ -41,7 +45,12 @@ export class UdpTransport {
     // A GC pause at a few hundred calls/s outlasts the default ~200 kB socket
     // buffer: ask for 8 MB (the kernel caps it at net.core.rmem_max).
     this.socket = createSocket(
-      { type: isIPv6(local.address) ? 'udp6' : 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: addressLookup },
+      {
+        type: isIPv6(local.address) ? 'udp6' : 'udp4',
+        recvBufferSize: SOCKET_BUFFER_BYTES,
+        sendBufferSize: SOCKET_BUFFER_BYTES,
+        lookup: addressLookup,
+      },
       (data, rinfo) => this.receive(data, rinfo),
     );
     this.socket.on('error', () => undefined);
@@ -73,7 +82,11 @@ export class UdpTransport {
     const heldBack = this.sendErrors.admit(Date.now());
     if (heldBack === undefined) return;
     const since = heldBack > 0 ? ` (and ${heldBack} more failed sends since the last report)` : '';
-    this.onSendError(new Error(`SIP over UDP from ${this.local.address}:${this.local.port} not sent: ${error.message}${since}`, { cause: error }));
+    this.onSendError(
+      new Error(`SIP over UDP from ${this.local.address}:${this.local.port} not sent: ${error.message}${since}`, {
+        cause: error,
+      }),
+    );
   }
 
   private receive(data: Buffer, rinfo: Remote): void {
@@ -87,7 +100,8 @@ export class UdpTransport {
   deliver(text: string, source: Remote): void {
     const result = inbound(text, 'udp', source);
     if (result.kind === 'reply') this.sendTo(result.text, source);
-    else if (result.kind !== 'drop') this.onMessage(result, { protocol: 'UDP', address: source.address, port: source.port, local: this.local });
+    else if (result.kind !== 'drop')
+      this.onMessage(result, { protocol: 'UDP', address: source.address, port: source.port, local: this.local });
   }
 }
 

@@ -13,7 +13,9 @@ import { hostText } from '../endpoint.js';
 type Params = Readonly<Record<string, string | null | undefined>>;
 
 /** `record-route` as `Record-Route`: each word's first letter upper case (`Call-ID` as the package writes it). */
-const headerName = boundedMemo((name) => name.replace(/\b([a-z])/g, (letter) => letter.toUpperCase()), 512, [['call-id', 'Call-ID']]);
+const headerName = boundedMemo((name) => name.replace(/\b([a-z])/g, (letter) => letter.toUpperCase()), 512, [
+  ['call-id', 'Call-ID'],
+]);
 
 function params(values: Params | undefined): string {
   let text = '';
@@ -37,7 +39,8 @@ export function nameAddrs(entries: readonly (NameAddr | RouteEntry)[]): string {
 export function vias(entries: readonly Via[]): string {
   let text = '';
   for (const via of entries) {
-    if (via.host) text += `Via: SIP/${via.version || '2.0'}/${via.protocol.toUpperCase()} ${hostText(via.host)}${via.port ? `:${via.port}` : ''}${params(via.params)}\r\n`;
+    if (via.host)
+      text += `Via: SIP/${via.version || '2.0'}/${via.protocol.toUpperCase()} ${hostText(via.host)}${via.port ? `:${via.port}` : ''}${params(via.params)}\r\n`;
   }
   return text;
 }

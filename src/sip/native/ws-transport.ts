@@ -53,16 +53,33 @@ export class WsTransport {
     this.protocol = options.secure ? 'WSS' : 'WS';
     // A frame larger than a message may be is refused by ws itself (close 1009) before it is buffered whole.
     const maxPayload = options.limits.maxHeadBytes + options.limits.maxBodyBytes;
-    this.sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload, handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false) });
+    this.sockets = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload,
+      handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
     const answerPlainHttp = (_request: IncomingMessage, response: import('node:http').ServerResponse) => {
-      response.writeHead(426, { Upgrade: 'websocket', 'Content-Type': 'text/plain' }).end('SIP over WebSocket only (RFC 7118): ask for the sip subprotocol\n');
+      response
+        .writeHead(426, { Upgrade: 'websocket', 'Content-Type': 'text/plain' })
+        .end('SIP over WebSocket only (RFC 7118): ask for the sip subprotocol\n');
     };
-    this.server = options.secure ? createHttpsServer({ ...options.secure.serverOptions(), handshakeTimeout: options.limits.messageTimeoutMs }, answerPlainHttp) : createHttpServer(answerPlainHttp);
+    this.server = options.secure
+      ? createHttpsServer(
+          { ...options.secure.serverOptions(), handshakeTimeout: options.limits.messageTimeoutMs },
+          answerPlainHttp,
+        )
+      : createHttpServer(answerPlainHttp);
     this.server.headersTimeout = options.limits.messageTimeoutMs;
     this.server.requestTimeout = options.limits.messageTimeoutMs;
     // Counted as soon as accepted, before any handshake; over a cap, closed at once.
-    this.server.on('connection', (socket: Duplex & { remoteAddress?: string }) => void admitConnection(this.counts, options.observer, socket));
-    this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head));
+    this.server.on(
+      'connection',
+      (socket: Duplex & { remoteAddress?: string }) => void admitConnection(this.counts, options.observer, socket),
+    );
+    this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(request, socket, head),
+    );
     this.server.on('error', () => undefined);
     this.server.on('tlsClientError', () => undefined);
     this.server.listen(options.local.port, options.local.address);
@@ -70,7 +87,8 @@ export class WsTransport {
 
   /** WSS: the next handshakes get the credentials read again (SIGHUP). */
   reloaded(): void {
-    if (this.options.secure && 'setSecureContext' in this.server) (this.server as import('node:https').Server).setSecureContext(this.options.secure.serverOptions());
+    if (this.options.secure && 'setSecureContext' in this.server)
+      (this.server as import('node:https').Server).setSecureContext(this.options.secure.serverOptions());
   }
 
   /** The connection a browser phone holds; one that has none cannot be reached (a send fails). */
@@ -78,11 +96,20 @@ export class WsTransport {
     const socket = this.connections.get(`${target.address}:${target.port}`);
     const protocol = this.protocol;
     const sendText = (text: string) => {
-      if (!socket || socket.readyState !== socket.OPEN) throw new Error(`no ${protocol} connection from ${target.address}:${target.port} (a WebSocket phone is reached only over the connection it registered on)`);
+      if (!socket || socket.readyState !== socket.OPEN)
+        throw new Error(
+          `no ${protocol} connection from ${target.address}:${target.port} (a WebSocket phone is reached only over the connection it registered on)`,
+        );
       // A text frame (RFC 7118 §5.1): our text holds one character per octet of the UTF-8 message.
       socket.send(Buffer.from(text, 'binary'), { binary: false });
     };
-    return { protocol, reliable: true, send: (message) => sendText(writeMessage(message)), sendText, release: () => undefined };
+    return {
+      protocol,
+      reliable: true,
+      send: (message) => sendText(writeMessage(message)),
+      sendText,
+      release: () => undefined,
+    };
   }
 
   close(): void {
@@ -106,11 +133,19 @@ export class WsTransport {
         websocket.close(1002, 'the sip subprotocol is required (RFC 7118)');
         return;
       }
-      this.adopt(websocket, { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0 }, request.socket);
+      this.adopt(
+        websocket,
+        { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0 },
+        request.socket,
+      );
     });
   }
 
-  private adopt(websocket: WebSocket, remote: { address: string; port: number }, raw: Duplex & { setTimeout?(ms: number, onTimeout: () => void): void }): void {
+  private adopt(
+    websocket: WebSocket,
+    remote: { address: string; port: number },
+    raw: Duplex & { setTimeout?(ms: number, onTimeout: () => void): void },
+  ): void {
     const key = `${remote.address}:${remote.port}`;
     const { limits, observer, onMessage } = this.options;
     this.connections.set(key, websocket);
@@ -135,7 +170,13 @@ export class WsTransport {
       }
       const result = inbound(data.toString('binary'), 'udp', remote);
       if (result.kind === 'reply') websocket.send(Buffer.from(result.text, 'binary'), { binary: false });
-      else if (result.kind !== 'drop') onMessage(result, { protocol: this.protocol, address: remote.address, port: remote.port, local: this.options.local });
+      else if (result.kind !== 'drop')
+        onMessage(result, {
+          protocol: this.protocol,
+          address: remote.address,
+          port: remote.port,
+          local: this.options.local,
+        });
     });
   }
 }

@@ -23,7 +23,10 @@ const CONNECT_TIMEOUT_MS = 5000;
  * 60 % of its time there), and the CLI reads while the proxy writes.
  * `synchronous` is FULL, so a committed write survives a power cut.
  */
-function useWriteAheadLog(connection: { pragma(source: string): unknown }, done: (error: Error | null, connection: unknown) => void): void {
+function useWriteAheadLog(
+  connection: { pragma(source: string): unknown },
+  done: (error: Error | null, connection: unknown) => void,
+): void {
   try {
     connection.pragma('journal_mode = WAL');
     // better-sqlite3's build defaults WAL connections to NORMAL, which may lose the last commits on a power cut.
@@ -40,11 +43,18 @@ export function knexConfigFor(url: string, log?: Logger): { dialect: Dialect; co
     const filename = url.slice('sqlite:'.length);
     return {
       dialect: 'sqlite',
-      config: { client: 'better-sqlite3', connection: { filename }, useNullAsDefault: true, log: knexLog(log), pool: { afterCreate: useWriteAheadLog } },
+      config: {
+        client: 'better-sqlite3',
+        connection: { filename },
+        useNullAsDefault: true,
+        log: knexLog(log),
+        pool: { afterCreate: useWriteAheadLog },
+      },
     };
   }
   const parsed = new URL(url);
-  if (parsed.protocol !== 'mysql:') throw new StoreUrlError(redactUrlPassword(url), 'the scheme must be sqlite: or mysql://');
+  if (parsed.protocol !== 'mysql:')
+    throw new StoreUrlError(redactUrlPassword(url), 'the scheme must be sqlite: or mysql://');
   return {
     dialect: 'mysql',
     config: {

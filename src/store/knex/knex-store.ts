@@ -1,10 +1,32 @@
 import type { Knex } from 'knex';
 import { DrouterError, RowError, type RowProblem, SchemaError, StoreUnreachableError } from '../../errors.js';
 import { decodeRows } from '../../model/decode-rows.js';
-import { type DrRuleRow, drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable } from '../../model/drouting-tables.js';
-import { PEER_COLUMN_NAMES, type PeerRow, peerColumnsOfSippeers, REGISTRATION_COLUMN_NAMES, type RegistrationColumnSizes, sippeersTable } from '../../model/sippeers-table.js';
+import {
+  type DrRuleRow,
+  drGatewaysTable,
+  drGroupsTable,
+  drGwListsTable,
+  drRulesTable,
+} from '../../model/drouting-tables.js';
+import {
+  PEER_COLUMN_NAMES,
+  type PeerRow,
+  peerColumnsOfSippeers,
+  REGISTRATION_COLUMN_NAMES,
+  type RegistrationColumnSizes,
+  sippeersTable,
+} from '../../model/sippeers-table.js';
 import type { RowOf, TableSpec } from '../../model/columns.js';
-import { type ColumnRead, DEFAULT_DROUTING_TABLE_NAMES, detectLayout, type DroutingTableNames, layoutTables, sourceOf, type StoreLayout, type TableRead } from '../../model/table-layouts.js';
+import {
+  type ColumnRead,
+  DEFAULT_DROUTING_TABLE_NAMES,
+  detectLayout,
+  type DroutingTableNames,
+  layoutTables,
+  sourceOf,
+  type StoreLayout,
+  type TableRead,
+} from '../../model/table-layouts.js';
 import type { RulePage } from '../../model/routing-rows.js';
 import { GroupCommit } from '../group-commit.js';
 import { type SharedValueRow, sharedValuesTable } from '../../model/shared-values-table.js';
@@ -44,7 +66,8 @@ export class KnexStore implements Store {
     this.dialect = handle.dialect;
     this.displayUrl = handle.displayUrl;
     this.sqliteFile = handle.sqliteFile;
-    this.writerThread = handle.sqliteFile === undefined ? undefined : new SqliteWriterThread(handle.sqliteFile, handle.displayUrl);
+    this.writerThread =
+      handle.sqliteFile === undefined ? undefined : new SqliteWriterThread(handle.sqliteFile, handle.displayUrl);
   }
 
   async ping(): Promise<void> {
@@ -105,7 +128,10 @@ export class KnexStore implements Store {
   private async *readRulePages(rules: StoreLayout['rules']): AsyncGenerator<RulePage> {
     let after = -1;
     for (;;) {
-      const query = this.selectFrom(rules).where(rules.orderBy, '>', after).orderBy(rules.orderBy).limit(RULE_PAGE_SIZE);
+      const query = this.selectFrom(rules)
+        .where(rules.orderBy, '>', after)
+        .orderBy(rules.orderBy)
+        .limit(RULE_PAGE_SIZE);
       const records = await this.guard(() => this.runSelect(query));
       const last = records[records.length - 1];
       if (!last) return;
@@ -118,7 +144,8 @@ export class KnexStore implements Store {
   async findPeerByName(name: string): Promise<PeerRow | undefined> {
     if (!(await this.layoutRead()).peers) return undefined;
     const records = await this.guard(async () => {
-      if (this.sqliteFile === undefined) return this.knex(sippeersTable.name).select(PEER_COLUMN_NAMES).where({ name }).limit(1);
+      if (this.sqliteFile === undefined)
+        return this.knex(sippeersTable.name).select(PEER_COLUMN_NAMES).where({ name }).limit(1);
       this.peerReader ??= new SqlitePeerReader(this.sqliteFile);
       return this.peerReader.rowsNamed(name);
     });
@@ -127,7 +154,11 @@ export class KnexStore implements Store {
     return rows[0] as PeerRow | undefined;
   }
 
-  async writeRegistration(name: string, columns: RegistrationWrite['columns'], options: { expiredBy?: number } = {}): Promise<boolean> {
+  async writeRegistration(
+    name: string,
+    columns: RegistrationWrite['columns'],
+    options: { expiredBy?: number } = {},
+  ): Promise<boolean> {
     if (!(await this.layoutRead()).peers) return false;
     return this.registrationWrites.submit({ name, columns, expiredBy: options.expiredBy });
   }
@@ -171,7 +202,10 @@ export class KnexStore implements Store {
     if (states.size === 0 || !stateColumn || !gwidColumn) return;
     await this.guard(() =>
       this.knex.transaction(async (trx) => {
-        for (const [gwid, state] of states) await trx(gateways.table).where(gwidColumn, gwid).update({ [stateColumn]: state });
+        for (const [gwid, state] of states)
+          await trx(gateways.table)
+            .where(gwidColumn, gwid)
+            .update({ [stateColumn]: state });
       }),
     );
   }
@@ -184,7 +218,8 @@ export class KnexStore implements Store {
     if (!(await this.layoutRead()).sharedValues) return undefined;
     return this.guard(async () => {
       await this.knex(sharedValuesTable.name).insert({ name, value: candidate }).onConflict('name').ignore();
-      const row = (await this.knex(sharedValuesTable.name).where({ name }).first('value')) as Pick<SharedValueRow, 'value'> | undefined;
+      const row = (await this.knex(sharedValuesTable.name).where({ name }).first('value')) as
+        Pick<SharedValueRow, 'value'> | undefined;
       if (row === undefined) throw new Error(`${sharedValuesTable.name} holds no ${name} after it was written`);
       return row.value;
     });
@@ -196,7 +231,11 @@ export class KnexStore implements Store {
     const stateColumn = carriers && sourceOf(carriers, 'state');
     const idColumn = carriers && sourceOf(carriers, 'carrierid');
     if (!carriers || !stateColumn || !idColumn) return;
-    await this.guard(() => this.knex(carriers.table).where(idColumn, carrierid).update({ [stateColumn]: state }));
+    await this.guard(() =>
+      this.knex(carriers.table)
+        .where(idColumn, carrierid)
+        .update({ [stateColumn]: state }),
+    );
   }
 
   async listPeers(options: { staticHostsOnly?: boolean } = {}): Promise<PeerRow[]> {
@@ -208,9 +247,20 @@ export class KnexStore implements Store {
     return rows as PeerRow[];
   }
 
-  async registeredPeers(after: string, limit: number, nowSeconds: number): Promise<{ rows: PeerRow[]; problems: RowProblem[]; last: string | undefined }> {
+  async registeredPeers(
+    after: string,
+    limit: number,
+    nowSeconds: number,
+  ): Promise<{ rows: PeerRow[]; problems: RowProblem[]; last: string | undefined }> {
     if (!(await this.layoutRead()).peers) return { rows: [], problems: [], last: undefined };
-    const query = this.knex(sippeersTable.name).select(PEER_COLUMN_NAMES).where('name', '>', after).where('regseconds', '>', nowSeconds).whereNotNull('fullcontact').whereNot('fullcontact', '').orderBy('name').limit(limit);
+    const query = this.knex(sippeersTable.name)
+      .select(PEER_COLUMN_NAMES)
+      .where('name', '>', after)
+      .where('regseconds', '>', nowSeconds)
+      .whereNotNull('fullcontact')
+      .whereNot('fullcontact', '')
+      .orderBy('name')
+      .limit(limit);
     const records = await this.guard(() => this.runSelect(query));
     const { rows, problems } = decodeRows(peerColumnsOfSippeers, records);
     const last = records.length < limit ? undefined : String(records[records.length - 1]?.name ?? '');
@@ -235,9 +285,14 @@ export class KnexStore implements Store {
     ];
     const absent = seeded.filter(([, read]) => !read).map(([table]) => ({ table }));
     if (absent.length > 0) throw new SchemaError(this.displayUrl, absent);
-    const other = seeded.filter(([, read]) => read?.columns.some((column) => !('from' in column) || column.from !== column.name)).map(([table]) => table);
+    const other = seeded
+      .filter(([, read]) => read?.columns.some((column) => !('from' in column) || column.from !== column.name))
+      .map(([table]) => table);
     if (other.length > 0) {
-      throw new DrouterError('DROUTER_ERR_SEED', `seed: the example is written as OpenSIPS 3.x rows, and ${other.join(', ')} here ${other.length === 1 ? 'is' : 'are'} read as ${layout.name}; seed a database of sip-drouter's own`);
+      throw new DrouterError(
+        'DROUTER_ERR_SEED',
+        `seed: the example is written as OpenSIPS 3.x rows, and ${other.join(', ')} here ${other.length === 1 ? 'is' : 'are'} read as ${layout.name}; seed a database of sip-drouter's own`,
+      );
     }
     return this.guard(() => seedExample(this.knex));
   }
@@ -254,7 +309,9 @@ export class KnexStore implements Store {
   }
 
   /** A table's rows in our row shape, in key order; an absent optional table has none. */
-  private async readTable<T extends TableSpec>(read: TableRead<T> | undefined): Promise<{ rows: RowOf<T>[]; problems: RowProblem[] }> {
+  private async readTable<T extends TableSpec>(
+    read: TableRead<T> | undefined,
+  ): Promise<{ rows: RowOf<T>[]; problems: RowProblem[] }> {
     if (!read) return { rows: [], problems: [] };
     const query = this.selectFrom(read).orderBy(read.orderBy);
     return decodeRows(read.spec, await this.guard(() => this.runSelect(query)));
@@ -267,7 +324,9 @@ export class KnexStore implements Store {
 
   private selection(column: ColumnRead): string | Knex.Raw | Knex.Ref<string, Record<string, string>> {
     if ('from' in column) return column.from === column.name ? column.name : this.knex.ref(column.from).as(column.name);
-    return column.value === null ? this.knex.raw('NULL AS ??', [column.name]) : this.knex.raw('? AS ??', [column.value, column.name]);
+    return column.value === null
+      ? this.knex.raw('NULL AS ??', [column.name])
+      : this.knex.raw('? AS ??', [column.value, column.name]);
   }
 
   private runSelect(query: Knex.QueryBuilder): Promise<Record<string, unknown>[]> {
@@ -279,7 +338,10 @@ export class KnexStore implements Store {
    * arrays; for a million rules that is seconds of a reload. So whole-table
    * reads take arrays and build the objects here.
    */
-  private async readSqliteRows(native: { sql: string; bindings: readonly unknown[] }): Promise<Record<string, unknown>[]> {
+  private async readSqliteRows(native: {
+    sql: string;
+    bindings: readonly unknown[];
+  }): Promise<Record<string, unknown>[]> {
     const connection = (await this.knex.client.acquireConnection()) as SqliteConnection;
     try {
       const statement = connection.prepare(native.sql);
@@ -349,5 +411,9 @@ function isMissingTable(error: unknown): boolean {
 
 /** `no such table: dr_rules` (SQLite), `Table 'db.dr_rules' doesn't exist` (MariaDB); else the whole message. */
 function missingTableName(error: Error): string {
-  return /no such table: (\S+)/.exec(error.message)?.[1] ?? /Table '(?:[^'.]*\.)?([^']+)' doesn't exist/.exec(error.message)?.[1] ?? error.message;
+  return (
+    /no such table: (\S+)/.exec(error.message)?.[1] ??
+    /Table '(?:[^'.]*\.)?([^']+)' doesn't exist/.exec(error.message)?.[1] ??
+    error.message
+  );
 }

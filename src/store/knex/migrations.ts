@@ -70,7 +70,9 @@ async function insertMissingVersions(knex: Knex): Promise<void> {
   );
   const missing = ALL_TABLES.filter((table) => table.version !== undefined && !present.has(table.name));
   if (missing.length === 0) return;
-  await knex(versionTable.name).insert(missing.map((table) => ({ table_name: table.name, table_version: table.version })));
+  await knex(versionTable.name).insert(
+    missing.map((table) => ({ table_name: table.name, table_version: table.version })),
+  );
 }
 
 /**
@@ -114,7 +116,9 @@ function migratingElsewhere(error: unknown): boolean {
  * left to do.
  */
 export async function migrateToLatest(knex: Knex, dialect: Dialect): Promise<string[]> {
-  return dialect === 'mysql' ? withServerLock(knex, () => migrateWithRetries(knex, dialect)) : migrateWithRetries(knex, dialect);
+  return dialect === 'mysql'
+    ? withServerLock(knex, () => migrateWithRetries(knex, dialect))
+    : migrateWithRetries(knex, dialect);
 }
 
 /**
@@ -128,11 +132,19 @@ async function withServerLock<T>(knex: Knex, run: () => Promise<T>): Promise<T> 
   const connection: unknown = await knex.client.acquireConnection();
   const name = `CONCAT(DATABASE(), '.${MIGRATIONS_TABLE}')`;
   try {
-    const [rows] = (await knex.raw(`SELECT GET_LOCK(${name}, ?) AS got`, [CONCURRENT_MIGRATION_WAIT_MS / 1000]).connection(connection)) as [{ got: number | null }[]];
-    if (rows[0]?.got !== 1) throw new Error(`another drouter held the schema migration lock (GET_LOCK ${MIGRATIONS_TABLE}) for ${CONCURRENT_MIGRATION_WAIT_MS / 1000} s`);
+    const [rows] = (await knex
+      .raw(`SELECT GET_LOCK(${name}, ?) AS got`, [CONCURRENT_MIGRATION_WAIT_MS / 1000])
+      .connection(connection)) as [{ got: number | null }[]];
+    if (rows[0]?.got !== 1)
+      throw new Error(
+        `another drouter held the schema migration lock (GET_LOCK ${MIGRATIONS_TABLE}) for ${CONCURRENT_MIGRATION_WAIT_MS / 1000} s`,
+      );
     return await run();
   } finally {
-    await knex.raw(`SELECT RELEASE_LOCK(${name})`).connection(connection).catch(() => undefined);
+    await knex
+      .raw(`SELECT RELEASE_LOCK(${name})`)
+      .connection(connection)
+      .catch(() => undefined);
     knex.client.releaseConnection(connection);
   }
 }

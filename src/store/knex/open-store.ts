@@ -26,7 +26,10 @@ export interface PreparedStore {
  * read throw SchemaError here, before anything starts. With `log`, the
  * database driver's own warnings are lines of that log.
  */
-export async function prepareStore(url: string, options: { seedExample: boolean; log?: Logger }): Promise<PreparedStore> {
+export async function prepareStore(
+  url: string,
+  options: { seedExample: boolean; log?: Logger },
+): Promise<PreparedStore> {
   const handle = await openKnex(url, options.log);
   try {
     const present = await presentTables(handle);
@@ -55,7 +58,10 @@ export async function migrateStore(url: string): Promise<{ displayUrl: string; c
     const before = await presentTables(handle);
     await migrateToLatest(handle.knex, handle.dialect);
     await store.readLayout();
-    return { displayUrl: handle.displayUrl, created: ALL_TABLES.map((table) => table.name).filter((name) => !before.has(name)) };
+    return {
+      displayUrl: handle.displayUrl,
+      created: ALL_TABLES.map((table) => table.name).filter((name) => !before.has(name)),
+    };
   } finally {
     await store.close();
   }
@@ -78,6 +84,9 @@ export async function openStore(url: string): Promise<KnexStore> {
 
 /** Which of the tables sip-drouter knows (its own bookkeeping included) the database has. */
 async function presentTables(handle: KnexHandle): Promise<ReadonlySet<string>> {
-  const present = await readPresentTables(handle.knex, handle.dialect, [...ALL_TABLES.map((table) => table.name), MIGRATIONS_TABLE]);
+  const present = await readPresentTables(handle.knex, handle.dialect, [
+    ...ALL_TABLES.map((table) => table.name),
+    MIGRATIONS_TABLE,
+  ]);
   return new Set(present.keys());
 }

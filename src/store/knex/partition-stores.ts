@@ -36,7 +36,8 @@ export class PartitionStores implements PartitionedRowSource, Pick<Store, 'write
     const load = new LoadProblems();
     const definitions = readPartitionDefinitions(rows, this.options.url, load);
     const stores = new Map<string, KnexStore>();
-    for (const definition of definitions) stores.set(definition.name, new KnexStore(await this.handleFor(definition.url), definition.tables));
+    for (const definition of definitions)
+      stores.set(definition.name, new KnexStore(await this.handleFor(definition.url), definition.tables));
     this.stores = stores;
     await this.closeUnused(new Set([this.options.url, ...definitions.map((definition) => definition.url)]));
     return { definitions, errors: [...problems, ...load.errors] };
@@ -65,7 +66,9 @@ export class PartitionStores implements PartitionedRowSource, Pick<Store, 'write
   private async readPartitionRows(): Promise<{ rows: DrPartitionRow[]; problems: RowProblem[] }> {
     const { knex, displayUrl } = await this.handleFor(this.options.url);
     const records = await guardStoreQuery(displayUrl, () =>
-      knex(this.options.table).select(drPartitionsTable.columns.map((column) => column.name)).orderBy(drPartitionsTable.keyColumn),
+      knex(this.options.table)
+        .select(drPartitionsTable.columns.map((column) => column.name))
+        .orderBy(drPartitionsTable.keyColumn),
     );
     return decodeRows(drPartitionsTable, records as Record<string, unknown>[]);
   }
@@ -110,8 +113,15 @@ export interface RoutingData {
 }
 
 /** The store's own drouting tables, or with routing.partitions.enabled those of every dr_partitions partition. */
-export function routingDataOf(store: KnexStore, storeUrl: string, partitions: Readonly<RoutingConfig['partitions']>): RoutingData {
+export function routingDataOf(
+  store: KnexStore,
+  storeUrl: string,
+  partitions: Readonly<RoutingConfig['partitions']>,
+): RoutingData {
   if (!partitions.enabled) return { source: store, states: store, close: async () => undefined };
-  const stores = new PartitionStores({ table: partitions.table, url: partitions.url === '' ? storeUrl : partitions.url });
+  const stores = new PartitionStores({
+    table: partitions.table,
+    url: partitions.url === '' ? storeUrl : partitions.url,
+  });
   return { source: stores, states: stores, close: () => stores.close() };
 }

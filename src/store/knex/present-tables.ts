@@ -7,7 +7,11 @@ import type { Dialect } from './connect.js';
  * them: information_schema.COLUMNS on MySQL/MariaDB, PRAGMA table_info on
  * SQLite. A table the database lacks is not in the map.
  */
-export async function readPresentTables(knex: Knex, dialect: Dialect, names: readonly string[]): Promise<PresentTables> {
+export async function readPresentTables(
+  knex: Knex,
+  dialect: Dialect,
+  names: readonly string[],
+): Promise<PresentTables> {
   const rows = dialect === 'mysql' ? await mysqlColumns(knex, names) : await sqliteColumns(knex, names);
   const tables = new Map<string, Map<string, PresentColumn>>();
   for (const row of rows) {
@@ -31,7 +35,12 @@ async function mysqlColumns(knex: Knex, names: readonly string[]): Promise<Colum
     .select({ table: 'TABLE_NAME', column: 'COLUMN_NAME', dataType: 'DATA_TYPE', columnType: 'COLUMN_TYPE' })
     .whereRaw('TABLE_SCHEMA = DATABASE()')
     .whereIn('TABLE_NAME', [...names])) as { table: string; column: string; dataType: string; columnType: string }[];
-  return records.map((r) => ({ table: r.table, column: r.column, sqlType: r.columnType, holds: mysqlHolds(r.dataType) }));
+  return records.map((r) => ({
+    table: r.table,
+    column: r.column,
+    sqlType: r.columnType,
+    holds: mysqlHolds(r.dataType),
+  }));
 }
 
 const MYSQL_INTEGERS = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);

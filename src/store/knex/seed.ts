@@ -1,6 +1,12 @@
 import type { Knex } from 'knex';
 import { DrouterError } from '../../errors.js';
-import { exampleGateways, exampleGroups, exampleGwLists, examplePeers, exampleRules } from '../../model/example-data.js';
+import {
+  exampleGateways,
+  exampleGroups,
+  exampleGwLists,
+  examplePeers,
+  exampleRules,
+} from '../../model/example-data.js';
 import { drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable } from '../../model/drouting-tables.js';
 import { sippeersTable } from '../../model/sippeers-table.js';
 
@@ -29,7 +35,10 @@ export async function seedExample(knex: Knex): Promise<SeedSummary> {
     for (const [table] of plan) {
       const [row] = await trx(table).count({ count: '*' });
       if (Number(row?.count ?? 0) > 0) {
-        throw new DrouterError('DROUTER_ERR_SEED', `seed: table ${table} already has rows; the example is only loaded into empty tables`);
+        throw new DrouterError(
+          'DROUTER_ERR_SEED',
+          `seed: table ${table} already has rows; the example is only loaded into empty tables`,
+        );
       }
     }
     for (const [table, rows] of plan) await trx(table).insert(rows);

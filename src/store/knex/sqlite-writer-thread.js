@@ -12,7 +12,9 @@ import Database from 'better-sqlite3';
  * Out: { batch, updated: boolean[] } or { batch, error: { message, code } }.
  */
 
-const { filename, table, columnNames } = /** @type {{ filename: string, table: string, columnNames: string[] }} */ (workerData);
+const { filename, table, columnNames } = /** @type {{ filename: string, table: string, columnNames: string[] }} */ (
+  workerData
+);
 const allowed = new Set(columnNames);
 const db = new Database(filename, { timeout: 5000 });
 db.pragma('journal_mode = WAL');
@@ -33,7 +35,9 @@ function updateStatement(names, onlyExpired) {
     if (names.length === 0) throw new Error(`an update of ${table} needs at least one column`);
     const unknown = names.find((name) => !allowed.has(name));
     if (unknown !== undefined) throw new Error(`${table} has no registration column ${JSON.stringify(unknown)}`);
-    statement = db.prepare(`UPDATE "${table}" SET ${names.map((name) => `"${name}" = ?`).join(', ')} WHERE name = ?${onlyExpired ? ' AND regseconds <= ?' : ''}`);
+    statement = db.prepare(
+      `UPDATE "${table}" SET ${names.map((name) => `"${name}" = ?`).join(', ')} WHERE name = ?${onlyExpired ? ' AND regseconds <= ?' : ''}`,
+    );
     updates.set(key, statement);
   }
   return statement;
@@ -43,17 +47,30 @@ const writeBatch = db.transaction(
   /** @param {{ name: string, columns: Record<string, unknown>, expiredBy?: number }[]} writes */
   (writes) =>
     writes.map(({ name, columns, expiredBy }) => {
-      const names = Object.keys(columns).filter((column) => columns[column] !== undefined).sort();
+      const names = Object.keys(columns)
+        .filter((column) => columns[column] !== undefined)
+        .sort();
       const bound = expiredBy === undefined ? [] : [expiredBy];
-      return updateStatement(names, expiredBy !== undefined).run(...names.map((column) => columns[column]), name, ...bound).changes > 0;
+      return (
+        updateStatement(names, expiredBy !== undefined).run(...names.map((column) => columns[column]), name, ...bound)
+          .changes > 0
+      );
     }),
 );
 
-parentPort?.on('message', (/** @type {{ batch: number, writes: { name: string, columns: Record<string, unknown>, expiredBy?: number }[] }} */ { batch, writes }) => {
-  try {
-    parentPort?.postMessage({ batch, updated: writeBatch(writes) });
-  } catch (error) {
-    const { message, code } = /** @type {{ message?: string, code?: string }} */ (error);
-    parentPort?.postMessage({ batch, error: { message: String(message), code } });
-  }
-});
+parentPort?.on(
+  'message',
+  (
+    /** @type {{ batch: number, writes: { name: string, columns: Record<string, unknown>, expiredBy?: number }[] }} */ {
+      batch,
+      writes,
+    },
+  ) => {
+    try {
+      parentPort?.postMessage({ batch, updated: writeBatch(writes) });
+    } catch (error) {
+      const { message, code } = /** @type {{ message?: string, code?: string }} */ (error);
+      parentPort?.postMessage({ batch, error: { message: String(message), code } });
+    }
+  },
+);

@@ -35,7 +35,10 @@ window.phone = {
       authorizationUsername: user,
       authorizationPassword: password,
       logLevel: 'error',
-      sessionDescriptionHandlerFactoryOptions: { iceGatheringTimeout: 500, peerConnectionConfiguration: { iceServers: [] } },
+      sessionDescriptionHandlerFactoryOptions: {
+        iceGatheringTimeout: 500,
+        peerConnectionConfiguration: { iceServers: [] },
+      },
       delegate: {
         onInvite: (invitation) => {
           events.push(`invited by ${invitation.remoteIdentity.uri.user}`);

@@ -39,7 +39,11 @@ export async function startActiveNodesLab(order: readonly ActiveNodeName[] = ACT
     nodes: ACTIVE_NODES.map((name) => ({ name, addresses: [`${ACTIVE_LAB.nodes[name]}${LAB_PREFIX}`] })),
     peers: Object.values(ACTIVE_LAB.phones),
     // Gateways at addresses nobody holds: the calls of this lab go to phones, and no node probes.
-    seed: (mariadb) => seedLabData(mariadb, [{ gwid: '1', address: `${LAB.gateway1}:5060` }], { prefix: SLOW_GATEWAY_PREFIX, gateway: { gwid: '3', address: `${LAB.gateway3}:5060` } }),
+    seed: (mariadb) =>
+      seedLabData(mariadb, [{ gwid: '1', address: `${LAB.gateway1}:5060` }], {
+        prefix: SLOW_GATEWAY_PREFIX,
+        gateway: { gwid: '3', address: `${LAB.gateway3}:5060` },
+      }),
   });
   try {
     const configs = { a: nodeConfig(lab, 'a'), b: nodeConfig(lab, 'b'), c: nodeConfig(lab, 'c') };
@@ -52,7 +56,8 @@ export async function startActiveNodesLab(order: readonly ActiveNodeName[] = ACT
         for (const name of ACTIVE_NODES) {
           if (!nodes[name].alive) continue;
           const answer = await nodes[name].admin('/ha');
-          if (answer.status === 200 && (JSON.parse(answer.body) as { role: string }).role === 'leader') leading.push(name);
+          if (answer.status === 200 && (JSON.parse(answer.body) as { role: string }).role === 'leader')
+            leading.push(name);
         }
         return leading;
       },

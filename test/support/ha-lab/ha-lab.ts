@@ -68,7 +68,8 @@ const LAB_COMMANDS = ['ip', 'keepalived', 'redis-server', 'mariadbd', 'mariadb-i
 export function haLabMissing(): string {
   const missing = LAB_COMMANDS.filter((command) => spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0);
   if (process.getuid?.() !== 0) missing.unshift('root');
-  if (missing.length > 0 && process.env.DROUTER_TEST_HA) throw new Error(`DROUTER_TEST_HA is set but the HA lab lacks: ${missing.join(', ')}`);
+  if (missing.length > 0 && process.env.DROUTER_TEST_HA)
+    throw new Error(`DROUTER_TEST_HA is set but the HA lab lacks: ${missing.join(', ')}`);
   return missing.length === 0 ? '' : `the HA lab lacks: ${missing.join(', ')}`;
 }
 
@@ -79,10 +80,15 @@ export async function startHaLab(): Promise<HaLab> {
       { name: 'b', addresses: [`${LAB.b}${LAB_PREFIX}`], nonlocalBind: true },
     ],
     peers: [LAB.phones, LAB.registerLoad, LAB.callLoad, LAB.asterisk, LAB.gateway1, LAB.gateway2, LAB.gateway3],
-    seed: (mariadb) => seedLabData(mariadb, [
-      { gwid: '1', address: `${LAB.gateway1}:5060` },
-      { gwid: '2', address: `${LAB.gateway2}:5060` },
-    ], { prefix: SLOW_GATEWAY_PREFIX, gateway: { gwid: '3', address: `${LAB.gateway3}:5060` } }),
+    seed: (mariadb) =>
+      seedLabData(
+        mariadb,
+        [
+          { gwid: '1', address: `${LAB.gateway1}:5060` },
+          { gwid: '2', address: `${LAB.gateway2}:5060` },
+        ],
+        { prefix: SLOW_GATEWAY_PREFIX, gateway: { gwid: '3', address: `${LAB.gateway3}:5060` } },
+      ),
   });
   try {
     const nodes = await startLabNodes(lab, { a: nodeConfig(lab, 'a'), b: nodeConfig(lab, 'b') }, ['a', 'b']);
@@ -96,7 +102,9 @@ export async function startHaLab(): Promise<HaLab> {
     // a first, so that it is MASTER before b listens: both start as BACKUP and
     // the first to hear nobody for 3 adverts takes the address.
     keepalived.a.start();
-    await waitFor('keepalived to give node a the virtual IP', 10_000, async () => ((await network.host('a').holds(LAB.virtualIp)) ? true : undefined));
+    await waitFor('keepalived to give node a the virtual IP', 10_000, async () =>
+      (await network.host('a').holds(LAB.virtualIp)) ? true : undefined,
+    );
     keepalived.b.start();
 
     return {
@@ -106,12 +114,27 @@ export async function startHaLab(): Promise<HaLab> {
       probeIntervalMs: PROBE_INTERVAL_MS,
       async virtualIpHolders() {
         const holders: NodeName[] = [];
-        for (const name of ['a', 'b'] as const) if (await nodes[name].namespace.holds(LAB.virtualIp)) holders.push(name);
+        for (const name of ['a', 'b'] as const)
+          if (await nodes[name].namespace.holds(LAB.virtualIp)) holders.push(name);
         return holders;
       },
       async separateNodes(separated) {
-        for (const [node, other] of [[nodes.a, LAB.b], [nodes.b, LAB.a]] as const) {
-          if (separated) await node.namespace.ip('neigh', 'replace', other, 'lladdr', NOWHERE_MAC, 'dev', 'eth0', 'nud', 'permanent');
+        for (const [node, other] of [
+          [nodes.a, LAB.b],
+          [nodes.b, LAB.a],
+        ] as const) {
+          if (separated)
+            await node.namespace.ip(
+              'neigh',
+              'replace',
+              other,
+              'lladdr',
+              NOWHERE_MAC,
+              'dev',
+              'eth0',
+              'nud',
+              'permanent',
+            );
           else await node.namespace.ip('neigh', 'del', other, 'dev', 'eth0');
         }
       },
@@ -135,5 +158,13 @@ function nodeConfig(lab: Lab, name: NodeName): Record<string, unknown> {
 }
 
 function keepalivedValues(name: NodeName, own: string, peer: string, priority: number, config: string) {
-  return { nodeName: name, interface: 'eth0', sourceIp: own, peer, virtualIp: `${LAB.virtualIp}${LAB_PREFIX}`, priority, config };
+  return {
+    nodeName: name,
+    interface: 'eth0',
+    sourceIp: own,
+    peer,
+    virtualIp: `${LAB.virtualIp}${LAB_PREFIX}`,
+    priority,
+    config,
+  };
 }

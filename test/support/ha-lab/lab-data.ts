@@ -40,18 +40,42 @@ export interface LabGateway {
  * number to `gateways` in order; `slowPrefix` to `slowGateway` alone), and
  * the peers.
  */
-export async function seedLabData(mariadb: PrivateMariaDb, gateways: readonly LabGateway[], slow: { prefix: string; gateway: LabGateway }): Promise<void> {
+export async function seedLabData(
+  mariadb: PrivateMariaDb,
+  gateways: readonly LabGateway[],
+  slow: { prefix: string; gateway: LabGateway },
+): Promise<void> {
   await mariadb.query(`CREATE DATABASE ${LAB_DATABASE}`);
   const sqlDir = join(REPO_ROOT, 'sql');
-  for (const file of readdirSync(sqlDir).filter((name) => name.endsWith('.sql')).sort()) {
+  for (const file of readdirSync(sqlDir)
+    .filter((name) => name.endsWith('.sql'))
+    .sort()) {
     await mariadb.query(readFileSync(join(sqlDir, file), 'utf8'), [], LAB_DATABASE);
   }
   for (const gateway of [...gateways, slow.gateway]) {
     // probe_mode 2: probed always, as Asterisk servers usually are.
-    await mariadb.query('INSERT INTO dr_gateways (gwid, type, address, probe_mode, description) VALUES (?, 1, ?, 2, ?)', [gateway.gwid, gateway.address, `lab gateway ${gateway.gwid}`], LAB_DATABASE);
+    await mariadb.query(
+      'INSERT INTO dr_gateways (gwid, type, address, probe_mode, description) VALUES (?, 1, ?, 2, ?)',
+      [gateway.gwid, gateway.address, `lab gateway ${gateway.gwid}`],
+      LAB_DATABASE,
+    );
   }
-  await mariadb.query("INSERT INTO dr_rules (groupid, prefix, gwlist, description) VALUES ('0', '', ?, 'every number, gateways in order')", [gateways.map((g) => g.gwid).join(',')], LAB_DATABASE);
-  await mariadb.query("INSERT INTO dr_rules (groupid, prefix, gwlist, description) VALUES ('0', ?, ?, 'the slow gateway')", [slow.prefix, slow.gateway.gwid], LAB_DATABASE);
-  const peers = [...PHONES, ...LOAD_USERS, ...BRIEF_USERS].map((name) => [name, 'friend', 'dynamic', secretOf(name), 'from-phones']);
+  await mariadb.query(
+    "INSERT INTO dr_rules (groupid, prefix, gwlist, description) VALUES ('0', '', ?, 'every number, gateways in order')",
+    [gateways.map((g) => g.gwid).join(',')],
+    LAB_DATABASE,
+  );
+  await mariadb.query(
+    "INSERT INTO dr_rules (groupid, prefix, gwlist, description) VALUES ('0', ?, ?, 'the slow gateway')",
+    [slow.prefix, slow.gateway.gwid],
+    LAB_DATABASE,
+  );
+  const peers = [...PHONES, ...LOAD_USERS, ...BRIEF_USERS].map((name) => [
+    name,
+    'friend',
+    'dynamic',
+    secretOf(name),
+    'from-phones',
+  ]);
   await mariadb.query('INSERT INTO sippeers (name, type, host, secret, context) VALUES ?', [peers], LAB_DATABASE);
 }

@@ -43,7 +43,11 @@ export function renderKeepalivedConfig(values: KeepalivedValues): string {
   let text = readFileSync(EXAMPLE_CONFIG, 'utf8');
   for (const [placeholder, value] of Object.entries(replacements)) text = text.split(placeholder).join(value);
   // Comments may name placeholders; the configuration lines must not keep any.
-  const left = text.split('\n').filter((line) => !line.trimStart().startsWith('#')).join('\n').match(/@[A-Z_]+@/);
+  const left = text
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('#'))
+    .join('\n')
+    .match(/@[A-Z_]+@/);
   if (left) throw new Error(`${EXAMPLE_CONFIG}: placeholder ${left[0]} is not filled by the lab`);
   return text;
 }
@@ -71,7 +75,25 @@ export class LabKeepalived {
     if (this.alive) throw new Error(`keepalived in ${this.namespace.name} is already running`);
     const pid = (what: string) => join(this.dir, `keepalived-${this.namespace.name}-${what}.pid`);
     this.log = '';
-    this.child = this.namespace.spawn('keepalived', ['-n', '-l', '-D', '-G', '-P', '-f', this.configFile, '-p', pid('main'), '-r', pid('vrrp'), '-c', pid('checkers')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = this.namespace.spawn(
+      'keepalived',
+      [
+        '-n',
+        '-l',
+        '-D',
+        '-G',
+        '-P',
+        '-f',
+        this.configFile,
+        '-p',
+        pid('main'),
+        '-r',
+        pid('vrrp'),
+        '-c',
+        pid('checkers'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.child.stdout?.on('data', (chunk: Buffer) => (this.log += chunk.toString('utf8')));
     this.child.stderr?.on('data', (chunk: Buffer) => (this.log += chunk.toString('utf8')));
   }

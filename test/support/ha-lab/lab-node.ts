@@ -92,13 +92,15 @@ export class LabNode {
 
   /** Every JSON log line so far, in all runs, parsed. */
   logLines(): Record<string, unknown>[] {
-    return this.output().split('\n').flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
+    return this.output()
+      .split('\n')
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
   }
 
   /** The `msg` of every JSON log line so far, in all runs. */
@@ -114,7 +116,9 @@ export class LabNode {
    */
   leadership(): { role: 'leader' | 'standby'; time: number }[] {
     return this.logLines().flatMap((line) =>
-      (line.role === 'leader' || line.role === 'standby') && typeof line.time === 'number' ? [{ role: line.role, time: line.time }] : [],
+      (line.role === 'leader' || line.role === 'standby') && typeof line.time === 'number'
+        ? [{ role: line.role, time: line.time }]
+        : [],
     );
   }
 
@@ -126,7 +130,17 @@ export class LabNode {
    */
   async admin(path: string, method: 'GET' | 'POST' = 'GET'): Promise<AdminAnswer> {
     const json = method === 'POST' ? ['-H', 'Content-Type: application/json'] : [];
-    const result = await this.namespace.run('curl', ['-s', '-m', '3', '-X', method, ...json, '-w', '\n%{http_code}', `http://127.0.0.1:${ADMIN_PORT}${path}`]);
+    const result = await this.namespace.run('curl', [
+      '-s',
+      '-m',
+      '3',
+      '-X',
+      method,
+      ...json,
+      '-w',
+      '\n%{http_code}',
+      `http://127.0.0.1:${ADMIN_PORT}${path}`,
+    ]);
     const newline = result.stdout.lastIndexOf('\n');
     if (newline < 0) return { status: 0, body: '' };
     return { status: Number(result.stdout.slice(newline + 1)), body: result.stdout.slice(0, newline) };

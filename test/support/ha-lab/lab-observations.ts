@@ -18,9 +18,27 @@ export interface RegistrationRow {
 }
 
 /** The registration columns of these peers' sippeers rows, by name. */
-export async function registrationRows(mariadb: PrivateMariaDb, names: readonly string[]): Promise<Map<string, RegistrationRow>> {
-  const rows = await mariadb.query('SELECT name, ipaddr, port, regseconds, fullcontact FROM sippeers WHERE name IN (?)', [names], LAB_DATABASE);
-  return new Map(rows.map((row) => [String(row.name), { name: String(row.name), ipaddr: String(row.ipaddr ?? ''), port: Number(row.port ?? 0), regseconds: Number(row.regseconds ?? 0), fullcontact: String(row.fullcontact ?? '') }]));
+export async function registrationRows(
+  mariadb: PrivateMariaDb,
+  names: readonly string[],
+): Promise<Map<string, RegistrationRow>> {
+  const rows = await mariadb.query(
+    'SELECT name, ipaddr, port, regseconds, fullcontact FROM sippeers WHERE name IN (?)',
+    [names],
+    LAB_DATABASE,
+  );
+  return new Map(
+    rows.map((row) => [
+      String(row.name),
+      {
+        name: String(row.name),
+        ipaddr: String(row.ipaddr ?? ''),
+        port: Number(row.port ?? 0),
+        regseconds: Number(row.regseconds ?? 0),
+        fullcontact: String(row.fullcontact ?? ''),
+      },
+    ]),
+  );
 }
 
 /** Every binding list in Redis, raw as stored, by the key's AoR part (sipdr:bindings:<aor>). */
@@ -28,7 +46,8 @@ export async function storedBindings(redis: PrivateRedis): Promise<Map<string, s
   const client = redis.client();
   try {
     const keys: string[] = [];
-    for await (const batch of client.scanStream({ match: 'sipdr:bindings:*', count: 1000 }) as AsyncIterable<string[]>) keys.push(...batch);
+    for await (const batch of client.scanStream({ match: 'sipdr:bindings:*', count: 1000 }) as AsyncIterable<string[]>)
+      keys.push(...batch);
     const values = keys.length > 0 ? await client.mget(...keys) : [];
     return new Map(keys.map((key, index) => [key.slice('sipdr:bindings:'.length), values[index] ?? '']));
   } finally {
@@ -52,8 +71,14 @@ export function gatewayEvents(gateway: LabSipp): GatewayEvent[] {
 }
 
 /** How many `method` requests the gateway received in [fromMs, toMs). */
-export function received(gateway: LabSipp, method: GatewayEvent['method'], fromMs: number, toMs = Number.POSITIVE_INFINITY): number {
-  return gatewayEvents(gateway).filter((event) => event.method === method && event.atMs >= fromMs && event.atMs < toMs).length;
+export function received(
+  gateway: LabSipp,
+  method: GatewayEvent['method'],
+  fromMs: number,
+  toMs = Number.POSITIVE_INFINITY,
+): number {
+  return gatewayEvents(gateway).filter((event) => event.method === method && event.atMs >= fromMs && event.atMs < toMs)
+    .length;
 }
 
 /** One series of a node's /metrics, 0 when it is not exposed (a counter never incremented). */
@@ -68,8 +93,13 @@ export async function metric(node: LabNode, name: string, labels: Record<string,
  */
 export async function probesSent(node: LabNode, gwid: string): Promise<number> {
   const families = await node.metrics();
-  const count = (name: string, labels: Record<string, string>) => sampleValue(families, name, { gateway: gwid, ...labels }) ?? 0;
-  return count('sipdr_probe_rtt_seconds_count', {}) + count('sipdr_probe_failures_total', { reason: 'timeout' }) + count('sipdr_probe_failures_total', { reason: 'send-failed' });
+  const count = (name: string, labels: Record<string, string>) =>
+    sampleValue(families, name, { gateway: gwid, ...labels }) ?? 0;
+  return (
+    count('sipdr_probe_rtt_seconds_count', {}) +
+    count('sipdr_probe_failures_total', { reason: 'timeout' }) +
+    count('sipdr_probe_failures_total', { reason: 'send-failed' })
+  );
 }
 
 /** An INVITE a phone answered (test/sipp/uas-answer.xml's log line): who sent it, and who Record-Routed it. */
@@ -87,10 +117,12 @@ export function answeredInvites(phones: LabSipp): AnsweredInvite[] {
     const [head = '', via = '', recordRoute = ''] = line.split(' | ');
     const callId = /^answering Call-ID: *(\S+)/.exec(head)?.[1];
     if (callId === undefined) return [];
-    return [{
-      callId,
-      sentBy: /^Via: *SIP\/2\.0\/\w+ +([^;,\s]+)/i.exec(via)?.[1] ?? '',
-      recordRoute: [...recordRoute.matchAll(/<sips?:(?:[^@>]*@)?([^;>]+)/g)].map((match) => match[1] ?? ''),
-    }];
+    return [
+      {
+        callId,
+        sentBy: /^Via: *SIP\/2\.0\/\w+ +([^;,\s]+)/i.exec(via)?.[1] ?? '',
+        recordRoute: [...recordRoute.matchAll(/<sips?:(?:[^@>]*@)?([^;>]+)/g)].map((match) => match[1] ?? ''),
+      },
+    ];
   });
 }

@@ -60,8 +60,10 @@ export class LabSipp {
     const scenario = renderScenario(options.scenario, options.replace ?? {}, dir);
     const args = [
       ...(options.target ? [options.target] : []),
-      '-sf', scenario,
-      '-i', options.localIp,
+      '-sf',
+      scenario,
+      '-i',
+      options.localIp,
       ...(options.localPort ? ['-p', String(options.localPort)] : []),
       ...(options.service ? ['-s', options.service] : []),
       ...(options.injection ? ['-inf', writeInjection(dir, options.injection)] : []),
@@ -70,12 +72,22 @@ export class LabSipp {
       ...(options.calls !== undefined ? ['-m', String(options.calls)] : []),
       ...(options.answerIncoming ? ['-oocsf', renderScenario(options.answerIncoming, {}, dir)] : []),
       ...(options.rtt ? ['-trace_rtt', '-rtt_freq', '1'] : []),
-      '-trace_stat', '-fd', '1', '-trace_logs', '-trace_err',
-      '-timeout', `${options.timeoutSeconds}s`, '-timeout_error',
-      '-nostdin', '-max_retrans', '5',
+      '-trace_stat',
+      '-fd',
+      '1',
+      '-trace_logs',
+      '-trace_err',
+      '-timeout',
+      `${options.timeoutSeconds}s`,
+      '-timeout_error',
+      '-nostdin',
+      '-max_retrans',
+      '5',
     ];
     const child = namespace.spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    const finished = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const finished = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     return new LabSipp(child, dir, finished);
   }
 
@@ -105,10 +117,15 @@ export class LabSipp {
     const file = this.file('_rtt.csv');
     const start = this.stats().StartEpochMs ?? this.startedAtMs;
     if (!file) return [];
-    return readFileSync(file, 'utf8').trim().split('\n').slice(1).filter(Boolean).map((line) => {
-      const [at = '0', ms = '0'] = line.split(';');
-      return { atMs: start + Number(at), ms: Number(ms) };
-    });
+    return readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((line) => {
+        const [at = '0', ms = '0'] = line.split(';');
+        return { atMs: start + Number(at), ms: Number(ms) };
+      });
   }
 
   /** The scenario's <log> lines so far. */
@@ -126,11 +143,16 @@ export class LabSipp {
     const file = this.file('_errors.log');
     const text = file ? readFileSync(file, 'utf8') : '';
     const unexpectedStatus: Record<string, number> = {};
-    for (const match of text.matchAll(/Aborting call on unexpected message for Call-Id '[^']*': while expecting '[^']*' \(index \d+\), received 'SIP\/2\.0 (\d{3})/g)) {
+    for (const match of text.matchAll(
+      /Aborting call on unexpected message for Call-Id '[^']*': while expecting '[^']*' \(index \d+\), received 'SIP\/2\.0 (\d{3})/g,
+    )) {
       const status = match[1] ?? '';
       unexpectedStatus[status] = (unexpectedStatus[status] ?? 0) + 1;
     }
-    return { unexpectedStatus, retransmissionTimeouts: [...text.matchAll(/Aborting call on UDP retransmission timeout/g)].length };
+    return {
+      unexpectedStatus,
+      retransmissionTimeouts: [...text.matchAll(/Aborting call on UDP retransmission timeout/g)].length,
+    };
   }
 
   /** sipp's screen output and its error log (unexpected messages, in full), for a failure message. */
@@ -149,7 +171,9 @@ export class LabSipp {
 
   private file(suffix: string): string | undefined {
     if (!existsSync(this.dir)) return undefined;
-    const name = readdirSync(this.dir).find((entry) => entry.endsWith(suffix) && (suffix !== '_.csv' || !entry.endsWith('_rtt.csv')));
+    const name = readdirSync(this.dir).find(
+      (entry) => entry.endsWith(suffix) && (suffix !== '_.csv' || !entry.endsWith('_rtt.csv')),
+    );
     return name ? join(this.dir, name) : undefined;
   }
 }

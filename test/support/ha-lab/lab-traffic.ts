@@ -18,7 +18,13 @@ export const GATEWAY_NUMBER = '5551000';
  * (test/sipp/gateway.xml).
  */
 export function startGateway(lab: HaLab, address: string, optionsStatus: 200 | 503, answerDelayMs = 0): LabSipp {
-  return lab.sipp({ scenario: 'gateway.xml', replace: { OPTIONS_STATUS: String(optionsStatus), ANSWER_DELAY_MS: String(answerDelayMs) }, localIp: address, localPort: 5060, timeoutSeconds: 600 });
+  return lab.sipp({
+    scenario: 'gateway.xml',
+    replace: { OPTIONS_STATUS: String(optionsStatus), ANSWER_DELAY_MS: String(answerDelayMs) },
+    localIp: address,
+    localPort: 5060,
+    timeoutSeconds: 600,
+  });
 }
 
 export interface PhoneGroup {
@@ -40,7 +46,12 @@ export function startPhones(lab: Lab, group: PhoneGroup = HA_PHONES): LabSipp {
   return lab.sipp({
     scenario: 'phone-register.xml',
     // Each phone's user and credentials come from the injection file; it unregisters only after HOLD_MS, long past the test.
-    replace: { '[authentication username=USER password=PASSWORD]': '[field1]', USER: '[field0]', PROXY: group.target, HOLD_MS: '600000' },
+    replace: {
+      '[authentication username=USER password=PASSWORD]': '[field1]',
+      USER: '[field0]',
+      PROXY: group.target,
+      HOLD_MS: '600000',
+    },
     injection: group.users.map(credentialsRow),
     localIp: group.address,
     localPort: 5060,
@@ -54,7 +65,10 @@ export function startPhones(lab: Lab, group: PhoneGroup = HA_PHONES): LabSipp {
 }
 
 /** REGISTERs of `users` in turn (test/sipp/uac-register.xml), `rate` per second, `calls` in all, response times kept. */
-export function registerLoad(lab: HaLab, options: { users: readonly string[]; rate: number; calls: number; expiresSeconds?: number; timeoutSeconds?: number }): LabSipp {
+export function registerLoad(
+  lab: HaLab,
+  options: { users: readonly string[]; rate: number; calls: number; expiresSeconds?: number; timeoutSeconds?: number },
+): LabSipp {
   return lab.sipp({
     scenario: 'uac-register.xml',
     replace: options.expiresSeconds === undefined ? {} : { 'Expires: 3600': `Expires: ${options.expiresSeconds}` },
@@ -70,7 +84,10 @@ export function registerLoad(lab: HaLab, options: { users: readonly string[]; ra
 }
 
 /** Calls to the gateways (test/sipp/uac-call.xml), each held `holdMs` then ended with BYE through the Record-Route. */
-export function callLoad(lab: HaLab, options: { rate: number; calls: number; holdMs: number; number?: string; timeoutSeconds?: number }): LabSipp {
+export function callLoad(
+  lab: HaLab,
+  options: { rate: number; calls: number; holdMs: number; number?: string; timeoutSeconds?: number },
+): LabSipp {
   return lab.sipp({
     scenario: 'uac-call.xml',
     replace: { HOLD_MS: String(options.holdMs) },
@@ -86,7 +103,11 @@ export function callLoad(lab: HaLab, options: { rate: number; calls: number; hol
 }
 
 /** A stand-in Asterisk calling each of `phones` once through the virtual IP. */
-export function callPhones(lab: HaLab, phones: readonly string[], options: { rate: number; timeoutSeconds?: number }): LabSipp {
+export function callPhones(
+  lab: HaLab,
+  phones: readonly string[],
+  options: { rate: number; timeoutSeconds?: number },
+): LabSipp {
   return lab.sipp({
     scenario: 'uac-call.xml',
     // The callee of each call from the injection file instead of -s.
@@ -108,11 +129,25 @@ export function callPhones(lab: HaLab, phones: readonly string[], options: { rat
  * caller] pair in turn, from `address` (a port of its own beside the
  * phones' sipp there) through `target`.
  */
-export function callsBetweenPhones(lab: Lab, options: { calls: readonly (readonly [callee: string, caller: string])[]; address: string; target: string; rate: number; timeoutSeconds?: number }): LabSipp {
+export function callsBetweenPhones(
+  lab: Lab,
+  options: {
+    calls: readonly (readonly [callee: string, caller: string])[];
+    address: string;
+    target: string;
+    rate: number;
+    timeoutSeconds?: number;
+  },
+): LabSipp {
   return lab.sipp({
     scenario: 'uac-call-auth.xml',
     // The auth keyword first: it holds the word CALLER too.
-    replace: { '[authentication username=CALLER password=PASSWORD]': '[field2]', CALLER: '[field1]', '[service]': '[field0]', HOLD_MS: '100' },
+    replace: {
+      '[authentication username=CALLER password=PASSWORD]': '[field2]',
+      CALLER: '[field1]',
+      '[service]': '[field0]',
+      HOLD_MS: '100',
+    },
     injection: options.calls.map(([callee, caller]) => [callee, ...credentialsRow(caller)]),
     localIp: options.address,
     target: options.target,

@@ -67,8 +67,14 @@ export async function startLab(plan: LabPlan): Promise<Lab> {
       { name: 'peers', addresses: plan.peers.map((address) => `${address}${LAB_PREFIX}`) },
     ]);
     const services = network.host('services');
-    const [redis, mariadb] = await Promise.all([PrivateRedis.create(services, dir, SERVICES_ADDRESS), PrivateMariaDb.create(services, dir, SERVICES_ADDRESS)]);
-    stops.push(() => redis.stop('SIGKILL'), () => mariadb.stop('SIGKILL'));
+    const [redis, mariadb] = await Promise.all([
+      PrivateRedis.create(services, dir, SERVICES_ADDRESS),
+      PrivateMariaDb.create(services, dir, SERVICES_ADDRESS),
+    ]);
+    stops.push(
+      () => redis.stop('SIGKILL'),
+      () => mariadb.stop('SIGKILL'),
+    );
     await plan.seed(mariadb);
     const peers = network.host('peers');
     return {
@@ -96,7 +102,11 @@ export async function startLab(plan: LabPlan): Promise<Lab> {
  * order given: two first starts at once race to create knex's migration
  * tables (and the first started takes the leader lease).
  */
-export async function startLabNodes<Name extends string>(lab: Lab, configs: Readonly<Record<Name, Record<string, unknown>>>, order: readonly Name[]): Promise<Record<Name, LabNode>> {
+export async function startLabNodes<Name extends string>(
+  lab: Lab,
+  configs: Readonly<Record<Name, Record<string, unknown>>>,
+  order: readonly Name[],
+): Promise<Record<Name, LabNode>> {
   const nodes = {} as Record<Name, LabNode>;
   for (const name of order) {
     const node = new LabNode(name, lab.network.host(name), lab.dir, configs[name]);
@@ -137,7 +147,12 @@ export function labNodeConfig(lab: Lab, options: LabNodeOptions): Record<string,
     overload: { enabled: false },
     // The same nonce secret on every node: a challenge from one verifies on the others. sipp answers MD5 only.
     // minExpiresSeconds 1: the brief registrations of the sweep test.
-    registrar: { nonceSecret: 'ha-lab-shared-nonce-secret', algorithms: ['MD5'], minExpiresSeconds: 1, sweepIntervalMs: 500 },
+    registrar: {
+      nonceSecret: 'ha-lab-shared-nonce-secret',
+      algorithms: ['MD5'],
+      minExpiresSeconds: 1,
+      sweepIntervalMs: 500,
+    },
     probe: options.probe,
     ha: options.ha,
     log: { level: 'info' },

@@ -26,7 +26,8 @@ export function run(command: string, args: readonly string[], timeoutMs = 15_000
 /** Runs a command and throws, with its output, unless it exits 0. */
 export async function mustRun(command: string, args: readonly string[], timeoutMs?: number): Promise<string> {
   const result = await run(command, args, timeoutMs);
-  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
+  if (result.code !== 0)
+    throw new Error(`${command} ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
   return result.stdout;
 }
 
@@ -83,7 +84,9 @@ export class LabNetwork {
 
   static async create(hosts: readonly HostSpec[]): Promise<LabNetwork> {
     for (const host of hosts) {
-      for (const address of host.addresses) if (!LAB_RANGE.test(address)) throw new Error(`lab address ${address} of ${host.name} is outside 198.18.0.0/15`);
+      for (const address of host.addresses)
+        if (!LAB_RANGE.test(address))
+          throw new Error(`lab address ${address} of ${host.name} is outside 198.18.0.0/15`);
     }
     await removeStaleNamespaces();
     const prefix = `${NAME_PREFIX}${process.pid}-`;
@@ -110,10 +113,19 @@ export class LabNetwork {
     const found: string[] = [];
     for (const namespace of [...this.hosts.values(), this.switchNamespace]) {
       const routes = (await namespace.ip('-4', 'route', 'show')).split('\n').filter(Boolean);
-      found.push(...routes.filter((route) => !/^198\.(18|19)\.\d+\.\d+\/\d+ dev \S+ proto kernel scope link/.test(route)).map((route) => `${namespace.name}: ${route}`));
+      found.push(
+        ...routes
+          .filter((route) => !/^198\.(18|19)\.\d+\.\d+\/\d+ dev \S+ proto kernel scope link/.test(route))
+          .map((route) => `${namespace.name}: ${route}`),
+      );
     }
     const rootLinks = await mustRun('ip', ['-o', 'link', 'show']);
-    found.push(...rootLinks.split('\n').filter((line) => / p-[\w-]+[@:]/.test(line)).map((line) => `root namespace: ${line}`));
+    found.push(
+      ...rootLinks
+        .split('\n')
+        .filter((line) => / p-[\w-]+[@:]/.test(line))
+        .map((line) => `root namespace: ${line}`),
+    );
     return found;
   }
 
@@ -143,7 +155,20 @@ async function attachHost(prefix: string, switchNamespace: Namespace, host: Host
   await addNamespace(namespace);
   // Both ends are created straight inside their namespaces: no veth ever exists in the root namespace.
   const port = `p-${host.name}`;
-  await mustRun('ip', ['link', 'add', 'eth0', 'netns', namespace.name, 'type', 'veth', 'peer', 'name', port, 'netns', switchNamespace.name]);
+  await mustRun('ip', [
+    'link',
+    'add',
+    'eth0',
+    'netns',
+    namespace.name,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    port,
+    'netns',
+    switchNamespace.name,
+  ]);
   await switchNamespace.ip('link', 'set', port, 'master', 'br0');
   await switchNamespace.ip('link', 'set', port, 'up');
   for (const address of host.addresses) await namespace.ip('addr', 'add', address, 'dev', 'eth0');

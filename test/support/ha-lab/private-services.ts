@@ -90,16 +90,43 @@ export class PrivateRedis extends PrivateServer {
   }
 
   protected launch(): ChildProcess {
-    return this.namespace.spawn('redis-server', [
-      '--bind', this.address, '--port', '6379', '--protected-mode', 'no',
-      '--unixsocket', this.socket, '--unixsocketperm', '700',
-      '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always',
-      '--daemonize', 'no', '--logfile', '',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return this.namespace.spawn(
+      'redis-server',
+      [
+        '--bind',
+        this.address,
+        '--port',
+        '6379',
+        '--protected-mode',
+        'no',
+        '--unixsocket',
+        this.socket,
+        '--unixsocketperm',
+        '700',
+        '--dir',
+        this.dir,
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--daemonize',
+        'no',
+        '--logfile',
+        '',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
   }
 
   protected async ready(): Promise<boolean> {
-    const client = new Redis({ path: this.socket, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis({
+      path: this.socket,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -128,7 +155,11 @@ export class PrivateMariaDb extends PrivateServer {
     const dir = join(baseDir, 'mariadb');
     mkdirSync(dir, { recursive: true });
     const mariadb = new PrivateMariaDb(namespace, dir, address);
-    await mustRun('mariadb-install-db', ['--no-defaults', `--datadir=${mariadb.dataDir}`, '--user=root', '--skip-test-db', ...PrivateMariaDb.INNODB], 60_000);
+    await mustRun(
+      'mariadb-install-db',
+      ['--no-defaults', `--datadir=${mariadb.dataDir}`, '--user=root', '--skip-test-db', ...PrivateMariaDb.INNODB],
+      60_000,
+    );
     await mariadb.start();
     return mariadb;
   }
@@ -140,7 +171,12 @@ export class PrivateMariaDb extends PrivateServer {
 
   /** One query from the test, over the Unix socket, on a connection of its own (the server may have restarted since the last). */
   async query(sql: string, params: unknown[] = [], database?: string): Promise<Record<string, unknown>[]> {
-    const connection = await mysql.createConnection({ socketPath: this.socket, user: 'root', database, multipleStatements: true });
+    const connection = await mysql.createConnection({
+      socketPath: this.socket,
+      user: 'root',
+      database,
+      multipleStatements: true,
+    });
     try {
       const [rows] = await connection.query(sql, params);
       return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
@@ -150,11 +186,22 @@ export class PrivateMariaDb extends PrivateServer {
   }
 
   protected launch(): ChildProcess {
-    return this.namespace.spawn('mariadbd', [
-      '--no-defaults', `--datadir=${this.dataDir}`, `--socket=${this.socket}`, `--pid-file=${join(this.dir, 'mariadb.pid')}`,
-      `--bind-address=${this.address}`, '--port=3306', '--user=root',
-      '--skip-grant-tables', '--skip-name-resolve', ...PrivateMariaDb.INNODB,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return this.namespace.spawn(
+      'mariadbd',
+      [
+        '--no-defaults',
+        `--datadir=${this.dataDir}`,
+        `--socket=${this.socket}`,
+        `--pid-file=${join(this.dir, 'mariadb.pid')}`,
+        `--bind-address=${this.address}`,
+        '--port=3306',
+        '--user=root',
+        '--skip-grant-tables',
+        '--skip-name-resolve',
+        ...PrivateMariaDb.INNODB,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
   }
 
   protected async ready(): Promise<boolean> {

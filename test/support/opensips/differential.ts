@@ -9,7 +9,12 @@ import { prepareStore } from '../../../src/store/knex/open-store.js';
 import { mysqlOptions, mysqlUrlFor } from '../databases.js';
 import { UdpPeer } from '../udp-peer.js';
 import { waitFor } from '../wait-for.js';
-import { type DroutingSample, generateDroutingSample, type RoutingQuestion, type SampleSize } from './drouting-sample.js';
+import {
+  type DroutingSample,
+  generateDroutingSample,
+  type RoutingQuestion,
+  type SampleSize,
+} from './drouting-sample.js';
 import { OpenSipsProcess } from './opensips-process.js';
 import { askOpenSips, type OfferedGateway, type RoutingAnswer } from './opensips-routing.js';
 
@@ -55,7 +60,12 @@ export async function runDifferential(setup: DifferentialSetup): Promise<Differe
   const admin = await mysql.createConnection(mysqlOptions(setup.mysqlUrl));
   await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
   await admin.query(`CREATE DATABASE \`${database}\``);
-  const opensips = new OpenSipsProcess({ dir: setup.opensipsDir, address: setup.address, port: setup.port, dbUrl: opensipsDbUrl(setup.mysqlUrl, database) });
+  const opensips = new OpenSipsProcess({
+    dir: setup.opensipsDir,
+    address: setup.address,
+    port: setup.port,
+    dbUrl: opensipsDbUrl(setup.mysqlUrl, database),
+  });
   const peer = await UdpPeer.bind(setup.address);
   try {
     await writeSample(setup, database, sample);
@@ -63,8 +73,21 @@ export async function runDifferential(setup: DifferentialSetup): Promise<Differe
     try {
       await opensips.start();
       const to = { address: setup.address, port: setup.port };
-      await waitFor('OpenSIPS to answer', 20_000, () => (opensips.running ? askOpenSips(peer, to, { number: '0', group: 0, flags: '' }, 300) : Promise.reject(new Error('it exited'))), { detail: () => opensips.log });
-      return await compareAll(sample, (question) => askOpenSips(peer, to, question), routing.service, () => opensips.log);
+      await waitFor(
+        'OpenSIPS to answer',
+        20_000,
+        () =>
+          opensips.running
+            ? askOpenSips(peer, to, { number: '0', group: 0, flags: '' }, 300)
+            : Promise.reject(new Error('it exited')),
+        { detail: () => opensips.log },
+      );
+      return await compareAll(
+        sample,
+        (question) => askOpenSips(peer, to, question),
+        routing.service,
+        () => opensips.log,
+      );
     } finally {
       await routing.close();
     }
@@ -85,14 +108,23 @@ export function opensipsDbUrl(mysqlUrl: string, database: string): string {
 
 /** The sample's rows in OpenSIPS's own tables. */
 function writeSample(setup: DifferentialSetup, database: string, sample: DroutingSample): Promise<void> {
-  return writeOpensipsTables(setup, database, { dr_gateways: sample.gateways, dr_carriers: sample.carriers, dr_rules: sample.rules });
+  return writeOpensipsTables(setup, database, {
+    dr_gateways: sample.gateways,
+    dr_carriers: sample.carriers,
+    dr_rules: sample.rules,
+  });
 }
 
 /** The tables as OpenSIPS creates them in `database` (its scripts/mysql DDL, untouched), then `rows`, table by table. */
-export async function writeOpensipsTables(setup: Pick<DifferentialSetup, 'mysqlUrl' | 'opensipsDir'>, database: string, rows: Readonly<Record<string, readonly object[]>>): Promise<void> {
+export async function writeOpensipsTables(
+  setup: Pick<DifferentialSetup, 'mysqlUrl' | 'opensipsDir'>,
+  database: string,
+  rows: Readonly<Record<string, readonly object[]>>,
+): Promise<void> {
   const connection = await mysql.createConnection(mysqlOptions(setup.mysqlUrl, database));
   try {
-    for (const file of ['standard-create.sql', 'drouting-create.sql']) await connection.query(readFileSync(join(setup.opensipsDir, 'scripts', 'mysql', file), 'utf8'));
+    for (const file of ['standard-create.sql', 'drouting-create.sql'])
+      await connection.query(readFileSync(join(setup.opensipsDir, 'scripts', 'mysql', file), 'utf8'));
     for (const [table, tableRows] of Object.entries(rows)) {
       for (const row of tableRows) await connection.query(`INSERT INTO \`${table}\` SET ?`, [row]);
     }
@@ -104,7 +136,11 @@ export async function writeOpensipsTables(setup: Pick<DifferentialSetup, 'mysqlU
 /** Our routing service on the same database, read as OpenSIPS left it (a start creates no table in it). */
 async function ourRouting(url: string): Promise<{ service: RoutingService; close(): Promise<void> }> {
   const { store } = await prepareStore(url, { seedExample: false });
-  const service = new RoutingService(store, routingServiceOptions(configSchema.parse({}).routing, 'UTC', configSchema.parse({}).sip), { now: () => new Date() });
+  const service = new RoutingService(
+    store,
+    routingServiceOptions(configSchema.parse({}).routing, 'UTC', configSchema.parse({}).sip),
+    { now: () => new Date() },
+  );
   try {
     await service.load();
   } catch (error) {
@@ -120,16 +156,35 @@ async function compareAll(
   routing: RoutingService,
   opensipsLog: () => string,
 ): Promise<DifferentialResult> {
-  const result: DifferentialResult = { sample, asked: 0, agreed: 0, outcomes: { routed: 0, 'no-gateway': 0, 'no-rule': 0 }, disagreements: [] };
+  const result: DifferentialResult = {
+    sample,
+    asked: 0,
+    agreed: 0,
+    outcomes: { routed: 0, 'no-gateway': 0, 'no-rule': 0 },
+    disagreements: [],
+  };
   const fixedOrder = ruleOrderIsFixed(sample);
   for (const question of sample.questions) {
     // Asked at the same instant: ours before and after OpenSIPS's answer; a timerec edge between the two may go either way.
     const before = new Date();
     const theirs = await askOpensips(question);
     const after = new Date();
-    if (!theirs) throw new Error(`OpenSIPS did not answer ${JSON.stringify(question)} (seed ${sample.seed}); it said:\n${opensipsLog()}`);
+    if (!theirs)
+      throw new Error(
+        `OpenSIPS did not answer ${JSON.stringify(question)} (seed ${sample.seed}); it said:\n${opensipsLog()}`,
+      );
     const ours = [before, after].map((at) =>
-      ourAnswer(routing.route({ number: question.number, group: question.group, at, strictLength: question.flags === 'L', ruleFallback: false, explain: false }), fixedOrder),
+      ourAnswer(
+        routing.route({
+          number: question.number,
+          group: question.group,
+          at,
+          strictLength: question.flags === 'L',
+          ruleFallback: false,
+          explain: false,
+        }),
+        fixedOrder,
+      ),
     );
     result.asked++;
     const same = ours.find((answer) => sameAnswer(theirs, answer));
@@ -137,7 +192,12 @@ async function compareAll(
       result.agreed++;
       result.outcomes[same.answer.outcome]++;
     } else {
-      result.disagreements.push({ question, at: before.toISOString(), opensips: theirs, ours: ours[0] ?? { answer: { outcome: 'no-rule' }, orderFixed: true } });
+      result.disagreements.push({
+        question,
+        at: before.toISOString(),
+        opensips: theirs,
+        ours: ours[0] ?? { answer: { outcome: 'no-rule' }, orderFixed: true },
+      });
     }
   }
   return result;
@@ -150,10 +210,19 @@ interface OurAnswer {
 }
 
 export function ourAnswer(decision: RouteDecision, fixedOrder: (ruleId: number) => boolean): OurAnswer {
-  if (decision.outcome === 'no-rule' || decision.ruleId === null) return { answer: { outcome: 'no-rule' }, orderFixed: true };
-  if (decision.outcome === 'no-gateway') return { answer: { outcome: 'no-gateway', ruleId: decision.ruleId }, orderFixed: true };
-  const gateways = decision.targets.map((target) => ({ gwid: target.gateway.gwid, carrierid: target.carrierid ?? '', user: /^sips?:([^@]*)@/.exec(target.uri ?? '')?.[1] ?? '' }));
-  return { answer: { outcome: 'routed', ruleId: decision.ruleId, gateways }, orderFixed: decision.targets.every((target) => fixedOrder(target.ruleId)) };
+  if (decision.outcome === 'no-rule' || decision.ruleId === null)
+    return { answer: { outcome: 'no-rule' }, orderFixed: true };
+  if (decision.outcome === 'no-gateway')
+    return { answer: { outcome: 'no-gateway', ruleId: decision.ruleId }, orderFixed: true };
+  const gateways = decision.targets.map((target) => ({
+    gwid: target.gateway.gwid,
+    carrierid: target.carrierid ?? '',
+    user: /^sips?:([^@]*)@/.exec(target.uri ?? '')?.[1] ?? '',
+  }));
+  return {
+    answer: { outcome: 'routed', ruleId: decision.ruleId, gateways },
+    orderFixed: decision.targets.every((target) => fixedOrder(target.ruleId)),
+  };
 }
 
 /**
@@ -166,12 +235,18 @@ function listOrderIsFixed(sortAlg: string, gwlist: string): boolean {
 
 /** Whether a rule's gateway order is fixed: its own list's and that of every carrier it lists. */
 function ruleOrderIsFixed(sample: DroutingSample): (ruleId: number) => boolean {
-  const drawn = new Set(sample.carriers.filter((carrier) => !listOrderIsFixed(carrier.sort_alg, carrier.gwlist)).map((carrier) => carrier.carrierid));
+  const drawn = new Set(
+    sample.carriers
+      .filter((carrier) => !listOrderIsFixed(carrier.sort_alg, carrier.gwlist))
+      .map((carrier) => carrier.carrierid),
+  );
   const rules = new Map(sample.rules.map((rule) => [rule.ruleid, rule]));
   return (ruleId) => {
     const rule = rules.get(ruleId);
     if (!rule || !listOrderIsFixed(rule.sort_alg, rule.gwlist ?? '')) return false;
-    return !(rule.gwlist ?? '').split(',').some((entry) => entry.startsWith('#') && drawn.has(entry.slice(1).split('=')[0] ?? ''));
+    return !(rule.gwlist ?? '')
+      .split(',')
+      .some((entry) => entry.startsWith('#') && drawn.has(entry.slice(1).split('=')[0] ?? ''));
   };
 }
 
@@ -194,8 +269,14 @@ export function sameAnswer(theirs: RoutingAnswer, ours: OurAnswer): boolean {
 
 /** A disagreement with everything needed to see it again: the seed, the question, both answers, the rows involved. */
 export function describeDisagreement(sample: DroutingSample, disagreement: Disagreement): string {
-  const rules = sample.rules.filter((rule) => rule.groupid.split(',').includes(String(disagreement.question.group)) && disagreement.question.number.startsWith(rule.prefix));
-  const ids = new Set(rules.flatMap((rule) => (rule.gwlist ?? '').split(',').map((entry) => entry.split('=')[0] ?? '')));
+  const rules = sample.rules.filter(
+    (rule) =>
+      rule.groupid.split(',').includes(String(disagreement.question.group)) &&
+      disagreement.question.number.startsWith(rule.prefix),
+  );
+  const ids = new Set(
+    rules.flatMap((rule) => (rule.gwlist ?? '').split(',').map((entry) => entry.split('=')[0] ?? '')),
+  );
   const carriers = sample.carriers.filter((carrier) => ids.has(`#${carrier.carrierid}`));
   for (const carrier of carriers) for (const entry of carrier.gwlist.split(',')) ids.add(entry.split('=')[0] ?? '');
   const gateways = sample.gateways.filter((gateway) => ids.has(gateway.gwid));

@@ -91,7 +91,8 @@ export function generateDroutingSample(seed: number, size: SampleSize = DEFAULT_
   const random = seededRandom(seed);
   const pick = (n: number) => Math.floor(random() * n);
   const chance = (p: number) => random() < p;
-  const digits = (length: number, alphabet = PREFIX_DIGITS) => Array.from({ length }, () => alphabet[pick(alphabet.length)]).join('');
+  const digits = (length: number, alphabet = PREFIX_DIGITS) =>
+    Array.from({ length }, () => alphabet[pick(alphabet.length)]).join('');
 
   const gateways: DrGatewayRow[] = Array.from({ length: size.gateways }, (_, i) => ({
     id: i + 1,
@@ -129,7 +130,16 @@ export function generateDroutingSample(seed: number, size: SampleSize = DEFAULT_
     const gwlist = (sortAlg === 'W' ? weighted(listed) : listed).join(',');
     // Flag 0x2 (disabled) is overwritten by the state column at load.
     const flags = (firstOnly ? 1 : 0) | (chance(0.3) ? 2 : 0);
-    return { id: i + 1, carrierid: `cr${i + 1}`, gwlist, flags, sort_alg: sortAlg, state: chance(0.8) ? 0 : 1, attrs: null, description: null };
+    return {
+      id: i + 1,
+      carrierid: `cr${i + 1}`,
+      gwlist,
+      flags,
+      sort_alg: sortAlg,
+      state: chance(0.8) ? 0 : 1,
+      attrs: null,
+      description: null,
+    };
   });
 
   // Mostly digits; a few with + (not in OpenSIPS's default alphabet) or a blank before or after (MariaDB's CHAR drops
@@ -142,12 +152,20 @@ export function generateDroutingSample(seed: number, size: SampleSize = DEFAULT_
 
   const rules: DrRuleRow[] = Array.from({ length: size.rules }, (_, i) => {
     const sortAlg = chance(0.3) ? 'W' : 'N';
-    const entries = Array.from({ length: 1 + pick(4) }, () => (chance(0.05) ? UNKNOWN_GATEWAY : chance(0.7) ? (direct[pick(direct.length)] ?? '') : `#cr${1 + pick(size.carriers)}`));
+    const entries = Array.from({ length: 1 + pick(4) }, () =>
+      chance(0.05)
+        ? UNKNOWN_GATEWAY
+        : chance(0.7)
+          ? (direct[pick(direct.length)] ?? '')
+          : `#cr${1 + pick(size.carriers)}`,
+    );
     // The same gateway or carrier twice in one list: offered once per listing by both.
     if (chance(0.15)) entries.splice(pick(entries.length + 1), 0, entries[pick(entries.length)] ?? '');
     // A 1.x separator: OpenSIPS 3.x skips the rule ("bad char ;"), so do we.
     const separator = entries.length > 1 && chance(0.03) ? ';' : ',';
-    const groupid = chance(0.2) ? `${pick(GROUPS_WITH_RULES)},${pick(GROUPS_WITH_RULES)}` : String(pick(GROUPS_WITH_RULES));
+    const groupid = chance(0.2)
+      ? `${pick(GROUPS_WITH_RULES)},${pick(GROUPS_WITH_RULES)}`
+      : String(pick(GROUPS_WITH_RULES));
     return {
       ruleid: i + 1,
       groupid: [...new Set(groupid.split(','))].join(','),

@@ -97,8 +97,12 @@ loadmodule "proto_udp.so"`;
  * cannot run, which is a failure under DROUTER_TEST_OPENSIPS (set by CI).
  */
 export function opensipsMissing(): string {
-  const unset = [process.env.DROUTER_TEST_MYSQL_URL ? '' : 'DROUTER_TEST_MYSQL_URL', OPENSIPS_DIR ? '' : 'DROUTER_TEST_OPENSIPS_DIR'].filter(Boolean);
-  if (unset.length > 0 && process.env.DROUTER_TEST_OPENSIPS) throw new Error(`DROUTER_TEST_OPENSIPS is set but ${unset.join(' and ')} is not`);
+  const unset = [
+    process.env.DROUTER_TEST_MYSQL_URL ? '' : 'DROUTER_TEST_MYSQL_URL',
+    OPENSIPS_DIR ? '' : 'DROUTER_TEST_OPENSIPS_DIR',
+  ].filter(Boolean);
+  if (unset.length > 0 && process.env.DROUTER_TEST_OPENSIPS)
+    throw new Error(`DROUTER_TEST_OPENSIPS is set but ${unset.join(' and ')} is not`);
   return unset.length === 0 ? '' : `${unset.join(' and ')} ${unset.length === 1 ? 'is' : 'are'} not set`;
 }
 
@@ -125,11 +129,17 @@ export class OpenSipsProcess {
   /** Starts it in the foreground; the caller waits until it answers (its data is loaded before it takes requests). */
   async start(): Promise<void> {
     const binary = join(this.options.dir, 'opensips');
-    if (!existsSync(binary)) throw new Error(`no OpenSIPS binary at ${binary}: build it with ../shared/vendor/build-opensips.sh (docs/routing.md, "Checked against OpenSIPS"")`);
+    if (!existsSync(binary))
+      throw new Error(
+        `no OpenSIPS binary at ${binary}: build it with ../shared/vendor/build-opensips.sh (docs/routing.md, "Checked against OpenSIPS"")`,
+      );
     const script = join(this.folder, 'opensips.cfg');
     writeFileSync(script, this.script);
     // -F: no daemon, so the process we hold is the one to stop. TZ: its timerecs read in UTC, as ours are asked.
-    const child = spawn(binary, ['-F', '-f', script, '-w', this.folder], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+    const child = spawn(binary, ['-F', '-f', script, '-w', this.folder], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TZ: 'UTC' },
+    });
     this.child = child;
     const keep = (chunk: Buffer) => (this.output += chunk.toString('utf8'));
     child.stdout?.on('data', keep);

@@ -23,7 +23,12 @@ let asked = 0;
  * group and flags in the X-Group and X-Flags headers; its answer read back. undefined when no
  * answer came within `timeoutMs`.
  */
-export async function askOpenSips(peer: UdpPeer, to: { address: string; port: number }, question: RoutingQuestion, timeoutMs = 1000): Promise<RoutingAnswer | undefined> {
+export async function askOpenSips(
+  peer: UdpPeer,
+  to: { address: string; port: number },
+  question: RoutingQuestion,
+  timeoutMs = 1000,
+): Promise<RoutingAnswer | undefined> {
   asked++;
   const { address, port } = peer.address;
   const callId = `diff-${asked}-${process.pid}@${address}`;
@@ -53,7 +58,8 @@ export function readAnswer(response: string): RoutingAnswer {
   const rule = Number(header('X-Rule'));
   if (status === '404') return { outcome: 'no-rule' };
   if (status === '480') return { outcome: 'no-gateway', ruleId: rule };
-  if (status !== '200') throw new Error(`OpenSIPS answered ${status ?? 'something that is not a response'}:\n${response}`);
+  if (status !== '200')
+    throw new Error(`OpenSIPS answered ${status ?? 'something that is not a response'}:\n${response}`);
   const gateways = (header('X-Gateways') ?? '').split(',').map((entry) => {
     const [gwid = '', carrierid = '', user = ''] = entry.split('/');
     return { gwid, carrierid, user };

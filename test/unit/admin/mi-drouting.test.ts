@@ -56,7 +56,10 @@ function snapshotOf(tables: Map<string, RoutingTable>): RoutingSnapshot {
   const all = [...tables.values()];
   return {
     tables,
-    destinations: { gateways: new Map(all.flatMap((table) => [...table.gateways])), carriers: new Map(all.flatMap((table) => [...table.carriers])) },
+    destinations: {
+      gateways: new Map(all.flatMap((table) => [...table.gateways])),
+      carriers: new Map(all.flatMap((table) => [...table.carriers])),
+    },
     counts: { gateways: 0, carriers: 0, rules: 0, callers: 0 },
     generation: 1,
     loadedAt: LOADED_AT,
@@ -65,7 +68,15 @@ function snapshotOf(tables: Map<string, RoutingTable>): RoutingSnapshot {
   };
 }
 
-const RELOADED: ReloadReport = { ok: true, generation: 2, durationMs: 1, counts: { gateways: 0, carriers: 0, rules: 0, callers: 0 }, skipped: [], warnings: [], errors: [] };
+const RELOADED: ReloadReport = {
+  ok: true,
+  generation: 2,
+  durationMs: 1,
+  counts: { gateways: 0, carriers: 0, rules: 0, callers: 0 },
+  skipped: [],
+  warnings: [],
+  errors: [],
+};
 
 interface Setup {
   partitioned?: boolean;
@@ -88,7 +99,12 @@ async function miOver(tables: Map<string, RoutingTable>, setup: Setup = {}) {
     options: { persistState: true, persistIntervalMs: 60_000, replyCodes: [], downAfter: 1, upAfter: 1 },
   });
   await gateways.adopt(snapshot.destinations, { inheritState: true });
-  const carriers = new CarrierStateService({ cache, store: { writeCarrierState: async () => undefined }, log, persistState: false });
+  const carriers = new CarrierStateService({
+    cache,
+    store: { writeCarrierState: async () => undefined },
+    log,
+    persistState: false,
+  });
   const prober = new Prober({
     engine: { request: () => Promise.reject(new Error('this test sends no probe')) },
     states: gateways,
@@ -110,7 +126,11 @@ async function miOver(tables: Map<string, RoutingTable>, setup: Setup = {}) {
   });
   /** The JSON-RPC response without its envelope: `{ result }` or `{ error }`. */
   async function call(method: string, params?: DocumentedCall['params']): Promise<unknown> {
-    const reply = await answerMiRequest(JSON.stringify({ jsonrpc: '2.0', method, ...(params ? { params } : {}), id: 1 }), commands, log);
+    const reply = await answerMiRequest(
+      JSON.stringify({ jsonrpc: '2.0', method, ...(params ? { params } : {}), id: 1 }),
+      commands,
+      log,
+    );
     const { jsonrpc, id, ...outcome } = (reply as { body: Record<string, unknown> }).body;
     expect([jsonrpc, id]).toEqual(['2.0', 1]);
     return outcome;
@@ -121,8 +141,21 @@ async function miOver(tables: Map<string, RoutingTable>, setup: Setup = {}) {
 const unpartitioned = () => new Map([[UNPARTITIONED, tableOf(UNPARTITIONED, EXAMPLE_DATA)]]);
 const partitioned = () =>
   new Map([
-    ['part_1', tableOf('part_1', { gateways: [gatewayRow('my_gw', { address: '10.0.0.1' })], carriers: [carrierRow('CR1', 'my_gw')], rules: [ruleRow(1, '33', 'my_gw,#CR1')] })],
-    ['part_2', tableOf('part_2', { gateways: [gatewayRow('my_gw', { address: '10.0.0.2', state: 1 })], rules: [ruleRow(1, '', 'my_gw', { groupid: '3' })] })],
+    [
+      'part_1',
+      tableOf('part_1', {
+        gateways: [gatewayRow('my_gw', { address: '10.0.0.1' })],
+        carriers: [carrierRow('CR1', 'my_gw')],
+        rules: [ruleRow(1, '33', 'my_gw,#CR1')],
+      }),
+    ],
+    [
+      'part_2',
+      tableOf('part_2', {
+        gateways: [gatewayRow('my_gw', { address: '10.0.0.2', state: 1 })],
+        rules: [ruleRow(1, '', 'my_gw', { groupid: '3' })],
+      }),
+    ],
   ]);
 
 /** opensips-cli's text of a result, as the README prints it: `Key:: value` per member, nothing for "OK" (values trimmed: "no " prints as "no"). */
@@ -134,7 +167,10 @@ function cliText(outcome: unknown): string {
     .join('\n');
 }
 
-async function replay(steps: readonly DocumentedCall[], call: (method: string, params?: DocumentedCall['params']) => Promise<unknown>): Promise<void> {
+async function replay(
+  steps: readonly DocumentedCall[],
+  call: (method: string, params?: DocumentedCall['params']) => Promise<unknown>,
+): Promise<void> {
   for (const step of steps) {
     const said = `${step.example}: ${step.cli}`;
     const outcome = await call(step.method, step.params);
@@ -162,7 +198,9 @@ describe('OpenSIPS MI drouting commands: the README examples', () => {
       return gateway && gateways.stateOf(gateway);
     };
     expect([stateOf('part_1:my_gw'), stateOf('part_2:my_gw')]).toEqual(['admin-disabled', 'admin-disabled']);
-    expect(await call('dr_gw_status', { partition_name: 'part_2', gw_id: 'my_gw', status: 1 })).toEqual({ result: 'OK' });
+    expect(await call('dr_gw_status', { partition_name: 'part_2', gw_id: 'my_gw', status: 1 })).toEqual({
+      result: 'OK',
+    });
     expect([stateOf('part_1:my_gw'), stateOf('part_2:my_gw')]).toEqual(['admin-disabled', 'active']);
   });
 });
@@ -186,18 +224,35 @@ describe('OpenSIPS MI drouting commands: lists and numbers', () => {
 
   it('dr_carrier_status lists every carrier: ID, ATTRS when set, Enabled "yes" or "no "', async () => {
     const { call } = await miOver(unpartitioned());
-    expect(await call('dr_carrier_status')).toEqual({ result: { Carriers: [{ ID: 'CR0', ATTRS: 'tier=2', Enabled: 'yes' }, { ID: 'CR1', Enabled: 'no ' }] } });
+    expect(await call('dr_carrier_status')).toEqual({
+      result: {
+        Carriers: [
+          { ID: 'CR0', ATTRS: 'tier=2', Enabled: 'yes' },
+          { ID: 'CR1', Enabled: 'no ' },
+        ],
+      },
+    });
   });
 
   it('dr_number_routing: the prefix matched, the gwlist as written (carriers as CARRIER), the rule attrs; "No match"', async () => {
     const { call } = await miOver(unpartitioned());
-    const london = { result: { 'Matched Prefix': '4420', 'GW List': [{ GATEWAY: '2' }, { CARRIER: 'CR1' }, { GATEWAY: '3' }], ATTRS: 'uk-london' } };
+    const london = {
+      result: {
+        'Matched Prefix': '4420',
+        'GW List': [{ GATEWAY: '2' }, { CARRIER: 'CR1' }, { GATEWAY: '3' }],
+        ATTRS: 'uk-london',
+      },
+    };
     expect(await call('dr_number_routing', { group_id: 0, number: '442079460000' })).toEqual(london);
     // No group_id: routing.defaultGroup (0 here).
     expect(await call('dr_number_routing', { number: '442079460000' })).toEqual(london);
     // Rule 3 (prefix 44) is out of time: the default rule, matched prefix ''.
-    expect(await call('dr_number_routing', { group_id: '0', number: '4499' })).toEqual({ result: { 'Matched Prefix': '', 'GW List': [{ GATEWAY: '3' }] } });
-    expect(await call('dr_number_routing', { group_id: 5, number: '1555' })).toEqual({ result: { 'Matched Prefix': '1', 'GW List': [{ GATEWAY: '10' }] } });
+    expect(await call('dr_number_routing', { group_id: '0', number: '4499' })).toEqual({
+      result: { 'Matched Prefix': '', 'GW List': [{ GATEWAY: '3' }] },
+    });
+    expect(await call('dr_number_routing', { group_id: 5, number: '1555' })).toEqual({
+      result: { 'Matched Prefix': '1', 'GW List': [{ GATEWAY: '10' }] },
+    });
     expect(await call('dr_number_routing', { group_id: 7, number: '1555' })).toEqual({ result: 'No match' });
     const noDefault = await miOver(unpartitioned(), { defaultGroup: null });
     expect(await noDefault.call('dr_number_routing', { number: '442079460000' })).toEqual({ result: 'No match' });
@@ -205,38 +260,73 @@ describe('OpenSIPS MI drouting commands: lists and numbers', () => {
 
   it('dr_number_routing in a partition names the ids of its rows', async () => {
     const { call } = await miOver(partitioned(), { partitioned: true });
-    expect(await call('dr_number_routing', { partition_name: 'part_1', number: '3312' })).toEqual({ result: { 'Matched Prefix': '33', 'GW List': [{ GATEWAY: 'my_gw' }, { CARRIER: 'CR1' }] } });
-    expect(await call('dr_number_routing', { partition_name: 'part_2', group_id: 3, number: '3312' })).toEqual({ result: { 'Matched Prefix': '', 'GW List': [{ GATEWAY: 'my_gw' }] } });
+    expect(await call('dr_number_routing', { partition_name: 'part_1', number: '3312' })).toEqual({
+      result: { 'Matched Prefix': '33', 'GW List': [{ GATEWAY: 'my_gw' }, { CARRIER: 'CR1' }] },
+    });
+    expect(await call('dr_number_routing', { partition_name: 'part_2', group_id: 3, number: '3312' })).toEqual({
+      result: { 'Matched Prefix': '', 'GW List': [{ GATEWAY: 'my_gw' }] },
+    });
   });
 
   it('dr_reload_status: the Date of the snapshot as ctime prints it, per partition with partitions', async () => {
-    expect(await (await miOver(unpartitioned())).call('dr_reload_status')).toEqual({ result: { Date: 'Tue Aug 12 12:26:00 2014' } });
+    expect(await (await miOver(unpartitioned())).call('dr_reload_status')).toEqual({
+      result: { Date: 'Tue Aug 12 12:26:00 2014' },
+    });
     const { call } = await miOver(partitioned(), { partitioned: true });
-    expect(await call('dr_reload_status')).toEqual({ result: { Partitions: [{ name: 'part_1', Date: 'Tue Aug 12 12:26:00 2014' }, { name: 'part_2', Date: 'Tue Aug 12 12:26:00 2014' }] } });
-    expect(await call('dr_reload_status', ['part_2'])).toEqual({ result: { name: 'part_2', Date: 'Tue Aug 12 12:26:00 2014' } });
+    expect(await call('dr_reload_status')).toEqual({
+      result: {
+        Partitions: [
+          { name: 'part_1', Date: 'Tue Aug 12 12:26:00 2014' },
+          { name: 'part_2', Date: 'Tue Aug 12 12:26:00 2014' },
+        ],
+      },
+    });
+    expect(await call('dr_reload_status', ['part_2'])).toEqual({
+      result: { name: 'part_2', Date: 'Tue Aug 12 12:26:00 2014' },
+    });
   });
 });
 
 describe('OpenSIPS MI drouting commands: errors as drouting.c answers them', () => {
   it('partition_name: refused without partitions, required with them, 404 when unknown', async () => {
     const without = await miOver(unpartitioned());
-    const invalid = { error: { code: 400, message: "Invalid parameter: 'partition_name'", data: "'partition_name' supported only when 'use_partitions' is set" } };
+    const invalid = {
+      error: {
+        code: 400,
+        message: "Invalid parameter: 'partition_name'",
+        data: "'partition_name' supported only when 'use_partitions' is set",
+      },
+    };
     expect(await without.call('dr_gw_status', { partition_name: 'part_1' })).toEqual(invalid);
     expect(await without.call('dr_reload', { partition_name: 'part_1' })).toEqual(invalid);
     const withPartitions = await miOver(partitioned(), { partitioned: true });
-    const missing = { error: { code: 400, message: "Missing parameter: 'partition_name'", data: "'partition_name' is required when 'use_partitions' is set" } };
+    const missing = {
+      error: {
+        code: 400,
+        message: "Missing parameter: 'partition_name'",
+        data: "'partition_name' is required when 'use_partitions' is set",
+      },
+    };
     expect(await withPartitions.call('dr_gw_status')).toEqual(missing);
     expect(await withPartitions.call('dr_carrier_status', { carrier_id: 'CR1' })).toEqual(missing);
     expect(await withPartitions.call('dr_number_routing', { number: '33' })).toEqual(missing);
-    expect(await withPartitions.call('dr_carrier_status', { partition_name: 'part_9' })).toEqual({ error: { code: 404, message: 'Partition not found' } });
+    expect(await withPartitions.call('dr_carrier_status', { partition_name: 'part_9' })).toEqual({
+      error: { code: 404, message: 'Partition not found' },
+    });
   });
 
   it('unknown gateway or carrier: 404; a status that is no integer: -32602 naming it, and nothing changes', async () => {
     const { call, gateways, snapshot } = await miOver(unpartitioned());
     expect(await call('dr_gw_status', { gw_id: 'nope' })).toEqual({ error: { code: 404, message: 'GW ID not found' } });
-    expect(await call('dr_gw_status', { gw_id: 'nope', status: 0 })).toEqual({ error: { code: 404, message: 'GW ID not found' } });
-    expect(await call('dr_carrier_status', { carrier_id: 'nope' })).toEqual({ error: { code: 404, message: 'Carrier ID not found' } });
-    expect(await call('dr_gw_status', { gw_id: '2', status: 'off' })).toEqual({ error: { code: -32602, message: 'Invalid params', data: "Bad type for parameter 'status'" } });
+    expect(await call('dr_gw_status', { gw_id: 'nope', status: 0 })).toEqual({
+      error: { code: 404, message: 'GW ID not found' },
+    });
+    expect(await call('dr_carrier_status', { carrier_id: 'nope' })).toEqual({
+      error: { code: 404, message: 'Carrier ID not found' },
+    });
+    expect(await call('dr_gw_status', { gw_id: '2', status: 'off' })).toEqual({
+      error: { code: -32602, message: 'Invalid params', data: "Bad type for parameter 'status'" },
+    });
     const gateway = snapshot.destinations.gateways.get('2');
     expect(gateway && gateways.stateOf(gateway)).toBe('active');
   });
@@ -249,12 +339,25 @@ describe('OpenSIPS MI drouting commands: errors as drouting.c answers them', () 
         return RELOADED;
       },
     });
-    for (const params of [undefined, { inherit_state: 'n' }, { inherit_state: 1 }, { inherit_state: 'maybe' }]) expect(await call('dr_reload', params)).toEqual({ result: 'OK' });
+    for (const params of [undefined, { inherit_state: 'n' }, { inherit_state: 1 }, { inherit_state: 'maybe' }])
+      expect(await call('dr_reload', params)).toEqual({ result: 'OK' });
     expect(asked).toEqual([{}, { inheritState: false }, { inheritState: true }, {}]);
     const problem = { table: 'dr_rules', row: 'ruleid=7', column: 'gwlist', value: '#9', problem: 'no carrier 9' };
-    const refused = await miOver(unpartitioned(), { reload: async () => ({ ...RELOADED, ok: false, errors: [problem] }) });
-    expect(await refused.call('dr_reload')).toEqual({ error: { code: 500, message: 'Failed to reload', data: 'dr_rules row ruleid=7: column gwlist = "#9": no carrier 9' } });
-    const unreachable = await miOver(unpartitioned(), { reload: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:3306')) });
-    expect(await unreachable.call('dr_reload')).toEqual({ error: { code: 500, message: 'Failed to reload', data: 'connect ECONNREFUSED 127.0.0.1:3306' } });
+    const refused = await miOver(unpartitioned(), {
+      reload: async () => ({ ...RELOADED, ok: false, errors: [problem] }),
+    });
+    expect(await refused.call('dr_reload')).toEqual({
+      error: {
+        code: 500,
+        message: 'Failed to reload',
+        data: 'dr_rules row ruleid=7: column gwlist = "#9": no carrier 9',
+      },
+    });
+    const unreachable = await miOver(unpartitioned(), {
+      reload: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:3306')),
+    });
+    expect(await unreachable.call('dr_reload')).toEqual({
+      error: { code: 500, message: 'Failed to reload', data: 'connect ECONNREFUSED 127.0.0.1:3306' },
+    });
   });
 });

@@ -31,8 +31,22 @@ export interface DocumentedCall {
  * "Probing"), carrier CR1 disabled, probing on.
  */
 export const WITHOUT_PARTITIONS: readonly DocumentedCall[] = [
-  { example: 'Example 1.49', cli: 'dr_gw_status gw_id=2', method: 'dr_gw_status', params: { gw_id: '2' }, documented: 'State:: Active', result: { State: 'Active' } },
-  { example: 'Example 1.49', cli: 'dr_gw_status gw_id=2 status=0', method: 'dr_gw_status', params: { gw_id: '2', status: '0' }, documented: '', result: 'OK' },
+  {
+    example: 'Example 1.49',
+    cli: 'dr_gw_status gw_id=2',
+    method: 'dr_gw_status',
+    params: { gw_id: '2' },
+    documented: 'State:: Active',
+    result: { State: 'Active' },
+  },
+  {
+    example: 'Example 1.49',
+    cli: 'dr_gw_status gw_id=2 status=0',
+    method: 'dr_gw_status',
+    params: { gw_id: '2', status: '0' },
+    documented: '',
+    result: 'OK',
+  },
   {
     example: 'Example 1.49',
     cli: 'dr_gw_status gw_id=2',
@@ -51,19 +65,73 @@ export const WITHOUT_PARTITIONS: readonly DocumentedCall[] = [
     result: { State: 'Inactive' },
     readmeIsWrong: 'the key is "State" (mi_dr_print_gw_state)',
   },
-  { example: 'Example 1.51', cli: 'dr_carrier_status carrier_id=CR1', method: 'dr_carrier_status', params: { carrier_id: 'CR1' }, documented: 'Enabled:: no', result: { Enabled: 'no ' } },
-  { example: 'Example 1.51', cli: 'dr_carrier_status carrier_id=CR1 status=1', method: 'dr_carrier_status', params: { carrier_id: 'CR1', status: '1' }, documented: '', result: 'OK' },
-  { example: 'Example 1.51', cli: 'dr_carrier_status carrier_id=CR1', method: 'dr_carrier_status', params: { carrier_id: 'CR1' }, documented: 'Enabled:: yes', result: { Enabled: 'yes' } },
-  { example: 'Example 1.55', cli: 'dr_enable_probing', method: 'dr_enable_probing', documented: 'Status:: 1', result: { Status: 1 } },
+  {
+    example: 'Example 1.51',
+    cli: 'dr_carrier_status carrier_id=CR1',
+    method: 'dr_carrier_status',
+    params: { carrier_id: 'CR1' },
+    documented: 'Enabled:: no',
+    result: { Enabled: 'no ' },
+  },
+  {
+    example: 'Example 1.51',
+    cli: 'dr_carrier_status carrier_id=CR1 status=1',
+    method: 'dr_carrier_status',
+    params: { carrier_id: 'CR1', status: '1' },
+    documented: '',
+    result: 'OK',
+  },
+  {
+    example: 'Example 1.51',
+    cli: 'dr_carrier_status carrier_id=CR1',
+    method: 'dr_carrier_status',
+    params: { carrier_id: 'CR1' },
+    documented: 'Enabled:: yes',
+    result: { Enabled: 'yes' },
+  },
+  {
+    example: 'Example 1.55',
+    cli: 'dr_enable_probing',
+    method: 'dr_enable_probing',
+    documented: 'Status:: 1',
+    result: { Status: 1 },
+  },
   // opensips-cli sends a bare value as a positional parameter: dr_enable_probing takes them (it is not MI_NAMED_PARAMS_ONLY).
-  { example: 'Example 1.55', cli: 'dr_enable_probing 0', method: 'dr_enable_probing', params: ['0'], documented: '', result: 'OK' },
-  { example: 'Example 1.55', cli: 'dr_enable_probing', method: 'dr_enable_probing', documented: 'Status:: 0', result: { Status: 0 } },
+  {
+    example: 'Example 1.55',
+    cli: 'dr_enable_probing 0',
+    method: 'dr_enable_probing',
+    params: ['0'],
+    documented: '',
+    result: 'OK',
+  },
+  {
+    example: 'Example 1.55',
+    cli: 'dr_enable_probing',
+    method: 'dr_enable_probing',
+    documented: 'Status:: 0',
+    result: { Status: 0 },
+  },
 ];
 
 /** With partitions (use_partitions 1): partition part_1 holds gateway my_gw, active. */
 export const WITH_PARTITIONS: readonly DocumentedCall[] = [
-  { example: 'Example 1.50', cli: 'dr_gw_status partition_name=part_1 gw_id=my_gw', method: 'dr_gw_status', params: { partition_name: 'part_1', gw_id: 'my_gw' }, documented: 'State:: Active', result: { State: 'Active' } },
-  { example: 'Example 1.50', cli: 'dr_gw_status partition_name=part_1 gw_id=my_gw status=0', method: 'dr_gw_status', params: { partition_name: 'part_1', gw_id: 'my_gw', status: '0' }, documented: '', result: 'OK' },
+  {
+    example: 'Example 1.50',
+    cli: 'dr_gw_status partition_name=part_1 gw_id=my_gw',
+    method: 'dr_gw_status',
+    params: { partition_name: 'part_1', gw_id: 'my_gw' },
+    documented: 'State:: Active',
+    result: { State: 'Active' },
+  },
+  {
+    example: 'Example 1.50',
+    cli: 'dr_gw_status partition_name=part_1 gw_id=my_gw status=0',
+    method: 'dr_gw_status',
+    params: { partition_name: 'part_1', gw_id: 'my_gw', status: '0' },
+    documented: '',
+    result: 'OK',
+  },
   {
     example: 'Example 1.50',
     cli: 'dr_gw_status partition_name=part_1 gw_id=my_gw',
@@ -80,7 +148,8 @@ export const WITH_PARTITIONS: readonly DocumentedCall[] = [
     params: { partition_name: 'partition8', status: '3' },
     documented: 'enabled:: inactive',
     error: { code: -32602, message: 'Invalid params', data: 'Named parameters do not match' },
-    readmeIsWrong: 'partition_name with status and no gw_id is none of dr_gw_status\'s recipes (drouting.c mi_cmds[]), so mi.c get_cmd_recipe refuses it',
+    readmeIsWrong:
+      "partition_name with status and no gw_id is none of dr_gw_status's recipes (drouting.c mi_cmds[]), so mi.c get_cmd_recipe refuses it",
   },
 ];
 

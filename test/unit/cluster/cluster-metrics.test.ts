@@ -13,7 +13,9 @@ describe("the node's /metrics under --workers N", () => {
       metrics.countBindingsWith(async () => 7);
     });
     workers[0]?.handedOff('tcp-send');
-    const { text, contentType } = await aggregateSnapshots(await Promise.all(workers.map((metrics) => metrics.snapshot())));
+    const { text, contentType } = await aggregateSnapshots(
+      await Promise.all(workers.map((metrics) => metrics.snapshot())),
+    );
     expect(contentType).toContain('text/plain');
     const families = parseExposition(text);
     expect(sampleValue(families, 'sipdr_sip_requests_total', { method: 'INVITE' })).toBe(6);

@@ -31,15 +31,19 @@ function branchOwnedBy(owner: number): string {
   for (let i = 0; ; i++) if ((fnv1a(`z9hG4bK-t${i}`) % 3) + 1 === owner) return `z9hG4bK-t${i}`;
 }
 
-const request = (branch: string) => `INVITE sip:1@x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.183:5062;branch=${branch}\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n`;
-const response = (branch: string) => `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.180:5060;branch=${branch}\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n`;
+const request = (branch: string) =>
+  `INVITE sip:1@x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.183:5062;branch=${branch}\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n`;
+const response = (branch: string) =>
+  `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.180:5060;branch=${branch}\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n`;
 
 describe('the steering of one worker', () => {
   it('hands a request it does not own to its owner, with where it came from, and keeps its own', () => {
     const { steering, sent, handed } = worker(1);
     expect(steering.steer(request(branchOwnedBy(1)), 'udp', PHONE)).toBe(false);
     expect(steering.steer(request(branchOwnedBy(3)), 'udp', PHONE)).toBe(true);
-    expect(sent).toEqual([{ to: 3, frame: { kind: 'receive', transport: 'udp', remote: PHONE, text: request(branchOwnedBy(3)) } }]);
+    expect(sent).toEqual([
+      { to: 3, frame: { kind: 'receive', transport: 'udp', remote: PHONE, text: request(branchOwnedBy(3)) } },
+    ]);
     expect(handed).toEqual(['request']);
   });
 
@@ -62,7 +66,7 @@ describe('the steering of one worker', () => {
     expect(handed).toEqual([]);
   });
 
-  it('sends over a TCP connection another worker holds through that worker, by the primary\'s directory', () => {
+  it("sends over a TCP connection another worker holds through that worker, by the primary's directory", () => {
     const { steering, sent, handed, announced, dropped } = worker(1);
     steering.flowOpened(PHONE);
     expect(announced).toEqual([{ key: '127.0.0.183:5062', open: true }]);
@@ -95,6 +99,8 @@ describe('the steering of one worker', () => {
     steering.take({ kind: 'send', transport: 'tcp', remote: { address: '127.0.0.183', port: 1 }, text: 'ACK' });
     expect(received).toEqual([{ text: 'INVITE', transport: 'udp', source: PHONE }]);
     expect(written).toHaveLength(2);
-    expect(dropped).toEqual(["the TCP connection from 127.0.0.183:1 closed before another worker's message went out on it"]);
+    expect(dropped).toEqual([
+      "the TCP connection from 127.0.0.183:1 closed before another worker's message went out on it",
+    ]);
   });
 });

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { fnv1a, ownerOf, topViaBranch, workerBranchPrefix, workerOfBranch } from '../../../src/cluster/message-owner.js';
+import {
+  fnv1a,
+  ownerOf,
+  topViaBranch,
+  workerBranchPrefix,
+  workerOfBranch,
+} from '../../../src/cluster/message-owner.js';
 
-const request = (via: string, method = 'INVITE') => `${method} sip:1@127.0.0.180 SIP/2.0\r\n${via}\r\nCall-ID: c1\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`;
-const response = (via: string) => `SIP/2.0 200 OK\r\n${via}\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`;
+const request = (via: string, method = 'INVITE') =>
+  `${method} sip:1@127.0.0.180 SIP/2.0\r\n${via}\r\nCall-ID: c1\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`;
+const response = (via: string) =>
+  `SIP/2.0 200 OK\r\n${via}\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`;
 
 describe('the top Via branch, read from raw text', () => {
   it.each([
@@ -21,12 +29,16 @@ describe('the top Via branch, read from raw text', () => {
   it('is undefined without a Via, with a Via without branch, or when the Via is only in the body', () => {
     expect(topViaBranch('INVITE sip:x SIP/2.0\r\nCall-ID: c\r\n\r\n')).toBeUndefined();
     expect(topViaBranch(request('Via: SIP/2.0/UDP 127.0.0.1'))).toBeUndefined();
-    expect(topViaBranch('INVITE sip:x SIP/2.0\r\nCall-ID: c\r\n\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKbody')).toBeUndefined();
+    expect(
+      topViaBranch('INVITE sip:x SIP/2.0\r\nCall-ID: c\r\n\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKbody'),
+    ).toBeUndefined();
     expect(topViaBranch('')).toBeUndefined();
   });
 
   it('does not take a header that only starts like Via', () => {
-    expect(topViaBranch(request('Via-Extra: x;branch=z9hG4bKno\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKyes'))).toBe('z9hG4bKyes');
+    expect(topViaBranch(request('Via-Extra: x;branch=z9hG4bKno\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKyes'))).toBe(
+      'z9hG4bKyes',
+    );
   });
 });
 
@@ -38,13 +50,21 @@ describe('worker branches', () => {
   });
 
   it('name no worker when made elsewhere', () => {
-    for (const branch of ['z9hG4bK0123', 'z9hG4bK-w-12', 'z9hG4bK-wx1-12', 'z9hG4bK-w12345-1', 'z9hG4bK-w3', 'abc']) expect(workerOfBranch(branch)).toBeUndefined();
+    for (const branch of ['z9hG4bK0123', 'z9hG4bK-w-12', 'z9hG4bK-wx1-12', 'z9hG4bK-w12345-1', 'z9hG4bK-w3', 'abc'])
+      expect(workerOfBranch(branch)).toBeUndefined();
   });
 });
 
 describe('the owner of a message', () => {
-  it('is the worker named in a response\'s top Via branch', () => {
-    expect(ownerOf(response(`Via: SIP/2.0/UDP 127.0.0.180:5060;branch=${workerBranchPrefix(3)}beef\r\nVia: SIP/2.0/UDP phone;branch=z9hG4bKphone`), 3)).toEqual({ kind: 'response', owner: 3 });
+  it("is the worker named in a response's top Via branch", () => {
+    expect(
+      ownerOf(
+        response(
+          `Via: SIP/2.0/UDP 127.0.0.180:5060;branch=${workerBranchPrefix(3)}beef\r\nVia: SIP/2.0/UDP phone;branch=z9hG4bKphone`,
+        ),
+        3,
+      ),
+    ).toEqual({ kind: 'response', owner: 3 });
   });
 
   it('is nobody in particular for a response to a branch no worker of this cluster made', () => {
@@ -64,7 +84,9 @@ describe('the owner of a message', () => {
   it('spreads requests over the workers', () => {
     const counts = [0, 0, 0];
     for (let i = 0; i < 3000; i++) {
-      const owner = ownerOf(request(`Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK${i.toString(36)}x${(i * 7919).toString(16)}`), 3)?.owner ?? 0;
+      const owner =
+        ownerOf(request(`Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK${i.toString(36)}x${(i * 7919).toString(16)}`), 3)
+          ?.owner ?? 0;
       counts[owner - 1] = (counts[owner - 1] ?? 0) + 1;
     }
     for (const count of counts) expect(count).toBeGreaterThan(800);

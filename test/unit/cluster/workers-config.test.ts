@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { restartDelayMs, FIRST_RESTART_DELAY_MS, MAX_RESTART_DELAY_MS, STABLE_RUN_MS } from '../../../src/cluster/restart-backoff.js';
+import {
+  restartDelayMs,
+  FIRST_RESTART_DELAY_MS,
+  MAX_RESTART_DELAY_MS,
+  STABLE_RUN_MS,
+} from '../../../src/cluster/restart-backoff.js';
 import { parseWorkers, workerConfigViolations } from '../../../src/cluster/workers-config.js';
 import { configSchema } from '../../../src/config/schema.js';
 
@@ -7,7 +12,8 @@ describe('--workers', () => {
   it('is 1 when absent, a whole number from 1 to 64 otherwise', () => {
     expect(parseWorkers(undefined)).toBe(1);
     expect(parseWorkers('3')).toBe(3);
-    for (const bad of ['0', '65', '-1', '2.5', 'two', '']) expect(() => parseWorkers(bad)).toThrow(`--workers ${JSON.stringify(bad)}: expected a whole number from 1 to 64`);
+    for (const bad of ['0', '65', '-1', '2.5', 'two', ''])
+      expect(() => parseWorkers(bad)).toThrow(`--workers ${JSON.stringify(bad)}: expected a whole number from 1 to 64`);
   });
 
   it('asks nothing of the configuration for one worker', () => {
@@ -21,7 +27,12 @@ describe('--workers', () => {
       ['store.url', 'the configuration, with --workers 2'],
       ['sip.engine', 'the configuration, with --workers 2'],
     ]);
-    expect(workerConfigViolations(configSchema.parse({ cache: { url: 'redis://127.0.0.1:6379/15' }, store: { url: 'sqlite:/tmp/x.db' } }), 4)).toEqual([]);
+    expect(
+      workerConfigViolations(
+        configSchema.parse({ cache: { url: 'redis://127.0.0.1:6379/15' }, store: { url: 'sqlite:/tmp/x.db' } }),
+        4,
+      ),
+    ).toEqual([]);
   });
 });
 

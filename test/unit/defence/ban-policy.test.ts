@@ -5,7 +5,12 @@ const policy = { banSeconds: 300, maxBanSeconds: 1000, memorySeconds: 3600 };
 
 describe('nextBan', () => {
   it('bans for banSeconds the first time', () => {
-    expect(nextBan('192.0.2.1', 'r', undefined, 0, policy)).toEqual({ address: '192.0.2.1', untilMs: 300_000, strikes: 1, reason: 'r' });
+    expect(nextBan('192.0.2.1', 'r', undefined, 0, policy)).toEqual({
+      address: '192.0.2.1',
+      untilMs: 300_000,
+      strikes: 1,
+      reason: 'r',
+    });
   });
 
   it('doubles a repeat within the memory, up to maxBanSeconds', () => {

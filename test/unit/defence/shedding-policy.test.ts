@@ -23,7 +23,12 @@ describe('mayShed', () => {
     expect(mayShed('REGISTER', false)).toBe(true);
     expect(mayShed('INVITE', false)).toBe(true);
     expect(mayShed('INVITE', true)).toBe(false);
-    expect(['BYE', 'ACK', 'CANCEL', 'OPTIONS'].map((method) => mayShed(method, false))).toEqual([false, false, false, false]);
+    expect(['BYE', 'ACK', 'CANCEL', 'OPTIONS'].map((method) => mayShed(method, false))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 });
 
@@ -50,7 +55,11 @@ describe('smoothedUtilization', () => {
   const settle = (from: number, readings: readonly number[]) => readings.reduce(smoothedUtilization, from);
 
   it('at half load, passes 0.9 only after six full busy windows (600 ms), not after two or five', () => {
-    const busyWindows = (count: number) => settle(0.5, Array.from({ length: count }, () => 1));
+    const busyWindows = (count: number) =>
+      settle(
+        0.5,
+        Array.from({ length: count }, () => 1),
+      );
     expect(busyWindows(2)).toBeLessThan(0.9);
     expect(busyWindows(5)).toBeLessThan(0.9);
     expect(busyWindows(6)).toBeGreaterThan(0.9);

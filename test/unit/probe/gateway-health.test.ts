@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type GatewayHealth, type HealthEvent, type HealthRules, initialHealth, nextHealth, type ProbeMode, wantsProbe } from '../../../src/probe/gateway-health.js';
+import {
+  type GatewayHealth,
+  type HealthEvent,
+  type HealthRules,
+  initialHealth,
+  nextHealth,
+  type ProbeMode,
+  wantsProbe,
+} from '../../../src/probe/gateway-health.js';
 import type { GatewayState } from '../../../src/routing/routing-table.js';
 
 const OPENSIPS: HealthRules = { replyCodes: [], downAfter: 1, upAfter: 1 };
@@ -10,7 +18,12 @@ const reply = (status: number, rttMs = 12): HealthEvent => ({ kind: 'probe-reply
 const timeout: HealthEvent = { kind: 'probe-timeout', timeoutMs: 2000 };
 
 /** Feeds events one second apart and returns every intermediate health. */
-function run(start: GatewayState, events: HealthEvent[], rules: HealthRules = OPENSIPS, probeMode: ProbeMode = 2): GatewayHealth[] {
+function run(
+  start: GatewayState,
+  events: HealthEvent[],
+  rules: HealthRules = OPENSIPS,
+  probeMode: ProbeMode = 2,
+): GatewayHealth[] {
   const seen: GatewayHealth[] = [];
   let health = initialHealth(start, 'loaded', T0);
   events.forEach((event, i) => {
@@ -29,7 +42,12 @@ describe('gateway health: single events (OpenSIPS thresholds 1/1)', () => {
     ['active', reply(408), 'probing-disabled', 'probe answered 408 (not 200 or in probe.replyCodes)'],
     ['active', reply(404), 'probing-disabled', 'probe answered 404 (not 200 or in probe.replyCodes)'],
     ['active', timeout, 'probing-disabled', 'no answer to the probe within 2000 ms'],
-    ['active', { kind: 'probe-send-failed', error: 'getaddrinfo ENOTFOUND gw.invalid' }, 'probing-disabled', 'the probe could not be sent: getaddrinfo ENOTFOUND gw.invalid'],
+    [
+      'active',
+      { kind: 'probe-send-failed', error: 'getaddrinfo ENOTFOUND gw.invalid' },
+      'probing-disabled',
+      'the probe could not be sent: getaddrinfo ENOTFOUND gw.invalid',
+    ],
     ['active', { kind: 'call-timeout' }, 'probing-disabled', 'a call got no answer in time'],
     ['probing-disabled', reply(200), 'active', 'probe answered 200'],
     ['probing-disabled', reply(503), 'probing-disabled', 'loaded'],
@@ -86,7 +104,13 @@ describe('gateway health: thresholds (dispatcher-style hysteresis)', () => {
   });
 
   it('starts counting again after a good reply', () => {
-    expect(statesOf(run('active', [timeout, timeout, reply(200), timeout, timeout], rules))).toEqual(['active', 'active', 'active', 'active', 'active']);
+    expect(statesOf(run('active', [timeout, timeout, reply(200), timeout, timeout], rules))).toEqual([
+      'active',
+      'active',
+      'active',
+      'active',
+      'active',
+    ]);
   });
 
   it('comes back on the second good reply in a row, not after a bad one between', () => {
@@ -102,7 +126,11 @@ describe('gateway health: thresholds (dispatcher-style hysteresis)', () => {
   });
 
   it('counts call timeouts toward downAfter as probe failures do', () => {
-    expect(statesOf(run('active', [{ kind: 'call-timeout' }, timeout, { kind: 'call-timeout' }], rules))).toEqual(['active', 'active', 'probing-disabled']);
+    expect(statesOf(run('active', [{ kind: 'call-timeout' }, timeout, { kind: 'call-timeout' }], rules))).toEqual([
+      'active',
+      'active',
+      'probing-disabled',
+    ]);
   });
 });
 

@@ -10,7 +10,14 @@ describe('dialog tokens', () => {
   it('are 22 base64url characters, the same for the same dialog and secret, different for any other', () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(signer.token('call-1@192.0.2.5', 'caller-tag')).toBe(token);
-    expect(new Set([token, signer.token('call-2@192.0.2.5', 'caller-tag'), signer.token('call-1@192.0.2.5', 'other-tag'), new DialogSigner('other-secret').token('call-1@192.0.2.5', 'caller-tag')]).size).toBe(4);
+    expect(
+      new Set([
+        token,
+        signer.token('call-2@192.0.2.5', 'caller-tag'),
+        signer.token('call-1@192.0.2.5', 'other-tag'),
+        new DialogSigner('other-secret').token('call-1@192.0.2.5', 'caller-tag'),
+      ]).size,
+    ).toBe(4);
   });
 
   it('verify for a request from the caller (its From tag) and from the callee (its To tag)', () => {
@@ -23,7 +30,9 @@ describe('dialog tokens', () => {
     expect(signer.verify(route(`;drt=${token}`), 'call-2@192.0.2.5', 'caller-tag', 'callee-tag')).toBe(false);
     expect(signer.verify(route(`;drt=${token}`), 'call-1@192.0.2.5', 'someone', undefined)).toBe(false);
     expect(signer.verify(route(`;drt=${token.slice(0, 21)}`), 'call-1@192.0.2.5', 'caller-tag', undefined)).toBe(false);
-    expect(new DialogSigner('other-secret').verify(route(`;drt=${token}`), 'call-1@192.0.2.5', 'caller-tag', undefined)).toBe(false);
+    expect(
+      new DialogSigner('other-secret').verify(route(`;drt=${token}`), 'call-1@192.0.2.5', 'caller-tag', undefined),
+    ).toBe(false);
     expect(signer.verify('not a uri', 'call-1@192.0.2.5', 'caller-tag', undefined)).toBe(false);
   });
 
@@ -47,7 +56,7 @@ describe('flow tokens in our Record-Route (RFC 7118 §5.2)', () => {
   const browser = { transport: 'wss' as const, address: '198.51.100.7', port: 40123 };
   const entry = (params: string) => `sip:192.0.2.10:8443;transport=wss;drt=TOKEN${params};lr`;
 
-  it('names a WebSocket peer\'s connection for its dialog, and gives it back for that dialog only', () => {
+  it("names a WebSocket peer's connection for its dialog, and gives it back for that dialog only", () => {
     const params = guard.flowParams({ callId: 'call-1' }, browser);
     expect(params).toMatch(/^;drf=wss:198\.51\.100\.7:40123;drm=[\w-]{22}$/);
     expect(guard.flowOf({ callId: 'call-1' }, entry(params))).toEqual(browser);

@@ -9,11 +9,17 @@ describe('fitToColumns', () => {
   it('leaves values that fit, numbers and columns without a size as they are', () => {
     const columns = { fullcontact: 'sip:1001@192.0.2.7:5062', useragent: 'x'.repeat(255), port: 5062, lastms: 0 };
     expect(fitToColumns(columns, ASTERISK_SIZES)).toEqual({ columns, truncated: [] });
-    expect(fitToColumns({ useragent: 'y'.repeat(1000) }, {})).toEqual({ columns: { useragent: 'y'.repeat(1000) }, truncated: [] });
+    expect(fitToColumns({ useragent: 'y'.repeat(1000) }, {})).toEqual({
+      columns: { useragent: 'y'.repeat(1000) },
+      truncated: [],
+    });
   });
 
   it('cuts a long User-Agent to the column and says column, length and size', () => {
-    const { columns, truncated } = fitToColumns({ useragent: 'u'.repeat(400), regserver: 'node-with-a-long-system-name' }, ASTERISK_SIZES);
+    const { columns, truncated } = fitToColumns(
+      { useragent: 'u'.repeat(400), regserver: 'node-with-a-long-system-name' },
+      ASTERISK_SIZES,
+    );
     expect(columns).toEqual({ useragent: 'u'.repeat(255), regserver: 'node-with-a-long-sys' });
     expect(truncated).toEqual([
       { column: 'useragent', length: 400, size: 255 },
@@ -37,7 +43,10 @@ describe('fitToColumns', () => {
 
   it('counts characters as VARCHAR(n) does: one character outside the BMP is one, and is never split', () => {
     const agent = `${'😀'.repeat(10)}`;
-    expect(fitToColumns({ useragent: agent }, { useragent: 10 })).toEqual({ columns: { useragent: agent }, truncated: [] });
+    expect(fitToColumns({ useragent: agent }, { useragent: 10 })).toEqual({
+      columns: { useragent: agent },
+      truncated: [],
+    });
     expect(fitToColumns({ useragent: agent }, { useragent: 3 }).columns.useragent).toBe('😀😀😀');
   });
 });

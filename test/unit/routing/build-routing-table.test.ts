@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { RowProblem } from '../../../src/errors.js';
 import { buildRoutingTable, RoutingTableBuilder } from '../../../src/routing/build-routing-table.js';
-import { BUILD_OPTIONS, carrierRow, gatewayRow, groupRow, gwListRow, ruleRow, rows } from '../../support/routing-rows.js';
+import {
+  BUILD_OPTIONS,
+  carrierRow,
+  gatewayRow,
+  groupRow,
+  gwListRow,
+  ruleRow,
+  rows,
+} from '../../support/routing-rows.js';
 
 function errorsOf(parts: Parameters<typeof rows>[0], options = {}): Omit<RowProblem, 'value'>[] {
   const built = buildRoutingTable(rows(parts), { ...BUILD_OPTIONS, ...options });
@@ -19,16 +27,25 @@ const gw1 = gatewayRow('gw1', { id: 1 });
 const gw2 = gatewayRow('gw2', { id: 2 });
 
 describe('routing table build: rows that do not fit their columns', () => {
-  it('stop the build, as they stop OpenSIPS\'s whole load', () => {
+  it("stop the build, as they stop OpenSIPS's whole load", () => {
     const problem = { table: 'dr_gateways', row: 'id=4', column: 'strip', value: 'abc', problem: 'is not an integer' };
     const built = buildRoutingTable(rows({ problems: [problem] }), BUILD_OPTIONS);
     expect(built).toMatchObject({ ok: false, errors: [problem] });
   });
 
   it('a prefix character outside the alphabet is named; the configured extra characters are allowed', () => {
-    const parts = { gateways: [gw1], rules: [ruleRow(1, '+44', 'gw1'), ruleRow(2, '*9#', 'gw1'), ruleRow(3, 'A1', 'gw1')] };
+    const parts = {
+      gateways: [gw1],
+      rules: [ruleRow(1, '+44', 'gw1'), ruleRow(2, '*9#', 'gw1'), ruleRow(3, 'A1', 'gw1')],
+    };
     expect(errorsOf(parts, { extraPrefixChars: '+*#', strict: true })).toEqual([
-      { table: 'dr_rules', row: 'ruleid=3', column: 'prefix', problem: 'character "A" at position 1 is not a prefix character (digits, + * #; routing.extraPrefixChars adds others): row skipped' },
+      {
+        table: 'dr_rules',
+        row: 'ruleid=3',
+        column: 'prefix',
+        problem:
+          'character "A" at position 1 is not a prefix character (digits, + * #; routing.extraPrefixChars adds others): row skipped',
+      },
     ]);
     expect(warningsOf(parts, { extraPrefixChars: '+*#A', strict: true })).toEqual([]);
   });
@@ -56,16 +73,20 @@ describe('#X in a gwlist: carrier or dr_gw_lists row', () => {
     expect(firstTarget('auto', { gateways: [gw1, gw2], carriers, rules: [ruleRow(1, '1', '#1')] })).toBe('carrier');
     const both = { gateways: [gw1, gw2], carriers, gwLists, rules: [ruleRow(1, '1', '#1')] };
     expect(firstTarget('auto', both)).toBe('carrier');
-    expect(warningsOf(both)).toContain('dr_rules ruleid=1 gwlist: #1 names both carrier 1 and dr_gw_lists row 1: read as the carrier, as OpenSIPS 3.x reads it (routing.hashRefers picks one)');
+    expect(warningsOf(both)).toContain(
+      'dr_rules ruleid=1 gwlist: #1 names both carrier 1 and dr_gw_lists row 1: read as the carrier, as OpenSIPS 3.x reads it (routing.hashRefers picks one)',
+    );
   });
 
   it('leaves a missing target out of the list, named in the configured meaning', () => {
-    expect(warningsOf({ gateways: [gw1, gw2], gwLists, rules: [ruleRow(1, '1', '#1,gw1')] }, { hashRefers: 'carrier' })).toContain(
+    expect(
+      warningsOf({ gateways: [gw1, gw2], gwLists, rules: [ruleRow(1, '1', '#1,gw1')] }, { hashRefers: 'carrier' }),
+    ).toContain(
       'dr_rules ruleid=1 gwlist: #1: carrier 1 is not in dr_carriers (or its row was skipped): left out of the list',
     );
-    expect(warningsOf({ gateways: [gw1, gw2], carriers, rules: [ruleRow(1, '1', '#1,gw1')] }, { hashRefers: 'gwlist' })).toContain(
-      'dr_rules ruleid=1 gwlist: #1: dr_gw_lists has no row 1 (or it was skipped): left out of the list',
-    );
+    expect(
+      warningsOf({ gateways: [gw1, gw2], carriers, rules: [ruleRow(1, '1', '#1,gw1')] }, { hashRefers: 'gwlist' }),
+    ).toContain('dr_rules ruleid=1 gwlist: #1: dr_gw_lists has no row 1 (or it was skipped): left out of the list');
   });
 });
 
@@ -74,12 +95,23 @@ describe('rules in pages', () => {
     const gateways = [gw1, gw2];
     const rules = [ruleRow(1, '44', 'gw1'), ruleRow(2, '4', 'gw2'), ruleRow(3, '', 'gw1')];
     const whole = buildRoutingTable(rows({ gateways, rules }), BUILD_OPTIONS);
-    const paged = new RoutingTableBuilder(rows({ gateways }), BUILD_OPTIONS).addRules(rules.slice(0, 1)).addRules(rules.slice(1)).finish();
+    const paged = new RoutingTableBuilder(rows({ gateways }), BUILD_OPTIONS)
+      .addRules(rules.slice(0, 1))
+      .addRules(rules.slice(1))
+      .finish();
     if (!whole.ok || !paged.ok) throw new Error('both builds should succeed');
     expect(paged.table.rules.count).toBe(3);
     expect(paged.table.rules.withPrefix('44', 0)).toEqual(whole.table.rules.withPrefix('44', 0));
-    const problem = { table: 'dr_rules', row: 'ruleid=9', column: 'priority', value: 'x', problem: 'is not an integer' };
-    expect(new RoutingTableBuilder(rows({ gateways }), BUILD_OPTIONS).addRules(rules, [problem]).finish()).toMatchObject({ ok: false, errors: [problem] });
+    const problem = {
+      table: 'dr_rules',
+      row: 'ruleid=9',
+      column: 'priority',
+      value: 'x',
+      problem: 'is not an integer',
+    };
+    expect(
+      new RoutingTableBuilder(rows({ gateways }), BUILD_OPTIONS).addRules(rules, [problem]).finish(),
+    ).toMatchObject({ ok: false, errors: [problem] });
   });
 });
 

@@ -36,7 +36,13 @@ describe('gwlist grammar of OpenSIPS 3.x (routing.c parse_destination_list)', ()
 describe('gwlist grammar of OpenSIPS 1.x and Kamailio', () => {
   it.each(['opensips-1', 'kamailio'] as const)('%s: ; separates too, ids are integers', (dialect) => {
     const grammar = gwListGrammar(dialect);
-    expect(parseGwList('1,2;3|#4', grammar)).toEqual({ ok: true, items: [item('1'), item('2'), item('3'), item('4', 0, true)] });
-    expect(parseGwList('gw1', grammar)).toEqual({ ok: false, error: '"g" at position 1 where an id (digits) was expected' });
+    expect(parseGwList('1,2;3|#4', grammar)).toEqual({
+      ok: true,
+      items: [item('1'), item('2'), item('3'), item('4', 0, true)],
+    });
+    expect(parseGwList('gw1', grammar)).toEqual({
+      ok: false,
+      error: '"g" at position 1 where an id (digits) was expected',
+    });
   });
 });

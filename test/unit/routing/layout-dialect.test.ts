@@ -37,7 +37,11 @@ const CASES: [string | undefined, RoutingDialect, TimerecDialect, Said[]][] = [
 describe('the drouting layout against routing.dialect and routing.timerecDialect', () => {
   it.each(CASES)('%s read with %s and %s timerecs: warnings on %j', (layout, dialect, timerecDialect, said) => {
     const parts = rows({ gateways: [gatewayRow('1')], rules: [ruleRow(1, '0', '1')] });
-    const built = buildRoutingTable(layout === undefined ? parts : { ...parts, layout }, { ...BUILD_OPTIONS, dialect, timerec: { ...BUILD_OPTIONS.timerec, dialect: timerecDialect } });
+    const built = buildRoutingTable(layout === undefined ? parts : { ...parts, layout }, {
+      ...BUILD_OPTIONS,
+      dialect,
+      timerec: { ...BUILD_OPTIONS.timerec, dialect: timerecDialect },
+    });
     // A warning, never a refusal: the rows that read the same in both grammars route.
     expect(built.ok).toBe(true);
     expect(built.skipped).toEqual([]);
@@ -57,6 +61,9 @@ describe('the drouting layout against routing.dialect and routing.timerecDialect
       'the drouting tables are this layout (dr_rules has sort_alg), whose gwlists routing.dialect kamailio does not read as 3.x does (a gateway or carrier whose id is not an integer is skipped, and a ; separates where 3.x skips the rule); set routing.dialect: opensips-3',
     ]);
     const kamailioBuilt = buildRoutingTable({ ...rows({}), layout: kamailio }, BUILD_OPTIONS);
-    expect(kamailioBuilt.warnings.map((w) => w.problem.split('; set ')[1])).toEqual(['routing.dialect: kamailio (or opensips-1)', 'routing.timerecDialect: legacy']);
+    expect(kamailioBuilt.warnings.map((w) => w.problem.split('; set ')[1])).toEqual([
+      'routing.dialect: kamailio (or opensips-1)',
+      'routing.timerecDialect: legacy',
+    ]);
   });
 });

@@ -20,7 +20,8 @@ interface Verdict {
 function verdictOf(parts: Partial<RoutingRows>, options: Partial<RoutingBuildOptions> = {}): Verdict {
   const built = buildRoutingTable(rows(parts), { ...BUILD_OPTIONS, ...options });
   if (!built.ok) throw new Error(`expected the build to succeed: ${JSON.stringify(built.errors)}`);
-  const line = (p: { table: string; row: string; column: string; problem: string }) => `${p.table} ${p.row} ${p.column}: ${p.problem}`;
+  const line = (p: { table: string; row: string; column: string; problem: string }) =>
+    `${p.table} ${p.row} ${p.column}: ${p.problem}`;
   return { skipped: built.skipped.map(line), warnings: built.warnings.map(line), table: built.table };
 }
 
@@ -58,22 +59,32 @@ describe('dr_rules rows: the verdict of OpenSIPS 3.x', () => {
       rule: ruleRow(1, '1', '', { gwlist: null, routeid: 'my_route' }),
       listed: [],
       skipped: [],
-      warning: 'dr_rules ruleid=1 gwlist: names no gateway that loaded: a number this rule takes gets no gateway (503), as in OpenSIPS 3.x',
+      warning:
+        'dr_rules ruleid=1 gwlist: names no gateway that loaded: a number this rule takes gets no gateway (503), as in OpenSIPS 3.x',
     },
-    { case: "gwlist '' with a routeid: loaded, no gateway", rule: ruleRow(1, '1', '', { routeid: 'my_route' }), listed: [], skipped: [], warning: 'dr_rules ruleid=1 routeid: names an OpenSIPS script route; sip-drouter runs no scripts, so it is shown but not run' },
+    {
+      case: "gwlist '' with a routeid: loaded, no gateway",
+      rule: ruleRow(1, '1', '', { routeid: 'my_route' }),
+      listed: [],
+      skipped: [],
+      warning:
+        'dr_rules ruleid=1 routeid: names an OpenSIPS script route; sip-drouter runs no scripts, so it is shown but not run',
+    },
     {
       case: 'gw1,gwX with gwX unknown: gwX left out',
       rule: ruleRow(1, '1', 'gw1,gwX'),
       listed: ['gw1'],
       skipped: [],
-      warning: 'dr_rules ruleid=1 gwlist: gateway gwX is not in dr_gateways (or its row was skipped): left out of the list',
+      warning:
+        'dr_rules ruleid=1 gwlist: gateway gwX is not in dr_gateways (or its row was skipped): left out of the list',
     },
     {
       case: '#nope unknown: left out',
       rule: ruleRow(1, '1', '#nope,gw2'),
       listed: ['gw2'],
       skipped: [],
-      warning: 'dr_rules ruleid=1 gwlist: #nope is neither a carrier in dr_carriers nor a row of dr_gw_lists: left out of the list',
+      warning:
+        'dr_rules ruleid=1 gwlist: #nope is neither a carrier in dr_carriers nor a row of dr_gw_lists: left out of the list',
     },
     {
       case: 'a garbage timerec: the rule skipped',
@@ -91,13 +102,42 @@ describe('dr_rules rows: the verdict of OpenSIPS 3.x', () => {
       case: '1,,2: the rule skipped',
       rule: ruleRow(1, '1', 'gw1,,gw2'),
       listed: undefined,
-      skipped: ['dr_rules ruleid=1 gwlist: "," at position 5 where an id (letters, digits, _ - .) was expected: row skipped'],
+      skipped: [
+        'dr_rules ruleid=1 gwlist: "," at position 5 where an id (letters, digits, _ - .) was expected: row skipped',
+      ],
     },
-    { case: 'sort_alg w: read as N', rule: ruleRow(1, '1', 'gw1', { sort_alg: 'w' }), listed: ['gw1'], skipped: [], warning: 'dr_rules ruleid=1 sort_alg: is not N, W or Q (upper case): read as N (list order), as OpenSIPS 3.x reads it' },
-    { case: 'a bad groupid: the rule skipped', rule: ruleRow(1, '1', 'gw1', { groupid: 'x' }), listed: undefined, skipped: ['dr_rules ruleid=1 groupid: a list of group numbers separated by , | or blanks: row skipped'] },
-    { case: 'groupid 0,,1: the rule skipped', rule: ruleRow(1, '1', 'gw1', { groupid: '0,,1' }), listed: undefined, skipped: ['dr_rules ruleid=1 groupid: a list of group numbers separated by , | or blanks: row skipped'] },
-    { case: "groupid '': the rule skipped", rule: ruleRow(1, '1', 'gw1', { groupid: '' }), listed: undefined, skipped: ['dr_rules ruleid=1 groupid: a list of group numbers separated by , | or blanks: row skipped'] },
-    { case: 'groupid "0 |1,": loaded', rule: ruleRow(1, '1', 'gw1', { groupid: '0 |1,' }), listed: ['gw1'], skipped: [] },
+    {
+      case: 'sort_alg w: read as N',
+      rule: ruleRow(1, '1', 'gw1', { sort_alg: 'w' }),
+      listed: ['gw1'],
+      skipped: [],
+      warning:
+        'dr_rules ruleid=1 sort_alg: is not N, W or Q (upper case): read as N (list order), as OpenSIPS 3.x reads it',
+    },
+    {
+      case: 'a bad groupid: the rule skipped',
+      rule: ruleRow(1, '1', 'gw1', { groupid: 'x' }),
+      listed: undefined,
+      skipped: ['dr_rules ruleid=1 groupid: a list of group numbers separated by , | or blanks: row skipped'],
+    },
+    {
+      case: 'groupid 0,,1: the rule skipped',
+      rule: ruleRow(1, '1', 'gw1', { groupid: '0,,1' }),
+      listed: undefined,
+      skipped: ['dr_rules ruleid=1 groupid: a list of group numbers separated by , | or blanks: row skipped'],
+    },
+    {
+      case: "groupid '': the rule skipped",
+      rule: ruleRow(1, '1', 'gw1', { groupid: '' }),
+      listed: undefined,
+      skipped: ['dr_rules ruleid=1 groupid: a list of group numbers separated by , | or blanks: row skipped'],
+    },
+    {
+      case: 'groupid "0 |1,": loaded',
+      rule: ruleRow(1, '1', 'gw1', { groupid: '0 |1,' }),
+      listed: ['gw1'],
+      skipped: [],
+    },
     {
       case: 'groupid 1,x: the whole rule skipped (3.5.9 leaves it in group 1, then frees it)',
       rule: ruleRow(1, '1', 'gw1', { groupid: '1,x' }),
@@ -108,25 +148,33 @@ describe('dr_rules rows: the verdict of OpenSIPS 3.x', () => {
       case: 'a prefix character outside the alphabet: the rule skipped',
       rule: ruleRow(1, '4a', 'gw1'),
       listed: undefined,
-      skipped: ['dr_rules ruleid=1 prefix: character "a" at position 2 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped'],
+      skipped: [
+        'dr_rules ruleid=1 prefix: character "a" at position 2 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped',
+      ],
     },
     {
       case: 'a + prefix without extra_prefix_chars: the rule skipped, as OpenSIPS skips it',
       rule: ruleRow(1, '+44', 'gw1'),
       listed: undefined,
-      skipped: ['dr_rules ruleid=1 prefix: character "+" at position 1 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped'],
+      skipped: [
+        'dr_rules ruleid=1 prefix: character "+" at position 1 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped',
+      ],
     },
     {
       case: 'a leading blank in the prefix: the rule skipped (add_prefix reads the column as it is)',
       rule: ruleRow(1, ' 44', 'gw1'),
       listed: undefined,
-      skipped: ['dr_rules ruleid=1 prefix: character " " at position 1 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped'],
+      skipped: [
+        'dr_rules ruleid=1 prefix: character " " at position 1 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped',
+      ],
     },
     {
       case: 'a trailing blank in the prefix: the rule skipped too',
       rule: ruleRow(1, '44 ', 'gw1'),
       listed: undefined,
-      skipped: ['dr_rules ruleid=1 prefix: character " " at position 3 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped'],
+      skipped: [
+        'dr_rules ruleid=1 prefix: character " " at position 3 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped',
+      ],
     },
   ])('$case', ({ rule, listed: expected, skipped, warning }) => {
     const other = ruleRow(2, '9', 'gw2');
@@ -140,10 +188,15 @@ describe('dr_rules rows: the verdict of OpenSIPS 3.x', () => {
   });
 
   it('routing.extraPrefixChars +*# loads + * # prefixes, and names them in the verdict of another character', () => {
-    const verdict = verdictOf({ gateways: [gw1], rules: [ruleRow(1, '+44', 'gw1'), ruleRow(2, '*9#', 'gw1'), ruleRow(3, '4a', 'gw1')] }, { extraPrefixChars: '+*#' });
+    const verdict = verdictOf(
+      { gateways: [gw1], rules: [ruleRow(1, '+44', 'gw1'), ruleRow(2, '*9#', 'gw1'), ruleRow(3, '4a', 'gw1')] },
+      { extraPrefixChars: '+*#' },
+    );
     expect(listed(verdict.table, '+44')).toEqual(['gw1']);
     expect(listed(verdict.table, '*9#')).toEqual(['gw1']);
-    expect(verdict.skipped).toEqual(['dr_rules ruleid=3 prefix: character "a" at position 2 is not a prefix character (digits, + * #; routing.extraPrefixChars adds others): row skipped']);
+    expect(verdict.skipped).toEqual([
+      'dr_rules ruleid=3 prefix: character "a" at position 2 is not a prefix character (digits, + * #; routing.extraPrefixChars adds others): row skipped',
+    ]);
   });
 
   it('weights: none written is 0, as OpenSIPS reads it', () => {
@@ -153,7 +206,14 @@ describe('dr_rules rows: the verdict of OpenSIPS 3.x', () => {
   });
 
   it('a rule with no gateway answers no-gateway; the rest route', () => {
-    const { table } = verdictOf({ gateways: [gw1], rules: [ruleRow(1, '1', '', { gwlist: null, routeid: 'r' }), ruleRow(2, '2', 'gw1,gwX'), ruleRow(3, '3', 'gw1', { timerec: 'garbage' })] });
+    const { table } = verdictOf({
+      gateways: [gw1],
+      rules: [
+        ruleRow(1, '1', '', { gwlist: null, routeid: 'r' }),
+        ruleRow(2, '2', 'gw1,gwX'),
+        ruleRow(3, '3', 'gw1', { timerec: 'garbage' }),
+      ],
+    });
     expect(route(table, '100')).toEqual({ outcome: 'no-gateway', gateways: [] });
     expect(route(table, '200')).toEqual({ outcome: 'routed', gateways: ['gw1'] });
     expect(route(table, '300')).toEqual({ outcome: 'no-rule', gateways: [] });
@@ -164,12 +224,21 @@ describe('dr_gateways rows: the verdict of OpenSIPS 3.x add_dst', () => {
   it.each([
     { case: 'probe_mode 3', row: gatewayRow('gw3', { id: 3, probe_mode: 3 }), column: 'probe_mode' },
     { case: 'state 7', row: gatewayRow('gw3', { id: 3, state: 7 }), column: 'state' },
-    { case: 'an address that is no host', row: gatewayRow('gw3', { id: 3, address: 'bad host name:5060' }), column: 'address' },
+    {
+      case: 'an address that is no host',
+      row: gatewayRow('gw3', { id: 3, address: 'bad host name:5060' }),
+      column: 'address',
+    },
     { case: 'a gwid with a blank', row: gatewayRow('gw 3', { id: 3 }), column: 'gwid' },
     { case: 'a gwid already loaded', row: gatewayRow('gw1', { id: 3 }), column: 'gwid' },
   ])('$case: the gateway skipped, a rule naming it loads without it', ({ row, column }) => {
-    const verdict = verdictOf({ gateways: [gw1, row], rules: [ruleRow(1, '1', `gw1,${row.gwid === 'gw1' ? 'gw9' : row.gwid.replace(' ', '')}`)] });
-    expect(verdict.skipped).toEqual([expect.stringMatching(new RegExp(`^dr_gateways id=3 \\(gwid "${row.gwid}"\\) ${column}: .*: row skipped$`))]);
+    const verdict = verdictOf({
+      gateways: [gw1, row],
+      rules: [ruleRow(1, '1', `gw1,${row.gwid === 'gw1' ? 'gw9' : row.gwid.replace(' ', '')}`)],
+    });
+    expect(verdict.skipped).toEqual([
+      expect.stringMatching(new RegExp(`^dr_gateways id=3 \\(gwid "${row.gwid}"\\) ${column}: .*: row skipped$`)),
+    ]);
     expect([...verdict.table.gateways.keys()]).toEqual(['gw1']);
     expect(verdict.table.gateways.get('gw1')?.id).toBe(1);
     expect(listed(verdict.table, '1')).toEqual(['gw1']);
@@ -197,15 +266,22 @@ describe('dr_gateways.socket: the verdict of OpenSIPS 3.x (gw_socket_filter_mode
     expect(route(verdict.table, '1')).toEqual({ outcome: 'routed', gateways: ['gw3'] });
   });
 
-  it.each(['foo:127.0.0.1', 'udp:127.0.0.1:50x', '127.0.0.1:', 'a:b:c:d', ']127.0.0.1', 'udp:[[::1]]:5060'])('%j does not parse: loaded without it, with a warning', (socket) => {
-    const verdict = verdictOf({ gateways: [gatewayRow('gw3', { id: 3, socket })] });
-    expect(verdict.skipped).toEqual([]);
-    expect(verdict.table.gateways.get('gw3')?.socket).toBeNull();
-    expect(verdict.warnings).toEqual(['dr_gateways id=3 (gwid "gw3") socket: is no [proto:]host[:port] socket: ignored, the gateway loads without it, as OpenSIPS 3.x loads it']);
-  });
+  it.each(['foo:127.0.0.1', 'udp:127.0.0.1:50x', '127.0.0.1:', 'a:b:c:d', ']127.0.0.1', 'udp:[[::1]]:5060'])(
+    '%j does not parse: loaded without it, with a warning',
+    (socket) => {
+      const verdict = verdictOf({ gateways: [gatewayRow('gw3', { id: 3, socket })] });
+      expect(verdict.skipped).toEqual([]);
+      expect(verdict.table.gateways.get('gw3')?.socket).toBeNull();
+      expect(verdict.warnings).toEqual([
+        'dr_gateways id=3 (gwid "gw3") socket: is no [proto:]host[:port] socket: ignored, the gateway loads without it, as OpenSIPS 3.x loads it',
+      ]);
+    },
+  );
 
   it('NULL and empty say nothing', () => {
-    const verdict = verdictOf({ gateways: [gatewayRow('gw3', { id: 3, socket: null }), gatewayRow('gw4', { id: 4, socket: '' })] });
+    const verdict = verdictOf({
+      gateways: [gatewayRow('gw3', { id: 3, socket: null }), gatewayRow('gw4', { id: 4, socket: '' })],
+    });
     expect(verdict.warnings).toEqual([]);
   });
 
@@ -219,7 +295,11 @@ describe('dr_gateways.socket: the verdict of OpenSIPS 3.x (gw_socket_filter_mode
 
 describe('dr_carriers rows: the verdict of OpenSIPS 3.x add_carrier', () => {
   it('an empty gwlist loads a carrier with no gateway', () => {
-    const verdict = verdictOf({ gateways: [gw1], carriers: [carrierRow('empty', '', { id: 21 })], rules: [ruleRow(1, '1', '#empty,gw1')] });
+    const verdict = verdictOf({
+      gateways: [gw1],
+      carriers: [carrierRow('empty', '', { id: 21 })],
+      rules: [ruleRow(1, '1', '#empty,gw1')],
+    });
     expect(verdict.skipped).toEqual([]);
     expect(verdict.table.carriers.get('empty')?.members).toEqual([]);
     expect(verdict.warnings).toContain('dr_carriers id=21 (carrierid "empty") gwlist: is empty: it offers no gateway');
@@ -243,35 +323,62 @@ describe('dr_carriers rows: the verdict of OpenSIPS 3.x add_carrier', () => {
     ]);
     expect(verdict.table.carriers.get('c1')?.members.map((m) => m.gateway.gwid)).toEqual(['gw1']);
     expect(verdict.table.carriers.get('c4')?.members.map((m) => m.gateway.gwid)).toEqual(['gw2']);
-    expect(verdict.warnings).toContain('dr_carriers id=21 (carrierid "c1") gwlist: gateway gwX is not in dr_gateways (or its row was skipped): left out of the list');
-    expect(verdict.warnings).toContain('dr_carriers id=24 (carrierid "c4") gwlist: #c5: no such carrier (yet): left out of the list');
+    expect(verdict.warnings).toContain(
+      'dr_carriers id=21 (carrierid "c1") gwlist: gateway gwX is not in dr_gateways (or its row was skipped): left out of the list',
+    );
+    expect(verdict.warnings).toContain(
+      'dr_carriers id=24 (carrierid "c4") gwlist: #c5: no such carrier (yet): left out of the list',
+    );
   });
 
   it('state overwrites flag 0x2 at load: flags 2 and state 0 is on, flags 0 and state 1 is off', () => {
-    const carriers = [carrierRow('on', 'gw1', { id: 21, flags: 2, state: 0 }), carrierRow('off', 'gw2', { id: 22, flags: 0, state: 1 })];
-    const verdict = verdictOf({ gateways: [gw1, gw2], carriers, rules: [ruleRow(1, '1', '#on'), ruleRow(2, '2', '#off')] });
+    const carriers = [
+      carrierRow('on', 'gw1', { id: 21, flags: 2, state: 0 }),
+      carrierRow('off', 'gw2', { id: 22, flags: 0, state: 1 }),
+    ];
+    const verdict = verdictOf({
+      gateways: [gw1, gw2],
+      carriers,
+      rules: [ruleRow(1, '1', '#on'), ruleRow(2, '2', '#off')],
+    });
     expect(route(verdict.table, '1')).toEqual({ outcome: 'routed', gateways: ['gw1'] });
     expect(route(verdict.table, '2')).toEqual({ outcome: 'no-gateway', gateways: [] });
-    expect(verdict.warnings).toContain('dr_carriers id=21 (carrierid "on") flags: bit 0x2 (disabled) is overwritten by state 0 at load, as in OpenSIPS 3.x: the carrier is enabled');
+    expect(verdict.warnings).toContain(
+      'dr_carriers id=21 (carrierid "on") flags: bit 0x2 (disabled) is overwritten by state 0 at load, as in OpenSIPS 3.x: the carrier is enabled',
+    );
   });
 
   it('sort_alg w reads as N', () => {
-    const verdict = verdictOf({ gateways: [gw1, gw2], carriers: [carrierRow('c', 'gw2,gw1', { id: 21, sort_alg: 'w' })] });
+    const verdict = verdictOf({
+      gateways: [gw1, gw2],
+      carriers: [carrierRow('c', 'gw2,gw1', { id: 21, sort_alg: 'w' })],
+    });
     expect(verdict.table.carriers.get('c')?.sortAlg).toBe('N');
   });
 
   it('a first-only carrier whose first gateway the rule already offered offers it again, as OpenSIPS 3.5.9 offers [2, 2]; with repeatGateways once, nothing more (never its second)', () => {
-    const parts = { gateways: [g1, g2], carriers: [carrierRow('cdup', '2,1', { id: 21, flags: 1 })], rules: [ruleRow(1, '5', '2,#cdup')] };
+    const parts = {
+      gateways: [g1, g2],
+      carriers: [carrierRow('cdup', '2,1', { id: 21, flags: 1 })],
+      rules: [ruleRow(1, '5', '2,#cdup')],
+    };
     expect(route(verdictOf(parts).table, '5')).toEqual({ outcome: 'routed', gateways: ['2', '2'] });
-    expect(route(verdictOf(parts, { repeatGateways: 'once' }).table, '5')).toEqual({ outcome: 'routed', gateways: ['2'] });
+    expect(route(verdictOf(parts, { repeatGateways: 'once' }).table, '5')).toEqual({
+      outcome: 'routed',
+      gateways: ['2'],
+    });
   });
 });
 
 describe('dr_gw_lists rows (OpenSIPS 1.x)', () => {
   it('an unknown gateway is left out; a # inside skips the row', () => {
     const verdict = verdictOf({ gateways: [gw1], gwLists: [gwListRow(1, 'gw1,gwX'), gwListRow(2, 'gw1,#1')] });
-    expect(verdict.skipped).toEqual(['dr_gw_lists id=2 gwlist: #1: this list may name gateways only, not another carrier or list: row skipped']);
-    expect(verdict.warnings).toContain('dr_gw_lists id=1 gwlist: gateway gwX is not in dr_gateways (or its row was skipped): left out of the list');
+    expect(verdict.skipped).toEqual([
+      'dr_gw_lists id=2 gwlist: #1: this list may name gateways only, not another carrier or list: row skipped',
+    ]);
+    expect(verdict.warnings).toContain(
+      'dr_gw_lists id=1 gwlist: gateway gwX is not in dr_gateways (or its row was skipped): left out of the list',
+    );
   });
 });
 
@@ -292,7 +399,10 @@ describe('routing.dialect', () => {
 
 describe('routing.strict: all or nothing', () => {
   it('a row that would be skipped refuses the build, named as an error', () => {
-    const parts = rows({ gateways: [gw1, gatewayRow('gw3', { id: 3, probe_mode: 3 })], rules: [ruleRow(1, '1', 'gw1', { timerec: 'garbage' }), ruleRow(2, '2', 'gw1')] });
+    const parts = rows({
+      gateways: [gw1, gatewayRow('gw3', { id: 3, probe_mode: 3 })],
+      rules: [ruleRow(1, '1', 'gw1', { timerec: 'garbage' }), ruleRow(2, '2', 'gw1')],
+    });
     const strict = buildRoutingTable(parts, { ...BUILD_OPTIONS, strict: true });
     expect(strict.ok).toBe(false);
     if (strict.ok) return;
@@ -303,7 +413,10 @@ describe('routing.strict: all or nothing', () => {
   });
 
   it('warnings alone never refuse it', () => {
-    const built = buildRoutingTable(rows({ gateways: [gw1], rules: [ruleRow(1, '1', 'gw1,gwX', { sort_alg: 'w' })] }), { ...BUILD_OPTIONS, strict: true });
+    const built = buildRoutingTable(rows({ gateways: [gw1], rules: [ruleRow(1, '1', 'gw1,gwX', { sort_alg: 'w' })] }), {
+      ...BUILD_OPTIONS,
+      strict: true,
+    });
     expect(built.ok).toBe(true);
   });
 });

@@ -35,10 +35,18 @@ function route(table: RoutingTable, overrides: Partial<RouteRequest> & { number:
   };
 }
 
-const gateways = ['a', 'b', 'c', 'd'].map((gwid, i) => gatewayRow(gwid, { id: i + 1, address: `127.0.0.${i + 2}:5060` }));
+const gateways = ['a', 'b', 'c', 'd'].map((gwid, i) =>
+  gatewayRow(gwid, { id: i + 1, address: `127.0.0.${i + 2}:5060` }),
+);
 
 describe('longest-prefix match', () => {
-  const rules = [ruleRow(1, '2050', 'a'), ruleRow(2, '20505', 'b'), ruleRow(3, '', 'c'), ruleRow(4, '+44', 'd'), ruleRow(5, '*9#', 'd')];
+  const rules = [
+    ruleRow(1, '2050', 'a'),
+    ruleRow(2, '20505', 'b'),
+    ruleRow(3, '', 'c'),
+    ruleRow(4, '+44', 'd'),
+    ruleRow(5, '*9#', 'd'),
+  ];
   // OpenSIPS's alphabet is digits: + * # only with extra_prefix_chars (routing.extraPrefixChars).
   const table = tableOf({ gateways, rules }, { extraPrefixChars: '+*#' });
 
@@ -57,7 +65,9 @@ describe('longest-prefix match', () => {
   it('a character outside the alphabet that the walk reaches leaves only the default rules, and says so', () => {
     const result = route(table, { number: '2050x5' });
     expect(result).toMatchObject({ outcome: 'routed', prefix: '', gateways: ['c'] });
-    expect(result.decision.notes).toEqual(['character "x" at position 5 is not a prefix character: prefix rules skipped, default rules only']);
+    expect(result.decision.notes).toEqual([
+      'character "x" at position 5 is not a prefix character: prefix rules skipped, default rules only',
+    ]);
   });
 
   it('a character the walk never reads (after a leaf) changes nothing', () => {
@@ -76,11 +86,19 @@ describe('longest-prefix match', () => {
     const digitsOnly = tableOf({ gateways, rules });
     const result = route(digitsOnly, { number: '+4420' });
     expect(result).toMatchObject({ outcome: 'routed', prefix: '', ruleId: 3, gateways: ['c'] });
-    expect(result.decision.notes).toEqual(['character "+" at position 1 is not a prefix character: prefix rules skipped, default rules only']);
+    expect(result.decision.notes).toEqual([
+      'character "+" at position 1 is not a prefix character: prefix rules skipped, default rules only',
+    ]);
   });
 
-  it('Kamailio\'s alphabet is digits, * # and +', () => {
-    const kamailio = tableOf({ gateways: gateways.map((g, i) => ({ ...g, gwid: String(i + 1) })), rules: [ruleRow(1, '+44', '4'), ruleRow(2, '*9#', '4')] }, { dialect: 'kamailio' });
+  it("Kamailio's alphabet is digits, * # and +", () => {
+    const kamailio = tableOf(
+      {
+        gateways: gateways.map((g, i) => ({ ...g, gwid: String(i + 1) })),
+        rules: [ruleRow(1, '+44', '4'), ruleRow(2, '*9#', '4')],
+      },
+      { dialect: 'kamailio' },
+    );
     expect(route(kamailio, { number: '+4420' })).toMatchObject({ prefix: '+44', gateways: ['4'] });
     expect(route(kamailio, { number: '*9#1' })).toMatchObject({ prefix: '*9#', gateways: ['4'] });
   });
@@ -91,7 +109,10 @@ describe('time and priority', () => {
     const table = tableOf({ gateways, rules: [ruleRow(1, '44', 'a', { timerec: EXPIRED }), ruleRow(2, '4', 'b')] });
     const result = route(table, { number: '4420' });
     expect(result).toMatchObject({ outcome: 'routed', prefix: '4', ruleId: 2, gateways: ['b'] });
-    expect(result.decision.rules.map((r) => [r.ruleId, r.verdict])).toEqual([[1, 'out-of-time'], [2, 'taken']]);
+    expect(result.decision.rules.map((r) => [r.ruleId, r.verdict])).toEqual([
+      [1, 'out-of-time'],
+      [2, 'taken'],
+    ]);
   });
 
   it('falls to the default rules when every prefix rule is out of time', () => {
@@ -121,7 +142,10 @@ describe('time and priority', () => {
 });
 
 describe('outcomes and flags', () => {
-  const down = (gwid: string) => (gateway: Gateway): GatewayState => (gateway.gwid === gwid ? 'probing-disabled' : 'active');
+  const down =
+    (gwid: string) =>
+    (gateway: Gateway): GatewayState =>
+      gateway.gwid === gwid ? 'probing-disabled' : 'active';
 
   it('no rule (404) is told apart from no usable gateway (503)', () => {
     const table = tableOf({ gateways, rules: [ruleRow(1, '44', 'a')] });
@@ -136,20 +160,36 @@ describe('outcomes and flags', () => {
     expect(route(table, { number: '441', gatewayState: down('a') }).outcome).toBe('no-gateway');
     const result = route(table, { number: '441', gatewayState: down('a'), ruleFallback: true });
     expect(result).toMatchObject({ outcome: 'routed', ruleId: 2, prefix: '4', gateways: ['b', 'c'] });
-    expect(result.decision.rules.map((r) => [r.ruleId, r.verdict])).toEqual([[1, 'no-usable-gateway'], [2, 'taken'], [3, 'fallback']]);
+    expect(result.decision.rules.map((r) => [r.ruleId, r.verdict])).toEqual([
+      [1, 'no-usable-gateway'],
+      [2, 'taken'],
+      [3, 'fallback'],
+    ]);
   });
 
-  it('rule fallback offers a gateway of both rules again, as OpenSIPS pushes each rule\'s list; with repeatGateways once, not', () => {
+  it("rule fallback offers a gateway of both rules again, as OpenSIPS pushes each rule's list; with repeatGateways once, not", () => {
     const rules = [ruleRow(1, '44', 'a,b'), ruleRow(2, '4', 'b,c')];
-    expect(route(tableOf({ gateways, rules }), { number: '44', ruleFallback: true }).gateways).toEqual(['a', 'b', 'b', 'c']);
-    const result = route(tableOf({ gateways, rules }, { repeatGateways: 'once' }), { number: '44', ruleFallback: true });
+    expect(route(tableOf({ gateways, rules }), { number: '44', ruleFallback: true }).gateways).toEqual([
+      'a',
+      'b',
+      'b',
+      'c',
+    ]);
+    const result = route(tableOf({ gateways, rules }, { repeatGateways: 'once' }), {
+      number: '44',
+      ruleFallback: true,
+    });
     expect(result.gateways).toEqual(['a', 'b', 'c']);
-    expect(result.decision.destinations.find((d) => d.ruleId === 2 && d.gateway.gwid === 'b')?.skipped).toBe('already offered in this decision (routing.repeatGateways: once)');
+    expect(result.decision.destinations.find((d) => d.ruleId === 2 && d.gateway.gwid === 'b')?.skipped).toBe(
+      'already offered in this decision (routing.repeatGateways: once)',
+    );
   });
 
   it('a gateway listed twice in a rule, or directly and through a carrier, is offered at each listing; with repeatGateways once, at its first', () => {
     const parts = { gateways, carriers: [carrierRow('cb', 'b,c', { id: 51 })], rules: [ruleRow(1, '44', 'a,a,b,#cb')] };
-    expect(route(tableOf(parts), { number: '44' }).decision.targets.map((t) => [t.gateway.gwid, t.carrierid ?? ''])).toEqual([
+    expect(
+      route(tableOf(parts), { number: '44' }).decision.targets.map((t) => [t.gateway.gwid, t.carrierid ?? '']),
+    ).toEqual([
       ['a', ''],
       ['a', ''],
       ['b', ''],
@@ -166,7 +206,11 @@ describe('outcomes and flags', () => {
   });
 
   it('the whitelist filters the rule gateways and carriers', () => {
-    const table = tableOf({ gateways, carriers: [carrierRow('cx', 'c,d', { id: 50 })], rules: [ruleRow(1, '44', 'a,b,#cx')] });
+    const table = tableOf({
+      gateways,
+      carriers: [carrierRow('cx', 'c,d', { id: 50 })],
+      rules: [ruleRow(1, '44', 'a,b,#cx')],
+    });
     expect(route(table, { number: '44', whitelist: new Set(['b']) }).gateways).toEqual(['b']);
     expect(route(table, { number: '44', whitelist: new Set(['cx']) }).gateways).toEqual(['c', 'd']);
   });
@@ -197,8 +241,13 @@ describe('groups', () => {
   });
 
   it('with useDomain off, dr_groups matches the user alone', () => {
-    const userOnly = tableOf({ gateways, rules: [ruleRow(1, '44', 'a', { groupid: '7' })], groups: [groupRow('alice', null, 7)] }, { useDomain: false });
-    expect(route(userOnly, { number: '44', caller: { user: 'alice', domain: 'anything.example' } }).gateways).toEqual(['a']);
+    const userOnly = tableOf(
+      { gateways, rules: [ruleRow(1, '44', 'a', { groupid: '7' })], groups: [groupRow('alice', null, 7)] },
+      { useDomain: false },
+    );
+    expect(route(userOnly, { number: '44', caller: { user: 'alice', domain: 'anything.example' } }).gateways).toEqual([
+      'a',
+    ]);
   });
 });
 
@@ -209,7 +258,11 @@ describe('destinations: lists, carriers, weights, states', () => {
       gwLists: [gwListRow(1, '1,2')],
       rules: [ruleRow(1, '011', '#1'), ruleRow(2, '12025551234', '#1'), ruleRow(3, '', '#1')],
     });
-    for (const [number, ruleId] of [['01144201234', 1], ['12025551234', 2], ['5551234', 3]] as const) {
+    for (const [number, ruleId] of [
+      ['01144201234', 1],
+      ['12025551234', 2],
+      ['5551234', 3],
+    ] as const) {
       const result = route(tutorial, { number });
       expect(result).toMatchObject({ outcome: 'routed', ruleId, gateways: ['1', '2'] });
       expect(result.decision.targets.map((t) => t.via)).toEqual(['#1', '#1']);
@@ -229,7 +282,12 @@ describe('destinations: lists, carriers, weights, states', () => {
     };
     expect(route(tableOf({ gateways, rules }), { number: '44', random: never }).gateways).toEqual(['a', 'b', 'c', 'd']);
     // 0.99 of 4 is d, then 0.0 of the rest (b, c, a after the swap) is b, then 0.6 of (c, a) is a.
-    expect(route(tableOf({ gateways, rules }, { zeroWeightOrder: 'random' }), { number: '44', random: replay([0.99, 0.0, 0.6]) }).gateways).toEqual(['d', 'b', 'a', 'c']);
+    expect(
+      route(tableOf({ gateways, rules }, { zeroWeightOrder: 'random' }), {
+        number: '44',
+        random: replay([0.99, 0.0, 0.6]),
+      }).gateways,
+    ).toEqual(['d', 'b', 'a', 'c']);
   });
 
   it('W puts the zero weights after the weighted ones in the order its swaps leave them: 1=0,2=0,3=5 gives 3, 2, 1 as in OpenSIPS 3.5.9', () => {
@@ -265,18 +323,28 @@ describe('destinations: lists, carriers, weights, states', () => {
   });
 
   it('a first-only carrier skips a down gateway and takes the next', () => {
-    const table = tableOf({ gateways, carriers: [carrierRow('first', 'a,b', { id: 70, flags: 1 })], rules: [ruleRow(1, '44', '#first')] });
+    const table = tableOf({
+      gateways,
+      carriers: [carrierRow('first', 'a,b', { id: 70, flags: 1 })],
+      rules: [ruleRow(1, '44', '#first')],
+    });
     const result = route(table, { number: '44', gatewayState: (g) => (g.gwid === 'a' ? 'admin-disabled' : 'active') });
     expect(result.gateways).toEqual(['b']);
     expect(result.decision.destinations[0]?.skipped).toBe('disabled by admin');
   });
 
   it('a first-only carrier whose first gateway an earlier rule offered offers that one again (OpenSIPS); with repeatGateways once, nothing, never its next gateway', () => {
-    const parts = { gateways, carriers: [carrierRow('cdup', 'b,a', { id: 80, flags: 1 })], rules: [ruleRow(1, '44', 'b'), ruleRow(2, '4', '#cdup')] };
+    const parts = {
+      gateways,
+      carriers: [carrierRow('cdup', 'b,a', { id: 80, flags: 1 })],
+      rules: [ruleRow(1, '44', 'b'), ruleRow(2, '4', '#cdup')],
+    };
     expect(route(tableOf(parts), { number: '44', ruleFallback: true }).gateways).toEqual(['b', 'b']);
     const result = route(tableOf(parts, { repeatGateways: 'once' }), { number: '44', ruleFallback: true });
     expect(result.gateways).toEqual(['b']);
-    expect(result.decision.destinations.filter((d) => d.ruleId === 2).map((d) => [d.gateway.gwid, d.skipped ?? 'usable'])).toEqual([
+    expect(
+      result.decision.destinations.filter((d) => d.ruleId === 2).map((d) => [d.gateway.gwid, d.skipped ?? 'usable']),
+    ).toEqual([
       ['b', 'already offered in this decision (routing.repeatGateways: once)'],
       ['a', 'carrier cdup uses only its first usable gateway'],
     ]);
@@ -291,7 +359,10 @@ describe('destinations: lists, carriers, weights, states', () => {
 
 describe('lean decisions (explain off, as the proxy asks)', () => {
   it('give the same outcome, rule and targets, without the rules looked at or the skipped gateways', () => {
-    const table = tableOf({ gateways, rules: [ruleRow(1, '44', 'a', { timerec: EXPIRED }), ruleRow(2, '4', 'a,b,c'), ruleRow(3, '4', 'd')] });
+    const table = tableOf({
+      gateways,
+      rules: [ruleRow(1, '44', 'a', { timerec: EXPIRED }), ruleRow(2, '4', 'a,b,c'), ruleRow(3, '4', 'd')],
+    });
     const state = (gateway: Gateway): GatewayState => (gateway.gwid === 'a' ? 'probing-disabled' : 'active');
     const full = route(table, { number: '441', gatewayState: state });
     const lean = route(table, { number: '441', gatewayState: state, explain: false });
@@ -320,7 +391,10 @@ describe('Request-URI rewrite', () => {
   };
 
   it('strips, prefixes, swaps host:port, merges params, keeps sips: and headers', () => {
-    const result = route(table, { number: '01144201234', requestUri: uri('sip:01144201234@proxy.example;user=phone;x-tag=1?X-Foo=1') });
+    const result = route(table, {
+      number: '01144201234',
+      requestUri: uri('sip:01144201234@proxy.example;user=phone;x-tag=1?X-Foo=1'),
+    });
     expect(result.decision.targets.map((t) => t.uri)).toEqual([
       'sip:0044201234@127.0.0.2:5080;user=phone;x-tag=1?X-Foo=1',
       'sip:01144201234@127.0.0.3;transport=tcp;user=phone;x-tag=1?X-Foo=1',
@@ -329,7 +403,10 @@ describe('Request-URI rewrite', () => {
   });
 
   it("drops the caller's transport and maddr, which described the host the gateway's replaces", () => {
-    const result = route(table, { number: '01144201234', requestUri: uri('sip:01144201234@proxy.example;Transport=TLS;maddr=192.0.2.1;user=phone') });
+    const result = route(table, {
+      number: '01144201234',
+      requestUri: uri('sip:01144201234@proxy.example;Transport=TLS;maddr=192.0.2.1;user=phone'),
+    });
     expect(result.decision.targets.map((t) => t.uri)).toEqual([
       'sip:0044201234@127.0.0.2:5080;user=phone',
       'sip:01144201234@127.0.0.3;transport=tcp;user=phone',

@@ -27,7 +27,7 @@ describe('rules by prefix and group (rule-index.ts)', () => {
     ruleRow(8, '441', 'gw1,gw2', { routeid: 'r', attrs: 'a=1', sort_alg: 'W' }),
   ]);
 
-  it('gives a node\'s rules of one group, higher priority first, then by ruleid', () => {
+  it("gives a node's rules of one group, higher priority first, then by ruleid", () => {
     expect(idsOf(table.rules.withPrefix('44', 0))).toEqual([9, 3, 7]);
     expect(idsOf(table.rules.withPrefix('44', 1))).toEqual([4]);
     expect(idsOf(table.rules.withPrefix('44', 2))).toEqual([4]);
@@ -46,8 +46,21 @@ describe('rules by prefix and group (rule-index.ts)', () => {
 
   it('makes each rule whole again: its own fields, and the parts it shares with rules of the same text', () => {
     const [rule] = table.rules.withPrefix('441', 0) ?? [];
-    expect(rule).toMatchObject({ ruleid: 8, prefix: '441', priority: 0, groups: [0], routeid: 'r', attrs: 'a=1', sortAlg: 'W', description: null, timerec: null });
-    expect(rule?.destinations.map((d) => (d.kind === 'gateway' ? d.gateway.gwid : d.carrier.carrierid))).toEqual(['gw1', 'gw2']);
+    expect(rule).toMatchObject({
+      ruleid: 8,
+      prefix: '441',
+      priority: 0,
+      groups: [0],
+      routeid: 'r',
+      attrs: 'a=1',
+      sortAlg: 'W',
+      description: null,
+      timerec: null,
+    });
+    expect(rule?.destinations.map((d) => (d.kind === 'gateway' ? d.gateway.gwid : d.carrier.carrierid))).toEqual([
+      'gw1',
+      'gw2',
+    ]);
     const [high, timed, low] = table.rules.withPrefix('44', 0) ?? [];
     expect(timed?.timerec?.source).toBe('20200101T080000||10H|weekly|||MO');
     expect(high?.timerec).toBeNull();
@@ -56,7 +69,7 @@ describe('rules by prefix and group (rule-index.ts)', () => {
     expect(table.rules.withPrefix('', 0)?.[0]).toMatchObject({ prefix: '', description: 'catch-all', groups: [0, 2] });
   });
 
-  it('reads the walk: the node of each length of a number, the prefix being the number\'s first characters', () => {
+  it("reads the walk: the node of each length of a number, the prefix being the number's first characters", () => {
     const path = new Int32Array(64);
     expect(table.rules.walk('4419', path)).toBe(3);
     expect(idsOf(table.rules.at(path[1] ?? -1, 0, '4419', 2))).toEqual([9, 3, 7]);
@@ -68,7 +81,9 @@ describe('rules by prefix and group (rule-index.ts)', () => {
   it('keeps rules in typed arrays, not on the heap: under 40 bytes of heap a rule (objects took ~250)', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const many = Array.from({ length: 200_000 }, (_, i) => ruleRow(i + 1, String(10_000_000 + i * 37), i % 2 === 0 ? 'gw1' : 'gw2'));
+    const many = Array.from({ length: 200_000 }, (_, i) =>
+      ruleRow(i + 1, String(10_000_000 + i * 37), i % 2 === 0 ? 'gw1' : 'gw2'),
+    );
     gc();
     const before = process.memoryUsage();
     const big = tableOf(many);

@@ -39,7 +39,9 @@ describe('AppendingFile', () => {
   });
 
   it('refuses to start on a file it cannot open, naming the key and the path', () => {
-    expect(() => new AppendingFile(join(dir, 'missing', 'security.log'), report)).toThrow(/^log\.securityFile = ".*missing\/security\.log": cannot be opened for appending \(ENOENT/);
+    expect(() => new AppendingFile(join(dir, 'missing', 'security.log'), report)).toThrow(
+      /^log\.securityFile = ".*missing\/security\.log": cannot be opened for appending \(ENOENT/,
+    );
   });
 
   it('writes to the new file after a reopen (logrotate moved the old one), the old lines staying in the old', async () => {
@@ -85,6 +87,10 @@ describe('AppendingFile', () => {
     const lost = troubles[1]?.kind === 'recovered' ? troubles[1].lost : 0;
     expect(lost).toBeGreaterThan(0);
     await file.close();
-    expect(readFileSync(path, 'utf8').split('\n').filter((written) => written !== '')).toHaveLength(50 - lost);
+    expect(
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((written) => written !== ''),
+    ).toHaveLength(50 - lost);
   });
 });

@@ -14,7 +14,12 @@ describe('the response head scan', () => {
   it('reads status, reason, branch and CSeq method as the full parse does', () => {
     const scanned = scanResponse(OK_WITH_SDP);
     const parsed = new ParsedResponse(parseMessage(splitHead(OK_WITH_SDP)) ?? { version: '', headers: {} });
-    expect(scanned && [scanned.status, scanned.reason, scanned.branch, scanned.method]).toEqual([parsed.status, parsed.reason, parsed.branch, parsed.method]);
+    expect(scanned && [scanned.status, scanned.reason, scanned.branch, scanned.method]).toEqual([
+      parsed.status,
+      parsed.reason,
+      parsed.branch,
+      parsed.method,
+    ]);
     expect(scanned?.branch).toBe('z9hG4bKd41cfa0e5b2c83d1e7a0');
   });
 
@@ -22,11 +27,16 @@ describe('the response head scan', () => {
     const relayed = scanResponse(OK_WITH_SDP)?.relayText();
     expect(relayed).toBe(OK_WITH_SDP.replace(/Via: [^\r]*z9hG4bKd41cfa0e5b2c83d1e7a0[^\r]*\r\n/, ''));
     // The same message as the full parse writes it without the Via.
-    expect(readBack(relayed ?? '')).toEqual(readBack(new ParsedResponse(readBack(OK_WITH_SDP) ?? { version: '', headers: {} }).relayText()));
+    expect(readBack(relayed ?? '')).toEqual(
+      readBack(new ParsedResponse(readBack(OK_WITH_SDP) ?? { version: '', headers: {} }).relayText()),
+    );
   });
 
   it('reads compact and odd-case header names (v, i, l) and spaces around colons', () => {
-    const text = OK_WITH_SDP.replace('Via:', 'v :').replace('Call-ID:', 'i:').replace('CSeq:', 'cseq:  ').replace('Content-Length: 31', 'l: 31');
+    const text = OK_WITH_SDP.replace('Via:', 'v :')
+      .replace('Call-ID:', 'i:')
+      .replace('CSeq:', 'cseq:  ')
+      .replace('Content-Length: 31', 'l: 31');
     const scanned = scanResponse(text);
     expect([scanned?.branch, scanned?.method, scanned?.status]).toEqual(['z9hG4bKd41cfa0e5b2c83d1e7a0', 'INVITE', 200]);
     expect(scanned?.relayText().startsWith('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.61:5060')).toBe(true);
@@ -50,7 +60,7 @@ describe('the response head scan', () => {
     expect(scanResponse(text)).toBeUndefined();
   });
 
-  it('relays a response with several Vias on one line by the full parse, keeping the caller\'s Via', () => {
+  it("relays a response with several Vias on one line by the full parse, keeping the caller's Via", () => {
     const parsed = readBack(TRAFFIC.ringing ?? '');
     const relayed = readBack(new ParsedResponse(parsed ?? { version: '', headers: {} }).relayText());
     expect(relayed?.headers.via?.map((via) => via.params.branch)).toEqual(['z9hG4bK-1-0']);

@@ -25,7 +25,9 @@ function expectedOf(text: string): Message | undefined {
   const expected = sip.parse(text);
   for (const name of ['route', 'record-route', 'path'] as const) {
     const entries = expected?.headers[name] as { uri?: unknown }[] | undefined;
-    const written = splitHead(text).headers.filter((header) => header.name === name).flatMap((header) => [...header.value.matchAll(/<([^>]*)>/g)].map((m) => m[1]));
+    const written = splitHead(text)
+      .headers.filter((header) => header.name === name)
+      .flatMap((header) => [...header.value.matchAll(/<([^>]*)>/g)].map((m) => m[1]));
     entries?.forEach((entry, index) => {
       if (entry.uri === undefined) entry.uri = written[index];
     });
@@ -57,14 +59,28 @@ describe('the native engine parser', () => {
 
   it('keeps a % that is no escape in the method and header names (RFC 4475 §3.1.1.5)', () => {
     const message = parseMessage(splitHead(read('esc02.dat')));
-    expect([message?.method, message?.headers.cseq?.method, message?.headers['c%6fntact']]).toEqual(['RE%47IST%45R', 'RE%47IST%45R', '<sip:alias2@host2.example.com>']);
+    expect([message?.method, message?.headers.cseq?.method, message?.headers['c%6fntact']]).toEqual([
+      'RE%47IST%45R',
+      'RE%47IST%45R',
+      '<sip:alias2@host2.example.com>',
+    ]);
     expect(message?.headers.contact).toHaveLength(2);
   });
 
   it('keeps IPv6 references in Via hosts and parameters', () => {
-    const text = TRAFFIC.register?.replace(/Via: [^\r]*/, 'Via: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK-3;received=[2001:db8::1]') ?? '';
+    const text =
+      TRAFFIC.register?.replace(
+        /Via: [^\r]*/,
+        'Via: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK-3;received=[2001:db8::1]',
+      ) ?? '';
     const via = parseMessage(splitHead(text))?.headers.via?.[0];
-    expect(via).toEqual({ version: '2.0', protocol: 'UDP', host: '[2001:db8::1]', port: 5060, params: { branch: 'z9hG4bK-3', received: '[2001:db8::1]' } });
+    expect(via).toEqual({
+      version: '2.0',
+      protocol: 'UDP',
+      host: '[2001:db8::1]',
+      port: 5060,
+      params: { branch: 'z9hG4bK-3', received: '[2001:db8::1]' },
+    });
   });
 
   it('drops a message without the blank line that ends its head, and one that is neither request nor response', () => {

@@ -18,7 +18,11 @@ describe('framing SIP over a stream (RFC 3261 §18.3)', () => {
 
   it('waits for the rest of a body', () => {
     const whole = message('0123456789');
-    expect(frameMessages(whole.slice(0, -3), LIMITS)).toEqual({ messages: [], rest: whole.slice(0, -3), pinged: false });
+    expect(frameMessages(whole.slice(0, -3), LIMITS)).toEqual({
+      messages: [],
+      rest: whole.slice(0, -3),
+      pinged: false,
+    });
   });
 
   it('reads the compact form l and a message without Content-Length as bodiless', () => {
@@ -44,7 +48,12 @@ describe('framing SIP over a stream (RFC 3261 §18.3)', () => {
 
   it('refuses a head longer than maxHeadBytes, whole or not', () => {
     const long = `OPTIONS sip:a SIP/2.0\r\nSubject: ${'x'.repeat(200)}`;
-    expect(frameMessages(long, LIMITS)).toEqual({ messages: [], rest: '', pinged: false, fault: { kind: 'head-too-large' } });
+    expect(frameMessages(long, LIMITS)).toEqual({
+      messages: [],
+      rest: '',
+      pinged: false,
+      fault: { kind: 'head-too-large' },
+    });
     expect(frameMessages(`${long}\r\n\r\n`, LIMITS).fault).toEqual({ kind: 'head-too-large' });
     // At the cap exactly it is still a head.
     const atCap = `OPTIONS sip:a SIP/2.0\r\nSubject: ${'x'.repeat(200 - 32)}`;
@@ -64,7 +73,12 @@ describe('framing SIP over a stream (RFC 3261 §18.3)', () => {
 
   it('refuses a Content-Length that is no number', () => {
     const bad = message('', 'Content-Length: -5');
-    expect(frameMessages(bad, LIMITS)).toEqual({ messages: [], rest: '', pinged: false, fault: { kind: 'bad-length', head: bad } });
+    expect(frameMessages(bad, LIMITS)).toEqual({
+      messages: [],
+      rest: '',
+      pinged: false,
+      fault: { kind: 'bad-length', head: bad },
+    });
     expect(frameMessages(message('', 'Content-Length: ten'), LIMITS).fault?.kind).toBe('bad-length');
   });
 });

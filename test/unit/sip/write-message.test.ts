@@ -32,14 +32,17 @@ describe('the native engine serializer', () => {
     expect(writeMessage(ours)).toBe(sip.stringify(theirs));
   });
 
-  it.each(parsed.filter(([, message]) => message.method !== undefined))('writes a response to %s as sip.stringify does', (_name, request) => {
-    const response = sip.makeResponse(request, 401, 'Unauthorized', {
-      headers: { 'www-authenticate': [{ scheme: 'Digest', realm: '"r"', nonce: '"n"' }], 'x-reason': 'test' },
-      content: 'body',
-    });
-    const [ours, theirs] = twice(response);
-    expect(writeMessage(ours)).toBe(sip.stringify(theirs));
-  });
+  it.each(parsed.filter(([, message]) => message.method !== undefined))(
+    'writes a response to %s as sip.stringify does',
+    (_name, request) => {
+      const response = sip.makeResponse(request, 401, 'Unauthorized', {
+        headers: { 'www-authenticate': [{ scheme: 'Digest', realm: '"r"', nonce: '"n"' }], 'x-reason': 'test' },
+        content: 'body',
+      });
+      const [ours, theirs] = twice(response);
+      expect(writeMessage(ours)).toBe(sip.stringify(theirs));
+    },
+  );
 
   it('sets Content-Length to the body it writes', () => {
     const message = parseMessage(splitHead(TRAFFIC.invite ?? ''));
