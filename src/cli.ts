@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Argument, Command } from 'commander';
 import { fileURLToPath } from 'node:url';
-import { AdminError } from './admin/admin-api.js';
+import { AdminError } from './admin/admin-contract.js';
 import { AdminClient, configuredAdminUrl } from './admin/admin-client.js';
 import {
   carriersCommand,

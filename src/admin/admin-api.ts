@@ -1,77 +1,14 @@
-import type { Cache } from '../cache/cache.js';
-import type { Clock } from '../clock.js';
-import { DrouterError, formatRowProblem, UsageError } from '../errors.js';
+import { formatRowProblem, UsageError } from '../errors.js';
 import { parseNotifyArguments } from '../ha/keepalived-state.js';
-import type { Leadership } from '../ha/leadership.js';
-import type { Metrics } from '../metrics/metrics.js';
-import type { CarrierStateService } from '../probe/carrier-state-service.js';
-import type { GatewayStateService } from '../probe/gateway-state-service.js';
-import type { Prober } from '../probe/prober-service.js';
-import type { LocationLookup } from '../proxy/call-router.js';
 import type { PeerRow } from '../model/sippeers-table.js';
-import type { PeerLookup } from '../registrar/peer-service.js';
 import { mayRegister } from '../registrar/realtime-peer.js';
 import { routeAnswerJson } from '../routing/format-decision.js';
 import { parseRouteQuery } from '../routing/route-query.js';
-import type { ReloadReport, RoutingService } from '../routing/routing-service.js';
+import type { ReloadReport } from '../routing/routing-service.js';
 import type { Gateway } from '../routing/routing-table.js';
-import type { SipEngine } from '../sip/engine.js';
-import type { Store } from '../store/store.js';
+import { AdminError, type AdminDeps, type AdminReply, type AdminRequest, type AdminRoute } from './admin-contract.js';
 import { health } from './health.js';
 import { OPEN_READ_REUSE_MS, reusedFor, statusOnly } from './open-reads.js';
-
-/** What a route handler gets from HTTP: path parameters, query string, JSON body. */
-export interface AdminRequest {
-  params: Readonly<Record<string, string>>;
-  query: Readonly<Record<string, string | undefined>>;
-  body: unknown;
-  /** Let through without the token by admin.openReads (request-guard.ts): answer as open-reads.ts says. */
-  anonymous: boolean;
-}
-
-export type AdminReply = { status: number; body: unknown } | { status: number; text: string; contentType: string };
-
-export interface AdminRoute {
-  method: 'GET' | 'POST';
-  /** fastify syntax: `/gateways/:gwid/enable`. */
-  path: string;
-  /** The body as it came, a string (POST /mi answers what is not JSON itself); else parsed JSON. */
-  bodyText?: boolean;
-  handler(request: AdminRequest): Promise<AdminReply>;
-}
-
-export interface AdminDeps {
-  routing: RoutingService;
-  gateways: GatewayStateService;
-  carriers: CarrierStateService;
-  prober: Prober;
-  store: Pick<Store, 'ping' | 'listPeers' | 'displayUrl'>;
-  cache: Pick<Cache, 'ping' | 'getBindings' | 'displayUrl'>;
-  peers: PeerLookup;
-  locate: LocationLookup;
-  engine: SipEngine;
-  engineName: string;
-  metrics: Metrics;
-  clock: Clock;
-  reload(options: { inheritState?: boolean }): Promise<ReloadReport>;
-  lastReload(): ReloadReport;
-  leadership: Pick<Leadership, 'status' | 'keepalivedSaid'>;
-}
-
-/** An error with its HTTP status, sent as a coded JSON body: `{ error: { code, message } }`. */
-export class AdminError extends DrouterError {
-  constructor(
-    readonly status: number,
-    code: ConstructorParameters<typeof DrouterError>[0],
-    message: string,
-  ) {
-    super(code, message);
-  }
-}
-
-export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
-  return { error: { code, message } };
-}
 
 const ok = (body: unknown): AdminReply => ({ status: 200, body });
 

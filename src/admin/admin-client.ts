@@ -1,6 +1,6 @@
 import type { AdminConfig } from '../config/schema.js';
 import { DrouterError, type ErrorCode, redactUrlPassword, UsageError } from '../errors.js';
-import { AdminError } from './admin-api.js';
+import { AdminError } from './admin-contract.js';
 
 /**
  * The CLI's side of the admin API: calls a route and returns the JSON it

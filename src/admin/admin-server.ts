@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AdminConfig } from '../config/schema.js';
 import { DrouterError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { AdminError, type AdminReply, type AdminRoute, errorBody } from './admin-api.js';
+import { AdminError, type AdminReply, type AdminRoute, errorBody } from './admin-contract.js';
 import { adminBindError } from './admin-bind-error.js';
 import { adminRequestGuard } from './request-guard.js';
 

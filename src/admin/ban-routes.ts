@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Ban } from '../defence/ban-policy.js';
 import type { SourceGuard } from '../defence/source-guard-service.js';
-import { AdminError, type AdminRoute } from './admin-api.js';
+import { AdminError, type AdminRoute } from './admin-contract.js';
 
 /** A ban as the admin API shows it. */
 export function banJson(

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { errorBody } from './admin-api.js';
+import { errorBody } from './admin-contract.js';
 
 /** RFC 6750 §2.1 credentials; the scheme is case-insensitive (RFC 9110 §11.1), one or more spaces after it. */
 const BEARER_CREDENTIALS = /^bearer +(\S+) *$/i;

@@ -1,7 +1,7 @@
 import { formatRowProblem } from '../errors.js';
 import { UNPARTITIONED } from '../routing/partitions.js';
 import { listeningText } from '../sip/endpoint.js';
-import type { AdminDeps, AdminReply } from './admin-api.js';
+import type { AdminDeps, AdminReply } from './admin-contract.js';
 
 /**
  * GET /health: 200 while the store, the cache and the SIP engine serve,

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { AdminReply, AdminRoute } from './admin-api.js';
+import type { AdminReply, AdminRoute } from './admin-contract.js';
 
 /**
  * OpenSIPS's Management Interface over HTTP, as its mi_http module serves

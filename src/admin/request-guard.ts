@@ -1,5 +1,5 @@
 import type { AdminConfig } from '../config/schema.js';
-import { errorBody } from './admin-api.js';
+import { errorBody } from './admin-contract.js';
 import { allowedHostCheck } from './allowed-hosts.js';
 import { bearerTokenCheck, UNAUTHORIZED_BODY } from './bearer-token.js';
 

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { errorBody } from '../admin/admin-api.js';
+import { errorBody } from '../admin/admin-contract.js';
 import { MI_PATH, parseMiRequest } from '../admin/mi-http.js';
 import { OPEN_READ_REUSE_MS, reusedFor, statusOnly } from '../admin/open-reads.js';
 import { adminRequestGuard } from '../admin/request-guard.js';

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
 import { listeningText } from '../sip/endpoint.js';
-import { serveUntilSignalled } from '../commands/start.js';
+import { serveUntilSignalled } from '../lifecycle/signals.js';
 import { ConfigError } from '../errors.js';
 import { plural } from '../plural.js';
 import type { Logger } from '../log.js';

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { serveUntilSignalled } from '../commands/start.js';
+import { serveUntilSignalled } from '../lifecycle/signals.js';
 import { DrouterError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { startServer } from '../main.js';

@@ -224,7 +224,7 @@ describeUnless(ON_DRACHTIO)('SIP over TLS (sip.transports tls, sip.tls)', () => 
       copyFileSync(certificate.certificateFile, live.certificateFile);
       copyFileSync(certificate.keyFile, live.keyFile);
     };
-    // What `drouter start` does on SIGHUP (serveUntilSignalled in src/commands/start.ts), but the log reopened.
+    // What `drouter start` does on SIGHUP (serveUntilSignalled in src/lifecycle/signals.ts), but the log reopened.
     const sighup = () => Promise.all([proxy.server.server.reload(), proxy.server.server.reloadCertificates()]);
     const connect = async () => {
       const peer = await TlsPeer.connect(PHONE, proxy.tls, { ca: pki.authority.own.certificate });

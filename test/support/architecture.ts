@@ -149,3 +149,87 @@ export function findViolations(files: readonly SourceFile[]): string[] {
   }
   return violations;
 }
+
+/**
+ * The import cycles among `files` (type-only imports too: a cycle of types
+ * is still two modules that cannot be understood one without the other),
+ * each as its files in import order, starting from its smallest path.
+ * One cycle per strongly connected group of files (Tarjan), shown along a
+ * shortest loop through its first file.
+ */
+export function importCycles(files: readonly SourceFile[]): string[][] {
+  const paths = new Set(files.map((file) => file.path));
+  const edges = new Map<string, string[]>();
+  for (const file of files) {
+    const targets = importsOf(file.text)
+      .filter(({ specifier }) => specifier.startsWith('.'))
+      .map(({ specifier }) => resolveRelative(file.path, specifier))
+      .filter((target) => paths.has(target));
+    edges.set(file.path, [...new Set(targets)].sort());
+  }
+  return stronglyConnected(edges)
+    .filter((group) => group.length > 1)
+    .map((group) => shortestLoop(edges, [...group].sort()[0] as string, new Set(group)))
+    .sort((a, b) => (a[0] ?? '').localeCompare(b[0] ?? ''));
+}
+
+function stronglyConnected(edges: ReadonlyMap<string, readonly string[]>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const groups: string[][] = [];
+  const visit = (node: string): void => {
+    index.set(node, next);
+    low.set(node, next);
+    next += 1;
+    stack.push(node);
+    onStack.add(node);
+    for (const target of edges.get(node) ?? []) {
+      if (!index.has(target)) {
+        visit(target);
+        low.set(node, Math.min(low.get(node) as number, low.get(target) as number));
+      } else if (onStack.has(target)) {
+        low.set(node, Math.min(low.get(node) as number, index.get(target) as number));
+      }
+    }
+    if (low.get(node) !== index.get(node)) return;
+    const group: string[] = [];
+    let member: string | undefined;
+    do {
+      member = stack.pop() as string;
+      onStack.delete(member);
+      group.push(member);
+    } while (member !== node);
+    groups.push(group);
+  };
+  for (const node of edges.keys()) if (!index.has(node)) visit(node);
+  return groups;
+}
+
+/** A shortest path from `start` back to itself inside `group` (breadth first). */
+function shortestLoop(
+  edges: ReadonlyMap<string, readonly string[]>,
+  start: string,
+  group: ReadonlySet<string>,
+): string[] {
+  const cameFrom = new Map<string, string>();
+  const queue = [start];
+  while (queue.length > 0) {
+    const node = queue.shift() as string;
+    for (const target of edges.get(node) ?? []) {
+      if (!group.has(target)) continue;
+      if (target === start) {
+        const loop = [node];
+        while (loop[0] !== start) loop.unshift(cameFrom.get(loop[0] as string) as string);
+        return loop;
+      }
+      if (!cameFrom.has(target)) {
+        cameFrom.set(target, node);
+        queue.push(target);
+      }
+    }
+  }
+  return [start];
+}

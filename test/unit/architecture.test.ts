@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findViolations, type SourceFile } from '../support/architecture.js';
+import { findViolations, importCycles, type SourceFile } from '../support/architecture.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -76,5 +76,26 @@ describe('architecture rules', () => {
       { path: 'src/main.ts', text: 'const port = process.env.PORT;' },
     ];
     expect(findViolations(files)).toEqual(['src/main.ts reads process.env; configuration comes in as an argument']);
+  });
+
+  it('find no import cycle among the files of src/, test/ and bench/', () => {
+    const files = ['src', 'test', 'bench'].flatMap(sourceFiles);
+    expect(files.length).toBeGreaterThan(100);
+    expect(importCycles(files)).toEqual([]);
+  });
+
+  it('catch an import cycle, a type-only one too, each shown once along its shortest loop', () => {
+    const files = [
+      { path: 'src/a.ts', text: "import { b } from './b.js';" },
+      { path: 'src/b.ts', text: "import type { C } from './c/c.js';\nimport { a } from './a.js';" },
+      { path: 'src/c/c.ts', text: "import { a } from '../a.js';" },
+      { path: 'src/d.ts', text: "import { a } from './a.js';" },
+      { path: 'src/e.ts', text: "import type { F } from './f.js';" },
+      { path: 'src/f.ts', text: "import type { E } from './e.js';" },
+    ];
+    expect(importCycles(files)).toEqual([
+      ['src/a.ts', 'src/b.ts'],
+      ['src/e.ts', 'src/f.ts'],
+    ]);
   });
 });

@@ -1,11 +1,8 @@
 import type sip from 'sip';
-import type { ResponseLink } from './server-transactions.js';
 import type { TcpTransport } from './tcp-transport.js';
+import type { TextConnection } from './text-connection.js';
 import type { UdpTransport } from './udp-transport.js';
 import type { WsTransport } from './ws-transport.js';
-
-/** A connection that can also send text already serialized (a server transaction's stored response). */
-export type TextConnection = sip.Connection & ResponseLink;
 
 export interface NativeTransport {
   open(target: { protocol: string; address: string; port: number }, onError?: (error: Error) => void): TextConnection;

@@ -1,9 +1,8 @@
 import sip, { type Message, type Remote } from 'sip';
 import { randomHex } from '../../random-pool.js';
-import type { ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, ServerExchange } from '../engine.js';
+import type { ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, ServerExchange, SipEngine } from '../engine.js';
 import { reasonPhrase } from '../reason-phrases.js';
 import { withRetryAfter } from '../retry-after.js';
-import type { NativeEngine } from './native-engine.js';
 import { proxySequentially } from './native-proxy.js';
 import { NativeRequest } from './native-request.js';
 import type { ServerTransaction } from './server-transactions.js';
@@ -11,11 +10,18 @@ import type { AttemptHooks } from './client-attempt.js';
 import type { InboundResponse } from './inbound-response.js';
 import type { ReceivedText } from './forward-request.js';
 
-/** What an exchange asks of the engine: its address, branch prefix, attempt hooks and CANCEL watch. */
-type ExchangeEngine = Pick<
-  NativeEngine,
-  'local' | 'branchPrefix' | 'attemptHooks' | 'watchCancel' | 'retryAfterSeconds'
->;
+/** What an exchange asks of the engine that received its request (native-engine.ts). */
+export interface ExchangeEngine {
+  readonly local: SipEngine['local'];
+  /** The prefix of this worker's branches (worker-steering.ts), if any. */
+  readonly branchPrefix: string | undefined;
+  /** The Retry-After of every 503 the engine sends. */
+  readonly retryAfterSeconds: number;
+  /** How an attempt sends and whom its responses are relayed to. */
+  attemptHooks(relay: (response: InboundResponse) => void): AttemptHooks;
+  /** Calls `onCancel` when the INVITE's CANCEL comes; the returned function stops watching. */
+  watchCancel(invite: Message, onCancel: () => void): () => void;
+}
 
 /** A request and its server transaction. */
 export class NativeExchange implements ServerExchange {

@@ -6,7 +6,7 @@ import type { TcpCap, TcpCloseReason } from '../../metrics/metrics.js';
 import { randomHex } from '../../random-pool.js';
 import { splitHead } from '../message-head.js';
 import { rawResponse } from '../raw-request-check.js';
-import type { TextConnection } from './combined-transport.js';
+import type { TextConnection } from './text-connection.js';
 import { ConnectionCounts } from './connection-counts.js';
 import { inbound, type Received } from './inbound.js';
 import { type FramingFault, frameMessages } from './tcp-framing.js';

@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Remote as SipRemote } from 'sip';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { TextConnection } from './combined-transport.js';
+import type { TextConnection } from './text-connection.js';
 import { ConnectionCounts } from './connection-counts.js';
 import { inbound, type Received } from './inbound.js';
 import { admitConnection, type TcpLimits, type TcpObserver } from './tcp-transport.js';

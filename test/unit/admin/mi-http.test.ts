@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AdminReply } from '../../../src/admin/admin-api.js';
+import type { AdminReply } from '../../../src/admin/admin-contract.js';
 import { answerMiRequest, type MiCommand, MiError, withWhich } from '../../../src/admin/mi-http.js';
 import { createLogger } from '../../../src/log.js';
 import { MI_HTTP_EXAMPLE } from './opensips-mi-examples.js';
