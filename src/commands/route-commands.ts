@@ -1,7 +1,7 @@
 import { type AdminClient, AdminUnreachableError } from '../admin/admin-client.js';
 import type { Config } from '../config/schema.js';
 import { redactUrlPassword } from '../errors.js';
-import { createRoutingService } from '../main.js';
+import { createRoutingService } from '../wiring/routing-wiring.js';
 import { decisionText, problemsText, type RouteAnswerJson, routeAnswerJson } from '../routing/format-decision.js';
 import { type ParsedRouteQuery, parseRouteQuery } from '../routing/route-query.js';
 import type { KnexStore } from '../store/knex/knex-store.js';

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import { createRoutingService, type RunningServer, startServer } from '../../src/main.js';
+import { type RunningServer, startServer } from '../../src/main.js';
+import { createRoutingService } from '../../src/wiring/routing-wiring.js';
 import { prepareStore } from '../../src/store/knex/open-store.js';
 import { type DatabaseKind, databaseKinds, type ScratchDatabase } from '../support/databases.js';
 import { freePort, runDrouter } from '../support/drouter-process.js';
