@@ -45,7 +45,9 @@ function seriesSum(exposition: string, name: string, labels: Record<string, stri
   for (const line of exposition.split('\n')) {
     const match = new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`).exec(line);
     if (!match) continue;
-    const found = Object.fromEntries([...(match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const found = Object.fromEntries(
+      [...(match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m): [string, string] => [m[1] ?? '', m[2] ?? '']),
+    );
     if (Object.entries(labels).every(([key, value]) => found[key] === value)) sum += Number(match[2]);
   }
   return sum;

@@ -67,7 +67,13 @@ function formatViolations(violations: readonly ConfigViolation[]): string {
 
 function describeValue(value: unknown): string {
   if (value === undefined) return '(missing)';
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- String only gets what JSON cannot write: a function or a symbol
   return redactUrlPassword(JSON.stringify(value) ?? String(value));
+}
+
+/** The text of a thrown value: an Error's message, else the value itself as text (a library may throw a string). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Hides the password of any `scheme://user:password@host` inside a string. */

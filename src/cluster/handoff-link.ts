@@ -38,7 +38,10 @@ export class HandoffLink {
     });
     // exclusive: in a cluster worker a shared bind would go through the primary and give every worker the same socket.
     socket.bind({ address: LOOPBACK, port: 0, exclusive: true });
-    await Promise.race([once(socket, 'listening'), once(socket, 'error').then(([error]) => Promise.reject(error))]);
+    await Promise.race([
+      once(socket, 'listening'),
+      once(socket, 'error').then(([error]) => Promise.reject(error as Error)),
+    ]);
     const link = new HandoffLink(socket, onFrame, onDropped);
     socket.on('error', (error) => onDropped(`hand-off socket: ${error.message}`));
     return link;

@@ -43,10 +43,10 @@ async function runWorker(start: Extract<ToWorker, { kind: 'start' }>): Promise<v
   const log = createLogger(config.log.level).child({ worker: index });
   const metrics = new Metrics();
   const dropped = (reason: string) => log.debug({ reason }, `hand-off: ${reason}`);
-  let steering: ClusterSteering | undefined;
-  const link = await HandoffLink.open((frame) => steering?.take(frame), dropped);
+  // steering is set before any frame can come: nothing yields from the bind to it, and the port is told only after.
+  const link = await HandoffLink.open((frame) => steering.take(frame), dropped);
   link.setPorts(handoffPorts);
-  steering = new ClusterSteering({
+  const steering = new ClusterSteering({
     index,
     count,
     send: (to, frame) => link.send(to, frame),

@@ -71,11 +71,13 @@ export function asteriskLine(at: Date, pid: number, message: AsteriskMessage): s
  * percent-encoded; at most MAX_VALUE_LENGTH characters are kept.
  */
 export function quotable(value: string): string {
+  // eslint-disable-next-line no-control-regex -- the control characters are what it must find, to encode them
   return percentEncoded(cut(value), /[\x00-\x1f\x7f'"()\\]/g);
 }
 
 /** Free text at the end of a line: only control characters are encoded. */
 function printable(value: string): string {
+  // eslint-disable-next-line no-control-regex -- the control characters are what it must find, to encode them
   return percentEncoded(cut(value), /[\x00-\x1f\x7f]/g);
 }
 

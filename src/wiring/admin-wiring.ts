@@ -27,7 +27,7 @@ export async function startAdmin(deps: {
     gateways: services.gateways,
     carriers: services.carriers,
     prober: services.prober,
-    reload: services.reload,
+    reload: (options) => services.reload(options),
     clock: services.clock,
     partitioned: config.routing.partitions.enabled,
     defaultGroup: defaultRoutingGroup(config),

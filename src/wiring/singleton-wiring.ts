@@ -42,8 +42,7 @@ export async function startSingletonWork(deps: {
   const { config, cache, store, metrics, log, closers } = deps;
   const registrar = config.registrar;
   // The leadership is made last, from the work it leads; the work asks it for its fence only once it runs.
-  let leadership: Leadership | undefined;
-  const fence = () => leadership?.fence();
+  const fence = () => leadership.fence();
   const prober = new Prober({
     engine: deps.engine,
     states: deps.gateways,
@@ -81,9 +80,8 @@ export async function startSingletonWork(deps: {
       })
     : undefined;
   if (refill) closers.push('the binding refill', () => refill.stop());
-  const leader = singletonWork(config, cache, log, metrics, [prober, sweeper, ...(refill ? [refill] : [])]);
-  leadership = leader;
-  closers.push('the leadership', () => leader.stop());
-  await leader.start();
-  return { prober, leadership: leader };
+  const leadership = singletonWork(config, cache, log, metrics, [prober, sweeper, ...(refill ? [refill] : [])]);
+  closers.push('the leadership', () => leadership.stop());
+  await leadership.start();
+  return { prober, leadership };
 }

@@ -17,21 +17,19 @@ const MAX_SECONDS = 200 * 366 * 86_400;
 /** Seconds of a duration (0 allowed), or why the text is not one. */
 export function parseDuration(text: string): { ok: true; seconds: number } | { ok: false; error: string } {
   const bad = { ok: false as const, error: `expected a duration ${DURATION_SHAPE}, e.g. PT8H30M, P1D or 10H` };
-  let weeks = '';
-  let days = '';
-  let hours = '';
-  let minutes = '';
-  let seconds = '';
+  let parts: (string | undefined)[];
   const withP = WITH_P.exec(text);
   if (withP) {
-    [, weeks = '', days = '', hours = '', minutes = '', seconds = ''] = withP;
     // "PT" alone, or "P1DT", names no time part after T.
     if (/T$/i.test(text)) return bad;
+    parts = withP.slice(1);
   } else {
     const bare = BARE.exec(text);
     if (!bare) return bad;
-    [, hours = '', minutes = '', seconds = ''] = bare;
+    // No weeks or days in the bare form.
+    parts = [undefined, undefined, ...bare.slice(1)];
   }
+  const [weeks = '', days = '', hours = '', minutes = '', seconds = ''] = parts;
   if (weeks + days + hours + minutes + seconds === '') return bad;
   const total =
     Number(weeks || 0) * 604_800 +

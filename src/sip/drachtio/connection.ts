@@ -144,7 +144,8 @@ export class DrachtioConnection implements DrachtioLink {
       if (!this.closed) this.onEvent({ kind: 'reconnecting', delayMs: info.delay, attempt: info.attempt });
     });
 
-    this.srf.connect({
+    // Not a Promise whatever its typings say (drachtio-srf returns its app): the outcome comes as the events above.
+    void this.srf.connect({
       host: this.options.host,
       port: this.options.port,
       secret: this.options.secret,

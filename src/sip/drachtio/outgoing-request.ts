@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type Srf from 'drachtio-srf';
+import { errorMessage } from '../../errors.js';
 import type { OutgoingRequest, RequestOutcome } from '../engine.js';
 import { transportParam } from './drachtio-proxy.js';
 import type { SrfOutboundRequest } from './srf-shapes.js';
@@ -40,7 +41,7 @@ export async function sendOutgoing(
     try {
       address = (await lookup(address)).address;
     } catch (error) {
-      return { kind: 'send-failed', error: error instanceof Error ? error.message : String(error) };
+      return { kind: 'send-failed', error: errorMessage(error) };
     }
   }
   await deps.whenConnected();
@@ -66,17 +67,17 @@ export async function sendOutgoing(
       };
       // The callback form, not the Promise: drachtio-srf emits 'response' on the request in the same turn as it
       // hands the request over when both arrive in one read, before a Promise continuation could listen.
-      const send = deps.srf.request as unknown as (
+      const send = deps.srf.request.bind(deps.srf) as unknown as (
         uri: string,
         opts: object,
         callback: (err: unknown, sent: SrfOutboundRequest) => void,
       ) => void;
       try {
-        send.call(deps.srf, request.uri, opts, (err, sent) => {
+        send(request.uri, opts, (err, sent) => {
           if (err) {
             settle({
               kind: 'send-failed',
-              error: `drachtio-server did not send it: ${err instanceof Error ? err.message : String(err)}`,
+              error: `drachtio-server did not send it: ${errorMessage(err)}`,
             });
             return;
           }
@@ -101,7 +102,7 @@ export async function sendOutgoing(
         // The connection went between the check above and now.
         settle({
           kind: 'send-failed',
-          error: `not sent to drachtio-server: ${error instanceof Error ? error.message : String(error)}`,
+          error: `not sent to drachtio-server: ${errorMessage(error)}`,
         });
       }
     });

@@ -14,7 +14,10 @@ export async function checkCanBind(address: string, port: number, transports: re
     const socket = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
     try {
       socket.bind(port, address);
-      await Promise.race([once(socket, 'listening'), once(socket, 'error').then(([error]) => Promise.reject(error))]);
+      await Promise.race([
+        once(socket, 'listening'),
+        once(socket, 'error').then(([error]) => Promise.reject(error as Error)),
+      ]);
     } finally {
       socket.close();
     }
@@ -23,7 +26,10 @@ export async function checkCanBind(address: string, port: number, transports: re
     const server = createServer();
     try {
       server.listen(port, address);
-      await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
+      await Promise.race([
+        once(server, 'listening'),
+        once(server, 'error').then(([error]) => Promise.reject(error as Error)),
+      ]);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

@@ -221,8 +221,6 @@ export class ClientAttempt {
     // retransmissions until any response to it, for at most timer F.
     let interval = T1_MS;
     let timer: NodeJS.Timeout | undefined;
-    // Cleared once the CANCEL is answered, so nothing of the call waits out timer F.
-    let giveUp: NodeJS.Timeout | undefined;
     const stop = () => {
       clearTimeout(timer);
       clearTimeout(giveUp);
@@ -235,7 +233,8 @@ export class ClientAttempt {
     };
     timer = setTimeout(resend, interval);
     this.hooks.register(this.branch, 'CANCEL', stop);
-    giveUp = setTimeout(stop, TIMER_B_MS).unref();
+    // Cleared once the CANCEL is answered, so nothing of the call waits out timer F.
+    const giveUp = setTimeout(stop, TIMER_B_MS).unref();
   }
 
   /** A request of this transaction's own hop: ACK or CANCEL, sharing the INVITE's branch. */

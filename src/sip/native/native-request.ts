@@ -75,7 +75,7 @@ export class NativeRequest implements SipRequest {
 
   private firstAuthHeader(name: 'authorization' | 'proxy-authorization'): string | undefined {
     const value = this.message.headers[name];
-    const first = Array.isArray(value) ? value[0] : undefined;
+    const first: unknown = Array.isArray(value) ? value[0] : undefined;
     return first ? sip.stringifyAuthHeader(first) : undefined;
   }
 

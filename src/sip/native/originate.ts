@@ -5,6 +5,7 @@ import type { LocalAddress, OutgoingRequest, RequestOutcome } from '../engine.js
 import { localPort } from '../endpoint.js';
 import { type AttemptHooks, ClientAttempt } from './client-attempt.js';
 import { newBranch } from './native-proxy.js';
+import { errorMessage } from '../../errors.js';
 import { randomHex } from '../../random-pool.js';
 import { writeMessage } from './write-message.js';
 
@@ -33,7 +34,7 @@ export async function originate(
     try {
       destination = { ...destination, address: (await lookup(destination.address)).address };
     } catch (error) {
-      return { kind: 'send-failed', error: error instanceof Error ? error.message : String(error) };
+      return { kind: 'send-failed', error: errorMessage(error) };
     }
   }
   const branch = newBranch(deps.branchPrefix);
@@ -90,7 +91,7 @@ export async function originate(
   attempt.start();
   if (sendError !== undefined) {
     attempt.abandon();
-    return { kind: 'send-failed', error: sendError instanceof Error ? sendError.message : String(sendError) };
+    return { kind: 'send-failed', error: errorMessage(sendError) };
   }
   const report = await attempt.finished;
   if (report.local) return { kind: 'timeout', rttMs: report.durationMs };

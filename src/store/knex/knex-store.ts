@@ -33,6 +33,7 @@ import { type SharedValueRow, sharedValuesTable } from '../../model/shared-value
 import type { AddressRow } from '../../model/address-table.js';
 import type { RoutingRows, RoutingRowStream, SharedValueName, Store } from '../store.js';
 import type { Dialect, KnexHandle } from './connect.js';
+import { connectionPool } from './pooled-connection.js';
 import { readPresentTables } from './present-tables.js';
 import { type SeedSummary, seedExample } from './seed.js';
 import { SqlitePeerReader } from './sqlite-peer-reader.js';
@@ -143,7 +144,7 @@ export class KnexStore implements Store {
 
   async findPeerByName(name: string): Promise<PeerRow | undefined> {
     if (!(await this.layoutRead()).peers) return undefined;
-    const records = await this.guard(async () => {
+    const records = await this.guard(async (): Promise<Record<string, unknown>[]> => {
       if (this.sqliteFile === undefined)
         return this.knex(sippeersTable.name).select(PEER_COLUMN_NAMES).where({ name }).limit(1);
       this.peerReader ??= new SqlitePeerReader(this.sqliteFile);
@@ -151,7 +152,7 @@ export class KnexStore implements Store {
     });
     const { rows, problems } = decodeRows(peerColumnsOfSippeers, records);
     if (problems.length > 0) throw new RowError(problems);
-    return rows[0] as PeerRow | undefined;
+    return rows[0];
   }
 
   async writeRegistration(
@@ -218,8 +219,7 @@ export class KnexStore implements Store {
     if (!(await this.layoutRead()).sharedValues) return undefined;
     return this.guard(async () => {
       await this.knex(sharedValuesTable.name).insert({ name, value: candidate }).onConflict('name').ignore();
-      const row = (await this.knex(sharedValuesTable.name).where({ name }).first('value')) as
-        Pick<SharedValueRow, 'value'> | undefined;
+      const row = await this.knex<SharedValueRow>(sharedValuesTable.name).where({ name }).first('value');
       if (row === undefined) throw new Error(`${sharedValuesTable.name} holds no ${name} after it was written`);
       return row.value;
     });
@@ -244,7 +244,7 @@ export class KnexStore implements Store {
     if (options.staticHostsOnly) query.whereNotNull('host').whereNot('host', 'dynamic');
     const { rows, problems } = decodeRows(peerColumnsOfSippeers, await this.guard(() => this.runSelect(query)));
     if (problems.length > 0) throw new RowError(problems);
-    return rows as PeerRow[];
+    return rows;
   }
 
   async registeredPeers(
@@ -263,8 +263,10 @@ export class KnexStore implements Store {
       .limit(limit);
     const records = await this.guard(() => this.runSelect(query));
     const { rows, problems } = decodeRows(peerColumnsOfSippeers, records);
-    const last = records.length < limit ? undefined : String(records[records.length - 1]?.name ?? '');
-    return { rows: rows as PeerRow[], problems, last };
+    // The name column is text: the driver gives a string (or, SQLite storing what it is given, a number).
+    const lastName = records[records.length - 1]?.name as string | number | undefined;
+    const last = records.length < limit ? undefined : String(lastName ?? '');
+    return { rows, problems, last };
   }
 
   async countPeers(): Promise<number> {
@@ -342,7 +344,8 @@ export class KnexStore implements Store {
     sql: string;
     bindings: readonly unknown[];
   }): Promise<Record<string, unknown>[]> {
-    const connection = (await this.knex.client.acquireConnection()) as SqliteConnection;
+    const pool = connectionPool(this.knex);
+    const connection = (await pool.acquireConnection()) as SqliteConnection;
     try {
       const statement = connection.prepare(native.sql);
       const names = statement.columns().map((column) => column.name);
@@ -353,7 +356,7 @@ export class KnexStore implements Store {
         return record;
       });
     } finally {
-      await this.knex.client.releaseConnection(connection);
+      await pool.releaseConnection(connection);
     }
   }
 

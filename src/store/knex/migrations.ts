@@ -3,6 +3,7 @@ import { ALL_TABLES } from '../../model/tables.js';
 import type { ColumnSpec, TableSpec } from '../../model/columns.js';
 import { versionTable } from '../../model/drouting-tables.js';
 import type { Dialect } from './connect.js';
+import { connectionPool } from './pooled-connection.js';
 
 /**
  * Schema migrations, kept in code (not files) so they run the same from
@@ -129,7 +130,8 @@ export async function migrateToLatest(knex: Knex, dialect: Dialect): Promise<str
  * row) then failed for both, for good.
  */
 async function withServerLock<T>(knex: Knex, run: () => Promise<T>): Promise<T> {
-  const connection: unknown = await knex.client.acquireConnection();
+  const pool = connectionPool(knex);
+  const connection = await pool.acquireConnection();
   const name = `CONCAT(DATABASE(), '.${MIGRATIONS_TABLE}')`;
   try {
     const [rows] = (await knex
@@ -145,7 +147,7 @@ async function withServerLock<T>(knex: Knex, run: () => Promise<T>): Promise<T> 
       .raw(`SELECT RELEASE_LOCK(${name})`)
       .connection(connection)
       .catch(() => undefined);
-    knex.client.releaseConnection(connection);
+    await pool.releaseConnection(connection);
   }
 }
 

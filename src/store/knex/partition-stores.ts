@@ -99,7 +99,7 @@ function byPartition(states: ReadonlyMap<string, number>): Map<string, Map<strin
   for (const [qualified, state] of states) {
     const { partition, id } = splitQualifiedId(qualified);
     let own = split.get(partition);
-    if (!own) split.set(partition, (own = new Map()));
+    if (!own) split.set(partition, (own = new Map<string, number>()));
     own.set(id, state);
   }
   return split;

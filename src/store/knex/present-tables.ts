@@ -16,7 +16,7 @@ export async function readPresentTables(
   const tables = new Map<string, Map<string, PresentColumn>>();
   for (const row of rows) {
     let columns = tables.get(row.table);
-    if (!columns) tables.set(row.table, (columns = new Map()));
+    if (!columns) tables.set(row.table, (columns = new Map<string, PresentColumn>()));
     // Both databases match column names without regard to case; the reader selects them by their own spelling.
     columns.set(row.column.toLowerCase(), { name: row.column, sqlType: row.sqlType, holds: row.holds });
   }
@@ -55,12 +55,12 @@ function mysqlHolds(dataType: string): ColumnHolds {
 }
 
 async function sqliteColumns(knex: Knex, names: readonly string[]): Promise<ColumnRow[]> {
-  const records = (await knex.raw(
+  const records = await knex.raw<{ table: string; column: string; sqlType: string }[]>(
     `SELECT m.name AS "table", p.name AS "column", p.type AS "sqlType"
        FROM sqlite_master AS m, pragma_table_info(m.name) AS p
       WHERE m.type IN ('table', 'view') AND m.name IN (${names.map(() => '?').join(', ')})`,
     [...names],
-  )) as { table: string; column: string; sqlType: string }[];
+  );
   return records.map((r) => ({ ...r, holds: sqliteHolds(r.sqlType) }));
 }
 

@@ -12,8 +12,11 @@ import Database from 'better-sqlite3';
  * Out: { batch, updated: boolean[] } or { batch, error: { message, code } }.
  */
 
+// workerData is `any`: held as `unknown`, then cast to what sqlite-writer.ts sends.
+/** @type {unknown} */
+const data = workerData;
 const { filename, table, columnNames } = /** @type {{ filename: string, table: string, columnNames: string[] }} */ (
-  workerData
+  data
 );
 const allowed = new Set(columnNames);
 const db = new Database(filename, { timeout: 5000 });
