@@ -227,7 +227,7 @@ describe('drouter CLI over the admin API of a running server', () => {
     const lines = ok(peers).trimEnd().split('\n');
     expect(lines[0]).toMatch(/^\s+Name\s+Host\s+Dyn\s+Port\s+Status\s+Realtime$/);
     expect(lines.slice(1, 5)).toEqual(
-      ['1001', '1002', '1003', '1004'].map((name) =>
+      ['1001', '1002', '1003', '1004'].map((name): unknown =>
         expect.stringMatching(new RegExp(`^\\s+${name}\\s+\\(Unspecified\\)\\s+D\\s+0\\s+unregistered\\s+yes$`)),
       ),
     );

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorMessage } from '../../src/errors.js';
 import { BrowserPhones, type BrowserPhone, browserMissing } from '../support/browser-phone.js';
 import { freePort } from '../support/drouter-process.js';
 import { moveExampleGateways, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
@@ -118,7 +119,7 @@ describeUnless(testEngine === 'native' ? sippMissing() : 'native engine only: dr
       ]);
       const sippSaw = `sipp received ${JSON.stringify(run.received.map((message) => message.split('\r\n')[0]))}; it printed ${run.stdout.slice(-600)}${run.stderr}`;
       if (unanswered)
-        throw new Error(`the Asterisk's call to ${number} was not answered (${String(unanswered)}); ${sippSaw}`);
+        throw new Error(`the Asterisk's call to ${number} was not answered (${errorMessage(unanswered)}); ${sippSaw}`);
       expect(run.code, `the Asterisk's call to ${number} (its ACK, its BYE's 200): ${sippSaw}`).toBe(0);
       return (
         run.received.find((message) => message.startsWith('SIP/2.0 200 ') && /^CSeq: 1 INVITE\r$/m.test(message)) ?? ''

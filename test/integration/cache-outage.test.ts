@@ -161,7 +161,7 @@ describe(`a cache outage (${testEngine} engine)`, () => {
       expect(JSON.parse(bound)).toMatchObject([
         {
           aor: '1001',
-          contact: expect.stringContaining('@127.0.0.172:'),
+          contact: expect.stringContaining('@127.0.0.172:') as unknown,
           source: { address: '127.0.0.172', port: phonePeer.address.port },
         },
       ]);

@@ -79,7 +79,7 @@ describe('drouter for the operator', () => {
         code: 'DROUTER_ERR_ADMIN_BIND',
         message: expect.stringContaining(
           `cannot listen for the admin API on 127.0.0.1:${takenPort}: the port is taken`,
-        ),
+        ) as unknown,
       });
     }
   });

@@ -42,7 +42,8 @@ function composeMissing(): string {
 describe('the Dockerfile', () => {
   it('lints clean with dockerfile-utils', () => {
     const problems = validate(DOCKERFILE).map(
-      (diagnostic) => `line ${diagnostic.range.start.line + 1}: ${diagnostic.message}`,
+      (diagnostic) =>
+        `line ${diagnostic.range.start.line + 1}: ${typeof diagnostic.message === 'string' ? diagnostic.message : diagnostic.message.value}`,
     );
     expect(problems).toEqual([]);
   });

@@ -11,6 +11,16 @@ const WARN = 40;
 const ERROR = 50;
 const DEBUG = 20;
 
+/** knex's own logger, as knex calls it (knex types its client `any`). */
+interface KnexLogger {
+  warn(message: unknown): void;
+  error(message: unknown): void;
+  deprecate(method: string, alternative: string): void;
+  debug(message: unknown): void;
+}
+
+const knexLogger = (knex: Knex) => (knex.client as { logger: KnexLogger }).logger;
+
 /** What went to the terminal past our logger: stdout, stderr, console and Node's warning channel. */
 function watchTerminal(): { written: () => string[]; stop: () => void } {
   const spies = [
@@ -72,24 +82,24 @@ describe("knex's own messages go to our JSON log (SQLite, better-sqlite3)", () =
   });
 
   it.each([
-    ['warn', WARN, 'database driver: the pool is tired', (knex: Knex) => knex.client.logger.warn('the pool is tired')],
+    ['warn', WARN, 'database driver: the pool is tired', (knex: Knex) => knexLogger(knex).warn('the pool is tired')],
     [
       'error',
       ERROR,
       'database driver: Debug: frobnicate does not exist',
-      (knex: Knex) => knex.client.logger.error('Debug: frobnicate does not exist'),
+      (knex: Knex) => knexLogger(knex).error('Debug: frobnicate does not exist'),
     ],
     [
       'deprecate',
       WARN,
       'database driver deprecation: json(true) is deprecated, please use jsonb()',
-      (knex: Knex) => knex.client.logger.deprecate('json(true)', 'jsonb()'),
+      (knex: Knex) => knexLogger(knex).deprecate('json(true)', 'jsonb()'),
     ],
     [
       'debug',
       DEBUG,
       "database driver: { sql: 'select 1', bindings: [] }",
-      (knex: Knex) => knex.client.logger.debug({ sql: 'select 1', bindings: [] }),
+      (knex: Knex) => knexLogger(knex).debug({ sql: 'select 1', bindings: [] }),
     ],
   ])("knex's logger.%s is a line of ours at level %i: %s", async (_name, level, msg, say) => {
     const terminal = watchTerminal();

@@ -59,7 +59,7 @@ describe('drouter ha notify, status and check', () => {
       role: 'standby',
       keepalived: 'unknown',
       leaseHolder: null,
-      holder: expect.stringMatching(/^node-a\/\d+\/[0-9a-f]{6}$/),
+      holder: expect.stringMatching(/^node-a\/\d+\/[0-9a-f]{6}$/) as unknown,
     });
     expect(await leaderGauge(server)).toBe(0);
 

@@ -289,7 +289,7 @@ describe.each(databaseKinds())('an operator database on $name', (kind) => {
           await db.exec('ALTER TABLE dr_rules DROP COLUMN gwlist');
           await expect(server.reload()).rejects.toMatchObject({
             code: 'DROUTER_ERR_SCHEMA',
-            message: expect.stringContaining('  dr_rules.gwlist: missing'),
+            message: expect.stringContaining('  dr_rules.gwlist: missing') as unknown,
           });
           expect(await usableGateways(server, '01144201234567')).toEqual(['gwa', 'gwb']);
         } finally {

@@ -53,7 +53,7 @@ describe('the drouter process', () => {
       expect(body.sip).toMatchObject({
         ok: true,
         engine: 'native',
-        listening: expect.stringMatching(/^udp\+tcp 127\.0\.0\.1:\d+$/),
+        listening: expect.stringMatching(/^udp\+tcp 127\.0\.0\.1:\d+$/) as unknown,
       });
       expect(body.routing.warnings).toEqual([]);
 

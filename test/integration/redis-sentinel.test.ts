@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Cache } from '../../src/cache/cache.js';
 import type { Binding } from '../../src/registrar/bindings.js';
 import { cacheOptions, openCache } from '../../src/cache/open-cache.js';
@@ -73,7 +73,7 @@ describeUnless(
     });
     await expect(refused).rejects.toMatchObject({
       code: 'DROUTER_ERR_CACHE_UNAVAILABLE',
-      message: expect.stringContaining(`through Redis Sentinels 127.0.0.1:${nobody} (primary "${NAME}")`),
+      message: expect.stringContaining(`through Redis Sentinels 127.0.0.1:${nobody} (primary "${NAME}")`) as unknown,
     });
   });
 
@@ -141,11 +141,11 @@ describeUnless(
         code: 'DROUTER_ERR_CACHE_UNAVAILABLE',
         message: expect.stringContaining(
           '0 of the 1 replica of cache.waitReplicas acknowledged the write within 300 ms',
-        ),
+        ) as unknown,
       });
       // A lease claim no replica holds does not count either: a later promotion could not know of it.
       await expect(acked.claimLease('leader', 'node-a', 3000)).rejects.toMatchObject({
-        message: expect.stringContaining('did not answer claimLease: 0 of the 1 replica'),
+        message: expect.stringContaining('did not answer claimLease: 0 of the 1 replica') as unknown,
       });
     } finally {
       await acked.close();

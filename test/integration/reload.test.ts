@@ -6,6 +6,9 @@ import { execSql } from '../support/sqlite-file.js';
 import { freePort, runDrouter, waitForOutput } from '../support/drouter-process.js';
 import { engineEnv, testEngine } from '../support/drouter-server.js';
 
+/** The `msg` of one of pino's JSON lines. */
+const messageOf = (line: string) => (JSON.parse(line) as { msg: string }).msg;
+
 async function health(port: number) {
   const response = await fetch(`http://127.0.0.1:${port}/health`);
   return (await response.json()) as {
@@ -41,10 +44,8 @@ describe('reload on SIGHUP', () => {
         'dr_rules row ruleid=40: column prefix = "44x": character "x" at position 3 is not a prefix character (digits; routing.extraPrefixChars adds others): row skipped';
       execSql(file, "INSERT INTO dr_rules (ruleid, groupid, prefix, gwlist) VALUES (40, '0', '44x', '1')");
       run.child.kill('SIGHUP');
-      expect(JSON.parse(await waitForOutput(run, /routing reloaded/)).msg).toMatch(/; 1 row skipped$/);
-      expect(JSON.parse(await waitForOutput(run, /routing data: .*row skipped/)).msg).toBe(
-        `routing data: ${skippedLine}`,
-      );
+      expect(messageOf(await waitForOutput(run, /routing reloaded/))).toMatch(/; 1 row skipped$/);
+      expect(messageOf(await waitForOutput(run, /routing data: .*row skipped/))).toBe(`routing data: ${skippedLine}`);
       expect((await health(port)).routing).toMatchObject({
         generation: 2,
         rules: 3,
@@ -55,7 +56,7 @@ describe('reload on SIGHUP', () => {
       execSql(file, "UPDATE dr_rules SET priority = 'x' WHERE ruleid = 40");
       run.child.kill('SIGHUP');
       const refused = await waitForOutput(run, /routing reload refused/);
-      expect(JSON.parse(refused).msg).toMatch(
+      expect(messageOf(refused)).toMatch(
         /^routing reload refused: dr_rules row ruleid=40: column priority = "x": is not an integer/,
       );
       await waitForOutput(run, /generation 2 stays in use/);

@@ -19,13 +19,16 @@ function applyWithClient(url: string, file: string): void {
   execFileSync('mariadb', args, { input: readFileSync(file), stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-async function columnsOf(db: ScratchDatabase) {
-  return db.exec(
+/** A row of information_schema.COLUMNS, the columns the tests read. */
+type ColumnRow = Record<string, unknown> & { TABLE_NAME: string; COLUMN_NAME: string; COLUMN_TYPE: string };
+
+async function columnsOf(db: ScratchDatabase): Promise<ColumnRow[]> {
+  return (await db.exec(
     `SELECT TABLE_NAME, ORDINAL_POSITION, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> 'drouter_migrations'
          AND TABLE_NAME <> 'drouter_migrations_lock'
       ORDER BY TABLE_NAME, ORDINAL_POSITION`,
-  );
+  )) as ColumnRow[];
 }
 
 async function indexesOf(db: ScratchDatabase) {

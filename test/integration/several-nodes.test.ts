@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { cacheKeys } from '../../src/cache/keys.js';
 import { finalResponse, inviteFrom } from '../support/calling-phone.js';

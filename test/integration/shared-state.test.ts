@@ -75,7 +75,7 @@ describeUnless(
     const node = { run, admin: `http://127.0.0.1:${adminPort}` };
     // Each node serves SIP on its own address: its own socket, or its own drachtio-server's contact.
     expect(await call(node, 'GET', '/health')).toMatchObject({
-      sip: { ok: true, engine: testEngine, listening: expect.stringContaining(`${sipAddress}:`) },
+      sip: { ok: true, engine: testEngine, listening: expect.stringContaining(`${sipAddress}:`) as unknown },
     });
     return node;
   }

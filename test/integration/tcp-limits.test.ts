@@ -3,7 +3,6 @@ import { startTestServer, type TestServer, testEngine } from '../support/drouter
 import { closedWithin, metricValue, optionsOver, optionsOverNewConnection } from '../support/connection-checks.js';
 import { peerRow, registerOverConnection, statusOf } from '../support/registering-phone.js';
 import { TcpPeer } from '../support/tcp-peer.js';
-import { sipRequest } from '../support/udp-peer.js';
 import { waitFor } from '../support/wait-for.js';
 import { describeUnless } from '../support/skip-reason.js';
 

@@ -56,7 +56,6 @@ async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolea
   return value;
 }
 
-const tagOf = (nameAddr: string | undefined) => /;tag=([^;>\s]+)/.exec(nameAddr ?? '')?.[1];
 const uriOf = (nameAddr: string | undefined) => /<([^>]+)>/.exec(nameAddr ?? '')?.[1] ?? '';
 
 /** The ACK of a non-2xx final (RFC 3261 §17.1.1.3): the INVITE's Request-URI and Via (its branch), the final's To. */

@@ -196,7 +196,7 @@ function stronglyConnected(edges: ReadonlyMap<string, readonly string[]>): strin
     }
     if (low.get(node) !== index.get(node)) return;
     const group: string[] = [];
-    let member: string | undefined;
+    let member: string;
     do {
       member = stack.pop() as string;
       onStack.delete(member);

@@ -44,9 +44,12 @@ async function bindable(port: number): Promise<boolean> {
   const udp = createSocket('udp4');
   try {
     server.listen(port, '127.0.0.1');
-    await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
+    await Promise.race([
+      once(server, 'listening'),
+      once(server, 'error').then(([error]) => Promise.reject(error as Error)),
+    ]);
     udp.bind(port, '127.0.0.1');
-    await Promise.race([once(udp, 'listening'), once(udp, 'error').then(([error]) => Promise.reject(error))]);
+    await Promise.race([once(udp, 'listening'), once(udp, 'error').then(([error]) => Promise.reject(error as Error))]);
     return true;
   } catch {
     return false;

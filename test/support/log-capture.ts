@@ -5,7 +5,7 @@ export interface CapturedLog {
   /** Every line logged so far, parsed (pino's JSON: msg, level, and the fields given). */
   lines: Record<string, unknown>[];
   /** The messages (`msg`) so far. */
-  messages(): string[];
+  messages: () => string[];
 }
 
 /** A real pino logger at debug level that keeps its lines for the test to read. */

@@ -155,7 +155,7 @@ export class RegisteringFleet {
         maxMs,
         stop: stopped,
       }),
-      options.alongside?.(stopped),
+      options.alongside?.(stopped) ?? Promise.resolve(),
     ];
     let killedAt = Number.POSITIVE_INFINITY;
     try {

@@ -4,6 +4,7 @@ import {
   type Invitation,
   Inviter,
   Registerer,
+  RegistererState,
   SessionState,
   type URI,
   type SessionDescriptionHandler,
@@ -171,7 +172,7 @@ export class SipJsNodePhone {
     const phone = new SipJsNodePhone(userAgent, userAgent.transport as NodeWsTransport, registerer, invitations);
     await registerer.register();
     await waitFor(`${options.user} registered by SIP.js over ${options.server}`, options.timeoutMs, () =>
-      registerer.state === 'Registered' ? true : undefined,
+      registerer.state === RegistererState.Registered ? true : undefined,
     );
     return phone;
   }
@@ -206,7 +207,7 @@ export class SipJsNodePhone {
     try {
       await this.registerer.unregister();
       await waitFor('the SIP.js phone unregistered', timeoutMs, () =>
-        this.registerer.state === 'Unregistered' ? true : undefined,
+        this.registerer.state === RegistererState.Unregistered ? true : undefined,
       );
     } finally {
       await this.transport.dispose();

@@ -1,3 +1,5 @@
+import { errorMessage } from '../../src/errors.js';
+
 /**
  * Polls `check` until it gives a value (anything but undefined) and returns
  * it. No check starts after `timeoutMs`; then it fails naming what it
@@ -23,10 +25,7 @@ export async function waitFor<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
   }
-  const cause =
-    lastError === undefined
-      ? ''
-      : ` (last check failed: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
+  const cause = lastError === undefined ? '' : ` (last check failed: ${errorMessage(lastError)})`;
   const detail = options.detail ? `; ${options.detail()}` : '';
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}${detail}`);
 }

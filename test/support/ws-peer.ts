@@ -35,7 +35,7 @@ export class WsPeer {
           new Error(`the WebSocket handshake got HTTP ${(response as { statusCode?: number }).statusCode}`),
         ),
       ),
-      once(socket, 'error').then(([error]) => Promise.reject(error)),
+      once(socket, 'error').then(([error]) => Promise.reject(error as Error)),
     ]);
     const raw = (socket as unknown as { _socket?: { localPort?: number } })._socket;
     return new WsPeer(socket, raw?.localPort ?? 0);

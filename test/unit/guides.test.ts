@@ -38,10 +38,10 @@ describe('the guide runner', () => {
 
   it('names a shown line that is missing, or out of order', () => {
     expect(outputMismatch('rule     4, prefix "01144"', actual)).toMatch(
-      /^the line "rule     4, prefix \\"01144\\"" is not in the output/,
+      /^the line "rule {5}4, prefix \\"01144\\"" is not in the output/,
     );
     expect(outputMismatch('outcome  routed\nnumber   0114420', actual)).toMatch(
-      /"number   0114420" is not in the output \(after line 4\)/,
+      /"number {3}0114420" is not in the output \(after line 4\)/,
     );
     // … stays within a line, and the rest is literal.
     expect(outputMismatch('rule     1…"012"', actual)).toMatch(/is not in the output/);

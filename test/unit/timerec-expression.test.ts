@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { timerecMatches, type TimerecRow } from '../support/timerec.js';
-import { parseTimerec } from '../../src/routing/timerec/index.js';
 
 /**
  * opensips-3.2 expressions: `&` and, `/` or, `!` not, parentheses.

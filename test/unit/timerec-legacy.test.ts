@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { timerecMatches, type TimerecRow } from '../support/timerec.js';
-import { parseTimerec } from '../../src/routing/timerec/index.js';
 
 /**
  * The legacy dialect (OpenSIPS ≤ 3.1 `check_tmrec`, Kamailio `dr_check_tmrec`):

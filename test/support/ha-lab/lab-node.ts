@@ -17,6 +17,9 @@ import type { CommandResult, Namespace } from './namespaces.js';
 /** Each namespace has its own loopback: both nodes use the same admin port. */
 export const ADMIN_PORT = 8080;
 
+/** One of pino's JSON lines: its message and the fields logged with it. */
+type LogLine = Record<string, unknown> & { msg?: string };
+
 export interface HaHealth {
   status: string;
   store: { ok: boolean };
@@ -91,12 +94,12 @@ export class LabNode {
   }
 
   /** Every JSON log line so far, in all runs, parsed. */
-  logLines(): Record<string, unknown>[] {
+  logLines(): LogLine[] {
     return this.output()
       .split('\n')
       .flatMap((line) => {
         try {
-          return [JSON.parse(line) as Record<string, unknown>];
+          return [JSON.parse(line) as LogLine];
         } catch {
           return [];
         }
@@ -105,7 +108,7 @@ export class LabNode {
 
   /** The `msg` of every JSON log line so far, in all runs. */
   logMessages(): string[] {
-    return this.logLines().map((line) => String(line.msg ?? ''));
+    return this.logLines().map((line) => line.msg ?? '');
   }
 
   /**

@@ -17,16 +17,25 @@ export interface RegistrationRow {
   fullcontact: string;
 }
 
+/** A sippeers row as MariaDB gives the registration columns (NULL where never registered). */
+type SippeersRegistration = Record<string, unknown> & {
+  name: string;
+  ipaddr: string | null;
+  port: number | null;
+  regseconds: number | null;
+  fullcontact: string | null;
+};
+
 /** The registration columns of these peers' sippeers rows, by name. */
 export async function registrationRows(
   mariadb: PrivateMariaDb,
   names: readonly string[],
 ): Promise<Map<string, RegistrationRow>> {
-  const rows = await mariadb.query(
+  const rows = (await mariadb.query(
     'SELECT name, ipaddr, port, regseconds, fullcontact FROM sippeers WHERE name IN (?)',
     [names],
     LAB_DATABASE,
-  );
+  )) as SippeersRegistration[];
   return new Map(
     rows.map((row) => [
       String(row.name),

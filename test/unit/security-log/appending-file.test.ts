@@ -68,7 +68,10 @@ describe('AppendingFile', () => {
     await until(() => troubles.length > 0, 'the failure reported');
     for (let i = 0; i < 1000; i++) file.append(`lost ${i}`);
     expect(troubles).toHaveLength(1);
-    expect(troubles[0]).toMatchObject({ kind: 'failed', error: expect.objectContaining({ code: 'ENOENT' }) });
+    expect(troubles[0]).toMatchObject({
+      kind: 'failed',
+      error: expect.objectContaining({ code: 'ENOENT' }) as unknown,
+    });
     mkdirSync(folder);
     file.reopen();
     file.append('written again');
@@ -82,7 +85,7 @@ describe('AppendingFile', () => {
     const file = new AppendingFile(path, report, 100);
     const line = 'x'.repeat(60);
     for (let i = 0; i < 50; i++) file.append(line);
-    expect(troubles).toEqual([{ kind: 'behind', pendingBytes: expect.any(Number) }]);
+    expect(troubles).toEqual([{ kind: 'behind', pendingBytes: expect.any(Number) as unknown }]);
     await until(() => troubles.length === 2, 'the catch-up reported');
     const lost = troubles[1]?.kind === 'recovered' ? troubles[1].lost : 0;
     expect(lost).toBeGreaterThan(0);
