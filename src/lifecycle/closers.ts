@@ -1,5 +1,3 @@
-import type { Logger } from '../log.js';
-
 /**
  * What the process opened, in the order it opened it, each with how to
  * close it. Closing unwinds in reverse: what opened last may use what came
@@ -12,7 +10,7 @@ export class Closers {
   private readonly stack: { what: string; close: () => unknown }[] = [];
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly log: Pick<Logger, 'error'>) {}
+  constructor(private readonly log: { error(fields: object, message: string): void }) {}
 
   /** `close` undoes what was just opened; `what` names it in a failure's log line. */
   push(what: string, close: () => unknown): void {

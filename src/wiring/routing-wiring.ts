@@ -28,8 +28,8 @@ export interface RoutingParts {
   /** The first load's report, for the start line. */
   loaded: ReloadReport;
   /** Rebuilds the snapshot (SIGHUP, the admin API); `inheritState` false takes dr_gateways.state. */
-  reload(options?: { inheritState?: boolean }): Promise<ReloadReport>;
-  lastReload(): ReloadReport;
+  reload: (options?: { inheritState?: boolean }) => Promise<ReloadReport>;
+  lastReload: () => ReloadReport;
 }
 
 const SYSTEM_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;

@@ -1,14 +1,6 @@
 import sip, { type Message, type NameAddr, type RouteEntry, type Via } from 'sip';
 import { detached } from '../../detached-string.js';
-import type {
-  AttemptReport,
-  Endpoint,
-  LocalAddress,
-  ProxyOptions,
-  ProxyResult,
-  ProxyTarget,
-  Transport,
-} from '../engine.js';
+import type { AttemptReport, Endpoint, LocalAddress, ProxyOptions, ProxyResult, ProxyTarget } from '../engine.js';
 import { hostText, localPort } from '../endpoint.js';
 import { type AttemptHooks, type AttemptRequest, ClientAttempt, type HopBase } from './client-attempt.js';
 import { forwardedText, type ReceivedText } from './forward-request.js';

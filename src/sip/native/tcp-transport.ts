@@ -1,7 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as connectTls, createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import type { Message, Remote as SipRemote } from 'sip';
+import type { Remote as SipRemote } from 'sip';
 import type { TcpCap, TcpCloseReason } from '../../metrics/metrics.js';
 import { randomHex } from '../../random-pool.js';
 import { splitHead } from '../message-head.js';
