@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { routingServiceOptions } from '../src/routing/routing-options.js';
+import { routingServiceOptions } from '../src/routing/core/routing-options.js';
 import { RoutingService } from '../src/routing/routing-service.js';
 import { configSchema } from '../src/config/schema.js';
 import { openStore } from '../src/store/knex/open-store.js';

@@ -2,7 +2,7 @@ import sip from 'sip';
 import { splitHead } from '../src/sip/message-head.js';
 import { parseMessage } from '../src/sip/native/parse-message.js';
 import { writeMessage } from '../src/sip/native/write-message.js';
-import { checkRawRequest } from '../src/sip/raw-request-check.js';
+import { checkRawRequest } from '../src/sip/core/raw-request-check.js';
 import { TRAFFIC } from '../test/support/sip-messages.js';
 
 /**

@@ -122,7 +122,7 @@ program
   )
   .action((options: ConfigOption & { workers?: string }) =>
     run(async () => {
-      const workers = (await import('./cluster/workers-config.js')).parseWorkers(options.workers);
+      const workers = (await import('./cluster/core/workers-config.js')).parseWorkers(options.workers);
       return (await import('./commands/start.js')).startCommand(readConfig(options), { workers });
     }),
   );

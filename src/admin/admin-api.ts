@@ -1,11 +1,11 @@
 import { formatRowProblem, UsageError } from '../errors.js';
 import { parseNotifyArguments } from '../ha/keepalived-state.js';
-import type { PeerRow } from '../model/sippeers-table.js';
-import { mayRegister } from '../registrar/realtime-peer.js';
-import { routeAnswerJson } from '../routing/format-decision.js';
-import { parseRouteQuery } from '../routing/route-query.js';
+import type { PeerRow } from '../core/model/sippeers-table.js';
+import { mayRegister } from '../registrar/core/realtime-peer.js';
+import { routeAnswerJson } from '../routing/core/format-decision.js';
+import { parseRouteQuery } from '../routing/core/route-query.js';
 import type { ReloadReport } from '../routing/routing-service.js';
-import type { Gateway } from '../routing/routing-table.js';
+import type { Gateway } from '../routing/core/routing-table.js';
 import { AdminError, type AdminDeps, type AdminReply, type AdminRequest, type AdminRoute } from './admin-contract.js';
 import { health } from './health.js';
 import { OPEN_READ_REUSE_MS, reusedFor, statusOnly } from './open-reads.js';

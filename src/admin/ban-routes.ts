@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { Ban } from '../defence/ban-policy.js';
+import type { Ban } from '../defence/core/ban-policy.js';
 import type { SourceGuard } from '../defence/source-guard-service.js';
 import { AdminError, type AdminRoute } from './admin-contract.js';
 

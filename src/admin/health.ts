@@ -1,6 +1,6 @@
 import { formatRowProblem } from '../errors.js';
-import { UNPARTITIONED } from '../routing/partitions.js';
-import { listeningText } from '../sip/endpoint.js';
+import { UNPARTITIONED } from '../routing/core/partitions.js';
+import { listeningText } from '../sip/core/endpoint.js';
 import type { AdminDeps, AdminReply } from './admin-contract.js';
 
 /**

@@ -1,6 +1,6 @@
-import type { NumberMatch } from '../routing/match-number.js';
-import { splitQualifiedId } from '../routing/partitions.js';
-import type { Carrier, Gateway, GatewayState } from '../routing/routing-table.js';
+import type { NumberMatch } from '../routing/core/match-number.js';
+import { splitQualifiedId } from '../routing/core/partitions.js';
+import type { Carrier, Gateway, GatewayState } from '../routing/core/routing-table.js';
 
 /**
  * The answers of OpenSIPS 3.5.9's drouting MI commands, field for field

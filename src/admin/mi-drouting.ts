@@ -3,10 +3,10 @@ import { formatRowProblem } from '../errors.js';
 import type { CarrierStateService } from '../probe/carrier-state-service.js';
 import type { GatewayStateService } from '../probe/gateway-state-service.js';
 import type { Prober } from '../probe/prober-service.js';
-import { matchNumber } from '../routing/match-number.js';
-import { qualifiedId, UNPARTITIONED } from '../routing/partitions.js';
+import { matchNumber } from '../routing/core/match-number.js';
+import { qualifiedId, UNPARTITIONED } from '../routing/core/partitions.js';
 import type { ReloadReport, RoutingService } from '../routing/routing-service.js';
-import type { RoutingTable } from '../routing/routing-table.js';
+import type { RoutingTable } from '../routing/core/routing-table.js';
 import {
   ctime,
   miCarrierList,

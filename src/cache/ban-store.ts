@@ -1,4 +1,4 @@
-import type { Ban } from '../defence/ban-policy.js';
+import type { Ban } from '../defence/core/ban-policy.js';
 
 export type { Ban };
 

@@ -1,6 +1,6 @@
 import { DrouterError, redactUrlPassword } from '../errors.js';
-import type { GatewayHealth, StateChange } from '../probe/gateway-health.js';
-import type { Binding } from '../registrar/bindings.js';
+import type { GatewayHealth, StateChange } from '../probe/core/gateway-health.js';
+import type { Binding } from '../registrar/core/bindings.js';
 
 export type { Binding, GatewayHealth, StateChange };
 

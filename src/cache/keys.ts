@@ -12,7 +12,7 @@
  *   sipdr:switch:<name>    string, "on" or "off"
  *   sipdr:lease:<name>     string, "<token> <holder>", PX = the lease time
  *   sipdr:lease-token:<name>  string, the last fencing token handed out (no expiry)
- *   sipdr:bans             hash, field <address>, JSON Ban (src/defence/ban-policy.ts)
+ *   sipdr:bans             hash, field <address>, JSON Ban (src/defence/core/ban-policy.ts)
  */
 
 export const KEY_PREFIX = 'sipdr:';

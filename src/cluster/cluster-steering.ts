@@ -1,8 +1,8 @@
 import type { HandoffKind } from '../metrics/metrics.js';
 import type { Transport } from '../sip/engine.js';
 import type { Remote, SteeredTransports, WorkerSteering } from '../sip/native/worker-steering.js';
-import type { HandoffFrame } from './handoff-frame.js';
-import { ownerOf, workerBranchPrefix } from './message-owner.js';
+import type { HandoffFrame } from './core/handoff-frame.js';
+import { ownerOf, workerBranchPrefix } from './core/message-owner.js';
 
 export interface SteeringDeps {
   /** This worker's number, 1 to `count`. */

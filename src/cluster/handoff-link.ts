@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { decodeFrame, encodeFrame, type HandoffFrame } from './handoff-frame.js';
+import { decodeFrame, encodeFrame, type HandoffFrame } from './core/handoff-frame.js';
 
 const LOOPBACK = '127.0.0.1';
 /** As the SIP socket's: a burst handed over during a GC pause must not overflow it. */

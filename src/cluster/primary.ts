@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
-import { listeningText } from '../sip/endpoint.js';
+import { listeningText } from '../sip/core/endpoint.js';
 import { serveUntilSignalled } from '../lifecycle/signals.js';
 import { ConfigError } from '../errors.js';
 import { plural } from '../plural.js';
@@ -10,7 +10,7 @@ import { aggregateSnapshots } from '../metrics/cluster-metrics.js';
 import { prepareStore } from '../store/knex/open-store.js';
 import { type AdminFront, startAdminFront } from './admin-front.js';
 import { WorkerSupervisor } from './worker-supervisor.js';
-import { workerConfigViolations } from './workers-config.js';
+import { workerConfigViolations } from './core/workers-config.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** A worker that does not send its metrics within this long is left out of that scrape. */

@@ -4,7 +4,7 @@ import { DrouterError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MetricsSnapshot } from '../metrics/cluster-metrics.js';
 import type { ToPrimary, ToWorker } from './ipc-messages.js';
-import { restartDelayMs } from './restart-backoff.js';
+import { restartDelayMs } from './core/restart-backoff.js';
 
 /** A worker the admin front may ask. */
 export interface ReadyWorker {

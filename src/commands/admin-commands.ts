@@ -1,7 +1,7 @@
 import type { AdminClient } from '../admin/admin-client.js';
 import { problemTally } from '../load-summary.js';
 import { plural } from '../plural.js';
-import { table } from '../routing/format-decision.js';
+import { table } from '../routing/core/format-decision.js';
 
 /**
  * The operator's commands over the admin API of a running server: each

@@ -1,5 +1,5 @@
 import type { AdminClient } from '../admin/admin-client.js';
-import { table } from '../routing/format-decision.js';
+import { table } from '../routing/core/format-decision.js';
 import { type OutputOptions, show } from './admin-commands.js';
 
 /** A ban as the admin API answers it (src/admin/ban-routes.ts). */

@@ -2,8 +2,8 @@ import { type AdminClient, AdminUnreachableError } from '../admin/admin-client.j
 import type { Config } from '../config/schema.js';
 import { redactUrlPassword } from '../errors.js';
 import { createRoutingService } from '../wiring/routing-wiring.js';
-import { decisionText, problemsText, type RouteAnswerJson, routeAnswerJson } from '../routing/format-decision.js';
-import { type ParsedRouteQuery, parseRouteQuery } from '../routing/route-query.js';
+import { decisionText, problemsText, type RouteAnswerJson, routeAnswerJson } from '../routing/core/format-decision.js';
+import { type ParsedRouteQuery, parseRouteQuery } from '../routing/core/route-query.js';
 import type { KnexStore } from '../store/knex/knex-store.js';
 import { openStore } from '../store/knex/open-store.js';
 import { problemTally } from '../load-summary.js';

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { DEFAULT_SCANNER_AGENTS } from '../defence/scanner-agents.js';
+import { DEFAULT_SCANNER_AGENTS } from '../defence/core/scanner-agents.js';
 import { parseNetwork } from '../sip/source-networks.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { OverloadConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { mayShed, nextUtilizationShare, shedShare, smoothedUtilization } from './shedding-policy.js';
+import { mayShed, nextUtilizationShare, shedShare, smoothedUtilization } from './core/shedding-policy.js';
 
 /** What the metrics learn from the overload guard (src/metrics implements it). */
 export interface OverloadObserver {

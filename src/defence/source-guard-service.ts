@@ -4,10 +4,10 @@ import type { Logger } from '../log.js';
 import { ReportThrottle } from '../report-throttle.js';
 import type { Endpoint, RequestScreen, ScreenedRequest } from '../sip/engine.js';
 import { SourceNetworks } from '../sip/source-networks.js';
-import { type Ban, forgetAt, nextBan } from './ban-policy.js';
-import { FailureWindows } from './failure-windows.js';
-import { scannerMatcher } from './scanner-agents.js';
-import { type BucketRate, TokenBuckets } from './token-buckets.js';
+import { type Ban, forgetAt, nextBan } from './core/ban-policy.js';
+import { FailureWindows } from './core/failure-windows.js';
+import { scannerMatcher } from './core/scanner-agents.js';
+import { type BucketRate, TokenBuckets } from './core/token-buckets.js';
 
 /** Why a request was dropped without an answer. */
 export type DropReason = 'banned' | 'rate-limited' | 'scanner';

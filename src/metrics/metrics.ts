@@ -1,7 +1,7 @@
 import { type Aggregator, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MetricsSnapshot } from './cluster-metrics.js';
 import type { DropReason } from '../defence/source-guard-service.js';
-import type { GatewayState } from '../routing/routing-table.js';
+import type { GatewayState } from '../routing/core/routing-table.js';
 
 /**
  * The product's Prometheus metrics. Each instance owns its registry, so two

@@ -1,6 +1,6 @@
 import type { Cache } from '../cache/cache.js';
 import type { Logger } from '../log.js';
-import type { Carrier, RoutingDestinations } from '../routing/routing-table.js';
+import type { Carrier, RoutingDestinations } from '../routing/core/routing-table.js';
 import type { Store } from '../store/store.js';
 
 export interface CarrierStateDeps {

@@ -7,7 +7,7 @@ import {
   type Gateway,
   type GatewayState,
   type RoutingDestinations,
-} from '../routing/routing-table.js';
+} from '../routing/core/routing-table.js';
 import type { Store } from '../store/store.js';
 import {
   type GatewayHealth,
@@ -16,7 +16,7 @@ import {
   initialHealth,
   nextHealth,
   type StateChange,
-} from './gateway-health.js';
+} from './core/gateway-health.js';
 
 /** The state changes kept for `GET /events` (OpenSIPS keeps 200 too). */
 export const HISTORY_SIZE = 200;

@@ -2,10 +2,10 @@ import type { Cache } from '../cache/cache.js';
 import type { ProbeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { throttledReport } from '../report-throttle.js';
-import type { Gateway, RoutingDestinations } from '../routing/routing-table.js';
-import { endpointOf } from '../sip/endpoint.js';
+import type { Gateway, RoutingDestinations } from '../routing/core/routing-table.js';
+import { endpointOf } from '../sip/core/endpoint.js';
 import type { RequestOutcome, SipEngine } from '../sip/engine.js';
-import { type HealthEvent, replyVerdict, wantsProbe } from './gateway-health.js';
+import { type HealthEvent, replyVerdict, wantsProbe } from './core/gateway-health.js';
 import type { GatewayStateService } from './gateway-state-service.js';
 
 /** What the metrics learn from the prober (src/metrics implements it). */

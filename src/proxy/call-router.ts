@@ -1,16 +1,16 @@
 import type { AuthConfig, ProxyConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { decisionJson } from '../routing/format-decision.js';
+import { decisionJson } from '../routing/core/format-decision.js';
 import type { RoutingService } from '../routing/routing-service.js';
-import { endpointOf } from '../sip/endpoint.js';
+import { endpointOf } from '../sip/core/endpoint.js';
 import type { LocalAddress, ProxyOptions, ProxyTarget, ServerExchange } from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
-import { parseSipUri, type SipUri } from '../sip/uri.js';
-import { exhaustedStatus, shouldFailover } from './failover-policy.js';
+import { parseSipUri, type SipUri } from '../sip/core/uri.js';
+import { exhaustedStatus, shouldFailover } from './core/failover-policy.js';
 import type { CallerAuthentication } from './caller-authentication.js';
 import type { DialogGuard } from './dialog-guard.js';
-import { inDialogTarget, routesAfterOurs } from './loose-routing.js';
-import type { NodeRelay } from './node-relay.js';
+import { inDialogTarget, routesAfterOurs } from './core/loose-routing.js';
+import type { NodeRelay } from './core/node-relay.js';
 
 /** Where the Request-URI's user is: registered (its contacts), a known peer that is not, or nobody we know. */
 export type Location =

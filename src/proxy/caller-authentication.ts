@@ -1,8 +1,8 @@
-import type { PeerRow } from '../model/sippeers-table.js';
+import type { PeerRow } from '../core/model/sippeers-table.js';
 import { type DigestAuthenticator, peerAllows } from '../registrar/authentication-service.js';
 import type { SecurityLog } from '../security-log/security-log.js';
 import type { Endpoint, ServerExchange } from '../sip/engine.js';
-import { parseSipUri } from '../sip/uri.js';
+import { parseSipUri } from '../sip/core/uri.js';
 import { insecureInvite } from './peers-by-address.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { SecurityLog } from '../security-log/security-log.js';
 import { timingSafeEqual } from 'node:crypto';
-import { endpointOfText, hostText } from '../sip/endpoint.js';
+import { endpointOfText, hostText } from '../sip/core/endpoint.js';
 import type { Endpoint, SipRequest } from '../sip/engine.js';
-import { findParam, parseSipUri } from '../sip/uri.js';
-import { DIALOG_TOKEN_PARAM, type DialogSigner, FLOW_MAC_PARAM, FLOW_PARAM } from './dialog-token.js';
+import { findParam, parseSipUri } from '../sip/core/uri.js';
+import { DIALOG_TOKEN_PARAM, type DialogSigner, FLOW_MAC_PARAM, FLOW_PARAM } from './core/dialog-token.js';
 
 /** What the guard reads of a request inside a dialog (the call router's and the engine's ACKs alike). */
 export type InDialogRequest = Pick<SipRequest, 'method' | 'callId' | 'from' | 'to' | 'routes' | 'source'>;

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { PeerRow } from '../model/sippeers-table.js';
+import type { PeerRow } from '../core/model/sippeers-table.js';
 
 /**
  * The sippeers peers whose `host` is an address (not `dynamic`), by that

@@ -1,7 +1,7 @@
 import type { RowProblem } from '../errors.js';
-import type { AddressRow } from '../model/address-table.js';
-import type { RoutingDestinations } from '../routing/routing-table.js';
-import { endpointOf } from '../sip/endpoint.js';
+import type { AddressRow } from '../core/model/address-table.js';
+import type { RoutingDestinations } from '../routing/core/routing-table.js';
+import { endpointOf } from '../sip/core/endpoint.js';
 import type { Endpoint } from '../sip/engine.js';
 import { SourceNetworks } from '../sip/source-networks.js';
 

@@ -1,6 +1,6 @@
 import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
-import type { PeerRow } from '../model/sippeers-table.js';
+import type { PeerRow } from '../core/model/sippeers-table.js';
 import {
   challenges,
   checkNonce,
@@ -10,7 +10,7 @@ import {
   makeNonce,
   parseAuthorization,
   verifyDigest,
-} from './digest.js';
+} from './core/digest.js';
 import { boundedMemo } from '../bounded-memo.js';
 import { parseNetwork, SourceNetworks } from '../sip/source-networks.js';
 import type { PeerLookup } from './peer-service.js';

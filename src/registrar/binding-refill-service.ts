@@ -2,7 +2,7 @@ import type { Cache, Fence } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import { bindingFromRow } from './realtime-peer.js';
+import { bindingFromRow } from './core/realtime-peer.js';
 import { bindingTtl } from './registrar-service.js';
 
 export interface BindingRefillDeps {

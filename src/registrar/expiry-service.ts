@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { throttledReport } from '../report-throttle.js';
 import type { Store } from '../store/store.js';
 import type { PeerLookup } from './peer-service.js';
-import { CLEARED_REGISTRATION } from './realtime-peer.js';
+import { CLEARED_REGISTRATION } from './core/realtime-peer.js';
 import { bindingTtl } from './registrar-service.js';
 
 export interface ExpirySweeperDeps {

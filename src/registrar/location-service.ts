@@ -4,11 +4,11 @@ import { StoreUnreachableError } from '../errors.js';
 import { ReportThrottle } from '../report-throttle.js';
 import type { Logger } from '../log.js';
 import type { Location, LocationLookup } from '../proxy/call-router.js';
-import type { NodeRelay } from '../proxy/node-relay.js';
-import type { SipUri } from '../sip/uri.js';
-import { byPreference } from './bindings.js';
+import type { NodeRelay } from '../proxy/core/node-relay.js';
+import type { SipUri } from '../sip/core/uri.js';
+import { byPreference } from './core/bindings.js';
 import type { PeerLookup } from './peer-service.js';
-import { bindingFromRow, mayRegister } from './realtime-peer.js';
+import { bindingFromRow, mayRegister } from './core/realtime-peer.js';
 import { bindingTtl } from './registrar-service.js';
 
 const OUTAGE_REPORT_MS = 5000;

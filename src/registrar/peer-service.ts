@@ -1,5 +1,5 @@
 import { type Cache, CacheUnavailableError } from '../cache/cache.js';
-import type { PeerRow } from '../model/sippeers-table.js';
+import type { PeerRow } from '../core/model/sippeers-table.js';
 import type { Store } from '../store/store.js';
 
 export interface PeerLookupOptions {

@@ -3,12 +3,12 @@ import type { Clock } from '../clock.js';
 import type { RegistrarConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { SecurityLog } from '../security-log/security-log.js';
-import type { PeerRow, RegistrationColumnSizes } from '../model/sippeers-table.js';
+import type { PeerRow, RegistrationColumnSizes } from '../core/model/sippeers-table.js';
 import type { Endpoint, ServerExchange, SipRequest } from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
-import { parseSipUri } from '../sip/uri.js';
+import { parseSipUri } from '../sip/core/uri.js';
 import { KeyedReportThrottle } from '../report-throttle.js';
-import { registrationFailed } from '../security-log/asterisk-lines.js';
+import { registrationFailed } from '../security-log/core/asterisk-lines.js';
 import type { Store } from '../store/store.js';
 import {
   applyRegister,
@@ -19,12 +19,12 @@ import {
   type ContactEntry,
   contactHeaderValues,
   isRetransmission,
-} from './bindings.js';
+} from './core/bindings.js';
 import type { AuthenticationFailure, DigestAuthenticator } from './authentication-service.js';
-import { fitToColumns, type Truncation } from './column-fit.js';
+import { fitToColumns, type Truncation } from './core/column-fit.js';
 import type { PeerLookup } from './peer-service.js';
-import { PerAorQueue } from './per-aor-queue.js';
-import { CLEARED_REGISTRATION, mayRegister, registeredColumns } from './realtime-peer.js';
+import { PerAorQueue } from './core/per-aor-queue.js';
+import { CLEARED_REGISTRATION, mayRegister, registeredColumns } from './core/realtime-peer.js';
 
 /** What the metrics learn from the registrar (src/metrics implements it). */
 export interface RegistrationObserver {

@@ -1,8 +1,8 @@
 import type { Clock } from '../clock.js';
 import { RoutingDataError, type RowProblem } from '../errors.js';
-import type { RoutingRowStream } from '../model/routing-rows.js';
-import { DEFAULT_DROUTING_TABLE_NAMES, type DroutingTableNames } from '../model/table-layouts.js';
-import { type RoutingBuild, type RoutingBuildOptions, RoutingTableBuilder } from './build-routing-table.js';
+import type { RoutingRowStream } from '../core/model/routing-rows.js';
+import { DEFAULT_DROUTING_TABLE_NAMES, type DroutingTableNames } from '../core/model/table-layouts.js';
+import { type RoutingBuild, type RoutingBuildOptions, RoutingTableBuilder } from './core/build-routing-table.js';
 import {
   choosePartition,
   PARTITION_SEPARATOR,
@@ -11,9 +11,9 @@ import {
   problemOfPartition,
   qualifiedId,
   UNPARTITIONED,
-} from './partitions.js';
-import { decideRoute, notRouted, type RouteDecision, type RouteRequest } from './route-call.js';
-import type { Carrier, Gateway, GatewayState, RoutingDestinations, RoutingTable } from './routing-table.js';
+} from './core/partitions.js';
+import { decideRoute, notRouted, type RouteDecision, type RouteRequest } from './core/route-call.js';
+import type { Carrier, Gateway, GatewayState, RoutingDestinations, RoutingTable } from './core/routing-table.js';
 
 /**
  * Holds the current routing snapshot: loads it from the store, rebuilds it

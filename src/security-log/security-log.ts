@@ -2,9 +2,9 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { AuthenticationFailure } from '../registrar/authentication-service.js';
 import type { Endpoint } from '../sip/engine.js';
-import { parseSipUri } from '../sip/uri.js';
+import { parseSipUri } from '../sip/core/uri.js';
 import { AppendingFile, type FileTrouble } from './appending-file.js';
-import * as lines from './asterisk-lines.js';
+import * as lines from './core/asterisk-lines.js';
 
 /**
  * The security events, one method each: every event gives its line to the

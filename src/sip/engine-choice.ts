@@ -5,7 +5,7 @@ import type { DialogGuard } from '../proxy/dialog-guard.js';
 import type { ConnectionEvent } from './drachtio/connection.js';
 import { DrachtioEngine } from './drachtio/drachtio-engine.js';
 import type { SipEngine } from './engine.js';
-import { listeningText } from './endpoint.js';
+import { listeningText } from './core/endpoint.js';
 import { NativeEngine } from './native/native-engine.js';
 import type { TlsCredentials } from './native/tls-credentials.js';
 import type { WorkerSteering } from './native/worker-steering.js';

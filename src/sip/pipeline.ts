@@ -3,7 +3,7 @@ import { StoreUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ReportThrottle } from '../report-throttle.js';
 import type { LocalAddress, RequestHandler, ServerExchange } from './engine.js';
-import { checkRequest } from './request-sanity.js';
+import { checkRequest } from './core/request-sanity.js';
 
 /** A method's handler; it must send a final response (or relay one) before it resolves. */
 export type MethodStep = (exchange: ServerExchange) => Promise<void>;

@@ -1,8 +1,8 @@
-import type { RoutingRows, RoutingRowStream } from '../model/routing-rows.js';
+import type { RoutingRows, RoutingRowStream } from '../core/model/routing-rows.js';
 import type { RowProblem } from '../errors.js';
-import type { AddressRow } from '../model/address-table.js';
-import type { StoreLayout } from '../model/table-layouts.js';
-import type { PeerRow, RegistrationColumnSizes, RegistrationColumns } from '../model/sippeers-table.js';
+import type { AddressRow } from '../core/model/address-table.js';
+import type { StoreLayout } from '../core/model/table-layouts.js';
+import type { PeerRow, RegistrationColumnSizes, RegistrationColumns } from '../core/model/sippeers-table.js';
 
 export type { RoutingRows, RoutingRowStream };
 

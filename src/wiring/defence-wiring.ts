@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { readCallerSources } from '../proxy/caller-sources.js';
 import { PeersByAddress } from '../proxy/peers-by-address.js';
 import { TrustedSources } from '../proxy/trusted-sources.js';
-import type { RoutingDestinations } from '../routing/routing-table.js';
+import type { RoutingDestinations } from '../routing/core/routing-table.js';
 import type { SecurityLog } from '../security-log/security-log.js';
 import type { Store } from '../store/store.js';
 

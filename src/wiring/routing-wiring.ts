@@ -10,7 +10,7 @@ import { plural } from '../plural.js';
 import { CarrierStateService } from '../probe/carrier-state-service.js';
 import { GatewayStateService } from '../probe/gateway-state-service.js';
 import { ReportThrottle } from '../report-throttle.js';
-import { routingServiceOptions } from '../routing/routing-options.js';
+import { routingServiceOptions } from '../routing/core/routing-options.js';
 import {
   type LiveState,
   type PartitionedRowSource,

@@ -16,7 +16,7 @@ import { callsBetweenPhones, startPhones } from '../support/ha-lab/lab-traffic.j
 import { overlappingLeadership, type RoleChange } from '../support/leadership-log.js';
 import { describeUnless } from '../support/skip-reason.js';
 import { waitFor } from '../support/wait-for.js';
-import type { Binding } from '../../src/registrar/bindings.js';
+import type { Binding } from '../../src/registrar/core/bindings.js';
 
 /**
  * Issue 21's N nodes, in the namespace lab (test/support/ha-lab/): three

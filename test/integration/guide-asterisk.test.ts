@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_LEAVES } from '../../src/config/schema-leaves.js';
 import { configSchema } from '../../src/config/schema.js';
-import { sippeersTable } from '../../src/model/sippeers-table.js';
+import { sippeersTable } from '../../src/core/model/sippeers-table.js';
 import { databaseKinds, mysqlOptions } from '../support/databases.js';
 import { readDocument, REPO } from '../support/documentation.js';
 import { clientMissing, databaseClient, guideBlocks, runGuide, shownBlocks } from '../support/guide-runner.js';

@@ -4,7 +4,7 @@ import { locationLookup } from '../../src/registrar/location-service.js';
 import { PeerLookup } from '../../src/registrar/peer-service.js';
 import { prepareStore } from '../../src/store/knex/open-store.js';
 import type { Store } from '../../src/store/store.js';
-import type { SipUri } from '../../src/sip/uri.js';
+import type { SipUri } from '../../src/sip/core/uri.js';
 import { databaseKinds, type ScratchDatabase } from '../support/databases.js';
 import { captureLog } from '../support/log-capture.js';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.js';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { formatRowProblem, RoutingDataError } from '../../src/errors.js';
-import { routingServiceOptions } from '../../src/routing/routing-options.js';
+import { routingServiceOptions } from '../../src/routing/core/routing-options.js';
 import { RoutingService } from '../../src/routing/routing-service.js';
 import type { KnexStore } from '../../src/store/knex/knex-store.js';
 import { prepareStore } from '../../src/store/knex/open-store.js';

@@ -65,7 +65,7 @@ async function usableGateways(server: RunningServer, number: string): Promise<st
 
 const noStackTrace = /\n\s+at /;
 
-/** The start of the warning that the layout and routing.dialect / timerecDialect disagree (src/routing/layout-dialect.ts). */
+/** The start of the warning that the layout and routing.dialect / timerecDialect disagree (src/routing/core/layout-dialect.ts). */
 const LAYOUT_MISMATCH = 'row (every row): column ';
 const KAMAILIO_GWLISTS =
   'dr_rules row (every row): column gwlist = "Kamailio 5.x, OpenSIPS 1.5–1.7": the drouting tables are this layout (an integer gwid key), whose gwlists routing.dialect opensips-3 reads as OpenSIPS 3.x does (a ; makes the rule skipped, where Kamailio and OpenSIPS 1.x read it as a separator); set routing.dialect: kamailio (or opensips-1)';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Cache } from '../../src/cache/cache.js';
-import type { Binding } from '../../src/registrar/bindings.js';
+import type { Binding } from '../../src/registrar/core/bindings.js';
 import { cacheOptions, openCache } from '../../src/cache/open-cache.js';
 import { configSchema } from '../../src/config/schema.js';
 import { freePort } from '../support/drouter-process.js';

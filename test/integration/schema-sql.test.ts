@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ALL_TABLES } from '../../src/model/tables.js';
+import { ALL_TABLES } from '../../src/core/model/tables.js';
 import { prepareStore } from '../../src/store/knex/open-store.js';
 import { databaseKinds, type ScratchDatabase } from '../support/databases.js';
 import { describeUnless, mysqlMissing } from '../support/skip-reason.js';

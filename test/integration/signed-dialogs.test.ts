@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DialogSigner } from '../../src/proxy/dialog-token.js';
+import { DialogSigner } from '../../src/proxy/core/dialog-token.js';
 import { type Call, finalResponse, inviteFrom } from '../support/calling-phone.js';
 import { freePort } from '../support/drouter-process.js';
 import { moveExampleGateways, startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';

@@ -25,35 +25,13 @@ export const ADAPTER_OWNERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Pure logic: data in, data out. A folder (or single file) listed here is
- * pure, except its `*-service.ts` files: the one service of a component
- * that does the I/O around its pure core.
+ * Pure logic, data in and data out, lives in a folder named `core`: each
+ * area keeps its pure core in `src/<area>/core/` beside the services and
+ * adapters that do the I/O around it, and `src/core/` holds what every area
+ * shares (the tables' shapes in `src/core/model/`). The layout says which
+ * files are pure; this rule only reads it.
  */
-export const PURE_PATHS = [
-  'src/model/',
-  'src/defence/',
-  'src/routing/',
-  'src/registrar/',
-  'src/probe/',
-  'src/sip/uri.ts',
-  'src/sip/request-sanity.ts',
-  'src/sip/reason-phrases.ts',
-  'src/sip/raw-request-check.ts',
-  'src/sip/max-forwards.ts',
-  'src/sip/endpoint.ts',
-  'src/proxy/failover-policy.ts',
-  'src/proxy/loose-routing.ts',
-  'src/proxy/dialog-token.ts',
-  'src/proxy/node-relay.ts',
-  'src/detached-string.ts',
-  'src/security-log/asterisk-lines.ts',
-  'src/sip/drachtio/proxy-ledger.ts',
-  'src/sip/drachtio/hostports.ts',
-  'src/cluster/message-owner.ts',
-  'src/cluster/handoff-frame.ts',
-  'src/cluster/restart-backoff.ts',
-  'src/cluster/workers-config.ts',
-];
+const PURE_FOLDER = 'core';
 
 /** Packages (and node: built-ins) a pure module may import: hashing only (randomness is caught below). */
 const PURE_ALLOWED_PACKAGES = new Set<string>(['node:crypto']);
@@ -103,7 +81,7 @@ function packageName(specifier: string): string {
 }
 
 function isPure(path: string): boolean {
-  return PURE_PATHS.some((pure) => path.startsWith(pure)) && !path.endsWith('-service.ts');
+  return path.split('/').slice(0, -1).includes(PURE_FOLDER);
 }
 
 function resolveRelative(from: string, specifier: string): string {

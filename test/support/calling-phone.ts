@@ -1,4 +1,4 @@
-import { hostText } from '../../src/sip/endpoint.js';
+import { hostText } from '../../src/sip/core/endpoint.js';
 import { escapeRegExp } from './regexp.js';
 import { sipRequest, type UdpPeer } from './udp-peer.js';
 

@@ -1,4 +1,4 @@
-import { hostText } from '../../src/sip/endpoint.js';
+import { hostText } from '../../src/sip/core/endpoint.js';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { TcpPeer } from './tcp-peer.js';

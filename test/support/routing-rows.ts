@@ -4,10 +4,10 @@ import type {
   DrGroupRow,
   DrGwListRow,
   DrRuleRow,
-} from '../../src/model/drouting-tables.js';
-import type { RoutingRows } from '../../src/model/routing-rows.js';
-import { type RoutingBuildOptions, buildRoutingTable } from '../../src/routing/build-routing-table.js';
-import type { RoutingTable } from '../../src/routing/routing-table.js';
+} from '../../src/core/model/drouting-tables.js';
+import type { RoutingRows } from '../../src/core/model/routing-rows.js';
+import { type RoutingBuildOptions, buildRoutingTable } from '../../src/routing/core/build-routing-table.js';
+import type { RoutingTable } from '../../src/routing/core/routing-table.js';
 
 /** Row factories: a valid row of each table, overridden where a test cares. */
 

@@ -1,4 +1,4 @@
-import { parseTimerec, type TimerecDialect } from '../../src/routing/timerec/index.js';
+import { parseTimerec, type TimerecDialect } from '../../src/routing/core/timerec/index.js';
 
 export const V32 = 'opensips-3.2' as const;
 export const LEGACY = 'legacy' as const;

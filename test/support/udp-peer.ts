@@ -1,4 +1,4 @@
-import { hostText } from '../../src/sip/endpoint.js';
+import { hostText } from '../../src/sip/core/endpoint.js';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { isIPv6 } from 'node:net';

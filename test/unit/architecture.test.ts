@@ -29,16 +29,16 @@ describe('architecture rules', () => {
     ]);
   });
 
-  it('catch a pure folder doing I/O, reading the clock or the environment', () => {
+  it('catch a core folder doing I/O, reading the clock or the environment', () => {
     const files = [
       {
-        path: 'src/routing/trie.ts',
+        path: 'src/routing/core/trie.ts',
         text: [
           "import { readFileSync } from 'node:fs';",
-          "import { KnexStore } from '../store/knex/knex-store.js';",
-          "import type { RowProblem } from '../errors.js';",
-          "import type { Store } from '../store/store.js';",
-          "import { decodeRows } from '../model/decode-rows.js';",
+          "import { KnexStore } from '../../store/knex/knex-store.js';",
+          "import type { RowProblem } from '../../errors.js';",
+          "import type { Store } from '../../store/store.js';",
+          "import { decodeRows } from '../../core/model/decode-rows.js';",
           'export const now = () => Date.now();',
           'export const pick = () => Math.random();',
           'export const today = () => new Date();',
@@ -48,25 +48,25 @@ describe('architecture rules', () => {
       },
     ];
     expect(findViolations(files)).toEqual([
-      'src/routing/trie.ts (pure) imports node:fs; pure code takes what it needs as arguments',
-      'src/routing/trie.ts (pure) imports ../store/knex/knex-store.js, which is not pure',
-      'src/routing/trie.ts reads the clock (Date.now()); take the time as an argument',
-      'src/routing/trie.ts reads the clock (new Date()); take the time as an argument',
-      'src/routing/trie.ts draws randomness (Math.random()); take a random function as an argument',
-      'src/routing/trie.ts reads process.env; configuration comes in as an argument',
+      'src/routing/core/trie.ts (pure) imports node:fs; pure code takes what it needs as arguments',
+      'src/routing/core/trie.ts (pure) imports ../../store/knex/knex-store.js, which is not pure',
+      'src/routing/core/trie.ts reads the clock (Date.now()); take the time as an argument',
+      'src/routing/core/trie.ts reads the clock (new Date()); take the time as an argument',
+      'src/routing/core/trie.ts draws randomness (Math.random()); take a random function as an argument',
+      'src/routing/core/trie.ts reads process.env; configuration comes in as an argument',
     ]);
   });
 
-  it('let the service file of a pure folder do I/O, and nothing else there', () => {
+  it('let the files beside a core folder do I/O, and nothing in it', () => {
     const files = [
       {
         path: 'src/routing/routing-service.ts',
         text: "import { readFileSync } from 'node:fs';\nconst t = Date.now();",
       },
-      { path: 'src/routing/route-call.ts', text: "import { readFileSync } from 'node:fs';" },
+      { path: 'src/routing/core/route-call.ts', text: "import { readFileSync } from 'node:fs';" },
     ];
     expect(findViolations(files)).toEqual([
-      'src/routing/route-call.ts (pure) imports node:fs; pure code takes what it needs as arguments',
+      'src/routing/core/route-call.ts (pure) imports node:fs; pure code takes what it needs as arguments',
     ]);
   });
 

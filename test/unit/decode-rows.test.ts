@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRows } from '../../src/model/decode-rows.js';
-import { drGatewaysTable } from '../../src/model/drouting-tables.js';
-import { sippeersTable } from '../../src/model/sippeers-table.js';
+import { decodeRows } from '../../src/core/model/decode-rows.js';
+import { drGatewaysTable } from '../../src/core/model/drouting-tables.js';
+import { sippeersTable } from '../../src/core/model/sippeers-table.js';
 
 const goodGateway = {
   id: 1,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ProxyTarget } from '../../src/sip/engine.js';
 import { destinationUri } from '../../src/sip/drachtio/drachtio-proxy.js';
-import { localContact, parseHostports } from '../../src/sip/drachtio/hostports.js';
-import { bestStatus, ProxyLedger, statusLine } from '../../src/sip/drachtio/proxy-ledger.js';
+import { localContact, parseHostports } from '../../src/sip/drachtio/core/hostports.js';
+import { bestStatus, ProxyLedger, statusLine } from '../../src/sip/drachtio/core/proxy-ledger.js';
 
 const target = (label: string, address: string, port = 5060): ProxyTarget => ({
   uri: `sip:0114420@${address}:${port}`,

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { splitHead } from '../../src/sip/message-head.js';
-import { checkRawRequest, rawResponse } from '../../src/sip/raw-request-check.js';
+import { checkRawRequest, rawResponse } from '../../src/sip/core/raw-request-check.js';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'rfc4475');
 const read = (file: string) => readFileSync(join(DATA, file)).toString('latin1');

@@ -12,7 +12,7 @@ import {
   type NonceContext,
   parseAuthorization,
   verifyDigest,
-} from '../../src/registrar/digest.js';
+} from '../../src/registrar/core/digest.js';
 
 /** Published vectors, kept as data: the header as sent, the password, the method. */
 const VECTORS = [
@@ -374,7 +374,7 @@ describe('challenges', () => {
 });
 
 describe('purity of the digest module', () => {
-  const files = ['src/registrar/digest.ts', 'src/registrar/digest-header.ts'].map((path) => ({
+  const files = ['src/registrar/core/digest.ts', 'src/registrar/core/digest-header.ts'].map((path) => ({
     path,
     text: readFileSync(join(import.meta.dirname, '..', '..', path), 'utf8'),
   }));

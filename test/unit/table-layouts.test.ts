@@ -6,7 +6,7 @@ import {
   drGroupsTable,
   drGwListsTable,
   drRulesTable,
-} from '../../src/model/drouting-tables.js';
+} from '../../src/core/model/drouting-tables.js';
 import {
   detectLayout,
   type PresentColumn,
@@ -14,8 +14,8 @@ import {
   sourceOf,
   type StoreLayout,
   type TableRead,
-} from '../../src/model/table-layouts.js';
-import type { TableSpec } from '../../src/model/columns.js';
+} from '../../src/core/model/table-layouts.js';
+import type { TableSpec } from '../../src/core/model/columns.js';
 
 /**
  * The layouts read off the columns present: OpenSIPS 3.x (our own tables),

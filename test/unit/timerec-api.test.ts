@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTimerec } from '../../src/routing/timerec/index.js';
+import { parseTimerec } from '../../src/routing/core/timerec/index.js';
 
 function compile(text: string) {
   const parsed = parseTimerec(text, { dialect: 'opensips-3.2', defaultTimeZone: 'UTC' });

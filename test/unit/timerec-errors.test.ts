@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LEGACY, V32 } from '../support/timerec.js';
-import { parseTimerec, type TimerecDialect } from '../../src/routing/timerec/index.js';
+import { parseTimerec, type TimerecDialect } from '../../src/routing/core/timerec/index.js';
 
 /**
  * Parse errors: one sentence naming the field or position and what is

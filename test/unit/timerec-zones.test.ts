@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type DialectRow, LEGACY, timerecMatches, V32 } from '../support/timerec.js';
-import { parseTimerec } from '../../src/routing/timerec/index.js';
+import { parseTimerec } from '../../src/routing/core/timerec/index.js';
 
 /**
  * Named zones and DST: windows are local wall-clock times in the zone.

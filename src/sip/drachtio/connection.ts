@@ -3,7 +3,7 @@ import type Srf from 'drachtio-srf';
 import { DrouterError } from '../../errors.js';
 import { plural } from '../../plural.js';
 import type { EngineHealth } from '../engine.js';
-import { type Hostport, parseHostports } from './hostports.js';
+import { type Hostport, parseHostports } from './core/hostports.js';
 
 export interface ConnectionOptions {
   host: string;

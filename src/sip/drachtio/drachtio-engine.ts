@@ -14,7 +14,7 @@ import { type ConnectionEvent, DrachtioConnection, type DrachtioLink } from './c
 import { DrachtioExchange } from './drachtio-exchange.js';
 import type { RunningProxy } from './drachtio-proxy.js';
 import { DEFAULT_RETRY_AFTER_SECONDS } from '../retry-after.js';
-import { localContact } from './hostports.js';
+import { localContact } from './core/hostports.js';
 import { DrachtioListener } from './listener.js';
 import { sendOutgoing } from './outgoing-request.js';
 import type { SrfInboundRequest, SrfResponse } from './srf-shapes.js';

@@ -1,5 +1,5 @@
 import type { ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, ServerExchange } from '../engine.js';
-import { reasonPhrase } from '../reason-phrases.js';
+import { reasonPhrase } from '../core/reason-phrases.js';
 import { withRetryAfter } from '../retry-after.js';
 import { DrachtioRequest } from './drachtio-request.js';
 import { proxyThroughDrachtio, type ProxyRunDeps } from './drachtio-proxy.js';

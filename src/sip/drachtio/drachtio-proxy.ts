@@ -1,7 +1,7 @@
 import type { ProxyOptions, ProxyResult, ProxyTarget, Transport } from '../engine.js';
-import { endpointOfText, hostText } from '../endpoint.js';
-import { formatSipUri, parseSipUri } from '../uri.js';
-import { type ProxyEnd, ProxyLedger, statusLine } from './proxy-ledger.js';
+import { endpointOfText, hostText } from '../core/endpoint.js';
+import { formatSipUri, parseSipUri } from '../core/uri.js';
+import { type ProxyEnd, ProxyLedger, statusLine } from './core/proxy-ledger.js';
 import type { SrfInboundRequest } from './srf-shapes.js';
 
 /** drachtio-server copies destinations into a fixed array of 10 (sip-proxy-controller.hpp MAX_DESTINATIONS) without a bound check. */

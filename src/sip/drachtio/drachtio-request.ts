@@ -1,6 +1,6 @@
 import Srf from 'drachtio-srf';
 import type { Endpoint, SipRequest, Transport, ViaHop } from '../engine.js';
-import { transportOf } from '../endpoint.js';
+import { transportOf } from '../core/endpoint.js';
 import type { SrfInboundRequest, SrfNameAddr, SrfRoute, SrfVia } from './srf-shapes.js';
 
 /**

@@ -5,7 +5,7 @@ import { DrouterError } from '../../errors.js';
 import { listenFailureReason } from '../../listen-failure.js';
 import type { EngineHealth } from '../engine.js';
 import type { ConnectionEvent, DrachtioLink } from './connection.js';
-import { type Hostport, parseHostports } from './hostports.js';
+import { type Hostport, parseHostports } from './core/hostports.js';
 import { plural } from '../../plural.js';
 
 export interface ListenerOptions {

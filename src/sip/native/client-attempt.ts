@@ -1,7 +1,7 @@
 import type { Message } from 'sip';
 import type { AttemptReport, Endpoint, ProxyTarget } from '../engine.js';
 import type { InboundResponse } from './inbound-response.js';
-import { reasonPhrase } from '../reason-phrases.js';
+import { reasonPhrase } from '../core/reason-phrases.js';
 
 /** RFC 3261 §17.1.1.1 T1, and timer B/F (64·T1): the longest any attempt may live. */
 const T1_MS = 500;

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Message } from 'sip';
 import type { Endpoint } from '../engine.js';
-import { endpointOfText } from '../endpoint.js';
+import { endpointOfText } from '../core/endpoint.js';
 
 /** The branch of a message's top Via ('' when it has none). */
 export function topBranch(message: Message): string {

@@ -1,6 +1,6 @@
 import type { Message } from 'sip';
 import { splitHead } from '../message-head.js';
-import { checkRawRequest, rawResponse } from '../raw-request-check.js';
+import { checkRawRequest, rawResponse } from '../core/raw-request-check.js';
 import { randomHex } from '../../random-pool.js';
 import { type InboundResponse, ParsedResponse, scanResponse } from './inbound-response.js';
 import { parseMessage } from './parse-message.js';

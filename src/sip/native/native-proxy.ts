@@ -1,10 +1,10 @@
 import sip, { type Message, type NameAddr, type RouteEntry, type Via } from 'sip';
-import { detached } from '../../detached-string.js';
+import { detached } from '../../core/detached-string.js';
 import type { AttemptReport, Endpoint, LocalAddress, ProxyOptions, ProxyResult, ProxyTarget } from '../engine.js';
-import { hostText, localPort } from '../endpoint.js';
+import { hostText, localPort } from '../core/endpoint.js';
 import { type AttemptHooks, type AttemptRequest, ClientAttempt, type HopBase } from './client-attempt.js';
 import { forwardedText, type ReceivedText } from './forward-request.js';
-import { forwardedMaxForwards } from '../max-forwards.js';
+import { forwardedMaxForwards } from '../core/max-forwards.js';
 import { randomHex } from '../../random-pool.js';
 
 /** RFC 3261 §8.1.1.7: a branch starts with the magic cookie (a worker's with its number too, `prefix`); ours carry 80 random bits. */

@@ -1,6 +1,6 @@
 import sip, { type Message, type NameAddr, type Remote, type RouteEntry } from 'sip';
 import type { Endpoint, SipRequest, ViaHop } from '../engine.js';
-import { transportOf } from '../endpoint.js';
+import { transportOf } from '../core/endpoint.js';
 
 /** The engine-neutral view of a `sip` package request. */
 export class NativeRequest implements SipRequest {

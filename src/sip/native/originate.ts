@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Message } from 'sip';
 import type { LocalAddress, OutgoingRequest, RequestOutcome } from '../engine.js';
-import { localPort } from '../endpoint.js';
+import { localPort } from '../core/endpoint.js';
 import { type AttemptHooks, ClientAttempt } from './client-attempt.js';
 import { newBranch } from './native-proxy.js';
 import { errorMessage } from '../../errors.js';

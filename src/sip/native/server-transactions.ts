@@ -1,5 +1,5 @@
 import type { Message } from 'sip';
-import { detached } from '../../detached-string.js';
+import { detached } from '../../core/detached-string.js';
 import { writeMessage } from './write-message.js';
 
 /** RFC 3261 §17 timer values. */

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Message } from 'sip';
 import type { Endpoint, LocalAddress } from '../engine.js';
-import { isOwnHop, transportOf } from '../endpoint.js';
+import { isOwnHop, transportOf } from '../core/endpoint.js';
 
 /**
  * A response that matches no client transaction here is forwarded

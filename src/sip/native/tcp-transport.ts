@@ -5,7 +5,7 @@ import type { Remote as SipRemote } from 'sip';
 import type { TcpCap, TcpCloseReason } from '../../metrics/metrics.js';
 import { randomHex } from '../../random-pool.js';
 import { splitHead } from '../message-head.js';
-import { rawResponse } from '../raw-request-check.js';
+import { rawResponse } from '../core/raw-request-check.js';
 import type { TextConnection } from './text-connection.js';
 import { ConnectionCounts } from './connection-counts.js';
 import { inbound, type Received } from './inbound.js';

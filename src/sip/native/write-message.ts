@@ -1,6 +1,6 @@
 import sip, { type Message, type NameAddr, type RouteEntry, type Via } from 'sip';
 import { boundedMemo } from '../../bounded-memo.js';
-import { hostText } from '../endpoint.js';
+import { hostText } from '../core/endpoint.js';
 
 /**
  * The native engine's serializer: a Message to its text, as `sip.stringify`

@@ -1,13 +1,13 @@
 import type { Knex } from 'knex';
 import { DrouterError, RowError, type RowProblem, SchemaError, StoreUnreachableError } from '../../errors.js';
-import { decodeRows } from '../../model/decode-rows.js';
+import { decodeRows } from '../../core/model/decode-rows.js';
 import {
   type DrRuleRow,
   drGatewaysTable,
   drGroupsTable,
   drGwListsTable,
   drRulesTable,
-} from '../../model/drouting-tables.js';
+} from '../../core/model/drouting-tables.js';
 import {
   PEER_COLUMN_NAMES,
   type PeerRow,
@@ -15,8 +15,8 @@ import {
   REGISTRATION_COLUMN_NAMES,
   type RegistrationColumnSizes,
   sippeersTable,
-} from '../../model/sippeers-table.js';
-import type { RowOf, TableSpec } from '../../model/columns.js';
+} from '../../core/model/sippeers-table.js';
+import type { RowOf, TableSpec } from '../../core/model/columns.js';
 import {
   type ColumnRead,
   DEFAULT_DROUTING_TABLE_NAMES,
@@ -26,11 +26,11 @@ import {
   sourceOf,
   type StoreLayout,
   type TableRead,
-} from '../../model/table-layouts.js';
-import type { RulePage } from '../../model/routing-rows.js';
+} from '../../core/model/table-layouts.js';
+import type { RulePage } from '../../core/model/routing-rows.js';
 import { GroupCommit } from '../group-commit.js';
-import { type SharedValueRow, sharedValuesTable } from '../../model/shared-values-table.js';
-import type { AddressRow } from '../../model/address-table.js';
+import { type SharedValueRow, sharedValuesTable } from '../../core/model/shared-values-table.js';
+import type { AddressRow } from '../../core/model/address-table.js';
 import type { RoutingRows, RoutingRowStream, SharedValueName, Store } from '../store.js';
 import type { Dialect, KnexHandle } from './connect.js';
 import { connectionPool } from './pooled-connection.js';

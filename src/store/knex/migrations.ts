@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { ALL_TABLES } from '../../model/tables.js';
-import type { ColumnSpec, TableSpec } from '../../model/columns.js';
-import { versionTable } from '../../model/drouting-tables.js';
+import { ALL_TABLES } from '../../core/model/tables.js';
+import type { ColumnSpec, TableSpec } from '../../core/model/columns.js';
+import { versionTable } from '../../core/model/drouting-tables.js';
 import type { Dialect } from './connect.js';
 import { connectionPool } from './pooled-connection.js';
 

@@ -1,6 +1,6 @@
 import type { Logger } from '../../log.js';
-import { drGatewaysTable } from '../../model/drouting-tables.js';
-import { ALL_TABLES } from '../../model/tables.js';
+import { drGatewaysTable } from '../../core/model/drouting-tables.js';
+import { ALL_TABLES } from '../../core/model/tables.js';
 import { type KnexHandle, openKnex } from './connect.js';
 import { KnexStore } from './knex-store.js';
 import { migrateToLatest, MIGRATIONS_TABLE } from './migrations.js';

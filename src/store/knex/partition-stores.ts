@@ -1,9 +1,9 @@
 import type { RowProblem } from '../../errors.js';
-import { decodeRows } from '../../model/decode-rows.js';
-import { drPartitionsTable, type DrPartitionRow } from '../../model/partitions-table.js';
-import type { RoutingRowStream } from '../../model/routing-rows.js';
-import { LoadProblems } from '../../routing/load-problems.js';
-import { type PartitionDefinition, readPartitionDefinitions, splitQualifiedId } from '../../routing/partitions.js';
+import { decodeRows } from '../../core/model/decode-rows.js';
+import { drPartitionsTable, type DrPartitionRow } from '../../core/model/partitions-table.js';
+import type { RoutingRowStream } from '../../core/model/routing-rows.js';
+import { LoadProblems } from '../../routing/core/load-problems.js';
+import { type PartitionDefinition, readPartitionDefinitions, splitQualifiedId } from '../../routing/core/partitions.js';
 import type { RoutingConfig } from '../../config/schema.js';
 import type { PartitionedRowSource, RoutingRowSource } from '../../routing/routing-service.js';
 import type { Store } from '../store.js';

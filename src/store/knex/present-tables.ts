@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ColumnHolds, PresentColumn, PresentTables } from '../../model/table-layouts.js';
+import type { ColumnHolds, PresentColumn, PresentTables } from '../../core/model/table-layouts.js';
 import type { Dialect } from './connect.js';
 
 /**

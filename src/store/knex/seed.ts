@@ -6,9 +6,9 @@ import {
   exampleGwLists,
   examplePeers,
   exampleRules,
-} from '../../model/example-data.js';
-import { drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable } from '../../model/drouting-tables.js';
-import { sippeersTable } from '../../model/sippeers-table.js';
+} from '../../core/model/example-data.js';
+import { drGatewaysTable, drGroupsTable, drGwListsTable, drRulesTable } from '../../core/model/drouting-tables.js';
+import { sippeersTable } from '../../core/model/sippeers-table.js';
 
 export interface SeedSummary {
   gateways: number;

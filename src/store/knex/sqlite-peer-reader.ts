@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { PEER_COLUMN_NAMES, sippeersTable } from '../../model/sippeers-table.js';
+import { PEER_COLUMN_NAMES, sippeersTable } from '../../core/model/sippeers-table.js';
 
 /**
  * `sippeers` rows by name (the registrar's columns) on a SQLite file, from

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { StoreUnreachableError } from '../../errors.js';
-import { REGISTRATION_COLUMN_NAMES, type RegistrationColumns, sippeersTable } from '../../model/sippeers-table.js';
+import { REGISTRATION_COLUMN_NAMES, type RegistrationColumns, sippeersTable } from '../../core/model/sippeers-table.js';
 
 export interface RegistrationWrite {
   name: string;

@@ -1,4 +1,4 @@
-import type { DrCarrierRow, DrGatewayRow, DrRuleRow } from '../../../src/model/drouting-tables.js';
+import type { DrCarrierRow, DrGatewayRow, DrRuleRow } from '../../../src/core/model/drouting-tables.js';
 import { seededRandom } from '../seeded-random.js';
 
 /**

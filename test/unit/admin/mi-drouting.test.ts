@@ -4,14 +4,14 @@ import { answerMiRequest } from '../../../src/admin/mi-http.js';
 import { MemoryCache } from '../../../src/cache/memory-cache.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { createLogger } from '../../../src/log.js';
-import type { RoutingRows } from '../../../src/model/routing-rows.js';
+import type { RoutingRows } from '../../../src/core/model/routing-rows.js';
 import { CarrierStateService } from '../../../src/probe/carrier-state-service.js';
 import { GatewayStateService } from '../../../src/probe/gateway-state-service.js';
 import { Prober } from '../../../src/probe/prober-service.js';
-import { RoutingTableBuilder } from '../../../src/routing/build-routing-table.js';
-import { UNPARTITIONED } from '../../../src/routing/partitions.js';
+import { RoutingTableBuilder } from '../../../src/routing/core/build-routing-table.js';
+import { UNPARTITIONED } from '../../../src/routing/core/partitions.js';
 import type { ReloadReport, RoutingSnapshot } from '../../../src/routing/routing-service.js';
-import type { RoutingTable } from '../../../src/routing/routing-table.js';
+import type { RoutingTable } from '../../../src/routing/core/routing-table.js';
 import { BUILD_OPTIONS, carrierRow, gatewayRow, rows, ruleRow } from '../../support/routing-rows.js';
 import { type DocumentedCall, WITH_PARTITIONS, WITHOUT_PARTITIONS } from './opensips-mi-examples.js';
 

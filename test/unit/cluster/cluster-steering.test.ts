@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterSteering } from '../../../src/cluster/cluster-steering.js';
-import type { HandoffFrame } from '../../../src/cluster/handoff-frame.js';
-import { fnv1a, workerBranchPrefix } from '../../../src/cluster/message-owner.js';
+import type { HandoffFrame } from '../../../src/cluster/core/handoff-frame.js';
+import { fnv1a, workerBranchPrefix } from '../../../src/cluster/core/message-owner.js';
 
 const PHONE = { address: '127.0.0.183', port: 5062 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeFrame, type HandoffFrame } from '../../../src/cluster/handoff-frame.js';
+import { decodeFrame, encodeFrame, type HandoffFrame } from '../../../src/cluster/core/handoff-frame.js';
 
 describe('hand-off frames', () => {
   it('carry kind, transport, remote and the bytes as they were (latin1), there and back', () => {

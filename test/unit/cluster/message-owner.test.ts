@@ -5,7 +5,7 @@ import {
   topViaBranch,
   workerBranchPrefix,
   workerOfBranch,
-} from '../../../src/cluster/message-owner.js';
+} from '../../../src/cluster/core/message-owner.js';
 
 const request = (via: string, method = 'INVITE') =>
   `${method} sip:1@127.0.0.180 SIP/2.0\r\n${via}\r\nCall-ID: c1\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`;

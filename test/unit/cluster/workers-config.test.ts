@@ -4,8 +4,8 @@ import {
   FIRST_RESTART_DELAY_MS,
   MAX_RESTART_DELAY_MS,
   STABLE_RUN_MS,
-} from '../../../src/cluster/restart-backoff.js';
-import { parseWorkers, workerConfigViolations } from '../../../src/cluster/workers-config.js';
+} from '../../../src/cluster/core/restart-backoff.js';
+import { parseWorkers, workerConfigViolations } from '../../../src/cluster/core/workers-config.js';
 import { configSchema } from '../../../src/config/schema.js';
 
 describe('--workers', () => {

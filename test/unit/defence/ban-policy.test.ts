@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forgetAt, nextBan } from '../../../src/defence/ban-policy.js';
+import { forgetAt, nextBan } from '../../../src/defence/core/ban-policy.js';
 
 const policy = { banSeconds: 300, maxBanSeconds: 1000, memorySeconds: 3600 };
 

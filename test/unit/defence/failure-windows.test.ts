@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FailureWindows } from '../../../src/defence/failure-windows.js';
+import { FailureWindows } from '../../../src/defence/core/failure-windows.js';
 
 describe('FailureWindows', () => {
   it('counts failures within a window and starts again after it', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SCANNER_AGENTS, scannerMatcher } from '../../../src/defence/scanner-agents.js';
+import { DEFAULT_SCANNER_AGENTS, scannerMatcher } from '../../../src/defence/core/scanner-agents.js';
 
 describe('scannerMatcher', () => {
   const match = scannerMatcher(DEFAULT_SCANNER_AGENTS);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mayShed, nextUtilizationShare, shedShare, smoothedUtilization } from '../../../src/defence/shedding-policy.js';
+import { mayShed, nextUtilizationShare, shedShare, smoothedUtilization } from '../../../src/defence/core/shedding-policy.js';
 
 describe('shedShare', () => {
   const limits = { maxLagMs: 100, maxInvitesInProgress: 0 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenBuckets } from '../../../src/defence/token-buckets.js';
+import { TokenBuckets } from '../../../src/defence/core/token-buckets.js';
 
 describe('TokenBuckets', () => {
   it('lets a source spend its burst at once, then one request per 1/rate seconds', () => {

@@ -7,8 +7,8 @@ import {
   nextHealth,
   type ProbeMode,
   wantsProbe,
-} from '../../../src/probe/gateway-health.js';
-import type { GatewayState } from '../../../src/routing/routing-table.js';
+} from '../../../src/probe/core/gateway-health.js';
+import type { GatewayState } from '../../../src/routing/core/routing-table.js';
 
 const OPENSIPS: HealthRules = { replyCodes: [], downAfter: 1, upAfter: 1 };
 const ASTERISK_CODES: HealthRules = { replyCodes: [501, 403, 404], downAfter: 1, upAfter: 1 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DialogGuard } from '../../../src/proxy/dialog-guard.js';
-import { DialogSigner } from '../../../src/proxy/dialog-token.js';
+import { DialogSigner } from '../../../src/proxy/core/dialog-token.js';
 
 const signer = new DialogSigner('shared-secret');
 const token = signer.token('call-1@192.0.2.5', 'caller-tag');

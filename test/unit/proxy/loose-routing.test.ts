@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inDialogTarget, routesAfterOurs } from '../../../src/proxy/loose-routing.js';
+import { inDialogTarget, routesAfterOurs } from '../../../src/proxy/core/loose-routing.js';
 
 const LOCAL = { address: '192.0.2.10', port: 5060 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NodeRelay } from '../../../src/proxy/node-relay.js';
+import { NodeRelay } from '../../../src/proxy/core/node-relay.js';
 import type { ProxyTarget } from '../../../src/sip/engine.js';
 
 const NOW = 1_800_000_000_000;

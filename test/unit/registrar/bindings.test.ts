@@ -7,7 +7,7 @@ import {
   contactHeaderValues,
   type RegisterRequest,
   sameContact,
-} from '../../../src/registrar/bindings.js';
+} from '../../../src/registrar/core/bindings.js';
 
 const NOW = 1_800_000_000_000;
 const LIMITS = {

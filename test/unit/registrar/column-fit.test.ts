@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fitToColumns } from '../../../src/registrar/column-fit.js';
-import { parseSipUri } from '../../../src/sip/uri.js';
+import { fitToColumns } from '../../../src/registrar/core/column-fit.js';
+import { parseSipUri } from '../../../src/sip/core/uri.js';
 
 /** Asterisk's own sizes (alembic 4da0c5f79a9c, useragent widened to 255 by 1758e8bbf6b). */
 const ASTERISK_SIZES = { ipaddr: 45, defaultuser: 40, fullcontact: 80, regserver: 20, useragent: 255 } as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PerAorQueue } from '../../../src/registrar/per-aor-queue.js';
+import { PerAorQueue } from '../../../src/registrar/core/per-aor-queue.js';
 
 /** A task that records when it starts and ends, finishing when the test says. */
 function step(log: string[], name: string) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RowProblem } from '../../../src/errors.js';
-import { buildRoutingTable, RoutingTableBuilder } from '../../../src/routing/build-routing-table.js';
+import { buildRoutingTable, RoutingTableBuilder } from '../../../src/routing/core/build-routing-table.js';
 import {
   BUILD_OPTIONS,
   carrierRow,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gwListGrammar, parseGwList } from '../../../src/routing/gateway-list.js';
+import { gwListGrammar, parseGwList } from '../../../src/routing/core/gateway-list.js';
 
 // A weight not written is 0: OpenSIPS zeroes each entry before it reads one (routing.c parse_destination_list).
 const item = (id: string, weight = 0, isReference = false) => ({ id, isReference, weight });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DROUTING_LAYOUTS } from '../../../src/model/table-layouts.js';
-import { buildRoutingTable } from '../../../src/routing/build-routing-table.js';
-import type { RoutingDialect } from '../../../src/routing/gateway-list.js';
-import type { TimerecDialect } from '../../../src/routing/timerec/index.js';
+import { DROUTING_LAYOUTS } from '../../../src/core/model/table-layouts.js';
+import { buildRoutingTable } from '../../../src/routing/core/build-routing-table.js';
+import type { RoutingDialect } from '../../../src/routing/core/gateway-list.js';
+import type { TimerecDialect } from '../../../src/routing/core/timerec/index.js';
 import { BUILD_OPTIONS, gatewayRow, rows, ruleRow } from '../../support/routing-rows.js';
 
 /**

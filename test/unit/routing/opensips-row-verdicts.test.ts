@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { RoutingRows } from '../../../src/model/routing-rows.js';
-import { buildRoutingTable, type RoutingBuildOptions } from '../../../src/routing/build-routing-table.js';
-import { decideRoute } from '../../../src/routing/route-call.js';
-import type { Gateway, RoutingTable } from '../../../src/routing/routing-table.js';
+import type { RoutingRows } from '../../../src/core/model/routing-rows.js';
+import { buildRoutingTable, type RoutingBuildOptions } from '../../../src/routing/core/build-routing-table.js';
+import { decideRoute } from '../../../src/routing/core/route-call.js';
+import type { Gateway, RoutingTable } from '../../../src/routing/core/routing-table.js';
 import { BUILD_OPTIONS, carrierRow, gatewayRow, gwListRow, ruleRow, rows } from '../../support/routing-rows.js';
 
 /**

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatRowProblem } from '../../../src/errors.js';
-import type { DrPartitionRow } from '../../../src/model/partitions-table.js';
-import { RoutingTableBuilder } from '../../../src/routing/build-routing-table.js';
-import { LoadProblems } from '../../../src/routing/load-problems.js';
+import type { DrPartitionRow } from '../../../src/core/model/partitions-table.js';
+import { RoutingTableBuilder } from '../../../src/routing/core/build-routing-table.js';
+import { LoadProblems } from '../../../src/routing/core/load-problems.js';
 import {
   choosePartition,
   problemOfPartition,
@@ -10,7 +10,7 @@ import {
   readPartitionDefinitions,
   splitQualifiedId,
   storeUrlOf,
-} from '../../../src/routing/partitions.js';
+} from '../../../src/routing/core/partitions.js';
 import { BUILD_OPTIONS, carrierRow, gatewayRow, ruleRow, rows } from '../../support/routing-rows.js';
 
 const PARTITIONS_URL = 'mysql://drouter@db.example/opensips';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type RouteRequest, decideRoute } from '../../../src/routing/route-call.js';
-import type { Gateway, GatewayState, RoutingTable } from '../../../src/routing/routing-table.js';
-import { parseSipUri } from '../../../src/sip/uri.js';
+import { type RouteRequest, decideRoute } from '../../../src/routing/core/route-call.js';
+import type { Gateway, GatewayState, RoutingTable } from '../../../src/routing/core/routing-table.js';
+import { parseSipUri } from '../../../src/sip/core/uri.js';
 import { carrierRow, gatewayRow, groupRow, gwListRow, ruleRow, tableOf } from '../../support/routing-rows.js';
 import { replay, seededRandom } from '../../support/seeded-random.js';
 

@@ -1,9 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import type { RoutingTable } from '../../../src/routing/routing-table.js';
+import type { RoutingTable } from '../../../src/routing/core/routing-table.js';
 import { BUILD_OPTIONS, gatewayRow, ruleRow, rows } from '../../support/routing-rows.js';
-import { buildRoutingTable } from '../../../src/routing/build-routing-table.js';
+import { buildRoutingTable } from '../../../src/routing/core/build-routing-table.js';
 
 const gw1 = gatewayRow('gw1', { id: 1 });
 const gw2 = gatewayRow('gw2', { id: 2 });

@@ -10,7 +10,7 @@ import {
   scannerDropped,
   sourceBanned,
   type RefusedRequest,
-} from '../../../src/security-log/asterisk-lines.js';
+} from '../../../src/security-log/core/asterisk-lines.js';
 
 /** The lines as fail2ban's asterisk filter expects them; fail2ban-regex itself reads them in test/integration/security-log.test.ts. */
 

@@ -6,7 +6,7 @@ import {
   listeningText,
   localPort,
   transportOf,
-} from '../../../src/sip/endpoint.js';
+} from '../../../src/sip/core/endpoint.js';
 
 describe('where a SIP URI points, and which hops are ours', () => {
   it('reads TLS from sips: (RFC 5630) and ;transport=tls, each with 5061 as the port a URI leaves out', () => {

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { forwardedMaxForwards, parseMaxForwards } from '../../../src/sip/max-forwards.js';
+import { forwardedMaxForwards, parseMaxForwards } from '../../../src/sip/core/max-forwards.js';
 import { splitHead } from '../../../src/sip/message-head.js';
 import { NativeRequest } from '../../../src/sip/native/native-request.js';
 import { parseMessage } from '../../../src/sip/native/parse-message.js';
-import { checkRawRequest } from '../../../src/sip/raw-request-check.js';
-import { checkRequest } from '../../../src/sip/request-sanity.js';
+import { checkRawRequest } from '../../../src/sip/core/raw-request-check.js';
+import { checkRequest } from '../../../src/sip/core/request-sanity.js';
 
 const DATA = join(import.meta.dirname, '..', '..', 'data', 'rfc4475');
 const LOCAL = { address: '127.0.0.1', port: 5060 };

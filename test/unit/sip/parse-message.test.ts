@@ -4,7 +4,7 @@ import sip, { type Message } from 'sip';
 import { describe, expect, it } from 'vitest';
 import { splitHead } from '../../../src/sip/message-head.js';
 import { parseMessage } from '../../../src/sip/native/parse-message.js';
-import { checkRawRequest } from '../../../src/sip/raw-request-check.js';
+import { checkRawRequest } from '../../../src/sip/core/raw-request-check.js';
 import { crlf, TRAFFIC } from '../../support/sip-messages.js';
 
 const DATA = join(import.meta.dirname, '..', '..', 'data', 'rfc4475');

@@ -1,0 +1,79 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { detached } from '../../core/detached-string.js';
+import { findParam, parseSipUri } from '../../sip/core/uri.js';
+
+/**
+ * Signed dialogs: the Record-Route we put in a dialog-creating request
+ * carries a token, an HMAC over what identifies the dialog (its Call-ID and
+ * the caller's tag) with the secret the nodes share; a request inside a
+ * dialog is ours to relay only when its top Route carries that token. No
+ * dialog table: any node of a pair, before or after a restart, checks it
+ * the same way. Pure but for a bounded memory of the tokens it made.
+ */
+
+/** The Record-Route URI parameter that holds the token. */
+export const DIALOG_TOKEN_PARAM = 'drt';
+/** Separates these MACs from the other uses of the same secret. */
+const LABEL = 'sip-drouter dialog token v1';
+/** 128 bits of the HMAC, base64url: a URI parameter needs no escaping. */
+const TOKEN_CHARACTERS = 22;
+/** How many dialogs' tokens are remembered (about 100 bytes each). */
+const RECENT_TOKENS = 50_000;
+
+/** The Record-Route URI parameters of a flow: the connection a WebSocket peer on that side holds, and its MAC. */
+export const FLOW_PARAM = 'drf';
+export const FLOW_MAC_PARAM = 'drm';
+const FLOW_LABEL = 'sip-drouter flow token v1';
+
+export class DialogSigner {
+  private readonly key: Buffer;
+  private readonly flowKey: Buffer;
+
+  constructor(secret: string) {
+    if (secret === '') throw new RangeError('the dialog token secret is empty');
+    this.key = createHmac('sha256', secret).update(LABEL, 'utf8').digest();
+    this.flowKey = createHmac('sha256', secret).update(FLOW_LABEL, 'utf8').digest();
+  }
+
+  /** The MAC that ties a flow (`ws:198.51.100.7:40123`) to its dialog's Call-ID: no one can point a dialog at another peer's connection. */
+  flowMac(callId: string, flow: string): string {
+    return createHmac('sha256', this.flowKey)
+      .update(`${callId}\n${flow}`, 'utf8')
+      .digest('base64url')
+      .slice(0, TOKEN_CHARACTERS);
+  }
+
+  /** Tokens made lately, by `Call-ID\ntag`: a call's ACK and BYE are checked against its INVITE's token without two HMACs each. */
+  private readonly recent = new Map<string, string>();
+
+  /** The token of the dialog that `callId` and the caller's From tag identify. */
+  token(callId: string, callerTag: string): string {
+    const input = `${callId}\n${callerTag}`;
+    const known = this.recent.get(input);
+    if (known !== undefined) return known;
+    const token = createHmac('sha256', this.key).update(input, 'utf8').digest('base64url').slice(0, TOKEN_CHARACTERS);
+    // The oldest goes first: a flood of forged dialogs costs HMACs again, never memory.
+    if (this.recent.size >= RECENT_TOKENS) this.recent.delete(this.recent.keys().next().value ?? '');
+    // A copy of the key: the Call-ID and tag are views of the datagram they came in.
+    this.recent.set(detached(input), token);
+    return token;
+  }
+
+  /**
+   * Whether `route` (the request's top Route, ours) carries the token of
+   * its dialog. The caller's tag is the From tag of a request from the
+   * caller and the To tag of one from the callee, so either may be it.
+   */
+  verify(route: string, callId: string, fromTag: string | undefined, toTag: string | undefined): boolean {
+    const parsed = parseSipUri(route);
+    const given = parsed.ok ? findParam(parsed.uri.params, DIALOG_TOKEN_PARAM)?.value : undefined;
+    if (given === undefined || given.length !== TOKEN_CHARACTERS) return false;
+    const offered = Buffer.from(given, 'utf8');
+    let match = false;
+    for (const tag of [fromTag, toTag]) {
+      // Both compared, in constant time, whichever matches.
+      if (tag !== undefined && timingSafeEqual(offered, Buffer.from(this.token(callId, tag), 'utf8'))) match = true;
+    }
+    return match;
+  }
+}
