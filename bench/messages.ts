@@ -1,5 +1,5 @@
 import sip from 'sip';
-import { splitHead } from '../src/sip/message-head.js';
+import { splitHead } from '../src/sip/core/message-head.js';
 import { parseMessage } from '../src/sip/native/parse-message.js';
 import { writeMessage } from '../src/sip/native/write-message.js';
 import { checkRawRequest } from '../src/sip/core/raw-request-check.js';

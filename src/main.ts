@@ -4,7 +4,7 @@ import type { Config } from './config/schema.js';
 import { cacheOptions, openCache } from './cache/open-cache.js';
 import { hostAddresses, unheldAddressWarning } from './ha/virtual-address.js';
 import { Closers } from './lifecycle/closers.js';
-import { describeLoad } from './load-summary.js';
+import { describeLoad } from './routing/core/load-summary.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
 import { DialogGuard } from './proxy/dialog-guard.js';

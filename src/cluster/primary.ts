@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { listeningText } from '../sip/core/endpoint.js';
 import { serveUntilSignalled } from '../lifecycle/signals.js';
 import { ConfigError } from '../errors.js';
-import { plural } from '../plural.js';
+import { plural } from '../core/plural.js';
 import type { Logger } from '../log.js';
 import { aggregateSnapshots } from '../metrics/cluster-metrics.js';
 import { prepareStore } from '../store/knex/open-store.js';

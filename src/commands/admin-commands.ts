@@ -1,6 +1,6 @@
 import type { AdminClient } from '../admin/admin-client.js';
-import { problemTally } from '../load-summary.js';
-import { plural } from '../plural.js';
+import { problemTally } from '../routing/core/load-summary.js';
+import { plural } from '../core/plural.js';
 import { table } from '../routing/core/format-decision.js';
 
 /**

@@ -6,8 +6,8 @@ import { decisionText, problemsText, type RouteAnswerJson, routeAnswerJson } fro
 import { type ParsedRouteQuery, parseRouteQuery } from '../routing/core/route-query.js';
 import type { KnexStore } from '../store/knex/knex-store.js';
 import { openStore } from '../store/knex/open-store.js';
-import { problemTally } from '../load-summary.js';
-import { plural } from '../plural.js';
+import { problemTally } from '../routing/core/load-summary.js';
+import { plural } from '../core/plural.js';
 import { routingDataOf } from '../store/knex/partition-stores.js';
 
 export interface RouteOptions {

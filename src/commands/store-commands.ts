@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { plural } from '../plural.js';
+import { plural } from '../core/plural.js';
 import { migrateStore, seedStore } from '../store/knex/open-store.js';
 
 /** `drouter migrate`: create the tables that are missing (the only command that adds tables to an operator's database). */

@@ -1,7 +1,7 @@
 import type { BanStore } from '../cache/ban-store.js';
 import type { LimitsConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { ReportThrottle } from '../report-throttle.js';
+import { ReportThrottle } from '../core/report-throttle.js';
 import type { Endpoint, RequestScreen, ScreenedRequest } from '../sip/engine.js';
 import { SourceNetworks } from '../sip/source-networks.js';
 import { type Ban, forgetAt, nextBan } from './core/ban-policy.js';

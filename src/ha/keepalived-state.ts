@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import { plural } from '../plural.js';
+import { plural } from '../core/plural.js';
 
 /**
  * What keepalived last said about this node (its `notify` script runs

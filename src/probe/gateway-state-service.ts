@@ -1,7 +1,7 @@
 import type { Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { throttledReport } from '../report-throttle.js';
+import { throttledReport } from '../core/report-throttle.js';
 import {
   COLUMN_BY_GATEWAY_STATE,
   type Gateway,

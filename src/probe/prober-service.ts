@@ -1,7 +1,7 @@
 import type { Cache } from '../cache/cache.js';
 import type { ProbeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { throttledReport } from '../report-throttle.js';
+import { throttledReport } from '../core/report-throttle.js';
 import type { Gateway, RoutingDestinations } from '../routing/core/routing-table.js';
 import { endpointOf } from '../sip/core/endpoint.js';
 import type { RequestOutcome, SipEngine } from '../sip/engine.js';

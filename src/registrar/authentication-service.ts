@@ -11,7 +11,7 @@ import {
   parseAuthorization,
   verifyDigest,
 } from './core/digest.js';
-import { boundedMemo } from '../bounded-memo.js';
+import { boundedMemo } from '../core/bounded-memo.js';
 import { parseNetwork, SourceNetworks } from '../sip/source-networks.js';
 import type { PeerLookup } from './peer-service.js';
 

@@ -1,7 +1,7 @@
 import type { Cache, Fence } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { throttledReport } from '../report-throttle.js';
+import { throttledReport } from '../core/report-throttle.js';
 import type { Store } from '../store/store.js';
 import type { PeerLookup } from './peer-service.js';
 import { CLEARED_REGISTRATION } from './core/realtime-peer.js';

@@ -1,7 +1,7 @@
 import { type Binding, type Cache, CacheUnavailableError } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import { StoreUnreachableError } from '../errors.js';
-import { ReportThrottle } from '../report-throttle.js';
+import { ReportThrottle } from '../core/report-throttle.js';
 import type { Logger } from '../log.js';
 import type { Location, LocationLookup } from '../proxy/call-router.js';
 import type { NodeRelay } from '../proxy/core/node-relay.js';

@@ -7,7 +7,7 @@ import type { PeerRow, RegistrationColumnSizes } from '../core/model/sippeers-ta
 import type { Endpoint, ServerExchange, SipRequest } from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
 import { parseSipUri } from '../sip/core/uri.js';
-import { KeyedReportThrottle } from '../report-throttle.js';
+import { KeyedReportThrottle } from '../core/report-throttle.js';
 import { registrationFailed } from '../security-log/core/asterisk-lines.js';
 import type { Store } from '../store/store.js';
 import {

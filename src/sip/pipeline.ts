@@ -1,7 +1,7 @@
 import { CacheUnavailableError } from '../cache/cache.js';
 import { StoreUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { ReportThrottle } from '../report-throttle.js';
+import { ReportThrottle } from '../core/report-throttle.js';
 import type { LocalAddress, RequestHandler, ServerExchange } from './engine.js';
 import { checkRequest } from './core/request-sanity.js';
 

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { boundedMemo } from '../bounded-memo.js';
+import { boundedMemo } from '../core/bounded-memo.js';
 
 /** How many sources' answers a set remembers. */
 const REMEMBERED_SOURCES = 4096;

@@ -3,13 +3,13 @@ import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { formatRowProblem } from '../errors.js';
 import type { Closers } from '../lifecycle/closers.js';
-import { describeLoad, warningLines } from '../load-summary.js';
+import { describeLoad, warningLines } from '../routing/core/load-summary.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { plural } from '../plural.js';
+import { plural } from '../core/plural.js';
 import { CarrierStateService } from '../probe/carrier-state-service.js';
 import { GatewayStateService } from '../probe/gateway-state-service.js';
-import { ReportThrottle } from '../report-throttle.js';
+import { ReportThrottle } from '../core/report-throttle.js';
 import { routingServiceOptions } from '../routing/core/routing-options.js';
 import {
   type LiveState,

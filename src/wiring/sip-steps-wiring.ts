@@ -17,7 +17,7 @@ import { locationLookup } from '../registrar/location-service.js';
 import { PeerLookup } from '../registrar/peer-service.js';
 import { type Registrar, registerStep } from '../registrar/registrar-service.js';
 import { withoutPeerTable } from '../registrar/core/without-peer-table.js';
-import { ReportThrottle } from '../report-throttle.js';
+import { ReportThrottle } from '../core/report-throttle.js';
 import type { RoutingService } from '../routing/routing-service.js';
 import type { SecurityLog } from '../security-log/security-log.js';
 import type { SipEngine } from '../sip/engine.js';

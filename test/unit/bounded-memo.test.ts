@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundedMemo } from '../../src/bounded-memo.js';
+import { boundedMemo } from '../../src/core/bounded-memo.js';
 
 describe('boundedMemo', () => {
   it('computes a key once while there is room (the seeded keys count), every time once full, and answers seeded keys without computing', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rttText } from '../../src/commands/admin-commands.js';
-import { problemTally } from '../../src/load-summary.js';
-import { plural } from '../../src/plural.js';
+import { problemTally } from '../../src/routing/core/load-summary.js';
+import { plural } from '../../src/core/plural.js';
 
 describe('text the commands print', () => {
   it('gives a probe round trip two significant digits below 10 ms, whole milliseconds above', () => {

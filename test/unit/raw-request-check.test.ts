@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { splitHead } from '../../src/sip/message-head.js';
+import { splitHead } from '../../src/sip/core/message-head.js';
 import { checkRawRequest, rawResponse } from '../../src/sip/core/raw-request-check.js';
 
 const DATA = join(import.meta.dirname, '..', 'data', 'rfc4475');

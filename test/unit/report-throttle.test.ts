@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedReportThrottle, ReportThrottle } from '../../src/report-throttle.js';
+import { KeyedReportThrottle, ReportThrottle } from '../../src/core/report-throttle.js';
 
 describe('ReportThrottle', () => {
   it('admits the first report, holds back the rest of the interval, then says how many it held back', () => {

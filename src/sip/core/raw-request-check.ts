@@ -1,5 +1,5 @@
 import { parseMaxForwards } from './max-forwards.js';
-import type { MessageHead } from '../message-head.js';
+import type { MessageHead } from './message-head.js';
 import type { Rejection } from './request-sanity.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type Srf from 'drachtio-srf';
 import { DrouterError } from '../../errors.js';
-import { plural } from '../../plural.js';
+import { plural } from '../../core/plural.js';
 import type { EngineHealth } from '../engine.js';
 import { type Hostport, parseHostports } from './core/hostports.js';
 

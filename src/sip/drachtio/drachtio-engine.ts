@@ -13,7 +13,7 @@ import {
 import { type ConnectionEvent, DrachtioConnection, type DrachtioLink } from './connection.js';
 import { DrachtioExchange } from './drachtio-exchange.js';
 import type { RunningProxy } from './drachtio-proxy.js';
-import { DEFAULT_RETRY_AFTER_SECONDS } from '../retry-after.js';
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../core/retry-after.js';
 import { localContact } from './core/hostports.js';
 import { DrachtioListener } from './listener.js';
 import { sendOutgoing } from './outgoing-request.js';

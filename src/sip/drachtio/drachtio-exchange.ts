@@ -1,6 +1,6 @@
 import type { ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, ServerExchange } from '../engine.js';
 import { reasonPhrase } from '../core/reason-phrases.js';
-import { withRetryAfter } from '../retry-after.js';
+import { withRetryAfter } from '../core/retry-after.js';
 import { DrachtioRequest } from './drachtio-request.js';
 import { proxyThroughDrachtio, type ProxyRunDeps } from './drachtio-proxy.js';
 import type { SrfInboundRequest, SrfResponse } from './srf-shapes.js';

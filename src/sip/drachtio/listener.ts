@@ -6,7 +6,7 @@ import { listenFailureReason } from '../../listen-failure.js';
 import type { EngineHealth } from '../engine.js';
 import type { ConnectionEvent, DrachtioLink } from './connection.js';
 import { type Hostport, parseHostports } from './core/hostports.js';
-import { plural } from '../../plural.js';
+import { plural } from '../../core/plural.js';
 
 export interface ListenerOptions {
   /** Where drachtio-server connects to us: its `<request-handler>` says tcp://address:port. */

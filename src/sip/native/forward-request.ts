@@ -1,5 +1,5 @@
 import type { Message, RouteEntry, Via } from 'sip';
-import type { MessageHead } from '../message-head.js';
+import type { MessageHead } from '../core/message-head.js';
 import { nameAddrs, vias } from './write-message.js';
 
 /** A received request's text and its split head, which a forwarded copy is cut from. */

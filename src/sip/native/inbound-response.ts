@@ -1,5 +1,5 @@
 import type { Message } from 'sip';
-import { splitHead } from '../message-head.js';
+import { splitHead } from '../core/message-head.js';
 import { isSpace, skipSpaces } from './header-scan.js';
 import { parseMessage, readCSeq, readVias } from './parse-message.js';
 import { writeMessage } from './write-message.js';

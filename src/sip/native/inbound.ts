@@ -1,5 +1,5 @@
 import type { Message } from 'sip';
-import { splitHead } from '../message-head.js';
+import { splitHead } from '../core/message-head.js';
 import { checkRawRequest, rawResponse } from '../core/raw-request-check.js';
 import { randomHex } from '../../random-pool.js';
 import { type InboundResponse, ParsedResponse, scanResponse } from './inbound-response.js';

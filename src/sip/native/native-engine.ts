@@ -17,7 +17,7 @@ import { originate } from './originate.js';
 import { NativeExchange } from './native-exchange.js';
 import { newBranch } from './native-proxy.js';
 import { reasonPhrase } from '../core/reason-phrases.js';
-import { DEFAULT_RETRY_AFTER_SECONDS } from '../retry-after.js';
+import { DEFAULT_RETRY_AFTER_SECONDS } from '../core/retry-after.js';
 import { forwardedMaxForwards } from '../core/max-forwards.js';
 import { checkCanBind } from './bind-check.js';
 import { NativeRequest, routeUri } from './native-request.js';

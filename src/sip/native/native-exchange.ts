@@ -2,7 +2,7 @@ import sip, { type Message, type Remote } from 'sip';
 import { randomHex } from '../../random-pool.js';
 import type { ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, ServerExchange, SipEngine } from '../engine.js';
 import { reasonPhrase } from '../core/reason-phrases.js';
-import { withRetryAfter } from '../retry-after.js';
+import { withRetryAfter } from '../core/retry-after.js';
 import { proxySequentially } from './native-proxy.js';
 import { NativeRequest } from './native-request.js';
 import type { ServerTransaction } from './server-transactions.js';

@@ -1,5 +1,5 @@
 import sip, { type CSeq, type Headers, type Message, type NameAddr, type RouteEntry, type Via } from 'sip';
-import type { MessageHead } from '../message-head.js';
+import type { MessageHead } from '../core/message-head.js';
 import { isSpace, nextElement, quotedEnd, readParams, skipSpaces, skipToken } from './header-scan.js';
 
 /**

@@ -4,7 +4,7 @@ import { connect as connectTls, createServer as createTlsServer, type Server as 
 import type { Remote as SipRemote } from 'sip';
 import type { TcpCap, TcpCloseReason } from '../../metrics/metrics.js';
 import { randomHex } from '../../random-pool.js';
-import { splitHead } from '../message-head.js';
+import { splitHead } from '../core/message-head.js';
 import { rawResponse } from '../core/raw-request-check.js';
 import type { TextConnection } from './text-connection.js';
 import { ConnectionCounts } from './connection-counts.js';

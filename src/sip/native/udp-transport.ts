@@ -3,7 +3,7 @@ import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import type { Message, Remote as SipRemote } from 'sip';
 import type { TextConnection } from './text-connection.js';
-import { ReportThrottle } from '../../report-throttle.js';
+import { ReportThrottle } from '../../core/report-throttle.js';
 import { inbound, type Received } from './inbound.js';
 import { writeMessage } from './write-message.js';
 import type { Remote, WorkerSteering } from './worker-steering.js';

@@ -1,5 +1,5 @@
 import sip, { type Message, type NameAddr, type RouteEntry, type Via } from 'sip';
-import { boundedMemo } from '../../bounded-memo.js';
+import { boundedMemo } from '../../core/bounded-memo.js';
 import { hostText } from '../core/endpoint.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitHead } from '../../../src/sip/message-head.js';
+import { splitHead } from '../../../src/sip/core/message-head.js';
 import { ParsedResponse, scanResponse } from '../../../src/sip/native/inbound-response.js';
 import { parseMessage } from '../../../src/sip/native/parse-message.js';
 import { TRAFFIC } from '../../support/sip-messages.js';

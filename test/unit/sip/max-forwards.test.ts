@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { forwardedMaxForwards, parseMaxForwards } from '../../../src/sip/core/max-forwards.js';
-import { splitHead } from '../../../src/sip/message-head.js';
+import { splitHead } from '../../../src/sip/core/message-head.js';
 import { NativeRequest } from '../../../src/sip/native/native-request.js';
 import { parseMessage } from '../../../src/sip/native/parse-message.js';
 import { checkRawRequest } from '../../../src/sip/core/raw-request-check.js';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sip, { type Message } from 'sip';
 import { describe, expect, it } from 'vitest';
-import { splitHead } from '../../../src/sip/message-head.js';
+import { splitHead } from '../../../src/sip/core/message-head.js';
 import { parseMessage } from '../../../src/sip/native/parse-message.js';
 import { writeMessage } from '../../../src/sip/native/write-message.js';
 import { TRAFFIC } from '../../support/sip-messages.js';

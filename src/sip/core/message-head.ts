@@ -1,4 +1,4 @@
-import { boundedMemo } from '../bounded-memo.js';
+import { boundedMemo } from '../../core/bounded-memo.js';
 
 /**
  * A SIP message's head cut into its start line and header lines, once per

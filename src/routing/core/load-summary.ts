@@ -1,6 +1,6 @@
-import { formatRowProblem } from './errors.js';
-import { plural } from './plural.js';
-import type { ReloadReport } from './routing/routing-service.js';
+import { formatRowProblem } from '../../errors.js';
+import { plural } from '../../core/plural.js';
+import type { ReloadReport } from '../routing-service.js';
 
 /** One line saying what a (re)load took in: the start-up line and the reload log. */
 export function describeLoad(report: ReloadReport, peers?: number): string {

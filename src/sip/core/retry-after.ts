@@ -1,4 +1,4 @@
-import type { ReplyOptions } from './engine.js';
+import type { ReplyOptions } from '../engine.js';
 
 /** When a client told 503 without a time of its own should try again (overload.retryAfterSeconds's default). */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
