@@ -8,7 +8,8 @@ import { startAdminServer } from '../../src/admin/admin-server.js';
 import { startAdminFront } from '../../src/cluster/admin-front.js';
 import { DrouterError } from '../../src/errors.js';
 import { captureLog } from '../support/log-capture.js';
-import { freePort, REPO_ROOT, runDrouter } from '../support/drouter-process.js';
+import { freePort, runDrouter } from '../support/drouter-process.js';
+import { REPO_ROOT } from '../support/repo-root.js';
 
 /** `drouter --version`, the help texts, and a start whose admin port is taken. */
 describe('drouter for the operator', () => {

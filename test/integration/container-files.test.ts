@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { isLoopback } from '../../src/config/schema.js';
 import { readDockerfile } from '../support/dockerfile-steps.js';
-import { REPO_ROOT } from '../support/drouter-process.js';
+import { REPO_ROOT } from '../support/repo-root.js';
 import { describeUnless } from '../support/skip-reason.js';
 
 /**

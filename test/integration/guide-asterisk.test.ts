@@ -7,7 +7,8 @@ import { CONFIG_LEAVES } from '../../src/config/schema-leaves.js';
 import { configSchema } from '../../src/config/schema.js';
 import { sippeersTable } from '../../src/core/model/sippeers-table.js';
 import { databaseKinds, mysqlOptions } from '../support/databases.js';
-import { readDocument, REPO } from '../support/documentation.js';
+import { readDocument } from '../support/documentation.js';
+import { REPO_ROOT } from '../support/repo-root.js';
 import { clientMissing, databaseClient, guideBlocks, runGuide, shownBlocks } from '../support/guide-runner.js';
 import { describeUnless, mysqlMissing } from '../support/skip-reason.js';
 
@@ -22,7 +23,7 @@ const TEXT = readDocument(GUIDE);
 
 /** The columns of sql/04-sippeers.sql's CREATE TABLE. */
 function ddlColumns(): string[] {
-  const ddl = readFileSync(join(REPO, 'sql', '04-sippeers.sql'), 'utf8');
+  const ddl = readFileSync(join(REPO_ROOT, 'sql', '04-sippeers.sql'), 'utf8');
   return [...ddl.matchAll(/^ {4}`?([a-z0-9_-]+)`? (?:INTEGER|VARCHAR|ENUM)/gm)].map((match) => match[1] ?? '');
 }
 
@@ -74,7 +75,7 @@ describeUnless(mysqlMissing() || clientMissing('mysql'))(`${GUIDE} on MariaDB`, 
     if (!MYSQL) throw new Error('this suite runs with DROUTER_TEST_MYSQL_URL only');
     const database = await MYSQL.create('guide_ast');
     try {
-      await database.exec(readFileSync(join(REPO, 'sql', '04-sippeers.sql'), 'utf8'));
+      await database.exec(readFileSync(join(REPO_ROOT, 'sql', '04-sippeers.sql'), 'utf8'));
       await database.exec(
         "INSERT INTO sippeers (name, type, host, secret) VALUES ('2001', 'friend', 'dynamic', 'correct-horse-battery-staple')",
       );

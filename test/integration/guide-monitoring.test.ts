@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../support/drouter-process.js';
-import { REPO } from '../support/documentation.js';
+import { REPO_ROOT } from '../support/repo-root.js';
 import { runGuide } from '../support/guide-runner.js';
 import { describeUnless } from '../support/skip-reason.js';
 import { execSql } from '../support/sqlite-file.js';
@@ -101,10 +101,10 @@ describeUnless(promtoolMissing())(`${GUIDE} with promtool and Prometheus`, () =>
   it('a real Prometheus on the shipped files scrapes the node with the token, loads the 13 rules, and fires SipDrouterReloadFailed when a reload is refused', async () => {
     const etc = mkdtempSync(join(dir, 'prometheus-'));
     for (const file of ['sip-drouter-alerts.yml'])
-      copyFileSync(join(REPO, 'config', 'prometheus', file), join(etc, file));
+      copyFileSync(join(REPO_ROOT, 'config', 'prometheus', file), join(etc, file));
     writeFileSync(join(etc, 'sip-drouter.token'), TOKEN);
     // The shipped configuration with this node as its target (the guide's edit), scraped and evaluated every second instead of 15 (the test's).
-    const config = parse(readFileSync(join(REPO, 'config', 'prometheus', 'prometheus.yml'), 'utf8')) as {
+    const config = parse(readFileSync(join(REPO_ROOT, 'config', 'prometheus', 'prometheus.yml'), 'utf8')) as {
       global: Record<string, string>;
       scrape_configs: { static_configs: { targets: string[] }[] }[];
     };

@@ -6,7 +6,8 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { readDockerfile, type Stage } from '../support/dockerfile-steps.js';
-import { childEnv, freePort, REPO_ROOT } from '../support/drouter-process.js';
+import { childEnv, freePort } from '../support/drouter-process.js';
+import { REPO_ROOT } from '../support/repo-root.js';
 import { describeUnless } from '../support/skip-reason.js';
 import { waitFor } from '../support/wait-for.js';
 

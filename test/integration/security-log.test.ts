@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { openSecurityLog } from '../../src/security-log/security-log.js';
 import { ackOf, finalResponse, inviteFrom, withProxyAuthorization } from '../support/calling-phone.js';
-import { REPO_ROOT } from '../support/drouter-process.js';
+import { REPO_ROOT } from '../support/repo-root.js';
 import { startTestServer, type TestServer, testEngine } from '../support/drouter-server.js';
 import { captureLog, type CapturedLog } from '../support/log-capture.js';
 import { escapeRegExp } from '../support/regexp.js';

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { CLI, freePort, REPO_ROOT, runDrouter, waitForOutput } from '../support/drouter-process.js';
+import { CLI, freePort, runDrouter, waitForOutput } from '../support/drouter-process.js';
+import { REPO_ROOT } from '../support/repo-root.js';
 import { describeUnless, itUnless } from '../support/skip-reason.js';
 
 /**

@@ -4,8 +4,8 @@ import { once } from 'node:events';
 import { readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { REPO_ROOT } from './repo-root.js';
 
-export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 /**
  * Where `npm test` builds the CLI (`npm run build:test`): not dist/, which a
  * running `npm start` loads its modules from, so a rebuild under the tests

@@ -2,7 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { childEnv, CLI, REPO_ROOT } from './drouter-process.js';
+import { childEnv, CLI } from './drouter-process.js';
+import { REPO_ROOT } from './repo-root.js';
 import { readDocument } from './documentation.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { REPO } from './documentation.js';
+import { REPO_ROOT } from './repo-root.js';
 
 /** The PromQL we ship: the Grafana dashboard's queries and the alert rules'. */
 
@@ -10,7 +10,7 @@ export const ALERTS = 'config/prometheus/sip-drouter-alerts.yml';
 
 /** Every query of the dashboard: the panels' exprs and the variables' label_values(metric, label). */
 export function dashboardQueries(): { expressions: string[]; variables: { metric: string; label: string }[] } {
-  const dashboard = JSON.parse(readFileSync(join(REPO, DASHBOARD), 'utf8')) as {
+  const dashboard = JSON.parse(readFileSync(join(REPO_ROOT, DASHBOARD), 'utf8')) as {
     panels: { targets?: { expr: string }[] }[];
     templating: { list: { type: string; query: unknown }[] };
   };
@@ -27,6 +27,6 @@ export function dashboardQueries(): { expressions: string[]; variables: { metric
 }
 
 export function alertExpressions(): string[] {
-  const rules = parse(readFileSync(join(REPO, ALERTS), 'utf8')) as { groups: { rules: { expr: string }[] }[] };
+  const rules = parse(readFileSync(join(REPO_ROOT, ALERTS), 'utf8')) as { groups: { rules: { expr: string }[] }[] };
   return rules.groups.flatMap((group) => group.rules.map((rule) => rule.expr));
 }

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../drouter-process.js';
+import { REPO_ROOT } from '../repo-root.js';
 import type { PrivateMariaDb } from './private-services.js';
 
 /**

@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, REPO_ROOT } from '../drouter-process.js';
+import { CLI } from '../drouter-process.js';
+import { REPO_ROOT } from '../repo-root.js';
 import { ADMIN_PORT } from './lab-node.js';
 import type { Namespace } from './namespaces.js';
 
