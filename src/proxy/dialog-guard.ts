@@ -1,8 +1,8 @@
 import type { SecurityLog } from '../security-log/security-log.js';
-import { timingSafeEqual } from 'node:crypto';
 import { endpointOfText, hostText } from '../sip/core/endpoint.js';
 import type { Endpoint, SipRequest } from '../sip/engine.js';
 import { findParam, parseSipUri } from '../sip/core/uri.js';
+import { sameMac } from './core/short-mac.js';
 import { DIALOG_TOKEN_PARAM, type DialogSigner, FLOW_MAC_PARAM, FLOW_PARAM } from './core/dialog-token.js';
 
 /** What the guard reads of a request inside a dialog (the call router's and the engine's ACKs alike). */
@@ -44,8 +44,7 @@ export class DialogGuard {
     const mac = findParam(parsed.uri.params, FLOW_MAC_PARAM)?.value;
     if (flow === undefined || mac === undefined) return undefined;
     const expected = this.signer.flowMac(request.callId ?? '', flow);
-    if (mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac, 'utf8'), Buffer.from(expected, 'utf8')))
-      return undefined;
+    if (!sameMac(mac, expected)) return undefined;
     const match = /^(ws|wss):(.+)$/.exec(flow);
     return match ? endpointOfText(`sip:${match[2] ?? ''};transport=${match[1] ?? ''}`) : undefined;
   }

@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { detached } from '../../core/detached-string.js';
 import { findParam, parseSipUri } from '../../sip/core/uri.js';
+import { derivedKey, MAC_CHARACTERS, sameMac, shortMac } from './short-mac.js';
 
 /**
  * Signed dialogs: the Record-Route we put in a dialog-creating request
@@ -15,8 +15,6 @@ import { findParam, parseSipUri } from '../../sip/core/uri.js';
 export const DIALOG_TOKEN_PARAM = 'drt';
 /** Separates these MACs from the other uses of the same secret. */
 const LABEL = 'sip-drouter dialog token v1';
-/** 128 bits of the HMAC, base64url: a URI parameter needs no escaping. */
-const TOKEN_CHARACTERS = 22;
 /** How many dialogs' tokens are remembered (about 100 bytes each). */
 const RECENT_TOKENS = 50_000;
 
@@ -31,16 +29,13 @@ export class DialogSigner {
 
   constructor(secret: string) {
     if (secret === '') throw new RangeError('the dialog token secret is empty');
-    this.key = createHmac('sha256', secret).update(LABEL, 'utf8').digest();
-    this.flowKey = createHmac('sha256', secret).update(FLOW_LABEL, 'utf8').digest();
+    this.key = derivedKey(secret, LABEL);
+    this.flowKey = derivedKey(secret, FLOW_LABEL);
   }
 
   /** The MAC that ties a flow (`ws:198.51.100.7:40123`) to its dialog's Call-ID: no one can point a dialog at another peer's connection. */
   flowMac(callId: string, flow: string): string {
-    return createHmac('sha256', this.flowKey)
-      .update(`${callId}\n${flow}`, 'utf8')
-      .digest('base64url')
-      .slice(0, TOKEN_CHARACTERS);
+    return shortMac(this.flowKey, `${callId}\n${flow}`);
   }
 
   /** Tokens made lately, by `Call-ID\ntag`: a call's ACK and BYE are checked against its INVITE's token without two HMACs each. */
@@ -51,7 +46,7 @@ export class DialogSigner {
     const input = `${callId}\n${callerTag}`;
     const known = this.recent.get(input);
     if (known !== undefined) return known;
-    const token = createHmac('sha256', this.key).update(input, 'utf8').digest('base64url').slice(0, TOKEN_CHARACTERS);
+    const token = shortMac(this.key, input);
     // The oldest goes first: a flood of forged dialogs costs HMACs again, never memory.
     if (this.recent.size >= RECENT_TOKENS) this.recent.delete(this.recent.keys().next().value ?? '');
     // A copy of the key: the Call-ID and tag are views of the datagram they came in.
@@ -67,12 +62,11 @@ export class DialogSigner {
   verify(route: string, callId: string, fromTag: string | undefined, toTag: string | undefined): boolean {
     const parsed = parseSipUri(route);
     const given = parsed.ok ? findParam(parsed.uri.params, DIALOG_TOKEN_PARAM)?.value : undefined;
-    if (given === undefined || given.length !== TOKEN_CHARACTERS) return false;
-    const offered = Buffer.from(given, 'utf8');
+    if (given === undefined || given.length !== MAC_CHARACTERS) return false;
     let match = false;
     for (const tag of [fromTag, toTag]) {
       // Both compared, in constant time, whichever matches.
-      if (tag !== undefined && timingSafeEqual(offered, Buffer.from(this.token(callId, tag), 'utf8'))) match = true;
+      if (tag !== undefined && sameMac(given, this.token(callId, tag))) match = true;
     }
     return match;
   }

@@ -1,7 +1,7 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Endpoint, ProxyTarget, SipRequest } from '../../sip/engine.js';
 import { endpointOfText } from '../../sip/core/endpoint.js';
 import { findParam, parseSipUri } from '../../sip/core/uri.js';
+import { derivedKey, MAC_CHARACTERS, sameMac, shortMac } from './short-mac.js';
 
 /**
  * Calls to a phone registered through another node, when several nodes are
@@ -21,8 +21,6 @@ const UNTIL_PARAM = 'drn-until';
 const MAC_PARAM = 'drn';
 /** Separates these MACs from the other uses of the same secret. */
 const LABEL = 'sip-drouter node relay v1';
-/** 128 bits of the HMAC, base64url: a URI parameter needs no escaping. */
-const MAC_CHARACTERS = 22;
 /** A signed Route is good for an INVITE's whole transaction and its retransmissions (Timer B, 64·T1). */
 const VALID_SECONDS = 32;
 
@@ -39,7 +37,7 @@ export class NodeRelay {
     const own = endpointOfText(`sip:${nodeAddress}`);
     if (!own) throw new RangeError(`ha.nodeAddress ${nodeAddress} is not address:port`);
     this.own = own;
-    this.key = createHmac('sha256', secret).update(LABEL, 'utf8').digest();
+    this.key = derivedKey(secret, LABEL);
   }
 
   /**
@@ -82,8 +80,7 @@ export class NodeRelay {
     const given = findParam(params, MAC_PARAM)?.value;
     if (to === undefined || given?.length !== MAC_CHARACTERS || !Number.isInteger(until) || until * 1000 < nowMs)
       return undefined;
-    if (!timingSafeEqual(Buffer.from(given, 'utf8'), Buffer.from(this.mac(request.uri, to, until), 'utf8')))
-      return undefined;
+    if (!sameMac(given, this.mac(request.uri, to, until))) return undefined;
     const destination = endpointOfText(
       `sip:${to.replace(/^(udp|tcp):/, '')}${to.startsWith('tcp:') ? ';transport=tcp' : ''}`,
     );
@@ -92,10 +89,7 @@ export class NodeRelay {
   }
 
   private mac(requestUri: string, to: string, until: number): string {
-    return createHmac('sha256', this.key)
-      .update(`${requestUri}\n${to}\n${until}`, 'utf8')
-      .digest('base64url')
-      .slice(0, MAC_CHARACTERS);
+    return shortMac(this.key, `${requestUri}\n${to}\n${until}`);
   }
 }
 

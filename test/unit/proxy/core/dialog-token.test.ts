@@ -36,6 +36,10 @@ describe('dialog tokens', () => {
     expect(signer.verify('not a uri', 'call-1@192.0.2.5', 'caller-tag', undefined)).toBe(false);
   });
 
+  it('do not verify, and do not throw, for 22 characters that are more than 22 bytes (a stranger writes what he likes)', () => {
+    expect(signer.verify(route(`;drt=${'é'.repeat(22)}`), 'call-1@192.0.2.5', 'caller-tag', 'callee-tag')).toBe(false);
+  });
+
   it('are the same made fresh, remembered, and made again after a flood of 60 000 other dialogs pushed them out of memory', () => {
     const fresh = new DialogSigner('shared-secret');
     const first = fresh.token('call-1@192.0.2.5', 'caller-tag');
@@ -70,5 +74,8 @@ describe('flow tokens in our Record-Route (RFC 7118 §5.2)', () => {
     const tcp = guard.flowParams({ callId: 'call-1' }, { ...browser, transport: 'tcp' });
     expect(guard.flowOf({ callId: 'call-1' }, entry(tcp))).toBeUndefined();
     expect(guard.flowOf({ callId: 'call-1' }, 'sip:192.0.2.10;lr')).toBeUndefined();
+    expect(
+      guard.flowOf({ callId: 'call-1' }, entry(`;drf=wss:198.51.100.7:40123;drm=${'é'.repeat(22)}`)),
+    ).toBeUndefined();
   });
 });

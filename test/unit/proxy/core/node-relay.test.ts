@@ -67,6 +67,10 @@ describe('NodeRelay: calls to a phone registered through another node', () => {
     expect(new NodeRelay(SECRET, '198.18.0.12:5060').relayed(genuine, NOW)).toBeUndefined();
     expect(atC.relayed({ uri: direct.uri, routes: [] }, NOW)).toBeUndefined();
     expect(atC.relayed({ uri: direct.uri, routes: ['sip:198.18.0.13:5060;lr;drn=short'] }, NOW)).toBeUndefined();
+    // 22 characters that are more than 22 bytes: refused, not thrown on.
+    const forged = genuine.routes[0]?.replace(/;drn=[\w-]{22}/, `;drn=${'é'.repeat(22)}`) ?? '';
+    expect(forged).toContain('é');
+    expect(atC.relayed({ ...genuine, routes: [forged] }, NOW)).toBeUndefined();
   });
 
   it('refuses an empty secret and an address that is not address:port', () => {
