@@ -16,7 +16,12 @@ const SECURE: Record<Transport, Transport> = { udp: 'tls', tcp: 'tls', tls: 'tls
 export function endpointOf(uri: Pick<SipUri, 'scheme' | 'host' | 'port'> & { params: readonly UriParam[] }): Endpoint {
   const param = transportOf(findParam(uri.params, 'transport')?.value ?? '');
   const transport: Transport = uri.scheme === 'sips' ? SECURE[param] : param;
-  return { address: uri.host.replace(/^\[|\]$/g, ''), port: uri.port ?? DEFAULT_PORTS[transport], transport };
+  return { address: unbracketed(uri.host), port: uri.port ?? DEFAULT_PORTS[transport], transport };
+}
+
+/** An address without the brackets a URI or a Via puts round an IPv6 one. */
+function unbracketed(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
 /** An address as a URI or a Via writes it: an IPv6 one in brackets (RFC 3261 §25.1 IPv6reference). */
@@ -42,9 +47,10 @@ export function isOwnHop(
   hop: { address: string; port: number | undefined; transport?: string },
 ): boolean {
   const port = hop.port ?? DEFAULT_PORTS[transportOf(hop.transport ?? '')];
+  // Every request's Route and Via are asked this: no array made per call.
   return (
-    hop.address.replace(/^\[|\]$/g, '') === local.address &&
-    [local.port, local.tlsPort, local.wsPort, local.wssPort].includes(port)
+    unbracketed(hop.address) === local.address &&
+    (port === local.port || port === local.tlsPort || port === local.wsPort || port === local.wssPort)
   );
 }
 
