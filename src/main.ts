@@ -28,6 +28,7 @@ import { openDefence } from './wiring/defence-wiring.js';
 import { openRouting } from './wiring/routing-wiring.js';
 import { startSingletonWork } from './wiring/singleton-wiring.js';
 import { sipSteps } from './wiring/sip-steps-wiring.js';
+import { errorMessage } from './errors.js';
 
 /**
  * The composition root: picks the implementations the configuration names
@@ -242,10 +243,7 @@ async function reloadCertificates(config: Readonly<Config>, engine: SipEngine, l
         `TLS certificate, key and CA read again from ${config.sip.tls.certificateFile}: new connections get them, open ones keep theirs`,
       );
   } catch (error) {
-    log.error(
-      { err: error },
-      `TLS certificate not reloaded, the old one stays in use: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    log.error({ err: error }, `TLS certificate not reloaded, the old one stays in use: ${errorMessage(error)}`);
   }
 }
 

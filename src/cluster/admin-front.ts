@@ -8,6 +8,7 @@ import { adminBindError } from '../admin/admin-bind-error.js';
 import type { AdminConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { ReadyWorker, WorkerStatus } from './worker-supervisor.js';
+import { errorMessage } from '../errors.js';
 
 /** What the front needs of the workers. */
 export interface WorkerPool {
@@ -70,16 +71,8 @@ export async function startAdminFront(config: AdminConfig, pool: WorkerPool, log
   });
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      log.error(
-        { err: error },
-        `admin ${request.method} ${request.url} failed in the primary: ${error instanceof Error ? error.message : String(error)}`,
-      );
-      if (!response.headersSent)
-        sendJson(
-          response,
-          500,
-          errorBody('DROUTER_ERR_INTERNAL', error instanceof Error ? error.message : String(error)),
-        );
+      log.error({ err: error }, `admin ${request.method} ${request.url} failed in the primary: ${errorMessage(error)}`);
+      if (!response.headersSent) sendJson(response, 500, errorBody('DROUTER_ERR_INTERNAL', errorMessage(error)));
     });
   });
 
@@ -177,7 +170,7 @@ async function forwardTo(worker: ReadyWorker, request: ForwardedHead, body: Buff
       body: await answer.text(),
     };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     const message = `worker ${worker.index} (pid ${worker.pid}) did not answer ${method} ${request.url}: ${reason}`;
     return {
       worker: worker.index,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError, type ConfigViolation } from '../errors.js';
+import { ConfigError, type ConfigViolation, errorMessage } from '../errors.js';
 import { type Config, configSchema } from './schema.js';
 import { nearestName } from './nearest-name.js';
 import { CONFIG_LEAVES, type ConfigLeaf, leafAt } from './schema-leaves.js';
@@ -26,7 +26,7 @@ export function loadConfig(options: {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new ConfigError([
       {
         key: '--config',
@@ -69,7 +69,7 @@ function parseConfigYaml(text: string, fileName: string): Record<string, unknown
   try {
     parsed = parseYaml(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new ConfigError([{ key: '(file)', value: fileName, allowed: `valid YAML (${reason})`, source: fileName }]);
   }
   if (parsed === null || parsed === undefined) return {};

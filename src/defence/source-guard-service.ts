@@ -8,6 +8,7 @@ import { type Ban, forgetAt, nextBan } from './core/ban-policy.js';
 import { FailureWindows } from './core/failure-windows.js';
 import { scannerMatcher } from './core/scanner-agents.js';
 import { type BucketRate, TokenBuckets } from './core/token-buckets.js';
+import { errorMessage } from '../errors.js';
 
 /** Why a request was dropped without an answer. */
 export type DropReason = 'banned' | 'rate-limited' | 'scanner';
@@ -236,7 +237,7 @@ export class SourceGuard implements RequestScreen {
     if (heldBack === undefined) return;
     this.deps.log.warn(
       { err: error },
-      `the shared ban list is not reachable (${error instanceof Error ? error.message : String(error)}); bans stay as this node knows them${heldBack > 0 ? ` (${heldBack} more failures since the last report)` : ''}`,
+      `the shared ban list is not reachable (${errorMessage(error)}); bans stay as this node knows them${heldBack > 0 ? ` (${heldBack} more failures since the last report)` : ''}`,
     );
   }
 

@@ -1,3 +1,5 @@
+import { errorMessage } from '../errors.js';
+
 /**
  * What the process opened, in the order it opened it, each with how to
  * close it. Closing unwinds in reverse: what opened last may use what came
@@ -30,7 +32,7 @@ export class Closers {
       } catch (error) {
         this.log.error(
           { err: error, resource: entry.what },
-          `closing ${entry.what} failed (${error instanceof Error ? error.message : String(error)}); closing the rest`,
+          `closing ${entry.what} failed (${errorMessage(error)}); closing the rest`,
         );
       }
     }

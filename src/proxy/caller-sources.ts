@@ -1,4 +1,4 @@
-import { formatRowProblem } from '../errors.js';
+import { errorMessage, formatRowProblem } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { PeersByAddress } from './peers-by-address.js';
@@ -21,9 +21,6 @@ export async function readCallerSources(
   try {
     sources.peers.adopt(await store.listPeers({ staticHostsOnly: true }));
   } catch (error) {
-    log.warn(
-      { err: error },
-      `peers with a static host not read (the last ones stay in use): ${error instanceof Error ? error.message : String(error)}`,
-    );
+    log.warn({ err: error }, `peers with a static host not read (the last ones stay in use): ${errorMessage(error)}`);
   }
 }

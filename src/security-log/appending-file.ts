@@ -1,5 +1,5 @@
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
-import { DrouterError } from '../errors.js';
+import { DrouterError, errorMessage } from '../errors.js';
 
 /** What went wrong with the file, said once per episode (not once per line). */
 export type FileTrouble =
@@ -37,7 +37,7 @@ export class AppendingFile {
     } catch (error) {
       throw new DrouterError(
         'DROUTER_ERR_CONFIG',
-        `log.securityFile = ${JSON.stringify(path)}: cannot be opened for appending (${error instanceof Error ? error.message : String(error)}); create its folder, give this user write access, or set another path`,
+        `log.securityFile = ${JSON.stringify(path)}: cannot be opened for appending (${errorMessage(error)}); create its folder, give this user write access, or set another path`,
         { cause: error },
       );
     }

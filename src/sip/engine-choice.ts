@@ -9,6 +9,7 @@ import { listeningText } from './core/endpoint.js';
 import { NativeEngine } from './native/native-engine.js';
 import type { TlsCredentials } from './native/tls-credentials.js';
 import type { WorkerSteering } from './native/worker-steering.js';
+import { errorMessage } from '../errors.js';
 
 /** The SIP engine the configuration names (sip.engine), with its log lines and metrics wired. */
 export function createEngine(
@@ -19,8 +20,7 @@ export function createEngine(
   dialogs: DialogGuard,
   tls?: TlsCredentials,
 ): SipEngine {
-  const onError = (error: unknown) =>
-    log.error({ err: error }, `SIP engine fault: ${error instanceof Error ? error.message : String(error)}`);
+  const onError = (error: unknown) => log.error({ err: error }, `SIP engine fault: ${errorMessage(error)}`);
   if (config.sip.engine === 'drachtio') {
     const { host, port, secret, listen } = config.sip.drachtio;
     const server = drachtioServer(config);

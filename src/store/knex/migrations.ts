@@ -4,6 +4,7 @@ import type { ColumnSpec, TableSpec } from '../../core/model/columns.js';
 import { versionTable } from '../../core/model/drouting-tables.js';
 import type { Dialect } from './connect.js';
 import { connectionPool } from './pooled-connection.js';
+import { errorMessage } from '../../errors.js';
 
 /**
  * Schema migrations, kept in code (not files) so they run the same from
@@ -106,7 +107,7 @@ function migratingElsewhere(error: unknown): boolean {
   if ((error as { name?: unknown } | null)?.name === 'MigrationLocked') return true;
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'SQLITE_BUSY' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'ER_LOCK_DEADLOCK') return true;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return new RegExp(`${MIGRATIONS_TABLE}(_lock)?\\W* already exists`, 'i').test(message);
 }
 
