@@ -121,6 +121,28 @@ export class StoreUrlError extends DrouterError {
   }
 }
 
+/** The cache did not answer (connect, or any operation after). */
+export class CacheUnavailableError extends DrouterError {
+  /** The cache URL with any password hidden. */
+  readonly displayUrl: string;
+  /** What was being done: `connect`, `ping`, `setBindings` … */
+  readonly operation: string;
+
+  constructor(url: string, operation: string, cause: unknown) {
+    const displayUrl = redactUrlPassword(url);
+    const reason = redactUrlPassword(cause instanceof Error ? cause.message : String(cause));
+    super(
+      'DROUTER_ERR_CACHE_UNAVAILABLE',
+      `the cache at ${displayUrl} did not answer ${operation}: ${reason} (check cache.url and that Redis runs)`,
+      {
+        cause,
+      },
+    );
+    this.displayUrl = displayUrl;
+    this.operation = operation;
+  }
+}
+
 /** The routing data does not build: every row problem, one per line. */
 export class RoutingDataError extends DrouterError {
   readonly problems: readonly RowProblem[];

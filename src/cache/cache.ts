@@ -1,4 +1,3 @@
-import { DrouterError, redactUrlPassword } from '../errors.js';
 import type { GatewayHealth, StateChange } from '../probe/core/gateway-health.js';
 import type { Binding } from '../registrar/core/bindings.js';
 
@@ -93,28 +92,6 @@ export interface Cache {
   ping(): Promise<void>;
   readonly displayUrl: string;
   close(): Promise<void>;
-}
-
-/** The cache did not answer (connect, or any operation after). */
-export class CacheUnavailableError extends DrouterError {
-  /** The cache URL with any password hidden. */
-  readonly displayUrl: string;
-  /** What was being done: `connect`, `ping`, `setBindings` … */
-  readonly operation: string;
-
-  constructor(url: string, operation: string, cause: unknown) {
-    const displayUrl = redactUrlPassword(url);
-    const reason = redactUrlPassword(cause instanceof Error ? cause.message : String(cause));
-    super(
-      'DROUTER_ERR_CACHE_UNAVAILABLE',
-      `the cache at ${displayUrl} did not answer ${operation}: ${reason} (check cache.url and that Redis runs)`,
-      {
-        cause,
-      },
-    );
-    this.displayUrl = displayUrl;
-    this.operation = operation;
-  }
 }
 
 /**

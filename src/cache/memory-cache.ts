@@ -1,5 +1,5 @@
+import { CacheUnavailableError } from '../errors.js';
 import {
-  CacheUnavailableError,
   checkTtl,
   type Binding,
   type Cache,

@@ -1,4 +1,5 @@
-import { type Cache, CacheUnavailableError } from './cache.js';
+import { CacheUnavailableError } from '../errors.js';
+import type { Cache } from './cache.js';
 
 type NonceCounts = Pick<Cache, 'acceptNonceCount'>;
 

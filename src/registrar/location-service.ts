@@ -1,6 +1,6 @@
-import { type Binding, type Cache, CacheUnavailableError } from '../cache/cache.js';
+import type { Binding, Cache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
-import { StoreUnreachableError } from '../errors.js';
+import { CacheUnavailableError, StoreUnreachableError } from '../errors.js';
 import { ReportThrottle } from '../core/report-throttle.js';
 import type { Logger } from '../log.js';
 import type { Location, LocationLookup } from '../proxy/call-router.js';

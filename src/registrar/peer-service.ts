@@ -1,5 +1,6 @@
-import { type Cache, CacheUnavailableError } from '../cache/cache.js';
+import type { Cache } from '../cache/cache.js';
 import type { PeerRow } from '../core/model/sippeers-table.js';
+import { CacheUnavailableError } from '../errors.js';
 import type { Store } from '../store/store.js';
 
 export interface PeerLookupOptions {

@@ -1,5 +1,4 @@
-import { CacheUnavailableError } from '../cache/cache.js';
-import { StoreUnreachableError } from '../errors.js';
+import { CacheUnavailableError, StoreUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ReportThrottle } from '../core/report-throttle.js';
 import type { LocalAddress, RequestHandler, ServerExchange } from './engine.js';

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CacheUnavailableError, type Binding, type Cache, type GatewayHealth } from '../../src/cache/cache.js';
+import type { Binding, Cache, GatewayHealth } from '../../src/cache/cache.js';
 import { cacheKeys } from '../../src/cache/keys.js';
 import { MemoryCache } from '../../src/cache/memory-cache.js';
 import { openCache } from '../../src/cache/open-cache.js';
+import { CacheUnavailableError } from '../../src/errors.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.js';
 

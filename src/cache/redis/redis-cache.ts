@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
-import { redactUrlPassword } from '../../errors.js';
+import { CacheUnavailableError, redactUrlPassword } from '../../errors.js';
 import {
-  CacheUnavailableError,
   checkTtl,
   type Binding,
   type Cache,
