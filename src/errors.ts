@@ -125,7 +125,7 @@ export class StoreUrlError extends DrouterError {
 export class CacheUnavailableError extends DrouterError {
   /** The cache URL with any password hidden. */
   readonly displayUrl: string;
-  /** What was being done: `connect`, `ping`, `setBindings` … */
+  /** What was being done: `connect`, `ping`, `swapBindings` … */
   readonly operation: string;
 
   constructor(url: string, operation: string, cause: unknown) {

@@ -1,4 +1,4 @@
-import type { Cache } from '../cache/cache.js';
+import type { BindingCache, CacheConnection } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { Leadership } from '../ha/leadership.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -44,7 +44,8 @@ export interface AdminDeps {
   carriers: CarrierStateService;
   prober: Prober;
   store: Pick<Store, 'ping' | 'listPeers' | 'displayUrl'>;
-  cache: Pick<Cache, 'ping' | 'getBindings' | 'displayUrl'>;
+  /** Its health (GET /health) and the bindings it shows (GET /peers/:name): the admin API neither writes nor closes it. */
+  cache: Pick<CacheConnection, 'ping' | 'displayUrl'> & Pick<BindingCache, 'getBindings'>;
   peers: PeerLookup;
   locate: LocationLookup;
   engine: SipEngine;

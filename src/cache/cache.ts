@@ -29,11 +29,10 @@ export interface Fence {
 export type SwapOutcome = 'swapped' | 'changed' | 'fenced';
 
 /**
- * The cache port: registrar bindings, digest nonce counts, realtime peers,
- * gateway health with its history, and shared switches. `memory` in one
- * process, Redis when several share the state.
+ * The registrar's bindings by AoR (RFC 3261 §10's location service), with
+ * the expiry index the sweep works from.
  */
-export interface Cache {
+export interface BindingCache {
   /** The stored bindings of an AoR (expired ones too: the caller compares with its clock). */
   getBindings(aor: string): Promise<Binding[]>;
   /**
@@ -52,16 +51,28 @@ export interface Cache {
     ttlMs: number,
     fence?: Fence,
   ): Promise<SwapOutcome>;
-  /** AoRs whose earliest binding expiry is <= `at` (the expiry sweep's work list). setBindings maintains this index (Redis: a sorted set scored by the earliest expiresAt). */
+  /** AoRs whose earliest binding expiry is <= `at` (the expiry sweep's work list). swapBindings maintains this index (Redis: a sorted set scored by the earliest expiresAt). */
   dueAors(at: number, limit: number): Promise<string[]>;
   /** How many AoRs have bindings (the expiry index's size: expired ones not swept yet count too). */
   countBoundAors(): Promise<number>;
-  /** Digest nonce-count replay check: true and remembered when `nc` is greater than the last one seen for this nonce, false otherwise. Entry lives `ttlMs`. Atomic (Redis: a Lua script or WATCH). */
-  acceptNonceCount(nonce: string, nc: number, ttlMs: number): Promise<boolean>;
-  /** Cached realtime peers (chan_sip rtcachefriends): a JSON-able record by peer name. */
+}
+
+/** Realtime peers kept after their first read (chan_sip rtcachefriends). */
+export interface PeerCache {
+  /** A JSON-able record by peer name. */
   getPeer(name: string): Promise<Record<string, unknown> | undefined>;
   setPeer(name: string, peer: Record<string, unknown>, ttlMs: number | undefined): Promise<void>;
   deletePeer(name: string): Promise<void>;
+}
+
+/** The digest nonce counts seen, so that a replayed response is refused. */
+export interface NonceCountCache {
+  /** True and remembered when `nc` is greater than the last one seen for this nonce, false otherwise. Entry lives `ttlMs`. Atomic (Redis: a Lua script or WATCH). */
+  acceptNonceCount(nonce: string, nc: number, ttlMs: number): Promise<boolean>;
+}
+
+/** Every gateway's health, which the nodes share, and the history of its state changes. */
+export interface GatewayStateCache {
   /** Every gateway's health, by gwid. */
   getGatewayHealth(): Promise<Map<string, GatewayHealth>>;
   setGatewayHealth(gwid: string, health: GatewayHealth): Promise<void>;
@@ -71,13 +82,24 @@ export interface Cache {
   addStateChange(change: StateChange, keep: number): Promise<void>;
   /** The newest `limit` state changes, newest first. */
   stateChanges(limit: number): Promise<StateChange[]>;
-  /** Carriers an operator enabled or disabled at run time, by carrierid (true: enabled). */
+}
+
+/** Carriers an operator enabled or disabled at run time, by carrierid (true: enabled). */
+export interface CarrierStateCache {
   getCarrierStates(): Promise<Map<string, boolean>>;
   setCarrierState(carrierid: string, enabled: boolean): Promise<void>;
   deleteCarrierStates(carrierids: readonly string[]): Promise<void>;
+}
+
+/** The run-time switches every node shares (see SwitchName). */
+export interface SwitchCache {
   /** undefined when never set (the configuration's value applies). */
   getSwitch(name: SwitchName): Promise<boolean | undefined>;
   setSwitch(name: SwitchName, on: boolean): Promise<void>;
+}
+
+/** The leases the nodes contend for, each holding with its fencing token (see Fence). */
+export interface LeaseCache {
   /**
    * Takes the lease when nobody holds it, with a fencing token greater than
    * any before it, or extends it when `holder` does: the token when `holder`
@@ -88,11 +110,29 @@ export interface Cache {
   releaseLease(name: LeaseName, holder: string): Promise<void>;
   /** Who holds the lease now, if anyone. */
   leaseHolder(name: LeaseName): Promise<string | undefined>;
+}
+
+/** The connection itself: whether it answers, where it goes, its end. */
+export interface CacheConnection {
   /** Throws CacheUnavailableError when the cache does not answer. */
   ping(): Promise<void>;
   readonly displayUrl: string;
   close(): Promise<void>;
 }
+
+/**
+ * The whole cache, every port above on one connection: `memory` in one
+ * process, Redis when several share the state. Only what opens and closes
+ * the cache holds all of it; each service takes the ports it uses.
+ */
+export type Cache = BindingCache &
+  PeerCache &
+  NonceCountCache &
+  GatewayStateCache &
+  CarrierStateCache &
+  SwitchCache &
+  LeaseCache &
+  CacheConnection;
 
 /**
  * Redis rejects a PX that is not a positive integer; every cache refuses it

@@ -2,7 +2,7 @@
  * Every Redis key of the cache, built here and nowhere else, so the layout
  * can be read (and changed) in one place.
  *
- *   sipdr:bindings:<aor>   string, JSON Binding[], PX = the setBindings ttl
+ *   sipdr:bindings:<aor>   string, JSON Binding[], PX = the swapBindings ttl
  *   sipdr:bindings-due     sorted set, member <aor>, score = earliest expiresAt
  *   sipdr:nonce:<nonce>    string, last accepted nonce-count, PX
  *   sipdr:peer:<name>      string, JSON peer record, optional PX

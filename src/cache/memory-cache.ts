@@ -29,7 +29,7 @@ function copyBinding(binding: Binding): Binding {
 /**
  * The embedded default: plain Maps in this process, expiry checked on read.
  * Behaves like the Redis cache in every observable way (JSON-only peers, an
- * expiry index that outlives an expired entry until setBindings clears it),
+ * expiry index that outlives an expired entry until swapBindings clears it),
  * so the same suite runs on both.
  */
 export class MemoryCache implements Cache, BanStore {

@@ -1,7 +1,5 @@
 import { CacheUnavailableError } from '../errors.js';
-import type { Cache } from './cache.js';
-
-type NonceCounts = Pick<Cache, 'acceptNonceCount'>;
+import type { NonceCountCache } from './cache.js';
 
 /**
  * Digest nonce counts in the shared cache, or in this process's own while
@@ -10,10 +8,10 @@ type NonceCounts = Pick<Cache, 'acceptNonceCount'>;
  * response replayed to the other node of a pair is not caught there.
  */
 export function nonceCountsWithFallback(
-  shared: NonceCounts,
-  local: NonceCounts,
+  shared: NonceCountCache,
+  local: NonceCountCache,
   onFallback: (error: CacheUnavailableError) => void,
-): NonceCounts {
+): NonceCountCache {
   return {
     async acceptNonceCount(nonce, nc, ttlMs) {
       try {

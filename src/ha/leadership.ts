@@ -1,4 +1,4 @@
-import type { Cache, Fence } from '../cache/cache.js';
+import type { Fence, LeaseCache } from '../cache/cache.js';
 import type { Logger } from '../log.js';
 import { type KeepalivedState, type KeepalivedView, readKeepalivedState } from './keepalived-state.js';
 
@@ -12,7 +12,7 @@ export interface LeadershipOptions {
 }
 
 export interface LeadershipDeps {
-  cache: Pick<Cache, 'claimLease' | 'releaseLease' | 'leaseHolder'>;
+  cache: LeaseCache;
   /** Monotonic milliseconds (performance.now): the lease's deadline must not move with the wall clock. */
   now: () => number;
   log: Logger;

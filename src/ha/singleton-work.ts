@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Cache } from '../cache/cache.js';
+import type { LeaseCache } from '../cache/cache.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -24,7 +24,7 @@ export interface SingletonWork {
  */
 export function singletonWork(
   config: Readonly<Config>,
-  cache: Cache,
+  cache: LeaseCache,
   log: Logger,
   metrics: Metrics,
   work: readonly SingletonWork[],

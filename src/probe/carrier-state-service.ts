@@ -1,10 +1,10 @@
-import type { Cache } from '../cache/cache.js';
+import type { CarrierStateCache } from '../cache/cache.js';
 import type { Logger } from '../log.js';
 import type { Carrier, RoutingDestinations } from '../routing/core/routing-table.js';
 import type { Store } from '../store/store.js';
 
 export interface CarrierStateDeps {
-  cache: Pick<Cache, 'getCarrierStates' | 'setCarrierState' | 'deleteCarrierStates'>;
+  cache: CarrierStateCache;
   store: Pick<Store, 'writeCarrierState'>;
   log: Logger;
   /** Write each change to dr_carriers.state (probe.persistState). */

@@ -1,4 +1,4 @@
-import type { Cache } from '../cache/cache.js';
+import type { GatewayStateCache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { throttledReport } from '../core/report-throttle.js';
@@ -35,7 +35,7 @@ export interface GatewayStateOptions extends HealthRules {
 }
 
 export interface GatewayStateDeps {
-  cache: Cache;
+  cache: GatewayStateCache;
   store: Pick<Store, 'writeGatewayStates'>;
   clock: Clock;
   log: Logger;
@@ -213,7 +213,7 @@ export class GatewayStateService {
     }
   }
 
-  private async writeShared(operation: string, write: (cache: Cache) => Promise<void>): Promise<void> {
+  private async writeShared(operation: string, write: (cache: GatewayStateCache) => Promise<void>): Promise<void> {
     try {
       await write(this.deps.cache);
     } catch (error) {

@@ -1,4 +1,4 @@
-import type { Cache } from '../cache/cache.js';
+import type { SwitchCache } from '../cache/cache.js';
 import type { ProbeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { throttledReport } from '../core/report-throttle.js';
@@ -20,7 +20,7 @@ export interface ProberDeps {
   /** The routing table in use right now (reloads swap it). */
   table: () => RoutingDestinations;
   /** Where the run-time on/off switch is kept, shared by the nodes. */
-  cache: Pick<Cache, 'getSwitch' | 'setSwitch'>;
+  cache: SwitchCache;
   config: Readonly<ProbeConfig>;
   log: Logger;
   observer: ProbeObserver;

@@ -1,4 +1,4 @@
-import type { Cache } from '../cache/cache.js';
+import type { NonceCountCache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { PeerRow } from '../core/model/sippeers-table.js';
 import {
@@ -26,7 +26,7 @@ import type { PeerLookup } from './peer-service.js';
 
 export interface AuthenticationDeps {
   peers: Pick<PeerLookup, 'find'>;
-  cache: Pick<Cache, 'acceptNonceCount'>;
+  cache: NonceCountCache;
   realm: string;
   algorithms: readonly DigestAlgorithm[];
   nonceLifetimeSeconds: number;

@@ -1,4 +1,4 @@
-import type { Cache, Fence } from '../cache/cache.js';
+import type { BindingCache, Fence, SwitchCache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
@@ -6,7 +6,7 @@ import { bindingFromRow } from './core/realtime-peer.js';
 import { bindingTtl } from './registrar-service.js';
 
 export interface BindingRefillDeps {
-  cache: Pick<Cache, 'getSwitch' | 'setSwitch' | 'getBindings' | 'swapBindings'>;
+  cache: SwitchCache & BindingCache;
   store: Pick<Store, 'registeredPeers'>;
   clock: Clock;
   log: Logger;

@@ -1,4 +1,4 @@
-import type { Cache, Fence } from '../cache/cache.js';
+import type { BindingCache, Fence } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { throttledReport } from '../core/report-throttle.js';
@@ -8,7 +8,7 @@ import { CLEARED_REGISTRATION } from './core/realtime-peer.js';
 import { bindingTtl } from './registrar-service.js';
 
 export interface ExpirySweeperDeps {
-  cache: Cache;
+  cache: BindingCache;
   store: Pick<Store, 'writeRegistration'>;
   clock: Clock;
   log: Logger;

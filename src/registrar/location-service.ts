@@ -1,4 +1,4 @@
-import type { Binding, Cache } from '../cache/cache.js';
+import type { Binding, BindingCache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import { CacheUnavailableError, StoreUnreachableError } from '../errors.js';
 import { ReportThrottle } from '../core/report-throttle.js';
@@ -31,7 +31,7 @@ const OUTAGE_REPORT_MS = 5000;
  * another node is reached through that node first.
  */
 export function locationLookup(deps: {
-  cache: Cache;
+  cache: BindingCache;
   peers: PeerLookup;
   clock: Clock;
   ignoreregexpire: boolean;

@@ -1,4 +1,4 @@
-import type { Cache } from '../cache/cache.js';
+import type { PeerCache } from '../cache/cache.js';
 import type { PeerRow } from '../core/model/sippeers-table.js';
 import { CacheUnavailableError } from '../errors.js';
 import type { Store } from '../store/store.js';
@@ -19,7 +19,7 @@ export interface PeerLookupOptions {
 export class PeerLookup {
   constructor(
     private readonly store: Pick<Store, 'findPeerByName'>,
-    private readonly cache: Cache,
+    private readonly cache: PeerCache,
     private readonly options: PeerLookupOptions,
   ) {}
 

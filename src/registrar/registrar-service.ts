@@ -1,4 +1,4 @@
-import type { Cache } from '../cache/cache.js';
+import type { BindingCache } from '../cache/cache.js';
 import type { Clock } from '../clock.js';
 import type { RegistrarConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -34,7 +34,7 @@ export interface RegistrationObserver {
 export interface RegistrarDeps {
   store: Pick<Store, 'writeRegistration'>;
   peers: PeerLookup;
-  cache: Cache;
+  cache: BindingCache;
   config: Readonly<RegistrarConfig>;
   /** The digest check (401, Authorization) against the sippeers peers. */
   authenticator: DigestAuthenticator;

@@ -1,4 +1,4 @@
-import type { Cache } from '../cache/cache.js';
+import type { CarrierStateCache, GatewayStateCache } from '../cache/cache.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { formatRowProblem } from '../errors.js';
@@ -61,7 +61,7 @@ export function defaultRoutingGroup(config: Readonly<Config>): number | null {
 export async function openRouting(deps: {
   config: Readonly<Config>;
   data: RoutingData;
-  cache: Cache;
+  cache: GatewayStateCache & CarrierStateCache;
   metrics: Metrics;
   log: Logger;
   closers: Closers;

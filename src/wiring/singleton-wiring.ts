@@ -1,4 +1,4 @@
-import type { Cache } from '../cache/cache.js';
+import type { BindingCache, LeaseCache, SwitchCache } from '../cache/cache.js';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { Leadership } from '../ha/leadership.js';
@@ -28,7 +28,7 @@ const REFILL_PAGE_ROWS = 500;
  */
 export async function startSingletonWork(deps: {
   config: Readonly<Config>;
-  cache: Cache;
+  cache: BindingCache & SwitchCache & LeaseCache;
   store: Store;
   peers: PeerLookup;
   engine: SipEngine;

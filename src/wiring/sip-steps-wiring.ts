@@ -1,4 +1,4 @@
-import type { Cache } from '../cache/cache.js';
+import type { BindingCache, NonceCountCache, PeerCache } from '../cache/cache.js';
 import { MemoryCache } from '../cache/memory-cache.js';
 import { nonceCountsWithFallback } from '../cache/nonce-count-fallback.js';
 import { systemClock } from '../clock.js';
@@ -52,7 +52,7 @@ const ROUTED_METHODS = ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'P
 export async function sipSteps(deps: {
   config: Readonly<Config>;
   store: Store;
-  cache: Cache;
+  cache: BindingCache & PeerCache & NonceCountCache;
   routing: RoutingService;
   gateways: GatewayStateService;
   defence: DefenceParts;
