@@ -1,5 +1,6 @@
 import type { GatewayHealth, StateChange } from '../probe/core/gateway-health.js';
 import type { Binding } from '../registrar/core/bindings.js';
+import type { PeerRow } from '../core/model/sippeers-table.js';
 
 export type { Binding, GatewayHealth, StateChange };
 
@@ -57,11 +58,16 @@ export interface BindingCache {
   countBoundAors(): Promise<number>;
 }
 
-/** Realtime peers kept after their first read (chan_sip rtcachefriends). */
+/** A row JSON gives back as it was: every column a string, a number or null (a Date, say, would come back a string). */
+type JsonRow<Row extends Readonly<Record<string, string | number | null>>> = Row;
+
+/** A peer as the peer cache keeps it: the sippeers columns a lookup reads (PeerRow: text, integers or null), as JSON. */
+export type CachedPeer = JsonRow<PeerRow>;
+
+/** Realtime peers kept after their first read (chan_sip rtcachefriends), by peer name. */
 export interface PeerCache {
-  /** A JSON-able record by peer name. */
-  getPeer(name: string): Promise<Record<string, unknown> | undefined>;
-  setPeer(name: string, peer: Record<string, unknown>, ttlMs: number | undefined): Promise<void>;
+  getPeer(name: string): Promise<CachedPeer | undefined>;
+  setPeer(name: string, peer: CachedPeer, ttlMs: number | undefined): Promise<void>;
   deletePeer(name: string): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import {
   checkTtl,
   type Binding,
   type Cache,
+  type CachedPeer,
   type Fence,
   type GatewayHealth,
   type LeaseName,
@@ -114,16 +115,16 @@ export class MemoryCache implements Cache, BanStore {
     return true;
   }
 
-  async getPeer(name: string): Promise<Record<string, unknown> | undefined> {
+  async getPeer(name: string): Promise<CachedPeer | undefined> {
     this.assertOpen('getPeer');
     const json = this.live(this.peers, name);
-    return json === undefined ? undefined : (JSON.parse(json) as Record<string, unknown>);
+    return json === undefined ? undefined : (JSON.parse(json) as CachedPeer);
   }
 
-  async setPeer(name: string, peer: Record<string, unknown>, ttlMs: number | undefined): Promise<void> {
+  async setPeer(name: string, peer: CachedPeer, ttlMs: number | undefined): Promise<void> {
     this.assertOpen('setPeer');
     if (ttlMs !== undefined) checkTtl(ttlMs);
-    // Stored as JSON, as Redis does: a Date comes back a string on both.
+    // Stored as JSON, as Redis does: each read gives a copy of its own.
     this.write(this.peers, name, JSON.stringify(peer), ttlMs ?? Infinity);
   }
 

@@ -27,11 +27,11 @@ export class PeerLookup {
     if (!this.options.rtcachefriends) return this.store.findPeerByName(name);
     // A cache that does not answer costs the row read it was there to save, not the call.
     const cached = await this.cache.getPeer(name).catch(orUndefinedWhenCacheDown);
-    if (cached) return cached as unknown as PeerRow;
+    if (cached) return cached;
     const peer = await this.store.findPeerByName(name);
     if (peer) {
       const ttlMs = this.options.rtautoclearSeconds > 0 ? this.options.rtautoclearSeconds * 1000 : undefined;
-      await this.cache.setPeer(name, peer as unknown as Record<string, unknown>, ttlMs).catch(orUndefinedWhenCacheDown);
+      await this.cache.setPeer(name, peer, ttlMs).catch(orUndefinedWhenCacheDown);
     }
     return peer;
   }

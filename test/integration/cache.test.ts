@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Binding, Cache, GatewayHealth } from '../../src/cache/cache.js';
+import type { Binding, Cache, CachedPeer, GatewayHealth } from '../../src/cache/cache.js';
 import { cacheKeys } from '../../src/cache/keys.js';
 import { MemoryCache } from '../../src/cache/memory-cache.js';
 import { openCache } from '../../src/cache/open-cache.js';
@@ -56,6 +56,30 @@ function binding(aor: string, contact: string, overrides: Partial<Binding> = {})
     source: { address: '127.0.0.7', port: 5060, transport: 'udp' },
     userAgent: 'sipp',
     contactParams: ';+sip.instance="<urn:uuid:00000000-0000-1000-8000-000000000001>"',
+    ...overrides,
+  };
+}
+
+/** A peer as a lookup reads it from sippeers, each column nullable as the table's. */
+function peer(name: string, overrides: Partial<CachedPeer> = {}): CachedPeer {
+  return {
+    id: 1,
+    name,
+    type: 'friend',
+    host: 'dynamic',
+    secret: 'hunter2',
+    md5secret: null,
+    defaultuser: null,
+    ipaddr: null,
+    port: null,
+    regseconds: null,
+    fullcontact: null,
+    useragent: null,
+    regserver: null,
+    lastms: null,
+    insecure: null,
+    permit: null,
+    deny: null,
     ...overrides,
   };
 }
@@ -279,29 +303,31 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
 
   it('keeps a peer without ttl, drops one with ttl when it passes, and stores JSON', async () => {
     const cache = await open();
-    const peer = { name: '1001', host: 'dynamic', port: 5060, nat: ['force_rport', 'comedia'], lastms: null };
-    await cache.setPeer('1001', peer, undefined);
-    await cache.setPeer('1002', { name: '1002', regseconds: new Date(0) }, SHORT_TTL_MS);
-    expect(await cache.getPeer('1001')).toEqual(peer);
-    // Both caches keep JSON: a Date comes back as its ISO string.
-    expect(await cache.getPeer('1002')).toEqual({ name: '1002', regseconds: '1970-01-01T00:00:00.000Z' });
+    const registered = peer('1001', { ipaddr: '127.0.0.7', port: 5060, regseconds: 1_700_000_000, lastms: 0 });
+    await cache.setPeer('1001', registered, undefined);
+    await cache.setPeer('1002', peer('1002'), SHORT_TTL_MS);
+    // Both caches keep JSON: every column comes back as it was, nulls too, in a copy of its own.
+    const read = await cache.getPeer('1001');
+    expect(read).toStrictEqual(registered);
+    expect(read).not.toBe(registered);
+    expect(await cache.getPeer('1002')).toStrictEqual(peer('1002'));
     await sleep(PAST_SHORT_TTL_MS);
     expect(await cache.getPeer('1002')).toBeUndefined();
-    expect(await cache.getPeer('1001')).toEqual(peer);
+    expect(await cache.getPeer('1001')).toStrictEqual(registered);
     expect(await cache.getPeer('1003')).toBeUndefined();
   });
 
   it('overwrites a peer, and a later set without ttl keeps it', async () => {
     const cache = await open();
-    await cache.setPeer('1001', { host: 'a' }, SHORT_TTL_MS);
-    await cache.setPeer('1001', { host: 'b' }, undefined);
+    await cache.setPeer('1001', peer('1001', { host: 'a' }), SHORT_TTL_MS);
+    await cache.setPeer('1001', peer('1001', { host: 'b' }), undefined);
     await sleep(PAST_SHORT_TTL_MS);
-    expect(await cache.getPeer('1001')).toEqual({ host: 'b' });
+    expect(await cache.getPeer('1001')).toEqual(peer('1001', { host: 'b' }));
   });
 
   it('deletes a peer, and deleting an absent one is no error', async () => {
     const cache = await open();
-    await cache.setPeer('1001', { host: 'dynamic' }, undefined);
+    await cache.setPeer('1001', peer('1001'), undefined);
     await cache.deletePeer('1001');
     expect(await cache.getPeer('1001')).toBeUndefined();
     await expect(cache.deletePeer('1001')).resolves.toBeUndefined();
@@ -389,7 +415,7 @@ describe.each(cacheKinds())('the $name cache', (kind) => {
     const one = [binding('alice@example.com', 'sip:a@127.0.0.7')];
     await expect(cache.swapBindings('alice@example.com', [], one, 0)).rejects.toThrow(RangeError);
     await expect(cache.acceptNonceCount('n1', 1, 1.5)).rejects.toThrow(/positive integer.*1\.5/);
-    await expect(cache.setPeer('1001', {}, -1)).rejects.toThrow(RangeError);
+    await expect(cache.setPeer('1001', peer('1001'), -1)).rejects.toThrow(RangeError);
     expect(await cache.getBindings('alice@example.com')).toEqual([]);
   });
 
@@ -410,11 +436,11 @@ describe('the memory cache clock', () => {
     let now = 1_000_000;
     const cache = new MemoryCache(() => now);
     await put(cache, 'alice@example.com', [binding('alice@example.com', 'sip:a@127.0.0.7')], 1000);
-    await cache.setPeer('1001', { host: 'dynamic' }, 1000);
+    await cache.setPeer('1001', peer('1001'), 1000);
     expect(await cache.acceptNonceCount('n1', 3, 1000)).toBe(true);
     now += 999;
     expect(await cache.getBindings('alice@example.com')).toHaveLength(1);
-    expect(await cache.getPeer('1001')).toEqual({ host: 'dynamic' });
+    expect(await cache.getPeer('1001')).toEqual(peer('1001'));
     expect(await cache.acceptNonceCount('n1', 3, 1000)).toBe(false);
     now += 1;
     expect(await cache.getBindings('alice@example.com')).toEqual([]);

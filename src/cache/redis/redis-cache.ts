@@ -4,6 +4,7 @@ import {
   checkTtl,
   type Binding,
   type Cache,
+  type CachedPeer,
   type Fence,
   type GatewayHealth,
   type LeaseName,
@@ -199,12 +200,12 @@ export class RedisCache implements Cache, BanStore {
     return (await this.script('acceptNonceCount', ACCEPT_NONCE_COUNT, [this.keys.nonce(nonce)], [nc, ttlMs])) === 1;
   }
 
-  async getPeer(name: string): Promise<Record<string, unknown> | undefined> {
+  async getPeer(name: string): Promise<CachedPeer | undefined> {
     const json = await this.run('getPeer', () => this.redis.get(this.keys.peer(name)));
-    return json === null ? undefined : (JSON.parse(json) as Record<string, unknown>);
+    return json === null ? undefined : (JSON.parse(json) as CachedPeer);
   }
 
-  async setPeer(name: string, peer: Record<string, unknown>, ttlMs: number | undefined): Promise<void> {
+  async setPeer(name: string, peer: CachedPeer, ttlMs: number | undefined): Promise<void> {
     const key = this.keys.peer(name);
     const json = JSON.stringify(peer);
     if (ttlMs === undefined) {
