@@ -1,6 +1,7 @@
 import type { Endpoint, ProxyTarget, SipRequest } from '../../sip/engine.js';
 import { endpointOfText } from '../../sip/core/endpoint.js';
 import { findParam, parseSipUri } from '../../sip/core/uri.js';
+import { TIMER_B_MS } from '../../sip/core/timers.js';
 import { derivedKey, MAC_CHARACTERS, sameMac, shortMac } from './short-mac.js';
 
 /**
@@ -22,7 +23,7 @@ const MAC_PARAM = 'drn';
 /** Separates these MACs from the other uses of the same secret. */
 const LABEL = 'sip-drouter node relay v1';
 /** A signed Route is good for an INVITE's whole transaction and its retransmissions (Timer B, 64·T1). */
-const VALID_SECONDS = 32;
+const VALID_SECONDS = TIMER_B_MS / 1000;
 
 export class NodeRelay {
   private readonly key: Buffer;

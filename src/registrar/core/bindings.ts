@@ -1,5 +1,6 @@
 import type { Endpoint } from '../../sip/engine.js';
 import { findParam, parseSipUri } from '../../sip/core/uri.js';
+import { TIMER_F_MS } from '../../sip/core/timers.js';
 
 /**
  * RFC 3261 §10.3 steps 6-8: how one REGISTER changes the bindings of an
@@ -114,7 +115,7 @@ function outOfOrder(binding: Binding, request: RegisterRequest): boolean {
  * binding counts as its retransmission: a UAC retransmits a non-INVITE
  * request for 64*T1 = 32 s (RFC 3261 Timer F).
  */
-const RETRANSMISSION_WINDOW_MS = 32_000;
+const RETRANSMISSION_WINDOW_MS = TIMER_F_MS;
 
 /**
  * The request is a retransmission of the REGISTER that made one of these

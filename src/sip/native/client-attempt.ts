@@ -2,15 +2,15 @@ import type { Message } from 'sip';
 import type { AttemptReport, Endpoint, ProxyTarget } from '../engine.js';
 import type { InboundResponse } from './inbound-response.js';
 import { reasonPhrase } from '../core/reason-phrases.js';
-
-/** RFC 3261 §17.1.1.1 T1, and timer B/F (64·T1): the longest any attempt may live. */
-const T1_MS = 500;
-const T2_MS = 4000;
-const TIMER_B_MS = 64 * T1_MS;
-/** After an INVITE's final: timer D (RFC 3261), and timer M for late 2xx (RFC 6026), whatever the transport. */
-const INVITE_LINGER_MS = 64 * T1_MS;
-/** After another request's final: timer K, T4 over UDP; nothing is retransmitted over TCP. */
-const T4_MS = 5000;
+import {
+  type ClientEvent,
+  type ClientMachine,
+  type ClientState,
+  clientStep,
+  initialClientMachine,
+  lingerMs,
+} from '../core/client-transaction.js';
+import { doubledUpToT2Ms, T1_MS, TIMER_B_MS, TIMER_F_MS, timerANextMs } from '../core/timers.js';
 
 export interface AttemptHooks {
   send(message: Message, to: Endpoint): void;
@@ -63,23 +63,28 @@ export interface AttemptTimers {
   inviteTimeoutMs: number;
 }
 
+/** How an attempt ended, as the attempt alone knows it. */
+export type AttemptOutcome = AttemptReport & { response: InboundResponse | undefined };
+
 /**
  * One client transaction of a proxied request toward one target (RFC 3261
  * §17.1), with the per-attempt timers of the failover policy: no response
  * at all within `noResponseTimeoutMs`, or (INVITE) no final response within
  * `inviteTimeoutMs` of the first provisional, ends it as a local 408.
  * Non-2xx finals are ACKed here (hop by hop); 2xx go upstream at once.
+ *
+ * Its state and transitions are src/sip/core/client-transaction.ts; this
+ * class holds the timers, which belong to a state: retransmission (timer A
+ * or E) and the first deadline to Calling/Trying, the INVITE's ringing
+ * deadline to Proceeding, and each is cleared when its state is left.
  */
 export class ClientAttempt {
   private readonly startedAt: number;
-  private provisional = false;
-  private ended = false;
-  private cancelWanted = false;
-  private cancelSent = false;
+  private machine: ClientMachine;
   private retransmit: NodeJS.Timeout | undefined;
   private deadline: NodeJS.Timeout | undefined;
-  private resolveEnd!: (report: AttemptReport & { response: InboundResponse | undefined }) => void;
-  readonly finished: Promise<AttemptReport & { response: InboundResponse | undefined }>;
+  private resolveEnd!: (outcome: AttemptOutcome) => void;
+  readonly finished: Promise<AttemptOutcome>;
 
   constructor(
     private readonly request: AttemptRequest,
@@ -89,132 +94,147 @@ export class ClientAttempt {
     private readonly timers: AttemptTimers,
   ) {
     this.startedAt = hooks.now();
+    this.machine = initialClientMachine(request.method === 'INVITE');
     this.finished = new Promise((resolve) => (this.resolveEnd = resolve));
   }
 
-  private get isInvite(): boolean {
-    return this.request.method === 'INVITE';
-  }
-
+  /** Sends the request: the transaction is in Calling (INVITE) or Trying. */
   start(): void {
-    this.hooks.register(this.branch, this.request.method, (response) => this.onResponse(response));
-    this.transmit();
+    this.hooks.register(this.branch, this.request.method, (response) =>
+      this.step({ kind: 'response', status: response.status }, response),
+    );
+    // The state's timers first: a send that fails at once moves on from it, and clears them.
     if (this.target.destination.transport === 'udp') this.scheduleRetransmit(T1_MS);
-    this.deadline = setTimeout(() => this.timeOut(), Math.min(this.timers.noResponseTimeoutMs, TIMER_B_MS));
+    const giveUpMs = this.machine.invite ? TIMER_B_MS : TIMER_F_MS;
+    this.deadline = setTimeout(
+      () => this.step({ kind: 'timeout' }),
+      Math.min(this.timers.noResponseTimeoutMs, giveUpMs),
+    );
+    this.transmit();
   }
 
   /** Stops the attempt for the caller's CANCEL: CANCEL downstream once it may be sent (after a provisional). */
   cancel(): void {
-    this.cancelWanted = true;
-    if (this.provisional) this.sendCancel();
+    this.step({ kind: 'cancel' });
   }
 
   /** Ends it without an outcome (`finished` never settles): the request could not be sent at all. */
   abandon(): void {
-    this.ended = true;
-    clearTimeout(this.retransmit);
-    clearTimeout(this.deadline);
-    this.hooks.unregister(this.branch, this.request.method);
+    this.step({ kind: 'abandon' });
   }
 
   private transmit(): void {
-    this.hooks.sendText(this.request.text, this.target.destination, (error) => this.unreachable(error));
-  }
-
-  /** RFC 3261 §8.1.3.1: a transport error is a 503 at once, not a wait for the timer (a refused connection, a failed TLS handshake). */
-  private unreachable(error: unknown): void {
-    if (this.ended || this.provisional) return;
-    clearTimeout(this.retransmit);
-    const { transport, address, port } = this.target.destination;
-    this.end(
-      503,
-      `Service Unavailable (${transport.toUpperCase()} to ${address}:${port} failed: ${error instanceof Error ? error.message : String(error)})`,
-      true,
-      undefined,
+    this.hooks.sendText(this.request.text, this.target.destination, (error) =>
+      this.step({ kind: 'transport-error' }, undefined, error),
     );
   }
 
   private scheduleRetransmit(intervalMs: number): void {
     this.retransmit = setTimeout(() => {
+      // Timer A doubles without bound for INVITE; timer E caps at T2 for the rest. Rearmed first: a send that fails at once clears it.
+      this.scheduleRetransmit(this.machine.invite ? timerANextMs(intervalMs) : doubledUpToT2Ms(intervalMs));
       this.transmit();
-      // Timer A doubles without bound for INVITE; timer E caps at T2 for the rest.
-      this.scheduleRetransmit(this.isInvite ? intervalMs * 2 : Math.min(intervalMs * 2, T2_MS));
     }, intervalMs);
   }
 
-  private onResponse(response: InboundResponse): void {
-    const { status } = response;
-    if (this.ended) {
-      // A retransmitted final: ACK a non-2xx again; a late 2xx is the caller's to ACK end to end.
-      if (this.isInvite && status >= 300) this.sendAck(response);
-      else if (status >= 200 && status < 300) this.hooks.relay(response);
-      return;
-    }
-    clearTimeout(this.retransmit);
-    if (status < 200) {
-      if (!this.provisional) {
-        this.provisional = true;
-        clearTimeout(this.deadline);
-        if (this.isInvite) this.deadline = setTimeout(() => this.timeOut(), this.timers.inviteTimeoutMs);
-        if (this.cancelWanted) this.sendCancel();
+  /** The one place the state changes: the step's new state, its timers, then its effects in order. */
+  private step(event: ClientEvent, response?: InboundResponse, error?: unknown): void {
+    const from = this.machine;
+    const { to, effects } = clientStep(from, event);
+    this.machine = to;
+    if (to.state !== from.state) this.enter(to.state);
+    for (const effect of effects) {
+      switch (effect) {
+        case 'relay':
+          if (response) this.hooks.relay(response);
+          break;
+        case 'ack':
+          if (response) this.sendHopRequest('ACK', response.message().headers.to);
+          break;
+        case 'cancel':
+          this.sendCancel();
+          break;
+        case 'report':
+          this.report(from.state === 'Proceeding', event, response, error);
+          break;
+        case 'forget':
+          this.hooks.unregister(this.branch, this.request.method);
+          break;
       }
-      if (status > 100) this.hooks.relay(response);
-      return;
     }
-    if (this.isInvite && status >= 300) this.sendAck(response);
-    this.end(status, response.reason || reasonPhrase(status), false, response);
   }
 
-  private timeOut(): void {
-    if (this.ended) return;
+  /** Timers belong to a state: those of the state left are cleared, the new state's armed. */
+  private enter(state: ClientState): void {
     clearTimeout(this.retransmit);
-    if (this.isInvite && this.provisional) this.sendCancel();
-    this.end(408, 'Request Timeout (no answer from the gateway)', true, undefined);
+    clearTimeout(this.deadline);
+    this.retransmit = undefined;
+    this.deadline = undefined;
+    // Only an INVITE's ringing is bounded here; another request's Proceeding waits for its final.
+    if (state === 'Proceeding' && this.machine.invite)
+      this.deadline = setTimeout(() => this.step({ kind: 'timeout' }), this.timers.inviteTimeoutMs);
   }
 
-  private end(status: number, reason: string, local: boolean, response: InboundResponse | undefined): void {
-    this.ended = true;
-    clearTimeout(this.deadline);
-    const lingerMs = this.isInvite ? INVITE_LINGER_MS : this.target.destination.transport === 'udp' ? T4_MS : 0;
-    this.hooks.linger(this.branch, this.request.method, this.afterEnd(), lingerMs);
+  private report(
+    provisional: boolean,
+    event: ClientEvent,
+    response: InboundResponse | undefined,
+    error: unknown,
+  ): void {
+    const reliable = this.target.destination.transport !== 'udp';
+    this.hooks.linger(this.branch, this.request.method, this.afterOutcome(), lingerMs(this.machine.invite, reliable));
     this.resolveEnd({
       target: this.target,
-      status,
-      reason,
-      local,
-      provisional: this.provisional,
+      ...this.ending(event, response, error),
+      provisional,
       durationMs: this.hooks.now() - this.startedAt,
       response,
     });
   }
 
+  /** The status the outcome reports: the final received, or one made here (RFC 3261 §8.1.3.1, a transport error is a 503). */
+  private ending(
+    event: ClientEvent,
+    response: InboundResponse | undefined,
+    error: unknown,
+  ): { status: number; reason: string; local: boolean } {
+    if (event.kind === 'response' && response)
+      return { status: response.status, reason: response.reason || reasonPhrase(response.status), local: false };
+    if (event.kind === 'transport-error') {
+      const { transport, address, port } = this.target.destination;
+      const why = error instanceof Error ? error.message : String(error);
+      return {
+        status: 503,
+        reason: `Service Unavailable (${transport.toUpperCase()} to ${address}:${port} failed: ${why})`,
+        local: true,
+      };
+    }
+    return { status: 408, reason: 'Request Timeout (no answer from the gateway)', local: true };
+  }
+
   /**
-   * What answers retransmitted finals after the end: an INVITE's non-2xx is
-   * ACKed again, a 2xx (retransmitted, or late after a timeout) still goes
-   * upstream (RFC 3261 §16.7); another request's are absorbed. Built from a
-   * few headers only, so the call's objects are not held for the 32 s.
+   * What answers on the branch once the outcome is known, stepping from the
+   * state the attempt ended in (an INVITE's non-2xx is ACKed again, a 2xx,
+   * retransmitted or late after a timeout, still goes upstream: RFC 3261
+   * §16.7). Built from a few headers only, so the call's objects are not
+   * held for the 32 s.
    */
-  private afterEnd(): (response: InboundResponse) => void {
-    if (!this.isInvite) return absorb;
-    const { hooks } = this;
+  private afterOutcome(): (response: InboundResponse) => void {
+    // A non-INVITE's late responses have no effect in any state after the outcome: nothing to hold.
+    if (!this.machine.invite) return absorb;
+    const { hooks, machine } = this;
     const destination = this.target.destination;
     const base = this.request.hop;
     return (response) => {
-      const { status } = response;
-      if (status >= 300) hooks.send(hopRequest(base, 'ACK', response.message().headers.to), destination);
-      else if (status >= 200) hooks.relay(response);
+      for (const effect of clientStep(machine, { kind: 'response', status: response.status }).effects) {
+        if (effect === 'ack') hooks.send(hopRequest(base, 'ACK', response.message().headers.to), destination);
+        else if (effect === 'relay') hooks.relay(response);
+      }
     };
-  }
-
-  /** RFC 3261 §17.1.1.3: the ACK of a non-2xx takes the INVITE's top Via and the response's To. */
-  private sendAck(response: InboundResponse): void {
-    this.sendHopRequest('ACK', response.message().headers.to);
   }
 
   /** RFC 3261 §9.1: same Request-URI, Call-ID, From, To, CSeq number and top Via as the INVITE. */
   private sendCancel(): void {
-    if (this.cancelSent || !this.isInvite) return;
-    this.cancelSent = true;
     this.sendHopRequest('CANCEL', this.request.hop.headers.to);
     if (this.target.destination.transport !== 'udp') return;
     // The CANCEL is a non-INVITE transaction of its own (RFC 3261 §9.1): timer E
@@ -228,13 +248,13 @@ export class ClientAttempt {
     };
     const resend = () => {
       this.sendHopRequest('CANCEL', this.request.hop.headers.to);
-      interval = Math.min(interval * 2, T2_MS);
+      interval = doubledUpToT2Ms(interval);
       timer = setTimeout(resend, interval);
     };
     timer = setTimeout(resend, interval);
     this.hooks.register(this.branch, 'CANCEL', stop);
     // Cleared once the CANCEL is answered, so nothing of the call waits out timer F.
-    const giveUp = setTimeout(stop, TIMER_B_MS).unref();
+    const giveUp = setTimeout(stop, TIMER_F_MS).unref();
   }
 
   /** A request of this transaction's own hop: ACK or CANCEL, sharing the INVITE's branch. */
