@@ -1,13 +1,15 @@
 import type { Message } from 'sip';
 import { detached } from '../../core/detached-string.js';
 import { writeMessage } from './write-message.js';
-
-/** RFC 3261 §17 timer values. */
-const T1_MS = 500;
-const T2_MS = 4000;
-const T4_MS = 5000;
-/** Timers H, J and L (RFC 6026): 64·T1. */
-const LINGER_MS = 64 * T1_MS;
+import {
+  initialServerState,
+  retransmitsFinal,
+  type ServerEvent,
+  type ServerState,
+  serverStep,
+  serverTimerMs,
+} from '../core/server-transaction.js';
+import { doubledUpToT2Ms, T1_MS } from '../core/timers.js';
 
 /** Where a transaction's responses go: the connection (or UDP peer) the request came from. */
 export interface ResponseLink {
@@ -23,20 +25,14 @@ export interface ServerTransaction {
   sendText(status: number, text: string): void;
 }
 
-type State =
-  /** Provisionals (or nothing) sent: a retransmitted request gets the last one again. */
-  | 'proceeding'
-  /** INVITE answered with 2xx (RFC 6026 Accepted): retransmitted INVITEs are absorbed, further 2xx pass. */
-  | 'accepted'
-  /** A final sent (INVITE: ≥300, awaiting the ACK): a retransmitted request gets it again. */
-  | 'completed'
-  /** INVITE non-2xx ACKed: ACK retransmissions absorbed until timer I. */
-  | 'confirmed';
+const REQUEST: ServerEvent = { kind: 'request' };
+const ACK: ServerEvent = { kind: 'ack' };
+const TIMER: ServerEvent = { kind: 'timer' };
 
 interface Entry {
   readonly invite: boolean;
   readonly link: ResponseLink;
-  state: State;
+  state: ServerState;
   /** The last response, as sent: a retransmitted request gets these bytes again. */
   lastText: string | undefined;
   retransmit: NodeJS.Timeout | undefined;
@@ -70,24 +66,20 @@ export class ServerTransactions {
    * (or forwards the ACK of a 2xx, which is a transaction of its own).
    */
   absorb(request: Message): boolean {
-    const entry = this.entries.get(keyOf(request));
+    const key = keyOf(request);
+    const entry = this.entries.get(key);
     if (!entry) return false;
-    if (request.method === 'ACK') {
-      if (entry.state === 'completed') this.confirm(keyOf(request), entry);
-      // An ACK for an accepted INVITE is the 2xx's: not ours (RFC 6026 §7.1).
-      return entry.state !== 'accepted';
-    }
-    if (entry.state !== 'accepted' && entry.lastText !== undefined) entry.link.sendText(entry.lastText);
-    return true;
+    return this.step(key, entry, request.method === 'ACK' ? ACK : REQUEST);
   }
 
   create(request: Message, link: ResponseLink): ServerTransaction {
     // Kept 32 s: a copy, not a view of the datagram it was read from.
     const key = detached(keyOf(request));
+    const invite = request.method === 'INVITE';
     const entry: Entry = {
-      invite: request.method === 'INVITE',
+      invite,
       link,
-      state: 'proceeding',
+      state: initialServerState(invite),
       lastText: undefined,
       retransmit: undefined,
     };
@@ -106,53 +98,69 @@ export class ServerTransactions {
   }
 
   private respond(key: string, entry: Entry, status: number, text: string): void {
-    entry.link.sendText(text);
-    if (entry.state === 'accepted' || entry.state === 'confirmed' || (entry.state === 'completed' && !entry.invite))
-      return;
-    entry.lastText = text;
-    if (status < 200) return;
-    if (entry.invite && status < 300) {
-      entry.state = 'accepted';
-      entry.lastText = undefined;
-      this.endIn(key, entry, LINGER_MS);
-      return;
-    }
-    entry.state = 'completed';
-    if (!entry.invite) {
-      // Timer J: only an unreliable transport retransmits requests to absorb.
-      this.endIn(key, entry, entry.link.reliable ? 0 : LINGER_MS);
-      return;
-    }
-    // Timer G until the ACK, timer H at most.
-    if (!entry.link.reliable) this.retransmitFinal(entry, T1_MS);
-    this.endIn(key, entry, LINGER_MS);
+    this.step(key, entry, { kind: 'response', status }, text);
   }
 
+  /**
+   * The one place a transaction changes: the step's effects, then, when the
+   * state changed, the old state's timer G cleared and the new state's
+   * armed. True when the message was the transaction's (absorbed).
+   */
+  private step(key: string, entry: Entry, event: ServerEvent, text?: string): boolean {
+    const from = entry.state;
+    const { to, effects } = serverStep(entry.invite, from, event);
+    entry.state = to;
+    let ours = true;
+    for (const effect of effects) {
+      switch (effect) {
+        case 'send':
+          if (text !== undefined) entry.link.sendText(text);
+          break;
+        case 'keep':
+          entry.lastText = text;
+          break;
+        case 'drop':
+          entry.lastText = undefined;
+          break;
+        case 'resend':
+          if (entry.lastText !== undefined) entry.link.sendText(entry.lastText);
+          break;
+        case 'not-ours':
+          ours = false;
+          break;
+      }
+    }
+    if (to !== from) this.enter(key, entry);
+    return ours;
+  }
+
+  private enter(key: string, entry: Entry): void {
+    clearTimeout(entry.retransmit);
+    entry.retransmit = undefined;
+    if (entry.state === 'Terminated') {
+      // A later transaction may have taken the key (a client reusing a branch): leave it.
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+      return;
+    }
+    if (retransmitsFinal(entry.invite, entry.state, entry.link.reliable)) this.retransmitFinal(entry, T1_MS);
+    const ms = serverTimerMs(entry.invite, entry.state, entry.link.reliable);
+    if (ms === undefined) return;
+    if (ms === 0) {
+      this.step(key, entry, TIMER);
+      return;
+    }
+    // Deadlines of one length arrive in order; a shorter one (timer I) may pass a longer one and just waits for the sweep to reach it.
+    this.ending.push({ at: this.now() + ms, key, entry });
+  }
+
+  /** Timer G: the final again, at T1 doubling up to T2, while Completed. */
   private retransmitFinal(entry: Entry, intervalMs: number): void {
     entry.retransmit = setTimeout(() => {
-      if (entry.state !== 'completed' || entry.lastText === undefined) return;
+      if (entry.state !== 'Completed' || entry.lastText === undefined) return;
       entry.link.sendText(entry.lastText);
-      this.retransmitFinal(entry, Math.min(intervalMs * 2, T2_MS));
+      this.retransmitFinal(entry, doubledUpToT2Ms(intervalMs));
     }, intervalMs);
     entry.retransmit.unref();
-  }
-
-  private confirm(key: string, entry: Entry): void {
-    entry.state = 'confirmed';
-    entry.lastText = undefined;
-    clearTimeout(entry.retransmit);
-    // Timer I: ACK retransmissions come only over UDP.
-    this.endIn(key, entry, entry.link.reliable ? 0 : T4_MS);
-  }
-
-  private endIn(key: string, entry: Entry, ms: number): void {
-    if (ms === 0) {
-      this.end(key, entry);
-      return;
-    }
-    const at = this.now() + ms;
-    // Deadlines of one length arrive in order; a shorter one (timer I) may pass a longer one and just waits for the sweep to reach it.
-    this.ending.push({ at, key, entry });
   }
 
   private sweep(): void {
@@ -160,16 +168,10 @@ export class ServerTransactions {
     let done = 0;
     while (done < this.ending.length && (this.ending[done]?.at ?? Infinity) <= now) {
       const item = this.ending[done];
-      if (item) this.end(item.key, item.entry);
+      if (item) this.step(item.key, item.entry, TIMER);
       done++;
     }
     if (done > 0) this.ending.splice(0, done);
-  }
-
-  private end(key: string, entry: Entry): void {
-    clearTimeout(entry.retransmit);
-    // A later transaction may have taken the key (a client reusing a branch): leave it.
-    if (this.entries.get(key) === entry) this.entries.delete(key);
   }
 }
 
