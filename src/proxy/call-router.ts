@@ -3,10 +3,18 @@ import type { Logger } from '../log.js';
 import { decisionJson } from '../routing/core/format-decision.js';
 import type { RoutingService } from '../routing/routing-service.js';
 import { endpointOf } from '../sip/core/endpoint.js';
-import type { LocalAddress, ProxyOptions, ProxyTarget, ServerExchange } from '../sip/engine.js';
+import type {
+  ForkControl,
+  LocalAddress,
+  ProxyOptions,
+  ProxyResult,
+  ProxyTarget,
+  RequestRewrite,
+  ServerExchange,
+} from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
 import { parseSipUri, type SipUri } from '../sip/core/uri.js';
-import { exhaustedStatus, shouldFailover } from './core/failover-policy.js';
+import { exhaustedStatus, shouldFailover, shouldTryNextContact } from './core/failover-policy.js';
 import type { CallerAuthentication } from './caller-authentication.js';
 import type { DialogGuard } from './dialog-guard.js';
 import { inDialogTarget, routesAfterOurs } from './core/loose-routing.js';
@@ -45,19 +53,40 @@ export interface CallRouterDeps {
 }
 
 /**
+ * Proxies on whichever engine the exchange came from: a fork of ours gets
+ * the failover policy and our rewrites of the request; a SIP server's fork
+ * (drachtio-server) gets neither, since it decides failover by its own
+ * rules and writes the request itself (docs/engines.md, "Where it
+ * differs"): the engine port's types refuse them there.
+ */
+function proxy(
+  exchange: ServerExchange,
+  targets: readonly ProxyTarget[],
+  options: ProxyOptions,
+  ours: ForkControl & RequestRewrite,
+): Promise<ProxyResult> {
+  if (exchange.forking === 'ours') return exchange.proxy(targets, { ...options, ...ours });
+  return exchange.proxy(targets, options);
+}
+
+/**
  * INVITE and the other requests that start something: a dialog's requests
  * follow its route set; a new request goes to a registered user if the
  * location service knows one, else where the routing decision says, with
  * failover between the gateways.
  */
 export function callRouterStep(deps: CallRouterDeps): MethodStep {
-  const proxyOptions: ProxyOptions = {
+  const options: ProxyOptions = {
     recordRoute: deps.proxy.recordRoute,
     noResponseTimeoutMs: deps.proxy.timeoutMs,
-    inviteTimeoutMs: deps.proxy.inviteTimeoutMs,
-    tryNext: (report: { status: number; local: boolean }) => shouldFailover(report, deps.proxy.failoverCodes),
-    whenExhausted: (attempts: readonly { status: number }[]) => exhaustedStatus(attempts, deps.proxy.relayLastFailure),
   };
+  const gatewayFailover: ForkControl = {
+    inviteTimeoutMs: deps.proxy.inviteTimeoutMs,
+    tryNext: (attempt) => shouldFailover(attempt, deps.proxy.failoverCodes),
+    whenExhausted: (attempts) => exhaustedStatus(attempts, deps.proxy.relayLastFailure),
+  };
+  /** One target: its end goes upstream, whatever it is. */
+  const noFailover: ForkControl = { ...gatewayFailover, tryNext: () => false };
 
   async function inDialog(exchange: ServerExchange): Promise<void> {
     const target = inDialogTarget(exchange.request, deps.local, (route) =>
@@ -71,7 +100,7 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
       exchange.reply(403, { reason: 'Forbidden (no valid dialog token)' });
       return;
     }
-    await exchange.proxy([target], { ...proxyOptions, recordRoute: false, tryNext: () => false });
+    await proxy(exchange, [target], { ...options, recordRoute: false }, noFailover);
   }
 
   async function newRequest(exchange: ServerExchange): Promise<void> {
@@ -79,11 +108,10 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
     // Checked, located and authorised by the node that signed it: only sent on to the phone.
     const relayed = deps.relay?.relayed(request, deps.now());
     if (relayed) {
-      await exchange.proxy([relayed], {
-        ...proxyOptions,
+      await proxy(exchange, [relayed], options, {
+        ...noFailover,
         recordRouteParam: deps.dialogs.recordRouteParam(request),
         recordRouteFlow: (flow) => deps.dialogs.flowParams(request, flow),
-        tryNext: () => false,
       });
       return;
     }
@@ -109,18 +137,15 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
     // A phone with us as its outbound proxy puts our Route on top: it is not sent on (§16.4).
     const routes = request.routes.length > 0 ? routesAfterOurs(request.routes, deps.local) : undefined;
     // The dialog this request may start is signed in our Record-Route.
-    const signed: ProxyOptions = {
-      ...proxyOptions,
+    const signed: RequestRewrite = {
       recordRouteParam: deps.dialogs.recordRouteParam(request),
       recordRouteFlow: (flow) => deps.dialogs.flowParams(request, flow),
       consumeCredentials: who.kind === 'authenticated',
     };
     if (located.kind !== 'unknown') deps.observer.routingDecision(located.kind);
     if (located.kind === 'registered') {
-      await exchange.proxy(routes ? located.targets.map((target) => ({ ...target, routes })) : located.targets, {
-        ...signed,
-        tryNext: (report) => report.local || report.status >= 500,
-      });
+      const contacts = routes ? located.targets.map((target) => ({ ...target, routes })) : located.targets;
+      await proxy(exchange, contacts, options, { ...gatewayFailover, tryNext: shouldTryNextContact, ...signed });
       return;
     }
     if (located.kind === 'offline') {
@@ -153,33 +178,26 @@ export function callRouterStep(deps: CallRouterDeps): MethodStep {
       label: target.gateway.gwid,
       ...(routes ? { routes } : {}),
     }));
-    let attemptsMade = 0;
     // The lines below cost their objects and text even when info is off: a call's worth at every call.
     const logCalls = deps.log.isLevelEnabled('info');
-    const result = await exchange.proxy(targets, {
-      ...signed,
-      onAttempt: (report) => {
-        attemptsMade++;
-        if (logCalls)
-          deps.log.info(
-            {
-              callId: request.callId,
-              gateway: report.target.label,
-              status: report.status,
-              local: report.local,
-              ms: Math.round(report.durationMs),
-            },
-            `${request.method} ${request.callId} via gateway ${report.target.label}: ${report.status}${report.local ? ' (no answer in time)' : ''}`,
-          );
-        // Only silence says a gateway is dead: one that rang and then timed out (nobody answered) is alive.
-        if (report.local && !report.provisional) deps.gatewaySilent(report.target.label);
-        const failedOver =
-          (report.status < 200 || report.status >= 300) &&
-          proxyOptions.tryNext(report) &&
-          attemptsMade < targets.length;
-        if (failedOver) deps.observer.failover(report.target.label);
-      },
-    });
+    const onAttempt: ProxyOptions['onAttempt'] = (report) => {
+      if (logCalls)
+        deps.log.info(
+          {
+            callId: request.callId,
+            gateway: report.target.label,
+            status: report.status,
+            local: report.local,
+            ms: Math.round(report.durationMs),
+          },
+          `${request.method} ${request.callId} via gateway ${report.target.label}: ${report.status}${report.local ? ' (no answer in time)' : ''}`,
+        );
+      // Only silence says a gateway is dead: one that rang and then timed out (nobody answered) is alive.
+      if (report.local && !report.provisional) deps.gatewaySilent(report.target.label);
+      // The fork decided once, and the report says what it did (the drachtio engine's by drachtio-server's rules).
+      if (report.decision === 'failover') deps.observer.failover(report.target.label);
+    };
+    const result = await proxy(exchange, targets, { ...options, onAttempt }, { ...gatewayFailover, ...signed });
     if (logCalls)
       deps.log.info(
         { callId: request.callId, outcome: result.outcome, status: result.status, attempts: result.attempts.length },

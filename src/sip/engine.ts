@@ -81,7 +81,7 @@ export interface ProxyTarget {
 }
 
 /** How one attempt ended. */
-export interface AttemptReport {
+export interface AttemptEnd {
   target: ProxyTarget;
   /** The final status seen (a local timeout is 408 with `local` set). */
   status: number;
@@ -93,33 +93,55 @@ export interface AttemptReport {
   durationMs: number;
 }
 
+/**
+ * What the fork did after an attempt, decided once by whoever runs it (our
+ * `ForkControl` on the native engine, drachtio-server's own rules on the
+ * drachtio engine): its 2xx went upstream; the next target was tried; its
+ * final went upstream; no target was left to try; the caller's CANCEL
+ * ended the fork.
+ */
+export type ForkDecision = 'answered' | 'failover' | 'relayed' | 'exhausted' | 'cancelled';
+
+/** An attempt's end, and what followed it. */
+export interface AttemptReport extends AttemptEnd {
+  decision: ForkDecision;
+}
+
+/** What every engine's proxy honours. */
 export interface ProxyOptions {
   /** Add our Record-Route (`;lr`), doubled when the two sides use different transports. */
   recordRoute: boolean;
-  /**
-   * A URI parameter for each Record-Route entry we add (the dialog token).
-   * The drachtio engine cannot: drachtio-server writes its own Record-Route.
-   */
-  recordRouteParam?: { name: string; value: string };
-  /** The Record-Route parameters naming a WebSocket peer's connection on its side (RFC 7118 §5.2); absent: none. */
-  recordRouteFlow?: (flow: Endpoint) => string;
-  /**
-   * Take the Proxy-Authorization off before forwarding: it answered our own
-   * challenge (RFC 3261 §22.3), and a gateway has no use for it. The drachtio
-   * engine cannot: drachtio-server forwards the request as it came.
-   */
-  consumeCredentials?: boolean;
   /** Give up on an attempt with no response at all after this long. */
   noResponseTimeoutMs: number;
+  /** Each attempt as it ends, with the fork's decision (logging, metrics, passive gateway state). */
+  onAttempt?(report: AttemptReport): void;
+}
+
+/** What follows each attempt, when the core decides it: only an exchange whose `forking` is 'ours' takes it. */
+export interface ForkControl {
   /** Give up on an INVITE attempt this long after its first provisional response. */
   inviteTimeoutMs: number;
   /** After a non-2xx final (or a local timeout): move on to the next target? Else it goes upstream. */
-  tryNext(report: AttemptReport): boolean;
-  /** Each attempt as it ends (logging, passive gateway state). */
-  onAttempt?(report: AttemptReport): void;
+  tryNext(attempt: AttemptEnd): boolean;
   /** The status sent upstream when every target failed (503 when not given). */
   whenExhausted?(attempts: readonly AttemptReport[]): number;
 }
+
+/** What we write into the forwarded request ourselves: only an exchange whose `forking` is 'ours' takes it. */
+export interface RequestRewrite {
+  /** A URI parameter for each Record-Route entry we add (the dialog token). */
+  recordRouteParam?: { name: string; value: string };
+  /** The Record-Route parameters naming a WebSocket peer's connection on its side (RFC 7118 §5.2); absent: none. */
+  recordRouteFlow?: (flow: Endpoint) => string;
+  /** Take the Proxy-Authorization off before forwarding: it answered our own challenge (RFC 3261 §22.3), and a gateway has no use for it. */
+  consumeCredentials?: boolean;
+}
+
+/** Everything an engine that runs the fork itself is told. */
+export type OwnForkOptions = ProxyOptions & ForkControl & RequestRewrite;
+
+/** The options of `T`, each refused: an engine that would ignore them does not take them. */
+export type Refused<T> = { [K in keyof T]?: never };
 
 export interface ProxyResult {
   /** answered: a 2xx went upstream; failed: a non-2xx did; cancelled: the caller cancelled. */
@@ -129,20 +151,44 @@ export interface ProxyResult {
   status: number;
 }
 
-/** One request handed to the core, with the ways to answer it. */
-export interface ServerExchange {
+interface ExchangeBase {
   readonly request: SipRequest;
   /** True once a final response (>= 200) was sent. */
   readonly finalSent: boolean;
   reply(status: number, options?: ReplyOptions): void;
-  /**
-   * Forwards the request statefully to each target in turn (RFC 3261 §16):
-   * 100 Trying at once for INVITE, provisionals relayed, a 2xx relayed at
-   * once, a CANCEL from upstream passed to the pending attempt. Resolves
-   * when the final response has gone upstream.
-   */
-  proxy(targets: readonly ProxyTarget[], options: ProxyOptions): Promise<ProxyResult>;
 }
+
+/**
+ * An exchange whose engine runs the fork itself (the native engine): it
+ * forwards the request statefully to each target in turn (RFC 3261 §16):
+ * 100 Trying at once for INVITE, provisionals relayed, a 2xx relayed at
+ * once, a CANCEL from upstream passed to the pending attempt; after each
+ * other end it asks `tryNext`. Resolves when the final response has gone
+ * upstream.
+ */
+export interface OwnForkExchange extends ExchangeBase {
+  readonly forking: 'ours';
+  proxy(targets: readonly ProxyTarget[], options: OwnForkOptions): Promise<ProxyResult>;
+}
+
+/**
+ * An exchange whose engine hands the fork to its SIP server (the drachtio
+ * engine: drachtio-server runs the transactions, moves on after any final
+ * above 200 but a challenge, picks the final sent upstream, applies no
+ * final timeout, and writes the request and its Record-Route itself;
+ * docs/engines.md, "Where it differs"). It takes no ForkControl and no
+ * RequestRewrite: the type refuses them rather than let them be ignored.
+ */
+export interface ServerForkExchange extends ExchangeBase {
+  readonly forking: 'server';
+  proxy(
+    targets: readonly ProxyTarget[],
+    options: ProxyOptions & Refused<ForkControl & RequestRewrite>,
+  ): Promise<ProxyResult>;
+}
+
+/** One request handed to the core, with the ways to answer it; `forking` says what its proxy() takes. */
+export type ServerExchange = OwnForkExchange | ServerForkExchange;
 
 export type RequestHandler = (exchange: ServerExchange) => Promise<void>;
 

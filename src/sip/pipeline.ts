@@ -1,7 +1,15 @@
 import { CacheUnavailableError, StoreUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ReportThrottle } from '../core/report-throttle.js';
-import type { LocalAddress, RequestHandler, ServerExchange } from './engine.js';
+import type {
+  LocalAddress,
+  OwnForkExchange,
+  ProxyResult,
+  ReplyOptions,
+  RequestHandler,
+  ServerExchange,
+  ServerForkExchange,
+} from './engine.js';
 import { checkRequest } from './core/request-sanity.js';
 
 /** A method's handler; it must send a final response (or relay one) before it resolves. */
@@ -25,24 +33,33 @@ export interface PipelineOptions {
 /** A store or cache outage fails every request: one log line per this, with the count held back. */
 const OUTAGE_REPORT_MS = 10_000;
 
-/** The exchange as the steps see it, counting every response sent upstream. */
+/** The exchange as the steps see it, counting every response sent upstream; its `forking` kept, so its proxy() takes what the engine's does. */
 function observed(exchange: ServerExchange, observer: SipObserver): ServerExchange {
   const { method } = exchange.request;
-  return {
+  const counted = (result: ProxyResult): ProxyResult => {
+    observer.sipResponse(method, result.status);
+    return result;
+  };
+  const base = {
     request: exchange.request,
     get finalSent() {
       return exchange.finalSent;
     },
-    reply(status, options) {
+    reply(status: number, options?: ReplyOptions) {
       exchange.reply(status, options);
       observer.sipResponse(method, status);
     },
-    async proxy(targets, options) {
-      const result = await exchange.proxy(targets, options);
-      observer.sipResponse(method, result.status);
-      return result;
-    },
   };
+  // Assigned onto `base`, not spread: finalSent stays a getter.
+  if (exchange.forking === 'ours')
+    return Object.assign(base, {
+      forking: exchange.forking,
+      proxy: async (...args: Parameters<OwnForkExchange['proxy']>) => counted(await exchange.proxy(...args)),
+    });
+  return Object.assign(base, {
+    forking: exchange.forking,
+    proxy: async (...args: Parameters<ServerForkExchange['proxy']>) => counted(await exchange.proxy(...args)),
+  });
 }
 
 /**

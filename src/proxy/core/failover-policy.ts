@@ -1,4 +1,4 @@
-import type { AttemptReport } from '../../sip/engine.js';
+import type { AttemptEnd } from '../../sip/engine.js';
 
 /**
  * Which ends of an attempt move a call on to the next gateway. Entries are
@@ -9,17 +9,24 @@ import type { AttemptReport } from '../../sip/engine.js';
  */
 export type FailoverCode = number | string;
 
-export function shouldFailover(
-  report: Pick<AttemptReport, 'status' | 'local'>,
-  codes: readonly FailoverCode[],
-): boolean {
-  if (report.local) return codes.includes('timeout');
-  const klass = `${Math.floor(report.status / 100)}xx`;
-  return codes.includes(report.status) || codes.includes(klass);
+export function shouldFailover(attempt: Pick<AttemptEnd, 'status' | 'local'>, codes: readonly FailoverCode[]): boolean {
+  if (attempt.local) return codes.includes('timeout');
+  const klass = `${Math.floor(attempt.status / 100)}xx`;
+  return codes.includes(attempt.status) || codes.includes(klass);
+}
+
+/**
+ * Which ends of an attempt to one of a registered user's contacts move on
+ * to the next contact: no answer in time (or no connection), or a 5xx or
+ * 6xx. A 3xx or 4xx is the phone's answer, and goes back to the caller;
+ * `proxy.failoverCodes` is for gateways, not phones.
+ */
+export function shouldTryNextContact(attempt: Pick<AttemptEnd, 'status' | 'local'>): boolean {
+  return attempt.local || attempt.status >= 500;
 }
 
 /** What the caller gets when every gateway failed: 503, or the last failure's code. */
-export function exhaustedStatus(attempts: readonly Pick<AttemptReport, 'status'>[], relayLastFailure: boolean): number {
+export function exhaustedStatus(attempts: readonly Pick<AttemptEnd, 'status'>[], relayLastFailure: boolean): number {
   const last = attempts[attempts.length - 1];
   return relayLastFailure && last ? last.status : 503;
 }

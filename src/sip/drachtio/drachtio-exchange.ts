@@ -1,4 +1,4 @@
-import type { ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, ServerExchange } from '../engine.js';
+import type { ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, ServerForkExchange } from '../engine.js';
 import { reasonPhrase } from '../core/reason-phrases.js';
 import { withRetryAfter } from '../core/retry-after.js';
 import { DrachtioRequest } from './drachtio-request.js';
@@ -9,9 +9,11 @@ import type { SrfInboundRequest, SrfResponse } from './srf-shapes.js';
  * A request drachtio-server passed to us, with its response object.
  * drachtio-server holds the server transaction: retransmissions, the To tag,
  * the 100 Trying of an INVITE (sent before we see it) and the CANCEL of a
- * request we have not answered yet (it answers 200 and 487 itself).
+ * request we have not answered yet (it answers 200 and 487 itself). The
+ * fork is drachtio-server's: proxy() takes no ForkControl (engine.ts).
  */
-export class DrachtioExchange implements ServerExchange {
+export class DrachtioExchange implements ServerForkExchange {
+  readonly forking = 'server';
   readonly request: DrachtioRequest;
   private final = false;
   private cancelledEarly = false;

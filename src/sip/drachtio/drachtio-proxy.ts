@@ -57,9 +57,11 @@ export interface ProxyRunDeps {
  * Hands the request to drachtio-server's proxy (serial forking, Record-Route
  * when asked, the provisional timeout from `noResponseTimeoutMs`) and reports
  * each destination's end as drachtio-server relays it. drachtio-server does
- * the transactions, the 100 Trying, relaying, CANCEL and the choice of the
- * response upstream; `tryNext`, `inviteTimeoutMs` and `whenExhausted` cannot
- * be applied there (docs/engines.md, "The drachtio engine"").
+ * the transactions, the 100 Trying, relaying, CANCEL, failover and the choice
+ * of the response upstream, so there is no ForkControl to apply: the engine
+ * port's ServerForkExchange refuses it (src/sip/engine.ts; docs/engines.md,
+ * "Where it differs"). Each report carries what drachtio-server did next
+ * (ProxyLedger).
  *
  * Uses the agent's `proxy` command directly rather than Request#proxy: that
  * one reports only at the end, and groups responses by a test on the port

@@ -1,5 +1,5 @@
 import type { Message } from 'sip';
-import type { AttemptReport, Endpoint, ProxyTarget } from '../engine.js';
+import type { AttemptEnd, Endpoint, ProxyTarget } from '../engine.js';
 import type { InboundResponse } from './inbound-response.js';
 import { reasonPhrase } from '../core/reason-phrases.js';
 import {
@@ -63,8 +63,8 @@ export interface AttemptTimers {
   inviteTimeoutMs: number;
 }
 
-/** How an attempt ended, as the attempt alone knows it. */
-export type AttemptOutcome = AttemptReport & { response: InboundResponse | undefined };
+/** How an attempt ended, with the final response when one came (the fork decides what follows). */
+export type AttemptOutcome = AttemptEnd & { response: InboundResponse | undefined };
 
 /**
  * One client transaction of a proxied request toward one target (RFC 3261

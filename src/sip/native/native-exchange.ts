@@ -1,6 +1,6 @@
 import sip, { type Message, type Remote } from 'sip';
 import { randomHex } from '../../random-pool.js';
-import type { ProxyOptions, ProxyResult, ProxyTarget, ReplyOptions, ServerExchange, SipEngine } from '../engine.js';
+import type { OwnForkExchange, OwnForkOptions, ProxyResult, ProxyTarget, ReplyOptions, SipEngine } from '../engine.js';
 import { reasonPhrase } from '../core/reason-phrases.js';
 import { withRetryAfter } from '../core/retry-after.js';
 import { proxySequentially } from './native-proxy.js';
@@ -23,8 +23,9 @@ export interface ExchangeEngine {
   watchCancel(invite: Message, onCancel: () => void): () => void;
 }
 
-/** A request and its server transaction. */
-export class NativeExchange implements ServerExchange {
+/** A request and its server transaction; the fork is ours (native-proxy.ts). */
+export class NativeExchange implements OwnForkExchange {
+  readonly forking = 'ours';
   readonly request: NativeRequest;
   private toTag: string | undefined;
   /** Whether a final response went upstream: shared with the relay of late responses, which outlives the exchange. */
@@ -40,7 +41,7 @@ export class NativeExchange implements ServerExchange {
     this.request = new NativeRequest(message, remote);
   }
 
-  async proxy(targets: readonly ProxyTarget[], options: ProxyOptions): Promise<ProxyResult> {
+  async proxy(targets: readonly ProxyTarget[], options: OwnForkOptions): Promise<ProxyResult> {
     let onCancel: () => void = () => undefined;
     const cancelled = new Promise<void>((resolve) => (onCancel = resolve));
     const unwatch =

@@ -1,10 +1,19 @@
 import sip, { type Message, type NameAddr, type RouteEntry, type Via } from 'sip';
 import { detached } from '../../core/detached-string.js';
-import type { AttemptReport, Endpoint, LocalAddress, ProxyOptions, ProxyResult, ProxyTarget } from '../engine.js';
+import type {
+  AttemptReport,
+  Endpoint,
+  LocalAddress,
+  OwnForkOptions,
+  ProxyResult,
+  ProxyTarget,
+  RequestRewrite,
+} from '../engine.js';
 import { hostText, localPort } from '../core/endpoint.js';
 import { type AttemptHooks, type AttemptRequest, ClientAttempt, type HopBase } from './client-attempt.js';
 import { forwardedText, type ReceivedText } from './forward-request.js';
 import { forwardedMaxForwards } from '../core/max-forwards.js';
+import { forkDecision } from '../core/fork-decision.js';
 import { randomHex } from '../../random-pool.js';
 
 /** RFC 3261 §8.1.1.7: a branch starts with the magic cookie (a worker's with its number too, `prefix`); ours carry 80 random bits. */
@@ -36,7 +45,7 @@ function recordRoutes(
   local: LocalAddress,
   inbound: Endpoint,
   outbound: Endpoint,
-  options: Pick<ProxyOptions, 'recordRouteParam' | 'recordRouteFlow'>,
+  options: Pick<RequestRewrite, 'recordRouteParam' | 'recordRouteFlow'>,
 ): NameAddr[] {
   const param = options.recordRouteParam;
   const extra = param ? `;${param.name}=${param.value}` : '';
@@ -56,7 +65,7 @@ function recordRoutes(
 function outgoingRequest(
   context: ProxyContext,
   target: ProxyTarget,
-  options: ProxyOptions,
+  options: OwnForkOptions,
   branch: string,
 ): AttemptRequest {
   const { request, local } = context;
@@ -115,15 +124,14 @@ function keptEntry<Entry extends NameAddr | RouteEntry | undefined>(entry: Entry
 }
 
 /**
- * Tries each target in turn (RFC 3261 §16, serial forking): the first 2xx
- * goes upstream and ends it; a non-2xx final or a local timeout asks
- * `tryNext`, which either moves on or sends that response upstream. A
- * CANCEL from the caller stops the pending attempt and answers 487.
+ * Tries each target in turn (RFC 3261 §16, serial forking) as
+ * `forkDecision` says after each attempt. A CANCEL from the caller stops
+ * the pending attempt and answers 487.
  */
 export async function proxySequentially(
   context: ProxyContext,
   targets: readonly ProxyTarget[],
-  options: ProxyOptions,
+  options: OwnForkOptions,
 ): Promise<ProxyResult> {
   const attempts: AttemptReport[] = [];
   let cancelled = false;
@@ -134,7 +142,7 @@ export async function proxySequentially(
   });
   if (context.request.method === 'INVITE') context.respond(100);
 
-  for (const target of targets) {
+  for (const [index, target] of targets.entries()) {
     if (cancelled) break;
     const branch = newBranch(context.branchPrefix);
     const attempt = new ClientAttempt(
@@ -148,14 +156,16 @@ export async function proxySequentially(
     attempt.start();
     const ended = await Promise.race([attempt.finished, context.cancelled.then(() => undefined)]);
     if (!ended) break;
-    const { response, ...report } = ended;
+    const { response, ...end } = ended;
+    const decision = forkDecision(end, options, { cancelled, targetsLeft: targets.length - index - 1 });
+    const report: AttemptReport = { ...end, decision };
     attempts.push(report);
     options.onAttempt?.(report);
-    if (report.status >= 200 && report.status < 300 && response) {
-      context.hooks.relay(response);
+    if (decision === 'answered') {
+      if (response) context.hooks.relay(response);
       return { outcome: 'answered', attempts, status: report.status };
     }
-    if (!options.tryNext(report)) {
+    if (decision === 'relayed') {
       if (response) context.hooks.relay(response);
       else context.respond(report.status, report.reason);
       return { outcome: 'failed', attempts, status: report.status };

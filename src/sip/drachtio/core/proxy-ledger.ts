@@ -1,4 +1,4 @@
-import type { AttemptReport, ProxyResult, ProxyTarget } from '../../engine.js';
+import type { AttemptEnd, AttemptReport, ForkDecision, ProxyResult, ProxyTarget } from '../../engine.js';
 import { reasonPhrase } from '../../core/reason-phrases.js';
 
 /**
@@ -75,7 +75,7 @@ export class ProxyLedger {
     const durationMs = Math.max(0, final.atMs - this.lastAtMs);
     this.lastAtMs = final.atMs;
     added.push(
-      this.record({
+      this.record(index, {
         target,
         status: final.status,
         reason: final.reason,
@@ -116,6 +116,7 @@ export class ProxyLedger {
     const target = this.targets[index] as ProxyTarget;
     this.lastAtMs += this.noResponseTimeoutMs;
     return this.record(
+      index,
       {
         target,
         status: 408,
@@ -128,11 +129,27 @@ export class ProxyLedger {
     );
   }
 
-  private record(report: AttemptReport, final = report.status): AttemptReport {
+  private record(index: number, end: AttemptEnd, final = end.status): AttemptReport {
+    const report = { ...end, decision: serverDecision(final, index < this.targets.length - 1) };
     this.attempts.push(report);
     this.finals.push(final);
     return report;
   }
+}
+
+/**
+ * What drachtio-server does after a destination's end (v0.9.4
+ * sip-proxy-controller.cpp, `ProxyCore::processResponse` and
+ * `timerProvisional`), which the report carries as the fork's decision: a
+ * 2xx goes upstream; a 401/407 challenge ends the search; a 487 is the
+ * caller's CANCEL (as `end` reads it); any other final, or silence (0),
+ * starts the next destination when there is one.
+ */
+export function serverDecision(final: number, another: boolean): ForkDecision {
+  if (final >= 200 && final < 300) return 'answered';
+  if (final === 401 || final === 407) return 'relayed';
+  if (final === 487) return 'cancelled';
+  return another ? 'failover' : 'exhausted';
 }
 
 /**

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { ProxyTarget } from '../../../../../src/sip/engine.js';
+import type { AttemptReport, ProxyTarget } from '../../../../../src/sip/engine.js';
 import { destinationUri } from '../../../../../src/sip/drachtio/drachtio-proxy.js';
 import { localContact, parseHostports } from '../../../../../src/sip/drachtio/core/hostports.js';
-import { bestStatus, ProxyLedger, statusLine } from '../../../../../src/sip/drachtio/core/proxy-ledger.js';
+import {
+  bestStatus,
+  ProxyLedger,
+  serverDecision,
+  statusLine,
+} from '../../../../../src/sip/drachtio/core/proxy-ledger.js';
 
 const target = (label: string, address: string, port = 5060): ProxyTarget => ({
   uri: `sip:0114420@${address}:${port}`,
@@ -15,16 +20,16 @@ const GW2 = target('2', '127.0.0.3');
 const GW3 = target('3', '127.0.0.4');
 const TIMEOUT = 800;
 
-/** Each report as [gateway, status, local]. */
-const brief = (reports: readonly { target: ProxyTarget; status: number; local: boolean }[]) =>
-  reports.map((r) => [r.target.label, r.status, r.local]);
+/** Each report as [gateway, status, local, what drachtio-server did next]. */
+const brief = (reports: readonly AttemptReport[]) =>
+  reports.map((r) => [r.target.label, r.status, r.local, r.decision]);
 
 describe('drachtio proxy results as attempt reports', () => {
   it('reports a silent gateway (skipped by the provisional timeout) before the one that answered', () => {
     const ledger = new ProxyLedger([GW1, GW2], 0, TIMEOUT);
     expect(brief(ledger.final({ address: '127.0.0.3', port: 5060, status: 200, reason: 'OK', atMs: 820 }))).toEqual([
-      ['1', 408, true],
-      ['2', 200, false],
+      ['1', 408, true, 'failover'],
+      ['2', 200, false, 'answered'],
     ]);
     const { added, result } = ledger.end({ kind: 'done', atMs: 821 });
     expect(added).toEqual([]);
@@ -40,8 +45,8 @@ describe('drachtio proxy results as attempt reports', () => {
     const { result } = ledger.end({ kind: 'done', atMs: 10 });
     expect(result).toMatchObject({ outcome: 'failed', status: 486 });
     expect(brief(result.attempts)).toEqual([
-      ['1', 486, false],
-      ['2', 503, false],
+      ['1', 486, false, 'failover'],
+      ['2', 503, false, 'exhausted'],
     ]);
   });
 
@@ -50,9 +55,10 @@ describe('drachtio proxy results as attempt reports', () => {
     ledger.final({ address: '127.0.0.2', port: 5060, status: 500, reason: 'Server Error', atMs: 5 });
     const { added, result } = ledger.end({ kind: 'done', atMs: 5 + 2 * TIMEOUT + 3 });
     expect(brief(added)).toEqual([
-      ['2', 408, true],
-      ['3', 408, true],
+      ['2', 408, true, 'failover'],
+      ['3', 408, true, 'exhausted'],
     ]);
+    expect(brief(result.attempts)[0]).toEqual(['1', 500, false, 'failover']);
     expect(result.status).toBe(500);
   });
 
@@ -60,8 +66,8 @@ describe('drachtio proxy results as attempt reports', () => {
     const ledger = new ProxyLedger([GW1, GW2], 0, TIMEOUT);
     const { added, result } = ledger.end({ kind: 'done', atMs: 2 * TIMEOUT + 2 });
     expect(brief(added)).toEqual([
-      ['1', 408, true],
-      ['2', 408, true],
+      ['1', 408, true, 'failover'],
+      ['2', 408, true, 'exhausted'],
     ]);
     expect(result).toMatchObject({ outcome: 'failed', status: 408 });
   });
@@ -72,14 +78,21 @@ describe('drachtio proxy results as attempt reports', () => {
     const { added, result } = ledger.end({ kind: 'done', atMs: TIMEOUT + 5 });
     expect(added).toEqual([]);
     expect(brief(result.attempts)).toEqual([
-      ['1', 408, true],
-      ['2', 503, false],
+      ['1', 408, true, 'failover'],
+      ['2', 503, false, 'failover'],
     ]);
   });
 
   it('stops at a challenge: the destinations after it were never tried', () => {
     const ledger = new ProxyLedger([GW1, GW2], 0, TIMEOUT);
-    ledger.final({ address: '127.0.0.2', port: 5060, status: 407, reason: 'Proxy Authentication Required', atMs: 3 });
+    const challenged = ledger.final({
+      address: '127.0.0.2',
+      port: 5060,
+      status: 407,
+      reason: 'Proxy Authentication Required',
+      atMs: 3,
+    });
+    expect(brief(challenged)).toEqual([['1', 407, false, 'relayed']]);
     const { added, result } = ledger.end({ kind: 'done', atMs: 2000 });
     expect(added).toEqual([]);
     expect(result).toMatchObject({ outcome: 'failed', status: 407 });
@@ -87,7 +100,14 @@ describe('drachtio proxy results as attempt reports', () => {
 
   it('reads a 487 as the caller having cancelled', () => {
     const ledger = new ProxyLedger([GW1, GW2], 0, TIMEOUT);
-    ledger.final({ address: '127.0.0.2', port: 5060, status: 487, reason: 'Request Terminated', atMs: 300 });
+    const cancelled = ledger.final({
+      address: '127.0.0.2',
+      port: 5060,
+      status: 487,
+      reason: 'Request Terminated',
+      atMs: 300,
+    });
+    expect(brief(cancelled)).toEqual([['1', 487, false, 'cancelled']]);
     expect(ledger.end({ kind: 'done', atMs: 301 }).result).toMatchObject({ outcome: 'cancelled', status: 487 });
   });
 
@@ -112,7 +132,7 @@ describe('drachtio proxy results as attempt reports', () => {
   it('reports a response drachtio-server made itself (no source address) as local, for the current destination', () => {
     const ledger = new ProxyLedger([GW1, GW2], 0, TIMEOUT);
     expect(brief(ledger.final({ address: '', port: 0, status: 503, reason: 'Service Unavailable', atMs: 2 }))).toEqual([
-      ['1', 503, true],
+      ['1', 503, true, 'failover'],
     ]);
   });
 
@@ -121,9 +141,26 @@ describe('drachtio proxy results as attempt reports', () => {
     const b = target('b', '127.0.0.2', 5090);
     const ledger = new ProxyLedger([a, b], 0, TIMEOUT);
     expect(brief(ledger.final({ address: '127.0.0.2', port: 5090, status: 200, reason: 'OK', atMs: 900 }))).toEqual([
-      ['a', 408, true],
-      ['b', 200, false],
+      ['a', 408, true, 'failover'],
+      ['b', 200, false, 'answered'],
     ]);
+  });
+});
+
+describe('what drachtio-server does after a destination ends, as the report carries it', () => {
+  it.each([
+    [200, true, 'answered'],
+    [486, true, 'failover'],
+    [603, true, 'failover'],
+    [503, true, 'failover'],
+    [503, false, 'exhausted'],
+    [0, true, 'failover'],
+    [0, false, 'exhausted'],
+    [401, true, 'relayed'],
+    [407, true, 'relayed'],
+    [487, true, 'cancelled'],
+  ] as const)('after %i (another destination left: %s): %s', (final, another, decision) => {
+    expect(serverDecision(final, another)).toBe(decision);
   });
 });
 
