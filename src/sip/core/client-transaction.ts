@@ -30,7 +30,7 @@ export interface ClientMachine {
 export type ClientEvent =
   /** A response on the transaction's branch. */
   | { readonly kind: 'response'; readonly status: number }
-  /** No response in time: timer B or F, or the failover policy's shorter timers (ProxyOptions). */
+  /** No response in time: timer B or F, or the shorter noResponseTimeoutMs and inviteTimeoutMs (engine.ts). */
   | { readonly kind: 'timeout' }
   /** The request could not be delivered (a refused connection, a failed TLS handshake: RFC 3261 §8.1.3.1). */
   | { readonly kind: 'transport-error' }
