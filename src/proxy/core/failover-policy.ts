@@ -17,12 +17,14 @@ export function shouldFailover(attempt: Pick<AttemptEnd, 'status' | 'local'>, co
 
 /**
  * Which ends of an attempt to one of a registered user's contacts move on
- * to the next contact: no answer in time (or no connection), or a 5xx or
- * 6xx. A 3xx or 4xx is the phone's answer, and goes back to the caller;
- * `proxy.failoverCodes` is for gateways, not phones.
+ * to the next contact: no answer in time (or no connection), or a 5xx. A
+ * 3xx or 4xx is the phone's answer, and goes back to the caller; a 6xx is
+ * the user's for every contact (a Decline on the desk phone is not to ring
+ * the mobile: RFC 3261 §16.7 step 5, §21.6). `proxy.failoverCodes` is for
+ * gateways, not phones.
  */
 export function shouldTryNextContact(attempt: Pick<AttemptEnd, 'status' | 'local'>): boolean {
-  return attempt.local || attempt.status >= 500;
+  return attempt.local || (attempt.status >= 500 && attempt.status < 600);
 }
 
 /** What the caller gets when every gateway failed: 503, or the last failure's code. */

@@ -86,7 +86,9 @@ function inviteResponse(from: ServerState, status: number): ServerStep {
   if (from === 'Confirmed' || from === 'Accepted' || from === 'Terminated') return { to: from, effects: ['send'] };
   // Proceeding, or Completed when a 2xx follows a non-2xx (a proxy forwards every 2xx, RFC 3261 §16.7 step 10).
   if (status >= 200 && status < 300) return { to: 'Accepted', effects: ['send', 'drop'] };
-  // A provisional stays Proceeding (in Completed it replaces the final that is retransmitted: as it always was).
+  // After a non-2xx final nothing else but a 2xx goes upstream (§16.7 step 5): a gateway's 180 arriving after the
+  // caller's CANCEL was answered 487 would follow the 487 and take its place as what timer G resends.
+  if (from === 'Completed') return { to: from, effects: [] };
   if (status < 200) return { to: from, effects: ['send', 'keep'] };
   return { to: 'Completed', effects: ['send', 'keep'] };
 }

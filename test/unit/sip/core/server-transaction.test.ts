@@ -29,7 +29,8 @@ const INVITE_ROWS: Row[] = [
   ['Completed', ACK, 'Confirmed', ['drop']],
   // A proxy forwards a 2xx even after a non-2xx went up (RFC 3261 §16.7 step 10).
   ['Completed', response(200), 'Accepted', ['send', 'drop']],
-  ['Completed', response(180), 'Completed', ['send', 'keep']],
+  ['Completed', response(180), 'Completed', []],
+  ['Completed', response(486), 'Completed', []],
   ['Completed', TIMER, 'Terminated', []],
   ['Confirmed', REQUEST, 'Confirmed', []],
   ['Confirmed', ACK, 'Confirmed', []],
