@@ -10,7 +10,7 @@ import {
   initialClientMachine,
   lingerMs,
 } from '../core/client-transaction.js';
-import { doubledUpToT2Ms, T1_MS, TIMER_B_MS, TIMER_F_MS, timerANextMs } from '../core/timers.js';
+import { doubledUpToT2Ms, T1_MS, T2_MS, TIMER_B_MS, TIMER_F_MS, timerANextMs } from '../core/timers.js';
 
 export interface AttemptHooks {
   send(message: Message, to: Endpoint): void;
@@ -167,10 +167,18 @@ export class ClientAttempt {
   /** Timers belong to a state: those of the state left are cleared, the new state's armed. */
   private enter(state: ClientState): void {
     clearTimeout(this.retransmit);
-    clearTimeout(this.deadline);
     this.retransmit = undefined;
+    clearTimeout(this.deadline);
     this.deadline = undefined;
-    // Only an INVITE's ringing is bounded here; another request's Proceeding waits for its final.
+    // A non-INVITE's timer F runs on through Proceeding (RFC 3261 §17.1.2.2): a provisional answers proxy.timeoutMs,
+    // but a 100 and then silence still ends at 64·T1 from the start; over UDP the request goes again every T2 meanwhile.
+    if (!this.machine.invite && state === 'Proceeding') {
+      const left = Math.max(0, TIMER_F_MS - (this.hooks.now() - this.startedAt));
+      this.deadline = setTimeout(() => this.step({ kind: 'timeout' }), left);
+      if (this.target.destination.transport === 'udp') this.scheduleRetransmit(T2_MS);
+      return;
+    }
+    // An INVITE's ringing is bounded by proxy.inviteTimeoutMs (timer C).
     if (state === 'Proceeding' && this.machine.invite)
       this.deadline = setTimeout(() => this.step({ kind: 'timeout' }), this.timers.inviteTimeoutMs);
   }
