@@ -14,7 +14,7 @@ import { randomHex } from './random-pool.js';
 import type { ReloadReport } from './routing/routing-service.js';
 import { openSecurityLog } from './security-log/security-log.js';
 import type { SipEngine } from './sip/engine.js';
-import { createEngine, describeEngine, drachtioServer } from './sip/engine-choice.js';
+import { createEngine, describeEngine, drachtioServer, unhonouredSettings } from './sip/engine-choice.js';
 import { TlsCredentials } from './sip/native/tls-credentials.js';
 import type { WorkerSteering } from './sip/native/worker-steering.js';
 import { createPipeline } from './sip/pipeline.js';
@@ -140,6 +140,12 @@ async function wire(
     sourceGuard,
   );
   if (config.sip.engine === 'drachtio') metrics.drachtioStarted(drachtioServer(config));
+  const unhonoured = unhonouredSettings(config);
+  if (unhonoured.length > 0)
+    log.warn(
+      { keys: unhonoured },
+      `${unhonoured.join(', ')} set, but not honoured with sip.engine drachtio: drachtio-server runs the failover (docs/engines.md, "Where it differs")`,
+    );
   warnOfUnheldAddress(config, log);
   const { prober, leadership } = await startSingletonWork({
     config,

@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import { type Config, configSchema } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { DialogGuard } from '../proxy/dialog-guard.js';
@@ -114,4 +114,20 @@ export function describeEngine(engine: SipEngine, config: Readonly<Config>): str
   if (listen.port > 0)
     return `${listening} through drachtio-server, which connects to us on ${listen.address}:${listen.port}`;
   return `${listening} through drachtio-server ${config.sip.drachtio.host}:${config.sip.drachtio.port}`;
+}
+
+/** The settings the drachtio engine cannot honour: drachtio-server runs the failover (docs/engines.md, "Where it differs"). */
+const FORK_SETTINGS = ['inviteTimeoutMs', 'failoverCodes', 'relayLastFailure'] as const;
+
+/**
+ * The `proxy.*` keys set away from their defaults that `sip.engine` will
+ * not honour: with drachtio, `ServerForkExchange` takes no fork control
+ * (src/sip/engine.ts). Said at start, so an operator does not count on them.
+ */
+export function unhonouredSettings(config: Readonly<Config>): string[] {
+  if (config.sip.engine !== 'drachtio') return [];
+  const defaults = configSchema.parse({}).proxy;
+  return FORK_SETTINGS.filter((key) => JSON.stringify(config.proxy[key]) !== JSON.stringify(defaults[key])).map(
+    (key) => `proxy.${key}`,
+  );
 }
