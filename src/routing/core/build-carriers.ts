@@ -1,5 +1,10 @@
 import type { TableSpec } from '../../core/model/columns.js';
-import { type DrCarrierRow, type DrGwListRow, drCarriersTable, drGwListsTable } from '../../core/model/drouting-tables.js';
+import {
+  type DrCarrierRow,
+  type DrGwListRow,
+  drCarriersTable,
+  drGwListsTable,
+} from '../../core/model/drouting-tables.js';
 import { type GwListGrammar, parseGwList } from './gateway-list.js';
 import type { LoadProblems } from './load-problems.js';
 import type { Carrier, Gateway, WeightedGateway } from './routing-table.js';
