@@ -6,11 +6,10 @@ import type { TcpCap, TcpCloseReason } from '../../metrics/metrics.js';
 import { randomHex } from '../../random-pool.js';
 import { splitHead } from '../core/message-head.js';
 import { rawResponse } from '../core/raw-request-check.js';
-import type { TextConnection } from './text-connection.js';
+import { streamConnection, type TextConnection } from './text-connection.js';
 import { ConnectionCounts } from './connection-counts.js';
 import { inbound, type Received } from './inbound.js';
 import { type FramingFault, frameMessages } from './tcp-framing.js';
-import { writeMessage } from './write-message.js';
 import type { TlsCredentials } from './tls-credentials.js';
 import type { Remote, WorkerSteering } from './worker-steering.js';
 
@@ -157,13 +156,13 @@ export class TcpTransport {
       // A phone's connection, accepted by another worker: its port takes no new connection, so the holder sends.
       const steering = this.options.steering;
       if (steering?.flowElsewhere(target))
-        return textConnection(this.stream.protocol, (text) => steering.sendOverFlow(target, text));
+        return streamConnection(this.stream.protocol, (text) => steering.sendOverFlow(target, text));
       socket = this.stream.connect(target, this.options.local.address);
       if (onError) socket.once('error', onError);
       this.adopt(socket, key);
     }
     const chosen = socket;
-    return textConnection(this.stream.protocol, (text) => void chosen.write(Buffer.from(text, 'binary')));
+    return streamConnection(this.stream.protocol, (text) => void chosen.write(Buffer.from(text, 'binary')));
   }
 
   /** Writes to the connection from `remote` when this worker holds it (another worker's send, handed over). */
@@ -280,15 +279,4 @@ function replyTo(fault: FramingFault, source: Remote): string | undefined {
 
 function remoteOf(socket: Socket): Remote {
   return { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-}
-
-/** A TCP or TLS connection as the engine uses it, over a way to write text. */
-function textConnection(protocol: StreamKind['protocol'], sendText: (text: string) => void): TextConnection {
-  return {
-    protocol,
-    reliable: true,
-    send: (message) => sendText(writeMessage(message)),
-    sendText,
-    release: () => undefined,
-  };
 }

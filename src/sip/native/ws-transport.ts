@@ -3,12 +3,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Remote as SipRemote } from 'sip';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { TextConnection } from './text-connection.js';
+import { streamConnection, type TextConnection } from './text-connection.js';
 import { ConnectionCounts } from './connection-counts.js';
 import { inbound, type Received } from './inbound.js';
 import { admitConnection, type TcpLimits, type TcpObserver } from './tcp-transport.js';
 import type { TlsCredentials } from './tls-credentials.js';
-import { writeMessage } from './write-message.js';
 
 export interface WsTransportOptions {
   local: { address: string; port: number };
@@ -103,13 +102,7 @@ export class WsTransport {
       // A text frame (RFC 7118 §5.1): our text holds one character per octet of the UTF-8 message.
       socket.send(Buffer.from(text, 'binary'), { binary: false });
     };
-    return {
-      protocol,
-      reliable: true,
-      send: (message) => sendText(writeMessage(message)),
-      sendText,
-      release: () => undefined,
-    };
+    return streamConnection(protocol, sendText);
   }
 
   close(): void {
