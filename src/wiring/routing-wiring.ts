@@ -19,6 +19,7 @@ import {
   RoutingService,
 } from '../routing/routing-service.js';
 import type { RoutingData } from '../store/knex/partition-stores.js';
+import { CACHE_OUTAGE_REPORT_MS } from './cache-outage-reports.js';
 
 /** The routing snapshot, the gateway and carrier states it reads, and their reload: opened by `openRouting`. */
 export interface RoutingParts {
@@ -33,9 +34,6 @@ export interface RoutingParts {
 }
 
 const SYSTEM_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
-
-/** While the cache does not answer, the failed refreshes of shared states are said once per this. */
-const OUTAGE_REPORT_MS = 30_000;
 
 /** How often a node takes the gateway and carrier states other nodes shared (one cache read each). */
 const SHARED_STATE_REFRESH_MS = 1000;
@@ -109,14 +107,14 @@ export async function openRouting(deps: {
   return { routing, gateways, carriers, loaded, reload, lastReload: () => lastReload };
 }
 
-/** Takes the states other nodes shared every SHARED_STATE_REFRESH_MS; a cache outage is said once per OUTAGE_REPORT_MS. */
+/** Takes the states other nodes shared every SHARED_STATE_REFRESH_MS; a cache outage is said once per CACHE_OUTAGE_REPORT_MS. */
 function refreshSharedStates(
   gateways: GatewayStateService,
   carriers: CarrierStateService,
   log: Logger,
   closers: Closers,
 ): void {
-  const reports = new ReportThrottle(OUTAGE_REPORT_MS);
+  const reports = new ReportThrottle(CACHE_OUTAGE_REPORT_MS);
   const refresher = setInterval(() => {
     Promise.all([gateways.refresh(), carriers.refresh()]).catch((error: unknown) => {
       const heldBack = reports.admit(Date.now());

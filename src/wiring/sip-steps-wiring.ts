@@ -24,6 +24,7 @@ import type { SipEngine } from '../sip/engine.js';
 import type { MethodStep } from '../sip/pipeline.js';
 import type { Store } from '../store/store.js';
 import type { DefenceParts } from './defence-wiring.js';
+import { CACHE_OUTAGE_REPORT_MS } from './cache-outage-reports.js';
 
 /** What each SIP method is answered by, and the services the admin API shares with them. */
 export interface SipSteps {
@@ -35,9 +36,6 @@ export interface SipSteps {
 
 /** A gateway's silence is not held against it when we ran late within its timeout and this much before. */
 const SILENCE_MARGIN_MS = 1000;
-
-/** While the cache does not answer, nonce counts kept in this process are said once per this. */
-const OUTAGE_REPORT_MS = 30_000;
 
 /** Methods the call router takes, in a dialog or not. */
 const ROUTED_METHODS = ['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'PRACK', 'MESSAGE'];
@@ -79,7 +77,7 @@ export async function sipSteps(deps: {
     log,
     relay: deps.relay,
   });
-  const nonceFallbackReports = new ReportThrottle(OUTAGE_REPORT_MS);
+  const nonceFallbackReports = new ReportThrottle(CACHE_OUTAGE_REPORT_MS);
   const authenticator = new DigestAuthenticator({
     peers,
     cache: nonceCountsWithFallback(cache, new MemoryCache(), (error) => {
