@@ -101,6 +101,8 @@ async function post(url: string, body: string): Promise<HttpAnswer> {
 const call = (method: string, params?: unknown, id: unknown = 7) =>
   JSON.stringify({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }), id });
 
+const hasResult = (body: unknown) => typeof body === 'object' && body !== null && 'result' in body;
+
 /** The answer with every `Date` (each side's own last reload) blanked. */
 function withoutDates(answer: HttpAnswer): HttpAnswer {
   return JSON.parse(
@@ -160,16 +162,20 @@ function againstOpenSips(setup: {
       routing: { partitions: { enabled: setup.partitioned } },
     });
     sides.ourUrl = `${ours.server.adminUrl}/mi`;
+    // OpenSIPS answers its MI before drouting has loaded the rules ("No Data
+    // available yet", per partition): ready is every partition answering with data.
+    const partitions = setup.partitioned ? [{ partition_name: 'part_1' }, { partition_name: 'part_2' }] : [undefined];
     await waitFor(
-      'OpenSIPS to answer its MI',
+      "OpenSIPS to answer its MI with each partition's gateways",
       20_000,
-      () =>
-        started.running
-          ? post(sides.theirUrl, call('dr_enable_probing')).catch(() => undefined)
-          : Promise.reject(new Error('it exited')),
-      {
-        detail: () => started.log,
+      async () => {
+        if (!started.running) throw new Error('it exited');
+        const answers = await Promise.all(
+          partitions.map((params) => post(sides.theirUrl, call('dr_gw_status', params))),
+        );
+        return answers.every((answer) => hasResult(answer.body)) ? true : undefined;
       },
+      { detail: () => started.log },
     );
   }, 60_000);
   afterAll(async () => {
