@@ -1,5 +1,5 @@
 import type { AdminConfig } from '../config/schema.js';
-import { DrouterError, type ErrorCode, redactUrlPassword, UsageError } from '../errors.js';
+import { DrouterError, type ErrorCode, errorMessage, redactUrlPassword, UsageError } from '../errors.js';
 import { AdminError } from './admin-contract.js';
 
 /**
@@ -63,8 +63,7 @@ function failureOf(error: unknown): { what: string; refused: boolean } {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
   const code = typeof cause?.code === 'string' ? cause.code : undefined;
   if (code === 'ECONNREFUSED') return { what: 'connection refused', refused: true };
-  const detail =
-    typeof cause?.message === 'string' ? cause.message : error instanceof Error ? error.message : String(error);
+  const detail = typeof cause?.message === 'string' ? cause.message : errorMessage(error);
   return { what: detail, refused: false };
 }
 

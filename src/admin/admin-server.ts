@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AdminConfig } from '../config/schema.js';
-import { DrouterError } from '../errors.js';
+import { DrouterError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { AdminError, type AdminReply, type AdminRoute, errorBody } from './admin-contract.js';
 import { adminBindError } from './admin-bind-error.js';
@@ -85,7 +85,7 @@ export async function startAdminServer(
           return send(reply, result);
         } catch (error) {
           const status = statusOf(error);
-          const message = error instanceof Error ? error.message : String(error);
+          const message = errorMessage(error);
           if (status >= 500)
             log.error({ err: error, route: route.path }, `admin ${route.method} ${request.url} failed: ${message}`);
           return reply

@@ -1,4 +1,4 @@
-import { formatRowProblem } from '../errors.js';
+import { errorMessage, formatRowProblem } from '../errors.js';
 import { UNPARTITIONED } from '../routing/core/partitions.js';
 import { listeningText } from '../sip/core/endpoint.js';
 import type { AdminDeps, AdminReply } from './admin-contract.js';
@@ -44,6 +44,6 @@ async function check(url: string, ping: () => Promise<void>): Promise<{ ok: bool
     await ping();
     return { ok: true, url };
   } catch (error) {
-    return { ok: false, url, error: error instanceof Error ? error.message : String(error) };
+    return { ok: false, url, error: errorMessage(error) };
   }
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { formatRowProblem } from '../errors.js';
+import { errorMessage, formatRowProblem } from '../errors.js';
 import type { CarrierStateService } from '../probe/carrier-state-service.js';
 import type { GatewayStateService } from '../probe/gateway-state-service.js';
 import type { Prober } from '../probe/prober-service.js';
@@ -87,7 +87,7 @@ export function droutingMiCommands(deps: MiDroutingDeps): ReadonlyMap<string, Mi
     try {
       report = await deps.reload(inheritState === undefined ? {} : { inheritState });
     } catch (error) {
-      throw new MiError(500, 'Failed to reload', error instanceof Error ? error.message : String(error));
+      throw new MiError(500, 'Failed to reload', errorMessage(error));
     }
     if (!report.ok) throw new MiError(500, 'Failed to reload', report.errors.map(formatRowProblem).join('\n'));
     return OK;

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { AdminReply, AdminRoute } from './admin-contract.js';
+import { errorMessage } from '../errors.js';
 
 /**
  * OpenSIPS's Management Interface over HTTP, as its mi_http module serves
@@ -200,7 +201,7 @@ async function run(
     return { result: await command.run(matchRecipe(command, request.params)) };
   } catch (error) {
     if (error instanceof MiError) return errorOf(error);
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     log.error({ err: error, method: request.method }, `MI ${request.method} failed: ${reason}`);
     return errorOf(new MiError(JSONRPC_ERRORS.server.code, JSONRPC_ERRORS.server.message, reason));
   }

@@ -1,6 +1,7 @@
 import type { Fence, LeaseCache } from '../cache/cache.js';
 import type { Logger } from '../log.js';
 import { type KeepalivedState, type KeepalivedView, readKeepalivedState } from './keepalived-state.js';
+import { errorMessage } from '../errors.js';
 
 export interface LeadershipOptions {
   /** This process's name in the lease: node name, pid and a random tag, so a restarted process is a new holder. */
@@ -146,7 +147,7 @@ export class Leadership {
       } catch (error) {
         this.deps.log.error(
           { err: error, file },
-          `keepalived state not read from ${file} (keeping ${this.keepalived}): ${error instanceof Error ? error.message : String(error)}`,
+          `keepalived state not read from ${file} (keeping ${this.keepalived}): ${errorMessage(error)}`,
         );
       }
     }
@@ -160,11 +161,7 @@ export class Leadership {
       token = await this.deps.cache.claimLease('leader', this.options.holder, this.options.ttlMs);
     } catch (error) {
       // The lease lasts until its deadline: the deadline timer ends the leadership if no renewal comes.
-      if (!this.claimFailing)
-        this.deps.log.error(
-          { err: error },
-          `leader lease not renewed: ${error instanceof Error ? error.message : String(error)}`,
-        );
+      if (!this.claimFailing) this.deps.log.error({ err: error }, `leader lease not renewed: ${errorMessage(error)}`);
       this.claimFailing = true;
       return;
     }
@@ -209,10 +206,7 @@ export class Leadership {
     if (wasLeader) this.deps.onChange(false, reason);
     if (!wasLeader || !release) return;
     await this.deps.cache.releaseLease('leader', this.options.holder).catch((error: unknown) => {
-      this.deps.log.warn(
-        { err: error },
-        `leader lease not released (it runs out by itself): ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.deps.log.warn({ err: error }, `leader lease not released (it runs out by itself): ${errorMessage(error)}`);
     });
   }
 }

@@ -17,6 +17,7 @@ import {
   nextHealth,
   type StateChange,
 } from './core/gateway-health.js';
+import { errorMessage } from '../errors.js';
 
 /** The state changes kept for `GET /events` (OpenSIPS keeps 200 too). */
 export const HISTORY_SIZE = 200;
@@ -194,7 +195,7 @@ export class GatewayStateService {
       for (const gwid of states.keys()) this.unsaved.add(gwid);
       this.deps.log.error(
         { err: error },
-        `gateway states not written to dr_gateways.state (kept for the next try): ${error instanceof Error ? error.message : String(error)}`,
+        `gateway states not written to dr_gateways.state (kept for the next try): ${errorMessage(error)}`,
       );
     }
   }
@@ -206,7 +207,7 @@ export class GatewayStateService {
       this.cacheReports((since) =>
         this.deps.log.warn(
           { err: error },
-          `gateway states not read from the cache (this node's own stay in use): ${error instanceof Error ? error.message : String(error)}${since}`,
+          `gateway states not read from the cache (this node's own stay in use): ${errorMessage(error)}${since}`,
         ),
       );
       return undefined;
@@ -218,10 +219,7 @@ export class GatewayStateService {
       await write(this.deps.cache);
     } catch (error) {
       this.cacheReports((since) =>
-        this.deps.log.warn(
-          { err: error },
-          `gateway state not shared (${operation}): ${error instanceof Error ? error.message : String(error)}${since}`,
-        ),
+        this.deps.log.warn({ err: error }, `gateway state not shared (${operation}): ${errorMessage(error)}${since}`),
       );
     }
   }

@@ -7,6 +7,7 @@ import { endpointOf } from '../sip/core/endpoint.js';
 import type { RequestOutcome, SipEngine } from '../sip/engine.js';
 import { type HealthEvent, replyVerdict, wantsProbe } from './core/gateway-health.js';
 import type { GatewayStateService } from './gateway-state-service.js';
+import { errorMessage } from '../errors.js';
 
 /** What the metrics learn from the prober (src/metrics implements it). */
 export interface ProbeObserver {
@@ -78,7 +79,7 @@ export class Prober {
       this.switchReports((since) =>
         this.deps.log.warn(
           { err: error },
-          `probing switch not read from the cache; using probe.enabled: ${error instanceof Error ? error.message : String(error)}${since}`,
+          `probing switch not read from the cache; using probe.enabled: ${errorMessage(error)}${since}`,
         ),
       );
       on = this.deps.config.enabled;
@@ -97,10 +98,7 @@ export class Prober {
       if (!this.running) return;
       this.schedule(this.deps.config.intervalMs);
       this.tick().catch((error: unknown) =>
-        this.deps.log.error(
-          { err: error },
-          `probe round failed: ${error instanceof Error ? error.message : String(error)}`,
-        ),
+        this.deps.log.error({ err: error }, `probe round failed: ${errorMessage(error)}`),
       );
     }, delayMs);
   }

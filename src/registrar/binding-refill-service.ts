@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { bindingFromRow } from './core/realtime-peer.js';
 import { bindingTtl } from './registrar-service.js';
+import { errorMessage } from '../errors.js';
 
 export interface BindingRefillDeps {
   cache: SwitchCache & BindingCache;
@@ -58,7 +59,7 @@ export class BindingRefill {
       .catch((error: unknown) =>
         this.deps.log.warn(
           { err: error },
-          `refilling the cache from the sippeers rows failed: ${error instanceof Error ? error.message : String(error)}; tried again in ${this.deps.intervalMs / 1000} s`,
+          `refilling the cache from the sippeers rows failed: ${errorMessage(error)}; tried again in ${this.deps.intervalMs / 1000} s`,
         ),
       )
       .finally(() => (this.running = undefined));

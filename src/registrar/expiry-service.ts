@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import type { PeerLookup } from './peer-service.js';
 import { CLEARED_REGISTRATION } from './core/realtime-peer.js';
 import { bindingTtl } from './registrar-service.js';
+import { errorMessage } from '../errors.js';
 
 export interface ExpirySweeperDeps {
   cache: BindingCache;
@@ -54,10 +55,7 @@ export class ExpirySweeper {
         .then(() => undefined)
         .catch((error: unknown) =>
           this.failureReports((since) =>
-            this.deps.log.error(
-              { err: error },
-              `expiry sweep failed: ${error instanceof Error ? error.message : String(error)}${since}`,
-            ),
+            this.deps.log.error({ err: error }, `expiry sweep failed: ${errorMessage(error)}${since}`),
           ),
         )
         .finally(() => (this.running = undefined));

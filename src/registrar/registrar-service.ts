@@ -25,6 +25,7 @@ import { fitToColumns, type Truncation } from './core/column-fit.js';
 import type { PeerLookup } from './peer-service.js';
 import { PerAorQueue } from './core/per-aor-queue.js';
 import { CLEARED_REGISTRATION, mayRegister, registeredColumns } from './core/realtime-peer.js';
+import { errorMessage } from '../errors.js';
 
 /** What the metrics learn from the registrar (src/metrics implements it). */
 export interface RegistrationObserver {
@@ -322,7 +323,7 @@ export function registerStep(deps: RegistrarDeps): Registrar {
           .catch((error: unknown) => {
             log.warn(
               { err: error, peer: name, flow: key },
-              `bindings of ${name} on the closed connection ${key} not ended (${error instanceof Error ? error.message : String(error)}): they run out at their expiry`,
+              `bindings of ${name} on the closed connection ${key} not ended (${errorMessage(error)}): they run out at their expiry`,
             );
           });
       }

@@ -1,4 +1,4 @@
-import { CacheUnavailableError, StoreUnreachableError } from '../errors.js';
+import { CacheUnavailableError, errorMessage, StoreUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ReportThrottle } from '../core/report-throttle.js';
 import type {
@@ -109,7 +109,7 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
       }
     } catch (error) {
       const storeDown = error instanceof StoreUnreachableError || error instanceof CacheUnavailableError;
-      const message = `${request.method} ${callId} failed: ${error instanceof Error ? error.message : String(error)}`;
+      const message = `${request.method} ${callId} failed: ${errorMessage(error)}`;
       if (!storeDown) options.log.error({ callId, method: request.method, err: error }, message);
       else {
         // An outage fails every request alike: one line per interval says it, with how many were held back.

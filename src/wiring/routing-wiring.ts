@@ -1,7 +1,7 @@
 import type { CarrierStateCache, GatewayStateCache } from '../cache/cache.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config/schema.js';
-import { formatRowProblem } from '../errors.js';
+import { errorMessage, formatRowProblem } from '../errors.js';
 import type { Closers } from '../lifecycle/closers.js';
 import { describeLoad, warningLines } from '../routing/core/load-summary.js';
 import type { Logger } from '../log.js';
@@ -121,7 +121,7 @@ function refreshSharedStates(
       if (heldBack !== undefined)
         log.warn(
           { err: error, heldBack },
-          `shared gateway/carrier states not refreshed (${error instanceof Error ? error.message : String(error)}): this node keeps the states it knows${heldBack > 0 ? ` (${heldBack} more failed refreshes since the last report)` : ''}`,
+          `shared gateway/carrier states not refreshed (${errorMessage(error)}): this node keeps the states it knows${heldBack > 0 ? ` (${heldBack} more failed refreshes since the last report)` : ''}`,
         );
     });
   }, SHARED_STATE_REFRESH_MS);
@@ -148,10 +148,7 @@ async function reloadRouting(routing: RoutingService, log: Logger): Promise<Relo
     }
     return report;
   } catch (error) {
-    log.error(
-      { err: error },
-      `routing reload failed: ${error instanceof Error ? error.message : String(error)}; the current snapshot stays in use`,
-    );
+    log.error({ err: error }, `routing reload failed: ${errorMessage(error)}; the current snapshot stays in use`);
     throw error;
   }
 }

@@ -11,6 +11,7 @@ import {
   lingerMs,
 } from '../core/client-transaction.js';
 import { doubledUpToT2Ms, T1_MS, T2_MS, TIMER_B_MS, TIMER_F_MS, timerANextMs } from '../core/timers.js';
+import { errorMessage } from '../../errors.js';
 
 export interface AttemptHooks {
   send(message: Message, to: Endpoint): void;
@@ -210,7 +211,7 @@ export class ClientAttempt {
       return { status: response.status, reason: response.reason || reasonPhrase(response.status), local: false };
     if (event.kind === 'transport-error') {
       const { transport, address, port } = this.target.destination;
-      const why = error instanceof Error ? error.message : String(error);
+      const why = errorMessage(error);
       return {
         status: 503,
         reason: `Service Unavailable (${transport.toUpperCase()} to ${address}:${port} failed: ${why})`,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { type ConnectionOptions, createSecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls';
-import { DrouterError } from '../../errors.js';
+import { DrouterError, errorMessage } from '../../errors.js';
 
 /** sip.tls: the certificate files and the policies (docs/engines.md "TLS"). */
 export interface TlsSettings {
@@ -71,7 +71,7 @@ async function readFiles(settings: TlsSettings): Promise<Files> {
   } catch (error) {
     throw new DrouterError(
       'DROUTER_ERR_TLS',
-      `the TLS certificate ${settings.certificateFile}, key ${settings.keyFile}${settings.caFile ? ` and CA ${settings.caFile}` : ''} do not make a usable TLS context: ${error instanceof Error ? error.message : String(error)} (check that they are PEM and that the key is the certificate's)`,
+      `the TLS certificate ${settings.certificateFile}, key ${settings.keyFile}${settings.caFile ? ` and CA ${settings.caFile}` : ''} do not make a usable TLS context: ${errorMessage(error)} (check that they are PEM and that the key is the certificate's)`,
       { cause: error },
     );
   }
@@ -82,10 +82,8 @@ async function readPem(key: string, file: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (error) {
-    throw new DrouterError(
-      'DROUTER_ERR_TLS',
-      `${key} ${file} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    throw new DrouterError('DROUTER_ERR_TLS', `${key} ${file} cannot be read: ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
 }
