@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import { type AdminConfig, isLoopback } from '../config/schema.js';
+import type { AdminConfig } from '../config/schema.js';
+import { isLoopback } from '../config/value-checks.js';
 
 /**
  * RFC 9110 §7.2 Host: `uri-host [ ":" port ]`, the host a bracketed IPv6

@@ -5,7 +5,7 @@ import { validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
-import { isLoopback } from '../../src/config/schema.js';
+import { isLoopback } from '../../src/config/value-checks.js';
 import { readDockerfile } from '../support/dockerfile-steps.js';
 import { REPO_ROOT } from '../support/repo-root.js';
 import { describeUnless } from '../support/skip-reason.js';
