@@ -1,4 +1,4 @@
-import type { HandoffKind } from '../metrics/metrics.js';
+import type { HandoffKind } from '../metrics/metric-labels.js';
 import type { Transport } from '../sip/engine.js';
 import type { Remote, SteeredTransports, WorkerSteering } from '../sip/native/worker-steering.js';
 import type { HandoffFrame } from './core/handoff-frame.js';

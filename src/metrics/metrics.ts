@@ -1,255 +1,104 @@
-import { type Aggregator, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { MetricsSnapshot } from './cluster-metrics.js';
+import { collectDefaultMetrics, type Gauge } from 'prom-client';
 import type { DropReason } from '../defence/source-guard-service.js';
-import type { GatewayState } from '../routing/core/routing-table.js';
+import {
+  SIPDR_BANNED_SOURCES,
+  SIPDR_BANS_TOTAL,
+  SIPDR_BINDINGS,
+  SIPDR_BINDINGS_REFILLED_TOTAL,
+  SIPDR_BUILD_INFO,
+  SIPDR_DRACHTIO_CONNECTED,
+  SIPDR_DRACHTIO_DISCONNECTIONS_TOTAL,
+  SIPDR_DRACHTIO_RECONNECTIONS_TOTAL,
+  SIPDR_FAILOVERS_TOTAL,
+  SIPDR_GATEWAY_STATE,
+  SIPDR_GATEWAY_STATE_CHANGES_TOTAL,
+  SIPDR_GATEWAY_UP,
+  SIPDR_HA_LEADER,
+  SIPDR_HA_LEADER_CHANGES_TOTAL,
+  SIPDR_OVERLOADED,
+  SIPDR_PROBE_FAILURES_TOTAL,
+  SIPDR_PROBE_RTT_SECONDS,
+  SIPDR_REGISTRATIONS_TOTAL,
+  SIPDR_RELOADS_TOTAL,
+  SIPDR_REQUESTS_DROPPED_TOTAL,
+  SIPDR_REQUESTS_SHED_TOTAL,
+  SIPDR_ROUTING_DECISIONS_TOTAL,
+  SIPDR_ROUTING_ROWS_SKIPPED,
+  SIPDR_SIP_REQUESTS_TOTAL,
+  SIPDR_SIP_RESPONSES_TOTAL,
+  SIPDR_TCP_CONNECTIONS_CLOSED_TOTAL,
+  SIPDR_TCP_CONNECTIONS_REFUSED_TOTAL,
+  SIPDR_WORKER_HANDOFFS_TOTAL,
+} from './metric-definitions.js';
+import {
+  codeLabel,
+  DROP_REASONS,
+  DROUTING_TABLES,
+  GATEWAY_STATES,
+  type GatewayStateName,
+  HANDOFF_KINDS,
+  type HandoffKind,
+  methodLabel,
+  OTHER,
+  PROBE_FAILURE_REASONS,
+  type ProbeFailureReason,
+  REGISTRATION_RESULTS,
+  type RegistrationResult,
+  RELOAD_RESULTS,
+  type ReloadResult,
+  ROUTING_OUTCOMES,
+  type RoutingOutcome,
+  SHED_METHODS,
+  SIP_METHODS,
+  TCP_CAPS,
+  TCP_CLOSE_REASONS,
+  type TcpCap,
+  type TcpCloseReason,
+} from './metric-labels.js';
+import { MetricRegistry } from './metric-registry.js';
 
 /**
- * The product's Prometheus metrics. Each instance owns its registry, so two
- * servers in one process (as in the tests) never share or collide on series.
- * Labels are closed sets or gateway ids: never a phone number, a caller or a URI.
+ * The product's Prometheus metrics: what the services tell them, onto the
+ * series of metric-definitions.ts.
  */
-
-export type GatewayStateName = GatewayState;
-
-// The compiler checks this object has exactly one key per state, so a new state cannot miss its series.
-const GATEWAY_STATES = Object.keys({ active: 0, 'probing-disabled': 0, 'admin-disabled': 0 } satisfies Record<
-  GatewayStateName,
-  0
->) as GatewayStateName[];
-
-const PROBE_FAILURE_REASONS = ['timeout', 'negative-reply', 'send-failed'] as const;
-export type ProbeFailureReason = (typeof PROBE_FAILURE_REASONS)[number];
-
-const ROUTING_OUTCOMES = ['routed', 'no-rule', 'no-gateway', 'registered', 'offline'] as const;
-export type RoutingOutcome = (typeof ROUTING_OUTCOMES)[number];
-
-const DROUTING_TABLES = ['dr_gateways', 'dr_rules', 'dr_carriers', 'dr_groups', 'dr_gw_lists'] as const;
-
-const REGISTRATION_RESULTS = ['registered', 'refreshed', 'unregistered', 'challenged', 'failed'] as const;
-export type RegistrationResult = (typeof REGISTRATION_RESULTS)[number];
-
-const RELOAD_RESULTS = ['ok', 'failed'] as const;
-export type ReloadResult = (typeof RELOAD_RESULTS)[number];
-
-const HANDOFF_KINDS = ['request', 'response', 'tcp-send'] as const;
-/** What a worker handed to another (--workers N): a request or response it owns, or a send over a TCP connection it holds. */
-export type HandoffKind = (typeof HANDOFF_KINDS)[number];
-
-const TCP_CAPS = ['total', 'per-source'] as const;
-/** Which cap of sip.tcp turned an accepted TCP connection away. */
-export type TcpCap = (typeof TCP_CAPS)[number];
-
-const TCP_CLOSE_REASONS = ['idle', 'message-timeout', 'oversized'] as const;
-/** Why we closed a TCP connection: idle past sip.tcp.idleTimeoutMs, a message not whole within messageTimeoutMs, a head or body over its cap. */
-export type TcpCloseReason = (typeof TCP_CLOSE_REASONS)[number];
-
-const DROP_REASONS = ['banned', 'rate-limited', 'scanner'] as const satisfies readonly DropReason[];
-const SHED_METHODS = ['INVITE', 'REGISTER'] as const;
-
-const SIP_METHODS = [
-  'INVITE',
-  'ACK',
-  'BYE',
-  'CANCEL',
-  'REGISTER',
-  'OPTIONS',
-  'INFO',
-  'UPDATE',
-  'REFER',
-  'NOTIFY',
-  'PRACK',
-  'MESSAGE',
-  'SUBSCRIBE',
-  'PUBLISH',
-] as const;
-const KNOWN_METHODS = new Set<string>(SIP_METHODS);
-const OTHER = 'other';
-
-/** Probe round trips from a LAN gateway (~1 ms) to one about to time out (seconds). */
-const PROBE_RTT_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-
-export interface MetricDescription {
-  name: string;
-  type: 'counter' | 'gauge' | 'histogram';
-  labels: string[];
-  help: string;
-}
-
-/** Any method we do not know shares one label value, so a peer cannot grow the series without bound. */
-function methodLabel(method: string): string {
-  // RFC 3261 §7.1: the method token is case-sensitive, so 'invite' is not INVITE.
-  return KNOWN_METHODS.has(method) ? method : OTHER;
-}
-
-function codeLabel(status: number): string {
-  // RFC 3261 §7.2: a status code is three digits whose first, 1 to 6, is its class.
-  return Number.isInteger(status) && status >= 100 && status <= 699 ? String(status) : OTHER;
-}
-
-export class Metrics {
-  private readonly registry = new Registry();
-  private readonly descriptions: MetricDescription[] = [];
+export class Metrics extends MetricRegistry {
   private bindingsSource: (() => Promise<number>) | undefined;
 
-  // Every worker of a node shows the same shared state: summed over workers it would count N times, so the node shows one worker's.
-  private readonly gatewayUp = this.gauge(
-    'sipdr_gateway_up',
-    'Whether the gateway takes calls: 1 when active, 0 when disabled by probing or by admin.',
-    ['gateway'],
-    undefined,
-    'first',
-  );
-  private readonly gatewayStates = this.gauge(
-    'sipdr_gateway_state',
-    "The gateway's state: 1 on the series of its current state, 0 on the two others.",
-    ['gateway', 'state'],
-    undefined,
-    'first',
-  );
-  private readonly gatewayStateChanges = this.counter(
-    'sipdr_gateway_state_changes_total',
-    'Changes of gateway state, labelled with the state entered.',
-    ['gateway', 'state'],
-  );
-  private readonly probeRttSeconds = this.histogram(
-    'sipdr_probe_rtt_seconds',
-    'Round-trip time of the OPTIONS probes a gateway answered.',
-    ['gateway'],
-    PROBE_RTT_BUCKETS_SECONDS,
-  );
-  private readonly probeFailures = this.counter(
-    'sipdr_probe_failures_total',
-    'OPTIONS probes that failed, by reason: timeout, negative-reply or send-failed.',
-    ['gateway', 'reason'],
-  );
-  private readonly routingDecisions = this.counter(
-    'sipdr_routing_decisions_total',
-    'Routing decisions for new requests, by outcome: routed, no-rule, no-gateway, registered or offline.',
-    ['outcome'],
-  );
-  private readonly failovers = this.counter(
-    'sipdr_failovers_total',
-    'Calls that moved on from this gateway to their next destination.',
-    ['gateway'],
-  );
-  private readonly registrations = this.counter('sipdr_registrations_total', 'REGISTER requests handled, by result.', [
-    'result',
-  ]);
-  private readonly refilledBindings = this.counter(
-    'sipdr_bindings_refilled_total',
-    'Bindings put back into a cache that had lost them (restarted empty), from the sippeers rows, by the leader.',
-    [],
-  );
-  private readonly bindings: Gauge = this.gauge(
-    'sipdr_bindings',
-    'Addresses of record with at least one live binding, read from the location store at each scrape (absent when it cannot be read).',
-    [],
-    () => this.readBindings(),
-    'first',
-  );
-  private readonly sipRequests = this.counter(
-    'sipdr_sip_requests_total',
-    'SIP requests received, by method (a method we do not know counts as other).',
-    ['method'],
-  );
-  private readonly sipResponses = this.counter(
-    'sipdr_sip_responses_total',
-    'SIP responses sent upstream, by method of the request and status code.',
-    ['method', 'code'],
-  );
-  private readonly reloads = this.counter('sipdr_reloads_total', 'Reloads of the routing data, by result.', ['result']);
-  // Every worker of a node loads the same rows.
-  private readonly rowsSkipped = this.gauge(
-    'sipdr_routing_rows_skipped',
-    'Drouting rows left out of the routing snapshot in use, as OpenSIPS 3.x leaves them out (a bad timerec, an unparsable gwlist, a probe_mode it does not know …), by table; set at each load.',
-    ['table'],
-    undefined,
-    'first',
-  );
-  private readonly workerHandoffs = this.counter(
-    'sipdr_worker_handoffs_total',
-    "With --workers N: messages a worker handed to the worker that owns them, by kind: request (owned by its branch), response (to that worker's request), tcp-send (over a TCP connection that worker holds).",
-    ['kind'],
-  );
-  private readonly tcpRefusals = this.counter(
-    'sipdr_tcp_connections_refused_total',
-    'Native engine: accepted TCP connections closed at once because a cap was reached, by cap: total (sip.tcp.maxConnections) or per-source (sip.tcp.maxConnectionsPerSource).',
-    ['cap'],
-  );
-  private readonly tcpClosures = this.counter(
-    'sipdr_tcp_connections_closed_total',
-    'Native engine: TCP connections closed by a limit, by reason: idle (sip.tcp.idleTimeoutMs), message-timeout (a message not whole within sip.tcp.messageTimeoutMs), oversized (a head or body over its cap).',
-    ['reason'],
-  );
-  private readonly requestsDropped = this.counter(
-    'sipdr_requests_dropped_total',
-    'Requests dropped without an answer, by reason: banned (the source is banned; on the native engine over UDP dropped before parsing), rate-limited (over its limits.* rate), scanner (a User-Agent of limits.scannerUserAgents).',
-    ['reason'],
-  );
+  private readonly gatewayUp = this.gauge(SIPDR_GATEWAY_UP);
+  private readonly gatewayStates = this.gauge(SIPDR_GATEWAY_STATE);
+  private readonly gatewayStateChanges = this.counter(SIPDR_GATEWAY_STATE_CHANGES_TOTAL);
+  private readonly probeRttSeconds = this.histogram(SIPDR_PROBE_RTT_SECONDS);
+  private readonly probeFailures = this.counter(SIPDR_PROBE_FAILURES_TOTAL);
+  private readonly routingDecisions = this.counter(SIPDR_ROUTING_DECISIONS_TOTAL);
+  private readonly failovers = this.counter(SIPDR_FAILOVERS_TOTAL);
+  private readonly registrations = this.counter(SIPDR_REGISTRATIONS_TOTAL);
+  private readonly refilledBindings = this.counter(SIPDR_BINDINGS_REFILLED_TOTAL);
+  private readonly bindings: Gauge = this.gauge(SIPDR_BINDINGS, () => this.readBindings());
+  private readonly sipRequests = this.counter(SIPDR_SIP_REQUESTS_TOTAL);
+  private readonly sipResponses = this.counter(SIPDR_SIP_RESPONSES_TOTAL);
+  private readonly reloads = this.counter(SIPDR_RELOADS_TOTAL);
+  private readonly rowsSkipped = this.gauge(SIPDR_ROUTING_ROWS_SKIPPED);
+  private readonly workerHandoffs = this.counter(SIPDR_WORKER_HANDOFFS_TOTAL);
+  private readonly tcpRefusals = this.counter(SIPDR_TCP_CONNECTIONS_REFUSED_TOTAL);
+  private readonly tcpClosures = this.counter(SIPDR_TCP_CONNECTIONS_CLOSED_TOTAL);
+  private readonly requestsDropped = this.counter(SIPDR_REQUESTS_DROPPED_TOTAL);
   /** Bound once: a banned flood counts every datagram, and a labelled inc() hashes its labels each time. */
   private readonly droppedBy = Object.fromEntries(
     DROP_REASONS.map((reason) => [reason, this.requestsDropped.labels({ reason })]),
   ) as Record<DropReason, { inc(): void }>;
-  private readonly bansImposed = this.counter(
-    'sipdr_bans_total',
-    'Sources this process banned: failures or scanner requests past limits.ban.failures, a failure against a user past limits.ban.userFailures, or drops over the rate past limits.ban.overRate.',
-    [],
-  );
-  // Every worker of a node reads the same shared list.
-  private readonly bannedSourcesNow = this.gauge(
-    'sipdr_banned_sources',
-    'Sources under a ban now, as this node knows them (the shared list, read every second).',
-    [],
-    undefined,
-    'first',
-  );
-  private readonly requestsShed = this.counter(
-    'sipdr_requests_shed_total',
-    'New INVITEs and REGISTERs answered 503 with Retry-After because the server was overloaded (overload.*), by method.',
-    ['method'],
-  );
-  private readonly overloadedNow = this.gauge(
-    'sipdr_overloaded',
-    'Whether the server sheds new work now (1) or not (0): within the last second the event loop ran late past overload.maxLagMs, was busy past overload.maxLoopUtilization, or overload.maxInvitesInProgress was reached.',
-    [],
-    undefined,
-    'max',
-  );
-  private readonly drachtioConnected = this.gauge(
-    'sipdr_drachtio_connected',
-    'drachtio engine: 1 while the link to the drachtio-server is up, 0 while it is lost (absent on the native engine; in inbound mode it follows /health sip.ok).',
-    ['server'],
-  );
-  private readonly drachtioDisconnections = this.counter(
-    'sipdr_drachtio_disconnections_total',
-    'drachtio engine: times the connection to the drachtio-server was lost after start.',
-    ['server'],
-  );
-  private readonly drachtioReconnections = this.counter(
-    'sipdr_drachtio_reconnections_total',
-    'drachtio engine: times the connection to the drachtio-server came back after a loss.',
-    ['server'],
-  );
-  private readonly haLeader = this.gauge(
-    'sipdr_ha_leader',
-    'Whether this process holds the leader lease and so runs the probing and the expiry sweep: 1 or 0.',
-    [],
-  );
-  private readonly haLeaderChanges = this.counter(
-    'sipdr_ha_leader_changes_total',
-    'Times this process became the leader or stopped being it, labelled with the role entered.',
-    ['role'],
-  );
-  // The workers of a node run one build: summed, a node of N workers would show N.
-  private readonly build = this.gauge(
-    'sipdr_build_info',
-    'Always 1; its labels say what runs: version (package.json), node (Node.js version), engine (sip.engine).',
-    ['version', 'node', 'engine'],
-    undefined,
-    'first',
-  );
+  private readonly bansImposed = this.counter(SIPDR_BANS_TOTAL);
+  private readonly bannedSourcesNow = this.gauge(SIPDR_BANNED_SOURCES);
+  private readonly requestsShed = this.counter(SIPDR_REQUESTS_SHED_TOTAL);
+  private readonly overloadedNow = this.gauge(SIPDR_OVERLOADED);
+  private readonly drachtioConnected = this.gauge(SIPDR_DRACHTIO_CONNECTED);
+  private readonly drachtioDisconnections = this.counter(SIPDR_DRACHTIO_DISCONNECTIONS_TOTAL);
+  private readonly drachtioReconnections = this.counter(SIPDR_DRACHTIO_RECONNECTIONS_TOTAL);
+  private readonly haLeader = this.gauge(SIPDR_HA_LEADER);
+  private readonly haLeaderChanges = this.counter(SIPDR_HA_LEADER_CHANGES_TOTAL);
+  private readonly build = this.gauge(SIPDR_BUILD_INFO);
 
   constructor() {
+    super();
     collectDefaultMetrics({ register: this.registry });
     // Series known in advance start at 0, so the first increment shows in rate() (Prometheus "avoid missing metrics").
     for (const outcome of ROUTING_OUTCOMES) this.routingDecisions.inc({ outcome }, 0);
@@ -429,21 +278,6 @@ export class Metrics {
     this.tcpClosures.inc({ reason });
   }
 
-  /** Every series with its aggregation across workers, for the cluster's primary to combine (cluster-metrics.ts). */
-  snapshot(): Promise<MetricsSnapshot> {
-    return this.registry.getMetricsAsJSON();
-  }
-
-  /** The exposition text and its content type, for GET /metrics. */
-  async exposition(): Promise<{ contentType: string; text: string }> {
-    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
-  }
-
-  /** Name, type, label names and help of every sipdr_* metric, in the order they are exposed. */
-  describe(): MetricDescription[] {
-    return this.descriptions.map((description) => ({ ...description, labels: [...description.labels] }));
-  }
-
   private async readBindings(): Promise<void> {
     try {
       if (this.bindingsSource) {
@@ -454,32 +288,5 @@ export class Metrics {
       // Left out of this scrape, as countBindingsWith says.
     }
     this.bindings.remove();
-  }
-
-  private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
-    this.descriptions.push({ name, type: 'counter', labels: [...labelNames], help });
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
-  }
-
-  /** `aggregator`: how the cluster's primary combines the workers' values (prom-client sums by default). */
-  private gauge<L extends string>(
-    name: string,
-    help: string,
-    labelNames: readonly L[],
-    collect?: () => Promise<void>,
-    aggregator: Aggregator = 'sum',
-  ): Gauge<L> {
-    this.descriptions.push({ name, type: 'gauge', labels: [...labelNames], help });
-    return new Gauge({ name, help, labelNames, registers: [this.registry], collect, aggregator });
-  }
-
-  private histogram<L extends string>(
-    name: string,
-    help: string,
-    labelNames: readonly L[],
-    buckets: number[],
-  ): Histogram<L> {
-    this.descriptions.push({ name, type: 'histogram', labels: [...labelNames], help });
-    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
 }

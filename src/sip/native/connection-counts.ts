@@ -1,4 +1,4 @@
-import type { TcpCap } from '../../metrics/metrics.js';
+import type { TcpCap } from '../../metrics/metric-labels.js';
 
 /**
  * The accepted TCP connections, counted in total and per source address,

@@ -2,7 +2,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as connectTls, createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Remote as SipRemote } from 'sip';
-import type { TcpCap, TcpCloseReason } from '../../metrics/metrics.js';
+import type { TcpCap, TcpCloseReason } from '../../metrics/metric-labels.js';
 import { randomHex } from '../../random-pool.js';
 import { splitHead } from '../core/message-head.js';
 import { rawResponse } from '../core/raw-request-check.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Metrics, type MetricDescription } from '../../../src/metrics/metrics.js';
+import type { MetricDescription } from '../../../src/metrics/metric-registry.js';
+import { Metrics } from '../../../src/metrics/metrics.js';
 import { readDocument } from '../../support/documentation.js';
 
 const DOCUMENT = 'docs/admin-api.md';
