@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { DrouterError, RowError, type RowProblem, SchemaError, StoreUnreachableError } from '../../errors.js';
+import { DrouterError, RowError, type RowProblem, SchemaError } from '../../errors.js';
 import { decodeRows } from '../../core/model/decode-rows.js';
 import {
   type DrRuleRow,
@@ -16,9 +16,7 @@ import {
   type RegistrationColumnSizes,
   sippeersTable,
 } from '../../core/model/sippeers-table.js';
-import type { RowOf, TableSpec } from '../../core/model/columns.js';
 import {
-  type ColumnRead,
   DEFAULT_DROUTING_TABLE_NAMES,
   detectLayout,
   type DroutingTableNames,
@@ -27,23 +25,24 @@ import {
   type StoreLayout,
   type TableRead,
 } from '../../core/model/table-layouts.js';
-import type { RulePage } from '../../core/model/routing-rows.js';
 import { GroupCommit } from '../group-commit.js';
 import { type SharedValueRow, sharedValuesTable } from '../../core/model/shared-values-table.js';
 import type { AddressRow } from '../../core/model/address-table.js';
 import type { RoutingRows, RoutingRowStream, SharedValueName, Store } from '../store.js';
 import type { Dialect, KnexHandle } from './connect.js';
-import { connectionPool } from './pooled-connection.js';
 import { readPresentTables } from './present-tables.js';
+import { guardStoreQuery } from './query-guard.js';
 import { type SeedSummary, seedExample } from './seed.js';
 import { SqlitePeerReader } from './sqlite-peer-reader.js';
 import { type RegistrationWrite, SqliteWriterThread } from './sqlite-writer.js';
+import { TableReader } from './table-reader.js';
 
 /** The Store port over knex: SQLite (better-sqlite3) or MySQL/MariaDB (mysql2). */
 export class KnexStore implements Store {
   readonly displayUrl: string;
   private readonly knex: Knex;
   private readonly dialect: Dialect;
+  private readonly reader: TableReader;
 
   /** SQLite files get their write-backs committed off the SIP thread. */
   private readonly writerThread: SqliteWriterThread | undefined;
@@ -67,6 +66,7 @@ export class KnexStore implements Store {
     this.dialect = handle.dialect;
     this.displayUrl = handle.displayUrl;
     this.sqliteFile = handle.sqliteFile;
+    this.reader = new TableReader(handle.knex, handle.dialect, handle.displayUrl);
     this.writerThread =
       handle.sqliteFile === undefined ? undefined : new SqliteWriterThread(handle.sqliteFile, handle.displayUrl);
   }
@@ -109,10 +109,10 @@ export class KnexStore implements Store {
   async streamRoutingRows(): Promise<RoutingRowStream> {
     const layout = await this.readLayout();
     const [gateways, carriers, groups, gwLists] = await Promise.all([
-      this.readTable(layout.gateways),
-      this.readTable(layout.carriers),
-      this.readTable(layout.groups),
-      this.readTable(layout.gwLists),
+      this.reader.readTable(layout.gateways),
+      this.reader.readTable(layout.carriers),
+      this.reader.readTable(layout.groups),
+      this.reader.readTable(layout.gwLists),
     ]);
     return {
       gateways: gateways.rows,
@@ -121,25 +121,8 @@ export class KnexStore implements Store {
       gwLists: gwLists.rows,
       problems: [gateways, carriers, groups, gwLists].flatMap((decoded) => decoded.problems),
       layout: layout.name,
-      rulePages: this.readRulePages(layout.rules),
+      rulePages: this.reader.readRulePages(layout.rules),
     };
-  }
-
-  /** dr_rules in ruleid order, a page at a time (keyset paging on the primary key). */
-  private async *readRulePages(rules: StoreLayout['rules']): AsyncGenerator<RulePage> {
-    let after = -1;
-    for (;;) {
-      const query = this.selectFrom(rules)
-        .where(rules.orderBy, '>', after)
-        .orderBy(rules.orderBy)
-        .limit(RULE_PAGE_SIZE);
-      const records = await this.guard(() => this.runSelect(query));
-      const last = records[records.length - 1];
-      if (!last) return;
-      yield decodeRows(rules.spec, records);
-      after = Number(last[rules.spec.keyColumn]);
-      if (records.length < RULE_PAGE_SIZE) return;
-    }
   }
 
   async findPeerByName(name: string): Promise<PeerRow | undefined> {
@@ -212,7 +195,7 @@ export class KnexStore implements Store {
   }
 
   async loadAddresses(): Promise<{ rows: AddressRow[]; problems: RowProblem[] }> {
-    return this.readTable((await this.layoutRead()).addresses);
+    return this.reader.readTable((await this.layoutRead()).addresses);
   }
 
   async sharedValue(name: SharedValueName, candidate: string): Promise<string | undefined> {
@@ -242,7 +225,7 @@ export class KnexStore implements Store {
     if (!(await this.layoutRead()).peers) return [];
     const query = this.knex(sippeersTable.name).select(PEER_COLUMN_NAMES).orderBy('name');
     if (options.staticHostsOnly) query.whereNotNull('host').whereNot('host', 'dynamic');
-    const { rows, problems } = decodeRows(peerColumnsOfSippeers, await this.guard(() => this.runSelect(query)));
+    const { rows, problems } = decodeRows(peerColumnsOfSippeers, await this.guard(() => this.reader.runSelect(query)));
     if (problems.length > 0) throw new RowError(problems);
     return rows;
   }
@@ -261,7 +244,7 @@ export class KnexStore implements Store {
       .whereNot('fullcontact', '')
       .orderBy('name')
       .limit(limit);
-    const records = await this.guard(() => this.runSelect(query));
+    const records = await this.guard(() => this.reader.runSelect(query));
     const { rows, problems } = decodeRows(peerColumnsOfSippeers, records);
     // The name column is text: the driver gives a string (or, SQLite storing what it is given, a number).
     const lastName = records[records.length - 1]?.name as string | number | undefined;
@@ -310,113 +293,7 @@ export class KnexStore implements Store {
     return this.currentLayout ?? this.readLayout();
   }
 
-  /** A table's rows in our row shape, in key order; an absent optional table has none. */
-  private async readTable<T extends TableSpec>(
-    read: TableRead<T> | undefined,
-  ): Promise<{ rows: RowOf<T>[]; problems: RowProblem[] }> {
-    if (!read) return { rows: [], problems: [] };
-    const query = this.selectFrom(read).orderBy(read.orderBy);
-    return decodeRows(read.spec, await this.guard(() => this.runSelect(query)));
-  }
-
-  /** SELECT of our columns: each from the table's column (renamed where it stands in) or as the default it lacks. */
-  private selectFrom(read: TableRead): Knex.QueryBuilder {
-    return this.knex(read.table).select(read.columns.map((column) => this.selection(column)));
-  }
-
-  private selection(column: ColumnRead): string | Knex.Raw | Knex.Ref<string, Record<string, string>> {
-    if ('from' in column) return column.from === column.name ? column.name : this.knex.ref(column.from).as(column.name);
-    return column.value === null
-      ? this.knex.raw('NULL AS ??', [column.name])
-      : this.knex.raw('? AS ??', [column.value, column.name]);
-  }
-
-  private runSelect(query: Knex.QueryBuilder): Promise<Record<string, unknown>[]> {
-    return this.dialect === 'sqlite' ? this.readSqliteRows(query.toSQL().toNative()) : query;
-  }
-
-  /**
-   * better-sqlite3 builds row objects in C++ at half the speed of plain
-   * arrays; for a million rules that is seconds of a reload. So whole-table
-   * reads take arrays and build the objects here.
-   */
-  private async readSqliteRows(native: {
-    sql: string;
-    bindings: readonly unknown[];
-  }): Promise<Record<string, unknown>[]> {
-    const pool = connectionPool(this.knex);
-    const connection = (await pool.acquireConnection()) as SqliteConnection;
-    try {
-      const statement = connection.prepare(native.sql);
-      const names = statement.columns().map((column) => column.name);
-      const arrays = statement.raw(true).all(...native.bindings) as unknown[][];
-      return arrays.map((values) => {
-        const record: Record<string, unknown> = {};
-        for (let i = 0; i < names.length; i++) record[names[i] ?? ''] = values[i];
-        return record;
-      });
-    } finally {
-      await pool.releaseConnection(connection);
-    }
-  }
-
   private guard<R>(query: () => Promise<R>): Promise<R> {
     return guardStoreQuery(this.displayUrl, query);
   }
-}
-
-/** Runs a query, turning a driver's connection failure into the typed error naming the URL, and a missing table into SchemaError. */
-export async function guardStoreQuery<R>(displayUrl: string, query: () => Promise<R>): Promise<R> {
-  try {
-    return await query();
-  } catch (error) {
-    if (isConnectionFailure(error)) throw new StoreUnreachableError(displayUrl, error);
-    // A table dropped since the layout was read.
-    if (isMissingTable(error)) throw new SchemaError(displayUrl, [{ table: missingTableName(error as Error) }]);
-    throw error;
-  }
-}
-
-/** Rules per page of a streamed read: small enough to keep a reload's peak memory down. */
-const RULE_PAGE_SIZE = 50_000;
-
-/** The parts of a better-sqlite3 connection the array read uses. */
-interface SqliteConnection {
-  prepare(sql: string): {
-    columns(): { name: string }[];
-    raw(on: boolean): { all(...bindings: unknown[]): unknown[] };
-  };
-}
-
-const CONNECTION_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'PROTOCOL_CONNECTION_LOST',
-  'ER_ACCESS_DENIED_ERROR',
-  'ER_BAD_DB_ERROR',
-  'SQLITE_CANTOPEN',
-]);
-
-function isConnectionFailure(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
-  return error instanceof Error && error.name === 'KnexTimeoutError';
-}
-
-function isMissingTable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return (error as { code?: unknown }).code === 'ER_NO_SUCH_TABLE' || /no such table/.test(error.message);
-}
-
-/** `no such table: dr_rules` (SQLite), `Table 'db.dr_rules' doesn't exist` (MariaDB); else the whole message. */
-function missingTableName(error: Error): string {
-  return (
-    /no such table: (\S+)/.exec(error.message)?.[1] ??
-    /Table '(?:[^'.]*\.)?([^']+)' doesn't exist/.exec(error.message)?.[1] ??
-    error.message
-  );
 }

@@ -8,7 +8,8 @@ import type { RoutingConfig } from '../../config/schema.js';
 import type { PartitionedRowSource, RoutingRowSource } from '../../routing/routing-service.js';
 import type { Store } from '../store.js';
 import { type KnexHandle, openKnex } from './connect.js';
-import { guardStoreQuery, KnexStore } from './knex-store.js';
+import { KnexStore } from './knex-store.js';
+import { guardStoreQuery } from './query-guard.js';
 
 export interface PartitionStoresOptions {
   /** routing.partitions.table */
