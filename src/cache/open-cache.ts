@@ -3,7 +3,7 @@ import { redactUrlPassword } from '../errors.js';
 import type { BanStore } from './ban-store.js';
 import type { Cache } from './cache.js';
 import { MemoryCache } from './memory-cache.js';
-import { openRedisCache, type RedisCacheOptions } from './redis/redis-cache.js';
+import { openRedisCache, type RedisCacheOptions } from './redis/open-redis-cache.js';
 
 export type { RedisCacheOptions as CacheOptions };
 
