@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { bindingFromRow } from './core/realtime-peer.js';
-import { bindingTtl } from './registrar-service.js';
+import { bindingTtl } from './binding-ttl.js';
 import { errorMessage } from '../errors.js';
 
 export interface BindingRefillDeps {

@@ -5,7 +5,7 @@ import { throttledReport } from '../core/report-throttle.js';
 import type { Store } from '../store/store.js';
 import type { PeerLookup } from './peer-service.js';
 import { CLEARED_REGISTRATION } from './core/realtime-peer.js';
-import { bindingTtl } from './registrar-service.js';
+import { bindingTtl } from './binding-ttl.js';
 import { errorMessage } from '../errors.js';
 
 export interface ExpirySweeperDeps {

@@ -9,7 +9,7 @@ import type { SipUri } from '../sip/core/uri.js';
 import { byPreference } from './core/bindings.js';
 import type { PeerLookup } from './peer-service.js';
 import { bindingFromRow, mayRegister } from './core/realtime-peer.js';
-import { bindingTtl } from './registrar-service.js';
+import { bindingTtl } from './binding-ttl.js';
 
 const OUTAGE_REPORT_MS = 5000;
 

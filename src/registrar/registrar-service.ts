@@ -16,10 +16,11 @@ import {
   type Binding,
   boundToFlow,
   byPreference,
-  type ContactEntry,
   contactHeaderValues,
   isRetransmission,
 } from './core/bindings.js';
+import { bindingTtl } from './binding-ttl.js';
+import { contactEntries, numberOrUndefined } from './register-request.js';
 import type { AuthenticationFailure, DigestAuthenticator } from './authentication-service.js';
 import { fitToColumns, type Truncation } from './core/column-fit.js';
 import type { PeerLookup } from './peer-service.js';
@@ -54,14 +55,6 @@ export interface RegistrarDeps {
   flowTimerSeconds: number;
 }
 
-/** Bindings outlive their expiry a little in the cache, so an expired one can still be cleared from the row. */
-export const BINDING_GRACE_MS = 60_000;
-
-/** How long the cache keeps an AoR's bindings: until the last one expires, and the grace. */
-export function bindingTtl(bindings: readonly Binding[], now: number): number {
-  return Math.max(0, ...bindings.map((binding) => binding.expiresAt - now)) + BINDING_GRACE_MS;
-}
-
 /**
  * A REGISTER whose bindings another process changed this many times running
  * gets a 500 with Retry-After: REGISTERs of one AoR are serialised within a
@@ -73,25 +66,6 @@ const SWAP_ATTEMPTS = 5;
 const TRUNCATION_REPORT_MS = 3_600_000;
 /** Peer/column pairs remembered for that: beyond, the oldest may be said again early. */
 const TRUNCATION_REPORT_KEYS = 10_000;
-
-function numberOrUndefined(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  return /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
-}
-
-function contactEntries(request: SipRequest): readonly ContactEntry[] | '*' | undefined {
-  const { contacts } = request;
-  if (contacts === undefined || contacts === '*') return contacts;
-  return contacts.map((contact) => ({
-    uri: contact.uri,
-    params: Object.entries(contact.params)
-      .filter(([name]) => name !== 'expires' && name !== 'q')
-      .map(([name, value]) => (value === undefined ? `;${name}` : `;${name}=${value}`))
-      .join(''),
-    expires: numberOrUndefined(contact.params.expires),
-    q: contact.params.q === undefined ? undefined : Math.min(1, Math.max(0, Number(contact.params.q) || 0)),
-  }));
-}
 
 /**
  * REGISTER (RFC 3261 §10.3) against the Asterisk realtime peer table:
