@@ -9,6 +9,15 @@ import type { AdminConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { ReadyWorker, WorkerStatus } from './worker-supervisor.js';
 import { errorMessage } from '../errors.js';
+import {
+  type Answer,
+  type Combine,
+  combineHealth,
+  combineMiReloads,
+  FAN_OUT,
+  json,
+  parseJson,
+} from './core/combine-answers.js';
 
 /** What the front needs of the workers. */
 export interface WorkerPool {
@@ -21,14 +30,6 @@ export interface WorkerPool {
 export interface AdminFront {
   readonly url: string;
   close(): Promise<void>;
-}
-
-/** A worker's answer to a forwarded request. */
-interface Answer {
-  worker: number;
-  status: number;
-  contentType: string;
-  body: string;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -181,22 +182,6 @@ async function forwardTo(worker: ReadyWorker, request: ForwardedHead, body: Buff
   }
 }
 
-/** A worker's answer with its body read as JSON (undefined when it is not an object). */
-interface Parsed {
-  answer: Answer;
-  body: Record<string, unknown> | undefined;
-}
-
-/** How the answers of every worker to one route become the node's. */
-type Combine = (answers: readonly Answer[], workers: readonly WorkerStatus[]) => Answer;
-
-const FAN_OUT: Readonly<Record<string, Combine>> = {
-  'POST /reload': combineReloads,
-  'GET /ha': combineHa,
-  'POST /ha/keepalived': combineHa,
-  'GET /health': combineHealth,
-};
-
 /**
  * OpenSIPS MI over HTTP (POST /mi): dr_reload goes to every worker, as
  * POST /reload does (each holds its own snapshot); every other command to
@@ -206,86 +191,6 @@ function miFanOut(method: string, path: string, body: Buffer): Combine | undefin
   if (method !== 'POST' || path !== MI_PATH) return undefined;
   const request = parseMiRequest(body.toString());
   return request.kind === 'call' && request.method === 'dr_reload' ? combineMiReloads : undefined;
-}
-
-/** The node's answer to an MI dr_reload: the first worker's error (JSON-RPC or HTTP) when one did not reload, else the first's. */
-function combineMiReloads(answers: readonly Answer[]): Answer {
-  const failed = ({ answer, body }: Parsed) => answer.status >= 300 || body?.error !== undefined;
-  return parseAll(answers).reduce((chosen, each) => (!failed(chosen) && failed(each) ? each : chosen)).answer;
-}
-
-/**
- * One reload report for the node: the worst worker's (the first when all
- * did), with every worker's outcome under `workers`; 200 only when every
- * worker reloaded (422: a worker refused the data and keeps its snapshot).
- */
-function combineReloads(answers: readonly Answer[]): Answer {
-  const parsed = parseAll(answers);
-  const workers = parsed.map(({ answer, body }) => ({
-    worker: answer.worker,
-    status: answer.status,
-    ok: body?.ok ?? false,
-    generation: body?.generation ?? null,
-    ...(body?.error ? { error: body.error } : {}),
-  }));
-  const worst = worstOf(parsed);
-  return json(worst.answer, worst.answer.status, { ...worst.body, workers });
-}
-
-/** The node's role: the leader's view when a worker leads (any worker of the node may), every worker's role beside. */
-function combineHa(answers: readonly Answer[]): Answer {
-  const parsed = parseAll(answers);
-  const chosen = leaderOf(parsed) ?? worstOf(parsed);
-  const workers = parsed.map(({ answer, body }) => ({
-    worker: answer.worker,
-    status: answer.status,
-    role: body?.role ?? null,
-    holder: body?.holder ?? null,
-  }));
-  return json(chosen.answer, chosen.answer.status, { ...chosen.body, workers });
-}
-
-/** The node is as healthy as its least healthy worker; its `ha` block is the leader's, when one leads. */
-function combineHealth(answers: readonly Answer[], statuses: readonly WorkerStatus[]): Answer {
-  const parsed = parseAll(answers);
-  const worst = worstOf(parsed);
-  const leaderHa = parsed
-    .map(({ body }) => body?.ha as { role?: unknown } | undefined)
-    .find((ha) => ha?.role === 'leader');
-  const roles = new Map(
-    parsed.map(({ answer, body }) => [answer.worker, (body?.ha as { role?: unknown } | undefined)?.role ?? null]),
-  );
-  const workers = statuses.map((status) => ({ ...status, role: roles.get(status.worker) ?? null }));
-  return json(worst.answer, worst.answer.status, { ...worst.body, ...(leaderHa ? { ha: leaderHa } : {}), workers });
-}
-
-function parseAll(answers: readonly Answer[]): Parsed[] {
-  if (answers.length === 0) throw new Error('no worker answered');
-  return answers.map((answer) => ({ answer, body: parseJson(answer.body) }));
-}
-
-/** The answer with the highest status (the first of those): an error anywhere is the node's error. */
-function worstOf(parsed: readonly Parsed[]): Parsed {
-  return parsed.reduce((worst, each) => (each.answer.status > worst.answer.status ? each : worst));
-}
-
-function leaderOf(parsed: readonly Parsed[]): Parsed | undefined {
-  return parsed.find(({ answer, body }) => answer.status === 200 && body?.role === 'leader');
-}
-
-function json(from: Answer, status: number, body: unknown): Answer {
-  return { worker: from.worker, status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) };
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function describeWorkers(workers: readonly WorkerStatus[]): string {
