@@ -9,18 +9,14 @@ import {
   type RequestOutcome,
   type RequestScreen,
   type SipEngine,
-  type SipRequest,
   type Transport,
 } from '../engine.js';
 import type { AttemptHooks } from './client-attempt.js';
 import { originate } from './originate.js';
 import { NativeExchange } from './native-exchange.js';
-import { newBranch } from './native-proxy.js';
 import { reasonPhrase } from '../core/reason-phrases.js';
 import { DEFAULT_RETRY_AFTER_SECONDS } from '../core/retry-after.js';
-import { forwardedMaxForwards } from '../core/max-forwards.js';
 import { checkCanBind } from './bind-check.js';
-import { NativeRequest, routeUri } from './native-request.js';
 import { combinedTransport, type NativeTransport } from './combined-transport.js';
 import { type ServerTransaction, ServerTransactions } from './server-transactions.js';
 import { parseHop, topBranch } from './hops.js';
@@ -28,15 +24,16 @@ import { strayResponseHop } from './stray-response.js';
 import { type TcpLimits, type TcpObserver, TcpTransport } from './tcp-transport.js';
 import { openOwnPortTransports, type WebSocketSettings } from './own-port-transports.js';
 import type { TlsCredentials } from './tls-credentials.js';
-import { isOwnHop, localPort, transportOf } from '../core/endpoint.js';
+import { isOwnHop, transportOf } from '../core/endpoint.js';
 import { UdpTransport } from './udp-transport.js';
 import { writeMessage } from './write-message.js';
 import type { WorkerSteering } from './worker-steering.js';
 import type { InboundResponse } from './inbound-response.js';
 import type { Received } from './inbound.js';
-import { forwardedText, type ReceivedText } from './forward-request.js';
+import type { ReceivedText } from './forward-request.js';
+import { type AckDialogOptions, forwardAck } from './ack-forwarding.js';
 
-export interface NativeEngineOptions {
+export interface NativeEngineOptions extends AckDialogOptions {
   address: string;
   port: number;
   transports: readonly Transport[];
@@ -52,14 +49,6 @@ export interface NativeEngineOptions {
   onError: (error: unknown) => void;
   /** A worker of `drouter start --workers N`: how it shares the SIP address with the others. */
   steering?: WorkerSteering;
-  /**
-   * Whether a 2xx's ACK, which this engine relays by itself, belongs to a
-   * dialog we signed (the call router checks every other request inside a
-   * dialog with the same guard).
-   */
-  acceptsDialogAck: (ack: SipRequest) => boolean;
-  /** The connection our Record-Route entry `route` names for its side of the ACK's dialog (a WebSocket peer), if it does. */
-  dialogFlow?: (ack: SipRequest, route: string) => Endpoint | undefined;
   /** The Retry-After of every 503 this engine sends (overload.retryAfterSeconds). */
   retryAfterSeconds?: number;
 }
@@ -206,7 +195,7 @@ export class NativeEngine implements SipEngine {
     if (!this.screened(message, remote, screen)) return;
     if (transactions.absorb(message)) return;
     if (message.method === 'ACK') {
-      this.forwardAck(message, raw, remote);
+      forwardAck(this, this.options, message, raw, remote);
       return;
     }
     const connection = transport.get(remote) ?? transport.open(remote);
@@ -250,44 +239,6 @@ export class NativeEngine implements SipEngine {
     response.version = '2.0';
     transaction.send(response);
     stop?.();
-  }
-
-  /**
-   * The ACK of a 2xx is a request of its own (RFC 3261 §13.2.2.4): it
-   * follows the route set statelessly. Our Route entry is removed; the next
-   * Route, else the Request-URI, is the next hop. An ACK whose top Route is
-   * not us, or not of a dialog we signed, is not ours to forward.
-   */
-  private forwardAck(message: Message, raw: ReceivedText, remote: Remote): void {
-    const routes = [...(message.headers.route ?? [])];
-    // Only dialogs we Record-Routed are ours to carry; any other ACK is dropped.
-    if (!routes[0] || !this.isOwnUri(routeUri(routes[0]))) return;
-    const ack = new NativeRequest(message, remote);
-    if (!this.options.acceptsDialogAck(ack)) return;
-    let lastOfOurs = '';
-    while (routes[0] && this.isOwnUri(routeUri(routes[0]))) {
-      lastOfOurs = routeUri(routes[0]);
-      routes.shift();
-    }
-    // Our last entry may name the connection of a WebSocket peer on that side: its Contact cannot be reached.
-    const flow = routes.length === 0 ? this.options.dialogFlow?.(ack, lastOfOurs) : undefined;
-    const next = flow ?? parseHop(routes[0] ? routeUri(routes[0]) : (message.uri ?? ''));
-    if (!next) return;
-    const via = {
-      version: '2.0',
-      protocol: next.transport.toUpperCase(),
-      host: this.local.address,
-      port: localPort(this.local, next.transport),
-      params: { branch: newBranch(this.branchPrefix) },
-    };
-    const text = forwardedText(raw, message, {
-      uri: message.uri ?? '',
-      via,
-      maxForwards: forwardedMaxForwards(message.headers['max-forwards']),
-      dropProxyAuthorization: false,
-      routes,
-    });
-    this.sendText(text, next);
   }
 
   /** Our branches' start: a worker's carries its number, so that responses find their way back to it. */
