@@ -1,9 +1,10 @@
-import { daysFromCivil, MS_PER_DAY, MS_PER_SECOND } from './calendar.js';
+import { MS_PER_SECOND } from './calendar.js';
 import { parseByDay, parseNumberList, weekdayName } from './by-lists.js';
 import { EPOCH_WALL_CLOCK, parseDateTime, wallClockAt, type WallClock } from './datetime.js';
 import { parseDuration } from './duration.js';
 import { periodPosition, type ByDay, type Freq, type Recurrence, type TimerecDialect } from './recurrence.js';
 import { instantOfWallClock, zoneNamed, type Zone } from './zone.js';
+import { endOfPeriod, unitOf } from './window-unit.js';
 
 /**
  * One recurrence's `|`-separated fields, in either dialect:
@@ -287,46 +288,4 @@ function byDayOf(field: Field, freq: Freq, scope: 'month' | 'year'): readonly By
       );
   }
   return Object.freeze(parsed.items);
-}
-
-/** time_rec.c `get_min_interval`: a day-level byxxx makes daily windows, byweekno weekly, bymonth monthly. */
-function unitOf(
-  freq: Freq | null,
-  byDay: readonly ByDay[] | null,
-  byMonthDay: readonly number[] | null,
-  byYearDay: readonly number[] | null,
-  byWeekNo: readonly number[] | null,
-  byMonth: readonly number[] | null,
-): Freq | null {
-  if (!freq) return null;
-  if (freq === 'daily' || byDay || byMonthDay || byYearDay) return 'daily';
-  if (freq === 'weekly' || byWeekNo) return 'weekly';
-  if (freq === 'monthly' || byMonth) return 'monthly';
-  return 'yearly';
-}
-
-/**
- * 3.2 with freq but neither dtend nor duration: the window runs to the end
- * of the unit (time_rec.c:1592-1621). The week ends on Saturday night as
- * there (tm_wday counts from Sunday); the month ends on its last day, where
- * OpenSIPS stops at dtstart + 31 days − mday, a day or more short.
- */
-function endOfPeriod(start: WallClock, unit: Freq): number {
-  let dayNumber: number;
-  switch (unit) {
-    case 'daily':
-      dayNumber = start.dayNumber + 1;
-      break;
-    case 'weekly':
-      dayNumber = start.dayNumber + 7 - start.weekday;
-      break;
-    case 'monthly':
-      dayNumber =
-        start.month === 12 ? daysFromCivil(start.year + 1, 1, 1) : daysFromCivil(start.year, start.month + 1, 1);
-      break;
-    case 'yearly':
-      dayNumber = daysFromCivil(start.year + 1, 1, 1);
-      break;
-  }
-  return dayNumber * MS_PER_DAY;
 }
