@@ -21,7 +21,7 @@ import { announceSippBenchmark, findSustainedRate, PROXY, SIPP_PHONE, startBench
  * 2. The outage phones see when the primary is SIGKILLed under REGISTER
  *    load: a primary, two replicas (with waitReplicas 1, the one not
  *    promoted follows the new primary and acknowledges again), three
- *    sentinels (quorum 2, down after 1 s), the proxy through the sentinels;
+ *    sentinels (quorum 2, two down after 1 s: SentinelGroup), the proxy through the sentinels;
  *    the test's fleet of phones (test/support/registering-fleet.ts). Seconds
  *    of 503s, kill to the first 200, and the acknowledged registrations the
  *    promoted primary lacks: must be 0.
@@ -67,7 +67,7 @@ async function rateWithAndWithoutWait(): Promise<void> {
 
 async function outageOfAFailover(): Promise<void> {
   console.log(
-    `Sentinel failover under ${FAILOVER_REGISTERS_PER_SECOND} REGISTER/s (${FAILOVER_PHONES} phones with digest in turn, cache.waitReplicas 1; primary, 2 replicas, 3 sentinels, quorum 2, down after 1 s; the primary SIGKILLed after 5 s):`,
+    `Sentinel failover under ${FAILOVER_REGISTERS_PER_SECOND} REGISTER/s (${FAILOVER_PHONES} phones with digest in turn, cache.waitReplicas 1; primary, 2 replicas, 3 sentinels, quorum 2, two down after 1 s; the primary SIGKILLed after 5 s):`,
   );
   const group = await SentinelGroup.start('bench-failover', 2);
   const db = join(work, 'sentinel-failover.db');

@@ -31,7 +31,7 @@ function binding(aor: string, contact: string): Binding {
  * cache.sentinels (issue 21): the cache reaches the primary that Redis
  * Sentinel names, and follows a failover to the promoted replica. Real
  * processes on 127.0.0.1: a primary, a replica, three sentinels (quorum 2,
- * the primary called down after 1 s).
+ * the primary called down after 1 s by two of them: SentinelGroup).
  */
 describeUnless(
   redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine in it: run once, with the native suite'),

@@ -6,19 +6,25 @@ export interface RoleChange {
 
 type Role = RoleChange['role'];
 
-/** The role changes among a node's JSON log lines (its stdout), in the order logged. */
-export function roleChangesInLog(stdout: string): RoleChange[] {
+/** A node's JSON log lines (its stdout), in the order logged; anything else it printed is left out. */
+export function jsonLogLines(stdout: string): Record<string, unknown>[] {
   return stdout.split('\n').flatMap((text) => {
-    let line: Record<string, unknown>;
     try {
-      line = JSON.parse(text) as Record<string, unknown>;
+      const line: unknown = JSON.parse(text);
+      return typeof line === 'object' && line !== null ? [line] : [];
     } catch {
       return [];
     }
-    return (line.role === 'leader' || line.role === 'standby') && typeof line.time === 'number'
-      ? [{ role: line.role, time: line.time }]
-      : [];
   });
+}
+
+/** The role changes among a node's JSON log lines (its stdout), in the order logged. */
+export function roleChangesInLog(stdout: string): RoleChange[] {
+  return jsonLogLines(stdout).flatMap((line) =>
+    (line.role === 'leader' || line.role === 'standby') && typeof line.time === 'number'
+      ? [{ role: line.role, time: line.time }]
+      : [],
+  );
 }
 
 /**

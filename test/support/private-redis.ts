@@ -5,6 +5,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './wait-for.js';
 
+/** A redis-server log line's time: "06 Dec 2026 19:04:33.909", local time as Node reads it. */
+const LOG_TIME = /(\d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2}\.\d{3})/;
+
+/** When a redis-server logged `line`, in ms since the epoch; undefined: the line has no time. */
+export function redisLogTime(line: string): number | undefined {
+  const time = new Date(LOG_TIME.exec(line)?.[1] ?? '').getTime();
+  return Number.isFinite(time) ? time : undefined;
+}
+
+/** What a sentinel monitors: the primary's name and port, the quorum, and how long the primary may be silent before this sentinel calls it down. */
+export interface SentinelOf {
+  name: string;
+  port: number;
+  quorum: number;
+  downAfterMs: number;
+}
+
 /**
  * A redis-server of the test's own on 127.0.0.1 (nothing kept on disk), so
  * that it can be killed without touching anyone else's: a plain Redis, a
@@ -16,7 +33,7 @@ export class PrivateRedis {
 
   constructor(
     readonly port: number,
-    private readonly role: { replicaOf?: number; sentinelOf?: { name: string; port: number; quorum: number } } = {},
+    private readonly role: { replicaOf?: number; sentinelOf?: SentinelOf } = {},
   ) {}
 
   get url(): string {
@@ -63,6 +80,15 @@ export class PrivateRedis {
     return this.output;
   }
 
+  /** Frozen (SIGSTOP): the kernel still takes its connections, it answers nothing, as a hung host would. */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     const child = this.process;
     if (!child || !this.running) return;
@@ -71,7 +97,7 @@ export class PrivateRedis {
   }
 
   /** A sentinel writes its own configuration back: a file of its own, in a folder of its own. */
-  private sentinelConfig(primary: { name: string; port: number; quorum: number }): string {
+  private sentinelConfig(primary: SentinelOf): string {
     const file = join(mkdtempSync(join(tmpdir(), 'drouter-sentinel-')), 'sentinel.conf');
     writeFileSync(
       file,
@@ -79,8 +105,8 @@ export class PrivateRedis {
         `port ${this.port}`,
         'bind 127.0.0.1',
         `sentinel monitor ${primary.name} 127.0.0.1 ${primary.port} ${primary.quorum}`,
-        // Quick to call the primary down and to fail over: a test waits for it.
-        `sentinel down-after-milliseconds ${primary.name} 1000`,
+        `sentinel down-after-milliseconds ${primary.name} ${primary.downAfterMs}`,
+        // Quick to fail over again after a failed attempt: a test waits for it.
         `sentinel failover-timeout ${primary.name} 5000`,
         '',
       ].join('\n'),
