@@ -155,3 +155,61 @@ describeUnless(
     });
   });
 });
+
+/**
+ * A sentinel that hangs (its host frozen: it takes connections and answers
+ * nothing) is the one the cache asks first when the primary is killed.
+ * The cache must move on to the next sentinel, and must not give up when
+ * the others announce the promotion while it is still waiting on the hung
+ * one (ioredis's failover detector ends that attempt; ioredis then stops
+ * reconnecting for good). Quorum 1 and staggered down-after, so that the
+ * two live sentinels elect one of them without the frozen one's vote.
+ */
+describeUnless(
+  redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine in it: run once, with the native suite'),
+)('the cache through Redis Sentinel, the sentinel it asks frozen', () => {
+  let group: SentinelGroup;
+  let frozen: PrivateRedis;
+  let cache: Cache;
+
+  beforeAll(async () => {
+    group = await SentinelGroup.start(NAME, 1, { quorum: 1, downAfterMs: [1000, 3000, 10_000] });
+    const [quick, second, last] = group.sentinels;
+    if (!quick || !second || !last) throw new Error('the group has three sentinels');
+    frozen = last;
+    cache = await openCache('redis://unused-with-sentinels:1/0', {
+      sentinels: [frozen, quick, second].map((sentinel) => ({ host: '127.0.0.1', port: sentinel.port })),
+      sentinelName: NAME,
+      keyPrefix: 'sentinel-frozen-test:',
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    frozen?.resume();
+    await cache?.close();
+    await group?.stop();
+  });
+
+  it('writes to the promoted replica soon after the switch, the first sentinel it asks answering nothing', async () => {
+    expect(await cache.swapBindings('3001', [], [binding('3001', 'sip:3001@192.0.2.30:5060')], 60_000)).toBe('swapped');
+    frozen.pause();
+    await group.primary.stop();
+    const killedAt = Date.now();
+    const after = [binding('3002', 'sip:3002@192.0.2.31:5060')];
+    await waitFor(
+      'a write after the failover',
+      30_000,
+      async () =>
+        (await cache.swapBindings('3002', [], after, 60_000).catch(() => undefined)) === 'swapped' ? true : undefined,
+      { pollMs: 100 },
+    );
+    const switchedAt = group.switchedAt();
+    console.log(
+      `Redis Sentinel failover, the first sentinel frozen: switch ${switchedAt === undefined ? '?' : switchedAt - killedAt} ms after the kill, first write ${Date.now() - killedAt} ms after it`,
+    );
+    expect(switchedAt).toBeDefined();
+    // The hung sentinel costs one command timeout (3 s) at the most, then the next one names the new primary.
+    expect(Date.now() - (switchedAt ?? 0)).toBeLessThan(10_000);
+    expect(((await cache.getBindings('3002')) ?? []).map((b) => b.contact)).toEqual(['sip:3002@192.0.2.31:5060']);
+  }, 60_000);
+});

@@ -23,7 +23,7 @@ import {
   SWAP_OUTCOMES,
 } from './scripts.js';
 
-/** cache.waitTimeoutMs when none is given: open-redis-cache.ts and the constructor's own default share it. */
+/** cache.waitTimeoutMs when none is given. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 500;
 
 /**
@@ -39,10 +39,11 @@ export class RedisCache implements Cache, BanStore {
     private readonly redis: Redis,
     readonly displayUrl: string,
     private readonly keys: CacheKeys,
-    /** cache.waitReplicas / waitTimeoutMs: what a binding write waits for. */
-    private readonly replication: { replicas: number; timeoutMs: number } = {
-      replicas: 0,
-      timeoutMs: DEFAULT_WAIT_TIMEOUT_MS,
+    private readonly connection: {
+      /** cache.waitReplicas / waitTimeoutMs: what a binding write waits for. */
+      replication: { replicas: number; timeoutMs: number };
+      /** Stops what keeps the connection up (open-redis-cache.ts), so that close() ends it for good. */
+      stopReconnecting(): void;
     },
   ) {}
 
@@ -92,7 +93,7 @@ export class RedisCache implements Cache, BanStore {
    * REGISTER gets 503 and is retried; the primary keeps the write).
    */
   private async replicated(operation: string): Promise<void> {
-    const { replicas, timeoutMs } = this.replication;
+    const { replicas, timeoutMs } = this.connection.replication;
     if (replicas === 0) return;
     const acknowledged = Number(await this.run(operation, () => this.redis.call('WAIT', replicas, timeoutMs)));
     if (acknowledged < replicas) {
@@ -239,12 +240,14 @@ export class RedisCache implements Cache, BanStore {
   }
 
   async close(): Promise<void> {
+    this.connection.stopReconnecting();
     try {
       await this.redis.quit();
     } catch {
-      // Already down: nothing to say goodbye to; stop any reconnecting.
-      this.redis.disconnect();
+      // Already down: nothing to say goodbye to.
     }
+    // Stops any reconnecting, and closes the connections to the sentinels that QUIT leaves open.
+    this.redis.disconnect();
   }
 
   private async run<T>(operation: string, command: () => Promise<T>): Promise<T> {
