@@ -27,6 +27,19 @@ function binding(aor: string, contact: string): Binding {
   };
 }
 
+/** Resolves once `written` is stored: each try fails at once while the cache has no primary. */
+async function writeAfterFailover(cache: Cache, written: Binding): Promise<void> {
+  await waitFor(
+    'a write after the failover',
+    30_000,
+    async () =>
+      (await cache.swapBindings(written.aor, [], [written], 60_000).catch(() => undefined)) === 'swapped'
+        ? true
+        : undefined,
+    { pollMs: 100 },
+  );
+}
+
 /**
  * cache.sentinels (issue 21): the cache reaches the primary that Redis
  * Sentinel names, and follows a failover to the promoted replica. Real
@@ -101,15 +114,8 @@ describeUnless(
 
     await primary.stop();
     const killedAt = Date.now();
-    const after = [binding('1002', 'sip:1002@192.0.2.11:5060')];
     // Writes fail at once during the failover (no queue: the registrar answers 503), then go to the new primary.
-    await waitFor(
-      'a write after the failover',
-      30_000,
-      async () =>
-        (await cache.swapBindings('1002', [], after, 60_000).catch(() => undefined)) === 'swapped' ? true : undefined,
-      { pollMs: 100 },
-    );
+    await writeAfterFailover(cache, binding('1002', 'sip:1002@192.0.2.11:5060'));
     const outageMs = Date.now() - killedAt;
     console.log(
       `Redis Sentinel failover seen by the cache: ${outageMs} ms from the primary killed to the first write to the promoted replica`,
@@ -195,14 +201,7 @@ describeUnless(
     frozen.pause();
     await group.primary.stop();
     const killedAt = Date.now();
-    const after = [binding('3002', 'sip:3002@192.0.2.31:5060')];
-    await waitFor(
-      'a write after the failover',
-      30_000,
-      async () =>
-        (await cache.swapBindings('3002', [], after, 60_000).catch(() => undefined)) === 'swapped' ? true : undefined,
-      { pollMs: 100 },
-    );
+    await writeAfterFailover(cache, binding('3002', 'sip:3002@192.0.2.31:5060'));
     const switchedAt = group.switchedAt();
     console.log(
       `Redis Sentinel failover, the first sentinel frozen: switch ${switchedAt === undefined ? '?' : switchedAt - killedAt} ms after the kill, first write ${Date.now() - killedAt} ms after it`,

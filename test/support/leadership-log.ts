@@ -10,7 +10,7 @@ type Role = RoleChange['role'];
 export function jsonLogLines(stdout: string): Record<string, unknown>[] {
   return stdout.split('\n').flatMap((text) => {
     try {
-      const line: unknown = JSON.parse(text);
+      const line = JSON.parse(text) as Record<string, unknown> | null;
       return typeof line === 'object' && line !== null ? [line] : [];
     } catch {
       return [];
