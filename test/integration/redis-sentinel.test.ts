@@ -12,6 +12,9 @@ import { describeUnless, redisMissing } from '../support/skip-reason.js';
 import { waitFor } from '../support/wait-for.js';
 
 const NAME = 'drouter-test';
+/** Why these suites do not run here: no Redis, or the drachtio engine's run (no SIP in them: once, with the native suite). */
+const SKIPPED =
+  redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine in it: run once, with the native suite');
 
 function binding(aor: string, contact: string): Binding {
   return {
@@ -46,9 +49,7 @@ async function writeAfterFailover(cache: Cache, written: Binding): Promise<void>
  * processes on 127.0.0.1: a primary, a replica, three sentinels (quorum 2,
  * the primary called down after 1 s by two of them: SentinelGroup).
  */
-describeUnless(
-  redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine in it: run once, with the native suite'),
-)('the cache through Redis Sentinel', () => {
+describeUnless(SKIPPED)('the cache through Redis Sentinel', () => {
   let group: SentinelGroup;
   let primary: PrivateRedis;
   let replica: PrivateRedis;
@@ -171,9 +172,7 @@ describeUnless(
  * reconnecting for good). Quorum 1 and staggered down-after, so that the
  * two live sentinels elect one of them without the frozen one's vote.
  */
-describeUnless(
-  redisMissing() || (testEngine === 'native' ? '' : 'no SIP engine in it: run once, with the native suite'),
-)('the cache through Redis Sentinel, the sentinel it asks frozen', () => {
+describeUnless(SKIPPED)('the cache through Redis Sentinel, the sentinel it asks frozen', () => {
   let group: SentinelGroup;
   let frozen: PrivateRedis;
   let cache: Cache;
