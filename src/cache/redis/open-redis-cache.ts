@@ -28,6 +28,8 @@ const COMMAND_TIMEOUT_MS = 3000;
 /** Back-off of a live connection that dropped: 100 ms, 200 ms … capped here. */
 const MAX_RECONNECT_DELAY_MS = 2000;
 
+const reconnectDelayMs = (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS);
+
 /**
  * Connects to `redis://[:password@]host:port/db`, or through Sentinels to
  * the primary they name (ioredis asks them again at each reconnect, and
@@ -37,7 +39,10 @@ const MAX_RECONNECT_DELAY_MS = 2000;
  */
 export async function openRedisCache(url: string, options: RedisCacheOptions = {}): Promise<RedisCache> {
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  const commandTimeoutMs = options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
   let opened = false;
+  // null ends the attempts: a cache that is down at start is a start-up error, not a wait.
+  const delayOnceOpen = (attempt: number) => (opened ? reconnectDelayMs(attempt) : null);
   const sentinels = options.sentinels ?? [];
   const label =
     sentinels.length === 0
@@ -51,25 +56,23 @@ export async function openRedisCache(url: string, options: RedisCacheOptions = {
           name: options.sentinelName ?? DEFAULT_SENTINEL_NAME,
           ...(options.sentinelPassword ? { sentinelPassword: options.sentinelPassword } : {}),
           // A sentinel that takes the connection and answers nothing (a hung host) is skipped like one that refuses it.
-          sentinelCommandTimeout: options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
+          sentinelCommandTimeout: commandTimeoutMs,
           // A sentinel that cannot be reached is skipped for the next; all of them unreachable fails like a down Redis.
-          sentinelRetryStrategy: (times: number) => (opened ? Math.min(times * 100, MAX_RECONNECT_DELAY_MS) : null),
+          sentinelRetryStrategy: delayOnceOpen,
           // Subscribes to the sentinels' +switch-master: the new primary is used as soon as it is named.
           failoverDetector: true,
         }),
     lazyConnect: true,
     connectTimeout: connectTimeoutMs,
-    commandTimeout: options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
+    commandTimeout: commandTimeoutMs,
     maxRetriesPerRequest: 1,
     // Queued commands would wait out an outage; the registrar needs an answer now.
     enableOfflineQueue: false,
-    // null ends the attempts: a cache that is down at start is a start-up error, not a wait.
-    retryStrategy: (times) => (opened ? Math.min(times * 100, MAX_RECONNECT_DELAY_MS) : null),
+    retryStrategy: delayOnceOpen,
   });
   // Every operation reports its own failure as CacheUnavailableError; without
   // a listener ioredis would print each connection error to the console.
   redis.on('error', () => undefined);
-  const stopReconnecting = reconnectAfterEnd(redis, (times) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS));
 
   let timer: NodeJS.Timeout | undefined;
   // connectTimeout covers the TCP connect only; this covers AUTH/SELECT/ready too.
@@ -79,13 +82,13 @@ export async function openRedisCache(url: string, options: RedisCacheOptions = {
   try {
     await Promise.race([redis.connect(), deadline]);
   } catch (error) {
-    stopReconnecting();
     redis.disconnect();
     throw new CacheUnavailableError(label, 'connect', error);
   } finally {
     clearTimeout(timer);
   }
   opened = true;
+  const stopReconnecting = reconnectAfterEnd(redis);
   return new RedisCache(redis, redactUrlPassword(label), cacheKeys(options.keyPrefix), {
     replication: { replicas: options.waitReplicas ?? 0, timeoutMs: options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS },
     stopReconnecting,
@@ -102,16 +105,16 @@ export async function openRedisCache(url: string, options: RedisCacheOptions = {
  * failover that took 2 s); redis-sentinel.test.ts makes it happen with a
  * frozen sentinel. Once the cache is open, an end it did not ask
  * for is one more reconnect, with the back-off of a dropped connection.
- * Returns what stops it, for close() and for a failed open.
+ * Returns what stops it, for close().
  */
-function reconnectAfterEnd(redis: Redis, delayMs: (attempt: number) => number): () => void {
+function reconnectAfterEnd(redis: Redis): () => void {
   let attempt = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   redis.on('ready', () => (attempt = 0));
   redis.on('end', () => {
     if (stopped) return;
-    timer = setTimeout(() => void redis.connect().catch(() => undefined), delayMs(++attempt));
+    timer = setTimeout(() => void redis.connect().catch(() => undefined), reconnectDelayMs(++attempt));
   });
   return () => {
     stopped = true;
